@@ -1,0 +1,31 @@
+/*
+ * cli.h — nmap-compatible command line: parses argv into a struct scan.
+ * Options follow nmap's spelling ("Options Summary" of nmap(1)), including
+ * its single-dash long forms (-sT, -oX, -Pn, -T4, -iL).
+ */
+#ifndef PRTIP_CLI_CLI_H
+#define PRTIP_CLI_CLI_H
+
+#include "core/scan.h"
+
+#include <stdio.h>
+
+enum cli_result {
+    CLI_OK = 0,   /* scan is configured; run it */
+    CLI_EXIT = 1, /* -h or -V was handled; exit 0 */
+    CLI_ERROR = 2 /* bad usage; message printed; exit 1 */
+};
+
+/*
+ * Parse argc/argv into scan (initialised by scan_init). Loads nmap-services,
+ * builds the target set and port set, applies the -T template then the
+ * explicit timing options. On error prints one line "prtip: <what>: <hint>"
+ * to stderr and returns CLI_ERROR. A scan with no targets is an error
+ * ("no targets specified"), never a default target.
+ */
+enum cli_result cli_parse(int argc, char **argv, struct scan *scan);
+
+/* nmap-style usage text (-h). */
+void cli_usage(FILE *fp);
+
+#endif

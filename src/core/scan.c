@@ -1,0 +1,24 @@
+#include "core/scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void scan_init(struct scan *s, volatile sig_atomic_t *stop)
+{
+    memset(s, 0, sizeof(*s));
+    timing_defaults(&s->timing);
+    s->randomize_ports = true;
+    s->dns = DNS_UP_HOSTS;
+    s->stop = stop;
+}
+
+void scan_free(struct scan *s)
+{
+    target_set_free(s->targets);
+    portset_free(&s->ports);
+    services_free(s->services);
+    for (size_t i = 0; i < s->noutputs; i++)
+        free(s->outputs[i].path);
+    free(s->args);
+    memset(s, 0, sizeof(*s));
+}

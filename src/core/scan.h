@@ -1,0 +1,80 @@
+/*
+ * scan.h — struct scan: the whole configuration and run state of one scan,
+ * passed down to every stage. There is no global mutable state; the only
+ * process-wide variable is the signal flag that *stop points at.
+ */
+#ifndef PRTIP_CORE_SCAN_H
+#define PRTIP_CORE_SCAN_H
+
+#include "core/ports.h"
+#include "core/result.h"
+#include "core/services.h"
+#include "core/targets.h"
+#include "core/timing.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct scan_module;
+struct output_module;
+
+#define SCAN_MAX_TYPES   8
+#define SCAN_MAX_OUTPUTS 8
+
+/* Reverse-DNS policy, nmap's -n / -R. */
+enum dns_mode {
+    DNS_UP_HOSTS = 0, /* default: resolve hosts found up */
+    DNS_NEVER,        /* -n */
+    DNS_ALWAYS,       /* -R */
+};
+
+/* One requested output: module and file path ("-" = stdout). */
+struct output_request {
+    const struct output_module *module;
+    char *path; /* owned */
+};
+
+struct scan {
+    /* What to scan. */
+    struct target_set *targets; /* owned */
+    struct portset ports;       /* owned */
+    struct services *services;  /* owned; nmap-services */
+    const struct scan_module *types[SCAN_MAX_TYPES];
+    size_t ntypes;
+
+    /* How. */
+    struct timing timing;
+    bool randomize_ports; /* false with -r */
+    bool skip_discovery;  /* -Pn */
+    enum dns_mode dns;
+    int family; /* 0, 4 (-4) or 6 (-6) */
+    uint64_t seed;
+
+    /* Reporting. */
+    int verbose, debug;
+    bool open_only;   /* --open */
+    bool show_reason; /* --reason */
+    struct output_request outputs[SCAN_MAX_OUTPUTS];
+    size_t noutputs;
+    char *args; /* the command line as typed, for output headers (owned) */
+
+    /* Run state. */
+    volatile sig_atomic_t *stop; /* nonzero: finish now, report what was found */
+    struct scan_summary summary;
+};
+
+/* Zero s and set defaults (T3 timing, random port order, reverse DNS for up
+ * hosts). stop may be NULL. */
+void scan_init(struct scan *s, volatile sig_atomic_t *stop);
+
+/* Release everything s owns. */
+void scan_free(struct scan *s);
+
+/* True when the scan should stop (Ctrl-C). */
+static inline bool scan_stopping(const struct scan *s)
+{
+    return s->stop && *s->stop;
+}
+
+#endif

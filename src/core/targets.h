@@ -1,0 +1,85 @@
+/*
+ * targets.h — the set of addresses to scan, parsed from nmap target syntax
+ * and iterated lazily.
+ *
+ * Accepted specs (nmap "Target Specification"): IPv4/IPv6 literals, CIDR for
+ * both families (10.0.0.0/8, fd00::/120), IPv4 octet ranges and lists
+ * (10.0.0-3.1-254, 192.168.1,3.*), and host names resolved with getaddrinfo.
+ * Memory is proportional to the number of specs, never to the number of
+ * addresses: a /8 or a /64 is one range.
+ */
+#ifndef PRTIP_CORE_TARGETS_H
+#define PRTIP_CORE_TARGETS_H
+
+#include "core/addr.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct target_set; /* opaque */
+
+/* Address family filter for names and literals: 0 = either (names resolve to
+ * their first address, IPv4 preferred, as nmap), 4 = -4, 6 = -6. */
+struct target_opts {
+    int family;
+};
+
+/* One address handed out by the iterator. hostname is the name the user
+ * typed (NULL for literals); other_addrs lists further addresses of that
+ * name, comma separated (NULL if none). Both are owned by the set and live
+ * as long as it does. */
+struct target {
+    struct ipaddr addr;
+    const char *hostname;
+    const char *other_addrs;
+};
+
+/* Returns an empty set, or NULL on allocation failure. */
+struct target_set *target_set_new(const struct target_opts *opts);
+void target_set_free(struct target_set *set);
+
+/*
+ * Add one spec (one word of the command line). Returns 0, or -1 with a
+ * one-line message in err naming the spec and a hint ("bad octet range
+ * '300' in '10.0.0.300': octets are 0-255"). A name that does not resolve is
+ * an error too, as nmap's "Failed to resolve" is.
+ */
+int target_set_add(struct target_set *set, const char *spec, char *err, size_t errlen);
+
+/* Add every whitespace-separated spec of a file ('-' is stdin; '#' starts a
+ * comment). Returns 0 or -1 with err naming the file (and line). An empty
+ * file adds nothing and is not an error here; the caller decides. */
+int target_set_add_file(struct target_set *set, const char *path, char *err, size_t errlen);
+
+/* Same syntax as target_set_add, for --exclude (comma-separated list) and
+ * --excludefile. Excluded addresses are skipped by the iterator. */
+int target_set_exclude(struct target_set *set, const char *list, char *err, size_t errlen);
+int target_set_exclude_file(struct target_set *set, const char *path, char *err, size_t errlen);
+
+/* Number of specs added (not addresses). */
+size_t target_set_nspecs(const struct target_set *set);
+
+/* Addresses the iterator will yield, before exclusions, saturating at
+ * UINT64_MAX (an IPv6 /0 does not fit). */
+uint64_t target_set_count(const struct target_set *set);
+
+/* True if addr falls in any exclusion. */
+bool target_set_is_excluded(const struct target_set *set, const struct ipaddr *addr);
+
+/* Iterator: specs in command-line order, addresses in ascending order within
+ * a spec, exclusions skipped. Holds no allocation; the set must outlive it. */
+struct target_iter {
+    const struct target_set *set;
+    size_t spec;        /* index of the current spec */
+    uint8_t cur[16];    /* next address of the current spec, network order */
+    uint8_t octet[4];   /* IPv4 octet-range position */
+    bool started, done;
+};
+
+void target_iter_init(struct target_iter *it, const struct target_set *set);
+
+/* Store the next address in *out. Returns 1, or 0 when the set is exhausted. */
+int target_iter_next(struct target_iter *it, struct target *out);
+
+#endif

@@ -1,0 +1,80 @@
+/* prtip — parse → plan → run → report. Everything else lives in modules. */
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/scan.h"
+#include "engine/engine.h"
+#include "output/output.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* The one process-wide variable: set by SIGINT/SIGTERM, read by the engines. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void sink_host(void *ctx, const struct host_result *h)
+{
+    output_set_host(ctx, h);
+}
+
+int main(int argc, char **argv)
+{
+    struct scan scan;
+    scan_init(&scan, &stop_requested);
+
+    enum cli_result r = cli_parse(argc, argv, &scan);
+    if (r != CLI_OK) {
+        scan_free(&scan);
+        return r == CLI_EXIT ? 0 : 1;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[512] = "";
+    struct output_set outs;
+    clock_gettime(CLOCK_REALTIME, &scan.summary.start);
+    if (output_set_open(&outs, &scan, err, sizeof(err)) < 0) {
+        log_error("output", "%s", err);
+        scan_free(&scan);
+        return 1;
+    }
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct result_sink sink = {.host = sink_host, .ctx = &outs};
+    int rc = connect_engine_run(&scan, &sink, err, sizeof(err));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+
+    clock_gettime(CLOCK_REALTIME, &scan.summary.end);
+    scan.summary.elapsed_s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    scan.summary.interrupted = stop_requested != 0;
+    if (rc < 0)
+        scan.summary.error = err;
+
+    int wrc = output_set_close(&outs, &scan.summary);
+    int status = 0;
+    if (rc < 0) {
+        log_error("engine", "%s", err);
+        status = 2;
+    } else if (wrc < 0) {
+        log_error("output", "writing results failed");
+        status = 2;
+    } else if (scan.summary.interrupted) {
+        status = 130;
+    }
+    scan_free(&scan);
+    return status;
+}

@@ -1,0 +1,77 @@
+/*
+ * output.h — output formats as modules (after ZMap's output_modules) and the
+ * result sink that fans host records out to every requested output.
+ *
+ * Adding a format is one file in src/output/ exporting a const struct
+ * output_module and one line in output_modules.c.
+ */
+#ifndef PRTIP_OUTPUT_OUTPUT_H
+#define PRTIP_OUTPUT_OUTPUT_H
+
+#include "core/result.h"
+#include "core/scan.h"
+
+#include <stdio.h>
+
+/* One open output: where it writes and the module's private state. */
+struct output {
+    const struct output_module *module;
+    const struct scan *scan; /* configuration for headers, flags (borrowed) */
+    FILE *fp;
+    bool owns_fp; /* false for stdout */
+    void *priv;   /* module state, owned by the module */
+};
+
+/*
+ * Callback contract. Every callback returns 0, or -1 on a write/allocation
+ * failure (the caller reports it once). A module writes as it goes and
+ * flushes in host_end, so results survive a crash or Ctrl-C; close writes
+ * the closing part (summary, </nmaprun>, end of JSON document) even when
+ * the scan was interrupted (summary->interrupted).
+ *
+ * host_begin receives the complete host record and the mask of states that
+ * are collapsed into "Not shown" (result_hidden_states); port is then called
+ * for each port whose state is not hidden, in ascending (proto, port)
+ * order; host_end closes the host. Down hosts come through host_begin /
+ * host_end with no ports; modules print them as nmap does (only with -v
+ * for normal/greppable/XML).
+ */
+struct output_module {
+    const char *name;   /* "normal", "grepable", "xml", "json" */
+    const char *option; /* "-oN" */
+    const char *ext;    /* file extension for -oA: "nmap", "gnmap", "xml", "json" */
+    int (*open)(struct output *o);
+    int (*host_begin)(struct output *o, const struct host_result *h, unsigned hidden);
+    int (*port)(struct output *o, const struct host_result *h, const struct port_result *p);
+    int (*host_end)(struct output *o, const struct host_result *h, unsigned hidden);
+    int (*close)(struct output *o, const struct scan_summary *sum);
+};
+
+/* NULL-terminated registry, and lookup by option ("-oX") or name. */
+extern const struct output_module *const output_modules[];
+const struct output_module *output_module_find(const char *option_or_name);
+
+/* The set of open outputs for a scan; implements the result sink. */
+struct output_set {
+    struct output outs[SCAN_MAX_OUTPUTS + 1]; /* +1: normal output on stdout */
+    size_t n;
+    int error; /* first write error seen (errno), 0 if none */
+};
+
+/*
+ * Open every output in scan->outputs, plus normal output on stdout unless
+ * one of them already writes normal output to "-". Opens files before the
+ * scan starts so that a bad path fails early. Returns 0, or -1 with err
+ * naming the path ("cannot write scan.xml: Permission denied").
+ */
+int output_set_open(struct output_set *set, const struct scan *scan, char *err, size_t errlen);
+
+/* Deliver one finished host to every output (host_begin, port..., host_end). */
+void output_set_host(struct output_set *set, const struct host_result *h);
+
+/* Write closing parts, flush and close every output. Returns 0, or -1 if any
+ * write failed during the scan or now. Safe to call once, at any time after
+ * open (used on Ctrl-C too). */
+int output_set_close(struct output_set *set, const struct scan_summary *sum);
+
+#endif

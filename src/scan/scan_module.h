@@ -1,0 +1,53 @@
+/*
+ * scan_module.h — one scan type (-sT, later -sS/-sF/...) as a table of
+ * callbacks, after ZMap's probe_modules. Adding a scan type is adding one
+ * file in src/scan/ and one line in scan_modules.c.
+ */
+#ifndef PRTIP_SCAN_SCAN_MODULE_H
+#define PRTIP_SCAN_SCAN_MODULE_H
+
+#include "core/ports.h"
+#include "core/result.h"
+
+#include <stdbool.h>
+
+/* Which engine drives the module. */
+enum scan_engine_kind {
+    SCAN_ENGINE_CONNECT, /* kernel sockets on the epoll loop (no privileges) */
+    SCAN_ENGINE_RAW,     /* stateless raw packets (needs CAP_NET_RAW) */
+};
+
+/* What the engine does with a probe outcome. */
+enum scan_verdict {
+    VERDICT_FINAL, /* state/reason decided */
+    VERDICT_RETRY, /* local failure (e.g. EADDRNOTAVAIL): send again, not a target answer */
+};
+
+struct scan_module {
+    const char *name;         /* "connect" */
+    const char *option;       /* "-sT" */
+    const char *xml_type;     /* nmap XML scaninfo type: "connect", "syn", ... */
+    enum port_proto proto;    /* which portset list the module scans */
+    enum scan_engine_kind engine;
+    bool needs_root;
+    /* State and reason for a port that never answered within the retries. */
+    enum port_state silence_state;
+    enum reason silence_reason;
+
+    /*
+     * Connect engine: classify the outcome of a non-blocking connect(2).
+     * err is 0 when the connection was established, else the errno from
+     * connect() or SO_ERROR. Sets *state and *reason and returns
+     * VERDICT_FINAL, or VERDICT_RETRY for local, non-answer failures.
+     * Must be pure: no I/O, no state.
+     */
+    enum scan_verdict (*classify_connect)(int err, enum port_state *state, enum reason *reason);
+};
+
+/* Look up a module by its option ("-sT") or name ("connect"). NULL if none. */
+const struct scan_module *scan_module_find(const char *option_or_name);
+
+/* NULL-terminated table of every registered module. */
+extern const struct scan_module *const scan_modules[];
+
+#endif
