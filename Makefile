@@ -1,0 +1,46 @@
+# Thin wrapper over CMake so that the usual commands work from a fresh clone.
+#   make            build build/prtip (RelWithDebInfo)
+#   make deps       install Debian build and test dependencies (root)
+#   make test       unit + integration tests, then the same under ASan+UBSan,
+#                   fuzz harness smoke runs and the clang-format check
+#   make bench      run bench/ (needs root; writes docs/BENCHMARKS.md figures)
+JOBS ?= $(shell nproc)
+
+.PHONY: all build deps test test-fast asan fuzz format format-check bench clean
+
+all: build
+
+build:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j $(JOBS)
+
+deps:
+	bash scripts/install-deps.sh
+
+test-fast: build
+	cd build && ctest --output-on-failure -j 1
+
+asan:
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPRTIP_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 1
+
+fuzz:
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPRTIP_FUZZ=ON -DPRTIP_SANITIZE=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	bash fuzz/run.sh build-fuzz 20
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+test: test-fast asan fuzz format-check
+	@echo "all test stages passed"
+
+bench: build
+	bash bench/connect.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
