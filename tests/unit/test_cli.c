@@ -1,0 +1,373 @@
+/* test_cli.c — cli_parse: nmap's command line into a struct scan. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/scan.h"
+#include "output/output.h"
+#include "scan/scan_module.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Parse a NULL-terminated list of words after "prtip" into a fresh scan. The
+ * words are copied, as getopt may write to argv. */
+static enum cli_result parse_words(struct scan *s, const char *first, ...)
+{
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = strdup("prtip");
+    va_list ap;
+    va_start(ap, first);
+    for (const char *w = first; w && argc < 63; w = va_arg(ap, const char *))
+        argv[argc++] = strdup(w);
+    va_end(ap);
+    argv[argc] = NULL;
+    scan_init(s, NULL);
+    enum cli_result r = cli_parse(argc, argv, s);
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
+    return r;
+}
+
+#define PARSE(s, ...) parse_words(s, __VA_ARGS__, (const char *)NULL)
+
+/* Expect CLI_ERROR and release the partial scan. */
+#define EXPECT_ERROR(...)                                                                          \
+    do {                                                                                           \
+        struct scan s_;                                                                            \
+        assert_int_equal(PARSE(&s_, __VA_ARGS__), CLI_ERROR);                                      \
+        scan_free(&s_);                                                                            \
+    } while (0)
+
+static size_t tcp_count(const struct scan *s)
+{
+    return s->ports.count[PROTO_TCP];
+}
+
+static void test_basic_connect(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-sT", "-p", "22,80", "-T4", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.ntypes, 1);
+    assert_ptr_equal(s.types[0], scan_module_find("-sT"));
+    assert_int_equal(tcp_count(&s), 2);
+    assert_int_equal(s.ports.ports[PROTO_TCP][0], 22);
+    assert_int_equal(s.ports.ports[PROTO_TCP][1], 80);
+    assert_int_equal(s.timing.level, 4);
+    assert_int_equal(s.timing.min_rtt_ms, 100);
+    assert_int_equal(s.timing.max_rtt_ms, 1250);
+    assert_int_equal(s.timing.initial_rtt_ms, 500);
+    assert_int_equal(s.timing.max_retries, 6);
+    assert_int_equal(s.timing.max_scan_delay_ms, 10);
+    assert_non_null(s.targets);
+    assert_int_equal(target_set_nspecs(s.targets), 1);
+    assert_int_equal(target_set_count(s.targets), 1);
+    assert_string_equal(s.args, "prtip -sT -p 22,80 -T4 127.0.0.1");
+    assert_true(s.randomize_ports);
+    assert_int_equal(s.noutputs, 0);
+    assert_non_null(s.services);
+    scan_free(&s);
+}
+
+static void test_defaults(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.ntypes, 1);
+    assert_ptr_equal(s.types[0], scan_module_find("-sT"));
+    assert_int_equal(tcp_count(&s), 1000);
+    assert_true(portset_contains(&s.ports, PROTO_TCP, 80));
+    assert_true(portset_contains(&s.ports, PROTO_TCP, 22));
+    assert_int_equal(s.timing.level, 3);
+    assert_int_equal(s.timing.max_retries, 10);
+    assert_int_equal(s.dns, DNS_UP_HOSTS);
+    assert_false(s.skip_discovery);
+    assert_int_equal(s.family, 0);
+    scan_free(&s);
+}
+
+static void test_oA_expands(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-oA", "base", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.noutputs, 4);
+    const char *want[][2] = {
+        {"-oN", "base.nmap"}, {"-oG", "base.gnmap"}, {"-oX", "base.xml"}, {"-oJ", "base.json"}};
+    for (size_t i = 0; i < 4; i++) {
+        assert_ptr_equal(s.outputs[i].module, output_module_find(want[i][0]));
+        assert_string_equal(s.outputs[i].path, want[i][1]);
+    }
+    scan_free(&s);
+}
+
+static void test_single_outputs(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-oX", "-", "-oG", "out.gnmap", "-oNn.txt", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.noutputs, 3);
+    assert_ptr_equal(s.outputs[0].module, output_module_find("-oX"));
+    assert_string_equal(s.outputs[0].path, "-");
+    assert_ptr_equal(s.outputs[1].module, output_module_find("-oG"));
+    assert_string_equal(s.outputs[1].path, "out.gnmap");
+    assert_ptr_equal(s.outputs[2].module, output_module_find("-oN"));
+    assert_string_equal(s.outputs[2].path, "n.txt");
+    scan_free(&s);
+}
+
+static void test_all_ports(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-p-", "127.0.0.1"), CLI_OK);
+    assert_int_equal(tcp_count(&s), 65535);
+    assert_false(portset_contains(&s.ports, PROTO_TCP, 0));
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "-p", "-", "127.0.0.1"), CLI_OK);
+    assert_int_equal(tcp_count(&s), 65535);
+    scan_free(&s);
+}
+
+static void test_fast_and_top(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-F", "127.0.0.1"), CLI_OK);
+    assert_int_equal(tcp_count(&s), 100);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "--top-ports", "10", "127.0.0.1"), CLI_OK);
+    assert_int_equal(tcp_count(&s), 10);
+    assert_true(portset_contains(&s.ports, PROTO_TCP, 80));
+    assert_true(portset_contains(&s.ports, PROTO_TCP, 443));
+    scan_free(&s);
+
+    /* nmap: the top N among the -p range. */
+    assert_int_equal(PARSE(&s, "--top-ports", "5", "-p", "1-100", "127.0.0.1"), CLI_OK);
+    assert_int_equal(tcp_count(&s), 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_true(s.ports.ports[PROTO_TCP][i] <= 100);
+    assert_true(portset_contains(&s.ports, PROTO_TCP, 80));
+    assert_true(portset_contains(&s.ports, PROTO_TCP, 22));
+    scan_free(&s);
+
+    EXPECT_ERROR("-F", "-p", "80", "127.0.0.1");
+    EXPECT_ERROR("--top-ports", "0", "127.0.0.1");
+    EXPECT_ERROR("--top-ports", "ten", "127.0.0.1");
+}
+
+static void test_exclude_ports(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-p", "22,80,443", "--exclude-ports", "80,443", "127.0.0.1"),
+                     CLI_OK);
+    assert_int_equal(tcp_count(&s), 1);
+    assert_int_equal(s.ports.ports[PROTO_TCP][0], 22);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "-F", "--exclude-ports", "80", "127.0.0.1"), CLI_OK);
+    assert_int_equal(tcp_count(&s), 99);
+    assert_false(portset_contains(&s.ports, PROTO_TCP, 80));
+    scan_free(&s);
+
+    EXPECT_ERROR("-p", "80", "--exclude-ports", "1-1000", "127.0.0.1");
+}
+
+static void test_family_after_target(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-p", "22", "::1", "-6"), CLI_OK);
+    assert_int_equal(s.family, 6);
+    assert_int_equal(target_set_nspecs(s.targets), 1);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "-p", "22", "-4", "127.0.0.1", "198.18.0.0/30"), CLI_OK);
+    assert_int_equal(s.family, 4);
+    scan_free(&s);
+
+    /* The family applies to every target, wherever -4/-6 stands. */
+    EXPECT_ERROR("-p", "22", "127.0.0.1", "-6");
+    EXPECT_ERROR("-p", "22", "::1", "-4");
+
+    assert_int_equal(PARSE(&s, "-p", "22", "127.0.0.1", "::1", "198.18.0.0/30"), CLI_OK);
+    assert_int_equal(target_set_nspecs(s.targets), 3);
+    assert_int_equal(target_set_count(s.targets), 6);
+    scan_free(&s);
+}
+
+static void test_flags(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-Pn", "-n", "-r", "--open", "--reason", "--seed", "42", "-vv", "-d",
+                           "127.0.0.1"),
+                     CLI_OK);
+    assert_true(s.skip_discovery);
+    assert_int_equal(s.dns, DNS_NEVER);
+    assert_false(s.randomize_ports);
+    assert_true(s.open_only);
+    assert_true(s.show_reason);
+    assert_int_equal(s.seed, 42);
+    assert_int_equal(s.verbose, 2);
+    assert_int_equal(s.debug, 1);
+    assert_int_equal(log_get_level(), LOG_DEBUG);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "-R", "-v3", "-dd", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.dns, DNS_ALWAYS);
+    assert_int_equal(s.verbose, 3);
+    assert_int_equal(s.debug, 2);
+    assert_int_equal(log_get_level(), LOG_TRACE);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "--seed", "0x10", "--", "127.0.0.1", "::1"), CLI_OK);
+    assert_int_equal(s.seed, 16);
+    assert_int_equal(target_set_nspecs(s.targets), 2);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "-v", "-v", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.verbose, 2);
+    assert_int_equal(log_get_level(), LOG_INFO);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "127.0.0.1"), CLI_OK);
+    assert_int_equal(log_get_level(), LOG_WARN);
+    scan_free(&s);
+}
+
+static void test_timing_overrides(void **state)
+{
+    struct scan s;
+    /* Explicit options win over the template wherever -T appears. */
+    assert_int_equal(PARSE(&s, "--max-retries", "4", "-T5", "--host-timeout", "90s", "127.0.0.1"),
+                     CLI_OK);
+    assert_int_equal(s.timing.level, 5);
+    assert_int_equal(s.timing.max_retries, 4);
+    assert_int_equal(s.timing.host_timeout_ms, 90000);
+    assert_int_equal(s.timing.max_rtt_ms, 300);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "-T", "aggressive", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.timing.level, 4);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "--min-rtt-timeout", "200ms", "--initial-rtt-timeout", "50ms",
+                           "--max-rtt-timeout", "2s", "127.0.0.1"),
+                     CLI_OK);
+    assert_int_equal(s.timing.min_rtt_ms, 200);
+    assert_int_equal(s.timing.initial_rtt_ms, 200); /* raised to the minimum */
+    assert_int_equal(s.timing.max_rtt_ms, 2000);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "--min-rate", "100.5", "--max-rate", "1000", "--min-parallelism",
+                           "10", "--max-parallelism", "500", "--min-hostgroup", "4",
+                           "--max-hostgroup", "64", "--scan-delay", "20ms", "--max-scan-delay",
+                           "1s", "127.0.0.1"),
+                     CLI_OK);
+    assert_true(s.timing.min_rate == 100.5);
+    assert_true(s.timing.max_rate == 1000.0);
+    assert_int_equal(s.timing.min_parallelism, 10);
+    assert_int_equal(s.timing.max_parallelism, 500);
+    assert_int_equal(s.timing.min_hostgroup, 4);
+    assert_int_equal(s.timing.max_hostgroup, 64);
+    assert_int_equal(s.timing.scan_delay_ms, 20);
+    assert_int_equal(s.timing.max_scan_delay_ms, 1000);
+    scan_free(&s);
+
+    /* A scan delay above the template's maximum raises the maximum. */
+    assert_int_equal(PARSE(&s, "-T4", "--scan-delay", "1s", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.timing.scan_delay_ms, 1000);
+    assert_true(s.timing.max_scan_delay_ms >= 1000);
+    scan_free(&s);
+}
+
+static void test_input_list(void **state)
+{
+    char path[] = "/tmp/prtip-test-cli-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    assert_non_null(fp);
+    fputs("# lab\n127.0.0.1\n198.18.0.0/30 ::1\n", fp);
+    fclose(fp);
+
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-p", "80", "-iL", path, "--exclude", "198.18.0.1"), CLI_OK);
+    assert_int_equal(target_set_nspecs(s.targets), 3);
+    scan_free(&s);
+
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("# nothing here\n", fp);
+    fclose(fp);
+    EXPECT_ERROR("-p", "80", "-iL", path);
+    assert_int_equal(PARSE(&s, "-p", "80", "-iL", path, "127.0.0.1"), CLI_OK);
+    scan_free(&s);
+    unlink(path);
+
+    EXPECT_ERROR("-iL", "/nonexistent/prtip-targets");
+    EXPECT_ERROR("-iL");
+}
+
+static void test_help_and_version(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-h"), CLI_EXIT);
+    scan_free(&s);
+    assert_int_equal(PARSE(&s, "--help"), CLI_EXIT);
+    scan_free(&s);
+    assert_int_equal(PARSE(&s, "-V"), CLI_EXIT);
+    scan_free(&s);
+    assert_int_equal(PARSE(&s, "--version"), CLI_EXIT);
+    scan_free(&s);
+}
+
+static void test_bad_inputs(void **state)
+{
+    EXPECT_ERROR("-p", "0-70000", "127.0.0.1");
+    EXPECT_ERROR("-T9", "127.0.0.1");
+    EXPECT_ERROR("-Tfast", "127.0.0.1");
+    EXPECT_ERROR("--max-retries", "-1", "127.0.0.1");
+    EXPECT_ERROR("--max-retries", "3x", "127.0.0.1");
+    EXPECT_ERROR("--host-timeout", "5x", "127.0.0.1");
+    EXPECT_ERROR("--min-rtt-timeout", "2s", "--max-rtt-timeout", "1s", "127.0.0.1");
+    EXPECT_ERROR("--min-rate", "0", "127.0.0.1");
+    EXPECT_ERROR("--min-rate", "500", "--max-rate", "100", "127.0.0.1");
+    EXPECT_ERROR("--min-parallelism", "0", "127.0.0.1");
+    EXPECT_ERROR("--min-parallelism", "50", "--max-parallelism", "10", "127.0.0.1");
+    EXPECT_ERROR("--min-hostgroup", "64", "--max-hostgroup", "8", "127.0.0.1");
+    EXPECT_ERROR("--seed", "-5", "127.0.0.1");
+    EXPECT_ERROR("-p", "80");                  /* no targets */
+    EXPECT_ERROR("--foo", "127.0.0.1");        /* unknown option */
+    EXPECT_ERROR("--max-r", "3", "127.0.0.1"); /* ambiguous */
+    EXPECT_ERROR("-sZ", "127.0.0.1");
+    EXPECT_ERROR("-sS", "127.0.0.1");
+    EXPECT_ERROR("-sQ", "127.0.0.1");
+    EXPECT_ERROR("-PE", "127.0.0.1");
+    EXPECT_ERROR("-A", "127.0.0.1");
+    EXPECT_ERROR("--script", "default", "127.0.0.1");
+    EXPECT_ERROR("-oQ", "x", "127.0.0.1");
+    EXPECT_ERROR("-oA", "-", "127.0.0.1");
+    EXPECT_ERROR("-o", "file", "127.0.0.1");
+    EXPECT_ERROR("-v", "-vx", "127.0.0.1");
+    EXPECT_ERROR("10.0.0.300");
+    EXPECT_ERROR("127.0.0.1", "--top-ports"); /* missing argument */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic_connect), cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_oA_expands),    cmocka_unit_test(test_single_outputs),
+        cmocka_unit_test(test_all_ports),     cmocka_unit_test(test_fast_and_top),
+        cmocka_unit_test(test_exclude_ports), cmocka_unit_test(test_family_after_target),
+        cmocka_unit_test(test_flags),         cmocka_unit_test(test_timing_overrides),
+        cmocka_unit_test(test_input_list),    cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_bad_inputs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
