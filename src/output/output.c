@@ -1,0 +1,204 @@
+/*
+ * output.c — the result sink: opens every requested output, fans each
+ * finished host out to them in nmap's port order, and closes them with the
+ * run summary. Formats live in their own files (normal.c, xml.c, ...).
+ */
+#include "output/output.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* normal.c's stdout flavour ("Starting prtip ..."); not user-selectable, so
+ * it is not in the registry. */
+extern const struct output_module output_normal_terminal;
+
+const struct output_module *output_module_find(const char *key)
+{
+    if (!key)
+        return NULL;
+    for (size_t i = 0; output_modules[i]; i++)
+        if (strcmp(output_modules[i]->option, key) == 0 ||
+            strcmp(output_modules[i]->name, key) == 0)
+            return output_modules[i];
+    return NULL;
+}
+
+/* Remember only the first failure: it is the one worth reporting, later
+ * ones are usually its consequences (a full disk fails every write). */
+static void note_error(struct output_set *set, int err)
+{
+    if (!set->error)
+        set->error = err ? err : EIO;
+}
+
+static void check_stream(struct output_set *set, struct output *o)
+{
+    if (o->fp && ferror(o->fp))
+        note_error(set, errno);
+}
+
+/* Release the streams of outs[0..n) after a failed open. The modules that
+ * already opened get a close with an error summary so that their files are
+ * still complete documents and their private state is freed (each close
+ * copes with a half-done open). */
+static void abandon(struct output_set *set, size_t opened, size_t nfiles)
+{
+    struct scan_summary sum = {.error = "output setup failed"};
+    for (size_t i = 0; i < nfiles; i++) {
+        struct output *o = &set->outs[i];
+        if (i < opened)
+            o->module->close(o, &sum);
+        if (o->owns_fp)
+            fclose(o->fp);
+        else if (o->fp)
+            fflush(o->fp);
+    }
+    set->n = 0;
+}
+
+int output_set_open(struct output_set *set, const struct scan *scan, char *err, size_t errlen)
+{
+    memset(set, 0, sizeof(*set));
+    if (errlen)
+        err[0] = '\0';
+
+    /* nmap always writes normal output to stdout, unless a requested output
+     * ("-oX -") already owns stdout: two formats interleaved on one stream
+     * would make both unreadable. */
+    bool stdout_taken = false;
+    for (size_t i = 0; i < scan->noutputs; i++)
+        if (scan->outputs[i].path && strcmp(scan->outputs[i].path, "-") == 0)
+            stdout_taken = true;
+
+    if (!stdout_taken) {
+        struct output *o = &set->outs[set->n++];
+        o->module = &output_normal_terminal;
+        o->scan = scan;
+        o->fp = stdout;
+        o->owns_fp = false;
+    }
+
+    /* Create every file before writing anything, so a bad path fails before
+     * the scan starts and before any header reaches stdout. */
+    for (size_t i = 0; i < scan->noutputs && i < SCAN_MAX_OUTPUTS; i++) {
+        const struct output_request *r = &scan->outputs[i];
+        if (!r->module || !r->path) {
+            snprintf(err, errlen, "output request %zu has no format or path", i + 1);
+            abandon(set, 0, set->n);
+            return -1;
+        }
+        struct output *o = &set->outs[set->n];
+        o->module = r->module;
+        o->scan = scan;
+        if (strcmp(r->path, "-") == 0) {
+            o->fp = stdout;
+            o->owns_fp = false;
+        } else {
+            o->fp = fopen(r->path, "w");
+            if (!o->fp) {
+                snprintf(err, errlen, "cannot write %s: %s", r->path, strerror(errno));
+                abandon(set, 0, set->n);
+                return -1;
+            }
+            o->owns_fp = true;
+        }
+        set->n++;
+    }
+
+    for (size_t i = 0; i < set->n; i++) {
+        struct output *o = &set->outs[i];
+        if (o->module->open(o) < 0 || ferror(o->fp)) {
+            snprintf(err, errlen, "cannot start %s output: %s", o->module->name,
+                     strerror(errno ? errno : EIO));
+            /* i + 1: the failed module's close frees what it allocated. */
+            abandon(set, i + 1, set->n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int cmp_port(const void *a, const void *b)
+{
+    const struct port_result *x = *(const struct port_result *const *)a;
+    const struct port_result *y = *(const struct port_result *const *)b;
+    if (x->proto != y->proto)
+        return x->proto < y->proto ? -1 : 1;
+    return (x->port > y->port) - (x->port < y->port);
+}
+
+/* nmap --open leaves out hosts that have no port that could be open; a
+ * host scanned without ports (ping scan) is still reported. */
+static bool open_only_drops(const struct scan *scan, const struct host_result *h)
+{
+    if (!scan->open_only || h->nports == 0)
+        return false;
+    for (size_t i = 0; i < h->nports; i++) {
+        uint8_t s = h->ports[i].state;
+        if (s == PORT_OPEN || s == PORT_OPEN_FILTERED || s == PORT_UNFILTERED)
+            return false;
+    }
+    return true;
+}
+
+void output_set_host(struct output_set *set, const struct host_result *h)
+{
+    if (set->n == 0)
+        return;
+    const struct scan *scan = set->outs[0].scan;
+    if (open_only_drops(scan, h))
+        return;
+    unsigned hidden = result_hidden_states(h, scan->verbose, scan->open_only);
+
+    /* Engines record ports in scan (random) order; every format lists them
+     * ascending by protocol then port, as nmap does. Sort pointers so the
+     * caller's record stays untouched. */
+    const struct port_result **order = NULL;
+    size_t nshown = 0;
+    if (h->nports) {
+        order = malloc(h->nports * sizeof(*order));
+        if (!order) {
+            note_error(set, ENOMEM);
+            return;
+        }
+        for (size_t i = 0; i < h->nports; i++) {
+            const struct port_result *p = &h->ports[i];
+            if (p->state < PORT_STATE_COUNT && (hidden & (1u << p->state)))
+                continue;
+            order[nshown++] = p;
+        }
+        qsort(order, nshown, sizeof(*order), cmp_port);
+    }
+
+    for (size_t i = 0; i < set->n; i++) {
+        struct output *o = &set->outs[i];
+        const struct output_module *m = o->module;
+        int rc = m->host_begin(o, h, hidden);
+        for (size_t j = 0; rc == 0 && j < nshown; j++)
+            rc = m->port(o, h, order[j]);
+        if (m->host_end(o, h, hidden) < 0)
+            rc = -1;
+        if (rc < 0)
+            note_error(set, errno);
+        check_stream(set, o);
+    }
+    free(order);
+}
+
+int output_set_close(struct output_set *set, const struct scan_summary *sum)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        struct output *o = &set->outs[i];
+        if (o->module->close(o, sum) < 0)
+            note_error(set, errno);
+        if (fflush(o->fp) != 0)
+            note_error(set, errno);
+        check_stream(set, o);
+        if (o->owns_fp && fclose(o->fp) != 0)
+            note_error(set, errno);
+        o->fp = NULL;
+    }
+    set->n = 0;
+    return set->error ? -1 : 0;
+}
