@@ -31,7 +31,7 @@ struct portset {
 };
 
 /*
- * Parse spec into *out (which must be zeroed). Ports without a prefix go to
+ * Parse spec into *out (zeroed, or filled by an earlier call: ports merge). Ports without a prefix go to
  * default_proto (PROTO_TCP for TCP scans); a port given for a protocol that
  * no requested scan type uses is kept and ignored by the caller, as nmap
  * does. svc may be NULL, in which case names are an error. Returns 0, or -1

@@ -27,7 +27,7 @@ const char *services_datadir(void);
 struct services *services_load(const char *path, char *err, size_t errlen);
 void services_free(struct services *s);
 
-/* Service name for port (host order) and proto (IPPROTO_TCP/UDP), or NULL
+/* Service name for port (host order) and proto (IPPROTO_TCP/UDP/SCTP), or NULL
  * when unknown. The string is owned by s. */
 const char *services_name(const struct services *s, uint16_t port, int proto);
 
@@ -41,7 +41,8 @@ size_t services_top(const struct services *s, int proto, size_t n, uint16_t *out
 
 /*
  * Ports of proto whose service name matches pattern (fnmatch(3) glob, as
- * nmap's "-p http*"). Calls fn for each; returns how many matched.
+ * nmap's "-p http*"), ignoring case as nmap does. Calls fn for each in
+ * ascending port order; returns how many matched.
  */
 size_t services_match(const struct services *s, const char *pattern, int proto,
                       void (*fn)(uint16_t port, void *arg), void *arg);
