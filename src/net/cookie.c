@@ -1,0 +1,116 @@
+/*
+ * cookie.c — SipHash probe cookies and reply validation (see cookie.h).
+ */
+#include "net/cookie.h"
+
+#include "net/packet.h"
+
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int cookie_init(struct cookie_ctx *c, const uint8_t key[16], uint16_t sport_base,
+                uint32_t sport_count)
+{
+    memset(c, 0, sizeof(*c));
+    if (sport_count == 0 || (uint32_t)sport_base + sport_count > 65536)
+        return -1;
+    siphash_key_from_bytes(&c->key, key);
+    c->sport_base = sport_base;
+    c->sport_count = sport_count;
+    return 0;
+}
+
+uint64_t cookie_hash(const struct cookie_ctx *c, const struct ipaddr *src, const struct ipaddr *dst,
+                     uint16_t dport)
+{
+    uint8_t m[36];
+    size_t n = src->family == AF_INET6 ? 16 : 4;
+    uint16_t sport = c->sport_count == 1 ? c->sport_base : 0;
+
+    memcpy(m, src->bytes, n);
+    memcpy(m + n, dst->bytes, n);
+    m[2 * n] = (uint8_t)(sport >> 8);
+    m[2 * n + 1] = (uint8_t)sport;
+    m[2 * n + 2] = (uint8_t)(dport >> 8);
+    m[2 * n + 3] = (uint8_t)dport;
+    return siphash24(&c->key, m, 2 * n + 4);
+}
+
+static uint16_t sport_of(const struct cookie_ctx *c, uint64_t h)
+{
+    if (c->sport_count == 1)
+        return c->sport_base;
+    return (uint16_t)(c->sport_base + (uint32_t)((h >> 32) % c->sport_count));
+}
+
+struct cookie_probe cookie_probe(const struct cookie_ctx *c, const struct ipaddr *src,
+                                 const struct ipaddr *dst, uint16_t dport)
+{
+    uint64_t h = cookie_hash(c, src, dst, dport);
+    struct cookie_probe p = {
+        .sport = sport_of(c, h),
+        .seq = (uint32_t)h,
+        .ack = (uint32_t)(h >> 32),
+    };
+    return p;
+}
+
+/* d = a - b modulo 2^32 lies in [lo, hi] (sequence-space arithmetic). */
+static bool seq_in(uint32_t a, uint32_t b, uint32_t lo, uint32_t hi)
+{
+    uint32_t d = a - b;
+    return d >= lo && d <= hi;
+}
+
+bool cookie_tcp_valid(const struct cookie_ctx *c, uint8_t probe_flags, size_t probe_payload_len,
+                      const struct pkt_info *r)
+{
+    struct cookie_probe p;
+    uint32_t len;
+
+    if (r->proto != IPPROTO_TCP || r->src.family != r->dst.family)
+        return false;
+    if (r->src.family != AF_INET && r->src.family != AF_INET6)
+        return false;
+    /* The reply goes from the target (probe dst) back to us (probe src). */
+    p = cookie_probe(c, &r->dst, &r->src, r->sport);
+    if (r->dport != p.sport)
+        return false;
+
+    if (probe_payload_len > 0xffff)
+        probe_payload_len = 0xffff;
+    len =
+        (uint32_t)probe_payload_len + !!(probe_flags & PKT_TCP_SYN) + !!(probe_flags & PKT_TCP_FIN);
+
+    if (r->tcp_flags & PKT_TCP_RST) {
+        if (probe_flags & PKT_TCP_ACK)
+            return r->seq == p.ack; /* <SEQ=SEG.ACK><CTL=RST> */
+        /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+        return (r->tcp_flags & PKT_TCP_ACK) && seq_in(r->ack, p.seq, 0, len);
+    }
+    if ((probe_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) != PKT_TCP_SYN)
+        return false;
+    if ((r->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) != (PKT_TCP_SYN | PKT_TCP_ACK))
+        return false;
+    return seq_in(r->ack, p.seq, 1, len);
+}
+
+bool cookie_icmp_valid(const struct cookie_ctx *c, const struct pkt_info *r)
+{
+    const struct pkt_quote *q = &r->quote;
+    struct cookie_probe p;
+
+    if (!r->has_quote || q->family != r->family || q->src.family != q->dst.family)
+        return false;
+    if (q->family != AF_INET && q->family != AF_INET6)
+        return false;
+    if (!ipaddr_equal(&r->dst, &q->src))
+        return false;
+    if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
+        return false;
+    p = cookie_probe(c, &q->src, &q->dst, q->dport);
+    if (q->sport != p.sport)
+        return false;
+    return q->proto == IPPROTO_UDP || q->seq == p.seq;
+}

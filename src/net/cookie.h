@@ -1,0 +1,109 @@
+/*
+ * cookie.h — the stateless scan's probe cookie and reply validation
+ * (SPEC "Architecture: stateless raw core"). Pure functions: no I/O, no
+ * global state; a struct cookie_ctx is read-only after cookie_init() and may
+ * be shared by the sender and receiver threads.
+ *
+ * The cookie is a keyed PRF of the probe's 4-tuple with a per-scan random
+ * 128-bit key:
+ *
+ *     c = SipHash-2-4(key, src || dst || sport' || dport)
+ *
+ * src/dst are the raw address bytes (4 for IPv4, 16 for IPv6; the input
+ * length separates the families), ports big-endian. From c:
+ *     probe seq   = (uint32_t)c            (low 32 bits)
+ *     probe ack   = (uint32_t)(c >> 32)    (for probes with the ACK bit)
+ *     probe sport = sport_base + (c >> 32) % sport_count   when sport_count > 1
+ *
+ * sport' is the fixed source port when sport_count == 1 (the cookie then
+ * covers all four fields, as in SPEC), and 0 when the source port is drawn
+ * from the cookie: a derived port cannot be an input of the hash it comes
+ * from, and it is authenticated anyway because it is a function of c, which
+ * the receiver recomputes and compares.
+ *
+ * A reply is valid only if it matches the cookie recomputed from the
+ * reply's own (swapped) tuple: replies from another scan (other key), for
+ * another tuple, stale or blindly forged, are rejected except with
+ * probability about 2^-32 (times the few acknowledgment values accepted).
+ *
+ * All ports, sequence and acknowledgment numbers are HOST byte order.
+ *
+ * Sources: RFC 9293 §3.10.7.1 and §3.5.2 (reset generation: "If the
+ * incoming segment has an ACK field, the reset takes its sequence number
+ * from the ACK field of the segment, otherwise the reset has sequence number
+ * zero and the ACK field is set to the sum of the sequence number and
+ * segment length of the incoming segment"), §3.10.7.2 (SYN-ACK acknowledges
+ * SEG.SEQ + 1), §3.4 (SYN and FIN occupy one sequence number each); RFC 792
+ * and RFC 4443 (ICMP errors quote the probe); SipHash (Aumasson, Bernstein
+ * 2012); the construction follows ZMap's validate.c and masscan's syn_cookie.
+ */
+#ifndef PRTIP_NET_COOKIE_H
+#define PRTIP_NET_COOKIE_H
+
+#include "core/addr.h"
+#include "core/siphash.h"
+#include "net/parse.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cookie_ctx {
+    struct siphash_key key;
+    uint16_t sport_base;  /* first source port */
+    uint32_t sport_count; /* ports in [sport_base, sport_base + count): 1..65536 */
+};
+
+/* What a probe carries: its source port, sequence and acknowledgment numbers. */
+struct cookie_probe {
+    uint16_t sport;
+    uint32_t seq;
+    uint32_t ack; /* put in the probe's ack field (ACK/Window/Maimon scans need it) */
+};
+
+/*
+ * Set up a context from the 16-byte key (draw it from getrandom(2) per
+ * scan), the first source port and the number of source ports. count 1 pins
+ * the source port (-g); count > 1 spreads probes over a range.
+ * Returns 0, or -1 if count is 0 or base + count exceeds 65536.
+ */
+int cookie_init(struct cookie_ctx *c, const uint8_t key[16], uint16_t sport_base,
+                uint32_t sport_count);
+
+/* The raw 64-bit cookie for a probe from src to dst:dport (see above). */
+uint64_t cookie_hash(const struct cookie_ctx *c, const struct ipaddr *src, const struct ipaddr *dst,
+                     uint16_t dport);
+
+/* The source port, seq and ack to send to dst:dport from src. Never fails. */
+struct cookie_probe cookie_probe(const struct cookie_ctx *c, const struct ipaddr *src,
+                                 const struct ipaddr *dst, uint16_t dport);
+
+/*
+ * Is the TCP reply r (as parsed: r->src is the target, r->dst us, r->sport
+ * the probed port) an answer to our probe with TCP flags probe_flags and
+ * probe_payload_len bytes of data? Rules, with seq/ack the probe's cookie
+ * values and len = probe_payload_len + SYN + FIN (RFC 9293 §3.4):
+ *  - r->dport must be the probe's source port, and the family of r->src and
+ *    r->dst the same;
+ *  - RST to a probe with ACK (ACK, Window, Maimon scans): r->seq == ack;
+ *  - RST to a probe without ACK (SYN, FIN, NULL, Xmas): the ACK bit set and
+ *    r->ack - seq in [0, len] (the RFC says exactly len; fewer is accepted
+ *    for stacks that do not count SYN/FIN/data, as ZMap does);
+ *  - any other reply must be a SYN-ACK to a SYN probe without ACK, with
+ *    r->ack - seq in [1, len] (a listener acknowledges at least the SYN).
+ * Everything else (pure ACKs, data, SYN without ACK) returns false.
+ */
+bool cookie_tcp_valid(const struct cookie_ctx *c, uint8_t probe_flags, size_t probe_payload_len,
+                      const struct pkt_info *r);
+
+/*
+ * Is the ICMP/ICMPv6 error r about one of our probes? Requires r->has_quote,
+ * the quote's family equal to r's, r->dst (the receiver, us) equal to the
+ * quoted source, and the quoted source port equal to the cookie's. For a
+ * quoted TCP probe also quote.seq == the cookie seq; for UDP the port check
+ * is all there is (log2(sport_count) bits). r->src may be any router.
+ * Other quoted protocols return false.
+ */
+bool cookie_icmp_valid(const struct cookie_ctx *c, const struct pkt_info *r);
+
+#endif

@@ -1,0 +1,380 @@
+/*
+ * test_cookie.c — probe cookies and reply validation (net/cookie.h):
+ * replies per RFC 9293 reset rules for every scan type's probe flags,
+ * forged/stale replies, ICMP quotes, and one end-to-end build/parse pass.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "net/cookie.h"
+#include "net/packet.h"
+#include "net/parse.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const uint8_t KEY1[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t KEY2[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16};
+
+#define SYN    PKT_TCP_SYN
+#define ACK    PKT_TCP_ACK
+#define RST    PKT_TCP_RST
+#define FIN    PKT_TCP_FIN
+#define XMAS   (PKT_TCP_FIN | PKT_TCP_PSH | PKT_TCP_URG)
+#define MAIMON (PKT_TCP_FIN | PKT_TCP_ACK)
+#define SYNACK (PKT_TCP_SYN | PKT_TCP_ACK)
+#define RSTACK (PKT_TCP_RST | PKT_TCP_ACK)
+
+static struct ipaddr A(const char *s) {
+    struct ipaddr a;
+    assert_int_equal(ipaddr_parse(s, &a), 0);
+    return a;
+}
+
+/* The reply the target would send to our probe (us -> them:dport). */
+static struct pkt_info
+reply(const struct cookie_ctx *c, const char *us, const char *them, uint16_t dport, uint8_t flags,
+      uint32_t seq, uint32_t ack)
+{
+    struct pkt_info r = {0};
+    r.src = A(them);
+    r.dst = A(us);
+    r.family = r.src.family;
+    r.proto = IPPROTO_TCP;
+    r.sport = dport;
+    r.dport = cookie_probe(c, &r.dst, &r.src, dport).sport;
+    r.tcp_flags = flags;
+    r.seq = seq;
+    r.ack = ack;
+    return r;
+}
+
+static void test_init_and_determinism(void **state)
+{
+    struct cookie_ctx c, c2;
+    struct ipaddr s = A("192.0.2.1"), d = A("198.51.100.7");
+
+    assert_int_equal(cookie_init(&c, KEY1, 1000, 0), -1);
+    assert_int_equal(cookie_init(&c, KEY1, 65535, 2), -1);
+    assert_int_equal(cookie_init(&c, KEY1, 65535, 1), 0);
+    assert_int_equal(cookie_init(&c, KEY1, 0, 65536), 0);
+    assert_int_equal(cookie_init(&c, KEY1, 40000, 1), 0);
+    assert_int_equal(cookie_init(&c2, KEY2, 40000, 1), 0);
+
+    uint64_t h = cookie_hash(&c, &s, &d, 80);
+    assert_true(h == cookie_hash(&c, &s, &d, 80));
+    assert_true(h != cookie_hash(&c2, &s, &d, 80));
+    assert_true(h != cookie_hash(&c, &s, &d, 81));
+    assert_true(h != cookie_hash(&c, &d, &s, 80));
+    struct ipaddr d2 = A("198.51.100.8");
+    assert_true(h != cookie_hash(&c, &s, &d2, 80));
+    /* The fixed source port is part of the hash. */
+    assert_int_equal(cookie_init(&c2, KEY1, 40001, 1), 0);
+    assert_true(h != cookie_hash(&c2, &s, &d, 80));
+
+    struct cookie_probe p = cookie_probe(&c, &s, &d, 80);
+    assert_int_equal(p.sport, 40000);
+    assert_int_equal(p.seq, (uint32_t)h);
+    assert_int_equal(p.ack, (uint32_t)(h >> 32));
+
+    /* IPv4 and IPv6 of the "same" bytes differ (different input length). */
+    struct ipaddr s6 = s, d6 = d;
+    s6.family = d6.family = AF_INET6;
+    assert_true(h != cookie_hash(&c, &s6, &d6, 80));
+}
+
+static void test_sport_range(void **state)
+{
+    struct cookie_ctx c;
+    struct ipaddr s = A("10.0.0.1"), d = A("10.0.0.2");
+    unsigned seen[16] = {0};
+
+    assert_int_equal(cookie_init(&c, KEY1, 32768, 16), 0);
+    for (uint32_t port = 0; port < 4096; port++) {
+        struct cookie_probe p = cookie_probe(&c, &s, &d, (uint16_t)port);
+        assert_true(p.sport >= 32768 && p.sport < 32768 + 16);
+        seen[p.sport - 32768]++;
+    }
+    for (int i = 0; i < 16; i++)
+        assert_true(seen[i] > 150 && seen[i] < 370); /* roughly uniform (256 expected) */
+
+    /* Full range up to 65535 without overflow. */
+    assert_int_equal(cookie_init(&c, KEY1, 65000, 536), 0);
+    for (uint32_t port = 0; port < 1000; port++) {
+        struct cookie_probe p = cookie_probe(&c, &s, &d, (uint16_t)port);
+        assert_true(p.sport >= 65000);
+    }
+}
+
+static void check_syn_scan(uint32_t count)
+{
+    struct cookie_ctx c, other;
+    const char *us = "192.0.2.1", *them = "198.51.100.7";
+    struct ipaddr s = A(us), d = A(them);
+
+    assert_int_equal(cookie_init(&c, KEY1, 40000, count), 0);
+    assert_int_equal(cookie_init(&other, KEY2, 40000, count), 0);
+    struct cookie_probe p = cookie_probe(&c, &s, &d, 443);
+    struct pkt_info r;
+
+    /* SYN-ACK acknowledging the SYN: open. */
+    r = reply(&c, us, them, 443, SYNACK, 0x55555555, p.seq + 1);
+    assert_true(cookie_tcp_valid(&c, SYN, 0, &r));
+    /* RST+ACK acknowledging the SYN: closed. */
+    r = reply(&c, us, them, 443, RSTACK, 0, p.seq + 1);
+    assert_true(cookie_tcp_valid(&c, SYN, 0, &r));
+
+    /* Wrong acknowledgment numbers. */
+    r = reply(&c, us, them, 443, SYNACK, 0, p.seq);
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    r = reply(&c, us, them, 443, SYNACK, 0, p.seq + 2);
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    r = reply(&c, us, them, 443, RSTACK, 0, p.seq + 2);
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    r = reply(&c, us, them, 443, RSTACK, 0, p.seq - 1);
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    /* RST without the ACK bit carries no acknowledgment to check. */
+    r = reply(&c, us, them, 443, RST, 0, p.seq + 1);
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    /* SYN without ACK, pure ACK: not validated. */
+    r = reply(&c, us, them, 443, SYN, 0, p.seq + 1);
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    r = reply(&c, us, them, 443, ACK, 0, p.seq + 1);
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+
+    /* Forged tuple: another target, another port, another of our ports. */
+    r = reply(&c, us, them, 443, SYNACK, 0, p.seq + 1);
+    r.src = A("198.51.100.8");
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    r = reply(&c, us, them, 443, SYNACK, 0, p.seq + 1);
+    r.sport = 444;
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    r = reply(&c, us, them, 443, SYNACK, 0, p.seq + 1);
+    r.dport++;
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    r = reply(&c, us, them, 443, SYNACK, 0, p.seq + 1);
+    r.dst = A("192.0.2.2");
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    /* Stale: a reply to a scan with another key. */
+    r = reply(&other, us, them, 443, SYNACK, 0, cookie_probe(&other, &s, &d, 443).seq + 1);
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    assert_true(cookie_tcp_valid(&other, SYN, 0, &r));
+    /* Not TCP, or mixed families. */
+    r = reply(&c, us, them, 443, SYNACK, 0, p.seq + 1);
+    r.proto = IPPROTO_UDP;
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+    r = reply(&c, us, them, 443, SYNACK, 0, p.seq + 1);
+    r.src.family = AF_INET6;
+    assert_false(cookie_tcp_valid(&c, SYN, 0, &r));
+}
+
+static void test_syn_scan(void **state)
+{
+    check_syn_scan(1);
+    check_syn_scan(1024);
+}
+
+/* FIN, NULL, Xmas: RST+ACK with ack = seq + SEG.LEN (FIN counts one). */
+static void test_stealth_scans(void **state)
+{
+    struct cookie_ctx c;
+    const char *us = "2001:db8::1", *them = "2001:db8::7";
+    struct ipaddr s = A(us), d = A(them);
+    struct pkt_info r;
+
+    assert_int_equal(cookie_init(&c, KEY1, 50000, 100), 0);
+    struct cookie_probe p = cookie_probe(&c, &s, &d, 22);
+
+    /* FIN and Xmas: ack = seq + 1; seq + 0 tolerated; seq + 2 rejected. */
+    const uint8_t fins[] = {FIN, XMAS};
+    for (size_t i = 0; i < 2; i++) {
+        r = reply(&c, us, them, 22, RSTACK, 0, p.seq + 1);
+        assert_true(cookie_tcp_valid(&c, fins[i], 0, &r));
+        r = reply(&c, us, them, 22, RSTACK, 0, p.seq);
+        assert_true(cookie_tcp_valid(&c, fins[i], 0, &r));
+        r = reply(&c, us, them, 22, RSTACK, 0, p.seq + 2);
+        assert_false(cookie_tcp_valid(&c, fins[i], 0, &r));
+        r = reply(&c, us, them, 22, RST, 0, p.seq + 1);
+        assert_false(cookie_tcp_valid(&c, fins[i], 0, &r));
+        /* A SYN-ACK is no answer to a FIN. */
+        r = reply(&c, us, them, 22, SYNACK, 0, p.seq + 1);
+        assert_false(cookie_tcp_valid(&c, fins[i], 0, &r));
+    }
+    /* NULL: no SYN/FIN, so ack = seq exactly. */
+    r = reply(&c, us, them, 22, RSTACK, 0, p.seq);
+    assert_true(cookie_tcp_valid(&c, 0, 0, &r));
+    r = reply(&c, us, them, 22, RSTACK, 0, p.seq + 1);
+    assert_false(cookie_tcp_valid(&c, 0, 0, &r));
+    /* With --data-length 10 the RST acknowledges the data too. */
+    r = reply(&c, us, them, 22, RSTACK, 0, p.seq + 11);
+    assert_true(cookie_tcp_valid(&c, FIN, 10, &r));
+    r = reply(&c, us, them, 22, RSTACK, 0, p.seq + 12);
+    assert_false(cookie_tcp_valid(&c, FIN, 10, &r));
+    /* And a SYN with data: SYN-ACK acknowledges SYN only, or SYN and data. */
+    r = reply(&c, us, them, 22, SYNACK, 0, p.seq + 1);
+    assert_true(cookie_tcp_valid(&c, SYN, 10, &r));
+    r = reply(&c, us, them, 22, SYNACK, 0, p.seq + 11);
+    assert_true(cookie_tcp_valid(&c, SYN, 10, &r));
+    r = reply(&c, us, them, 22, SYNACK, 0, p.seq + 12);
+    assert_false(cookie_tcp_valid(&c, SYN, 10, &r));
+}
+
+/* ACK, Window, Maimon: RST with seq = the probe's ack (RFC 9293 §3.10.7.1). */
+static void test_ack_probes(void **state)
+{
+    struct cookie_ctx c, other;
+    const char *us = "10.0.0.1", *them = "10.9.9.9";
+    struct ipaddr s = A(us), d = A(them);
+    struct pkt_info r;
+
+    assert_int_equal(cookie_init(&c, KEY1, 60000, 1), 0);
+    assert_int_equal(cookie_init(&other, KEY2, 60000, 1), 0);
+    struct cookie_probe p = cookie_probe(&c, &s, &d, 139);
+
+    const uint8_t probes[] = {ACK, MAIMON};
+    for (size_t i = 0; i < 2; i++) {
+        r = reply(&c, us, them, 139, RST, p.ack, 0);
+        assert_true(cookie_tcp_valid(&c, probes[i], 0, &r));
+        r = reply(&c, us, them, 139, RSTACK, p.ack, 12345); /* ack field ignored */
+        assert_true(cookie_tcp_valid(&c, probes[i], 0, &r));
+        r = reply(&c, us, them, 139, RST, p.ack + 1, 0);
+        assert_false(cookie_tcp_valid(&c, probes[i], 0, &r));
+        r = reply(&c, us, them, 139, RST, 0, p.seq + 1); /* the no-ACK rule does not apply */
+        assert_false(cookie_tcp_valid(&c, probes[i], 0, &r));
+        r = reply(&c, us, them, 139, RST, cookie_probe(&other, &s, &d, 139).ack, 0);
+        assert_false(cookie_tcp_valid(&c, probes[i], 0, &r));
+        r = reply(&c, us, them, 139, SYNACK, 0, p.seq + 1);
+        assert_false(cookie_tcp_valid(&c, probes[i], 0, &r));
+    }
+}
+
+static struct pkt_info icmp_reply(const struct cookie_ctx *c, const char *us, const char *them,
+                                  uint16_t dport, uint8_t proto)
+{
+    struct pkt_info r = {0};
+    r.src = A("203.0.113.1"); /* a router */
+    r.dst = A(us);
+    r.family = r.dst.family;
+    if (r.family == AF_INET6)
+        r.src = A("2001:db8:ffff::1");
+    r.proto = r.family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+    r.icmp_type = 3;
+    r.icmp_code = 13;
+    r.has_quote = true;
+    r.quote.family = r.family;
+    r.quote.proto = proto;
+    r.quote.src = A(us);
+    r.quote.dst = A(them);
+    struct cookie_probe p = cookie_probe(c, &r.quote.src, &r.quote.dst, dport);
+    r.quote.sport = p.sport;
+    r.quote.dport = dport;
+    r.quote.seq = proto == IPPROTO_TCP ? p.seq : 0;
+    return r;
+}
+
+static void test_icmp_quotes(void **state)
+{
+    struct cookie_ctx c, other;
+    struct pkt_info r;
+
+    assert_int_equal(cookie_init(&c, KEY1, 40000, 512), 0);
+    assert_int_equal(cookie_init(&other, KEY2, 40000, 512), 0);
+    for (int v6 = 0; v6 < 2; v6++) {
+        const char *us = v6 ? "2001:db8::1" : "192.0.2.1";
+        const char *them = v6 ? "2001:db8::7" : "198.51.100.7";
+
+        r = icmp_reply(&c, us, them, 80, IPPROTO_TCP);
+        assert_true(cookie_icmp_valid(&c, &r));
+        assert_false(cookie_icmp_valid(&other, &r));
+        r.quote.seq++;
+        assert_false(cookie_icmp_valid(&c, &r));
+        r = icmp_reply(&c, us, them, 80, IPPROTO_TCP);
+        r.quote.sport++;
+        assert_false(cookie_icmp_valid(&c, &r));
+        r = icmp_reply(&c, us, them, 80, IPPROTO_TCP);
+        r.quote.dport++;
+        assert_false(cookie_icmp_valid(&c, &r));
+        r = icmp_reply(&c, us, them, 80, IPPROTO_TCP);
+        r.quote.dst.bytes[3] ^= 1;
+        assert_false(cookie_icmp_valid(&c, &r));
+        r = icmp_reply(&c, us, them, 80, IPPROTO_TCP);
+        r.dst.bytes[3] ^= 1; /* not sent to us */
+        assert_false(cookie_icmp_valid(&c, &r));
+        r = icmp_reply(&c, us, them, 80, IPPROTO_TCP);
+        r.has_quote = false;
+        assert_false(cookie_icmp_valid(&c, &r));
+        r = icmp_reply(&c, us, them, 80, IPPROTO_TCP);
+        r.quote.family = v6 ? AF_INET : AF_INET6;
+        assert_false(cookie_icmp_valid(&c, &r));
+        /* UDP: the source port is the only check. */
+        r = icmp_reply(&c, us, them, 53, IPPROTO_UDP);
+        assert_true(cookie_icmp_valid(&c, &r));
+        r.quote.sport++;
+        assert_false(cookie_icmp_valid(&c, &r));
+        r = icmp_reply(&c, us, them, 53, IPPROTO_SCTP);
+        assert_false(cookie_icmp_valid(&c, &r));
+    }
+}
+
+/* Build a probe with the cookie, answer it as the target would, parse, validate. */
+static void test_end_to_end(void **state)
+{
+    struct pkt_template *t = malloc(sizeof(*t));
+    struct pkt_tcp_params prm = {0};
+    struct cookie_ctx c;
+    struct pkt_info sent, got;
+    uint8_t probe[128], answer[128];
+
+    assert_int_equal(cookie_init(&c, KEY1, 30000, 30000), 0);
+    for (int v6 = 0; v6 < 2; v6++) {
+        struct ipaddr us = A(v6 ? "fd00::1" : "172.16.0.1");
+        struct ipaddr them = A(v6 ? "fd00::2" : "172.16.0.2");
+        struct cookie_probe cp = cookie_probe(&c, &us, &them, 8443);
+
+        /* our SYN */
+        prm.family = us.family;
+        prm.eth = true;
+        prm.ttl = 64;
+        prm.tcp_flags = SYN;
+        prm.window = 1024;
+        assert_int_equal(pkt_template_init(t, &prm), 0);
+        struct pkt_tcp_probe pr = {.src = us, .dst = them, .sport = cp.sport, .dport = 8443};
+        pr.seq = cp.seq;
+        int n = pkt_make(t, probe, sizeof(probe), &pr);
+        assert_int_equal(pkt_parse_eth(probe, (size_t)n, &sent), PARSE_OK);
+
+        /* the target's SYN-ACK, as its stack would build it from our probe */
+        prm.tcp_flags = SYNACK;
+        assert_int_equal(pkt_template_init(t, &prm), 0);
+        struct pkt_tcp_probe ans = {.src = sent.dst, .dst = sent.src};
+        ans.sport = sent.dport;
+        ans.dport = sent.sport;
+        ans.seq = 0x12345678;
+        ans.ack = sent.seq + 1;
+        n = pkt_make(t, answer, sizeof(answer), &ans);
+        assert_int_equal(pkt_parse_eth(answer, (size_t)n, &got), PARSE_OK);
+        assert_true(cookie_tcp_valid(&c, SYN, 0, &got));
+        /* our own outgoing probe, seen by the receiver, is not a reply */
+        assert_false(cookie_tcp_valid(&c, SYN, 0, &sent));
+    }
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_init_and_determinism),
+        cmocka_unit_test(test_sport_range),
+        cmocka_unit_test(test_syn_scan),
+        cmocka_unit_test(test_stealth_scans),
+        cmocka_unit_test(test_ack_probes),
+        cmocka_unit_test(test_icmp_quotes),
+        cmocka_unit_test(test_end_to_end),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
