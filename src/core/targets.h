@@ -73,7 +73,6 @@ struct target_iter {
     const struct target_set *set;
     size_t spec;        /* index of the current spec */
     uint8_t cur[16];    /* next address of the current spec, network order */
-    uint8_t octet[4];   /* IPv4 octet-range position */
     bool started, done;
 };
 

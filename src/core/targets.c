@@ -1,0 +1,704 @@
+/*
+ * targets.c — nmap target syntax parsed into compact specs, iterated lazily.
+ *
+ * Every spec is either an inclusive address range (literals, CIDR, resolved
+ * names) or an IPv4 octet product (a 256-bit set per octet). Both take fixed
+ * space whatever the number of addresses, and both answer "smallest member
+ * greater than X", which is all the iterator and exclusion skipping need.
+ */
+#include "core/targets.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longer specs are certainly typos; the cap keeps the host part on the stack. */
+#define SPEC_MAX 1024
+/* Enough for any real host's address list; the rest are not worth reporting. */
+#define RESOLVE_MAX 32
+
+#define PREFIX_HINT    "use /0-/32 for IPv4, /0-/128 for IPv6"
+#define V4_RANGE_CHARS "0123456789.,*-"
+#define HOSTNAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+
+enum spec_kind { SPEC_RANGE, SPEC_OCTETS };
+
+struct spec {
+    enum spec_kind kind;
+    uint8_t family;
+    uint8_t first[16], last[16]; /* SPEC_RANGE, inclusive, ipaddr layout */
+    uint8_t oct[4][32];          /* SPEC_OCTETS */
+    struct ipaddr named;         /* what hostname resolved to */
+    char *hostname, *other_addrs;
+};
+
+struct spec_list {
+    struct spec *v;
+    size_t n, cap;
+};
+
+struct target_set {
+    int family;
+    struct spec_list inc, exc;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static size_t addr_len(int family)
+{
+    return family == AF_INET6 ? 16 : 4;
+}
+
+static bool bit_get(const uint8_t set[32], unsigned v)
+{
+    return set[v >> 3] & (1u << (v & 7));
+}
+
+/* Smallest member of set that is >= from, or -1. */
+static int bit_next(const uint8_t set[32], unsigned from)
+{
+    for (unsigned v = from; v < 256; v++)
+        if (bit_get(set, v))
+            return (int)v;
+    return -1;
+}
+
+static unsigned bit_count(const uint8_t set[32])
+{
+    unsigned n = 0;
+    for (int i = 0; i < 32; i++)
+        n += (unsigned)__builtin_popcount(set[i]);
+    return n;
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+static int parse_num(const char *s, const char *end, unsigned *out)
+{
+    if (s == end || end - s > 3)
+        return -1;
+    unsigned v = 0;
+    for (; s < end; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (unsigned)(*s - '0');
+    }
+    *out = v;
+    return v <= 255 ? 0 : -1;
+}
+
+/* One octet: a comma list of N, N-M, N-, -M, - and *. */
+static int parse_octet(const char *s, const char *end, uint8_t set[32], const char *spec, char *err,
+                       size_t errlen)
+{
+    if (s == end)
+        return fail(err, errlen,
+                    "empty octet in '%s': each of the 4 octets needs a number, range or *", spec);
+    for (;;) {
+        const char *comma = memchr(s, ',', (size_t)(end - s));
+        const char *item_end = comma ? comma : end;
+        int ilen = (int)(item_end - s);
+        unsigned lo = 0, hi = 255;
+        if (ilen == 0)
+            return fail(err, errlen, "empty item in octet list in '%s': remove the extra comma",
+                        spec);
+        if (!(ilen == 1 && (*s == '*' || *s == '-'))) {
+            const char *dash = memchr(s, '-', (size_t)ilen);
+            int bad = 0;
+            if (!dash)
+                bad = parse_num(s, item_end, &lo) || parse_num(s, item_end, &hi);
+            else
+                bad = (dash > s && parse_num(s, dash, &lo)) ||
+                      (dash + 1 < item_end && parse_num(dash + 1, item_end, &hi));
+            if (bad)
+                return fail(err, errlen, "bad octet range '%.*s' in '%s': octets are 0-255", ilen,
+                            s, spec);
+            if (lo > hi)
+                return fail(err, errlen,
+                            "reversed octet range '%.*s' in '%s': write the smaller number first",
+                            ilen, s, spec);
+        }
+        for (unsigned v = lo; v <= hi; v++)
+            set[v >> 3] |= (uint8_t)(1u << (v & 7));
+        if (!comma)
+            return 0;
+        s = comma + 1;
+    }
+}
+
+static int parse_octets(const char *host, struct spec *sp, const char *spec, char *err,
+                        size_t errlen)
+{
+    int dots = 0;
+    for (const char *p = host; *p; p++)
+        dots += *p == '.';
+    if (dots != 3)
+        return fail(err, errlen,
+                    "expected 4 octets, got %d in '%s': write e.g. 10.0.0.1 or 10.0.0.1-254",
+                    dots + 1, spec);
+    const char *s = host;
+    for (int i = 0; i < 4; i++) {
+        const char *end = i < 3 ? strchr(s, '.') : s + strlen(s);
+        if (parse_octet(s, end, sp->oct[i], spec, err, errlen) < 0)
+            return -1;
+        s = end + 1;
+    }
+    sp->kind = SPEC_OCTETS;
+    sp->family = AF_INET;
+    return 0;
+}
+
+/* A one-value-per-octet product is just an address; callers want it as one
+ * so that a prefix can apply to it. */
+static bool octets_single(const struct spec *sp, struct ipaddr *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->family = AF_INET;
+    for (int i = 0; i < 4; i++) {
+        if (bit_count(sp->oct[i]) != 1)
+            return false;
+        a->bytes[i] = (uint8_t)bit_next(sp->oct[i], 0);
+    }
+    return true;
+}
+
+static int resolve(const char *name, int family, struct spec *sp, struct ipaddr *out, char *err,
+                   size_t errlen)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM; /* one entry per address, not per socket type */
+    int rc = getaddrinfo(name, NULL, &hints, &res);
+    if (rc != 0) {
+        const char *hint = family == 4   ? "; use -6 if it has only IPv6 addresses"
+                           : family == 6 ? "; drop -6 if it has only IPv4 addresses"
+                                         : ", or give an IP address";
+        return fail(err, errlen, "Failed to resolve \"%s\"%s (%s): check the name%s", name,
+                    family == 6   ? " for IPv6"
+                    : family == 4 ? " for IPv4"
+                                  : "",
+                    gai_strerror(rc), hint);
+    }
+
+    struct ipaddr addrs[RESOLVE_MAX];
+    size_t n = 0;
+    for (struct addrinfo *ai = res; ai && n < RESOLVE_MAX; ai = ai->ai_next) {
+        struct ipaddr a;
+        if (ipaddr_from_sockaddr(ai->ai_addr, &a, NULL) < 0)
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = ipaddr_equal(&addrs[i], &a);
+        if (!dup)
+            addrs[n++] = a;
+    }
+    freeaddrinfo(res);
+    if (n == 0)
+        return fail(err, errlen, "Failed to resolve \"%s\": no usable address; give an IP address",
+                    name);
+
+    /* nmap scans the first IPv4 address when the family is not forced. */
+    size_t pick = 0;
+    while (pick < n && addrs[pick].family != AF_INET)
+        pick++;
+    if (pick == n)
+        pick = 0;
+    *out = addrs[pick];
+    sp->named = addrs[pick];
+    sp->hostname = strdup(name);
+    if (!sp->hostname)
+        return fail(err, errlen, "out of memory resolving \"%s\"", name);
+    if (n > 1) {
+        sp->other_addrs = malloc(n * IPADDR_STRLEN);
+        if (!sp->other_addrs)
+            return fail(err, errlen, "out of memory resolving \"%s\"", name);
+        size_t used = 0;
+        sp->other_addrs[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+            char buf[IPADDR_STRLEN];
+            if (i == pick)
+                continue;
+            used += (size_t)snprintf(sp->other_addrs + used, n * IPADDR_STRLEN - used, "%s%s",
+                                     used ? "," : "", ipaddr_str(&addrs[i], buf, sizeof(buf)));
+        }
+    }
+    return 0;
+}
+
+static void spec_clear(struct spec *sp)
+{
+    free(sp->hostname);
+    free(sp->other_addrs);
+    sp->hostname = sp->other_addrs = NULL;
+}
+
+/* check_family is off for exclusions: excluding an address of the other
+ * family is harmless, and a shared exclude file should work with -4 and -6. */
+static int parse_spec(const char *spec, int family, bool check_family, struct spec *sp, char *err,
+                      size_t errlen)
+{
+    memset(sp, 0, sizeof(*sp));
+    size_t len = strlen(spec);
+    if (len == 0)
+        return fail(err, errlen, "empty target spec: give an address, range or host name");
+    if (len > SPEC_MAX)
+        return fail(err, errlen, "target spec '%.40s...' is longer than %d characters", spec,
+                    SPEC_MAX);
+
+    char host[SPEC_MAX + 1];
+    const char *slash = strrchr(spec, '/');
+    size_t hlen = slash ? (size_t)(slash - spec) : len;
+    memcpy(host, spec, hlen);
+    host[hlen] = '\0';
+    int prefix = -1;
+    if (slash) {
+        const char *p = slash + 1;
+        if (hlen == 0)
+            return fail(err, errlen, "missing address before '/' in '%s': write e.g. 10.0.0.0/24",
+                        spec);
+        if (*p == '\0')
+            return fail(err, errlen, "missing prefix length after '/' in '%s': " PREFIX_HINT, spec);
+        size_t plen = strlen(p);
+        if (strspn(p, "0123456789") != plen || plen > 3)
+            return fail(err, errlen, "bad prefix length '/%s' in '%s': " PREFIX_HINT, p, spec);
+        prefix = atoi(p);
+    }
+
+    struct ipaddr a;
+    memset(&a, 0, sizeof(a));
+    if (strchr(host, ':')) {
+        if (inet_pton(AF_INET6, host, a.bytes) != 1)
+            return fail(err, errlen,
+                        "bad IPv6 address in '%s': check it (zone ids like %%eth0 "
+                        "are not supported)",
+                        spec);
+        a.family = AF_INET6;
+    } else if (strspn(host, V4_RANGE_CHARS) == hlen) {
+        if (parse_octets(host, sp, spec, err, errlen) < 0)
+            return -1;
+        if (!octets_single(sp, &a)) {
+            if (prefix >= 0)
+                return fail(err, errlen,
+                            "prefix length with octet ranges in '%s': use either "
+                            "10.0.0.0/24 or 10.0.0.0-255",
+                            spec);
+            if (check_family && family == 6)
+                return fail(err, errlen, "'%s' is IPv4 but -6 is set: drop -6 to scan IPv4", spec);
+            return 0;
+        }
+    } else if (strspn(host, HOSTNAME_CHARS) == hlen) {
+        if (resolve(host, family, sp, &a, err, errlen) < 0) {
+            spec_clear(sp);
+            return -1;
+        }
+    } else {
+        return fail(err, errlen, "'%s' is not an address, range or host name: check for typos",
+                    spec);
+    }
+
+    if (check_family && !sp->hostname && family == 4 && a.family == AF_INET6)
+        return fail(err, errlen, "'%s' is IPv6 but -4 is set: use -6 to scan IPv6", spec);
+    if (check_family && !sp->hostname && family == 6 && a.family == AF_INET)
+        return fail(err, errlen, "'%s' is IPv4 but -6 is set: drop -6 to scan IPv4", spec);
+
+    int bits = a.family == AF_INET6 ? 128 : 32;
+    if (prefix > bits) {
+        spec_clear(sp);
+        return fail(err, errlen, "prefix length /%d too long for %s in '%s': use /0-/%d", prefix,
+                    a.family == AF_INET6 ? "IPv6" : "IPv4", spec, bits);
+    }
+    if (prefix < 0)
+        prefix = bits;
+    sp->kind = SPEC_RANGE;
+    sp->family = a.family;
+    for (int i = 0; i < bits / 8; i++) {
+        int keep = prefix - 8 * i;
+        uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+        sp->first[i] = a.bytes[i] & mask;
+        sp->last[i] = a.bytes[i] | (uint8_t)~mask;
+    }
+    return 0;
+}
+
+static int list_push(struct spec_list *l, const struct spec *sp)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        struct spec *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *sp;
+    return 0;
+}
+
+static int add_parsed(struct spec_list *l, const char *spec, int family, bool check_family,
+                      char *err, size_t errlen)
+{
+    struct spec sp;
+    if (parse_spec(spec, family, check_family, &sp, err, errlen) < 0)
+        return -1;
+    if (list_push(l, &sp) < 0) {
+        spec_clear(&sp);
+        return fail(err, errlen, "out of memory adding '%s'", spec);
+    }
+    return 0;
+}
+
+/* ---- set -------------------------------------------------------------- */
+
+struct target_set *target_set_new(const struct target_opts *opts)
+{
+    struct target_set *set = calloc(1, sizeof(*set));
+    if (set && opts && (opts->family == 4 || opts->family == 6))
+        set->family = opts->family;
+    return set;
+}
+
+static void list_free(struct spec_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        spec_clear(&l->v[i]);
+    free(l->v);
+}
+
+void target_set_free(struct target_set *set)
+{
+    if (!set)
+        return;
+    list_free(&set->inc);
+    list_free(&set->exc);
+    free(set);
+}
+
+int target_set_add(struct target_set *set, const char *spec, char *err, size_t errlen)
+{
+    return add_parsed(&set->inc, spec, set->family, true, err, errlen);
+}
+
+/*
+ * Commas both separate exclusions and list octet values, so pieces are
+ * re-joined when, and only when, both sides are IPv4 range text and the
+ * left side is still short of its 4 octets ("192.168.1" + "3.*") or the
+ * right side has no dot and so can only be more values for the last octet
+ * ("10.0.0.1" + "3"). The rule looks at text only, so it never resolves a
+ * name twice and stays linear in the list length.
+ */
+int target_set_exclude(struct target_set *set, const char *list, char *err, size_t errlen)
+{
+    size_t len = strlen(list);
+    char *acc = malloc(len + 1);
+    int rc = 0;
+    if (!acc) {
+        rc = fail(err, errlen, "out of memory parsing exclude list");
+        goto out;
+    }
+    size_t acc_len = 0;
+    int acc_dots = 0;
+    bool acc_v4 = false;
+    const char *s = list;
+    for (;;) {
+        const char *comma = strchr(s, ',');
+        const char *end = comma ? comma : s + strlen(s);
+        while (s < end && (*s == ' ' || *s == '\t'))
+            s++;
+        while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if (s == end) {
+            rc = fail(err, errlen, "empty entry in exclude list '%s': drop the extra comma", list);
+            goto out;
+        }
+        size_t n = (size_t)(end - s);
+        int dots = 0;
+        bool v4 = true;
+        for (size_t i = 0; i < n; i++) {
+            dots += s[i] == '.';
+            v4 = v4 && strchr(V4_RANGE_CHARS, s[i]);
+        }
+        if (acc_len && acc_v4 && v4 && (acc_dots < 3 || dots == 0)) {
+            acc[acc_len++] = ',';
+        } else {
+            if (acc_len && (rc = add_parsed(&set->exc, acc, set->family, false, err, errlen)) < 0)
+                goto out;
+            acc_len = 0;
+            acc_dots = 0;
+            acc_v4 = v4;
+        }
+        memcpy(acc + acc_len, s, n);
+        acc_len += n;
+        acc[acc_len] = '\0';
+        acc_dots += dots;
+        if (!comma)
+            break;
+        s = comma + 1;
+    }
+    rc = add_parsed(&set->exc, acc, set->family, false, err, errlen);
+out:
+    free(acc);
+    return rc;
+}
+
+static int load_file(struct target_set *set, const char *path, bool exclude, char *err,
+                     size_t errlen)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "r");
+    if (!f)
+        return fail(err, errlen, "cannot open target file '%s': %s; check the path", path,
+                    strerror(errno));
+    char *line = NULL, sub[512];
+    size_t cap = 0;
+    unsigned long lineno = 0;
+    int rc = 0;
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *save = NULL;
+        for (char *w = strtok_r(line, " \t\r\n\v\f", &save); w && rc == 0;
+             w = strtok_r(NULL, " \t\r\n\v\f", &save)) {
+            rc = exclude ? target_set_exclude(set, w, sub, sizeof(sub))
+                         : target_set_add(set, w, sub, sizeof(sub));
+            if (rc < 0)
+                fail(err, errlen, "%s:%lu: %s", path, lineno, sub);
+        }
+    }
+    if (rc == 0 && ferror(f))
+        rc = fail(err, errlen, "cannot read target file '%s': %s", path, strerror(errno));
+    free(line);
+    if (!is_stdin)
+        fclose(f);
+    return rc;
+}
+
+int target_set_add_file(struct target_set *set, const char *path, char *err, size_t errlen)
+{
+    return load_file(set, path, false, err, errlen);
+}
+
+int target_set_exclude_file(struct target_set *set, const char *path, char *err, size_t errlen)
+{
+    return load_file(set, path, true, err, errlen);
+}
+
+size_t target_set_nspecs(const struct target_set *set)
+{
+    return set->inc.n;
+}
+
+static uint32_t be32(const uint8_t *b)
+{
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+static uint64_t be64(const uint8_t *b)
+{
+    return ((uint64_t)be32(b) << 32) | be32(b + 4);
+}
+
+static uint64_t spec_count(const struct spec *sp)
+{
+    if (sp->kind == SPEC_OCTETS) {
+        uint64_t n = 1;
+        for (int i = 0; i < 4; i++)
+            n *= bit_count(sp->oct[i]);
+        return n;
+    }
+    if (sp->family == AF_INET)
+        return (uint64_t)(be32(sp->last) - be32(sp->first)) + 1;
+    uint64_t lo = be64(sp->last + 8) - be64(sp->first + 8);
+    uint64_t hi = be64(sp->last) - be64(sp->first) - (be64(sp->last + 8) < be64(sp->first + 8));
+    return hi || lo == UINT64_MAX ? UINT64_MAX : lo + 1; /* 2^64 does not fit */
+}
+
+uint64_t target_set_count(const struct target_set *set)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < set->inc.n; i++) {
+        uint64_t c = spec_count(&set->inc.v[i]);
+        total = c > UINT64_MAX - total ? UINT64_MAX : total + c;
+    }
+    return total;
+}
+
+/* ---- membership and ordered stepping ---------------------------------- */
+
+static bool spec_contains(const struct spec *sp, const uint8_t *a)
+{
+    if (sp->kind == SPEC_OCTETS) {
+        for (int i = 0; i < 4; i++)
+            if (!bit_get(sp->oct[i], a[i]))
+                return false;
+        return true;
+    }
+    return memcmp(a, sp->first, 16) >= 0 && memcmp(a, sp->last, 16) <= 0;
+}
+
+static void spec_first(const struct spec *sp, uint8_t *out)
+{
+    if (sp->kind == SPEC_RANGE) {
+        memcpy(out, sp->first, 16);
+        return;
+    }
+    memset(out, 0, 16);
+    for (int i = 0; i < 4; i++)
+        out[i] = (uint8_t)bit_next(sp->oct[i], 0);
+}
+
+/* Smallest member of sp strictly greater than j (same family); false if none.
+ * out may alias j. */
+static bool spec_next_after(const struct spec *sp, const uint8_t *j, uint8_t *out)
+{
+    if (sp->kind == SPEC_RANGE) {
+        if (memcmp(j, sp->last, 16) >= 0)
+            return false;
+        if (memcmp(j, sp->first, 16) < 0) {
+            memcpy(out, sp->first, 16);
+            return true;
+        }
+        memmove(out, j, 16);
+        /* No carry out of the top byte: j < last bounds the result. */
+        for (int i = (int)addr_len(sp->family) - 1; i >= 0 && ++out[i] == 0; i--)
+            ;
+        return true;
+    }
+    /* Keep the longest prefix of j that is in the product, bump the next
+     * octet to its next member, and take the minimum below it. */
+    for (int i = 3; i >= 0; i--) {
+        bool prefix_ok = true;
+        for (int k = 0; k < i && prefix_ok; k++)
+            prefix_ok = bit_get(sp->oct[k], j[k]);
+        int v = j[i] < 255 ? bit_next(sp->oct[i], j[i] + 1u) : -1;
+        if (!prefix_ok || v < 0)
+            continue;
+        memmove(out, j, 16);
+        out[i] = (uint8_t)v;
+        for (int k = i + 1; k < 4; k++)
+            out[k] = (uint8_t)bit_next(sp->oct[k], 0);
+        return true;
+    }
+    return false;
+}
+
+/* True if every value in s (any value, for s NULL) is in e. */
+static bool octet_covers(const uint8_t e[32], const uint8_t *s)
+{
+    for (int i = 0; i < 32; i++)
+        if ((s ? s[i] : 0xff) & ~e[i])
+            return false;
+    return true;
+}
+
+/*
+ * If a is excluded, store in run_end the end of a run [a, run_end] in which
+ * every member of sp is excluded, so that the iterator jumps over an
+ * excluded /8 or /64 instead of testing each address. Against an octet
+ * exclusion the run extends through each low octet whose values (of sp)
+ * the exclusion covers, then as far as the next octet up stays covered.
+ */
+static bool excluded_run(const struct target_set *set, const struct spec *sp, const uint8_t *a,
+                         uint8_t *run_end)
+{
+    bool hit = false;
+    for (size_t i = 0; i < set->exc.n; i++) {
+        const struct spec *e = &set->exc.v[i];
+        uint8_t end[16];
+        if (e->family != sp->family || !spec_contains(e, a))
+            continue;
+        if (e->kind == SPEC_RANGE) {
+            memcpy(end, e->last, 16);
+        } else {
+            memcpy(end, a, 16);
+            for (int p = 3; p >= 0; p--) {
+                const uint8_t *so = sp->kind == SPEC_OCTETS ? sp->oct[p] : NULL;
+                if (octet_covers(e->oct[p], so)) {
+                    end[p] = 255;
+                    continue;
+                }
+                unsigned v = a[p];
+                while (v < 255 && (bit_get(e->oct[p], v + 1) || (so && !bit_get(so, v + 1))))
+                    v++;
+                end[p] = (uint8_t)v;
+                break;
+            }
+        }
+        if (!hit || memcmp(end, run_end, 16) > 0)
+            memcpy(run_end, end, 16);
+        hit = true;
+    }
+    return hit;
+}
+
+bool target_set_is_excluded(const struct target_set *set, const struct ipaddr *addr)
+{
+    for (size_t i = 0; i < set->exc.n; i++)
+        if (set->exc.v[i].family == addr->family && spec_contains(&set->exc.v[i], addr->bytes))
+            return true;
+    return false;
+}
+
+void target_iter_init(struct target_iter *it, const struct target_set *set)
+{
+    memset(it, 0, sizeof(*it));
+    it->set = set;
+}
+
+/* cur always holds the next candidate of the current spec, not yet yielded. */
+int target_iter_next(struct target_iter *it, struct target *out)
+{
+    const struct target_set *set = it->set;
+    while (!it->done) {
+        if (it->spec >= set->inc.n) {
+            it->done = true;
+            break;
+        }
+        const struct spec *sp = &set->inc.v[it->spec];
+        if (!it->started) {
+            spec_first(sp, it->cur);
+            it->started = true;
+        }
+        uint8_t skip_to[16];
+        bool more;
+        if (excluded_run(set, sp, it->cur, skip_to)) {
+            more = spec_next_after(sp, skip_to, it->cur);
+        } else {
+            memset(out, 0, sizeof(*out));
+            out->addr.family = sp->family;
+            memcpy(out->addr.bytes, it->cur, 16);
+            if (sp->hostname && ipaddr_equal(&out->addr, &sp->named)) {
+                out->hostname = sp->hostname;
+                out->other_addrs = sp->other_addrs;
+            }
+            if (!spec_next_after(sp, it->cur, it->cur)) {
+                it->spec++;
+                it->started = false;
+            }
+            return 1;
+        }
+        if (!more) {
+            it->spec++;
+            it->started = false;
+        }
+    }
+    return 0;
+}
