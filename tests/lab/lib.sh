@@ -1,0 +1,262 @@
+# shellcheck shell=bash
+# tests/lab/lib.sh — the reusable network-namespace lab for prtip's tests and benchmarks.
+#
+# Source this file (it defines functions only; it does not change shell options).
+#
+# Topology for lab id ID (default: the caller's PID):
+#
+#     netns prtip-scan-ID                         netns prtip-tgt-ID
+#     lo up                                       lo up
+#     veth "lab0"  LAB_SCAN_V4/24, LAB_SCAN_V6/64 <--> veth "lab0"  LAB_TGT_V4/24, LAB_TGT_V6/64
+#
+# No default route in either namespace: the only reachable addresses are the
+# lab's own subnets (and each namespace's loopback). Addresses must lie inside
+# 198.18.0.0/15 (RFC 2544 benchmarking) or fd00::/8 (ULA); lab_up refuses
+# anything else, so a typo cannot aim a scan at a real network.
+#
+# Environment knobs (all optional), read by lab_up:
+#   LAB_SCAN_V4=198.18.0.1  LAB_TGT_V4=198.18.0.2  LAB_V4_PLEN=24
+#   LAB_SCAN_V6=fd00::1     LAB_TGT_V6=fd00::2     LAB_V6_PLEN=64
+#
+# After lab_up these are set (and lab_print prints them in sourceable form):
+#   LAB_ID LAB_SCAN LAB_TGT LAB_IF LAB_SCAN_V4 LAB_TGT_V4 LAB_V4_PLEN
+#   LAB_SCAN_V6 LAB_TGT_V6 LAB_V6_PLEN
+#
+# Helpers for tests (all take the namespace name explicitly):
+#   lab_require          exit 77 unless root with ip, nft and python3
+#   lab_up [ID]          create the lab (idempotent failure: removes half-made state)
+#   lab_down [ID]        remove the lab, killing what still runs inside it
+#   lab_nft NS RULES     load an nftables ruleset (string) into NS
+#   lab_listen NS OUT ARGS...   start tests/integration/helpers/listen.py in NS
+#                        in the background, wait until it is ready; its output
+#                        lines ("open ADDR PORT", "closed ADDR PORT") are in OUT;
+#                        its PID is in LAB_LISTEN_PID (kill it yourself or let
+#                        lab_down do it).
+#   lab_anyip NS PREFIX  route a whole prefix to NS's loopback (AnyIP), so every
+#                        address in PREFIX answers inside NS; PREFIX must be in
+#                        the lab ranges; the scanner side gets a route via the
+#                        target's link address.
+
+LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LAB_HELPERS="$(cd "$LAB_DIR/../integration/helpers" 2>/dev/null && pwd || true)"
+
+lab_log() { printf 'lab: %s\n' "$*" >&2; }
+
+# Exit 77 (the CTest "skipped" code) when the lab cannot be built here.
+lab_require() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "SKIP: needs root for network namespaces" >&2
+        exit 77
+    fi
+    local tool
+    for tool in ip nft python3; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            echo "SKIP: '$tool' not installed (iproute2, nftables, python3)" >&2
+            exit 77
+        fi
+    done
+}
+
+# lab_check_addr ADDR: succeed iff ADDR (or prefix) is inside the lab ranges.
+lab_check_addr() {
+    python3 - "$1" <<'EOF'
+import ipaddress, sys
+a = sys.argv[1]
+net = ipaddress.ip_network(a, strict=False)
+ok = [ipaddress.ip_network("198.18.0.0/15"), ipaddress.ip_network("fd00::/8")]
+sys.exit(0 if any(net.version == o.version and net.subnet_of(o) for o in ok) else 1)
+EOF
+}
+
+lab_set_names() {
+    LAB_ID="${1:-$$}"
+    LAB_SCAN="prtip-scan-$LAB_ID"
+    LAB_TGT="prtip-tgt-$LAB_ID"
+    LAB_IF="lab0"
+    LAB_SCAN_V4="${LAB_SCAN_V4:-198.18.0.1}"
+    LAB_TGT_V4="${LAB_TGT_V4:-198.18.0.2}"
+    LAB_V4_PLEN="${LAB_V4_PLEN:-24}"
+    LAB_SCAN_V6="${LAB_SCAN_V6:-fd00::1}"
+    LAB_TGT_V6="${LAB_TGT_V6:-fd00::2}"
+    LAB_V6_PLEN="${LAB_V6_PLEN:-64}"
+}
+
+lab_print() {
+    local v
+    for v in LAB_ID LAB_SCAN LAB_TGT LAB_IF LAB_SCAN_V4 LAB_TGT_V4 LAB_V4_PLEN \
+        LAB_SCAN_V6 LAB_TGT_V6 LAB_V6_PLEN; do
+        printf '%s=%q\n' "$v" "${!v}"
+    done
+}
+
+# Per-namespace sysctls that make the lab deterministic.
+lab_sysctls() {
+    local ns="$1"
+    # Answer every reject at once: no ICMP rate limiting (per-netns sysctls).
+    ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 \
+        net.ipv4.icmp_msgs_per_sec=100000 >/dev/null 2>&1 || true
+    # Usable IPv6 immediately: no duplicate address detection.
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+        net.ipv6.conf.default.accept_dad=0 >/dev/null 2>&1 || true
+    # No router advertisements/solicitations: nothing may install a default route.
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_ra=0 \
+        net.ipv6.conf.default.accept_ra=0 >/dev/null 2>&1 || true
+}
+
+# lab_wait_up NS IF: wait (≤5 s) until IF in NS has carrier.
+lab_wait_up() {
+    local ns="$1" dev="$2" _
+    for _ in $(seq 1 50); do
+        if ip -n "$ns" -o link show dev "$dev" 2>/dev/null | grep -q 'LOWER_UP'; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    lab_log "link $dev in $ns did not come up"
+    return 1
+}
+
+lab_up() {
+    lab_set_names "${1:-}"
+    local a
+    for a in "$LAB_SCAN_V4/$LAB_V4_PLEN" "$LAB_TGT_V4/$LAB_V4_PLEN" \
+        "$LAB_SCAN_V6/$LAB_V6_PLEN" "$LAB_TGT_V6/$LAB_V6_PLEN"; do
+        if ! lab_check_addr "$a"; then
+            lab_log "refusing $a: lab addresses must be inside 198.18.0.0/15 or fd00::/8"
+            return 1
+        fi
+    done
+    if ip netns list | grep -qE "^($LAB_SCAN|$LAB_TGT)( |\$)"; then
+        lab_log "lab '$LAB_ID' already exists (run down.sh --id $LAB_ID)"
+        return 1
+    fi
+    if ! lab_up_inner; then
+        lab_log "setup of lab '$LAB_ID' failed; removing what was made"
+        lab_down "$LAB_ID"
+        return 1
+    fi
+}
+
+lab_up_inner() {
+    ip netns add "$LAB_SCAN" || return 1
+    ip netns add "$LAB_TGT" || return 1
+    # Create the veth pair directly inside the namespaces (the root namespace
+    # never sees it, so concurrent labs cannot collide on interface names).
+    ip link add name "$LAB_IF" netns "$LAB_SCAN" type veth \
+        peer name "$LAB_IF" netns "$LAB_TGT" || return 1
+    local ns
+    for ns in "$LAB_SCAN" "$LAB_TGT"; do
+        lab_sysctls "$ns"
+        # The veth existed before "default" was set: no DAD for its
+        # link-local address either (the kernel does DAD if "all" or the
+        # interface asks for it).
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$LAB_IF.accept_dad=0" \
+            "net.ipv6.conf.$LAB_IF.accept_ra=0" >/dev/null 2>&1 || true
+        ip -n "$ns" link set lo up || return 1
+    done
+    ip -n "$LAB_SCAN" addr add "$LAB_SCAN_V4/$LAB_V4_PLEN" dev "$LAB_IF" || return 1
+    ip -n "$LAB_TGT" addr add "$LAB_TGT_V4/$LAB_V4_PLEN" dev "$LAB_IF" || return 1
+    ip -n "$LAB_SCAN" addr add "$LAB_SCAN_V6/$LAB_V6_PLEN" dev "$LAB_IF" nodad || return 1
+    ip -n "$LAB_TGT" addr add "$LAB_TGT_V6/$LAB_V6_PLEN" dev "$LAB_IF" nodad || return 1
+    ip -n "$LAB_SCAN" link set "$LAB_IF" up || return 1
+    ip -n "$LAB_TGT" link set "$LAB_IF" up || return 1
+    lab_wait_up "$LAB_SCAN" "$LAB_IF" || return 1
+    lab_wait_up "$LAB_TGT" "$LAB_IF" || return 1
+    # Safety net: there must be no default route anywhere in the lab.
+    for ns in "$LAB_SCAN" "$LAB_TGT"; do
+        if ip -n "$ns" route show default | grep -q . ||
+            ip -n "$ns" -6 route show default | grep -q .; then
+            lab_log "unexpected default route in $ns"
+            return 1
+        fi
+    done
+    # Link-local v6 addresses still go through DAD on some kernels; wait for
+    # every address to leave "tentative" (≤3 s).
+    local _
+    for _ in $(seq 1 30); do
+        if ! ip -n "$LAB_SCAN" -6 addr show tentative | grep -q inet6 &&
+            ! ip -n "$LAB_TGT" -6 addr show tentative | grep -q inet6; then
+            break
+        fi
+        sleep 0.1
+    done
+}
+
+# lab_down [ID]: kill every process still inside the lab's namespaces (by PID,
+# as listed by the kernel for exactly these namespaces), then delete them.
+lab_down() {
+    local id="${1:-${LAB_ID:-}}"
+    [ -n "$id" ] || { lab_log "lab_down: no lab id"; return 1; }
+    local ns pids
+    for ns in "prtip-scan-$id" "prtip-tgt-$id"; do
+        if ip netns list | grep -qE "^$ns( |\$)"; then
+            pids="$(ip netns pids "$ns" 2>/dev/null || true)"
+            if [ -n "$pids" ]; then
+                # shellcheck disable=SC2086
+                kill $pids 2>/dev/null || true
+                sleep 0.2
+                pids="$(ip netns pids "$ns" 2>/dev/null || true)"
+                # shellcheck disable=SC2086
+                [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
+            fi
+            ip netns del "$ns" 2>/dev/null || true
+        fi
+    done
+}
+
+# lab_nft NS RULESET: load RULESET (nft syntax) into NS, replacing table
+# "prtip_lab" if it was loaded before.
+lab_nft() {
+    local ns="$1" rules="$2"
+    ip netns exec "$ns" nft delete table inet prtip_lab 2>/dev/null || true
+    printf '%s\n' "$rules" | ip netns exec "$ns" nft -f - || {
+        lab_log "nft ruleset rejected in $ns"
+        return 1
+    }
+}
+
+# lab_listen NS OUT ARGS...: run helpers/listen.py ARGS in NS (or in the
+# current namespace when NS is "-"), wait for it to be ready.
+lab_listen() {
+    local ns="$1" out="$2"
+    shift 2
+    local _
+    if [ "$ns" = "-" ]; then
+        python3 "$LAB_HELPERS/listen.py" "$@" >"$out" &
+    else
+        ip netns exec "$ns" python3 "$LAB_HELPERS/listen.py" "$@" >"$out" &
+    fi
+    LAB_LISTEN_PID=$!
+    for _ in $(seq 1 100); do
+        if grep -qx ready "$out" 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$LAB_LISTEN_PID" 2>/dev/null; then
+            lab_log "listener exited early: $*"
+            return 1
+        fi
+        sleep 0.1
+    done
+    lab_log "listener not ready after 10 s: $*"
+    return 1
+}
+
+# lab_anyip NS PREFIX: every address of PREFIX is local to NS (AnyIP on lo);
+# the other lab namespace reaches PREFIX through the veth.
+lab_anyip() {
+    local ns="$1" prefix="$2" other via
+    lab_check_addr "$prefix" || { lab_log "refusing AnyIP prefix $prefix"; return 1; }
+    if [ "$ns" = "$LAB_TGT" ]; then other="$LAB_SCAN"; else other="$LAB_TGT"; fi
+    case "$prefix" in
+    *:*)
+        ip -n "$ns" -6 route add local "$prefix" dev lo || return 1
+        if [ "$ns" = "$LAB_TGT" ]; then via="$LAB_TGT_V6"; else via="$LAB_SCAN_V6"; fi
+        ip -n "$other" -6 route add "$prefix" via "$via" dev "$LAB_IF" || return 1
+        ;;
+    *)
+        ip -n "$ns" route add local "$prefix" dev lo || return 1
+        if [ "$ns" = "$LAB_TGT" ]; then via="$LAB_TGT_V4"; else via="$LAB_SCAN_V4"; fi
+        ip -n "$other" route add "$prefix" via "$via" dev "$LAB_IF" || return 1
+        ;;
+    esac
+}
