@@ -10,6 +10,10 @@ void scan_init(struct scan *s, volatile sig_atomic_t *stop)
     s->randomize_ports = true;
     s->dns = DNS_UP_HOSTS;
     s->stop = stop;
+    s->raw.nshards = 1;
+    s->raw.wait_s = -1;
+    s->raw.src_port = -1;
+    s->raw.scanflags = -1;
 }
 
 void scan_free(struct scan *s)

@@ -29,6 +29,22 @@ enum dns_mode {
     DNS_ALWAYS,       /* -R */
 };
 
+/* Options of the stateless raw engine (-sS and the stealth scans). */
+struct raw_opts {
+    double rate;             /* --rate in packets/s; 0 = adaptive within timing min/max_rate */
+    uint32_t shard, nshards; /* --shard i/n as 0-based shard and count; nshards 1 = all */
+    bool dry_run;            /* --dry-run: print probes on stdout, send nothing */
+    double wait_s;           /* --wait: cooldown after the last pass in seconds; < 0 = from RTTs */
+    uint64_t stats_every_ms; /* --stats-every; 0 = the default, once a second */
+    char iface[16];          /* -e, "" = from the routing table */
+    struct ipaddr src;       /* -S, valid when have_src */
+    bool have_src;
+    int src_port;     /* -g, -1 = derived from the cookie */
+    int scanflags;    /* --scanflags byte, -1 = the scan type's own */
+    int send_method;  /* enum send_method (net/io.h) */
+    int recv_method;  /* enum recv_method */
+};
+
 /* One requested output: module and file path ("-" = stdout). */
 struct output_request {
     const struct output_module *module;
@@ -50,6 +66,7 @@ struct scan {
     enum dns_mode dns;
     int family; /* 0, 4 (-4) or 6 (-6) */
     uint64_t seed;
+    struct raw_opts raw;
 
     /* Reporting. */
     int verbose, debug;

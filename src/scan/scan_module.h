@@ -10,6 +10,9 @@
 #include "core/result.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+
+struct pkt_info;
 
 /* Which engine drives the module. */
 enum scan_engine_kind {
@@ -21,6 +24,7 @@ enum scan_engine_kind {
 enum scan_verdict {
     VERDICT_FINAL, /* state/reason decided */
     VERDICT_RETRY, /* local failure (e.g. EADDRNOTAVAIL): send again, not a target answer */
+    VERDICT_IGNORE, /* raw engine: a valid reply that decides nothing (keep waiting) */
 };
 
 struct scan_module {
@@ -42,6 +46,21 @@ struct scan_module {
      * Must be pure: no I/O, no state.
      */
     enum scan_verdict (*classify_connect)(int err, enum port_state *state, enum reason *reason);
+
+    /*
+     * Raw engine. tcp_flags is the probe's flag byte (PKT_TCP_* of
+     * net/packet.h: SYN for -sS, FIN|PSH|URG for -sX, ...); --scanflags
+     * replaces it at run time. classify_reply gets a reply that already
+     * passed cookie validation (net/cookie.h) for a probe to (dst, dport):
+     * either a TCP segment from the target (reply->proto == IPPROTO_TCP)
+     * or an ICMP/ICMPv6 error quoting the probe (reply->has_quote). Sets
+     * *state and *reason as nmap documents for the scan type and returns
+     * VERDICT_FINAL, or VERDICT_IGNORE for a reply that decides nothing.
+     * Pure: no I/O, no state. The engine records reply->ttl as reason_ttl.
+     */
+    uint8_t tcp_flags;
+    enum scan_verdict (*classify_reply)(const struct pkt_info *reply, enum port_state *state,
+                                        enum reason *reason);
 };
 
 /* Look up a module by its option ("-sT") or name ("connect"). NULL if none. */
