@@ -4,6 +4,7 @@
 #include "core/scan.h"
 #include "engine/engine.h"
 #include "output/output.h"
+#include "scan/scan_module.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -55,7 +56,16 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct result_sink sink = {.host = sink_host, .ctx = &outs};
-    int rc = connect_engine_run(&scan, &sink, err, sizeof(err));
+    int rc;
+    if (scan.types[0]->engine == SCAN_ENGINE_RAW) {
+        /* The stateless engine lands separately; until then say so rather
+         * than run a raw scan type through the connect engine. */
+        snprintf(err, sizeof(err), "%s is not available in this build; use -sT",
+                 scan.types[0]->option);
+        rc = -1;
+    } else {
+        rc = connect_engine_run(&scan, &sink, err, sizeof(err));
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
     clock_gettime(CLOCK_REALTIME, &scan.summary.end);

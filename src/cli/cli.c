@@ -6,12 +6,17 @@
  * long options taking the next word. Values are only collected during the
  * getopt pass; everything that depends on other options (the -T template
  * under explicit timing, -4/-6 given after the targets, -p under
- * --top-ports) is resolved once the whole line has been read.
+ * --top-ports, the default scan type) is resolved once the whole line has
+ * been read, in cli_apply.c.
  */
 #include "cli/cli.h"
+#include "cli/cli_internal.h"
 #include "core/log.h"
+#include "core/permute.h"
+#include "net/io.h"
 #include "output/output.h"
 #include "scan/scan_module.h"
+#include "scan/tcp_classify.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -22,8 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef PRTIP_VERSION
@@ -54,6 +57,14 @@ enum {
     OPT_OPEN,
     OPT_REASON,
     OPT_SEED,
+    OPT_SCANFLAGS,
+    OPT_RATE,
+    OPT_SHARD,
+    OPT_DRY_RUN,
+    OPT_WAIT,
+    OPT_STATS_EVERY,
+    OPT_SEND_METHOD,
+    OPT_RECV_METHOD,
     OPT_NOT_IMPLEMENTED, /* nmap options prtip does not have yet */
 };
 
@@ -94,7 +105,17 @@ static const struct option long_opts[] = {
     {"oH", required_argument, NULL, OPT_OUTPUT},
     {"open", no_argument, NULL, OPT_OPEN},
     {"reason", no_argument, NULL, OPT_REASON},
+    /* Raw scans (nmap, masscan and ZMap spellings). */
+    {"scanflags", required_argument, NULL, OPT_SCANFLAGS},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"wait", required_argument, NULL, OPT_WAIT},
+    {"source-port", required_argument, NULL, 'g'},
+    {"send-method", required_argument, NULL, OPT_SEND_METHOD},
+    {"recv-method", required_argument, NULL, OPT_RECV_METHOD},
     /* Misc. */
+    {"stats-every", required_argument, NULL, OPT_STATS_EVERY},
     {"seed", required_argument, NULL, OPT_SEED},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -102,7 +123,6 @@ static const struct option long_opts[] = {
      * instead of "unrecognized". */
     {"iR", required_argument, NULL, OPT_NOT_IMPLEMENTED},
     {"sI", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"scanflags", required_argument, NULL, OPT_NOT_IMPLEMENTED},
     {"port-ratio", required_argument, NULL, OPT_NOT_IMPLEMENTED},
     {"version-intensity", required_argument, NULL, OPT_NOT_IMPLEMENTED},
     {"version-light", no_argument, NULL, OPT_NOT_IMPLEMENTED},
@@ -120,73 +140,11 @@ static const struct option long_opts[] = {
     {"badsum", no_argument, NULL, OPT_NOT_IMPLEMENTED},
     {"data-length", required_argument, NULL, OPT_NOT_IMPLEMENTED},
     {"spoof-mac", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"source-port", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"stats-every", required_argument, NULL, OPT_NOT_IMPLEMENTED},
     {"resume", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"shard", required_argument, NULL, OPT_NOT_IMPLEMENTED},
     {"db", required_argument, NULL, OPT_NOT_IMPLEMENTED},
     {"packet-capture", required_argument, NULL, OPT_NOT_IMPLEMENTED},
     {NULL, 0, NULL, 0},
 };
-
-/* Explicit timing options, applied over the -T template once parsing ends. */
-enum {
-    SET_MIN_RTT = 1u << 0,
-    SET_MAX_RTT = 1u << 1,
-    SET_INITIAL_RTT = 1u << 2,
-    SET_MAX_RETRIES = 1u << 3,
-    SET_HOST_TIMEOUT = 1u << 4,
-    SET_SCAN_DELAY = 1u << 5,
-    SET_MAX_SCAN_DELAY = 1u << 6,
-    SET_MIN_PARALLELISM = 1u << 7,
-    SET_MAX_PARALLELISM = 1u << 8,
-    SET_MIN_HOSTGROUP = 1u << 9,
-    SET_MAX_HOSTGROUP = 1u << 10,
-    SET_MIN_RATE = 1u << 11,
-    SET_MAX_RATE = 1u << 12,
-};
-
-/* A target word or an -iL file, kept in command-line order. */
-struct target_word {
-    const char *text;
-    bool is_file;
-};
-
-/* Everything collected by the getopt pass. Strings point into argv. */
-struct pending {
-    struct target_word *words;
-    size_t nwords;
-    const char *last_file; /* last -iL, for "no targets in FILE" */
-    const char **excludes;
-    size_t nexcludes;
-    const char **exclude_files;
-    size_t nexclude_files;
-
-    const char *port_spec;     /* -p */
-    const char *exclude_ports; /* --exclude-ports */
-    long top_ports;            /* --top-ports, 0 = not given */
-    bool fast;                 /* -F */
-
-    int level; /* -T, -1 = not given */
-    unsigned set;
-    struct timing t; /* explicit values, valid where set has the bit */
-
-    bool seeded;
-};
-
-/* Print "prtip: <message>" on stderr; returns CLI_ERROR for tail calls. */
-static enum cli_result fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static enum cli_result fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("prtip: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return CLI_ERROR;
-}
 
 /* Strict base-10 integer in [min, max]; the whole text must be the number. */
 static int parse_long(const char *opt, const char *text, long min, long max, long *out)
@@ -196,7 +154,7 @@ static int parse_long(const char *opt, const char *text, long min, long max, lon
     long v = strtol(text, &end, 10);
     if (text[0] == '\0' || text[0] == ' ' || *end != '\0' || errno == ERANGE || v < min ||
         v > max) {
-        fail("invalid %s '%s': expected a whole number from %ld to %ld", opt, text, min, max);
+        cli_fail("invalid %s '%s': expected a whole number from %ld to %ld", opt, text, min, max);
         return -1;
     }
     *out = v;
@@ -207,7 +165,7 @@ static int parse_time(const char *opt, const char *text, uint64_t *out)
 {
     char err[256];
     if (timing_parse_time(text, out, err, sizeof(err)) < 0) {
-        fail("invalid %s: %s", opt, err);
+        cli_fail("invalid %s: %s", opt, err);
         return -1;
     }
     return 0;
@@ -219,9 +177,9 @@ static int parse_rate(const char *opt, const char *text, double *out)
     errno = 0;
     double v = strtod(text, &end);
     if (text[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v) || v <= 0) {
-        fail("invalid %s '%s': expected a packet rate per second greater than 0 (e.g. 100 or "
-             "0.5)",
-             opt, text);
+        cli_fail("invalid %s '%s': expected a packet rate per second greater than 0 (e.g. 100 or "
+                 "0.5)",
+                 opt, text);
         return -1;
     }
     *out = v;
@@ -251,12 +209,12 @@ static int parse_level_count(char letter, const char *arg, int *level)
 static int add_output(struct scan *scan, const struct output_module *mod, const char *path)
 {
     if (scan->noutputs >= SCAN_MAX_OUTPUTS) {
-        fail("too many output files: at most %d", SCAN_MAX_OUTPUTS);
+        cli_fail("too many output files: at most %d", SCAN_MAX_OUTPUTS);
         return -1;
     }
     char *copy = strdup(path);
     if (!copy) {
-        fail("out of memory");
+        cli_fail("out of memory");
         return -1;
     }
     scan->outputs[scan->noutputs].module = mod;
@@ -271,25 +229,25 @@ static int parse_output(struct scan *scan, char fmt, const char *path)
 {
     static const char all[] = "NGXJ";
     if (path[0] == '\0') {
-        fail("-o%c needs a file name: use - for standard output", fmt);
+        cli_fail("-o%c needs a file name: use - for standard output", fmt);
         return -1;
     }
     if (fmt == 'A') {
         if (strcmp(path, "-") == 0) {
-            fail("-oA -: cannot write several formats to standard output; give a base name");
+            cli_fail("-oA -: cannot write several formats to standard output; give a base name");
             return -1;
         }
         for (const char *f = all; *f; f++) {
             char opt[4] = {'-', 'o', *f, '\0'};
             const struct output_module *mod = output_module_find(opt);
             if (!mod) {
-                fail("-oA: %s output is not implemented yet", opt);
+                cli_fail("-oA: %s output is not implemented yet", opt);
                 return -1;
             }
             size_t len = strlen(path) + strlen(mod->ext) + 2;
             char *name = malloc(len);
             if (!name) {
-                fail("out of memory");
+                cli_fail("out of memory");
                 return -1;
             }
             snprintf(name, len, "%s.%s", path, mod->ext);
@@ -303,47 +261,112 @@ static int parse_output(struct scan *scan, char fmt, const char *path)
     char opt[4] = {'-', 'o', fmt, '\0'};
     if (!strchr(all, fmt)) {
         if (strchr("SMH", fmt))
-            fail("%s is not implemented yet: use -oN, -oG, -oX, -oJ or -oA", opt);
+            cli_fail("%s is not implemented yet: use -oN, -oG, -oX, -oJ or -oA", opt);
         else
-            fail("unknown output format '%s': use -oN, -oG, -oX, -oJ or -oA", opt);
+            cli_fail("unknown output format '%s': use -oN, -oG, -oX, -oJ or -oA", opt);
         return -1;
     }
     const struct output_module *mod = output_module_find(opt);
     if (!mod) {
-        fail("%s output is not implemented yet", opt);
+        cli_fail("%s output is not implemented yet", opt);
         return -1;
     }
     return add_output(scan, mod, path);
 }
 
-/* -s<letters>: "-sT" and also nmap's combined forms ("-sTV"). */
+/*
+ * -s<letters>: "-sS" and nmap's combined forms ("-sSU" once -sU exists).
+ * As nmap, one TCP scan type per run; repeating the same one is harmless.
+ */
 static int parse_scan_types(struct scan *scan, const char *letters)
 {
-    /* Every scan letter nmap knows; prtip has -sT for now. */
-    static const char known[] = "ACFILMNOPRSUVWXYZn";
+    static const char implemented[] = "TSFNXAWM";
+    static const char known[] = "ACFILMNOPRSUVWXYZn"; /* every scan letter nmap knows */
     if (letters[0] == '\0') {
-        fail("-s needs a scan type: -sT");
+        cli_fail("-s needs a scan type: -sS, -sT, -sF, -sN, -sX, -sA, -sW or -sM");
         return -1;
     }
     for (const char *c = letters; *c; c++) {
-        if (*c != 'T') {
+        if (!strchr(implemented, *c)) {
             if (strchr(known, *c))
-                fail("-s%c is not implemented yet: use -sT", *c);
+                cli_fail("-s%c is not implemented yet: use -sS, -sT, -sF, -sN, -sX, -sA, -sW or "
+                         "-sM",
+                         *c);
             else
-                fail("unknown scan type '-s%c': see SCAN TECHNIQUES in prtip -h", *c);
+                cli_fail("unknown scan type '-s%c': see SCAN TECHNIQUES in prtip -h", *c);
             return -1;
         }
-        const struct scan_module *mod = scan_module_find("-sT");
+        char opt[4] = {'-', 's', *c, '\0'};
+        const struct scan_module *mod = scan_module_find(opt);
         if (!mod) {
-            fail("-sT is not available in this build");
+            cli_fail("%s is not available in this build", opt);
             return -1;
         }
         bool dup = false;
-        for (size_t i = 0; i < scan->ntypes; i++)
+        for (size_t i = 0; i < scan->ntypes; i++) {
             dup |= scan->types[i] == mod;
+            if (scan->types[i] != mod && scan->types[i]->proto == mod->proto &&
+                mod->proto == PROTO_TCP) {
+                cli_fail("You specified more than one type of TCP scan. Please choose only one "
+                         "of -sA, -b, -sT, -sF, -sI, -sM, -sN, -sS, -sW, and -sX");
+                return -1;
+            }
+        }
         if (!dup && scan->ntypes < SCAN_MAX_TYPES)
             scan->types[scan->ntypes++] = mod;
     }
+    return 0;
+}
+
+/* The first option given that only the raw engine reads. */
+static void note_raw_only(struct pending *pd, const char *opt)
+{
+    if (!pd->raw_only)
+        pd->raw_only = opt;
+}
+
+/*
+ * --send-method / --recv-method names, mapped to enum send_method /
+ * enum recv_method of net/io.h (the same mapping as send_method_parse and
+ * recv_method_parse there, kept here so the command line does not depend
+ * on the I/O back ends being linked).
+ */
+static int parse_method(const char *opt, const char *text, const char *const names[], size_t count,
+                        int *out)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(text, names[i]) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    char list[128] = "";
+    for (size_t i = 0; i < count; i++) {
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof(list) - used, "%s%s",
+                 i ? (i + 1 == count ? " or " : ", ") : "", names[i]);
+    }
+    cli_fail("invalid %s '%s': use %s", opt, text, list);
+    return -1;
+}
+
+/* -e: a Linux interface name (dev_valid_name: 1-15 bytes, no '/', ':' or
+ * blanks, not "." or ".."). */
+static int parse_iface(struct scan *scan, const char *text)
+{
+    size_t len = strlen(text);
+    if (len == 0 || len >= sizeof(scan->raw.iface)) {
+        cli_fail("invalid -e '%s': an interface name is 1 to %zu characters (e.g. eth0; see ip "
+                 "link)",
+                 text, sizeof(scan->raw.iface) - 1);
+        return -1;
+    }
+    if (strcmp(text, ".") == 0 || strcmp(text, "..") == 0 || strpbrk(text, "/: \t\n\v\f\r")) {
+        cli_fail("invalid -e '%s': an interface name has no '/', ':' or blanks (e.g. eth0; see ip "
+                 "link)",
+                 text);
+        return -1;
+    }
+    memcpy(scan->raw.iface, text, len + 1);
     return 0;
 }
 
@@ -355,11 +378,12 @@ static int parse_ping(struct scan *scan, const char *arg)
         return 0;
     }
     if (arg[0] != '\0' && strchr("EPMSAUYORB", arg[0]))
-        fail("-P%c is not implemented yet: use -Pn, or the default discovery (TCP connect to 80 "
-             "and 443)",
-             arg[0]);
+        cli_fail(
+            "-P%c is not implemented yet: use -Pn, or the default discovery (TCP connect to 80 "
+            "and 443)",
+            arg[0]);
     else
-        fail("unknown host discovery option '-P%s': use -Pn", arg);
+        cli_fail("unknown host discovery option '-P%s': use -Pn", arg);
     return -1;
 }
 
@@ -396,15 +420,15 @@ static void report_unknown(const char *word)
         if (strncmp(o->name, name, len) != 0)
             continue;
         if (strlen(o->name) == len)
-            return (void)fail("unrecognized option '%s'. See prtip -h", word);
+            return (void)cli_fail("unrecognized option '%s'. See prtip -h", word);
         size_t used = strlen(list);
         snprintf(list + used, sizeof(list) - used, "%s--%s", matches ? ", " : "", o->name);
         matches++;
     }
     if (matches > 1)
-        fail("ambiguous option '%s': could be %s", word, list);
+        cli_fail("ambiguous option '%s': could be %s", word, list);
     else
-        fail("unrecognized option '%s'. See prtip -h", word);
+        cli_fail("unrecognized option '%s'. See prtip -h", word);
 }
 
 static void print_version(FILE *fp)
@@ -429,295 +453,6 @@ static void print_version(FILE *fp)
     for (size_t i = 0; output_modules[i]; i++)
         fprintf(fp, " %s", output_modules[i]->option);
     fprintf(fp, "\nData files: %s\n", services_datadir());
-}
-
-/* Apply the -T template, then the explicit options over it, then check the
- * combination as nmap does. */
-static int resolve_timing(struct scan *scan, const struct pending *pd)
-{
-    struct timing *t = &scan->timing;
-    const struct timing *x = &pd->t;
-    if (pd->level >= 0 && timing_apply_template(t, pd->level) < 0) {
-        fail("invalid -T%d: timing templates are 0-5", pd->level);
-        return -1;
-    }
-    unsigned set = pd->set;
-    if (set & SET_MAX_RETRIES)
-        t->max_retries = x->max_retries;
-    if (set & SET_HOST_TIMEOUT)
-        t->host_timeout_ms = x->host_timeout_ms;
-    if (set & SET_SCAN_DELAY)
-        t->scan_delay_ms = x->scan_delay_ms;
-    if (set & SET_MAX_SCAN_DELAY)
-        t->max_scan_delay_ms = x->max_scan_delay_ms;
-    if (set & SET_MIN_PARALLELISM)
-        t->min_parallelism = x->min_parallelism;
-    if (set & SET_MAX_PARALLELISM)
-        t->max_parallelism = x->max_parallelism;
-    if (set & SET_MIN_HOSTGROUP)
-        t->min_hostgroup = x->min_hostgroup;
-    if (set & SET_MAX_HOSTGROUP)
-        t->max_hostgroup = x->max_hostgroup;
-    if (set & SET_MIN_RATE)
-        t->min_rate = x->min_rate;
-    if (set & SET_MAX_RATE)
-        t->max_rate = x->max_rate;
-
-    /* RTT bounds: two explicit values that contradict each other are an
-     * error; an explicit value moves the template's other bound (nmap's
-     * setMinRttTimeout/setMaxRttTimeout). */
-    if ((set & SET_MIN_RTT) && (set & SET_MAX_RTT) && x->min_rtt_ms > x->max_rtt_ms) {
-        fail("--min-rtt-timeout (%llu ms) is greater than --max-rtt-timeout (%llu ms)",
-             (unsigned long long)x->min_rtt_ms, (unsigned long long)x->max_rtt_ms);
-        return -1;
-    }
-    if (set & SET_MIN_RTT) {
-        t->min_rtt_ms = x->min_rtt_ms;
-        if (t->max_rtt_ms < t->min_rtt_ms)
-            t->max_rtt_ms = t->min_rtt_ms;
-    }
-    if (set & SET_MAX_RTT) {
-        t->max_rtt_ms = x->max_rtt_ms;
-        if (t->min_rtt_ms > t->max_rtt_ms)
-            t->min_rtt_ms = t->max_rtt_ms;
-    }
-    if (set & SET_INITIAL_RTT) {
-        t->initial_rtt_ms = x->initial_rtt_ms;
-        if ((set & SET_MAX_RTT) && t->initial_rtt_ms > t->max_rtt_ms) {
-            fail("--initial-rtt-timeout (%llu ms) is greater than --max-rtt-timeout (%llu ms)",
-                 (unsigned long long)t->initial_rtt_ms, (unsigned long long)t->max_rtt_ms);
-            return -1;
-        }
-        if (t->initial_rtt_ms > t->max_rtt_ms)
-            t->max_rtt_ms = t->initial_rtt_ms;
-    }
-    if (t->initial_rtt_ms < t->min_rtt_ms)
-        t->initial_rtt_ms = t->min_rtt_ms;
-    if (t->initial_rtt_ms > t->max_rtt_ms)
-        t->initial_rtt_ms = t->max_rtt_ms;
-
-    if (t->scan_delay_ms > t->max_scan_delay_ms) {
-        if ((set & SET_MAX_SCAN_DELAY) && (set & SET_SCAN_DELAY)) {
-            fail("--scan-delay (%llu ms) is greater than --max-scan-delay (%llu ms)",
-                 (unsigned long long)t->scan_delay_ms, (unsigned long long)t->max_scan_delay_ms);
-            return -1;
-        }
-        t->max_scan_delay_ms = t->scan_delay_ms;
-    }
-    if (t->min_parallelism && t->max_parallelism && t->min_parallelism > t->max_parallelism) {
-        fail("--min-parallelism (%u) is greater than --max-parallelism (%u)", t->min_parallelism,
-             t->max_parallelism);
-        return -1;
-    }
-    if (t->min_hostgroup && t->max_hostgroup && t->min_hostgroup > t->max_hostgroup) {
-        fail("--min-hostgroup (%u) is greater than --max-hostgroup (%u)", t->min_hostgroup,
-             t->max_hostgroup);
-        return -1;
-    }
-    if (t->min_rate > 0 && t->max_rate > 0 && t->min_rate > t->max_rate) {
-        fail("--min-rate (%g) is greater than --max-rate (%g)", t->min_rate, t->max_rate);
-        return -1;
-    }
-    return 0;
-}
-
-static int cmp_u16(const void *a, const void *b)
-{
-    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
-}
-
-/*
- * --top-ports N (or -F) together with -p: the N most frequent ports of
- * nmap-services that -p also names, as nmap does. Rebuilt as a port spec so
- * that only the ports.h interface is used.
- */
-static int top_within(struct portset *out, const struct portset *sel, const struct services *svc,
-                      enum port_proto proto, size_t n)
-{
-    static const char prefix[PROTO_COUNT] = {'T', 'U', 'S'};
-    uint16_t *all = malloc(65536 * sizeof(*all));
-    uint16_t *keep = malloc(65536 * sizeof(*keep));
-    char *spec = NULL;
-    int rc = -1;
-    if (!all || !keep) {
-        fail("out of memory");
-        goto out;
-    }
-    size_t total = services_top(svc, port_proto_ipproto(proto), 65536, all, 65536);
-    size_t nkeep = 0;
-    for (size_t i = 0; i < total && nkeep < n; i++)
-        if (portset_contains(sel, proto, all[i]))
-            keep[nkeep++] = all[i];
-    if (nkeep == 0) {
-        rc = 0;
-        goto out;
-    }
-    qsort(keep, nkeep, sizeof(*keep), cmp_u16);
-    char *ranges = ports_format_ranges(keep, nkeep);
-    if (!ranges) {
-        fail("out of memory");
-        goto out;
-    }
-    size_t len = strlen(ranges) + 3;
-    spec = malloc(len);
-    if (!spec) {
-        free(ranges);
-        fail("out of memory");
-        goto out;
-    }
-    snprintf(spec, len, "%c:%s", prefix[proto], ranges);
-    free(ranges);
-    char err[256];
-    if (portset_parse(out, spec, proto, NULL, err, sizeof(err)) < 0) {
-        fail("--top-ports: %s", err);
-        goto out;
-    }
-    rc = 0;
-out:
-    free(all);
-    free(keep);
-    free(spec);
-    return rc;
-}
-
-/* True if any requested scan type uses proto. */
-static bool proto_scanned(const struct scan *scan, enum port_proto proto)
-{
-    for (size_t i = 0; i < scan->ntypes; i++)
-        if (scan->types[i]->proto == proto)
-            return true;
-    return false;
-}
-
-static size_t scanned_ports(const struct scan *scan)
-{
-    size_t n = 0;
-    for (int p = 0; p < PROTO_COUNT; p++)
-        if (proto_scanned(scan, (enum port_proto)p))
-            n += scan->ports.count[p];
-    return n;
-}
-
-static int resolve_ports(struct scan *scan, const struct pending *pd)
-{
-    static const char *const upper[PROTO_COUNT] = {"TCP", "UDP", "SCTP"};
-    char err[256];
-    enum port_proto dproto = scan->types[0]->proto;
-    struct portset sel = {0};
-    int rc = -1;
-
-    if (pd->fast && pd->port_spec) {
-        fail("-F cannot be used with -p: use --top-ports N with -p to scan the most common "
-             "ports of a range");
-        return -1;
-    }
-    if (pd->fast && pd->top_ports) {
-        fail("-F cannot be used with --top-ports: -F is --top-ports 100");
-        return -1;
-    }
-    size_t top = pd->fast ? 100 : (size_t)pd->top_ports;
-
-    if (pd->port_spec &&
-        portset_parse(&sel, pd->port_spec, dproto, scan->services, err, sizeof(err)) < 0) {
-        fail("invalid -p '%s': %s", pd->port_spec, err);
-        goto out;
-    }
-    if (pd->port_spec && top) {
-        for (int p = 0; p < PROTO_COUNT; p++)
-            if (proto_scanned(scan, (enum port_proto)p) &&
-                top_within(&scan->ports, &sel, scan->services, (enum port_proto)p, top) < 0)
-                goto out;
-    } else if (pd->port_spec) {
-        scan->ports = sel;
-        memset(&sel, 0, sizeof(sel));
-    } else {
-        if (!top)
-            top = 1000; /* nmap's default scan */
-        for (int p = 0; p < PROTO_COUNT; p++)
-            if (proto_scanned(scan, (enum port_proto)p) &&
-                portset_add_top(&scan->ports, scan->services, (enum port_proto)p, top) < 0) {
-                fail("out of memory");
-                goto out;
-            }
-    }
-
-    if (pd->exclude_ports) {
-        struct portset excl = {0};
-        if (portset_parse(&excl, pd->exclude_ports, dproto, scan->services, err, sizeof(err)) < 0) {
-            fail("invalid --exclude-ports '%s': %s", pd->exclude_ports, err);
-            goto out;
-        }
-        portset_subtract(&scan->ports, &excl);
-        portset_free(&excl);
-    }
-
-    if (scanned_ports(scan) == 0) {
-        if (pd->exclude_ports)
-            fail("no ports left to scan after --exclude-ports '%s'", pd->exclude_ports);
-        else if (pd->port_spec && top)
-            fail("no ports to scan: none of -p '%s' is among the %zu most common %s ports",
-                 pd->port_spec, top, upper[dproto]);
-        else if (pd->port_spec)
-            fail("no %s ports to scan in -p '%s': -sT scans TCP (T: or no prefix)", upper[dproto],
-                 pd->port_spec);
-        else
-            fail("no ports to scan: %s/nmap-services lists no %s ports", services_datadir(),
-                 upper[dproto]);
-        goto out;
-    }
-    rc = 0;
-out:
-    portset_free(&sel);
-    return rc;
-}
-
-static int resolve_targets(struct scan *scan, const struct pending *pd)
-{
-    char err[512];
-    scan->targets = target_set_new(&(struct target_opts){.family = scan->family});
-    if (!scan->targets) {
-        fail("out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < pd->nwords; i++) {
-        const struct target_word *w = &pd->words[i];
-        int rc = w->is_file ? target_set_add_file(scan->targets, w->text, err, sizeof(err))
-                            : target_set_add(scan->targets, w->text, err, sizeof(err));
-        if (rc < 0) {
-            fail("%s", err);
-            return -1;
-        }
-    }
-    for (size_t i = 0; i < pd->nexcludes; i++)
-        if (target_set_exclude(scan->targets, pd->excludes[i], err, sizeof(err)) < 0) {
-            fail("--exclude: %s", err);
-            return -1;
-        }
-    for (size_t i = 0; i < pd->nexclude_files; i++)
-        if (target_set_exclude_file(scan->targets, pd->exclude_files[i], err, sizeof(err)) < 0) {
-            fail("--excludefile: %s", err);
-            return -1;
-        }
-    if (target_set_nspecs(scan->targets) == 0) {
-        if (pd->last_file && strcmp(pd->last_file, "-") == 0)
-            fail("no targets in standard input (-iL -). See prtip -h");
-        else if (pd->last_file)
-            fail("no targets in %s. See prtip -h", pd->last_file);
-        else
-            fail("no targets specified. See prtip -h");
-        return -1;
-    }
-    return 0;
-}
-
-static uint64_t random_seed(void)
-{
-    uint64_t seed;
-    if (getrandom(&seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
-        return seed;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
 }
 
 /* One option from getopt. Returns 0, 1 to stop with CLI_EXIT, or -1. */
@@ -780,9 +515,9 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
     case 'T':
         pd->level = timing_parse_level(optarg);
         if (pd->level < 0) {
-            fail("invalid timing template '-T%s': use -T0 to -T5 or paranoid, sneaky, polite, "
-                 "normal, aggressive, insane",
-                 optarg);
+            cli_fail("invalid timing template '-T%s': use -T0 to -T5 or paranoid, sneaky, polite, "
+                     "normal, aggressive, insane",
+                     optarg);
             return -1;
         }
         return 0;
@@ -803,7 +538,7 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
         if (parse_time("--max-rtt-timeout", optarg, &pd->t.max_rtt_ms) < 0)
             return -1;
         if (pd->t.max_rtt_ms == 0) {
-            fail("invalid --max-rtt-timeout '%s': must be greater than 0", optarg);
+            cli_fail("invalid --max-rtt-timeout '%s': must be greater than 0", optarg);
             return -1;
         }
         return 0;
@@ -812,7 +547,7 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
         if (parse_time("--initial-rtt-timeout", optarg, &pd->t.initial_rtt_ms) < 0)
             return -1;
         if (pd->t.initial_rtt_ms == 0) {
-            fail("invalid --initial-rtt-timeout '%s': must be greater than 0", optarg);
+            cli_fail("invalid --initial-rtt-timeout '%s': must be greater than 0", optarg);
             return -1;
         }
         return 0;
@@ -849,7 +584,7 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
         return parse_output(scan, long_opts[longindex].name[1], optarg);
     case 'o': /* "-oXfile" is -o with "Xfile" */
         if (strcmp(word, "-o") == 0) {
-            fail("-o needs a format letter: -oN, -oG, -oX, -oJ or -oA followed by a file name");
+            cli_fail("-o needs a format letter: -oN, -oG, -oX, -oJ or -oA followed by a file name");
             return -1;
         }
         if (optarg[0] == '\0' || optarg[1] == '\0') {
@@ -867,13 +602,98 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
         return parse_level_count('v', optarg, &scan->verbose);
     case 'd':
         return parse_level_count('d', optarg, &scan->debug);
+    case OPT_SCANFLAGS: {
+        char err[256];
+        uint8_t flags;
+        if (tcp_scanflags_parse(optarg, &flags, err, sizeof(err)) < 0) {
+            cli_fail("%s", err);
+            return -1;
+        }
+        scan->raw.scanflags = flags;
+        return 0;
+    }
+    case OPT_RATE:
+        note_raw_only(pd, "--rate");
+        return parse_rate("--rate", optarg, &scan->raw.rate);
+    case OPT_SHARD: {
+        char err[256];
+        note_raw_only(pd, "--shard");
+        if (permute_parse_shard(optarg, &scan->raw.shard, &scan->raw.nshards, err, sizeof(err)) <
+            0) {
+            cli_fail("%s", err);
+            return -1;
+        }
+        return 0;
+    }
+    case OPT_DRY_RUN:
+        note_raw_only(pd, "--dry-run");
+        scan->raw.dry_run = true;
+        return 0;
+    case OPT_WAIT: {
+        uint64_t ms;
+        note_raw_only(pd, "--wait");
+        if (parse_time("--wait", optarg, &ms) < 0)
+            return -1;
+        scan->raw.wait_s = (double)ms / 1000.0;
+        return 0;
+    }
+    case OPT_STATS_EVERY:
+        note_raw_only(pd, "--stats-every");
+        if (parse_time("--stats-every", optarg, &scan->raw.stats_every_ms) < 0)
+            return -1;
+        if (scan->raw.stats_every_ms == 0) {
+            cli_fail("invalid --stats-every '%s': must be greater than 0 (e.g. 10s)", optarg);
+            return -1;
+        }
+        return 0;
+    case OPT_SEND_METHOD: {
+        static const char *const names[] = {
+            [SEND_AUTO] = "auto",
+            [SEND_RAW] = "raw",
+            [SEND_PACKET_MMSG] = "packet",
+            [SEND_PACKET_RING] = "ring",
+        };
+        note_raw_only(pd, "--send-method");
+        return parse_method("--send-method", optarg, names, sizeof(names) / sizeof(names[0]),
+                            &scan->raw.send_method);
+    }
+    case OPT_RECV_METHOD: {
+        static const char *const names[] = {
+            [RECV_AUTO] = "auto",
+            [RECV_RING] = "ring",
+            [RECV_PCAP] = "pcap",
+        };
+        note_raw_only(pd, "--recv-method");
+        return parse_method("--recv-method", optarg, names, sizeof(names) / sizeof(names[0]),
+                            &scan->raw.recv_method);
+    }
+    case 'e':
+        note_raw_only(pd, "-e");
+        return parse_iface(scan, optarg);
+    case 'S':
+        note_raw_only(pd, "-S");
+        if (ipaddr_parse(optarg, &scan->raw.src) < 0) {
+            cli_fail("invalid -S '%s': expected a numeric IPv4 or IPv6 source address (e.g. "
+                     "198.18.0.1)",
+                     optarg);
+            return -1;
+        }
+        scan->raw.have_src = true;
+        pd->src_text = optarg;
+        return 0;
+    case 'g':
+        note_raw_only(pd, longindex >= 0 ? "--source-port" : "-g");
+        if (parse_long(longindex >= 0 ? "--source-port" : "-g", optarg, 0, 65535, &v) < 0)
+            return -1;
+        scan->raw.src_port = (int)v;
+        return 0;
     case OPT_SEED: {
         char *end;
         errno = 0;
         bool hex = optarg[0] == '0' && (optarg[1] == 'x' || optarg[1] == 'X');
         unsigned long long s = strtoull(optarg, &end, hex ? 16 : 10);
         if (optarg[0] == '\0' || optarg[0] == '-' || *end != '\0' || errno == ERANGE) {
-            fail("invalid --seed '%s': expected a whole number from 0 to 2^64-1", optarg);
+            cli_fail("invalid --seed '%s': expected a whole number from 0 to 2^64-1", optarg);
             return -1;
         }
         scan->seed = s;
@@ -888,31 +708,19 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
         return 1;
     case OPT_NOT_IMPLEMENTED: {
         size_t len = strcspn(word, "=");
-        fail("%.*s is not implemented yet. See prtip -h for what works today", (int)len, word);
+        cli_fail("%.*s is not implemented yet. See prtip -h for what works today", (int)len, word);
         return -1;
     }
     case ':':
-        fail("option '%s' requires an argument. See prtip -h", word);
+        cli_fail("option '%s' requires an argument. See prtip -h", word);
         return -1;
     case '?':
         report_unknown(word);
         return -1;
-    default: /* an nmap short option prtip does not have yet: -A, -O, -S ... */
-        fail("-%c is not implemented yet. See prtip -h for what works today", c);
+    default: /* an nmap short option prtip does not have yet: -A, -O, -D ... */
+        cli_fail("-%c is not implemented yet. See prtip -h for what works today", c);
         return -1;
     }
-}
-
-static void set_log_level(const struct scan *scan)
-{
-    enum log_level level = LOG_WARN;
-    if (scan->verbose > 0)
-        level = LOG_INFO;
-    if (scan->debug == 1)
-        level = LOG_DEBUG;
-    else if (scan->debug > 1)
-        level = LOG_TRACE;
-    log_set_level(level);
 }
 
 enum cli_result cli_parse(int argc, char **argv, struct scan *scan)
@@ -926,7 +734,7 @@ enum cli_result cli_parse(int argc, char **argv, struct scan *scan)
     free(scan->args);
     scan->args = join_args(argc, argv);
     if (!pd.words || !pd.excludes || !pd.exclude_files || !scan->args) {
-        fail("out of memory");
+        cli_fail("out of memory");
         goto out;
     }
 
@@ -951,27 +759,8 @@ enum cli_result cli_parse(int argc, char **argv, struct scan *scan)
     for (int i = optind; i < argc; i++) /* after "--" */
         pd.words[pd.nwords++] = (struct target_word){.text = argv[i]};
 
-    set_log_level(scan);
-
-    if (scan->ntypes == 0 && parse_scan_types(scan, "T") < 0)
+    if (cli_apply(scan, &pd) < 0)
         goto out;
-    if (resolve_timing(scan, &pd) < 0)
-        goto out;
-
-    char err[512];
-    if (!scan->services) {
-        scan->services = services_load(NULL, err, sizeof(err));
-        if (!scan->services) {
-            fail("%s", err);
-            goto out;
-        }
-    }
-    if (resolve_ports(scan, &pd) < 0)
-        goto out;
-    if (resolve_targets(scan, &pd) < 0)
-        goto out;
-    if (!pd.seeded)
-        scan->seed = random_seed();
     res = CLI_OK;
 out:
     free(pd.words);

@@ -4,9 +4,23 @@
 #include <string.h>
 
 extern const struct scan_module scan_connect;
+extern const struct scan_module scan_syn;
+extern const struct scan_module scan_fin;
+extern const struct scan_module scan_null;
+extern const struct scan_module scan_xmas;
+extern const struct scan_module scan_ack;
+extern const struct scan_module scan_window;
+extern const struct scan_module scan_maimon;
 
 const struct scan_module *const scan_modules[] = {
-    &scan_connect,
+    &scan_connect, /* -sT */
+    &scan_syn,     /* -sS */
+    &scan_fin,     /* -sF */
+    &scan_null,    /* -sN */
+    &scan_xmas,    /* -sX */
+    &scan_ack,     /* -sA */
+    &scan_window,  /* -sW */
+    &scan_maimon,  /* -sM */
     NULL,
 };
 

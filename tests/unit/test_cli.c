@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Parse a NULL-terminated list of words after "prtip" into a fresh scan. The
@@ -81,7 +82,9 @@ static void test_defaults(void **state)
     struct scan s;
     assert_int_equal(PARSE(&s, "127.0.0.1"), CLI_OK);
     assert_int_equal(s.ntypes, 1);
-    assert_ptr_equal(s.types[0], scan_module_find("-sT"));
+    /* nmap: SYN scan with raw-packet privileges, connect scan without. */
+    assert_ptr_equal(s.types[0], scan_module_find(geteuid() == 0 ? "-sS" : "-sT"));
+    assert_string_equal(s.types[0]->name, geteuid() == 0 ? "syn" : "connect");
     assert_int_equal(tcp_count(&s), 1000);
     assert_true(portset_contains(&s.ports, PROTO_TCP, 80));
     assert_true(portset_contains(&s.ports, PROTO_TCP, 22));
@@ -345,7 +348,7 @@ static void test_bad_inputs(void **state)
     EXPECT_ERROR("--foo", "127.0.0.1");        /* unknown option */
     EXPECT_ERROR("--max-r", "3", "127.0.0.1"); /* ambiguous */
     EXPECT_ERROR("-sZ", "127.0.0.1");
-    EXPECT_ERROR("-sS", "127.0.0.1");
+    EXPECT_ERROR("-sU", "127.0.0.1");
     EXPECT_ERROR("-sQ", "127.0.0.1");
     EXPECT_ERROR("-PE", "127.0.0.1");
     EXPECT_ERROR("-A", "127.0.0.1");
@@ -358,6 +361,189 @@ static void test_bad_inputs(void **state)
     EXPECT_ERROR("127.0.0.1", "--top-ports"); /* missing argument */
 }
 
+static void test_scan_types(void **state)
+{
+    static const char *const opts[][2] = {
+        {"-sS", "syn"}, {"-sF", "fin"},    {"-sN", "null"},   {"-sX", "xmas"},
+        {"-sA", "ack"}, {"-sW", "window"}, {"-sM", "maimon"}, {"-sT", "connect"},
+    };
+    struct scan s;
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        assert_int_equal(PARSE(&s, opts[i][0], "-p", "80", "127.0.0.1"), CLI_OK);
+        assert_int_equal(s.ntypes, 1);
+        assert_non_null(s.types[0]);
+        assert_ptr_equal(s.types[0], scan_module_find(opts[i][0]));
+        assert_string_equal(s.types[0]->name, opts[i][1]);
+        assert_string_equal(s.types[0]->option, opts[i][0]);
+        assert_int_equal(tcp_count(&s), 1);
+        assert_int_equal(s.raw.scanflags, -1);
+        scan_free(&s);
+    }
+    /* The same type twice is one type. */
+    assert_int_equal(PARSE(&s, "-sS", "-sS", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.ntypes, 1);
+    scan_free(&s);
+    assert_int_equal(PARSE(&s, "-sSS", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.ntypes, 1);
+    scan_free(&s);
+
+    /* nmap: only one TCP scan type per run. */
+    EXPECT_ERROR("-sS", "-sT", "127.0.0.1");
+    EXPECT_ERROR("-sT", "-sS", "127.0.0.1");
+    EXPECT_ERROR("-sF", "-sX", "127.0.0.1");
+    EXPECT_ERROR("-sSA", "127.0.0.1");
+    EXPECT_ERROR("-sA", "-sW", "127.0.0.1");
+    EXPECT_ERROR("-s", "127.0.0.1");
+}
+
+static void test_scanflags(void **state)
+{
+    static const struct {
+        const char *text;
+        int flags;
+    } good[] = {
+        {"SYNFIN", 0x03},    {"URGPSHFIN", 0x29},
+        {"finpshurg", 0x29}, {"URGACKPSHRSTSYNFIN", 0x3f},
+        {"ACK", 0x10},       {"9", 9},
+        {"0x12", 0x12},      {"0", 0},
+        {"255", 255},        {"ALL", 255},
+        {"NONE", 0},         {"SYN,ACK", 0x12},
+        {"EceCwr", 0xc0},
+    };
+    struct scan s;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        assert_int_equal(PARSE(&s, "-sS", "--scanflags", good[i].text, "-p", "80", "127.0.0.1"),
+                         CLI_OK);
+        assert_int_equal(s.raw.scanflags, good[i].flags);
+        scan_free(&s);
+    }
+    /* --scanflags alone: SYN scan classification as the base, as nmap. */
+    assert_int_equal(PARSE(&s, "--scanflags", "FIN", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.ntypes, 1);
+    assert_ptr_equal(s.types[0], scan_module_find("-sS"));
+    assert_int_equal(s.raw.scanflags, 0x01);
+    scan_free(&s);
+    /* With a base type: that type's classification. */
+    assert_int_equal(PARSE(&s, "-sA", "--scanflags", "FIN", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_ptr_equal(s.types[0], scan_module_find("-sA"));
+    assert_int_equal(s.raw.scanflags, 0x01);
+    scan_free(&s);
+
+    EXPECT_ERROR("--scanflags", "SYNFOO", "127.0.0.1");
+    EXPECT_ERROR("--scanflags", "256", "127.0.0.1");
+    EXPECT_ERROR("--scanflags", "0x100", "127.0.0.1");
+    EXPECT_ERROR("--scanflags", "-1", "127.0.0.1");
+    EXPECT_ERROR("--scanflags", "", "127.0.0.1");
+    EXPECT_ERROR("--scanflags", "12abc", "127.0.0.1");
+    EXPECT_ERROR("--scanflags", "0x", "127.0.0.1");
+    EXPECT_ERROR("--scanflags", "SYN,", "127.0.0.1");
+    EXPECT_ERROR("-sT", "--scanflags", "SYN", "127.0.0.1"); /* connect scan sends no flags */
+}
+
+static void test_raw_options(void **state)
+{
+    struct scan s;
+    assert_int_equal(PARSE(&s, "-sS", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_true(s.raw.rate == 0);
+    assert_int_equal(s.raw.shard, 0);
+    assert_int_equal(s.raw.nshards, 1);
+    assert_false(s.raw.dry_run);
+    assert_true(s.raw.wait_s < 0);
+    assert_int_equal(s.raw.stats_every_ms, 0);
+    assert_string_equal(s.raw.iface, "");
+    assert_false(s.raw.have_src);
+    assert_int_equal(s.raw.src_port, -1);
+    assert_int_equal(s.raw.send_method, 0);
+    assert_int_equal(s.raw.recv_method, 0);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "-sS", "--rate", "1500.5", "--shard", "2/4", "--dry-run", "--wait",
+                           "2500ms", "--stats-every", "10s", "-e", "veth0", "-S", "198.18.0.1",
+                           "-g", "53", "--send-method", "ring", "--recv-method", "pcap", "-p", "80",
+                           "198.18.0.2"),
+                     CLI_OK);
+    assert_true(s.raw.rate == 1500.5);
+    assert_int_equal(s.raw.shard, 1); /* 1-based on the command line */
+    assert_int_equal(s.raw.nshards, 4);
+    assert_true(s.raw.dry_run);
+    assert_true(s.raw.wait_s == 2.5);
+    assert_int_equal(s.raw.stats_every_ms, 10000);
+    assert_string_equal(s.raw.iface, "veth0");
+    assert_true(s.raw.have_src);
+    assert_int_equal(s.raw.src.family, AF_INET);
+    assert_int_equal(s.raw.src.bytes[0], 198);
+    assert_int_equal(s.raw.src.bytes[3], 1);
+    assert_int_equal(s.raw.src_port, 53);
+    assert_int_equal(s.raw.send_method, 3);
+    assert_int_equal(s.raw.recv_method, 2);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "-sS", "--source-port", "0", "--wait", "0", "--send-method", "raw",
+                           "--recv-method", "ring", "-S", "fd00::1", "-6", "-p", "80", "::1"),
+                     CLI_OK);
+    assert_int_equal(s.raw.src_port, 0);
+    assert_true(s.raw.wait_s == 0);
+    assert_int_equal(s.raw.send_method, 1);
+    assert_int_equal(s.raw.recv_method, 1);
+    assert_int_equal(s.raw.src.family, AF_INET6);
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "-sS", "--send-method", "packet", "--recv-method", "auto", "-p",
+                           "80", "127.0.0.1"),
+                     CLI_OK);
+    assert_int_equal(s.raw.send_method, 2);
+    assert_int_equal(s.raw.recv_method, 0);
+    scan_free(&s);
+
+    /* A raw-only option without a scan type picks the SYN scan. */
+    assert_int_equal(PARSE(&s, "--rate", "100", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_ptr_equal(s.types[0], scan_module_find("-sS"));
+    scan_free(&s);
+
+    /* So does any of them (the connect engine reads none). */
+    assert_int_equal(PARSE(&s, "-e", "lo", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_ptr_equal(s.types[0], scan_module_find("-sS"));
+    assert_string_equal(s.raw.iface, "lo");
+    scan_free(&s);
+
+    EXPECT_ERROR("--rate", "0", "127.0.0.1");
+    EXPECT_ERROR("--rate", "-5", "127.0.0.1");
+    EXPECT_ERROR("--rate", "fast", "127.0.0.1");
+    EXPECT_ERROR("-sT", "--rate", "100", "127.0.0.1"); /* raw engine only */
+    EXPECT_ERROR("-sT", "--dry-run", "127.0.0.1");
+    EXPECT_ERROR("-sT", "-e", "lo", "127.0.0.1");
+    EXPECT_ERROR("-sT", "-S", "127.0.0.1", "127.0.0.1");
+    EXPECT_ERROR("-sT", "-g", "53", "127.0.0.1");
+    EXPECT_ERROR("-sT", "--stats-every", "5s", "127.0.0.1");
+    EXPECT_ERROR("--shard", "1/2", "-sT", "127.0.0.1");
+    EXPECT_ERROR("--shard", "0/4", "127.0.0.1");
+    EXPECT_ERROR("--shard", "5/4", "127.0.0.1");
+    EXPECT_ERROR("--shard", "1/0", "127.0.0.1");
+    EXPECT_ERROR("--shard", "x", "127.0.0.1");
+    EXPECT_ERROR("--wait", "soon", "127.0.0.1");
+    EXPECT_ERROR("--stats-every", "0", "127.0.0.1");
+    EXPECT_ERROR("--stats-every", "1x", "127.0.0.1");
+    EXPECT_ERROR("-g", "70000", "127.0.0.1");
+    EXPECT_ERROR("-g", "-1", "127.0.0.1");
+    EXPECT_ERROR("--source-port", "http", "127.0.0.1");
+    EXPECT_ERROR("-S", "garbage", "127.0.0.1");
+    EXPECT_ERROR("-S", "198.18.0.0/24", "127.0.0.1");
+    EXPECT_ERROR("-S", "198.18.0.1", "-6", "::1"); /* family conflicts with -6 */
+    EXPECT_ERROR("-6", "-S", "198.18.0.1", "::1");
+    EXPECT_ERROR("-S", "fd00::1", "-4", "127.0.0.1"); /* ... and with -4 */
+    EXPECT_ERROR("-e", "an-interface-name-too-long", "127.0.0.1");
+    EXPECT_ERROR("-e", "0123456789abcdef", "127.0.0.1"); /* 16 bytes: IFNAMSIZ with NUL */
+    EXPECT_ERROR("-e", "", "127.0.0.1");
+    EXPECT_ERROR("-e", "eth0/1", "127.0.0.1");
+    EXPECT_ERROR("--send-method", "fast", "127.0.0.1");
+    EXPECT_ERROR("--recv-method", "raw", "127.0.0.1");
+
+    /* 15 bytes is the longest name. */
+    assert_int_equal(PARSE(&s, "-sS", "-e", "0123456789abcde", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_string_equal(s.raw.iface, "0123456789abcde");
+    scan_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,7 +553,8 @@ int main(void)
         cmocka_unit_test(test_exclude_ports), cmocka_unit_test(test_family_after_target),
         cmocka_unit_test(test_flags),         cmocka_unit_test(test_timing_overrides),
         cmocka_unit_test(test_input_list),    cmocka_unit_test(test_help_and_version),
-        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_bad_inputs),    cmocka_unit_test(test_scan_types),
+        cmocka_unit_test(test_scanflags),     cmocka_unit_test(test_raw_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,413 @@
+/*
+ * cli_apply.c — the post-parse stage of the command line: everything that
+ * depends on other options (the -T template under explicit timing, -4/-6
+ * given after the targets, -p under --top-ports, the default scan type,
+ * -S against -4/-6) is resolved here once the whole line has been read.
+ */
+#include "cli/cli_internal.h"
+#include "core/log.h"
+#include "scan/scan_module.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum cli_result cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("prtip: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_ERROR;
+}
+
+/* Apply the -T template, then the explicit options over it, then check the
+ * combination as nmap does. */
+static int resolve_timing(struct scan *scan, const struct pending *pd)
+{
+    struct timing *t = &scan->timing;
+    const struct timing *x = &pd->t;
+    if (pd->level >= 0 && timing_apply_template(t, pd->level) < 0) {
+        cli_fail("invalid -T%d: timing templates are 0-5", pd->level);
+        return -1;
+    }
+    unsigned set = pd->set;
+    if (set & SET_MAX_RETRIES)
+        t->max_retries = x->max_retries;
+    if (set & SET_HOST_TIMEOUT)
+        t->host_timeout_ms = x->host_timeout_ms;
+    if (set & SET_SCAN_DELAY)
+        t->scan_delay_ms = x->scan_delay_ms;
+    if (set & SET_MAX_SCAN_DELAY)
+        t->max_scan_delay_ms = x->max_scan_delay_ms;
+    if (set & SET_MIN_PARALLELISM)
+        t->min_parallelism = x->min_parallelism;
+    if (set & SET_MAX_PARALLELISM)
+        t->max_parallelism = x->max_parallelism;
+    if (set & SET_MIN_HOSTGROUP)
+        t->min_hostgroup = x->min_hostgroup;
+    if (set & SET_MAX_HOSTGROUP)
+        t->max_hostgroup = x->max_hostgroup;
+    if (set & SET_MIN_RATE)
+        t->min_rate = x->min_rate;
+    if (set & SET_MAX_RATE)
+        t->max_rate = x->max_rate;
+
+    /* RTT bounds: two explicit values that contradict each other are an
+     * error; an explicit value moves the template's other bound (nmap's
+     * setMinRttTimeout/setMaxRttTimeout). */
+    if ((set & SET_MIN_RTT) && (set & SET_MAX_RTT) && x->min_rtt_ms > x->max_rtt_ms) {
+        cli_fail("--min-rtt-timeout (%llu ms) is greater than --max-rtt-timeout (%llu ms)",
+                 (unsigned long long)x->min_rtt_ms, (unsigned long long)x->max_rtt_ms);
+        return -1;
+    }
+    if (set & SET_MIN_RTT) {
+        t->min_rtt_ms = x->min_rtt_ms;
+        if (t->max_rtt_ms < t->min_rtt_ms)
+            t->max_rtt_ms = t->min_rtt_ms;
+    }
+    if (set & SET_MAX_RTT) {
+        t->max_rtt_ms = x->max_rtt_ms;
+        if (t->min_rtt_ms > t->max_rtt_ms)
+            t->min_rtt_ms = t->max_rtt_ms;
+    }
+    if (set & SET_INITIAL_RTT) {
+        t->initial_rtt_ms = x->initial_rtt_ms;
+        if ((set & SET_MAX_RTT) && t->initial_rtt_ms > t->max_rtt_ms) {
+            cli_fail("--initial-rtt-timeout (%llu ms) is greater than --max-rtt-timeout (%llu ms)",
+                     (unsigned long long)t->initial_rtt_ms, (unsigned long long)t->max_rtt_ms);
+            return -1;
+        }
+        if (t->initial_rtt_ms > t->max_rtt_ms)
+            t->max_rtt_ms = t->initial_rtt_ms;
+    }
+    if (t->initial_rtt_ms < t->min_rtt_ms)
+        t->initial_rtt_ms = t->min_rtt_ms;
+    if (t->initial_rtt_ms > t->max_rtt_ms)
+        t->initial_rtt_ms = t->max_rtt_ms;
+
+    if (t->scan_delay_ms > t->max_scan_delay_ms) {
+        if ((set & SET_MAX_SCAN_DELAY) && (set & SET_SCAN_DELAY)) {
+            cli_fail("--scan-delay (%llu ms) is greater than --max-scan-delay (%llu ms)",
+                     (unsigned long long)t->scan_delay_ms,
+                     (unsigned long long)t->max_scan_delay_ms);
+            return -1;
+        }
+        t->max_scan_delay_ms = t->scan_delay_ms;
+    }
+    if (t->min_parallelism && t->max_parallelism && t->min_parallelism > t->max_parallelism) {
+        cli_fail("--min-parallelism (%u) is greater than --max-parallelism (%u)",
+                 t->min_parallelism, t->max_parallelism);
+        return -1;
+    }
+    if (t->min_hostgroup && t->max_hostgroup && t->min_hostgroup > t->max_hostgroup) {
+        cli_fail("--min-hostgroup (%u) is greater than --max-hostgroup (%u)", t->min_hostgroup,
+                 t->max_hostgroup);
+        return -1;
+    }
+    if (t->min_rate > 0 && t->max_rate > 0 && t->min_rate > t->max_rate) {
+        cli_fail("--min-rate (%g) is greater than --max-rate (%g)", t->min_rate, t->max_rate);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/*
+ * --top-ports N (or -F) together with -p: the N most frequent ports of
+ * nmap-services that -p also names, as nmap does. Rebuilt as a port spec so
+ * that only the ports.h interface is used.
+ */
+static int top_within(struct portset *out, const struct portset *sel, const struct services *svc,
+                      enum port_proto proto, size_t n)
+{
+    static const char prefix[PROTO_COUNT] = {'T', 'U', 'S'};
+    uint16_t *all = malloc(65536 * sizeof(*all));
+    uint16_t *keep = malloc(65536 * sizeof(*keep));
+    char *spec = NULL;
+    int rc = -1;
+    if (!all || !keep) {
+        cli_fail("out of memory");
+        goto out;
+    }
+    size_t total = services_top(svc, port_proto_ipproto(proto), 65536, all, 65536);
+    size_t nkeep = 0;
+    for (size_t i = 0; i < total && nkeep < n; i++)
+        if (portset_contains(sel, proto, all[i]))
+            keep[nkeep++] = all[i];
+    if (nkeep == 0) {
+        rc = 0;
+        goto out;
+    }
+    qsort(keep, nkeep, sizeof(*keep), cmp_u16);
+    char *ranges = ports_format_ranges(keep, nkeep);
+    if (!ranges) {
+        cli_fail("out of memory");
+        goto out;
+    }
+    size_t len = strlen(ranges) + 3;
+    spec = malloc(len);
+    if (!spec) {
+        free(ranges);
+        cli_fail("out of memory");
+        goto out;
+    }
+    snprintf(spec, len, "%c:%s", prefix[proto], ranges);
+    free(ranges);
+    char err[256];
+    if (portset_parse(out, spec, proto, NULL, err, sizeof(err)) < 0) {
+        cli_fail("--top-ports: %s", err);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(all);
+    free(keep);
+    free(spec);
+    return rc;
+}
+
+/* True if any requested scan type uses proto. */
+static bool proto_scanned(const struct scan *scan, enum port_proto proto)
+{
+    for (size_t i = 0; i < scan->ntypes; i++)
+        if (scan->types[i]->proto == proto)
+            return true;
+    return false;
+}
+
+static size_t scanned_ports(const struct scan *scan)
+{
+    size_t n = 0;
+    for (int p = 0; p < PROTO_COUNT; p++)
+        if (proto_scanned(scan, (enum port_proto)p))
+            n += scan->ports.count[p];
+    return n;
+}
+
+static int resolve_ports(struct scan *scan, const struct pending *pd)
+{
+    static const char *const upper[PROTO_COUNT] = {"TCP", "UDP", "SCTP"};
+    char err[256];
+    enum port_proto dproto = scan->types[0]->proto;
+    struct portset sel = {0};
+    int rc = -1;
+
+    if (pd->fast && pd->port_spec) {
+        cli_fail("-F cannot be used with -p: use --top-ports N with -p to scan the most common "
+                 "ports of a range");
+        return -1;
+    }
+    if (pd->fast && pd->top_ports) {
+        cli_fail("-F cannot be used with --top-ports: -F is --top-ports 100");
+        return -1;
+    }
+    size_t top = pd->fast ? 100 : (size_t)pd->top_ports;
+
+    if (pd->port_spec &&
+        portset_parse(&sel, pd->port_spec, dproto, scan->services, err, sizeof(err)) < 0) {
+        cli_fail("invalid -p '%s': %s", pd->port_spec, err);
+        goto out;
+    }
+    if (pd->port_spec && top) {
+        for (int p = 0; p < PROTO_COUNT; p++)
+            if (proto_scanned(scan, (enum port_proto)p) &&
+                top_within(&scan->ports, &sel, scan->services, (enum port_proto)p, top) < 0)
+                goto out;
+    } else if (pd->port_spec) {
+        scan->ports = sel;
+        memset(&sel, 0, sizeof(sel));
+    } else {
+        if (!top)
+            top = 1000; /* nmap's default scan */
+        for (int p = 0; p < PROTO_COUNT; p++)
+            if (proto_scanned(scan, (enum port_proto)p) &&
+                portset_add_top(&scan->ports, scan->services, (enum port_proto)p, top) < 0) {
+                cli_fail("out of memory");
+                goto out;
+            }
+    }
+
+    if (pd->exclude_ports) {
+        struct portset excl = {0};
+        if (portset_parse(&excl, pd->exclude_ports, dproto, scan->services, err, sizeof(err)) < 0) {
+            cli_fail("invalid --exclude-ports '%s': %s", pd->exclude_ports, err);
+            goto out;
+        }
+        portset_subtract(&scan->ports, &excl);
+        portset_free(&excl);
+    }
+
+    if (scanned_ports(scan) == 0) {
+        if (pd->exclude_ports)
+            cli_fail("no ports left to scan after --exclude-ports '%s'", pd->exclude_ports);
+        else if (pd->port_spec && top)
+            cli_fail("no ports to scan: none of -p '%s' is among the %zu most common %s ports",
+                     pd->port_spec, top, upper[dproto]);
+        else if (pd->port_spec)
+            cli_fail("no %s ports to scan in -p '%s': %s scans %s (%c: or no prefix)",
+                     upper[dproto], pd->port_spec, scan->types[0]->option, upper[dproto],
+                     upper[dproto][0]);
+        else
+            cli_fail("no ports to scan: %s/nmap-services lists no %s ports", services_datadir(),
+                     upper[dproto]);
+        goto out;
+    }
+    rc = 0;
+out:
+    portset_free(&sel);
+    return rc;
+}
+
+static int resolve_targets(struct scan *scan, const struct pending *pd)
+{
+    char err[512];
+    scan->targets = target_set_new(&(struct target_opts){.family = scan->family});
+    if (!scan->targets) {
+        cli_fail("out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < pd->nwords; i++) {
+        const struct target_word *w = &pd->words[i];
+        int rc = w->is_file ? target_set_add_file(scan->targets, w->text, err, sizeof(err))
+                            : target_set_add(scan->targets, w->text, err, sizeof(err));
+        if (rc < 0) {
+            cli_fail("%s", err);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < pd->nexcludes; i++)
+        if (target_set_exclude(scan->targets, pd->excludes[i], err, sizeof(err)) < 0) {
+            cli_fail("--exclude: %s", err);
+            return -1;
+        }
+    for (size_t i = 0; i < pd->nexclude_files; i++)
+        if (target_set_exclude_file(scan->targets, pd->exclude_files[i], err, sizeof(err)) < 0) {
+            cli_fail("--excludefile: %s", err);
+            return -1;
+        }
+    if (target_set_nspecs(scan->targets) == 0) {
+        if (pd->last_file && strcmp(pd->last_file, "-") == 0)
+            cli_fail("no targets in standard input (-iL -). See prtip -h");
+        else if (pd->last_file)
+            cli_fail("no targets in %s. See prtip -h", pd->last_file);
+        else
+            cli_fail("no targets specified. See prtip -h");
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t random_seed(void)
+{
+    uint64_t seed;
+    if (getrandom(&seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
+        return seed;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+}
+
+static void set_log_level(const struct scan *scan)
+{
+    enum log_level level = LOG_WARN;
+    if (scan->verbose > 0)
+        level = LOG_INFO;
+    if (scan->debug == 1)
+        level = LOG_DEBUG;
+    else if (scan->debug > 1)
+        level = LOG_TRACE;
+    log_set_level(level);
+}
+
+/* True if a requested scan type runs on the raw engine. */
+static bool any_raw(const struct scan *scan)
+{
+    for (size_t i = 0; i < scan->ntypes; i++)
+        if (scan->types[i]->engine == SCAN_ENGINE_RAW)
+            return true;
+    return false;
+}
+
+/*
+ * The default scan type, as nmap: SYN scan when the user may send raw
+ * packets (nmap checks privileges; prtip checks geteuid() == 0 and lets the
+ * engine report a missing CAP_NET_RAW), else connect scan. --scanflags alone
+ * means a SYN-scan base, as nmap; so do the options that only the raw
+ * engine reads (--rate, --shard, -e, -S, -g ...).
+ */
+static int resolve_scan_types(struct scan *scan, const struct pending *pd)
+{
+    if (scan->ntypes == 0) {
+        bool raw = geteuid() == 0 || scan->raw.scanflags >= 0 || pd->raw_only;
+        const char *opt = raw ? "-sS" : "-sT";
+        const struct scan_module *mod = scan_module_find(opt);
+        if (!mod) {
+            cli_fail("%s is not available in this build", opt);
+            return -1;
+        }
+        scan->types[scan->ntypes++] = mod;
+    }
+    if (scan->raw.scanflags >= 0 && !any_raw(scan)) {
+        cli_fail("--scanflags needs a raw TCP scan, not %s: give it alone (SYN scan base) or with "
+                 "-sS, -sF, -sN, -sX, -sA, -sW or -sM",
+                 scan->types[0]->option);
+        return -1;
+    }
+    if (pd->raw_only && !any_raw(scan)) {
+        cli_fail("%s applies to raw scans (-sS, -sF, -sN, -sX, -sA, -sW, -sM), not %s: drop it or "
+                 "use a raw scan type",
+                 pd->raw_only, scan->types[0]->option);
+        return -1;
+    }
+    return 0;
+}
+
+/* -S must be of the family -4/-6 asked for, wherever either stands. */
+static int resolve_raw(struct scan *scan, const struct pending *pd)
+{
+    if (scan->raw.have_src && scan->family) {
+        int want = scan->family == 4 ? AF_INET : AF_INET6;
+        if (scan->raw.src.family != want) {
+            cli_fail("-S %s is not an IPv%d address, but -%d was given: use a source address "
+                     "of the scanned family",
+                     pd->src_text ? pd->src_text : "", scan->family, scan->family);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cli_apply(struct scan *scan, const struct pending *pd)
+{
+    set_log_level(scan);
+    if (resolve_scan_types(scan, pd) < 0 || resolve_raw(scan, pd) < 0)
+        return -1;
+    if (resolve_timing(scan, pd) < 0)
+        return -1;
+    if (!scan->services) {
+        char err[512];
+        scan->services = services_load(NULL, err, sizeof(err));
+        if (!scan->services) {
+            cli_fail("%s", err);
+            return -1;
+        }
+    }
+    if (resolve_ports(scan, pd) < 0 || resolve_targets(scan, pd) < 0)
+        return -1;
+    if (!pd->seeded)
+        scan->seed = random_seed();
+    return 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * cli_internal.h — private to src/cli: what the getopt pass (cli.c)
+ * collects and hands to the post-parse stage (cli_apply.c), which resolves
+ * everything that depends on other options once the whole line is read.
+ */
+#ifndef PRTIP_CLI_CLI_INTERNAL_H
+#define PRTIP_CLI_CLI_INTERNAL_H
+
+#include "cli/cli.h"
+#include "core/scan.h"
+#include "core/timing.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Explicit timing options, applied over the -T template once parsing ends. */
+enum {
+    SET_MIN_RTT = 1u << 0,
+    SET_MAX_RTT = 1u << 1,
+    SET_INITIAL_RTT = 1u << 2,
+    SET_MAX_RETRIES = 1u << 3,
+    SET_HOST_TIMEOUT = 1u << 4,
+    SET_SCAN_DELAY = 1u << 5,
+    SET_MAX_SCAN_DELAY = 1u << 6,
+    SET_MIN_PARALLELISM = 1u << 7,
+    SET_MAX_PARALLELISM = 1u << 8,
+    SET_MIN_HOSTGROUP = 1u << 9,
+    SET_MAX_HOSTGROUP = 1u << 10,
+    SET_MIN_RATE = 1u << 11,
+    SET_MAX_RATE = 1u << 12,
+};
+
+/* A target word or an -iL file, kept in command-line order. */
+struct target_word {
+    const char *text;
+    bool is_file;
+};
+
+/* Everything collected by the getopt pass. Strings point into argv. */
+struct pending {
+    struct target_word *words;
+    size_t nwords;
+    const char *last_file; /* last -iL, for "no targets in FILE" */
+    const char **excludes;
+    size_t nexcludes;
+    const char **exclude_files;
+    size_t nexclude_files;
+
+    const char *port_spec;     /* -p */
+    const char *exclude_ports; /* --exclude-ports */
+    long top_ports;            /* --top-ports, 0 = not given */
+    bool fast;                 /* -F */
+
+    int level; /* -T, -1 = not given */
+    unsigned set;
+    struct timing t; /* explicit values, valid where set has the bit */
+
+    bool seeded;
+
+    /* Raw-engine options (values already in scan->raw). raw_only names the
+     * first option given that only the raw engine understands ("--rate"),
+     * NULL if none; src_text is -S as typed, for messages. */
+    const char *raw_only;
+    const char *src_text;
+};
+
+/* Print "prtip: <message>" on stderr; returns CLI_ERROR for tail calls. */
+enum cli_result cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Everything after the getopt pass: log level, the default scan type (-sS
+ * as root or with raw-only options, else -sT, as nmap), raw option checks
+ * (-S against -4/-6, --scanflags against -sT), the -T template under the
+ * explicit timing options, nmap-services, ports, targets and the seed.
+ * Returns 0, or -1 after printing one error line with cli_fail().
+ */
+int cli_apply(struct scan *scan, const struct pending *pd);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * ce.h — internals of the connect engine, shared by connect_engine.c (the
+ * epoll loop, probe slots and sockets) and ce_host.c (per-host state:
+ * port order, retry queue, results, delivery). Not a public contract.
+ */
+#ifndef PRTIP_ENGINE_CE_H
+#define PRTIP_ENGINE_CE_H
+
+#include "core/rtt.h"
+#include "core/scan.h"
+#include "core/targets.h"
+#include "engine/engine.h"
+#include "scan/scan_module.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define CE_NIL     UINT32_MAX
+#define CE_PENDING (-1) /* a connect still in progress */
+
+static inline int64_t ce_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+enum ce_phase {
+    CE_PING,  /* discovery: connect to 80 and 443 */
+    CE_PORTS, /* the port scan proper */
+};
+
+/*
+ * A probe slot: one connect(2) in flight. Slots are a fixed array indexed
+ * by epoll data.u64. A slot keeps its socket across probes that ended in a
+ * refusal or error (the kernel resets such a socket when connect() reports
+ * the error, so it can connect again), which saves a socket()/close() pair
+ * per closed port; sockets that connected or timed out are closed.
+ */
+struct ce_slot {
+    int fd;         /* -1: none */
+    uint8_t family; /* of fd */
+    bool busy;
+    uint8_t tries;   /* probes sent for this port, this one included */
+    uint32_t host;   /* index in ce.hosts */
+    uint32_t idx;    /* port index within the host's current phase */
+    uint32_t prev;   /* host's in-flight FIFO (busy), unused when free */
+    uint32_t next;   /* host's in-flight FIFO (busy) or the free list */
+    int64_t sent_us; /* CLOCK_MONOTONIC */
+};
+
+struct ce_host {
+    bool used;
+    uint64_t seq; /* admission number: seeds the port shuffle */
+    struct target tgt;
+    struct sockaddr_storage sa; /* target address, port patched per probe */
+    socklen_t salen;
+    enum ce_phase phase;
+    uint32_t gen; /* bumped per phase: requests of an older phase are stale */
+    bool done;    /* on the done list, waiting for delivery */
+    enum host_status status;
+    enum reason status_reason;
+    bool timed_out;
+
+    /* Current phase: ports[nports] ascending, per-index state. */
+    const uint16_t *ports;
+    uint32_t nports;
+    uint16_t *order;          /* shuffled indices; NULL = ascending */
+    uint8_t *st, *rs, *tries; /* enum port_state, enum reason, probes sent */
+    uint16_t *rq;             /* retry ring of indices awaiting a resend */
+    uint32_t rq_head, rq_len;
+    uint32_t next;  /* next position in order never sent */
+    uint32_t ndone; /* indices with a final state */
+    void *mem;      /* one block behind order/st/rs/tries/rq */
+    uint16_t ping_ports[2];
+
+    uint32_t fifo_head, fifo_tail; /* busy slots, oldest send first */
+    uint32_t ninflight;
+    struct rtt_est rtt;
+    int64_t next_send_us; /* --scan-delay */
+    int64_t deadline_us;  /* --host-timeout, INT64_MAX = none */
+    struct timespec start;
+
+    uint32_t ring_prev, ring_next; /* send rotation, when it has work */
+    bool in_ring;
+    uint32_t done_next; /* done list */
+};
+
+/* One planned probe, performed by ce_launch_batch. */
+struct ce_req {
+    uint32_t slot, host, idx, gen;
+    uint16_t port;
+    uint8_t tries;
+    int result; /* CE_PENDING, 0 (connected) or an errno */
+    int64_t sent_us, done_us;
+};
+
+struct ce_pool;
+
+struct ce {
+    struct scan *scan;
+    const struct result_sink *sink;
+    const struct scan_module *mod;
+    const uint16_t *ports; /* module's port list, ascending */
+    uint32_t nports;
+    int ep;
+    struct ce_pool *pool; /* helper thread for launches, or NULL */
+    struct ce_req *batch; /* FILL_BATCH planned probes */
+
+    struct ce_slot *slots;
+    uint32_t nslots, free_slot, inflight;
+    uint32_t cap_now; /* lowered on local resource shortage, regrows */
+    uint32_t cap_floor;
+
+    struct ce_host *hosts;
+    uint32_t nhosts, nactive, free_host;
+    uint32_t ring_cursor, ring_len;
+    uint32_t done_head, done_tail;
+    struct target_iter it;
+    bool targets_done;
+    uint64_t admitted;
+    uint64_t seed;
+
+    int64_t scan_delay_us, host_timeout_us;
+    int max_tries, ping_tries;
+    double rate, tokens, burst;
+    int64_t tokens_at;
+    int64_t backoff_until, backoff_us;
+    bool warned_local;
+    /* Counters for the -d summary line. */
+    uint64_t n_launched, n_sync, n_pending, n_timeouts, n_events, n_waits, n_local;
+};
+
+/* ce_launch.c */
+void ce_slot_close(struct ce_slot *p);
+socklen_t ce_target_sa(const struct ce_host *h, uint16_t port, struct sockaddr_storage *ss);
+/* Where a connect stands, asked with connect() itself: 0 established,
+ * CE_PENDING, or the errno it failed with (the kernel has then reset the
+ * socket, which may connect again). */
+int ce_connect_status(int fd, const struct sockaddr_storage *ss, socklen_t len);
+/* After ce_connect_status reported err: keep the socket for the next probe
+ * only if it is known to be reset (a refusal), else close it. */
+void ce_keep_if_reset(struct ce_slot *p, int err);
+/* Connected: check for a self-connect (then ECONNREFUSED), close with RST;
+ * returns the errno to classify (0 = open). */
+int ce_established(struct ce_slot *p, const struct ce_host *h, uint16_t port);
+/* Perform n requests, on two threads when a helper runs; returns when all
+ * have a result. */
+void ce_launch_batch(struct ce *ce, struct ce_req *reqs, uint32_t n);
+void ce_pool_start(struct ce *ce);
+void ce_pool_stop(struct ce *ce);
+
+/* ce_host.c */
+int ce_host_phase(struct ce *ce, struct ce_host *h, enum ce_phase phase, const uint16_t *ports,
+                  uint32_t n);
+bool ce_host_has_work(const struct ce_host *h);
+/* Next index to probe: retries first (as nmap retransmits before new
+ * probes), then the shuffled order. */
+uint32_t ce_host_take(struct ce_host *h);
+void ce_host_requeue(struct ce_host *h, uint32_t idx);
+void ce_host_deliver(struct ce *ce, struct ce_host *h, bool interrupted);
+void ce_host_release(struct ce_host *h);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * Tests for engine/connect_engine.c against real sockets on loopback only:
+ * listeners on random 127.0.0.1 ports are open, a port whose listener was
+ * closed is closed, and every host is delivered once with exact results.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/scan.h"
+#include "engine/engine.h"
+#include "scan/scan_module.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+extern const struct scan_module scan_connect;
+
+#define MAX_HOSTS 16
+
+/* What the sink saw: copies of the delivered hosts. */
+struct seen {
+    size_t n;
+    struct host_result h[MAX_HOSTS];
+    volatile sig_atomic_t *stop_after_first;
+};
+
+static void sink_host(void *ctx, const struct host_result *h)
+{
+    struct seen *s = ctx;
+    assert_true(s->n < MAX_HOSTS);
+    struct host_result *c = &s->h[s->n++];
+    *c = *h;
+    c->rdns = h->rdns ? strdup(h->rdns) : NULL;
+    c->ports = NULL;
+    c->cap = 0;
+    if (h->nports) {
+        c->ports = malloc(h->nports * sizeof(*c->ports));
+        assert_non_null(c->ports);
+        memcpy(c->ports, h->ports, h->nports * sizeof(*c->ports));
+        c->cap = h->nports;
+    }
+    if (s->stop_after_first)
+        *s->stop_after_first = 1;
+}
+
+static void seen_free(struct seen *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        host_result_free(&s->h[i]);
+}
+
+/* A listener on 127.0.0.1 (or ::1) at a kernel-chosen port. */
+static int listener(int family, uint16_t *port)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t len;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_addr = in6addr_loopback;
+        len = sizeof(*s6);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof(*s4);
+    }
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+        close(fd);
+        return -1;
+    }
+    assert_int_equal(listen(fd, 64), 0);
+    len = sizeof(ss);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+    *port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                     : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+static void scan_setup(struct scan *s, volatile sig_atomic_t *stop, const char *target,
+                       const char *ports)
+{
+    char err[256] = "";
+    scan_init(s, stop);
+    struct target_opts o = {.family = 0};
+    s->targets = target_set_new(&o);
+    assert_non_null(s->targets);
+    if (target_set_add(s->targets, target, err, sizeof(err)) < 0)
+        fail_msg("target %s: %s", target, err);
+    if (portset_parse(&s->ports, ports, PROTO_TCP, NULL, err, sizeof(err)) < 0)
+        fail_msg("ports %s: %s", ports, err);
+    s->types[0] = &scan_connect;
+    s->ntypes = 1;
+    s->dns = DNS_NEVER; /* no resolver in unit tests */
+}
+
+static int run(struct scan *s, struct seen *seen)
+{
+    struct result_sink sink = {.host = sink_host, .ctx = seen};
+    char err[256] = "";
+    int rc = connect_engine_run(s, &sink, err, sizeof(err));
+    if (rc != 0)
+        print_error("engine: %s\n", err);
+    return rc;
+}
+
+static const struct port_result *find_port(const struct host_result *h, uint16_t port)
+{
+    for (size_t i = 0; i < h->nports; i++)
+        if (h->ports[i].port == port)
+            return &h->ports[i];
+    return NULL;
+}
+
+/* Two open ports, one closed, scanned with and without discovery and in
+ * both port orders: exact states and reasons, ascending delivery. */
+static void test_open_closed(void **state)
+{
+    (void)state;
+    uint16_t p1, p2, pc;
+    int l1 = listener(AF_INET, &p1), l2 = listener(AF_INET, &p2), lc = listener(AF_INET, &pc);
+    assert_true(l1 >= 0 && l2 >= 0 && lc >= 0);
+    close(lc); /* nothing listens on pc any more */
+    char ports[64];
+    snprintf(ports, sizeof(ports), "%u,%u,%u", p1, p2, pc);
+
+    for (int variant = 0; variant < 4; variant++) {
+        struct scan s;
+        struct seen seen = {0};
+        scan_setup(&s, NULL, "127.0.0.1", ports);
+        s.skip_discovery = variant & 1;
+        s.randomize_ports = variant & 2;
+        assert_int_equal(run(&s, &seen), 0);
+        assert_int_equal(seen.n, 1);
+        const struct host_result *h = &seen.h[0];
+        assert_int_equal(h->status, HOST_UP);
+        if (s.skip_discovery)
+            assert_int_equal(h->status_reason, REASON_USER_SET);
+        else /* 80/443 on loopback: refused, or accepted if a server runs */
+            assert_true(h->status_reason == REASON_CONN_REFUSED ||
+                        h->status_reason == REASON_SYN_ACK);
+        assert_false(h->timed_out);
+        assert_false(h->interrupted);
+        assert_int_equal(h->nports, 3);
+        for (size_t i = 1; i < h->nports; i++)
+            assert_true(h->ports[i - 1].port < h->ports[i].port);
+        const struct port_result *r1 = find_port(h, p1), *r2 = find_port(h, p2),
+                                 *rc = find_port(h, pc);
+        assert_non_null(r1);
+        assert_non_null(r2);
+        assert_non_null(rc);
+        assert_int_equal(r1->state, PORT_OPEN);
+        assert_int_equal(r1->reason, REASON_SYN_ACK);
+        assert_int_equal(r2->state, PORT_OPEN);
+        assert_int_equal(rc->state, PORT_CLOSED);
+        assert_int_equal(rc->reason, REASON_CONN_REFUSED);
+        assert_int_equal(r1->proto, PROTO_TCP);
+        assert_true(h->srtt_us >= 0);
+        assert_true(h->timeout_us >= 100000); /* --min-rtt-timeout floor */
+        assert_int_equal(s.summary.hosts_total, 1);
+        assert_int_equal(s.summary.hosts_up, 1);
+        assert_int_equal(s.summary.hosts_down, 0);
+        seen_free(&seen);
+        scan_free(&s);
+    }
+    close(l1);
+    close(l2);
+}
+
+/* A wide range: exactly our listeners open among 2,000 ports around them,
+ * everything else closed (a stray "open" would be a self-connect or a
+ * misread socket). Serial and highly parallel runs agree. */
+static void test_range(void **state)
+{
+    (void)state;
+    uint16_t p1, p2;
+    int l1 = listener(AF_INET, &p1), l2 = listener(AF_INET, &p2);
+    uint16_t lo = p1 > 1000 ? (uint16_t)(p1 - 1000) : 1;
+    uint16_t hi = p1 < 64535 ? (uint16_t)(p1 + 1000) : 65535;
+    char ports[64];
+    snprintf(ports, sizeof(ports), "%u-%u,%u", lo, hi, p2);
+    for (int variant = 0; variant < 2; variant++) {
+        struct scan s;
+        struct seen seen = {0};
+        scan_setup(&s, NULL, "127.0.0.1", ports);
+        s.skip_discovery = true;
+        s.timing.max_parallelism = variant ? 0 : 1;
+        assert_int_equal(run(&s, &seen), 0);
+        assert_int_equal(seen.n, 1);
+        const struct host_result *h = &seen.h[0];
+        assert_int_equal(h->nports, s.ports.count[PROTO_TCP]);
+        for (size_t i = 0; i < h->nports; i++) {
+            const struct port_result *p = &h->ports[i];
+            if (p->port == p1 || p->port == p2)
+                assert_int_equal(p->state, PORT_OPEN);
+            else if (p->state != PORT_CLOSED) /* some other process's listener? */
+                assert_int_equal(p->state, PORT_OPEN);
+        }
+        seen_free(&seen);
+        scan_free(&s);
+    }
+    close(l1);
+    close(l2);
+}
+
+/* Several loopback hosts: each delivered once; only 127.0.0.1 has our
+ * listener (bound to that address alone). */
+static void test_hosts(void **state)
+{
+    (void)state;
+    uint16_t p1;
+    int l1 = listener(AF_INET, &p1);
+    char ports[16];
+    snprintf(ports, sizeof(ports), "%u", p1);
+    struct scan s;
+    struct seen seen = {0};
+    scan_setup(&s, NULL, "127.0.0.1-5", ports);
+    s.timing.max_hostgroup = 2; /* the window slides over the five */
+    assert_int_equal(run(&s, &seen), 0);
+    assert_int_equal(seen.n, 5);
+    unsigned mask = 0;
+    for (size_t i = 0; i < seen.n; i++) {
+        const struct host_result *h = &seen.h[i];
+        unsigned last = h->addr.bytes[3];
+        assert_true(last >= 1 && last <= 5);
+        mask |= 1u << last;
+        assert_int_equal(h->status, HOST_UP);
+        assert_int_equal(h->nports, 1);
+        assert_int_equal(h->ports[0].state, last == 1 ? PORT_OPEN : PORT_CLOSED);
+    }
+    assert_int_equal(mask, 0x3e);
+    assert_int_equal(s.summary.hosts_total, 5);
+    assert_int_equal(s.summary.hosts_up, 5);
+    seen_free(&seen);
+    scan_free(&s);
+    close(l1);
+}
+
+static void test_ipv6(void **state)
+{
+    (void)state;
+    uint16_t p1, pc;
+    int l1 = listener(AF_INET6, &p1);
+    if (l1 < 0)
+        skip(); /* no IPv6 loopback here */
+    int lc = listener(AF_INET6, &pc);
+    close(lc);
+    char ports[32];
+    snprintf(ports, sizeof(ports), "%u,%u", p1, pc);
+    struct scan s;
+    struct seen seen = {0};
+    scan_setup(&s, NULL, "::1", ports);
+    assert_int_equal(run(&s, &seen), 0);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.h[0].addr.family, AF_INET6);
+    assert_int_equal(find_port(&seen.h[0], p1)->state, PORT_OPEN);
+    assert_int_equal(find_port(&seen.h[0], pc)->state, PORT_CLOSED);
+    seen_free(&seen);
+    scan_free(&s);
+    close(l1);
+}
+
+/* --host-timeout shorter than the scan: the host is reported timed out,
+ * with no ports, as nmap drops them. */
+static void test_host_timeout(void **state)
+{
+    (void)state;
+    struct scan s;
+    struct seen seen = {0};
+    scan_setup(&s, NULL, "127.0.0.1", "1-65535");
+    s.skip_discovery = true;
+    s.timing.host_timeout_ms = 1;
+    s.timing.max_parallelism = 1; /* slow enough to outlast a millisecond */
+    assert_int_equal(run(&s, &seen), 0);
+    assert_int_equal(seen.n, 1);
+    assert_true(seen.h[0].timed_out);
+    assert_int_equal(seen.h[0].nports, 0);
+    seen_free(&seen);
+    scan_free(&s);
+}
+
+/* Ctrl-C after the first host: it returns 0, started hosts come back
+ * marked interrupted, nothing new starts. */
+static void test_interrupt(void **state)
+{
+    (void)state;
+    volatile sig_atomic_t stop = 0;
+    struct scan s;
+    struct seen seen = {.stop_after_first = &stop};
+    scan_setup(&s, &stop, "127.0.0.1-20", "1-2000");
+    s.skip_discovery = true;
+    s.timing.max_hostgroup = 2;
+    assert_int_equal(run(&s, &seen), 0);
+    assert_true(seen.n >= 1 && seen.n <= 3);
+    assert_true(s.summary.interrupted);
+    assert_false(seen.h[0].interrupted);
+    assert_int_equal(seen.h[0].nports, 2000);
+    /* The other host of the window finished in the same pass or was cut. */
+    for (size_t i = 1; i < seen.n; i++)
+        assert_true(seen.h[i].interrupted ? seen.h[i].nports < 2000 : seen.h[i].nports == 2000);
+    seen_free(&seen);
+    scan_free(&s);
+
+    /* Stopped before it starts: nothing is scanned. */
+    stop = 1;
+    struct seen none = {0};
+    scan_setup(&s, &stop, "127.0.0.1", "1-10");
+    assert_int_equal(run(&s, &none), 0);
+    assert_int_equal(none.n, 0);
+    scan_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_closed),  cmocka_unit_test(test_range),
+        cmocka_unit_test(test_hosts),        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_host_timeout), cmocka_unit_test(test_interrupt),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
