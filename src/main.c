@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "core/scan.h"
 #include "engine/engine.h"
+#include "engine/raw_engine.h"
 #include "output/output.h"
 #include "scan/scan_module.h"
 
@@ -45,6 +46,16 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     char err[512] = "";
+    if (scan.raw.dry_run) {
+        /* --dry-run prints the probes a scan would send and nothing else, so
+         * its stdout can be diffed and counted. */
+        int drc = raw_engine_run(&scan, &(struct result_sink){0}, err, sizeof(err));
+        if (drc < 0)
+            log_error("engine", "%s", err);
+        scan_free(&scan);
+        return drc < 0 ? 2 : 0;
+    }
+
     struct output_set outs;
     clock_gettime(CLOCK_REALTIME, &scan.summary.start);
     if (output_set_open(&outs, &scan, err, sizeof(err)) < 0) {
@@ -56,16 +67,9 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct result_sink sink = {.host = sink_host, .ctx = &outs};
-    int rc;
-    if (scan.types[0]->engine == SCAN_ENGINE_RAW) {
-        /* The stateless engine lands separately; until then say so rather
-         * than run a raw scan type through the connect engine. */
-        snprintf(err, sizeof(err), "%s is not available in this build; use -sT",
-                 scan.types[0]->option);
-        rc = -1;
-    } else {
-        rc = connect_engine_run(&scan, &sink, err, sizeof(err));
-    }
+    int rc = scan.types[0]->engine == SCAN_ENGINE_RAW
+                 ? raw_engine_run(&scan, &sink, err, sizeof(err))
+                 : connect_engine_run(&scan, &sink, err, sizeof(err));
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
     clock_gettime(CLOCK_REALTIME, &scan.summary.end);

@@ -10,6 +10,7 @@
  */
 #include "output/output.h"
 #include "scan/scan_module.h"
+#include "scan/tcp_classify.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -92,6 +93,11 @@ static json_t *scaninfo(struct json_state *st, const struct scan *scan)
             continue;
         }
         put(st, o, "type", jstr(m->xml_type));
+        if (m->engine == SCAN_ENGINE_RAW && scan->raw.scanflags >= 0) {
+            char flags[32];
+            put(st, o, "scanflags",
+                jstr(tcp_scanflags_format((uint8_t)scan->raw.scanflags, flags, sizeof(flags))));
+        }
         put(st, o, "protocol", jstr(port_proto_name(m->proto)));
         put(st, o, "numservices", jint((long long)n));
         put(st, o, "services", jstr(ranges));

@@ -11,6 +11,7 @@
  */
 #include "output/output.h"
 #include "scan/scan_module.h"
+#include "scan/tcp_classify.h"
 
 #include <libxml/encoding.h>
 #include <libxml/xmlIO.h>
@@ -155,6 +156,11 @@ static void write_scaninfo(struct xml_state *st, const struct scan *scan)
         }
         start(st, "scaninfo");
         attr(st, "type", m->xml_type);
+        if (m->engine == SCAN_ENGINE_RAW && scan->raw.scanflags >= 0) {
+            char flags[32];
+            attr(st, "scanflags",
+                 tcp_scanflags_format((uint8_t)scan->raw.scanflags, flags, sizeof(flags)));
+        }
         attr(st, "protocol", port_proto_name(m->proto));
         attrf(st, "numservices", "%zu", n);
         attr(st, "services", ranges);

@@ -182,3 +182,21 @@ int tcp_scanflags_parse(const char *text, uint8_t *flags, char *err, size_t errl
     *flags = (uint8_t)bits;
     return 0;
 }
+
+const char *tcp_scanflags_format(uint8_t flags, char *buf, size_t len)
+{
+    static const struct {
+        uint8_t bit;
+        const char *name;
+    } order[] = {
+        {PKT_TCP_CWR, "CWR"}, {PKT_TCP_ECE, "ECE"}, {PKT_TCP_URG, "URG"}, {PKT_TCP_ACK, "ACK"},
+        {PKT_TCP_PSH, "PSH"}, {PKT_TCP_RST, "RST"}, {PKT_TCP_SYN, "SYN"}, {PKT_TCP_FIN, "FIN"},
+    };
+    size_t n = 0;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        if ((flags & order[i].bit) && n + 4 <= len)
+            n += (size_t)snprintf(buf + n, len - n, "%s", order[i].name);
+    return buf;
+}

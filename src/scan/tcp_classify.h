@@ -69,4 +69,11 @@ bool tcp_classify_icmp(const struct pkt_info *reply, enum reason *reason);
  */
 int tcp_scanflags_parse(const char *text, uint8_t *flags, char *err, size_t errlen);
 
+/*
+ * nmap's text for a --scanflags byte, as its XML scaninfo scanflags= shows
+ * it: names concatenated in the order CWR ECE URG ACK PSH RST SYN FIN
+ * ("FIN", "URGPSHFIN"), "" for 0. buf needs at least 25 bytes. Returns buf.
+ */
+const char *tcp_scanflags_format(uint8_t flags, char *buf, size_t len);
+
 #endif
