@@ -112,6 +112,39 @@ uint64_t permute_map(const struct permute *p, uint64_t index)
     return r * p->a + l;
 }
 
+/* (x - y) mod m for x, y < m. */
+static inline uint64_t submod(uint64_t x, uint64_t y, uint64_t m)
+{
+    return x >= y ? x - y : x + (m - y);
+}
+
+/* encrypt() backwards: each round (l, r) -> (r, l + F(r)) is undone by
+ * (L, R) -> (R - F(L), L), rounds and moduli in reverse order. */
+static inline void decrypt(const struct permute *p, uint64_t *l, uint64_t *r)
+{
+    const uint64_t a = p->a, b = p->b;
+    for (int i = PERMUTE_ROUNDS - 2; i >= 0; i -= 2) {
+        uint64_t pl = submod(*r, round_fn(p, (unsigned)i + 1, *l, b), b); /* l < a, r < b */
+        *r = *l;
+        *l = pl;
+        pl = submod(*r, round_fn(p, (unsigned)i, *l, a), a);
+        *r = *l;
+        *l = pl;
+    }
+}
+
+uint64_t permute_unmap(const struct permute *p, uint64_t value)
+{
+    if (value >= p->n)
+        value %= p->n;
+    uint64_t l = value % p->a, r = value / p->a;
+    /* The inverse of a cycle-walked cipher walks the inverse cipher. */
+    do
+        decrypt(p, &l, &r);
+    while (!in_range(p, l, r));
+    return r * p->a + l;
+}
+
 /* permute_map of k <= PERMUTE_BATCH indices, interleaved. */
 static void map_batch(const struct permute *p, const uint64_t *in, uint64_t *out, size_t k)
 {

@@ -80,6 +80,15 @@ int permute_init(struct permute *p, uint64_t n, uint64_t seed);
 uint64_t permute_map(const struct permute *p, uint64_t index);
 
 /*
+ * The inverse of permute_map: the index whose value is value (both in
+ * [0, n)), so permute_unmap(p, permute_map(p, i)) == i. Same cost as
+ * permute_map (the Feistel rounds run backwards, cycle walking included).
+ * The raw engine uses it to find where in the send order a reply's probe
+ * was (for its send time) and whether a probe belongs to a shard.
+ */
+uint64_t permute_unmap(const struct permute *p, uint64_t value);
+
+/*
  * n = naddrs × nports, the size of the probe space. Returns 0, or
  * -EOVERFLOW if the product does not fit in 64 bits (an IPv6 /64 with
  * more than one port): the scan must be narrowed.

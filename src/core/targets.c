@@ -34,6 +34,7 @@ struct spec {
     uint8_t oct[4][32];          /* SPEC_OCTETS */
     struct ipaddr named;         /* what hostname resolved to */
     char *hostname, *other_addrs;
+    uint64_t base; /* index of the first address (included specs), saturating */
 };
 
 struct spec_list {
@@ -390,9 +391,21 @@ void target_set_free(struct target_set *set)
     free(set);
 }
 
+static uint64_t spec_count(const struct spec *sp);
+
 int target_set_add(struct target_set *set, const char *spec, char *err, size_t errlen)
 {
-    return add_parsed(&set->inc, spec, set->family, true, err, errlen);
+    if (add_parsed(&set->inc, spec, set->family, true, err, errlen) < 0)
+        return -1;
+    /* Running index of each spec's first address: random access by binary
+     * search (target_set_at). */
+    struct spec_list *l = &set->inc;
+    if (l->n > 1) {
+        const struct spec *prev = &l->v[l->n - 2];
+        uint64_t c = spec_count(prev);
+        l->v[l->n - 1].base = c > UINT64_MAX - prev->base ? UINT64_MAX : prev->base + c;
+    }
+    return 0;
 }
 
 /*
@@ -700,5 +713,142 @@ int target_iter_next(struct target_iter *it, struct target *out)
             it->started = false;
         }
     }
+    return 0;
+}
+
+/* ---- random access ------------------------------------------------------ */
+
+/* Rank of v in an octet set: how many members are below it. */
+static unsigned bit_rank(const uint8_t set[32], unsigned v)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < v / 8; i++)
+        n += (unsigned)__builtin_popcount(set[i]);
+    return n + (unsigned)__builtin_popcount(set[v / 8] & ((1u << (v % 8)) - 1));
+}
+
+/* The k-th member (0-based) of an octet set; k < bit_count(set). */
+static unsigned bit_select(const uint8_t set[32], unsigned k)
+{
+    unsigned i = 0;
+    for (;; i++) {
+        unsigned c = (unsigned)__builtin_popcount(set[i]);
+        if (k < c)
+            break;
+        k -= c;
+    }
+    unsigned v = i * 8;
+    for (uint8_t b = set[i];; b &= (uint8_t)(b - 1), k--)
+        if (k == 0)
+            return v + (unsigned)__builtin_ctz(b);
+}
+
+/* Big-endian add of off to the address bytes [0, len). */
+static void addr_add(uint8_t *a, size_t len, uint64_t off)
+{
+    for (int i = (int)len - 1; i >= 0 && off; i--) {
+        uint64_t s = a[i] + (off & 0xff);
+        a[i] = (uint8_t)s;
+        off = (off >> 8) + (s >> 8);
+    }
+}
+
+int target_set_at(const struct target_set *set, uint64_t index, struct target *out)
+{
+    const struct spec_list *l = &set->inc;
+    if (l->n == 0)
+        return -1;
+    /* Last spec with base <= index. */
+    size_t lo = 0, hi = l->n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (l->v[mid].base <= index)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const struct spec *sp = &l->v[lo];
+    uint64_t off = index - sp->base;
+    if (off >= spec_count(sp) && spec_count(sp) != UINT64_MAX)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->addr.family = sp->family;
+    if (sp->kind == SPEC_RANGE) {
+        memcpy(out->addr.bytes, sp->first, 16);
+        addr_add(out->addr.bytes, addr_len(sp->family), off);
+    } else {
+        for (int i = 3; i >= 0; i--) {
+            unsigned c = bit_count(sp->oct[i]);
+            out->addr.bytes[i] = (uint8_t)bit_select(sp->oct[i], (unsigned)(off % c));
+            off /= c;
+        }
+    }
+    if (sp->hostname && ipaddr_equal(&out->addr, &sp->named)) {
+        out->hostname = sp->hostname;
+        out->other_addrs = sp->other_addrs;
+    }
+    return 0;
+}
+
+int target_set_index_of(const struct target_set *set, const struct ipaddr *addr, uint64_t *index)
+{
+    for (size_t s = 0; s < set->inc.n; s++) {
+        const struct spec *sp = &set->inc.v[s];
+        if (sp->family != addr->family || !spec_contains(sp, addr->bytes))
+            continue;
+        uint64_t off = 0;
+        if (sp->kind == SPEC_OCTETS) {
+            for (int i = 0; i < 4; i++)
+                off = off * bit_count(sp->oct[i]) + bit_rank(sp->oct[i], addr->bytes[i]);
+        } else {
+            const uint8_t *a = addr->bytes, *f = sp->first;
+            if (sp->family == AF_INET) {
+                off = be32(a) - be32(f);
+            } else {
+                /* 128-bit difference; it must fit in 64 bits. */
+                off = be64(a + 8) - be64(f + 8);
+                if (be64(a) - be64(f) - (be64(a + 8) < be64(f + 8)) != 0)
+                    return -1;
+            }
+        }
+        if (sp->base == UINT64_MAX || off > UINT64_MAX - 1 - sp->base)
+            return -1;
+        *index = sp->base + off;
+        return 0;
+    }
+    return -1;
+}
+
+uint64_t target_set_family_count(const struct target_set *set, int family, struct ipaddr *first)
+{
+    uint64_t total = 0;
+    bool have = false;
+    for (size_t i = 0; i < set->inc.n; i++) {
+        const struct spec *sp = &set->inc.v[i];
+        if (sp->family != family)
+            continue;
+        if (!have && first) {
+            memset(first, 0, sizeof(*first));
+            first->family = sp->family;
+            spec_first(sp, first->bytes);
+        }
+        have = true;
+        uint64_t c = spec_count(sp);
+        total = c > UINT64_MAX - total ? UINT64_MAX : total + c;
+    }
+    return total;
+}
+
+int target_set_spec(const struct target_set *set, size_t i, struct ipaddr *first, uint64_t *base,
+                    uint64_t *count)
+{
+    if (i >= set->inc.n)
+        return -1;
+    const struct spec *sp = &set->inc.v[i];
+    memset(first, 0, sizeof(*first));
+    first->family = sp->family;
+    spec_first(sp, first->bytes);
+    *base = sp->base;
+    *count = spec_count(sp);
     return 0;
 }

@@ -67,6 +67,37 @@ uint64_t target_set_count(const struct target_set *set);
 /* True if addr falls in any exclusion. */
 bool target_set_is_excluded(const struct target_set *set, const struct ipaddr *addr);
 
+/*
+ * Random access for the raw engine, which walks a permutation of the
+ * address indices instead of the iterator. Index i in [0, target_set_count)
+ * is the i-th address the iterator would yield if there were no
+ * exclusions: specs in command-line order, ascending within a spec, an
+ * octet range as a mixed-radix number with the last octet fastest.
+ * Excluded addresses still have an index; callers skip them with
+ * target_set_is_excluded().
+ *
+ * target_set_at: store address number index in *out (hostname and
+ * other_addrs as the iterator sets them). Returns 0, or -1 if index is out
+ * of range. O(log specs).
+ *
+ * target_set_index_of: the smallest index whose address is addr (a set may
+ * name an address twice). Returns 0, or -1 if addr is in no spec (or its
+ * index would not fit in 64 bits). O(specs): ranges by subtraction, octet
+ * products by mixed radix.
+ */
+int target_set_at(const struct target_set *set, uint64_t index, struct target *out);
+int target_set_index_of(const struct target_set *set, const struct ipaddr *addr, uint64_t *index);
+
+/* Spec number i (0 <= i < target_set_nspecs): its first address, the index
+ * of that address and its address count (saturating). Returns 0, or -1 if
+ * i is out of range. For checks per spec, such as a route per range. */
+int target_set_spec(const struct target_set *set, size_t i, struct ipaddr *first, uint64_t *base,
+                    uint64_t *count);
+
+/* Addresses of family (AF_INET/AF_INET6) before exclusions, saturating,
+ * and the first of them in *first (may be NULL); 0 if none. */
+uint64_t target_set_family_count(const struct target_set *set, int family, struct ipaddr *first);
+
 /* Iterator: specs in command-line order, addresses in ascending order within
  * a spec, exclusions skipped. Holds no allocation; the set must outlive it. */
 struct target_iter {

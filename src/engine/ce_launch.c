@@ -27,7 +27,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define POOL_MIN_BATCH 16 /* smaller batches are not worth waking the helper */
+#define POOL_MIN_BATCH 16  /* smaller batches are not worth waking the helper */
+#define POOL_STALL_US  500 /* a join wait this long means the helper was preempted */
+#define POOL_PAUSE     64  /* batches to run alone after such a stall */
 
 void ce_slot_close(struct ce_slot *p)
 {
@@ -182,6 +184,7 @@ struct ce_pool {
     struct ce_req *reqs;
     uint32_t nreq;
     _Atomic uint32_t next; /* next request to claim */
+    uint32_t pause;        /* batches to run without the helper (loop only) */
 };
 
 static void run_share(struct ce_pool *pool)
@@ -263,7 +266,9 @@ void ce_pool_stop(struct ce *ce)
 void ce_launch_batch(struct ce *ce, struct ce_req *reqs, uint32_t n)
 {
     struct ce_pool *pool = ce->pool;
-    if (!pool || n < POOL_MIN_BATCH) {
+    if (!pool || n < POOL_MIN_BATCH || pool->pause > 0) {
+        if (pool && pool->pause > 0)
+            pool->pause--;
         for (uint32_t i = 0; i < n; i++)
             exec_req(ce, &reqs[i]);
         return;
@@ -280,10 +285,16 @@ void ce_launch_batch(struct ce *ce, struct ce_req *reqs, uint32_t n)
 
     run_share(pool);
 
+    int64_t t0 = ce_mono_us();
     pthread_mutex_lock(&pool->mu);
     if (!pool->started)
         pool->busy = false; /* it never woke up: nothing of this batch is its */
     while (pool->busy)
         pthread_cond_wait(&pool->done, &pool->mu);
     pthread_mutex_unlock(&pool->mu);
+    /* Waiting more than a request's worth means the helper was preempted
+     * holding one: the CPUs are busy elsewhere and a second thread costs
+     * more than it brings. Go alone for a while, then try again. */
+    if (ce_mono_us() - t0 > POOL_STALL_US)
+        pool->pause = POOL_PAUSE;
 }

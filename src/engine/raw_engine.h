@@ -17,7 +17,7 @@
  * scan->ports. Hosts are delivered once each, complete, after the cooldown
  * (or, with skip_discovery unset, only hosts that answered anything are up;
  * the rest are delivered as down). With scan->raw.dry_run, prints one line
- * per probe on stdout ("probe 198.18.0.2 80 tcp syn pass 0") and sends
+ * per probe of pass 0 on stdout ("probe 198.18.0.2 80 tcp syn shard 1/1") and sends
  * nothing. Honours scan_stopping(): stops sending, waits no cooldown,
  * delivers what it has with interrupted = true. Returns 0, or -1 with err
  * set ("raw sockets need root or CAP_NET_RAW (try -sT)", no route, ...);

@@ -35,7 +35,8 @@
 #   lab_anyip NS PREFIX  route a whole prefix to NS's loopback (AnyIP), so every
 #                        address in PREFIX answers inside NS; PREFIX must be in
 #                        the lab ranges; the scanner side gets a route via the
-#                        target's link address.
+#                        target's link address. Also allows non-local binds in
+#                        NS, so listeners can bind single addresses of PREFIX.
 
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB_HELPERS="$(cd "$LAB_DIR/../integration/helpers" 2>/dev/null && pwd || true)"
@@ -247,6 +248,10 @@ lab_anyip() {
     local ns="$1" prefix="$2" other via
     lab_check_addr "$prefix" || { lab_log "refusing AnyIP prefix $prefix"; return 1; }
     if [ "$ns" = "$LAB_TGT" ]; then other="$LAB_SCAN"; else other="$LAB_TGT"; fi
+    # Listeners may bind single addresses of the prefix: IPv6 refuses to bind
+    # an AnyIP address (EADDRNOTAVAIL) unless non-local binds are allowed.
+    ip netns exec "$ns" sysctl -qw net.ipv4.ip_nonlocal_bind=1 \
+        net.ipv6.ip_nonlocal_bind=1 >/dev/null 2>&1 || true
     case "$prefix" in
     *:*)
         ip -n "$ns" -6 route add local "$prefix" dev lo || return 1

@@ -1,0 +1,559 @@
+/*
+ * raw_engine.c — the stateless raw scan: setup (index space, permutation,
+ * cookie key, routes, sockets), the sequence of passes with their
+ * cooldowns, and the aggregator loop on the calling thread. The sender is
+ * raw_tx.c, the receivers raw_rx.c, the results raw_results.c.
+ *
+ * Passes. Pass 0 sends every probe of the shard. After each pass the
+ * engine waits a cooldown derived from the RTTs measured in this scan
+ * (2 x (SRTT + 4 RTTVAR), at least 50 ms, at most --max-rtt-timeout;
+ * --initial-rtt-timeout when nothing has answered yet), then pass k
+ * resends only probes whose decided bit is clear, up to --max-retries
+ * passes. Pass 0 always gets one retry pass (a silent pass 0 may be total
+ * loss, e.g. while a neighbour entry resolved); a later pass that brought
+ * no new answer means nothing was being lost, so retrying stops there.
+ * The last cooldown is --wait when given. Every cooldown ends early once
+ * every probe sent is decided.
+ *
+ * Rate. --rate pins it; otherwise rate_ctl (core/rate.h) adapts it each
+ * 100 ms: slow start, then additive increase, halved when a receiver
+ * reports kernel drops or when answers arrive during a retry pass (they
+ * are probes that an earlier pass lost).
+ */
+#include "engine/raw_engine.h"
+
+#include "core/log.h"
+#include "core/rate.h"
+#include "core/status.h"
+#include "engine/raw_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+
+#define MIN_COOLDOWN_NS   50000000LL /* 50 ms */
+#define AGG_SLEEP_NS      1000000    /* aggregator naps 1 ms when the rings are empty */
+#define MAC_TIMEOUT_MS    1000
+#define ROUTE_CHECK_SPECS 1024 /* specs whose route is checked one by one */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const struct scan_module *raw_module(const struct scan *scan)
+{
+    for (size_t i = 0; i < scan->ntypes; i++)
+        if (scan->types[i] && scan->types[i]->engine == SCAN_ENGINE_RAW)
+            return scan->types[i];
+    return NULL;
+}
+
+static void store_rate(struct raw_ctx *c, double r)
+{
+    uint64_t bits;
+    memcpy(&bits, &r, sizeof(bits));
+    atomic_store_explicit(&c->rate_bits, bits, memory_order_relaxed);
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+/* Index space and permutation; shared by the dry run. */
+static int setup_space(struct raw_ctx *c, struct scan *scan, char *err, size_t errlen)
+{
+    c->scan = scan;
+    c->mod = raw_module(scan);
+    if (!c->mod || !c->mod->classify_reply)
+        return fail(err, errlen, "no raw scan type requested");
+    c->ports = scan->ports.ports[c->mod->proto];
+    c->nports = (uint32_t)scan->ports.count[c->mod->proto];
+    c->naddrs = scan->targets ? target_set_count(scan->targets) : 0;
+    if (c->naddrs == UINT64_MAX || permute_space(c->naddrs, c->nports, &c->nprobes) < 0)
+        return fail(err, errlen,
+                    "target set too large for one scan: %s addresses x %u ports exceed 2^64 "
+                    "probes; use --shard or fewer ports",
+                    c->naddrs == UINT64_MAX ? ">= 2^64" : "that many", c->nports);
+    c->shard = scan->raw.shard;
+    c->nshards = scan->raw.nshards ? scan->raw.nshards : 1;
+    c->probe_flags = scan->raw.scanflags >= 0 ? (uint8_t)scan->raw.scanflags : c->mod->tcp_flags;
+    if (c->nprobes == 0)
+        return 0;
+    permute_init(&c->perm, c->nprobes, scan->seed);
+    struct permute_iter it;
+    permute_iter_init(&it, &c->perm, c->shard, c->nshards);
+    c->shard_count = it.count;
+    return 0;
+}
+
+static int dry_run(struct raw_ctx *c)
+{
+    static char buf[1 << 16];
+    setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+    if (c->nprobes == 0)
+        return 0;
+    struct permute_iter it;
+    permute_iter_init(&it, &c->perm, c->shard, c->nshards);
+    uint64_t vals[PERMUTE_BATCH];
+    size_t n;
+    while ((n = permute_iter_next_batch(&it, vals, PERMUTE_BATCH)) > 0 && !scan_stopping(c->scan)) {
+        for (size_t i = 0; i < n; i++) {
+            uint64_t ai, pi;
+            struct target t;
+            char a[IPADDR_STRLEN];
+            permute_split(vals[i], c->naddrs, &ai, &pi);
+            if (target_set_at(c->scan->targets, ai, &t) < 0 ||
+                target_set_is_excluded(c->scan->targets, &t.addr))
+                continue;
+            printf("probe %s %u %s %s shard %u/%u\n", ipaddr_str(&t.addr, a, sizeof(a)),
+                   c->ports[pi], port_proto_name(c->mod->proto), c->mod->name, c->shard + 1,
+                   c->nshards);
+        }
+    }
+    fflush(stdout);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    return 0;
+}
+
+/*
+ * Route and send method for one family (used = false if no target has it).
+ * The route of each spec's first address is checked (the first
+ * ROUTE_CHECK_SPECS specs): a spec without a route is skipped with a
+ * warning, as nmap scans the targets it can reach; the family's route is
+ * the first that works. One next hop for all (one target, or everything
+ * behind one gateway) allows the Ethernet senders; on-link targets each
+ * need their own MAC, so then the kernel resolves neighbours (raw IP
+ * socket).
+ */
+static int setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
+{
+    struct raw_fam *f = &c->fam[fi];
+    struct scan *scan = c->scan;
+    f->family = fi ? AF_INET6 : AF_INET;
+    const char *ifname = scan->raw.iface[0] ? scan->raw.iface : NULL;
+    const struct ipaddr *src =
+        scan->raw.have_src && scan->raw.src.family == f->family ? &scan->raw.src : NULL;
+    size_t nspecs = target_set_nspecs(scan->targets);
+    uint64_t reachable = 0;
+    bool any = false, one_hop = true, first_err = true;
+    for (size_t i = 0; i < nspecs; i++) {
+        struct ipaddr first;
+        uint64_t base, count;
+        if (target_set_spec(scan->targets, i, &first, &base, &count) < 0 ||
+            first.family != f->family)
+            continue;
+        any = true;
+        if (f->used && i >= ROUTE_CHECK_SPECS) {
+            reachable += count; /* unchecked: assumed like the others */
+            one_hop = false;
+            continue;
+        }
+        struct route_info ri;
+        char e2[256];
+        if (route_lookup(&first, ifname, src, &ri, e2, sizeof(e2)) < 0) {
+            if (first_err)
+                snprintf(err, errlen, "%s", e2);
+            first_err = false;
+            struct raw_skip *s = realloc(c->skip, (c->nskip + 1) * sizeof(*s));
+            if (!s)
+                return fail(err, errlen, "raw scan: out of memory");
+            c->skip = s;
+            c->skip[c->nskip].lo = base;
+            c->skip[c->nskip].hi = count > UINT64_MAX - base ? UINT64_MAX : base + count;
+            c->skip[c->nskip].first = first;
+            c->nskip++;
+            continue;
+        }
+        if (!f->used) {
+            f->used = true;
+            f->ri = ri;
+        } else if (!ipaddr_equal(&ri.next_hop, &f->ri.next_hop)) {
+            one_hop = false;
+            if (strcmp(ri.ifname, f->ri.ifname) != 0)
+                log_warn("raw",
+                         "targets from %s on are routed through %s, not %s: their "
+                         "probes leave through %s",
+                         ipaddr_str(&first, e2, sizeof(e2)), ri.ifname, f->ri.ifname, f->ri.ifname);
+        }
+        reachable += count;
+    }
+    if (!any)
+        return 0;
+    if (!f->used)
+        return -1; /* err holds the first route error */
+    for (size_t i = 0; i < c->nskip; i++) {
+        char a[IPADDR_STRLEN];
+        uint64_t n = c->skip[i].hi - c->skip[i].lo;
+        if (c->skip[i].first.family == f->family)
+            log_warn("raw", "no route to %s: skipping %" PRIu64 " address%s",
+                     ipaddr_str(&c->skip[i].first, a, sizeof(a)), n, n == 1 ? "" : "es");
+    }
+    f->method = (enum send_method)scan->raw.send_method;
+    if (!one_hop || (!f->ri.via_gateway && reachable > 1)) {
+        if (f->method != SEND_AUTO && f->method != SEND_RAW)
+            log_info("raw", "%s targets have several next hops: sending through raw IP sockets",
+                     f->family == AF_INET6 ? "IPv6" : "IPv4");
+        f->method = SEND_RAW;
+    }
+    if (tx_wants_ethernet(f->method, &f->ri)) {
+        char e2[256];
+        if (route_resolve_mac(&f->ri, MAC_TIMEOUT_MS, e2, sizeof(e2)) < 0) {
+            if (f->ri.via_gateway)
+                return fail(err, errlen, "%s", e2);
+            /* A single on-link target that does not answer ARP/NDP is down;
+             * the raw socket path reports it so without a special case. */
+            log_debug("raw", "%s; sending through a raw IP socket", e2);
+            f->method = SEND_RAW;
+        }
+    }
+    return raw_tx_template(c, f, err, errlen);
+}
+
+static int open_io(struct raw_ctx *c, char *err, size_t errlen)
+{
+    for (int fi = 0; fi < 2; fi++) {
+        struct raw_fam *f = &c->fam[fi];
+        if (!f->used)
+            continue;
+        errno = 0;
+        f->tx = tx_open(f->method, &f->ri, f->family, err, errlen);
+        if (!f->tx)
+            return errno == EPERM ? fail(err, errlen,
+                                         "raw sockets need root or CAP_NET_RAW "
+                                         "(try -sT)")
+                                  : -1;
+    }
+    char filter[512];
+    raw_rx_filter(c, filter, sizeof(filter));
+    log_debug("raw", "receive filter: %s", filter);
+    for (int fi = 0; fi < 2; fi++) {
+        struct raw_fam *f = &c->fam[fi];
+        if (!f->used || (fi == 1 && c->nrx == 1 && strcmp(c->rx[0].ifname, f->ri.ifname) == 0))
+            continue;
+        struct raw_rxer *r = &c->rx[c->nrx];
+        r->ctx = c;
+        snprintf(r->ifname, sizeof(r->ifname), "%s", f->ri.ifname);
+        errno = 0;
+        r->rx = rx_open((enum recv_method)c->scan->raw.recv_method, r->ifname, filter, err, errlen);
+        if (!r->rx)
+            return errno == EPERM ? fail(err, errlen,
+                                         "raw sockets need root or CAP_NET_RAW "
+                                         "(try -sT)")
+                                  : -1;
+        r->linktype = rx_linktype(r->rx);
+        if (raw_ring_init(&r->ring, RAW_RING_SIZE) < 0)
+            return fail(err, errlen, "out of memory for the receive ring");
+        c->nrx++;
+    }
+    return 0;
+}
+
+/*
+ * One bit per probe value. Anonymous mmap with MAP_NORESERVE: pages are
+ * only backed once a receiver sets a bit in them, so a /0 x 1 port scan
+ * (512 MiB of address space) costs memory in proportion to the answers.
+ * If even the address space is not available (IPv6-sized spaces), the
+ * scan runs without retries and the aggregator alone removes duplicates.
+ */
+static void alloc_bitmap(struct raw_ctx *c)
+{
+    uint64_t words = c->nprobes / 64 + 1;
+    if (words > SIZE_MAX / 8)
+        return;
+    size_t bytes = (size_t)words * 8;
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (m == MAP_FAILED)
+        return;
+    c->decided = m;
+    c->decided_bytes = bytes;
+    if (bytes >= (64u << 20))
+        log_info("raw", "retry bitmap: %zu MiB reserved, backed only where replies land",
+                 bytes >> 20);
+}
+
+static void teardown(struct raw_ctx *c)
+{
+    atomic_store(&c->rx_stop, true);
+    for (int i = 0; i < c->nrx; i++) {
+        if (c->rx[i].running)
+            pthread_join(c->rx[i].th, NULL);
+        rx_close(c->rx[i].rx);
+        raw_ring_free(&c->rx[i].ring);
+    }
+    for (int fi = 0; fi < 2; fi++)
+        if (c->fam[fi].tx)
+            tx_close(c->fam[fi].tx);
+    if (c->decided)
+        munmap(c->decided, c->decided_bytes);
+    free(c->stamps);
+    free(c->skip);
+}
+
+/* ---- the aggregator loop ------------------------------------------------ */
+
+struct agg {
+    struct raw_ctx *c;
+    struct raw_results *res;
+    struct rate_ctl ctl;
+    struct status st;
+    int64_t next_tick;
+    uint64_t last_drops, last_sent, retry_answers_seen;
+    int64_t last_rate_ns;
+    int oom;
+};
+
+/* Move every queued reply into the results. Returns how many. */
+static size_t drain(struct agg *g)
+{
+    size_t n = 0;
+    struct raw_reply rep;
+    for (int i = 0; i < g->c->nrx; i++)
+        while (raw_ring_pop(&g->c->rx[i].ring, &rep)) {
+            int r = raw_results_add(g->res, &rep);
+            if (r < 0)
+                g->oom = 1;
+            else if (r > 0 && rep.pass > 0)
+                g->retry_answers_seen++;
+            n++;
+        }
+    return n;
+}
+
+static int64_t cooldown_ns(const struct agg *g)
+{
+    const struct rtt_est *e = raw_results_rtt(g->res);
+    const struct timing *t = &g->c->scan->timing;
+    if (!e->have_sample)
+        return (int64_t)t->initial_rtt_ms * 1000000;
+    int64_t w = 2 * (e->srtt_us + 4 * e->rttvar_us) * 1000;
+    int64_t cap = (int64_t)t->max_rtt_ms * 1000000;
+    if (cap > 0 && w > cap)
+        w = cap;
+    return w < MIN_COOLDOWN_NS ? MIN_COOLDOWN_NS : w;
+}
+
+/* Rate control and status, every 100 ms. */
+static void tick(struct agg *g, int64_t now, bool sending)
+{
+    struct raw_ctx *c = g->c;
+    if (now < g->next_tick)
+        return;
+    g->next_tick = now + RATE_TICK_NS;
+    uint64_t drops = 0;
+    for (int i = 0; i < c->nrx; i++)
+        drops += atomic_load_explicit(&c->rx[i].kernel_drops, memory_order_relaxed);
+    bool loss = drops > g->last_drops || g->retry_answers_seen > 0;
+    g->last_drops = drops;
+    g->retry_answers_seen = 0;
+    if (sending) {
+        double r = rate_ctl_tick(&g->ctl, loss);
+        store_rate(c, r);
+    }
+    if (status_due(&g->st, now)) {
+        /* Rate actually sent since the last report, not the target rate. */
+        uint64_t sent = atomic_load_explicit(&c->tx_sent, memory_order_relaxed);
+        double pps = now > g->last_rate_ns
+                         ? (double)(sent - g->last_sent) * 1e9 / (double)(now - g->last_rate_ns)
+                         : 0;
+        g->last_sent = sent;
+        g->last_rate_ns = now;
+        int pass = atomic_load(&c->pass);
+        uint64_t pos = atomic_load_explicit(&c->tx_pos, memory_order_relaxed);
+        double frac =
+            pass > 0 || !sending || !c->shard_count ? 1.0 : (double)pos / (double)c->shard_count;
+        double speed = pps > 0 ? pps : g->ctl.rate;
+        double left = (sending && pass == 0 ? (double)(c->shard_count - pos) / speed : 0) +
+                      (double)cooldown_ns(g) / 1e9;
+        status_print(&g->st, pps, frac, left, raw_results_open(g->res));
+    }
+}
+
+static void nap(void)
+{
+    struct timespec ts = {0, AGG_SLEEP_NS};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * Drain for a cooldown that started at from: fixed_ns when >= 0 (--wait),
+ * else cooldown_ns() re-evaluated as replies come in (the first samples
+ * usually land after the pass ends, and shrink the initial-RTT guess).
+ * Ends early on Ctrl-C or once every probe sent (expected) is decided.
+ */
+static void cooldown(struct agg *g, int64_t from, int64_t fixed_ns, uint64_t expected)
+{
+    for (;;) {
+        int64_t now = raw_now_ns();
+        int64_t wait = fixed_ns >= 0 ? fixed_ns : cooldown_ns(g);
+        if (now >= from + wait || scan_stopping(g->c->scan))
+            return;
+        tick(g, now, false);
+        if (drain(g) == 0) {
+            if (expected && raw_results_answers(g->res) >= expected)
+                return;
+            nap();
+        }
+    }
+}
+
+static int run_passes(struct raw_ctx *c, struct agg *g, char *err, size_t errlen)
+{
+    int max_pass = c->scan->timing.max_retries < 0 ? 0 : c->scan->timing.max_retries;
+    if (!c->decided)
+        max_pass = 0;
+    for (int pass = 0;; pass++) {
+        uint64_t before = raw_results_answers(g->res);
+        atomic_store(&c->pass, pass);
+        atomic_store(&c->tx_pos, 0);
+        atomic_store(&c->tx_done, false);
+        pthread_t th;
+        int64_t t_start = raw_now_ns();
+        uint64_t sent_before = atomic_load(&c->tx_sent);
+        if (pthread_create(&th, NULL, raw_tx_main, c) != 0)
+            return fail(err, errlen, "cannot start the sender thread");
+        while (!atomic_load_explicit(&c->tx_done, memory_order_acquire)) {
+            tick(g, raw_now_ns(), true);
+            if (drain(g) == 0)
+                nap();
+        }
+        pthread_join(th, NULL);
+        double secs = (double)(raw_now_ns() - t_start) / 1e9;
+        uint64_t nsent = atomic_load(&c->tx_sent) - sent_before;
+        log_debug("raw", "pass %d: sent %" PRIu64 " probes in %.3f s (%.0f pps)", pass, nsent, secs,
+                  secs > 0 ? (double)nsent / secs : 0.0);
+        if (c->tx_errno)
+            return fail(err, errlen, "%s", c->tx_err);
+        if (scan_stopping(c->scan))
+            return 0;
+        uint64_t expected = c->sent_pass0;
+        bool last = pass >= max_pass;
+        int64_t wait_ns = c->scan->raw.wait_s >= 0 ? (int64_t)(c->scan->raw.wait_s * 1e9) : -1;
+        int64_t end = raw_now_ns();
+        cooldown(g, end, last ? wait_ns : -1, expected);
+        uint64_t fresh = raw_results_answers(g->res) - before;
+        log_debug("raw", "pass %d: %" PRIu64 " new answers, %" PRIu64 " of %" PRIu64 " decided",
+                  pass, fresh, raw_results_answers(g->res), expected);
+        if (last || raw_results_answers(g->res) >= expected || scan_stopping(c->scan))
+            return 0;
+        if (pass > 0 && fresh == 0) {
+            /* Nothing was lost in the last pass: further passes would find
+             * nothing either. Give the final cooldown its --wait. */
+            if (wait_ns >= 0)
+                cooldown(g, end, wait_ns, expected);
+            return 0;
+        }
+    }
+}
+
+int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen)
+{
+    struct raw_ctx *c = calloc(1, sizeof(*c));
+    if (!c)
+        return fail(err, errlen, "raw scan: out of memory");
+    if (errlen)
+        err[0] = '\0';
+    int rc = setup_space(c, scan, err, errlen);
+    if (rc == 0 && scan->raw.dry_run) {
+        rc = dry_run(c);
+        free(c);
+        return rc;
+    }
+    struct agg g;
+    memset(&g, 0, sizeof(g));
+    g.c = c;
+    struct timespec start;
+    clock_gettime(CLOCK_REALTIME, &start);
+    uint8_t key[16];
+    if (rc == 0 && getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+        rc = fail(err, errlen, "getrandom: %s", strerror(errno));
+    if (rc == 0) {
+        bool fixed = scan->raw.src_port >= 0;
+        cookie_init(&c->cookie, key, fixed ? (uint16_t)scan->raw.src_port : RAW_SPORT_BASE,
+                    fixed ? 1 : RAW_SPORT_COUNT);
+    }
+    for (int fi = 0; rc == 0 && fi < 2 && c->nprobes; fi++)
+        rc = setup_family(c, fi, err, errlen);
+    if (rc == 0 && c->nprobes)
+        rc = open_io(c, err, errlen);
+    if (rc == 0 && c->nprobes) {
+        c->stamps = calloc(RAW_STAMPS, sizeof(*c->stamps));
+        g.res = raw_results_new(c->nports);
+        if (!c->stamps || !g.res)
+            rc = fail(err, errlen, "raw scan: out of memory");
+        alloc_bitmap(c);
+    }
+    for (int i = 0; rc == 0 && i < c->nrx; i++) {
+        if (pthread_create(&c->rx[i].th, NULL, raw_rx_main, &c->rx[i]) != 0)
+            rc = fail(err, errlen, "cannot start the receiver thread");
+        else
+            c->rx[i].running = true;
+    }
+    if (rc == 0 && c->nprobes) {
+        rate_ctl_init(&g.ctl, &scan->timing, scan->raw.rate);
+        store_rate(c, g.ctl.rate);
+        int64_t now = raw_now_ns();
+        status_init(&g.st, stderr, scan->raw.stats_every_ms, now);
+        g.last_rate_ns = now;
+        log_debug("raw", "%" PRIu64 " probes in shard %u/%u, rate %.0f pps (%s)", c->shard_count,
+                  c->shard + 1, c->nshards, g.ctl.rate, scan->raw.rate > 0 ? "fixed" : "adaptive");
+        rc = run_passes(c, &g, err, errlen);
+    }
+    bool interrupted = scan_stopping(scan);
+    atomic_store(&c->rx_stop, true);
+    for (int i = 0; i < c->nrx; i++)
+        if (c->rx[i].running) {
+            pthread_join(c->rx[i].th, NULL);
+            c->rx[i].running = false;
+        }
+    if (g.res)
+        drain(&g);
+    status_finish(&g.st);
+    if (g.oom && rc == 0)
+        rc = fail(err, errlen, "raw scan: out of memory for results");
+    /* Deliver what is known even after a runtime error ("results found so
+     * far are always written"), unless nothing ran at all. */
+    if (g.res && (rc == 0 || raw_results_hosts(g.res) > 0)) {
+        struct raw_deliver d = {
+            .scan = scan,
+            .mod = c->mod,
+            .ports = c->ports,
+            .nports = c->nports,
+            .naddrs = c->naddrs,
+            .perm = &c->perm,
+            .shard = c->shard,
+            .nshards = c->nshards,
+            .sink = sink,
+            .skip = c->skip,
+            .nskip = c->nskip,
+            .interrupted = interrupted || rc < 0,
+            .start = start,
+        };
+        if (raw_results_deliver(g.res, &d) < 0 && rc == 0)
+            rc = fail(err, errlen, "raw scan: out of memory delivering results");
+    }
+    scan->summary.interrupted = scan->summary.interrupted || interrupted;
+    for (int i = 0; i < c->nrx; i++)
+        log_debug("raw",
+                  "rx %s: %" PRIu64 " frames, %" PRIu64 " valid, %" PRIu64 " duplicates, %" PRIu64
+                  " unmapped, %" PRIu64 " kernel drops, %" PRIu64 " ring waits",
+                  c->rx[i].ifname, c->rx[i].frames, c->rx[i].valid, c->rx[i].dupes,
+                  c->rx[i].unmapped, atomic_load(&c->rx[i].kernel_drops), c->rx[i].ring_waits);
+    log_debug("raw", "sent %" PRIu64 " frames, %" PRIu64 " rate halvings", atomic_load(&c->tx_sent),
+              g.ctl.losses);
+    raw_results_free(g.res);
+    teardown(c);
+    free(c);
+    return rc;
+}

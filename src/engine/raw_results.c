@@ -1,0 +1,295 @@
+/*
+ * raw_results.c — the aggregator's view of a raw scan: a hash map from
+ * address index to the hosts that answered (4 bytes per scanned port each),
+ * so memory follows the responders, never the target count; and delivery
+ * of every target as a complete host record at the end.
+ */
+#include "engine/raw_internal.h"
+
+#include "core/log.h"
+#include "core/services.h"
+
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Per-port cell: state | reason << 8 | ttl << 16 | ANSWERED. */
+#define CELL_ANSWERED (1u << 24)
+
+struct raw_host {
+    uint64_t addr_idx;
+    uint32_t *cells; /* nports */
+    uint8_t status_reason, status_ttl;
+    struct rtt_est rtt;
+};
+
+struct raw_results {
+    uint32_t nports;
+    struct raw_host *hosts;
+    size_t nhosts, cap;
+    uint32_t *table; /* open addressing: host index + 1, 0 = empty */
+    size_t tsize;    /* power of two */
+    uint64_t answers, open;
+    struct rtt_est rtt;
+};
+
+/* splitmix64's finaliser: consecutive indices spread over the table. */
+static uint64_t hash64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* RTT bounds for the estimators: wide, since only the samples matter here. */
+static void rtt_wide(struct rtt_est *e)
+{
+    rtt_init(e, 0, INT64_MAX / 4, 1000000);
+}
+
+struct raw_results *raw_results_new(uint32_t nports)
+{
+    struct raw_results *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->nports = nports;
+    r->tsize = 64;
+    r->table = calloc(r->tsize, sizeof(*r->table));
+    if (!r->table) {
+        free(r);
+        return NULL;
+    }
+    rtt_wide(&r->rtt);
+    return r;
+}
+
+void raw_results_free(struct raw_results *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nhosts; i++)
+        free(r->hosts[i].cells);
+    free(r->hosts);
+    free(r->table);
+    free(r);
+}
+
+uint64_t raw_results_answers(const struct raw_results *r)
+{
+    return r->answers;
+}
+
+uint64_t raw_results_open(const struct raw_results *r)
+{
+    return r->open;
+}
+
+uint64_t raw_results_hosts(const struct raw_results *r)
+{
+    return r->nhosts;
+}
+
+const struct rtt_est *raw_results_rtt(const struct raw_results *r)
+{
+    return &r->rtt;
+}
+
+static int grow_table(struct raw_results *r)
+{
+    size_t n = r->tsize * 2;
+    uint32_t *t = calloc(n, sizeof(*t));
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < r->nhosts; i++) {
+        size_t s = hash64(r->hosts[i].addr_idx) & (n - 1);
+        while (t[s])
+            s = (s + 1) & (n - 1);
+        t[s] = (uint32_t)i + 1;
+    }
+    free(r->table);
+    r->table = t;
+    r->tsize = n;
+    return 0;
+}
+
+static struct raw_host *find_or_add(struct raw_results *r, uint64_t addr_idx)
+{
+    size_t s = hash64(addr_idx) & (r->tsize - 1);
+    for (; r->table[s]; s = (s + 1) & (r->tsize - 1))
+        if (r->hosts[r->table[s] - 1].addr_idx == addr_idx)
+            return &r->hosts[r->table[s] - 1];
+    if (r->nhosts >= UINT32_MAX - 1)
+        return NULL;
+    if (r->nhosts == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        struct raw_host *h = realloc(r->hosts, cap * sizeof(*h));
+        if (!h)
+            return NULL;
+        r->hosts = h;
+        r->cap = cap;
+    }
+    struct raw_host *h = &r->hosts[r->nhosts];
+    memset(h, 0, sizeof(*h));
+    h->addr_idx = addr_idx;
+    h->cells = calloc(r->nports ? r->nports : 1, sizeof(*h->cells));
+    if (!h->cells)
+        return NULL;
+    rtt_wide(&h->rtt);
+    r->table[s] = (uint32_t)++r->nhosts;
+    /* Load at most 1/2: short probe sequences. */
+    if (r->nhosts * 2 > r->tsize && grow_table(r) < 0)
+        return NULL;
+    return &r->hosts[r->nhosts - 1];
+}
+
+int raw_results_add(struct raw_results *r, const struct raw_reply *rep)
+{
+    if (rep->port_idx >= r->nports)
+        return 0;
+    struct raw_host *h = find_or_add(r, rep->addr_idx);
+    if (!h)
+        return -1;
+    uint32_t *cell = &h->cells[rep->port_idx];
+    if (*cell & CELL_ANSWERED)
+        return 0; /* the first answer decides the port, as nmap's */
+    if (rep->rtt_us >= 0) {
+        rtt_update(&h->rtt, rep->rtt_us);
+        rtt_update(&r->rtt, rep->rtt_us);
+    }
+    if (h->status_reason == 0) { /* the host's first reply says why it is up */
+        h->status_reason = rep->reason;
+        h->status_ttl = rep->ttl;
+    }
+    *cell = rep->state | (uint32_t)rep->reason << 8 | (uint32_t)rep->ttl << 16 | CELL_ANSWERED;
+    r->answers++;
+    r->open += rep->state == PORT_OPEN;
+    return 1;
+}
+
+static int cmp_host(const void *a, const void *b)
+{
+    const struct raw_host *x = a, *y = b;
+    return x->addr_idx < y->addr_idx ? -1 : x->addr_idx > y->addr_idx;
+}
+
+/* Reverse DNS at delivery, as the connect engine does (getnameinfo per up
+ * host). To be shared with it once its code is committed. */
+static char *reverse_dns(const struct ipaddr *a)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = ipaddr_to_sockaddr(a, 0, &ss);
+    char name[NI_MAXHOST];
+    if (getnameinfo((const struct sockaddr *)&ss, len, name, sizeof(name), NULL, 0, NI_NAMEREQD) !=
+        0)
+        return NULL;
+    return strdup(name);
+}
+
+/* Is the probe (addr_idx, port_idx) in our shard? */
+static bool in_shard(const struct raw_deliver *d, uint64_t addr_idx, uint32_t port_idx)
+{
+    if (d->nshards <= 1)
+        return true;
+    uint64_t i = permute_unmap(d->perm, (uint64_t)port_idx * d->naddrs + addr_idx);
+    return i % d->nshards == d->shard;
+}
+
+static int deliver_one(const struct raw_deliver *d, const struct target *t, uint64_t addr_idx,
+                       const struct raw_host *h)
+{
+    struct scan *scan = d->scan;
+    struct host_result r;
+    host_result_init(&r, &t->addr);
+    r.hostname = t->hostname;
+    r.other_addrs = t->other_addrs;
+    r.interrupted = d->interrupted;
+    r.start = d->start;
+    clock_gettime(CLOCK_REALTIME, &r.end);
+    bool with_ports = true;
+    if (h) {
+        r.status = HOST_UP;
+        /* With -Pn nmap says "user-set" even for hosts that answered. */
+        r.status_reason = scan->skip_discovery ? REASON_USER_SET : h->status_reason;
+        r.status_ttl = scan->skip_discovery ? 0 : h->status_ttl;
+        if (h->rtt.have_sample) {
+            r.srtt_us = h->rtt.srtt_us;
+            r.rttvar_us = h->rtt.rttvar_us;
+            r.timeout_us = h->rtt.srtt_us + 4 * h->rtt.rttvar_us;
+        }
+    } else if (scan->skip_discovery) {
+        r.status = HOST_UP; /* -Pn: nmap reports it up, "user-set" */
+        r.status_reason = REASON_USER_SET;
+    } else {
+        r.status = HOST_DOWN;
+        r.status_reason = REASON_NO_RESPONSE;
+        with_ports = false; /* nmap shows no ports for a down host */
+    }
+    if (scan->dns == DNS_ALWAYS || (scan->dns == DNS_UP_HOSTS && r.status == HOST_UP))
+        r.rdns = reverse_dns(&t->addr);
+
+    int rc = 0;
+    int ipproto = port_proto_ipproto(d->mod->proto);
+    for (uint32_t i = 0; with_ports && i < d->nports; i++) {
+        uint32_t cell = h ? h->cells[i] : 0;
+        bool answered = cell & CELL_ANSWERED;
+        /* Interrupted: what was found only, as the connect engine does. */
+        if ((!answered && d->interrupted) || !in_shard(d, addr_idx, i))
+            continue;
+        struct port_result p;
+        memset(&p, 0, sizeof(p));
+        p.port = d->ports[i];
+        p.proto = (uint8_t)d->mod->proto;
+        p.state = answered ? (uint8_t)(cell & 0xff) : (uint8_t)d->mod->silence_state;
+        p.reason = answered ? (uint8_t)(cell >> 8) : (uint8_t)d->mod->silence_reason;
+        p.reason_ttl = answered ? (uint8_t)(cell >> 16) : 0;
+        p.service = scan->services ? services_name(scan->services, p.port, ipproto) : NULL;
+        if (host_result_add_port(&r, &p) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    scan->summary.hosts_total++;
+    if (r.status == HOST_UP)
+        scan->summary.hosts_up++;
+    else
+        scan->summary.hosts_down++;
+    if (d->sink && d->sink->host)
+        d->sink->host(d->sink->ctx, &r);
+    host_result_free(&r);
+    return rc;
+}
+
+int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
+{
+    if (r->nhosts > 1)
+        qsort(r->hosts, r->nhosts, sizeof(*r->hosts), cmp_host);
+    /* (The table is stale from here on; delivery is the last use.) */
+    const struct target_set *set = d->scan->targets;
+    int rc = 0;
+    if (d->interrupted) {
+        /* Only what is known: the hosts that answered. */
+        for (size_t i = 0; i < r->nhosts && rc == 0; i++) {
+            struct target t;
+            if (target_set_at(set, r->hosts[i].addr_idx, &t) == 0)
+                rc = deliver_one(d, &t, r->hosts[i].addr_idx, &r->hosts[i]);
+        }
+        return rc;
+    }
+    /* Every target in index order, merged with the sorted responders. */
+    size_t next = 0;
+    for (uint64_t a = 0; a < d->naddrs && rc == 0; a++) {
+        struct target t;
+        if (target_set_at(set, a, &t) < 0)
+            break;
+        while (next < r->nhosts && r->hosts[next].addr_idx < a)
+            next++;
+        const struct raw_host *h =
+            next < r->nhosts && r->hosts[next].addr_idx == a ? &r->hosts[next] : NULL;
+        if (!h && (target_set_is_excluded(set, &t.addr) || raw_skipped(d->skip, d->nskip, a)))
+            continue;
+        rc = deliver_one(d, &t, a, h);
+    }
+    if (rc < 0)
+        log_error("raw", "out of memory for the results of a host");
+    return rc;
+}

@@ -1,0 +1,452 @@
+/*
+ * rx.c — the receive half of io.h.
+ *
+ *   RECV_RING  AF_PACKET TPACKET_V3 RX ring. The kernel writes frames that
+ *              pass our BPF filter into large blocks of a ring mapped into
+ *              our address space and hands over a whole block at a time: no
+ *              syscall and no copy per frame, one poll() per block at most.
+ *   RECV_PCAP  libpcap on the same kind of ring (TPACKET_V2 in immediate
+ *              mode), for systems or filters where that is preferable.
+ *
+ * Both see only frames arriving on the interface: our own outgoing probes
+ * (which packet taps see on lo and on veth when the qdisc is not bypassed)
+ * are dropped in the kernel filter (RECV_RING) or by pcap_setdirection
+ * (RECV_PCAP), and RECV_RING checks sll_pkttype again in user space.
+ */
+#include "net/io.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Bytes kept of each frame. Replies are classified from their headers
+ * (Ethernet + IPv6 + TCP with options, or an ICMP error quoting our probe's
+ * headers), which fit in 256 bytes. Small frames also keep the rings dense:
+ * libpcap sizes each ring slot from the snaplen, and on a veth with GSO/GRO
+ * a 64 KiB snaplen leaves only a few dozen slots in the whole buffer, so
+ * replies to a fast scan overflow it. */
+#define RX_SNAPLEN 256
+
+/* TPACKET_V3 ring: 16 blocks of 4 MiB. A 60-byte reply takes a 128-byte
+ * slot, so the ring holds ~500k frames, half a second at 1 Mpps: room for
+ * the receiver thread to be descheduled without losing replies. A block is
+ * handed to us when full or after RX_BLOCK_TIMEOUT_MS, which bounds the
+ * latency at low rates. */
+#define RX_BLOCK_SIZE       (4u << 20)
+#define RX_BLOCK_NR         16
+#define RX_FRAME_HINT       2048 /* only used to size tp_frame_nr */
+#define RX_BLOCK_TIMEOUT_MS 10
+
+/* libpcap's buffer (the whole ring, split into snaplen-sized slots). */
+#define RX_PCAP_BUFFER (64 << 20)
+
+struct rx {
+    enum recv_method method;
+    int linktype;
+
+    /* RECV_RING */
+    int fd;
+    uint8_t *map;
+    size_t map_len;
+    unsigned block_nr;
+    unsigned block_size;
+    unsigned cur;               /* next block to read */
+    uint64_t received, dropped; /* PACKET_STATISTICS resets on read: we sum */
+
+    /* RECV_PCAP */
+    pcap_t *pcap;
+    rx_frame_fn fn; /* valid during rx_poll */
+    void *ctx;
+};
+
+static const char *const recv_names[] = {
+    [RECV_AUTO] = "auto",
+    [RECV_RING] = "ring",
+    [RECV_PCAP] = "pcap",
+};
+
+int recv_method_parse(const char *name)
+{
+    if (!name)
+        return -1;
+    for (size_t i = 0; i < sizeof(recv_names) / sizeof(recv_names[0]); i++)
+        if (strcmp(name, recv_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void set_err(char *err, size_t errlen, const char *ifname, const char *what, int e)
+{
+    if (e == EPERM || e == EACCES)
+        snprintf(err, errlen, "raw sockets need root or CAP_NET_RAW (try -sT)");
+    else
+        snprintf(err, errlen, "%s on %s: %s", what, ifname, strerror(e));
+}
+
+/* The DLT of frames read from ifname with AF_PACKET SOCK_RAW: Ethernet and
+ * loopback give an Ethernet header (zero MACs on lo), tun and other
+ * ARPHRD_NONE links start at the IP header. -1 for anything else. */
+static int link_dlt(int fd, const char *ifname)
+{
+    struct ifreq ifr = {0};
+
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+    if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+        return -1;
+    switch (ifr.ifr_hwaddr.sa_family) {
+    case ARPHRD_ETHER:
+    case ARPHRD_LOOPBACK:
+        return DLT_EN10MB;
+    case ARPHRD_NONE:
+        return DLT_RAW;
+    default:
+        return -1;
+    }
+}
+
+/*
+ * Compile bpf (pcap syntax) for linktype and attach it to fd, preceded by two
+ * instructions that reject PACKET_OUTGOING frames via the pkttype ancillary
+ * load, so our own probes never take ring space. Relative jumps in the
+ * compiled program are unaffected by the prefix.
+ */
+static int attach_filter(int fd, int linktype, const char *ifname, const char *bpf, char *err,
+                         size_t errlen)
+{
+    pcap_t *dead = pcap_open_dead(linktype, RX_SNAPLEN);
+    struct bpf_program prog;
+    struct sock_filter *code;
+    int rc = -1;
+
+    if (!dead) {
+        snprintf(err, errlen, "pcap_open_dead failed");
+        return -1;
+    }
+    if (pcap_compile(dead, &prog, bpf ? bpf : "", 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        snprintf(err, errlen, "bad BPF filter '%s': %s", bpf ? bpf : "", pcap_geterr(dead));
+        pcap_close(dead);
+        return -1;
+    }
+    code = calloc(prog.bf_len + 3, sizeof(*code));
+    if (code) {
+        code[0] =
+            (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE);
+        code[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1);
+        code[2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+        /* struct bpf_insn and struct sock_filter share one layout. */
+        memcpy(code + 3, prog.bf_insns, prog.bf_len * sizeof(*code));
+        struct sock_fprog fprog = {.len = (unsigned short)(prog.bf_len + 3), .filter = code};
+        if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) == 0)
+            rc = 0;
+        else
+            set_err(err, errlen, ifname, "SO_ATTACH_FILTER", errno);
+        free(code);
+    } else {
+        snprintf(err, errlen, "out of memory");
+    }
+    pcap_freecode(&prog);
+    pcap_close(dead);
+    return rc;
+}
+
+static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *bpf, char *err,
+                     size_t errlen)
+{
+    int version = TPACKET_V3;
+    struct sockaddr_ll sll = {0};
+    struct tpacket_req3 req = {0};
+
+    /* Protocol 0 until the filter and ring are in place, so nothing
+     * unfiltered is queued; bind() below starts reception. */
+    r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (r->fd < 0) {
+        set_err(err, errlen, ifname, "socket(AF_PACKET)", errno);
+        return -1;
+    }
+    r->linktype = link_dlt(r->fd, ifname);
+    if (r->linktype < 0) {
+        snprintf(err, errlen, "%s: unsupported link type for packet capture", ifname);
+        return -1;
+    }
+    if (attach_filter(r->fd, r->linktype, ifname, bpf, err, errlen) < 0)
+        return -1;
+    if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0) {
+        set_err(err, errlen, ifname, "PACKET_VERSION(TPACKET_V3)", errno);
+        return -1;
+    }
+    /* Large blocks may not be available as contiguous pages; the kernel
+     * falls back to vmalloc, but memory limits can still refuse: halve the
+     * block count down to 2 before giving up. */
+    for (unsigned nr = RX_BLOCK_NR;; nr /= 2) {
+        req.tp_block_size = RX_BLOCK_SIZE;
+        req.tp_block_nr = nr;
+        req.tp_frame_size = RX_FRAME_HINT;
+        req.tp_frame_nr = RX_BLOCK_SIZE / RX_FRAME_HINT * nr;
+        req.tp_retire_blk_tov = RX_BLOCK_TIMEOUT_MS;
+        if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == 0)
+            break;
+        if (errno != ENOMEM || nr <= 2) {
+            set_err(err, errlen, ifname, "PACKET_RX_RING", errno);
+            return -1;
+        }
+    }
+    r->block_nr = req.tp_block_nr;
+    r->block_size = req.tp_block_size;
+    r->map_len = (size_t)r->block_nr * r->block_size;
+    r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+    if (r->map == MAP_FAILED) {
+        r->map = NULL;
+        set_err(err, errlen, ifname, "mmap(PACKET_RX_RING)", errno);
+        return -1;
+    }
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = ifindex;
+    if (bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+        set_err(err, errlen, ifname, "bind(AF_PACKET)", errno);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_pcap(struct rx *r, const char *ifname, const char *bpf, char *err, size_t errlen)
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    struct bpf_program prog;
+    int rc;
+
+    r->pcap = pcap_create(ifname, ebuf);
+    if (!r->pcap) {
+        snprintf(err, errlen, "pcap on %s: %s", ifname, ebuf);
+        return -1;
+    }
+    /* Small snaplen and a large buffer: see RX_SNAPLEN. Immediate mode
+     * delivers each frame at once (libpcap then uses TPACKET_V2, whose
+     * frames are not held back by a block timeout). */
+    pcap_set_snaplen(r->pcap, RX_SNAPLEN);
+    pcap_set_promisc(r->pcap, 0);
+    pcap_set_immediate_mode(r->pcap, 1);
+    pcap_set_buffer_size(r->pcap, RX_PCAP_BUFFER);
+    rc = pcap_activate(r->pcap);
+    if (rc == PCAP_ERROR_PERM_DENIED) {
+        snprintf(err, errlen, "raw sockets need root or CAP_NET_RAW (try -sT)");
+        return -1;
+    }
+    if (rc == PCAP_ERROR_NO_SUCH_DEVICE) {
+        snprintf(err, errlen, "no such interface '%s'", ifname);
+        return -1;
+    }
+    if (rc < 0) {
+        snprintf(err, errlen, "pcap on %s: %s", ifname, pcap_geterr(r->pcap));
+        return -1;
+    }
+    /* Replies only: never our own probes (looped back on lo, tapped on veth).
+     * libpcap drops outgoing frames in user space, so pcap_stats still counts
+     * them. (Prefixing the filter with "inbound" moves that into the kernel
+     * but libpcap's user-space pass then loses the first frame: measured.) */
+    if (pcap_setdirection(r->pcap, PCAP_D_IN) < 0) {
+        snprintf(err, errlen, "pcap on %s: %s", ifname, pcap_geterr(r->pcap));
+        return -1;
+    }
+    if (pcap_compile(r->pcap, &prog, bpf ? bpf : "", 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        snprintf(err, errlen, "bad BPF filter '%s': %s", bpf ? bpf : "", pcap_geterr(r->pcap));
+        return -1;
+    }
+    rc = pcap_setfilter(r->pcap, &prog);
+    pcap_freecode(&prog);
+    if (rc < 0) {
+        snprintf(err, errlen, "pcap filter on %s: %s", ifname, pcap_geterr(r->pcap));
+        return -1;
+    }
+    if (pcap_setnonblock(r->pcap, 1, ebuf) < 0) {
+        snprintf(err, errlen, "pcap on %s: %s", ifname, ebuf);
+        return -1;
+    }
+    r->fd = pcap_get_selectable_fd(r->pcap);
+    r->linktype = pcap_datalink(r->pcap);
+    return 0;
+}
+
+struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, char *err,
+                   size_t errlen)
+{
+    struct rx *r;
+    int ifindex, rc;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!ifname || !ifname[0] || (ifindex = (int)if_nametoindex(ifname)) == 0) {
+        snprintf(err, errlen, "no such interface '%s'", ifname ? ifname : "");
+        errno = ENODEV;
+        return NULL;
+    }
+    r = calloc(1, sizeof(*r));
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->method = m == RECV_AUTO ? RECV_RING : m;
+    r->fd = -1;
+    if (r->method == RECV_RING)
+        rc = open_ring(r, ifname, ifindex, bpf, err, errlen);
+    else if (r->method == RECV_PCAP)
+        rc = open_pcap(r, ifname, bpf, err, errlen);
+    else {
+        snprintf(err, errlen, "unknown receive method %d", (int)m);
+        rc = -1;
+    }
+    if (rc < 0) {
+        int e = errno;
+        rx_close(r);
+        errno = e;
+        return NULL;
+    }
+    return r;
+}
+
+int rx_linktype(const struct rx *r)
+{
+    return r->linktype;
+}
+
+static struct tpacket_block_desc *block(struct rx *r, unsigned i)
+{
+    return (struct tpacket_block_desc *)(r->map + (size_t)i * r->block_size);
+}
+
+static bool block_ready(struct tpacket_block_desc *bd)
+{
+    return __atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
+}
+
+/* Deliver every frame of a retired block, then give the block back. */
+static unsigned walk_block(struct rx *r, struct tpacket_block_desc *bd, rx_frame_fn fn, void *ctx)
+{
+    uint32_t n = bd->hdr.bh1.num_pkts;
+    uint8_t *p = (uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt;
+    unsigned delivered = 0;
+
+    for (uint32_t i = 0; i < n; i++) {
+        const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)p;
+        const struct sockaddr_ll *sll =
+            (const struct sockaddr_ll *)(p + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+
+        /* The kernel filter already rejects these; this keeps the
+         * guarantee if the filter is ever replaced. */
+        if (sll->sll_pkttype != PACKET_OUTGOING) {
+            fn(ctx, p + h->tp_mac, h->tp_snaplen);
+            delivered++;
+        }
+        p += h->tp_next_offset;
+    }
+    __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    return delivered;
+}
+
+static int poll_ring(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
+{
+    unsigned delivered = 0;
+
+    for (int waited = 0;;) {
+        /* At most one lap per call, so the caller gets control back. */
+        for (unsigned k = 0; k < r->block_nr && block_ready(block(r, r->cur)); k++) {
+            delivered += walk_block(r, block(r, r->cur), fn, ctx);
+            r->cur = (r->cur + 1) % r->block_nr;
+        }
+        if (delivered || waited)
+            return (int)delivered;
+        struct pollfd pfd = {.fd = r->fd, .events = POLLIN | POLLERR};
+        int pr = poll(&pfd, 1, timeout_ms);
+        if (pr < 0)
+            return errno == EINTR ? 0 : -1;
+        if (pr == 0)
+            return 0;
+        waited = 1;
+    }
+}
+
+static void pcap_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct rx *r = (struct rx *)user;
+
+    r->fn(r->ctx, bytes, h->caplen);
+}
+
+static int poll_pcap(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
+{
+    int n;
+
+    r->fn = fn;
+    r->ctx = ctx;
+    n = pcap_dispatch(r->pcap, -1, pcap_cb, (u_char *)r);
+    if (n == 0 && timeout_ms != 0) {
+        struct pollfd pfd = {.fd = r->fd, .events = POLLIN | POLLERR};
+        int pr = poll(&pfd, 1, timeout_ms);
+        if (pr < 0)
+            return errno == EINTR ? 0 : -1;
+        if (pr > 0)
+            n = pcap_dispatch(r->pcap, -1, pcap_cb, (u_char *)r);
+    }
+    if (n < 0) {
+        errno = EIO;
+        return -1;
+    }
+    return n;
+}
+
+int rx_poll(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
+{
+    if (r->method == RECV_PCAP)
+        return poll_pcap(r, timeout_ms, fn, ctx);
+    return poll_ring(r, timeout_ms, fn, ctx);
+}
+
+void rx_stats(struct rx *r, uint64_t *received, uint64_t *dropped)
+{
+    if (r->method == RECV_PCAP) {
+        struct pcap_stat ps = {0};
+        (void)pcap_stats(r->pcap, &ps);
+        /* ps_recv counts dropped frames too (the kernel's tp_packets). */
+        *received = ps.ps_recv - ps.ps_drop;
+        *dropped = ps.ps_drop;
+        return;
+    }
+    struct tpacket_stats_v3 st = {0};
+    socklen_t len = sizeof(st);
+
+    /* The kernel zeroes its counters on every read and returns tp_packets
+     * with the drops already added; keep running totals. */
+    if (getsockopt(r->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+        r->received += st.tp_packets - st.tp_drops;
+        r->dropped += st.tp_drops;
+    }
+    *received = r->received;
+    *dropped = r->dropped;
+}
+
+void rx_close(struct rx *r)
+{
+    if (!r)
+        return;
+    if (r->pcap) {
+        pcap_close(r->pcap); /* closes r->fd too */
+    } else {
+        if (r->map)
+            munmap(r->map, r->map_len);
+        if (r->fd >= 0)
+            close(r->fd);
+    }
+    free(r);
+}

@@ -1,0 +1,375 @@
+/* test_raw_engine.c — the raw engine's pure parts: random access into the
+ * target set and back (target_set_at / target_set_index_of), the inverse
+ * permutation, port lookup, and aggregation of replies into host records
+ * (silence states, -Pn, duplicates, interrupted scans, shards). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/permute.h"
+#include "core/targets.h"
+#include "engine/raw_internal.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct target_set *make_set(const char *const *specs, const char *exclude)
+{
+    char err[256];
+    struct target_opts o = {0};
+    struct target_set *s = target_set_new(&o);
+    assert_non_null(s);
+    for (; *specs; specs++)
+        if (target_set_add(s, *specs, err, sizeof(err)) < 0)
+            fail_msg("%s: %s", *specs, err);
+    if (exclude && target_set_exclude(s, exclude, err, sizeof(err)) < 0)
+        fail_msg("%s", err);
+    return s;
+}
+
+/* target_set_at(i) must be the iterator's i-th address (no exclusions),
+ * and index_of must map it back. */
+static void check_round_trip(const char *const *specs)
+{
+    struct target_set *s = make_set(specs, NULL);
+    struct target_iter it;
+    struct target t, u;
+    target_iter_init(&it, s);
+    uint64_t i = 0;
+    while (target_iter_next(&it, &t)) {
+        char a[IPADDR_STRLEN];
+        assert_int_equal(target_set_at(s, i, &u), 0);
+        if (!ipaddr_equal(&t.addr, &u.addr))
+            fail_msg("index %llu: iterator %s, at() %s", (unsigned long long)i,
+                     ipaddr_str(&t.addr, a, sizeof(a)), ipaddr_str(&u.addr, a, sizeof(a)));
+        assert_true(t.hostname == u.hostname);
+        uint64_t back;
+        assert_int_equal(target_set_index_of(s, &t.addr, &back), 0);
+        /* The first occurrence wins when specs overlap. */
+        assert_true(back <= i);
+        struct target v;
+        assert_int_equal(target_set_at(s, back, &v), 0);
+        assert_true(ipaddr_equal(&v.addr, &t.addr));
+        i++;
+    }
+    assert_int_equal(i, target_set_count(s));
+    assert_int_equal(target_set_at(s, i, &u), -1);
+    target_set_free(s);
+}
+
+static void test_targets_ranges(void **state)
+{
+    const char *a[] = {"198.18.0.0/24", NULL};
+    const char *b[] = {"198.18.0.250-255", "198.18.0.1", "10.0.0.0/30", NULL};
+    const char *c[] = {"198.18.0.255/31", "198.18.1.0/31", NULL}; /* crosses an octet */
+    check_round_trip(a);
+    check_round_trip(b);
+    check_round_trip(c);
+}
+
+static void test_targets_octets(void **state)
+{
+    const char *a[] = {"10.0-3.1,7,200-202.1-5,9", NULL};
+    const char *b[] = {"192.168.1,3.*", "10.0.0.1", NULL};
+    check_round_trip(a);
+    check_round_trip(b);
+}
+
+static void test_targets_v6(void **state)
+{
+    const char *a[] = {"fd00::/120", "fd00::1:0/126", NULL};
+    const char *b[] = {"fd00::ffff:ffff:ffff:fffe/127", NULL};
+    const char *c[] = {"198.18.0.0/29", "fd00::/125", "198.18.0.3", NULL}; /* mixed, overlap */
+    check_round_trip(a);
+    check_round_trip(b);
+    check_round_trip(c);
+}
+
+static void test_targets_big_and_unknown(void **state)
+{
+    const char *a[] = {"10.0.0.0/8", "fd00::/64", NULL};
+    struct target_set *s = make_set(a, "10.1.0.0/16");
+    struct ipaddr x;
+    uint64_t idx;
+    ipaddr_parse("10.255.255.255", &x);
+    assert_int_equal(target_set_index_of(s, &x, &idx), 0);
+    assert_int_equal(idx, (1u << 24) - 1);
+    ipaddr_parse("fd00::5", &x);
+    assert_int_equal(target_set_index_of(s, &x, &idx), 0);
+    assert_int_equal(idx, (1u << 24) + 5);
+    /* An index past 2^64 - 1 does not exist (the scan refuses such sets). */
+    ipaddr_parse("fd00::ffff:ffff:ffff:ffff", &x);
+    assert_int_equal(target_set_index_of(s, &x, &idx), -1);
+    ipaddr_parse("11.0.0.0", &x);
+    assert_int_equal(target_set_index_of(s, &x, &idx), -1);
+    /* Excluded addresses keep their index; callers skip them. */
+    ipaddr_parse("10.1.2.3", &x);
+    assert_int_equal(target_set_index_of(s, &x, &idx), 0);
+    assert_true(target_set_is_excluded(s, &x));
+    struct ipaddr first;
+    assert_int_equal(target_set_family_count(s, AF_INET, &first), 1u << 24);
+    ipaddr_parse("10.0.0.0", &x);
+    assert_true(ipaddr_equal(&first, &x));
+    assert_int_equal(target_set_family_count(s, AF_INET6, NULL), UINT64_MAX);
+    target_set_free(s);
+}
+
+static void test_permute_unmap(void **state)
+{
+    static const uint64_t ns[] = {1, 2, 3, 97, 1000, 65536, 65537, 1000003};
+    for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+        struct permute p;
+        assert_int_equal(permute_init(&p, ns[k], 42 + k), 0);
+        uint64_t step = ns[k] > 5000 ? ns[k] / 4999 : 1;
+        for (uint64_t i = 0; i < ns[k]; i += step)
+            assert_int_equal(permute_unmap(&p, permute_map(&p, i)), i);
+    }
+    struct permute p;
+    assert_int_equal(permute_init(&p, UINT64_MAX - 5, 7), 0);
+    for (uint64_t i = 0; i < 1000; i++) {
+        uint64_t idx = i * 0x9e3779b97f4a7c15ULL % (UINT64_MAX - 5);
+        assert_true(permute_unmap(&p, permute_map(&p, idx)) == idx);
+    }
+}
+
+static void test_port_index(void **state)
+{
+    const uint16_t ports[] = {1, 22, 80, 443, 65535};
+    assert_int_equal(raw_port_index(ports, 5, 1), 0);
+    assert_int_equal(raw_port_index(ports, 5, 443), 3);
+    assert_int_equal(raw_port_index(ports, 5, 65535), 4);
+    assert_int_equal(raw_port_index(ports, 5, 81), -1);
+    assert_int_equal(raw_port_index(ports, 0, 1), -1);
+}
+
+/* ---- aggregation ---- */
+
+static enum scan_verdict no_classify(const struct pkt_info *r, enum port_state *s, enum reason *w)
+{
+    return VERDICT_IGNORE;
+}
+
+static const struct scan_module fake_syn = {
+    .name = "syn",
+    .proto = PROTO_TCP,
+    .engine = SCAN_ENGINE_RAW,
+    .silence_state = PORT_FILTERED,
+    .silence_reason = REASON_NO_RESPONSE,
+    .classify_reply = no_classify,
+};
+
+struct captured {
+    size_t n;
+    struct host_result h[16];
+};
+
+static void capture(void *ctx, const struct host_result *h)
+{
+    struct captured *c = ctx;
+    assert_true(c->n < 16);
+    struct host_result *d = &c->h[c->n++];
+    *d = *h;
+    d->rdns = NULL;
+    d->ports = malloc((h->nports ? h->nports : 1) * sizeof(*h->ports));
+    if (h->nports)
+        memcpy(d->ports, h->ports, h->nports * sizeof(*h->ports));
+}
+
+static void captured_free(struct captured *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->h[i].ports);
+}
+
+static const uint16_t ports3[] = {22, 80, 443};
+
+static void deliver(struct scan *scan, struct raw_results *r, struct captured *out, bool intr,
+                    const struct permute *perm, uint32_t shard, uint32_t nshards)
+{
+    struct result_sink sink = {.host = capture, .ctx = out};
+    struct raw_deliver d = {
+        .scan = scan,
+        .mod = &fake_syn,
+        .ports = ports3,
+        .nports = 3,
+        .naddrs = target_set_count(scan->targets),
+        .perm = perm,
+        .shard = shard,
+        .nshards = nshards,
+        .sink = &sink,
+        .interrupted = intr,
+    };
+    assert_int_equal(raw_results_deliver(r, &d), 0);
+}
+
+static struct raw_reply reply(uint64_t a, uint32_t p, enum port_state s, enum reason w, int ttl)
+{
+    struct raw_reply r = {.addr_idx = a,
+                          .port_idx = p,
+                          .state = (uint8_t)s,
+                          .reason = (uint8_t)w,
+                          .ttl = (uint8_t)ttl,
+                          .rtt_us = 1000};
+    return r;
+}
+
+static void setup_scan(struct scan *scan, const char *spec, const char *exclude)
+{
+    const char *specs[] = {spec, NULL};
+    scan_init(scan, NULL);
+    scan->dns = DNS_NEVER;
+    scan->targets = make_set(specs, exclude);
+}
+
+static void test_results_hosts_and_silence(void **state)
+{
+    struct scan scan;
+    setup_scan(&scan, "198.18.0.0/30", "198.18.0.3");
+    struct raw_results *r = raw_results_new(3);
+    /* Out of order, with a duplicate that must not override. */
+    struct raw_reply a = reply(2, 1, PORT_OPEN, REASON_SYN_ACK, 64);
+    struct raw_reply b = reply(0, 2, PORT_CLOSED, REASON_RESET, 63);
+    struct raw_reply dup = reply(2, 1, PORT_CLOSED, REASON_RESET, 64);
+    struct raw_reply c = reply(2, 0, PORT_CLOSED, REASON_RESET, 64);
+    assert_int_equal(raw_results_add(r, &a), 1);
+    assert_int_equal(raw_results_add(r, &b), 1);
+    assert_int_equal(raw_results_add(r, &dup), 0);
+    assert_int_equal(raw_results_add(r, &c), 1);
+    assert_int_equal(raw_results_answers(r), 3);
+    assert_int_equal(raw_results_hosts(r), 2);
+    assert_true(raw_results_rtt(r)->have_sample);
+
+    struct captured out = {0};
+    deliver(&scan, r, &out, false, NULL, 0, 1);
+    /* .3 is excluded; .0 and .2 answered, .1 is down without ports. */
+    assert_int_equal(out.n, 3);
+    char buf[IPADDR_STRLEN];
+    assert_string_equal(ipaddr_str(&out.h[0].addr, buf, sizeof(buf)), "198.18.0.0");
+    assert_int_equal(out.h[0].status, HOST_UP);
+    assert_int_equal(out.h[0].status_reason, REASON_RESET);
+    assert_int_equal(out.h[0].status_ttl, 63);
+    assert_int_equal(out.h[0].nports, 3);
+    assert_int_equal(out.h[0].ports[0].port, 22);
+    assert_int_equal(out.h[0].ports[0].state, PORT_FILTERED);
+    assert_int_equal(out.h[0].ports[0].reason, REASON_NO_RESPONSE);
+    assert_int_equal(out.h[0].ports[2].state, PORT_CLOSED);
+    assert_int_equal(out.h[0].ports[2].reason_ttl, 63);
+    assert_string_equal(ipaddr_str(&out.h[1].addr, buf, sizeof(buf)), "198.18.0.1");
+    assert_int_equal(out.h[1].status, HOST_DOWN);
+    assert_int_equal(out.h[1].nports, 0);
+    assert_int_equal(out.h[2].status, HOST_UP);
+    assert_int_equal(out.h[2].status_reason, REASON_SYN_ACK); /* its first reply */
+    assert_int_equal(out.h[2].ports[1].state, PORT_OPEN);     /* not the duplicate */
+    assert_int_equal(out.h[2].ports[0].state, PORT_CLOSED);
+    assert_int_equal(out.h[2].ports[2].state, PORT_FILTERED);
+    assert_true(out.h[2].srtt_us == 1000);
+    assert_int_equal(scan.summary.hosts_total, 3);
+    assert_int_equal(scan.summary.hosts_up, 2);
+    assert_int_equal(scan.summary.hosts_down, 1);
+    captured_free(&out);
+    raw_results_free(r);
+    scan_free(&scan);
+}
+
+static void test_results_skip_discovery(void **state)
+{
+    struct scan scan;
+    setup_scan(&scan, "198.18.0.8/31", NULL);
+    scan.skip_discovery = true;
+    struct raw_results *r = raw_results_new(3);
+    struct captured out = {0};
+    deliver(&scan, r, &out, false, NULL, 0, 1);
+    assert_int_equal(out.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(out.h[i].status, HOST_UP);
+        assert_int_equal(out.h[i].status_reason, REASON_USER_SET);
+        assert_int_equal(out.h[i].nports, 3);
+        assert_int_equal(out.h[i].ports[1].state, PORT_FILTERED);
+    }
+    captured_free(&out);
+    raw_results_free(r);
+    scan_free(&scan);
+}
+
+static void test_results_interrupted(void **state)
+{
+    struct scan scan;
+    setup_scan(&scan, "198.18.0.0/24", NULL);
+    struct raw_results *r = raw_results_new(3);
+    struct raw_reply a = reply(200, 1, PORT_OPEN, REASON_SYN_ACK, 64);
+    raw_results_add(r, &a);
+    struct captured out = {0};
+    deliver(&scan, r, &out, true, NULL, 0, 1);
+    /* Only what is known: one host, one port. */
+    assert_int_equal(out.n, 1);
+    assert_true(out.h[0].interrupted);
+    assert_int_equal(out.h[0].nports, 1);
+    assert_int_equal(out.h[0].ports[0].port, 80);
+    captured_free(&out);
+    raw_results_free(r);
+    scan_free(&scan);
+}
+
+static void test_results_many_hosts(void **state)
+{
+    /* Enough hosts to grow the hash table several times. */
+    struct raw_results *r = raw_results_new(3);
+    for (uint64_t i = 0; i < 5000; i++) {
+        struct raw_reply a = reply(i * 7919, (uint32_t)(i % 3), PORT_OPEN, REASON_SYN_ACK, 64);
+        assert_int_equal(raw_results_add(r, &a), 1);
+        assert_int_equal(raw_results_add(r, &a), 0);
+    }
+    assert_int_equal(raw_results_hosts(r), 5000);
+    assert_int_equal(raw_results_answers(r), 5000);
+    raw_results_free(r);
+}
+
+static void test_results_shard_ports(void **state)
+{
+    /* With shards, an up host lists only the ports probed in this shard;
+     * over all shards each port is listed exactly once. */
+    struct scan scan;
+    setup_scan(&scan, "198.18.0.0/31", NULL);
+    scan.skip_discovery = true;
+    struct permute p;
+    permute_init(&p, 2 * 3, 99);
+    size_t seen[2][3] = {{0}};
+    for (uint32_t sh = 0; sh < 4; sh++) {
+        struct raw_results *r = raw_results_new(3);
+        struct captured out = {0};
+        deliver(&scan, r, &out, false, &p, sh, 4);
+        for (size_t h = 0; h < out.n; h++)
+            for (size_t k = 0; k < out.h[h].nports; k++) {
+                uint16_t port = out.h[h].ports[k].port;
+                seen[h][port == 22 ? 0 : port == 80 ? 1 : 2]++;
+            }
+        captured_free(&out);
+        raw_results_free(r);
+    }
+    for (int h = 0; h < 2; h++)
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(seen[h][k], 1);
+    scan_free(&scan);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_targets_ranges),
+        cmocka_unit_test(test_targets_octets),
+        cmocka_unit_test(test_targets_v6),
+        cmocka_unit_test(test_targets_big_and_unknown),
+        cmocka_unit_test(test_permute_unmap),
+        cmocka_unit_test(test_port_index),
+        cmocka_unit_test(test_results_hosts_and_silence),
+        cmocka_unit_test(test_results_skip_discovery),
+        cmocka_unit_test(test_results_interrupted),
+        cmocka_unit_test(test_results_many_hosts),
+        cmocka_unit_test(test_results_shard_ports),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
