@@ -7,16 +7,15 @@
  * allocated per line.
  */
 #include "core/services.h"
+#include "core/datafile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* tcp, udp, sctp: the protocols nmap-services lists. */
 #define SVC_NPROTO 3
@@ -72,42 +71,6 @@ static void set_err(char *err, size_t errlen, const char *verb, const char *path
 {
     if (err && errlen)
         snprintf(err, errlen, "%s %s: %s%s", verb, path, strerror(e), hint);
-}
-
-/* Read all of fd into a NUL-terminated buffer; NULL with errno set. */
-static char *read_all(int fd, size_t *len_out)
-{
-    size_t cap = 1 << 20, len = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    for (;;) {
-        if (cap - len < 2) {
-            char *nbuf = realloc(buf, cap * 2);
-            if (!nbuf) {
-                free(buf);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = nbuf;
-            cap *= 2;
-        }
-        ssize_t n = read(fd, buf + len, cap - len - 1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            free(buf);
-            errno = e;
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    *len_out = len;
-    return buf;
 }
 
 static bool is_blank(char c)
@@ -218,26 +181,13 @@ static int rank_cmp(const void *a, const void *b)
 struct services *services_load(const char *path, char *err, size_t errlen)
 {
     char defpath[4096];
-    if (!path) {
-        snprintf(defpath, sizeof defpath, "%s/nmap-services", services_datadir());
-        path = defpath;
-    }
+    path = datafile_path("nmap-services", path, defpath, sizeof defpath);
     if (err && errlen)
         err[0] = '\0';
-
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        set_err(err, errlen, "cannot open", path, errno, " (install Debian package nmap-common)");
-        return NULL;
-    }
     size_t len = 0;
-    char *text = read_all(fd, &len);
-    int read_errno = errno;
-    close(fd);
-    if (!text) {
-        set_err(err, errlen, "cannot read", path, read_errno, "");
+    char *text = datafile_read(path, &len, err, errlen);
+    if (!text)
         return NULL;
-    }
 
     struct services *s = calloc(1, sizeof *s);
     /* Worst case every line is an entry of one protocol; sized per protocol

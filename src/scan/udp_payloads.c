@@ -14,16 +14,15 @@
  */
 #include "scan/udp_payloads.h"
 
+#include "core/datafile.h"
 #include "core/services.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define PL_NPORTS 65536
 
@@ -506,66 +505,17 @@ bad:
     return NULL;
 }
 
-/* Whole file into memory; NULL with errno set. */
-static char *read_file(int fd, size_t *len_out)
-{
-    size_t cap = 64 * 1024, len = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    for (;;) {
-        if (len == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            free(buf);
-            errno = e;
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    *len_out = len;
-    return buf;
-}
-
 struct udp_payloads *udp_payloads_load(const char *path, char *err, size_t errlen)
 {
     char defpath[4096];
-    if (!path) {
-        snprintf(defpath, sizeof defpath, "%s/nmap-payloads", services_datadir());
-        path = defpath;
-    }
+    path = datafile_path("nmap-payloads", path, defpath, sizeof defpath);
     if (err && errlen)
         err[0] = '\0';
-
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    size_t len = 0;
+    char *text = datafile_read(path, &len, err, errlen);
+    if (!text) {
         if (errno == ENOENT) /* built-ins only: -sU works without nmap-common */
             return udp_payloads_parse("", 0, path, err, errlen);
-        if (err && errlen)
-            snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t len = 0;
-    char *text = read_file(fd, &len);
-    int e = errno;
-    close(fd);
-    if (!text) {
-        if (err && errlen)
-            snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
         return NULL;
     }
     struct udp_payloads *p = udp_payloads_parse(text, len, path, err, errlen);

@@ -1,0 +1,24 @@
+/*
+ * datafile.h — reading nmap's data files (nmap-services, nmap-payloads,
+ * later nmap-service-probes and nmap-os-db) whole, at run time, from the
+ * directory services_datadir() names (Debian package nmap-common).
+ */
+#ifndef PRTIP_CORE_DATAFILE_H
+#define PRTIP_CORE_DATAFILE_H
+
+#include <stddef.h>
+
+/* path when non-NULL, else services_datadir()/name written into buf (len
+ * bytes). Returns the path to use. */
+const char *datafile_path(const char *name, const char *path, char *buf, size_t len);
+
+/*
+ * Read all of path into a NUL-terminated buffer the caller frees; *len_out
+ * gets its length without the NUL. Returns NULL with errno set (ENOENT when
+ * the file is missing, for callers that can do without it) and a one-line
+ * err: "cannot open PATH: No such file or directory (install Debian package
+ * nmap-common)" or "cannot read PATH: ...".
+ */
+char *datafile_read(const char *path, size_t *len_out, char *err, size_t errlen);
+
+#endif
