@@ -2,13 +2,13 @@
  * permute.h — the scan order: a keyed pseudo-random bijection on the probe
  * index space [0, n), n = addresses × ports, and shards of it.
  *
- * Design. A 4-round Feistel network on Z_a × Z_b (a·b >= n) with a
- * SipHash-2-4 round function keyed by the seed, plus cycle walking for the
- * values in [n, a·b) — masscan's BlackRock idea (crypto-blackrock.c), i.e.
- * Black & Rogaway's generalized Feistel "FE2" with cycle walking from
- * "Ciphers with Arbitrary Finite Domains" (CT-RSA 2002). Chosen over ZMap's
- * cyclic multiplicative group mod a prime ("ZMap: Fast Internet-wide
- * Scanning", USENIX Security 2013) because:
+ * Design. A 4-round Feistel network on Z_a × Z_b (a·b >= n) with a cheap
+ * keyed round function, plus cycle walking for the values in [n, a·b) —
+ * masscan's BlackRock idea (crypto-blackrock.c), i.e. Black & Rogaway's
+ * generalized Feistel "FE2" with cycle walking from "Ciphers with
+ * Arbitrary Finite Domains" (CT-RSA 2002). Chosen over ZMap's cyclic
+ * multiplicative group mod a prime ("ZMap: Fast Internet-wide Scanning",
+ * USENIX Security 2013) because:
  *   - it works for every n in [1, 2^64-1] (IPv6 ranges × ports exceed 2^32)
  *     with no prime or primitive-root search per n;
  *   - sharding is exact and trivial: shard i of k maps the domain indices
@@ -16,14 +16,37 @@
  *     seed partition [0, n) whatever n and k are, and a position inside a
  *     shard (for --resume) is one integer;
  *   - permute_map() is random access: index -> value with no state.
- * a = ceil(sqrt(n)), b = ceil(n / a), so a·b - n < a and cycle walking
- * costs on average less than 1/sqrt(n) extra encryptions (at most a-1 in
- * the worst case, and every walk ends because its start is in range). The
- * pair (L, R) encodes the value R·a + L; the walk stays in pair form and
- * tests "R·a + L < n" as (R, L) < (n / a, n % a), so nothing overflows even
- * when a·b exceeds 2^64. Four rounds of a PRF is Luby-Rackoff's bound for a
- * strong pseudo-random permutation; the order only has to look random to
- * the networks being scanned and to IDSs, it is not a secret beyond that.
+ * Cycle walking (Black & Rogaway) is what makes a cipher on
+ * a·b points a bijection on [0, n): re-encrypt until the result is < n.
+ * The cycle through an in-range start always returns to [0, n), so every
+ * walk ends, and inverting it walks the inverse cipher the same way.
+ *
+ * Domain arithmetic. a = 2^k, the smallest power of two with a² >= n,
+ * and b = ceil(n / a) <= a. The pair (L, R) encodes the value R·a + L, so
+ * splitting an index and joining a result are a mask and a shift, and the
+ * rounds modulo a are a mask: no division anywhere in map, unmap or the
+ * iterator (a 64-bit DIV costs about as much as a whole round). The rounds
+ * modulo b reduce the hash with one multiply-high (Lemire, "Fast random
+ * integer generation in an interval", 2019) and add with a compare. The
+ * price of a = 2^k over a = ceil(sqrt(n)) is a·b - n < a <= 2·sqrt(n)
+ * out-of-range points instead of < sqrt(n): cycle walking still costs on
+ * average under 2/sqrt(n) extra encryptions (none when n is a power of
+ * two), at most a-1 in the worst case. The walk stays
+ * in pair form and tests "R·a + L < n" as (R, L) < (n >> k, n & (a-1)), so
+ * nothing overflows although a·b may exceed 2^64.
+ *
+ * Round function. F_i(x) = mix(x XOR K_i), mix being the splitmix64
+ * finaliser (Steele, Lea & Flood, "Fast splittable pseudorandom number
+ * generators", OOPSLA 2014): a bijection of 64-bit words with full
+ * avalanche, two multiplies and three xor-shifts. The four round keys K_i
+ * come from the seed once, through SipHash-2-4, in permute_init. The order
+ * only has to spread probes — look random to the networks being scanned,
+ * their rate limiters and IDSs — it is not a secret, so like BlackRock it
+ * does not pay for a cryptographic PRF per round (SipHash-2-4 there made
+ * each value ~9x as expensive). Luby-Rackoff's 4-round bound assumes a PRF
+ * and does not carry over; the statistical tests in
+ * tests/unit/test_permute.c (ascending runs, repeated hosts, uniform
+ * coverage of early indices) check what the scan relies on instead.
  *
  * Decomposition. The scheduler turns a permuted value x into a probe with
  *     addr_idx = x % naddrs,  port_idx = x / naddrs     (permute_split)
@@ -41,8 +64,6 @@
 #ifndef PRTIP_CORE_PERMUTE_H
 #define PRTIP_CORE_PERMUTE_H
 
-#include "core/siphash.h"
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,10 +75,11 @@
 /* A bijection on [0, n), fixed by (n, seed). Plain data: copy it freely,
  * share it read-only between threads. */
 struct permute {
-    uint64_t n;             /* domain size, >= 1 */
-    uint64_t a, b;          /* Feistel halves: L in [0,a), R in [0,b), a·b >= n */
-    uint64_t nq, nr;        /* n / a and n % a: the in-range test on pairs */
-    struct siphash_key key; /* round-function key, derived from the seed */
+    uint64_t n;                    /* domain size, >= 1 */
+    uint64_t a, b;                 /* Feistel halves: L in [0,a), R in [0,b), a·b >= n */
+    uint64_t nq, nr;               /* n / a and n % a: the in-range test on pairs */
+    unsigned shift;                /* k = log2(a), 0..32 */
+    uint64_t rkey[PERMUTE_ROUNDS]; /* round keys, derived from the seed */
 };
 
 /*
@@ -72,9 +94,11 @@ int permute_init(struct permute *p, uint64_t n, uint64_t seed);
  * Given an index in [0, n), return the value at that place of the
  * shuffled order, also in [0, n); distinct indices give distinct values
  * (a bijection). index >= n is a caller bug: the result is then
- * unspecified but still < n. Cost: 4 chained SipHash-2-4 calls of one
- * word (32 SipRounds), one division, no allocation: ~70 ns on an idle
- * 2.7 GHz Xeon VM, ~55 ns per value through permute_iter_next_batch
+ * unspecified but still < n. Cost: 4 rounds of 2-3 multiplies, no
+ * division, no allocation: ~8 ns per call on a 2-vCPU Xeon VM at -O2 when
+ * calls are independent (they overlap in the CPU; ~20 ns latency when each
+ * index depends on the last value), ~6 ns per value through
+ * permute_iter_next_batch; SipHash rounds cost ~65 and ~60 ns there
  * (tests/unit/test_permute.c prints the figures).
  */
 uint64_t permute_map(const struct permute *p, uint64_t index);
@@ -129,9 +153,8 @@ bool permute_iter_next(struct permute_iter *it, uint64_t *out);
 
 /* Store up to max (at most PERMUTE_BATCH) next values in out[] and return
  * how many, 0 when the shard is exhausted. Same values, same order as
- * repeated permute_iter_next(), but the SipHash chains of the batch run
- * interleaved: several times the throughput, for a sender that fills a
- * sendmmsg/TPACKET batch anyway. */
+ * repeated permute_iter_next(), but the Feistel chains of the batch run
+ * interleaved, for a sender that fills a sendmmsg/TPACKET batch anyway. */
 size_t permute_iter_next_batch(struct permute_iter *it, uint64_t *out, size_t max);
 
 /* Jump to value number pos of the shard (0 = the start), for --resume

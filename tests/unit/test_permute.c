@@ -1,6 +1,7 @@
 /* test_permute.c — the scan-order bijection: exactness for every small n,
- * large-n sanity, shards partitioning the space, seeds, --shard parsing,
- * and a ns/op figure for permute_map. */
+ * the exact inverse, large-n sanity, shards partitioning the space, seeds,
+ * the statistical spread the cheap round function must still give,
+ * --shard parsing, and ns/op figures for permute_map and the batch. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -108,6 +109,54 @@ static void test_large_n_halves(void **state)
     assert_int_equal(permute_init(&p, 1, 0), 0);
     assert_int_equal(permute_map(&p, 0), 0);
     assert_int_equal(permute_init(&p, 0, 0), -EINVAL);
+}
+
+static void test_halves_power_of_two(void **state)
+{
+    /* The domain arithmetic permute.h promises: a = 2^k, b <= a, and
+     * fewer than a out-of-range points for cycle walking to skip. */
+    static const uint64_t big[] = {
+        65535, 65536, 65537, 1ULL << 32, 3ULL << 32, 1ULL << 63, (1ULL << 63) + 1, UINT64_MAX};
+    for (uint64_t i = 0; i < 5000 + sizeof(big) / sizeof(big[0]); i++) {
+        uint64_t n = i < 5000 ? i + 1 : big[i - 5000];
+        struct permute p;
+        assert_int_equal(permute_init(&p, n, 1), 0);
+        assert_int_equal(p.a, 1ULL << p.shift);
+        assert_true(p.b >= 1 && p.b <= p.a);
+        assert_true(p.b == n / p.a + (n % p.a != 0)); /* ceil(n / a) */
+        assert_true((p.b - 1) * p.a < n);             /* a·b - n < a; (b-1)·a <= n: no wrap */
+        if (p.shift > 0) /* a is the smallest power of two with a² >= n */
+            assert_true((p.a / 2) * (p.a / 2) < n);
+    }
+}
+
+static void test_unmap_inverse(void **state)
+{
+    /* Every n up to 300 exhaustively, then sampled large n where cycle
+     * walking runs (n just past a power of 4) or not (n a power of 2). */
+    for (uint64_t n = 1; n <= 300; n++)
+        for (size_t s = 0; s < NSEEDS; s++) {
+            struct permute p;
+            assert_int_equal(permute_init(&p, n, seeds[s]), 0);
+            for (uint64_t i = 0; i < n; i++) {
+                assert_int_equal(permute_unmap(&p, permute_map(&p, i)), i);
+                assert_int_equal(permute_map(&p, permute_unmap(&p, i)), i);
+            }
+        }
+    static const uint64_t ns[] = {65537,      1ULL << 32,       (1ULL << 32) + 1,
+                                  1ULL << 62, (1ULL << 62) + 1, UINT64_MAX};
+    for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+        struct permute p;
+        assert_int_equal(permute_init(&p, ns[k], 9 + k), 0);
+        for (uint64_t i = 0; i < 3000; i++) {
+            uint64_t idx = i < 1000   ? i
+                           : i < 2000 ? ns[k] - 1 - i
+                                      : i * 0x9e3779b97f4a7c15ULL % ns[k];
+            uint64_t v = permute_map(&p, idx);
+            assert_true(v < ns[k]);
+            assert_true(permute_unmap(&p, v) == idx);
+        }
+    }
 }
 
 static void test_shards_partition(void **state)
@@ -281,6 +330,137 @@ static void test_spread(void **state)
     assert_true(fixed < 10);
 }
 
+/*
+ * Statistical quality of the order, as the scan sees it. Each bound is
+ * many standard deviations from what a random permutation gives, so none
+ * can fail by bad luck (and the seeds are fixed, so none is flaky); a
+ * structural weakness of the round function or of the domain split would
+ * break them by far.
+ */
+
+/* Longest strictly ascending and descending runs of permute_map over
+ * [0, n), and the number of ascents. */
+static void runs(const struct permute *p, uint64_t n, int *up_run, int *down_run, uint64_t *ups,
+                 double *mean_step)
+{
+    uint64_t prev = permute_map(p, 0);
+    int up = 1, down = 1;
+    double step = 0;
+    *up_run = *down_run = 1;
+    *ups = 0;
+    for (uint64_t i = 1; i < n; i++) {
+        uint64_t v = permute_map(p, i);
+        if (v > prev) {
+            ++*ups;
+            down = 1;
+            if (++up > *up_run)
+                *up_run = up;
+            step += (double)(v - prev);
+        } else {
+            up = 1;
+            if (++down > *down_run)
+                *down_run = down;
+            step += (double)(prev - v);
+        }
+        prev = v;
+    }
+    *mean_step = step / (double)(n - 1);
+}
+
+static void test_quality_one_host_all_ports(void **state)
+{
+    /* 1 host × 65,535 ports: the ports must not come out in runs. For a
+     * random order the longest monotone run is ~9 (run length L has
+     * probability ~n·L/L! anywhere), ascents are 1/2 ± 0.002 and the mean
+     * jump is n/3 ± 0.002·n. */
+    enum { N = 65535 };
+    for (size_t s = 0; s < NSEEDS; s++) {
+        struct permute p;
+        int up_run, down_run;
+        uint64_t ups;
+        double step;
+        assert_int_equal(permute_init(&p, N, seeds[s]), 0);
+        runs(&p, N, &up_run, &down_run, &ups, &step);
+        if (up_run > 16 || down_run > 16)
+            fail_msg("seed %llu: monotone run of %d", (unsigned long long)seeds[s],
+                     up_run > down_run ? up_run : down_run);
+        assert_true(ups > 0.47 * N && ups < 0.53 * N);
+        assert_true(step > N / 4.0 && step < N * 5.0 / 12);
+    }
+}
+
+static void test_quality_hosts_change(void **state)
+{
+    /* 256 hosts × 1 port: the next probe is always another host (the
+     * order is a bijection), and the hosts themselves are not walked in
+     * order (longest run ~7 for a random order of 256). */
+    struct permute p;
+    int up_run, down_run;
+    uint64_t ups, a, port, prev_a = UINT64_MAX;
+    double step;
+    assert_int_equal(permute_init(&p, 256, 42), 0);
+    for (uint64_t i = 0; i < 256; i++) {
+        permute_split(permute_map(&p, i), 256, &a, &port);
+        assert_true(a != prev_a && port == 0);
+        prev_a = a;
+    }
+    runs(&p, 256, &up_run, &down_run, &ups, &step);
+    assert_true(up_run <= 12 && down_run <= 12);
+
+    /* 256 hosts × 256 ports (a /24, where the address is exactly the
+     * Feistel network's low half): the next probe goes to the same host
+     * with probability 1/256, i.e. ~256 of 65,535 steps (±16), and any
+     * 256 consecutive probes reach ~162 distinct hosts (±6). */
+    enum { HOSTS = 256, PORTS = 256, N = HOSTS * PORTS };
+    for (size_t s = 0; s < NSEEDS; s++) {
+        uint64_t same = 0, pa = UINT64_MAX;
+        int min_distinct = HOSTS;
+        uint8_t seen[HOSTS];
+        assert_int_equal(permute_init(&p, N, seeds[s]), 0);
+        for (uint64_t i = 0; i < N; i++) {
+            if (i % HOSTS == 0) /* a new window of 256 probes */
+                memset(seen, 0, sizeof(seen));
+            permute_split(permute_map(&p, i), HOSTS, &a, &port);
+            same += a == pa;
+            pa = a;
+            seen[a] = 1;
+            if (i % HOSTS == HOSTS - 1) {
+                int d = 0;
+                for (int h = 0; h < HOSTS; h++)
+                    d += seen[h];
+                if (d < min_distinct)
+                    min_distinct = d;
+            }
+        }
+        if (same > N / 64 || min_distinct < 120)
+            fail_msg("seed %llu: %llu repeats of the previous host, a window of %d hosts",
+                     (unsigned long long)seeds[s], (unsigned long long)same, min_distinct);
+    }
+}
+
+static void test_quality_coverage(void **state)
+{
+    /* The first sixteenth of the order (the start of a scan, or of an
+     * interrupted one) lands evenly on the sixteen sixteenths of the
+     * value space — for ports × hosts, on every block of ports: 4096
+     * values, 256 ± 16 per block; allow ± 50%. Also at 2^20 (ports of a
+     * /12 block, a·b exact) and 3·10^5 (cycle walking active). */
+    static const uint64_t ns[] = {65535, 1 << 20, 300007};
+    for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++)
+        for (size_t s = 0; s < NSEEDS; s++) {
+            uint64_t n = ns[k], m = n / 16, cnt[16] = {0};
+            struct permute p;
+            assert_int_equal(permute_init(&p, n, seeds[s]), 0);
+            for (uint64_t i = 0; i < m; i++)
+                cnt[permute_map(&p, i) / (n / 16 + 1)]++;
+            for (int b = 0; b < 16; b++)
+                if (cnt[b] < m / 32 || cnt[b] > m * 3 / 32)
+                    fail_msg("n=%llu seed %llu: %llu of the first %llu values in sixteenth %d",
+                             (unsigned long long)n, (unsigned long long)seeds[s],
+                             (unsigned long long)cnt[b], (unsigned long long)m, b);
+        }
+}
+
 static void test_split_and_space(void **state)
 {
     uint64_t a, port, n;
@@ -356,7 +536,7 @@ static void test_benchmark(void **state)
     volatile uint64_t sink = 0;
     for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
         struct permute p;
-        double one = 1e300, batch = 1e300;
+        double one = 1e300, inv = 1e300, batch = 1e300;
         assert_int_equal(permute_init(&p, ns[k], 1), 0);
         for (int run = 0; run < RUNS; run++) {
             double t0 = now_ns();
@@ -364,6 +544,12 @@ static void test_benchmark(void **state)
                 sink += permute_map(&p, i);
             double t1 = now_ns();
             one = (t1 - t0) / OPS < one ? (t1 - t0) / OPS : one;
+
+            t0 = now_ns();
+            for (uint64_t i = 0; i < OPS; i++)
+                sink += permute_unmap(&p, i);
+            t1 = now_ns();
+            inv = (t1 - t0) / OPS < inv ? (t1 - t0) / OPS : inv;
 
             struct permute_iter it;
             uint64_t buf[PERMUTE_BATCH];
@@ -378,8 +564,9 @@ static void test_benchmark(void **state)
             t1 = now_ns();
             batch = (t1 - t0) / done < batch ? (t1 - t0) / done : batch;
         }
-        printf("n=%llu: permute_map %.1f ns/op, permute_iter_next_batch %.1f ns/value\n",
-               (unsigned long long)ns[k], one, batch);
+        printf("n=%llu: permute_map %.1f ns/op, permute_unmap %.1f ns/op, "
+               "permute_iter_next_batch %.1f ns/value\n",
+               (unsigned long long)ns[k], one, inv, batch);
     }
     (void)sink;
 }
@@ -391,6 +578,8 @@ int main(void)
         cmocka_unit_test(test_bijection_squares_and_neighbours),
         cmocka_unit_test(test_large_n),
         cmocka_unit_test(test_large_n_halves),
+        cmocka_unit_test(test_halves_power_of_two),
+        cmocka_unit_test(test_unmap_inverse),
         cmocka_unit_test(test_shards_partition),
         cmocka_unit_test(test_thread_subshards_equal_shard),
         cmocka_unit_test(test_iter_seek_resumes),
@@ -398,6 +587,9 @@ int main(void)
         cmocka_unit_test(test_batch_matches_single),
         cmocka_unit_test(test_seeds),
         cmocka_unit_test(test_spread),
+        cmocka_unit_test(test_quality_one_host_all_ports),
+        cmocka_unit_test(test_quality_hosts_change),
+        cmocka_unit_test(test_quality_coverage),
         cmocka_unit_test(test_split_and_space),
         cmocka_unit_test(test_parse_shard),
         cmocka_unit_test(test_benchmark),
