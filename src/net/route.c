@@ -74,7 +74,12 @@ struct nl_req {
 
 static void nl_add_attr(struct nl_req *req, unsigned short type, const void *data, size_t len)
 {
-    struct rtattr *rta = (struct rtattr *)((char *)&req->n + NLMSG_ALIGN(req->n.nlmsg_len));
+    /* Offsets are taken from the whole request, not from its first member,
+     * so the compiler (and a reader) can see the attribute lands in attrs. */
+    size_t off = NLMSG_ALIGN(req->n.nlmsg_len);
+    if (off + RTA_SPACE(len) > sizeof(*req))
+        return; /* callers add a few fixed-size attributes; never reached */
+    struct rtattr *rta = (struct rtattr *)((char *)req + off);
 
     rta->rta_type = type;
     rta->rta_len = (unsigned short)RTA_LENGTH(len);
