@@ -2,10 +2,8 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/scan.h"
-#include "engine/engine.h"
-#include "engine/raw_engine.h"
+#include "engine/plan.h"
 #include "output/output.h"
-#include "scan/scan_module.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -49,7 +47,7 @@ int main(int argc, char **argv)
     if (scan.raw.dry_run) {
         /* --dry-run prints the probes a scan would send and nothing else, so
          * its stdout can be diffed and counted. */
-        int drc = raw_engine_run(&scan, &(struct result_sink){0}, err, sizeof(err));
+        int drc = plan_run(&scan, &(struct result_sink){0}, err, sizeof(err));
         if (drc < 0)
             log_error("engine", "%s", err);
         scan_free(&scan);
@@ -67,9 +65,7 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct result_sink sink = {.host = sink_host, .ctx = &outs};
-    int rc = scan.types[0]->engine == SCAN_ENGINE_RAW
-                 ? raw_engine_run(&scan, &sink, err, sizeof(err))
-                 : connect_engine_run(&scan, &sink, err, sizeof(err));
+    int rc = plan_run(&scan, &sink, err, sizeof(err));
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
     clock_gettime(CLOCK_REALTIME, &scan.summary.end);

@@ -65,6 +65,7 @@ enum {
     OPT_STATS_EVERY,
     OPT_SEND_METHOD,
     OPT_RECV_METHOD,
+    OPT_DISABLE_ARP,
     OPT_NOT_IMPLEMENTED, /* nmap options prtip does not have yet */
 };
 
@@ -77,6 +78,8 @@ static const struct option long_opts[] = {
     {"iL", required_argument, NULL, OPT_INPUT_LIST},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"excludefile", required_argument, NULL, OPT_EXCLUDEFILE},
+    /* Host discovery. */
+    {"disable-arp-ping", no_argument, NULL, OPT_DISABLE_ARP},
     /* Ports. */
     {"top-ports", required_argument, NULL, OPT_TOP_PORTS},
     {"exclude-ports", required_argument, NULL, OPT_EXCLUDE_PORTS},
@@ -275,22 +278,31 @@ static int parse_output(struct scan *scan, char fmt, const char *path)
 }
 
 /*
- * -s<letters>: "-sS" and nmap's combined forms ("-sSU" once -sU exists).
- * As nmap, one TCP scan type per run; repeating the same one is harmless.
+ * -s<letters>: "-sS" and nmap's combined forms ("-sSU"). As nmap, one TCP
+ * scan type per run (repeating the same one is harmless), plus -sU. "-sn"
+ * (no port scan) and "-sL" (list scan) are discovery modes, not types;
+ * cli_resolve_discovery checks them against the types given.
  */
-static int parse_scan_types(struct scan *scan, const char *letters)
+static int parse_scan_types(struct scan *scan, struct pending *pd, const char *letters)
 {
-    static const char implemented[] = "TSFNXAWM";
+    static const char implemented[] = "TSFNXAWMU";
     static const char known[] = "ACFILMNOPRSUVWXYZn"; /* every scan letter nmap knows */
     if (letters[0] == '\0') {
-        cli_fail("-s needs a scan type: -sS, -sT, -sF, -sN, -sX, -sA, -sW or -sM");
+        cli_fail("-s needs a scan type: -sS, -sT, -sU, -sF, -sN, -sX, -sA, -sW, -sM, -sn or -sL");
         return -1;
     }
     for (const char *c = letters; *c; c++) {
+        if (*c == 'n' || *c == 'L') {
+            if (*c == 'n')
+                scan->disc.ping_only = true;
+            else
+                scan->disc.list_only = true;
+            continue;
+        }
         if (!strchr(implemented, *c)) {
             if (strchr(known, *c))
-                cli_fail("-s%c is not implemented yet: use -sS, -sT, -sF, -sN, -sX, -sA, -sW or "
-                         "-sM",
+                cli_fail("-s%c is not implemented yet: use -sS, -sT, -sU, -sF, -sN, -sX, -sA, -sW, "
+                         "-sM, -sn or -sL",
                          *c);
             else
                 cli_fail("unknown scan type '-s%c': see SCAN TECHNIQUES in prtip -h", *c);
@@ -302,6 +314,8 @@ static int parse_scan_types(struct scan *scan, const char *letters)
             cli_fail("%s is not available in this build", opt);
             return -1;
         }
+        if (*c == 'U')
+            pd->udp_type = "-sU";
         bool dup = false;
         for (size_t i = 0; i < scan->ntypes; i++) {
             dup |= scan->types[i] == mod;
@@ -368,23 +382,6 @@ static int parse_iface(struct scan *scan, const char *text)
     }
     memcpy(scan->raw.iface, text, len + 1);
     return 0;
-}
-
-/* -P<x>: host discovery. Only -Pn (and nmap's old spellings -PN, -P0). */
-static int parse_ping(struct scan *scan, const char *arg)
-{
-    if (strcmp(arg, "n") == 0 || strcmp(arg, "N") == 0 || strcmp(arg, "0") == 0) {
-        scan->skip_discovery = true;
-        return 0;
-    }
-    if (arg[0] != '\0' && strchr("EPMSAUYORB", arg[0]))
-        cli_fail(
-            "-P%c is not implemented yet: use -Pn, or the default discovery (TCP connect to 80 "
-            "and 443)",
-            arg[0]);
-    else
-        cli_fail("unknown host discovery option '-P%s': use -Pn", arg);
-    return -1;
 }
 
 /* The command line as typed, for output headers (nmap's args=). */
@@ -495,9 +492,12 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
         scan->dns = DNS_ALWAYS;
         return 0;
     case 'P':
-        return parse_ping(scan, optarg);
+        return cli_parse_ping(scan, pd, optarg);
+    case OPT_DISABLE_ARP:
+        pd->disable_arp = true;
+        return 0;
     case 's':
-        return parse_scan_types(scan, optarg);
+        return parse_scan_types(scan, pd, optarg);
     case 'p':
         pd->port_spec = optarg;
         return 0;

@@ -216,10 +216,17 @@ static int resolve_ports(struct scan *scan, const struct pending *pd)
     }
     size_t top = pd->fast ? 100 : (size_t)pd->top_ports;
 
-    if (pd->port_spec &&
-        portset_parse(&sel, pd->port_spec, dproto, scan->services, err, sizeof(err)) < 0) {
-        cli_fail("invalid -p '%s': %s", pd->port_spec, err);
-        goto out;
+    /* Ports without a prefix belong to every scanned protocol, as nmap's
+     * "-sSU -p 53" scans TCP and UDP 53: parse once per protocol (parsing
+     * merges; prefixed ports come out the same each time). */
+    for (int p = 0; p < PROTO_COUNT && pd->port_spec; p++) {
+        if (p != (int)dproto && !proto_scanned(scan, (enum port_proto)p))
+            continue;
+        if (portset_parse(&sel, pd->port_spec, (enum port_proto)p, scan->services, err,
+                          sizeof(err)) < 0) {
+            cli_fail("invalid -p '%s': %s", pd->port_spec, err);
+            goto out;
+        }
     }
     if (pd->port_spec && top) {
         for (int p = 0; p < PROTO_COUNT; p++)
@@ -350,7 +357,25 @@ static bool any_raw(const struct scan *scan)
  */
 static int resolve_scan_types(struct scan *scan, const struct pending *pd)
 {
+    if ((scan->disc.ping_only || scan->disc.list_only) && scan->ntypes > 0) {
+        cli_fail("-sL and -sn (skip port scan) are not valid with any other scan types: drop %s "
+                 "or the -sn/-sL",
+                 scan->types[0]->option);
+        return -1;
+    }
+    /* -sT runs on the connect engine and -sU on the raw engine; one run
+     * drives one engine for now. */
+    if (pd->udp_type) {
+        for (size_t i = 0; i < scan->ntypes; i++)
+            if (scan->types[i]->engine == SCAN_ENGINE_CONNECT) {
+                cli_fail("-sT cannot be combined with -sU yet: use -sS -sU (as root), or run "
+                         "-sT and -sU separately");
+                return -1;
+            }
+    }
     if (scan->ntypes == 0) {
+        /* Also for -sn/-sL: the default type says which engine would send
+         * (raw as root), though no port is scanned. */
         bool raw = geteuid() == 0 || scan->raw.scanflags >= 0 || pd->raw_only;
         const char *opt = raw ? "-sS" : "-sT";
         const struct scan_module *mod = scan_module_find(opt);
@@ -405,7 +430,18 @@ int cli_apply(struct scan *scan, const struct pending *pd)
             return -1;
         }
     }
-    if (resolve_ports(scan, pd) < 0 || resolve_targets(scan, pd) < 0)
+    if (cli_resolve_discovery(scan, pd) < 0)
+        return -1;
+    if (scan->disc.ping_only || scan->disc.list_only) {
+        if (pd->port_spec || pd->fast || pd->top_ports || pd->exclude_ports) {
+            cli_fail("You cannot use -F (fast scan), -p (explicit port selection), --top-ports or "
+                     "--exclude-ports when not doing a port scan (-sn, -sL)");
+            return -1;
+        }
+    } else if (resolve_ports(scan, pd) < 0) {
+        return -1;
+    }
+    if (resolve_targets(scan, pd) < 0)
         return -1;
     if (!pd->seeded)
         scan->seed = random_seed();

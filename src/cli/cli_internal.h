@@ -62,10 +62,30 @@ struct pending {
      * NULL if none; src_text is -S as typed, for messages. */
     const char *raw_only;
     const char *src_text;
+
+    /* Host discovery. The -PS/-PA/-PU lists are parsed once nmap-services
+     * is loaded (they may name services); NULL = not given, "" = the
+     * option without a list (nmap's default port). */
+    const char *ps_spec, *pa_spec, *pu_spec;
+    bool arp_explicit;    /* -PR */
+    bool disable_arp;     /* --disable-arp-ping */
+    const char *udp_type; /* "-sU" when given, for messages */
 };
 
 /* Print "prtip: <message>" on stderr; returns CLI_ERROR for tail calls. */
 enum cli_result cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* -P<x> (cli_disc.c): -Pn, -PE/-PP/-PM/-PR, -PS/-PA/-PU[ports]. Returns 0,
+ * or -1 after printing one error line with cli_fail(). */
+int cli_parse_ping(struct scan *scan, struct pending *pd, const char *arg);
+
+/*
+ * Host discovery after the getopt pass (cli_disc.c): the -PS/-PA/-PU port
+ * lists, nmap's default probe set when no -P probe was given, ARP/ND
+ * (-PR, --disable-arp-ping), and -sn/-sL against the other options.
+ * Returns 0, or -1 after printing one error line with cli_fail().
+ */
+int cli_resolve_discovery(struct scan *scan, const struct pending *pd);
 
 /*
  * Everything after the getopt pass: log level, the default scan type (-sS

@@ -69,6 +69,8 @@ struct port_result {
     const char *service;
 };
 
+/* HOST_UNKNOWN is a host that was never probed: the list scan (-sL)
+ * delivers every target so, with reason user-set, as nmap. */
 enum host_status { HOST_UNKNOWN = 0, HOST_UP, HOST_DOWN };
 
 /* One target with everything found about it. Owned by whoever created it;
@@ -85,6 +87,8 @@ struct host_result {
     size_t nports, cap;
     int64_t srtt_us, rttvar_us, timeout_us; /* RTT estimate at the end, -1 if none */
     struct timespec start, end;             /* wall clock */
+    uint8_t mac[6]; /* link-layer address from ARP/ND ping, valid when have_mac */
+    bool have_mac;
     bool timed_out;   /* --host-timeout expired: ports may be incomplete */
     bool interrupted; /* Ctrl-C: ports found so far only */
 };

@@ -45,6 +45,30 @@ struct raw_opts {
     int recv_method;  /* enum recv_method */
 };
 
+/*
+ * Host discovery plan (nmap "HOST DISCOVERY"), filled by the command line
+ * and carried out by engine/plan.c. Port lists are ascending, no
+ * duplicates: syn_ports and ack_ports use their PROTO_TCP list, udp_ports
+ * its PROTO_UDP list.
+ */
+struct disc_opts {
+    bool list_only; /* -sL: list targets, send nothing to them */
+    bool ping_only; /* -sn: discovery only, no port scan */
+    /* ARP (IPv4) / Neighbor Discovery (IPv6) for targets on a directly
+     * connected Ethernet link; on by default as nmap, off with
+     * --disable-arp-ping. -PR sets it again and selects nothing else. */
+    bool arp;
+    bool icmp_echo; /* -PE (ICMPv6 echo for IPv6) */
+    bool icmp_ts;   /* -PP */
+    bool icmp_mask; /* -PM */
+    struct portset syn_ports; /* -PS */
+    struct portset ack_ports; /* -PA */
+    struct portset udp_ports; /* -PU */
+    /* Any -PE/-PP/-PM/-PS/-PA/-PU/-PR given: the probes above replace
+     * nmap's default set (echo, SYN 443, ACK 80, timestamp). */
+    bool explicit_probes;
+};
+
 /* One requested output: module and file path ("-" = stdout). */
 struct output_request {
     const struct output_module *module;
@@ -63,6 +87,7 @@ struct scan {
     struct timing timing;
     bool randomize_ports; /* false with -r */
     bool skip_discovery;  /* -Pn */
+    struct disc_opts disc; /* owned port lists */
     enum dns_mode dns;
     int family; /* 0, 4 (-4) or 6 (-6) */
     uint64_t seed;

@@ -1,7 +1,7 @@
 /*
- * raw_engine.c — the stateless raw scan: setup (index space, permutation,
- * cookie key, routes, sockets), the sequence of passes with their
- * cooldowns, and the aggregator loop on the calling thread. The sender is
+ * raw_engine.c — the stateless raw scan: setup (probe list, index space,
+ * permutation, cookie key, routes, sockets), the sequence of passes with
+ * their cooldowns, and the aggregator loop on the calling thread. The sender is
  * raw_tx.c, the receivers raw_rx.c, the results raw_results.c.
  *
  * Passes. Pass 0 sends every probe of the shard. After each pass the
@@ -15,6 +15,12 @@
  * The last cooldown is --wait when given. Every cooldown ends early once
  * every probe sent is decided.
  *
+ * UDP. After each cooldown, UDP targets that answer with port unreachables
+ * and still have unanswered UDP probes are handed to the pacer
+ * (raw_pace.h): the retry passes skip their UDP probes, and after the
+ * passes the pacer retries them at the rate the target's ICMP errors
+ * allow, so closed ports are not lost to ICMP rate limiting.
+ *
  * Rate. --rate pins it; otherwise rate_ctl (core/rate.h) adapts it each
  * 100 ms: slow start, then additive increase, halved when a receiver
  * reports kernel drops or when answers arrive during a retry pass (they
@@ -26,6 +32,7 @@
 #include "core/rate.h"
 #include "core/status.h"
 #include "engine/raw_internal.h"
+#include "engine/raw_pace.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -53,12 +60,70 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static const struct scan_module *raw_module(const struct scan *scan)
+/* Where a module's group goes in the probe list: TCP, UDP, then ICMP. */
+static int kind_rank(enum probe_kind k)
 {
-    for (size_t i = 0; i < scan->ntypes; i++)
-        if (scan->types[i] && scan->types[i]->engine == SCAN_ENGINE_RAW)
-            return scan->types[i];
-    return NULL;
+    return k == PROBE_TCP ? 0 : k == PROBE_UDP ? 1 : 2;
+}
+
+/*
+ * The probe list from scan->types x scan->ports: one group per raw module,
+ * its ports from the module's protocol list (ICMP kinds: one entry, port 0),
+ * groups in kind order and otherwise as requested. --scanflags replaces the
+ * flags of the TCP port-scan modules.
+ */
+static int build_probes(struct raw_ctx *c, const struct scan *scan, char *err, size_t errlen)
+{
+    const struct scan_module *mods[RAW_MAX_GROUPS];
+    int n = 0;
+    for (int rank = 0; rank < 3; rank++)
+        for (size_t i = 0; i < scan->ntypes && n < RAW_MAX_GROUPS; i++) {
+            const struct scan_module *m = scan->types[i];
+            if (m && m->engine == SCAN_ENGINE_RAW && m->classify_reply &&
+                kind_rank(m->probe) == rank)
+                mods[n++] = m;
+        }
+    if (n == 0)
+        return fail(err, errlen, "no raw scan type requested");
+    uint64_t total = 0;
+    for (int g = 0; g < n; g++)
+        total += mods[g]->probe == PROBE_TCP || mods[g]->probe == PROBE_UDP
+                     ? scan->ports.count[mods[g]->proto]
+                     : 1;
+    if (total > UINT32_MAX)
+        return fail(err, errlen, "too many probes per address");
+    c->probes = calloc(total ? total : 1, sizeof(*c->probes));
+    if (!c->probes)
+        return fail(err, errlen, "raw scan: out of memory");
+    c->udp_first = c->udp_end = 0;
+    uint32_t e = 0;
+    for (int g = 0; g < n; g++) {
+        const struct scan_module *m = mods[g];
+        struct raw_group *gr = &c->groups[g];
+        gr->mod = m;
+        gr->kind = m->probe;
+        gr->tcp_flags = m->probe == PROBE_TCP && scan->raw.scanflags >= 0
+                            ? (uint8_t)scan->raw.scanflags
+                            : m->tcp_flags;
+        gr->first = e;
+        bool ported = m->probe == PROBE_TCP || m->probe == PROBE_UDP;
+        size_t np = ported ? scan->ports.count[m->proto] : 1;
+        for (size_t i = 0; i < np; i++, e++) {
+            c->probes[e].mod = m;
+            c->probes[e].port = ported ? scan->ports.ports[m->proto][i] : 0;
+            c->probes[e].proto = (uint8_t)m->proto;
+            c->probes[e].group = (uint8_t)g;
+        }
+        gr->count = e - gr->first;
+        if (m->probe == PROBE_UDP) {
+            if (c->udp_first == c->udp_end)
+                c->udp_first = gr->first;
+            c->udp_end = e;
+        }
+    }
+    c->ngroups = n;
+    c->nentries = e;
+    return 0;
 }
 
 static void store_rate(struct raw_ctx *c, double r)
@@ -74,20 +139,16 @@ static void store_rate(struct raw_ctx *c, double r)
 static int setup_space(struct raw_ctx *c, struct scan *scan, char *err, size_t errlen)
 {
     c->scan = scan;
-    c->mod = raw_module(scan);
-    if (!c->mod || !c->mod->classify_reply)
-        return fail(err, errlen, "no raw scan type requested");
-    c->ports = scan->ports.ports[c->mod->proto];
-    c->nports = (uint32_t)scan->ports.count[c->mod->proto];
+    if (build_probes(c, scan, err, errlen) < 0)
+        return -1;
     c->naddrs = scan->targets ? target_set_count(scan->targets) : 0;
-    if (c->naddrs == UINT64_MAX || permute_space(c->naddrs, c->nports, &c->nprobes) < 0)
+    if (c->naddrs == UINT64_MAX || permute_space(c->naddrs, c->nentries, &c->nprobes) < 0)
         return fail(err, errlen,
-                    "target set too large for one scan: %s addresses x %u ports exceed 2^64 "
+                    "target set too large for one scan: %s addresses x %u probes exceed 2^64 "
                     "probes; use --shard or fewer ports",
-                    c->naddrs == UINT64_MAX ? ">= 2^64" : "that many", c->nports);
+                    c->naddrs == UINT64_MAX ? ">= 2^64" : "that many", c->nentries);
     c->shard = scan->raw.shard;
     c->nshards = scan->raw.nshards ? scan->raw.nshards : 1;
-    c->probe_flags = scan->raw.scanflags >= 0 ? (uint8_t)scan->raw.scanflags : c->mod->tcp_flags;
     if (c->nprobes == 0)
         return 0;
     permute_init(&c->perm, c->nprobes, scan->seed);
@@ -116,9 +177,12 @@ static int dry_run(struct raw_ctx *c)
             if (target_set_at(c->scan->targets, ai, &t) < 0 ||
                 target_set_is_excluded(c->scan->targets, &t.addr))
                 continue;
-            printf("probe %s %u %s %s shard %u/%u\n", ipaddr_str(&t.addr, a, sizeof(a)),
-                   c->ports[pi], port_proto_name(c->mod->proto), c->mod->name, c->shard + 1,
-                   c->nshards);
+            const struct raw_probe *pr = &c->probes[pi];
+            printf("probe %s %u %s %s shard %u/%u\n", ipaddr_str(&t.addr, a, sizeof(a)), pr->port,
+                   pr->mod->probe == PROBE_TCP || pr->mod->probe == PROBE_UDP
+                       ? port_proto_name((enum port_proto)pr->proto)
+                       : "icmp",
+                   pr->mod->name, c->shard + 1, c->nshards);
         }
     }
     fflush(stdout);
@@ -299,11 +363,16 @@ static void teardown(struct raw_ctx *c)
         munmap(c->decided, c->decided_bytes);
     free(c->stamps);
     free(c->skip);
+    raw_pace_free(c->pace);
+    for (int fi = 0; fi < 2; fi++)
+        free(c->fam[fi].payload);
+    udp_payloads_free(c->payloads);
+    free(c->probes);
 }
 
 /* ---- the aggregator loop ------------------------------------------------ */
 
-struct agg {
+struct raw_agg {
     struct raw_ctx *c;
     struct raw_results *res;
     struct rate_ctl ctl;
@@ -314,8 +383,22 @@ struct agg {
     int oom;
 };
 
-/* Move every queued reply into the results. Returns how many. */
-static size_t drain(struct agg *g)
+struct raw_ctx *raw_agg_ctx(struct raw_agg *g)
+{
+    return g->c;
+}
+
+struct raw_results *raw_agg_results(struct raw_agg *g)
+{
+    return g->res;
+}
+
+double raw_agg_rate(const struct raw_agg *g)
+{
+    return g->ctl.rate;
+}
+
+size_t raw_agg_drain(struct raw_agg *g)
 {
     size_t n = 0;
     struct raw_reply rep;
@@ -324,14 +407,21 @@ static size_t drain(struct agg *g)
             int r = raw_results_add(g->res, &rep);
             if (r < 0)
                 g->oom = 1;
-            else if (r > 0 && rep.pass > 0)
+            else if (r > 0 && rep.pass > 0 && !atomic_load(&g->c->pacing))
                 g->retry_answers_seen++;
+            if (g->c->pace)
+                raw_pace_on_reply(g->c->pace, &rep);
             n++;
         }
     return n;
 }
 
-static int64_t cooldown_ns(const struct agg *g)
+static size_t drain(struct raw_agg *g)
+{
+    return raw_agg_drain(g);
+}
+
+int64_t raw_agg_wait_ns(const struct raw_agg *g)
 {
     const struct rtt_est *e = raw_results_rtt(g->res);
     const struct timing *t = &g->c->scan->timing;
@@ -344,8 +434,7 @@ static int64_t cooldown_ns(const struct agg *g)
     return w < MIN_COOLDOWN_NS ? MIN_COOLDOWN_NS : w;
 }
 
-/* Rate control and status, every 100 ms. */
-static void tick(struct agg *g, int64_t now, bool sending)
+void raw_agg_tick(struct raw_agg *g, int64_t now, bool sending)
 {
     struct raw_ctx *c = g->c;
     if (now < g->next_tick)
@@ -375,7 +464,7 @@ static void tick(struct agg *g, int64_t now, bool sending)
             pass > 0 || !sending || !c->shard_count ? 1.0 : (double)pos / (double)c->shard_count;
         double speed = pps > 0 ? pps : g->ctl.rate;
         double left = (sending && pass == 0 ? (double)(c->shard_count - pos) / speed : 0) +
-                      (double)cooldown_ns(g) / 1e9;
+                      (double)raw_agg_wait_ns(g) / 1e9;
         status_print(&g->st, pps, frac, left, raw_results_open(g->res));
     }
 }
@@ -392,14 +481,14 @@ static void nap(void)
  * usually land after the pass ends, and shrink the initial-RTT guess).
  * Ends early on Ctrl-C or once every probe sent (expected) is decided.
  */
-static void cooldown(struct agg *g, int64_t from, int64_t fixed_ns, uint64_t expected)
+static void cooldown(struct raw_agg *g, int64_t from, int64_t fixed_ns, uint64_t expected)
 {
     for (;;) {
         int64_t now = raw_now_ns();
-        int64_t wait = fixed_ns >= 0 ? fixed_ns : cooldown_ns(g);
+        int64_t wait = fixed_ns >= 0 ? fixed_ns : raw_agg_wait_ns(g);
         if (now >= from + wait || scan_stopping(g->c->scan))
             return;
-        tick(g, now, false);
+        raw_agg_tick(g, now, false);
         if (drain(g) == 0) {
             if (expected && raw_results_answers(g->res) >= expected)
                 return;
@@ -408,7 +497,7 @@ static void cooldown(struct agg *g, int64_t from, int64_t fixed_ns, uint64_t exp
     }
 }
 
-static int run_passes(struct raw_ctx *c, struct agg *g, char *err, size_t errlen)
+static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t errlen)
 {
     int max_pass = c->scan->timing.max_retries < 0 ? 0 : c->scan->timing.max_retries;
     if (!c->decided)
@@ -424,7 +513,7 @@ static int run_passes(struct raw_ctx *c, struct agg *g, char *err, size_t errlen
         if (pthread_create(&th, NULL, raw_tx_main, c) != 0)
             return fail(err, errlen, "cannot start the sender thread");
         while (!atomic_load_explicit(&c->tx_done, memory_order_acquire)) {
-            tick(g, raw_now_ns(), true);
+            raw_agg_tick(g, raw_now_ns(), true);
             if (drain(g) == 0)
                 nap();
         }
@@ -442,6 +531,11 @@ static int run_passes(struct raw_ctx *c, struct agg *g, char *err, size_t errlen
         int64_t wait_ns = c->scan->raw.wait_s >= 0 ? (int64_t)(c->scan->raw.wait_s * 1e9) : -1;
         int64_t end = raw_now_ns();
         cooldown(g, end, last ? wait_ns : -1, expected);
+        /* UDP hosts that answered with port unreachables and still have
+         * unanswered UDP probes are paced from now on (raw_pace.h); their
+         * UDP probes leave the retry passes. */
+        if (max_pass > 0 && c->udp_first < c->udp_end && raw_pace_select(c, g->res) < 0)
+            return fail(err, errlen, "raw scan: out of memory for UDP pacing");
         uint64_t fresh = raw_results_answers(g->res) - before;
         log_debug("raw", "pass %d: %" PRIu64 " new answers, %" PRIu64 " of %" PRIu64 " decided",
                   pass, fresh, raw_results_answers(g->res), expected);
@@ -467,10 +561,11 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
     int rc = setup_space(c, scan, err, errlen);
     if (rc == 0 && scan->raw.dry_run) {
         rc = dry_run(c);
+        free(c->probes);
         free(c);
         return rc;
     }
-    struct agg g;
+    struct raw_agg g;
     memset(&g, 0, sizeof(g));
     g.c = c;
     struct timespec start;
@@ -483,13 +578,21 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
         cookie_init(&c->cookie, key, fixed ? (uint16_t)scan->raw.src_port : RAW_SPORT_BASE,
                     fixed ? 1 : RAW_SPORT_COUNT);
     }
+    if (rc == 0 && c->nprobes && c->udp_first < c->udp_end) {
+        /* nmap-payloads from the data directory when present, else the
+         * built-ins (udp_payloads.h). */
+        char e2[256];
+        c->payloads = udp_payloads_load(NULL, e2, sizeof(e2));
+        if (!c->payloads)
+            rc = fail(err, errlen, "%s", e2);
+    }
     for (int fi = 0; rc == 0 && fi < 2 && c->nprobes; fi++)
         rc = setup_family(c, fi, err, errlen);
     if (rc == 0 && c->nprobes)
         rc = open_io(c, err, errlen);
     if (rc == 0 && c->nprobes) {
         c->stamps = calloc(RAW_STAMPS, sizeof(*c->stamps));
-        g.res = raw_results_new(c->nports);
+        g.res = raw_results_new(c->nentries);
         if (!c->stamps || !g.res)
             rc = fail(err, errlen, "raw scan: out of memory");
         alloc_bitmap(c);
@@ -509,6 +612,8 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
         log_debug("raw", "%" PRIu64 " probes in shard %u/%u, rate %.0f pps (%s)", c->shard_count,
                   c->shard + 1, c->nshards, g.ctl.rate, scan->raw.rate > 0 ? "fixed" : "adaptive");
         rc = run_passes(c, &g, err, errlen);
+        if (rc == 0 && c->pace && !scan_stopping(scan))
+            rc = raw_pace_run(&g, err, errlen);
     }
     bool interrupted = scan_stopping(scan);
     atomic_store(&c->rx_stop, true);
@@ -527,9 +632,8 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
     if (g.res && (rc == 0 || raw_results_hosts(g.res) > 0)) {
         struct raw_deliver d = {
             .scan = scan,
-            .mod = c->mod,
-            .ports = c->ports,
-            .nports = c->nports,
+            .probes = c->probes,
+            .nentries = c->nentries,
             .naddrs = c->naddrs,
             .perm = &c->perm,
             .shard = c->shard,

@@ -10,7 +10,9 @@
  *   receiver  one per interface: parse, cookie check, classify, dedupe
  *             (sole writer of the decided bitmap), push to its ring;
  *   caller    drains the rings into struct raw_results, runs the rate
- *             controller and the status line, sequences passes, delivers.
+ *             controller and the status line, sequences passes, runs the
+ *             paced UDP rounds (raw_pace.c, sending itself while the
+ *             sender thread is stopped), delivers.
  * Everything shared is in struct raw_ctx and is either read-only after
  * setup or a C11 atomic; there are no locks.
  */
@@ -25,8 +27,11 @@
 #include "net/cookie.h"
 #include "net/io.h"
 #include "net/packet.h"
+#include "net/packet_icmp.h"
+#include "net/packet_udp.h"
 #include "net/route.h"
 #include "scan/scan_module.h"
+#include "scan/udp_payloads.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -47,13 +52,55 @@ static inline int64_t raw_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+#define RAW_MAX_GROUPS SCAN_MAX_TYPES
+
+/*
+ * The probe list: what is sent to every address. The index space is
+ * naddrs x nentries, x -> (addr_idx = x % naddrs, entry = x / naddrs), as
+ * permute_split() says. Entries come in groups, one per module, each group's
+ * ports ascending; groups are ordered TCP, UDP, then ICMP kinds, so that
+ * results list tcp ports before udp ports as nmap does, and the UDP entries
+ * are one contiguous range (the pacing of raw_pace.c works on it). For
+ * "-sS -sU -p T:80,U:53" the list is {syn 80/tcp, udp 53/udp}. A discovery
+ * probe is an entry of an ICMP kind with port 0 ({icmp_echo, 0}).
+ */
+struct raw_probe {
+    const struct scan_module *mod;
+    uint16_t port; /* destination port; 0 for ICMP kinds */
+    uint8_t proto; /* enum port_proto of the port result */
+    uint8_t group; /* index in raw_ctx.groups */
+};
+
+struct raw_group {
+    const struct scan_module *mod;
+    enum probe_kind kind;
+    uint8_t tcp_flags;     /* PROBE_TCP: the module's flags or --scanflags */
+    uint32_t first, count; /* entries [first, first + count), ports ascending */
+};
+
+/* A family's prepared packet for one group (net/packet*.h). ok is false when
+ * the kind does not exist in the family (timestamp/netmask over IPv6): such
+ * probes are not sent. */
+struct raw_tpl {
+    bool ok;
+    enum probe_kind kind;
+    union {
+        struct pkt_template tcp;
+        struct pkt_udp_template udp;
+        struct pkt_icmp_template icmp;
+    } u;
+};
+
 /* One address family's way out. */
 struct raw_fam {
     bool used;
     int family;
     struct route_info ri;
     enum send_method method;
-    struct pkt_template tpl;
+    struct raw_tpl tpl[RAW_MAX_GROUPS];
+    uint16_t slot_len; /* longest frame of any entry: the size of a send slot */
+    /* UDP payload per entry (NULL for other kinds), from udp_payload_get(). */
+    const struct udp_payload **payload;
     struct tx *tx;
 };
 
@@ -92,16 +139,20 @@ struct raw_rxer {
     uint64_t frames, valid, dupes, unmapped, ring_waits;
 };
 
+struct raw_pace;
+
 struct raw_ctx {
     struct scan *scan;
-    const struct scan_module *mod;
-    const uint16_t *ports; /* ascending */
-    uint32_t nports;
-    uint64_t naddrs, nprobes; /* nprobes = naddrs * nports */
+    struct raw_probe *probes; /* the probe list (owned) */
+    uint32_t nentries;
+    struct raw_group groups[RAW_MAX_GROUPS];
+    int ngroups;
+    uint32_t udp_first, udp_end;   /* entries of PROBE_UDP groups: [udp_first, udp_end) */
+    struct udp_payloads *payloads; /* owned; NULL without UDP entries */
+    uint64_t naddrs, nprobes;      /* nprobes = naddrs * nentries */
     struct permute perm;
     uint32_t shard, nshards;
     uint64_t shard_count; /* probes of this shard, excluded addresses included */
-    uint8_t probe_flags;
     struct cookie_ctx cookie;
     struct raw_fam fam[2]; /* [0] IPv4, [1] IPv6 */
     struct raw_skip *skip; /* unroutable specs */
@@ -128,7 +179,17 @@ struct raw_ctx {
     char tx_err[160];
     struct raw_stamp *stamps;
     _Atomic uint64_t nstamps;
+
+    /* UDP hosts paced against their ICMP rate limit (raw_pace.h): built by
+     * the caller between passes, read by the sender during retry passes. */
+    struct raw_pace *pace;
+    _Atomic bool pacing; /* receivers: also report repeats of decided UDP probes */
 };
+
+static inline bool raw_entry_is_udp(const struct raw_ctx *c, uint32_t e)
+{
+    return e >= c->udp_first && e < c->udp_end;
+}
 
 /* ---- decided bitmap ---- */
 static inline bool raw_decided(const struct raw_ctx *c, uint64_t x)
@@ -141,22 +202,41 @@ static inline bool raw_decided(const struct raw_ctx *c, uint64_t x)
 /* ---- raw_tx.c ---- */
 /* Sender thread body for pass atomic ctx->pass; sets tx_done at the end. */
 void *raw_tx_main(void *arg);
-/* Frames for this family: ethernet header or not, per the method. */
+/* Templates of every group for this family (Ethernet header or not, per
+ * the method), UDP payloads per entry, and f->slot_len. */
 int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errlen);
+/*
+ * Write the probe of entry e to dst into buf (f->slot_len bytes). *holds
+ * is the group whose template the buffer already holds (-1: none): only
+ * then is the template copied in first, so a slot reused for the same
+ * group costs a patch only. Returns the frame length, or -1 when this
+ * family cannot send the entry (no template for the kind).
+ */
+int raw_probe_frame(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e,
+                    const struct ipaddr *dst, uint8_t *buf, int8_t *holds);
+/* Push n frames out through f's sender, waiting out a full queue; 0 or -1
+ * with c->tx_err set. */
+int raw_tx_flush(struct raw_ctx *c, struct raw_fam *f, uint8_t *const frames[],
+                 const uint16_t lens[], const struct ipaddr dsts[], unsigned n);
 
 /* ---- raw_rx.c ---- */
 void *raw_rx_main(void *arg);
 /* The BPF filter for our replies (ctx's source addresses and ports). */
 void raw_rx_filter(const struct raw_ctx *c, char *buf, size_t len);
-/* Index of port in the ascending list, or -1. */
-int64_t raw_port_index(const uint16_t *ports, uint32_t n, uint16_t port);
+/* Index of the entry for port in [first, first + count) of probes (ports
+ * ascending there), or -1. */
+int64_t raw_probe_index(const struct raw_probe *probes, uint32_t first, uint32_t count,
+                        uint16_t port);
 
 /* ---- raw_results.c ---- */
 
-/* Aggregated answers: only hosts that replied, 4 bytes per port each. */
+/* Aggregated answers: only hosts that replied, 4 bytes per entry each. */
 struct raw_results;
 
-struct raw_results *raw_results_new(uint32_t nports);
+/* A result cell: state | reason << 8 | ttl << 16 | RAW_CELL_ANSWERED. */
+#define RAW_CELL_ANSWERED (1u << 24)
+
+struct raw_results *raw_results_new(uint32_t nentries);
 void raw_results_free(struct raw_results *r);
 /* Record a decided probe. Returns 1 if new, 0 for a repeat of a decided
  * (host, port), -1 on allocation failure. */
@@ -168,14 +248,21 @@ uint64_t raw_results_hosts(const struct raw_results *r);
 uint64_t raw_results_open(const struct raw_results *r);
 /* Scan-wide RTT estimate from all samples (have_sample false if none). */
 const struct rtt_est *raw_results_rtt(const struct raw_results *r);
+/* The cell of (addr_idx, entry), 0 if that host never answered. */
+uint32_t raw_results_cell(const struct raw_results *r, uint64_t addr_idx, uint32_t entry);
+/* Hosts that answered some probe with an ICMP port unreachable (closed UDP
+ * port): how many, and the i-th one's address index and that entry (the
+ * first such), in the order they first did. For the pacing of raw_pace.c. */
+size_t raw_results_unreach_hosts(const struct raw_results *r);
+void raw_results_unreach_host(const struct raw_results *r, size_t i, uint64_t *addr_idx,
+                              uint32_t *entry);
 
 /* What delivery needs to know. perm is used with nshards > 1 only, to leave
  * out ports whose probe belongs to another shard. */
 struct raw_deliver {
     struct scan *scan;
-    const struct scan_module *mod;
-    const uint16_t *ports;
-    uint32_t nports;
+    const struct raw_probe *probes; /* one port result per entry */
+    uint32_t nentries;
     uint64_t naddrs;
     const struct permute *perm;
     uint32_t shard, nshards;
@@ -189,5 +276,17 @@ struct raw_deliver {
 /* Deliver every host in index order (see raw_engine.h); fills summary
  * counts. Returns 0 or -1 (no memory). */
 int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d);
+
+/* ---- raw_engine.c: the aggregator, shared with raw_pace.c ---- */
+struct raw_agg;
+/* Move every queued reply into the results (and to the pacer). Returns how many. */
+size_t raw_agg_drain(struct raw_agg *g);
+/* Rate control and the status line, every 100 ms. */
+void raw_agg_tick(struct raw_agg *g, int64_t now, bool sending);
+/* How long to wait for the replies to a probe: the cooldown rule. */
+int64_t raw_agg_wait_ns(const struct raw_agg *g);
+struct raw_ctx *raw_agg_ctx(struct raw_agg *g);
+struct raw_results *raw_agg_results(struct raw_agg *g);
+double raw_agg_rate(const struct raw_agg *g);
 
 #endif

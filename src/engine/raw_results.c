@@ -13,20 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Per-port cell: state | reason << 8 | ttl << 16 | ANSWERED. */
-#define CELL_ANSWERED (1u << 24)
+#define CELL_ANSWERED RAW_CELL_ANSWERED
 
 struct raw_host {
     uint64_t addr_idx;
-    uint32_t *cells; /* nports */
+    uint32_t *cells; /* nentries */
     uint8_t status_reason, status_ttl;
+    uint32_t unreach1; /* 1 + first entry answered with a port unreachable, 0 if none */
     struct rtt_est rtt;
 };
 
 struct raw_results {
-    uint32_t nports;
+    uint32_t nentries;
     struct raw_host *hosts;
     size_t nhosts, cap;
+    uint32_t *unreach; /* indices of hosts with unreach1 set, in that order */
+    size_t nunreach, unreach_cap;
     uint32_t *table; /* open addressing: host index + 1, 0 = empty */
     size_t tsize;    /* power of two */
     uint64_t answers, open;
@@ -47,12 +49,12 @@ static void rtt_wide(struct rtt_est *e)
     rtt_init(e, 0, INT64_MAX / 4, 1000000);
 }
 
-struct raw_results *raw_results_new(uint32_t nports)
+struct raw_results *raw_results_new(uint32_t nentries)
 {
     struct raw_results *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
-    r->nports = nports;
+    r->nentries = nentries;
     r->tsize = 64;
     r->table = calloc(r->tsize, sizeof(*r->table));
     if (!r->table) {
@@ -71,6 +73,7 @@ void raw_results_free(struct raw_results *r)
         free(r->hosts[i].cells);
     free(r->hosts);
     free(r->table);
+    free(r->unreach);
     free(r);
 }
 
@@ -131,7 +134,7 @@ static struct raw_host *find_or_add(struct raw_results *r, uint64_t addr_idx)
     struct raw_host *h = &r->hosts[r->nhosts];
     memset(h, 0, sizeof(*h));
     h->addr_idx = addr_idx;
-    h->cells = calloc(r->nports ? r->nports : 1, sizeof(*h->cells));
+    h->cells = calloc(r->nentries ? r->nentries : 1, sizeof(*h->cells));
     if (!h->cells)
         return NULL;
     rtt_wide(&h->rtt);
@@ -142,14 +145,59 @@ static struct raw_host *find_or_add(struct raw_results *r, uint64_t addr_idx)
     return &r->hosts[r->nhosts - 1];
 }
 
+static struct raw_host *find(const struct raw_results *r, uint64_t addr_idx)
+{
+    for (size_t s = hash64(addr_idx) & (r->tsize - 1); r->table[s]; s = (s + 1) & (r->tsize - 1))
+        if (r->hosts[r->table[s] - 1].addr_idx == addr_idx)
+            return &r->hosts[r->table[s] - 1];
+    return NULL;
+}
+
+uint32_t raw_results_cell(const struct raw_results *r, uint64_t addr_idx, uint32_t entry)
+{
+    const struct raw_host *h = entry < r->nentries ? find(r, addr_idx) : NULL;
+    return h ? h->cells[entry] : 0;
+}
+
+size_t raw_results_unreach_hosts(const struct raw_results *r)
+{
+    return r->nunreach;
+}
+
+void raw_results_unreach_host(const struct raw_results *r, size_t i, uint64_t *addr_idx,
+                              uint32_t *entry)
+{
+    const struct raw_host *h = &r->hosts[r->unreach[i]];
+    *addr_idx = h->addr_idx;
+    *entry = h->unreach1 - 1;
+}
+
+/* Remember h as a host that sends port unreachables (entry e says so). */
+static int note_unreach(struct raw_results *r, struct raw_host *h, uint32_t e)
+{
+    if (h->unreach1)
+        return 0;
+    if (r->nunreach == r->unreach_cap) {
+        size_t cap = r->unreach_cap ? r->unreach_cap * 2 : 16;
+        uint32_t *u = realloc(r->unreach, cap * sizeof(*u));
+        if (!u)
+            return -1;
+        r->unreach = u;
+        r->unreach_cap = cap;
+    }
+    h->unreach1 = e + 1;
+    r->unreach[r->nunreach++] = (uint32_t)(h - r->hosts);
+    return 0;
+}
+
 int raw_results_add(struct raw_results *r, const struct raw_reply *rep)
 {
-    if (rep->port_idx >= r->nports)
+    if (rep->entry >= r->nentries)
         return 0;
     struct raw_host *h = find_or_add(r, rep->addr_idx);
     if (!h)
         return -1;
-    uint32_t *cell = &h->cells[rep->port_idx];
+    uint32_t *cell = &h->cells[rep->entry];
     if (*cell & CELL_ANSWERED)
         return 0; /* the first answer decides the port, as nmap's */
     if (rep->rtt_us >= 0) {
@@ -161,6 +209,10 @@ int raw_results_add(struct raw_results *r, const struct raw_reply *rep)
         h->status_ttl = rep->ttl;
     }
     *cell = rep->state | (uint32_t)rep->reason << 8 | (uint32_t)rep->ttl << 16 | CELL_ANSWERED;
+    /* Only a UDP probe is closed by a port unreachable (TCP: filtered). */
+    if (rep->state == PORT_CLOSED && rep->reason == REASON_PORT_UNREACH &&
+        note_unreach(r, h, rep->entry) < 0)
+        return -1;
     r->answers++;
     r->open += rep->state == PORT_OPEN;
     return 1;
@@ -185,12 +237,12 @@ static char *reverse_dns(const struct ipaddr *a)
     return strdup(name);
 }
 
-/* Is the probe (addr_idx, port_idx) in our shard? */
-static bool in_shard(const struct raw_deliver *d, uint64_t addr_idx, uint32_t port_idx)
+/* Is the probe (addr_idx, entry) in our shard? */
+static bool in_shard(const struct raw_deliver *d, uint64_t addr_idx, uint32_t entry)
 {
     if (d->nshards <= 1)
         return true;
-    uint64_t i = permute_unmap(d->perm, (uint64_t)port_idx * d->naddrs + addr_idx);
+    uint64_t i = permute_unmap(d->perm, (uint64_t)entry * d->naddrs + addr_idx);
     return i % d->nshards == d->shard;
 }
 
@@ -228,8 +280,8 @@ static int deliver_one(const struct raw_deliver *d, const struct target *t, uint
         r.rdns = reverse_dns(&t->addr);
 
     int rc = 0;
-    int ipproto = port_proto_ipproto(d->mod->proto);
-    for (uint32_t i = 0; with_ports && i < d->nports; i++) {
+    for (uint32_t i = 0; with_ports && i < d->nentries; i++) {
+        const struct raw_probe *pr = &d->probes[i];
         uint32_t cell = h ? h->cells[i] : 0;
         bool answered = cell & CELL_ANSWERED;
         /* Interrupted: what was found only, as the connect engine does. */
@@ -237,12 +289,14 @@ static int deliver_one(const struct raw_deliver *d, const struct target *t, uint
             continue;
         struct port_result p;
         memset(&p, 0, sizeof(p));
-        p.port = d->ports[i];
-        p.proto = (uint8_t)d->mod->proto;
-        p.state = answered ? (uint8_t)(cell & 0xff) : (uint8_t)d->mod->silence_state;
-        p.reason = answered ? (uint8_t)(cell >> 8) : (uint8_t)d->mod->silence_reason;
+        p.port = pr->port;
+        p.proto = pr->proto;
+        p.state = answered ? (uint8_t)(cell & 0xff) : (uint8_t)pr->mod->silence_state;
+        p.reason = answered ? (uint8_t)(cell >> 8) : (uint8_t)pr->mod->silence_reason;
         p.reason_ttl = answered ? (uint8_t)(cell >> 16) : 0;
-        p.service = scan->services ? services_name(scan->services, p.port, ipproto) : NULL;
+        p.service = scan->services ? services_name(scan->services, p.port,
+                                                   port_proto_ipproto((enum port_proto)pr->proto))
+                                   : NULL;
         if (host_result_add_port(&r, &p) < 0) {
             rc = -1;
             break;

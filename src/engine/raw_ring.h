@@ -12,13 +12,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* The reply answers a probe that was already decided (a known-closed UDP
+ * port probed again on purpose: the pacer's canary, raw_pace.h). */
+#define RAW_REPLY_REPEAT 0x01
+
 /* One decided probe, as the receiver classified it. */
 struct raw_reply {
     uint64_t addr_idx;
-    uint32_t port_idx;
+    uint32_t entry;             /* index in the probe list */
     uint8_t state, reason, ttl; /* enum port_state, enum reason, reply TTL */
     uint8_t pass;               /* pass being sent when the reply arrived */
     int32_t rtt_us;             /* -1: no sample (Karn, or send time unknown) */
+    uint8_t flags;              /* RAW_REPLY_* */
 };
 
 struct raw_ring {

@@ -1,9 +1,9 @@
 /*
  * raw_rx.c — the receiver thread: every frame that passes the BPF filter is
- * parsed, checked against the probe cookie, mapped back to its probe
- * (address index, port index), classified by the scan module and, if it is
- * the first answer for that probe, marked decided and pushed to the
- * aggregator's ring.
+ * parsed, checked against the probe cookie of its kind, mapped back to its
+ * probe (address index, probe-list entry), classified by the entry's scan
+ * module and, if it is the first answer for that probe, marked decided and
+ * pushed to the aggregator's ring.
  *
  * RTT samples. A reply arriving while pass 0 is still the current pass
  * answers a probe that was sent exactly once (Karn's rule). Its send time
@@ -27,22 +27,31 @@
 
 #define RX_POLL_MS 50 /* how soon the thread notices rx_stop */
 
-int64_t raw_port_index(const uint16_t *ports, uint32_t n, uint16_t port)
+int64_t raw_probe_index(const struct raw_probe *probes, uint32_t first, uint32_t count,
+                        uint16_t port)
 {
-    uint32_t lo = 0, hi = n;
+    uint32_t lo = first, hi = first + count;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (ports[mid] < port)
+        if (probes[mid].port < port)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < n && ports[lo] == port ? (int64_t)lo : -1;
+    return lo < first + count && probes[lo].port == port ? (int64_t)lo : -1;
+}
+
+static bool has_kind(const struct raw_ctx *c, bool udp)
+{
+    for (int g = 0; g < c->ngroups; g++)
+        if ((c->groups[g].kind == PROBE_UDP) == udp && (udp || c->groups[g].kind == PROBE_TCP))
+            return true;
+    return false;
 }
 
 void raw_rx_filter(const struct raw_ctx *c, char *buf, size_t len)
 {
-    char ports[48], hosts[160] = "", a[IPADDR_STRLEN];
+    char ports[48], hosts[160] = "", a[IPADDR_STRLEN], l4[128] = "";
     if (c->cookie.sport_count == 1)
         snprintf(ports, sizeof(ports), "dst port %u", c->cookie.sport_base);
     else
@@ -55,9 +64,103 @@ void raw_rx_filter(const struct raw_ctx *c, char *buf, size_t len)
         used += (size_t)snprintf(hosts + used, sizeof(hosts) - used, "%sdst host %s",
                                  used ? " or " : "", ipaddr_str(&c->fam[f].ri.src, a, sizeof(a)));
     }
-    /* Only segments to our source ports and ICMP errors, addressed to us:
-     * our own outgoing probes (dst = target) never pass. */
-    snprintf(buf, len, "((tcp and %s) or icmp or icmp6) and (%s)", ports, hosts);
+    bool tcp = has_kind(c, false), udp = has_kind(c, true);
+    snprintf(l4, sizeof(l4), "%s%s%s%s%s%s", tcp ? "(tcp and " : "", tcp ? ports : "",
+             tcp ? ") or " : "", udp ? "(udp and " : "", udp ? ports : "", udp ? ") or " : "");
+    /* Only segments/datagrams to our source ports and ICMP, addressed to
+     * us: our own outgoing probes (dst = target) never pass. */
+    snprintf(buf, len, "(%sicmp or icmp6) and (%s)", l4, hosts);
+}
+
+/* The ICMP request type a group sends over family. */
+static int icmp_request_type(enum probe_kind k, int family)
+{
+    switch (k) {
+    case PROBE_ICMP_ECHO:
+        return family == AF_INET6 ? PKT_ICMP6_ECHO : PKT_ICMP_ECHO;
+    case PROBE_ICMP_TIMESTAMP:
+        return family == AF_INET6 ? -1 : PKT_ICMP_TSTAMP;
+    case PROBE_ICMP_NETMASK:
+        return family == AF_INET6 ? -1 : PKT_ICMP_MASKREQ;
+    default:
+        return -1;
+    }
+}
+
+/* The entry of kind-matching groups for port (TCP/UDP), or -1. */
+static int64_t lookup(const struct raw_ctx *c, enum probe_kind kind, uint16_t port)
+{
+    for (int g = 0; g < c->ngroups; g++) {
+        const struct raw_group *gr = &c->groups[g];
+        if (gr->kind != kind)
+            continue;
+        int64_t e = raw_probe_index(c->probes, gr->first, gr->count, port);
+        if (e >= 0)
+            return e;
+    }
+    return -1;
+}
+
+/*
+ * Which probe does reply pi answer? Checks the cookie for the reply's kind
+ * (net/cookie.h) and finds the entry: by the replying port for TCP/UDP, by
+ * the quoted probe for ICMP errors, by the request type for ICMP query
+ * replies. Returns 1 with *entry and *tgt (the probed address) set, 0 for
+ * a reply that is not ours, -1 for one that is ours by cookie but whose
+ * port is not in the probe list.
+ */
+static int match(const struct raw_ctx *c, const struct pkt_info *pi, uint32_t *entry,
+                 const struct ipaddr **tgt)
+{
+    int64_t e = -1;
+    if (pi->proto == IPPROTO_TCP) {
+        bool valid = false;
+        for (int g = 0; g < c->ngroups && e < 0; g++) {
+            const struct raw_group *gr = &c->groups[g];
+            if (gr->kind != PROBE_TCP || !cookie_tcp_valid(&c->cookie, gr->tcp_flags, 0, pi))
+                continue;
+            valid = true;
+            e = raw_probe_index(c->probes, gr->first, gr->count, pi->sport);
+        }
+        if (!valid)
+            return 0;
+        *tgt = &pi->src;
+    } else if (pi->proto == IPPROTO_UDP) {
+        if (c->udp_first == c->udp_end || !cookie_udp_valid(&c->cookie, pi))
+            return 0;
+        e = lookup(c, PROBE_UDP, pi->sport);
+        *tgt = &pi->src;
+    } else if (pi->has_quote) {
+        const struct pkt_quote *q = &pi->quote;
+        if (!cookie_icmp_valid(&c->cookie, pi))
+            return 0;
+        if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP) {
+            e = lookup(c, q->proto == IPPROTO_TCP ? PROBE_TCP : PROBE_UDP, q->dport);
+        } else {
+            for (int g = 0; g < c->ngroups && e < 0; g++)
+                if (icmp_request_type(c->groups[g].kind, q->family) == q->icmp_type)
+                    e = c->groups[g].first;
+        }
+        *tgt = &q->dst;
+    } else if (pi->proto == IPPROTO_ICMP || pi->proto == IPPROTO_ICMPV6) {
+        bool valid = false;
+        for (int g = 0; g < c->ngroups && !valid; g++) {
+            int type = icmp_request_type(c->groups[g].kind, pi->family);
+            if (type >= 0 && cookie_icmp_reply_valid(&c->cookie, (uint8_t)type, pi)) {
+                valid = true;
+                e = c->groups[g].first;
+            }
+        }
+        if (!valid)
+            return 0;
+        *tgt = &pi->src;
+    } else {
+        return 0;
+    }
+    if (e < 0)
+        return -1;
+    *entry = (uint32_t)e;
+    return 1;
 }
 
 /* Send time of the probe with value x, or -1 if no longer known. */
@@ -90,7 +193,7 @@ static int64_t sent_at(const struct raw_ctx *c, uint64_t x)
     return t;
 }
 
-static int parse_frame(int linktype, const uint8_t *data, size_t len, struct pkt_info *pi)
+static int parse_whole(int linktype, const uint8_t *data, size_t len, struct pkt_info *pi)
 {
     switch (linktype) {
     case DLT_EN10MB:
@@ -102,6 +205,51 @@ static int parse_frame(int linktype, const uint8_t *data, size_t len, struct pkt
     }
 }
 
+static void put16(uint8_t *p, size_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/*
+ * The receivers keep only the first bytes of each frame (net/rx.c's
+ * snaplen, 256): every header we read fits, but a UDP reply or an ICMP
+ * error quoting a UDP probe with a large payload (DHCP, NetBIOS...) is
+ * longer, and the parser refuses a packet shorter than its IP length. So a
+ * truncated frame is parsed again from a copy whose IPv4 total length /
+ * IPv6 payload length (and then UDP length) say what was captured: the
+ * headers decode as they were; the payload is cut, which nothing here
+ * reads. Checksums are not verified anyway (parse.h).
+ */
+static int parse_frame(int linktype, const uint8_t *data, size_t len, struct pkt_info *pi)
+{
+    int rc = parse_whole(linktype, data, len, pi);
+    if (rc != PARSE_ERR_TRUNCATED || len > 2048)
+        return rc;
+    uint8_t cut[2048];
+    memcpy(cut, data, len);
+    for (int round = 0; round < 2 && rc == PARSE_ERR_TRUNCATED; round++) {
+        /* Offsets are from the buffer parsed: after the cooked header. */
+        size_t base = linktype == DLT_LINUX_SLL ? 16 : 0;
+        size_t l3 = base + pi->l3_off; /* set before the length check failed */
+        int version = l3 < len ? cut[l3] >> 4 : 0;
+        if (version == 4 && l3 + PKT_IPV4_LEN <= len)
+            put16(cut + l3 + 2, len - l3);
+        else if (version == 6 && l3 + PKT_IPV6_LEN <= len)
+            put16(cut + l3 + 4, len - l3 - PKT_IPV6_LEN);
+        else
+            return rc;
+        if (round == 1) { /* the IP length fits now: the UDP length did not */
+            size_t l4 = base + pi->l4_off;
+            if (pi->proto != IPPROTO_UDP || l4 < l3 || l4 + 8 > len)
+                return rc;
+            put16(cut + l4 + 4, len - l4);
+        }
+        rc = parse_whole(linktype, cut, len, pi);
+    }
+    return rc;
+}
+
 static void on_frame(void *arg, const uint8_t *data, size_t len)
 {
     struct raw_rxer *r = arg;
@@ -110,55 +258,52 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
     r->frames++;
     if (parse_frame(r->linktype, data, len, &pi) != PARSE_OK)
         return;
-    const struct ipaddr *tgt;
-    uint16_t port;
-    if (pi.proto == IPPROTO_TCP) {
-        if (!cookie_tcp_valid(&c->cookie, c->probe_flags, 0, &pi))
-            return;
-        tgt = &pi.src;
-        port = pi.sport;
-    } else if (pi.has_quote && pi.quote.proto == IPPROTO_TCP) {
-        if (!cookie_icmp_valid(&c->cookie, &pi))
-            return;
-        tgt = &pi.quote.dst;
-        port = pi.quote.dport;
-    } else {
+    const struct ipaddr *tgt = NULL;
+    uint32_t entry = 0;
+    int m = match(c, &pi, &entry, &tgt);
+    if (m == 0)
         return;
-    }
     r->valid++;
     uint64_t ai;
-    int64_t pidx = raw_port_index(c->ports, c->nports, port);
-    if (pidx < 0 || target_set_index_of(c->scan->targets, tgt, &ai) < 0 || ai >= c->naddrs) {
+    if (m < 0 || target_set_index_of(c->scan->targets, tgt, &ai) < 0 || ai >= c->naddrs) {
         r->unmapped++; /* ours by cookie, but not a probe of this scan's space */
         return;
     }
-    uint64_t x = (uint64_t)pidx * c->naddrs + ai;
+    uint64_t x = (uint64_t)entry * c->naddrs + ai;
+    bool repeat = false;
     if (raw_decided(c, x)) {
-        r->dupes++;
-        return;
+        /* The pacer probes known-closed UDP ports on purpose (its canary):
+         * it needs to see those answers; every other repeat is noise. */
+        if (!raw_entry_is_udp(c, entry) ||
+            !atomic_load_explicit(&c->pacing, memory_order_relaxed)) {
+            r->dupes++;
+            return;
+        }
+        repeat = true;
     }
     enum port_state st;
     enum reason rs;
-    if (c->mod->classify_reply(&pi, &st, &rs) != VERDICT_FINAL)
+    if (c->probes[entry].mod->classify_reply(&pi, &st, &rs) != VERDICT_FINAL)
         return;
     int pass = atomic_load_explicit(&c->pass, memory_order_acquire);
     struct raw_reply rep = {
         .addr_idx = ai,
-        .port_idx = (uint32_t)pidx,
+        .entry = entry,
         .state = (uint8_t)st,
         .reason = (uint8_t)rs,
         .ttl = pi.ttl,
         .pass = (uint8_t)(pass > 255 ? 255 : pass),
         .rtt_us = -1,
+        .flags = repeat ? RAW_REPLY_REPEAT : 0,
     };
-    if (pass == 0) {
+    if (pass == 0 && !repeat) {
         int64_t t = sent_at(c, x);
         if (t >= 0) {
             int64_t us = (raw_now_ns() - t) / 1000;
             rep.rtt_us = us < 0 ? 0 : us > INT32_MAX ? INT32_MAX : (int32_t)us;
         }
     }
-    if (c->decided) /* sole writer: this receiver (one per family's interface) */
+    if (c->decided && !repeat) /* sole writer: this receiver (one per family's interface) */
         atomic_fetch_or_explicit(&c->decided[x / 64], 1ULL << (x % 64), memory_order_relaxed);
     /* A full ring means the aggregator is behind: wait for it rather than
      * lose a result (the kernel buffers meanwhile). */

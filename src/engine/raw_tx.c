@@ -1,12 +1,14 @@
 /*
- * raw_tx.c — the sender thread: one pass over this shard of the permuted
- * (address x port) space, paced by the token bucket, in batches of frames
- * that each need only pkt_patch (addresses, ports, cookie seq/ack, IP ID,
- * checksums) on a buffer that already holds the template. Per probe: one
- * Feistel map (amortised over 8), one target lookup, one SipHash, one patch;
- * no locks, no allocation.
+ * raw_tx.c — the probe templates (one per family and module: TCP, UDP,
+ * ICMP) and the sender thread: one pass over this shard of the permuted
+ * (address x probe) space, paced by the token bucket, in batches of frames
+ * that each need only a patch (addresses, ports, cookie fields, IP ID,
+ * checksums; a UDP probe also its payload) on a slot that already holds
+ * the template of that module. Per probe: one Feistel map (amortised over
+ * 8), one target lookup, one SipHash, one patch; no locks, no allocation.
  */
 #include "engine/raw_internal.h"
+#include "engine/raw_pace.h"
 
 #include "core/log.h"
 #include "core/rate.h"
@@ -19,38 +21,183 @@
 
 #define TX_MAX_SLEEP_NS 50000000 /* recheck Ctrl-C and the rate at least this often */
 
+/* The ICMP message kind of a probe kind. */
+static enum pkt_icmp_kind icmp_kind(enum probe_kind k)
+{
+    return k == PROBE_ICMP_TIMESTAMP ? PKT_ICMP_KIND_TIMESTAMP
+           : k == PROBE_ICMP_NETMASK ? PKT_ICMP_KIND_NETMASK
+                                     : PKT_ICMP_KIND_ECHO;
+}
+
 int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errlen)
 {
-    struct pkt_tcp_params p;
-    memset(&p, 0, sizeof(p));
-    p.family = (uint8_t)f->family;
-    p.eth = tx_wants_ethernet(f->method, &f->ri);
-    memcpy(p.src_mac, f->ri.src_mac, 6);
-    memcpy(p.dst_mac, f->ri.next_mac, 6);
+    bool eth = tx_wants_ethernet(f->method, &f->ri);
+    const char *fam = f->family == AF_INET6 ? "IPv6" : "IPv4";
     /* TTL 64, the Linux default, rather than nmap's random 37-59: the
-     * template's IPv4 checksum is precomputed, and a fixed common value
+     * templates' IPv4 checksums are precomputed, and a fixed common value
      * makes probes look like the host's own traffic. */
-    p.ttl = 64;
-    p.tcp_flags = c->probe_flags;
-    p.window = 1024; /* nmap's SYN-scan window */
-    if (c->probe_flags & PKT_TCP_SYN) {
-        p.tcp_options = (const uint8_t *)PKT_TCP_OPT_MSS1460;
-        p.tcp_options_len = 4;
+    const uint8_t ttl = 64;
+    size_t slot = 0;
+    for (int g = 0; g < c->ngroups; g++) {
+        const struct raw_group *gr = &c->groups[g];
+        struct raw_tpl *t = &f->tpl[g];
+        int rc;
+        t->kind = gr->kind;
+        switch (gr->kind) {
+        case PROBE_TCP: {
+            struct pkt_tcp_params p;
+            memset(&p, 0, sizeof(p));
+            p.family = (uint8_t)f->family;
+            p.eth = eth;
+            memcpy(p.src_mac, f->ri.src_mac, 6);
+            memcpy(p.dst_mac, f->ri.next_mac, 6);
+            p.ttl = ttl;
+            p.tcp_flags = gr->tcp_flags;
+            p.window = 1024; /* nmap's SYN-scan window */
+            if (gr->tcp_flags & PKT_TCP_SYN) {
+                p.tcp_options = (const uint8_t *)PKT_TCP_OPT_MSS1460;
+                p.tcp_options_len = 4;
+            }
+            rc = pkt_template_init(&t->u.tcp, &p);
+            if (rc == 0 && t->u.tcp.len > slot)
+                slot = t->u.tcp.len;
+            break;
+        }
+        case PROBE_UDP: {
+            struct pkt_udp_params p;
+            memset(&p, 0, sizeof(p));
+            p.family = (uint8_t)f->family;
+            p.eth = eth;
+            memcpy(p.src_mac, f->ri.src_mac, 6);
+            memcpy(p.dst_mac, f->ri.next_mac, 6);
+            p.ttl = ttl;
+            rc = pkt_udp_template_init(&t->u.udp, &p);
+            if (rc < 0)
+                break;
+            if (!f->payload)
+                f->payload = calloc(c->nentries, sizeof(*f->payload));
+            if (!f->payload) {
+                snprintf(err, errlen, "raw scan: out of memory");
+                return -1;
+            }
+            static const struct udp_payload none = {NULL, 0};
+            for (uint32_t e = gr->first; e < gr->first + gr->count; e++) {
+                const struct udp_payload *pl =
+                    udp_payload_get(c->payloads, c->probes[e].port, f->family);
+                int len = pkt_udp_frame_len(&t->u.udp, pl->len);
+                if (len < 0) { /* larger than one frame: send it empty */
+                    log_warn("raw",
+                             "UDP payload for port %u (%zu bytes) exceeds the MTU: sent empty",
+                             c->probes[e].port, pl->len);
+                    pl = &none;
+                    len = t->u.udp.hdr_len;
+                }
+                f->payload[e] = pl;
+                if ((size_t)len > slot)
+                    slot = (size_t)len;
+            }
+            break;
+        }
+        default: {
+            struct pkt_icmp_params p;
+            memset(&p, 0, sizeof(p));
+            p.family = (uint8_t)f->family;
+            p.eth = eth;
+            memcpy(p.src_mac, f->ri.src_mac, 6);
+            memcpy(p.dst_mac, f->ri.next_mac, 6);
+            p.ttl = ttl;
+            p.kind = icmp_kind(gr->kind);
+            rc = pkt_icmp_template_init(&t->u.icmp, &p);
+            if (rc < 0 && f->family == AF_INET6 && p.kind != PKT_ICMP_KIND_ECHO) {
+                t->ok = false; /* no ICMPv6 timestamp/netmask: not sent over IPv6 */
+                continue;
+            }
+            if (rc == 0 && t->u.icmp.len > slot)
+                slot = t->u.icmp.len;
+            break;
+        }
+        }
+        if (rc < 0) {
+            snprintf(err, errlen, "cannot build the %s probe template for %s", gr->mod->name, fam);
+            return -1;
+        }
+        t->ok = true;
     }
-    if (pkt_template_init(&f->tpl, &p) < 0) {
-        snprintf(err, errlen, "cannot build the probe template for %s",
-                 f->family == AF_INET6 ? "IPv6" : "IPv4");
-        return -1;
-    }
+    f->slot_len = (uint16_t)(slot ? slot : 1);
     return 0;
+}
+
+int raw_probe_frame(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e,
+                    const struct ipaddr *dst, uint8_t *buf, int8_t *holds)
+{
+    const struct raw_probe *pr = &c->probes[e];
+    const struct raw_tpl *t = &f->tpl[pr->group];
+    if (!t->ok)
+        return -1;
+    switch (t->kind) {
+    case PROBE_TCP: {
+        if (*holds != (int8_t)pr->group) {
+            memcpy(buf, t->u.tcp.frame, t->u.tcp.len);
+            *holds = (int8_t)pr->group;
+        }
+        struct cookie_probe cp = cookie_probe(&c->cookie, &f->ri.src, dst, pr->port);
+        bool ack = c->groups[pr->group].tcp_flags & PKT_TCP_ACK;
+        struct pkt_tcp_probe p = {
+            .src = f->ri.src,
+            .dst = *dst,
+            .sport = cp.sport,
+            .dport = pr->port,
+            .seq = cp.seq,
+            /* A SYN carries ack 0 as every stack's does; ACK probes carry
+             * the cookie that the RST's seq will echo. */
+            .ack = ack ? cp.ack : 0,
+            .ip_id = (uint16_t)(cp.ack >> 16),
+        };
+        return pkt_patch(&t->u.tcp, buf, &p);
+    }
+    case PROBE_UDP: {
+        if (*holds != (int8_t)pr->group) {
+            memcpy(buf, t->u.udp.frame, t->u.udp.hdr_len);
+            *holds = (int8_t)pr->group;
+        }
+        struct cookie_probe cp = cookie_probe(&c->cookie, &f->ri.src, dst, pr->port);
+        const struct udp_payload *pl = f->payload[e];
+        struct pkt_udp_probe p = {
+            .src = f->ri.src,
+            .dst = *dst,
+            .sport = cp.sport,
+            .dport = pr->port,
+            .ip_id = cookie_udp_ip_id(&cp),
+            .payload = pl->data,
+            .payload_len = pl->len,
+        };
+        return pkt_udp_patch(&t->u.udp, buf, f->slot_len, &p);
+    }
+    default: {
+        if (*holds != (int8_t)pr->group) {
+            memcpy(buf, t->u.icmp.frame, t->u.icmp.len);
+            *holds = (int8_t)pr->group;
+        }
+        struct cookie_icmp ci = cookie_icmp_probe(&c->cookie, &f->ri.src, dst, t->u.icmp.type);
+        struct pkt_icmp_probe p = {
+            .src = f->ri.src,
+            .dst = *dst,
+            .id = ci.id,
+            .seq = ci.seq,
+            .ip_id = ci.ip_id,
+        };
+        return pkt_icmp_patch(&t->u.icmp, buf, &p);
+    }
+    }
 }
 
 /* Per-family batch under construction. */
 struct tx_batch {
     struct raw_fam *fam;
-    uint8_t *buf; /* RATE_BATCH_MAX frames of tpl.len bytes, template-filled */
+    uint8_t *buf; /* RATE_BATCH_MAX slots of fam->slot_len bytes */
     uint8_t *frames[RATE_BATCH_MAX];
     uint16_t lens[RATE_BATCH_MAX];
+    int8_t holds[RATE_BATCH_MAX]; /* group whose template each slot holds, -1 none */
     struct ipaddr dsts[RATE_BATCH_MAX];
     unsigned n;
 };
@@ -84,14 +231,15 @@ static void warn_unroutable(struct raw_ctx *c, const struct ipaddr *dst, int e)
              c->n_unroutable == TX_MAX_WARNINGS ? "; further such warnings hidden" : "");
 }
 
-/* Push a family's batch out. A full kernel queue (ENOBUFS/EAGAIN) is waited
- * out; anything else ends the pass with the error recorded. */
-static int flush(struct raw_ctx *c, struct tx_batch *b)
+/* Push frames out. A full kernel queue (ENOBUFS/EAGAIN) is waited out;
+ * anything else ends the pass with the error recorded. */
+int raw_tx_flush(struct raw_ctx *c, struct raw_fam *f, uint8_t *const frames[],
+                 const uint16_t lens[], const struct ipaddr dsts[], unsigned n)
 {
     unsigned done = 0;
     int spins = 0;
-    while (done < b->n) {
-        int k = tx_send(b->fam->tx, b->frames + done, b->lens + done, b->dsts + done, b->n - done);
+    while (done < n) {
+        int k = tx_send(f->tx, frames + done, lens + done, dsts + done, n - done);
         if (k > 0) {
             done += (unsigned)k;
             spins = 0;
@@ -100,8 +248,7 @@ static int flush(struct raw_ctx *c, struct tx_batch *b)
         if (k == 0 || errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
             if (++spins > 20000) { /* ~2 s of a queue that never drains */
                 c->tx_errno = ENOBUFS;
-                snprintf(c->tx_err, sizeof(c->tx_err), "send on %s: queue stuck",
-                         b->fam->ri.ifname);
+                snprintf(c->tx_err, sizeof(c->tx_err), "send on %s: queue stuck", f->ri.ifname);
                 return -1;
             }
             sleep_ns(100000);
@@ -111,18 +258,23 @@ static int flush(struct raw_ctx *c, struct tx_batch *b)
             errno == EINVAL) {
             /* Raw socket: the kernel has no route for this one. Skip it, and
              * say so, as nmap scans the targets it can reach. */
-            warn_unroutable(c, &b->dsts[done], errno);
+            warn_unroutable(c, &dsts[done], errno);
             done++;
             continue;
         }
         c->tx_errno = errno;
-        snprintf(c->tx_err, sizeof(c->tx_err), "send on %s: %s", b->fam->ri.ifname,
-                 strerror(errno));
+        snprintf(c->tx_err, sizeof(c->tx_err), "send on %s: %s", f->ri.ifname, strerror(errno));
         return -1;
     }
-    atomic_fetch_add_explicit(&c->tx_sent, b->n, memory_order_relaxed);
-    b->n = 0;
+    atomic_fetch_add_explicit(&c->tx_sent, n, memory_order_relaxed);
     return 0;
+}
+
+static int flush(struct raw_ctx *c, struct tx_batch *b)
+{
+    int rc = raw_tx_flush(c, b->fam, b->frames, b->lens, b->dsts, b->n);
+    b->n = 0;
+    return rc;
 }
 
 static int batch_init(struct tx_batch *b, struct raw_fam *f)
@@ -131,37 +283,26 @@ static int batch_init(struct tx_batch *b, struct raw_fam *f)
     if (!f->used)
         return 0;
     b->fam = f;
-    b->buf = malloc((size_t)RATE_BATCH_MAX * f->tpl.len);
+    b->buf = malloc((size_t)RATE_BATCH_MAX * f->slot_len);
     if (!b->buf)
         return -1;
     for (unsigned i = 0; i < RATE_BATCH_MAX; i++) {
-        b->frames[i] = b->buf + (size_t)i * f->tpl.len;
-        b->lens[i] = f->tpl.len;
-        memcpy(b->frames[i], f->tpl.frame, f->tpl.len);
+        b->frames[i] = b->buf + (size_t)i * f->slot_len;
+        b->holds[i] = -1;
     }
     return 0;
 }
 
-/* Write probe (dst, port) into the family's next slot. */
-static void add_probe(struct raw_ctx *c, struct tx_batch *b, const struct ipaddr *dst,
-                      uint16_t port)
+/* Write probe (dst, entry) into the family's next slot. */
+static bool add_probe(struct raw_ctx *c, struct tx_batch *b, const struct ipaddr *dst, uint32_t e)
 {
-    struct raw_fam *f = b->fam;
-    struct cookie_probe cp = cookie_probe(&c->cookie, &f->ri.src, dst, port);
-    struct pkt_tcp_probe p = {
-        .src = f->ri.src,
-        .dst = *dst,
-        .sport = cp.sport,
-        .dport = port,
-        .seq = cp.seq,
-        /* A SYN carries ack 0 as every stack's does; ACK probes carry the
-         * cookie that the RST's seq will echo. */
-        .ack = (c->probe_flags & PKT_TCP_ACK) ? cp.ack : 0,
-        .ip_id = (uint16_t)(cp.ack >> 16),
-    };
-    pkt_patch(&f->tpl, b->frames[b->n], &p);
+    int len = raw_probe_frame(c, b->fam, e, dst, b->frames[b->n], &b->holds[b->n]);
+    if (len < 0)
+        return false;
+    b->lens[b->n] = (uint16_t)len;
     b->dsts[b->n] = *dst;
     b->n++;
+    return true;
 }
 
 void *raw_tx_main(void *arg)
@@ -215,13 +356,16 @@ void *raw_tx_main(void *arg)
             permute_split(x, c->naddrs, &ai, &pi);
             if (c->nskip && raw_skipped(c->skip, c->nskip, ai))
                 continue;
+            /* A paced host's UDP probes are retried by raw_pace.c only. */
+            if (pass > 0 && c->pace && raw_entry_is_udp(c, (uint32_t)pi) &&
+                raw_pace_has(c->pace, ai))
+                continue;
             struct target t;
             if (target_set_at(set, ai, &t) < 0 || target_set_is_excluded(set, &t.addr))
                 continue;
             struct tx_batch *fb = &b[t.addr.family == AF_INET6];
-            if (!fb->fam)
+            if (!fb->fam || !add_probe(c, fb, &t.addr, (uint32_t)pi))
                 continue;
-            add_probe(c, fb, &t.addr, c->ports[pi]);
             got++;
         }
         if (pass == 0 && got > 0) {

@@ -4,6 +4,7 @@
 #include "net/cookie.h"
 
 #include "net/packet.h"
+#include "net/packet_icmp.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -107,10 +108,63 @@ bool cookie_icmp_valid(const struct cookie_ctx *c, const struct pkt_info *r)
         return false;
     if (!ipaddr_equal(&r->dst, &q->src))
         return false;
+    if (q->proto == IPPROTO_ICMP || q->proto == IPPROTO_ICMPV6) {
+        if ((q->proto == IPPROTO_ICMPV6) != (q->family == AF_INET6) ||
+            pkt_icmp_reply_type(q->icmp_type) < 0)
+            return false;
+        struct cookie_icmp ci = cookie_icmp_probe(c, &q->src, &q->dst, q->icmp_type);
+        return q->icmp_id == ci.id && q->icmp_seq == ci.seq;
+    }
     if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
         return false;
     p = cookie_probe(c, &q->src, &q->dst, q->dport);
     if (q->sport != p.sport)
         return false;
-    return q->proto == IPPROTO_UDP || q->seq == p.seq;
+    if (q->proto == IPPROTO_UDP)
+        return q->family == AF_INET6 || q->ip_id == cookie_udp_ip_id(&p);
+    return q->seq == p.seq;
+}
+
+bool cookie_udp_valid(const struct cookie_ctx *c, const struct pkt_info *r)
+{
+    if (r->proto != IPPROTO_UDP || r->src.family != r->dst.family)
+        return false;
+    if (r->src.family != AF_INET && r->src.family != AF_INET6)
+        return false;
+    /* The reply goes from the target (probe dst) back to us (probe src). */
+    return r->dport == cookie_probe(c, &r->dst, &r->src, r->sport).sport;
+}
+
+struct cookie_icmp cookie_icmp_probe(const struct cookie_ctx *c, const struct ipaddr *src,
+                                     const struct ipaddr *dst, uint8_t type)
+{
+    uint8_t m[34];
+    size_t n = src->family == AF_INET6 ? 16 : 4;
+
+    memcpy(m, src->bytes, n);
+    memcpy(m + n, dst->bytes, n);
+    m[2 * n] = type;
+    m[2 * n + 1] = 0xff; /* 2n + 2 bytes: never the length of a port probe's message */
+    uint64_t h = siphash24(&c->key, m, 2 * n + 2);
+    struct cookie_icmp ci = {
+        .id = (uint16_t)h,
+        .seq = (uint16_t)(h >> 16),
+        .ip_id = (uint16_t)(h >> 32),
+    };
+    return ci;
+}
+
+bool cookie_icmp_reply_valid(const struct cookie_ctx *c, uint8_t request_type,
+                             const struct pkt_info *r)
+{
+    int want = pkt_icmp_reply_type(request_type);
+    if (want < 0 || r->icmp_type != want || r->has_quote || r->src.family != r->dst.family)
+        return false;
+    if ((r->proto == IPPROTO_ICMPV6) != (r->src.family == AF_INET6) ||
+        (r->proto != IPPROTO_ICMP && r->proto != IPPROTO_ICMPV6))
+        return false;
+    if ((request_type == PKT_ICMP6_ECHO) != (r->proto == IPPROTO_ICMPV6))
+        return false;
+    struct cookie_icmp ci = cookie_icmp_probe(c, &r->dst, &r->src, request_type);
+    return r->icmp_id == ci.id && r->icmp_seq == ci.seq;
 }

@@ -99,11 +99,58 @@ bool cookie_tcp_valid(const struct cookie_ctx *c, uint8_t probe_flags, size_t pr
 /*
  * Is the ICMP/ICMPv6 error r about one of our probes? Requires r->has_quote,
  * the quote's family equal to r's, r->dst (the receiver, us) equal to the
- * quoted source, and the quoted source port equal to the cookie's. For a
- * quoted TCP probe also quote.seq == the cookie seq; for UDP the port check
- * is all there is (log2(sport_count) bits). r->src may be any router.
- * Other quoted protocols return false.
+ * quoted source. Then, by the quoted protocol:
+ *  - TCP: quoted source port and seq equal the cookie's (~46 bits);
+ *  - UDP: quoted source port equal to the cookie's, and over IPv4 the
+ *    quoted IP ID equal to cookie_udp_ip_id() (log2(sport_count) + 16
+ *    bits; IPv6 has no IP ID, so log2(sport_count) bits there);
+ *  - ICMP/ICMPv6 echo, timestamp or mask request: quoted id and seq equal
+ *    cookie_icmp_probe()'s for the quoted type (32 bits).
+ * r->src may be any router. Other quoted protocols return false.
  */
 bool cookie_icmp_valid(const struct cookie_ctx *c, const struct pkt_info *r);
+
+/*
+ * UDP probes (no sequence number): the source port comes from the same
+ * cookie as a TCP probe's (cookie_probe(): sport), and the IPv4 IP ID
+ * carries 16 more cookie bits for ICMP errors, which quote the IP header.
+ * A UDP reply echoes nothing but the ports, so cookie_udp_valid() checks
+ * that the reply r (r->src the target, r->sport the probed port) is
+ * addressed to the source port derived for (r->dst, r->src, r->sport):
+ * log2(sport_count) bits (~14.4 with the default 21000 ports; one port with
+ * -g accepts any datagram from a probed (address, port)). The engine also
+ * requires (r->src, r->sport) to be a probe of the scan.
+ */
+static inline uint16_t cookie_udp_ip_id(const struct cookie_probe *p)
+{
+    /* The low bits: independent of the sport, which comes from the high half. */
+    return (uint16_t)p->seq;
+}
+
+bool cookie_udp_valid(const struct cookie_ctx *c, const struct pkt_info *r);
+
+/*
+ * ICMP query probes (echo, timestamp, address mask; ICMPv6 echo): id and
+ * seq are 32 cookie bits from SipHash(key, src || dst || type), a message
+ * of another length than the TCP/UDP one (so no collision with a port
+ * probe), and ip_id 16 more for IPv4. type is the request type sent (8,
+ * 13, 17, or 128 for ICMPv6 echo).
+ */
+struct cookie_icmp {
+    uint16_t id, seq, ip_id;
+};
+
+struct cookie_icmp cookie_icmp_probe(const struct cookie_ctx *c, const struct ipaddr *src,
+                                     const struct ipaddr *dst, uint8_t type);
+
+/*
+ * Is r an echo reply (0 / 129), timestamp reply (14) or mask reply (18)
+ * answering our request of request_type (8 / 128, 13, 17)? The reply type
+ * must be the one for request_type, the family of r->src and r->dst the
+ * same, and id/seq those of cookie_icmp_probe(c, r->dst, r->src,
+ * request_type).
+ */
+bool cookie_icmp_reply_valid(const struct cookie_ctx *c, uint8_t request_type,
+                             const struct pkt_info *r);
 
 #endif

@@ -67,7 +67,7 @@ static int grep_open(struct output *o)
         static const char *const label[PROTO_COUNT] = {"TCP", "UDP", "SCTP"};
         fputs("# Ports scanned:", o->fp);
         for (int p = 0; p < PROTO_COUNT; p++) {
-            bool used = proto_scanned(scan, p);
+            bool used = proto_scanned(scan, p) && !scan->disc.ping_only && !scan->disc.list_only;
             size_t n = used ? scan->ports.count[p] : 0;
             char *ranges = n ? ports_format_ranges(scan->ports.ports[p], n) : NULL;
             if (n && !ranges)
@@ -90,6 +90,10 @@ static int grep_host_begin(struct output *o, const struct host_result *h, unsign
 
     if (h->timed_out) {
         fprintf(o->fp, "%s\tStatus: Timeout\n", host);
+        return ferror(o->fp) ? -1 : 0;
+    }
+    if (h->status == HOST_UNKNOWN) { /* list scan (-sL) */
+        fprintf(o->fp, "%s\tStatus: Unknown\n", host);
         return ferror(o->fp) ? -1 : 0;
     }
     if (h->status != HOST_UP) {

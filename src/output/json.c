@@ -79,7 +79,8 @@ static json_t *scaninfo(struct json_state *st, const struct scan *scan)
     json_t *arr = json_array();
     if (!arr)
         return NULL;
-    for (size_t i = 0; i < scan->ntypes; i++) {
+    /* Empty when no port is scanned (-sn, -sL), as XML has no scaninfo. */
+    for (size_t i = 0; i < scan->ntypes && !scan->disc.ping_only && !scan->disc.list_only; i++) {
         const struct scan_module *m = scan->types[i];
         if (!m)
             continue;
@@ -240,8 +241,8 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
     struct json_state *st = o->priv;
     st->host = NULL;
     st->ports = NULL;
-    /* Same rule as XML: down hosts only with -v. */
-    if (h->status != HOST_UP && !h->timed_out && o->scan->verbose <= 0)
+    /* Same rule as XML: down hosts only with -v, list-scan hosts always. */
+    if (h->status == HOST_DOWN && !h->timed_out && o->scan->verbose <= 0)
         return 0;
     json_t *host = json_object();
     if (!host) {
@@ -251,6 +252,12 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
     char addr[IPADDR_STRLEN];
     put(st, host, "address", jstr(ipaddr_str(&h->addr, addr, sizeof(addr))));
     put(st, host, "addrtype", jstr(h->addr.family == AF_INET6 ? "ipv6" : "ipv4"));
+    if (h->have_mac) {
+        char mac[18];
+        snprintf(mac, sizeof(mac), "%02X:%02X:%02X:%02X:%02X:%02X", h->mac[0], h->mac[1], h->mac[2],
+                 h->mac[3], h->mac[4], h->mac[5]);
+        put(st, host, "mac", jstr(mac));
+    }
     put(st, host, "hostnames", hostnames(st, h));
     if (h->other_addrs)
         put(st, host, "other_addresses", jstr(h->other_addrs));

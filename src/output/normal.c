@@ -201,6 +201,12 @@ static int normal_host_begin(struct output *o, const struct host_result *h, unsi
         st->skip_host = true;
         return ferror(fp) ? -1 : 0;
     }
+    if (h->status == HOST_UNKNOWN) {
+        /* List scan (-sL): the name line only, as nmap prints it. */
+        fprintf(fp, "prtip scan report for %s\n", who);
+        st->skip_host = true;
+        return ferror(fp) ? -1 : 0;
+    }
     if (h->status != HOST_UP) {
         st->skip_host = true;
         if (scan->verbose > 0) {
@@ -324,7 +330,14 @@ static int normal_host_end(struct output *o, const struct host_result *h, unsign
         if (st->nrows)
             print_table(fp, st->rows, st->nrows,
                         o->scan->show_reason || o->scan->verbose > 1 ? 4 : 3);
-        fputc('\n', fp);
+        /* After the table, as nmap. The vendor would come from
+         * nmap-mac-prefixes; it is not read yet, so every MAC is "(Unknown)",
+         * which is also what nmap prints for locally administered ones. */
+        if (h->have_mac)
+            fprintf(fp, "MAC Address: %02X:%02X:%02X:%02X:%02X:%02X (Unknown)\n", h->mac[0],
+                    h->mac[1], h->mac[2], h->mac[3], h->mac[4], h->mac[5]);
+        if (!o->scan->disc.ping_only) /* a ping scan's hosts follow each other */
+            fputc('\n', fp);
     }
     st->nrows = 0;
     if (fflush(fp) != 0 || ferror(fp))

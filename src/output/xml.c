@@ -144,7 +144,8 @@ static void write_comment(struct xml_state *st, const char *when, const char *ar
 
 static void write_scaninfo(struct xml_state *st, const struct scan *scan)
 {
-    for (size_t i = 0; i < scan->ntypes; i++) {
+    /* nmap writes no scaninfo when no port is scanned (-sn, -sL). */
+    for (size_t i = 0; i < scan->ntypes && !scan->disc.ping_only && !scan->disc.list_only; i++) {
         const struct scan_module *m = scan->types[i];
         if (!m)
             continue;
@@ -221,6 +222,10 @@ static int xml_open(struct output *o)
 
 static void write_hostnames(struct xml_state *st, const struct host_result *h)
 {
+    /* A list scan (-sL) host without names has no <hostnames> at all in
+     * nmap's XML; every other host has the element, even empty. */
+    if (h->status == HOST_UNKNOWN && !h->hostname && !h->rdns)
+        return;
     start(st, "hostnames");
     nl(st);
     if (h->hostname) {
@@ -307,14 +312,18 @@ static const char *host_state(const struct host_result *h)
 static int xml_host_begin(struct output *o, const struct host_result *h, unsigned hidden)
 {
     struct xml_state *st = o->priv;
-    st->skip_host = h->status != HOST_UP && !h->timed_out && o->scan->verbose <= 0;
+    /* Down hosts only with -v; list-scan hosts (state unknown) always. */
+    st->skip_host = h->status == HOST_DOWN && !h->timed_out && o->scan->verbose <= 0;
     st->in_ports = false;
     if (st->skip_host)
         return 0;
 
     start(st, "host");
-    attrf(st, "starttime", "%lld", (long long)h->start.tv_sec);
-    attrf(st, "endtime", "%lld", (long long)h->end.tv_sec);
+    /* nmap stamps a host's times only when its ports were scanned. */
+    if (!o->scan->disc.ping_only && !o->scan->disc.list_only) {
+        attrf(st, "starttime", "%lld", (long long)h->start.tv_sec);
+        attrf(st, "endtime", "%lld", (long long)h->end.tv_sec);
+    }
     if (h->timed_out) {
         attr(st, "timedout", "true");
         attr(st, "comment", "Timed out");
@@ -332,6 +341,16 @@ static int xml_host_begin(struct output *o, const struct host_result *h, unsigne
     attr(st, "addrtype", h->addr.family == AF_INET6 ? "ipv6" : "ipv4");
     end(st);
     nl(st);
+    if (h->have_mac) {
+        char mac[18];
+        snprintf(mac, sizeof(mac), "%02X:%02X:%02X:%02X:%02X:%02X", h->mac[0], h->mac[1], h->mac[2],
+                 h->mac[3], h->mac[4], h->mac[5]);
+        start(st, "address");
+        attr(st, "addr", mac);
+        attr(st, "addrtype", "mac");
+        end(st);
+        nl(st);
+    }
     write_hostnames(st, h);
 
     /* A timed-out host's port list is incomplete: nmap omits it. */

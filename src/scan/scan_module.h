@@ -27,6 +27,29 @@ enum scan_verdict {
     VERDICT_IGNORE, /* raw engine: a valid reply that decides nothing (keep waiting) */
 };
 
+/*
+ * The packet a raw module sends (ZMap's prepare/make split): the raw engine
+ * builds one template per (address family, module) from the kind, and per
+ * probe patches only the per-probe fields (net/packet.h, packet_udp.h,
+ * packet_icmp.h). A probe-list entry is (module, port): the port is the
+ * destination port for TCP/UDP and 0 for the ICMP kinds.
+ *   PROBE_TCP             tcp_flags below (or --scanflags), nmap's MSS option with SYN
+ *   PROBE_UDP             UDP with the port's payload (scan/udp_payloads.h)
+ *   PROBE_ICMP_ECHO       ICMP echo (IPv4) / ICMPv6 echo (IPv6)
+ *   PROBE_ICMP_TIMESTAMP  ICMP timestamp request, IPv4 only
+ *   PROBE_ICMP_NETMASK    ICMP address mask request, IPv4 only
+ * Replies reach classify_reply only after cookie validation for that kind
+ * (net/cookie.h): TCP by seq/ack, UDP by the derived source port, ICMP
+ * queries by id/seq, ICMP errors by the quoted probe.
+ */
+enum probe_kind {
+    PROBE_TCP = 0, /* the default: existing TCP modules need not say it */
+    PROBE_UDP,
+    PROBE_ICMP_ECHO,
+    PROBE_ICMP_TIMESTAMP,
+    PROBE_ICMP_NETMASK,
+};
+
 struct scan_module {
     const char *name;         /* "connect" */
     const char *option;       /* "-sT" */
@@ -48,16 +71,19 @@ struct scan_module {
     enum scan_verdict (*classify_connect)(int err, enum port_state *state, enum reason *reason);
 
     /*
-     * Raw engine. tcp_flags is the probe's flag byte (PKT_TCP_* of
-     * net/packet.h: SYN for -sS, FIN|PSH|URG for -sX, ...); --scanflags
-     * replaces it at run time. classify_reply gets a reply that already
-     * passed cookie validation (net/cookie.h) for a probe to (dst, dport):
-     * either a TCP segment from the target (reply->proto == IPPROTO_TCP)
-     * or an ICMP/ICMPv6 error quoting the probe (reply->has_quote). Sets
-     * *state and *reason as nmap documents for the scan type and returns
+     * Raw engine. probe is the packet kind sent (above). tcp_flags is the
+     * probe's flag byte for PROBE_TCP (PKT_TCP_* of net/packet.h: SYN for
+     * -sS, FIN|PSH|URG for -sX, ...); --scanflags replaces it at run time
+     * for the scan's TCP port-scan module. classify_reply gets a reply that
+     * already passed cookie validation (net/cookie.h) for a probe of this
+     * module to (dst, dport): a TCP segment or UDP datagram from the target
+     * (reply->proto IPPROTO_TCP/UDP), an ICMP query reply, or an
+     * ICMP/ICMPv6 error quoting the probe (reply->has_quote). Sets *state
+     * and *reason as nmap documents for the scan type and returns
      * VERDICT_FINAL, or VERDICT_IGNORE for a reply that decides nothing.
      * Pure: no I/O, no state. The engine records reply->ttl as reason_ttl.
      */
+    enum probe_kind probe;
     uint8_t tcp_flags;
     enum scan_verdict (*classify_reply)(const struct pkt_info *reply, enum port_state *state,
                                         enum reason *reason);

@@ -11,6 +11,7 @@ extern const struct scan_module scan_xmas;
 extern const struct scan_module scan_ack;
 extern const struct scan_module scan_window;
 extern const struct scan_module scan_maimon;
+extern const struct scan_module scan_udp;
 
 const struct scan_module *const scan_modules[] = {
     &scan_connect, /* -sT */
@@ -21,6 +22,7 @@ const struct scan_module *const scan_modules[] = {
     &scan_ack,     /* -sA */
     &scan_window,  /* -sW */
     &scan_maimon,  /* -sM */
+    &scan_udp,     /* -sU */
     NULL,
 };
 

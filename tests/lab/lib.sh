@@ -17,6 +17,17 @@
 # Environment knobs (all optional), read by lab_up:
 #   LAB_SCAN_V4=198.18.0.1  LAB_TGT_V4=198.18.0.2  LAB_V4_PLEN=24
 #   LAB_SCAN_V6=fd00::1     LAB_TGT_V6=fd00::2     LAB_V6_PLEN=64
+#   LAB_SWITCH=1            a switched segment instead of the veth pair (below)
+#
+# Switched segment (LAB_SWITCH=1), for tests that need several hosts on the
+# scanner's link (host discovery, ARP/ND):
+#
+#     netns prtip-scan-ID   lab0 <--> p-scan ┐
+#     netns prtip-tgt-ID    lab0 <--> p-tgt  ├ bridge br0 in netns prtip-sw-ID
+#     netns prtip-h-NAME-ID lab0 <--> p-NAME ┘ (lab_add_host NAME V4 V6)
+#
+# Addresses and names are as in the pair topology, so tests written for it
+# run unchanged on it. The bridge forwards at once (no STP, no forward delay).
 #
 # After lab_up these are set (and lab_print prints them in sourceable form):
 #   LAB_ID LAB_SCAN LAB_TGT LAB_IF LAB_SCAN_V4 LAB_TGT_V4 LAB_V4_PLEN
@@ -32,6 +43,10 @@
 #                        lines ("open ADDR PORT", "closed ADDR PORT") are in OUT;
 #                        its PID is in LAB_LISTEN_PID (kill it yourself or let
 #                        lab_down do it).
+#   lab_add_host NAME V4 V6   (LAB_SWITCH=1 only) one more host on the segment:
+#                        netns prtip-h-NAME-ID with lab0 = V4/LAB_V4_PLEN and
+#                        V6/LAB_V6_PLEN (either may be "-" for none); prints
+#                        nothing, sets LAB_HOST_NS to the namespace name.
 #   lab_anyip NS PREFIX  route a whole prefix to NS's loopback (AnyIP), so every
 #                        address in PREFIX answers inside NS; PREFIX must be in
 #                        the lab ranges; the scanner side gets a route via the
@@ -73,6 +88,7 @@ lab_set_names() {
     LAB_ID="${1:-$$}"
     LAB_SCAN="prtip-scan-$LAB_ID"
     LAB_TGT="prtip-tgt-$LAB_ID"
+    LAB_SW="prtip-sw-$LAB_ID"
     LAB_IF="lab0"
     LAB_SCAN_V4="${LAB_SCAN_V4:-198.18.0.1}"
     LAB_TGT_V4="${LAB_TGT_V4:-198.18.0.2}"
@@ -84,7 +100,7 @@ lab_set_names() {
 
 lab_print() {
     local v
-    for v in LAB_ID LAB_SCAN LAB_TGT LAB_IF LAB_SCAN_V4 LAB_TGT_V4 LAB_V4_PLEN \
+    for v in LAB_ID LAB_SCAN LAB_TGT LAB_SW LAB_IF LAB_SCAN_V4 LAB_TGT_V4 LAB_V4_PLEN \
         LAB_SCAN_V6 LAB_TGT_V6 LAB_V6_PLEN; do
         printf '%s=%q\n' "$v" "${!v}"
     done
@@ -127,7 +143,7 @@ lab_up() {
             return 1
         fi
     done
-    if ip netns list | grep -qE "^($LAB_SCAN|$LAB_TGT)( |\$)"; then
+    if ip netns list | grep -qE "^($LAB_SCAN|$LAB_TGT|$LAB_SW)( |\$)"; then
         lab_log "lab '$LAB_ID' already exists (run down.sh --id $LAB_ID)"
         return 1
     fi
@@ -138,22 +154,46 @@ lab_up() {
     fi
 }
 
+# lab_switch_port NS PORT: a veth "lab0" in NS whose peer PORT is a port of
+# the switch namespace's bridge (LAB_SWITCH=1 topology).
+lab_switch_port() {
+    local ns="$1" port="$2"
+    ip link add name "$LAB_IF" netns "$ns" type veth peer name "$port" netns "$LAB_SW" || return 1
+    ip -n "$LAB_SW" link set "$port" master br0 up || return 1
+}
+
+# The per-host part of setting up a namespace whose lab0 exists.
+lab_ns_prepare() {
+    local ns="$1"
+    lab_sysctls "$ns"
+    # The veth existed before "default" was set: no DAD for its link-local
+    # address either (the kernel does DAD if "all" or the interface asks).
+    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$LAB_IF.accept_dad=0" \
+        "net.ipv6.conf.$LAB_IF.accept_ra=0" >/dev/null 2>&1 || true
+    ip -n "$ns" link set lo up || return 1
+}
+
 lab_up_inner() {
     ip netns add "$LAB_SCAN" || return 1
     ip netns add "$LAB_TGT" || return 1
-    # Create the veth pair directly inside the namespaces (the root namespace
-    # never sees it, so concurrent labs cannot collide on interface names).
-    ip link add name "$LAB_IF" netns "$LAB_SCAN" type veth \
-        peer name "$LAB_IF" netns "$LAB_TGT" || return 1
+    if [ "${LAB_SWITCH:-0}" = 1 ]; then
+        ip netns add "$LAB_SW" || return 1
+        lab_sysctls "$LAB_SW"
+        ip -n "$LAB_SW" link set lo up || return 1
+        ip -n "$LAB_SW" link add br0 type bridge stp_state 0 forward_delay 0 || return 1
+        ip -n "$LAB_SW" link set br0 up || return 1
+        lab_switch_port "$LAB_SCAN" p-scan || return 1
+        lab_switch_port "$LAB_TGT" p-tgt || return 1
+    else
+        # Create the veth pair directly inside the namespaces (the root
+        # namespace never sees it, so concurrent labs cannot collide on
+        # interface names).
+        ip link add name "$LAB_IF" netns "$LAB_SCAN" type veth \
+            peer name "$LAB_IF" netns "$LAB_TGT" || return 1
+    fi
     local ns
     for ns in "$LAB_SCAN" "$LAB_TGT"; do
-        lab_sysctls "$ns"
-        # The veth existed before "default" was set: no DAD for its
-        # link-local address either (the kernel does DAD if "all" or the
-        # interface asks for it).
-        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$LAB_IF.accept_dad=0" \
-            "net.ipv6.conf.$LAB_IF.accept_ra=0" >/dev/null 2>&1 || true
-        ip -n "$ns" link set lo up || return 1
+        lab_ns_prepare "$ns" || return 1
     done
     ip -n "$LAB_SCAN" addr add "$LAB_SCAN_V4/$LAB_V4_PLEN" dev "$LAB_IF" || return 1
     ip -n "$LAB_TGT" addr add "$LAB_TGT_V4/$LAB_V4_PLEN" dev "$LAB_IF" || return 1
@@ -183,13 +223,43 @@ lab_up_inner() {
     done
 }
 
+# lab_add_host NAME V4 V6: one more namespace on the switched segment.
+lab_add_host() {
+    local name="$1" v4="$2" v6="$3"
+    case "$name" in
+    '' | *[!a-z0-9]*) lab_log "lab_add_host: host name '$name' must be [a-z0-9]+"; return 1 ;;
+    esac
+    if [ "${LAB_SWITCH:-0}" != 1 ] || ! ip netns list | grep -qE "^$LAB_SW( |\$)"; then
+        lab_log "lab_add_host needs a lab made with LAB_SWITCH=1"
+        return 1
+    fi
+    local a
+    for a in "$v4" "$v6"; do
+        if [ "$a" != - ] && ! lab_check_addr "$a"; then
+            lab_log "refusing $a: lab addresses must be inside 198.18.0.0/15 or fd00::/8"
+            return 1
+        fi
+    done
+    LAB_HOST_NS="prtip-h-$name-$LAB_ID"
+    ip netns add "$LAB_HOST_NS" || return 1
+    lab_switch_port "$LAB_HOST_NS" "p-$name" || return 1
+    lab_ns_prepare "$LAB_HOST_NS" || return 1
+    [ "$v4" = - ] || ip -n "$LAB_HOST_NS" addr add "$v4/$LAB_V4_PLEN" dev "$LAB_IF" || return 1
+    [ "$v6" = - ] || ip -n "$LAB_HOST_NS" addr add "$v6/$LAB_V6_PLEN" dev "$LAB_IF" nodad ||
+        return 1
+    ip -n "$LAB_HOST_NS" link set "$LAB_IF" up || return 1
+    lab_wait_up "$LAB_HOST_NS" "$LAB_IF"
+}
+
 # lab_down [ID]: kill every process still inside the lab's namespaces (by PID,
 # as listed by the kernel for exactly these namespaces), then delete them.
 lab_down() {
     local id="${1:-${LAB_ID:-}}"
     [ -n "$id" ] || { lab_log "lab_down: no lab id"; return 1; }
-    local ns pids
-    for ns in "prtip-scan-$id" "prtip-tgt-$id"; do
+    local ns pids hosts
+    # Hosts added with lab_add_host (prtip-h-NAME-ID, NAME without dashes).
+    hosts="$(ip netns list | awk '{print $1}' | grep -E "^prtip-h-[a-z0-9]+-$id\$" || true)"
+    for ns in "prtip-scan-$id" "prtip-tgt-$id" $hosts "prtip-sw-$id"; do
         if ip netns list | grep -qE "^$ns( |\$)"; then
             pids="$(ip netns pids "$ns" 2>/dev/null || true)"
             if [ -n "$pids" ]; then

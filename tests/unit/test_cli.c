@@ -348,9 +348,8 @@ static void test_bad_inputs(void **state)
     EXPECT_ERROR("--foo", "127.0.0.1");        /* unknown option */
     EXPECT_ERROR("--max-r", "3", "127.0.0.1"); /* ambiguous */
     EXPECT_ERROR("-sZ", "127.0.0.1");
-    EXPECT_ERROR("-sU", "127.0.0.1");
     EXPECT_ERROR("-sQ", "127.0.0.1");
-    EXPECT_ERROR("-PE", "127.0.0.1");
+    EXPECT_ERROR("-PY", "127.0.0.1");
     EXPECT_ERROR("-A", "127.0.0.1");
     EXPECT_ERROR("--script", "default", "127.0.0.1");
     EXPECT_ERROR("-oQ", "x", "127.0.0.1");
@@ -394,6 +393,75 @@ static void test_scan_types(void **state)
     EXPECT_ERROR("-sSA", "127.0.0.1");
     EXPECT_ERROR("-sA", "-sW", "127.0.0.1");
     EXPECT_ERROR("-s", "127.0.0.1");
+}
+
+static void test_discovery(void **state)
+{
+    struct scan s;
+    /* nmap's default probe set, ARP/ND on. */
+    assert_int_equal(PARSE(&s, "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_false(s.disc.explicit_probes);
+    assert_true(s.disc.icmp_echo && s.disc.icmp_ts && !s.disc.icmp_mask);
+    assert_true(s.disc.arp);
+    assert_int_equal(s.disc.syn_ports.count[PROTO_TCP], 1);
+    assert_int_equal(s.disc.syn_ports.ports[PROTO_TCP][0], 443);
+    assert_int_equal(s.disc.ack_ports.count[PROTO_TCP], 1);
+    assert_int_equal(s.disc.ack_ports.ports[PROTO_TCP][0], 80);
+    assert_int_equal(s.disc.udp_ports.count[PROTO_UDP], 0);
+    scan_free(&s);
+
+    /* Explicit probes replace the defaults; bare -PS/-PA/-PU get nmap's
+     * ports; ARP stays on unless --disable-arp-ping. */
+    assert_int_equal(PARSE(&s, "-PE", "-PS", "-PA22,80", "-PU", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_true(s.disc.explicit_probes && s.disc.icmp_echo && !s.disc.icmp_ts);
+    assert_true(s.disc.arp);
+    assert_int_equal(s.disc.syn_ports.ports[PROTO_TCP][0], 80);
+    assert_int_equal(s.disc.ack_ports.count[PROTO_TCP], 2);
+    assert_int_equal(s.disc.ack_ports.ports[PROTO_TCP][0], 22);
+    assert_int_equal(s.disc.ack_ports.ports[PROTO_TCP][1], 80);
+    assert_int_equal(s.disc.udp_ports.ports[PROTO_UDP][0], 40125);
+    scan_free(&s);
+    assert_int_equal(PARSE(&s, "-PP", "-PM", "--disable-arp-ping", "-p", "80", "127.0.0.1"),
+                     CLI_OK);
+    assert_true(s.disc.icmp_ts && s.disc.icmp_mask && !s.disc.icmp_echo && !s.disc.arp);
+    assert_int_equal(s.disc.syn_ports.count[PROTO_TCP], 0);
+    scan_free(&s);
+    assert_int_equal(PARSE(&s, "-PR", "--disable-arp-ping", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_true(s.disc.arp && s.disc.explicit_probes);
+    scan_free(&s);
+
+    /* -sn and -sL: no port list, no scan type. */
+    assert_int_equal(PARSE(&s, "-sn", "198.18.0.0/30"), CLI_OK);
+    assert_true(s.disc.ping_only && !s.disc.list_only);
+    assert_int_equal(portset_total(&s.ports), 0);
+    scan_free(&s);
+    assert_int_equal(PARSE(&s, "-sL", "-sn", "-n", "198.18.0.0/30"), CLI_OK);
+    assert_true(s.disc.list_only && !s.disc.ping_only);
+    scan_free(&s);
+    EXPECT_ERROR("-sn", "-sS", "127.0.0.1");
+    EXPECT_ERROR("-sL", "-sT", "127.0.0.1");
+    EXPECT_ERROR("-sn", "-p", "80", "127.0.0.1");
+    EXPECT_ERROR("-sL", "-F", "127.0.0.1");
+    EXPECT_ERROR("-PEx", "127.0.0.1");
+    EXPECT_ERROR("-PS70000", "127.0.0.1");
+    EXPECT_ERROR("-PST:80,U:53", "127.0.0.1");
+    EXPECT_ERROR("-PQ", "127.0.0.1");
+
+    /* -sU: alone, or with one raw TCP type; ports without a prefix go to
+     * both protocols, as nmap. */
+    if (scan_module_find("-sU")) {
+        assert_int_equal(PARSE(&s, "-sS", "-sU", "-p", "53,T:80", "127.0.0.1"), CLI_OK);
+        assert_int_equal(s.ntypes, 2);
+        assert_int_equal(s.ports.count[PROTO_TCP], 2);
+        assert_int_equal(s.ports.count[PROTO_UDP], 1);
+        assert_int_equal(s.ports.ports[PROTO_UDP][0], 53);
+        scan_free(&s);
+        assert_int_equal(PARSE(&s, "-sU", "-p", "U:53", "127.0.0.1"), CLI_OK);
+        assert_int_equal(s.ntypes, 1);
+        assert_string_equal(s.types[0]->option, "-sU");
+        scan_free(&s);
+        EXPECT_ERROR("-sT", "-sU", "127.0.0.1");
+    }
 }
 
 static void test_scanflags(void **state)
@@ -554,7 +622,8 @@ int main(void)
         cmocka_unit_test(test_flags),         cmocka_unit_test(test_timing_overrides),
         cmocka_unit_test(test_input_list),    cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_bad_inputs),    cmocka_unit_test(test_scan_types),
-        cmocka_unit_test(test_scanflags),     cmocka_unit_test(test_raw_options),
+        cmocka_unit_test(test_discovery),     cmocka_unit_test(test_scanflags),
+        cmocka_unit_test(test_raw_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

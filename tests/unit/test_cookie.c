@@ -11,6 +11,7 @@
 
 #include "net/cookie.h"
 #include "net/packet.h"
+#include "net/packet_icmp.h"
 #include "net/parse.h"
 
 #include <netinet/in.h>
@@ -274,6 +275,7 @@ static struct pkt_info icmp_reply(const struct cookie_ctx *c, const char *us, co
     r.quote.sport = p.sport;
     r.quote.dport = dport;
     r.quote.seq = proto == IPPROTO_TCP ? p.seq : 0;
+    r.quote.ip_id = proto == IPPROTO_UDP && r.family == AF_INET ? cookie_udp_ip_id(&p) : 0;
     return r;
 }
 
@@ -311,13 +313,111 @@ static void test_icmp_quotes(void **state)
         r = icmp_reply(&c, us, them, 80, IPPROTO_TCP);
         r.quote.family = v6 ? AF_INET : AF_INET6;
         assert_false(cookie_icmp_valid(&c, &r));
-        /* UDP: the source port is the only check. */
+        /* UDP: the source port, and over IPv4 the quoted IP ID. */
         r = icmp_reply(&c, us, them, 53, IPPROTO_UDP);
         assert_true(cookie_icmp_valid(&c, &r));
+        assert_false(cookie_icmp_valid(&other, &r));
         r.quote.sport++;
         assert_false(cookie_icmp_valid(&c, &r));
+        r = icmp_reply(&c, us, them, 53, IPPROTO_UDP);
+        r.quote.ip_id ^= 0x100;
+        if (v6)
+            assert_true(cookie_icmp_valid(&c, &r)); /* no IP ID in IPv6 */
+        else
+            assert_false(cookie_icmp_valid(&c, &r));
         r = icmp_reply(&c, us, them, 53, IPPROTO_SCTP);
         assert_false(cookie_icmp_valid(&c, &r));
+    }
+}
+
+/* UDP replies: only the destination port (our derived source port) is
+ * checked, against the cookie of the reply's own swapped tuple. */
+static void test_udp_replies(void **state)
+{
+    struct cookie_ctx c, other;
+    assert_int_equal(cookie_init(&c, KEY1, 40000, 21000), 0);
+    assert_int_equal(cookie_init(&other, KEY2, 40000, 21000), 0);
+    for (int v6 = 0; v6 < 2; v6++) {
+        struct pkt_info r = {0};
+        r.src = A(v6 ? "2001:db8::7" : "198.51.100.7");
+        r.dst = A(v6 ? "2001:db8::1" : "192.0.2.1");
+        r.family = r.src.family;
+        r.proto = IPPROTO_UDP;
+        r.sport = 53;
+        r.dport = cookie_probe(&c, &r.dst, &r.src, 53).sport;
+        assert_true(cookie_udp_valid(&c, &r));
+        assert_false(cookie_udp_valid(&other, &r));
+        r.sport = 54; /* another port answering to the same source port */
+        assert_false(cookie_udp_valid(&c, &r));
+        r.sport = 53;
+        r.dport++;
+        assert_false(cookie_udp_valid(&c, &r));
+        r.dport--;
+        r.proto = IPPROTO_TCP;
+        assert_false(cookie_udp_valid(&c, &r));
+    }
+}
+
+/* ICMP queries: id/seq from the cookie, echoed by the reply; errors about
+ * the query are matched by the quoted id/seq. */
+static void test_icmp_queries(void **state)
+{
+    struct cookie_ctx c, other;
+    assert_int_equal(cookie_init(&c, KEY1, 40000, 21000), 0);
+    assert_int_equal(cookie_init(&other, KEY2, 40000, 21000), 0);
+    static const struct {
+        int v6;
+        uint8_t req, rep;
+    } kinds[] = {{0, 8, 0}, {0, 13, 14}, {0, 17, 18}, {1, 128, 129}};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        struct ipaddr us = A(kinds[k].v6 ? "2001:db8::1" : "192.0.2.1");
+        struct ipaddr them = A(kinds[k].v6 ? "2001:db8::7" : "198.51.100.7");
+        struct cookie_icmp ci = cookie_icmp_probe(&c, &us, &them, kinds[k].req);
+        struct cookie_icmp again = cookie_icmp_probe(&c, &us, &them, kinds[k].req);
+        assert_int_equal(ci.id, again.id);
+        assert_int_equal(ci.seq, again.seq);
+        struct pkt_info r = {0};
+        r.src = them;
+        r.dst = us;
+        r.family = us.family;
+        r.proto = kinds[k].v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+        r.icmp_type = kinds[k].rep;
+        r.icmp_id = ci.id;
+        r.icmp_seq = ci.seq;
+        assert_true(cookie_icmp_reply_valid(&c, kinds[k].req, &r));
+        assert_false(cookie_icmp_reply_valid(&other, kinds[k].req, &r));
+        /* The reply of another request type, or a request, is not an answer. */
+        for (size_t j = 0; j < sizeof(kinds) / sizeof(kinds[0]); j++)
+            if (j != k && kinds[j].v6 == kinds[k].v6)
+                assert_false(cookie_icmp_reply_valid(&c, kinds[j].req, &r));
+        r.icmp_type = kinds[k].req;
+        assert_false(cookie_icmp_reply_valid(&c, kinds[k].req, &r));
+        r.icmp_type = kinds[k].rep;
+        r.icmp_seq ^= 1;
+        assert_false(cookie_icmp_reply_valid(&c, kinds[k].req, &r));
+        r.icmp_seq ^= 1;
+        r.src.bytes[3] ^= 1; /* from another host */
+        assert_false(cookie_icmp_reply_valid(&c, kinds[k].req, &r));
+
+        /* A router's host unreachable about the query. */
+        struct pkt_info e = {0};
+        e.src = A(kinds[k].v6 ? "2001:db8:ffff::1" : "203.0.113.1");
+        e.dst = us;
+        e.family = us.family;
+        e.proto = r.proto;
+        e.icmp_type = kinds[k].v6 ? 1 : 3;
+        e.has_quote = true;
+        e.quote.family = us.family;
+        e.quote.proto = r.proto;
+        e.quote.src = us;
+        e.quote.dst = them;
+        e.quote.icmp_type = kinds[k].req;
+        e.quote.icmp_id = ci.id;
+        e.quote.icmp_seq = ci.seq;
+        assert_true(cookie_icmp_valid(&c, &e));
+        assert_false(cookie_icmp_valid(&other, &e));
+        e.quote.icmp_id ^= 0x8000;
+        assert_false(cookie_icmp_valid(&c, &e));
     }
 }
 
@@ -374,6 +474,8 @@ int main(void)
         cmocka_unit_test(test_stealth_scans),
         cmocka_unit_test(test_ack_probes),
         cmocka_unit_test(test_icmp_quotes),
+        cmocka_unit_test(test_udp_replies),
+        cmocka_unit_test(test_icmp_queries),
         cmocka_unit_test(test_end_to_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

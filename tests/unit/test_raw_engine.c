@@ -136,14 +136,19 @@ static void test_permute_unmap(void **state)
     }
 }
 
-static void test_port_index(void **state)
+static void test_probe_index(void **state)
 {
-    const uint16_t ports[] = {1, 22, 80, 443, 65535};
-    assert_int_equal(raw_port_index(ports, 5, 1), 0);
-    assert_int_equal(raw_port_index(ports, 5, 443), 3);
-    assert_int_equal(raw_port_index(ports, 5, 65535), 4);
-    assert_int_equal(raw_port_index(ports, 5, 81), -1);
-    assert_int_equal(raw_port_index(ports, 0, 1), -1);
+    const struct raw_probe p[] = {{.port = 1},     {.port = 22}, {.port = 80}, {.port = 443},
+                                  {.port = 65535}, {.port = 53}, {.port = 80}};
+    assert_int_equal(raw_probe_index(p, 0, 5, 1), 0);
+    assert_int_equal(raw_probe_index(p, 0, 5, 443), 3);
+    assert_int_equal(raw_probe_index(p, 0, 5, 65535), 4);
+    assert_int_equal(raw_probe_index(p, 0, 5, 81), -1);
+    assert_int_equal(raw_probe_index(p, 0, 0, 1), -1);
+    /* A second group (UDP 53, 80) is searched on its own range. */
+    assert_int_equal(raw_probe_index(p, 5, 2, 80), 6);
+    assert_int_equal(raw_probe_index(p, 5, 2, 53), 5);
+    assert_int_equal(raw_probe_index(p, 5, 2, 22), -1);
 }
 
 /* ---- aggregation ---- */
@@ -185,7 +190,21 @@ static void captured_free(struct captured *c)
         free(c->h[i].ports);
 }
 
-static const uint16_t ports3[] = {22, 80, 443};
+static const struct scan_module fake_udp = {
+    .name = "udp",
+    .proto = PROTO_UDP,
+    .engine = SCAN_ENGINE_RAW,
+    .silence_state = PORT_OPEN_FILTERED,
+    .silence_reason = REASON_NO_RESPONSE,
+    .probe = PROBE_UDP,
+    .classify_reply = no_classify,
+};
+
+static const struct raw_probe probes3[] = {
+    {.mod = &fake_syn, .port = 22, .proto = PROTO_TCP},
+    {.mod = &fake_syn, .port = 80, .proto = PROTO_TCP},
+    {.mod = &fake_syn, .port = 443, .proto = PROTO_TCP},
+};
 
 static void deliver(struct scan *scan, struct raw_results *r, struct captured *out, bool intr,
                     const struct permute *perm, uint32_t shard, uint32_t nshards)
@@ -193,9 +212,8 @@ static void deliver(struct scan *scan, struct raw_results *r, struct captured *o
     struct result_sink sink = {.host = capture, .ctx = out};
     struct raw_deliver d = {
         .scan = scan,
-        .mod = &fake_syn,
-        .ports = ports3,
-        .nports = 3,
+        .probes = probes3,
+        .nentries = 3,
         .naddrs = target_set_count(scan->targets),
         .perm = perm,
         .shard = shard,
@@ -209,7 +227,7 @@ static void deliver(struct scan *scan, struct raw_results *r, struct captured *o
 static struct raw_reply reply(uint64_t a, uint32_t p, enum port_state s, enum reason w, int ttl)
 {
     struct raw_reply r = {.addr_idx = a,
-                          .port_idx = p,
+                          .entry = p,
                           .state = (uint8_t)s,
                           .reason = (uint8_t)w,
                           .ttl = (uint8_t)ttl,
@@ -356,6 +374,74 @@ static void test_results_shard_ports(void **state)
     scan_free(&scan);
 }
 
+/* -sS -sU: one port result per entry, protocol and silence from each
+ * entry's module, TCP before UDP; a port unreachable marks the host for
+ * UDP pacing. */
+static void test_results_tcp_and_udp(void **state)
+{
+    static const struct raw_probe mixed[] = {
+        {.mod = &fake_syn, .port = 22, .proto = PROTO_TCP, .group = 0},
+        {.mod = &fake_syn, .port = 53, .proto = PROTO_TCP, .group = 0},
+        {.mod = &fake_udp, .port = 53, .proto = PROTO_UDP, .group = 1},
+        {.mod = &fake_udp, .port = 54, .proto = PROTO_UDP, .group = 1},
+        {.mod = &fake_udp, .port = 161, .proto = PROTO_UDP, .group = 1},
+    };
+    struct scan scan;
+    setup_scan(&scan, "198.18.0.2", NULL);
+    scan.skip_discovery = true;
+    struct raw_results *r = raw_results_new(5);
+    struct raw_reply a = reply(0, 2, PORT_OPEN, REASON_UDP_RESPONSE, 64);
+    struct raw_reply b = reply(0, 3, PORT_CLOSED, REASON_PORT_UNREACH, 64);
+    struct raw_reply t = reply(0, 0, PORT_OPEN, REASON_SYN_ACK, 64);
+    assert_int_equal(raw_results_add(r, &a), 1);
+    assert_int_equal(raw_results_unreach_hosts(r), 0);
+    assert_int_equal(raw_results_add(r, &b), 1);
+    assert_int_equal(raw_results_add(r, &t), 1);
+    assert_int_equal(raw_results_unreach_hosts(r), 1);
+    uint64_t ai;
+    uint32_t e;
+    raw_results_unreach_host(r, 0, &ai, &e);
+    assert_int_equal(ai, 0);
+    assert_int_equal(e, 3);
+    assert_true(raw_results_cell(r, 0, 3) & RAW_CELL_ANSWERED);
+    assert_int_equal(raw_results_cell(r, 0, 4), 0);
+    assert_int_equal(raw_results_cell(r, 7, 0), 0);
+
+    struct captured out = {0};
+    struct result_sink sink = {.host = capture, .ctx = &out};
+    struct raw_deliver d = {
+        .scan = &scan,
+        .probes = mixed,
+        .nentries = 5,
+        .naddrs = 1,
+        .nshards = 1,
+        .sink = &sink,
+    };
+    assert_int_equal(raw_results_deliver(r, &d), 0);
+    assert_int_equal(out.n, 1);
+    const struct host_result *h = &out.h[0];
+    assert_int_equal(h->nports, 5);
+    static const struct {
+        uint16_t port;
+        uint8_t proto, state, reason;
+    } want[] = {
+        {22, PROTO_TCP, PORT_OPEN, REASON_SYN_ACK},
+        {53, PROTO_TCP, PORT_FILTERED, REASON_NO_RESPONSE},
+        {53, PROTO_UDP, PORT_OPEN, REASON_UDP_RESPONSE},
+        {54, PROTO_UDP, PORT_CLOSED, REASON_PORT_UNREACH},
+        {161, PROTO_UDP, PORT_OPEN_FILTERED, REASON_NO_RESPONSE},
+    };
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(h->ports[i].port, want[i].port);
+        assert_int_equal(h->ports[i].proto, want[i].proto);
+        assert_int_equal(h->ports[i].state, want[i].state);
+        assert_int_equal(h->ports[i].reason, want[i].reason);
+    }
+    captured_free(&out);
+    raw_results_free(r);
+    scan_free(&scan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,12 +450,13 @@ int main(void)
         cmocka_unit_test(test_targets_v6),
         cmocka_unit_test(test_targets_big_and_unknown),
         cmocka_unit_test(test_permute_unmap),
-        cmocka_unit_test(test_port_index),
+        cmocka_unit_test(test_probe_index),
         cmocka_unit_test(test_results_hosts_and_silence),
         cmocka_unit_test(test_results_skip_discovery),
         cmocka_unit_test(test_results_interrupted),
         cmocka_unit_test(test_results_many_hosts),
         cmocka_unit_test(test_results_shard_ports),
+        cmocka_unit_test(test_results_tcp_and_udp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

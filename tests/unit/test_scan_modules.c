@@ -289,8 +289,8 @@ static void test_window(void **state)
 static void test_registry(void **state)
 {
     static const char *const pairs[][2] = {
-        {"-sT", "connect"}, {"-sS", "syn"}, {"-sF", "fin"},    {"-sN", "null"},
-        {"-sX", "xmas"},    {"-sA", "ack"}, {"-sW", "window"}, {"-sM", "maimon"},
+        {"-sT", "connect"}, {"-sS", "syn"},    {"-sF", "fin"},    {"-sN", "null"}, {"-sX", "xmas"},
+        {"-sA", "ack"},     {"-sW", "window"}, {"-sM", "maimon"}, {"-sU", "udp"},
     };
     size_t n = 0;
     while (scan_modules[n])
@@ -308,7 +308,7 @@ static void test_registry(void **state)
             assert_true(by_opt->needs_root);
         }
     }
-    assert_null(scan_module_find("-sU"));
+    assert_null(scan_module_find("-sY"));
     assert_null(scan_module_find("-ss"));
     assert_null(scan_module_find("SYN"));
     assert_null(scan_module_find(""));

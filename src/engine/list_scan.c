@@ -1,0 +1,46 @@
+/*
+ * list_scan.c — nmap's list scan (-sL): name every target, send nothing to
+ * any of them. The only traffic is reverse DNS, and none with -n.
+ */
+#include "engine/plan.h"
+
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+char *plan_reverse_dns(const struct ipaddr *a)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = ipaddr_to_sockaddr(a, 0, &ss);
+    char name[NI_MAXHOST];
+    if (getnameinfo((const struct sockaddr *)&ss, len, name, sizeof(name), NULL, 0, NI_NAMEREQD) !=
+        0)
+        return NULL;
+    return strdup(name);
+}
+
+int list_scan_run(struct scan *scan, const struct result_sink *sink)
+{
+    struct target_iter it;
+    struct target t;
+    target_iter_init(&it, scan->targets);
+    while (!scan_stopping(scan) && target_iter_next(&it, &t)) {
+        struct host_result h;
+        host_result_init(&h, &t.addr);
+        h.hostname = t.hostname;
+        h.other_addrs = t.other_addrs;
+        h.status = HOST_UNKNOWN;
+        h.status_reason = REASON_USER_SET;
+        clock_gettime(CLOCK_REALTIME, &h.start);
+        h.end = h.start;
+        if (scan->dns != DNS_NEVER)
+            h.rdns = plan_reverse_dns(&t.addr);
+        if (sink && sink->host)
+            sink->host(sink->ctx, &h);
+        host_result_free(&h);
+    }
+    scan->summary.interrupted = scan->summary.interrupted || scan_stopping(scan);
+    return 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * plan.h — the sequence of one run: host discovery, then the port scan of
+ * the hosts found up (nmap's order), or one of the discovery-only modes
+ * (-sn ping scan, -sL list scan). main.c calls plan_run and nothing else.
+ */
+#ifndef PRTIP_ENGINE_PLAN_H
+#define PRTIP_ENGINE_PLAN_H
+
+#include "core/scan.h"
+#include "engine/engine.h"
+
+/*
+ * Run the scan that scan describes and hand every target to sink once,
+ * complete (host.h contract of engine.h):
+ *
+ *   -sL              list_scan_run: every target, status unknown, no packet.
+ *   -Pn              the port scan engine on every target (all up, user-set);
+ *                    with -sn every target is delivered up, no packet sent.
+ *   unprivileged     (connect scan, no explicit -P probe) the connect
+ *                    engine, which pings by connecting to 80 and 443.
+ *   otherwise        discovery, then the port scan of up hosts only:
+ *     1. each target's route: the scanner's own addresses are up at once
+ *        (localhost-response); targets on a directly connected Ethernet link
+ *        are asked by ARP / Neighbor Discovery (arp_ping.h) unless
+ *        --disable-arp-ping; unroutable targets are skipped with a warning;
+ *     2. the rest get the IP probes of scan->disc through the raw engine
+ *        (-PS as a SYN probe, -PA as an ACK probe; -PE/-PP/-PM/-PU once
+ *        their scan modules exist, skipped with a warning before);
+ *     3. down hosts are delivered (outputs print them with -v), then the up
+ *        hosts are port scanned (-sn: delivered as they are), with the
+ *        discovery's reason, TTL, MAC and RTT in their records.
+ *
+ * Host delivery is in target order for discovery results. Fills
+ * scan->summary's host counts (every delivered host; a list-scan host
+ * counts as down, as nmap). Returns 0, or -1 with err set on a runtime
+ * failure (no permission, interface errors); hosts delivered before stay
+ * delivered.
+ */
+int plan_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen);
+
+/*
+ * -sL: deliver every target of scan->targets in order as a host_result with
+ * status HOST_UNKNOWN, reason user-set, no ports, and its reverse-DNS name
+ * unless -n (nmap resolves every listed address). Sends nothing to the
+ * targets. Honours scan_stopping(). Returns 0.
+ */
+int list_scan_run(struct scan *scan, const struct result_sink *sink);
+
+/* PTR name of a (getnameinfo, NI_NAMEREQD), or NULL. Caller frees. */
+char *plan_reverse_dns(const struct ipaddr *a);
+
+#endif

@@ -1,0 +1,147 @@
+/* test_plan.c — plan_run's sequencing in the modes that send nothing to
+ * the network: list scan, -sn -Pn, and -sn of the scanner's own addresses
+ * (localhost-response: nmap needs no probe for those). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cli/cli.h"
+#include "core/scan.h"
+#include "engine/plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_HOSTS 16
+
+struct got {
+    size_t n;
+    struct ipaddr addr[MAX_HOSTS];
+    enum host_status status[MAX_HOSTS];
+    enum reason reason[MAX_HOSTS];
+    size_t nports[MAX_HOSTS];
+    bool named[MAX_HOSTS];
+};
+
+static void sink_host(void *ctx, const struct host_result *h)
+{
+    struct got *g = ctx;
+    if (g->n == MAX_HOSTS)
+        return;
+    g->addr[g->n] = h->addr;
+    g->status[g->n] = h->status;
+    g->reason[g->n] = h->status_reason;
+    g->nports[g->n] = h->nports;
+    g->named[g->n] = h->hostname != NULL;
+    g->n++;
+}
+
+static int run(struct scan *s, struct got *g, const char *first, ...)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = strdup("prtip");
+    va_list ap;
+    va_start(ap, first);
+    for (const char *w = first; w && argc < 31; w = va_arg(ap, const char *))
+        argv[argc++] = strdup(w);
+    va_end(ap);
+    argv[argc] = NULL;
+    scan_init(s, NULL);
+    enum cli_result r = cli_parse(argc, argv, s);
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
+    assert_int_equal(r, CLI_OK);
+    memset(g, 0, sizeof(*g));
+    char err[256] = "";
+    struct result_sink sink = {.host = sink_host, .ctx = g};
+    int rc = plan_run(s, &sink, err, sizeof(err));
+    if (rc < 0)
+        fprintf(stderr, "plan_run: %s\n", err);
+    return rc;
+}
+
+#define RUN(s, g, ...) run(s, g, __VA_ARGS__, (const char *)NULL)
+
+static void expect_addr(const struct got *g, size_t i, const char *text)
+{
+    struct ipaddr want;
+    assert_int_equal(ipaddr_parse(text, &want), 0);
+    assert_true(ipaddr_equal(&g->addr[i], &want));
+}
+
+static void test_list_scan(void **state)
+{
+    struct scan s;
+    struct got g;
+    assert_int_equal(RUN(&s, &g, "-sL", "-n", "198.18.0.0/30", "fd00::/127", "localhost"), 0);
+    assert_int_equal(g.n, 7);
+    const char *want[] = {"198.18.0.0", "198.18.0.1", "198.18.0.2",
+                          "198.18.0.3", "fd00::",     "fd00::1"};
+    for (size_t i = 0; i < 6; i++) {
+        expect_addr(&g, i, want[i]);
+        assert_int_equal(g.status[i], HOST_UNKNOWN);
+        assert_int_equal(g.reason[i], REASON_USER_SET);
+        assert_int_equal(g.nports[i], 0);
+        assert_false(g.named[i]);
+    }
+    assert_true(g.named[6]); /* the typed name is kept */
+    /* nmap: "7 IP addresses (0 hosts up)", all counted down. */
+    assert_int_equal(s.summary.hosts_total, 7);
+    assert_int_equal(s.summary.hosts_up, 0);
+    assert_int_equal(s.summary.hosts_down, 7);
+    scan_free(&s);
+}
+
+static void test_ping_no_discovery(void **state)
+{
+    struct scan s;
+    struct got g;
+    assert_int_equal(RUN(&s, &g, "-sn", "-Pn", "-n", "198.18.0.0/31"), 0);
+    assert_int_equal(g.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(g.status[i], HOST_UP);
+        assert_int_equal(g.reason[i], REASON_USER_SET);
+        assert_int_equal(g.nports[i], 0);
+    }
+    assert_int_equal(s.summary.hosts_up, 2);
+    assert_int_equal(s.summary.hosts_total, 2);
+    scan_free(&s);
+}
+
+/* Own addresses are up without a probe; this needs the loopback routes
+ * only (rtnetlink needs no privilege), so it runs unprivileged too. */
+static void test_ping_localhost(void **state)
+{
+    struct scan s;
+    struct got g;
+    int rc = RUN(&s, &g, "-sn", "-n", "-PE", "--disable-arp-ping", "127.0.0.1/30");
+    if (rc < 0 || g.n == 0) { /* no loopback routes in this sandbox */
+        scan_free(&s);
+        skip();
+    }
+    assert_int_equal(g.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(g.status[i], HOST_UP);
+        assert_int_equal(g.reason[i], REASON_LOCALHOST_RESPONSE);
+        assert_int_equal(g.nports[i], 0);
+    }
+    expect_addr(&g, 0, "127.0.0.0");
+    expect_addr(&g, 3, "127.0.0.3");
+    assert_int_equal(s.summary.hosts_up, 4);
+    assert_int_equal(s.summary.hosts_down, 0);
+    scan_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_list_scan),
+        cmocka_unit_test(test_ping_no_discovery),
+        cmocka_unit_test(test_ping_localhost),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
