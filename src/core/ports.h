@@ -31,11 +31,10 @@ struct portset {
 };
 
 /*
- * Parse spec into *out (zeroed, or filled by an earlier call: ports merge). Ports without a prefix go to
- * default_proto (PROTO_TCP for TCP scans); a port given for a protocol that
- * no requested scan type uses is kept and ignored by the caller, as nmap
- * does. svc may be NULL, in which case names are an error. Returns 0, or -1
- * with a one-line err naming the bad piece and a hint
+ * Parse spec into *out (zeroed, or filled by an earlier call: ports merge). Ports without a prefix
+ * go to default_proto (PROTO_TCP for TCP scans); a port given for a protocol that no requested scan
+ * type uses is kept and ignored by the caller, as nmap does. svc may be NULL, in which case names
+ * are an error. Returns 0, or -1 with a one-line err naming the bad piece and a hint
  * ("port range 0-70000 out of bounds: ports are 0-65535").
  */
 int portset_parse(struct portset *out, const char *spec, enum port_proto default_proto,

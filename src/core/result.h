@@ -61,11 +61,11 @@ const char *reason_name(enum reason r);
 /* One scanned port. service points into nmap-services data (NULL = unknown)
  * and outlives every record. */
 struct port_result {
-    uint16_t port;           /* host byte order */
-    uint8_t proto;           /* enum port_proto */
-    uint8_t state;           /* enum port_state */
-    uint8_t reason;          /* enum reason */
-    uint8_t reason_ttl;      /* TTL/hop limit of the deciding reply, 0 if none */
+    uint16_t port;      /* host byte order */
+    uint8_t proto;      /* enum port_proto */
+    uint8_t state;      /* enum port_state */
+    uint8_t reason;     /* enum reason */
+    uint8_t reason_ttl; /* TTL/hop limit of the deciding reply, 0 if none */
     const char *service;
 };
 

@@ -102,8 +102,8 @@ uint64_t target_set_family_count(const struct target_set *set, int family, struc
  * a spec, exclusions skipped. Holds no allocation; the set must outlive it. */
 struct target_iter {
     const struct target_set *set;
-    size_t spec;        /* index of the current spec */
-    uint8_t cur[16];    /* next address of the current spec, network order */
+    size_t spec;     /* index of the current spec */
+    uint8_t cur[16]; /* next address of the current spec, network order */
     bool started, done;
 };
 

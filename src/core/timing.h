@@ -10,19 +10,19 @@
 
 /* All durations in milliseconds; 0 in an optional field means "not set". */
 struct timing {
-    int level;                 /* template 0..5, default 3 */
-    uint64_t min_rtt_ms;       /* --min-rtt-timeout, default 100 */
-    uint64_t max_rtt_ms;       /* --max-rtt-timeout, default 10000 */
-    uint64_t initial_rtt_ms;   /* --initial-rtt-timeout, default 1000 */
-    int max_retries;           /* --max-retries, default 10 */
-    uint64_t host_timeout_ms;  /* --host-timeout, 0 = none */
-    uint64_t scan_delay_ms;    /* --scan-delay: least time between probes to one host */
-    uint64_t max_scan_delay_ms;/* --max-scan-delay, default 1000 */
-    uint32_t min_parallelism;  /* --min-parallelism, 0 = auto */
-    uint32_t max_parallelism;  /* --max-parallelism, 0 = auto (bounded by RLIMIT_NOFILE) */
-    uint32_t min_hostgroup;    /* --min-hostgroup, 0 = auto */
-    uint32_t max_hostgroup;    /* --max-hostgroup, 0 = auto */
-    double min_rate, max_rate; /* --min-rate/--max-rate in probes per second, 0 = none */
+    int level;                  /* template 0..5, default 3 */
+    uint64_t min_rtt_ms;        /* --min-rtt-timeout, default 100 */
+    uint64_t max_rtt_ms;        /* --max-rtt-timeout, default 10000 */
+    uint64_t initial_rtt_ms;    /* --initial-rtt-timeout, default 1000 */
+    int max_retries;            /* --max-retries, default 10 */
+    uint64_t host_timeout_ms;   /* --host-timeout, 0 = none */
+    uint64_t scan_delay_ms;     /* --scan-delay: least time between probes to one host */
+    uint64_t max_scan_delay_ms; /* --max-scan-delay, default 1000 */
+    uint32_t min_parallelism;   /* --min-parallelism, 0 = auto */
+    uint32_t max_parallelism;   /* --max-parallelism, 0 = auto (bounded by RLIMIT_NOFILE) */
+    uint32_t min_hostgroup;     /* --min-hostgroup, 0 = auto */
+    uint32_t max_hostgroup;     /* --max-hostgroup, 0 = auto */
+    double min_rate, max_rate;  /* --min-rate/--max-rate in probes per second, 0 = none */
 };
 
 /* Set t to nmap's defaults (T3). */

@@ -32,7 +32,6 @@ struct result_sink {
  * host counts. Returns 0, or -1 with err set on a runtime failure (e.g.
  * epoll_create fails); hosts delivered before the failure stay delivered.
  */
-int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
-                       size_t errlen);
+int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen);
 
 #endif

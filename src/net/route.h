@@ -17,14 +17,14 @@
 struct route_info {
     char ifname[IF_NAMESIZE];
     int ifindex;
-    unsigned short hwtype; /* ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NONE (tun) ... */
-    int mtu;               /* bytes, of the interface */
-    bool up;               /* IFF_UP and IFF_RUNNING */
-    struct ipaddr src;     /* source address the kernel would use (or -S) */
-    bool via_gateway;      /* false when the destination is on-link */
+    unsigned short hwtype;  /* ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NONE (tun) ... */
+    int mtu;                /* bytes, of the interface */
+    bool up;                /* IFF_UP and IFF_RUNNING */
+    struct ipaddr src;      /* source address the kernel would use (or -S) */
+    bool via_gateway;       /* false when the destination is on-link */
     struct ipaddr next_hop; /* gateway, or the destination itself when on-link */
-    uint8_t src_mac[6];    /* interface's address (zero on loopback) */
-    uint8_t next_mac[6];   /* next hop's address, valid when have_next_mac */
+    uint8_t src_mac[6];     /* interface's address (zero on loopback) */
+    uint8_t next_mac[6];    /* next hop's address, valid when have_next_mac */
     bool have_next_mac;
 };
 

@@ -22,8 +22,8 @@ enum scan_engine_kind {
 
 /* What the engine does with a probe outcome. */
 enum scan_verdict {
-    VERDICT_FINAL, /* state/reason decided */
-    VERDICT_RETRY, /* local failure (e.g. EADDRNOTAVAIL): send again, not a target answer */
+    VERDICT_FINAL,  /* state/reason decided */
+    VERDICT_RETRY,  /* local failure (e.g. EADDRNOTAVAIL): send again, not a target answer */
     VERDICT_IGNORE, /* raw engine: a valid reply that decides nothing (keep waiting) */
 };
 
@@ -51,10 +51,10 @@ enum probe_kind {
 };
 
 struct scan_module {
-    const char *name;         /* "connect" */
-    const char *option;       /* "-sT" */
-    const char *xml_type;     /* nmap XML scaninfo type: "connect", "syn", ... */
-    enum port_proto proto;    /* which portset list the module scans */
+    const char *name;      /* "connect" */
+    const char *option;    /* "-sT" */
+    const char *xml_type;  /* nmap XML scaninfo type: "connect", "syn", ... */
+    enum port_proto proto; /* which portset list the module scans */
     enum scan_engine_kind engine;
     bool needs_root;
     /* State and reason for a port that never answered within the retries. */
