@@ -189,8 +189,10 @@ struct counter {
     double last;
 };
 
-static void on_frame(void *ctx, const uint8_t *d, size_t len)
+static void on_frame(void *ctx, const uint8_t *d, size_t len, size_t wirelen, int64_t ts_ns)
 {
+    (void)wirelen;
+    (void)ts_ns;
     struct counter *c = ctx;
     size_t off = 0;
     int ver;
@@ -242,7 +244,9 @@ static int do_recv(const struct opts *o)
         fprintf(stderr, "sendpath: bad receive method '%s'\n", o->method);
         return 1;
     }
-    struct rx *r = rx_open((enum recv_method)m, o->ifname, o->filter, err, sizeof(err));
+    /* The largest buffer, as a scan at this rate gets (rx_ring_bytes). */
+    struct rx *r =
+        rx_open((enum recv_method)m, o->ifname, o->filter, RX_RING_DEFAULT, err, sizeof(err));
     if (!r) {
         fprintf(stderr, "sendpath: %s\n", err);
         return 2;

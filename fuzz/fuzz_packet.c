@@ -2,11 +2,13 @@
  * fuzz_packet.c — libFuzzer harness for the received-frame parser
  * (net/parse.h) and the reply validation that consumes its output
  * (net/cookie.h). Every input goes through both entry points, Ethernet and
- * IP; on success the reported offsets must lie inside the input. The same
+ * IP, whole and as a capture cut short of a longer frame (the _cap entry
+ * points); on success the reported offsets must lie inside the input. The same
  * bytes also drive a build -> parse round trip of a TCP probe (net/packet.h).
  *
  *   clang -fsanitize=fuzzer,address,undefined -Isrc fuzz/fuzz_packet.c \
- *       src/net/{packet,parse,cookie}.c src/core/addr.c src/core/siphash.c -o fuzz_packet
+ *       src/net/{packet,packet_icmp,parse,cookie}.c src/core/addr.c src/core/siphash.c \
+ *       -o fuzz_packet
  *   ./fuzz_packet fuzz/corpus/packet -max_total_time=30
  */
 #include "net/cookie.h"
@@ -108,7 +110,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size)
         memcpy(buf, data, size);
     check(buf, size, &r, pkt_parse_eth(buf, size, &r));
+    if (r.truncated)
+        abort(); /* nothing was cut: a short packet is an error, not a cut one */
     check(buf, size, &r, pkt_parse_ip(buf, size, &r));
+    if (r.truncated)
+        abort();
+    /* The same bytes as the first part of a longer frame (a snaplen cut):
+     * the wire length comes from the input so both sides of every
+     * declared-length check are reached. */
+    size_t wire = size + (size ? (size_t)data[size - 1] * 8 : 0);
+    check(buf, size, &r, pkt_parse_eth_cap(buf, size, wire, &r));
+    check(buf, size, &r, pkt_parse_ip_cap(buf, size, wire, &r));
     free(buf);
     roundtrip(data, size);
     return 0;

@@ -88,8 +88,10 @@ static int64_t table_find(const struct ap *c, const struct ipaddr *a)
 }
 
 /* A frame from the capture: an answer from one of our targets? */
-static void on_frame(void *ctx, const uint8_t *data, size_t len)
+static void on_frame(void *ctx, const uint8_t *data, size_t len, size_t wirelen, int64_t ts_ns)
 {
+    (void)wirelen; /* ARP and NDP answers fit in the snaplen */
+    (void)ts_ns;
     struct ap *c = ctx;
     struct ipaddr who;
     uint8_t mac[6];
@@ -264,7 +266,8 @@ int arp_ping_run(struct scan *scan, const struct route_info *ri, struct arp_targ
     enum recv_method rm =
         scan->raw.recv_method ? (enum recv_method)scan->raw.recv_method : RECV_PCAP;
     errno = 0;
-    rx = rx_open(rm, ri->ifname, c.v6 ? "icmp6" : "arp", err, errlen);
+    /* A few answers per target: the smallest buffer does. */
+    rx = rx_open(rm, ri->ifname, c.v6 ? "icmp6" : "arp", rx_ring_bytes(c.n, 0, 500), err, errlen);
     if (!rx)
         goto out;
     errno = 0;

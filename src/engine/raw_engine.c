@@ -309,7 +309,13 @@ static int open_io(struct raw_ctx *c, char *err, size_t errlen)
         r->ctx = c;
         snprintf(r->ifname, sizeof(r->ifname), "%s", f->ri.ifname);
         errno = 0;
-        r->rx = rx_open((enum recv_method)c->scan->raw.recv_method, r->ifname, filter, err, errlen);
+        /* The kernel ring holds half a second of replies at the rate asked
+         * for (at most one per probe of the shard): a few MiB for a host, the
+         * 64 MiB maximum for fast scans of large ranges (net/io.h). */
+        const struct scan *s = c->scan;
+        double rate = s->raw.rate > 0 ? s->raw.rate : s->timing.max_rate;
+        r->rx = rx_open((enum recv_method)s->raw.recv_method, r->ifname, filter,
+                        rx_ring_bytes(c->shard_count, rate, 500), err, errlen);
         if (!r->rx)
             return errno == EPERM ? fail(err, errlen,
                                          "raw sockets need root or CAP_NET_RAW "

@@ -11,7 +11,11 @@
  * back through the inverse permutation to its domain index i, whose shard
  * position is (i - shard) / nshards; the sender stamped every batch of
  * pass 0 with (first position, time), so a binary search over the recent
- * stamps finds the batch, and its time is the probe's send time.
+ * stamps finds the batch, and the probe's send time is interpolated
+ * between the batch's t0 and t1 by its position in it. The reply's time is
+ * the kernel's receive timestamp (rx_frame_fn's ts_ns), not when this
+ * thread got to it: the TPACKET_V3 ring hands frames over a block at a
+ * time, up to 10 ms later at low rates, which is 300 times a lab RTT.
  */
 #include "engine/raw_internal.h"
 
@@ -163,7 +167,8 @@ static int match(const struct raw_ctx *c, const struct pkt_info *pi, uint32_t *e
     return 1;
 }
 
-/* Send time of the probe with value x, or -1 if no longer known. */
+/* Send time of the probe with value x (rx_clock_ns's clock), or -1 if no
+ * longer known. */
 static int64_t sent_at(const struct raw_ctx *c, uint64_t x)
 {
     uint64_t i = permute_unmap(&c->perm, x);
@@ -185,78 +190,52 @@ static int64_t sent_at(const struct raw_ctx *c, uint64_t x)
             hi = mid - 1;
     }
     const struct raw_stamp *s = &c->stamps[lo % RAW_STAMPS];
-    uint64_t p1 = atomic_load_explicit(&s->pos, memory_order_acquire);
-    int64_t t = atomic_load_explicit(&s->t_ns, memory_order_acquire);
+    uint64_t p0 = atomic_load_explicit(&s->pos, memory_order_acquire);
+    uint64_t p1 = atomic_load_explicit(&s->end, memory_order_acquire);
+    int64_t t0 = atomic_load_explicit(&s->t0, memory_order_acquire);
+    int64_t t1 = atomic_load_explicit(&s->t1, memory_order_acquire);
     /* Overwritten while we looked (the ring wrapped): no sample. */
-    if (p1 > pos || atomic_load_explicit(&c->nstamps, memory_order_acquire) - lo > RAW_STAMPS)
+    if (p0 > pos || atomic_load_explicit(&c->nstamps, memory_order_acquire) - lo > RAW_STAMPS)
         return -1;
-    return t;
-}
-
-static int parse_whole(int linktype, const uint8_t *data, size_t len, struct pkt_info *pi)
-{
-    switch (linktype) {
-    case DLT_EN10MB:
-        return pkt_parse_eth(data, len, pi);
-    case DLT_LINUX_SLL: /* 16-byte cooked header, then the packet */
-        return len < 16 ? PARSE_ERR_TRUNCATED : pkt_parse_ip(data + 16, len - 16, pi);
-    default:
-        return pkt_parse_ip(data, len, pi);
-    }
-}
-
-static void put16(uint8_t *p, size_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
+    /* Still being sent: it left after t0, which is all that is known. */
+    if (t1 < t0 || pos >= p1)
+        return t0;
+    /* The frames of a batch leave one after another between t0 and t1. */
+    return t0 + (int64_t)((double)(t1 - t0) * (double)(pos - p0) / (double)(p1 - p0));
 }
 
 /*
- * The receivers keep only the first bytes of each frame (net/rx.c's
- * snaplen, 256): every header we read fits, but a UDP reply or an ICMP
- * error quoting a UDP probe with a large payload (DHCP, NetBIOS...) is
- * longer, and the parser refuses a packet shorter than its IP length. So a
- * truncated frame is parsed again from a copy whose IPv4 total length /
- * IPv6 payload length (and then UDP length) say what was captured: the
- * headers decode as they were; the payload is cut, which nothing here
- * reads. Checksums are not verified anyway (parse.h).
+ * The receivers keep only the first 256 bytes of each frame (net/rx.c's
+ * snaplen): every header we read fits, but a UDP reply or an ICMP error
+ * quoting a UDP probe with a large payload (DHCP, NetBIOS...) is longer.
+ * The parser takes the wire length too and decodes such a frame from its
+ * captured headers (pkt_info.truncated; nothing here reads payloads).
  */
-static int parse_frame(int linktype, const uint8_t *data, size_t len, struct pkt_info *pi)
+static int parse_frame(int linktype, const uint8_t *data, size_t len, size_t wirelen,
+                       struct pkt_info *pi)
 {
-    int rc = parse_whole(linktype, data, len, pi);
-    if (rc != PARSE_ERR_TRUNCATED || len > 2048)
-        return rc;
-    uint8_t cut[2048];
-    memcpy(cut, data, len);
-    for (int round = 0; round < 2 && rc == PARSE_ERR_TRUNCATED; round++) {
-        /* Offsets are from the buffer parsed: after the cooked header. */
-        size_t base = linktype == DLT_LINUX_SLL ? 16 : 0;
-        size_t l3 = base + pi->l3_off; /* set before the length check failed */
-        int version = l3 < len ? cut[l3] >> 4 : 0;
-        if (version == 4 && l3 + PKT_IPV4_LEN <= len)
-            put16(cut + l3 + 2, len - l3);
-        else if (version == 6 && l3 + PKT_IPV6_LEN <= len)
-            put16(cut + l3 + 4, len - l3 - PKT_IPV6_LEN);
-        else
-            return rc;
-        if (round == 1) { /* the IP length fits now: the UDP length did not */
-            size_t l4 = base + pi->l4_off;
-            if (pi->proto != IPPROTO_UDP || l4 < l3 || l4 + 8 > len)
-                return rc;
-            put16(cut + l4 + 4, len - l4);
-        }
-        rc = parse_whole(linktype, cut, len, pi);
+    switch (linktype) {
+    case DLT_EN10MB:
+        return pkt_parse_eth_cap(data, len, wirelen, pi);
+    case DLT_LINUX_SLL: /* 16-byte cooked header, then the packet */
+        return len < 16 ? PARSE_ERR_TRUNCATED
+                        : pkt_parse_ip_cap(data + 16, len - 16, wirelen - 16, pi);
+    default:
+        return pkt_parse_ip_cap(data, len, wirelen, pi);
     }
-    return rc;
 }
 
-static void on_frame(void *arg, const uint8_t *data, size_t len)
+/* Round-trip samples below this are a clock step between send and
+ * receive, not a measurement; small negative ones are interpolation. */
+#define RTT_STEP_NS (-1000000)
+
+static void on_frame(void *arg, const uint8_t *data, size_t len, size_t wirelen, int64_t ts_ns)
 {
     struct raw_rxer *r = arg;
     struct raw_ctx *c = r->ctx;
     struct pkt_info pi;
     r->frames++;
-    if (parse_frame(r->linktype, data, len, &pi) != PARSE_OK)
+    if (parse_frame(r->linktype, data, len, wirelen < len ? len : wirelen, &pi) != PARSE_OK)
         return;
     const struct ipaddr *tgt = NULL;
     uint32_t entry = 0;
@@ -299,8 +278,10 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
     if (pass == 0 && !repeat) {
         int64_t t = sent_at(c, x);
         if (t >= 0) {
-            int64_t us = (raw_now_ns() - t) / 1000;
-            rep.rtt_us = us < 0 ? 0 : us > INT32_MAX ? INT32_MAX : (int32_t)us;
+            int64_t d = (ts_ns > 0 ? ts_ns : rx_clock_ns()) - t;
+            int64_t us = d / 1000;
+            if (d >= RTT_STEP_NS)
+                rep.rtt_us = us < 0 ? 0 : us > INT32_MAX ? INT32_MAX : (int32_t)us;
         }
     }
     if (c->decided && !repeat) /* sole writer: this receiver (one per family's interface) */

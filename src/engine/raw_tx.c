@@ -5,7 +5,8 @@
  * that each need only a patch (addresses, ports, cookie fields, IP ID,
  * checksums; a UDP probe also its payload) on a slot that already holds
  * the template of that module. Per probe: one Feistel map (amortised over
- * 8), one target lookup, one SipHash, one patch; no locks, no allocation.
+ * 8), one multiply-based split (no division), one target lookup, one
+ * SipHash, one patch; no locks, no atomics, no allocation.
  */
 #include "engine/raw_internal.h"
 #include "engine/raw_pace.h"
@@ -326,6 +327,10 @@ void *raw_tx_main(void *arg)
     size_t nv = 0, vi = 0;
     bool exhausted = false;
     const struct target_set *set = c->scan->targets;
+    /* x -> (address, entry) by multiplication: a 64-bit DIV per probe was
+     * the costliest instruction of this loop (core/permute.h). */
+    struct permute_divisor naddrs_div;
+    permute_divisor_init(&naddrs_div, c->naddrs);
     while (!exhausted && !scan_stopping(c->scan)) {
         int64_t now = raw_now_ns(), wait;
         double r = load_rate(c);
@@ -353,7 +358,7 @@ void *raw_tx_main(void *arg)
             if (pass > 0 && raw_decided(c, x))
                 continue;
             uint64_t ai, pi;
-            permute_split(x, c->naddrs, &ai, &pi);
+            permute_split_fast(x, &naddrs_div, &ai, &pi);
             if (c->nskip && raw_skipped(c->skip, c->nskip, ai))
                 continue;
             /* A paced host's UDP probes are retried by raw_pace.c only. */
@@ -368,13 +373,19 @@ void *raw_tx_main(void *arg)
                 continue;
             got++;
         }
+        /* Stamp the batch for RTT samples (see raw_rx.c): published before
+         * the send, so a reply processed during it finds its batch; t0
+         * right before tx_send, after the frames are built, and t1 right
+         * after it returns. */
+        struct raw_stamp *st = NULL;
         if (pass == 0 && got > 0) {
-            /* Stamp the batch for RTT samples (see raw_rx.c). */
             uint64_t k = atomic_load_explicit(&c->nstamps, memory_order_relaxed);
-            struct raw_stamp *s = &c->stamps[k % RAW_STAMPS];
-            atomic_store_explicit(&s->pos, UINT64_MAX, memory_order_relaxed);
-            atomic_store_explicit(&s->t_ns, raw_now_ns(), memory_order_release);
-            atomic_store_explicit(&s->pos, first_pos, memory_order_release);
+            st = &c->stamps[k % RAW_STAMPS];
+            atomic_store_explicit(&st->pos, UINT64_MAX, memory_order_relaxed);
+            atomic_store_explicit(&st->end, it.pos - (nv - vi), memory_order_relaxed);
+            atomic_store_explicit(&st->t1, 0, memory_order_relaxed);
+            atomic_store_explicit(&st->t0, rx_clock_ns(), memory_order_release);
+            atomic_store_explicit(&st->pos, first_pos, memory_order_release);
             atomic_store_explicit(&c->nstamps, k + 1, memory_order_release);
         }
         /* Unused tokens (skipped probes) go back: the rate counts frames. */
@@ -382,6 +393,8 @@ void *raw_tx_main(void *arg)
         for (int f = 0; f < 2; f++)
             if (b[f].n && flush(c, &b[f]) < 0)
                 goto out;
+        if (st)
+            atomic_store_explicit(&st->t1, rx_clock_ns(), memory_order_release);
         sent += got;
         atomic_store_explicit(&c->tx_pos, it.pos - (nv - vi), memory_order_relaxed);
     }

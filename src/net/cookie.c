@@ -42,7 +42,9 @@ static uint16_t sport_of(const struct cookie_ctx *c, uint64_t h)
 {
     if (c->sport_count == 1)
         return c->sport_base;
-    return (uint16_t)(c->sport_base + (uint32_t)((h >> 32) % c->sport_count));
+    /* h >> 32 fits in 32 bits: a 32-bit DIV, several times cheaper than the
+     * 64-bit one the uint64_t operand would compile to (once per probe). */
+    return (uint16_t)(c->sport_base + (uint32_t)(h >> 32) % c->sport_count);
 }
 
 struct cookie_probe cookie_probe(const struct cookie_ctx *c, const struct ipaddr *src,

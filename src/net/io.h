@@ -16,18 +16,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 enum send_method {
-    SEND_AUTO = 0,     /* the fastest measured on this kind of link (see docs/BENCHMARKS.md) */
-    SEND_RAW,          /* socket(AF_INET[6], SOCK_RAW, IPPROTO_RAW) + sendmmsg */
-    SEND_PACKET_MMSG,  /* AF_PACKET SOCK_RAW + sendmmsg + PACKET_QDISC_BYPASS */
-    SEND_PACKET_RING,  /* AF_PACKET TX ring (PACKET_TX_RING) + PACKET_QDISC_BYPASS */
+    SEND_AUTO = 0,    /* the fastest measured on this kind of link (see docs/BENCHMARKS.md) */
+    SEND_RAW,         /* socket(AF_INET[6], SOCK_RAW, IPPROTO_RAW) + sendmmsg */
+    SEND_PACKET_MMSG, /* AF_PACKET SOCK_RAW + sendmmsg + PACKET_QDISC_BYPASS */
+    SEND_PACKET_RING, /* AF_PACKET TX ring (PACKET_TX_RING) + PACKET_QDISC_BYPASS */
 };
 
 enum recv_method {
-    RECV_AUTO = 0,    /* TPACKET_V3 ring unless it is unavailable */
-    RECV_RING,        /* AF_PACKET TPACKET_V3 RX ring with a kernel BPF filter */
-    RECV_PCAP,        /* libpcap, immediate mode, buffer sized for the rate */
+    RECV_AUTO = 0, /* TPACKET_V3 ring unless it is unavailable */
+    RECV_RING,     /* AF_PACKET TPACKET_V3 RX ring with a kernel BPF filter */
+    RECV_PCAP,     /* libpcap, immediate mode, buffer sized for the rate */
 };
 
 /* "auto", "raw", "packet", "ring" ↔ enum; -1 when unknown. */
@@ -59,16 +60,61 @@ int tx_send(struct tx *t, uint8_t *const frames[], const uint16_t lens[],
             const struct ipaddr dsts[], unsigned n);
 void tx_close(struct tx *t);
 
-/* One received frame; data is valid only during the callback. */
-typedef void (*rx_frame_fn)(void *ctx, const uint8_t *data, size_t len);
+/*
+ * The clock of receive timestamps: CLOCK_REALTIME, in ns. The kernel stamps
+ * AF_PACKET frames (and libpcap's headers, which come from the same
+ * socket) in the real-time clock, and no socket option offers another
+ * software clock (SO_TIMESTAMPING/PACKET_TIMESTAMP only choose between that
+ * and a NIC's hardware clock, which a veth does not have). A caller that
+ * measures round trips stamps its sends with this, so a sample is one
+ * subtraction with no offset between clocks to estimate. NTP slews the
+ * real-time and monotonic clocks alike; only a step (settimeofday) moves one
+ * against the other, and then a few samples are implausible, not a whole
+ * scan (the engine drops negative ones).
+ */
+static inline int64_t rx_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * One received frame, handed to an rx_frame_fn. data (caplen bytes, from
+ * the link-layer header of rx_linktype()) is valid only during the callback.
+ * caplen is at most the receiver's snaplen (256 bytes: headers, not
+ * payloads); wirelen is the frame's length on the wire, > caplen when the
+ * snaplen cut it (parse it with pkt_parse_eth_cap/pkt_parse_ip_cap). ts_ns
+ * is when the kernel received it, in rx_clock_ns()'s clock; 0 if the
+ * kernel gave no timestamp (then the caller's own clock is all there is).
+ */
+typedef void (*rx_frame_fn)(void *ctx, const uint8_t *data, size_t caplen, size_t wirelen,
+                            int64_t ts_ns);
+
+/* rx_open()'s ring_bytes for "no idea": the largest ring (64 MiB). */
+#define RX_RING_DEFAULT 0
 
 /*
  * Open a receiver on ifname with a BPF filter in pcap syntax (compiled with
  * libpcap's pcap_compile, attached with SO_ATTACH_FILTER for the ring).
- * Returns NULL with err set.
+ * ring_bytes sizes the kernel's buffer (the TPACKET_V3 ring, or libpcap's
+ * buffer): the replies it must hold while the receiving thread is not
+ * running, i.e. expected reply rate x a burst window x ~128 bytes a frame
+ * (rx_ring_bytes() computes that). The whole buffer is mapped into the
+ * process (it is most of a raw scan's resident memory), so small scans
+ * should ask for little. It is rounded up to at least 1 MiB, capped at
+ * 64 MiB; RX_RING_DEFAULT gives 64 MiB. Returns NULL with err set.
  */
-struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, char *err,
-                   size_t errlen);
+struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, size_t ring_bytes,
+                   char *err, size_t errlen);
+
+/*
+ * The ring_bytes hint for a receiver expecting at most max_frames frames in
+ * all, at up to rate frames/s (0: unknown, as fast as the link goes),
+ * holding window_ms of them. E.g. 1 Mpps x 500 ms -> 64 MiB, a single
+ * host's 65,535 ports -> 8 MiB, a few ports -> 1 MiB.
+ */
+size_t rx_ring_bytes(uint64_t max_frames, double rate, unsigned window_ms);
 
 /* DLT_EN10MB (frames start at Ethernet), DLT_RAW (at IP) or DLT_LINUX_SLL. */
 int rx_linktype(const struct rx *r);

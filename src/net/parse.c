@@ -2,7 +2,11 @@
  * parse.c — bounds-checked decoding of received frames (see parse.h).
  *
  * Convention: every helper gets a pointer and the number of bytes that are
- * valid from it, and checks a length before each read. Offsets stored in
+ * valid from it (len), and checks a length before each read. Helpers that
+ * check a declared length also get wire, the bytes the packet had from the
+ * same point on the wire (wire >= len; wire > len when the capture cut the
+ * frame): a declared length past len is cut by the capture when it is
+ * within wire, and truncated for real otherwise. Offsets stored in
  * struct pkt_info are relative to the caller's buffer (base + local offset).
  */
 #include "net/parse.h"
@@ -173,8 +177,9 @@ static bool icmp4_has_id(uint8_t type)
     return type == PKT_ICMP_ECHOREPLY || type == PKT_ICMP_ECHO || (type >= 13 && type <= 18);
 }
 
-/* The transport header: p has len bytes, at offset base of the caller's buffer. */
-static int parse_l4(const uint8_t *p, size_t len, struct pkt_info *out, size_t base)
+/* The transport header: p has len bytes (of an IP payload of wire bytes),
+ * at offset base of the caller's buffer. */
+static int parse_l4(const uint8_t *p, size_t len, size_t wire, struct pkt_info *out, size_t base)
 {
     size_t hlen;
     int rc;
@@ -208,9 +213,13 @@ static int parse_l4(const uint8_t *p, size_t len, struct pkt_info *out, size_t b
         ulen = get16(p + 4);
         if (ulen < 8)
             return PARSE_ERR_MALFORMED;
-        if (ulen > len)
+        if (ulen > wire)
             return PARSE_ERR_TRUNCATED;
-        len = ulen; /* the UDP length bounds the payload */
+        /* The UDP length bounds the payload; past what was captured, the
+         * payload is what was (and the datagram was cut). */
+        out->truncated = ulen > len;
+        if (ulen <= len)
+            len = ulen;
         hlen = 8;
         break;
     }
@@ -250,7 +259,7 @@ static int parse_l4(const uint8_t *p, size_t len, struct pkt_info *out, size_t b
     return PARSE_OK;
 }
 
-static int parse_ipv4(const uint8_t *p, size_t len, struct pkt_info *out, size_t base)
+static int parse_ipv4(const uint8_t *p, size_t len, size_t wire, struct pkt_info *out, size_t base)
 {
     size_t ihl, total;
     uint16_t frag;
@@ -261,7 +270,7 @@ static int parse_ipv4(const uint8_t *p, size_t len, struct pkt_info *out, size_t
     total = get16(p + 2);
     if (ihl < PKT_IPV4_LEN || total < ihl)
         return PARSE_ERR_MALFORMED;
-    if (total > len)
+    if (total > wire || ihl > len)
         return PARSE_ERR_TRUNCATED;
     out->family = AF_INET;
     out->tos = p[1];
@@ -274,10 +283,14 @@ static int parse_ipv4(const uint8_t *p, size_t len, struct pkt_info *out, size_t
     set_addr(&out->dst, AF_INET, p + 16);
     if (frag & 0x1fff)
         return PARSE_ERR_UNSUPPORTED; /* non-first fragment: no transport header */
-    return parse_l4(p + ihl, total - ihl, out, base + ihl);
+    if (total > len) {
+        out->truncated = true; /* within the wire length: cut by the capture */
+        return parse_l4(p + ihl, len - ihl, total - ihl, out, base + ihl);
+    }
+    return parse_l4(p + ihl, total - ihl, total - ihl, out, base + ihl);
 }
 
-static int parse_ipv6(const uint8_t *p, size_t len, struct pkt_info *out, size_t base)
+static int parse_ipv6(const uint8_t *p, size_t len, size_t wire, struct pkt_info *out, size_t base)
 {
     size_t total, off = PKT_IPV6_LEN;
     uint8_t nh;
@@ -294,37 +307,53 @@ static int parse_ipv6(const uint8_t *p, size_t len, struct pkt_info *out, size_t
     nh = p[6];
     if (total == PKT_IPV6_LEN && nh == 0)
         return PARSE_ERR_UNSUPPORTED; /* jumbogram (RFC 2675) */
-    if (total > len)
+    if (total > wire)
         return PARSE_ERR_TRUNCATED;
-    rc = skip_ipv6_ext(p, total, &off, &nh);
+    size_t avail = total;
+    if (total > len) {
+        out->truncated = true; /* within the wire length: cut by the capture */
+        avail = len;
+    }
+    /* Extension headers must have been captured whole. */
+    rc = skip_ipv6_ext(p, avail, &off, &nh);
     out->proto = nh;
     if (rc != PARSE_OK)
         return rc;
-    return parse_l4(p + off, total - off, out, base + off);
+    return parse_l4(p + off, avail - off, total - off, out, base + off);
 }
 
-static int parse_ip_at(const uint8_t *p, size_t len, struct pkt_info *out, size_t base)
+static int parse_ip_at(const uint8_t *p, size_t len, size_t wire, struct pkt_info *out, size_t base)
 {
     out->l3_off = (uint32_t)base;
     if (len < 1)
         return PARSE_ERR_TRUNCATED;
     switch (p[0] >> 4) {
     case 4:
-        return parse_ipv4(p, len, out, base);
+        return parse_ipv4(p, len, wire, out, base);
     case 6:
-        return parse_ipv6(p, len, out, base);
+        return parse_ipv6(p, len, wire, out, base);
     default:
         return PARSE_ERR_MALFORMED;
     }
 }
 
-int pkt_parse_ip(const uint8_t *pkt, size_t len, struct pkt_info *out)
+int pkt_parse_ip_cap(const uint8_t *pkt, size_t caplen, size_t wirelen, struct pkt_info *out)
 {
     memset(out, 0, sizeof(*out));
-    return parse_ip_at(pkt, len, out, 0);
+    return parse_ip_at(pkt, caplen, wirelen > caplen ? wirelen : caplen, out, 0);
+}
+
+int pkt_parse_ip(const uint8_t *pkt, size_t len, struct pkt_info *out)
+{
+    return pkt_parse_ip_cap(pkt, len, len, out);
 }
 
 int pkt_parse_eth(const uint8_t *frame, size_t len, struct pkt_info *out)
+{
+    return pkt_parse_eth_cap(frame, len, len, out);
+}
+
+int pkt_parse_eth_cap(const uint8_t *frame, size_t len, size_t wirelen, struct pkt_info *out)
 {
     size_t off = PKT_ETH_LEN;
     uint16_t type;
@@ -348,7 +377,8 @@ int pkt_parse_eth(const uint8_t *frame, size_t len, struct pkt_info *out)
         return PARSE_ERR_UNSUPPORTED;
     if (len - off >= 1 && (frame[off] >> 4) != (type == PKT_ETHERTYPE_IPV4 ? 4 : 6))
         return PARSE_ERR_MALFORMED;
-    return parse_ip_at(frame + off, len - off, out, off);
+    size_t wire = wirelen > len ? wirelen : len;
+    return parse_ip_at(frame + off, len - off, wire - off, out, off);
 }
 
 const char *pkt_parse_strerror(int code)

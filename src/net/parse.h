@@ -13,7 +13,15 @@
  *
  * Lengths: the IP header's own length (IPv4 total length, IPv6 payload
  * length) bounds the packet; bytes after it (Ethernet padding) are ignored,
- * and a buffer shorter than it is PARSE_ERR_TRUNCATED.
+ * and a buffer shorter than it is PARSE_ERR_TRUNCATED — unless the caller
+ * says the frame was longer on the wire than what it captured (the
+ * receivers keep only a snaplen's worth of each frame): then
+ * pkt_parse_eth_cap()/pkt_parse_ip_cap() accept a packet whose headers
+ * (link, IP with options/extensions, transport header, and for ICMP errors
+ * the quoted IP header plus 8 bytes) were all captured and whose payload
+ * was cut, report the payload as far as it was captured and set
+ * pkt_info.truncated. A declared length beyond the wire length is still
+ * PARSE_ERR_TRUNCATED: that packet really was short.
  *
  * Checksums are NOT verified: frames seen on veth/loopback through
  * AF_PACKET often carry CHECKSUM_PARTIAL sums from offload. Callers who want
@@ -96,7 +104,10 @@ struct pkt_info {
     uint32_t l3_off;      /* IP header */
     uint32_t l4_off;      /* transport header (after options/extensions) */
     uint32_t payload_off; /* transport payload (after the TCP/UDP/ICMP header) */
-    uint32_t payload_len; /* bytes of it within the IP (and UDP) length */
+    uint32_t payload_len; /* bytes of it within the IP (and UDP) length and
+                             within the captured bytes (see truncated) */
+    bool truncated;       /* the capture cut the packet: payload_len counts
+                             only the captured bytes of a longer payload */
 
     /* TCP (RFC 9293 §3.1) and UDP: ports. */
     uint16_t sport, dport;
@@ -123,6 +134,18 @@ int pkt_parse_eth(const uint8_t *frame, size_t len, struct pkt_info *out);
 
 /* Parse a packet that starts at the IPv4 or IPv6 header. As above. */
 int pkt_parse_ip(const uint8_t *pkt, size_t len, struct pkt_info *out);
+
+/*
+ * The same for a captured frame: caplen bytes are at frame, and the frame
+ * was wirelen bytes long on the wire (AF_PACKET's tp_len, pcap's len;
+ * wirelen < caplen is taken as caplen). With wirelen == caplen these are
+ * pkt_parse_eth()/pkt_parse_ip(). With wirelen > caplen, a packet whose
+ * declared IP (and UDP) length runs past caplen but not past wirelen
+ * parses when every header it has was captured, with truncated set and
+ * payload_len = the captured payload bytes; offsets stay inside caplen.
+ */
+int pkt_parse_eth_cap(const uint8_t *frame, size_t caplen, size_t wirelen, struct pkt_info *out);
+int pkt_parse_ip_cap(const uint8_t *pkt, size_t caplen, size_t wirelen, struct pkt_info *out);
 
 /* A static string naming a PARSE_* code, for logs ("truncated", ...). */
 const char *pkt_parse_strerror(int code);

@@ -39,17 +39,26 @@
  * replies to a fast scan overflow it. */
 #define RX_SNAPLEN 256
 
-/* TPACKET_V3 ring: 16 blocks of 4 MiB. A 60-byte reply takes a 128-byte
- * slot, so the ring holds ~500k frames, half a second at 1 Mpps: room for
- * the receiver thread to be descheduled without losing replies. A block is
- * handed to us when full or after RX_BLOCK_TIMEOUT_MS, which bounds the
- * latency at low rates. */
-#define RX_BLOCK_SIZE       (4u << 20)
-#define RX_BLOCK_NR         16
+/* TPACKET_V3 ring: sized by rx_open's hint, from RX_RING_MIN to RX_RING_MAX.
+ * The kernel maps every page of it into our address space at mmap time
+ * (packet_mmap inserts them all), so its size is resident memory from the
+ * start: a scan of one host should not pay for a ring that holds half a
+ * second at 1 Mpps. A 60-byte reply takes a 144-byte slot (tpacket3_hdr,
+ * sockaddr_ll, alignment), so the largest ring holds ~460k frames.
+ * Blocks grow with the ring, keeping at least 4 of them so the kernel
+ * always has one to fill while we walk another. A block is handed to us
+ * when full or after RX_BLOCK_TIMEOUT_MS, which bounds the delivery
+ * latency at low rates (round-trip times come from the kernel's receive
+ * timestamps, so they do not include it). */
+#define RX_RING_MIN         (1u << 20)
+#define RX_RING_MAX         (64u << 20)
+#define RX_FRAME_BYTES      160  /* a reply's slot, rounded up: for rx_ring_bytes() */
 #define RX_FRAME_HINT       2048 /* only used to size tp_frame_nr */
 #define RX_BLOCK_TIMEOUT_MS 10
 
-/* libpcap's buffer (the whole ring, split into snaplen-sized slots). */
+/* libpcap's buffer for RX_RING_DEFAULT (the whole ring, split into
+ * snaplen-sized slots; bench/sendpath.sh patches this line to show what
+ * libpcap's defaults would do). */
 #define RX_PCAP_BUFFER (64 << 20)
 
 struct rx {
@@ -67,9 +76,35 @@ struct rx {
 
     /* RECV_PCAP */
     pcap_t *pcap;
-    rx_frame_fn fn; /* valid during rx_poll */
+    int64_t ts_unit; /* ns per unit of the header's tv_usec: 1 (nano precision) or 1000 */
+    rx_frame_fn fn;  /* valid during rx_poll */
     void *ctx;
 };
+
+size_t rx_ring_bytes(uint64_t max_frames, double rate, unsigned window_ms)
+{
+    double frames = (double)max_frames;
+    if (rate > 0 && rate * window_ms / 1000.0 < frames)
+        frames = rate * window_ms / 1000.0;
+    double bytes = frames * RX_FRAME_BYTES;
+    if (bytes >= RX_RING_MAX)
+        return RX_RING_MAX;
+    return bytes < RX_RING_MIN ? RX_RING_MIN : (size_t)bytes;
+}
+
+/* The ring's geometry for a hint: blocks are powers of two (the kernel
+ * allocates each as 2^order pages), at least 4 of them. */
+static void ring_geometry(size_t hint, unsigned *block_size, unsigned *block_nr)
+{
+    size_t bytes = hint == RX_RING_DEFAULT || hint > RX_RING_MAX ? RX_RING_MAX
+                   : hint < RX_RING_MIN                          ? RX_RING_MIN
+                                                                 : hint;
+    unsigned bs = bytes >= (32u << 20)  ? (4u << 20)
+                  : bytes >= (8u << 20) ? (1u << 20)
+                                        : (256u << 10);
+    *block_size = bs;
+    *block_nr = (unsigned)((bytes + bs - 1) / bs);
+}
 
 static const char *const recv_names[] = {
     [RECV_AUTO] = "auto",
@@ -161,8 +196,8 @@ static int attach_filter(int fd, int linktype, const char *ifname, const char *b
     return rc;
 }
 
-static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *bpf, char *err,
-                     size_t errlen)
+static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *bpf,
+                     size_t ring_bytes, char *err, size_t errlen)
 {
     int version = TPACKET_V3;
     struct sockaddr_ll sll = {0};
@@ -189,11 +224,13 @@ static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *
     /* Large blocks may not be available as contiguous pages; the kernel
      * falls back to vmalloc, but memory limits can still refuse: halve the
      * block count down to 2 before giving up. */
-    for (unsigned nr = RX_BLOCK_NR;; nr /= 2) {
-        req.tp_block_size = RX_BLOCK_SIZE;
+    unsigned bs, nr0;
+    ring_geometry(ring_bytes, &bs, &nr0);
+    for (unsigned nr = nr0;; nr /= 2) {
+        req.tp_block_size = bs;
         req.tp_block_nr = nr;
         req.tp_frame_size = RX_FRAME_HINT;
-        req.tp_frame_nr = RX_BLOCK_SIZE / RX_FRAME_HINT * nr;
+        req.tp_frame_nr = bs / RX_FRAME_HINT * nr;
         req.tp_retire_blk_tov = RX_BLOCK_TIMEOUT_MS;
         if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == 0)
             break;
@@ -221,7 +258,8 @@ static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *
     return 0;
 }
 
-static int open_pcap(struct rx *r, const char *ifname, const char *bpf, char *err, size_t errlen)
+static int open_pcap(struct rx *r, const char *ifname, const char *bpf, size_t ring_bytes,
+                     char *err, size_t errlen)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     struct bpf_program prog;
@@ -238,7 +276,13 @@ static int open_pcap(struct rx *r, const char *ifname, const char *bpf, char *er
     pcap_set_snaplen(r->pcap, RX_SNAPLEN);
     pcap_set_promisc(r->pcap, 0);
     pcap_set_immediate_mode(r->pcap, 1);
-    pcap_set_buffer_size(r->pcap, RX_PCAP_BUFFER);
+    pcap_set_buffer_size(r->pcap, ring_bytes == RX_RING_DEFAULT ? RX_PCAP_BUFFER
+                                  : ring_bytes < RX_RING_MIN    ? (int)RX_RING_MIN
+                                  : ring_bytes > RX_RING_MAX    ? (int)RX_RING_MAX
+                                                                : (int)ring_bytes);
+    /* Nanosecond header timestamps where libpcap has them (it reads the
+     * kernel's tp_sec/tp_nsec either way); microseconds otherwise. */
+    (void)pcap_set_tstamp_precision(r->pcap, PCAP_TSTAMP_PRECISION_NANO);
     rc = pcap_activate(r->pcap);
     if (rc == PCAP_ERROR_PERM_DENIED) {
         snprintf(err, errlen, "raw sockets need root or CAP_NET_RAW (try -sT)");
@@ -276,11 +320,12 @@ static int open_pcap(struct rx *r, const char *ifname, const char *bpf, char *er
     }
     r->fd = pcap_get_selectable_fd(r->pcap);
     r->linktype = pcap_datalink(r->pcap);
+    r->ts_unit = pcap_get_tstamp_precision(r->pcap) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
     return 0;
 }
 
-struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, char *err,
-                   size_t errlen)
+struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, size_t ring_bytes,
+                   char *err, size_t errlen)
 {
     struct rx *r;
     int ifindex, rc;
@@ -300,9 +345,9 @@ struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, char
     r->method = m == RECV_AUTO ? RECV_RING : m;
     r->fd = -1;
     if (r->method == RECV_RING)
-        rc = open_ring(r, ifname, ifindex, bpf, err, errlen);
+        rc = open_ring(r, ifname, ifindex, bpf, ring_bytes, err, errlen);
     else if (r->method == RECV_PCAP)
-        rc = open_pcap(r, ifname, bpf, err, errlen);
+        rc = open_pcap(r, ifname, bpf, ring_bytes, err, errlen);
     else {
         snprintf(err, errlen, "unknown receive method %d", (int)m);
         rc = -1;
@@ -346,7 +391,11 @@ static unsigned walk_block(struct rx *r, struct tpacket_block_desc *bd, rx_frame
         /* The kernel filter already rejects these; this keeps the
          * guarantee if the filter is ever replaced. */
         if (sll->sll_pkttype != PACKET_OUTGOING) {
-            fn(ctx, p + h->tp_mac, h->tp_snaplen);
+            /* tp_sec/tp_nsec: the skb's receive stamp, else the time
+             * tpacket_rcv ran (ktime_get_real): CLOCK_REALTIME either way
+             * (see rx_clock_ns). TP_STATUS_TS_* says which; 0 means none. */
+            int64_t ts = (int64_t)h->tp_sec * 1000000000 + h->tp_nsec;
+            fn(ctx, p + h->tp_mac, h->tp_snaplen, h->tp_len, ts);
             delivered++;
         }
         p += h->tp_next_offset;
@@ -380,8 +429,9 @@ static int poll_ring(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
 static void pcap_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct rx *r = (struct rx *)user;
+    int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec * r->ts_unit;
 
-    r->fn(r->ctx, bytes, h->caplen);
+    r->fn(r->ctx, bytes, h->caplen, h->len, ts);
 }
 
 static int poll_pcap(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)

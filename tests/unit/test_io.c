@@ -99,7 +99,8 @@ static void test_no_such_interface(void **state)
     }
     for (int m = RECV_AUTO; m <= RECV_PCAP; m++) {
         err[0] = '\0';
-        assert_null(rx_open((enum recv_method)m, "nosuch0", "tcp", err, sizeof(err)));
+        assert_null(
+            rx_open((enum recv_method)m, "nosuch0", "tcp", RX_RING_DEFAULT, err, sizeof(err)));
         assert_string_equal(err, "no such interface 'nosuch0'");
     }
 }
@@ -128,7 +129,7 @@ static void test_permission_message(void **state)
                 strcmp(err, "raw sockets need root or CAP_NET_RAW (try -sT)") != 0)
                 snprintf(out, sizeof(out), "tx%d", m);
         for (int m = RECV_RING; m <= RECV_PCAP; m++)
-            if (rx_open((enum recv_method)m, "lo", "tcp", err, sizeof(err)) ||
+            if (rx_open((enum recv_method)m, "lo", "tcp", RX_RING_DEFAULT, err, sizeof(err)) ||
                 strcmp(err, "raw sockets need root or CAP_NET_RAW (try -sT)") != 0)
                 snprintf(out, sizeof(out), "rx%d", m);
         if (write(fds[1], out, strlen(out) + 1) < 0)
@@ -152,10 +153,10 @@ static void test_bad_filter(void **state)
     (void)state;
     if (geteuid() != 0)
         skip();
-    assert_null(rx_open(RECV_RING, "lo", "tcp and", err, sizeof(err)));
+    assert_null(rx_open(RECV_RING, "lo", "tcp and", RX_RING_DEFAULT, err, sizeof(err)));
     assert_non_null(strstr(err, "bad BPF filter 'tcp and'"));
     err[0] = '\0';
-    assert_null(rx_open(RECV_PCAP, "lo", "nonsense(", err, sizeof(err)));
+    assert_null(rx_open(RECV_PCAP, "lo", "nonsense(", RX_RING_DEFAULT, err, sizeof(err)));
     assert_non_null(strstr(err, "bad BPF filter"));
 }
 
@@ -177,7 +178,7 @@ static void test_open_all_on_lo(void **state)
         }
     }
     for (int m = RECV_AUTO; m <= RECV_PCAP; m++) {
-        struct rx *r = rx_open((enum recv_method)m, "lo", "tcp", err, sizeof(err));
+        struct rx *r = rx_open((enum recv_method)m, "lo", "tcp", RX_RING_DEFAULT, err, sizeof(err));
         if (!r)
             fail_msg("rx_open(%d): %s", m, err);
         assert_int_equal(rx_linktype(r), DLT_EN10MB); /* lo: zero-MAC Ethernet */
@@ -189,15 +190,23 @@ struct tally {
     unsigned n;
     uint32_t seen; /* bit per expected sequence number 0..31 */
     unsigned dup;
+    unsigned cut;         /* frames whose wire length differed from the captured */
+    int64_t ts_lo, ts_hi; /* receive timestamps seen (rx_clock_ns's clock) */
 };
 
-static void count_frame(void *ctx, const uint8_t *d, size_t len)
+static void count_frame(void *ctx, const uint8_t *d, size_t len, size_t wirelen, int64_t ts_ns)
 {
     struct tally *t = ctx;
 
     /* Ethernet + IPv4 (20) + TCP: the sequence number at 14 + 20 + 4. */
     if (len < 14 + 20 + 20)
         return;
+    if (wirelen != len)
+        t->cut++;
+    if (t->ts_lo == 0 || ts_ns < t->ts_lo)
+        t->ts_lo = ts_ns;
+    if (ts_ns > t->ts_hi)
+        t->ts_hi = ts_ns;
     uint32_t seq = (uint32_t)d[38] << 24 | (uint32_t)d[39] << 16 | (uint32_t)d[40] << 8 | d[41];
     if (seq < 32) {
         if (t->seen & (1u << seq))
@@ -241,13 +250,16 @@ static void test_lo_round_trip(void **state)
     const char *filter = "tcp and src port 61234 and dst port 9";
     for (int rm = RECV_RING; rm <= RECV_PCAP; rm++) {
         for (int sm = SEND_PACKET_MMSG; sm <= SEND_PACKET_RING; sm++) {
-            struct rx *r = rx_open((enum recv_method)rm, "lo", filter, err, sizeof(err));
+            struct rx *r =
+                rx_open((enum recv_method)rm, "lo", filter, RX_RING_DEFAULT, err, sizeof(err));
             if (!r)
                 fail_msg("rx_open: %s", err);
             struct tx *t = tx_open((enum send_method)sm, &ri, AF_INET, err, sizeof(err));
             if (!t)
                 fail_msg("tx_open: %s", err);
+            int64_t t0 = rx_clock_ns();
             assert_int_equal(tx_send(t, frames, lens, dsts, 32), 32);
+            int64_t t1 = rx_clock_ns();
             struct tally tl = {0};
             for (int i = 0; i < 100 && tl.n < 32; i++)
                 assert_true(rx_poll(r, 20, count_frame, &tl) >= 0);
@@ -258,10 +270,97 @@ static void test_lo_round_trip(void **state)
             assert_int_equal(tl.seen, 0xffffffffu);
             assert_int_equal(tl.dup, 0);
             assert_int_equal(drop, 0);
+            /* Small frames: captured whole. */
+            assert_int_equal(tl.cut, 0);
+            /* Stamped by the kernel while tx_send ran (lo delivers in the
+             * sender's softirq), in the clock rx_clock_ns() reads; libpcap
+             * without nanosecond support rounds down to the microsecond. */
+            if (tl.ts_lo < t0 - 1000 || tl.ts_hi > t1)
+                fail_msg("receive stamps [%lld, %lld] outside the send [%lld, %lld]",
+                         (long long)tl.ts_lo, (long long)tl.ts_hi, (long long)t0, (long long)t1);
             tx_close(t);
             rx_close(r);
         }
     }
+}
+
+/* Frames cut by the snaplen: wirelen says how long they were. */
+struct big {
+    unsigned n, cut;
+    size_t caplen, wirelen;
+};
+
+static void big_frame(void *ctx, const uint8_t *d, size_t len, size_t wirelen, int64_t ts_ns)
+{
+    struct big *b = ctx;
+    (void)d;
+    (void)ts_ns;
+    b->n++;
+    b->caplen = len;
+    b->wirelen = wirelen;
+    if (wirelen > len)
+        b->cut++;
+}
+
+static void test_lo_snaplen_cut(void **state)
+{
+    struct route_info ri;
+    struct pkt_tcp_params pp = {0};
+    static struct pkt_template tpl;
+    static uint8_t payload[600], buf[PKT_MAX_FRAME];
+    char err[256];
+
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    lo_route(&ri);
+    pp.family = AF_INET;
+    pp.eth = true;
+    pp.ttl = 64;
+    pp.tcp_flags = PKT_TCP_ACK;
+    pp.window = 1024;
+    pp.payload = payload;
+    pp.payload_len = sizeof(payload);
+    assert_int_equal(pkt_template_init(&tpl, &pp), 0);
+    struct pkt_tcp_probe p = {.src = ri.src, .dst = ri.next_hop, .sport = 61235, .dport = 9};
+    uint8_t *frames[1] = {buf};
+    uint16_t lens[1];
+    lens[0] = (uint16_t)pkt_make(&tpl, buf, sizeof(buf), &p);
+    assert_true(lens[0] > 600);
+    for (int rm = RECV_RING; rm <= RECV_PCAP; rm++) {
+        struct rx *r = rx_open((enum recv_method)rm, "lo", "tcp and src port 61235 and dst port 9",
+                               rx_ring_bytes(1, 0, 500), err, sizeof(err));
+        if (!r)
+            fail_msg("rx_open: %s", err);
+        struct tx *t = tx_open(SEND_PACKET_MMSG, &ri, AF_INET, err, sizeof(err));
+        if (!t)
+            fail_msg("tx_open: %s", err);
+        assert_int_equal(tx_send(t, frames, lens, &ri.next_hop, 1), 1);
+        struct big b = {0};
+        for (int i = 0; i < 100 && b.n < 1; i++)
+            assert_true(rx_poll(r, 20, big_frame, &b) >= 0);
+        assert_int_equal(b.n, 1);
+        assert_int_equal(b.cut, 1);
+        assert_int_equal(b.caplen, 256);
+        assert_int_equal(b.wirelen, lens[0]);
+        tx_close(t);
+        rx_close(r);
+    }
+}
+
+static void test_ring_bytes(void **state)
+{
+    (void)state;
+    assert_int_equal(rx_ring_bytes(0, 0, 500), 1u << 20); /* at least 1 MiB */
+    assert_int_equal(rx_ring_bytes(3, 0, 500), 1u << 20);
+    /* One host, every port: all of its replies, ~10 MiB. */
+    assert_true(rx_ring_bytes(65535, 0, 500) > (8u << 20));
+    assert_true(rx_ring_bytes(65535, 0, 500) < (16u << 20));
+    /* A rate bounds it: 10k pps for 500 ms. */
+    assert_true(rx_ring_bytes(1u << 30, 10000, 500) < (1u << 20) + 1);
+    /* Unknown or high rates over a large scan: the largest ring. */
+    assert_int_equal(rx_ring_bytes(1u << 30, 0, 500), 64u << 20);
+    assert_int_equal(rx_ring_bytes(1u << 30, 1e6, 500), 64u << 20);
 }
 
 int main(void)
@@ -271,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_wants_ethernet),     cmocka_unit_test(test_no_such_interface),
         cmocka_unit_test(test_permission_message), cmocka_unit_test(test_bad_filter),
         cmocka_unit_test(test_open_all_on_lo),     cmocka_unit_test(test_lo_round_trip),
+        cmocka_unit_test(test_lo_snaplen_cut),     cmocka_unit_test(test_ring_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -550,6 +550,165 @@ static void test_icmp6_unreachable(void **state)
     all_prefixes_fail(&w, false);
 }
 
+/* ---- frames cut by the capture's snaplen ---- */
+
+/* Parse the first caplen bytes of w (an exact-size copy, so ASan sees any
+ * overread) as a capture of a w->n-byte frame. */
+static int parse_cut(const struct w *w, size_t caplen, size_t wirelen, bool at_eth,
+                     struct pkt_info *r)
+{
+    uint8_t *copy = malloc(caplen ? caplen : 1);
+    memcpy(copy, w->d, caplen);
+    int rc = at_eth ? pkt_parse_eth_cap(copy, caplen, wirelen, r)
+                    : pkt_parse_ip_cap(copy, caplen, wirelen, r);
+    if (rc == PARSE_OK && (r->payload_off > caplen || r->payload_len > caplen - r->payload_off))
+        fail_msg("cut at %zu: payload [%u, +%u) outside the capture", caplen, r->payload_off,
+                 r->payload_len);
+    free(copy);
+    return rc;
+}
+
+/*
+ * Cutting w at every length: below hdr_end (where its last header ends) it
+ * is truncated; from there on it parses, truncated exactly when bytes are
+ * missing, with the payload that was captured. The whole frame given with
+ * wirelen == caplen parses as by pkt_parse_eth/ip.
+ */
+static void every_cut(const struct w *w, size_t hdr_end, bool at_eth)
+{
+    struct pkt_info r;
+    for (size_t cap = 0; cap <= w->n; cap++) {
+        int rc = parse_cut(w, cap, w->n, at_eth, &r);
+        if (cap < hdr_end) {
+            if (rc != PARSE_ERR_TRUNCATED)
+                fail_msg("cut at %zu (< %zu): got %d, want truncated", cap, hdr_end, rc);
+            continue;
+        }
+        if (rc != PARSE_OK)
+            fail_msg("cut at %zu/%zu: got %d, want ok", cap, w->n, rc);
+        assert_int_equal(r.truncated, cap < w->n);
+        assert_int_equal(r.payload_off + r.payload_len, cap);
+    }
+}
+
+/* A DNS-sized UDP answer: 42 bytes of headers and a 400-byte payload. */
+static void test_cut_udp_reply(void **state)
+{
+    struct w w = {0};
+    struct pkt_info r;
+    eth(&w, 0x0800);
+    size_t ip = ip4(&w, IPPROTO_UDP, "198.51.100.7", "192.0.2.1", 63, NULL, 0);
+    w16(&w, 53);
+    w16(&w, 40001);
+    w16(&w, 8 + 400);
+    w16(&w, 0);
+    for (int i = 0; i < 400; i++)
+        w8(&w, (uint8_t)i);
+    ip4_end(&w, ip);
+
+    /* Whole: as before, and not truncated. */
+    assert_int_equal(pkt_parse_eth_cap(w.d, w.n, w.n, &r), PARSE_OK);
+    assert_false(r.truncated);
+    assert_int_equal(r.payload_len, 400);
+    /* 256 bytes of it, as the receivers keep: the strict entry point refuses
+     * it, the capture-aware one decodes the headers. */
+    assert_int_equal(pkt_parse_eth(w.d, 256, &r), PARSE_ERR_TRUNCATED);
+    assert_int_equal(parse_cut(&w, 256, w.n, true, &r), PARSE_OK);
+    assert_true(r.truncated);
+    assert_int_equal(r.proto, IPPROTO_UDP);
+    assert_int_equal(r.sport, 53);
+    assert_int_equal(r.dport, 40001);
+    assert_addr(&r.src, "198.51.100.7");
+    assert_int_equal(r.payload_off, 42);
+    assert_int_equal(r.payload_len, 256 - 42);
+    every_cut(&w, 42, true);
+
+    /* A declared length past the wire length is a short packet, not a cut. */
+    assert_int_equal(parse_cut(&w, 256, w.n - 1, true, &r), PARSE_ERR_TRUNCATED);
+    set16(&w, 14 + 24, 8 + 401); /* UDP length past the IP length */
+    assert_int_equal(parse_cut(&w, 256, w.n, true, &r), PARSE_ERR_TRUNCATED);
+    set16(&w, 14 + 24, 8 + 100); /* UDP shorter than IP: payload captured whole */
+    assert_int_equal(parse_cut(&w, 256, w.n, true, &r), PARSE_OK);
+    assert_false(r.truncated);
+    assert_int_equal(r.payload_len, 100);
+}
+
+/* An ICMP port unreachable quoting a large UDP probe (RFC 1812 routers and
+ * Linux quote up to 576 bytes): the quote's headers fit in the snaplen. */
+static void test_cut_icmp_quote(void **state)
+{
+    struct w w = {0};
+    struct pkt_info r;
+    eth(&w, 0x0800);
+    size_t ip = ip4(&w, IPPROTO_ICMP, "198.51.100.7", "192.0.2.1", 64, NULL, 0);
+    wmem(&w, "\x03\x03\x00\x00\x00\x00\x00\x00", 8);
+    size_t q = ip4(&w, IPPROTO_UDP, "192.0.2.1", "198.51.100.7", 64, NULL, 0);
+    set16(&w, q + 2, 20 + 8 + 500);
+    w16(&w, 40002);
+    w16(&w, 137);
+    w16(&w, 8 + 500);
+    w16(&w, 0);
+    for (int i = 0; i < 500; i++)
+        w8(&w, 0x20);
+    ip4_end(&w, ip);
+
+    assert_int_equal(pkt_parse_eth(w.d, 256, &r), PARSE_ERR_TRUNCATED);
+    assert_int_equal(parse_cut(&w, 256, w.n, true, &r), PARSE_OK);
+    assert_true(r.truncated);
+    assert_true(r.has_quote);
+    assert_int_equal(r.quote.proto, IPPROTO_UDP);
+    assert_int_equal(r.quote.sport, 40002);
+    assert_int_equal(r.quote.dport, 137);
+    assert_addr(&r.quote.dst, "198.51.100.7");
+    /* Everything up to 8 bytes of the quoted UDP header must be there. */
+    every_cut(&w, 14 + 20 + 8 + 20 + 8, true);
+}
+
+/* ICMPv6 (no Ethernet, from the IP header) with a quoted extension header,
+ * and a TCP segment with options and a payload, cut inside the payload. */
+static void test_cut_ipv6_and_tcp(void **state)
+{
+    struct w w = {0};
+    struct pkt_info r;
+    size_t ip = ip6(&w, IPPROTO_ICMPV6, "2001:db8::7", "2001:db8::1", 64);
+    wmem(&w, "\x01\x04\x00\x00\x00\x00\x00\x00", 8);
+    size_t q = ip6(&w, 60, "2001:db8::1", "2001:db8::7", 64);
+    set16(&w, q + 4, 8 + 8 + 600);
+    w8(&w, IPPROTO_UDP); /* quoted Destination Options, 8 bytes */
+    w8(&w, 0);
+    wmem(&w, "\x01\x04\x00\x00\x00\x00", 6);
+    w16(&w, 40003);
+    w16(&w, 161);
+    w16(&w, 8 + 600);
+    w16(&w, 0);
+    for (int i = 0; i < 600; i++)
+        w8(&w, 0x30);
+    ip6_end(&w, ip);
+    assert_int_equal(parse_cut(&w, 256, w.n, false, &r), PARSE_OK);
+    assert_true(r.truncated);
+    assert_true(r.has_quote);
+    assert_int_equal(r.quote.proto, IPPROTO_UDP);
+    assert_int_equal(r.quote.dport, 161);
+    every_cut(&w, 40 + 8 + 40 + 8 + 8, false);
+
+    /* An outer extension header must be captured whole too. */
+    w.n = 0;
+    eth(&w, 0x86dd);
+    ip = ip6(&w, 60, "2001:db8::7", "2001:db8::1", 64);
+    w8(&w, IPPROTO_TCP);
+    w8(&w, 1); /* 16 bytes */
+    wmem(&w, "\x01\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 14);
+    tcp(&w, 443, 40004, 1, 2, PKT_TCP_ACK | PKT_TCP_PSH, 512, SYNACK_OPTS, sizeof(SYNACK_OPTS));
+    for (int i = 0; i < 300; i++)
+        w8(&w, 0x41);
+    ip6_end(&w, ip);
+    assert_int_equal(parse_cut(&w, 256, w.n, true, &r), PARSE_OK);
+    assert_true(r.truncated);
+    assert_int_equal(r.sport, 443);
+    assert_int_equal(r.tcp_opt_len, sizeof(SYNACK_OPTS));
+    every_cut(&w, 14 + 40 + 16 + 20 + sizeof(SYNACK_OPTS), true);
+}
+
 /* ---- malformed headers ---- */
 
 static void test_malformed(void **state)
@@ -685,6 +844,9 @@ int main(void)
         cmocka_unit_test(test_icmp6_unreachable),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_cut_udp_reply),
+        cmocka_unit_test(test_cut_icmp_quote),
+        cmocka_unit_test(test_cut_ipv6_and_tcp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

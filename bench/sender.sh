@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# prtip's scan sender against the machine's raw packet ceiling, in the
+# namespace lab (tests/lab): how close does a whole SYN scan (permutation,
+# target lookup, cookie, patch, token bucket, tx_send) come to a bare
+# sendmmsg loop of prebuilt frames on the same veth? SPEC: >= 90%.
+#
+#   sudo bash bench/sender.sh [--no-write] [PRTIP_BINARY]   (default build/prtip)
+#
+# The target namespace drops every IP packet in prerouting (nftables, before
+# routing or any socket), after counting the SYNs, so nothing answers and the
+# scanner's receive side stays idle: the figure is the sender's alone.
+#   prtip    -sS -Pn -n -p 1-PORTS --rate 100000000 --max-retries 0 RANGE
+#            (RANGE routed to the target namespace as AnyIP; default a /20
+#            x 1000 ports = 4.1M probes, ~7 s; RANGE=198.18.128.0/17 for the
+#            32.8M probes of the issue's command, ~1 min a run)
+#   ceiling  bench/ceiling.c: prebuilt 58-byte SYNs to the target through
+#            AF_PACKET + PACKET_QDISC_BYPASS + sendmmsg, for CEIL_SECS
+#            (default: as long as prtip's median send took)
+# Rate: frames received by the target's veth (rx_packets, read every
+# millisecond in the target namespace), from the first to the last probe's
+# arrival; SYNs: the nftables counter. CPU: user+system time of the whole
+# process (/usr/bin/time) over the sending time, in % of one CPU, and per
+# packet. RUNS (3) interleaved rounds, medians.
+#
+# The markdown is printed and, unless --no-write, replaces the text between
+# <!-- sender:begin --> and <!-- sender:end --> in docs/BENCHMARKS.md.
+#
+# SAFETY: every packet stays in the lab's two namespaces (198.18.0.0/15, no
+# default route), which are removed on exit.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+WRITE=1
+PRTIP=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --no-write) WRITE=0; shift ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    *) PRTIP="$1"; shift ;;
+    esac
+done
+PRTIP="${PRTIP:-$ROOT/build/prtip}"
+case "$PRTIP" in /*) ;; *) PRTIP="$PWD/$PRTIP" ;; esac
+RUNS="${RUNS:-3}"
+RANGE="${RANGE:-198.18.128.0/20}"
+PORTS="${PORTS:-1000}"
+CEIL_SECS="${CEIL_SECS:-}"
+DOC="$ROOT/docs/BENCHMARKS.md"
+
+die() { echo "bench/sender.sh: $*" >&2; exit 1; }
+say() { echo "bench/sender.sh: $*" >&2; }
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, raw sockets)"
+for tool in gcc ip nft python3 /usr/bin/time; do
+    command -v "$tool" >/dev/null || die "'$tool' not installed"
+done
+[ -x "$PRTIP" ] || die "no prtip binary at $PRTIP (build first)"
+
+. "$ROOT/tests/lab/lib.sh"
+W="$(mktemp -d /tmp/prtip-sender.XXXXXX)"
+LAB="snd$$"
+cleanup() {
+    lab_down "$LAB" >/dev/null 2>&1 || true
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$W/ceiling" "$ROOT/bench/ceiling.c" ||
+    die "cannot build bench/ceiling.c"
+
+lab_require
+lab_check_addr "$RANGE" || die "RANGE $RANGE is outside the lab ranges"
+lab_up "$LAB" >/dev/null || die "cannot bring up the lab"
+lab_anyip "$LAB_TGT" "$RANGE" || die "cannot route $RANGE to $LAB_TGT"
+mac() { ip -n "$1" -o link show dev "$LAB_IF" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
+SCAN_MAC="$(mac "$LAB_SCAN")"
+TGT_MAC="$(mac "$LAB_TGT")"
+# Resolve the target's MAC in the scanner before nftables drops its ARP
+# answers' IP siblings (ARP itself is not filtered), so every run starts alike.
+ip netns exec "$LAB_SCAN" ping -c 1 -W 1 "$LAB_TGT_V4" >/dev/null 2>&1 || true
+lab_nft "$LAB_TGT" "
+table inet prtip_lab {
+    counter syns {
+    }
+    chain pre {
+        type filter hook prerouting priority -300; policy accept;
+        tcp flags & (syn | ack) == syn counter name \"syns\" drop
+        meta nfproto { ipv4, ipv6 } drop
+    }
+}" || die "cannot load the target's drop ruleset"
+
+cat >"$W/sampler.py" <<'EOF'
+# Every 1 ms until SIGTERM: the target veth's rx_packets (one pread of an
+# open sysfs file). Prints "ready", then "t count" lines at the end.
+import os, signal, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+def read():
+    return int(os.pread(fd, 64, 0))
+out, stop = [], False
+def on_term(*_):
+    global stop
+    stop = True
+signal.signal(signal.SIGTERM, on_term)
+read()
+print("ready", flush=True)
+while not stop:
+    out.append((time.monotonic(), read()))
+    time.sleep(0.001)
+out.append((time.monotonic(), read()))
+sys.stdout.write("".join(f"{t:.6f} {v}\n" for t, v in out))
+EOF
+
+syns() {
+    ip netns exec "$LAB_TGT" nft list counter inet prtip_lab syns |
+        awk '{ for (i = 1; i <= NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
+}
+
+# run NAME CMD...: one measured run in the scanner namespace; appends
+# "name syns span_s cpu_s wall_s" to $W/runs.tsv.
+run() {
+    local name="$1"
+    shift
+    local tag="$W/$name.$RANDOM"
+    ip netns exec "$LAB_TGT" nft reset counter inet prtip_lab syns >/dev/null
+    ip netns exec "$LAB_TGT" python3 "$W/sampler.py" "/sys/class/net/$LAB_IF/statistics/rx_packets" \
+        >"$tag.samples" &
+    local spid=$! _
+    for _ in $(seq 1 100); do grep -q ready "$tag.samples" 2>/dev/null && break; sleep 0.02; done
+    ip netns exec "$LAB_SCAN" /usr/bin/time -f "%U %S %e" -o "$tag.time" timeout -k 5 600 "$@" \
+        >"$tag.out" 2>"$tag.err" || die "$name failed: $* :: $(tail -n 3 "$tag.err")"
+    sleep 0.05
+    kill -TERM "$spid"
+    wait "$spid" || true
+    python3 - "$tag" "$name" "$(syns)" >>"$W/runs.tsv" <<'EOF'
+import sys
+tag, name, syns = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = [l.split() for l in open(tag + ".samples") if l[0].isdigit()]
+s = [(float(t), int(v)) for t, v in s]
+base, final = s[0][1], s[-1][1]
+start = end = None
+for i, (t, v) in enumerate(s):
+    if start is None and v > base:
+        start = s[i - 1][0] if i else t
+    if v == final:
+        end = t
+        break
+span = end - start if start is not None and end and end > start else 0.0
+u, sy, wall = (float(x) for x in open(tag + ".time").read().split()[-3:])
+print(f"{name}\t{syns}\t{final - base}\t{span:.6f}\t{u + sy:.3f}\t{wall:.3f}")
+EOF
+    say "  $(tail -n 1 "$W/runs.tsv")"
+}
+
+PRTIP_CMD=("$PRTIP" -sS -Pn -n -p "1-$PORTS" --rate 100000000 --max-retries 0 --wait 0
+    -oG /dev/null "$RANGE")
+: >"$W/runs.tsv"
+for r in $(seq 1 "$RUNS"); do
+    say "round $r/$RUNS: prtip ${PRTIP_CMD[*]:1}"
+    run prtip "${PRTIP_CMD[@]}"
+    secs="$CEIL_SECS"
+    if [ -z "$secs" ]; then
+        secs="$(awk -F'\t' '$1 == "prtip" { print $4 }' "$W/runs.tsv" | sort -n |
+            awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"
+    fi
+    say "round $r/$RUNS: ceiling for ${secs}s"
+    run ceiling "$W/ceiling" --if "$LAB_IF" --smac "$SCAN_MAC" --dmac "$TGT_MAC" \
+        --src "$LAB_SCAN_V4" --dst "$LAB_TGT_V4" --secs "$secs"
+done
+
+CPUS="$(nproc)"
+MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+OS="$(. /etc/os-release && echo "$PRETTY_NAME")"
+LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+VER="$("$PRTIP" --version 2>/dev/null | head -n 1 || echo unknown)"
+COMMIT="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+python3 - "$W/runs.tsv" "$RUNS" "$RANGE" "$PORTS" "$CPUS" "$MODEL" "$(uname -r)" "$OS" "$LOAD" \
+    "$VER" "$COMMIT" >"$W/section.md" <<'EOF'
+import statistics as st, sys, datetime, ipaddress
+runs, nruns, rng, ports, cpus, model, kernel, osname, load, ver, commit = sys.argv[1:]
+rows = {}
+for line in open(runs):
+    name, syns, frames, span, cpu, wall = line.rstrip("\n").split("\t")
+    rows.setdefault(name, []).append(dict(syns=int(syns), frames=int(frames), span=float(span),
+                                          cpu=float(cpu), wall=float(wall)))
+def summary(rs):
+    pps = [r["frames"] / r["span"] if r["span"] else 0 for r in rs]
+    return dict(pps=st.median(pps), lo=min(pps), hi=max(pps),
+                syns=st.median(r["syns"] for r in rs),
+                cpu_pct=st.median(100 * r["cpu"] / r["span"] if r["span"] else 0 for r in rs),
+                ns_pkt=st.median(1e9 * r["cpu"] / r["syns"] if r["syns"] else 0 for r in rs),
+                span=st.median(r["span"] for r in rs))
+p, c = summary(rows["prtip"]), summary(rows["ceiling"])
+n = ipaddress.ip_network(rng).num_addresses * int(ports)
+print("### Sender: a whole SYN scan vs the raw packet ceiling (veth, namespace lab)\n")
+print(f"prtip `-sS -Pn -n -p 1-{ports} --rate 100000000 --max-retries 0 --wait 0 {rng}` "
+      f"({n:,} probes; the range is AnyIP in the target namespace) against `bench/ceiling.c` "
+      "(prebuilt 58-byte SYNs, AF_PACKET + PACKET_QDISC_BYPASS + sendmmsg, nothing of prtip) "
+      "for as long as prtip's median send took. The target namespace counts the SYNs and drops "
+      "every IP packet in prerouting, so nothing answers. pps: frames received by the target's "
+      "veth over the time from the first to the last arrival (rx_packets read every ms); CPU: "
+      "the process's user+system time over that time (on veth it includes the target's receive "
+      f"path, which runs in the sender's softirq), and per packet. {nruns} interleaved rounds; "
+      "medians.\n")
+print("| sender | median pps | min … max pps | % of ceiling | SYNs at target | send time (s) | "
+      "CPU % | CPU ns / packet |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for name, s in (("ceiling (bench/ceiling.c)", c), ("prtip scan", p)):
+    print(f"| {name} | {s['pps']:,.0f} | {s['lo']:,.0f} … {s['hi']:,.0f} | "
+          f"{100 * s['pps'] / c['pps']:.0f}% | {s['syns']:,.0f} | {s['span']:.2f} | "
+          f"{s['cpu_pct']:.0f} | {s['ns_pkt']:,.0f} |")
+print(f"\n**prtip's sender: {100 * p['pps'] / c['pps']:.0f}% of the ceiling** (SPEC target ≥ 90%).\n")
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+print(f"Machine: {cpus} CPUs ({model}), kernel {kernel}, {osname}; load average at the end "
+      f"{load}.  ")
+print(f"Versions: prtip `{ver}` (commit {commit}).  ")
+print(f"Measured: {now}. Rerun: `sudo bash bench/sender.sh [PRTIP_BINARY]`.")
+EOF
+
+cat "$W/section.md"
+if [ "$WRITE" -eq 1 ]; then
+    python3 - "$DOC" "$W/section.md" <<'EOF'
+import sys
+doc, sec = sys.argv[1], open(sys.argv[2]).read().rstrip("\n")
+b, e = "<!-- sender:begin -->", "<!-- sender:end -->"
+text = open(doc).read()
+block = f"{b}\n{sec}\n{e}"
+if b in text and e in text:
+    text = text[:text.index(b)] + block + text[text.index(e) + len(e):]
+else:
+    text = text.rstrip("\n") + "\n\n" + block + "\n"
+open(doc, "w").write(text)
+EOF
+    say "wrote the sender section of $DOC"
+fi
