@@ -18,7 +18,7 @@
 
 /* Batch sizes: one sendmmsg per batch. */
 #define RATE_BATCH_MIN 1
-#define RATE_BATCH_MAX 256
+#define RATE_BATCH_MAX 1024
 
 /*
  * Token bucket. Tokens accrue at rate per second up to burst; sending n
