@@ -1,7 +1,8 @@
 /*
  * ce.h — internals of the connect engine, shared by connect_engine.c (the
- * epoll loop, probe slots and sockets) and ce_host.c (per-host state:
- * port order, retry queue, results, delivery). Not a public contract.
+ * epoll loop, probe slots and sockets), ce_launch.c (the system calls),
+ * ce_host.c (per-host state: port order, retry queue, bench, results,
+ * delivery) and ce_cc.c (congestion control). Not a public contract.
  */
 #ifndef PRTIP_ENGINE_CE_H
 #define PRTIP_ENGINE_CE_H
@@ -19,6 +20,13 @@
 
 #define CE_NIL     UINT32_MAX
 #define CE_PENDING (-1) /* a connect still in progress */
+/* st[] value of a port on the bench (not a port_state): it used the tries
+ * the host currently allows and waits to see whether that number grows. */
+#define CE_BENCHED       0xfe
+#define CE_PIPE_FLOOR_US 2000
+#define FILL_BATCH       256        /* launches between two visits to timers and Ctrl-C */
+#define MAX_TRIES_HARD   250        /* tries are counted in a byte */
+#define RDNS_TOKEN       UINT64_MAX /* epoll data of the resolver's eventfd */
 
 static inline int64_t ce_mono_us(void)
 {
@@ -43,12 +51,20 @@ struct ce_slot {
     int fd;         /* -1: none */
     uint8_t family; /* of fd */
     bool busy;
+    bool lost;       /* presumed lost: older than the host's pipe timeout */
     uint8_t tries;   /* probes sent for this port, this one included */
     uint32_t host;   /* index in ce.hosts */
     uint32_t idx;    /* port index within the host's current phase */
     uint32_t prev;   /* host's in-flight FIFO (busy), unused when free */
     uint32_t next;   /* host's in-flight FIFO (busy) or the free list */
     int64_t sent_us; /* CLOCK_MONOTONIC */
+};
+
+/* A congestion window (nmap's ultra_timing_vals): probes in flight allowed,
+ * the slow-start threshold, and when it was last cut (loss episodes). */
+struct ce_win {
+    double cwnd, ssthresh;
+    int64_t last_drop_us;
 };
 
 struct ce_host {
@@ -68,20 +84,40 @@ struct ce_host {
     const uint16_t *ports;
     uint32_t nports;
     uint16_t *order;          /* shuffled indices; NULL = ascending */
-    uint8_t *st, *rs, *tries; /* enum port_state, enum reason, probes sent */
+    uint8_t *st, *rs, *tries; /* enum port_state or CE_BENCHED, enum reason, probes sent */
     uint16_t *rq;             /* retry ring of indices awaiting a resend */
+    uint32_t *lost_ms;        /* send time of the last try that timed out, ms after t0_us */
     uint32_t rq_head, rq_len;
-    uint32_t next;  /* next position in order never sent */
-    uint32_t ndone; /* indices with a final state */
-    void *mem;      /* one block behind order/st/rs/tries/rq */
+    uint32_t next;   /* next position in order never sent */
+    uint32_t ndone;  /* indices with a final state */
+    uint32_t nbench; /* indices on the bench */
+    void *mem;       /* one block behind order/st/rs/tries/rq/lost_ms */
     uint16_t ping_ports[2];
 
     uint32_t fifo_head, fifo_tail; /* busy slots, oldest send first */
-    uint32_t ninflight;
+    uint32_t ninflight;            /* slots in the FIFO (connect pending) */
+    uint32_t nbusy;                /* slots reserved for this host, pending or not */
+    uint32_t mark;                 /* first FIFO slot not presumed lost, CE_NIL = none */
+    uint32_t nlost;                /* FIFO slots presumed lost */
     struct rtt_est rtt;
-    int64_t next_send_us; /* --scan-delay */
+    int64_t t0_us;        /* admission, CLOCK_MONOTONIC */
+    int64_t next_send_us; /* scan delay */
     int64_t deadline_us;  /* --host-timeout, INT64_MAX = none */
     struct timespec start;
+
+    /* Congestion control (ce_cc.c), nmap's per-host ultra_scan state. */
+    struct ce_win win;
+    uint8_t max_ok;                   /* most tries any answered probe needed (nmap's
+                                       * max_successful_tryno + 1); ports get one more */
+    bool last_call;                   /* bench dismissed after loss: full --max-retries */
+    int64_t delay_us;                 /* current scan delay: --scan-delay, raised on loss */
+    int64_t boost_us;                 /* when delay_us last changed */
+    uint32_t good_since, drops_since; /* answers since then, and drops among them */
+    uint32_t drops;                   /* loss episodes seen */
+
+    /* Reverse DNS while on the done list. */
+    int64_t dns; /* rdns handle, -1 = none */
+    bool dns_started;
 
     uint32_t ring_prev, ring_next; /* send rotation, when it has work */
     bool in_ring;
@@ -98,6 +134,7 @@ struct ce_req {
 };
 
 struct ce_pool;
+struct rdns;
 
 struct ce {
     struct scan *scan;
@@ -111,6 +148,7 @@ struct ce {
 
     struct ce_slot *slots;
     uint32_t nslots, free_slot, inflight;
+    uint32_t nlost;   /* in flight but presumed lost (ce_cc.c: the pipe) */
     uint32_t cap_now; /* lowered on local resource shortage, regrows */
     uint32_t cap_floor;
 
@@ -125,13 +163,25 @@ struct ce {
 
     int64_t scan_delay_us, host_timeout_us;
     int max_tries, ping_tries;
+
+    /* Congestion control (ce_cc.c): the group window and the bounds. */
+    struct ce_win gwin;
+    double cw_low, cw_max, cw_init, ca_incr, drop_ratio;
+    int64_t max_delay_us;
+    struct rdns *rdns; /* NULL with -n or without a pool */
     double rate, tokens, burst;
     int64_t tokens_at;
     int64_t backoff_until, backoff_us;
     bool warned_local;
     /* Counters for the -d summary line. */
     uint64_t n_launched, n_sync, n_pending, n_timeouts, n_events, n_waits, n_local;
+    uint64_t n_drops, n_gdrops, n_boosts, n_benched;
 };
+
+/* ce_setup.c: everything struct ce owns, from scan's options; returns 0
+ * or -errno (ce_teardown must still be called). */
+int ce_setup(struct ce *ce, struct scan *scan, const struct result_sink *sink);
+void ce_teardown(struct ce *ce);
 
 /* ce_launch.c */
 void ce_slot_close(struct ce_slot *p);
@@ -160,7 +210,34 @@ bool ce_host_has_work(const struct ce_host *h);
  * probes), then the shuffled order. */
 uint32_t ce_host_take(struct ce_host *h);
 void ce_host_requeue(struct ce_host *h, uint32_t idx);
-void ce_host_deliver(struct ce *ce, struct ce_host *h, bool interrupted);
+/* Port idx used the tries allowed for now: park it (CE_BENCHED). */
+void ce_host_bench(struct ce_host *h, uint32_t idx);
+/* Every benched port back to the retry queue; returns how many. */
+uint32_t ce_host_unbench(struct ce_host *h);
+/* Deliver h to the sink; rdns (owned, may be NULL) is its PTR name. */
+void ce_host_deliver(struct ce *ce, struct ce_host *h, bool interrupted, char *rdns);
 void ce_host_release(struct ce_host *h);
+
+/*
+ * ce_cc.c — congestion control after nmap's ultra_scan (nmap book, "Timing
+ * and Performance"; RFC 5681's slow start and congestion avoidance):
+ * a window per host and one for the group bound the probes in flight
+ * (h->nbusy, ce->inflight); every answer grows both, a loss halves them,
+ * persistent loss raises the host's scan delay.
+ */
+void ce_cc_setup(struct ce *ce);
+void ce_cc_host_init(struct ce *ce, struct ce_host *h);
+bool ce_cc_host_ok(const struct ce_host *h);
+/* How long a pending probe of h counts as in the network: the RTO from its
+ * estimate without the --min-rtt-timeout clamp (floor CE_PIPE_FLOOR_US). */
+int64_t ce_cc_pipe_us(const struct ce_host *h);
+bool ce_cc_group_ok(const struct ce *ce);
+/* Tries port probes of h may use now (nmap's allowedTryno). */
+int ce_cc_tries_allowed(const struct ce *ce, const struct ce_host *h);
+/* The target answered a probe that was try number tries. Returns true when
+ * h->max_ok grew (benched ports then deserve another try). */
+bool ce_cc_answer(struct ce *ce, struct ce_host *h, uint32_t idx, int tries);
+/* A probe of h timed out without an answer. */
+void ce_cc_silence(struct ce *ce, struct ce_host *h);
 
 #endif

@@ -3,16 +3,15 @@
  * phase, the retry queue, and turning the finished host into the
  * host_result handed to the sink.
  *
- * Memory per host is proportional to its port count (7 bytes per port:
- * order, retry ring, state, reason, tries); nothing is kept per target
- * beyond the hosts in the current window.
+ * Memory per host is proportional to its port count (11 bytes per port:
+ * order, retry ring, state, reason, tries, time of the last lost try);
+ * nothing is kept per target beyond the hosts in the current window.
  */
 #include "engine/ce.h"
 
 #include "core/log.h"
 #include "core/services.h"
 
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +48,9 @@ void ce_host_release(struct ce_host *h)
     h->mem = NULL;
     h->order = h->rq = NULL;
     h->st = h->rs = h->tries = NULL;
+    h->lost_ms = NULL;
     h->nports = 0;
+    h->nbench = 0;
 }
 
 int ce_host_phase(struct ce *ce, struct ce_host *h, enum ce_phase phase, const uint16_t *ports,
@@ -62,16 +63,20 @@ int ce_host_phase(struct ce *ce, struct ce_host *h, enum ce_phase phase, const u
     h->nports = n;
     h->next = h->ndone = 0;
     h->rq_head = h->rq_len = 0;
+    h->nbench = 0;
+    h->last_call = false;
     if (n == 0)
         return 0;
     /* Indices are stored in 16 bits: a port list has at most 65536 entries. */
     bool shuffled = phase == CE_PORTS && ce->scan->randomize_ports && n > 1;
     size_t words = (size_t)n * (shuffled ? 2 : 1);
-    size_t bytes = words * sizeof(uint16_t) + 3 * (size_t)n;
+    size_t bytes = (size_t)n * sizeof(uint32_t) + words * sizeof(uint16_t) + 3 * (size_t)n;
     uint8_t *m = calloc(1, bytes);
     if (!m)
         return -1;
     h->mem = m;
+    h->lost_ms = (uint32_t *)m; /* first: the widest alignment */
+    m += (size_t)n * sizeof(uint32_t);
     h->rq = (uint16_t *)m;
     h->order = shuffled ? h->rq + n : NULL;
     h->st = m + words * sizeof(uint16_t);
@@ -112,19 +117,27 @@ void ce_host_requeue(struct ce_host *h, uint32_t idx)
     h->rq_len++;
 }
 
-/* Reverse DNS at delivery time. getnameinfo blocks the loop for as long as
- * the resolver takes; acceptable while scans are small, to be replaced by
- * an asynchronous resolver on the loop. */
-static char *reverse_dns(const struct ce_host *h)
+void ce_host_bench(struct ce_host *h, uint32_t idx)
 {
-    char name[NI_MAXHOST];
-    if (getnameinfo((const struct sockaddr *)&h->sa, h->salen, name, sizeof(name), NULL, 0,
-                    NI_NAMEREQD) != 0)
-        return NULL;
-    return strdup(name);
+    h->st[idx] = CE_BENCHED;
+    h->nbench++;
 }
 
-void ce_host_deliver(struct ce *ce, struct ce_host *h, bool interrupted)
+uint32_t ce_host_unbench(struct ce_host *h)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < h->nports && n < h->nbench; i++) {
+        if (h->st[i] != CE_BENCHED)
+            continue;
+        h->st[i] = PORT_UNKNOWN;
+        ce_host_requeue(h, i);
+        n++;
+    }
+    h->nbench = 0;
+    return n;
+}
+
+void ce_host_deliver(struct ce *ce, struct ce_host *h, bool interrupted, char *rdns)
 {
     struct scan *scan = ce->scan;
     struct host_result r;
@@ -142,8 +155,7 @@ void ce_host_deliver(struct ce *ce, struct ce_host *h, bool interrupted)
         r.rttvar_us = h->rtt.rttvar_us;
         r.timeout_us = rtt_timeout_us(&h->rtt);
     }
-    if (scan->dns == DNS_ALWAYS || (scan->dns == DNS_UP_HOSTS && h->status == HOST_UP))
-        r.rdns = reverse_dns(h);
+    r.rdns = rdns; /* resolved by the loop (connect_engine.c), freed below */
 
     /* nmap prints no ports for a host that hit --host-timeout. */
     if (h->phase == CE_PORTS && !h->timed_out && h->nports > 0) {
@@ -155,8 +167,8 @@ void ce_host_deliver(struct ce *ce, struct ce_host *h, bool interrupted)
             r.cap = n;
             int ipproto = port_proto_ipproto(ce->mod->proto);
             for (uint32_t i = 0; i < h->nports && r.nports < n; i++) {
-                if (h->st[i] == PORT_UNKNOWN)
-                    continue;
+                if (h->st[i] == PORT_UNKNOWN || h->st[i] == CE_BENCHED)
+                    continue; /* not decided (Ctrl-C) */
                 struct port_result *p = &r.ports[r.nports++];
                 memset(p, 0, sizeof(*p));
                 p->port = h->ports[i];

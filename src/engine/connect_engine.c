@@ -5,12 +5,17 @@
  *   sweep    expire probes past send + rtt_timeout (per-host FIFO, oldest
  *            first, so only heads are looked at) and hosts past
  *            --host-timeout;
- *   deliver  hosts that finished, then admit targets into the free places
- *            of the host window (targets are pulled lazily; the window
- *            slides instead of waiting for a whole group);
+ *   deliver  hosts that finished and whose reverse-DNS name is back (the
+ *            lookup runs on the rdns pool, its eventfd wakes the loop;
+ *            at most its deadline later the host goes without a name),
+ *            then admit targets into the free places of the host window
+ *            (targets are pulled lazily; the window slides instead of
+ *            waiting for a whole group);
  *   fill     plan a batch of probes round-robin over hosts with work,
- *            bounded by the in-flight cap, --scan-delay, --max-rate and the
- *            batch size (so the loop comes back to Ctrl-C and timers);
+ *            bounded by the congestion windows (ce_cc.c: per host and for
+ *            the group), the in-flight cap, each host's scan delay,
+ *            --max-rate and the batch size (so the loop comes back to
+ *            Ctrl-C and timers);
  *            ce_launch.c performs it, on two threads when there are cores;
  *            the results are applied here, on the loop's thread only;
  *   wait     epoll_pwait2 until the next deadline, then finish the probes
@@ -32,6 +37,7 @@
 #include "engine/ce.h"
 
 #include "core/log.h"
+#include "core/rdns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,17 +46,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
-#define FD_RESERVE     64   /* descriptors left for outputs, resolver, data files */
-#define DEFAULT_CAP    4096 /* probes in flight when --max-parallelism is unset */
-#define FILL_BATCH     256  /* launches between two visits to timers and Ctrl-C */
-#define MAX_EVENTS     512
-#define MAX_WAIT_US    100000 /* recheck the stop flag at least this often */
-#define LOCAL_BACKOFF  10000  /* longest pause after a local shortage (us) */
-#define MAX_TRIES_HARD 250    /* tries are counted in a byte */
+#define MAX_EVENTS    512
+#define MAX_WAIT_US   100000 /* recheck the stop flag at least this often */
+#define LOCAL_BACKOFF 10000  /* longest pause after a local shortage (us) */
 
 static int64_t min64(int64_t a, int64_t b)
 {
@@ -121,6 +121,7 @@ static uint32_t slot_reserve(struct ce *ce, uint32_t hi)
     p->host = hi;
     p->prev = p->next = CE_NIL;
     ce->inflight++;
+    ce->hosts[hi].nbusy++;
     return s;
 }
 
@@ -136,6 +137,8 @@ static void slot_wait(struct ce *ce, uint32_t s, struct ce_host *h)
         ce->slots[h->fifo_tail].next = s;
     h->fifo_tail = s;
     h->ninflight++;
+    if (h->mark == CE_NIL)
+        h->mark = s; /* everything before it is presumed lost */
 }
 
 /* Back on the free list (the slot keeps its socket, if any). */
@@ -143,6 +146,8 @@ static void slot_release(struct ce *ce, uint32_t s)
 {
     struct ce_slot *p = &ce->slots[s];
     ce->inflight--;
+    if (p->host != CE_NIL)
+        ce->hosts[p->host].nbusy--;
     p->busy = false;
     p->host = CE_NIL;
     p->next = ce->free_slot;
@@ -157,6 +162,13 @@ static void slot_drop(struct ce *ce, uint32_t s)
 {
     struct ce_slot *p = &ce->slots[s];
     struct ce_host *h = &ce->hosts[p->host];
+    if (p->lost) {
+        p->lost = false;
+        h->nlost--;
+        ce->nlost--;
+    }
+    if (h->mark == s)
+        h->mark = p->next;
     if (p->prev == CE_NIL)
         h->fifo_head = p->next;
     else
@@ -170,11 +182,6 @@ static void slot_drop(struct ce *ce, uint32_t s)
 }
 
 /* ---- outcomes ---------------------------------------------------------- */
-
-static int tries_allowed(const struct ce *ce, const struct ce_host *h)
-{
-    return h->phase == CE_PING ? ce->ping_tries : ce->max_tries;
-}
 
 static void cancel_inflight(struct ce *ce, struct ce_host *h)
 {
@@ -244,6 +251,42 @@ static int decide(struct ce *ce, uint32_t hi, uint32_t idx, enum port_state st, 
     return 0;
 }
 
+/* Only benched ports left, nothing in flight: after loss they get a last
+ * call with every try --max-retries allows, else they are silent for good
+ * (nmap's dismissBench). See ce_cc.c. */
+static int settle(struct ce *ce, uint32_t hi)
+{
+    struct ce_host *h = &ce->hosts[hi];
+    if (h->done || h->nbench == 0 || h->nbusy > 0 || ce_host_has_work(h))
+        return 0;
+    if (h->max_ok > 1 && !h->last_call) {
+        h->last_call = true;
+        ce_host_unbench(h);
+        ring_add(ce, hi);
+        return 0;
+    }
+    int rc = 0;
+    for (uint32_t i = 0; i < h->nports && h->nbench > 0; i++) {
+        if (h->st[i] != CE_BENCHED)
+            continue;
+        h->st[i] = PORT_UNKNOWN;
+        h->nbench--;
+        if (decide(ce, hi, i, ce->mod->silence_state, ce->mod->silence_reason) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+/* The target answered try number tries of port idx. */
+static void answered(struct ce *ce, uint32_t hi, uint32_t idx, int tries)
+{
+    struct ce_host *h = &ce->hosts[hi];
+    if (ce_cc_answer(ce, h, idx, tries) && h->nbench > 0) {
+        ce_host_unbench(h);
+        ring_add(ce, hi);
+    }
+}
+
 /* A probe finished with err (0 = connected). sample_us < 0: no RTT sample. */
 static int outcome(struct ce *ce, uint32_t hi, uint32_t idx, int tries, int err, int64_t sample_us,
                    int64_t now)
@@ -263,7 +306,9 @@ static int outcome(struct ce *ce, uint32_t hi, uint32_t idx, int tries, int err,
     /* Karn: a retransmitted probe's answer may belong to any copy. */
     if (sample_us >= 0 && tries == 1)
         rtt_update(&h->rtt, sample_us);
-    return decide(ce, hi, idx, st, rs);
+    answered(ce, hi, idx, tries);
+    int rc = decide(ce, hi, idx, st, rs);
+    return settle(ce, hi) < 0 ? -1 : rc;
 }
 
 static int probe_timeout(struct ce *ce, uint32_t s)
@@ -279,20 +324,35 @@ static int probe_timeout(struct ce *ce, uint32_t s)
     socklen_t len = sizeof(soft);
     if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soft, &len) < 0)
         soft = 0;
+    int tries = p->tries;
+    int64_t sent = p->sent_us;
     ce_slot_close(p); /* still in SYN_SENT: not worth resetting for reuse */
     slot_drop(ce, s);
     if (soft != 0) {
         enum port_state st;
         enum reason rs;
-        if (ce->mod->classify_connect(soft, &st, &rs) == VERDICT_FINAL)
-            return decide(ce, hi, idx, st, rs);
+        if (ce->mod->classify_connect(soft, &st, &rs) == VERDICT_FINAL) {
+            answered(ce, hi, idx, tries);
+            int rc = decide(ce, hi, idx, st, rs);
+            return settle(ce, hi) < 0 ? -1 : rc;
+        }
     }
-    if (h->tries[idx] < tries_allowed(ce, h)) {
+    /* Remembered so that an answer to a later try can tell when the loss
+     * happened (ce_cc.c: loss episodes). */
+    int64_t ms = (sent - h->t0_us) / 1000;
+    h->lost_ms[idx] = ms < 0 ? 0 : ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+    ce_cc_silence(ce, h);
+    int rc = 0;
+    if (tries < ce_cc_tries_allowed(ce, h)) {
         ce_host_requeue(h, idx);
         ring_add(ce, hi);
-        return 0;
+    } else if (h->phase == CE_PORTS && tries < ce->max_tries) {
+        ce_host_bench(h, idx);
+        ce->n_benched++;
+    } else {
+        rc = decide(ce, hi, idx, ce->mod->silence_state, ce->mod->silence_reason);
     }
-    return decide(ce, hi, idx, ce->mod->silence_state, ce->mod->silence_reason);
+    return settle(ce, hi) < 0 ? -1 : rc;
 }
 
 /* Apply the result of a performed request (ce_launch_batch). */
@@ -378,25 +438,89 @@ static int64_t sweep(struct ce *ce, int64_t now, int *rc)
             if (probe_timeout(ce, h->fifo_head) < 0)
                 *rc = -1;
         }
+        /* Probes past the pipe timeout leave the congestion windows. */
+        int64_t pipe = ce_cc_pipe_us(h);
+        while (h->mark != CE_NIL && !h->done) {
+            struct ce_slot *p = &ce->slots[h->mark];
+            if (p->sent_us + pipe > now) {
+                wake = min64(wake, p->sent_us + pipe);
+                break;
+            }
+            p->lost = true;
+            h->nlost++;
+            ce->nlost++;
+            h->mark = p->next;
+        }
     }
     return wake;
 }
 
-static void deliver_done(struct ce *ce)
+/* May finished host h go out? Starts its reverse-DNS lookup the first time
+ * (scan->dns says which hosts get one); true with *name set (owned, may be
+ * NULL) once the name is back or given up on, false with *wake lowered to
+ * the lookup's deadline while it runs. final (Ctrl-C): do not wait. */
+static bool name_ready(struct ce *ce, struct ce_host *h, int64_t now, bool final, char **name,
+                       int64_t *wake)
 {
-    while (ce->done_head != CE_NIL) {
-        uint32_t hi = ce->done_head;
-        struct ce_host *h = &ce->hosts[hi];
-        ce->done_head = h->done_next;
-        if (ce->done_head == CE_NIL)
-            ce->done_tail = CE_NIL;
-        ce_host_deliver(ce, h, false);
-        ce_host_release(h);
-        h->used = false;
-        h->done_next = ce->free_host; /* reuse the link for the free list */
-        ce->free_host = hi;
-        ce->nactive--;
+    *name = NULL;
+    if (!ce->rdns)
+        return true;
+    if (!h->dns_started) {
+        h->dns_started = true;
+        enum dns_mode m = ce->scan->dns;
+        if (!final && (m == DNS_ALWAYS || (m == DNS_UP_HOSTS && h->status == HOST_UP)))
+            h->dns = rdns_submit(ce->rdns, &h->tgt.addr);
     }
+    if (h->dns < 0)
+        return true;
+    int64_t deadline = INT64_MAX;
+    if (rdns_collect(ce->rdns, h->dns, false, now, name, &deadline) == 0) {
+        if (!final) {
+            *wake = min64(*wake, deadline);
+            return false;
+        }
+        rdns_cancel(ce->rdns, h->dns);
+    }
+    h->dns = -1;
+    return true;
+}
+
+static void host_free(struct ce *ce, uint32_t hi)
+{
+    struct ce_host *h = &ce->hosts[hi];
+    ce_host_release(h);
+    h->used = false;
+    h->done_next = ce->free_host; /* reuse the link for the free list */
+    ce->free_host = hi;
+    ce->nactive--;
+}
+
+/* Deliver the finished hosts whose names are ready, in the order they
+ * became so; returns when the next pending lookup gives up. */
+static int64_t deliver_done(struct ce *ce, bool final)
+{
+    int64_t wake = INT64_MAX, now = ce_mono_us();
+    uint32_t prev = CE_NIL, hi = ce->done_head;
+    while (hi != CE_NIL) {
+        struct ce_host *h = &ce->hosts[hi];
+        uint32_t next = h->done_next;
+        char *name;
+        if (!name_ready(ce, h, now, final, &name, &wake)) {
+            prev = hi;
+            hi = next;
+            continue;
+        }
+        if (prev == CE_NIL)
+            ce->done_head = next;
+        else
+            ce->hosts[prev].done_next = next;
+        if (ce->done_tail == hi)
+            ce->done_tail = prev;
+        ce_host_deliver(ce, h, false, name);
+        host_free(ce, hi);
+        hi = next;
+    }
+    return wake;
 }
 
 static int admit(struct ce *ce, int64_t now)
@@ -415,8 +539,11 @@ static int admit(struct ce *ce, int64_t now)
         h->seq = ce->admitted++;
         h->tgt = t;
         h->salen = ipaddr_to_sockaddr(&t.addr, 0, &h->sa);
-        h->fifo_head = h->fifo_tail = CE_NIL;
+        h->fifo_head = h->fifo_tail = h->mark = CE_NIL;
         h->ring_next = h->ring_prev = h->done_next = CE_NIL;
+        h->t0_us = now;
+        h->dns = -1;
+        ce_cc_host_init(ce, h);
         const struct timing *tm = &ce->scan->timing;
         rtt_init(&h->rtt, (int64_t)tm->min_rtt_ms * 1000, (int64_t)tm->max_rtt_ms * 1000,
                  (int64_t)tm->initial_rtt_ms * 1000);
@@ -465,12 +592,17 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
 {
     int64_t wake = INT64_MAX;
     uint32_t n = 0, skipped = 0;
+    bool windowed = false; /* stopped by a congestion window */
     *more = false;
     if (scan_stopping(ce->scan))
         return wake;
     while (ce->ring_cursor != CE_NIL && ce->inflight < ce->cap_now) {
         if (n == FILL_BATCH) {
             *more = true;
+            break;
+        }
+        if (!ce_cc_group_ok(ce)) {
+            windowed = true;
             break;
         }
         if (now < ce->backoff_until) {
@@ -481,8 +613,12 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
             break;
         uint32_t hi = ce->ring_cursor;
         struct ce_host *h = &ce->hosts[hi];
-        if (ce->scan_delay_us && now < h->next_send_us) {
-            wake = min64(wake, h->next_send_us);
+        bool delayed = h->delay_us && now < h->next_send_us;
+        if (delayed || !ce_cc_host_ok(h)) {
+            if (delayed)
+                wake = min64(wake, h->next_send_us);
+            else
+                windowed = true;
             if (++skipped >= ce->ring_len)
                 break;
             ce->ring_cursor = h->ring_next;
@@ -497,7 +633,7 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
         r->gen = h->gen;
         r->port = h->ports[idx];
         r->tries = ++h->tries[idx];
-        h->next_send_us = now + ce->scan_delay_us;
+        h->next_send_us = now + h->delay_us;
         if (ce->rate > 0)
             ce->tokens -= 1.0;
         /* Next host's turn; a host without work leaves the rotation (and
@@ -509,6 +645,10 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
     }
     if (n == 0)
         return wake;
+    /* Answers inside connect() (loopback, veth) open the windows at once:
+     * come straight back rather than waiting for an event. */
+    if (windowed)
+        *more = true;
     ce->n_launched += n;
     ce_launch_batch(ce, ce->batch, n);
     for (uint32_t i = 0; i < n; i++)
@@ -520,145 +660,19 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
 /* Ctrl-C: deliver every started host with what it has. */
 static void interrupt_all(struct ce *ce)
 {
-    deliver_done(ce);
+    deliver_done(ce, true); /* names already back only */
     for (uint32_t hi = 0; hi < ce->nhosts; hi++) {
         struct ce_host *h = &ce->hosts[hi];
         if (!h->used)
             continue;
         cancel_inflight(ce, h);
         ring_remove(ce, hi);
-        ce_host_deliver(ce, h, true);
+        ce_host_deliver(ce, h, true, NULL);
         ce_host_release(h);
         h->used = false;
         ce->nactive--;
     }
     ce->scan->summary.interrupted = true;
-}
-
-/* ---- setup -------------------------------------------------------------- */
-
-/* RLIMIT_NOFILE soft limit raised to the hard one; returns the soft limit. */
-static uint64_t raise_nofile(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-        return 1024;
-    if (rl.rlim_cur < rl.rlim_max) {
-        struct rlimit want = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
-        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
-            rl.rlim_cur = rl.rlim_max;
-    }
-    return rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : (uint64_t)rl.rlim_cur;
-}
-
-static uint32_t parallelism(const struct timing *t)
-{
-    uint64_t nofile = raise_nofile();
-    uint64_t reserve = nofile / 4 < FD_RESERVE ? nofile / 4 : FD_RESERVE;
-    uint64_t room = nofile > reserve + 1 ? nofile - reserve : 1;
-    uint64_t cap = t->max_parallelism ? t->max_parallelism : DEFAULT_CAP;
-    if (t->min_parallelism > cap)
-        cap = t->min_parallelism;
-    if (cap > room)
-        cap = room;
-    if (cap > (1u << 20))
-        cap = 1u << 20;
-    return cap ? (uint32_t)cap : 1;
-}
-
-/* nmap's determineScanGroupSize for TCP scans, without its quick first
- * group: the window slides, so the first hosts report as soon as done. */
-static uint32_t group_size(const struct timing *t, uint32_t nports)
-{
-    uint32_t g = 1024 / (nports ? nports : 1);
-    if (g < 64)
-        g = 64;
-    if (t->min_hostgroup && g < t->min_hostgroup)
-        g = t->min_hostgroup;
-    if (t->max_hostgroup && g > t->max_hostgroup)
-        g = t->max_hostgroup;
-    return g ? g : 1;
-}
-
-static const struct scan_module *connect_module(const struct scan *scan)
-{
-    for (size_t i = 0; i < scan->ntypes; i++)
-        if (scan->types[i] && scan->types[i]->engine == SCAN_ENGINE_CONNECT)
-            return scan->types[i];
-    return scan_module_find("connect");
-}
-
-static int setup(struct ce *ce, struct scan *scan, const struct result_sink *sink)
-{
-    memset(ce, 0, sizeof(*ce));
-    ce->scan = scan;
-    ce->sink = sink;
-    ce->ep = -1;
-    ce->mod = connect_module(scan);
-    if (!ce->mod || !ce->mod->classify_connect)
-        return -EINVAL;
-    ce->ports = scan->ports.ports[ce->mod->proto];
-    ce->nports = (uint32_t)scan->ports.count[ce->mod->proto];
-    const struct timing *t = &scan->timing;
-    int retries = t->max_retries < 0 ? 0 : t->max_retries;
-    ce->max_tries = retries + 1 > MAX_TRIES_HARD ? MAX_TRIES_HARD : retries + 1;
-    /* Discovery gives each ping port one retransmission at most: a dead
-     * host costs two timeouts, not eleven. */
-    ce->ping_tries = retries > 0 ? 2 : 1;
-    ce->scan_delay_us = (int64_t)t->scan_delay_ms * 1000;
-    ce->host_timeout_us = (int64_t)t->host_timeout_ms * 1000;
-    ce->rate = t->max_rate;
-    ce->burst = ce->rate / 200 > 1.0 ? ce->rate / 200 : 1.0; /* 5 ms worth */
-    ce->tokens = 1.0;
-    ce->tokens_at = ce_mono_us();
-    ce->seed = scan->seed;
-    if (!ce->seed && getrandom(&ce->seed, sizeof(ce->seed), 0) != sizeof(ce->seed))
-        ce->seed = (uint64_t)ce_mono_us() ^ ((uint64_t)getpid() << 32);
-
-    ce->nslots = parallelism(t);
-    ce->cap_now = ce->nslots;
-    ce->cap_floor = t->min_parallelism < ce->nslots ? t->min_parallelism : ce->nslots;
-    ce->nhosts = group_size(t, ce->nports);
-    ce->slots = calloc(ce->nslots, sizeof(*ce->slots));
-    ce->hosts = calloc(ce->nhosts, sizeof(*ce->hosts));
-    ce->batch = calloc(FILL_BATCH, sizeof(*ce->batch));
-    if (!ce->slots || !ce->hosts || !ce->batch)
-        return -ENOMEM;
-    for (uint32_t i = 0; i < ce->nslots; i++) {
-        ce->slots[i].fd = -1;
-        ce->slots[i].host = CE_NIL;
-        ce->slots[i].next = i + 1 < ce->nslots ? i + 1 : CE_NIL;
-    }
-    for (uint32_t i = 0; i < ce->nhosts; i++)
-        ce->hosts[i].done_next = i + 1 < ce->nhosts ? i + 1 : CE_NIL;
-    ce->free_slot = 0;
-    ce->free_host = 0;
-    ce->ring_cursor = ce->done_head = ce->done_tail = CE_NIL;
-    if (scan->targets)
-        target_iter_init(&ce->it, scan->targets);
-    else
-        ce->targets_done = true;
-    ce->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ce->ep < 0)
-        return -errno;
-    ce_pool_start(ce);
-    log_debug("connect", "%u probes in flight at most, %u hosts at a time, %s", ce->nslots,
-              ce->nhosts, ce->pool ? "two launch threads" : "one launch thread");
-    return 0;
-}
-
-static void teardown(struct ce *ce)
-{
-    ce_pool_stop(ce);
-    for (uint32_t i = 0; ce->slots && i < ce->nslots; i++)
-        ce_slot_close(&ce->slots[i]);
-    for (uint32_t i = 0; ce->hosts && i < ce->nhosts; i++)
-        ce_host_release(&ce->hosts[i]);
-    free(ce->slots);
-    free(ce->hosts);
-    free(ce->batch);
-    if (ce->ep >= 0)
-        close(ce->ep);
 }
 
 static int wait_events(struct ce *ce, int64_t timeout_us, struct epoll_event *evs)
@@ -674,10 +688,10 @@ static int wait_events(struct ce *ce, int64_t timeout_us, struct epoll_event *ev
 int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen)
 {
     struct ce ce;
-    int e = setup(&ce, scan, sink);
+    int e = ce_setup(&ce, scan, sink);
     if (e < 0) {
         snprintf(err, errlen, "connect scan setup failed: %s", strerror(-e));
-        teardown(&ce);
+        ce_teardown(&ce);
         return -1;
     }
     struct epoll_event evs[MAX_EVENTS];
@@ -691,7 +705,7 @@ int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *
         }
         int64_t now = ce_mono_us();
         int64_t wake = sweep(&ce, now, &rc);
-        deliver_done(&ce);
+        wake = min64(wake, deliver_done(&ce, false));
         if (rc == 0 && admit(&ce, now) < 0)
             rc = -1;
         bool more = false;
@@ -699,7 +713,8 @@ int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *
             wake = min64(wake, fill(&ce, now, &more, &rc));
         if (rc < 0)
             break;
-        deliver_done(&ce); /* hosts that finished synchronously in fill */
+        /* hosts that finished synchronously in fill */
+        wake = min64(wake, deliver_done(&ce, false));
         if (ce.nactive == 0 && ce.targets_done)
             break;
         if (ce.nactive == 0) /* the whole window was delivered: refill */
@@ -721,9 +736,12 @@ int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *
             rc = -1;
             break;
         }
-        for (int i = 0; i < n && rc == 0; i++)
-            if (on_event(&ce, (uint32_t)evs[i].data.u64) < 0)
+        for (int i = 0; i < n && rc == 0; i++) {
+            if (evs[i].data.u64 == RDNS_TOKEN)
+                rdns_ack(ce.rdns); /* names are collected by deliver_done */
+            else if (on_event(&ce, (uint32_t)evs[i].data.u64) < 0)
                 rc = -1;
+        }
     }
     log_debug("connect",
               "%llu probes: %llu resolved at once, %llu waited (%llu events, %llu waits), "
@@ -732,8 +750,14 @@ int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *
               (unsigned long long)ce.n_pending, (unsigned long long)ce.n_events,
               (unsigned long long)ce.n_waits, (unsigned long long)ce.n_timeouts,
               (unsigned long long)ce.n_local);
+    log_debug("connect",
+              "congestion: %llu host and %llu group window cuts, %llu delay increases, %llu "
+              "ports benched; group window %.1f (ssthresh %.1f)",
+              (unsigned long long)ce.n_drops, (unsigned long long)ce.n_gdrops,
+              (unsigned long long)ce.n_boosts, (unsigned long long)ce.n_benched, ce.gwin.cwnd,
+              ce.gwin.ssthresh);
     if (rc < 0 && !*err)
         snprintf(err, errlen, "connect scan: out of memory");
-    teardown(&ce);
+    ce_teardown(&ce);
     return rc;
 }

@@ -7,9 +7,9 @@
 #include "engine/raw_internal.h"
 
 #include "core/log.h"
+#include "core/rdns.h"
 #include "core/services.h"
 
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,19 +224,6 @@ static int cmp_host(const void *a, const void *b)
     return x->addr_idx < y->addr_idx ? -1 : x->addr_idx > y->addr_idx;
 }
 
-/* Reverse DNS at delivery, as the connect engine does (getnameinfo per up
- * host). To be shared with it once its code is committed. */
-static char *reverse_dns(const struct ipaddr *a)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = ipaddr_to_sockaddr(a, 0, &ss);
-    char name[NI_MAXHOST];
-    if (getnameinfo((const struct sockaddr *)&ss, len, name, sizeof(name), NULL, 0, NI_NAMEREQD) !=
-        0)
-        return NULL;
-    return strdup(name);
-}
-
 /* Is the probe (addr_idx, entry) in our shard? */
 static bool in_shard(const struct raw_deliver *d, uint64_t addr_idx, uint32_t entry)
 {
@@ -246,8 +233,15 @@ static bool in_shard(const struct raw_deliver *d, uint64_t addr_idx, uint32_t en
     return i % d->nshards == d->shard;
 }
 
+/* Is this host reported up (and so, by default, resolved)? */
+static bool host_up(const struct raw_deliver *d, const struct raw_host *h)
+{
+    return h || d->scan->skip_discovery;
+}
+
+/* Deliver one host; rdns (owned, may be NULL) is its reverse-DNS name. */
 static int deliver_one(const struct raw_deliver *d, const struct target *t, uint64_t addr_idx,
-                       const struct raw_host *h)
+                       const struct raw_host *h, char *rdns)
 {
     struct scan *scan = d->scan;
     struct host_result r;
@@ -276,8 +270,7 @@ static int deliver_one(const struct raw_deliver *d, const struct target *t, uint
         r.status_reason = REASON_NO_RESPONSE;
         with_ports = false; /* nmap shows no ports for a down host */
     }
-    if (scan->dns == DNS_ALWAYS || (scan->dns == DNS_UP_HOSTS && r.status == HOST_UP))
-        r.rdns = reverse_dns(&t->addr);
+    r.rdns = rdns;
 
     int rc = 0;
     for (uint32_t i = 0; with_ports && i < d->nentries; i++) {
@@ -313,6 +306,89 @@ static int deliver_one(const struct raw_deliver *d, const struct target *t, uint
     return rc;
 }
 
+/*
+ * Reverse DNS ahead of delivery. Hosts go out in address order, so names
+ * are resolved through a window: up to RDNS_WINDOW hosts are queued with
+ * their lookups running on the rdns pool, and the oldest is delivered
+ * (waiting for its name, at most the pool's per-lookup deadline) when the
+ * window is full or at the end. One slow name then costs its own wait,
+ * overlapped with RDNS_WINDOW - 1 others, instead of serial lookups.
+ */
+#define RDNS_WINDOW            256
+#define RDNS_INTERRUPT_TIMEOUT 500000 /* us: after Ctrl-C, names are a courtesy */
+
+struct pending {
+    struct target t;
+    uint64_t addr_idx;
+    const struct raw_host *h;
+    int64_t dns; /* rdns handle, -1 = no lookup */
+};
+
+struct pipeline {
+    const struct raw_deliver *d;
+    struct rdns *rdns; /* NULL: no names (-n, or no pool) */
+    struct pending q[RDNS_WINDOW];
+    size_t head, len;
+};
+
+static int pipe_pop(struct pipeline *p)
+{
+    struct pending *e = &p->q[p->head];
+    p->head = (p->head + 1) % RDNS_WINDOW;
+    p->len--;
+    char *name = NULL;
+    if (e->dns >= 0)
+        rdns_collect(p->rdns, e->dns, true, rdns_now_us(), &name, NULL);
+    return deliver_one(p->d, &e->t, e->addr_idx, e->h, name);
+}
+
+static int pipe_push(struct pipeline *p, const struct target *t, uint64_t addr_idx,
+                     const struct raw_host *h)
+{
+    int rc = p->len == RDNS_WINDOW ? pipe_pop(p) : 0;
+    struct pending *e = &p->q[(p->head + p->len) % RDNS_WINDOW];
+    p->len++;
+    e->t = *t;
+    e->addr_idx = addr_idx;
+    e->h = h;
+    enum dns_mode m = p->d->scan->dns;
+    bool want = m == DNS_ALWAYS || (m == DNS_UP_HOSTS && host_up(p->d, h));
+    e->dns = want && p->rdns ? rdns_submit(p->rdns, &t->addr) : -1;
+    return rc;
+}
+
+static void pipe_init(struct pipeline *p, const struct raw_deliver *d)
+{
+    p->d = d;
+    p->head = p->len = 0;
+    p->rdns = NULL;
+    if (d->scan->dns == DNS_NEVER)
+        return;
+    struct rdns_opts o = {.max_threads = RDNS_DEFAULT_THREADS,
+                          .max_pending = RDNS_WINDOW,
+                          .timeout_us = d->interrupted ? RDNS_INTERRUPT_TIMEOUT : 0};
+    p->rdns = rdns_new(&o);
+    if (!p->rdns)
+        log_debug("raw", "no reverse-DNS pool (out of resources); hosts go without names");
+}
+
+/* Deliver what is queued, then release the pool. */
+static int pipe_finish(struct pipeline *p, int rc)
+{
+    while (p->len > 0) {
+        if (rc == 0) {
+            rc = pipe_pop(p);
+        } else {
+            if (p->q[p->head].dns >= 0)
+                rdns_cancel(p->rdns, p->q[p->head].dns);
+            p->head = (p->head + 1) % RDNS_WINDOW;
+            p->len--;
+        }
+    }
+    rdns_free(p->rdns);
+    return rc;
+}
+
 int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
 {
     if (r->nhosts > 1)
@@ -320,13 +396,19 @@ int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
     /* (The table is stale from here on; delivery is the last use.) */
     const struct target_set *set = d->scan->targets;
     int rc = 0;
+    struct pipeline *p = malloc(sizeof(*p));
+    if (!p)
+        return -1;
+    pipe_init(p, d);
     if (d->interrupted) {
         /* Only what is known: the hosts that answered. */
         for (size_t i = 0; i < r->nhosts && rc == 0; i++) {
             struct target t;
             if (target_set_at(set, r->hosts[i].addr_idx, &t) == 0)
-                rc = deliver_one(d, &t, r->hosts[i].addr_idx, &r->hosts[i]);
+                rc = pipe_push(p, &t, r->hosts[i].addr_idx, &r->hosts[i]);
         }
+        rc = pipe_finish(p, rc);
+        free(p);
         return rc;
     }
     /* Every target in index order, merged with the sorted responders. */
@@ -341,8 +423,10 @@ int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
             next < r->nhosts && r->hosts[next].addr_idx == a ? &r->hosts[next] : NULL;
         if (!h && (target_set_is_excluded(set, &t.addr) || raw_skipped(d->skip, d->nskip, a)))
             continue;
-        rc = deliver_one(d, &t, a, h);
+        rc = pipe_push(p, &t, a, h);
     }
+    rc = pipe_finish(p, rc);
+    free(p);
     if (rc < 0)
         log_error("raw", "out of memory for the results of a host");
     return rc;

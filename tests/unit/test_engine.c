@@ -2,6 +2,8 @@
  * Tests for engine/connect_engine.c against real sockets on loopback only:
  * listeners on random 127.0.0.1 ports are open, a port whose listener was
  * closed is closed, and every host is delivered once with exact results.
+ * Also: reverse DNS through the rdns pool (127.0.0.1 only, answered from
+ * /etc/hosts), and the congestion-control rules of ce_cc.c driven directly.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "core/rdns.h"
 #include "core/scan.h"
+#include "engine/ce.h"
 #include "engine/engine.h"
 #include "scan/scan_module.h"
 
@@ -321,12 +325,171 @@ static void test_interrupt(void **state)
     scan_free(&s);
 }
 
+/* Reverse DNS on delivery: 127.0.0.1 gets its /etc/hosts name with the
+ * default policy (up hosts) and -R; -n gives none. */
+static void test_rdns(void **state)
+{
+    (void)state;
+    struct ipaddr lo;
+    ipaddr_parse("127.0.0.1", &lo);
+    char *want = rdns_getnameinfo(&lo, NULL);
+    if (!want)
+        skip(); /* no /etc/hosts entry for 127.0.0.1 here */
+    enum dns_mode modes[] = {DNS_UP_HOSTS, DNS_ALWAYS, DNS_NEVER};
+    for (size_t m = 0; m < 3; m++) {
+        struct scan s;
+        struct seen seen = {0};
+        scan_setup(&s, NULL, "127.0.0.1", "1-200");
+        s.skip_discovery = true;
+        s.dns = modes[m];
+        assert_int_equal(run(&s, &seen), 0);
+        assert_int_equal(seen.n, 1);
+        if (modes[m] == DNS_NEVER) {
+            assert_null(seen.h[0].rdns);
+        } else {
+            assert_non_null(seen.h[0].rdns);
+            assert_string_equal(seen.h[0].rdns, want);
+        }
+        assert_int_equal(seen.h[0].nports, 200);
+        seen_free(&seen);
+        scan_free(&s);
+    }
+    free(want);
+}
+
+/* A struct ce / ce_host just complete enough for ce_cc.c. */
+struct cc_fixture {
+    struct scan scan;
+    struct ce ce;
+    struct ce_host h;
+    uint32_t lost_ms[8];
+};
+
+static void cc_setup(struct cc_fixture *f, int level, uint32_t nslots)
+{
+    memset(f, 0, sizeof(*f));
+    scan_init(&f->scan, NULL);
+    timing_apply_template(&f->scan.timing, level);
+    f->ce.scan = &f->scan;
+    f->ce.nslots = nslots;
+    f->ce.max_tries = f->scan.timing.max_retries + 1;
+    f->ce.ping_tries = 2;
+    ce_cc_setup(&f->ce);
+    ipaddr_parse("198.18.0.2", &f->h.tgt.addr);
+    f->h.phase = CE_PORTS;
+    f->h.t0_us = ce_mono_us() - 1000000; /* lost tries "sent" in the past second */
+    f->h.lost_ms = f->lost_ms;
+    ce_cc_host_init(&f->ce, &f->h);
+}
+
+/* Windows: nmap's initial 10 (larger with -T4/-T5), slow start +1 per
+ * answer, silence grows them only while no loss has been seen,
+ * --min/--max-parallelism bound them. */
+static void test_cc_windows(void **state)
+{
+    (void)state;
+    struct cc_fixture f;
+    cc_setup(&f, 3, 4096);
+    assert_true(f.h.win.cwnd == 10 && f.ce.gwin.cwnd == 10);
+    for (int i = 0; i < 20; i++)
+        assert_false(ce_cc_answer(&f.ce, &f.h, 0, 1));
+    assert_true(f.h.win.cwnd == 30 && f.ce.gwin.cwnd == 30);
+    ce_cc_silence(&f.ce, &f.h);
+    assert_true(f.h.win.cwnd == 31);
+    f.h.nbusy = 31;
+    assert_false(ce_cc_host_ok(&f.h));
+    f.h.nlost = 1; /* a presumed-lost probe leaves the pipe */
+    assert_true(ce_cc_host_ok(&f.h));
+    assert_int_equal(ce_cc_tries_allowed(&f.ce, &f.h), 2); /* nmap's allowedTryno */
+
+    cc_setup(&f, 4, 4096);
+    assert_true(f.h.win.cwnd > 10);
+    cc_setup(&f, 3, 5); /* --max-parallelism 5 */
+    assert_true(f.h.win.cwnd == 5);
+    for (int i = 0; i < 10; i++)
+        ce_cc_answer(&f.ce, &f.h, 0, 1);
+    assert_true(f.h.win.cwnd == 5 && f.ce.gwin.cwnd == 5);
+    f.scan.timing.min_parallelism = 20;
+    ce_cc_setup(&f.ce); /* floor above the ceiling: the ceiling wins */
+    assert_true(f.ce.cw_low == 5);
+}
+
+/* Loss: an answer to a retransmission halves both windows once per
+ * episode, raises the allowed tries, and silence stops growing them. */
+static void test_cc_loss(void **state)
+{
+    (void)state;
+    struct cc_fixture f;
+    cc_setup(&f, 3, 4096);
+    for (int i = 0; i < 90; i++)
+        ce_cc_answer(&f.ce, &f.h, 0, 1);
+    assert_true(f.h.win.cwnd == 100);
+    f.h.nbusy = 100;
+    f.ce.inflight = 100;
+    f.lost_ms[1] = 500;                           /* try 1 of port 1 went out 0.5 s ago */
+    assert_true(ce_cc_answer(&f.ce, &f.h, 1, 2)); /* max_ok grew */
+    assert_true(f.h.win.cwnd == 50);
+    assert_true(f.ce.gwin.cwnd == 50);
+    assert_true(f.h.win.ssthresh == 50);
+    assert_int_equal(ce_cc_tries_allowed(&f.ce, &f.h), 3);
+    /* Another loss of the same episode (lost before the cut): no new cut. */
+    f.lost_ms[2] = 600;
+    assert_false(ce_cc_answer(&f.ce, &f.h, 2, 2));
+    assert_true(f.h.win.cwnd < 51 && f.h.win.cwnd > 50); /* congestion avoidance */
+    double w = f.h.win.cwnd;
+    ce_cc_silence(&f.ce, &f.h);
+    assert_true(f.h.win.cwnd == w);
+    /* A lost try sent after the cut is a new episode: halved again (the
+     * window in use, min(cwnd, 2 * flight), with 10 in flight: 11). */
+    f.h.nbusy = 10;
+    f.ce.inflight = 10;
+    f.lost_ms[3] = (uint32_t)((ce_mono_us() + 1000 - f.h.t0_us) / 1000);
+    ce_cc_answer(&f.ce, &f.h, 3, 2);
+    assert_true(f.h.win.cwnd == 11);
+    /* The floor: --min-parallelism. */
+    assert_true(f.h.win.cwnd >= f.ce.cw_low);
+    f.h.last_call = true;
+    assert_int_equal(ce_cc_tries_allowed(&f.ce, &f.h), f.ce.max_tries);
+}
+
+/* Persistent loss (over 10 drops and 30% of the answers since the last
+ * change) raises the scan delay: 0 -> 5 ms -> 10 ms ..., capped by
+ * --max-scan-delay. Random loss below the ratio does not. */
+static void test_cc_delay(void **state)
+{
+    (void)state;
+    struct cc_fixture f;
+    cc_setup(&f, 3, 4096);
+    /* 20% loss: 12 drops among 60 answers: no change. */
+    for (int i = 0; i < 60; i++) {
+        f.lost_ms[0] = (uint32_t)((ce_mono_us() - f.h.t0_us) / 1000);
+        ce_cc_answer(&f.ce, &f.h, 0, i % 5 == 0 ? 2 : 1);
+    }
+    assert_int_equal(f.h.delay_us, 0);
+    /* Half of them lost: boosted. */
+    f.h.good_since = f.h.drops_since = 0;
+    for (int i = 0; i < 30; i++) {
+        f.lost_ms[0] = (uint32_t)((ce_mono_us() + 1000 - f.h.t0_us) / 1000);
+        ce_cc_answer(&f.ce, &f.h, 0, i % 2 ? 2 : 3);
+    }
+    assert_true(f.h.delay_us >= 5000);
+    /* -T5: --max-scan-delay 5 ms caps it. */
+    cc_setup(&f, 5, 4096);
+    for (int i = 0; i < 200; i++) {
+        f.lost_ms[0] = (uint32_t)((ce_mono_us() + 1000 - f.h.t0_us) / 1000);
+        ce_cc_answer(&f.ce, &f.h, 0, 2);
+    }
+    assert_int_equal(f.h.delay_us, 5000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_closed),  cmocka_unit_test(test_range),
         cmocka_unit_test(test_hosts),        cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_host_timeout), cmocka_unit_test(test_interrupt),
+        cmocka_unit_test(test_rdns),         cmocka_unit_test(test_cc_windows),
+        cmocka_unit_test(test_cc_loss),      cmocka_unit_test(test_cc_delay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

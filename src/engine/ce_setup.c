@@ -1,0 +1,160 @@
+/*
+ * ce_setup.c — building and tearing down the connect engine's state: the
+ * descriptor budget (RLIMIT_NOFILE), probe slots, the host window, the
+ * congestion windows' bounds, the reverse-DNS pool and the launch helper.
+ */
+#include "engine/ce.h"
+
+#include "core/log.h"
+#include "core/rdns.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define FD_RESERVE   64   /* descriptors left for outputs, resolver, data files */
+#define DEFAULT_CAP  4096 /* probes in flight when --max-parallelism is unset */
+#define RDNS_THREADS 8
+
+/* RLIMIT_NOFILE soft limit raised to the hard one; returns the soft limit. */
+static uint64_t raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl.rlim_cur = rl.rlim_max;
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : (uint64_t)rl.rlim_cur;
+}
+
+static uint32_t parallelism(const struct timing *t)
+{
+    uint64_t nofile = raise_nofile();
+    uint64_t reserve = nofile / 4 < FD_RESERVE ? nofile / 4 : FD_RESERVE;
+    uint64_t room = nofile > reserve + 1 ? nofile - reserve : 1;
+    uint64_t cap = t->max_parallelism ? t->max_parallelism : DEFAULT_CAP;
+    if (t->min_parallelism > cap)
+        cap = t->min_parallelism;
+    if (cap > room)
+        cap = room;
+    if (cap > (1u << 20))
+        cap = 1u << 20;
+    return cap ? (uint32_t)cap : 1;
+}
+
+/* nmap's determineScanGroupSize for TCP scans, without its quick first
+ * group: the window slides, so the first hosts report as soon as done. */
+static uint32_t group_size(const struct timing *t, uint32_t nports)
+{
+    uint32_t g = 1024 / (nports ? nports : 1);
+    if (g < 64)
+        g = 64;
+    if (t->min_hostgroup && g < t->min_hostgroup)
+        g = t->min_hostgroup;
+    if (t->max_hostgroup && g > t->max_hostgroup)
+        g = t->max_hostgroup;
+    return g ? g : 1;
+}
+
+static const struct scan_module *connect_module(const struct scan *scan)
+{
+    for (size_t i = 0; i < scan->ntypes; i++)
+        if (scan->types[i] && scan->types[i]->engine == SCAN_ENGINE_CONNECT)
+            return scan->types[i];
+    return scan_module_find("connect");
+}
+
+int ce_setup(struct ce *ce, struct scan *scan, const struct result_sink *sink)
+{
+    memset(ce, 0, sizeof(*ce));
+    ce->scan = scan;
+    ce->sink = sink;
+    ce->ep = -1;
+    ce->mod = connect_module(scan);
+    if (!ce->mod || !ce->mod->classify_connect)
+        return -EINVAL;
+    ce->ports = scan->ports.ports[ce->mod->proto];
+    ce->nports = (uint32_t)scan->ports.count[ce->mod->proto];
+    const struct timing *t = &scan->timing;
+    int retries = t->max_retries < 0 ? 0 : t->max_retries;
+    ce->max_tries = retries + 1 > MAX_TRIES_HARD ? MAX_TRIES_HARD : retries + 1;
+    /* Discovery gives each ping port one retransmission at most: a dead
+     * host costs two timeouts, not eleven. */
+    ce->ping_tries = retries > 0 ? 2 : 1;
+    ce->scan_delay_us = (int64_t)t->scan_delay_ms * 1000;
+    ce->host_timeout_us = (int64_t)t->host_timeout_ms * 1000;
+    ce->rate = t->max_rate;
+    ce->burst = ce->rate / 200 > 1.0 ? ce->rate / 200 : 1.0; /* 5 ms worth */
+    ce->tokens = 1.0;
+    ce->tokens_at = ce_mono_us();
+    ce->seed = scan->seed;
+    if (!ce->seed && getrandom(&ce->seed, sizeof(ce->seed), 0) != sizeof(ce->seed))
+        ce->seed = (uint64_t)ce_mono_us() ^ ((uint64_t)getpid() << 32);
+
+    ce->nslots = parallelism(t);
+    ce->cap_now = ce->nslots;
+    ce->cap_floor = t->min_parallelism < ce->nslots ? t->min_parallelism : ce->nslots;
+    ce->nhosts = group_size(t, ce->nports);
+    ce->slots = calloc(ce->nslots, sizeof(*ce->slots));
+    ce->hosts = calloc(ce->nhosts, sizeof(*ce->hosts));
+    ce->batch = calloc(FILL_BATCH, sizeof(*ce->batch));
+    if (!ce->slots || !ce->hosts || !ce->batch)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < ce->nslots; i++) {
+        ce->slots[i].fd = -1;
+        ce->slots[i].host = CE_NIL;
+        ce->slots[i].next = i + 1 < ce->nslots ? i + 1 : CE_NIL;
+    }
+    for (uint32_t i = 0; i < ce->nhosts; i++)
+        ce->hosts[i].done_next = i + 1 < ce->nhosts ? i + 1 : CE_NIL;
+    ce->free_slot = 0;
+    ce->free_host = 0;
+    ce->ring_cursor = ce->done_head = ce->done_tail = CE_NIL;
+    if (scan->targets)
+        target_iter_init(&ce->it, scan->targets);
+    else
+        ce->targets_done = true;
+    ce->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ce->ep < 0)
+        return -errno;
+    ce_cc_setup(ce);
+    if (scan->dns != DNS_NEVER) {
+        /* At most one lookup per host of the window; without a pool (or
+         * its eventfd in epoll) hosts simply go without names. */
+        struct rdns_opts o = {.max_threads = RDNS_THREADS, .max_pending = ce->nhosts};
+        ce->rdns = rdns_new(&o);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = RDNS_TOKEN};
+        if (ce->rdns && epoll_ctl(ce->ep, EPOLL_CTL_ADD, rdns_fd(ce->rdns), &ev) < 0) {
+            rdns_free(ce->rdns);
+            ce->rdns = NULL;
+        }
+        if (!ce->rdns)
+            log_debug("connect", "no reverse-DNS pool; hosts go without names");
+    }
+    ce_pool_start(ce);
+    log_debug("connect", "%u probes in flight at most, %u hosts at a time, %s", ce->nslots,
+              ce->nhosts, ce->pool ? "two launch threads" : "one launch thread");
+    return 0;
+}
+
+void ce_teardown(struct ce *ce)
+{
+    ce_pool_stop(ce);
+    rdns_free(ce->rdns); /* never waits for a lookup still running */
+    for (uint32_t i = 0; ce->slots && i < ce->nslots; i++)
+        ce_slot_close(&ce->slots[i]);
+    for (uint32_t i = 0; ce->hosts && i < ce->nhosts; i++)
+        ce_host_release(&ce->hosts[i]);
+    free(ce->slots);
+    free(ce->hosts);
+    free(ce->batch);
+    if (ce->ep >= 0)
+        close(ce->ep);
+}
