@@ -136,35 +136,7 @@ SCAN_MAC="$(mac_of "$LAB_SCAN")"
 TGT_MAC="$(mac_of "$LAB_TGT")"
 if [ -z "$SCAN_MAC" ] || [ -z "$TGT_MAC" ]; then die "could not read the lab's MAC addresses"; fi
 
-# lab_guard CMD...: refuse to run a peer command line that could leave the lab.
-lab_guard() {
-    if ip -n "$LAB_SCAN" route show default | grep -q . ||
-        ip -n "$LAB_SCAN" -6 route show default | grep -q .; then
-        die "SAFETY: $LAB_SCAN has a default route; refusing to run: $*"
-    fi
-    [ "$(ip netns exec "$LAB_TGT" sysctl -n net.ipv4.ip_forward)" = 0 ] ||
-        die "SAFETY: $LAB_TGT forwards packets; refusing to run: $*"
-    local a prev="" iface_ok=0 ntargets=0
-    for a in "$@"; do
-        case "$prev" in
-        --adapter|-i) [ "$a" = "$LAB_IF" ] || die "SAFETY: adapter '$a' is not the lab veth: $*"; iface_ok=1 ;;
-        esac
-        case "$a" in
-        [0-9]*.[0-9]*.[0-9]*.[0-9]*)
-            case "$prev" in
-            --adapter-ip|-S) [ "$a" = "$LAB_SCAN_V4" ] || die "SAFETY: source $a is not $LAB_SCAN_V4: $*" ;;
-            *)
-                lab_check_addr "$a" || die "SAFETY: target $a is outside 198.18.0.0/15: $*"
-                ntargets=$((ntargets + 1))
-                ;;
-            esac
-            ;;
-        esac
-        prev="$a"
-    done
-    [ "$iface_ok" = 1 ] || die "SAFETY: no --adapter/-i $LAB_IF in: $*"
-    [ "$ntargets" -ge 1 ] || die "SAFETY: no explicit lab target in: $*"
-}
+# lab_guard (tests/lab/lib.sh) checks every peer command line before it runs.
 
 # Counters in the scanner namespace: the kernel's RSTs (to SYN-ACKs it has no
 # socket for) are not the tool's packets; the keep-alive datagrams below are

@@ -5,8 +5,12 @@
  * ARP/ND ping, and -sn/-sL against the options that need a port scan.
  */
 #include "cli/cli_internal.h"
+#include "core/log.h"
+#include "scan/scan_module.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* nmap's default ports when -PS, -PA or -PU is given without a list
  * (DEFAULT_TCP_PROBE_PORT_SPEC and DEFAULT_UDP_PROBE_PORT_SPEC in nmap.h). */
@@ -96,6 +100,65 @@ int cli_parse_ping(struct scan *scan, struct pending *pd, const char *arg)
     }
 }
 
+/* No raw socket for this run: every scan type is a connect scan and we are
+ * not root (the same test that picks -sT as the default type). A raw scan
+ * type without root keeps its raw discovery and fails at the first socket
+ * with "need root", as nmap refuses raw scans then. */
+static bool unprivileged(const struct scan *scan)
+{
+    for (size_t i = 0; i < scan->ntypes; i++)
+        if (scan->types[i]->engine == SCAN_ENGINE_RAW)
+            return false;
+    return geteuid() != 0;
+}
+
+/*
+ * Explicit -P probes without raw sockets, as nmap 7.93 does unprivileged
+ * (nmap.cc, checked with setpriv as nobody):
+ *   -PS/-PA   a connect() ping to the SYN and ACK ports together;
+ *   -PE/-PP/-PM  "not root -- using TCP pingscan rather than ICMP": the
+ *             connect ping to those ports, or to 80 without any; this also
+ *             drops -PU;
+ *   -PU alone (or with -PS/-PA) is refused: reading the replies needs raw
+ *             sockets. The refusal is plan_run's, so that it exits 2 like
+ *             every other missing privilege (nmap exits 1);
+ *   -PR alone is ignored: nmap's default unprivileged ping (80 and 443).
+ * Warns once, as the probes sent differ from those asked for.
+ */
+static int connect_fallback(struct scan *scan)
+{
+    struct disc_opts *d = &scan->disc;
+    char err[256];
+    bool icmp = d->icmp_echo || d->icmp_ts || d->icmp_mask;
+    bool tcp = d->syn_ports.count[PROTO_TCP] || d->ack_ports.count[PROTO_TCP];
+    if (!icmp && !tcp && !d->udp_ports.count[PROTO_UDP]) {
+        d->explicit_probes = false; /* -PR alone */
+        return 0;
+    }
+    /* The ACK list joins the SYN list: both become connect() pings. Going
+     * through the compact text form keeps to the ports.h interface
+     * (parsing merges into what is there). */
+    char *ack = ports_format_ranges(d->ack_ports.ports[PROTO_TCP], d->ack_ports.count[PROTO_TCP]);
+    const char *add = icmp && !tcp ? DEFAULT_SYN_PING_PORT : ack;
+    int rc = ack && *add ? portset_parse(&d->syn_ports, add, PROTO_TCP, NULL, err, sizeof(err)) : 0;
+    free(ack);
+    if (!ack || rc < 0) {
+        cli_fail("out of memory");
+        return -1;
+    }
+    portset_free(&d->ack_ports);
+    if (icmp) {
+        portset_free(&d->udp_ports);
+        log_warn("disc", "not root: ICMP pings (-PE/-PP/-PM) need raw sockets; using a TCP "
+                         "connect() ping instead");
+    } else if (tcp && !d->udp_ports.count[PROTO_UDP]) {
+        log_warn("disc", "not root: -PS/-PA pings are sent as TCP connect() pings");
+    }
+    d->icmp_echo = d->icmp_ts = d->icmp_mask = false;
+    d->connect_ping = true;
+    return 0;
+}
+
 int cli_resolve_discovery(struct scan *scan, const struct pending *pd)
 {
     struct disc_opts *d = &scan->disc;
@@ -122,6 +185,8 @@ int cli_resolve_discovery(struct scan *scan, const struct pending *pd)
             return -1;
         }
     }
+    if (d->explicit_probes && unprivileged(scan) && connect_fallback(scan) < 0)
+        return -1;
     /* ARP/ND for on-link Ethernet targets stays on with explicit -P probes,
      * as nmap: only --disable-arp-ping turns it off, and -PR turns it back
      * on. -PR alone selects no IP probe, so off-link targets get none and

@@ -39,10 +39,10 @@ struct raw_opts {
     char iface[16];          /* -e, "" = from the routing table */
     struct ipaddr src;       /* -S, valid when have_src */
     bool have_src;
-    int src_port;     /* -g, -1 = derived from the cookie */
-    int scanflags;    /* --scanflags byte, -1 = the scan type's own */
-    int send_method;  /* enum send_method (net/io.h) */
-    int recv_method;  /* enum recv_method */
+    int src_port;    /* -g, -1 = derived from the cookie */
+    int scanflags;   /* --scanflags byte, -1 = the scan type's own */
+    int send_method; /* enum send_method (net/io.h) */
+    int recv_method; /* enum recv_method */
 };
 
 /*
@@ -58,15 +58,20 @@ struct disc_opts {
      * connected Ethernet link; on by default as nmap, off with
      * --disable-arp-ping. -PR sets it again and selects nothing else. */
     bool arp;
-    bool icmp_echo; /* -PE (ICMPv6 echo for IPv6) */
-    bool icmp_ts;   /* -PP */
-    bool icmp_mask; /* -PM */
+    bool icmp_echo;           /* -PE (ICMPv6 echo for IPv6) */
+    bool icmp_ts;             /* -PP */
+    bool icmp_mask;           /* -PM */
     struct portset syn_ports; /* -PS */
     struct portset ack_ports; /* -PA */
     struct portset udp_ports; /* -PU */
     /* Any -PE/-PP/-PM/-PS/-PA/-PU/-PR given: the probes above replace
      * nmap's default set (echo, SYN 443, ACK 80, timestamp). */
     bool explicit_probes;
+    /* Unprivileged run (no raw socket) with explicit probes: discovery is
+     * nmap's connect() ping to syn_ports (the -PS and -PA lists merged, or
+     * 80 when only ICMP probes were asked for); udp_ports left set means
+     * -PU, which cannot be done without raw sockets (engine/plan.h). */
+    bool connect_ping;
 };
 
 /* One requested output: module and file path ("-" = stdout). */
@@ -85,8 +90,8 @@ struct scan {
 
     /* How. */
     struct timing timing;
-    bool randomize_ports; /* false with -r */
-    bool skip_discovery;  /* -Pn */
+    bool randomize_ports;  /* false with -r */
+    bool skip_discovery;   /* -Pn */
     struct disc_opts disc; /* owned port lists */
     enum dns_mode dns;
     int family; /* 0, 4 (-4) or 6 (-6) */

@@ -592,6 +592,69 @@ static int run_ip_probes(struct plan *p, char *err, size_t errlen)
     return rc;
 }
 
+/* ---- nmap's unprivileged ping with explicit ports ------------------------ */
+
+/* A host back from the connect() ping run: up when some ping port
+ * connected (syn-ack) or was refused (conn-refused), as nmap reports it. */
+static void capture_connect(void *ctx, const struct host_result *h)
+{
+    struct capture *c = ctx;
+    enum reason why = REASON_UNKNOWN;
+    uint64_t idx;
+    for (size_t i = 0; i < h->nports && why != REASON_SYN_ACK; i++)
+        if (h->ports[i].state == PORT_OPEN)
+            why = REASON_SYN_ACK;
+        else if (h->ports[i].state == PORT_CLOSED)
+            why = REASON_CONN_REFUSED;
+    if (why == REASON_UNKNOWN || target_set_index_of(c->orig, &h->addr, &idx) < 0)
+        return;
+    struct up_rec *u = add_up(c->p, idx, why, 0);
+    if (u && h->srtt_us >= 0) {
+        u->srtt_us = h->srtt_us;
+        u->rttvar_us = h->rttvar_us;
+        u->to_us = h->timeout_us;
+    }
+}
+
+/*
+ * Discovery without raw sockets for explicit -P probes (disc.connect_ping,
+ * set by the command line): a connect scan of disc.syn_ports on every
+ * target, read as a ping. The connect engine's own ping knows only 80 and
+ * 443, so this is a run of its port scan with one retransmission at most,
+ * as its ping gives a dead host.
+ */
+static int run_connect_ping(struct plan *p, char *err, size_t errlen)
+{
+    struct scan *scan = p->scan;
+    const struct disc_opts *d = &scan->disc;
+    const struct scan_module *connect = scan_module_find("-sT");
+    if (!connect) {
+        snprintf(err, errlen, "connect ping: -sT is not available in this build");
+        return -1;
+    }
+    struct scan sub = *scan;
+    memset(&sub.summary, 0, sizeof(sub.summary));
+    memset(&sub.ports, 0, sizeof(sub.ports)); /* borrowed list, never freed */
+    sub.ports.ports[PROTO_TCP] = d->syn_ports.ports[PROTO_TCP];
+    sub.ports.count[PROTO_TCP] = d->syn_ports.count[PROTO_TCP];
+    sub.types[0] = connect;
+    sub.ntypes = 1;
+    sub.skip_discovery = true;
+    sub.disc.ping_only = false;
+    sub.dns = DNS_NEVER;
+    if (sub.timing.max_retries > 1)
+        sub.timing.max_retries = 1;
+    struct capture cap = {.p = p, .orig = scan->targets};
+    struct result_sink s = {.host = capture_connect, .ctx = &cap};
+    int rc = connect_engine_run(&sub, &s, err, errlen);
+    scan->summary.interrupted |= sub.summary.interrupted;
+    if (p->oom && rc == 0) {
+        snprintf(err, errlen, "discovery: out of memory");
+        rc = -1;
+    }
+    return rc;
+}
+
 /* ---- the port scan of the up hosts ------------------------------------- */
 
 /* A host back from the port scan: put discovery's findings and the name
@@ -687,9 +750,35 @@ int plan_run(struct scan *scan, const struct result_sink *sink, char *err, size_
     if (errlen)
         err[0] = '\0';
 
-    if (scan->raw.dry_run) {
-        /* The probes of the port scan, as if -Pn: what --dry-run is for. */
+    if (scan->disc.connect_ping && scan->disc.udp_ports.count[PROTO_UDP] && !scan->skip_discovery &&
+        !scan->disc.list_only) {
+        /* Refused before anything is sent or delivered: without raw
+         * sockets a UDP ping's replies (ICMP errors) cannot be read. */
+        snprintf(err, errlen,
+                 "UDP ping (-PU) needs root or CAP_NET_RAW to read the replies: use "
+                 "-PS/-PA ports or run as root");
+        return -1;
+    }
+    if (scan->raw.dry_run && !(scan->disc.ping_only && !scan->skip_discovery)) {
+        /* A port scan's probes, as if -Pn: which hosts discovery would find
+         * up cannot be known without sending, so the discovery probes of a
+         * port scan are not printed (those of -sn are, below). */
         return raw_engine_run(scan, sink, err, errlen);
+    } else if (scan->raw.dry_run) {
+        /* -sn --dry-run: the discovery probes, one line each in the raw
+         * engine's format (ARP/ND lines from arp_ping.c). Own addresses get
+         * none: they are up without a probe. */
+        sort_targets(&p);
+        if (p.oom) {
+            snprintf(err, errlen, "discovery: out of memory");
+            rc = -1;
+        }
+        if (rc == 0)
+            rc = run_arp(&p, err, errlen);
+        if (rc == 0)
+            rc = run_ip_probes(&p, err, errlen);
+        plan_free(&p);
+        return rc;
     } else if (scan->disc.list_only) {
         rc = list_scan_run(scan, &counted);
     } else if (scan->skip_discovery && scan->disc.ping_only) {
@@ -700,17 +789,21 @@ int plan_run(struct scan *scan, const struct result_sink *sink, char *err, size_
         rc = raw ? raw_engine_run(scan, &counted, err, errlen)
                  : connect_engine_run(scan, &counted, err, errlen);
     } else {
-        sort_targets(&p);
-        if (p.oom) {
-            snprintf(err, errlen, "discovery: out of memory");
-            rc = -1;
+        if (scan->disc.connect_ping) {
+            rc = run_connect_ping(&p, err, errlen);
+        } else {
+            sort_targets(&p);
+            if (p.oom) {
+                snprintf(err, errlen, "discovery: out of memory");
+                rc = -1;
+            }
+            if (rc == 0)
+                rc = run_arp(&p, err, errlen);
+            if (rc == 0)
+                rc = run_ip_probes(&p, err, errlen);
         }
-        if (rc == 0)
-            rc = run_arp(&p, err, errlen);
-        if (rc == 0)
-            rc = run_ip_probes(&p, err, errlen);
         sort_up(&p);
-        if (rc == 0)
+        if (rc == 0 && !scan->disc.connect_ping)
             fill_macs(&p);
         log_debug("plan", "discovery: %zu hosts up", p.nup);
         /* Hosts are delivered even after a failure: what was found stays. */

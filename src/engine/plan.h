@@ -17,7 +17,15 @@
  *   -Pn              the port scan engine on every target (all up, user-set);
  *                    with -sn every target is delivered up, no packet sent.
  *   unprivileged     (connect scan, no explicit -P probe) the connect
- *                    engine, which pings by connecting to 80 and 443.
+ *                    engine, which pings by connecting to 80 and 443;
+ *                    with explicit probes (disc.connect_ping, see
+ *                    cli_disc.c for nmap's rules) a connect() ping to
+ *                    disc.syn_ports, then the port scan of up hosts; -PU
+ *                    then fails (needs raw sockets).
+ *   --dry-run        prints probes instead of sending: with -sn (and no
+ *                    -Pn) discovery's probes (ARP/ND, then the IP probes);
+ *                    otherwise the port scan's, as if -Pn, since which
+ *                    hosts are up is not known without sending.
  *   otherwise        discovery, then the port scan of up hosts only:
  *     1. each target's route: the scanner's own addresses are up at once
  *        (localhost-response); targets on a directly connected Ethernet link

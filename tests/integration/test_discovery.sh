@@ -154,5 +154,94 @@ printf '%s\n' "$A4 up arp-response 0 mac ports=2" "$B4 up arp-response 0 mac por
     sort >"$T/ports.expected"
 t_same "port scan of the up hosts" "$T/ports.expected" "$T/ports.got"
 
+# ---- without privileges (nmap 7.93 as nobody, checked with setpriv) ----
+# Explicit -PS/-PA become a connect() ping to those ports (a warning says
+# so); -PE/-PP/-PM fall back to it too (port 80 unless -PS/-PA name ports);
+# -PU is refused (needs raw sockets: exit 2, one line on stderr); -PR alone
+# is nmap's default unprivileged ping (80 and 443). Up hosts answered the
+# connect (syn-ack) or refused it (conn-refused); no MAC without raw sockets.
+if command -v setpriv >/dev/null; then
+    NP="$T/np"
+    mkdir -m 777 "$NP"
+    chmod 755 "$T"
+    AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all)
+    # np NAME OPTIONS...: unprivileged run in the scanner namespace.
+    np() {
+        local name="$1" rc=0
+        shift
+        timeout -k 5 60 ip netns exec "$LAB_SCAN" "${AS[@]}" "$BIN" "$@" >"$NP/$name.out" \
+            2>"$NP/$name.err" || rc=$?
+        echo "$rc" >"$NP/$name.rc"
+    }
+    # WARN is "PRTIP/NMAP": warning lines on stderr (nmap does not warn
+    # about -PS/-PA becoming connect pings; prtip does, once).
+    np_sn() { # NAME "OPTIONS" WARN EXPECTED-LINES...
+        local name="$1" opts="$2" warn="${3%/*}"
+        [ "$IS_PRTIP" = 1 ] || warn="${3#*/}"
+        shift 3
+        # shellcheck disable=SC2086
+        np "$name" -sn -n -v -T4 $opts -oX "$NP/$name.xml" "${V4[@]}"
+        [ "$(cat "$NP/$name.rc")" = 0 ] ||
+            t_fail "$name: unprivileged -sn $opts exited $(cat "$NP/$name.rc"): $(head -n 3 "$NP/$name.err")"
+        t_xml_valid "$NP/$name.xml"
+        printf '%s\n' "$@" >"$NP/$name.expected"
+        facts "$NP/$name.xml" >"$NP/$name.got"
+        t_same "$name: unprivileged -sn $opts" "$NP/$name.expected" "$NP/$name.got"
+        local nwarn
+        nwarn="$(grep -ci 'warning' "$NP/$name.err" || true)"
+        [ "$nwarn" = "$warn" ] || t_fail "$name: $nwarn warning lines, want $warn: $(cat "$NP/$name.err")"
+    }
+    NP_UP=("$A4 up conn-refused 0 -" "$B4 up conn-refused 0 -" "$C4 down no-response 0 -"
+        "$D4 down no-response 0 -" "up=2 down=2 total=4")
+    np_sn np-PS80 "-PS80" 1/0 "${NP_UP[@]}"
+    np_sn np-PA80 "-PA80" 1/0 "${NP_UP[@]}"
+    np_sn np-PE "-PE" 1/1 "${NP_UP[@]}"
+    np_sn np-PP-PU "-PP -PU" 1/1 "${NP_UP[@]}"
+    np_sn np-PR "-PR" 0/0 "${NP_UP[@]}"
+    # A port that is closed nowhere reached: only the listed ports are pinged.
+    np_sn np-PS9-PA81 "-PS9 -PA81" 1/0 "${NP_UP[@]}"
+    # nmap quits with exit 1 and two lines; prtip exits 2, as for every
+    # missing privilege, with one.
+    for o in "-PU" "-PS80 -PU53"; do
+        # shellcheck disable=SC2086
+        np pu -sn -n $o "${V4[@]}"
+        want=2 nlines=1
+        [ "$IS_PRTIP" = 1 ] || want=1 nlines=2
+        [ "$(cat "$NP/pu.rc")" = "$want" ] ||
+            t_fail "unprivileged -sn $o: exit $(cat "$NP/pu.rc"), want $want"
+        [ "$(wc -l <"$NP/pu.err")" = "$nlines" ] && grep -q -- '-PU.*root' "$NP/pu.err" ||
+            t_fail "unprivileged -sn $o: want one line naming -PU and root, got: $(cat "$NP/pu.err")"
+    done
+    # Port scan after the connect ping: only up hosts, with the ping's reason.
+    np np-ports -sT -n -v -T4 -PS80 -p 80,81 -oX "$NP/np-ports.xml" "${V4[@]}"
+    [ "$(cat "$NP/np-ports.rc")" = 0 ] || t_fail "unprivileged -sT -PS80: $(head -n 3 "$NP/np-ports.err")"
+    facts "$NP/np-ports.xml" | sort >"$NP/np-ports.got"
+    printf '%s\n' "$A4 up conn-refused 0 - ports=2" "$B4 up conn-refused 0 - ports=2" \
+        "$C4 down no-response 0 -" "$D4 down no-response 0 -" "up=2 down=2 total=4" |
+        sort >"$NP/np-ports.expected"
+    t_same "unprivileged port scan of the up hosts" "$NP/np-ports.expected" "$NP/np-ports.got"
+
+    # --dry-run -sn prints discovery's probes (nothing is sent; unprivileged):
+    # ARP for the on-link targets, the IP probes for the routed ones, one
+    # line each in the raw engine's format.
+    if [ "$IS_PRTIP" = 1 ]; then
+        np dry -sn -n --dry-run -PE -PS22,443 -PA80 "$A4" "$D4" 198.19.0.1 198.19.0.2
+        [ "$(cat "$NP/dry.rc")" = 0 ] || t_fail "-sn --dry-run: $(head -n 3 "$NP/dry.err")"
+        grep '^probe ' "$NP/dry.out" | sort >"$NP/dry.got"
+        {
+            for a in "$A4" "$D4"; do echo "probe $a 0 arp arp shard 1/1"; done
+            for a in 198.19.0.1 198.19.0.2; do
+                echo "probe $a 0 icmp icmp_echo shard 1/1"
+                echo "probe $a 22 tcp syn_ping shard 1/1"
+                echo "probe $a 443 tcp syn_ping shard 1/1"
+                echo "probe $a 80 tcp ack_ping shard 1/1"
+            done
+        } | sort >"$NP/dry.expected"
+        t_same "-sn --dry-run discovery probes" "$NP/dry.expected" "$NP/dry.got"
+    fi
+else
+    t_log "setpriv missing: unprivileged cases skipped"
+fi
+
 t_log "$N ping scans checked"
 echo "PASS: $T_NAME"

@@ -47,6 +47,7 @@
 #                        netns prtip-h-NAME-ID with lab0 = V4/LAB_V4_PLEN and
 #                        V6/LAB_V6_PLEN (either may be "-" for none); prints
 #                        nothing, sets LAB_HOST_NS to the namespace name.
+#   lab_guard CMD...     exit 1 unless CMD (a peer scanner) stays in the lab (below)
 #   lab_anyip NS PREFIX  route a whole prefix to NS's loopback (AnyIP), so every
 #                        address in PREFIX answers inside NS; PREFIX must be in
 #                        the lab ranges; the scanner side gets a route via the
@@ -334,4 +335,47 @@ lab_anyip() {
         ip -n "$other" route add "$prefix" via "$via" dev "$LAB_IF" || return 1
         ;;
     esac
+}
+
+# lab_guard CMD...: refuse (exit 1) to run a peer command line (zmap,
+# masscan, nmap) that could leave the lab. Those tools ignore routing tables
+# (or follow a default route) and would send anywhere they are told, so
+# before each run: the scanner namespace must have no default route, the
+# target must not forward, the command must name the lab veth (--adapter,
+# -i or -e) and every IPv4 address or prefix in it must lie in
+# 198.18.0.0/15 (-S / --adapter-ip must be the scanner's own address).
+# Needs LAB_SCAN, LAB_TGT, LAB_IF and LAB_SCAN_V4 (lab_up sets them).
+lab_guard() {
+    lab_guard_fail() { lab_log "SAFETY: $1; refusing to run: ${*:2}"; exit 1; }
+    if ip -n "$LAB_SCAN" route show default | grep -q . ||
+        ip -n "$LAB_SCAN" -6 route show default | grep -q .; then
+        lab_guard_fail "$LAB_SCAN has a default route" "$@"
+    fi
+    [ "$(ip netns exec "$LAB_TGT" sysctl -n net.ipv4.ip_forward)" = 0 ] ||
+        lab_guard_fail "$LAB_TGT forwards packets" "$@"
+    local a prev="" iface_ok=0 ntargets=0
+    for a in "$@"; do
+        case "$prev" in
+        --adapter | -i | -e)
+            [ "$a" = "$LAB_IF" ] || lab_guard_fail "adapter '$a' is not the lab veth" "$@"
+            iface_ok=1
+            ;;
+        esac
+        case "$a" in
+        [0-9]*.[0-9]*.[0-9]*.[0-9]*)
+            case "$prev" in
+            --adapter-ip | -S)
+                [ "$a" = "$LAB_SCAN_V4" ] || lab_guard_fail "source $a is not $LAB_SCAN_V4" "$@"
+                ;;
+            *)
+                lab_check_addr "$a" || lab_guard_fail "target $a is outside 198.18.0.0/15" "$@"
+                ntargets=$((ntargets + 1))
+                ;;
+            esac
+            ;;
+        esac
+        prev="$a"
+    done
+    [ "$iface_ok" = 1 ] || lab_guard_fail "no --adapter/-i/-e $LAB_IF" "$@"
+    [ "$ntargets" -ge 1 ] || lab_guard_fail "no explicit lab target" "$@"
 }

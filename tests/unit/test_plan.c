@@ -1,6 +1,7 @@
 /* test_plan.c — plan_run's sequencing in the modes that send nothing to
  * the network: list scan, -sn -Pn, and -sn of the scanner's own addresses
- * (localhost-response: nmap needs no probe for those). */
+ * (localhost-response: nmap needs no probe for those); and the
+ * unprivileged connect() ping, on loopback only. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,9 +12,12 @@
 #include "core/scan.h"
 #include "engine/plan.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define MAX_HOSTS 16
 
@@ -39,6 +43,11 @@ static void sink_host(void *ctx, const struct host_result *h)
     g->n++;
 }
 
+/* Set by a test before RUN: called between parsing and plan_run, to set
+ * what the command line would only set for another user. */
+static void (*adjust)(struct scan *s);
+static char last_err[256];
+
 static int run(struct scan *s, struct got *g, const char *first, ...)
 {
     char *argv[32];
@@ -55,12 +64,15 @@ static int run(struct scan *s, struct got *g, const char *first, ...)
     for (int i = 0; i < argc; i++)
         free(argv[i]);
     assert_int_equal(r, CLI_OK);
+    if (adjust)
+        adjust(s);
     memset(g, 0, sizeof(*g));
     char err[256] = "";
     struct result_sink sink = {.host = sink_host, .ctx = g};
     int rc = plan_run(s, &sink, err, sizeof(err));
     if (rc < 0)
         fprintf(stderr, "plan_run: %s\n", err);
+    snprintf(last_err, sizeof(last_err), "%s", err);
     return rc;
 }
 
@@ -113,7 +125,9 @@ static void test_ping_no_discovery(void **state)
 }
 
 /* Own addresses are up without a probe; this needs the loopback routes
- * only (rtnetlink needs no privilege), so it runs unprivileged too. */
+ * only (rtnetlink needs no privilege). Unprivileged, -PE becomes nmap's
+ * connect() ping to port 80 (cli_disc.c), which loopback refuses or
+ * accepts. */
 static void test_ping_localhost(void **state)
 {
     struct scan s;
@@ -126,7 +140,10 @@ static void test_ping_localhost(void **state)
     assert_int_equal(g.n, 4);
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(g.status[i], HOST_UP);
-        assert_int_equal(g.reason[i], REASON_LOCALHOST_RESPONSE);
+        if (geteuid() == 0)
+            assert_int_equal(g.reason[i], REASON_LOCALHOST_RESPONSE);
+        else
+            assert_true(g.reason[i] == REASON_CONN_REFUSED || g.reason[i] == REASON_SYN_ACK);
         assert_int_equal(g.nports[i], 0);
     }
     expect_addr(&g, 0, "127.0.0.0");
@@ -136,12 +153,84 @@ static void test_ping_localhost(void **state)
     scan_free(&s);
 }
 
+/* The command line sets connect_ping for non-root runs only; a root test
+ * run sets it itself. */
+static void as_unprivileged(struct scan *s)
+{
+    s->disc.connect_ping = true;
+}
+
+/* A loopback TCP listener on an ephemeral port; its fd, port in *port. */
+static int listener(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+        return -1;
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* Connect ping to the -PS/-PA ports: up by syn-ack where one listens, by
+ * conn-refused where nothing does; -sn delivers no ports. */
+static void test_connect_ping(void **state)
+{
+    struct scan s;
+    struct got g;
+    uint16_t port = 0;
+    int fd = listener(&port);
+    if (fd < 0)
+        skip();
+    char open_ping[32], closed_ping[32];
+    snprintf(open_ping, sizeof(open_ping), "-PS%u", port);
+    snprintf(closed_ping, sizeof(closed_ping), "-PS%u", port == 65535 ? 65534 : port + 1);
+    adjust = as_unprivileged;
+    assert_int_equal(RUN(&s, &g, "-sn", "-n", open_ping, "127.0.0.1"), 0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.status[0], HOST_UP);
+    assert_int_equal(g.reason[0], REASON_SYN_ACK);
+    assert_int_equal(g.nports[0], 0);
+    scan_free(&s);
+    assert_int_equal(RUN(&s, &g, "-sn", "-n", closed_ping, "127.0.0.1"), 0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.status[0], HOST_UP);
+    assert_int_equal(g.reason[0], REASON_CONN_REFUSED);
+    scan_free(&s);
+    /* Then the port scan of the up host, keeping the ping's reason. */
+    char ports[16];
+    snprintf(ports, sizeof(ports), "%u", port);
+    assert_int_equal(RUN(&s, &g, "-sT", "-n", "-p", ports, open_ping, "127.0.0.1"), 0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.reason[0], REASON_SYN_ACK);
+    assert_int_equal(g.nports[0], 1);
+    scan_free(&s);
+    adjust = NULL;
+    close(fd);
+}
+
+/* -PU cannot fall back: a runtime failure naming it, nothing delivered. */
+static void test_connect_ping_udp_refused(void **state)
+{
+    struct scan s;
+    struct got g;
+    adjust = as_unprivileged;
+    assert_int_equal(RUN(&s, &g, "-sn", "-n", "-PU53", "127.0.0.1"), -1);
+    adjust = NULL;
+    assert_int_equal(g.n, 0);
+    assert_non_null(strstr(last_err, "-PU"));
+    scan_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_scan),
         cmocka_unit_test(test_ping_no_discovery),
         cmocka_unit_test(test_ping_localhost),
+        cmocka_unit_test(test_connect_ping),
+        cmocka_unit_test(test_connect_ping_udp_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
