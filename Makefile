@@ -3,7 +3,7 @@
 #   make deps       install Debian build and test dependencies (root)
 #   make test       unit + integration tests, then the same under ASan+UBSan,
 #                   fuzz harness smoke runs and the clang-format check
-#   make bench      run bench/ (needs root; writes docs/BENCHMARKS.md figures)
+#   make bench      the connect benchmark (root); bench/README.md lists the others
 JOBS ?= $(shell nproc)
 
 .PHONY: all build deps test test-fast asan fuzz format format-check bench clean
