@@ -32,16 +32,22 @@
 #define MAX_GROUPS     8          /* (interface, family) pairs for ARP/ND */
 #define MAC_TIMEOUT_MS 200        /* neighbour-table miss after IP discovery */
 
-/* A host discovery found up. seq keeps the first finding of a host (ARP
- * before IP probes) first after sorting. */
+/* A host discovery found up, 32 bytes (a /16 of up hosts: 2 MiB). seq
+ * keeps the first finding of a host (ARP before IP probes) first after
+ * sorting. RTTs in us, up to 35 minutes; srtt_us < 0: none. */
 struct up_rec {
     uint64_t idx;
     uint32_t seq;
+    int32_t srtt_us, rttvar_us, to_us;
     uint8_t reason, ttl;
     bool have_mac;
     uint8_t mac[6];
-    int64_t srtt_us, rttvar_us, to_us;
 };
+
+static int32_t us32(int64_t v)
+{
+    return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
 
 struct range {
     uint64_t lo, hi;
@@ -376,9 +382,9 @@ static int run_arp(struct plan *p, char *err, size_t errlen)
                 rtt_init(&e, (int64_t)tm->min_rtt_ms * 1000, (int64_t)tm->max_rtt_ms * 1000,
                          (int64_t)tm->initial_rtt_ms * 1000);
                 rtt_update(&e, t->rtt_us);
-                u->srtt_us = e.srtt_us;
-                u->rttvar_us = e.rttvar_us;
-                u->to_us = rtt_timeout_us(&e);
+                u->srtt_us = us32(e.srtt_us);
+                u->rttvar_us = us32(e.rttvar_us);
+                u->to_us = us32(rtt_timeout_us(&e));
             }
         }
     }
@@ -447,9 +453,9 @@ static void capture_host(void *ctx, const struct host_result *h)
         return;
     struct up_rec *u = add_up(c->p, idx, best->reason, best->reason_ttl);
     if (u && h->srtt_us >= 0) {
-        u->srtt_us = h->srtt_us;
-        u->rttvar_us = h->rttvar_us;
-        u->to_us = h->timeout_us;
+        u->srtt_us = us32(h->srtt_us);
+        u->rttvar_us = us32(h->rttvar_us);
+        u->to_us = us32(h->timeout_us);
     }
 }
 
@@ -610,9 +616,9 @@ static void capture_connect(void *ctx, const struct host_result *h)
         return;
     struct up_rec *u = add_up(c->p, idx, why, 0);
     if (u && h->srtt_us >= 0) {
-        u->srtt_us = h->srtt_us;
-        u->rttvar_us = h->rttvar_us;
-        u->to_us = h->timeout_us;
+        u->srtt_us = us32(h->srtt_us);
+        u->rttvar_us = us32(h->rttvar_us);
+        u->to_us = us32(h->timeout_us);
     }
 }
 

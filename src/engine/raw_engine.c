@@ -19,7 +19,9 @@
  * and still have unanswered UDP probes are handed to the pacer
  * (raw_pace.h): the retry passes skip their UDP probes, and after the
  * passes the pacer retries them at the rate the target's ICMP errors
- * allow, so closed ports are not lost to ICMP rate limiting.
+ * allow, so closed ports are not lost to ICMP rate limiting. After the
+ * last pass, known-up targets that sent no ICMP error at all are handed
+ * over too: their bucket may have been empty from the start.
  *
  * Rate. --rate pins it; otherwise rate_ctl (core/rate.h) adapts it each
  * 100 ms: slow start, then additive increase, halved when a receiver
@@ -145,7 +147,7 @@ static int setup_space(struct raw_ctx *c, struct scan *scan, char *err, size_t e
     if (c->naddrs == UINT64_MAX || permute_space(c->naddrs, c->nentries, &c->nprobes) < 0)
         return fail(err, errlen,
                     "target set too large for one scan: %s addresses x %u probes exceed 2^64 "
-                    "probes; use --shard or fewer ports",
+                    "probes; scan smaller ranges (less than an IPv6 /64) or fewer ports",
                     c->naddrs == UINT64_MAX ? ">= 2^64" : "that many", c->nentries);
     c->shard = scan->raw.shard;
     c->nshards = scan->raw.nshards ? scan->raw.nshards : 1;
@@ -168,7 +170,10 @@ static int dry_run(struct raw_ctx *c)
     permute_iter_init(&it, &c->perm, c->shard, c->nshards);
     uint64_t vals[PERMUTE_BATCH];
     size_t n;
-    while ((n = permute_iter_next_batch(&it, vals, PERMUTE_BATCH)) > 0 && !scan_stopping(c->scan)) {
+    /* SIGPIPE is ignored (main.c), so a closed reader ("| head") shows up
+     * only as a stream error: stop then, or a /0 would be walked to the end. */
+    while ((n = permute_iter_next_batch(&it, vals, PERMUTE_BATCH)) > 0 && !scan_stopping(c->scan) &&
+           !ferror(stdout)) {
         for (size_t i = 0; i < n; i++) {
             uint64_t ai, pi;
             struct target t;
@@ -185,9 +190,10 @@ static int dry_run(struct raw_ctx *c)
                    pr->mod->name, c->shard + 1, c->nshards);
         }
     }
-    fflush(stdout);
+    /* A reader that stopped early (EPIPE) is how "| head" ends, not an error. */
+    int rc = (fflush(stdout) == 0 && !ferror(stdout)) || errno == EPIPE ? 0 : -1;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    return 0;
+    return rc;
 }
 
 /*
@@ -322,7 +328,14 @@ static int open_io(struct raw_ctx *c, char *err, size_t errlen)
                                          "(try -sT)")
                                   : -1;
         r->linktype = rx_linktype(r->rx);
-        if (raw_ring_init(&r->ring, RAW_RING_SIZE) < 0)
+        /* The aggregator drains every millisecond; the kernel ring above
+         * is the deep buffer. A quarter of RAW_RING_SIZE (16 ms at 1M
+         * replies/s) costs 384 KiB instead of 1.5 MiB, and a scan with
+         * fewer probes gets no more slots than it can fill. */
+        uint64_t slots = 4096;
+        while (slots < c->shard_count && slots < RAW_RING_SIZE / 4)
+            slots *= 2;
+        if (raw_ring_init(&r->ring, slots) < 0)
             return fail(err, errlen, "out of memory for the receive ring");
         c->nrx++;
     }
@@ -540,7 +553,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         /* UDP hosts that answered with port unreachables and still have
          * unanswered UDP probes are paced from now on (raw_pace.h); their
          * UDP probes leave the retry passes. */
-        if (max_pass > 0 && c->udp_first < c->udp_end && raw_pace_select(c, g->res) < 0)
+        if (max_pass > 0 && c->udp_first < c->udp_end && raw_pace_select(c, g->res, false) < 0)
             return fail(err, errlen, "raw scan: out of memory for UDP pacing");
         uint64_t fresh = raw_results_answers(g->res) - before;
         log_debug("raw", "pass %d: %" PRIu64 " new answers, %" PRIu64 " of %" PRIu64 " decided",
@@ -567,6 +580,8 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
     int rc = setup_space(c, scan, err, errlen);
     if (rc == 0 && scan->raw.dry_run) {
         rc = dry_run(c);
+        if (rc < 0)
+            snprintf(err, errlen, "writing --dry-run probes to stdout: %s", strerror(errno));
         free(c->probes);
         free(c);
         return rc;
@@ -618,6 +633,11 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
         log_debug("raw", "%" PRIu64 " probes in shard %u/%u, rate %.0f pps (%s)", c->shard_count,
                   c->shard + 1, c->nshards, g.ctl.rate, scan->raw.rate > 0 ? "fixed" : "adaptive");
         rc = run_passes(c, &g, err, errlen);
+        /* Known-up hosts that sent no ICMP error in the passes may have
+         * met an empty bucket all along: they are searched (raw_pace.h, 1). */
+        if (rc == 0 && c->udp_first < c->udp_end && c->decided && scan->timing.max_retries > 0 &&
+            !scan_stopping(scan) && raw_pace_select(c, g.res, true) < 0)
+            rc = fail(err, errlen, "raw scan: out of memory for UDP pacing");
         if (rc == 0 && c->pace && !scan_stopping(scan))
             rc = raw_pace_run(&g, err, errlen);
     }

@@ -11,27 +11,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PACE_W0          4    /* first window: ports per round */
-#define PACE_W_MAX       1024 /* largest window */
-#define PACE_INT0_NS     100000000LL
-#define PACE_INT_MAX_NS  5000000000LL
-#define PACE_MIN_WAIT_NS 50000000LL /* reply wait floor, as the cooldowns */
-#define PACE_GIVE_UP     6          /* rounds in a row without any ICMP */
-#define PACE_CONF_MAX    255
-#define PACE_NAP_MAX_NS  10000000LL /* drain and status at least this often */
+#define PACE_W0           4    /* first window: ports per round */
+#define PACE_W_MAX        1024 /* largest window */
+#define PACE_W_SEARCH_MAX 64   /* largest window while looking for a canary */
+#define PACE_COPIES_MAX   2    /* copies of a port in one round (need <= 2) */
+#define PACE_SLOTS        (PACE_W_MAX * PACE_COPIES_MAX + 1)
+#define PACE_INT0_NS      100000000LL
+#define PACE_INT_MAX_NS   2000000000LL
+#define PACE_FAST_NS      1500000000LL /* keep INT0 this long after the last ICMP */
+#define PACE_GIVE_UP_NS   6000000000LL /* a canary host silent this long went away */
+#define PACE_SEARCH_NS    2500000000LL /* no ICMP error since pass 0: search this long */
+#define PACE_MIN_WAIT_NS  50000000LL   /* reply wait floor, as the cooldowns */
+#define PACE_CONF_MAX     255
+#define PACE_NAP_MAX_NS   10000000LL /* drain and status at least this often */
+#define PACE_PN_MAX       65536      /* -Pn: silent addresses paced, at most */
 
 struct pace_host {
     uint64_t addr_idx;
     struct ipaddr addr;
     int fi;          /* c->fam index */
-    uint32_t canary; /* entry of a port that answered with a port unreachable */
-    uint8_t *conf;   /* per UDP entry: confirmations of silence */
-    uint32_t *round; /* entries of the outstanding round, in send order */
-    uint32_t nround, window;
+    uint32_t canary; /* entry of a port that answered with an ICMP error */
+    uint8_t *conf;   /* per UDP entry: confirmations of silence (NULL: none yet) */
+    uint32_t *round; /* entries of the outstanding round, in send order; a
+                        port's copies are adjacent */
+    uint32_t nround, round_cap, window, cursor;
     int64_t next_ns, sent_ns, prev_sent_ns, interval_ns;
+    int64_t last_icmp_ns;   /* last round that drew an ICMP error (or pacing start) */
     double tok_sum, ns_sum; /* tokens and time between saturated rounds */
-    unsigned empty, rounds;
-    bool outstanding, canary_seen, prev_saturated, done, gave_up;
+    unsigned rounds, icmp;  /* icmp: ICMP errors answering the outstanding round */
+    bool has_canary, round_canary, outstanding, canary_seen, prev_saturated, done, gave_up;
 };
 
 struct raw_pace {
@@ -40,6 +48,7 @@ struct raw_pace {
     size_t n, cap;
     size_t examined; /* raw_results_unreach_host() indices looked at */
     uint8_t need;    /* confirmations that make a port silent */
+    int64_t t0;      /* first selection: pass 0 and its cooldown are over */
     uint8_t *buf;    /* one round's frames */
     size_t slot;
 };
@@ -72,7 +81,7 @@ bool raw_pace_has(const struct raw_pace *p, uint64_t addr_idx)
 static bool pending(const struct raw_pace *p, const struct pace_host *h, uint32_t e)
 {
     const struct raw_ctx *c = p->c;
-    if (h->conf[e - c->udp_first] >= p->need)
+    if (h->conf && h->conf[e - c->udp_first] >= p->need)
         return false;
     uint64_t x = (uint64_t)e * c->naddrs + h->addr_idx;
     if (raw_decided(c, x))
@@ -90,64 +99,107 @@ static bool any_pending(const struct raw_pace *p, const struct pace_host *h)
     return false;
 }
 
-int raw_pace_select(struct raw_ctx *c, struct raw_results *res)
+/* p->hosts[0, n) sorted: is ai among them? */
+static bool known(const struct raw_pace *p, size_t n, uint64_t ai)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->hosts[mid].addr_idx < ai)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && p->hosts[lo].addr_idx == ai;
+}
+
+/* Add host ai (canary: an entry that drew an ICMP error, or none) if it has
+ * pending UDP probes. 1 added, 0 not, -1 out of memory. */
+static int add_host(struct raw_pace *p, uint64_t ai, bool has_canary, uint32_t canary)
+{
+    struct raw_ctx *c = p->c;
+    struct target t;
+    if (target_set_at(c->scan->targets, ai, &t) < 0 ||
+        target_set_is_excluded(c->scan->targets, &t.addr) || raw_skipped(c->skip, c->nskip, ai))
+        return 0;
+    int fi = t.addr.family == AF_INET6;
+    if (!c->fam[fi].used)
+        return 0;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        struct pace_host *hs = realloc(p->hosts, cap * sizeof(*hs));
+        if (!hs)
+            return -1;
+        p->hosts = hs;
+        p->cap = cap;
+    }
+    struct pace_host *h = &p->hosts[p->n];
+    memset(h, 0, sizeof(*h));
+    h->addr_idx = ai;
+    h->addr = t.addr;
+    h->fi = fi;
+    h->canary = canary;
+    h->has_canary = has_canary;
+    h->window = PACE_W0;
+    h->interval_ns = PACE_INT0_NS;
+    h->cursor = c->udp_first;
+    if (!any_pending(p, h))
+        return 0; /* every UDP port answered: nothing to pace */
+    /* conf only once the host has shown it sends ICMP errors: a silent
+     * -Pn range costs its host records, not a byte per port each. */
+    if (has_canary && !(h->conf = calloc(c->udp_end - c->udp_first, 1)))
+        return -1;
+    p->n++;
+    return 1;
+}
+
+int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
 {
     if (!c->pace) {
         c->pace = calloc(1, sizeof(*c->pace));
         if (!c->pace)
             return -1;
         c->pace->c = c;
+        c->pace->t0 = raw_now_ns();
         c->pace->need = c->scan->timing.max_retries >= 2 ? 2 : 1;
     }
     struct raw_pace *p = c->pace;
-    size_t total = raw_results_unreach_hosts(res), added = 0;
-    uint32_t nudp = c->udp_end - c->udp_first;
+    size_t total = raw_results_unreach_hosts(res), n0 = p->n;
     for (; p->examined < total; p->examined++) {
         uint64_t ai;
         uint32_t canary;
         raw_results_unreach_host(res, p->examined, &ai, &canary);
-        struct target t;
-        if (!raw_entry_is_udp(c, canary) || target_set_at(c->scan->targets, ai, &t) < 0)
+        if (!raw_entry_is_udp(c, canary))
             continue;
-        int fi = t.addr.family == AF_INET6;
-        if (!c->fam[fi].used)
-            continue;
-        if (p->n == p->cap) {
-            size_t cap = p->cap ? p->cap * 2 : 16;
-            struct pace_host *hs = realloc(p->hosts, cap * sizeof(*hs));
-            if (!hs)
-                return -1;
-            p->hosts = hs;
-            p->cap = cap;
-        }
-        struct pace_host *h = &p->hosts[p->n];
-        memset(h, 0, sizeof(*h));
-        h->addr_idx = ai;
-        h->addr = t.addr;
-        h->fi = fi;
-        h->canary = canary;
-        h->window = PACE_W0;
-        h->interval_ns = PACE_INT0_NS;
-        h->conf = calloc(nudp ? nudp : 1, 1);
-        h->round = malloc(PACE_W_MAX * sizeof(*h->round));
-        if (!h->conf || !h->round) {
-            free(h->conf);
-            free(h->round);
+        if (add_host(p, ai, true, canary) < 0)
             return -1;
-        }
-        if (!any_pending(p, h)) { /* every UDP port answered: nothing to pace */
-            free(h->conf);
-            free(h->round);
-            continue;
-        }
-        p->n++;
-        added++;
     }
-    if (added) {
+    if (final) {
+        /* Known up but no ICMP error yet: their bucket may have been empty
+         * all along (raw_pace.h, 1). Hosts that answered anything, and with
+         * -Pn every target (up to PACE_PN_MAX addresses; beyond that only
+         * the answering ones, so a huge -Pn range does not cost seconds of
+         * searching per silent address). */
         qsort(p->hosts, p->n, sizeof(*p->hosts), cmp_host);
-        log_debug("raw",
-                  "UDP: %zu host%s send port unreachables and have unanswered ports: "
-                  "pacing them against ICMP rate limits",
+        n0 = p->n;
+        size_t nh = raw_results_hosts(res);
+        for (size_t i = 0; i < nh; i++) {
+            uint64_t ai = raw_results_host_addr(res, i);
+            if (!known(p, n0, ai) && add_host(p, ai, false, 0) < 0)
+                return -1;
+        }
+        if (c->scan->skip_discovery && c->naddrs <= PACE_PN_MAX) {
+            qsort(p->hosts, p->n, sizeof(*p->hosts), cmp_host);
+            n0 = p->n;
+            for (uint64_t ai = 0; ai < c->naddrs; ai++)
+                if (!known(p, n0, ai) && add_host(p, ai, false, 0) < 0)
+                    return -1;
+        }
+        n0 = 0;
+    }
+    if (p->n != n0) {
+        qsort(p->hosts, p->n, sizeof(*p->hosts), cmp_host);
+        log_debug("raw", "UDP: %zu host%s with unanswered UDP ports paced against ICMP rate limits",
                   p->n, p->n == 1 ? "" : "s");
     }
     return (int)p->n;
@@ -158,7 +210,13 @@ void raw_pace_on_reply(struct raw_pace *p, const struct raw_reply *rep)
     if (!atomic_load_explicit(&p->c->pacing, memory_order_relaxed))
         return;
     struct pace_host *h = find(p, rep->addr_idx);
-    if (h && h->outstanding && rep->entry == h->canary)
+    if (!h || !h->outstanding || !raw_entry_is_udp(p->c, rep->entry))
+        return;
+    /* Every ICMP error is a token the host spent, repeats included (two
+     * copies of a closed port can draw two). */
+    if (rep->reason != REASON_UDP_RESPONSE)
+        h->icmp++;
+    if (h->has_canary && rep->entry == h->canary)
         h->canary_seen = true;
 }
 
@@ -167,19 +225,59 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
 {
     struct raw_ctx *c = p->c;
     struct raw_fam *f = &c->fam[h->fi];
-    uint32_t n = 0;
-    for (uint32_t e = c->udp_first; e < c->udp_end && n < h->window; e++)
-        if (pending(p, h, e))
+    uint32_t nudp = c->udp_end - c->udp_first, ports = 0, n = 0;
+    if (h->round_cap < PACE_SLOTS) {
+        uint32_t cap = h->window * PACE_COPIES_MAX + 1;
+        if (cap < h->round_cap * 2)
+            cap = h->round_cap * 2;
+        if (cap > PACE_SLOTS)
+            cap = PACE_SLOTS;
+        if (cap > h->round_cap) {
+            uint32_t *r = realloc(h->round, cap * sizeof(*r));
+            if (!r) {
+                snprintf(c->tx_err, sizeof(c->tx_err), "raw scan: out of memory for UDP pacing");
+                return -1;
+            }
+            h->round = r;
+            h->round_cap = cap;
+        }
+    }
+    /* With a canary: the first pending ports in port order, each sent
+     * need - conf times back to back, so one token after them confirms
+     * them all at once. Without: a rotating window, once each (nothing
+     * confirms until the host shows it sends ICMP errors at all). */
+    uint32_t start = h->has_canary ? c->udp_first : h->cursor, last = start;
+    for (uint32_t k = 0; k < nudp && ports < h->window; k++) {
+        uint32_t e = start + k;
+        if (e >= c->udp_end)
+            e -= nudp;
+        if (!pending(p, h, e))
+            continue;
+        unsigned copies = 1;
+        if (h->has_canary) {
+            copies = p->need - h->conf[e - c->udp_first];
+            if (copies > PACE_COPIES_MAX)
+                copies = PACE_COPIES_MAX;
+        }
+        if (n + copies + 1 > h->round_cap)
+            break;
+        for (unsigned j = 0; j < copies; j++)
             h->round[n++] = e;
+        ports++;
+        last = e;
+    }
     if (n == 0) {
         h->done = true;
         return 0;
     }
-    uint8_t *frames[PACE_W_MAX + 1];
-    uint16_t lens[PACE_W_MAX + 1];
-    struct ipaddr dsts[PACE_W_MAX + 1];
+    if (!h->has_canary)
+        h->cursor = last + 1 >= c->udp_end ? c->udp_first : last + 1;
+    uint8_t *frames[PACE_SLOTS];
+    uint16_t lens[PACE_SLOTS];
+    struct ipaddr dsts[PACE_SLOTS];
     unsigned k = 0;
-    for (uint32_t i = 0; i <= n; i++) {
+    uint32_t total = n + h->has_canary;
+    for (uint32_t i = 0; i < total; i++) {
         uint32_t e = i < n ? h->round[i] : h->canary;
         int8_t holds = -1;
         frames[k] = p->buf + (size_t)k * p->slot;
@@ -196,55 +294,89 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
     h->sent_ns = now;
     h->outstanding = true;
     h->canary_seen = false;
+    h->icmp = 0;
+    h->round_canary = h->has_canary;
     h->rounds++;
     return (int)k;
 }
 
+/* Is this cell an ICMP error (the host spent a token on it)? */
+static bool icmp_cell(uint32_t cell)
+{
+    return (cell & RAW_CELL_ANSWERED) && ((cell >> 8) & 0xff) != REASON_UDP_RESPONSE;
+}
+
 /* Read the outstanding round of h as a bucket observation (raw_pace.h, 2-3). */
-static void evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_results *res,
-                     int64_t min_int)
+static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_results *res,
+                    int64_t min_int)
 {
     const struct raw_ctx *c = p->c;
-    int64_t last = -1;
-    unsigned tokens = 0;
-    for (uint32_t i = 0; i < h->nround; i++) {
-        uint32_t cell = raw_results_cell(res, h->addr_idx, h->round[i]);
-        if ((cell & RAW_CELL_ANSWERED) && ((cell >> 8) & 0xff) != REASON_UDP_RESPONSE) {
-            tokens++; /* an ICMP error: the host spent a token on it */
+    int64_t last = -1, first = -1;
+    for (uint32_t i = 0; i < h->nround; i++)
+        if (icmp_cell(raw_results_cell(res, h->addr_idx, h->round[i]))) {
             last = i;
+            if (first < 0)
+                first = i;
         }
-    }
-    if (h->canary_seen) {
-        tokens++;
+    if (h->canary_seen)
         last = h->nround;
+    unsigned tokens = h->icmp;
+    if (tokens == 0 && last >= 0)
+        tokens = 1; /* the reply was drained before the round was marked */
+    if (!h->has_canary && first >= 0) {
+        /* The host does send ICMP errors: that port is its canary now, and
+         * the search turns into ordinary rounds (raw_pace.h, 1). */
+        h->canary = h->round[first];
+        h->has_canary = true;
+        h->window = PACE_W0;
+        h->interval_ns = PACE_INT0_NS;
+        h->conf = calloc(c->udp_end - c->udp_first, 1);
+        if (!h->conf)
+            return -1;
+        char a[IPADDR_STRLEN];
+        log_debug("raw", "UDP pacing: %s sent its first ICMP error after %u round%s",
+                  ipaddr_str(&h->addr, a, sizeof(a)), h->rounds, h->rounds == 1 ? "" : "s");
     }
-    for (int64_t i = 0; i < last; i++) {
+    for (int64_t i = 0; h->conf && i < last; i++) {
         uint32_t e = h->round[i];
         uint8_t *cf = &h->conf[e - c->udp_first];
         if (!(raw_results_cell(res, h->addr_idx, e) & RAW_CELL_ANSWERED) && *cf < PACE_CONF_MAX)
             (*cf)++;
     }
-    bool saturated = !h->canary_seen;
-    if (saturated && h->prev_saturated) {
+    if (tokens)
+        h->last_icmp_ns = h->sent_ns;
+    /* Saturated: the canary, sent last, met an empty bucket. */
+    bool saturated = h->round_canary && !h->canary_seen;
+    /* Between two saturated rounds the host refilled exactly what the
+     * second drew; rounds that drew nothing only lengthen that time. */
+    if (saturated && h->prev_saturated && tokens) {
         h->tok_sum += tokens;
         h->ns_sum += (double)(h->sent_ns - h->prev_sent_ns);
     }
-    h->prev_saturated = saturated;
-    h->prev_sent_ns = h->sent_ns;
-    h->empty = tokens ? 0 : h->empty + 1;
-    /* Two rounds per token interval: a token then waits at most half an
-     * interval to be used, so the last closed port is found soon after the
-     * host can answer it; the extra rounds draw nothing and cost nothing
-     * but W + 1 probes. */
+    if (saturated && tokens) {
+        h->prev_saturated = true; /* a drained bucket: the next measurement starts here */
+        h->prev_sent_ns = h->sent_ns;
+    } else if (!saturated) {
+        h->prev_saturated = false;
+    }
+    /* Two rounds per token interval once the rate is known: a token then
+     * waits at most half an interval to be used, so the last closed port
+     * is found soon after the host can answer it; the extra rounds draw
+     * nothing and cost nothing but their probes. Before that, a round
+     * every INT0 for PACE_FAST_NS after the last ICMP error (Linux's
+     * default refill, 1 s, is then found within INT0), then exponential
+     * back-off up to PACE_INT_MAX_NS. */
     if (h->tok_sum >= 1)
         h->interval_ns = (int64_t)(h->ns_sum / h->tok_sum / 2);
-    else if (tokens == 0)
+    else if (tokens == 0 && h->sent_ns - h->last_icmp_ns >= PACE_FAST_NS)
         h->interval_ns *= 2;
     if (h->canary_seen) {
         if (h->window < PACE_W_MAX)
             h->window *= 2;
         if (h->tok_sum < 1)
             h->interval_ns /= 2;
+    } else if (!h->has_canary && h->window < PACE_W_SEARCH_MAX) {
+        h->window *= 2;
     }
     if (h->interval_ns > PACE_INT_MAX_NS)
         h->interval_ns = PACE_INT_MAX_NS;
@@ -254,16 +386,19 @@ static void evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_r
     h->outstanding = false;
     if (!any_pending(p, h)) {
         h->done = true; /* the last port was answered: no more rounds */
-        return;
+        return 0;
     }
-    if (h->empty >= PACE_GIVE_UP) {
+    /* Given up when the next round would start past the deadline, so the
+     * bound is the deadline plus one reply wait, not plus an interval. */
+    int64_t quiet = h->next_ns - h->last_icmp_ns;
+    if (tokens == 0 && quiet > (h->has_canary ? PACE_GIVE_UP_NS : PACE_SEARCH_NS)) {
         h->done = h->gave_up = true;
         char a[IPADDR_STRLEN];
-        log_debug("raw",
-                  "UDP pacing: %s stopped sending ICMP errors; its unanswered ports are "
-                  "open|filtered",
-                  ipaddr_str(&h->addr, a, sizeof(a)));
+        log_debug("raw", "UDP pacing: %s %s; its unanswered ports are open|filtered",
+                  ipaddr_str(&h->addr, a, sizeof(a)),
+                  h->has_canary ? "stopped sending ICMP errors" : "sends no ICMP errors");
     }
+    return 0;
 }
 
 static void nap_ns(int64_t ns)
@@ -284,13 +419,18 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
     if (!p || p->n == 0)
         return 0;
     p->slot = c->fam[0].slot_len > c->fam[1].slot_len ? c->fam[0].slot_len : c->fam[1].slot_len;
-    p->buf = malloc((size_t)(PACE_W_MAX + 1) * p->slot);
+    p->buf = malloc((size_t)PACE_SLOTS * p->slot);
     if (!p->buf) {
         snprintf(err, errlen, "raw scan: out of memory for UDP pacing");
         return -1;
     }
     atomic_store(&c->pacing, true);
     int64_t start = raw_now_ns(), last_budget = start;
+    /* The quiet time counts from here for hosts that sent ICMP errors; for
+     * those that sent none, from the end of pass 0: the retry pass already
+     * looked at their bucket once, a refill interval later. */
+    for (size_t i = 0; i < p->n; i++)
+        p->hosts[i].last_icmp_ns = p->hosts[i].has_canary ? start : p->t0;
     double budget = 0;
     int rc = 0;
     for (uint64_t nrounds = 0;;) {
@@ -306,8 +446,8 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
         double rate = raw_agg_rate(g);
         budget += rate * (double)(now - last_budget) / 1e9;
         last_budget = now;
-        if (budget > rate * 0.1 + PACE_W_MAX + 1)
-            budget = rate * 0.1 + PACE_W_MAX + 1;
+        if (budget > rate * 0.1 + PACE_SLOTS)
+            budget = rate * 0.1 + PACE_SLOTS;
         int64_t next = now + PACE_NAP_MAX_NS;
         size_t active = 0;
         for (size_t i = 0; i < p->n; i++) {
@@ -319,7 +459,11 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
                         next = h->sent_ns + wait;
                     continue;
                 }
-                evaluate(p, h, res, wait);
+                if (evaluate(p, h, res, wait) < 0) {
+                    snprintf(err, errlen, "raw scan: out of memory for UDP pacing");
+                    rc = -1;
+                    goto out;
+                }
             }
             if (h->done)
                 continue;

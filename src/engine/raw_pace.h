@@ -24,29 +24,51 @@
  *    does send them) and still has undecided UDP probes. One of its closed
  *    ports becomes its canary. From then on the retry passes skip its UDP
  *    probes; its TCP probes and every other host are retried as before.
- *    Hosts that never sent a port unreachable are not paced: their silence
- *    cannot be a rate limit (a firewall that drops everything is
- *    open|filtered after the ordinary retries, as nmap says).
+ *    After the last pass (final selection) hosts that sent no ICMP error
+ *    yet are paced too when they are known up: they answered anything
+ *    (TCP, ICMP, ARP-found hosts reach us with -Pn set by plan.c, a UDP
+ *    reply) or were targeted with -Pn (at most 65,536 addresses; beyond
+ *    that only hosts that answered). Their bucket may have been empty for
+ *    the whole of the passes (a second scan right after a first one,
+ *    another scanner from our address): Linux refills it at one token a
+ *    second, so silence in the passes proves nothing. Such a host gets
+ *    search rounds: a window of its pending ports (4, doubling to 64 per
+ *    round), rotating over them, no canary, no confirmations. The first
+ *    ICMP error (port unreachable, or any other unreachable, which spends
+ *    a token too) makes that port its canary, and the silent ports before
+ *    it in that round get a confirmation; from then on it is paced as
+ *    below. A host that has drawn no ICMP error 2.5 s after pass 0 ended
+ *    (its retry pass and rounds every 100 ms, then every 200, 400 ms:
+ *    two refills of Linux's bucket seen) has none to give (UDP dropped):
+ *    its ports are open|filtered. Bound: 2.5 s after pass 0's cooldown
+ *    plus one reply wait (1 s, --initial-rtt-timeout, when the host never
+ *    answered anything), a few hundred probes; measured, 4 dropped ports
+ *    of a silent -Pn host: ~4 s, where nmap (one retransmission after its
+ *    1 s initial timeout) takes 1.4 s. The difference is the price of
+ *    telling an empty bucket from a filter.
  *
  * 2. Rounds (raw_pace_run, after the passes). Each paced host gets rounds:
- *    its first W undecided, unconfirmed UDP ports in port order, then the
- *    canary, sent back to back (one sendmmsg: they arrive in this order
- *    within microseconds, so the host's bucket cannot refill in between).
- *    After the reply wait (the cooldown rule: 2 x (SRTT + 4 RTTVAR), at
- *    least 50 ms), the round is read as a bucket observation. A bucket
- *    never loses tokens except by sending an ICMP error, so:
+ *    its first W undecided, unconfirmed UDP ports in port order, each sent
+ *    need - confirmations times (copies adjacent), then the canary, back
+ *    to back (one sendmmsg: they arrive in this order within microseconds,
+ *    so the host's bucket cannot refill in between). After the reply wait
+ *    (the cooldown rule: 2 x (SRTT + 4 RTTVAR), at least 50 ms), the round
+ *    is read as a bucket observation. A bucket never loses tokens except
+ *    by sending an ICMP error, so:
  *      - if the k-th probe of the round drew an ICMP error (or the canary
- *        did, k = W + 1), the bucket held a token when each earlier probe
- *        arrived: an earlier probe that drew nothing was NOT rate-limited.
- *        Its port is silent; that is one confirmation;
+ *        did), the bucket held a token when each earlier probe arrived:
+ *        an earlier probe that drew nothing was NOT rate-limited. Its port
+ *        is silent; that is one confirmation per copy;
  *      - probes after the last ICMP error met an empty bucket (or the end
  *        of the round): they tell nothing, and cost no try.
  *    A port is open|filtered (no-response) once it has `need`
  *    confirmations: 2 when --max-retries >= 2 (as a port needs two lost
  *    probes to be misread, like the TCP retries), else 1. With
  *    --max-retries 0 nothing is paced (nmap: no retransmission at all).
- *    Correctness therefore does not depend on knowing the rate: only the
- *    time does.
+ *    The copies make one token enough to confirm every silent port ahead
+ *    of it twice: a silent port's two probes both went out while the
+ *    bucket held a token. Correctness therefore does not depend on knowing
+ *    the rate: only the time does.
  *
  * 3. Rate (per host). Rounds whose canary got no reply drained the bucket;
  *    between two such rounds the host refilled exactly what the second one
@@ -54,23 +76,27 @@
  *    rate, measured rather than assumed; rounds go out twice per token
  *    interval (a token waits at most half an interval; one that a round
  *    misses carries to the next, as the bucket holds several). Before
- *    any such measurement the interval starts at 100 ms and doubles after
- *    each round that drew no ICMP at all (up to 5 s). A canary reply means
- *    spare tokens: the window doubles (up to 1024 ports) and, with no rate
- *    measured yet, the interval halves (down to the reply wait), so a host
- *    that does not rate-limit is done in a few round trips. After 6 rounds
- *    in a row with no ICMP at all the host is given up (it went away): its
- *    remaining ports are open|filtered, as after exhausted retries.
+ *    any such measurement a round goes out every 100 ms for 1.5 s after
+ *    the host's last ICMP error (Linux's 1 s refill is then met within
+ *    100 ms), then the interval doubles after each round that drew no ICMP
+ *    at all (up to 2 s). A canary reply means spare tokens: the window
+ *    doubles (up to 1024 ports) and, with no rate measured yet, the
+ *    interval halves (down to the reply wait), so a host that does not
+ *    rate-limit is done in a few round trips. A host whose rounds drew no
+ *    ICMP for 6 s is given up (it went away): its remaining ports are
+ *    open|filtered, as after exhausted retries.
  *
  * Cost. The floor is the host's own: (closed ports - burst) / rate. Every
  * ICMP error the host sends decides a closed port or confirms silent ones;
- * the canary costs a token only when it confirms. Traffic is W + 1 probes
- * per host per round (W starts at 4).
+ * the canary costs a token only when it confirms. Traffic is at most
+ * 2 W + 1 probes per host per round (W starts at 4).
  *
  * Assumptions (stated, not checked): probes of one round arrive in order
- * (true for one path; reordering could only make a closed port look silent
- * once, and a second confirmation is required); the host's ICMP errors to
- * us share one bucket (Linux: per destination address).
+ * (true for one path; reordering could make a closed port look silent);
+ * the host's ICMP errors to us share one bucket (Linux: per destination
+ * address); a token does not complete within the microseconds of one
+ * round (Linux counts in jiffies: the odds are the round's length over the
+ * token interval, ~1e-5).
  *
  * Threads: everything here runs on the caller's (aggregator) thread, while
  * the sender thread is stopped; raw_pace_has() is read by the sender during
@@ -89,10 +115,11 @@ struct raw_pace;
 
 /*
  * Add the hosts that qualify now (1. above) to c->pace, creating it on the
- * first call. Call only while the sender is stopped. Returns how many hosts
- * are paced in all, or -1 when out of memory.
+ * first call; final (after the last pass) adds the known-up hosts that sent
+ * no ICMP error. Call only while the sender is stopped. Returns how many
+ * hosts are paced in all, or -1 when out of memory.
  */
-int raw_pace_select(struct raw_ctx *c, struct raw_results *res);
+int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final);
 
 /* Is the host with this address index paced? O(log hosts). */
 bool raw_pace_has(const struct raw_pace *p, uint64_t addr_idx);
@@ -107,5 +134,10 @@ void raw_pace_on_reply(struct raw_pace *p, const struct raw_reply *rep);
 int raw_pace_run(struct raw_agg *g, char *err, size_t errlen);
 
 void raw_pace_free(struct raw_pace *p);
+
+/* raw_results.c, for the final selection (declared here so raw_internal.h
+ * stays as it is): the address index of the i-th host that answered, in
+ * the order they first did, i < raw_results_hosts(). */
+uint64_t raw_results_host_addr(const struct raw_results *r, size_t i);
 
 #endif

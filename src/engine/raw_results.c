@@ -5,6 +5,7 @@
  * of every target as a complete host record at the end.
  */
 #include "engine/raw_internal.h"
+#include "engine/raw_pace.h"
 
 #include "core/log.h"
 #include "core/rdns.h"
@@ -15,16 +16,26 @@
 
 #define CELL_ANSWERED RAW_CELL_ANSWERED
 
+/* One per answering host, 32 bytes: a /16 of responders is 2 MiB. The
+ * cells live in the record when they fit (nentries <= CELLS_INLINE: ping
+ * scans, a port or two), else in their own allocation. */
+#define CELLS_INLINE 2
 struct raw_host {
     uint64_t addr_idx;
-    uint32_t *cells; /* nentries */
+    union {
+        uint32_t *p; /* nentries > CELLS_INLINE */
+        uint32_t in[CELLS_INLINE];
+    } cells;
+    uint32_t unreach1;          /* 1 + first entry answered with a port unreachable, 0 if none */
+    int32_t srtt_us, rttvar_us; /* srtt_us < 0: no sample */
     uint8_t status_reason, status_ttl;
-    uint32_t unreach1; /* 1 + first entry answered with a port unreachable, 0 if none */
-    struct rtt_est rtt;
 };
+
+static uint32_t *cells(const struct raw_results *r, struct raw_host *h);
 
 struct raw_results {
     uint32_t nentries;
+    bool inline_cells;
     struct raw_host *hosts;
     size_t nhosts, cap;
     uint32_t *unreach; /* indices of hosts with unreach1 set, in that order */
@@ -49,12 +60,43 @@ static void rtt_wide(struct rtt_est *e)
     rtt_init(e, 0, INT64_MAX / 4, 1000000);
 }
 
+static uint32_t *cells(const struct raw_results *r, struct raw_host *h)
+{
+    return r->inline_cells ? h->cells.in : h->cells.p;
+}
+
+static const uint32_t *ccells(const struct raw_results *r, const struct raw_host *h)
+{
+    return r->inline_cells ? h->cells.in : h->cells.p;
+}
+
+static int32_t clamp32(int64_t v)
+{
+    return v > INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+/* The host's RTT estimate, kept in 8 bytes (us, up to 35 minutes). */
+static void host_rtt_update(struct raw_host *h, int64_t sample_us)
+{
+    struct rtt_est e;
+    rtt_wide(&e);
+    if (h->srtt_us >= 0) {
+        e.srtt_us = h->srtt_us;
+        e.rttvar_us = h->rttvar_us;
+        e.have_sample = true;
+    }
+    rtt_update(&e, sample_us);
+    h->srtt_us = clamp32(e.srtt_us);
+    h->rttvar_us = clamp32(e.rttvar_us);
+}
+
 struct raw_results *raw_results_new(uint32_t nentries)
 {
     struct raw_results *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
     r->nentries = nentries;
+    r->inline_cells = nentries <= CELLS_INLINE;
     r->tsize = 64;
     r->table = calloc(r->tsize, sizeof(*r->table));
     if (!r->table) {
@@ -69,8 +111,8 @@ void raw_results_free(struct raw_results *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->nhosts; i++)
-        free(r->hosts[i].cells);
+    for (size_t i = 0; !r->inline_cells && i < r->nhosts; i++)
+        free(r->hosts[i].cells.p);
     free(r->hosts);
     free(r->table);
     free(r->unreach);
@@ -134,10 +176,9 @@ static struct raw_host *find_or_add(struct raw_results *r, uint64_t addr_idx)
     struct raw_host *h = &r->hosts[r->nhosts];
     memset(h, 0, sizeof(*h));
     h->addr_idx = addr_idx;
-    h->cells = calloc(r->nentries ? r->nentries : 1, sizeof(*h->cells));
-    if (!h->cells)
+    h->srtt_us = h->rttvar_us = -1;
+    if (!r->inline_cells && !(h->cells.p = calloc(r->nentries, sizeof(uint32_t))))
         return NULL;
-    rtt_wide(&h->rtt);
     r->table[s] = (uint32_t)++r->nhosts;
     /* Load at most 1/2: short probe sequences. */
     if (r->nhosts * 2 > r->tsize && grow_table(r) < 0)
@@ -156,7 +197,12 @@ static struct raw_host *find(const struct raw_results *r, uint64_t addr_idx)
 uint32_t raw_results_cell(const struct raw_results *r, uint64_t addr_idx, uint32_t entry)
 {
     const struct raw_host *h = entry < r->nentries ? find(r, addr_idx) : NULL;
-    return h ? h->cells[entry] : 0;
+    return h ? ccells(r, h)[entry] : 0;
+}
+
+uint64_t raw_results_host_addr(const struct raw_results *r, size_t i)
+{
+    return r->hosts[i].addr_idx;
 }
 
 size_t raw_results_unreach_hosts(const struct raw_results *r)
@@ -197,11 +243,11 @@ int raw_results_add(struct raw_results *r, const struct raw_reply *rep)
     struct raw_host *h = find_or_add(r, rep->addr_idx);
     if (!h)
         return -1;
-    uint32_t *cell = &h->cells[rep->entry];
+    uint32_t *cell = &cells(r, h)[rep->entry];
     if (*cell & CELL_ANSWERED)
         return 0; /* the first answer decides the port, as nmap's */
     if (rep->rtt_us >= 0) {
-        rtt_update(&h->rtt, rep->rtt_us);
+        host_rtt_update(h, rep->rtt_us);
         rtt_update(&r->rtt, rep->rtt_us);
     }
     if (h->status_reason == 0) { /* the host's first reply says why it is up */
@@ -240,8 +286,9 @@ static bool host_up(const struct raw_deliver *d, const struct raw_host *h)
 }
 
 /* Deliver one host; rdns (owned, may be NULL) is its reverse-DNS name. */
-static int deliver_one(const struct raw_deliver *d, const struct target *t, uint64_t addr_idx,
-                       const struct raw_host *h, char *rdns)
+static int deliver_one(const struct raw_results *res, const struct raw_deliver *d,
+                       const struct target *t, uint64_t addr_idx, const struct raw_host *h,
+                       char *rdns)
 {
     struct scan *scan = d->scan;
     struct host_result r;
@@ -257,10 +304,10 @@ static int deliver_one(const struct raw_deliver *d, const struct target *t, uint
         /* With -Pn nmap says "user-set" even for hosts that answered. */
         r.status_reason = scan->skip_discovery ? REASON_USER_SET : h->status_reason;
         r.status_ttl = scan->skip_discovery ? 0 : h->status_ttl;
-        if (h->rtt.have_sample) {
-            r.srtt_us = h->rtt.srtt_us;
-            r.rttvar_us = h->rtt.rttvar_us;
-            r.timeout_us = h->rtt.srtt_us + 4 * h->rtt.rttvar_us;
+        if (h->srtt_us >= 0) {
+            r.srtt_us = h->srtt_us;
+            r.rttvar_us = h->rttvar_us;
+            r.timeout_us = (int64_t)h->srtt_us + 4 * (int64_t)h->rttvar_us;
         }
     } else if (scan->skip_discovery) {
         r.status = HOST_UP; /* -Pn: nmap reports it up, "user-set" */
@@ -275,7 +322,7 @@ static int deliver_one(const struct raw_deliver *d, const struct target *t, uint
     int rc = 0;
     for (uint32_t i = 0; with_ports && i < d->nentries; i++) {
         const struct raw_probe *pr = &d->probes[i];
-        uint32_t cell = h ? h->cells[i] : 0;
+        uint32_t cell = h ? ccells(res, h)[i] : 0;
         bool answered = cell & CELL_ANSWERED;
         /* Interrupted: what was found only, as the connect engine does. */
         if ((!answered && d->interrupted) || !in_shard(d, addr_idx, i))
@@ -325,6 +372,7 @@ struct pending {
 };
 
 struct pipeline {
+    const struct raw_results *res;
     const struct raw_deliver *d;
     struct rdns *rdns; /* NULL: no names (-n, or no pool) */
     struct pending q[RDNS_WINDOW];
@@ -339,7 +387,7 @@ static int pipe_pop(struct pipeline *p)
     char *name = NULL;
     if (e->dns >= 0)
         rdns_collect(p->rdns, e->dns, true, rdns_now_us(), &name, NULL);
-    return deliver_one(p->d, &e->t, e->addr_idx, e->h, name);
+    return deliver_one(p->res, p->d, &e->t, e->addr_idx, e->h, name);
 }
 
 static int pipe_push(struct pipeline *p, const struct target *t, uint64_t addr_idx,
@@ -400,6 +448,7 @@ int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
     if (!p)
         return -1;
     pipe_init(p, d);
+    p->res = r;
     if (d->interrupted) {
         /* Only what is known: the hosts that answered. */
         for (size_t i = 0; i < r->nhosts && rc == 0; i++) {

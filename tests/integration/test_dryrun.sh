@@ -130,3 +130,17 @@ cmp -s "$T/same.a" "$T/other" && t_fail "different seeds, same order"
 [ "$(sort "$T/same.a" | md5sum)" = "$(sort "$T/other" | md5sum)" ] ||
     t_fail "different seeds, different probe sets"
 t_pass "order fixed by --seed"
+
+# A /0 is walked lazily: the first probes come at once, and a reader that
+# stops early ends the run (SIGPIPE is ignored, so EPIPE must stop it).
+first=$(timeout 20 "$BIN" -sS --dry-run --seed 9 -p 80 0.0.0.0/0 | head -n 3) ||
+    t_fail "dry run of 0.0.0.0/0 did not stop when its reader closed"
+[ "$(printf '%s\n' "$first" | grep -c '^probe ')" -eq 3 ] || t_fail "dry run of a /0: no probes"
+t_pass "0.0.0.0/0 starts at once and stops with its reader"
+
+# 2^64 IPv6 addresses do not fit the index space: a clear error, exit 2.
+rc=0
+"$BIN" -sS --dry-run -p 80 fd00::/64 >/dev/null 2>"$T/big.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'too large' "$T/big.err" ||
+    t_fail "fd00::/64: expected exit 2 and 'too large', got $rc: $(cat "$T/big.err")"
+t_pass "an IPv6 /64 is refused with a hint"
