@@ -4,7 +4,12 @@
  * prebuilt frames, with nothing of prtip in it. bench/sendpath.sh compares
  * every prtip send method against this number (SPEC: sender ≥ 90% of it).
  *
- *   ceiling --if IF --smac MAC --dmac MAC --src IPv4 --dst IPv4 [--secs 5]
+ *   ceiling --if IF --smac MAC --dmac MAC --src IPv4 --dst IPv4 [--secs 5] [--threads 1]
+ *
+ * --threads T runs T such loops at once, each with its own socket (as T
+ * sender threads of a scanner would have), over the same frames; the
+ * figure is their sum. A multi-threaded sender is compared with the
+ * ceiling at the same T.
  *
  * Frames are nmap's SYN probe (Ethernet + IPv4 + TCP with the MSS option,
  * 58 bytes, 64 on a wire with padding and FCS) to 4096 different ports,
@@ -14,13 +19,14 @@
  *
  * SAFETY: send only inside a lab namespace (bench/sendpath.sh runs it there).
  *
- * Build: gcc -O2 -std=c11 -D_GNU_SOURCE -o ceiling bench/ceiling.c
+ * Build: gcc -O2 -std=c11 -D_GNU_SOURCE -pthread -o ceiling bench/ceiling.c
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,9 +37,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NFRAMES   4096
-#define BATCH     1024
-#define FRAME_LEN 58
+#define NFRAMES     4096
+#define BATCH       1024
+#define FRAME_LEN   58
+#define MAX_THREADS 64
 
 static uint8_t frames[NFRAMES][FRAME_LEN];
 
@@ -110,10 +117,72 @@ static void build(uint8_t *f, const uint8_t smac[6], const uint8_t dmac[6], uint
     tcp[17] = (uint8_t)c;
 }
 
+/* One sending loop: its own socket and messages (sendmmsg writes msg_len
+ * back into them), the shared read-only frames. */
+struct loop {
+    struct sockaddr_ll sll;
+    double secs;
+    int fd, err;
+    uint64_t sent;
+    pthread_t th;
+    struct mmsghdr msgs[NFRAMES];
+    struct iovec iov[NFRAMES];
+};
+
+static int open_socket(const struct sockaddr_ll *sll)
+{
+    int fd = socket(AF_PACKET, SOCK_RAW, 0);
+    if (fd < 0) {
+        perror("socket(AF_PACKET)");
+        return -1;
+    }
+    int on = 1, sz = 16 << 20;
+    if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &on, sizeof(on)) < 0)
+        perror("PACKET_QDISC_BYPASS");
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    if (bind(fd, (const struct sockaddr *)sll, sizeof(*sll)) < 0) {
+        perror("bind");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void *run(void *arg)
+{
+    struct loop *l = arg;
+    for (int i = 0; i < NFRAMES; i++) {
+        l->iov[i].iov_base = frames[i];
+        l->iov[i].iov_len = FRAME_LEN;
+        l->msgs[i].msg_hdr.msg_iov = &l->iov[i];
+        l->msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    unsigned pos = 0;
+    double t0 = now(), t1 = t0;
+    while (t1 - t0 < l->secs) {
+        unsigned k = NFRAMES - pos < BATCH ? NFRAMES - pos : BATCH;
+        int r = sendmmsg(l->fd, l->msgs + pos, k, 0);
+        if (r > 0) {
+            l->sent += (unsigned)r;
+            pos = (pos + (unsigned)r) % NFRAMES;
+        } else if (r < 0 && (errno == ENOBUFS || errno == EAGAIN)) {
+            sched_yield();
+        } else {
+            perror("sendmmsg");
+            l->err = 1;
+            break;
+        }
+        t1 = now();
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     const char *ifname = NULL, *smac_s = NULL, *dmac_s = NULL, *src_s = NULL, *dst_s = NULL;
     double secs = 5;
+    int nthreads = 1;
     uint8_t smac[6], dmac[6];
     struct in_addr src, dst;
 
@@ -130,66 +199,58 @@ int main(int argc, char **argv)
             dst_s = argv[i + 1];
         else if (!strcmp(argv[i], "--secs"))
             secs = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads"))
+            nthreads = atoi(argv[i + 1]);
     }
     if (!ifname || !smac_s || !dmac_s || !src_s || !dst_s || parse_mac(smac_s, smac) ||
         parse_mac(dmac_s, dmac) || inet_pton(AF_INET, src_s, &src) != 1 ||
-        inet_pton(AF_INET, dst_s, &dst) != 1) {
-        fprintf(stderr, "usage: ceiling --if IF --smac MAC --dmac MAC --src IPv4 --dst IPv4 "
-                        "[--secs S]\n");
+        inet_pton(AF_INET, dst_s, &dst) != 1 || nthreads < 1 || nthreads > MAX_THREADS) {
+        fprintf(stderr,
+                "usage: ceiling --if IF --smac MAC --dmac MAC --src IPv4 --dst IPv4 "
+                "[--secs S] [--threads 1-%d]\n",
+                MAX_THREADS);
         return 1;
     }
     for (int i = 0; i < NFRAMES; i++)
         build(frames[i], smac, dmac, src.s_addr, dst.s_addr, (uint16_t)(40000 + i % 16),
               (uint16_t)(1 + i), (uint32_t)i * 2654435761u);
 
-    int fd = socket(AF_PACKET, SOCK_RAW, 0);
-    if (fd < 0) {
-        perror("socket(AF_PACKET)");
-        return 2;
-    }
-    int on = 1, sz = 16 << 20;
-    if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &on, sizeof(on)) < 0)
-        perror("PACKET_QDISC_BYPASS");
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
     struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(ifname)};
-    if (sll.sll_ifindex == 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+    if (sll.sll_ifindex == 0) {
         perror(ifname);
         return 2;
     }
-
-    static struct mmsghdr msgs[NFRAMES];
-    static struct iovec iov[NFRAMES];
-    for (int i = 0; i < NFRAMES; i++) {
-        iov[i].iov_base = frames[i];
-        iov[i].iov_len = FRAME_LEN;
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
+    static struct loop loops[MAX_THREADS];
+    for (int t = 0; t < nthreads; t++) {
+        loops[t].sll = sll;
+        loops[t].secs = secs;
+        loops[t].fd = open_socket(&sll);
+        if (loops[t].fd < 0)
+            return 2;
     }
-
-    uint64_t sent = 0;
-    unsigned pos = 0;
-    double t0 = now(), t1 = t0;
-    while (t1 - t0 < secs) {
-        unsigned k = NFRAMES - pos < BATCH ? NFRAMES - pos : BATCH;
-        int r = sendmmsg(fd, msgs + pos, k, 0);
-        if (r > 0) {
-            sent += (unsigned)r;
-            pos = (pos + (unsigned)r) % NFRAMES;
-        } else if (r < 0 && (errno == ENOBUFS || errno == EAGAIN)) {
-            sched_yield();
-        } else {
-            perror("sendmmsg");
+    double t0 = now();
+    for (int t = 1; t < nthreads; t++)
+        if (pthread_create(&loops[t].th, NULL, run, &loops[t]) != 0) {
+            perror("pthread_create");
             return 2;
         }
-        t1 = now();
+    run(&loops[0]);
+    uint64_t sent = loops[0].sent;
+    for (int t = 1; t < nthreads; t++) {
+        pthread_join(loops[t].th, NULL);
+        sent += loops[t].sent;
     }
+    double t1 = now();
+    for (int t = 0; t < nthreads; t++)
+        if (loops[t].err)
+            return 2;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
                  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-    printf("sent=%llu secs=%.3f pps=%.0f cpu=%.0f\n", (unsigned long long)sent, t1 - t0,
-           (double)sent / (t1 - t0), 100.0 * cpu / (t1 - t0));
-    close(fd);
+    printf("sent=%llu secs=%.3f pps=%.0f cpu=%.0f threads=%d\n", (unsigned long long)sent, t1 - t0,
+           (double)sent / (t1 - t0), 100.0 * cpu / (t1 - t0), nthreads);
+    for (int t = 0; t < nthreads; t++)
+        close(loops[t].fd);
     return 0;
 }

@@ -15,7 +15,9 @@
 #            32.8M probes of the issue's command, ~1 min a run)
 #   ceiling  bench/ceiling.c: prebuilt 58-byte SYNs to the target through
 #            AF_PACKET + PACKET_QDISC_BYPASS + sendmmsg, for CEIL_SECS
-#            (default: as long as prtip's median send took)
+#            (default: as long as prtip's median send took), CEIL_THREADS
+#            (default 1) loops at once: prtip sends from one thread, so 1
+#            is like with like; 2 shows what a second sender could reach
 # Rate: frames received by the target's veth (rx_packets, read every
 # millisecond in the target namespace), from the first to the last probe's
 # arrival; SYNs: the nftables counter. CPU: user+system time of the whole
@@ -35,7 +37,7 @@ PRTIP=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --no-write) WRITE=0; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) PRTIP="$1"; shift ;;
     esac
 done
@@ -45,6 +47,8 @@ RUNS="${RUNS:-3}"
 RANGE="${RANGE:-198.18.128.0/20}"
 PORTS="${PORTS:-1000}"
 CEIL_SECS="${CEIL_SECS:-}"
+CEIL_THREADS="${CEIL_THREADS:-1}"
+export CEIL_THREADS
 DOC="$ROOT/docs/BENCHMARKS.md"
 
 die() { echo "bench/sender.sh: $*" >&2; exit 1; }
@@ -65,7 +69,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$W/ceiling" "$ROOT/bench/ceiling.c" ||
+gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -pthread -o "$W/ceiling" "$ROOT/bench/ceiling.c" ||
     die "cannot build bench/ceiling.c"
 
 lab_require
@@ -164,7 +168,7 @@ for r in $(seq 1 "$RUNS"); do
     fi
     say "round $r/$RUNS: ceiling for ${secs}s"
     run ceiling "$W/ceiling" --if "$LAB_IF" --smac "$SCAN_MAC" --dmac "$TGT_MAC" \
-        --src "$LAB_SCAN_V4" --dst "$LAB_TGT_V4" --secs "$secs"
+        --src "$LAB_SCAN_V4" --dst "$LAB_TGT_V4" --secs "$secs" --threads "$CEIL_THREADS"
 done
 
 CPUS="$(nproc)"
@@ -175,7 +179,7 @@ VER="$("$PRTIP" --version 2>/dev/null | head -n 1 || echo unknown)"
 COMMIT="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 python3 - "$W/runs.tsv" "$RUNS" "$RANGE" "$PORTS" "$CPUS" "$MODEL" "$(uname -r)" "$OS" "$LOAD" \
     "$VER" "$COMMIT" >"$W/section.md" <<'EOF'
-import statistics as st, sys, datetime, ipaddress
+import statistics as st, sys, datetime, ipaddress, os
 runs, nruns, rng, ports, cpus, model, kernel, osname, load, ver, commit = sys.argv[1:]
 rows = {}
 for line in open(runs):
@@ -204,7 +208,9 @@ print(f"prtip `-sS -Pn -n -p 1-{ports} --rate 100000000 --max-retries 0 --wait 0
 print("| sender | median pps | min … max pps | % of ceiling | SYNs at target | send time (s) | "
       "CPU % | CPU ns / packet |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for name, s in (("ceiling (bench/ceiling.c)", c), ("prtip scan", p)):
+ct = int(os.environ.get("CEIL_THREADS", "1"))
+ceil_name = "ceiling (bench/ceiling.c)" if ct == 1 else f"ceiling (bench/ceiling.c, {ct} threads)"
+for name, s in ((ceil_name, c), ("prtip scan", p)):
     print(f"| {name} | {s['pps']:,.0f} | {s['lo']:,.0f} … {s['hi']:,.0f} | "
           f"{100 * s['pps'] / c['pps']:.0f}% | {s['syns']:,.0f} | {s['span']:.2f} | "
           f"{s['cpu_pct']:.0f} | {s['ns_pkt']:,.0f} |")

@@ -99,9 +99,13 @@ struct raw_fam {
     enum send_method method;
     struct raw_tpl tpl[RAW_MAX_GROUPS];
     uint16_t slot_len; /* longest frame of any entry: the size of a send slot */
-    /* UDP payload per entry (NULL for other kinds), from udp_payload_get(). */
+    /* UDP payloads per entry: payload[e] is entry e's first of npayload[e]
+     * (udp_payload_get_all(); NULL and 0 for other kinds). One allocation:
+     * npayload lives in payload's block, freed with it. */
     const struct udp_payload **payload;
     struct tx *tx;
+    uint16_t *npayload;
+    struct cookie_src csrc; /* ri.src's share of every probe's cookie (net/cookie.h) */
 };
 
 /*
@@ -221,6 +225,11 @@ int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errl
  */
 int raw_probe_frame(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e,
                     const struct ipaddr *dst, uint8_t *buf, int8_t *holds);
+/* The same for the try-th probe of (dst, e), 0-based: a UDP port with
+ * several payloads sends payload try % n, so retries and paced rounds go
+ * through all of them as nmap does. raw_probe_frame() uses the pass. */
+int raw_probe_frame_try(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e,
+                        const struct ipaddr *dst, uint8_t *buf, int8_t *holds, unsigned try);
 /* Push n frames out through f's sender, waiting out a full queue; 0 or -1
  * with c->tx_err set. */
 int raw_tx_flush(struct raw_ctx *c, struct raw_fam *f, uint8_t *const frames[],

@@ -75,27 +75,40 @@ int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errl
             rc = pkt_udp_template_init(&t->u.udp, &p);
             if (rc < 0)
                 break;
-            if (!f->payload)
-                f->payload = calloc(c->nentries, sizeof(*f->payload));
+            if (!f->payload) {
+                /* The pointers and their counts in one block, so that
+                 * the engine's free(f->payload) releases both. */
+                size_t ptrs = (size_t)c->nentries * sizeof(*f->payload);
+                f->payload = calloc(1, ptrs + (size_t)c->nentries * sizeof(*f->npayload));
+                if (f->payload)
+                    f->npayload = (uint16_t *)((uint8_t *)f->payload + ptrs);
+            }
             if (!f->payload) {
                 snprintf(err, errlen, "raw scan: out of memory");
                 return -1;
             }
-            static const struct udp_payload none = {NULL, 0};
             for (uint32_t e = gr->first; e < gr->first + gr->count; e++) {
+                size_t n = 0;
                 const struct udp_payload *pl =
-                    udp_payload_get(c->payloads, c->probes[e].port, f->family);
-                int len = pkt_udp_frame_len(&t->u.udp, pl->len);
-                if (len < 0) { /* larger than one frame: send it empty */
-                    log_warn("raw",
-                             "UDP payload for port %u (%zu bytes) exceeds the MTU: sent empty",
-                             c->probes[e].port, pl->len);
-                    pl = &none;
-                    len = t->u.udp.hdr_len;
+                    udp_payload_get_all(c->payloads, c->probes[e].port, f->family, &n);
+                if (n == 0)
+                    n = 1; /* pl points at an empty payload: send the bare datagram */
+                /* The slot fits the largest payload that fits a frame; a
+                 * larger one is sent empty (raw_probe_frame_try). */
+                for (size_t k = 0; k < n; k++) {
+                    int len = pkt_udp_frame_len(&t->u.udp, pl[k].len);
+                    if (len < 0) {
+                        log_warn("raw",
+                                 "UDP payload for port %u (%zu bytes) exceeds the MTU: sent empty",
+                                 c->probes[e].port, pl[k].len);
+                        len = t->u.udp.hdr_len;
+                    }
+                    if ((size_t)len > slot)
+                        slot = (size_t)len;
                 }
                 f->payload[e] = pl;
-                if ((size_t)len > slot)
-                    slot = (size_t)len;
+                f->npayload[e] =
+                    (uint16_t)(n < UDP_PAYLOADS_MAX_PER_PORT ? n : UDP_PAYLOADS_MAX_PER_PORT);
             }
             break;
         }
@@ -125,11 +138,19 @@ int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errl
         t->ok = true;
     }
     f->slot_len = (uint16_t)(slot ? slot : 1);
+    cookie_src_init(&f->csrc, &c->cookie, &f->ri.src);
     return 0;
 }
 
 int raw_probe_frame(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e,
                     const struct ipaddr *dst, uint8_t *buf, int8_t *holds)
+{
+    return raw_probe_frame_try(c, f, e, dst, buf, holds,
+                               (unsigned)atomic_load_explicit(&c->pass, memory_order_relaxed));
+}
+
+int raw_probe_frame_try(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e,
+                        const struct ipaddr *dst, uint8_t *buf, int8_t *holds, unsigned try)
 {
     const struct raw_probe *pr = &c->probes[e];
     const struct raw_tpl *t = &f->tpl[pr->group];
@@ -141,7 +162,7 @@ int raw_probe_frame(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e
             memcpy(buf, t->u.tcp.frame, t->u.tcp.len);
             *holds = (int8_t)pr->group;
         }
-        struct cookie_probe cp = cookie_probe(&c->cookie, &f->ri.src, dst, pr->port);
+        struct cookie_probe cp = cookie_probe_src(&c->cookie, &f->csrc, dst, pr->port);
         bool ack = c->groups[pr->group].tcp_flags & PKT_TCP_ACK;
         struct pkt_tcp_probe p = {
             .src = f->ri.src,
@@ -161,8 +182,13 @@ int raw_probe_frame(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e
             memcpy(buf, t->u.udp.frame, t->u.udp.hdr_len);
             *holds = (int8_t)pr->group;
         }
-        struct cookie_probe cp = cookie_probe(&c->cookie, &f->ri.src, dst, pr->port);
-        const struct udp_payload *pl = f->payload[e];
+        struct cookie_probe cp = cookie_probe_src(&c->cookie, &f->csrc, dst, pr->port);
+        /* Every try of a probe has the same cookie (it covers the ports,
+         * not the payload), so a reply to any payload validates. */
+        static const struct udp_payload none = {NULL, 0};
+        const struct udp_payload *pl = &f->payload[e][try % f->npayload[e]];
+        if (pkt_udp_frame_len(&t->u.udp, pl->len) < 0)
+            pl = &none; /* over the MTU: warned about by raw_tx_template */
         struct pkt_udp_probe p = {
             .src = f->ri.src,
             .dst = *dst,
@@ -295,9 +321,11 @@ static int batch_init(struct tx_batch *b, struct raw_fam *f)
 }
 
 /* Write probe (dst, entry) into the family's next slot. */
-static bool add_probe(struct raw_ctx *c, struct tx_batch *b, const struct ipaddr *dst, uint32_t e)
+static bool add_probe(struct raw_ctx *c, struct tx_batch *b, const struct ipaddr *dst, uint32_t e,
+                      int pass)
 {
-    int len = raw_probe_frame(c, b->fam, e, dst, b->frames[b->n], &b->holds[b->n]);
+    int len =
+        raw_probe_frame_try(c, b->fam, e, dst, b->frames[b->n], &b->holds[b->n], (unsigned)pass);
     if (len < 0)
         return false;
     b->lens[b->n] = (uint16_t)len;
@@ -369,7 +397,7 @@ void *raw_tx_main(void *arg)
             if (target_set_at(set, ai, &t) < 0 || target_set_is_excluded(set, &t.addr))
                 continue;
             struct tx_batch *fb = &b[t.addr.family == AF_INET6];
-            if (!fb->fam || !add_probe(c, fb, &t.addr, (uint32_t)pi))
+            if (!fb->fam || !add_probe(c, fb, &t.addr, (uint32_t)pi, pass))
                 continue;
             got++;
         }

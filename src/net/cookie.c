@@ -38,16 +38,27 @@ uint64_t cookie_hash(const struct cookie_ctx *c, const struct ipaddr *src, const
     return siphash24(&c->key, m, 2 * n + 4);
 }
 
-static uint16_t sport_of(const struct cookie_ctx *c, uint64_t h)
+void cookie_src_init(struct cookie_src *s, const struct cookie_ctx *c, const struct ipaddr *src)
 {
-    if (c->sport_count == 1)
-        return c->sport_base;
-    /* Multiply-high range reduction (Lemire, "A fast alternative to the
-     * modulo reduction", 2016): as uniform over [0, count) as h % count for
-     * a 32-bit hash, without the division the sender paid once per probe.
-     * Sender and receiver both use this function, so only consistency
-     * matters, not equality with %. */
-    return (uint16_t)(c->sport_base + (((h >> 32) * c->sport_count) >> 32));
+    /* SipHash's initial state ("somepseudorandomlygeneratedbytes"). */
+    s->v[0] = c->key.k0 ^ 0x736f6d6570736575ULL;
+    s->v[1] = c->key.k1 ^ 0x646f72616e646f6dULL;
+    s->v[2] = c->key.k0 ^ 0x6c7967656e657261ULL;
+    s->v[3] = c->key.k1 ^ 0x7465646279746573ULL;
+    s->family = src->family;
+    s->src_lo = 0;
+    size_t len;
+    if (src->family == AF_INET6) {
+        cookie_block(s->v, cookie_le64(src->bytes));
+        cookie_block(s->v, cookie_le64(src->bytes + 8));
+        len = 36;
+    } else {
+        s->src_lo = cookie_le32(src->bytes);
+        len = 12;
+    }
+    /* Last block: sport' big-endian in its bytes 0-1, the length on top. */
+    uint16_t sport = c->sport_count == 1 ? c->sport_base : 0;
+    s->tail = (uint64_t)len << 56 | (uint64_t)(sport >> 8) | (uint64_t)(sport & 0xff) << 8;
 }
 
 struct cookie_probe cookie_probe(const struct cookie_ctx *c, const struct ipaddr *src,
@@ -55,7 +66,7 @@ struct cookie_probe cookie_probe(const struct cookie_ctx *c, const struct ipaddr
 {
     uint64_t h = cookie_hash(c, src, dst, dport);
     struct cookie_probe p = {
-        .sport = sport_of(c, h),
+        .sport = cookie_sport(c, h),
         .seq = (uint32_t)h,
         .ack = (uint32_t)(h >> 32),
     };

@@ -9,12 +9,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "engine/raw_internal.h"
 #include "net/cookie.h"
 #include "net/packet_udp.h"
 #include "net/parse.h"
 #include "scan/scan_module.h"
 
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -218,12 +221,94 @@ static void test_end_to_end(void **state)
     }
 }
 
+/*
+ * Every nmap-payloads payload of a port goes out, one per try (pass or
+ * paced round): raw_tx_template() keeps them all and sizes the slot for
+ * the largest that fits a frame, raw_probe_frame_try() sends payload
+ * try % n, an oversized one empty, and every try carries the same cookie
+ * (ports and IP ID), so a reply to any of them validates.
+ */
+static void test_all_payloads(void **state)
+{
+    (void)state;
+    char big[1700], text[2048], err[256];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    /* 7777: three payloads, the last over a 1500-byte MTU; 8888: none. */
+    int tl = snprintf(text, sizeof(text),
+                      "udp 7777 \"a\"\nudp 7777 \"bbbbbbbb\"\nudp 7777 \"%s\"\n", big);
+    struct raw_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.payloads = udp_payloads_parse(text, (size_t)tl, "t", err, sizeof(err));
+    assert_non_null(c.payloads);
+    assert_int_equal(cookie_init(&c.cookie, KEY, 40000, 21000), 0);
+    struct raw_probe probes[2] = {{udp(), 7777, PROTO_UDP, 0}, {udp(), 8888, PROTO_UDP, 0}};
+    c.probes = probes;
+    c.nentries = 2;
+    c.ngroups = 1;
+    c.groups[0] = (struct raw_group){.mod = udp(), .kind = PROBE_UDP, .first = 0, .count = 2};
+    c.udp_first = 0;
+    c.udp_end = 2;
+    for (int v6 = 0; v6 < 2; v6++) {
+        struct raw_fam f;
+        memset(&f, 0, sizeof(f));
+        f.used = true;
+        f.family = v6 ? AF_INET6 : AF_INET;
+        f.method = SEND_RAW; /* frames start at the IP header */
+        f.ri.src = A(v6 ? "fd00::1" : "198.18.0.1");
+        struct ipaddr dst = A(v6 ? "fd00::2" : "198.18.0.2");
+        assert_int_equal(raw_tx_template(&c, &f, err, sizeof(err)), 0);
+        size_t hdr = (v6 ? 40u : 20u) + 8;
+        assert_int_equal(f.npayload[0], 3);
+        assert_int_equal(f.npayload[1], 1);
+        assert_int_equal(f.slot_len, hdr + 8); /* "bbbbbbbb": the largest that fits */
+
+        static const size_t want_len[] = {1, 8, 0}; /* the oversized one goes out empty */
+        uint16_t sport = 0, ip_id = 0;
+        for (unsigned try = 0; try < 7; try++) {
+            uint8_t buf[2048];
+            int8_t holds = -1;
+            int len = raw_probe_frame_try(&c, &f, 0, &dst, buf, &holds, try);
+            assert_true(len > 0 && len <= f.slot_len);
+            struct pkt_info r;
+            assert_int_equal(pkt_parse_ip(buf, (size_t)len, &r), PARSE_OK);
+            assert_int_equal(r.dport, 7777);
+            assert_int_equal(r.payload_len, want_len[try % 3]);
+            if (want_len[try % 3])
+                assert_int_equal(buf[r.payload_off], try % 3 == 0 ? 'a' : 'b');
+            if (try == 0) {
+                sport = r.sport;
+                ip_id = r.ip_id;
+            }
+            assert_int_equal(r.sport, sport);
+            if (!v6)
+                assert_int_equal(r.ip_id, ip_id);
+            /* The answer to this payload validates like any other's. */
+            struct pkt_info back = {0};
+            back.proto = IPPROTO_UDP;
+            back.family = dst.family;
+            back.src = dst;
+            back.dst = f.ri.src;
+            back.sport = 7777;
+            back.dport = r.sport;
+            assert_true(cookie_udp_valid(&c.cookie, &back));
+
+            /* No payload known: the bare datagram, every try. */
+            len = raw_probe_frame_try(&c, &f, 1, &dst, buf, &holds, try);
+            assert_int_equal(len, (int)hdr);
+        }
+        free(f.payload); /* npayload lives in the same block */
+    }
+    udp_payloads_free(c.payloads);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_module),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_end_to_end),
+        cmocka_unit_test(test_all_payloads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
