@@ -2,16 +2,11 @@
  * packet.c — TCP probe templates and the Internet checksum (see packet.h).
  */
 #include "net/packet.h"
+#include "net/packet_internal.h"
 
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -19,14 +14,6 @@ static void put32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 16);
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
-}
-
-/* Fold a 64-bit one's-complement accumulator to 16 bits (not complemented). */
-static uint32_t fold16(uint64_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint32_t)sum;
 }
 
 uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
@@ -39,17 +26,51 @@ uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
         acc += (uint32_t)p[i] << 8 | p[i + 1];
     if (i < len)
         acc += (uint32_t)p[i] << 8; /* odd byte, padded with zero (RFC 1071 §4.1) */
-    return fold16(acc);
+    return pkt_fold(acc);
 }
 
 uint16_t pkt_csum_fold(uint32_t sum)
 {
-    return (uint16_t)~fold16(sum);
+    return (uint16_t)~pkt_fold(sum);
 }
 
 uint16_t pkt_ipv4_checksum(const uint8_t *hdr, size_t hlen)
 {
     return pkt_csum_fold(pkt_csum_add(0, hdr, hlen));
+}
+
+uint32_t pkt_lay_ip(uint8_t *frame, const struct pkt_ip_layout *l, size_t *l3, size_t *l4)
+{
+    bool v6 = l->family == AF_INET6;
+    *l3 = l->eth ? PKT_ETH_LEN : 0;
+    *l4 = *l3 + (v6 ? PKT_IPV6_LEN : PKT_IPV4_LEN);
+    if (l->eth) {
+        memcpy(frame, l->dst_mac, 6);
+        memcpy(frame + 6, l->src_mac, 6);
+        pkt_put16(frame + 12, v6 ? PKT_ETHERTYPE_IPV6 : PKT_ETHERTYPE_IPV4);
+    }
+    uint8_t *ip = frame + *l3;
+    if (!v6) {
+        ip[0] = 0x45; /* version 4, IHL 5 words */
+        ip[1] = l->tos;
+        if (l->l4_len)
+            pkt_put16(ip + 2, (uint16_t)(PKT_IPV4_LEN + l->l4_len));
+        /* ip[4..5] identification: per probe */
+        pkt_put16(ip + 6, l->dont_fragment ? 0x4000 : 0);
+        ip[8] = l->ttl;
+        ip[9] = l->proto;
+        /* ip[10..11] checksum, ip[12..19] addresses: per probe */
+        return pkt_csum_add(0, ip, PKT_IPV4_LEN);
+    }
+    /* version 6, traffic class, flow label 0 */
+    ip[0] = (uint8_t)(0x60 | l->tos >> 4);
+    ip[1] = (uint8_t)(l->tos << 4);
+    if (l->l4_len)
+        pkt_put16(ip + 4, (uint16_t)l->l4_len); /* payload length */
+    ip[6] = l->proto;                           /* next header */
+    ip[7] = l->ttl;                             /* hop limit */
+    /* ip[8..39] addresses: per probe */
+    return 0;
 }
 
 /* Sum of the addresses of a pseudo-header: 4 or 16 bytes each. */
@@ -86,13 +107,13 @@ uint16_t pkt_csum_update(uint16_t csum, const void *old_data, const void *new_da
         acc += (uint16_t)~m;
         acc += m2;
     }
-    return (uint16_t)~fold16(acc);
+    return (uint16_t)~pkt_fold(acc);
 }
 
 int pkt_template_init(struct pkt_template *t, const struct pkt_tcp_params *p)
 {
     size_t opt_len, tcp_len, ip_hlen, l3, l4, total;
-    uint8_t *ip, *tcp;
+    uint8_t *tcp;
 
     memset(t, 0, sizeof(*t));
     if (p->family != AF_INET && p->family != AF_INET6)
@@ -119,40 +140,26 @@ int pkt_template_init(struct pkt_template *t, const struct pkt_tcp_params *p)
     t->l4_off = (uint16_t)l4;
     t->badsum = p->badsum;
 
-    if (p->eth) {
-        memcpy(t->frame, p->dst_mac, 6);
-        memcpy(t->frame + 6, p->src_mac, 6);
-        put16(t->frame + 12, p->family == AF_INET ? PKT_ETHERTYPE_IPV4 : PKT_ETHERTYPE_IPV6);
-    }
-
-    ip = t->frame + l3;
-    if (p->family == AF_INET) {
-        ip[0] = 0x45; /* version 4, IHL 5 words */
-        ip[1] = p->tos;
-        put16(ip + 2, (uint16_t)(ip_hlen + tcp_len));
-        /* ip[4..5] identification: per probe */
-        put16(ip + 6, p->dont_fragment ? 0x4000 : 0);
-        ip[8] = p->ttl;
-        ip[9] = IPPROTO_TCP;
-        /* ip[10..11] checksum, ip[12..19] addresses: per probe */
-        t->ip_sum = pkt_csum_add(0, ip, PKT_IPV4_LEN);
-    } else {
-        /* version 6, traffic class, flow label 0 */
-        ip[0] = (uint8_t)(0x60 | p->tos >> 4);
-        ip[1] = (uint8_t)(p->tos << 4);
-        put16(ip + 4, (uint16_t)tcp_len); /* payload length */
-        ip[6] = IPPROTO_TCP;              /* next header */
-        ip[7] = p->ttl;                   /* hop limit */
-        /* ip[8..39] addresses: per probe */
-    }
+    struct pkt_ip_layout lay = {
+        .family = p->family,
+        .eth = p->eth,
+        .dst_mac = p->dst_mac,
+        .src_mac = p->src_mac,
+        .tos = p->tos,
+        .ttl = p->ttl,
+        .dont_fragment = p->dont_fragment,
+        .proto = IPPROTO_TCP,
+        .l4_len = tcp_len,
+    };
+    t->ip_sum = pkt_lay_ip(t->frame, &lay, &l3, &l4);
 
     tcp = t->frame + l4;
     /* tcp[0..11] ports, seq, ack: per probe */
     tcp[12] = (uint8_t)(((PKT_TCP_LEN + opt_len) / 4) << 4); /* data offset */
     tcp[13] = p->tcp_flags;
-    put16(tcp + 14, p->window);
+    pkt_put16(tcp + 14, p->window);
     /* tcp[16..17] checksum: per probe */
-    put16(tcp + 18, p->urgent);
+    pkt_put16(tcp + 18, p->urgent);
     if (p->tcp_options_len)
         memcpy(tcp + PKT_TCP_LEN, p->tcp_options, p->tcp_options_len);
     if (p->payload_len)
@@ -162,16 +169,6 @@ int pkt_template_init(struct pkt_template *t, const struct pkt_tcp_params *p)
     t->tcp_sum = IPPROTO_TCP + (uint32_t)tcp_len;
     t->tcp_sum = pkt_csum_add(t->tcp_sum, tcp, tcp_len);
     return 0;
-}
-
-/* Sum of an address's 16-bit words, from its network-order bytes. */
-static uint32_t addr_words(const struct ipaddr *a, size_t n)
-{
-    uint32_t sum = 0;
-
-    for (size_t i = 0; i < n; i += 2)
-        sum += (uint32_t)a->bytes[i] << 8 | a->bytes[i + 1];
-    return sum;
 }
 
 int pkt_patch(const struct pkt_template *t, uint8_t *buf, const struct pkt_tcp_probe *p)
@@ -188,27 +185,27 @@ int pkt_patch(const struct pkt_template *t, uint8_t *buf, const struct pkt_tcp_p
     /* Sums are taken from the integers, not re-read from buf: at most
      * 2 * 8 + 6 words, far from overflowing 64 bits. */
     if (t->family == AF_INET) {
-        addrs = addr_words(&p->src, 4) + addr_words(&p->dst, 4);
-        put16(ip + 4, p->ip_id);
+        addrs = pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
+        pkt_put16(ip + 4, p->ip_id);
         memcpy(ip + 12, p->src.bytes, 4);
         memcpy(ip + 16, p->dst.bytes, 4);
-        put16(ip + 10, (uint16_t)~fold16((uint64_t)t->ip_sum + p->ip_id + addrs));
+        pkt_put16(ip + 10, (uint16_t)~pkt_fold((uint64_t)t->ip_sum + p->ip_id + addrs));
     } else {
-        addrs = addr_words(&p->src, 16) + addr_words(&p->dst, 16);
+        addrs = pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
         memcpy(ip + 8, p->src.bytes, 16);
         memcpy(ip + 24, p->dst.bytes, 16);
     }
 
-    put16(tcp, p->sport);
-    put16(tcp + 2, p->dport);
+    pkt_put16(tcp, p->sport);
+    pkt_put16(tcp + 2, p->dport);
     put32(tcp + 4, p->seq);
     put32(tcp + 8, p->ack);
     sum = (uint64_t)t->tcp_sum + addrs + p->sport + p->dport + (p->seq >> 16) + (p->seq & 0xffff) +
           (p->ack >> 16) + (p->ack & 0xffff);
-    csum = (uint16_t)~fold16(sum);
+    csum = (uint16_t)~pkt_fold(sum);
     if (t->badsum)
         csum ^= 1; /* off by one in value: never congruent to the right sum */
-    put16(tcp + 16, csum);
+    pkt_put16(tcp + 16, csum);
     return t->len;
 }
 

@@ -5,31 +5,11 @@
 
 #include "net/parse.h"
 
+#include "net/packet_internal.h"
+
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static uint16_t fold(uint64_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
-static uint32_t addr_words(const struct ipaddr *a, size_t n)
-{
-    uint32_t sum = 0;
-
-    for (size_t i = 0; i < n; i += 2)
-        sum += (uint32_t)a->bytes[i] << 8 | a->bytes[i + 1];
-    return sum;
-}
 
 int pkt_icmp_reply_type(uint8_t request_type)
 {
@@ -86,27 +66,18 @@ int pkt_icmp_template_init(struct pkt_icmp_template *t, const struct pkt_icmp_pa
     t->l3_off = (uint16_t)l3;
     t->l4_off = (uint16_t)l4;
     t->badsum = p->badsum;
-    if (p->eth) {
-        memcpy(t->frame, p->dst_mac, 6);
-        memcpy(t->frame + 6, p->src_mac, 6);
-        put16(t->frame + 12, v6 ? PKT_ETHERTYPE_IPV6 : PKT_ETHERTYPE_IPV4);
-    }
-    uint8_t *ip = t->frame + l3;
-    if (!v6) {
-        ip[0] = 0x45;
-        ip[1] = p->tos;
-        put16(ip + 2, (uint16_t)(PKT_IPV4_LEN + icmp_len));
-        put16(ip + 6, p->dont_fragment ? 0x4000 : 0);
-        ip[8] = p->ttl;
-        ip[9] = IPPROTO_ICMP;
-        t->ip_sum = pkt_csum_add(0, ip, PKT_IPV4_LEN);
-    } else {
-        ip[0] = (uint8_t)(0x60 | p->tos >> 4);
-        ip[1] = (uint8_t)(p->tos << 4);
-        put16(ip + 4, (uint16_t)icmp_len);
-        ip[6] = IPPROTO_ICMPV6;
-        ip[7] = p->ttl;
-    }
+    struct pkt_ip_layout lay = {
+        .family = p->family,
+        .eth = p->eth,
+        .dst_mac = p->dst_mac,
+        .src_mac = p->src_mac,
+        .tos = p->tos,
+        .ttl = p->ttl,
+        .dont_fragment = p->dont_fragment,
+        .proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP,
+        .l4_len = icmp_len,
+    };
+    t->ip_sum = pkt_lay_ip(t->frame, &lay, &l3, &l4);
     uint8_t *icmp = t->frame + l4;
     icmp[0] = type;
     /* icmp[1] code 0; [2..7] checksum, id, seq: per probe; timestamps and
@@ -127,22 +98,22 @@ int pkt_icmp_patch(const struct pkt_icmp_template *t, uint8_t *buf, const struct
     uint8_t *icmp = buf + t->l4_off;
     uint64_t sum = (uint64_t)t->icmp_sum + p->id + p->seq;
     if (t->family == AF_INET) {
-        uint32_t addrs = addr_words(&p->src, 4) + addr_words(&p->dst, 4);
-        put16(ip + 4, p->ip_id);
+        uint32_t addrs = pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
+        pkt_put16(ip + 4, p->ip_id);
         memcpy(ip + 12, p->src.bytes, 4);
         memcpy(ip + 16, p->dst.bytes, 4);
-        put16(ip + 10, (uint16_t)~fold((uint64_t)t->ip_sum + p->ip_id + addrs));
+        pkt_put16(ip + 10, (uint16_t)~pkt_fold((uint64_t)t->ip_sum + p->ip_id + addrs));
     } else {
         memcpy(ip + 8, p->src.bytes, 16);
         memcpy(ip + 24, p->dst.bytes, 16);
-        sum += addr_words(&p->src, 16) + addr_words(&p->dst, 16);
+        sum += pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
     }
-    put16(icmp + 4, p->id);
-    put16(icmp + 6, p->seq);
-    uint16_t csum = (uint16_t)~fold(sum);
+    pkt_put16(icmp + 4, p->id);
+    pkt_put16(icmp + 6, p->seq);
+    uint16_t csum = (uint16_t)~pkt_fold(sum);
     if (t->badsum)
         csum ^= 1;
-    put16(icmp + 2, csum);
+    pkt_put16(icmp + 2, csum);
     return t->len;
 }
 

@@ -3,65 +3,35 @@
  */
 #include "net/packet_udp.h"
 
+#include "net/packet_internal.h"
+
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static uint16_t fold(uint64_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
-static uint32_t addr_words(const struct ipaddr *a, size_t n)
-{
-    uint32_t sum = 0;
-
-    for (size_t i = 0; i < n; i += 2)
-        sum += (uint32_t)a->bytes[i] << 8 | a->bytes[i + 1];
-    return sum;
-}
 
 int pkt_udp_template_init(struct pkt_udp_template *t, const struct pkt_udp_params *p)
 {
     memset(t, 0, sizeof(*t));
     if (p->family != AF_INET && p->family != AF_INET6)
         return -1;
-    size_t l3 = p->eth ? PKT_ETH_LEN : 0;
-    size_t l4 = l3 + (p->family == AF_INET ? PKT_IPV4_LEN : PKT_IPV6_LEN);
+    struct pkt_ip_layout lay = {
+        .family = p->family,
+        .eth = p->eth,
+        .dst_mac = p->dst_mac,
+        .src_mac = p->src_mac,
+        .tos = p->tos,
+        .ttl = p->ttl,
+        .dont_fragment = p->dont_fragment,
+        .proto = IPPROTO_UDP,
+        .l4_len = 0, /* the payload, and so every length, is chosen per probe */
+    };
+    size_t l3, l4;
+    t->ip_sum = pkt_lay_ip(t->frame, &lay, &l3, &l4);
     t->family = p->family;
     t->l3_off = (uint16_t)l3;
     t->l4_off = (uint16_t)l4;
     t->hdr_len = (uint16_t)(l4 + PKT_UDP_LEN);
     t->badsum = p->badsum;
-    if (p->eth) {
-        memcpy(t->frame, p->dst_mac, 6);
-        memcpy(t->frame + 6, p->src_mac, 6);
-        put16(t->frame + 12, p->family == AF_INET ? PKT_ETHERTYPE_IPV4 : PKT_ETHERTYPE_IPV6);
-    }
-    uint8_t *ip = t->frame + l3;
-    if (p->family == AF_INET) {
-        ip[0] = 0x45;
-        ip[1] = p->tos;
-        /* ip[2..5] total length and ID, ip[10..19] checksum and addresses: per probe */
-        put16(ip + 6, p->dont_fragment ? 0x4000 : 0);
-        ip[8] = p->ttl;
-        ip[9] = IPPROTO_UDP;
-        t->ip_sum = pkt_csum_add(0, ip, PKT_IPV4_LEN);
-    } else {
-        ip[0] = (uint8_t)(0x60 | p->tos >> 4);
-        ip[1] = (uint8_t)(p->tos << 4);
-        /* ip[4..5] payload length, ip[8..39] addresses: per probe */
-        ip[6] = IPPROTO_UDP;
-        ip[7] = p->ttl;
-    }
     /* The UDP header is all per probe. */
     return 0;
 }
@@ -90,21 +60,21 @@ int pkt_udp_patch(const struct pkt_udp_template *t, uint8_t *buf, size_t buflen,
 
     if (t->family == AF_INET) {
         uint16_t total = (uint16_t)(PKT_IPV4_LEN + ulen);
-        addrs = addr_words(&p->src, 4) + addr_words(&p->dst, 4);
-        put16(ip + 2, total);
-        put16(ip + 4, p->ip_id);
+        addrs = pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
+        pkt_put16(ip + 2, total);
+        pkt_put16(ip + 4, p->ip_id);
         memcpy(ip + 12, p->src.bytes, 4);
         memcpy(ip + 16, p->dst.bytes, 4);
-        put16(ip + 10, (uint16_t)~fold((uint64_t)t->ip_sum + total + p->ip_id + addrs));
+        pkt_put16(ip + 10, (uint16_t)~pkt_fold((uint64_t)t->ip_sum + total + p->ip_id + addrs));
     } else {
-        addrs = addr_words(&p->src, 16) + addr_words(&p->dst, 16);
-        put16(ip + 4, ulen);
+        addrs = pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
+        pkt_put16(ip + 4, ulen);
         memcpy(ip + 8, p->src.bytes, 16);
         memcpy(ip + 24, p->dst.bytes, 16);
     }
-    put16(udp, p->sport);
-    put16(udp + 2, p->dport);
-    put16(udp + 4, ulen);
+    pkt_put16(udp, p->sport);
+    pkt_put16(udp + 2, p->dport);
+    pkt_put16(udp + 4, ulen);
     if (p->payload_len)
         memcpy(udp + PKT_UDP_LEN, p->payload, p->payload_len);
     /* Pseudo-header (addresses, protocol, length), then the header words
@@ -112,7 +82,7 @@ int pkt_udp_patch(const struct pkt_udp_template *t, uint8_t *buf, size_t buflen,
     uint64_t sum = (uint64_t)addrs + IPPROTO_UDP + ulen + p->sport + p->dport + ulen;
     if (p->payload_len)
         sum += pkt_csum_add(0, p->payload, p->payload_len);
-    uint16_t csum = (uint16_t)~fold(sum);
+    uint16_t csum = (uint16_t)~pkt_fold(sum);
     if (csum == 0)
         csum = 0xffff; /* RFC 768: zero is transmitted as all ones */
     if (t->badsum) {
@@ -120,7 +90,7 @@ int pkt_udp_patch(const struct pkt_udp_template *t, uint8_t *buf, size_t buflen,
         if (csum == 0) /* was 0x0001: 0 would read as "no checksum" */
             csum = 0x0003;
     }
-    put16(udp + 6, csum);
+    pkt_put16(udp + 6, csum);
     return len;
 }
 
