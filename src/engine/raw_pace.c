@@ -25,6 +25,7 @@
 #define PACE_CONF_MAX     255
 #define PACE_NAP_MAX_NS   10000000LL /* drain and status at least this often */
 #define PACE_PN_MAX       65536      /* -Pn: silent addresses paced, at most */
+#define PACE_P0_GAP_NS    2000000LL  /* pass 0 read as a round: witness within this */
 
 struct pace_host {
     uint64_t addr_idx;
@@ -153,8 +154,116 @@ static int add_host(struct raw_pace *p, uint64_t ai, bool has_canary, uint32_t c
     return 1;
 }
 
+static int cmp_p0(const void *a, const void *b)
+{
+    const struct raw_pace_p0 *x = a, *y = b;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Is this cell an ICMP error (the host spent a token on it)? */
+static bool icmp_cell(uint32_t cell)
+{
+    return (cell & RAW_CELL_ANSWERED) && ((cell >> 8) & 0xff) != REASON_UDP_RESPONSE;
+}
+
+size_t raw_pace_pass0(struct raw_pace_p0 *v, size_t n, int64_t gap_ns)
+{
+    if (n == 0)
+        return 0; /* qsort wants a valid pointer even for none */
+    qsort(v, n, sizeof(*v), cmp_p0);
+    /* Backwards: the witness of a silent probe is the nearest later one
+     * that drew an ICMP error, the one sent soonest after it (send times
+     * ascend with the position). A farther one only leaves more time for
+     * a refill. */
+    bool have = false;
+    int64_t w_hi = 0;
+    size_t got = 0;
+    for (size_t i = n; i-- > 0;) {
+        struct raw_pace_p0 *q = &v[i];
+        q->confirm = false;
+        if (q->t_lo < 0) {
+            have = false; /* send time unknown: no witness across it */
+            continue;
+        }
+        if (icmp_cell(q->cell)) {
+            have = true;
+            w_hi = q->t_hi;
+        } else if (!(q->cell & RAW_CELL_ANSWERED) && have && w_hi - q->t_lo <= gap_ns) {
+            q->confirm = true;
+            got++;
+        }
+    }
+    return got;
+}
+
+/* When the pass-0 batch holding shard position pos was handed to the
+ * sender (*t_lo) and all sent (*t_hi), as raw_rx.c's sent_at() reads
+ * c->stamps; false when not known (not sent, or its stamp overwritten).
+ * Called while the sender is stopped. */
+static bool pass0_sent(const struct raw_ctx *c, uint64_t pos, int64_t *t_lo, int64_t *t_hi)
+{
+    uint64_t nb = atomic_load_explicit(&c->nstamps, memory_order_acquire);
+    if (nb == 0)
+        return false;
+    uint64_t lo = nb > RAW_STAMPS ? nb - RAW_STAMPS : 0, hi = nb - 1;
+    if (atomic_load_explicit(&c->stamps[lo % RAW_STAMPS].pos, memory_order_relaxed) > pos)
+        return false;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo + 1) / 2;
+        if (atomic_load_explicit(&c->stamps[mid % RAW_STAMPS].pos, memory_order_relaxed) <= pos)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const struct raw_stamp *s = &c->stamps[lo % RAW_STAMPS];
+    uint64_t end = atomic_load_explicit(&s->end, memory_order_acquire);
+    *t_lo = atomic_load_explicit(&s->t0, memory_order_acquire);
+    *t_hi = atomic_load_explicit(&s->t1, memory_order_acquire);
+    return pos < end && *t_hi >= *t_lo && *t_lo >= 0;
+}
+
+/*
+ * Pass 0 as the first round of a host that drew ICMP errors in it
+ * (raw_pace.h, 2): a silent port sent shortly before a probe that drew an
+ * ICMP error met a bucket with a token, so it has one confirmation. Only at
+ * the first selection (every cell then is an answer to pass 0) and with
+ * need >= 2, so that a round, with its tighter timing, always adds the
+ * confirmation that decides. Returns confirmations given, -1 out of memory.
+ */
+static long pass0_confirm(struct raw_pace *p, struct pace_host *h, const struct raw_results *res)
+{
+    const struct raw_ctx *c = p->c;
+    uint32_t nudp = c->udp_end - c->udp_first;
+    struct raw_pace_p0 *v = malloc((size_t)nudp * sizeof(*v));
+    if (!v)
+        return -1;
+    size_t n = 0;
+    for (uint32_t e = c->udp_first; e < c->udp_end; e++) {
+        uint64_t i = permute_unmap(&c->perm, (uint64_t)e * c->naddrs + h->addr_idx);
+        if (i % c->nshards != c->shard)
+            continue; /* another shard's probe: not sent here */
+        struct raw_pace_p0 *q = &v[n];
+        q->pos = (i - c->shard) / c->nshards;
+        if (!pass0_sent(c, q->pos, &q->t_lo, &q->t_hi))
+            q->t_lo = q->t_hi = -1;
+        q->cell = raw_results_cell(res, h->addr_idx, e);
+        q->entry = e;
+        n++;
+    }
+    raw_pace_pass0(v, n, PACE_P0_GAP_NS);
+    long got = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].confirm && pending(p, h, v[i].entry)) {
+            h->conf[v[i].entry - c->udp_first] = 1;
+            got++;
+        }
+    free(v);
+    return got;
+}
+
 int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
 {
+    bool first = !c->pace;
     if (!c->pace) {
         c->pace = calloc(1, sizeof(*c->pace));
         if (!c->pace)
@@ -171,8 +280,19 @@ int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
         raw_results_unreach_host(res, p->examined, &ai, &canary);
         if (!raw_entry_is_udp(c, canary))
             continue;
-        if (add_host(p, ai, true, canary) < 0)
+        int added = add_host(p, ai, true, canary);
+        if (added < 0)
             return -1;
+        long got = added && first && !final && p->need >= 2
+                       ? pass0_confirm(p, &p->hosts[p->n - 1], res)
+                       : 0;
+        if (got < 0)
+            return -1;
+        if (got > 0) {
+            char a[IPADDR_STRLEN];
+            log_debug("raw", "UDP pacing: %s: %ld silent port%s confirmed by pass 0",
+                      ipaddr_str(&p->hosts[p->n - 1].addr, a, sizeof(a)), got, got == 1 ? "" : "s");
+        }
     }
     if (final) {
         /* Known up but no ICMP error yet: their bucket may have been empty
@@ -242,29 +362,41 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
             h->round_cap = cap;
         }
     }
-    /* With a canary: the first pending ports in port order, each sent
-     * need - conf times back to back, so one token after them confirms
-     * them all at once. Without: a rotating window, once each (nothing
-     * confirms until the host shows it sends ICMP errors at all). */
+    /* With a canary: the pending ports with the most confirmations first
+     * (each level in port order), each sent need - conf times back to
+     * back, so one token after them confirms them all at once. A port
+     * already confirmed silent is most likely filtered and passes the
+     * token on; a closed port placed before it would spend the token and
+     * leave it for the next refill (raw_pace.h, 2). Without a canary: a
+     * rotating window, once each (nothing confirms until the host shows it
+     * sends ICMP errors at all). */
     uint32_t start = h->has_canary ? c->udp_first : h->cursor, last = start;
-    for (uint32_t k = 0; k < nudp && ports < h->window; k++) {
-        uint32_t e = start + k;
-        if (e >= c->udp_end)
-            e -= nudp;
-        if (!pending(p, h, e))
-            continue;
-        unsigned copies = 1;
-        if (h->has_canary) {
-            copies = p->need - h->conf[e - c->udp_first];
-            if (copies > PACE_COPIES_MAX)
-                copies = PACE_COPIES_MAX;
+    unsigned levels = h->has_canary ? p->need : 1;
+    bool full = false;
+    for (unsigned lv = levels; lv-- > 0 && !full;) {
+        for (uint32_t k = 0; k < nudp && ports < h->window; k++) {
+            uint32_t e = start + k;
+            if (e >= c->udp_end)
+                e -= nudp;
+            if (!pending(p, h, e))
+                continue;
+            unsigned copies = 1;
+            if (h->has_canary) {
+                if (h->conf[e - c->udp_first] != lv)
+                    continue;
+                copies = p->need - lv;
+                if (copies > PACE_COPIES_MAX)
+                    copies = PACE_COPIES_MAX;
+            }
+            if (n + copies + 1 > h->round_cap) {
+                full = true;
+                break;
+            }
+            for (unsigned j = 0; j < copies; j++)
+                h->round[n++] = e;
+            ports++;
+            last = e;
         }
-        if (n + copies + 1 > h->round_cap)
-            break;
-        for (unsigned j = 0; j < copies; j++)
-            h->round[n++] = e;
-        ports++;
-        last = e;
     }
     if (n == 0) {
         h->done = true;
@@ -281,7 +413,12 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
         uint32_t e = i < n ? h->round[i] : h->canary;
         int8_t holds = -1;
         frames[k] = p->buf + (size_t)k * p->slot;
-        int len = raw_probe_frame(c, f, e, &h->addr, frames[k], &holds);
+        /* Every round (and each copy within one) moves to the port's next
+         * payload, so a service that ignores one nmap-payloads probe still
+         * gets the others, as nmap sends them all. */
+        unsigned try =
+            (unsigned)atomic_load_explicit(&c->pass, memory_order_relaxed) + 1 + h->rounds + i;
+        int len = raw_probe_frame_try(c, f, e, &h->addr, frames[k], &holds, try);
         if (len < 0)
             continue;
         lens[k] = (uint16_t)len;
@@ -298,12 +435,6 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
     h->round_canary = h->has_canary;
     h->rounds++;
     return (int)k;
-}
-
-/* Is this cell an ICMP error (the host spent a token on it)? */
-static bool icmp_cell(uint32_t cell)
-{
-    return (cell & RAW_CELL_ANSWERED) && ((cell >> 8) & 0xff) != REASON_UDP_RESPONSE;
 }
 
 /* Read the outstanding round of h as a bucket observation (raw_pace.h, 2-3). */

@@ -48,10 +48,15 @@
  *    telling an empty bucket from a filter.
  *
  * 2. Rounds (raw_pace_run, after the passes). Each paced host gets rounds:
- *    its first W undecided, unconfirmed UDP ports in port order, each sent
- *    need - confirmations times (copies adjacent), then the canary, back
- *    to back (one sendmmsg: they arrive in this order within microseconds,
- *    so the host's bucket cannot refill in between). After the reply wait
+ *    W of its undecided, unconfirmed UDP ports, those with the most
+ *    confirmations first (then port order), each sent need - confirmations
+ *    times (copies adjacent), then the canary, back to back (one sendmmsg:
+ *    they arrive in this order within microseconds, so the host's bucket
+ *    cannot refill in between). The order matters for time only: a port
+ *    already confirmed silent is most likely filtered and passes a token
+ *    on to the ports behind it, where a closed port ahead of it would
+ *    spend that token and leave it for the next refill (Linux: a second
+ *    later). After the reply wait
  *    (the cooldown rule: 2 x (SRTT + 4 RTTVAR), at least 50 ms), the round
  *    is read as a bucket observation. A bucket never loses tokens except
  *    by sending an ICMP error, so:
@@ -69,6 +74,30 @@
  *    of it twice: a silent port's two probes both went out while the
  *    bucket held a token. Correctness therefore does not depend on knowing
  *    the rate: only the time does.
+ *    Pass 0 is read as a first round (raw_pace_pass0), once, at the first
+ *    selection, when every result is an answer to it: its send order per
+ *    host is known (permute_unmap gives each probe's position, c->stamps
+ *    the send times of its batch), so a silent port sent before a probe of
+ *    the same host that drew an ICMP error, and at most PACE_P0_GAP_NS
+ *    (2 ms, about as long as a full round takes to leave) before it, met
+ *    a bucket holding a token: one confirmation. Ports sent after the
+ *    host's last ICMP error of pass 0 (the burst ran out) get nothing. This
+ *    is what makes a dozen ports with the burst spent in pass 0 finish on
+ *    the first refilled token: the dropped ports already have one
+ *    confirmation, go first in the round and get the second from the
+ *    token that decides the last closed port. Pass 0's probes are further
+ *    apart than a round's, so the confirmation is applied only when need
+ *    is 2: it never decides a port alone, a round always adds the last.
+ *
+ *    Safety (the invariant everything above keeps): a closed port is
+ *    never labelled open|filtered because of rate limiting. A port is
+ *    confirmed silent only by a probe that arrived while the bucket held
+ *    a token (an ICMP error drawn by a later probe of the same burst
+ *    proves it), so a closed port would have drawn its error; and a port
+ *    needs need such confirmations, the deciding one from a round. A
+ *    closed port can still be misread only when its ICMP errors are lost
+ *    in the network need times, as with the TCP retries, or when the
+ *    stated assumptions below fail.
  *
  * 3. Rate (per host). Rounds whose canary got no reply drained the bucket;
  *    between two such rounds the host refilled exactly what the second one
@@ -96,7 +125,9 @@
  * the host's ICMP errors to us share one bucket (Linux: per destination
  * address); a token does not complete within the microseconds of one
  * round (Linux counts in jiffies: the odds are the round's length over the
- * token interval, ~1e-5).
+ * token interval, ~1e-5), nor, for pass 0's confirmation, within the gap
+ * between a silent probe and its witness (at most 2 ms: odds 2e-3 for
+ * Linux IPv4, and then the round's confirmation is still needed).
  *
  * Threads: everything here runs on the caller's (aggregator) thread, while
  * the sender thread is stopped; raw_pace_has() is read by the sender during
@@ -120,6 +151,24 @@ struct raw_pace;
  * hosts are paced in all, or -1 when out of memory.
  */
 int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final);
+
+/*
+ * Pass 0 read as a round (2. above), for one host: its UDP probes with
+ * their positions in pass 0's send order, send times and result cells.
+ * Sorts v by position and sets confirm on every silent probe (cell not
+ * answered) that a later probe, one that drew an ICMP error, left at most
+ * gap_ns after: it met a bucket holding a token. Probes of unknown send
+ * time (t_lo < 0) are neither confirmed nor witnesses across. Returns how
+ * many were confirmed.
+ */
+struct raw_pace_p0 {
+    uint64_t pos;       /* position in pass 0's send order (this shard) */
+    int64_t t_lo, t_hi; /* its batch was handed to the sender at t_lo, all sent by t_hi */
+    uint32_t cell;      /* raw_results_cell() of the probe */
+    uint32_t entry;     /* the caller's: the probe's entry */
+    bool confirm;       /* out */
+};
+size_t raw_pace_pass0(struct raw_pace_p0 *v, size_t n, int64_t gap_ns);
 
 /* Is the host with this address index paced? O(log hosts). */
 bool raw_pace_has(const struct raw_pace *p, uint64_t addr_idx);

@@ -11,6 +11,7 @@
 #include "core/permute.h"
 #include "core/targets.h"
 #include "engine/raw_internal.h"
+#include "engine/raw_pace.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -442,6 +443,68 @@ static void test_results_tcp_and_udp(void **state)
     scan_free(&scan);
 }
 
+/* Pass 0 read as a round (raw_pace.h, 2): a silent probe gets a
+ * confirmation only when a probe sent after it, within the gap, drew an
+ * ICMP error; never from a UDP reply, never across a probe of unknown send
+ * time, and never when the witness left too long after it (the bucket could
+ * have refilled in between). */
+static void test_pace_pass0_rule(void **state)
+{
+    (void)state;
+    const uint32_t icmp = RAW_CELL_ANSWERED | (uint32_t)REASON_PORT_UNREACH << 8;
+    const uint32_t open = RAW_CELL_ANSWERED | (uint32_t)REASON_UDP_RESPONSE << 8;
+    const int64_t gap = 2000000;
+    /* Given out of order: the rule sorts by position. Entry = position. */
+    struct raw_pace_p0 v[] = {
+        {.pos = 3, .t_lo = 100, .t_hi = 200, .cell = icmp, .entry = 3}, /* last ICMP */
+        {.pos = 0, .t_lo = 100, .t_hi = 200, .cell = 0, .entry = 0},    /* silent, before: yes */
+        {.pos = 1, .t_lo = 100, .t_hi = 200, .cell = open, .entry = 1}, /* a reply: no */
+        {.pos = 2, .t_lo = 100, .t_hi = 200, .cell = 0, .entry = 2},    /* silent, before: yes */
+        {.pos = 4, .t_lo = 100, .t_hi = 200, .cell = 0, .entry = 4},    /* after the last: no */
+        {.pos = 5, .t_lo = 300, .t_hi = 400, .cell = open, .entry = 5}, /* a reply is no witness */
+        {.pos = 6, .t_lo = 300, .t_hi = 400, .cell = 0, .entry = 6},    /* nothing after: no */
+    };
+    size_t n = sizeof(v) / sizeof(v[0]);
+    assert_int_equal(raw_pace_pass0(v, n, gap), 2);
+    const bool want[] = {true, false, true, false, false, false, false};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(v[i].pos, i);
+        assert_int_equal(v[i].entry, i);
+        assert_int_equal(v[i].confirm, want[i]);
+    }
+
+    /* The witness left more than the gap after the silent probe: a token
+     * may have come in between, so no confirmation; one within the gap
+     * still counts. Any ICMP error spends a token: a filtered verdict
+     * (another unreachable) is a witness too. */
+    const uint32_t filt = RAW_CELL_ANSWERED | (uint32_t)REASON_HOST_PROHIBITED << 8;
+    struct raw_pace_p0 w[] = {
+        {.pos = 0, .t_lo = 0, .t_hi = 10, .cell = 0},
+        {.pos = 1, .t_lo = gap, .t_hi = gap + 10, .cell = 0},
+        {.pos = 2, .t_lo = gap + 20, .t_hi = gap + 30, .cell = filt},
+    };
+    assert_int_equal(raw_pace_pass0(w, 3, gap), 1);
+    assert_false(w[0].confirm);
+    assert_true(w[1].confirm);
+    assert_false(w[2].confirm);
+
+    /* A probe of unknown send time between them breaks the chain. */
+    struct raw_pace_p0 u[] = {
+        {.pos = 0, .t_lo = 0, .t_hi = 10, .cell = 0},
+        {.pos = 1, .t_lo = -1, .t_hi = -1, .cell = 0},
+        {.pos = 2, .t_lo = 20, .t_hi = 30, .cell = icmp},
+    };
+    assert_int_equal(raw_pace_pass0(u, 3, gap), 0);
+
+    /* No ICMP error at all (a host whose bucket was empty): nothing. */
+    struct raw_pace_p0 z[] = {
+        {.pos = 0, .t_lo = 0, .t_hi = 10, .cell = 0},
+        {.pos = 1, .t_lo = 0, .t_hi = 10, .cell = 0},
+    };
+    assert_int_equal(raw_pace_pass0(z, 2, gap), 0);
+    assert_int_equal(raw_pace_pass0(NULL, 0, gap), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_results_many_hosts),
         cmocka_unit_test(test_results_shard_ports),
         cmocka_unit_test(test_results_tcp_and_udp),
+        cmocka_unit_test(test_pace_pass0_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
