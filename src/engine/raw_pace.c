@@ -60,6 +60,14 @@ static int cmp_host(const void *a, const void *b)
     return x->addr_idx < y->addr_idx ? -1 : x->addr_idx > y->addr_idx;
 }
 
+/* qsort's array must be valid even when empty (UBSan: nonnull), and the
+ * host table is not allocated until the first paced host. */
+static void sort_hosts(struct raw_pace *p)
+{
+    if (p->n > 1)
+        qsort(p->hosts, p->n, sizeof(*p->hosts), cmp_host);
+}
+
 static struct pace_host *find(const struct raw_pace *p, uint64_t addr_idx)
 {
     size_t lo = 0, hi = p->n;
@@ -300,7 +308,7 @@ int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
          * -Pn every target (up to PACE_PN_MAX addresses; beyond that only
          * the answering ones, so a huge -Pn range does not cost seconds of
          * searching per silent address). */
-        qsort(p->hosts, p->n, sizeof(*p->hosts), cmp_host);
+        sort_hosts(p);
         n0 = p->n;
         size_t nh = raw_results_hosts(res);
         for (size_t i = 0; i < nh; i++) {
@@ -309,7 +317,7 @@ int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
                 return -1;
         }
         if (c->scan->skip_discovery && c->naddrs <= PACE_PN_MAX) {
-            qsort(p->hosts, p->n, sizeof(*p->hosts), cmp_host);
+            sort_hosts(p);
             n0 = p->n;
             for (uint64_t ai = 0; ai < c->naddrs; ai++)
                 if (!known(p, n0, ai) && add_host(p, ai, false, 0) < 0)
@@ -318,7 +326,7 @@ int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
         n0 = 0;
     }
     if (p->n != n0) {
-        qsort(p->hosts, p->n, sizeof(*p->hosts), cmp_host);
+        sort_hosts(p);
         log_debug("raw", "UDP: %zu host%s with unanswered UDP ports paced against ICMP rate limits",
                   p->n, p->n == 1 ? "" : "s");
     }
