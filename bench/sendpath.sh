@@ -221,17 +221,6 @@ EOF
 
 cat "$W/section.md"
 if [ "$WRITE" -eq 1 ]; then
-    python3 - "$DOC" "$W/section.md" <<'EOF'
-import sys
-doc, sec = sys.argv[1], open(sys.argv[2]).read().rstrip("\n")
-b, e = "<!-- sendpath:begin -->", "<!-- sendpath:end -->"
-text = open(doc).read()
-block = f"{b}\n{sec}\n{e}"
-if b in text and e in text:
-    text = text[:text.index(b)] + block + text[text.index(e) + len(e):]
-else:
-    text = text.rstrip("\n") + "\n\n" + block + "\n"
-open(doc, "w").write(text)
-EOF
+    python3 "$ROOT/bench/write_section.py" "$DOC" sendpath "$W/section.md"
     echo "bench/sendpath.sh: wrote $DOC" >&2
 fi
