@@ -2,24 +2,13 @@
  * list_scan.c — nmap's list scan (-sL): name every target, send nothing to
  * any of them. The only traffic is reverse DNS, and none with -n.
  */
+#include "core/rdns.h"
 #include "engine/plan.h"
 
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-
-char *plan_reverse_dns(const struct ipaddr *a)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = ipaddr_to_sockaddr(a, 0, &ss);
-    char name[NI_MAXHOST];
-    if (getnameinfo((const struct sockaddr *)&ss, len, name, sizeof(name), NULL, 0, NI_NAMEREQD) !=
-        0)
-        return NULL;
-    return strdup(name);
-}
 
 int list_scan_run(struct scan *scan, const struct result_sink *sink)
 {
@@ -36,7 +25,7 @@ int list_scan_run(struct scan *scan, const struct result_sink *sink)
         clock_gettime(CLOCK_REALTIME, &h.start);
         h.end = h.start;
         if (scan->dns != DNS_NEVER)
-            h.rdns = plan_reverse_dns(&t.addr);
+            h.rdns = rdns_getnameinfo(&t.addr, NULL);
         if (sink && sink->host)
             sink->host(sink->ctx, &h);
         host_result_free(&h);

@@ -10,6 +10,7 @@
  * ends differ (it straddles the local link) is looked up address by
  * address when it is small enough (ENUM_MAX), else treated as off-link.
  */
+#include "core/rdns.h"
 #include "engine/plan.h"
 
 #include "core/log.h"
@@ -192,7 +193,7 @@ static void deliver_discovered(struct plan *p, bool want_up, bool want_down)
             h.status_reason = REASON_NO_RESPONSE;
         }
         if (scan->dns == DNS_ALWAYS || (scan->dns == DNS_UP_HOSTS && u))
-            h.rdns = plan_reverse_dns(&t.addr);
+            h.rdns = rdns_getnameinfo(&t.addr, NULL);
         deliver(p, &h);
         host_result_free(&h);
     }
@@ -732,7 +733,7 @@ static void deliver_all_up(struct plan *p)
         clock_gettime(CLOCK_REALTIME, &h.start);
         h.end = h.start;
         if (p->scan->dns != DNS_NEVER)
-            h.rdns = plan_reverse_dns(&t.addr);
+            h.rdns = rdns_getnameinfo(&t.addr, NULL);
         deliver(p, &h);
         host_result_free(&h);
     }

@@ -54,7 +54,4 @@ int plan_run(struct scan *scan, const struct result_sink *sink, char *err, size_
  */
 int list_scan_run(struct scan *scan, const struct result_sink *sink);
 
-/* PTR name of a (getnameinfo, NI_NAMEREQD), or NULL. Caller frees. */
-char *plan_reverse_dns(const struct ipaddr *a);
-
 #endif
