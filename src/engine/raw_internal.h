@@ -210,6 +210,32 @@ static inline bool raw_decided(const struct raw_ctx *c, uint64_t x)
     return (atomic_load_explicit(&c->decided[x / 64], memory_order_relaxed) >> (x % 64)) & 1;
 }
 
+/* ---- pass-0 send stamps ---- */
+/*
+ * Index (into c->stamps, modulo RAW_STAMPS) of the last pass-0 batch whose
+ * first shard position is <= pos, or -1 when no such stamp is kept (nothing
+ * sent yet, or older than the ring). Positions ascend with the index, so a
+ * binary search; the sender may still be appending, so callers recheck
+ * c->nstamps after reading the stamp when that matters.
+ */
+static inline int64_t raw_stamp_find(const struct raw_ctx *c, uint64_t pos)
+{
+    uint64_t nb = atomic_load_explicit(&c->nstamps, memory_order_acquire);
+    if (nb == 0)
+        return -1;
+    uint64_t lo = nb > RAW_STAMPS ? nb - RAW_STAMPS : 0, hi = nb - 1;
+    if (atomic_load_explicit(&c->stamps[lo % RAW_STAMPS].pos, memory_order_relaxed) > pos)
+        return -1;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo + 1) / 2;
+        if (atomic_load_explicit(&c->stamps[mid % RAW_STAMPS].pos, memory_order_relaxed) <= pos)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return (int64_t)lo;
+}
+
 /* ---- raw_tx.c ---- */
 /* Sender thread body for pass atomic ctx->pass; sets tx_done at the end. */
 void *raw_tx_main(void *arg);

@@ -205,24 +205,14 @@ size_t raw_pace_pass0(struct raw_pace_p0 *v, size_t n, int64_t gap_ns)
 }
 
 /* When the pass-0 batch holding shard position pos was handed to the
- * sender (*t_lo) and all sent (*t_hi), as raw_rx.c's sent_at() reads
+ * sender (*t_lo) and all sent (*t_hi), from raw_stamp_find() as raw_rx.c does
  * c->stamps; false when not known (not sent, or its stamp overwritten).
  * Called while the sender is stopped. */
 static bool pass0_sent(const struct raw_ctx *c, uint64_t pos, int64_t *t_lo, int64_t *t_hi)
 {
-    uint64_t nb = atomic_load_explicit(&c->nstamps, memory_order_acquire);
-    if (nb == 0)
+    int64_t lo = raw_stamp_find(c, pos);
+    if (lo < 0)
         return false;
-    uint64_t lo = nb > RAW_STAMPS ? nb - RAW_STAMPS : 0, hi = nb - 1;
-    if (atomic_load_explicit(&c->stamps[lo % RAW_STAMPS].pos, memory_order_relaxed) > pos)
-        return false;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo + 1) / 2;
-        if (atomic_load_explicit(&c->stamps[mid % RAW_STAMPS].pos, memory_order_relaxed) <= pos)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
     const struct raw_stamp *s = &c->stamps[lo % RAW_STAMPS];
     uint64_t end = atomic_load_explicit(&s->end, memory_order_acquire);
     *t_lo = atomic_load_explicit(&s->t0, memory_order_acquire);

@@ -175,20 +175,10 @@ static int64_t sent_at(const struct raw_ctx *c, uint64_t x)
     if (i % c->nshards != c->shard)
         return -1;
     uint64_t pos = (i - c->shard) / c->nshards;
-    uint64_t nb = atomic_load_explicit(&c->nstamps, memory_order_acquire);
-    if (nb == 0)
+    int64_t found = raw_stamp_find(c, pos);
+    if (found < 0)
         return -1;
-    uint64_t lo = nb > RAW_STAMPS ? nb - RAW_STAMPS : 0, hi = nb - 1;
-    /* Last batch whose first position is <= pos (positions ascend). */
-    if (atomic_load_explicit(&c->stamps[lo % RAW_STAMPS].pos, memory_order_relaxed) > pos)
-        return -1; /* older than the stamps kept */
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo + 1) / 2;
-        if (atomic_load_explicit(&c->stamps[mid % RAW_STAMPS].pos, memory_order_relaxed) <= pos)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
+    uint64_t lo = (uint64_t)found;
     const struct raw_stamp *s = &c->stamps[lo % RAW_STAMPS];
     uint64_t p0 = atomic_load_explicit(&s->pos, memory_order_acquire);
     uint64_t p1 = atomic_load_explicit(&s->end, memory_order_acquire);
