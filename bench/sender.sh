@@ -10,22 +10,33 @@
 # routing or any socket), after counting the SYNs, so nothing answers and the
 # scanner's receive side stays idle: the figure is the sender's alone.
 #   prtip    -sS -Pn -n -p 1-PORTS --rate 100000000 --max-retries 0 RANGE
-#            (RANGE routed to the target namespace as AnyIP; default a /20
-#            x 1000 ports = 4.1M probes, ~7 s; RANGE=198.18.128.0/17 for the
-#            32.8M probes of the issue's command, ~1 min a run)
+#            (RANGE routed to the target namespace as AnyIP; default a /21
+#            x 1000 ports = 2.0M probes, ~1 s of sending; RANGE=198.18.128.0/17
+#            for the 32.8M probes of the issue's command, ~15 s a run)
 #   ceiling  bench/ceiling.c: prebuilt 58-byte SYNs to the target through
 #            AF_PACKET + PACKET_QDISC_BYPASS + sendmmsg, for CEIL_SECS
-#            (default: as long as prtip's median send took), CEIL_THREADS
-#            (default 1) loops at once: prtip sends from one thread, so 1
-#            is like with like; 2 shows what a second sender could reach
+#            (default: as long as prtip's median send took)
+# THREADS (default 1): sender threads on both sides, like with like:
+# prtip --sender-threads THREADS against THREADS ceiling loops at once.
 # Rate: frames received by the target's veth (rx_packets, read every
 # millisecond in the target namespace), from the first to the last probe's
 # arrival; SYNs: the nftables counter. CPU: user+system time of the whole
 # process (/usr/bin/time) over the sending time, in % of one CPU, and per
-# packet. RUNS (3) interleaved rounds, medians.
+# packet. Steal: the share of CPU time the hypervisor took from this VM
+# during the run (/proc/stat), the main source of noise on a shared VM.
+# RUNS (11) rounds, each one prtip run and one ceiling run back to back, in
+# alternating order. The headline is the median of the rounds' own ratios
+# (prtip pps / ceiling pps of the same round): the machine's speed drifts
+# by tens of percent between minutes here, and a ratio taken within a round
+# cancels most of it, where a ratio of two medians does not. Each run
+# starts after SETTLE (3) idle seconds: this VM's CPU slows down under
+# sustained load (a host-side quota, seen as the second run of a
+# back-to-back pair taking up to 50% longer, whichever tool it was), and
+# an idle pause gives every run the same start.
 #
 # The markdown is printed and, unless --no-write, replaces the text between
-# <!-- sender:begin --> and <!-- sender:end --> in docs/BENCHMARKS.md.
+# <!-- sender:begin --> and <!-- sender:end --> (sender-threadsN with
+# THREADS=N) in docs/BENCHMARKS.md.
 #
 # SAFETY: every packet stays in the lab's two namespaces (198.18.0.0/15, no
 # default route), which are removed on exit.
@@ -37,17 +48,19 @@ PRTIP=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --no-write) WRITE=0; shift ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) PRTIP="$1"; shift ;;
     esac
 done
 PRTIP="${PRTIP:-$ROOT/build/prtip}"
 case "$PRTIP" in /*) ;; *) PRTIP="$PWD/$PRTIP" ;; esac
-RUNS="${RUNS:-3}"
-RANGE="${RANGE:-198.18.128.0/20}"
+RUNS="${RUNS:-11}"
+SETTLE="${SETTLE:-3}"
+RANGE="${RANGE:-198.18.128.0/21}"
 PORTS="${PORTS:-1000}"
 CEIL_SECS="${CEIL_SECS:-}"
-CEIL_THREADS="${CEIL_THREADS:-1}"
+THREADS="${THREADS:-${CEIL_THREADS:-1}}"
+CEIL_THREADS="$THREADS"
 export CEIL_THREADS
 DOC="$ROOT/docs/BENCHMARKS.md"
 
@@ -119,25 +132,37 @@ syns() {
         awk '{ for (i = 1; i <= NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
 }
 
-# run NAME CMD...: one measured run in the scanner namespace; appends
-# "name syns span_s cpu_s wall_s" to $W/runs.tsv.
+# "steal total" jiffies of all CPUs so far (/proc/stat's cpu line).
+cpu_ticks() {
+    awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t; exit }' /proc/stat
+}
+
+# run ROUND NAME CMD...: one measured run in the scanner namespace; appends
+# "name syns frames span_s cpu_s wall_s round steal_pct" to $W/runs.tsv.
 run() {
-    local name="$1"
-    shift
-    local tag="$W/$name.$RANDOM"
+    local round="$1" name="$2"
+    shift 2
+    local tag="$W/$name.$RANDOM" ticks0 ticks1
+    # Idle first, before the sampler starts: a stray frame (IPv6 ND, MLD)
+    # during the pause would otherwise count as the first arrival.
+    sleep "$SETTLE"
     ip netns exec "$LAB_TGT" nft reset counter inet prtip_lab syns >/dev/null
     ip netns exec "$LAB_TGT" python3 "$W/sampler.py" "/sys/class/net/$LAB_IF/statistics/rx_packets" \
         >"$tag.samples" &
     local spid=$! _
     for _ in $(seq 1 100); do grep -q ready "$tag.samples" 2>/dev/null && break; sleep 0.02; done
+    ticks0="$(cpu_ticks)"
     ip netns exec "$LAB_SCAN" /usr/bin/time -f "%U %S %e" -o "$tag.time" timeout -k 5 600 "$@" \
         >"$tag.out" 2>"$tag.err" || die "$name failed: $* :: $(tail -n 3 "$tag.err")"
+    ticks1="$(cpu_ticks)"
     sleep 0.05
     kill -TERM "$spid"
     wait "$spid" || true
-    python3 - "$tag" "$name" "$(syns)" >>"$W/runs.tsv" <<'EOF'
+    python3 - "$tag" "$name" "$(syns)" "$round" $ticks0 $ticks1 >>"$W/runs.tsv" <<'EOF'
 import sys
-tag, name, syns = sys.argv[1], sys.argv[2], int(sys.argv[3])
+tag, name, syns, rnd = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+st0, tt0, st1, tt1 = (int(x) for x in sys.argv[5:9])
+steal = 100 * (st1 - st0) / (tt1 - tt0) if tt1 > tt0 else 0.0
 s = [l.split() for l in open(tag + ".samples") if l[0].isdigit()]
 s = [(float(t), int(v)) for t, v in s]
 base, final = s[0][1], s[-1][1]
@@ -150,25 +175,39 @@ for i, (t, v) in enumerate(s):
         break
 span = end - start if start is not None and end and end > start else 0.0
 u, sy, wall = (float(x) for x in open(tag + ".time").read().split()[-3:])
-print(f"{name}\t{syns}\t{final - base}\t{span:.6f}\t{u + sy:.3f}\t{wall:.3f}")
+print(f"{name}\t{syns}\t{final - base}\t{span:.6f}\t{u + sy:.3f}\t{wall:.3f}\t{rnd}\t{steal:.1f}")
 EOF
     say "  $(tail -n 1 "$W/runs.tsv")"
 }
 
 PRTIP_CMD=("$PRTIP" -sS -Pn -n -p "1-$PORTS" --rate 100000000 --max-retries 0 --wait 0
     -oG /dev/null "$RANGE")
+[ "$THREADS" -gt 1 ] && PRTIP_CMD+=(--sender-threads "$THREADS")
 : >"$W/runs.tsv"
-for r in $(seq 1 "$RUNS"); do
-    say "round $r/$RUNS: prtip ${PRTIP_CMD[*]:1}"
-    run prtip "${PRTIP_CMD[@]}"
-    secs="$CEIL_SECS"
+run_prtip() {
+    say "round $1/$RUNS: prtip ${PRTIP_CMD[*]:1}"
+    run "$1" prtip "${PRTIP_CMD[@]}"
+}
+run_ceiling() {
+    local secs="$CEIL_SECS"
     if [ -z "$secs" ]; then
         secs="$(awk -F'\t' '$1 == "prtip" { print $4 }' "$W/runs.tsv" | sort -n |
             awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"
     fi
-    say "round $r/$RUNS: ceiling for ${secs}s"
-    run ceiling "$W/ceiling" --if "$LAB_IF" --smac "$SCAN_MAC" --dmac "$TGT_MAC" \
+    say "round $1/$RUNS: ceiling for ${secs}s"
+    run "$1" ceiling "$W/ceiling" --if "$LAB_IF" --smac "$SCAN_MAC" --dmac "$TGT_MAC" \
         --src "$LAB_SCAN_V4" --dst "$LAB_TGT_V4" --secs "$secs" --threads "$CEIL_THREADS"
+}
+# The first round runs prtip first (the ceiling's duration follows prtip's
+# send time); later rounds alternate, so neither side always goes first.
+for r in $(seq 1 "$RUNS"); do
+    if [ $((r % 2)) -eq 1 ]; then
+        run_prtip "$r"
+        run_ceiling "$r"
+    else
+        run_ceiling "$r"
+        run_prtip "$r"
+    fi
 done
 
 CPUS="$(nproc)"
@@ -181,40 +220,62 @@ python3 - "$W/runs.tsv" "$RUNS" "$RANGE" "$PORTS" "$CPUS" "$MODEL" "$(uname -r)"
     "$VER" "$COMMIT" >"$W/section.md" <<'EOF'
 import statistics as st, sys, datetime, ipaddress, os
 runs, nruns, rng, ports, cpus, model, kernel, osname, load, ver, commit = sys.argv[1:]
-rows = {}
+rows, by_round = {}, {}
 for line in open(runs):
-    name, syns, frames, span, cpu, wall = line.rstrip("\n").split("\t")
-    rows.setdefault(name, []).append(dict(syns=int(syns), frames=int(frames), span=float(span),
-                                          cpu=float(cpu), wall=float(wall)))
+    name, syns, frames, span, cpu, wall, rnd, steal = line.rstrip("\n").split("\t")
+    r = dict(syns=int(syns), frames=int(frames), span=float(span), cpu=float(cpu),
+             wall=float(wall), steal=float(steal))
+    r["pps"] = r["frames"] / r["span"] if r["span"] else 0
+    rows.setdefault(name, []).append(r)
+    by_round.setdefault(rnd, {})[name] = r
 def summary(rs):
-    pps = [r["frames"] / r["span"] if r["span"] else 0 for r in rs]
+    pps = [r["pps"] for r in rs]
     return dict(pps=st.median(pps), lo=min(pps), hi=max(pps),
                 syns=st.median(r["syns"] for r in rs),
                 cpu_pct=st.median(100 * r["cpu"] / r["span"] if r["span"] else 0 for r in rs),
                 ns_pkt=st.median(1e9 * r["cpu"] / r["syns"] if r["syns"] else 0 for r in rs),
-                span=st.median(r["span"] for r in rs))
+                span=st.median(r["span"] for r in rs),
+                steal=st.median(r["steal"] for r in rs))
 p, c = summary(rows["prtip"]), summary(rows["ceiling"])
+ratios = sorted(100 * rr["prtip"]["pps"] / rr["ceiling"]["pps"] for rr in by_round.values()
+                if rr.get("ceiling", {}).get("pps") and "prtip" in rr)
+def quantile(xs, q):
+    # Linear interpolation between closest ranks (as numpy's default).
+    if not xs:
+        return 0.0
+    k = (len(xs) - 1) * q
+    f = int(k)
+    return xs[f] + (xs[min(f + 1, len(xs) - 1)] - xs[f]) * (k - f)
+ratio_med, ratio_q1, ratio_q3 = (quantile(ratios, q) for q in (0.5, 0.25, 0.75))
+above = sum(1 for x in ratios if x >= 90)
 n = ipaddress.ip_network(rng).num_addresses * int(ports)
-print("### Sender: a whole SYN scan vs the raw packet ceiling (veth, namespace lab)\n")
-print(f"prtip `-sS -Pn -n -p 1-{ports} --rate 100000000 --max-retries 0 --wait 0 {rng}` "
+ct = int(os.environ.get("CEIL_THREADS", "1"))
+threads_opt = f" --sender-threads {ct}" if ct > 1 else ""
+print("### Sender: a whole SYN scan vs the raw packet ceiling (veth, namespace lab"
+      + (f", {ct} threads each" if ct > 1 else "") + ")\n")
+print(f"prtip `-sS -Pn -n -p 1-{ports} --rate 100000000 --max-retries 0 --wait 0{threads_opt} {rng}` "
       f"({n:,} probes; the range is AnyIP in the target namespace) against `bench/ceiling.c` "
       "(prebuilt 58-byte SYNs, AF_PACKET + PACKET_QDISC_BYPASS + sendmmsg, nothing of prtip) "
       "for as long as prtip's median send took. The target namespace counts the SYNs and drops "
       "every IP packet in prerouting, so nothing answers. pps: frames received by the target's "
       "veth over the time from the first to the last arrival (rx_packets read every ms); CPU: "
       "the process's user+system time over that time (on veth it includes the target's receive "
-      f"path, which runs in the sender's softirq), and per packet. {nruns} interleaved rounds; "
-      "medians.\n")
-print("| sender | median pps | min … max pps | % of ceiling | SYNs at target | send time (s) | "
-      "CPU % | CPU ns / packet |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-ct = int(os.environ.get("CEIL_THREADS", "1"))
+      f"path, which runs in the sender's softirq), and per packet; steal: CPU time the "
+      f"hypervisor took from this VM during the run. {nruns} rounds of one run each, back to "
+      "back in alternating order; medians.\n")
+print("| sender | median pps | min … max pps | % of ceiling (medians) | SYNs at target | "
+      "send time (s) | CPU % | CPU ns / packet | steal % |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 ceil_name = "ceiling (bench/ceiling.c)" if ct == 1 else f"ceiling (bench/ceiling.c, {ct} threads)"
-for name, s in ((ceil_name, c), ("prtip scan", p)):
+prtip_name = "prtip scan" if ct == 1 else f"prtip scan, {ct} sender threads"
+for name, s in ((ceil_name, c), (prtip_name, p)):
     print(f"| {name} | {s['pps']:,.0f} | {s['lo']:,.0f} … {s['hi']:,.0f} | "
           f"{100 * s['pps'] / c['pps']:.0f}% | {s['syns']:,.0f} | {s['span']:.2f} | "
-          f"{s['cpu_pct']:.0f} | {s['ns_pkt']:,.0f} |")
-print(f"\n**prtip's sender: {100 * p['pps'] / c['pps']:.0f}% of the ceiling** (SPEC target ≥ 90%).\n")
+          f"{s['cpu_pct']:.0f} | {s['ns_pkt']:,.0f} | {s['steal']:.1f} |")
+print(f"\n**prtip's sender: {ratio_med:.0f}% of the ceiling** (SPEC target ≥ 90%): the median of "
+      f"the {len(ratios)} rounds' own ratios (prtip pps / ceiling pps within a round), "
+      f"interquartile range {ratio_q1:.0f}-{ratio_q3:.0f}%; {above} of {len(ratios)} rounds at or "
+      "above 90%. Per round: " + ", ".join(f"{x:.0f}%" for x in ratios) + ".\n")
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 print(f"Machine: {cpus} CPUs ({model}), kernel {kernel}, {osname}; load average at the end "
       f"{load}.  ")
@@ -223,7 +284,9 @@ print(f"Measured: {now}. Rerun: `sudo bash bench/sender.sh [PRTIP_BINARY]`.")
 EOF
 
 cat "$W/section.md"
+SECTION=sender
+[ "$THREADS" -gt 1 ] && SECTION="sender-threads$THREADS"
 if [ "$WRITE" -eq 1 ]; then
-    python3 "$ROOT/bench/write_section.py" "$DOC" sender "$W/section.md"
+    python3 "$ROOT/bench/write_section.py" "$DOC" "$SECTION" "$W/section.md"
     say "wrote the sender section of $DOC"
 fi

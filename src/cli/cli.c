@@ -64,6 +64,7 @@ enum {
     OPT_WAIT,
     OPT_STATS_EVERY,
     OPT_SEND_METHOD,
+    OPT_SENDER_THREADS,
     OPT_RECV_METHOD,
     OPT_DISABLE_ARP,
     OPT_NOT_IMPLEMENTED, /* nmap options prtip does not have yet */
@@ -116,6 +117,7 @@ static const struct option long_opts[] = {
     {"wait", required_argument, NULL, OPT_WAIT},
     {"source-port", required_argument, NULL, 'g'},
     {"send-method", required_argument, NULL, OPT_SEND_METHOD},
+    {"sender-threads", required_argument, NULL, OPT_SENDER_THREADS},
     {"recv-method", required_argument, NULL, OPT_RECV_METHOD},
     /* Misc. */
     {"stats-every", required_argument, NULL, OPT_STATS_EVERY},
@@ -656,6 +658,14 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
         note_raw_only(pd, "--send-method");
         return parse_method("--send-method", optarg, names, sizeof(names) / sizeof(names[0]),
                             &scan->raw.send_method);
+    }
+    case OPT_SENDER_THREADS: {
+        long n;
+        note_raw_only(pd, "--sender-threads");
+        if (parse_long("--sender-threads", optarg, 1, 16, &n) < 0)
+            return -1;
+        scan->raw.sender_threads = (int)n;
+        return 0;
     }
     case OPT_RECV_METHOD: {
         static const char *const names[] = {

@@ -39,10 +39,11 @@ struct raw_opts {
     char iface[16];          /* -e, "" = from the routing table */
     struct ipaddr src;       /* -S, valid when have_src */
     bool have_src;
-    int src_port;    /* -g, -1 = derived from the cookie */
-    int scanflags;   /* --scanflags byte, -1 = the scan type's own */
-    int send_method; /* enum send_method (net/io.h) */
-    int recv_method; /* enum recv_method */
+    int src_port;       /* -g, -1 = derived from the cookie */
+    int scanflags;      /* --scanflags byte, -1 = the scan type's own */
+    int send_method;    /* enum send_method (net/io.h) */
+    int sender_threads; /* --sender-threads, 1..16; 0 = the default, 1 */
+    int recv_method;    /* enum recv_method */
 };
 
 /*

@@ -34,7 +34,8 @@ struct spec {
     uint8_t oct[4][32];          /* SPEC_OCTETS */
     struct ipaddr named;         /* what hostname resolved to */
     char *hostname, *other_addrs;
-    uint64_t base; /* index of the first address (included specs), saturating */
+    uint64_t base;  /* index of the first address (included specs), saturating */
+    uint64_t count; /* its addresses, saturating (included specs): spec_count() */
 };
 
 struct spec_list {
@@ -400,6 +401,7 @@ int target_set_add(struct target_set *set, const char *spec, char *err, size_t e
     /* Running index of each spec's first address: random access by binary
      * search (target_set_at). */
     struct spec_list *l = &set->inc;
+    l->v[l->n - 1].count = spec_count(&l->v[l->n - 1]);
     if (l->n > 1) {
         const struct spec *prev = &l->v[l->n - 2];
         uint64_t c = spec_count(prev);
@@ -753,11 +755,11 @@ static void addr_add(uint8_t *a, size_t len, uint64_t off)
     }
 }
 
-int target_set_at(const struct target_set *set, uint64_t index, struct target *out)
+/* The spec holding address number index and the offset in it, or NULL. */
+static const struct spec *spec_at(const struct spec_list *l, uint64_t index, uint64_t *off)
 {
-    const struct spec_list *l = &set->inc;
     if (l->n == 0)
-        return -1;
+        return NULL;
     /* Last spec with base <= index. */
     size_t lo = 0, hi = l->n - 1;
     while (lo < hi) {
@@ -768,26 +770,61 @@ int target_set_at(const struct target_set *set, uint64_t index, struct target *o
             hi = mid - 1;
     }
     const struct spec *sp = &l->v[lo];
-    uint64_t off = index - sp->base;
-    if (off >= spec_count(sp) && spec_count(sp) != UINT64_MAX)
-        return -1;
-    memset(out, 0, sizeof(*out));
-    out->addr.family = sp->family;
+    *off = index - sp->base;
+    if (*off >= sp->count && sp->count != UINT64_MAX)
+        return NULL;
+    return sp;
+}
+
+/* Address number off of sp into out (whole struct written). */
+static void spec_addr(const struct spec *sp, uint64_t off, struct ipaddr *out)
+{
+    out->family = sp->family;
     if (sp->kind == SPEC_RANGE) {
-        memcpy(out->addr.bytes, sp->first, 16);
-        addr_add(out->addr.bytes, addr_len(sp->family), off);
+        memcpy(out->bytes, sp->first, 16);
+        if (sp->family == AF_INET) {
+            /* One 32-bit add: the sender's path (a byte loop otherwise). */
+            uint32_t v = (uint32_t)(be32(sp->first) + off);
+            out->bytes[0] = (uint8_t)(v >> 24);
+            out->bytes[1] = (uint8_t)(v >> 16);
+            out->bytes[2] = (uint8_t)(v >> 8);
+            out->bytes[3] = (uint8_t)v;
+        } else {
+            addr_add(out->bytes, addr_len(sp->family), off);
+        }
     } else {
+        memset(out->bytes, 0, sizeof(out->bytes));
         for (int i = 3; i >= 0; i--) {
             unsigned c = bit_count(sp->oct[i]);
-            out->addr.bytes[i] = (uint8_t)bit_select(sp->oct[i], (unsigned)(off % c));
+            out->bytes[i] = (uint8_t)bit_select(sp->oct[i], (unsigned)(off % c));
             off /= c;
         }
     }
+}
+
+int target_set_at(const struct target_set *set, uint64_t index, struct target *out)
+{
+    uint64_t off;
+    const struct spec *sp = spec_at(&set->inc, index, &off);
+    if (!sp)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    spec_addr(sp, off, &out->addr);
     if (sp->hostname && ipaddr_equal(&out->addr, &sp->named)) {
         out->hostname = sp->hostname;
         out->other_addrs = sp->other_addrs;
     }
     return 0;
+}
+
+int target_set_addr_at(const struct target_set *set, uint64_t index, struct ipaddr *out)
+{
+    uint64_t off;
+    const struct spec *sp = spec_at(&set->inc, index, &off);
+    if (!sp)
+        return -1;
+    spec_addr(sp, off, out);
+    return set->exc.n && target_set_is_excluded(set, out) ? 1 : 0;
 }
 
 int target_set_index_of(const struct target_set *set, const struct ipaddr *addr, uint64_t *index)

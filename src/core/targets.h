@@ -86,6 +86,10 @@ bool target_set_is_excluded(const struct target_set *set, const struct ipaddr *a
  * products by mixed radix.
  */
 int target_set_at(const struct target_set *set, uint64_t index, struct target *out);
+/* The sender's per-probe lookup: address number index only (no names) in
+ * *out, and whether it is excluded. Returns 0, 1 if the address is
+ * excluded (*out still set), or -1 if index is out of range. */
+int target_set_addr_at(const struct target_set *set, uint64_t index, struct ipaddr *out);
 int target_set_index_of(const struct target_set *set, const struct ipaddr *addr, uint64_t *index);
 
 /* Spec number i (0 <= i < target_set_nspecs): its first address, the index

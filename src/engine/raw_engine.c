@@ -290,20 +290,49 @@ static int setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
     return raw_tx_template(c, f, err, errlen);
 }
 
+/*
+ * How many sender threads: --sender-threads, but never more than the
+ * shard has probes for (a sender with nothing to walk costs a socket and
+ * a stamp ring), nor more than one below 100k pps, where one thread
+ * paces with room to spare and a single token bucket keeps the spacing
+ * even.
+ */
+static unsigned sender_count(const struct raw_ctx *c)
+{
+    const struct scan *s = c->scan;
+    unsigned n = s->raw.sender_threads > 0 ? (unsigned)s->raw.sender_threads : 1;
+    if (n > RAW_MAX_SENDERS)
+        n = RAW_MAX_SENDERS;
+    double rate = s->raw.rate > 0 ? s->raw.rate : s->timing.max_rate;
+    if (rate > 0 && rate < 100000)
+        n = 1;
+    if (c->shard_count < (uint64_t)n * 1024)
+        n = c->shard_count > 1024 ? (unsigned)(c->shard_count / 1024) : 1;
+    return n;
+}
+
 static int open_io(struct raw_ctx *c, char *err, size_t errlen)
 {
-    for (int fi = 0; fi < 2; fi++) {
-        struct raw_fam *f = &c->fam[fi];
-        if (!f->used)
-            continue;
-        errno = 0;
-        f->tx = tx_open(f->method, &f->ri, f->family, err, errlen);
-        if (!f->tx)
-            return errno == EPERM ? fail(err, errlen,
-                                         "raw sockets need root or CAP_NET_RAW "
-                                         "(try -sT)")
-                                  : -1;
+    c->nsenders = sender_count(c);
+    for (unsigned t = 0; t < c->nsenders; t++) {
+        struct raw_sender *snd = &c->snd[t];
+        snd->ctx = c;
+        snd->id = t;
+        for (int fi = 0; fi < 2; fi++) {
+            struct raw_fam *f = &c->fam[fi];
+            if (!f->used)
+                continue;
+            errno = 0;
+            snd->tx[fi] = tx_open(f->method, &f->ri, f->family, err, errlen);
+            if (!snd->tx[fi])
+                return errno == EPERM ? fail(err, errlen,
+                                             "raw sockets need root or CAP_NET_RAW "
+                                             "(try -sT)")
+                                      : -1;
+        }
     }
+    if (c->nsenders > 1)
+        log_debug("raw", "%u sender threads", c->nsenders);
     char filter[512];
     raw_rx_filter(c, filter, sizeof(filter));
     log_debug("raw", "receive filter: %s", filter);
@@ -375,12 +404,14 @@ static void teardown(struct raw_ctx *c)
         rx_close(c->rx[i].rx);
         raw_ring_free(&c->rx[i].ring);
     }
-    for (int fi = 0; fi < 2; fi++)
-        if (c->fam[fi].tx)
-            tx_close(c->fam[fi].tx);
+    for (unsigned t = 0; t < RAW_MAX_SENDERS; t++) {
+        for (int fi = 0; fi < 2; fi++)
+            if (c->snd[t].tx[fi])
+                tx_close(c->snd[t].tx[fi]);
+        free(c->snd[t].stamps);
+    }
     if (c->decided)
         munmap(c->decided, c->decided_bytes);
-    free(c->stamps);
     free(c->skip);
     raw_pace_free(c->pace);
     for (int fi = 0; fi < 2; fi++)
@@ -478,7 +509,7 @@ void raw_agg_tick(struct raw_agg *g, int64_t now, bool sending)
         g->last_sent = sent;
         g->last_rate_ns = now;
         int pass = atomic_load(&c->pass);
-        uint64_t pos = atomic_load_explicit(&c->tx_pos, memory_order_relaxed);
+        uint64_t pos = raw_tx_pos(c);
         double frac =
             pass > 0 || !sending || !c->shard_count ? 1.0 : (double)pos / (double)c->shard_count;
         double speed = pps > 0 ? pps : g->ctl.rate;
@@ -524,28 +555,42 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
     for (int pass = 0;; pass++) {
         uint64_t before = raw_results_answers(g->res);
         atomic_store(&c->pass, pass);
-        atomic_store(&c->tx_pos, 0);
-        atomic_store(&c->tx_done, false);
-        pthread_t th;
         int64_t t_start = raw_now_ns();
         uint64_t sent_before = atomic_load(&c->tx_sent);
-        if (pthread_create(&th, NULL, raw_tx_main, c) != 0)
-            return fail(err, errlen, "cannot start the sender thread");
-        while (!atomic_load_explicit(&c->tx_done, memory_order_acquire)) {
-            raw_agg_tick(g, raw_now_ns(), true);
-            if (drain(g) == 0)
-                nap();
+        unsigned started = 0;
+        for (; started < c->nsenders; started++) {
+            struct raw_sender *snd = &c->snd[started];
+            atomic_store(&snd->pos, 0);
+            atomic_store(&snd->done, false);
+            if (pthread_create(&snd->th, NULL, raw_tx_main, snd) != 0)
+                break;
         }
-        pthread_join(th, NULL);
+        if (started < c->nsenders)
+            atomic_store(&c->tx_abort, true); /* the ones started end at once */
+        for (unsigned t = 0; t < started;) {
+            if (!atomic_load_explicit(&c->snd[t].done, memory_order_acquire)) {
+                raw_agg_tick(g, raw_now_ns(), true);
+                if (drain(g) == 0)
+                    nap();
+                continue;
+            }
+            pthread_join(c->snd[t].th, NULL);
+            t++;
+        }
+        if (started < c->nsenders)
+            return fail(err, errlen, "cannot start the sender threads");
         double secs = (double)(raw_now_ns() - t_start) / 1e9;
         uint64_t nsent = atomic_load(&c->tx_sent) - sent_before;
         log_debug("raw", "pass %d: sent %" PRIu64 " probes in %.3f s (%.0f pps)", pass, nsent, secs,
                   secs > 0 ? (double)nsent / secs : 0.0);
-        if (c->tx_errno)
-            return fail(err, errlen, "%s", c->tx_err);
+        uint64_t expected = 0;
+        for (unsigned t = 0; t < c->nsenders; t++) {
+            if (c->snd[t].tx_errno)
+                return fail(err, errlen, "%s", c->snd[t].tx_err);
+            expected += c->snd[t].sent_pass0;
+        }
         if (scan_stopping(c->scan))
             return 0;
-        uint64_t expected = c->sent_pass0;
         bool last = pass >= max_pass;
         int64_t wait_ns = c->scan->raw.wait_s >= 0 ? (int64_t)(c->scan->raw.wait_s * 1e9) : -1;
         int64_t end = raw_now_ns();
@@ -612,9 +657,11 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
     if (rc == 0 && c->nprobes)
         rc = open_io(c, err, errlen);
     if (rc == 0 && c->nprobes) {
-        c->stamps = calloc(RAW_STAMPS, sizeof(*c->stamps));
+        bool ok = true;
+        for (unsigned t = 0; t < c->nsenders; t++)
+            ok = ok && (c->snd[t].stamps = calloc(RAW_STAMPS, sizeof(struct raw_stamp)));
         g.res = raw_results_new(c->nentries);
-        if (!c->stamps || !g.res)
+        if (!ok || !g.res)
             rc = fail(err, errlen, "raw scan: out of memory");
         alloc_bitmap(c);
     }

@@ -5,14 +5,17 @@
  * public contract; tests/unit/test_raw_engine.c uses the results part.
  *
  * Threads and what they own:
- *   sender    the permutation walk, frame buffers, the token bucket; writes
- *             tx_pos/tx_sent/stamps; reads rate_bits and the decided bits;
+ *   senders   1..RAW_MAX_SENDERS (--sender-threads), each with its own
+ *             sockets, its part of the permutation walk, frame buffers and
+ *             token bucket (its share of the rate); each writes its own
+ *             struct raw_sender and tx_sent; reads rate_bits and the decided
+ *             bits;
  *   receiver  one per interface: parse, cookie check, classify, dedupe
  *             (sole writer of the decided bitmap), push to its ring;
  *   caller    drains the rings into struct raw_results, runs the rate
  *             controller and the status line, sequences passes, runs the
- *             paced UDP rounds (raw_pace.c, sending itself while the
- *             sender thread is stopped), delivers.
+ *             paced UDP rounds (raw_pace.c, sending itself through sender
+ *             0's sockets while the sender threads are stopped), delivers.
  * Everything shared is in struct raw_ctx and is either read-only after
  * setup or a C11 atomic; there are no locks.
  */
@@ -44,6 +47,7 @@
 #define RAW_RING_SIZE   65536 /* replies in flight to the aggregator, per receiver */
 #define RAW_STAMPS      65536 /* send-time records (one per batch) kept for RTT samples */
 #define RAW_MAX_RX      2
+#define RAW_MAX_SENDERS 16
 
 static inline int64_t raw_now_ns(void)
 {
@@ -103,7 +107,6 @@ struct raw_fam {
      * (udp_payload_get_all(); NULL and 0 for other kinds). One allocation:
      * npayload lives in payload's block, freed with it. */
     const struct udp_payload **payload;
-    struct tx *tx;
     uint16_t *npayload;
     struct cookie_src csrc; /* ri.src's share of every probe's cookie (net/cookie.h) */
 };
@@ -119,6 +122,29 @@ struct raw_fam {
 struct raw_stamp {
     _Atomic uint64_t pos, end;
     _Atomic int64_t t0, t1;
+};
+
+/*
+ * One sender thread. Sender t of T walks the positions p of this shard
+ * with p % T == t (permute_iter_init(shard + t * nshards, nshards * T):
+ * shards of shards, so T senders together send exactly the shard), at
+ * rate / T. Its "positions" below count its own walk: shard position
+ * p = t + q * T for its q-th (raw_sender_of()).
+ */
+struct raw_sender {
+    struct raw_ctx *ctx;
+    unsigned id;
+    struct tx *tx[2]; /* its own sockets per family, [0] IPv4, [1] IPv6 (NULL: unused) */
+    pthread_t th;
+    _Atomic uint64_t pos; /* its positions walked in this pass */
+    _Atomic bool done;
+    uint64_t sent_pass0; /* probes it sent in pass 0 (non-excluded), after join */
+    uint64_t n_unroutable;
+    struct ipaddr last_unroutable;
+    int tx_errno;
+    char tx_err[160];
+    struct raw_stamp *stamps; /* RAW_STAMPS entries, a ring; positions are its own */
+    _Atomic uint64_t nstamps;
 };
 
 /* Address indices [lo, hi) left out: a spec with no route. */
@@ -177,19 +203,13 @@ struct raw_ctx {
     int nrx;
     _Atomic bool rx_stop;
 
-    /* Sender <-> caller. */
+    /* Senders <-> caller. */
     _Atomic int pass;
-    _Atomic uint64_t rate_bits; /* double, packets/s */
-    _Atomic uint64_t tx_pos;    /* shard positions walked in this pass */
-    _Atomic uint64_t tx_sent;   /* frames sent, all passes */
-    _Atomic bool tx_done;
-    uint64_t sent_pass0;   /* probes sent in pass 0 (non-excluded), after join */
-    uint64_t n_unroutable; /* sender only */
-    struct ipaddr last_unroutable;
-    int tx_errno;
-    char tx_err[160];
-    struct raw_stamp *stamps;
-    _Atomic uint64_t nstamps;
+    _Atomic uint64_t rate_bits; /* double, packets/s, all senders together */
+    _Atomic uint64_t tx_sent;   /* frames sent, all passes, all senders */
+    struct raw_sender snd[RAW_MAX_SENDERS];
+    unsigned nsenders;
+    _Atomic bool tx_abort; /* a sender could not start: the others stop */
 
     /* UDP hosts paced against their ICMP rate limit (raw_pace.h): built by
      * the caller between passes, read by the sender during retry passes. */
@@ -211,24 +231,42 @@ static inline bool raw_decided(const struct raw_ctx *c, uint64_t x)
 }
 
 /* ---- pass-0 send stamps ---- */
-/*
- * Index (into c->stamps, modulo RAW_STAMPS) of the last pass-0 batch whose
- * first shard position is <= pos, or -1 when no such stamp is kept (nothing
- * sent yet, or older than the ring). Positions ascend with the index, so a
- * binary search; the sender may still be appending, so callers recheck
- * c->nstamps after reading the stamp when that matters.
- */
-static inline int64_t raw_stamp_find(const struct raw_ctx *c, uint64_t pos)
+/* The sender that sends shard position p, and p's place in its own walk. */
+static inline const struct raw_sender *raw_sender_of(const struct raw_ctx *c, uint64_t p,
+                                                     uint64_t *own)
 {
-    uint64_t nb = atomic_load_explicit(&c->nstamps, memory_order_acquire);
+    *own = p / c->nsenders;
+    return &c->snd[p % c->nsenders];
+}
+
+/* Shard positions walked in this pass, all senders together. */
+static inline uint64_t raw_tx_pos(const struct raw_ctx *c)
+{
+    uint64_t pos = 0;
+    for (unsigned t = 0; t < c->nsenders; t++)
+        pos += atomic_load_explicit(&c->snd[t].pos, memory_order_relaxed);
+    return pos;
+}
+
+/*
+ * Index (into s->stamps, modulo RAW_STAMPS) of s's last pass-0 batch whose
+ * first position (s's own, see struct raw_sender) is <= pos, or -1 when no
+ * such stamp is kept (nothing sent yet, or older than the ring). Positions
+ * ascend with the index, so a binary search; the sender may still be
+ * appending, so callers recheck s->nstamps after reading the stamp when
+ * that matters.
+ */
+static inline int64_t raw_stamp_find(const struct raw_sender *s, uint64_t pos)
+{
+    uint64_t nb = atomic_load_explicit(&s->nstamps, memory_order_acquire);
     if (nb == 0)
         return -1;
     uint64_t lo = nb > RAW_STAMPS ? nb - RAW_STAMPS : 0, hi = nb - 1;
-    if (atomic_load_explicit(&c->stamps[lo % RAW_STAMPS].pos, memory_order_relaxed) > pos)
+    if (atomic_load_explicit(&s->stamps[lo % RAW_STAMPS].pos, memory_order_relaxed) > pos)
         return -1;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo + 1) / 2;
-        if (atomic_load_explicit(&c->stamps[mid % RAW_STAMPS].pos, memory_order_relaxed) <= pos)
+        if (atomic_load_explicit(&s->stamps[mid % RAW_STAMPS].pos, memory_order_relaxed) <= pos)
             lo = mid;
         else
             hi = mid - 1;
@@ -237,7 +275,8 @@ static inline int64_t raw_stamp_find(const struct raw_ctx *c, uint64_t pos)
 }
 
 /* ---- raw_tx.c ---- */
-/* Sender thread body for pass atomic ctx->pass; sets tx_done at the end. */
+/* Sender thread body (arg: its struct raw_sender) for pass atomic
+ * ctx->pass; sets its done at the end. */
 void *raw_tx_main(void *arg);
 /* Templates of every group for this family (Ethernet header or not, per
  * the method), UDP payloads per entry, and f->slot_len. */
@@ -256,9 +295,16 @@ int raw_probe_frame(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e
  * through all of them as nmap does. raw_probe_frame() uses the pass. */
 int raw_probe_frame_try(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e,
                         const struct ipaddr *dst, uint8_t *buf, int8_t *holds, unsigned try);
-/* Push n frames out through f's sender, waiting out a full queue; 0 or -1
- * with c->tx_err set. */
-int raw_tx_flush(struct raw_ctx *c, struct raw_fam *f, uint8_t *const frames[],
+/* raw_probe_frame_try() with the probe's cookie hash h already worked out
+ * (cookie_hash_src() of dst and the entry's port, or a lane of
+ * cookie_hash_src_batch()); ICMP kinds ignore h: their cookie covers
+ * another message (cookie_icmp_probe). */
+int raw_probe_frame_hashed(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e,
+                           const struct ipaddr *dst, uint8_t *buf, int8_t *holds, unsigned try,
+                           uint64_t h);
+/* Push n frames out through sender s's socket for family f, waiting out a
+ * full queue; 0 or -1 with s->tx_err set. */
+int raw_tx_flush(struct raw_sender *s, const struct raw_fam *f, uint8_t *const frames[],
                  const uint16_t lens[], const struct ipaddr dsts[], unsigned n);
 
 /* ---- raw_rx.c ---- */

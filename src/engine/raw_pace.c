@@ -204,16 +204,18 @@ size_t raw_pace_pass0(struct raw_pace_p0 *v, size_t n, int64_t gap_ns)
     return got;
 }
 
-/* When the pass-0 batch holding shard position pos was handed to the
- * sender (*t_lo) and all sent (*t_hi), from raw_stamp_find() as raw_rx.c does
- * c->stamps; false when not known (not sent, or its stamp overwritten).
- * Called while the sender is stopped. */
-static bool pass0_sent(const struct raw_ctx *c, uint64_t pos, int64_t *t_lo, int64_t *t_hi)
+/* When the pass-0 batch holding shard position p was handed to its
+ * sender (*t_lo) and all sent (*t_hi), from raw_stamp_find() as raw_rx.c
+ * does; false when not known (not sent, or its stamp overwritten). Called
+ * while the senders are stopped. */
+static bool pass0_sent(const struct raw_ctx *c, uint64_t p, int64_t *t_lo, int64_t *t_hi)
 {
-    int64_t lo = raw_stamp_find(c, pos);
+    uint64_t pos;
+    const struct raw_sender *snd = raw_sender_of(c, p, &pos);
+    int64_t lo = raw_stamp_find(snd, pos);
     if (lo < 0)
         return false;
-    const struct raw_stamp *s = &c->stamps[lo % RAW_STAMPS];
+    const struct raw_stamp *s = &snd->stamps[lo % RAW_STAMPS];
     uint64_t end = atomic_load_explicit(&s->end, memory_order_acquire);
     *t_lo = atomic_load_explicit(&s->t0, memory_order_acquire);
     *t_hi = atomic_load_explicit(&s->t1, memory_order_acquire);
@@ -353,7 +355,8 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
         if (cap > h->round_cap) {
             uint32_t *r = realloc(h->round, cap * sizeof(*r));
             if (!r) {
-                snprintf(c->tx_err, sizeof(c->tx_err), "raw scan: out of memory for UDP pacing");
+                snprintf(c->snd[0].tx_err, sizeof(c->snd[0].tx_err),
+                         "raw scan: out of memory for UDP pacing");
                 return -1;
             }
             h->round = r;
@@ -423,7 +426,7 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
         dsts[k] = h->addr;
         k++;
     }
-    if (raw_tx_flush(c, f, frames, lens, dsts, k) < 0)
+    if (raw_tx_flush(&c->snd[0], f, frames, lens, dsts, k) < 0)
         return -1;
     h->nround = n;
     h->sent_ns = now;
@@ -606,7 +609,7 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
                 continue; /* over the scan rate: next time round */
             int k = send_round(p, h, now);
             if (k < 0) {
-                snprintf(err, errlen, "%s", c->tx_err);
+                snprintf(err, errlen, "%s", c->snd[0].tx_err);
                 rc = -1;
                 goto out;
             }

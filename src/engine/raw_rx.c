@@ -174,18 +174,19 @@ static int64_t sent_at(const struct raw_ctx *c, uint64_t x)
     uint64_t i = permute_unmap(&c->perm, x);
     if (i % c->nshards != c->shard)
         return -1;
-    uint64_t pos = (i - c->shard) / c->nshards;
-    int64_t found = raw_stamp_find(c, pos);
+    uint64_t pos;
+    const struct raw_sender *snd = raw_sender_of(c, (i - c->shard) / c->nshards, &pos);
+    int64_t found = raw_stamp_find(snd, pos);
     if (found < 0)
         return -1;
     uint64_t lo = (uint64_t)found;
-    const struct raw_stamp *s = &c->stamps[lo % RAW_STAMPS];
+    const struct raw_stamp *s = &snd->stamps[lo % RAW_STAMPS];
     uint64_t p0 = atomic_load_explicit(&s->pos, memory_order_acquire);
     uint64_t p1 = atomic_load_explicit(&s->end, memory_order_acquire);
     int64_t t0 = atomic_load_explicit(&s->t0, memory_order_acquire);
     int64_t t1 = atomic_load_explicit(&s->t1, memory_order_acquire);
     /* Overwritten while we looked (the ring wrapped): no sample. */
-    if (p0 > pos || atomic_load_explicit(&c->nstamps, memory_order_acquire) - lo > RAW_STAMPS)
+    if (p0 > pos || atomic_load_explicit(&snd->nstamps, memory_order_acquire) - lo > RAW_STAMPS)
         return -1;
     /* Still being sent: it left after t0, which is all that is known. */
     if (t1 < t0 || pos >= p1)

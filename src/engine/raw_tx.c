@@ -5,8 +5,8 @@
  * that each need only a patch (addresses, ports, cookie fields, IP ID,
  * checksums; a UDP probe also its payload) on a slot that already holds
  * the template of that module. Per probe: one Feistel map (amortised over
- * 8), one multiply-based split (no division), one target lookup, one
- * SipHash, one patch; no locks, no atomics, no allocation.
+ * 8), one multiply-based split (no division), one target lookup, one lane
+ * of a batch of SipHashes, one patch; no locks, no atomics, no allocation.
  */
 #include "engine/raw_internal.h"
 #include "engine/raw_pace.h"
@@ -153,6 +153,17 @@ int raw_probe_frame_try(const struct raw_ctx *c, const struct raw_fam *f, uint32
                         const struct ipaddr *dst, uint8_t *buf, int8_t *holds, unsigned try)
 {
     const struct raw_probe *pr = &c->probes[e];
+    uint64_t h = f->tpl[pr->group].kind == PROBE_TCP || f->tpl[pr->group].kind == PROBE_UDP
+                     ? cookie_hash_src(&f->csrc, dst, pr->port)
+                     : 0;
+    return raw_probe_frame_hashed(c, f, e, dst, buf, holds, try, h);
+}
+
+int raw_probe_frame_hashed(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e,
+                           const struct ipaddr *dst, uint8_t *buf, int8_t *holds, unsigned try,
+                           uint64_t h)
+{
+    const struct raw_probe *pr = &c->probes[e];
     const struct raw_tpl *t = &f->tpl[pr->group];
     if (!t->ok)
         return -1;
@@ -162,7 +173,7 @@ int raw_probe_frame_try(const struct raw_ctx *c, const struct raw_fam *f, uint32
             memcpy(buf, t->u.tcp.frame, t->u.tcp.len);
             *holds = (int8_t)pr->group;
         }
-        struct cookie_probe cp = cookie_probe_src(&c->cookie, &f->csrc, dst, pr->port);
+        struct cookie_probe cp = cookie_probe_from_hash(&c->cookie, h);
         bool ack = c->groups[pr->group].tcp_flags & PKT_TCP_ACK;
         struct pkt_tcp_probe p = {
             .src = f->ri.src,
@@ -182,7 +193,7 @@ int raw_probe_frame_try(const struct raw_ctx *c, const struct raw_fam *f, uint32
             memcpy(buf, t->u.udp.frame, t->u.udp.hdr_len);
             *holds = (int8_t)pr->group;
         }
-        struct cookie_probe cp = cookie_probe_src(&c->cookie, &f->csrc, dst, pr->port);
+        struct cookie_probe cp = cookie_probe_from_hash(&c->cookie, h);
         /* Every try of a probe has the same cookie (it covers the ports,
          * not the payload), so a reply to any payload validates. */
         static const struct udp_payload none = {NULL, 0};
@@ -218,7 +229,12 @@ int raw_probe_frame_try(const struct raw_ctx *c, const struct raw_fam *f, uint32
     }
 }
 
-/* Per-family batch under construction. */
+/*
+ * Per-family batch under construction, in two steps: the permutation walk
+ * fills dsts/ents/ports (add_probe), then build_frames() hashes every
+ * cookie of the batch at once (cookie_hash_src_batch) and patches the
+ * slots.
+ */
 struct tx_batch {
     struct raw_fam *fam;
     uint8_t *buf; /* RATE_BATCH_MAX slots of fam->slot_len bytes */
@@ -226,6 +242,9 @@ struct tx_batch {
     uint16_t lens[RATE_BATCH_MAX];
     int8_t holds[RATE_BATCH_MAX]; /* group whose template each slot holds, -1 none */
     struct ipaddr dsts[RATE_BATCH_MAX];
+    uint32_t ents[RATE_BATCH_MAX];  /* probe list entry of each slot */
+    uint16_t ports[RATE_BATCH_MAX]; /* its destination port (0 for ICMP kinds) */
+    uint64_t hash[RATE_BATCH_MAX];  /* its cookie hash */
     unsigned n;
 };
 
@@ -247,26 +266,27 @@ static void sleep_ns(int64_t ns)
 
 #define TX_MAX_WARNINGS 10
 
-static void warn_unroutable(struct raw_ctx *c, const struct ipaddr *dst, int e)
+static void warn_unroutable(struct raw_sender *s, const struct ipaddr *dst, int e)
 {
-    if (c->n_unroutable++ >= TX_MAX_WARNINGS || ipaddr_equal(dst, &c->last_unroutable))
+    if (s->n_unroutable++ >= TX_MAX_WARNINGS || ipaddr_equal(dst, &s->last_unroutable))
         return;
-    c->last_unroutable = *dst;
+    s->last_unroutable = *dst;
     char a[IPADDR_STRLEN];
     log_warn("raw", "no route to %s (%s): its probes are skipped%s", ipaddr_str(dst, a, sizeof(a)),
              strerror(e),
-             c->n_unroutable == TX_MAX_WARNINGS ? "; further such warnings hidden" : "");
+             s->n_unroutable == TX_MAX_WARNINGS ? "; further such warnings hidden" : "");
 }
 
 /* Push frames out. A full kernel queue (ENOBUFS/EAGAIN) is waited out;
  * anything else ends the pass with the error recorded. */
-int raw_tx_flush(struct raw_ctx *c, struct raw_fam *f, uint8_t *const frames[],
+int raw_tx_flush(struct raw_sender *s, const struct raw_fam *f, uint8_t *const frames[],
                  const uint16_t lens[], const struct ipaddr dsts[], unsigned n)
 {
     unsigned done = 0;
     int spins = 0;
+    struct tx *tx = s->tx[f->family == AF_INET6];
     while (done < n) {
-        int k = tx_send(f->tx, frames + done, lens + done, dsts + done, n - done);
+        int k = tx_send(tx, frames + done, lens + done, dsts + done, n - done);
         if (k > 0) {
             done += (unsigned)k;
             spins = 0;
@@ -274,8 +294,8 @@ int raw_tx_flush(struct raw_ctx *c, struct raw_fam *f, uint8_t *const frames[],
         }
         if (k == 0 || errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
             if (++spins > 20000) { /* ~2 s of a queue that never drains */
-                c->tx_errno = ENOBUFS;
-                snprintf(c->tx_err, sizeof(c->tx_err), "send on %s: queue stuck", f->ri.ifname);
+                s->tx_errno = ENOBUFS;
+                snprintf(s->tx_err, sizeof(s->tx_err), "send on %s: queue stuck", f->ri.ifname);
                 return -1;
             }
             sleep_ns(100000);
@@ -285,21 +305,21 @@ int raw_tx_flush(struct raw_ctx *c, struct raw_fam *f, uint8_t *const frames[],
             errno == EINVAL) {
             /* Raw socket: the kernel has no route for this one. Skip it, and
              * say so, as nmap scans the targets it can reach. */
-            warn_unroutable(c, &dsts[done], errno);
+            warn_unroutable(s, &dsts[done], errno);
             done++;
             continue;
         }
-        c->tx_errno = errno;
-        snprintf(c->tx_err, sizeof(c->tx_err), "send on %s: %s", f->ri.ifname, strerror(errno));
+        s->tx_errno = errno;
+        snprintf(s->tx_err, sizeof(s->tx_err), "send on %s: %s", f->ri.ifname, strerror(errno));
         return -1;
     }
-    atomic_fetch_add_explicit(&c->tx_sent, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->ctx->tx_sent, n, memory_order_relaxed);
     return 0;
 }
 
-static int flush(struct raw_ctx *c, struct tx_batch *b)
+static int flush(struct raw_sender *s, struct tx_batch *b)
 {
-    int rc = raw_tx_flush(c, b->fam, b->frames, b->lens, b->dsts, b->n);
+    int rc = raw_tx_flush(s, b->fam, b->frames, b->lens, b->dsts, b->n);
     b->n = 0;
     return rc;
 }
@@ -320,36 +340,66 @@ static int batch_init(struct tx_batch *b, struct raw_fam *f)
     return 0;
 }
 
-/* Write probe (dst, entry) into the family's next slot. */
-static bool add_probe(struct raw_ctx *c, struct tx_batch *b, const struct ipaddr *dst, uint32_t e,
-                      int pass)
+/* Queue probe (dst, entry) in the family's next slot; false (nothing
+ * queued) when the family has no template for the entry's kind. */
+static bool add_probe(const struct raw_ctx *c, struct tx_batch *b, const struct ipaddr *dst,
+                      uint32_t e)
 {
-    int len =
-        raw_probe_frame_try(c, b->fam, e, dst, b->frames[b->n], &b->holds[b->n], (unsigned)pass);
-    if (len < 0)
+    const struct raw_probe *pr = &c->probes[e];
+    if (!b->fam->tpl[pr->group].ok)
         return false;
-    b->lens[b->n] = (uint16_t)len;
     b->dsts[b->n] = *dst;
+    b->ents[b->n] = e;
+    b->ports[b->n] = pr->port;
     b->n++;
     return true;
 }
 
+/* Write the frames of the queued probes. Returns how many were dropped (a
+ * patch refused: not expected, as add_probe checked the template); the
+ * kept ones stay in order at the front. */
+static unsigned build_frames(const struct raw_ctx *c, struct tx_batch *b, int pass)
+{
+    struct raw_fam *f = b->fam;
+    cookie_hash_src_batch(&f->csrc, b->dsts, b->ports, b->hash, b->n);
+    unsigned k = 0;
+    for (unsigned i = 0; i < b->n; i++) {
+        if (k != i) {
+            b->dsts[k] = b->dsts[i];
+            b->ents[k] = b->ents[i];
+        }
+        int len = raw_probe_frame_hashed(c, f, b->ents[k], &b->dsts[k], b->frames[k], &b->holds[k],
+                                         (unsigned)pass, b->hash[i]);
+        if (len < 0)
+            continue;
+        b->lens[k++] = (uint16_t)len;
+    }
+    unsigned dropped = b->n - k;
+    b->n = k;
+    return dropped;
+}
+
 void *raw_tx_main(void *arg)
 {
-    struct raw_ctx *c = arg;
+    struct raw_sender *s = arg;
+    struct raw_ctx *c = s->ctx;
     int pass = atomic_load(&c->pass);
     /* Default timer slack (50 us) would blur 100 us sleeps at 10 kpps. */
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    char name[16];
+    snprintf(name, sizeof(name), "prtip-tx%u", s->id);
+    prctl(PR_SET_NAME, name, 0, 0, 0); /* for top -H and perf */
     struct tx_batch b[2];
     if (batch_init(&b[0], &c->fam[0]) < 0 || batch_init(&b[1], &c->fam[1]) < 0) {
-        c->tx_errno = ENOMEM;
-        snprintf(c->tx_err, sizeof(c->tx_err), "out of memory for send buffers");
+        s->tx_errno = ENOMEM;
+        snprintf(s->tx_err, sizeof(s->tx_err), "out of memory for send buffers");
         goto out;
     }
+    /* This sender's share: a shard of the shard (struct raw_sender). */
     struct permute_iter it;
-    permute_iter_init(&it, &c->perm, c->shard, c->nshards);
+    permute_iter_init(&it, &c->perm, c->shard + s->id * c->nshards, c->nshards * c->nsenders);
     struct rate_bucket rb;
-    double rate = load_rate(c);
+    double rate = load_rate(c) / c->nsenders;
     rate_bucket_init(&rb, rate, raw_now_ns());
     uint64_t sent = 0, vals[PERMUTE_BATCH];
     size_t nv = 0, vi = 0;
@@ -359,9 +409,10 @@ void *raw_tx_main(void *arg)
      * the costliest instruction of this loop (core/permute.h). */
     struct permute_divisor naddrs_div;
     permute_divisor_init(&naddrs_div, c->naddrs);
-    while (!exhausted && !scan_stopping(c->scan)) {
+    while (!exhausted && !scan_stopping(c->scan) &&
+           !atomic_load_explicit(&c->tx_abort, memory_order_relaxed)) {
         int64_t now = raw_now_ns(), wait;
-        double r = load_rate(c);
+        double r = load_rate(c) / c->nsenders;
         if (r != rate) {
             rate_bucket_set(&rb, r, now);
             rate = r;
@@ -393,44 +444,47 @@ void *raw_tx_main(void *arg)
             if (pass > 0 && c->pace && raw_entry_is_udp(c, (uint32_t)pi) &&
                 raw_pace_has(c->pace, ai))
                 continue;
-            struct target t;
-            if (target_set_at(set, ai, &t) < 0 || target_set_is_excluded(set, &t.addr))
+            struct ipaddr dst;
+            if (target_set_addr_at(set, ai, &dst) != 0)
                 continue;
-            struct tx_batch *fb = &b[t.addr.family == AF_INET6];
-            if (!fb->fam || !add_probe(c, fb, &t.addr, (uint32_t)pi, pass))
+            struct tx_batch *fb = &b[dst.family == AF_INET6];
+            if (!fb->fam || !add_probe(c, fb, &dst, (uint32_t)pi))
                 continue;
             got++;
         }
+        for (int f = 0; f < 2; f++)
+            if (b[f].n)
+                got -= build_frames(c, &b[f], pass);
         /* Stamp the batch for RTT samples (see raw_rx.c): published before
          * the send, so a reply processed during it finds its batch; t0
          * right before tx_send, after the frames are built, and t1 right
          * after it returns. */
         struct raw_stamp *st = NULL;
         if (pass == 0 && got > 0) {
-            uint64_t k = atomic_load_explicit(&c->nstamps, memory_order_relaxed);
-            st = &c->stamps[k % RAW_STAMPS];
+            uint64_t k = atomic_load_explicit(&s->nstamps, memory_order_relaxed);
+            st = &s->stamps[k % RAW_STAMPS];
             atomic_store_explicit(&st->pos, UINT64_MAX, memory_order_relaxed);
             atomic_store_explicit(&st->end, it.pos - (nv - vi), memory_order_relaxed);
             atomic_store_explicit(&st->t1, 0, memory_order_relaxed);
             atomic_store_explicit(&st->t0, rx_clock_ns(), memory_order_release);
             atomic_store_explicit(&st->pos, first_pos, memory_order_release);
-            atomic_store_explicit(&c->nstamps, k + 1, memory_order_release);
+            atomic_store_explicit(&s->nstamps, k + 1, memory_order_release);
         }
         /* Unused tokens (skipped probes) go back: the rate counts frames. */
         rb.tokens += want - got;
         for (int f = 0; f < 2; f++)
-            if (b[f].n && flush(c, &b[f]) < 0)
+            if (b[f].n && flush(s, &b[f]) < 0)
                 goto out;
         if (st)
             atomic_store_explicit(&st->t1, rx_clock_ns(), memory_order_release);
         sent += got;
-        atomic_store_explicit(&c->tx_pos, it.pos - (nv - vi), memory_order_relaxed);
+        atomic_store_explicit(&s->pos, it.pos - (nv - vi), memory_order_relaxed);
     }
     if (pass == 0)
-        c->sent_pass0 = sent;
+        s->sent_pass0 = sent;
 out:
     free(b[0].buf);
     free(b[1].buf);
-    atomic_store_explicit(&c->tx_done, true, memory_order_release);
+    atomic_store_explicit(&s->done, true, memory_order_release);
     return NULL;
 }

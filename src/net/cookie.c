@@ -61,16 +61,139 @@ void cookie_src_init(struct cookie_src *s, const struct cookie_ctx *c, const str
     s->tail = (uint64_t)len << 56 | (uint64_t)(sport >> 8) | (uint64_t)(sport & 0xff) << 8;
 }
 
+/*
+ * The lanes of cookie_hash_src_batch(): one vector of 8 64-bit words, a
+ * 512-bit register with AVX-512, two with AVX2, four with SSE2 (GCC lowers
+ * what the target lacks). The rounds are cookie_block()/siphash_round() on
+ * vectors; a vector shifted by a scalar shifts every lane.
+ */
+#define COOKIE_LANES 8
+typedef uint64_t cookie_vec __attribute__((vector_size(COOKIE_LANES * sizeof(uint64_t))));
+
+#define COOKIE_VROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define COOKIE_VROUND(v0, v1, v2, v3)                                                              \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = COOKIE_VROTL(v1, 13) ^ v0;                                                            \
+        v0 = COOKIE_VROTL(v0, 32);                                                                 \
+        v2 += v3;                                                                                  \
+        v3 = COOKIE_VROTL(v3, 16) ^ v2;                                                            \
+        v0 += v3;                                                                                  \
+        v3 = COOKIE_VROTL(v3, 21) ^ v0;                                                            \
+        v2 += v1;                                                                                  \
+        v1 = COOKIE_VROTL(v1, 17) ^ v2;                                                            \
+        v2 = COOKIE_VROTL(v2, 32);                                                                 \
+    } while (0)
+#define COOKIE_VBLOCK(v0, v1, v2, v3, m)                                                           \
+    do {                                                                                           \
+        v3 ^= m;                                                                                   \
+        COOKIE_VROUND(v0, v1, v2, v3);                                                             \
+        COOKIE_VROUND(v0, v1, v2, v3);                                                             \
+        v0 ^= m;                                                                                   \
+    } while (0)
+
+/* The batch for one instruction set: the same code compiled three times
+ * (below), inlined into each. */
+static inline __attribute__((always_inline)) void hash_batch(const struct cookie_src *s,
+                                                             const struct ipaddr *dsts,
+                                                             const uint16_t *dports, uint64_t *h,
+                                                             size_t n)
+{
+    const bool v6 = s->family == AF_INET6;
+    for (size_t at = 0; at < n; at += COOKIE_LANES) {
+        size_t k = n - at < COOKIE_LANES ? n - at : COOKIE_LANES;
+        /* The message blocks of each lane; unused lanes hash zeros. */
+        uint64_t a[COOKIE_LANES] = {0}, b[COOKIE_LANES] = {0}, last[COOKIE_LANES] = {0};
+        for (size_t i = 0; i < k; i++) {
+            const uint8_t *d = dsts[at + i].bytes;
+            uint16_t dport = dports[at + i];
+            if (v6) {
+                a[i] = cookie_le64(d);
+                b[i] = cookie_le64(d + 8);
+            } else {
+                a[i] = s->src_lo | cookie_le32(d) << 32;
+            }
+            last[i] = s->tail | (uint64_t)(dport >> 8) << 16 | (uint64_t)(dport & 0xff) << 24;
+        }
+        cookie_vec m, v0, v1, v2, v3, zero = {0};
+        v0 = zero + s->v[0];
+        v1 = zero + s->v[1];
+        v2 = zero + s->v[2];
+        v3 = zero + s->v[3];
+        memcpy(&m, a, sizeof(m));
+        COOKIE_VBLOCK(v0, v1, v2, v3, m);
+        if (v6) {
+            memcpy(&m, b, sizeof(m));
+            COOKIE_VBLOCK(v0, v1, v2, v3, m);
+        }
+        memcpy(&m, last, sizeof(m));
+        COOKIE_VBLOCK(v0, v1, v2, v3, m);
+        v2 ^= 0xff;
+        COOKIE_VROUND(v0, v1, v2, v3);
+        COOKIE_VROUND(v0, v1, v2, v3);
+        COOKIE_VROUND(v0, v1, v2, v3);
+        COOKIE_VROUND(v0, v1, v2, v3);
+        v0 ^= v1 ^ v2 ^ v3;
+        uint64_t out[COOKIE_LANES];
+        memcpy(out, &v0, sizeof(out));
+        memcpy(h + at, out, k * sizeof(*h));
+    }
+}
+
+static void hash_batch_base(const struct cookie_src *s, const struct ipaddr *dsts,
+                            const uint16_t *dports, uint64_t *h, size_t n)
+{
+    hash_batch(s, dsts, dports, h, n);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define COOKIE_X86 1
+__attribute__((target("avx2"))) static void hash_batch_avx2(const struct cookie_src *s,
+                                                            const struct ipaddr *dsts,
+                                                            const uint16_t *dports, uint64_t *h,
+                                                            size_t n)
+{
+    hash_batch(s, dsts, dports, h, n);
+}
+
+__attribute__((target("avx512f"))) static void hash_batch_avx512(const struct cookie_src *s,
+                                                                 const struct ipaddr *dsts,
+                                                                 const uint16_t *dports,
+                                                                 uint64_t *h, size_t n)
+{
+    hash_batch(s, dsts, dports, h, n);
+}
+#endif
+
+/*
+ * The widest registers the CPU has, asked once per batch (a load of
+ * libgcc's CPU model, set at startup). 512-bit registers only from Ice
+ * Lake on (its AVX-512 VBMI2 tells it): on the Skylake/Cascade Lake Xeons
+ * before it, 512-bit integer instructions lower the core's clock for a
+ * while, and the kernel's send path that runs after every batch would pay
+ * for it; those get the AVX2 code. target_clones would choose by feature
+ * or by exact CPU model only, so neither says "Ice Lake or later".
+ */
+void cookie_hash_src_batch(const struct cookie_src *s, const struct ipaddr *dsts,
+                           const uint16_t *dports, uint64_t *h, size_t n)
+{
+#ifdef COOKIE_X86
+    if (__builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512f")) {
+        hash_batch_avx512(s, dsts, dports, h, n);
+        return;
+    }
+    if (__builtin_cpu_supports("avx2")) {
+        hash_batch_avx2(s, dsts, dports, h, n);
+        return;
+    }
+#endif
+    hash_batch_base(s, dsts, dports, h, n);
+}
+
 struct cookie_probe cookie_probe(const struct cookie_ctx *c, const struct ipaddr *src,
                                  const struct ipaddr *dst, uint16_t dport)
 {
-    uint64_t h = cookie_hash(c, src, dst, dport);
-    struct cookie_probe p = {
-        .sport = cookie_sport(c, h),
-        .seq = (uint32_t)h,
-        .ack = (uint32_t)(h >> 32),
-    };
-    return p;
+    return cookie_probe_from_hash(c, cookie_hash(c, src, dst, dport));
 }
 
 /* d = a - b modulo 2^32 lies in [lo, hi] (sequence-space arithmetic). */

@@ -561,6 +561,12 @@ static void test_raw_options(void **state)
                      CLI_OK);
     assert_int_equal(s.raw.send_method, 2);
     assert_int_equal(s.raw.recv_method, 0);
+    assert_int_equal(s.raw.sender_threads, 0); /* the default: one */
+    scan_free(&s);
+
+    assert_int_equal(PARSE(&s, "--sender-threads", "4", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.raw.sender_threads, 4);
+    assert_ptr_equal(s.types[0], scan_module_find("-sS"));
     scan_free(&s);
 
     /* A raw-only option without a scan type picks the SYN scan. */
@@ -605,6 +611,10 @@ static void test_raw_options(void **state)
     EXPECT_ERROR("-e", "eth0/1", "127.0.0.1");
     EXPECT_ERROR("--send-method", "fast", "127.0.0.1");
     EXPECT_ERROR("--recv-method", "raw", "127.0.0.1");
+    EXPECT_ERROR("--sender-threads", "0", "127.0.0.1");
+    EXPECT_ERROR("--sender-threads", "17", "127.0.0.1");
+    EXPECT_ERROR("--sender-threads", "two", "127.0.0.1");
+    EXPECT_ERROR("-sT", "--sender-threads", "2", "127.0.0.1");
 
     /* 15 bytes is the longest name. */
     assert_int_equal(PARSE(&s, "-sS", "-e", "0123456789abcde", "-p", "80", "127.0.0.1"), CLI_OK);

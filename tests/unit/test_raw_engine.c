@@ -48,6 +48,11 @@ static void check_round_trip(const char *const *specs)
             fail_msg("index %llu: iterator %s, at() %s", (unsigned long long)i,
                      ipaddr_str(&t.addr, a, sizeof(a)), ipaddr_str(&u.addr, a, sizeof(a)));
         assert_true(t.hostname == u.hostname);
+        /* The sender's lookup: the same address, not excluded here. */
+        struct ipaddr w;
+        memset(&w, 0xa5, sizeof(w));
+        assert_int_equal(target_set_addr_at(s, i, &w), 0);
+        assert_memory_equal(&w, &u.addr, sizeof(w));
         uint64_t back;
         assert_int_equal(target_set_index_of(s, &t.addr, &back), 0);
         /* The first occurrence wins when specs overlap. */
@@ -59,6 +64,8 @@ static void check_round_trip(const char *const *specs)
     }
     assert_int_equal(i, target_set_count(s));
     assert_int_equal(target_set_at(s, i, &u), -1);
+    struct ipaddr w;
+    assert_int_equal(target_set_addr_at(s, i, &w), -1);
     target_set_free(s);
 }
 
@@ -107,6 +114,11 @@ static void test_targets_big_and_unknown(void **state)
     assert_int_equal(target_set_index_of(s, &x, &idx), -1);
     ipaddr_parse("11.0.0.0", &x);
     assert_int_equal(target_set_index_of(s, &x, &idx), -1);
+    /* The sender's lookup says which addresses are excluded. */
+    assert_int_equal(target_set_addr_at(s, 65536, &x), 1); /* 10.1.0.0 */
+    assert_int_equal(x.bytes[1], 1);
+    assert_int_equal(target_set_addr_at(s, 65535, &x), 0);     /* 10.0.255.255 */
+    assert_int_equal(target_set_addr_at(s, 2 * 65536, &x), 0); /* 10.2.0.0 */
     /* Excluded addresses keep their index; callers skip them. */
     ipaddr_parse("10.1.2.3", &x);
     assert_int_equal(target_set_index_of(s, &x, &idx), 0);
