@@ -19,8 +19,9 @@
 # THREADS (default 1): sender threads on both sides, like with like:
 # prtip --sender-threads THREADS against THREADS ceiling loops at once.
 # Rate: frames received by the target's veth (rx_packets, read every
-# millisecond in the target namespace), from the first to the last probe's
-# arrival; SYNs: the nftables counter. CPU: user+system time of the whole
+# millisecond in the target namespace) during the flood, from the first to
+# the last millisecond with 64 or more arrivals (a lone ARP request that
+# prtip sends while it sets up is not its sending rate); SYNs: the nftables counter. CPU: user+system time of the whole
 # process (/usr/bin/time) over the sending time, in % of one CPU, and per
 # packet. Steal: the share of CPU time the hypervisor took from this VM
 # during the run (/proc/stat), the main source of noise on a shared VM.
@@ -48,7 +49,7 @@ PRTIP=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --no-write) WRITE=0; shift ;;
-    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
     *) PRTIP="$1"; shift ;;
     esac
 done
@@ -165,17 +166,29 @@ st0, tt0, st1, tt1 = (int(x) for x in sys.argv[5:9])
 steal = 100 * (st1 - st0) / (tt1 - tt0) if tt1 > tt0 else 0.0
 s = [l.split() for l in open(tag + ".samples") if l[0].isdigit()]
 s = [(float(t), int(v)) for t, v in s]
-base, final = s[0][1], s[-1][1]
-start = end = None
-for i, (t, v) in enumerate(s):
-    if start is None and v > base:
-        start = s[i - 1][0] if i else t
-    if v == final:
-        end = t
-        break
-span = end - start if start is not None and end and end > start else 0.0
+# The flood: the sampling intervals (~1 ms) in which at least FLOOD frames
+# arrived. Its span runs from the sample before the first such interval to
+# the end of the last one, and its frames are those counted in between. A
+# lone frame before it (prtip resolving the target's MAC by ARP, ~75 ms
+# before its first probe, while it sets up its rings) or after it (IPv6
+# neighbour discovery) is the sender's setup or the lab's noise, not its
+# sending rate; both sides are measured the same way.
+FLOOD = 64
+first = last = None
+for i in range(1, len(s)):
+    if s[i][1] - s[i - 1][1] >= FLOOD:
+        if first is None:
+            first = i - 1
+        last = i
+if first is None:
+    start = end = 0.0
+    frames = 0
+else:
+    start, end = s[first][0], s[last][0]
+    frames = s[last][1] - s[first][1]
+span = end - start
 u, sy, wall = (float(x) for x in open(tag + ".time").read().split()[-3:])
-print(f"{name}\t{syns}\t{final - base}\t{span:.6f}\t{u + sy:.3f}\t{wall:.3f}\t{rnd}\t{steal:.1f}")
+print(f"{name}\t{syns}\t{frames}\t{span:.6f}\t{u + sy:.3f}\t{wall:.3f}\t{rnd}\t{steal:.1f}")
 EOF
     say "  $(tail -n 1 "$W/runs.tsv")"
 }
@@ -258,7 +271,9 @@ print(f"prtip `-sS -Pn -n -p 1-{ports} --rate 100000000 --max-retries 0 --wait 0
       "(prebuilt 58-byte SYNs, AF_PACKET + PACKET_QDISC_BYPASS + sendmmsg, nothing of prtip) "
       "for as long as prtip's median send took. The target namespace counts the SYNs and drops "
       "every IP packet in prerouting, so nothing answers. pps: frames received by the target's "
-      "veth over the time from the first to the last arrival (rx_packets read every ms); CPU: "
+      "veth during the flood, from the first to the last millisecond with 64 or more arrivals "
+      "(rx_packets read every ms; prtip's ARP request, sent ~75 ms before its first probe while "
+      "it sets up, is not part of its sending rate); CPU: "
       "the process's user+system time over that time (on veth it includes the target's receive "
       f"path, which runs in the sender's softirq), and per packet; steal: CPU time the "
       f"hypervisor took from this VM during the run. {nruns} rounds of one run each, back to "

@@ -558,6 +558,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         int64_t t_start = raw_now_ns();
         uint64_t sent_before = atomic_load(&c->tx_sent);
         unsigned started = 0;
+        atomic_store(&c->cpus_claimed, 0);
         for (; started < c->nsenders; started++) {
             struct raw_sender *snd = &c->snd[started];
             atomic_store(&snd->pos, 0);

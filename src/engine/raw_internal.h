@@ -209,7 +209,8 @@ struct raw_ctx {
     _Atomic uint64_t tx_sent;   /* frames sent, all passes, all senders */
     struct raw_sender snd[RAW_MAX_SENDERS];
     unsigned nsenders;
-    _Atomic bool tx_abort; /* a sender could not start: the others stop */
+    _Atomic bool tx_abort;         /* a sender could not start: the others stop */
+    _Atomic uint64_t cpus_claimed; /* CPUs 0-63 a sender has pinned itself to, this pass */
 
     /* UDP hosts paced against their ICMP rate limit (raw_pace.h): built by
      * the caller between passes, read by the sender during retry passes. */
