@@ -484,9 +484,18 @@ int64_t raw_agg_wait_ns(const struct raw_agg *g)
     return w < MIN_COOLDOWN_NS ? MIN_COOLDOWN_NS : w;
 }
 
+/* Senders stop pinning (raw_tx.c unpin_sender) once this many frames are
+ * out and at least a quarter of them drew a reply. */
+#define UNPIN_MIN_SENT 4096
+
 void raw_agg_tick(struct raw_agg *g, int64_t now, bool sending)
 {
     struct raw_ctx *c = g->c;
+    if (sending && !atomic_load_explicit(&c->unpin, memory_order_relaxed)) {
+        uint64_t sent = atomic_load_explicit(&c->tx_sent, memory_order_relaxed);
+        if (sent >= UNPIN_MIN_SENT && raw_results_answers(g->res) * 4 >= sent)
+            atomic_store_explicit(&c->unpin, true, memory_order_relaxed);
+    }
     if (now < g->next_tick)
         return;
     g->next_tick = now + RATE_TICK_NS;

@@ -211,6 +211,7 @@ struct raw_ctx {
     unsigned nsenders;
     _Atomic bool tx_abort;         /* a sender could not start: the others stop */
     _Atomic uint64_t cpus_claimed; /* CPUs 0-63 a sender has pinned itself to, this pass */
+    _Atomic bool unpin;            /* most probes draw replies: senders drop their pin (raw_tx.c) */
 
     /* UDP hosts paced against their ICMP rate limit (raw_pace.h): built by
      * the caller between passes, read by the sender during retry passes. */

@@ -382,33 +382,35 @@ static unsigned build_frames(const struct raw_ctx *c, struct tx_batch *b, int pa
 }
 
 /*
- * Keep this sender on one CPU for the pass: the CPU it started on, or,
- * when another sender of this scan holds that one, the first free CPU it
- * may use. Measured on the lab's 2-vCPU VM (bench/sender.sh): unpinned,
- * the sender moved between CPUs whenever the receiver, the aggregator or
- * anything else woke on its CPU, and a pass ran 0.9-1.6 s for the same
- * probes, against 0.9-1.2 s pinned; masscan and ZMap pin their threads
- * too. The CPU it starts on, rather than a fixed one, keeps two scans on
- * one machine off each other's CPU. Not pinned when the scan may use no
- * more CPUs than it has senders (the receivers need somewhere to run) or
- * on CPUs past 63 (the claim mask).
+ * Keep this sender on one CPU: the CPU it started on, or, when another
+ * sender of this scan holds that one, the first free CPU it may use.
+ * Returns true if pinned; *allowed is then the set to return to.
+ *
+ * Why: measured on the lab's 2-vCPU VM (bench/sender.sh), an unpinned
+ * sender was moved between CPUs whenever the receiver, the aggregator or
+ * anything else woke on its CPU, and a pass of 2M probes ran 0.9-1.6 s,
+ * against 0.87-1.02 s pinned; masscan and ZMap pin their threads too. The
+ * CPU it starts on, rather than a fixed one, keeps two scans on one machine
+ * off each other's CPU. Not pinned when the scan may use no more CPUs than
+ * it has senders (the receivers need somewhere to run), on CPUs past 63
+ * (the claim mask), or once c->unpin is set (below).
  */
-static void pin_sender(const struct raw_sender *s)
+static bool pin_sender(const struct raw_sender *s, cpu_set_t *allowed)
 {
     struct raw_ctx *c = s->ctx;
-    cpu_set_t allowed;
-    if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0 ||
-        CPU_COUNT(&allowed) <= (int)c->nsenders)
-        return;
+    if (atomic_load_explicit(&c->unpin, memory_order_relaxed) ||
+        sched_getaffinity(0, sizeof(*allowed), allowed) < 0 ||
+        CPU_COUNT(allowed) <= (int)c->nsenders)
+        return false;
     int cpu = sched_getcpu();
     for (int tries = 0; tries < 2; tries++) {
-        if (cpu < 0 || cpu >= 64 || !CPU_ISSET(cpu, &allowed) ||
+        if (cpu < 0 || cpu >= 64 || !CPU_ISSET(cpu, allowed) ||
             (atomic_fetch_or(&c->cpus_claimed, 1ULL << cpu) >> cpu & 1)) {
             /* Taken or unusable: the first allowed CPU nobody holds. */
             uint64_t held = atomic_load(&c->cpus_claimed);
             cpu = -1;
             for (int i = 0; i < 64; i++)
-                if (CPU_ISSET(i, &allowed) && !(held >> i & 1)) {
+                if (CPU_ISSET(i, allowed) && !(held >> i & 1)) {
                     cpu = i;
                     break;
                 }
@@ -417,10 +419,29 @@ static void pin_sender(const struct raw_sender *s)
         cpu_set_t one;
         CPU_ZERO(&one);
         CPU_SET(cpu, &one);
-        if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0)
-            log_debug("raw", "sender %u pinned to CPU %d", s->id, cpu);
-        return;
+        if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) != 0)
+            return false;
+        log_debug("raw", "sender %u pinned to CPU %d", s->id, cpu);
+        return true;
     }
+    return false;
+}
+
+/*
+ * Undo pin_sender() once the aggregator sets c->unpin: when most probes
+ * draw a reply, the kernel's receive work for the replies (on a veth, the
+ * target's too) runs in softirq on the sender's CPU, and a pinned sender
+ * can no longer move away from it while the other CPUs idle. Measured on
+ * the lab's /17 x 3 ports, every probe answered: 505k probes/s unpinned,
+ * 300-360k pinned.
+ */
+static void unpin_sender(const struct raw_sender *s, bool *pinned, const cpu_set_t *allowed)
+{
+    if (!*pinned || !atomic_load_explicit(&s->ctx->unpin, memory_order_relaxed))
+        return;
+    if (pthread_setaffinity_np(pthread_self(), sizeof(*allowed), allowed) == 0)
+        log_debug("raw", "sender %u unpinned: most probes draw replies", s->id);
+    *pinned = false;
 }
 
 void *raw_tx_main(void *arg)
@@ -433,7 +454,8 @@ void *raw_tx_main(void *arg)
     char name[16];
     snprintf(name, sizeof(name), "prtip-tx%u", s->id);
     prctl(PR_SET_NAME, name, 0, 0, 0); /* for top -H and perf */
-    pin_sender(s);
+    cpu_set_t allowed;
+    bool pinned = pin_sender(s, &allowed);
     struct tx_batch b[2];
     if (batch_init(&b[0], &c->fam[0]) < 0 || batch_init(&b[1], &c->fam[1]) < 0) {
         s->tx_errno = ENOMEM;
@@ -456,6 +478,7 @@ void *raw_tx_main(void *arg)
     permute_divisor_init(&naddrs_div, c->naddrs);
     while (!exhausted && !scan_stopping(c->scan) &&
            !atomic_load_explicit(&c->tx_abort, memory_order_relaxed)) {
+        unpin_sender(s, &pinned, &allowed);
         int64_t now = raw_now_ns(), wait;
         double r = load_rate(c) / c->nsenders;
         if (r != rate) {
