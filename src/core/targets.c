@@ -35,7 +35,7 @@ struct spec {
     struct ipaddr named;         /* what hostname resolved to */
     char *hostname, *other_addrs;
     uint64_t base;  /* index of the first address (included specs), saturating */
-    uint64_t count; /* its addresses, saturating (included specs): spec_count() */
+    uint64_t count; /* its addresses, saturating (included specs): spec_count(), once */
 };
 
 struct spec_list {
@@ -404,7 +404,7 @@ int target_set_add(struct target_set *set, const char *spec, char *err, size_t e
     l->v[l->n - 1].count = spec_count(&l->v[l->n - 1]);
     if (l->n > 1) {
         const struct spec *prev = &l->v[l->n - 2];
-        uint64_t c = spec_count(prev);
+        uint64_t c = prev->count;
         l->v[l->n - 1].base = c > UINT64_MAX - prev->base ? UINT64_MAX : prev->base + c;
     }
     return 0;
@@ -550,7 +550,7 @@ uint64_t target_set_count(const struct target_set *set)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < set->inc.n; i++) {
-        uint64_t c = spec_count(&set->inc.v[i]);
+        uint64_t c = set->inc.v[i].count;
         total = c > UINT64_MAX - total ? UINT64_MAX : total + c;
     }
     return total;
@@ -870,7 +870,7 @@ uint64_t target_set_family_count(const struct target_set *set, int family, struc
             spec_first(sp, first->bytes);
         }
         have = true;
-        uint64_t c = spec_count(sp);
+        uint64_t c = sp->count;
         total = c > UINT64_MAX - total ? UINT64_MAX : total + c;
     }
     return total;
@@ -886,6 +886,6 @@ int target_set_spec(const struct target_set *set, size_t i, struct ipaddr *first
     first->family = sp->family;
     spec_first(sp, first->bytes);
     *base = sp->base;
-    *count = spec_count(sp);
+    *count = sp->count;
     return 0;
 }

@@ -106,14 +106,13 @@ static inline __attribute__((always_inline)) void hash_batch(const struct cookie
         uint64_t a[COOKIE_LANES] = {0}, b[COOKIE_LANES] = {0}, last[COOKIE_LANES] = {0};
         for (size_t i = 0; i < k; i++) {
             const uint8_t *d = dsts[at + i].bytes;
-            uint16_t dport = dports[at + i];
             if (v6) {
                 a[i] = cookie_le64(d);
                 b[i] = cookie_le64(d + 8);
             } else {
-                a[i] = s->src_lo | cookie_le32(d) << 32;
+                a[i] = cookie_v4_block(s, d);
             }
-            last[i] = s->tail | (uint64_t)(dport >> 8) << 16 | (uint64_t)(dport & 0xff) << 24;
+            last[i] = cookie_last_block(s, dports[at + i]);
         }
         cookie_vec m, v0, v1, v2, v3, zero = {0};
         v0 = zero + s->v[0];

@@ -133,20 +133,32 @@ static inline void cookie_block(uint64_t v[4], uint64_t m)
     v[0] ^= m;
 }
 
+/* The message blocks left after the source's share, shared by
+ * cookie_hash_src() and the lanes of cookie_hash_src_batch(): IPv4's one
+ * block of source and destination, and the last block, with dport
+ * big-endian in its bytes 2-3. */
+static inline uint64_t cookie_v4_block(const struct cookie_src *s, const uint8_t dst[4])
+{
+    return s->src_lo | cookie_le32(dst) << 32;
+}
+
+static inline uint64_t cookie_last_block(const struct cookie_src *s, uint16_t dport)
+{
+    return s->tail | (uint64_t)(dport >> 8) << 16 | (uint64_t)(dport & 0xff) << 24;
+}
+
 /* cookie_hash(c, src, dst, dport) for the src of cookie_src_init(). */
 static inline uint64_t cookie_hash_src(const struct cookie_src *s, const struct ipaddr *dst,
                                        uint16_t dport)
 {
     uint64_t v[4] = {s->v[0], s->v[1], s->v[2], s->v[3]};
-    /* dport big-endian in message bytes 2-3 of the last block. */
-    uint64_t last = s->tail | (uint64_t)(dport >> 8) << 16 | (uint64_t)(dport & 0xff) << 24;
     if (s->family == AF_INET6) {
         cookie_block(v, cookie_le64(dst->bytes));
         cookie_block(v, cookie_le64(dst->bytes + 8));
     } else {
-        cookie_block(v, s->src_lo | cookie_le32(dst->bytes) << 32);
+        cookie_block(v, cookie_v4_block(s, dst->bytes));
     }
-    cookie_block(v, last);
+    cookie_block(v, cookie_last_block(s, dport));
     v[2] ^= 0xff;
     siphash_round(v);
     siphash_round(v);
