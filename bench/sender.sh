@@ -60,9 +60,8 @@ SETTLE="${SETTLE:-3}"
 RANGE="${RANGE:-198.18.128.0/21}"
 PORTS="${PORTS:-1000}"
 CEIL_SECS="${CEIL_SECS:-}"
-THREADS="${THREADS:-${CEIL_THREADS:-1}}"
-CEIL_THREADS="$THREADS"
-export CEIL_THREADS
+THREADS="${THREADS:-${CEIL_THREADS:-1}}" # CEIL_THREADS: its name before prtip had threads
+export THREADS
 DOC="$ROOT/docs/BENCHMARKS.md"
 
 die() { echo "bench/sender.sh: $*" >&2; exit 1; }
@@ -107,27 +106,6 @@ table inet prtip_lab {
     }
 }" || die "cannot load the target's drop ruleset"
 
-cat >"$W/sampler.py" <<'EOF'
-# Every 1 ms until SIGTERM: the target veth's rx_packets (one pread of an
-# open sysfs file). Prints "ready", then "t count" lines at the end.
-import os, signal, sys, time
-fd = os.open(sys.argv[1], os.O_RDONLY)
-def read():
-    return int(os.pread(fd, 64, 0))
-out, stop = [], False
-def on_term(*_):
-    global stop
-    stop = True
-signal.signal(signal.SIGTERM, on_term)
-read()
-print("ready", flush=True)
-while not stop:
-    out.append((time.monotonic(), read()))
-    time.sleep(0.001)
-out.append((time.monotonic(), read()))
-sys.stdout.write("".join(f"{t:.6f} {v}\n" for t, v in out))
-EOF
-
 syns() {
     ip netns exec "$LAB_TGT" nft list counter inet prtip_lab syns |
         awk '{ for (i = 1; i <= NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
@@ -148,7 +126,8 @@ run() {
     # during the pause would otherwise count as the first arrival.
     sleep "$SETTLE"
     ip netns exec "$LAB_TGT" nft reset counter inet prtip_lab syns >/dev/null
-    ip netns exec "$LAB_TGT" python3 "$W/sampler.py" "/sys/class/net/$LAB_IF/statistics/rx_packets" \
+    ip netns exec "$LAB_TGT" python3 "$ROOT/bench/sampler.py" sysfs \
+        "/sys/class/net/$LAB_IF/statistics/rx_packets" \
         >"$tag.samples" &
     local spid=$! _
     for _ in $(seq 1 100); do grep -q ready "$tag.samples" 2>/dev/null && break; sleep 0.02; done
@@ -209,7 +188,7 @@ run_ceiling() {
     fi
     say "round $1/$RUNS: ceiling for ${secs}s"
     run "$1" ceiling "$W/ceiling" --if "$LAB_IF" --smac "$SCAN_MAC" --dmac "$TGT_MAC" \
-        --src "$LAB_SCAN_V4" --dst "$LAB_TGT_V4" --secs "$secs" --threads "$CEIL_THREADS"
+        --src "$LAB_SCAN_V4" --dst "$LAB_TGT_V4" --secs "$secs" --threads "$THREADS"
 }
 # The first round runs prtip first (the ceiling's duration follows prtip's
 # send time); later rounds alternate, so neither side always goes first.
@@ -262,7 +241,7 @@ def quantile(xs, q):
 ratio_med, ratio_q1, ratio_q3 = (quantile(ratios, q) for q in (0.5, 0.25, 0.75))
 above = sum(1 for x in ratios if x >= 90)
 n = ipaddress.ip_network(rng).num_addresses * int(ports)
-ct = int(os.environ.get("CEIL_THREADS", "1"))
+ct = int(os.environ.get("THREADS", "1"))
 threads_opt = f" --sender-threads {ct}" if ct > 1 else ""
 print("### Sender: a whole SYN scan vs the raw packet ceiling (veth, namespace lab"
       + (f", {ct} threads each" if ct > 1 else "") + ")\n")

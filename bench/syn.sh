@@ -185,40 +185,6 @@ while True:
     time.sleep(0.02)' "$LAB_SCAN_V4" &
 PIDS+=($!)
 
-cat >"$W/sampler.py" <<'EOF'
-# Every 1 ms until SIGTERM: the target's SYN counter (nftables counter
-# "syns" of table inet prtip_bench, read in-process through libnftables,
-# ~50 us a read). Prints "ready", then "t count" lines at the end.
-import ctypes, re, signal, sys, time
-lib = ctypes.CDLL("libnftables.so.1")
-lib.nft_ctx_new.restype = ctypes.c_void_p
-for fn in ("nft_ctx_buffer_output", "nft_ctx_buffer_error", "nft_ctx_get_output_buffer"):
-    getattr(lib, fn).argtypes = [ctypes.c_void_p]
-lib.nft_run_cmd_from_buffer.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-lib.nft_ctx_get_output_buffer.restype = ctypes.c_char_p
-ctx = lib.nft_ctx_new(0)
-lib.nft_ctx_buffer_output(ctx)
-lib.nft_ctx_buffer_error(ctx)
-pat = re.compile(rb"packets (\d+)")
-def read():
-    if lib.nft_run_cmd_from_buffer(ctx, b"list counter inet prtip_bench syns") != 0:
-        sys.exit("sampler: cannot read counter syns")
-    return int(pat.search(lib.nft_ctx_get_output_buffer(ctx)).group(1))
-out = []
-stop = False
-def on_term(*_):
-    global stop
-    stop = True
-signal.signal(signal.SIGTERM, on_term)
-read()
-print("ready", flush=True)
-while not stop:
-    out.append((time.monotonic(), read()))
-    time.sleep(0.001)
-out.append((time.monotonic(), read()))
-sys.stdout.write("".join(f"{t:.6f} {v}\n" for t, v in out))
-EOF
-
 # measure BENCH TOOL CONFIG RUN PARSE OUTFILE CMD...: one run in the scanner
 # namespace under /usr/bin/time -v with the tx sampler; appends a JSON record
 # to $W/runs.jsonl. PARSE is gnmap|masscan|zmap, OUTFILE the tool's results.
@@ -232,7 +198,8 @@ measure() {
     local tx0 drop0
     tx0="$(tx_stat tx_packets)"
     drop0="$(tx_stat tx_dropped)"
-    ip netns exec "$LAB_TGT" python3 "$W/sampler.py" >"$tag.samples" &
+    ip netns exec "$LAB_TGT" python3 "$ROOT/bench/sampler.py" nft inet prtip_bench syns \
+        >"$tag.samples" &
     local spid=$!
     local _
     for _ in $(seq 1 100); do grep -q ready "$tag.samples" 2>/dev/null && break; sleep 0.02; done
