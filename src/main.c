@@ -19,11 +19,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static void sink_host(void *ctx, const struct host_result *h)
-{
-    output_set_host(ctx, h);
-}
-
 int main(int argc, char **argv)
 {
     struct scan scan;
@@ -55,16 +50,31 @@ int main(int argc, char **argv)
     }
 
     struct output_set outs;
-    clock_gettime(CLOCK_REALTIME, &scan.summary.start);
-    if (output_set_open(&outs, &scan, err, sizeof(err)) < 0) {
+    if (output_set_open(&outs, scan.outputs, scan.noutputs, err, sizeof(err)) < 0) {
         log_error("output", "%s", err);
+        scan_free(&scan);
+        return 1;
+    }
+    struct scan_info info;
+    if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0) {
+        log_error("output", "%s", err);
+        output_set_close(&outs, &scan.summary);
+        scan_free(&scan);
+        return 2;
+    }
+    clock_gettime(CLOCK_REALTIME, &info.start);
+    scan.summary.start = info.start;
+    struct result_sink sink = output_set_sink(&outs);
+    int brc = sink_begin(&sink, &info);
+    scan_info_free(&info);
+    if (brc < 0) {
+        log_error("output", "%s", outs.errmsg);
         scan_free(&scan);
         return 1;
     }
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct result_sink sink = {.host = sink_host, .ctx = &outs};
     int rc = plan_run(&scan, &sink, err, sizeof(err));
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
@@ -74,7 +84,7 @@ int main(int argc, char **argv)
     if (rc < 0)
         scan.summary.error = err;
 
-    int wrc = output_set_close(&outs, &scan.summary);
+    int wrc = sink_end(&sink, &scan.summary);
     int status = 0;
     if (rc < 0) {
         log_error("engine", "%s", err);

@@ -76,13 +76,331 @@ int host_result_add_port(struct host_result *h, const struct port_result *p)
     return 0;
 }
 
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void service_result_free(struct service_result *s)
+{
+    if (!s)
+        return;
+    free(s->name);
+    free(s->product);
+    free(s->version);
+    free(s->extrainfo);
+    free(s->hostname);
+    free(s->ostype);
+    free(s->devicetype);
+    free_strv(s->cpe, s->ncpe);
+    memset(s, 0, sizeof(*s));
+}
+
+void tls_info_free(struct tls_info *t)
+{
+    if (!t)
+        return;
+    free(t->protocol);
+    free(t->cipher);
+    free(t->alpn);
+    free(t->subject);
+    free(t->issuer);
+    free_strv(t->san, t->nsan);
+    free(t->sha256);
+    free(t->key_type);
+    memset(t, 0, sizeof(*t));
+}
+
+void script_elem_free(struct script_elem *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->nchildren; i++)
+        script_elem_free(&e->children[i]);
+    free(e->children);
+    free(e->key);
+    free(e->value);
+    memset(e, 0, sizeof(*e));
+}
+
+void script_output_free(struct script_output *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nelems; i++)
+        script_elem_free(&s->elems[i]);
+    free(s->elems);
+    free(s->id);
+    free(s->output);
+    memset(s, 0, sizeof(*s));
+}
+
+void os_match_free(struct os_match *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nclasses; i++) {
+        struct os_class *c = &m->classes[i];
+        free(c->type);
+        free(c->vendor);
+        free(c->osfamily);
+        free(c->osgen);
+        free_strv(c->cpe, c->ncpe);
+    }
+    free(m->classes);
+    free(m->name);
+    memset(m, 0, sizeof(*m));
+}
+
+static void scripts_free(struct script_output *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        script_output_free(&v[i]);
+    free(v);
+}
+
+static void port_detail_free(struct port_detail *d)
+{
+    if (!d)
+        return;
+    service_result_free(d->service);
+    free(d->service);
+    tls_info_free(d->tls);
+    free(d->tls);
+    scripts_free(d->scripts, d->nscripts);
+    free(d);
+}
+
 void host_result_free(struct host_result *h)
 {
+    for (size_t i = 0; i < h->nports; i++)
+        port_detail_free(h->ports[i].detail);
     free(h->ports);
     free(h->rdns);
+    if (h->owns_names) {
+        free((char *)h->hostname);
+        free((char *)h->other_addrs);
+    }
+    for (size_t i = 0; i < h->nos; i++)
+        os_match_free(&h->os[i]);
+    free(h->os);
+    free(h->os_fingerprint);
+    scripts_free(h->scripts, h->nscripts);
     h->ports = NULL;
     h->rdns = NULL;
-    h->nports = h->cap = 0;
+    h->hostname = h->other_addrs = NULL;
+    h->os = NULL;
+    h->os_fingerprint = NULL;
+    h->scripts = NULL;
+    h->nports = h->cap = h->nos = h->nscripts = 0;
+    h->owns_names = false;
+}
+
+struct port_detail *port_result_detail(struct port_result *p)
+{
+    if (!p->detail)
+        p->detail = calloc(1, sizeof(*p->detail));
+    return p->detail;
+}
+
+/*
+ * Deep-copy helpers. Each returns false on allocation failure, leaving what
+ * it already copied in the destination for the caller's single free.
+ */
+static bool dup_str(char **dst, const char *src)
+{
+    *dst = NULL;
+    if (!src)
+        return true;
+    *dst = strdup(src);
+    return *dst != NULL;
+}
+
+static bool dup_strv(char ***dst, size_t *ndst, char *const *src, size_t n)
+{
+    *dst = NULL;
+    *ndst = 0;
+    if (n == 0)
+        return true;
+    *dst = calloc(n, sizeof(**dst));
+    if (!*dst)
+        return false;
+    *ndst = n;
+    for (size_t i = 0; i < n; i++)
+        if (!dup_str(&(*dst)[i], src[i]))
+            return false;
+    return true;
+}
+
+static bool dup_service(struct service_result **dst, const struct service_result *src)
+{
+    *dst = NULL;
+    if (!src)
+        return true;
+    struct service_result *d = calloc(1, sizeof(*d));
+    if (!d)
+        return false;
+    *dst = d;
+    d->method = src->method;
+    d->conf = src->conf;
+    d->tunnel_ssl = src->tunnel_ssl;
+    return dup_str(&d->name, src->name) && dup_str(&d->product, src->product) &&
+           dup_str(&d->version, src->version) && dup_str(&d->extrainfo, src->extrainfo) &&
+           dup_str(&d->hostname, src->hostname) && dup_str(&d->ostype, src->ostype) &&
+           dup_str(&d->devicetype, src->devicetype) &&
+           dup_strv(&d->cpe, &d->ncpe, src->cpe, src->ncpe);
+}
+
+static bool dup_tls(struct tls_info **dst, const struct tls_info *src)
+{
+    *dst = NULL;
+    if (!src)
+        return true;
+    struct tls_info *d = calloc(1, sizeof(*d));
+    if (!d)
+        return false;
+    *dst = d;
+    d->not_before = src->not_before;
+    d->not_after = src->not_after;
+    d->key_bits = src->key_bits;
+    return dup_str(&d->protocol, src->protocol) && dup_str(&d->cipher, src->cipher) &&
+           dup_str(&d->alpn, src->alpn) && dup_str(&d->subject, src->subject) &&
+           dup_str(&d->issuer, src->issuer) && dup_strv(&d->san, &d->nsan, src->san, src->nsan) &&
+           dup_str(&d->sha256, src->sha256) && dup_str(&d->key_type, src->key_type);
+}
+
+static bool dup_elems(struct script_elem **dst, size_t *ndst, const struct script_elem *src,
+                      size_t n)
+{
+    *dst = NULL;
+    *ndst = 0;
+    if (n == 0)
+        return true;
+    *dst = calloc(n, sizeof(**dst));
+    if (!*dst)
+        return false;
+    *ndst = n;
+    for (size_t i = 0; i < n; i++) {
+        struct script_elem *d = &(*dst)[i];
+        if (!dup_str(&d->key, src[i].key) || !dup_str(&d->value, src[i].value) ||
+            !dup_elems(&d->children, &d->nchildren, src[i].children, src[i].nchildren))
+            return false;
+    }
+    return true;
+}
+
+static bool dup_scripts(struct script_output **dst, size_t *ndst, const struct script_output *src,
+                        size_t n)
+{
+    *dst = NULL;
+    *ndst = 0;
+    if (n == 0)
+        return true;
+    *dst = calloc(n, sizeof(**dst));
+    if (!*dst)
+        return false;
+    *ndst = n;
+    for (size_t i = 0; i < n; i++) {
+        struct script_output *d = &(*dst)[i];
+        if (!dup_str(&d->id, src[i].id) || !dup_str(&d->output, src[i].output) ||
+            !dup_elems(&d->elems, &d->nelems, src[i].elems, src[i].nelems))
+            return false;
+    }
+    return true;
+}
+
+static bool dup_os(struct os_match **dst, size_t *ndst, const struct os_match *src, size_t n)
+{
+    *dst = NULL;
+    *ndst = 0;
+    if (n == 0)
+        return true;
+    *dst = calloc(n, sizeof(**dst));
+    if (!*dst)
+        return false;
+    *ndst = n;
+    for (size_t i = 0; i < n; i++) {
+        struct os_match *d = &(*dst)[i];
+        d->accuracy = src[i].accuracy;
+        d->line = src[i].line;
+        if (!dup_str(&d->name, src[i].name))
+            return false;
+        if (src[i].nclasses == 0)
+            continue;
+        d->classes = calloc(src[i].nclasses, sizeof(*d->classes));
+        if (!d->classes)
+            return false;
+        d->nclasses = src[i].nclasses;
+        for (size_t k = 0; k < d->nclasses; k++) {
+            const struct os_class *sc = &src[i].classes[k];
+            struct os_class *dc = &d->classes[k];
+            dc->accuracy = sc->accuracy;
+            if (!dup_str(&dc->type, sc->type) || !dup_str(&dc->vendor, sc->vendor) ||
+                !dup_str(&dc->osfamily, sc->osfamily) || !dup_str(&dc->osgen, sc->osgen) ||
+                !dup_strv(&dc->cpe, &dc->ncpe, sc->cpe, sc->ncpe))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool dup_detail(struct port_detail **dst, const struct port_detail *src)
+{
+    *dst = NULL;
+    if (!src)
+        return true;
+    struct port_detail *d = calloc(1, sizeof(*d));
+    if (!d)
+        return false;
+    *dst = d;
+    return dup_service(&d->service, src->service) && dup_tls(&d->tls, src->tls) &&
+           dup_scripts(&d->scripts, &d->nscripts, src->scripts, src->nscripts);
+}
+
+int host_result_copy(struct host_result *dst, const struct host_result *src)
+{
+    *dst = *src;
+    /* Nothing below may point into src: clear what the copy must own
+     * before filling it, so a failure part-way frees only copies. */
+    dst->ports = NULL;
+    dst->nports = dst->cap = 0;
+    dst->rdns = NULL;
+    dst->hostname = dst->other_addrs = NULL;
+    dst->owns_names = true;
+    dst->os = NULL;
+    dst->nos = 0;
+    dst->os_fingerprint = NULL;
+    dst->scripts = NULL;
+    dst->nscripts = 0;
+
+    char *hostname = NULL, *other = NULL;
+    bool ok = dup_str(&hostname, src->hostname) && dup_str(&other, src->other_addrs);
+    dst->hostname = hostname;
+    dst->other_addrs = other;
+    ok = ok && dup_str(&dst->rdns, src->rdns) &&
+         dup_str(&dst->os_fingerprint, src->os_fingerprint) &&
+         dup_os(&dst->os, &dst->nos, src->os, src->nos) &&
+         dup_scripts(&dst->scripts, &dst->nscripts, src->scripts, src->nscripts);
+    if (ok && src->nports) {
+        dst->ports = calloc(src->nports, sizeof(*dst->ports));
+        ok = dst->ports != NULL;
+        if (ok) {
+            dst->cap = src->nports;
+            for (size_t i = 0; i < src->nports && ok; i++) {
+                dst->ports[i] = src->ports[i];
+                dst->ports[i].detail = NULL;
+                dst->nports = i + 1;
+                ok = dup_detail(&dst->ports[i].detail, src->ports[i].detail);
+            }
+        }
+    }
+    if (!ok) {
+        host_result_free(dst);
+        return -1;
+    }
+    return 0;
 }
 
 void result_state_counts(const struct host_result *h, size_t counts[])

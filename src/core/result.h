@@ -58,8 +58,106 @@ enum reason {
 /* "syn-ack", "reset", "conn-refused", "no-response", "host-unreach", ... */
 const char *reason_name(enum reason r);
 
-/* One scanned port. service points into nmap-services data (NULL = unknown)
- * and outlives every record. */
+/*
+ * What the coming stages find, in the shape nmap's XML carries it. Every
+ * string and array below is owned by the record that holds it (malloc'd;
+ * NULL = absent) and released by host_result_free; host_result_copy copies
+ * all of it.
+ */
+
+/* How a service name was decided (nmap <service method=>). */
+enum service_method { SERVICE_METHOD_TABLE = 0, SERVICE_METHOD_PROBED };
+
+/* -sV's answer for one port: nmap-service-probes match fields ("p/ v/ i/
+ * h/ o/ d/ cpe:/") after $-substitution. Follows nmap.dtd <service>. */
+struct service_result {
+    char *name;       /* "http", "ssh"; never NULL once filled */
+    char *product;    /* p/ */
+    char *version;    /* v/ */
+    char *extrainfo;  /* i/ */
+    char *hostname;   /* h/ */
+    char *ostype;     /* o/ */
+    char *devicetype; /* d/ */
+    char **cpe;       /* "cpe:/a:openbsd:openssh:9.2p1", ncpe entries */
+    size_t ncpe;
+    enum service_method method;
+    uint8_t conf;    /* nmap's confidence, 0-10 (3 = from the table, 10 = matched) */
+    bool tunnel_ssl; /* found through TLS: nmap's tunnel="ssl" */
+};
+
+/* TLS session and certificate facts of a port that spoke TLS. Times are
+ * Unix seconds (UTC); names are OpenSSL's one-line RFC 4514 forms. */
+struct tls_info {
+    char *protocol; /* "TLSv1.3" */
+    char *cipher;   /* "TLS_AES_256_GCM_SHA384" */
+    char *alpn;     /* negotiated ALPN protocol, NULL if none */
+    char *subject;  /* "CN=example.org,O=Example" */
+    char *issuer;
+    char **san; /* subjectAltName entries, "DNS:example.org", nsan entries */
+    size_t nsan;
+    int64_t not_before, not_after;
+    char *sha256;      /* certificate fingerprint, 64 lowercase hex digits */
+    char *key_type;    /* "rsa", "ec" */
+    uint32_t key_bits; /* 0 if unknown */
+};
+
+/*
+ * One node of a script's structured output (nmap's <elem key=>text</elem>
+ * and <table key=>...</table>). A leaf has value != NULL and no children; a
+ * table has value == NULL and nchildren members. key is NULL for members of
+ * a list-like table (nmap omits the key attribute there).
+ */
+struct script_elem {
+    char *key;
+    char *value;
+    struct script_elem *children;
+    size_t nchildren;
+};
+
+/* One script's result on a host or port (nmap <script id= output=>). */
+struct script_output {
+    char *id;                  /* "http-title" */
+    char *output;              /* the text nmap prints in normal output */
+    struct script_elem *elems; /* structured form, nelems top-level nodes */
+    size_t nelems;
+};
+
+/* One OS class of an OS match (nmap <osclass>). */
+struct os_class {
+    char *type;       /* "general purpose" */
+    char *vendor;     /* "Linux" */
+    char *osfamily;   /* "Linux" */
+    char *osgen;      /* "5.X", NULL if none */
+    uint8_t accuracy; /* percent */
+    char **cpe;       /* "cpe:/o:linux:linux_kernel:5", ncpe entries */
+    size_t ncpe;
+};
+
+/* One OS guess scored against nmap-os-db (nmap <osmatch>). */
+struct os_match {
+    char *name;       /* the Fingerprint line's text */
+    uint8_t accuracy; /* percent */
+    uint32_t line;    /* line of the Fingerprint in nmap-os-db, 0 if unknown */
+    struct os_class *classes;
+    size_t nclasses;
+};
+
+/* Findings beyond the port state; NULL in a port_result until a stage
+ * (version detection, scripts) adds one. */
+struct port_detail {
+    struct service_result *service; /* NULL: only the nmap-services name */
+    struct tls_info *tls;           /* NULL: no TLS seen */
+    struct script_output *scripts;
+    size_t nscripts;
+};
+
+/*
+ * One scanned port. service is the nmap-services name for the port (NULL =
+ * unknown); it is borrowed and must outlive the record and every copy of it
+ * (the nmap-services table, or a reader's string storage). detail is owned.
+ * The record is kept small (16 bytes + detail pointer): a host can carry
+ * 65,535 of them.
+ */
 struct port_result {
     uint16_t port;      /* host byte order */
     uint8_t proto;      /* enum port_proto */
@@ -67,18 +165,24 @@ struct port_result {
     uint8_t reason;     /* enum reason */
     uint8_t reason_ttl; /* TTL/hop limit of the deciding reply, 0 if none */
     const char *service;
+    struct port_detail *detail;
 };
 
 /* HOST_UNKNOWN is a host that was never probed: the list scan (-sL)
  * delivers every target so, with reason user-set, as nmap. */
 enum host_status { HOST_UNKNOWN = 0, HOST_UP, HOST_DOWN };
 
-/* One target with everything found about it. Owned by whoever created it;
- * host_result_free releases ports and rdns. */
+/*
+ * One target with everything found about it. Owned by whoever created it;
+ * host_result_free releases what the record owns. hostname and other_addrs
+ * are borrowed from the target set in records an engine builds, and owned
+ * (owns_names) in records made by host_result_copy, so that a copy outlives
+ * the scan that made it.
+ */
 struct host_result {
     struct ipaddr addr;
-    const char *hostname;    /* name typed by the user, or NULL (not owned) */
-    const char *other_addrs; /* other addresses of that name, or NULL (not owned) */
+    const char *hostname;    /* name typed by the user, or NULL */
+    const char *other_addrs; /* other addresses of that name, or NULL */
     char *rdns;              /* reverse DNS name, or NULL (owned) */
     enum host_status status;
     enum reason status_reason;
@@ -91,12 +195,42 @@ struct host_result {
     bool have_mac;
     bool timed_out;   /* --host-timeout expired: ports may be incomplete */
     bool interrupted; /* Ctrl-C: ports found so far only */
+    bool owns_names;  /* hostname/other_addrs are owned (a copy) */
+    /* OS detection (-O): matches best first, owned. */
+    struct os_match *os;
+    size_t nos;
+    char *os_fingerprint; /* nmap's fingerprint text when no match was perfect, or NULL */
+    /* Host scripts (nmap <hostscript>), owned. */
+    struct script_output *scripts;
+    size_t nscripts;
 };
 
 void host_result_init(struct host_result *h, const struct ipaddr *addr);
-/* Append a port record; returns 0 or -1 on allocation failure. */
+/* Append a port record (detail ownership moves into h); returns 0 or -1 on
+ * allocation failure. */
 int host_result_add_port(struct host_result *h, const struct port_result *p);
+/* Release everything h owns and leave it empty (safe to call twice). */
 void host_result_free(struct host_result *h);
+
+/*
+ * Deep copy: dst (uninitialised) becomes an independent record equal to
+ * src, owning copies of every string, port, detail, OS match and script
+ * output (hostname/other_addrs too; port service names stay borrowed, see
+ * struct port_result). Returns 0, or -1 on allocation failure with dst
+ * empty (nothing to free). Any thread; src is only read.
+ */
+int host_result_copy(struct host_result *dst, const struct host_result *src);
+
+/* The detail of p, allocated (zeroed) on first use. NULL on allocation
+ * failure. For stages that add findings to a port. */
+struct port_detail *port_result_detail(struct port_result *p);
+
+/* Release what a finding owns (the struct itself is not freed). */
+void service_result_free(struct service_result *s);
+void tls_info_free(struct tls_info *t);
+void script_output_free(struct script_output *s);
+void script_elem_free(struct script_elem *e);
+void os_match_free(struct os_match *m);
 
 /* Totals for the closing summary line and runstats. */
 struct scan_summary {

@@ -7,13 +7,7 @@
 
 #include "core/result.h"
 #include "core/scan.h"
-
-/* Where finished hosts go. host is valid only during the call; the callee
- * copies what it keeps. */
-struct result_sink {
-    void (*host)(void *ctx, const struct host_result *host);
-    void *ctx;
-};
+#include "core/stream.h"
 
 /*
  * Scan every target in scan->targets on every port of scan->ports for the

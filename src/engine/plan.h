@@ -47,6 +47,15 @@
 int plan_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen);
 
 /*
+ * The scan-begin record (core/stream.h) for the scan that scan describes:
+ * args, mode, the scan types with their ports in range form and
+ * --scanflags, and the reporting options. info->start is left for the
+ * caller to stamp. Returns 0, or -1 with err set (allocation failure) and
+ * info empty.
+ */
+int plan_scan_info(const struct scan *scan, struct scan_info *info, char *err, size_t errlen);
+
+/*
  * -sL: deliver every target of scan->targets in order as a host_result with
  * status HOST_UNKNOWN, reason user-set, no ports, and its reverse-DNS name
  * unless -n (nmap resolves every listed address). Sends nothing to the

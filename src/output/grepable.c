@@ -5,7 +5,7 @@
  * frozen for the scripts that parse it, and so do we.
  */
 #include "output/output.h"
-#include "scan/scan_module.h"
+#include "output/render.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +15,6 @@ struct grep_state {
     bool skip_host;
     bool first_port;
 };
-
-/* ctime(3) layout without its newline, as nmap's comment lines use it. */
-static void format_ctime(time_t t, char *buf, size_t len)
-{
-    struct tm tm;
-    if (!localtime_r(&t, &tm) || strftime(buf, len, "%a %b %e %H:%M:%S %Y", &tm) == 0)
-        snprintf(buf, len, "%lld", (long long)t);
-}
 
 /* "Host: 127.0.0.1 (localhost)": the PTR name only, "()" without one. */
 static void host_field(const struct host_result *h, char *buf, size_t len)
@@ -40,40 +32,27 @@ static void put_field(FILE *fp, const char *s)
         fputc(*s == '/' || *s == '\t' || *s == '\n' || *s == ',' ? '|' : *s, fp);
 }
 
-static bool proto_scanned(const struct scan *scan, enum port_proto p)
-{
-    for (size_t i = 0; i < scan->ntypes; i++)
-        if (scan->types[i] && scan->types[i]->proto == p)
-            return true;
-    return false;
-}
-
 static int grep_open(struct output *o)
 {
     struct grep_state *st = calloc(1, sizeof(*st));
     if (!st)
         return -1;
     o->priv = st;
-    const struct scan *scan = o->scan;
-    time_t start = scan->summary.start.tv_sec ? scan->summary.start.tv_sec : time(NULL);
+    const struct scan_info *info = o->info;
     char when[64];
-    format_ctime(start, when, sizeof(when));
+    out_ctime(out_start_time(info), when, sizeof(when));
     fprintf(o->fp, "# prtip %s scan initiated %s as: %s\n", PRTIP_VERSION, when,
-            scan->args ? scan->args : "prtip");
+            info->args ? info->args : "prtip");
 
-    if (scan->verbose > 0) {
+    if (info->verbose > 0) {
         /* nmap's "# Ports scanned: TCP(1001;1-1000,8080) UDP(0;) SCTP(0;)
          * PROTOCOLS(0;)" */
         static const char *const label[PROTO_COUNT] = {"TCP", "UDP", "SCTP"};
         fputs("# Ports scanned:", o->fp);
         for (int p = 0; p < PROTO_COUNT; p++) {
-            bool used = proto_scanned(scan, p) && !scan->disc.ping_only && !scan->disc.list_only;
-            size_t n = used ? scan->ports.count[p] : 0;
-            char *ranges = n ? ports_format_ranges(scan->ports.ports[p], n) : NULL;
-            if (n && !ranges)
-                return -1;
-            fprintf(o->fp, " %s(%zu;%s)", label[p], n, ranges ? ranges : "");
-            free(ranges);
+            const struct scan_info_type *t = scan_info_proto(info, p);
+            fprintf(o->fp, " %s(%zu;%s)", label[p], t ? t->nservices : 0,
+                    t && t->services ? t->services : "");
         }
         fputs(" PROTOCOLS(0;)\n", o->fp);
     }
@@ -97,7 +76,7 @@ static int grep_host_begin(struct output *o, const struct host_result *h, unsign
         return ferror(o->fp) ? -1 : 0;
     }
     if (h->status != HOST_UP) {
-        if (o->scan->verbose > 0)
+        if (o->info->verbose > 0)
             fprintf(o->fp, "%s\tStatus: Down\n", host);
         return ferror(o->fp) ? -1 : 0;
     }
@@ -117,8 +96,13 @@ static int grep_port(struct output *o, const struct host_result *h, const struct
     /* port/state/protocol/owner/service/rpc info/version/ */
     fprintf(o->fp, "%s%u/%s/%s//", st->first_port ? "" : ", ", p->port, port_state_name(p->state),
             port_proto_name(p->proto));
-    put_field(o->fp, p->service ? p->service : "unknown");
-    fputs("///", o->fp);
+    char name[128], version[512];
+    out_service_name(p, name, sizeof(name));
+    out_version_string(p, version, sizeof(version));
+    put_field(o->fp, name);
+    fputs("//", o->fp);
+    put_field(o->fp, version);
+    fputc('/', o->fp);
     st->first_port = false;
     return ferror(o->fp) ? -1 : 0;
 }
@@ -133,6 +117,10 @@ static int grep_host_end(struct output *o, const struct host_result *h, unsigned
         for (int s = 0; s < PORT_STATE_COUNT; s++)
             if ((hidden & (1u << s)) && counts[s])
                 fprintf(o->fp, "\tIgnored State: %s (%zu)", port_state_name(s), counts[s]);
+        if (h->nos > 0) { /* nmap's OS field: the best guess */
+            fputs("\tOS: ", o->fp);
+            put_field(o->fp, h->os[0].name);
+        }
         fputc('\n', o->fp);
     }
     st->skip_host = true;
@@ -141,16 +129,14 @@ static int grep_host_end(struct output *o, const struct host_result *h, unsigned
 
 static int grep_close(struct output *o, const struct scan_summary *sum)
 {
-    char when[64];
-    format_ctime(sum->end.tv_sec ? sum->end.tv_sec : time(NULL), when, sizeof(when));
+    char when[64], totals[160];
+    out_ctime(out_end_time(sum), when, sizeof(when));
+    out_totals(sum, totals, sizeof(totals));
     if (sum->interrupted)
         fputs("# prtip interrupted: results so far are complete for the hosts shown\n", o->fp);
     if (sum->error)
         fprintf(o->fp, "# prtip stopped: %s\n", sum->error);
-    fprintf(o->fp,
-            "# prtip done at %s -- %llu IP address%s (%llu host%s up) scanned in %.2f seconds\n",
-            when, (unsigned long long)sum->hosts_total, sum->hosts_total == 1 ? "" : "es",
-            (unsigned long long)sum->hosts_up, sum->hosts_up == 1 ? "" : "s", sum->elapsed_s);
+    fprintf(o->fp, "# prtip done at %s -- %s\n", when, totals);
     free(o->priv);
     o->priv = NULL;
     return fflush(o->fp) != 0 || ferror(o->fp) ? -1 : 0;
@@ -160,6 +146,7 @@ const struct output_module output_grepable = {
     .name = "grepable",
     .option = "-oG",
     .ext = "gnmap",
+    .summary = "nmap's greppable output, one line per host",
     .open = grep_open,
     .host_begin = grep_host_begin,
     .port = grep_port,

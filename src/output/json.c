@@ -9,8 +9,7 @@
  * finished so far still reach the file.
  */
 #include "output/output.h"
-#include "scan/scan_module.h"
-#include "scan/tcp_classify.h"
+#include "output/render.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -67,45 +66,167 @@ static json_t *jint(long long v)
     return json_integer((json_int_t)v);
 }
 
-static void format_ctime(time_t t, char *buf, size_t len)
-{
-    struct tm tm;
-    if (!localtime_r(&t, &tm) || strftime(buf, len, "%a %b %e %H:%M:%S %Y", &tm) == 0)
-        snprintf(buf, len, "%lld", (long long)t);
-}
-
-static json_t *scaninfo(struct json_state *st, const struct scan *scan)
+static json_t *scaninfo(struct json_state *st, const struct scan_info *info)
 {
     json_t *arr = json_array();
     if (!arr)
         return NULL;
     /* Empty when no port is scanned (-sn, -sL), as XML has no scaninfo. */
-    for (size_t i = 0; i < scan->ntypes && !scan->disc.ping_only && !scan->disc.list_only; i++) {
-        const struct scan_module *m = scan->types[i];
-        if (!m)
-            continue;
-        size_t n = m->proto < PROTO_COUNT ? scan->ports.count[m->proto] : 0;
-        char *ranges = ports_format_ranges(n ? scan->ports.ports[m->proto] : NULL, n);
+    for (size_t i = 0; i < info->ntypes; i++) {
+        const struct scan_info_type *t = &info->types[i];
         json_t *o = json_object();
-        if (!o || !ranges) {
-            json_decref(o);
-            free(ranges);
+        if (!o) {
             st->failed = true;
             continue;
         }
-        put(st, o, "type", jstr(m->xml_type));
-        if (m->engine == SCAN_ENGINE_RAW && scan->raw.scanflags >= 0) {
-            char flags[32];
-            put(st, o, "scanflags",
-                jstr(tcp_scanflags_format((uint8_t)scan->raw.scanflags, flags, sizeof(flags))));
-        }
-        put(st, o, "protocol", jstr(port_proto_name(m->proto)));
-        put(st, o, "numservices", jint((long long)n));
-        put(st, o, "services", jstr(ranges));
+        put(st, o, "type", jstr(t->type));
+        if (t->scanflags[0])
+            put(st, o, "scanflags", jstr(t->scanflags));
+        put(st, o, "protocol", jstr(port_proto_name(t->proto)));
+        put(st, o, "numservices", jint((long long)t->nservices));
+        put(st, o, "services", jstr(t->services ? t->services : ""));
         push(st, arr, o);
-        free(ranges);
     }
     return arr;
+}
+
+static json_t *jstrv(struct json_state *st, char *const *v, size_t n)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        push(st, arr, jstr(v[i]));
+    return arr;
+}
+
+static void put_opt(struct json_state *st, json_t *obj, const char *key, const char *value)
+{
+    if (value)
+        put(st, obj, key, jstr(value));
+}
+
+/* -sV's findings: the XML <service> attributes under their own names. */
+static json_t *service_json(struct json_state *st, const struct service_result *s)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    put_opt(st, o, "name", s->name);
+    put_opt(st, o, "product", s->product);
+    put_opt(st, o, "version", s->version);
+    put_opt(st, o, "extrainfo", s->extrainfo);
+    put_opt(st, o, "hostname", s->hostname);
+    put_opt(st, o, "ostype", s->ostype);
+    put_opt(st, o, "devicetype", s->devicetype);
+    put(st, o, "cpe", jstrv(st, s->cpe, s->ncpe));
+    put(st, o, "method", jstr(s->method == SERVICE_METHOD_PROBED ? "probed" : "table"));
+    put(st, o, "conf", jint(s->conf));
+    put(st, o, "tunnel", s->tunnel_ssl ? jstr("ssl") : json_null());
+    return o;
+}
+
+static json_t *tls_json(struct json_state *st, const struct tls_info *t)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    put_opt(st, o, "protocol", t->protocol);
+    put_opt(st, o, "cipher", t->cipher);
+    put_opt(st, o, "alpn", t->alpn);
+    put_opt(st, o, "subject", t->subject);
+    put_opt(st, o, "issuer", t->issuer);
+    put(st, o, "san", jstrv(st, t->san, t->nsan));
+    put(st, o, "not_before", jint(t->not_before));
+    put(st, o, "not_after", jint(t->not_after));
+    put_opt(st, o, "key_type", t->key_type);
+    if (t->key_bits)
+        put(st, o, "key_bits", jint(t->key_bits));
+    put_opt(st, o, "sha256", t->sha256);
+    return o;
+}
+
+/* A script's structured output: a table with keys becomes an object, one
+ * without keys an array, a leaf its string. */
+static json_t *elems_json(struct json_state *st, const struct script_elem *e, size_t n)
+{
+    bool keyed = n > 0 && e[0].key != NULL;
+    json_t *c = keyed ? json_object() : json_array();
+    if (!c)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = e[i].value ? jstr(e[i].value) : elems_json(st, e[i].children, e[i].nchildren);
+        if (keyed && e[i].key)
+            put(st, c, e[i].key, v);
+        else if (keyed)
+            json_decref(v);
+        else
+            push(st, c, v);
+    }
+    return c;
+}
+
+static json_t *scripts_json(struct json_state *st, const struct script_output *s, size_t n)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        if (!o) {
+            st->failed = true;
+            continue;
+        }
+        put(st, o, "id", jstr(s[i].id));
+        put(st, o, "output", jstr(s[i].output));
+        if (s[i].nelems)
+            put(st, o, "elements", elems_json(st, s[i].elems, s[i].nelems));
+        push(st, arr, o);
+    }
+    return arr;
+}
+
+static json_t *os_json(struct json_state *st, const struct host_result *h)
+{
+    json_t *o = json_object(), *matches = json_array();
+    if (!o || !matches) {
+        json_decref(o);
+        json_decref(matches);
+        return NULL;
+    }
+    for (size_t i = 0; i < h->nos; i++) {
+        const struct os_match *m = &h->os[i];
+        json_t *jm = json_object(), *classes = json_array();
+        if (!jm || !classes) {
+            json_decref(jm);
+            json_decref(classes);
+            st->failed = true;
+            continue;
+        }
+        put(st, jm, "name", jstr(m->name));
+        put(st, jm, "accuracy", jint(m->accuracy));
+        put(st, jm, "line", jint(m->line));
+        for (size_t k = 0; k < m->nclasses; k++) {
+            const struct os_class *c = &m->classes[k];
+            json_t *jc = json_object();
+            if (!jc) {
+                st->failed = true;
+                continue;
+            }
+            put(st, jc, "type", jstr(c->type));
+            put(st, jc, "vendor", jstr(c->vendor));
+            put(st, jc, "osfamily", jstr(c->osfamily));
+            put(st, jc, "osgen", jstr(c->osgen));
+            put(st, jc, "accuracy", jint(c->accuracy));
+            put(st, jc, "cpe", jstrv(st, c->cpe, c->ncpe));
+            push(st, classes, jc);
+        }
+        put(st, jm, "classes", classes);
+        push(st, matches, jm);
+    }
+    put(st, o, "matches", matches);
+    put(st, o, "fingerprint", jstr(h->os_fingerprint));
+    return o;
 }
 
 static int json_open(struct output *o)
@@ -114,10 +235,10 @@ static int json_open(struct output *o)
     if (!st)
         return -1;
     o->priv = st;
-    const struct scan *scan = o->scan;
-    time_t t0 = scan->summary.start.tv_sec ? scan->summary.start.tv_sec : time(NULL);
+    const struct scan_info *info = o->info;
+    time_t t0 = out_start_time(info);
     char when[64];
-    format_ctime(t0, when, sizeof(when));
+    out_ctime(t0, when, sizeof(when));
 
     st->root = json_object();
     st->hosts = json_array();
@@ -128,12 +249,12 @@ static int json_open(struct output *o)
     }
     put(st, st->root, "scanner", jstr("prtip"));
     put(st, st->root, "version", jstr(PRTIP_VERSION));
-    put(st, st->root, "args", jstr(scan->args ? scan->args : "prtip"));
+    put(st, st->root, "args", jstr(info->args ? info->args : "prtip"));
     put(st, st->root, "start", jint(t0));
     put(st, st->root, "startstr", jstr(when));
-    put(st, st->root, "verbose", jint(scan->verbose));
-    put(st, st->root, "debugging", jint(scan->debug));
-    put(st, st->root, "scaninfo", scaninfo(st, scan));
+    put(st, st->root, "verbose", jint(info->verbose));
+    put(st, st->root, "debugging", jint(info->debug));
+    put(st, st->root, "scaninfo", scaninfo(st, info));
     /* root holds a reference; st->hosts stays a borrowed pointer. */
     if (json_object_set(st->root, "hosts", st->hosts) < 0)
         st->failed = true;
@@ -163,17 +284,34 @@ static json_t *hostnames(struct json_state *st, const struct host_result *h)
     return arr;
 }
 
+struct reasons_ctx {
+    struct json_state *st;
+    json_t *reasons;
+};
+
+static void add_reason(void *ctx, enum reason r, enum port_proto proto, size_t n,
+                       const char *ranges)
+{
+    struct reasons_ctx *c = ctx;
+    json_t *re = json_object();
+    if (!re) {
+        c->st->failed = true;
+        return;
+    }
+    put(c->st, re, "reason", jstr(reason_name(r)));
+    put(c->st, re, "count", jint((long long)n));
+    put(c->st, re, "protocol", jstr(port_proto_name(proto)));
+    put(c->st, re, "ports", jstr(ranges));
+    push(c->st, c->reasons, re);
+}
+
 /* Hidden states as in XML's <extraports>: per state a count, and per
  * (reason, protocol) a count and the ports in range form. */
 static json_t *extraports(struct json_state *st, const struct host_result *h, unsigned hidden)
 {
     json_t *arr = json_array();
-    uint16_t *list = malloc((h->nports ? h->nports : 1) * sizeof(*list));
-    if (!arr || !list) {
-        json_decref(arr);
-        free(list);
+    if (!arr)
         return NULL;
-    }
     size_t counts[PORT_STATE_COUNT];
     result_state_counts(h, counts);
     for (int s = 0; s < PORT_STATE_COUNT; s++) {
@@ -188,52 +326,13 @@ static json_t *extraports(struct json_state *st, const struct host_result *h, un
         }
         put(st, e, "state", jstr(port_state_name(s)));
         put(st, e, "count", jint((long long)counts[s]));
-        for (int r = 0; r < REASON_COUNT; r++) {
-            for (int pr = 0; pr < PROTO_COUNT; pr++) {
-                size_t n = 0;
-                for (size_t i = 0; i < h->nports; i++) {
-                    const struct port_result *p = &h->ports[i];
-                    if (p->state == s && p->reason == r && p->proto == pr)
-                        list[n++] = p->port;
-                }
-                if (n == 0)
-                    continue;
-                for (size_t i = 1; i < n; i++) { /* insertion sort: scan order in */
-                    uint16_t v = list[i];
-                    size_t j = i;
-                    for (; j > 0 && list[j - 1] > v; j--)
-                        list[j] = list[j - 1];
-                    list[j] = v;
-                }
-                char *ranges = ports_format_ranges(list, n);
-                json_t *re = json_object();
-                if (!re || !ranges) {
-                    json_decref(re);
-                    free(ranges);
-                    st->failed = true;
-                    continue;
-                }
-                put(st, re, "reason", jstr(reason_name(r)));
-                put(st, re, "count", jint((long long)n));
-                put(st, re, "protocol", jstr(port_proto_name(pr)));
-                put(st, re, "ports", jstr(ranges));
-                push(st, reasons, re);
-                free(ranges);
-            }
-        }
+        struct reasons_ctx c = {st, reasons};
+        if (out_extrareasons(h, s, add_reason, &c) < 0)
+            st->failed = true;
         put(st, e, "reasons", reasons);
         push(st, arr, e);
     }
-    free(list);
     return arr;
-}
-
-/* nmap's host states; a timed-out host was up (it answered) but unfinished. */
-static const char *host_state(const struct host_result *h)
-{
-    if (h->status == HOST_UP || h->timed_out)
-        return "up";
-    return h->status == HOST_DOWN ? "down" : "unknown";
 }
 
 static int json_host_begin(struct output *o, const struct host_result *h, unsigned hidden)
@@ -242,7 +341,7 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
     st->host = NULL;
     st->ports = NULL;
     /* Same rule as XML: down hosts only with -v, list-scan hosts always. */
-    if (h->status == HOST_DOWN && !h->timed_out && o->scan->verbose <= 0)
+    if (h->status == HOST_DOWN && !h->timed_out && o->info->verbose <= 0)
         return 0;
     json_t *host = json_object();
     if (!host) {
@@ -254,8 +353,7 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
     put(st, host, "addrtype", jstr(h->addr.family == AF_INET6 ? "ipv6" : "ipv4"));
     if (h->have_mac) {
         char mac[18];
-        snprintf(mac, sizeof(mac), "%02X:%02X:%02X:%02X:%02X:%02X", h->mac[0], h->mac[1], h->mac[2],
-                 h->mac[3], h->mac[4], h->mac[5]);
+        out_mac(h->mac, mac, sizeof(mac));
         put(st, host, "mac", jstr(mac));
     }
     put(st, host, "hostnames", hostnames(st, h));
@@ -264,7 +362,7 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
 
     json_t *status = json_object();
     if (status) {
-        put(st, status, "state", jstr(host_state(h)));
+        put(st, status, "state", jstr(out_host_state(h)));
         put(st, status, "reason", jstr(reason_name(h->status_reason)));
         put(st, status, "reason_ttl", jint(h->status_ttl));
     }
@@ -292,6 +390,10 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
             st->failed = true;
         json_decref(st->ports);
         put(st, host, "extraports", extraports(st, h, hidden));
+        if (h->nos || h->os_fingerprint)
+            put(st, host, "os", os_json(st, h));
+        if (h->nscripts)
+            put(st, host, "hostscripts", scripts_json(st, h->scripts, h->nscripts));
     }
     st->host = host;
     return st->failed ? -1 : 0;
@@ -313,6 +415,12 @@ static int json_port(struct output *o, const struct host_result *h, const struct
     put(st, e, "reason", jstr(reason_name(p->reason)));
     put(st, e, "reason_ttl", jint(p->reason_ttl));
     put(st, e, "service", jstr(p->service ? p->service : "unknown"));
+    if (p->detail && p->detail->service)
+        put(st, e, "service_detail", service_json(st, p->detail->service));
+    if (p->detail && p->detail->tls)
+        put(st, e, "tls", tls_json(st, p->detail->tls));
+    if (p->detail && p->detail->nscripts)
+        put(st, e, "scripts", scripts_json(st, p->detail->scripts, p->detail->nscripts));
     push(st, st->ports, e);
     return st->failed ? -1 : 0;
 }
@@ -334,9 +442,9 @@ static int json_close(struct output *o, const struct scan_summary *sum)
         return -1;
     int rc = -1;
     if (st->root) {
-        time_t t1 = sum->end.tv_sec ? sum->end.tv_sec : time(NULL);
+        time_t t1 = out_end_time(sum);
         char when[64];
-        format_ctime(t1, when, sizeof(when));
+        out_ctime(t1, when, sizeof(when));
         bool ok = !sum->interrupted && !sum->error;
         json_t *rs = json_object(), *hosts = json_object();
         if (hosts) {
@@ -372,6 +480,7 @@ const struct output_module output_json = {
     .name = "json",
     .option = "-oJ",
     .ext = "json",
+    .summary = "one JSON document per scan (docs/OUTPUT.md)",
     .open = json_open,
     .host_begin = json_host_begin,
     .port = json_port,

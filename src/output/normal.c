@@ -8,8 +8,10 @@
  * lines are the same in both.
  */
 #include "output/output.h"
+#include "output/render.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,23 +49,6 @@ static void format_sigdigits(double d, int digits, char *buf, size_t len)
     snprintf(buf, len, "%.*f", decimals, d);
 }
 
-/* ctime(3) layout without its newline, as nmap's headers use it. */
-static void format_ctime(time_t t, char *buf, size_t len)
-{
-    struct tm tm;
-    if (!localtime_r(&t, &tm) || strftime(buf, len, "%a %b %e %H:%M:%S %Y", &tm) == 0)
-        snprintf(buf, len, "%lld", (long long)t);
-}
-
-/* "1 IP address (1 host up) scanned in 0.05 seconds" */
-static int print_totals(FILE *fp, const struct scan_summary *sum)
-{
-    return fprintf(fp, "%llu IP address%s (%llu host%s up) scanned in %.2f seconds\n",
-                   (unsigned long long)sum->hosts_total, sum->hosts_total == 1 ? "" : "es",
-                   (unsigned long long)sum->hosts_up, sum->hosts_up == 1 ? "" : "s",
-                   sum->elapsed_s);
-}
-
 /* nmap's Target::NameIP: the name the user typed, else the PTR name, then
  * the address in parentheses; just the address without a name. */
 static void name_ip(const struct host_result *h, char *buf, size_t len)
@@ -77,21 +62,16 @@ static void name_ip(const struct host_result *h, char *buf, size_t len)
         snprintf(buf, len, "%s", addr);
 }
 
-static time_t scan_start_time(const struct scan *scan)
-{
-    return scan->summary.start.tv_sec ? scan->summary.start.tv_sec : time(NULL);
-}
-
 static int normal_open_common(struct output *o, bool terminal)
 {
     struct normal_state *st = calloc(1, sizeof(*st));
     if (!st)
         return -1;
     st->terminal = terminal;
-    st->start = scan_start_time(o->scan);
+    st->start = out_start_time(o->info);
     o->priv = st;
 
-    const char *args = o->scan->args ? o->scan->args : "prtip";
+    const char *args = o->info->args ? o->info->args : "prtip";
     int rc;
     if (terminal) {
         char when[64];
@@ -102,7 +82,7 @@ static int normal_open_common(struct output *o, bool terminal)
         rc = fprintf(o->fp, "Starting prtip %s at %s\n", PRTIP_VERSION, when);
     } else {
         char when[64];
-        format_ctime(st->start, when, sizeof(when));
+        out_ctime(st->start, when, sizeof(when));
         rc = fprintf(o->fp, "# prtip %s scan initiated %s as: %s\n", PRTIP_VERSION, when, args);
     }
     fflush(o->fp);
@@ -120,10 +100,10 @@ static int normal_open_terminal(struct output *o)
 }
 
 /* "Host is up, received syn-ack ttl 64 (0.00012s latency)." */
-static void print_host_up(FILE *fp, const struct scan *scan, const struct host_result *h)
+static void print_host_up(FILE *fp, const struct scan_info *info, const struct host_result *h)
 {
     fputs("Host is up", fp);
-    if (scan->show_reason || scan->verbose > 1) {
+    if (info->show_reason || info->verbose > 1) {
         fprintf(fp, ", received %s", reason_name(h->status_reason));
         if (h->status_ttl)
             fprintf(fp, " ttl %u", h->status_ttl);
@@ -187,7 +167,7 @@ static void print_not_shown(FILE *fp, const struct host_result *h, unsigned hidd
 static int normal_host_begin(struct output *o, const struct host_result *h, unsigned hidden)
 {
     struct normal_state *st = o->priv;
-    const struct scan *scan = o->scan;
+    const struct scan_info *info = o->info;
     FILE *fp = o->fp;
     char who[512];
     name_ip(h, who, sizeof(who));
@@ -209,9 +189,9 @@ static int normal_host_begin(struct output *o, const struct host_result *h, unsi
     }
     if (h->status != HOST_UP) {
         st->skip_host = true;
-        if (scan->verbose > 0) {
+        if (info->verbose > 0) {
             fprintf(fp, "prtip scan report for %s [host down", who);
-            if (scan->show_reason || scan->verbose > 1)
+            if (info->show_reason || info->verbose > 1)
                 fprintf(fp, ", received %s", reason_name(h->status_reason));
             fputs("]\n", fp);
         }
@@ -219,14 +199,14 @@ static int normal_host_begin(struct output *o, const struct host_result *h, unsi
     }
 
     fprintf(fp, "prtip scan report for %s\n", who);
-    print_host_up(fp, scan, h);
+    print_host_up(fp, info, h);
     if (h->hostname && h->other_addrs && *h->other_addrs)
         fprintf(fp, "Other addresses for %s (not scanned): %s\n", h->hostname, h->other_addrs);
     if (h->hostname && h->rdns && strcmp(h->hostname, h->rdns) != 0) {
         char addr[IPADDR_STRLEN];
         fprintf(fp, "rDNS record for %s: %s\n", ipaddr_str(&h->addr, addr, sizeof(addr)), h->rdns);
     }
-    if (scan->verbose > 1) {
+    if (info->verbose > 1) {
         struct tm tm;
         char when[64];
         if (localtime_r(&h->start.tv_sec, &tm) &&
@@ -268,75 +248,275 @@ static int normal_port(struct output *o, const struct host_result *h, const stru
     return 0;
 }
 
-/* Cell text for column col of a port row (col 0..3: PORT STATE SERVICE REASON). */
-static void cell(const struct port_result *p, int col, char *buf, size_t len)
+/* The table's columns, in nmap's order; REASON with --reason or -vv,
+ * VERSION when version detection ran. */
+enum col { COL_PORT, COL_STATE, COL_SERVICE, COL_REASON, COL_VERSION, COL_COUNT };
+
+static void cell(const struct port_result *p, enum col col, char *buf, size_t len)
 {
     switch (col) {
-    case 0:
+    case COL_PORT:
         snprintf(buf, len, "%u/%s", p->port, port_proto_name(p->proto));
         break;
-    case 1:
+    case COL_STATE:
         snprintf(buf, len, "%s", port_state_name(p->state));
         break;
-    case 2:
-        snprintf(buf, len, "%s", p->service ? p->service : "unknown");
+    case COL_SERVICE:
+        out_service_name(p, buf, len);
         break;
-    default:
+    case COL_REASON:
         if (p->reason_ttl)
             snprintf(buf, len, "%s ttl %u", reason_name(p->reason), p->reason_ttl);
         else
             snprintf(buf, len, "%s", reason_name(p->reason));
+        break;
+    default:
+        out_version_string(p, buf, len);
         break;
     }
 }
 
 /* One table line: every column but the last padded to its width plus one
  * space, as nmap's NmapOutputTable does. */
-static void print_row(FILE *fp, char cells[][128], const size_t *width, int ncols)
+static void print_row(FILE *fp, char cells[][256], const size_t *width, int ncols)
 {
     for (int c = 0; c + 1 < ncols; c++)
         fprintf(fp, "%-*s ", (int)width[c], cells[c]);
     fprintf(fp, "%s\n", cells[ncols - 1]);
 }
 
-static void print_table(FILE *fp, const struct port_result **rows, size_t n, int ncols)
+/*
+ * A script's output as nmap prints it under a port or in "Host script
+ * results": "|_id: text" for one line, else "| id: first" then "| line"
+ * and "|_last".
+ */
+static void print_script(FILE *fp, const char *id, const char *text)
 {
-    static const char *const head[] = {"PORT", "STATE", "SERVICE", "REASON"};
-    char cells[4][128];
-    size_t width[4];
+    if (!text)
+        text = "";
+    while (*text == '\n') /* structured scripts start their text on a new line */
+        text++;
+    size_t len = strlen(text);
+    while (len && text[len - 1] == '\n')
+        len--;
+    const char *nl = memchr(text, '\n', len);
+    if (!nl) {
+        fprintf(fp, "|_%s: %.*s\n", id, (int)len, text);
+        return;
+    }
+    fprintf(fp, "| %s: %.*s\n", id, (int)(nl - text), text);
+    const char *line = nl + 1, *end = text + len;
+    while (line < end) {
+        const char *e = memchr(line, '\n', (size_t)(end - line));
+        if (!e)
+            e = end;
+        fprintf(fp, "%s%.*s\n", e == end ? "|_" : "| ", (int)(e - line), line);
+        line = e + 1;
+    }
+}
+
+/* Append formatted text to buf at *used, never past len. */
+static void add(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void add(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+    if (*used >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, len - *used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *used += (size_t)n;
+}
+
+/* TLS facts as a script-style block under the port (nmap shows certificates
+ * through its ssl-cert script; prtip has them without one). */
+static void print_tls(FILE *fp, const struct tls_info *t)
+{
+    char text[4096] = "";
+    size_t used = 0, len = sizeof(text);
+    if (t->protocol)
+        add(text, len, &used, "%s%s%s\n", t->protocol, t->cipher ? " " : "",
+            t->cipher ? t->cipher : "");
+    if (t->subject)
+        add(text, len, &used, "Subject: %s\n", t->subject);
+    for (size_t i = 0; i < t->nsan; i++)
+        add(text, len, &used, "%s%s%s", i == 0 ? "Subject Alternative Name: " : ", ", t->san[i],
+            i + 1 == t->nsan ? "\n" : "");
+    if (t->issuer)
+        add(text, len, &used, "Issuer: %s\n", t->issuer);
+    if (t->key_type)
+        add(text, len, &used, "Public Key type: %s, bits: %u\n", t->key_type, t->key_bits);
+    if (t->not_before || t->not_after) {
+        char nb[32] = "", na[32] = "";
+        struct tm tm;
+        time_t b = (time_t)t->not_before, a = (time_t)t->not_after;
+        if (gmtime_r(&b, &tm))
+            strftime(nb, sizeof(nb), "%Y-%m-%dT%H:%M:%S", &tm);
+        if (gmtime_r(&a, &tm))
+            strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%S", &tm);
+        add(text, len, &used, "Not valid before: %s\nNot valid after:  %s\n", nb, na);
+    }
+    if (t->alpn)
+        add(text, len, &used, "ALPN: %s\n", t->alpn);
+    if (t->sha256)
+        add(text, len, &used, "SHA-256: %s\n", t->sha256);
+    print_script(fp, "tls-info", text);
+}
+
+static void print_port_extras(FILE *fp, const struct port_result *p)
+{
+    if (!p->detail)
+        return;
+    if (p->detail->tls)
+        print_tls(fp, p->detail->tls);
+    for (size_t i = 0; i < p->detail->nscripts; i++)
+        print_script(fp, p->detail->scripts[i].id, p->detail->scripts[i].output);
+}
+
+static void print_table(FILE *fp, const struct port_result **rows, size_t n, const enum col *cols,
+                        int ncols)
+{
+    static const char *const head[COL_COUNT] = {"PORT", "STATE", "SERVICE", "REASON", "VERSION"};
+    char cells[COL_COUNT][256];
+    size_t width[COL_COUNT];
     for (int c = 0; c < ncols; c++) {
-        width[c] = strlen(head[c]);
+        width[c] = strlen(head[cols[c]]);
         for (size_t i = 0; i < n; i++) {
-            cell(rows[i], c, cells[c], sizeof(cells[c]));
+            cell(rows[i], cols[c], cells[c], sizeof(cells[c]));
             if (strlen(cells[c]) > width[c])
                 width[c] = strlen(cells[c]);
         }
     }
     for (int c = 0; c < ncols; c++)
-        snprintf(cells[c], sizeof(cells[c]), "%s", head[c]);
+        snprintf(cells[c], sizeof(cells[c]), "%s", head[cols[c]]);
     print_row(fp, cells, width, ncols);
     for (size_t i = 0; i < n; i++) {
         for (int c = 0; c < ncols; c++)
-            cell(rows[i], c, cells[c], sizeof(cells[c]));
+            cell(rows[i], cols[c], cells[c], sizeof(cells[c]));
         print_row(fp, cells, width, ncols);
+        print_port_extras(fp, rows[i]);
     }
+}
+
+/* Append s to a ", "-separated list of distinct values. */
+static void add_distinct(char *buf, size_t len, const char *s)
+{
+    if (!s || !*s)
+        return;
+    size_t n = strlen(s), have = strlen(buf);
+    for (const char *p = buf; (p = strstr(p, s)) != NULL; p++)
+        if ((p == buf || (p >= buf + 2 && p[-2] == ',')) && (p[n] == '\0' || p[n] == ','))
+            return;
+    snprintf(buf + have, len - have, "%s%s", have ? ", " : "", s);
+}
+
+/* nmap's "Service Info: Host: x; OS: Linux; Device: router; CPE: ..." from
+ * the -sV findings of the shown ports. */
+static void print_service_info(FILE *fp, const struct port_result **rows, size_t n)
+{
+    char host[256] = "", os[256] = "", dev[256] = "", cpe[1024] = "";
+    for (size_t i = 0; i < n; i++) {
+        const struct service_result *s = rows[i]->detail ? rows[i]->detail->service : NULL;
+        if (!s)
+            continue;
+        add_distinct(host, sizeof(host), s->hostname);
+        add_distinct(os, sizeof(os), s->ostype);
+        add_distinct(dev, sizeof(dev), s->devicetype);
+        for (size_t k = 0; k < s->ncpe; k++)
+            if (strncmp(s->cpe[k], "cpe:/a", 6) != 0) /* nmap lists OS and hardware CPEs */
+                add_distinct(cpe, sizeof(cpe), s->cpe[k]);
+    }
+    if (!*host && !*os && !*dev && !*cpe)
+        return;
+    const char *label[4] = {"Host: ", "OS: ", "Device: ", "CPE: "};
+    const char *val[4] = {host, os, dev, cpe};
+    fputs("Service Info: ", fp);
+    bool first = true;
+    for (int k = 0; k < 4; k++) {
+        if (!*val[k])
+            continue;
+        fprintf(fp, "%s%s%s", first ? "" : "; ", label[k], val[k]);
+        first = false;
+    }
+    fputc('\n', fp);
+}
+
+/* nmap's OS section: "Device type", "Running", "OS CPE", then "OS details"
+ * for perfect matches or "Aggressive OS guesses" otherwise. */
+static void print_os(FILE *fp, const struct host_result *h)
+{
+    if (h->nos == 0) {
+        if (h->os_fingerprint)
+            fprintf(fp, "No exact OS matches for host.\nTCP/IP fingerprint:\n%s\n",
+                    h->os_fingerprint);
+        return;
+    }
+    char types[256] = "", running[512] = "", cpe[1024] = "";
+    for (size_t i = 0; i < h->nos; i++) {
+        for (size_t k = 0; k < h->os[i].nclasses; k++) {
+            const struct os_class *c = &h->os[i].classes[k];
+            char run[128];
+            snprintf(run, sizeof(run), "%s%s%s", c->osfamily ? c->osfamily : "",
+                     c->osgen ? " " : "", c->osgen ? c->osgen : "");
+            add_distinct(types, sizeof(types), c->type);
+            add_distinct(running, sizeof(running), run);
+            for (size_t j = 0; j < c->ncpe; j++)
+                add_distinct(cpe, sizeof(cpe), c->cpe[j]);
+        }
+    }
+    if (*types)
+        fprintf(fp, "Device type: %s\n", types);
+    if (*running)
+        fprintf(fp, "Running: %s\n", running);
+    if (*cpe)
+        fprintf(fp, "OS CPE: %s\n", cpe);
+    bool perfect = h->os[0].accuracy == 100;
+    fputs(perfect ? "OS details: " : "Aggressive OS guesses: ", fp);
+    for (size_t i = 0; i < h->nos; i++) {
+        const char *name = h->os[i].name ? h->os[i].name : "";
+        if (perfect && h->os[i].accuracy != 100)
+            break;
+        if (perfect)
+            fprintf(fp, "%s%s", i ? ", " : "", name);
+        else
+            fprintf(fp, "%s%s (%u%%)", i ? ", " : "", name, h->os[i].accuracy);
+    }
+    fputc('\n', fp);
 }
 
 static int normal_host_end(struct output *o, const struct host_result *h, unsigned hidden)
 {
     struct normal_state *st = o->priv;
+    const struct scan_info *info = o->info;
     FILE *fp = o->fp;
     if (!st->skip_host) {
-        if (st->nrows)
-            print_table(fp, st->rows, st->nrows,
-                        o->scan->show_reason || o->scan->verbose > 1 ? 4 : 3);
+        if (st->nrows) {
+            enum col cols[COL_COUNT] = {COL_PORT, COL_STATE, COL_SERVICE};
+            int ncols = 3;
+            if (info->show_reason || info->verbose > 1)
+                cols[ncols++] = COL_REASON;
+            if (info->version_scan)
+                cols[ncols++] = COL_VERSION;
+            print_table(fp, st->rows, st->nrows, cols, ncols);
+        }
         /* After the table, as nmap. The vendor would come from
          * nmap-mac-prefixes; it is not read yet, so every MAC is "(Unknown)",
          * which is also what nmap prints for locally administered ones. */
-        if (h->have_mac)
-            fprintf(fp, "MAC Address: %02X:%02X:%02X:%02X:%02X:%02X (Unknown)\n", h->mac[0],
-                    h->mac[1], h->mac[2], h->mac[3], h->mac[4], h->mac[5]);
-        if (!o->scan->disc.ping_only) /* a ping scan's hosts follow each other */
+        if (h->have_mac) {
+            char mac[18];
+            out_mac(h->mac, mac, sizeof(mac));
+            fprintf(fp, "MAC Address: %s (Unknown)\n", mac);
+        }
+        print_os(fp, h);
+        print_service_info(fp, st->rows, st->nrows);
+        if (h->nscripts) {
+            fputs("\nHost script results:\n", fp);
+            for (size_t i = 0; i < h->nscripts; i++)
+                print_script(fp, h->scripts[i].id, h->scripts[i].output);
+        }
+        if (info->mode != SCAN_MODE_PING) /* a ping scan's hosts follow each other */
             fputc('\n', fp);
     }
     st->nrows = 0;
@@ -361,11 +541,12 @@ static int normal_close(struct output *o, const struct scan_summary *sum)
         fputs("prtip done: ", fp);
     } else {
         char when[64];
-        time_t end = sum->end.tv_sec ? sum->end.tv_sec : time(NULL);
-        format_ctime(end, when, sizeof(when));
+        out_ctime(out_end_time(sum), when, sizeof(when));
         fprintf(fp, "# prtip done at %s -- ", when);
     }
-    if (print_totals(fp, sum) < 0 || fflush(fp) != 0 || ferror(fp))
+    char totals[160];
+    out_totals(sum, totals, sizeof(totals));
+    if (fprintf(fp, "%s\n", totals) < 0 || fflush(fp) != 0 || ferror(fp))
         rc = -1;
     if (st)
         free(st->rows);
@@ -378,6 +559,7 @@ const struct output_module output_normal = {
     .name = "normal",
     .option = "-oN",
     .ext = "nmap",
+    .summary = "nmap's normal output",
     .open = normal_open,
     .host_begin = normal_host_begin,
     .port = normal_port,

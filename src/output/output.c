@@ -38,9 +38,9 @@ static void check_stream(struct output_set *set, struct output *o)
         note_error(set, errno);
 }
 
-/* Release the streams of outs[0..n) after a failed open. The modules that
- * already opened get a close with an error summary so that their files are
- * still complete documents and their private state is freed (each close
+/* Release the streams of outs[0..n). The modules that already opened
+ * (outs[0..opened)) get a close with an error summary so that their files
+ * are still complete documents and their private state is freed (each close
  * copes with a half-done open). */
 static void abandon(struct output_set *set, size_t opened, size_t nfiles)
 {
@@ -53,11 +53,14 @@ static void abandon(struct output_set *set, size_t opened, size_t nfiles)
             fclose(o->fp);
         else if (o->fp)
             fflush(o->fp);
+        o->fp = NULL;
     }
     set->n = 0;
+    scan_info_free(&set->info);
 }
 
-int output_set_open(struct output_set *set, const struct scan *scan, char *err, size_t errlen)
+int output_set_open(struct output_set *set, const struct output_request *reqs, size_t nreq,
+                    char *err, size_t errlen)
 {
     memset(set, 0, sizeof(*set));
     if (errlen)
@@ -67,22 +70,21 @@ int output_set_open(struct output_set *set, const struct scan *scan, char *err, 
      * ("-oX -") already owns stdout: two formats interleaved on one stream
      * would make both unreadable. */
     bool stdout_taken = false;
-    for (size_t i = 0; i < scan->noutputs; i++)
-        if (scan->outputs[i].path && strcmp(scan->outputs[i].path, "-") == 0)
+    for (size_t i = 0; i < nreq; i++)
+        if (reqs[i].path && strcmp(reqs[i].path, "-") == 0)
             stdout_taken = true;
 
     if (!stdout_taken) {
         struct output *o = &set->outs[set->n++];
         o->module = &output_normal_terminal;
-        o->scan = scan;
         o->fp = stdout;
         o->owns_fp = false;
     }
 
     /* Create every file before writing anything, so a bad path fails before
      * the scan starts and before any header reaches stdout. */
-    for (size_t i = 0; i < scan->noutputs && i < SCAN_MAX_OUTPUTS; i++) {
-        const struct output_request *r = &scan->outputs[i];
+    for (size_t i = 0; i < nreq && i < SCAN_MAX_OUTPUTS; i++) {
+        const struct output_request *r = &reqs[i];
         if (!r->module || !r->path) {
             snprintf(err, errlen, "output request %zu has no format or path", i + 1);
             abandon(set, 0, set->n);
@@ -90,7 +92,6 @@ int output_set_open(struct output_set *set, const struct scan *scan, char *err, 
         }
         struct output *o = &set->outs[set->n];
         o->module = r->module;
-        o->scan = scan;
         if (strcmp(r->path, "-") == 0) {
             o->fp = stdout;
             o->owns_fp = false;
@@ -105,9 +106,22 @@ int output_set_open(struct output_set *set, const struct scan *scan, char *err, 
         }
         set->n++;
     }
+    return 0;
+}
 
+int output_set_begin(struct output_set *set, const struct scan_info *info, char *err, size_t errlen)
+{
+    if (errlen)
+        err[0] = '\0';
+    if (scan_info_copy(&set->info, info) < 0) {
+        snprintf(err, errlen, "cannot start outputs: %s", strerror(ENOMEM));
+        abandon(set, 0, set->n);
+        return -1;
+    }
     for (size_t i = 0; i < set->n; i++) {
         struct output *o = &set->outs[i];
+        o->info = &set->info;
+        errno = 0;
         if (o->module->open(o) < 0 || ferror(o->fp)) {
             snprintf(err, errlen, "cannot start %s output: %s", o->module->name,
                      strerror(errno ? errno : EIO));
@@ -116,6 +130,7 @@ int output_set_open(struct output_set *set, const struct scan *scan, char *err, 
             return -1;
         }
     }
+    set->begun = true;
     return 0;
 }
 
@@ -130,9 +145,9 @@ static int cmp_port(const void *a, const void *b)
 
 /* nmap --open leaves out hosts that have no port that could be open; a
  * host scanned without ports (ping scan) is still reported. */
-static bool open_only_drops(const struct scan *scan, const struct host_result *h)
+static bool open_only_drops(const struct scan_info *info, const struct host_result *h)
 {
-    if (!scan->open_only || h->nports == 0)
+    if (!info->open_only || h->nports == 0)
         return false;
     for (size_t i = 0; i < h->nports; i++) {
         uint8_t s = h->ports[i].state;
@@ -144,12 +159,12 @@ static bool open_only_drops(const struct scan *scan, const struct host_result *h
 
 void output_set_host(struct output_set *set, const struct host_result *h)
 {
-    if (set->n == 0)
+    if (set->n == 0 || !set->begun)
         return;
-    const struct scan *scan = set->outs[0].scan;
-    if (open_only_drops(scan, h))
+    const struct scan_info *info = &set->info;
+    if (open_only_drops(info, h))
         return;
-    unsigned hidden = result_hidden_states(h, scan->verbose, scan->open_only);
+    unsigned hidden = result_hidden_states(h, info->verbose, info->open_only);
 
     /* Engines record ports in scan (random) order; every format lists them
      * ascending by protocol then port, as nmap does. Sort pointers so the
@@ -190,7 +205,7 @@ int output_set_close(struct output_set *set, const struct scan_summary *sum)
 {
     for (size_t i = 0; i < set->n; i++) {
         struct output *o = &set->outs[i];
-        if (o->module->close(o, sum) < 0)
+        if (set->begun && o->module->close(o, sum) < 0)
             note_error(set, errno);
         if (fflush(o->fp) != 0)
             note_error(set, errno);
@@ -200,5 +215,29 @@ int output_set_close(struct output_set *set, const struct scan_summary *sum)
         o->fp = NULL;
     }
     set->n = 0;
+    set->begun = false;
+    scan_info_free(&set->info);
     return set->error ? -1 : 0;
+}
+
+static int sink_begin_cb(void *ctx, const struct scan_info *info)
+{
+    struct output_set *set = ctx;
+    return output_set_begin(set, info, set->errmsg, sizeof(set->errmsg));
+}
+
+static void sink_host_cb(void *ctx, const struct host_result *h)
+{
+    output_set_host(ctx, h);
+}
+
+static int sink_end_cb(void *ctx, const struct scan_summary *sum)
+{
+    return output_set_close(ctx, sum);
+}
+
+struct result_sink output_set_sink(struct output_set *set)
+{
+    return (struct result_sink){
+        .begin = sink_begin_cb, .host = sink_host_cb, .end = sink_end_cb, .ctx = set};
 }

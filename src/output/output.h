@@ -10,21 +10,27 @@
 
 #include "core/result.h"
 #include "core/scan.h"
+#include "core/stream.h"
 
 #include <stdio.h>
 
 /* One open output: where it writes and the module's private state. */
 struct output {
     const struct output_module *module;
-    const struct scan *scan; /* configuration for headers, flags (borrowed) */
+    /* The scan-begin record (stream.h), owned by the output set: set before
+     * open and valid until close returns. Modules read nothing else about
+     * the scan — never the configuration — so a stored scan renders the same. */
+    const struct scan_info *info;
     FILE *fp;
     bool owns_fp; /* false for stdout */
     void *priv;   /* module state, owned by the module */
 };
 
 /*
- * Callback contract. Every callback returns 0, or -1 on a write/allocation
- * failure (the caller reports it once). A module writes as it goes and
+ * Callback contract. Every callback runs on the thread that feeds the
+ * output set (the result stream's thread, stream.h) and returns 0, or -1 on
+ * a write/allocation failure (the caller reports it once). open writes the
+ * header from o->info at the stream's begin. A module writes as it goes and
  * flushes in host_end, so results survive a crash or Ctrl-C; close writes
  * the closing part (summary, </nmaprun>, end of JSON document) even when
  * the scan was interrupted (summary->interrupted).
@@ -34,12 +40,13 @@ struct output {
  * for each port whose state is not hidden, in ascending (proto, port)
  * order; host_end closes the host. Down hosts come through host_begin /
  * host_end with no ports; modules print them as nmap does (only with -v
- * for normal/greppable/XML).
+ * for normal/greppable/XML). Records are borrowed for the call.
  */
 struct output_module {
     const char *name;   /* "normal", "grepable", "xml", "json" */
-    const char *option; /* "-oN" */
-    const char *ext;    /* file extension for -oA: "nmap", "gnmap", "xml", "json" */
+    const char *option; /* "-oN"; "" for a module no flag selects */
+    const char *ext; /* file extension for -oA: "nmap", "gnmap", "xml", "json"; NULL = not in -oA */
+    const char *summary; /* what the format is, for -h and the man page */
     int (*open)(struct output *o);
     int (*host_begin)(struct output *o, const struct host_result *h, unsigned hidden);
     int (*port)(struct output *o, const struct host_result *h, const struct port_result *p);
@@ -55,23 +62,40 @@ const struct output_module *output_module_find(const char *option_or_name);
 struct output_set {
     struct output outs[SCAN_MAX_OUTPUTS + 1]; /* +1: normal output on stdout */
     size_t n;
-    int error; /* first write error seen (errno), 0 if none */
+    int error;             /* first write error seen (errno), 0 if none */
+    bool begun;            /* the modules' open ran (output_set_begin) */
+    struct scan_info info; /* copy of the scan-begin record the outputs read */
+    char errmsg[256];      /* why begin failed, for the sink's caller */
 };
 
 /*
- * Open every output in scan->outputs, plus normal output on stdout unless
- * one of them already writes normal output to "-". Opens files before the
- * scan starts so that a bad path fails early. Returns 0, or -1 with err
- * naming the path ("cannot write scan.xml: Permission denied").
+ * Create every file of reqs[0..nreq) ("-" = stdout), plus normal output on
+ * stdout unless one of them already writes to "-". Writes nothing yet, so
+ * that a bad path fails before the scan starts and before any header
+ * reaches stdout. Returns 0, or -1 with err naming the path ("cannot write
+ * scan.xml: Permission denied") and nothing left open.
  */
-int output_set_open(struct output_set *set, const struct scan *scan, char *err, size_t errlen);
+int output_set_open(struct output_set *set, const struct output_request *reqs, size_t nreq,
+                    char *err, size_t errlen);
+
+/*
+ * The stream's begin: keep a copy of info and write every output's header.
+ * Returns 0, or -1 with err set ("cannot start xml output: ..."); the
+ * outputs are then closed as with output_set_close.
+ */
+int output_set_begin(struct output_set *set, const struct scan_info *info, char *err,
+                     size_t errlen);
 
 /* Deliver one finished host to every output (host_begin, port..., host_end). */
 void output_set_host(struct output_set *set, const struct host_result *h);
 
 /* Write closing parts, flush and close every output. Returns 0, or -1 if any
  * write failed during the scan or now. Safe to call once, at any time after
- * open (used on Ctrl-C too). */
+ * open (used on Ctrl-C too); before begin it only closes the files. */
 int output_set_close(struct output_set *set, const struct scan_summary *sum);
+
+/* A result_sink (stream.h) that feeds set: begin → output_set_begin (its
+ * message in set->errmsg), host → output_set_host, end → output_set_close. */
+struct result_sink output_set_sink(struct output_set *set);
 
 #endif

@@ -10,8 +10,7 @@
  * file is a valid document whenever close has run.
  */
 #include "output/output.h"
-#include "scan/scan_module.h"
-#include "scan/tcp_classify.h"
+#include "output/render.h"
 
 #include <libxml/encoding.h>
 #include <libxml/xmlIO.h>
@@ -96,13 +95,6 @@ static void attrf(struct xml_state *st, const char *name, const char *fmt, ...)
     attr(st, name, buf);
 }
 
-static void format_ctime(time_t t, char *buf, size_t len)
-{
-    struct tm tm;
-    if (!localtime_r(&t, &tm) || strftime(buf, len, "%a %b %e %H:%M:%S %Y", &tm) == 0)
-        snprintf(buf, len, "%lld", (long long)t);
-}
-
 static int finish(struct output *o, struct xml_state *st)
 {
     check(st, xmlTextWriterFlush(st->w));
@@ -142,32 +134,21 @@ static void write_comment(struct xml_state *st, const char *when, const char *ar
     free(clean);
 }
 
-static void write_scaninfo(struct xml_state *st, const struct scan *scan)
+static void write_scaninfo(struct xml_state *st, const struct scan_info *info)
 {
-    /* nmap writes no scaninfo when no port is scanned (-sn, -sL). */
-    for (size_t i = 0; i < scan->ntypes && !scan->disc.ping_only && !scan->disc.list_only; i++) {
-        const struct scan_module *m = scan->types[i];
-        if (!m)
-            continue;
-        size_t n = m->proto < PROTO_COUNT ? scan->ports.count[m->proto] : 0;
-        char *ranges = ports_format_ranges(n ? scan->ports.ports[m->proto] : NULL, n);
-        if (!ranges) {
-            st->failed = true;
-            return;
-        }
+    /* nmap writes no scaninfo when no port is scanned (-sn, -sL); the
+     * begin record then has no types. */
+    for (size_t i = 0; i < info->ntypes; i++) {
+        const struct scan_info_type *t = &info->types[i];
         start(st, "scaninfo");
-        attr(st, "type", m->xml_type);
-        if (m->engine == SCAN_ENGINE_RAW && scan->raw.scanflags >= 0) {
-            char flags[32];
-            attr(st, "scanflags",
-                 tcp_scanflags_format((uint8_t)scan->raw.scanflags, flags, sizeof(flags)));
-        }
-        attr(st, "protocol", port_proto_name(m->proto));
-        attrf(st, "numservices", "%zu", n);
-        attr(st, "services", ranges);
+        attr(st, "type", t->type);
+        if (t->scanflags[0])
+            attr(st, "scanflags", t->scanflags);
+        attr(st, "protocol", port_proto_name(t->proto));
+        attrf(st, "numservices", "%zu", t->nservices);
+        attr(st, "services", t->services ? t->services : "");
         end(st);
         nl(st);
-        free(ranges);
     }
 }
 
@@ -188,11 +169,11 @@ static int xml_open(struct output *o)
         return -1;
     }
 
-    const struct scan *scan = o->scan;
-    const char *args = scan->args ? scan->args : "prtip";
-    time_t t0 = scan->summary.start.tv_sec ? scan->summary.start.tv_sec : time(NULL);
+    const struct scan_info *info = o->info;
+    const char *args = info->args ? info->args : "prtip";
+    time_t t0 = out_start_time(info);
     char when[64];
-    format_ctime(t0, when, sizeof(when));
+    out_ctime(t0, when, sizeof(when));
 
     check(st, xmlTextWriterStartDocument(st->w, "1.0", "UTF-8", NULL));
     check(st, xmlTextWriterWriteDTD(st->w, BAD_CAST "nmaprun", NULL, NULL, NULL));
@@ -208,13 +189,13 @@ static int xml_open(struct output *o)
     attr(st, "profile_name", "prtip");
     attr(st, "xmloutputversion", "1.05");
     nl(st);
-    write_scaninfo(st, scan);
+    write_scaninfo(st, info);
     start(st, "verbose");
-    attrf(st, "level", "%d", scan->verbose);
+    attrf(st, "level", "%d", info->verbose);
     end(st);
     nl(st);
     start(st, "debugging");
-    attrf(st, "level", "%d", scan->debug);
+    attrf(st, "level", "%d", info->debug);
     end(st);
     nl(st);
     return finish(o, st);
@@ -246,17 +227,25 @@ static void write_hostnames(struct xml_state *st, const struct host_result *h)
     nl(st);
 }
 
+static void write_extrareason(void *ctx, enum reason r, enum port_proto proto, size_t n,
+                              const char *ranges)
+{
+    struct xml_state *st = ctx;
+    start(st, "extrareasons");
+    attr(st, "reason", reason_name(r));
+    attrf(st, "count", "%zu", n);
+    attr(st, "proto", port_proto_name(proto));
+    attr(st, "ports", ranges);
+    end(st);
+    nl(st);
+}
+
 /* <extraports state count> with one <extrareasons> per (reason, protocol),
  * listing the ports in nmap's range form. */
 static void write_extraports(struct xml_state *st, const struct host_result *h, unsigned hidden)
 {
     size_t counts[PORT_STATE_COUNT];
     result_state_counts(h, counts);
-    uint16_t *list = malloc((h->nports ? h->nports : 1) * sizeof(*list));
-    if (!list) {
-        st->failed = true;
-        return;
-    }
     for (int s = 0; s < PORT_STATE_COUNT; s++) {
         if (!(hidden & (1u << s)) || counts[s] == 0)
             continue;
@@ -264,63 +253,206 @@ static void write_extraports(struct xml_state *st, const struct host_result *h, 
         attr(st, "state", port_state_name(s));
         attrf(st, "count", "%zu", counts[s]);
         nl(st);
-        for (int r = 0; r < REASON_COUNT; r++) {
-            for (int pr = 0; pr < PROTO_COUNT; pr++) {
-                size_t n = 0;
-                for (size_t i = 0; i < h->nports; i++) {
-                    const struct port_result *p = &h->ports[i];
-                    if (p->state == s && p->reason == r && p->proto == pr)
-                        list[n++] = p->port;
-                }
-                if (n == 0)
-                    continue;
-                /* Ports arrive in scan order; the range form needs them sorted. */
-                for (size_t i = 1; i < n; i++) {
-                    uint16_t v = list[i];
-                    size_t j = i;
-                    for (; j > 0 && list[j - 1] > v; j--)
-                        list[j] = list[j - 1];
-                    list[j] = v;
-                }
-                char *ranges = ports_format_ranges(list, n);
-                start(st, "extrareasons");
-                attr(st, "reason", reason_name(r));
-                attrf(st, "count", "%zu", n);
-                attr(st, "proto", port_proto_name(pr));
-                attr(st, "ports", ranges ? ranges : "");
-                end(st);
-                nl(st);
-                if (!ranges)
-                    st->failed = true;
-                free(ranges);
-            }
+        if (out_extrareasons(h, s, write_extrareason, st) < 0)
+            st->failed = true;
+        end(st);
+        nl(st);
+    }
+}
+
+static void write_cpes(struct xml_state *st, char *const *cpe, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        start(st, "cpe");
+        char *clean = xml_clean(cpe[i]);
+        if (!clean)
+            st->failed = true;
+        else
+            check(st, xmlTextWriterWriteString(st->w, BAD_CAST clean));
+        free(clean);
+        end(st);
+    }
+}
+
+static void opt_attr(struct xml_state *st, const char *name, const char *value)
+{
+    if (value && *value)
+        attr(st, name, value);
+}
+
+/* <service name product version extrainfo tunnel method conf hostname
+ * ostype devicetype><cpe>...</cpe></service>, nmap.dtd's attributes. */
+static void write_service(struct xml_state *st, const struct port_result *p)
+{
+    const struct service_result *s = p->detail ? p->detail->service : NULL;
+    start(st, "service");
+    if (!s) {
+        attr(st, "name", p->service ? p->service : "unknown");
+        attr(st, "method", "table");
+        attr(st, "conf", "3");
+        end(st);
+        return;
+    }
+    attr(st, "name", s->name ? s->name : p->service ? p->service : "unknown");
+    opt_attr(st, "product", s->product);
+    opt_attr(st, "version", s->version);
+    opt_attr(st, "extrainfo", s->extrainfo);
+    opt_attr(st, "hostname", s->hostname);
+    opt_attr(st, "ostype", s->ostype);
+    opt_attr(st, "devicetype", s->devicetype);
+    if (s->tunnel_ssl)
+        attr(st, "tunnel", "ssl");
+    attr(st, "method", s->method == SERVICE_METHOD_PROBED ? "probed" : "table");
+    attrf(st, "conf", "%u", s->conf > 10 ? 10 : s->conf);
+    write_cpes(st, s->cpe, s->ncpe);
+    end(st);
+}
+
+static void write_elems(struct xml_state *st, const struct script_elem *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool table = e[i].value == NULL;
+        start(st, table ? "table" : "elem");
+        if (e[i].key)
+            attr(st, "key", e[i].key);
+        if (table) {
+            write_elems(st, e[i].children, e[i].nchildren);
+        } else {
+            char *clean = xml_clean(e[i].value);
+            if (!clean)
+                st->failed = true;
+            else
+                check(st, xmlTextWriterWriteString(st->w, BAD_CAST clean));
+            free(clean);
+        }
+        end(st);
+    }
+}
+
+static void write_script(struct xml_state *st, const struct script_output *s)
+{
+    start(st, "script");
+    attr(st, "id", s->id ? s->id : "");
+    attr(st, "output", s->output ? s->output : "");
+    write_elems(st, s->elems, s->nelems);
+    end(st);
+}
+
+static void elem_kv(struct xml_state *st, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    start(st, "elem");
+    attr(st, "key", key);
+    char *clean = xml_clean(value);
+    if (!clean)
+        st->failed = true;
+    else
+        check(st, xmlTextWriterWriteString(st->w, BAD_CAST clean));
+    free(clean);
+    end(st);
+}
+
+/* TLS facts as a script element (the DTD has no other place under <port>),
+ * id "tls-info", keys documented in docs/OUTPUT.md. */
+static void write_tls(struct xml_state *st, const struct tls_info *t)
+{
+    char nb[32] = "", na[32] = "", bits[16] = "";
+    struct tm tm;
+    time_t b = (time_t)t->not_before, a = (time_t)t->not_after;
+    if (t->not_before && gmtime_r(&b, &tm))
+        strftime(nb, sizeof(nb), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (t->not_after && gmtime_r(&a, &tm))
+        strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (t->key_bits)
+        snprintf(bits, sizeof(bits), "%u", t->key_bits);
+    char summary[512];
+    snprintf(summary, sizeof(summary), "%s%s%s%s%s", t->protocol ? t->protocol : "",
+             t->subject ? "; Subject: " : "", t->subject ? t->subject : "",
+             t->sha256 ? "; SHA-256: " : "", t->sha256 ? t->sha256 : "");
+    start(st, "script");
+    attr(st, "id", "tls-info");
+    attr(st, "output", summary);
+    elem_kv(st, "protocol", t->protocol);
+    elem_kv(st, "cipher", t->cipher);
+    elem_kv(st, "alpn", t->alpn);
+    elem_kv(st, "subject", t->subject);
+    elem_kv(st, "issuer", t->issuer);
+    if (t->nsan) {
+        start(st, "table");
+        attr(st, "key", "san");
+        for (size_t i = 0; i < t->nsan; i++) {
+            start(st, "elem");
+            char *clean = xml_clean(t->san[i]);
+            if (clean)
+                check(st, xmlTextWriterWriteString(st->w, BAD_CAST clean));
+            else
+                st->failed = true;
+            free(clean);
+            end(st);
+        }
+        end(st);
+    }
+    elem_kv(st, "notBefore", *nb ? nb : NULL);
+    elem_kv(st, "notAfter", *na ? na : NULL);
+    elem_kv(st, "key_type", t->key_type);
+    elem_kv(st, "key_bits", *bits ? bits : NULL);
+    elem_kv(st, "sha256", t->sha256);
+    end(st);
+}
+
+/* <os><osmatch name accuracy line><osclass ...><cpe/></osclass></osmatch>
+ * <osfingerprint/></os> */
+static void write_os(struct xml_state *st, const struct host_result *h)
+{
+    if (h->nos == 0 && !h->os_fingerprint)
+        return;
+    start(st, "os");
+    nl(st);
+    for (size_t i = 0; i < h->nos; i++) {
+        const struct os_match *m = &h->os[i];
+        start(st, "osmatch");
+        attr(st, "name", m->name ? m->name : "");
+        attrf(st, "accuracy", "%u", m->accuracy);
+        attrf(st, "line", "%u", m->line);
+        nl(st);
+        for (size_t k = 0; k < m->nclasses; k++) {
+            const struct os_class *c = &m->classes[k];
+            start(st, "osclass");
+            opt_attr(st, "type", c->type);
+            attr(st, "vendor", c->vendor ? c->vendor : "");
+            attr(st, "osfamily", c->osfamily ? c->osfamily : "");
+            opt_attr(st, "osgen", c->osgen);
+            attrf(st, "accuracy", "%u", c->accuracy);
+            write_cpes(st, c->cpe, c->ncpe);
+            end(st);
+            nl(st);
         }
         end(st);
         nl(st);
     }
-    free(list);
-}
-
-/* nmap's host states; a timed-out host was up (it answered) but unfinished. */
-static const char *host_state(const struct host_result *h)
-{
-    if (h->status == HOST_UP || h->timed_out)
-        return "up";
-    return h->status == HOST_DOWN ? "down" : "unknown";
+    if (h->os_fingerprint) {
+        start(st, "osfingerprint");
+        attr(st, "fingerprint", h->os_fingerprint);
+        end(st);
+        nl(st);
+    }
+    end(st);
+    nl(st);
 }
 
 static int xml_host_begin(struct output *o, const struct host_result *h, unsigned hidden)
 {
     struct xml_state *st = o->priv;
     /* Down hosts only with -v; list-scan hosts (state unknown) always. */
-    st->skip_host = h->status == HOST_DOWN && !h->timed_out && o->scan->verbose <= 0;
+    st->skip_host = h->status == HOST_DOWN && !h->timed_out && o->info->verbose <= 0;
     st->in_ports = false;
     if (st->skip_host)
         return 0;
 
     start(st, "host");
     /* nmap stamps a host's times only when its ports were scanned. */
-    if (!o->scan->disc.ping_only && !o->scan->disc.list_only) {
+    if (o->info->mode == SCAN_MODE_PORTS) {
         attrf(st, "starttime", "%lld", (long long)h->start.tv_sec);
         attrf(st, "endtime", "%lld", (long long)h->end.tv_sec);
     }
@@ -329,7 +461,7 @@ static int xml_host_begin(struct output *o, const struct host_result *h, unsigne
         attr(st, "comment", "Timed out");
     }
     start(st, "status");
-    attr(st, "state", host_state(h));
+    attr(st, "state", out_host_state(h));
     attr(st, "reason", reason_name(h->status_reason));
     attrf(st, "reason_ttl", "%u", h->status_ttl);
     end(st);
@@ -343,8 +475,7 @@ static int xml_host_begin(struct output *o, const struct host_result *h, unsigne
     nl(st);
     if (h->have_mac) {
         char mac[18];
-        snprintf(mac, sizeof(mac), "%02X:%02X:%02X:%02X:%02X:%02X", h->mac[0], h->mac[1], h->mac[2],
-                 h->mac[3], h->mac[4], h->mac[5]);
+        out_mac(h->mac, mac, sizeof(mac));
         start(st, "address");
         attr(st, "addr", mac);
         attr(st, "addrtype", "mac");
@@ -375,11 +506,11 @@ static int xml_port(struct output *o, const struct host_result *h, const struct 
     attr(st, "reason", reason_name(p->reason));
     attrf(st, "reason_ttl", "%u", p->reason_ttl);
     end(st);
-    start(st, "service");
-    attr(st, "name", p->service ? p->service : "unknown");
-    attr(st, "method", "table");
-    attr(st, "conf", "3");
-    end(st);
+    write_service(st, p);
+    if (p->detail && p->detail->tls)
+        write_tls(st, p->detail->tls);
+    for (size_t i = 0; p->detail && i < p->detail->nscripts; i++)
+        write_script(st, &p->detail->scripts[i]);
     end(st);
     nl(st);
     return st->failed ? -1 : 0;
@@ -394,6 +525,16 @@ static int xml_host_end(struct output *o, const struct host_result *h, unsigned 
         end(st); /* </ports> */
         nl(st);
         st->in_ports = false;
+    }
+    if (h->status == HOST_UP && !h->timed_out) {
+        write_os(st, h);
+        if (h->nscripts) {
+            start(st, "hostscript");
+            for (size_t i = 0; i < h->nscripts; i++)
+                write_script(st, &h->scripts[i]);
+            end(st);
+            nl(st);
+        }
     }
     if (h->srtt_us >= 0) {
         start(st, "times");
@@ -413,13 +554,11 @@ static int xml_close(struct output *o, const struct scan_summary *sum)
     struct xml_state *st = o->priv;
     if (!st)
         return -1;
-    time_t t1 = sum->end.tv_sec ? sum->end.tv_sec : time(NULL);
-    char when[64], summary[256];
-    format_ctime(t1, when, sizeof(when));
-    snprintf(summary, sizeof(summary),
-             "prtip done at %s; %llu IP address%s (%llu host%s up) scanned in %.2f seconds", when,
-             (unsigned long long)sum->hosts_total, sum->hosts_total == 1 ? "" : "es",
-             (unsigned long long)sum->hosts_up, sum->hosts_up == 1 ? "" : "s", sum->elapsed_s);
+    time_t t1 = out_end_time(sum);
+    char when[64], totals[160], summary[256];
+    out_ctime(t1, when, sizeof(when));
+    out_totals(sum, totals, sizeof(totals));
+    snprintf(summary, sizeof(summary), "prtip done at %s; %s", when, totals);
     bool ok = !sum->interrupted && !sum->error;
 
     start(st, "runstats");
@@ -453,6 +592,7 @@ const struct output_module output_xml = {
     .name = "xml",
     .option = "-oX",
     .ext = "xml",
+    .summary = "nmap's XML, valid against nmap.dtd",
     .open = xml_open,
     .host_begin = xml_host_begin,
     .port = xml_port,

@@ -36,7 +36,7 @@ struct seen {
     volatile sig_atomic_t *stop_after_first;
 };
 
-static void sink_host(void *ctx, const struct host_result *h)
+static void record_host(void *ctx, const struct host_result *h)
 {
     struct seen *s = ctx;
     assert_true(s->n < MAX_HOSTS);
@@ -111,7 +111,7 @@ static void scan_setup(struct scan *s, volatile sig_atomic_t *stop, const char *
 
 static int run(struct scan *s, struct seen *seen)
 {
-    struct result_sink sink = {.host = sink_host, .ctx = seen};
+    struct result_sink sink = {.host = record_host, .ctx = seen};
     char err[256] = "";
     int rc = connect_engine_run(s, &sink, err, sizeof(err));
     if (rc != 0)

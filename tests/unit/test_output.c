@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "engine/plan.h"
 #include "output/output.h"
 #include "scan/scan_module.h"
 
@@ -143,7 +144,15 @@ static int run(struct scan *s, struct host_result *hosts, size_t n, const struct
 
     struct output_set set;
     char err[256];
-    int rc = output_set_open(&set, s, err, sizeof(err));
+    int rc = output_set_open(&set, s->outputs, s->noutputs, err, sizeof(err));
+    if (rc == 0) {
+        /* The begin record from the configuration, as main.c builds it. */
+        struct scan_info info;
+        assert_int_equal(plan_scan_info(s, &info, err, sizeof(err)), 0);
+        info.start = s->summary.start;
+        rc = output_set_begin(&set, &info, err, sizeof(err));
+        scan_info_free(&info);
+    }
     if (rc == 0) {
         for (size_t i = 0; i < n; i++)
             output_set_host(&set, &hosts[i]);
@@ -616,7 +625,7 @@ static void test_registry_and_errors(void **state)
     struct output_set set;
     char err[256];
     fflush(stdout);
-    assert_int_equal(output_set_open(&set, &s, err, sizeof(err)), -1);
+    assert_int_equal(output_set_open(&set, s.outputs, s.noutputs, err, sizeof(err)), -1);
     assert_string_equal(err, "cannot write /nonexistent-dir/scan.xml: No such file or directory");
 
     /* A write error (full disk) is reported by close. */

@@ -30,7 +30,7 @@ struct got {
     bool named[MAX_HOSTS];
 };
 
-static void sink_host(void *ctx, const struct host_result *h)
+static void record_host(void *ctx, const struct host_result *h)
 {
     struct got *g = ctx;
     if (g->n == MAX_HOSTS)
@@ -68,7 +68,7 @@ static int run(struct scan *s, struct got *g, const char *first, ...)
         adjust(s);
     memset(g, 0, sizeof(*g));
     char err[256] = "";
-    struct result_sink sink = {.host = sink_host, .ctx = g};
+    struct result_sink sink = {.host = record_host, .ctx = g};
     int rc = plan_run(s, &sink, err, sizeof(err));
     if (rc < 0)
         fprintf(stderr, "plan_run: %s\n", err);

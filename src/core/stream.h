@@ -1,0 +1,121 @@
+/*
+ * stream.h — the result stream (SPEC "Architecture"): the one channel by
+ * which every stage hands on what it found, and from which every output and
+ * store reads. A scan's stream is
+ *
+ *     begin(scan_info)  host(host_result) ... host(host_result)  end(scan_summary)
+ *
+ * Order guarantees, for every sink:
+ *   - begin comes first and exactly once, before any host; end comes last
+ *     and exactly once, also after Ctrl-C or a runtime failure (then with
+ *     summary->interrupted or summary->error set);
+ *   - each target is delivered once per time it was listed (a target given
+ *     twice is two records), complete: every port scanned for it is in the
+ *     record with its final state, unless the record says interrupted or
+ *     timed_out;
+ *   - hosts come in completion order, not target order; a stage may hold a
+ *     host while it works on it (version detection, OS detection) and pass
+ *     it on later, so a sink must not assume any order between hosts. A
+ *     stage that holds hosts passes every one of them on before it passes
+ *     end on.
+ *
+ * Threads and ownership: all three callbacks of one sink are called from
+ * one thread at a time (the thread that runs the stage feeding it; today
+ * the main thread). The records passed in are borrowed for the duration of
+ * the call: a sink that keeps anything copies it (host_result_copy,
+ * scan_info_copy).
+ *
+ * Nothing here reads the configuration: outputs and stores render what the
+ * records say, so a scan read back from a file or a database renders
+ * through the same modules byte for byte.
+ */
+#ifndef PRTIP_CORE_STREAM_H
+#define PRTIP_CORE_STREAM_H
+
+#include "core/ports.h"
+#include "core/result.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define SCAN_INFO_MAX_TYPES 8
+
+/* What the scan did with ports: a port scan, a ping scan (-sn, hosts
+ * only), or a list scan (-sL, nothing sent). */
+enum scan_mode { SCAN_MODE_PORTS = 0, SCAN_MODE_PING, SCAN_MODE_LIST };
+
+/* One scan type of the run, as nmap's <scaninfo> describes it. */
+struct scan_info_type {
+    char type[16];         /* nmap's XML type: "syn", "connect", "udp", "fin", ... */
+    char scanflags[32];    /* --scanflags as nmap prints it ("SYNFIN"); "" = none */
+    enum port_proto proto; /* the protocol its ports are */
+    size_t nservices;      /* ports scanned with it */
+    char *services;        /* those ports in nmap's range form "1-1000,8080" (owned) */
+};
+
+/*
+ * The scan-begin record: everything the outputs' headers say. Strings are
+ * owned (scan_info_free releases them).
+ */
+struct scan_info {
+    char *scanner;         /* "prtip" */
+    char *version;         /* prtip's version, "0.1.0" */
+    char *args;            /* the command line as typed */
+    struct timespec start; /* wall clock */
+    enum scan_mode mode;
+    struct scan_info_type types[SCAN_INFO_MAX_TYPES]; /* empty unless SCAN_MODE_PORTS */
+    size_t ntypes;
+    /* How the user asked results to be shown; part of the record so that a
+     * stored scan renders as it did live. */
+    int verbose, debug; /* -v / -d levels */
+    bool open_only;     /* --open */
+    bool show_reason;   /* --reason */
+    bool version_scan;  /* -sV ran: port tables carry nmap's VERSION column */
+};
+
+/* Zero info; scanner and version get prtip's. Returns 0, or -1 on
+ * allocation failure. */
+int scan_info_init(struct scan_info *info);
+
+/* Release what info owns and zero it (safe to call twice). */
+void scan_info_free(struct scan_info *info);
+
+/* Deep copy into dst (uninitialised). Returns 0, or -1 with dst empty. */
+int scan_info_copy(struct scan_info *dst, const struct scan_info *src);
+
+/* Ports scanned for protocol p over every type (nmap's greppable "Ports
+ * scanned" per protocol): the first type with that protocol, or NULL when
+ * none scanned it. Borrowed from info. */
+const struct scan_info_type *scan_info_proto(const struct scan_info *info, enum port_proto p);
+
+/*
+ * A consumer of the stream: an output set, a store, or a stage that passes
+ * records on enriched. Any callback may be NULL (nothing to do). begin and
+ * end return 0, or -1 on a failure the sink reports itself; host cannot fail
+ * the scan (a sink notes its own write errors and reports them at end).
+ */
+struct result_sink {
+    int (*begin)(void *ctx, const struct scan_info *info);
+    void (*host)(void *ctx, const struct host_result *host);
+    int (*end)(void *ctx, const struct scan_summary *sum);
+    void *ctx;
+};
+
+static inline int sink_begin(const struct result_sink *s, const struct scan_info *info)
+{
+    return s && s->begin ? s->begin(s->ctx, info) : 0;
+}
+
+static inline void sink_host(const struct result_sink *s, const struct host_result *h)
+{
+    if (s && s->host)
+        s->host(s->ctx, h);
+}
+
+static inline int sink_end(const struct result_sink *s, const struct scan_summary *sum)
+{
+    return s && s->end ? s->end(s->ctx, sum) : 0;
+}
+
+#endif

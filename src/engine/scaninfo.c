@@ -1,0 +1,51 @@
+/*
+ * scaninfo.c — the scan-begin record (core/stream.h) from the
+ * configuration: the one place that turns what the user asked for into
+ * what the outputs' headers say.
+ */
+#include "engine/plan.h"
+#include "scan/scan_module.h"
+#include "scan/tcp_classify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int plan_scan_info(const struct scan *scan, struct scan_info *info, char *err, size_t errlen)
+{
+    if (scan_info_init(info) < 0)
+        goto oom;
+    if (scan->args && !(info->args = strdup(scan->args)))
+        goto oom;
+    info->mode = scan->disc.list_only   ? SCAN_MODE_LIST
+                 : scan->disc.ping_only ? SCAN_MODE_PING
+                                        : SCAN_MODE_PORTS;
+    info->verbose = scan->verbose;
+    info->debug = scan->debug;
+    info->open_only = scan->open_only;
+    info->show_reason = scan->show_reason;
+    if (info->mode != SCAN_MODE_PORTS)
+        return 0; /* nmap describes no scan types when no port is scanned */
+
+    for (size_t i = 0; i < scan->ntypes && info->ntypes < SCAN_INFO_MAX_TYPES; i++) {
+        const struct scan_module *m = scan->types[i];
+        if (!m || m->proto >= PROTO_COUNT)
+            continue;
+        struct scan_info_type *t = &info->types[info->ntypes];
+        snprintf(t->type, sizeof(t->type), "%s", m->xml_type);
+        t->proto = m->proto;
+        if (m->engine == SCAN_ENGINE_RAW && m->probe == PROBE_TCP && scan->raw.scanflags >= 0)
+            tcp_scanflags_format((uint8_t)scan->raw.scanflags, t->scanflags, sizeof(t->scanflags));
+        t->nservices = scan->ports.count[m->proto];
+        t->services =
+            ports_format_ranges(t->nservices ? scan->ports.ports[m->proto] : NULL, t->nservices);
+        info->ntypes++; /* counted before the check: scan_info_free frees it */
+        if (!t->services)
+            goto oom;
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory describing the scan");
+    scan_info_free(info);
+    return -1;
+}

@@ -1,0 +1,54 @@
+/*
+ * render.h — the pieces of nmap's layouts that several output formats
+ * share: time stamps, the totals sentence, host states, MAC addresses, the
+ * "extraports" grouping, and the service/version strings. One place each,
+ * so that the formats cannot drift apart.
+ */
+#ifndef PRTIP_OUTPUT_RENDER_H
+#define PRTIP_OUTPUT_RENDER_H
+
+#include "core/result.h"
+#include "core/stream.h"
+
+#include <stddef.h>
+#include <time.h>
+
+/* ctime(3) layout without its newline ("Sat Nov 21 21:12:00 2026"), local
+ * time, as nmap's headers and runstats use it. */
+void out_ctime(time_t t, char *buf, size_t len);
+
+/* The scan's start (Unix seconds) from the begin record; now if unset. */
+time_t out_start_time(const struct scan_info *info);
+
+/* The scan's end (Unix seconds) from the summary; now if unset. */
+time_t out_end_time(const struct scan_summary *sum);
+
+/* "1 IP address (1 host up) scanned in 0.05 seconds" (no newline). */
+void out_totals(const struct scan_summary *sum, char *buf, size_t len);
+
+/* nmap's host state word: "up" (a timed-out host answered, so it is up),
+ * "down" or "unknown" (list scan). */
+const char *out_host_state(const struct host_result *h);
+
+/* "00:1A:2B:3C:4D:5E" into buf (at least 18 bytes). */
+void out_mac(const uint8_t mac[6], char *buf, size_t len);
+
+/*
+ * For hidden state `state` of h, call fn once per (reason, protocol) with
+ * the number of such ports and their list in nmap's range form ("1-21,23"),
+ * reasons in enum order, protocols in enum order (XML's <extrareasons>).
+ * Returns 0, or -1 on allocation failure (fn may have been called).
+ */
+typedef void (*out_reason_fn)(void *ctx, enum reason r, enum port_proto proto, size_t n,
+                              const char *ranges);
+int out_extrareasons(const struct host_result *h, int state, out_reason_fn fn, void *ctx);
+
+/* The service name a port row shows: the -sV name if any, else the
+ * nmap-services name, else "unknown"; "ssl/" in front for a TLS tunnel. */
+void out_service_name(const struct port_result *p, char *buf, size_t len);
+
+/* nmap's VERSION column: "product version (extrainfo)", parts absent left
+ * out; "" when the port has no service detail. */
+void out_version_string(const struct port_result *p, char *buf, size_t len);
+
+#endif

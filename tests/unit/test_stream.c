@@ -1,0 +1,399 @@
+/*
+ * Tests for the result stream (core/stream.h, core/result.h): deep copy and
+ * free of a host record carrying every kind of finding, the begin record's
+ * copy, and every output module rendering those findings (XML validated
+ * against nmap.dtd, JSON parsed, normal and greppable compared as text).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/stream.h"
+#include "output/output.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/valid.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[64];
+
+static char **strv(size_t n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    char **v = calloc(n, sizeof(*v));
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = strdup(va_arg(ap, const char *));
+    va_end(ap);
+    return v;
+}
+
+static struct script_output script(const char *id, const char *text)
+{
+    struct script_output s = {.id = strdup(id), .output = strdup(text)};
+    /* <elem key="title">Welcome</elem><table key="paths"><elem>/</elem></table> */
+    s.nelems = 2;
+    s.elems = calloc(2, sizeof(*s.elems));
+    assert_non_null(s.elems);
+    s.elems[0] = (struct script_elem){.key = strdup("title"), .value = strdup("Welcome")};
+    s.elems[1].key = strdup("paths");
+    s.elems[1].nchildren = 2;
+    s.elems[1].children = calloc(2, sizeof(struct script_elem));
+    assert_non_null(s.elems[1].children);
+    s.elems[1].children[0].value = strdup("/");
+    s.elems[1].children[1].value = strdup("/index.html");
+    return s;
+}
+
+/* 198.18.0.2 with 22 (ssh, -sV match), 443 (https over TLS with a
+ * certificate and a port script), 80 closed; one OS match and a host
+ * script: every typed place of the stream filled. */
+static void host_full(struct host_result *h)
+{
+    struct ipaddr a;
+    assert_int_equal(ipaddr_parse("198.18.0.2", &a), 0);
+    host_result_init(h, &a);
+    h->hostname = "lab-target";
+    h->other_addrs = "fd00::2";
+    h->rdns = strdup("lab-target.example");
+    h->status = HOST_UP;
+    h->status_reason = REASON_SYN_ACK;
+    h->status_ttl = 64;
+    h->srtt_us = 200;
+    h->rttvar_us = 50;
+    h->timeout_us = 100000;
+    h->start.tv_sec = h->end.tv_sec = 1795295520;
+
+    struct port_result p22 = {.port = 22,
+                              .proto = PROTO_TCP,
+                              .state = PORT_OPEN,
+                              .reason = REASON_SYN_ACK,
+                              .reason_ttl = 64,
+                              .service = "ssh"};
+    struct port_detail *d = port_result_detail(&p22);
+    assert_non_null(d);
+    d->service = calloc(1, sizeof(*d->service));
+    assert_non_null(d->service);
+    *d->service = (struct service_result){
+        .name = strdup("ssh"),
+        .product = strdup("OpenSSH"),
+        .version = strdup("9.2p1 Debian 2+deb12u3"),
+        .extrainfo = strdup("protocol 2.0"),
+        .ostype = strdup("Linux"),
+        .cpe = strv(2, "cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel"),
+        .ncpe = 2,
+        .method = SERVICE_METHOD_PROBED,
+        .conf = 10,
+    };
+    assert_int_equal(host_result_add_port(h, &p22), 0);
+
+    struct port_result p443 = {.port = 443,
+                               .proto = PROTO_TCP,
+                               .state = PORT_OPEN,
+                               .reason = REASON_SYN_ACK,
+                               .reason_ttl = 64,
+                               .service = "https"};
+    d = port_result_detail(&p443);
+    assert_non_null(d);
+    d->service = calloc(1, sizeof(*d->service));
+    d->tls = calloc(1, sizeof(*d->tls));
+    assert_true(d->service && d->tls);
+    *d->service = (struct service_result){.name = strdup("http"),
+                                          .product = strdup("nginx"),
+                                          .version = strdup("1.22.1"),
+                                          .cpe = strv(1, "cpe:/a:igor_sysoev:nginx:1.22.1"),
+                                          .ncpe = 1,
+                                          .method = SERVICE_METHOD_PROBED,
+                                          .conf = 10,
+                                          .tunnel_ssl = true};
+    *d->tls = (struct tls_info){
+        .protocol = strdup("TLSv1.3"),
+        .cipher = strdup("TLS_AES_256_GCM_SHA384"),
+        .alpn = strdup("http/1.1"),
+        .subject = strdup("CN=lab-target"),
+        .issuer = strdup("CN=lab-ca"),
+        .san = strv(2, "DNS:lab-target", "IP Address:198.18.0.2"),
+        .nsan = 2,
+        .not_before = 1767225600,
+        .not_after = 1798761600,
+        .sha256 = strdup("5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"),
+        .key_type = strdup("ec"),
+        .key_bits = 256,
+    };
+    d->nscripts = 1;
+    d->scripts = calloc(1, sizeof(*d->scripts));
+    assert_non_null(d->scripts);
+    d->scripts[0] = script("http-title", "Welcome & <hello>\nsecond line");
+    assert_int_equal(host_result_add_port(h, &p443), 0);
+
+    struct port_result p80 = {.port = 80,
+                              .proto = PROTO_TCP,
+                              .state = PORT_CLOSED,
+                              .reason = REASON_RESET,
+                              .service = "http"};
+    assert_int_equal(host_result_add_port(h, &p80), 0);
+
+    h->nos = 2;
+    h->os = calloc(2, sizeof(*h->os));
+    assert_non_null(h->os);
+    h->os[0] = (struct os_match){
+        .name = strdup("Linux 5.0 - 5.14"), .accuracy = 100, .line = 67812, .nclasses = 1};
+    h->os[0].classes = calloc(1, sizeof(struct os_class));
+    assert_non_null(h->os[0].classes);
+    h->os[0].classes[0] = (struct os_class){.type = strdup("general purpose"),
+                                            .vendor = strdup("Linux"),
+                                            .osfamily = strdup("Linux"),
+                                            .osgen = strdup("5.X"),
+                                            .accuracy = 100,
+                                            .cpe = strv(1, "cpe:/o:linux:linux_kernel:5"),
+                                            .ncpe = 1};
+    h->os[1] = (struct os_match){.name = strdup("Linux 4.15"), .accuracy = 95, .line = 67000};
+    h->os_fingerprint = strdup("OS:SCAN(V=7.93%E=4)");
+    h->nscripts = 1;
+    h->scripts = calloc(1, sizeof(*h->scripts));
+    assert_non_null(h->scripts);
+    h->scripts[0] = script("clock-skew", "0s");
+}
+
+static void test_copy_and_free(void **state)
+{
+    (void)state;
+    struct host_result h, c;
+    host_full(&h);
+    assert_int_equal(host_result_copy(&c, &h), 0);
+
+    /* Independent: every owned pointer differs, every value is equal. */
+    assert_true(c.owns_names);
+    assert_ptr_not_equal(c.hostname, h.hostname);
+    assert_string_equal(c.hostname, "lab-target");
+    assert_string_equal(c.other_addrs, "fd00::2");
+    assert_ptr_not_equal(c.rdns, h.rdns);
+    assert_int_equal(c.nports, 3);
+    assert_ptr_not_equal(c.ports, h.ports);
+    const struct port_detail *d = c.ports[1].detail;
+    assert_non_null(d);
+    assert_ptr_not_equal(d, h.ports[1].detail);
+    assert_string_equal(d->service->product, "nginx");
+    assert_true(d->service->tunnel_ssl);
+    assert_int_equal(d->tls->nsan, 2);
+    assert_string_equal(d->tls->san[1], "IP Address:198.18.0.2");
+    assert_int_equal(d->tls->not_after, 1798761600);
+    assert_string_equal(d->scripts[0].elems[1].children[1].value, "/index.html");
+    assert_null(c.ports[2].detail);
+    assert_int_equal(c.nos, 2);
+    assert_string_equal(c.os[0].classes[0].cpe[0], "cpe:/o:linux:linux_kernel:5");
+    assert_int_equal(c.os[0].line, 67812);
+    assert_string_equal(c.scripts[0].id, "clock-skew");
+
+    /* Freeing the original leaves the copy whole (ASan would see a
+     * use-after-free otherwise). */
+    host_result_free(&h);
+    assert_string_equal(c.ports[0].detail->service->cpe[0], "cpe:/a:openbsd:openssh:9.2p1");
+    struct host_result c2;
+    assert_int_equal(host_result_copy(&c2, &c), 0);
+    host_result_free(&c);
+    host_result_free(&c); /* twice is harmless */
+    assert_string_equal(c2.os_fingerprint, "OS:SCAN(V=7.93%E=4)");
+    host_result_free(&c2);
+}
+
+static void test_scan_info_copy(void **state)
+{
+    (void)state;
+    struct scan_info a, b;
+    assert_int_equal(scan_info_init(&a), 0);
+    a.args = strdup("prtip -sS -sU -p T:22,U:53 198.18.0.2");
+    a.ntypes = 2;
+    a.types[0] = (struct scan_info_type){
+        .type = "syn", .proto = PROTO_TCP, .nservices = 1, .services = strdup("22")};
+    a.types[1] = (struct scan_info_type){
+        .type = "udp", .proto = PROTO_UDP, .nservices = 1, .services = strdup("53")};
+    assert_int_equal(scan_info_copy(&b, &a), 0);
+    scan_info_free(&a);
+    assert_string_equal(b.scanner, "prtip");
+    assert_string_equal(b.args, "prtip -sS -sU -p T:22,U:53 198.18.0.2");
+    assert_string_equal(scan_info_proto(&b, PROTO_UDP)->services, "53");
+    assert_null(scan_info_proto(&b, PROTO_SCTP));
+    scan_info_free(&b);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = calloc(1, (size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return buf;
+}
+
+/* Render h through -oN/-oG/-oX/-oJ files from a begin record built by hand
+ * (no configuration anywhere), stdout's report sent to a file too. */
+static void render_all(const struct host_result *h, char paths[4][128])
+{
+    static const char *const opts[4] = {"-oN", "-oG", "-oX", "-oJ"};
+    struct output_request req[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(paths[i], 128, "%s/out%d", tmpdir, i);
+        req[i].module = output_module_find(opts[i]);
+        req[i].path = paths[i];
+        assert_non_null(req[i].module);
+    }
+    struct scan_info info;
+    assert_int_equal(scan_info_init(&info), 0);
+    info.args = strdup("prtip -sS -sV -O --script default -p 22,80,443 198.18.0.2");
+    info.start.tv_sec = 1795295520;
+    info.version_scan = true;
+    info.ntypes = 1;
+    info.types[0] = (struct scan_info_type){
+        .type = "syn", .proto = PROTO_TCP, .nservices = 3, .services = strdup("22,80,443")};
+
+    char cap[128];
+    snprintf(cap, sizeof(cap), "%s/stdout", tmpdir);
+    fflush(stdout);
+    int saved = dup(1), fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 1);
+    close(fd);
+    struct output_set set;
+    char err[256];
+    assert_int_equal(output_set_open(&set, req, 4, err, sizeof(err)), 0);
+    struct result_sink sink = output_set_sink(&set);
+    assert_int_equal(sink_begin(&sink, &info), 0);
+    scan_info_free(&info);
+    sink_host(&sink, h);
+    struct scan_summary sum = {.hosts_total = 1, .hosts_up = 1, .elapsed_s = 0.5};
+    sum.end.tv_sec = 1795295521;
+    assert_int_equal(sink_end(&sink, &sum), 0);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+}
+
+static void test_render_findings(void **state)
+{
+    (void)state;
+    struct host_result h;
+    host_full(&h);
+    char paths[4][128];
+    render_all(&h, paths);
+    host_result_free(&h);
+
+    char *normal = slurp(paths[0]);
+    assert_non_null(strstr(normal, "PORT    STATE  SERVICE  VERSION\n"
+                                   "22/tcp  open   ssh      OpenSSH 9.2p1 Debian 2+deb12u3 "
+                                   "(protocol 2.0)\n"
+                                   "80/tcp  closed http     \n"
+                                   "443/tcp open   ssl/http nginx 1.22.1\n"
+                                   "| tls-info: TLSv1.3 TLS_AES_256_GCM_SHA384\n"
+                                   "| Subject: CN=lab-target\n"));
+    assert_non_null(strstr(normal, "|_SHA-256: 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11"
+                                   "ef721d1542d8\n"
+                                   "| http-title: Welcome & <hello>\n"
+                                   "|_second line\n"));
+    assert_non_null(strstr(normal, "Device type: general purpose\n"
+                                   "Running: Linux 5.X\n"
+                                   "OS CPE: cpe:/o:linux:linux_kernel:5\n"
+                                   "OS details: Linux 5.0 - 5.14\n"
+                                   "Service Info: OS: Linux; CPE: cpe:/o:linux:linux_kernel\n"
+                                   "\nHost script results:\n|_clock-skew: 0s\n"));
+    free(normal);
+
+    char *grep = slurp(paths[1]);
+    assert_non_null(strstr(grep, "Ports: 22/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u3 "
+                                 "(protocol 2.0)/, 80/closed/tcp//http///, "
+                                 "443/open/tcp//ssl|http//nginx 1.22.1/\tOS: Linux 5.0 - 5.14\n"));
+    free(grep);
+
+    /* XML: valid against nmap's own DTD, with the findings in place. */
+    xmlDocPtr doc = xmlReadFile(paths[2], NULL, 0);
+    assert_non_null(doc);
+    xmlDtdPtr dtd = xmlParseDTD(NULL, BAD_CAST "/usr/share/nmap/nmap.dtd");
+    if (dtd) { /* nmap-common installed (make deps) */
+        xmlValidCtxtPtr vctx = xmlNewValidCtxt();
+        assert_int_equal(xmlValidateDtd(vctx, doc, dtd), 1);
+        xmlFreeValidCtxt(vctx);
+        xmlFreeDtd(dtd);
+    }
+    xmlFreeDoc(doc);
+    char *xml = slurp(paths[2]);
+    assert_non_null(strstr(xml, "<service name=\"ssh\" product=\"OpenSSH\" "
+                                "version=\"9.2p1 Debian 2+deb12u3\" extrainfo=\"protocol 2.0\" "
+                                "ostype=\"Linux\" method=\"probed\" conf=\"10\">"
+                                "<cpe>cpe:/a:openbsd:openssh:9.2p1</cpe>"));
+    assert_non_null(strstr(xml, "tunnel=\"ssl\" method=\"probed\" conf=\"10\">"));
+    assert_non_null(strstr(xml, "<script id=\"http-title\" output=\"Welcome &amp; &lt;hello&gt;"
+                                "&#10;second line\"><elem key=\"title\">Welcome</elem>"
+                                "<table key=\"paths\"><elem>/</elem><elem>/index.html</elem>"
+                                "</table></script>"));
+    assert_non_null(strstr(xml, "<table key=\"san\"><elem>DNS:lab-target</elem>"));
+    assert_non_null(strstr(xml, "<osmatch name=\"Linux 5.0 - 5.14\" accuracy=\"100\" "
+                                "line=\"67812\">\n<osclass type=\"general purpose\" "
+                                "vendor=\"Linux\" osfamily=\"Linux\" osgen=\"5.X\" "
+                                "accuracy=\"100\"><cpe>cpe:/o:linux:linux_kernel:5</cpe>"
+                                "</osclass>"));
+    assert_non_null(strstr(xml, "<hostscript><script id=\"clock-skew\" output=\"0s\">"));
+    free(xml);
+
+    json_error_t jerr;
+    json_t *root = json_load_file(paths[3], 0, &jerr);
+    assert_non_null(root);
+    json_t *host = json_array_get(json_object_get(root, "hosts"), 0);
+    json_t *ports = json_object_get(host, "ports");
+    assert_int_equal(json_array_size(ports), 3);
+    json_t *p443 = json_array_get(ports, 2);
+    json_t *svc = json_object_get(p443, "service_detail");
+    assert_string_equal(json_string_value(json_object_get(svc, "product")), "nginx");
+    assert_string_equal(json_string_value(json_object_get(svc, "tunnel")), "ssl");
+    json_t *tls = json_object_get(p443, "tls");
+    assert_int_equal(json_integer_value(json_object_get(tls, "key_bits")), 256);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(tls, "san"), 0)),
+                        "DNS:lab-target");
+    json_t *el = json_object_get(json_array_get(json_object_get(p443, "scripts"), 0), "elements");
+    assert_string_equal(json_string_value(json_object_get(el, "title")), "Welcome");
+    assert_int_equal(json_array_size(json_object_get(el, "paths")), 2);
+    json_t *os0 = json_array_get(json_object_get(json_object_get(host, "os"), "matches"), 0);
+    assert_int_equal(json_integer_value(json_object_get(os0, "accuracy")), 100);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(host, "hostscripts"), 0), "id")),
+                        "clock-skew");
+    json_decref(root);
+}
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/prtip_test_stream_XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+    return getenv("KEEP") ? 0 : system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_copy_and_free),
+        cmocka_unit_test(test_scan_info_copy),
+        cmocka_unit_test(test_render_findings),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
