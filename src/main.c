@@ -42,7 +42,8 @@ int main(int argc, char **argv)
     if (scan.raw.dry_run) {
         /* --dry-run prints the probes a scan would send and nothing else, so
          * its stdout can be diffed and counted. */
-        int drc = plan_run(&scan, &(struct result_sink){0}, err, sizeof(err));
+        int drc =
+            plan_run(&scan, &stop_requested, &(struct result_sink){0}, NULL, err, sizeof(err));
         if (drc < 0)
             log_error("engine", "%s", err);
         scan_free(&scan);
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = plan_run(&scan, &sink, err, sizeof(err));
+    int rc = plan_run(&scan, &stop_requested, &sink, &scan.summary, err, sizeof(err));
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
     clock_gettime(CLOCK_REALTIME, &scan.summary.end);

@@ -32,6 +32,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Reverse-DNS policy, nmap's -n / -R. */
+enum dns_mode {
+    DNS_UP_HOSTS = 0, /* default: resolve hosts found up */
+    DNS_NEVER,        /* -n */
+    DNS_ALWAYS,       /* -R */
+};
+
 #define RDNS_DEFAULT_THREADS 8
 #define RDNS_DEFAULT_TIMEOUT 5000000 /* us: per lookup, as the brief's cap */
 #define RDNS_DEAD_AFTER      3       /* consecutive deadline misses */

@@ -7,6 +7,7 @@
 #define PRTIP_CORE_SCAN_H
 
 #include "core/ports.h"
+#include "core/rdns.h"
 #include "core/result.h"
 #include "core/services.h"
 #include "core/targets.h"
@@ -21,13 +22,6 @@ struct output_module;
 
 #define SCAN_MAX_TYPES   8
 #define SCAN_MAX_OUTPUTS 8
-
-/* Reverse-DNS policy, nmap's -n / -R. */
-enum dns_mode {
-    DNS_UP_HOSTS = 0, /* default: resolve hosts found up */
-    DNS_NEVER,        /* -n */
-    DNS_ALWAYS,       /* -R */
-};
 
 /* Options of the stateless raw engine (-sS and the stealth scans). */
 struct raw_opts {

@@ -30,7 +30,7 @@
 #define FRAME_CAP     128
 
 struct ap {
-    struct scan *scan;
+    const struct arp_job *job;
     const struct route_info *ri;
     struct arp_target *t;
     size_t n;
@@ -126,21 +126,21 @@ static void on_frame(void *ctx, const uint8_t *data, size_t len, size_t wirelen,
     c->nup++;
 }
 
-static double send_rate(const struct scan *scan)
+static double send_rate(const struct arp_job *job)
 {
-    double r = scan->raw.rate > 0 ? scan->raw.rate : ARP_PING_RATE;
-    if (scan->raw.rate <= 0) {
-        if (scan->timing.max_rate > 0 && r > scan->timing.max_rate)
-            r = scan->timing.max_rate;
-        if (scan->timing.min_rate > 0 && r < scan->timing.min_rate)
-            r = scan->timing.min_rate;
+    double r = job->rate > 0 ? job->rate : ARP_PING_RATE;
+    if (job->rate <= 0) {
+        if (job->timing.max_rate > 0 && r > job->timing.max_rate)
+            r = job->timing.max_rate;
+        if (job->timing.min_rate > 0 && r < job->timing.min_rate)
+            r = job->timing.min_rate;
     }
     return r;
 }
 
 static int64_t wait_ns(const struct ap *c)
 {
-    const struct timing *tm = &c->scan->timing;
+    const struct timing *tm = &c->job->timing;
     int64_t w = c->est.have_sample ? 2 * (c->est.srtt_us + 4 * c->est.rttvar_us) * 1000
                                    : (int64_t)tm->initial_rtt_ms * 1000000;
     if (w < MIN_WAIT_NS)
@@ -180,7 +180,7 @@ static int send_pass(struct ap *c, struct tx *tx, struct rx *rx, double rate, ch
     double tokens = 1;
     int64_t last = now_ns();
     size_t i = 0;
-    while (i < c->n && !scan_stopping(c->scan)) {
+    while (i < c->n && !job_stopping(c->job->stop)) {
         int64_t now = now_ns();
         tokens += (double)(now - last) * rate / 1e9;
         last = now;
@@ -227,7 +227,7 @@ static int send_pass(struct ap *c, struct tx *tx, struct rx *rx, double rate, ch
 
 static int dry_run(const struct ap *c)
 {
-    for (size_t i = 0; i < c->n && !scan_stopping(c->scan); i++) {
+    for (size_t i = 0; i < c->n && !job_stopping(c->job->stop); i++) {
         char a[IPADDR_STRLEN];
         printf("probe %s 0 %s %s shard 1/1\n", ipaddr_str(&c->t[i].addr, a, sizeof(a)),
                c->v6 ? "icmp6" : "arp", c->v6 ? "nd" : "arp");
@@ -235,19 +235,19 @@ static int dry_run(const struct ap *c)
     return 0;
 }
 
-int arp_ping_run(struct scan *scan, const struct route_info *ri, struct arp_target *t, size_t n,
-                 char *err, size_t errlen)
+int arp_ping_run(const struct arp_job *job, const struct route_info *ri, struct arp_target *t,
+                 size_t n, char *err, size_t errlen)
 {
-    struct ap c = {.scan = scan, .ri = ri, .t = t, .n = n, .v6 = ri->src.family == AF_INET6};
+    struct ap c = {.job = job, .ri = ri, .t = t, .n = n, .v6 = ri->src.family == AF_INET6};
     for (size_t i = 0; i < n; i++) {
         t[i].up = false;
         t[i].rtt_us = -1;
     }
     if (n == 0)
         return 0;
-    if (scan->raw.dry_run)
+    if (job->dry_run)
         return dry_run(&c);
-    const struct timing *tm = &scan->timing;
+    const struct timing *tm = &job->timing;
     rtt_init(&c.est, (int64_t)tm->min_rtt_ms * 1000, (int64_t)tm->max_rtt_ms * 1000,
              (int64_t)tm->initial_rtt_ms * 1000);
 
@@ -263,8 +263,7 @@ int arp_ping_run(struct scan *scan, const struct route_info *ri, struct arp_targ
     /* The capture first, so that no answer to the first request is missed.
      * The ring's block timeout would delay frames (and inflate RTTs) unless
      * the user chose it; pcap's immediate mode does not. */
-    enum recv_method rm =
-        scan->raw.recv_method ? (enum recv_method)scan->raw.recv_method : RECV_PCAP;
+    enum recv_method rm = job->recv ? job->recv : RECV_PCAP;
     errno = 0;
     /* A few answers per target: the smallest buffer does. */
     rx = rx_open(rm, ri->ifname, c.v6 ? "icmp6" : "arp", rx_ring_bytes(c.n, 0, 500), err, errlen);
@@ -275,15 +274,15 @@ int arp_ping_run(struct scan *scan, const struct route_info *ri, struct arp_targ
     if (!tx)
         goto out;
 
-    double rate = send_rate(scan);
+    double rate = send_rate(job);
     int retries = tm->max_retries < 0 ? 0 : tm->max_retries;
     int passes = 1 + (retries < ARP_PING_PASSES - 1 ? retries : ARP_PING_PASSES - 1);
-    for (int pass = 0; pass < passes && c.nup < n && !scan_stopping(scan); pass++) {
+    for (int pass = 0; pass < passes && c.nup < n && !job_stopping(job->stop); pass++) {
         size_t before = c.nup;
         if (send_pass(&c, tx, rx, rate, err, errlen) < 0)
             goto out;
         int64_t end = now_ns();
-        while (c.nup < n && !scan_stopping(scan) && now_ns() < end + wait_ns(&c))
+        while (c.nup < n && !job_stopping(job->stop) && now_ns() < end + wait_ns(&c))
             if (drain(&c, rx, POLL_SLICE_MS, err, errlen) < 0)
                 goto out;
         log_debug("arp", "%s pass %d on %s: %zu of %zu answered", c.v6 ? "ND" : "ARP", pass,

@@ -10,8 +10,12 @@
 #define PRTIP_ENGINE_ARP_PING_H
 
 #include "core/addr.h"
-#include "core/scan.h"
+#include "core/stop.h"
+#include "core/timing.h"
+#include "net/io.h"
 #include "net/route.h"
+
+#include <signal.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,12 +31,22 @@ struct arp_target {
     int64_t rtt_us; /* from the last request sent before the answer, -1 if none */
 };
 
+/* The discovery stage's job for one link: how fast and how patiently to
+ * ask, and the run's stop flag. */
+struct arp_job {
+    struct timing timing;        /* retries, RTT bounds, --min/--max-rate */
+    double rate;                 /* --rate in packets/s; 0 = ARP_PING_RATE within timing */
+    enum recv_method recv;       /* 0 = RECV_PCAP (the capture filter does the matching) */
+    bool dry_run;                /* print probes, send nothing */
+    volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
+};
+
 /*
  * Resolve every target of t[0..n) on the Ethernet interface of ri (from
  * route_lookup of one of them: on-link, hwtype ARPHRD_ETHER). All targets
  * must be of ri's family (ri->src.family) and on that link.
  *
- * Requests leave through AF_PACKET at scan->raw.rate packets/s (default
+ * Requests leave through AF_PACKET at job->rate packets/s (default
  * ARP_PING_RATE, within --min-rate/--max-rate), in passes: pass 0 asks
  * every target, later passes (up to --max-retries, at most
  * ARP_PING_PASSES - 1) only the silent ones. After each pass the receiver
@@ -41,14 +55,14 @@ struct arp_target {
  * --max-rtt-timeout). Replies are taken from an "arp or icmp6" capture and
  * matched by address: an ARP reply whose sender is a target, or a Neighbor
  * Advertisement whose target is one (validated as RFC 4861 §7.1.2).
- * Honours scan_stopping(). With scan->raw.dry_run prints "probe ADDR arp"
+ * Honours job->stop. With job->dry_run prints "probe ADDR arp"
  * (or "nd") per target and sends nothing.
  *
  * Returns 0, or -1 with err set ("raw sockets need root or CAP_NET_RAW
  * (try -sT)", interface errors).
  */
-int arp_ping_run(struct scan *scan, const struct route_info *ri, struct arp_target *t, size_t n,
-                 char *err, size_t errlen);
+int arp_ping_run(const struct arp_job *job, const struct route_info *ri, struct arp_target *t,
+                 size_t n, char *err, size_t errlen);
 
 #define ARP_PING_RATE   2000 /* requests per second without --rate */
 #define ARP_PING_PASSES 3

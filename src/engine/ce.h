@@ -8,7 +8,6 @@
 #define PRTIP_ENGINE_CE_H
 
 #include "core/rtt.h"
-#include "core/scan.h"
 #include "core/targets.h"
 #include "engine/engine.h"
 #include "scan/scan_module.h"
@@ -137,7 +136,7 @@ struct ce_pool;
 struct rdns;
 
 struct ce {
-    struct scan *scan;
+    const struct connect_job *job;
     const struct result_sink *sink;
     const struct scan_module *mod;
     const uint16_t *ports; /* module's port list, ascending */
@@ -180,7 +179,7 @@ struct ce {
 
 /* ce_setup.c: everything struct ce owns, from scan's options; returns 0
  * or -errno (ce_teardown must still be called). */
-int ce_setup(struct ce *ce, struct scan *scan, const struct result_sink *sink);
+int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_sink *sink);
 void ce_teardown(struct ce *ce);
 
 /* ce_launch.c */

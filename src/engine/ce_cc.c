@@ -69,7 +69,7 @@ static double clamp(double v, double lo, double hi)
 
 void ce_cc_setup(struct ce *ce)
 {
-    const struct timing *t = &ce->scan->timing;
+    const struct timing *t = &ce->job->timing;
     /* --min-parallelism is the floor of both windows, --max-parallelism
      * (or the descriptor budget) their ceiling: nslots already is that. */
     ce->cw_max = ce->nslots;

@@ -68,7 +68,7 @@ int ce_host_phase(struct ce *ce, struct ce_host *h, enum ce_phase phase, const u
     if (n == 0)
         return 0;
     /* Indices are stored in 16 bits: a port list has at most 65536 entries. */
-    bool shuffled = phase == CE_PORTS && ce->scan->randomize_ports && n > 1;
+    bool shuffled = phase == CE_PORTS && ce->job->randomize_ports && n > 1;
     size_t words = (size_t)n * (shuffled ? 2 : 1);
     size_t bytes = (size_t)n * sizeof(uint32_t) + words * sizeof(uint16_t) + 3 * (size_t)n;
     uint8_t *m = calloc(1, bytes);
@@ -139,7 +139,7 @@ uint32_t ce_host_unbench(struct ce_host *h)
 
 void ce_host_deliver(struct ce *ce, struct ce_host *h, bool interrupted, char *rdns)
 {
-    struct scan *scan = ce->scan;
+    const struct connect_job *job = ce->job;
     struct host_result r;
     host_result_init(&r, &h->tgt.addr);
     r.hostname = h->tgt.hostname;
@@ -175,17 +175,11 @@ void ce_host_deliver(struct ce *ce, struct ce_host *h, bool interrupted, char *r
                 p->proto = (uint8_t)ce->mod->proto;
                 p->state = h->st[i];
                 p->reason = h->rs[i];
-                p->service =
-                    scan->services ? services_name(scan->services, p->port, ipproto) : NULL;
+                p->service = job->services ? services_name(job->services, p->port, ipproto) : NULL;
             }
         }
     }
 
-    scan->summary.hosts_total++;
-    if (h->status == HOST_UP)
-        scan->summary.hosts_up++;
-    else if (h->status == HOST_DOWN)
-        scan->summary.hosts_down++;
     if (ce->sink && ce->sink->host)
         ce->sink->host(ce->sink->ctx, &r);
     host_result_free(&r);

@@ -63,26 +63,18 @@ static uint32_t group_size(const struct timing *t, uint32_t nports)
     return g ? g : 1;
 }
 
-static const struct scan_module *connect_module(const struct scan *scan)
-{
-    for (size_t i = 0; i < scan->ntypes; i++)
-        if (scan->types[i] && scan->types[i]->engine == SCAN_ENGINE_CONNECT)
-            return scan->types[i];
-    return scan_module_find("connect");
-}
-
-int ce_setup(struct ce *ce, struct scan *scan, const struct result_sink *sink)
+int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_sink *sink)
 {
     memset(ce, 0, sizeof(*ce));
-    ce->scan = scan;
+    ce->job = job;
     ce->sink = sink;
     ce->ep = -1;
-    ce->mod = connect_module(scan);
+    ce->mod = job->module ? job->module : scan_module_find("connect");
     if (!ce->mod || !ce->mod->classify_connect)
         return -EINVAL;
-    ce->ports = scan->ports.ports[ce->mod->proto];
-    ce->nports = (uint32_t)scan->ports.count[ce->mod->proto];
-    const struct timing *t = &scan->timing;
+    ce->ports = job->ports;
+    ce->nports = (uint32_t)job->nports;
+    const struct timing *t = &job->timing;
     int retries = t->max_retries < 0 ? 0 : t->max_retries;
     ce->max_tries = retries + 1 > MAX_TRIES_HARD ? MAX_TRIES_HARD : retries + 1;
     /* Discovery gives each ping port one retransmission at most: a dead
@@ -94,7 +86,7 @@ int ce_setup(struct ce *ce, struct scan *scan, const struct result_sink *sink)
     ce->burst = ce->rate / 200 > 1.0 ? ce->rate / 200 : 1.0; /* 5 ms worth */
     ce->tokens = 1.0;
     ce->tokens_at = ce_mono_us();
-    ce->seed = scan->seed;
+    ce->seed = job->seed;
     if (!ce->seed && getrandom(&ce->seed, sizeof(ce->seed), 0) != sizeof(ce->seed))
         ce->seed = (uint64_t)ce_mono_us() ^ ((uint64_t)getpid() << 32);
 
@@ -117,15 +109,15 @@ int ce_setup(struct ce *ce, struct scan *scan, const struct result_sink *sink)
     ce->free_slot = 0;
     ce->free_host = 0;
     ce->ring_cursor = ce->done_head = ce->done_tail = CE_NIL;
-    if (scan->targets)
-        target_iter_init(&ce->it, scan->targets);
+    if (job->targets)
+        target_iter_init(&ce->it, job->targets);
     else
         ce->targets_done = true;
     ce->ep = epoll_create1(EPOLL_CLOEXEC);
     if (ce->ep < 0)
         return -errno;
     ce_cc_setup(ce);
-    if (scan->dns != DNS_NEVER) {
+    if (job->dns != DNS_NEVER) {
         /* At most one lookup per host of the window; without a pool (or
          * its eventfd in epoll) hosts simply go without names. */
         struct rdns_opts o = {.max_threads = RDNS_THREADS, .max_pending = ce->nhosts};

@@ -456,7 +456,7 @@ static int64_t sweep(struct ce *ce, int64_t now, int *rc)
 }
 
 /* May finished host h go out? Starts its reverse-DNS lookup the first time
- * (scan->dns says which hosts get one); true with *name set (owned, may be
+ * (job->dns says which hosts get one); true with *name set (owned, may be
  * NULL) once the name is back or given up on, false with *wake lowered to
  * the lookup's deadline while it runs. final (Ctrl-C): do not wait. */
 static bool name_ready(struct ce *ce, struct ce_host *h, int64_t now, bool final, char **name,
@@ -467,7 +467,7 @@ static bool name_ready(struct ce *ce, struct ce_host *h, int64_t now, bool final
         return true;
     if (!h->dns_started) {
         h->dns_started = true;
-        enum dns_mode m = ce->scan->dns;
+        enum dns_mode m = ce->job->dns;
         if (!final && (m == DNS_ALWAYS || (m == DNS_UP_HOSTS && h->status == HOST_UP)))
             h->dns = rdns_submit(ce->rdns, &h->tgt.addr);
     }
@@ -525,7 +525,7 @@ static int64_t deliver_done(struct ce *ce, bool final)
 
 static int admit(struct ce *ce, int64_t now)
 {
-    while (!ce->targets_done && ce->free_host != CE_NIL && !scan_stopping(ce->scan)) {
+    while (!ce->targets_done && ce->free_host != CE_NIL && !job_stopping(ce->job->stop)) {
         struct target t;
         if (!target_iter_next(&ce->it, &t)) {
             ce->targets_done = true;
@@ -544,14 +544,14 @@ static int admit(struct ce *ce, int64_t now)
         h->t0_us = now;
         h->dns = -1;
         ce_cc_host_init(ce, h);
-        const struct timing *tm = &ce->scan->timing;
+        const struct timing *tm = &ce->job->timing;
         rtt_init(&h->rtt, (int64_t)tm->min_rtt_ms * 1000, (int64_t)tm->max_rtt_ms * 1000,
                  (int64_t)tm->initial_rtt_ms * 1000);
         h->deadline_us = ce->host_timeout_us ? now + ce->host_timeout_us : INT64_MAX;
         clock_gettime(CLOCK_REALTIME, &h->start);
         ce->nactive++;
         int r;
-        if (ce->scan->skip_discovery) {
+        if (ce->job->assume_up) {
             h->status = HOST_UP;
             h->status_reason = REASON_USER_SET;
             r = ce_host_phase(ce, h, CE_PORTS, ce->ports, ce->nports);
@@ -594,7 +594,7 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
     uint32_t n = 0, skipped = 0;
     bool windowed = false; /* stopped by a congestion window */
     *more = false;
-    if (scan_stopping(ce->scan))
+    if (job_stopping(ce->job->stop))
         return wake;
     while (ce->ring_cursor != CE_NIL && ce->inflight < ce->cap_now) {
         if (n == FILL_BATCH) {
@@ -672,7 +672,6 @@ static void interrupt_all(struct ce *ce)
         h->used = false;
         ce->nactive--;
     }
-    ce->scan->summary.interrupted = true;
 }
 
 static int wait_events(struct ce *ce, int64_t timeout_us, struct epoll_event *evs)
@@ -685,10 +684,11 @@ static int wait_events(struct ce *ce, int64_t timeout_us, struct epoll_event *ev
     return n;
 }
 
-int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen)
+int connect_engine_run(const struct connect_job *job, const struct result_sink *sink, char *err,
+                       size_t errlen)
 {
     struct ce ce;
-    int e = ce_setup(&ce, scan, sink);
+    int e = ce_setup(&ce, job, sink);
     if (e < 0) {
         snprintf(err, errlen, "connect scan setup failed: %s", strerror(-e));
         ce_teardown(&ce);
@@ -699,7 +699,7 @@ int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *
     if (errlen)
         err[0] = '\0';
     for (;;) {
-        if (scan_stopping(scan)) {
+        if (job_stopping(job->stop)) {
             interrupt_all(&ce);
             break;
         }

@@ -6,26 +6,59 @@
 #define PRTIP_ENGINE_ENGINE_H
 
 #include "core/result.h"
-#include "core/scan.h"
+#include "core/rdns.h"
+#include "core/services.h"
+#include "core/stop.h"
 #include "core/stream.h"
+#include "core/targets.h"
+#include "core/timing.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct scan_module;
 
 /*
- * Scan every target in scan->targets on every port of scan->ports for the
- * connect-engine scan types in scan->types. Targets are pulled lazily in
- * host groups (--min/--max-hostgroup); unless scan->skip_discovery, each
- * group is first pinged nmap's unprivileged way (connect to 80 and 443; an
- * answer of either kind means up). Port order is random per host unless
- * !scan->randomize_ports. Timeouts follow the per-host RTT estimate
- * (rtt.h) within the timing bounds; unanswered ports are retried up to
+ * What one run of the connect engine does: a narrow job built by the plan
+ * (the port scan, or nmap's unprivileged connect() ping with explicit
+ * ports). Everything is borrowed and read-only for the run.
+ */
+struct connect_job {
+    const struct target_set *targets; /* in iteration order */
+    const struct scan_module *module; /* a SCAN_ENGINE_CONNECT module (-sT) */
+    const uint16_t *ports;            /* TCP ports, ascending, no duplicates */
+    size_t nports;
+    const struct services *services; /* names for port records; NULL = none */
+    struct timing timing;            /* nmap's timing values (core/timing.h) */
+    uint64_t seed;                   /* port shuffle seed; 0 = random */
+    bool randomize_ports;            /* false with -r */
+    /* Targets are known up (-Pn, or discovery already ran): no connect ping
+     * to 80 and 443 first; every target is reported up (user-set). */
+    bool assume_up;
+    enum dns_mode dns;           /* reverse DNS of delivered hosts */
+    volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
+};
+
+/*
+ * Scan every target in job->targets on every port of job->ports with
+ * job->module. Targets are pulled lazily in host groups
+ * (--min/--max-hostgroup); unless job->assume_up, each group is first
+ * pinged nmap's unprivileged way (connect to 80 and 443; an answer of
+ * either kind means up). Port order is random per host unless
+ * !job->randomize_ports. Timeouts follow the per-host RTT estimate (rtt.h)
+ * within the timing bounds; unanswered ports are retried up to
  * timing.max_retries. In-flight sockets are bounded by max_parallelism and
  * RLIMIT_NOFILE (soft limit raised to hard at start).
  *
- * Every host is delivered to sink exactly once, complete, in completion
- * order; on scan_stopping() the engine stops sending, delivers hosts with
- * what they have (interrupted = true) and returns. Fills scan->summary
- * host counts. Returns 0, or -1 with err set on a runtime failure (e.g.
+ * Every host is delivered to sink->host exactly once, complete, in
+ * completion order, on the calling thread; on job->stop the engine stops
+ * sending, delivers hosts with what they have (interrupted = true) and
+ * returns. Returns 0, or -1 with err set on a runtime failure (e.g.
  * epoll_create fails); hosts delivered before the failure stay delivered.
  */
-int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen);
+int connect_engine_run(const struct connect_job *job, const struct result_sink *sink, char *err,
+                       size_t errlen);
 
 #endif

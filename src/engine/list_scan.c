@@ -10,12 +10,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
-int list_scan_run(struct scan *scan, const struct result_sink *sink)
+int list_scan_run(const struct target_set *targets, enum dns_mode dns, volatile sig_atomic_t *stop,
+                  const struct result_sink *sink)
 {
     struct target_iter it;
     struct target t;
-    target_iter_init(&it, scan->targets);
-    while (!scan_stopping(scan) && target_iter_next(&it, &t)) {
+    target_iter_init(&it, targets);
+    while (!job_stopping(stop) && target_iter_next(&it, &t)) {
         struct host_result h;
         host_result_init(&h, &t.addr);
         h.hostname = t.hostname;
@@ -24,12 +25,10 @@ int list_scan_run(struct scan *scan, const struct result_sink *sink)
         h.status_reason = REASON_USER_SET;
         clock_gettime(CLOCK_REALTIME, &h.start);
         h.end = h.start;
-        if (scan->dns != DNS_NEVER)
+        if (dns != DNS_NEVER)
             h.rdns = rdns_getnameinfo(&t.addr, NULL);
-        if (sink && sink->host)
-            sink->host(sink->ctx, &h);
+        sink_host(sink, &h);
         host_result_free(&h);
     }
-    scan->summary.interrupted = scan->summary.interrupted || scan_stopping(scan);
     return 0;
 }

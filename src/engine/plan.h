@@ -6,12 +6,20 @@
 #ifndef PRTIP_ENGINE_PLAN_H
 #define PRTIP_ENGINE_PLAN_H
 
+#include "core/rdns.h"
 #include "core/scan.h"
+#include "core/stop.h"
+#include "core/stream.h"
 #include "engine/engine.h"
 
+#include <signal.h>
+
 /*
- * Run the scan that scan describes and hand every target to sink once,
- * complete (host.h contract of engine.h):
+ * Run the scan that cfg (the read-only configuration) describes and hand
+ * every target to sink->host once, complete (core/stream.h's contract),
+ * on the calling thread. Each stage gets a job of its own built from cfg
+ * (discovery.h, raw_engine.h, engine.h); stop is the run's stop flag:
+ *
  *
  *   -sL              list_scan_run: every target, status unknown, no packet.
  *   -Pn              the port scan engine on every target (all up, user-set);
@@ -31,20 +39,21 @@
  *        (localhost-response); targets on a directly connected Ethernet link
  *        are asked by ARP / Neighbor Discovery (arp_ping.h) unless
  *        --disable-arp-ping; unroutable targets are skipped with a warning;
- *     2. the rest get the IP probes of scan->disc through the raw engine
- *        (-PS as a SYN probe, -PA as an ACK probe; -PE/-PP/-PM/-PU once
- *        their scan modules exist, skipped with a warning before);
+ *     2. the rest get the IP probes of cfg->disc through the raw engine
+ *        (discovery.h);
  *     3. down hosts are delivered (outputs print them with -v), then the up
  *        hosts are port scanned (-sn: delivered as they are), with the
  *        discovery's reason, TTL, MAC and RTT in their records.
  *
- * Host delivery is in target order for discovery results. Fills
- * scan->summary's host counts (every delivered host; a list-scan host
- * counts as down, as nmap). Returns 0, or -1 with err set on a runtime
+ * Host delivery is in target order for discovery results. Fills sum's host
+ * counts (every delivered host; a list-scan host counts as down, as nmap)
+ * and sets sum->interrupted when stop was raised; sum may be NULL. The
+ * caller sends the stream's begin and end. Returns 0, or -1 with err set on a runtime
  * failure (no permission, interface errors); hosts delivered before stay
  * delivered.
  */
-int plan_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen);
+int plan_run(const struct scan *cfg, volatile sig_atomic_t *stop, const struct result_sink *sink,
+             struct scan_summary *sum, char *err, size_t errlen);
 
 /*
  * The scan-begin record (core/stream.h) for the scan that scan describes:
@@ -56,11 +65,12 @@ int plan_run(struct scan *scan, const struct result_sink *sink, char *err, size_
 int plan_scan_info(const struct scan *scan, struct scan_info *info, char *err, size_t errlen);
 
 /*
- * -sL: deliver every target of scan->targets in order as a host_result with
+ * -sL: deliver every target of targets in order as a host_result with
  * status HOST_UNKNOWN, reason user-set, no ports, and its reverse-DNS name
  * unless -n (nmap resolves every listed address). Sends nothing to the
- * targets. Honours scan_stopping(). Returns 0.
+ * targets. Honours stop. Returns 0.
  */
-int list_scan_run(struct scan *scan, const struct result_sink *sink);
+int list_scan_run(const struct target_set *targets, enum dns_mode dns, volatile sig_atomic_t *stop,
+                  const struct result_sink *sink);
 
 #endif

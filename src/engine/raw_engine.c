@@ -69,18 +69,18 @@ static int kind_rank(enum probe_kind k)
 }
 
 /*
- * The probe list from scan->types x scan->ports: one group per raw module,
+ * The probe list from job->types x job->ports: one group per raw module,
  * its ports from the module's protocol list (ICMP kinds: one entry, port 0),
  * groups in kind order and otherwise as requested. --scanflags replaces the
  * flags of the TCP port-scan modules.
  */
-static int build_probes(struct raw_ctx *c, const struct scan *scan, char *err, size_t errlen)
+static int build_probes(struct raw_ctx *c, const struct raw_job *job, char *err, size_t errlen)
 {
     const struct scan_module *mods[RAW_MAX_GROUPS];
     int n = 0;
     for (int rank = 0; rank < 3; rank++)
-        for (size_t i = 0; i < scan->ntypes && n < RAW_MAX_GROUPS; i++) {
-            const struct scan_module *m = scan->types[i];
+        for (size_t i = 0; i < job->ntypes && n < RAW_MAX_GROUPS; i++) {
+            const struct scan_module *m = job->types[i];
             if (m && m->engine == SCAN_ENGINE_RAW && m->classify_reply &&
                 kind_rank(m->probe) == rank)
                 mods[n++] = m;
@@ -90,7 +90,7 @@ static int build_probes(struct raw_ctx *c, const struct scan *scan, char *err, s
     uint64_t total = 0;
     for (int g = 0; g < n; g++)
         total += mods[g]->probe == PROBE_TCP || mods[g]->probe == PROBE_UDP
-                     ? scan->ports.count[mods[g]->proto]
+                     ? job->ports.count[mods[g]->proto]
                      : 1;
     if (total > UINT32_MAX)
         return fail(err, errlen, "too many probes per address");
@@ -104,15 +104,14 @@ static int build_probes(struct raw_ctx *c, const struct scan *scan, char *err, s
         struct raw_group *gr = &c->groups[g];
         gr->mod = m;
         gr->kind = m->probe;
-        gr->tcp_flags = m->probe == PROBE_TCP && scan->raw.scanflags >= 0
-                            ? (uint8_t)scan->raw.scanflags
-                            : m->tcp_flags;
+        gr->tcp_flags = m->probe == PROBE_TCP && job->io.scanflags >= 0 ? (uint8_t)job->io.scanflags
+                                                                        : m->tcp_flags;
         gr->first = e;
         bool ported = m->probe == PROBE_TCP || m->probe == PROBE_UDP;
-        size_t np = ported ? scan->ports.count[m->proto] : 1;
+        size_t np = ported ? job->ports.count[m->proto] : 1;
         for (size_t i = 0; i < np; i++, e++) {
             c->probes[e].mod = m;
-            c->probes[e].port = ported ? scan->ports.ports[m->proto][i] : 0;
+            c->probes[e].port = ported ? job->ports.ports[m->proto][i] : 0;
             c->probes[e].proto = (uint8_t)m->proto;
             c->probes[e].group = (uint8_t)g;
         }
@@ -138,22 +137,22 @@ static void store_rate(struct raw_ctx *c, double r)
 /* ---- setup ------------------------------------------------------------ */
 
 /* Index space and permutation; shared by the dry run. */
-static int setup_space(struct raw_ctx *c, struct scan *scan, char *err, size_t errlen)
+static int setup_space(struct raw_ctx *c, const struct raw_job *job, char *err, size_t errlen)
 {
-    c->scan = scan;
-    if (build_probes(c, scan, err, errlen) < 0)
+    c->job = job;
+    if (build_probes(c, job, err, errlen) < 0)
         return -1;
-    c->naddrs = scan->targets ? target_set_count(scan->targets) : 0;
+    c->naddrs = job->targets ? target_set_count(job->targets) : 0;
     if (c->naddrs == UINT64_MAX || permute_space(c->naddrs, c->nentries, &c->nprobes) < 0)
         return fail(err, errlen,
                     "target set too large for one scan: %s addresses x %u probes exceed 2^64 "
                     "probes; scan smaller ranges (less than an IPv6 /64) or fewer ports",
                     c->naddrs == UINT64_MAX ? ">= 2^64" : "that many", c->nentries);
-    c->shard = scan->raw.shard;
-    c->nshards = scan->raw.nshards ? scan->raw.nshards : 1;
+    c->shard = job->io.shard;
+    c->nshards = job->io.nshards ? job->io.nshards : 1;
     if (c->nprobes == 0)
         return 0;
-    permute_init(&c->perm, c->nprobes, scan->seed);
+    permute_init(&c->perm, c->nprobes, job->seed);
     struct permute_iter it;
     permute_iter_init(&it, &c->perm, c->shard, c->nshards);
     c->shard_count = it.count;
@@ -172,15 +171,15 @@ static int dry_run(struct raw_ctx *c)
     size_t n;
     /* SIGPIPE is ignored (main.c), so a closed reader ("| head") shows up
      * only as a stream error: stop then, or a /0 would be walked to the end. */
-    while ((n = permute_iter_next_batch(&it, vals, PERMUTE_BATCH)) > 0 && !scan_stopping(c->scan) &&
-           !ferror(stdout)) {
+    while ((n = permute_iter_next_batch(&it, vals, PERMUTE_BATCH)) > 0 &&
+           !job_stopping(c->job->stop) && !ferror(stdout)) {
         for (size_t i = 0; i < n; i++) {
             uint64_t ai, pi;
             struct target t;
             char a[IPADDR_STRLEN];
             permute_split(vals[i], c->naddrs, &ai, &pi);
-            if (target_set_at(c->scan->targets, ai, &t) < 0 ||
-                target_set_is_excluded(c->scan->targets, &t.addr))
+            if (target_set_at(c->job->targets, ai, &t) < 0 ||
+                target_set_is_excluded(c->job->targets, &t.addr))
                 continue;
             const struct raw_probe *pr = &c->probes[pi];
             printf("probe %s %u %s %s shard %u/%u\n", ipaddr_str(&t.addr, a, sizeof(a)), pr->port,
@@ -209,18 +208,18 @@ static int dry_run(struct raw_ctx *c)
 static int setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
 {
     struct raw_fam *f = &c->fam[fi];
-    struct scan *scan = c->scan;
+    const struct raw_job *job = c->job;
     f->family = fi ? AF_INET6 : AF_INET;
-    const char *ifname = scan->raw.iface[0] ? scan->raw.iface : NULL;
+    const char *ifname = job->io.iface[0] ? job->io.iface : NULL;
     const struct ipaddr *src =
-        scan->raw.have_src && scan->raw.src.family == f->family ? &scan->raw.src : NULL;
-    size_t nspecs = target_set_nspecs(scan->targets);
+        job->io.have_src && job->io.src.family == f->family ? &job->io.src : NULL;
+    size_t nspecs = target_set_nspecs(job->targets);
     uint64_t reachable = 0;
     bool any = false, one_hop = true, first_err = true;
     for (size_t i = 0; i < nspecs; i++) {
         struct ipaddr first;
         uint64_t base, count;
-        if (target_set_spec(scan->targets, i, &first, &base, &count) < 0 ||
+        if (target_set_spec(job->targets, i, &first, &base, &count) < 0 ||
             first.family != f->family)
             continue;
         any = true;
@@ -269,7 +268,7 @@ static int setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
             log_warn("raw", "no route to %s: skipping %" PRIu64 " address%s",
                      ipaddr_str(&c->skip[i].first, a, sizeof(a)), n, n == 1 ? "" : "es");
     }
-    f->method = (enum send_method)scan->raw.send_method;
+    f->method = (enum send_method)job->io.send_method;
     if (!one_hop || (!f->ri.via_gateway && reachable > 1)) {
         if (f->method != SEND_AUTO && f->method != SEND_RAW)
             log_info("raw", "%s targets have several next hops: sending through raw IP sockets",
@@ -299,11 +298,11 @@ static int setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
  */
 static unsigned sender_count(const struct raw_ctx *c)
 {
-    const struct scan *s = c->scan;
-    unsigned n = s->raw.sender_threads > 0 ? (unsigned)s->raw.sender_threads : 1;
+    const struct raw_job *s = c->job;
+    unsigned n = s->io.sender_threads > 0 ? (unsigned)s->io.sender_threads : 1;
     if (n > RAW_MAX_SENDERS)
         n = RAW_MAX_SENDERS;
-    double rate = s->raw.rate > 0 ? s->raw.rate : s->timing.max_rate;
+    double rate = s->io.rate > 0 ? s->io.rate : s->timing.max_rate;
     if (rate > 0 && rate < 100000)
         n = 1;
     if (c->shard_count < (uint64_t)n * 1024)
@@ -347,9 +346,9 @@ static int open_io(struct raw_ctx *c, char *err, size_t errlen)
         /* The kernel ring holds half a second of replies at the rate asked
          * for (at most one per probe of the shard): a few MiB for a host, the
          * 64 MiB maximum for fast scans of large ranges (net/io.h). */
-        const struct scan *s = c->scan;
-        double rate = s->raw.rate > 0 ? s->raw.rate : s->timing.max_rate;
-        r->rx = rx_open((enum recv_method)s->raw.recv_method, r->ifname, filter,
+        const struct raw_job *s = c->job;
+        double rate = s->io.rate > 0 ? s->io.rate : s->timing.max_rate;
+        r->rx = rx_open((enum recv_method)s->io.recv_method, r->ifname, filter,
                         rx_ring_bytes(c->shard_count, rate, 500), err, errlen);
         if (!r->rx)
             return errno == EPERM ? fail(err, errlen,
@@ -474,7 +473,7 @@ static size_t drain(struct raw_agg *g)
 int64_t raw_agg_wait_ns(const struct raw_agg *g)
 {
     const struct rtt_est *e = raw_results_rtt(g->res);
-    const struct timing *t = &g->c->scan->timing;
+    const struct timing *t = &g->c->job->timing;
     if (!e->have_sample)
         return (int64_t)t->initial_rtt_ms * 1000000;
     int64_t w = 2 * (e->srtt_us + 4 * e->rttvar_us) * 1000;
@@ -545,7 +544,7 @@ static void cooldown(struct raw_agg *g, int64_t from, int64_t fixed_ns, uint64_t
     for (;;) {
         int64_t now = raw_now_ns();
         int64_t wait = fixed_ns >= 0 ? fixed_ns : raw_agg_wait_ns(g);
-        if (now >= from + wait || scan_stopping(g->c->scan))
+        if (now >= from + wait || job_stopping(g->c->job->stop))
             return;
         raw_agg_tick(g, now, false);
         if (drain(g) == 0) {
@@ -558,7 +557,7 @@ static void cooldown(struct raw_agg *g, int64_t from, int64_t fixed_ns, uint64_t
 
 static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t errlen)
 {
-    int max_pass = c->scan->timing.max_retries < 0 ? 0 : c->scan->timing.max_retries;
+    int max_pass = c->job->timing.max_retries < 0 ? 0 : c->job->timing.max_retries;
     if (!c->decided)
         max_pass = 0;
     for (int pass = 0;; pass++) {
@@ -599,10 +598,10 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
                 return fail(err, errlen, "%s", c->snd[t].tx_err);
             expected += c->snd[t].sent_pass0;
         }
-        if (scan_stopping(c->scan))
+        if (job_stopping(c->job->stop))
             return 0;
         bool last = pass >= max_pass;
-        int64_t wait_ns = c->scan->raw.wait_s >= 0 ? (int64_t)(c->scan->raw.wait_s * 1e9) : -1;
+        int64_t wait_ns = c->job->io.wait_s >= 0 ? (int64_t)(c->job->io.wait_s * 1e9) : -1;
         int64_t end = raw_now_ns();
         cooldown(g, end, last ? wait_ns : -1, expected);
         /* UDP hosts that answered with port unreachables and still have
@@ -613,7 +612,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         uint64_t fresh = raw_results_answers(g->res) - before;
         log_debug("raw", "pass %d: %" PRIu64 " new answers, %" PRIu64 " of %" PRIu64 " decided",
                   pass, fresh, raw_results_answers(g->res), expected);
-        if (last || raw_results_answers(g->res) >= expected || scan_stopping(c->scan))
+        if (last || raw_results_answers(g->res) >= expected || job_stopping(c->job->stop))
             return 0;
         if (pass > 0 && fresh == 0) {
             /* Nothing was lost in the last pass: further passes would find
@@ -625,15 +624,16 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
     }
 }
 
-int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen)
+int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, char *err,
+                   size_t errlen)
 {
     struct raw_ctx *c = calloc(1, sizeof(*c));
     if (!c)
         return fail(err, errlen, "raw scan: out of memory");
     if (errlen)
         err[0] = '\0';
-    int rc = setup_space(c, scan, err, errlen);
-    if (rc == 0 && scan->raw.dry_run) {
+    int rc = setup_space(c, job, err, errlen);
+    if (rc == 0 && job->io.dry_run) {
         rc = dry_run(c);
         if (rc < 0)
             snprintf(err, errlen, "writing --dry-run probes to stdout: %s", strerror(errno));
@@ -650,8 +650,8 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
     if (rc == 0 && getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
         rc = fail(err, errlen, "getrandom: %s", strerror(errno));
     if (rc == 0) {
-        bool fixed = scan->raw.src_port >= 0;
-        cookie_init(&c->cookie, key, fixed ? (uint16_t)scan->raw.src_port : RAW_SPORT_BASE,
+        bool fixed = job->io.src_port >= 0;
+        cookie_init(&c->cookie, key, fixed ? (uint16_t)job->io.src_port : RAW_SPORT_BASE,
                     fixed ? 1 : RAW_SPORT_COUNT);
     }
     if (rc == 0 && c->nprobes && c->udp_first < c->udp_end) {
@@ -682,23 +682,23 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
             c->rx[i].running = true;
     }
     if (rc == 0 && c->nprobes) {
-        rate_ctl_init(&g.ctl, &scan->timing, scan->raw.rate);
+        rate_ctl_init(&g.ctl, &job->timing, job->io.rate);
         store_rate(c, g.ctl.rate);
         int64_t now = raw_now_ns();
-        status_init(&g.st, stderr, scan->raw.stats_every_ms, now);
+        status_init(&g.st, stderr, job->io.stats_every_ms, now);
         g.last_rate_ns = now;
         log_debug("raw", "%" PRIu64 " probes in shard %u/%u, rate %.0f pps (%s)", c->shard_count,
-                  c->shard + 1, c->nshards, g.ctl.rate, scan->raw.rate > 0 ? "fixed" : "adaptive");
+                  c->shard + 1, c->nshards, g.ctl.rate, job->io.rate > 0 ? "fixed" : "adaptive");
         rc = run_passes(c, &g, err, errlen);
         /* Known-up hosts that sent no ICMP error in the passes may have
          * met an empty bucket all along: they are searched (raw_pace.h, 1). */
-        if (rc == 0 && c->udp_first < c->udp_end && c->decided && scan->timing.max_retries > 0 &&
-            !scan_stopping(scan) && raw_pace_select(c, g.res, true) < 0)
+        if (rc == 0 && c->udp_first < c->udp_end && c->decided && job->timing.max_retries > 0 &&
+            !job_stopping(job->stop) && raw_pace_select(c, g.res, true) < 0)
             rc = fail(err, errlen, "raw scan: out of memory for UDP pacing");
-        if (rc == 0 && c->pace && !scan_stopping(scan))
+        if (rc == 0 && c->pace && !job_stopping(job->stop))
             rc = raw_pace_run(&g, err, errlen);
     }
-    bool interrupted = scan_stopping(scan);
+    bool interrupted = job_stopping(job->stop);
     atomic_store(&c->rx_stop, true);
     for (int i = 0; i < c->nrx; i++)
         if (c->rx[i].running) {
@@ -714,7 +714,7 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
      * far are always written"), unless nothing ran at all. */
     if (g.res && (rc == 0 || raw_results_hosts(g.res) > 0)) {
         struct raw_deliver d = {
-            .scan = scan,
+            .job = job,
             .probes = c->probes,
             .nentries = c->nentries,
             .naddrs = c->naddrs,
@@ -730,7 +730,6 @@ int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err,
         if (raw_results_deliver(g.res, &d) < 0 && rc == 0)
             rc = fail(err, errlen, "raw scan: out of memory delivering results");
     }
-    scan->summary.interrupted = scan->summary.interrupted || interrupted;
     for (int i = 0; i < c->nrx; i++)
         log_debug("raw",
                   "rx %s: %" PRIu64 " frames, %" PRIu64 " valid, %" PRIu64 " duplicates, %" PRIu64

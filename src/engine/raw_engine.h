@@ -9,7 +9,7 @@
  * pace they allow (raw_pace.h).
  *
  * The probes per address are a list of (module, port) entries: every raw
- * module of scan->types with the ports of its protocol, TCP modules first,
+ * module of job->types with the ports of its protocol, TCP modules first,
  * then UDP (-sS -sU -p T:80,U:53 is one scan of {syn 80, udp 53}), then
  * ICMP query kinds (one entry, port 0). Each module says what packet it
  * sends (scan_module.probe).
@@ -17,22 +17,62 @@
 #ifndef PRTIP_ENGINE_RAW_ENGINE_H
 #define PRTIP_ENGINE_RAW_ENGINE_H
 
-#include "core/scan.h"
+#include "core/ports.h"
+#include "core/rdns.h"
+#include "core/scan.h" /* struct raw_opts */
+#include "core/services.h"
+#include "core/stop.h"
+#include "core/stream.h"
+#include "core/targets.h"
+#include "core/timing.h"
+
+#include <signal.h>
+
+struct scan_module;
+
+#define RAW_JOB_MAX_TYPES 8
+
+/*
+ * What one run of the raw engine does: a narrow job built by the plan
+ * (engine/plan.h) — the port scan, or one discovery run — never the whole
+ * configuration. Everything is borrowed and read-only for the run.
+ */
+struct raw_job {
+    const struct target_set *targets; /* addresses to probe, in index order */
+    /* Raw scan modules (SCAN_ENGINE_RAW) to run; other modules are ignored. */
+    const struct scan_module *types[RAW_JOB_MAX_TYPES];
+    size_t ntypes;
+    /* Ports per protocol, ascending, no duplicates: a module scans the list
+     * of its proto. Borrowed lists (never portset_free'd through the job). */
+    struct portset ports;
+    const struct services *services; /* names for port records; NULL = none */
+    struct timing timing;            /* nmap's timing values (core/timing.h) */
+    uint64_t seed;                   /* permutation seed */
+    /* Targets are known up (-Pn, or discovery already ran): every target is
+     * delivered up with reason user-set, answered or not. Else only hosts
+     * that answered something are up; the rest are delivered down. */
+    bool assume_up;
+    enum dns_mode dns;           /* reverse DNS of delivered hosts */
+    struct raw_opts io;          /* rate, shard, interface, source, send/receive methods, --wait */
+    volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
+};
+
 #include "engine/engine.h"
 
 /*
- * Run every SCAN_ENGINE_RAW type in scan->types over scan->targets x
- * scan->ports (one port result per (module, port) entry, in list order).
- * Hosts are delivered once each, complete, after the cooldown (or, with
- * skip_discovery unset, only hosts that answered anything are up; the rest
- * are delivered as down). With scan->raw.dry_run, prints one line per
- * probe of pass 0 on stdout ("probe 198.18.0.2 80 tcp syn shard 1/1",
- * "probe 198.18.0.2 53 udp udp shard 1/1") and sends nothing. Honours
- * scan_stopping(): stops sending, waits no cooldown,
- * delivers what it has with interrupted = true. Returns 0, or -1 with err
- * set ("raw sockets need root or CAP_NET_RAW (try -sT)", no route, ...);
- * the caller exits 2 then.
+ * Run every SCAN_ENGINE_RAW type in job->types over job->targets x
+ * job->ports (one port result per (module, port) entry, in list order).
+ * Hosts are delivered to sink->host once each, complete, after the
+ * cooldown (see assume_up for which are up). With job->io.dry_run, prints
+ * one line per probe of pass 0 on stdout ("probe 198.18.0.2 80 tcp syn
+ * shard 1/1", "probe 198.18.0.2 53 udp udp shard 1/1") and sends nothing.
+ * Honours job->stop: stops sending, waits no cooldown, delivers what it has
+ * with interrupted = true. Runs its sender and receiver threads itself;
+ * sink->host is called on the calling thread. Returns 0, or -1 with err set
+ * ("raw sockets need root or CAP_NET_RAW (try -sT)", no route, ...); the
+ * caller exits 2 then.
  */
-int raw_engine_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen);
+int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, char *err,
+                   size_t errlen);
 
 #endif

@@ -26,6 +26,7 @@
 #include "core/rtt.h"
 #include "core/scan.h"
 #include "engine/engine.h"
+#include "engine/raw_engine.h"
 #include "engine/raw_ring.h"
 #include "net/cookie.h"
 #include "net/io.h"
@@ -56,7 +57,7 @@ static inline int64_t raw_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-#define RAW_MAX_GROUPS SCAN_MAX_TYPES
+#define RAW_MAX_GROUPS RAW_JOB_MAX_TYPES
 
 /*
  * The probe list: what is sent to every address. The index space is
@@ -179,7 +180,7 @@ struct raw_rxer {
 struct raw_pace;
 
 struct raw_ctx {
-    struct scan *scan;
+    const struct raw_job *job;
     struct raw_probe *probes; /* the probe list (owned) */
     uint32_t nentries;
     struct raw_group groups[RAW_MAX_GROUPS];
@@ -350,7 +351,7 @@ void raw_results_unreach_host(const struct raw_results *r, size_t i, uint64_t *a
 /* What delivery needs to know. perm is used with nshards > 1 only, to leave
  * out ports whose probe belongs to another shard. */
 struct raw_deliver {
-    struct scan *scan;
+    const struct raw_job *job;
     const struct raw_probe *probes; /* one port result per entry */
     uint32_t nentries;
     uint64_t naddrs;

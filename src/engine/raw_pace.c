@@ -128,8 +128,8 @@ static int add_host(struct raw_pace *p, uint64_t ai, bool has_canary, uint32_t c
 {
     struct raw_ctx *c = p->c;
     struct target t;
-    if (target_set_at(c->scan->targets, ai, &t) < 0 ||
-        target_set_is_excluded(c->scan->targets, &t.addr) || raw_skipped(c->skip, c->nskip, ai))
+    if (target_set_at(c->job->targets, ai, &t) < 0 ||
+        target_set_is_excluded(c->job->targets, &t.addr) || raw_skipped(c->skip, c->nskip, ai))
         return 0;
     int fi = t.addr.family == AF_INET6;
     if (!c->fam[fi].used)
@@ -270,7 +270,7 @@ int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
             return -1;
         c->pace->c = c;
         c->pace->t0 = raw_now_ns();
-        c->pace->need = c->scan->timing.max_retries >= 2 ? 2 : 1;
+        c->pace->need = c->job->timing.max_retries >= 2 ? 2 : 1;
     }
     struct raw_pace *p = c->pace;
     size_t total = raw_results_unreach_hosts(res), n0 = p->n;
@@ -308,7 +308,7 @@ int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
             if (!known(p, n0, ai) && add_host(p, ai, false, 0) < 0)
                 return -1;
         }
-        if (c->scan->skip_discovery && c->naddrs <= PACE_PN_MAX) {
+        if (c->job->assume_up && c->naddrs <= PACE_PN_MAX) {
             sort_hosts(p);
             n0 = p->n;
             for (uint64_t ai = 0; ai < c->naddrs; ai++)
@@ -567,7 +567,7 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
     int rc = 0;
     for (uint64_t nrounds = 0;;) {
         int64_t now = raw_now_ns();
-        if (scan_stopping(c->scan))
+        if (job_stopping(c->job->stop))
             break;
         raw_agg_tick(g, now, false);
         raw_agg_drain(g);

@@ -282,7 +282,7 @@ static bool in_shard(const struct raw_deliver *d, uint64_t addr_idx, uint32_t en
 /* Is this host reported up (and so, by default, resolved)? */
 static bool host_up(const struct raw_deliver *d, const struct raw_host *h)
 {
-    return h || d->scan->skip_discovery;
+    return h || d->job->assume_up;
 }
 
 /* Deliver one host; rdns (owned, may be NULL) is its reverse-DNS name. */
@@ -290,7 +290,7 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
                        const struct target *t, uint64_t addr_idx, const struct raw_host *h,
                        char *rdns)
 {
-    struct scan *scan = d->scan;
+    const struct raw_job *job = d->job;
     struct host_result r;
     host_result_init(&r, &t->addr);
     r.hostname = t->hostname;
@@ -302,14 +302,14 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
     if (h) {
         r.status = HOST_UP;
         /* With -Pn nmap says "user-set" even for hosts that answered. */
-        r.status_reason = scan->skip_discovery ? REASON_USER_SET : h->status_reason;
-        r.status_ttl = scan->skip_discovery ? 0 : h->status_ttl;
+        r.status_reason = job->assume_up ? REASON_USER_SET : h->status_reason;
+        r.status_ttl = job->assume_up ? 0 : h->status_ttl;
         if (h->srtt_us >= 0) {
             r.srtt_us = h->srtt_us;
             r.rttvar_us = h->rttvar_us;
             r.timeout_us = (int64_t)h->srtt_us + 4 * (int64_t)h->rttvar_us;
         }
-    } else if (scan->skip_discovery) {
+    } else if (job->assume_up) {
         r.status = HOST_UP; /* -Pn: nmap reports it up, "user-set" */
         r.status_reason = REASON_USER_SET;
     } else {
@@ -334,19 +334,14 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
         p.state = answered ? (uint8_t)(cell & 0xff) : (uint8_t)pr->mod->silence_state;
         p.reason = answered ? (uint8_t)(cell >> 8) : (uint8_t)pr->mod->silence_reason;
         p.reason_ttl = answered ? (uint8_t)(cell >> 16) : 0;
-        p.service = scan->services ? services_name(scan->services, p.port,
-                                                   port_proto_ipproto((enum port_proto)pr->proto))
-                                   : NULL;
+        p.service = job->services ? services_name(job->services, p.port,
+                                                  port_proto_ipproto((enum port_proto)pr->proto))
+                                  : NULL;
         if (host_result_add_port(&r, &p) < 0) {
             rc = -1;
             break;
         }
     }
-    scan->summary.hosts_total++;
-    if (r.status == HOST_UP)
-        scan->summary.hosts_up++;
-    else
-        scan->summary.hosts_down++;
     if (d->sink && d->sink->host)
         d->sink->host(d->sink->ctx, &r);
     host_result_free(&r);
@@ -399,7 +394,7 @@ static int pipe_push(struct pipeline *p, const struct target *t, uint64_t addr_i
     e->t = *t;
     e->addr_idx = addr_idx;
     e->h = h;
-    enum dns_mode m = p->d->scan->dns;
+    enum dns_mode m = p->d->job->dns;
     bool want = m == DNS_ALWAYS || (m == DNS_UP_HOSTS && host_up(p->d, h));
     e->dns = want && p->rdns ? rdns_submit(p->rdns, &t->addr) : -1;
     return rc;
@@ -410,7 +405,7 @@ static void pipe_init(struct pipeline *p, const struct raw_deliver *d)
     p->d = d;
     p->head = p->len = 0;
     p->rdns = NULL;
-    if (d->scan->dns == DNS_NEVER)
+    if (d->job->dns == DNS_NEVER)
         return;
     struct rdns_opts o = {.max_threads = RDNS_DEFAULT_THREADS,
                           .max_pending = RDNS_WINDOW,
@@ -442,7 +437,7 @@ int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
     if (r->nhosts > 1)
         qsort(r->hosts, r->nhosts, sizeof(*r->hosts), cmp_host);
     /* (The table is stale from here on; delivery is the last use.) */
-    const struct target_set *set = d->scan->targets;
+    const struct target_set *set = d->job->targets;
     int rc = 0;
     struct pipeline *p = malloc(sizeof(*p));
     if (!p)

@@ -235,7 +235,7 @@ static void on_frame(void *arg, const uint8_t *data, size_t len, size_t wirelen,
         return;
     r->valid++;
     uint64_t ai;
-    if (m < 0 || target_set_index_of(c->scan->targets, tgt, &ai) < 0 || ai >= c->naddrs) {
+    if (m < 0 || target_set_index_of(c->job->targets, tgt, &ai) < 0 || ai >= c->naddrs) {
         r->unmapped++; /* ours by cookie, but not a probe of this scan's space */
         return;
     }

@@ -471,12 +471,12 @@ void *raw_tx_main(void *arg)
     uint64_t sent = 0, vals[PERMUTE_BATCH];
     size_t nv = 0, vi = 0;
     bool exhausted = false;
-    const struct target_set *set = c->scan->targets;
+    const struct target_set *set = c->job->targets;
     /* x -> (address, entry) by multiplication: a 64-bit DIV per probe was
      * the costliest instruction of this loop (core/permute.h). */
     struct permute_divisor naddrs_div;
     permute_divisor_init(&naddrs_div, c->naddrs);
-    while (!exhausted && !scan_stopping(c->scan) &&
+    while (!exhausted && !job_stopping(c->job->stop) &&
            !atomic_load_explicit(&c->tx_abort, memory_order_relaxed)) {
         unpin_sender(s, &pinned, &allowed);
         int64_t now = raw_now_ns(), wait;

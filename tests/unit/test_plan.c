@@ -69,7 +69,7 @@ static int run(struct scan *s, struct got *g, const char *first, ...)
     memset(g, 0, sizeof(*g));
     char err[256] = "";
     struct result_sink sink = {.host = record_host, .ctx = g};
-    int rc = plan_run(s, &sink, err, sizeof(err));
+    int rc = plan_run(s, NULL, &sink, &s->summary, err, sizeof(err));
     if (rc < 0)
         fprintf(stderr, "plan_run: %s\n", err);
     snprintf(last_err, sizeof(last_err), "%s", err);

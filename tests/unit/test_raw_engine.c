@@ -219,15 +219,15 @@ static const struct raw_probe probes3[] = {
     {.mod = &fake_syn, .port = 443, .proto = PROTO_TCP},
 };
 
-static void deliver(struct scan *scan, struct raw_results *r, struct captured *out, bool intr,
-                    const struct permute *perm, uint32_t shard, uint32_t nshards)
+static void deliver(const struct raw_job *job, struct raw_results *r, struct captured *out,
+                    bool intr, const struct permute *perm, uint32_t shard, uint32_t nshards)
 {
     struct result_sink sink = {.host = capture, .ctx = out};
     struct raw_deliver d = {
-        .scan = scan,
+        .job = job,
         .probes = probes3,
         .nentries = 3,
-        .naddrs = target_set_count(scan->targets),
+        .naddrs = target_set_count(job->targets),
         .perm = perm,
         .shard = shard,
         .nshards = nshards,
@@ -248,18 +248,23 @@ static struct raw_reply reply(uint64_t a, uint32_t p, enum port_state s, enum re
     return r;
 }
 
-static void setup_scan(struct scan *scan, const char *spec, const char *exclude)
+static void setup_job(struct raw_job *job, const char *spec, const char *exclude)
 {
     const char *specs[] = {spec, NULL};
-    scan_init(scan, NULL);
-    scan->dns = DNS_NEVER;
-    scan->targets = make_set(specs, exclude);
+    memset(job, 0, sizeof(*job));
+    job->dns = DNS_NEVER;
+    job->targets = make_set(specs, exclude);
+}
+
+static void free_job(struct raw_job *job)
+{
+    target_set_free((struct target_set *)job->targets);
 }
 
 static void test_results_hosts_and_silence(void **state)
 {
-    struct scan scan;
-    setup_scan(&scan, "198.18.0.0/30", "198.18.0.3");
+    struct raw_job job;
+    setup_job(&job, "198.18.0.0/30", "198.18.0.3");
     struct raw_results *r = raw_results_new(3);
     /* Out of order, with a duplicate that must not override. */
     struct raw_reply a = reply(2, 1, PORT_OPEN, REASON_SYN_ACK, 64);
@@ -275,7 +280,7 @@ static void test_results_hosts_and_silence(void **state)
     assert_true(raw_results_rtt(r)->have_sample);
 
     struct captured out = {0};
-    deliver(&scan, r, &out, false, NULL, 0, 1);
+    deliver(&job, r, &out, false, NULL, 0, 1);
     /* .3 is excluded; .0 and .2 answered, .1 is down without ports. */
     assert_int_equal(out.n, 3);
     char buf[IPADDR_STRLEN];
@@ -298,22 +303,19 @@ static void test_results_hosts_and_silence(void **state)
     assert_int_equal(out.h[2].ports[0].state, PORT_CLOSED);
     assert_int_equal(out.h[2].ports[2].state, PORT_FILTERED);
     assert_true(out.h[2].srtt_us == 1000);
-    assert_int_equal(scan.summary.hosts_total, 3);
-    assert_int_equal(scan.summary.hosts_up, 2);
-    assert_int_equal(scan.summary.hosts_down, 1);
     captured_free(&out);
     raw_results_free(r);
-    scan_free(&scan);
+    free_job(&job);
 }
 
 static void test_results_skip_discovery(void **state)
 {
-    struct scan scan;
-    setup_scan(&scan, "198.18.0.8/31", NULL);
-    scan.skip_discovery = true;
+    struct raw_job job;
+    setup_job(&job, "198.18.0.8/31", NULL);
+    job.assume_up = true;
     struct raw_results *r = raw_results_new(3);
     struct captured out = {0};
-    deliver(&scan, r, &out, false, NULL, 0, 1);
+    deliver(&job, r, &out, false, NULL, 0, 1);
     assert_int_equal(out.n, 2);
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal(out.h[i].status, HOST_UP);
@@ -323,18 +325,18 @@ static void test_results_skip_discovery(void **state)
     }
     captured_free(&out);
     raw_results_free(r);
-    scan_free(&scan);
+    free_job(&job);
 }
 
 static void test_results_interrupted(void **state)
 {
-    struct scan scan;
-    setup_scan(&scan, "198.18.0.0/24", NULL);
+    struct raw_job job;
+    setup_job(&job, "198.18.0.0/24", NULL);
     struct raw_results *r = raw_results_new(3);
     struct raw_reply a = reply(200, 1, PORT_OPEN, REASON_SYN_ACK, 64);
     raw_results_add(r, &a);
     struct captured out = {0};
-    deliver(&scan, r, &out, true, NULL, 0, 1);
+    deliver(&job, r, &out, true, NULL, 0, 1);
     /* Only what is known: one host, one port. */
     assert_int_equal(out.n, 1);
     assert_true(out.h[0].interrupted);
@@ -342,7 +344,7 @@ static void test_results_interrupted(void **state)
     assert_int_equal(out.h[0].ports[0].port, 80);
     captured_free(&out);
     raw_results_free(r);
-    scan_free(&scan);
+    free_job(&job);
 }
 
 static void test_results_many_hosts(void **state)
@@ -363,16 +365,16 @@ static void test_results_shard_ports(void **state)
 {
     /* With shards, an up host lists only the ports probed in this shard;
      * over all shards each port is listed exactly once. */
-    struct scan scan;
-    setup_scan(&scan, "198.18.0.0/31", NULL);
-    scan.skip_discovery = true;
+    struct raw_job job;
+    setup_job(&job, "198.18.0.0/31", NULL);
+    job.assume_up = true;
     struct permute p;
     permute_init(&p, 2 * 3, 99);
     size_t seen[2][3] = {{0}};
     for (uint32_t sh = 0; sh < 4; sh++) {
         struct raw_results *r = raw_results_new(3);
         struct captured out = {0};
-        deliver(&scan, r, &out, false, &p, sh, 4);
+        deliver(&job, r, &out, false, &p, sh, 4);
         for (size_t h = 0; h < out.n; h++)
             for (size_t k = 0; k < out.h[h].nports; k++) {
                 uint16_t port = out.h[h].ports[k].port;
@@ -384,7 +386,7 @@ static void test_results_shard_ports(void **state)
     for (int h = 0; h < 2; h++)
         for (int k = 0; k < 3; k++)
             assert_int_equal(seen[h][k], 1);
-    scan_free(&scan);
+    free_job(&job);
 }
 
 /* -sS -sU: one port result per entry, protocol and silence from each
@@ -399,9 +401,9 @@ static void test_results_tcp_and_udp(void **state)
         {.mod = &fake_udp, .port = 54, .proto = PROTO_UDP, .group = 1},
         {.mod = &fake_udp, .port = 161, .proto = PROTO_UDP, .group = 1},
     };
-    struct scan scan;
-    setup_scan(&scan, "198.18.0.2", NULL);
-    scan.skip_discovery = true;
+    struct raw_job job;
+    setup_job(&job, "198.18.0.2", NULL);
+    job.assume_up = true;
     struct raw_results *r = raw_results_new(5);
     struct raw_reply a = reply(0, 2, PORT_OPEN, REASON_UDP_RESPONSE, 64);
     struct raw_reply b = reply(0, 3, PORT_CLOSED, REASON_PORT_UNREACH, 64);
@@ -423,7 +425,7 @@ static void test_results_tcp_and_udp(void **state)
     struct captured out = {0};
     struct result_sink sink = {.host = capture, .ctx = &out};
     struct raw_deliver d = {
-        .scan = &scan,
+        .job = &job,
         .probes = mixed,
         .nentries = 5,
         .naddrs = 1,
@@ -452,7 +454,7 @@ static void test_results_tcp_and_udp(void **state)
     }
     captured_free(&out);
     raw_results_free(r);
-    scan_free(&scan);
+    free_job(&job);
 }
 
 /* Pass 0 read as a round (raw_pace.h, 2): a silent probe gets a

@@ -1,0 +1,619 @@
+/*
+ * discovery.c — the host discovery stage (discovery.h): targets sorted by
+ * route, ARP/ND on local links, IP probes through the raw engine or the
+ * connect() ping, and the MACs of up hosts on the local link.
+ *
+ * Targets are sorted per spec: the first and last address are looked up
+ * and a spec whose ends agree is taken whole; a spec whose ends differ (it
+ * straddles the local link) is looked up address by address when it is
+ * small enough (ENUM_MAX), else treated as off-link.
+ */
+#include "engine/discovery.h"
+
+#include "core/log.h"
+#include "core/rtt.h"
+#include "engine/arp_ping.h"
+#include "engine/engine.h"
+#include "engine/raw_engine.h"
+#include "net/route.h"
+#include "scan/disc_modules.h"
+#include "scan/scan_module.h"
+
+#include <inttypes.h>
+#include <net/if_arp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENUM_MAX       (1u << 20) /* addresses handled one by one, at most */
+#define SPEC_ROUTE_MAX 65536      /* specs whose route is looked up */
+#define MAX_GROUPS     8          /* (interface, family) pairs for ARP/ND */
+#define MAC_TIMEOUT_MS 200        /* neighbour-table miss after IP discovery */
+
+static int32_t us32(int64_t v)
+{
+    return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
+
+struct arp_group {
+    struct route_info ri;
+    struct arp_target *t;
+    size_t n, cap;
+};
+
+enum kind { K_NOROUTE, K_LOCAL, K_ARP, K_IP };
+
+/* One run of the stage. */
+struct disc {
+    const struct disc_job *job;
+    struct disc_result *res;
+    struct arp_group grp[MAX_GROUPS];
+    size_t ngrp;
+    struct disc_range *ip; /* index ranges for the IP probes */
+    size_t nip, capip;
+    uint64_t nip_addrs;
+    bool oom;
+};
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return p;
+    size_t c = *cap ? *cap * 2 : 16;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(p, c * elem);
+    if (q)
+        *cap = c;
+    return q;
+}
+
+static int cmp_up(const void *a, const void *b)
+{
+    const struct disc_up *x = a, *y = b;
+    if (x->idx != y->idx)
+        return x->idx < y->idx ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sort by index and keep the first finding of each host. */
+static void sort_up(struct disc_result *r)
+{
+    if (r->nup > 1)
+        qsort(r->up, r->nup, sizeof(*r->up), cmp_up);
+    size_t w = 0;
+    for (size_t i = 0; i < r->nup; i++)
+        if (w == 0 || r->up[w - 1].idx != r->up[i].idx)
+            r->up[w++] = r->up[i];
+    r->nup = w;
+}
+
+const struct disc_up *disc_result_find(const struct disc_result *r, uint64_t idx)
+{
+    size_t lo = 0, hi = r->nup;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->up[mid].idx < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->nup && r->up[lo].idx == idx ? &r->up[lo] : NULL;
+}
+
+bool disc_result_skipped(const struct disc_result *r, uint64_t idx)
+{
+    for (size_t i = 0; i < r->nskip; i++)
+        if (idx >= r->skip[i].lo && idx < r->skip[i].hi)
+            return true;
+    return false;
+}
+
+/* ---- recording what discovery found ------------------------------------ */
+
+static struct disc_up *add_up(struct disc *p, uint64_t idx, enum reason why, uint8_t ttl)
+{
+    struct disc_result *r = p->res;
+    struct disc_up *u = grow(r->up, &r->capup, r->nup + 1, sizeof(*u));
+    if (!u) {
+        p->oom = true;
+        return NULL;
+    }
+    r->up = u;
+    u = &r->up[r->nup];
+    memset(u, 0, sizeof(*u));
+    u->idx = idx;
+    u->seq = (uint32_t)r->nup;
+    u->reason = (uint8_t)why;
+    u->ttl = ttl;
+    u->srtt_us = u->rttvar_us = u->to_us = -1;
+    r->nup++;
+    return u;
+}
+
+static void add_range(struct disc *p, struct disc_range **v, size_t *n, size_t *cap, uint64_t lo,
+                      uint64_t hi)
+{
+    if (*n && (*v)[*n - 1].hi == lo) { /* adjacent: extend */
+        (*v)[*n - 1].hi = hi;
+        return;
+    }
+    struct disc_range *r = grow(*v, cap, *n + 1, sizeof(**v));
+    if (!r) {
+        p->oom = true;
+        return;
+    }
+    *v = r;
+    r[(*n)++] = (struct disc_range){lo, hi};
+}
+
+static void add_ip(struct disc *p, uint64_t lo, uint64_t hi)
+{
+    add_range(p, &p->ip, &p->nip, &p->capip, lo, hi);
+    p->nip_addrs += hi - lo;
+}
+
+static void add_arp(struct disc *p, const struct route_info *ri, const struct ipaddr *a,
+                    uint64_t idx)
+{
+    struct arp_group *g = NULL;
+    for (size_t i = 0; i < p->ngrp && !g; i++)
+        if (p->grp[i].ri.ifindex == ri->ifindex && p->grp[i].ri.src.family == a->family)
+            g = &p->grp[i];
+    if (!g) {
+        if (p->ngrp == MAX_GROUPS) /* pathological: ask by IP instead */
+            return add_ip(p, idx, idx + 1);
+        g = &p->grp[p->ngrp++];
+        g->ri = *ri;
+    }
+    struct arp_target *t = grow(g->t, &g->cap, g->n + 1, sizeof(*t));
+    if (!t) {
+        p->oom = true;
+        return;
+    }
+    g->t = t;
+    memset(&t[g->n], 0, sizeof(*t));
+    t[g->n].addr = *a;
+    t[g->n].tag = idx;
+    g->n++;
+}
+
+/* ---- sorting targets by route ------------------------------------------ */
+
+static enum kind classify(const struct disc *p, const struct ipaddr *a, struct route_info *ri)
+{
+    const struct raw_opts *io = &p->job->io;
+    const char *ifname = io->iface[0] ? io->iface : NULL;
+    const struct ipaddr *src = io->have_src && io->src.family == a->family ? &io->src : NULL;
+    char e[256];
+    if (route_lookup(a, ifname, src, ri, e, sizeof(e)) < 0) {
+        log_debug("plan", "%s", e);
+        return K_NOROUTE;
+    }
+    if (ri->hwtype == ARPHRD_LOOPBACK)
+        return K_LOCAL; /* one of our own addresses */
+    if (p->job->disc->arp && !ri->via_gateway && ri->hwtype == ARPHRD_ETHER)
+        return K_ARP;
+    return K_IP;
+}
+
+/* Addresses [lo, hi) of one spec, all of kind k. LOCAL and ARP need one
+ * record per address, so a range too large for that is probed by IP. */
+static void put_range(struct disc *p, enum kind k, const struct route_info *ri, uint64_t lo,
+                      uint64_t hi)
+{
+    const struct target_set *set = p->job->targets;
+    if (k == K_NOROUTE) {
+        add_range(p, &p->res->skip, &p->res->nskip, &p->res->capskip, lo, hi);
+        return;
+    }
+    if (k == K_IP || hi - lo > ENUM_MAX) {
+        add_ip(p, lo, hi);
+        return;
+    }
+    for (uint64_t i = lo; i < hi && !p->oom; i++) {
+        struct target t;
+        if (target_set_at(set, i, &t) < 0 || target_set_is_excluded(set, &t.addr))
+            continue;
+        /* Our own address inside an on-link range does not answer our ARP:
+         * it is up the way the route says an own address is. */
+        if (k == K_LOCAL || (k == K_ARP && ipaddr_equal(&t.addr, &ri->src)))
+            add_up(p, i, REASON_LOCALHOST_RESPONSE, 0);
+        else
+            add_arp(p, ri, &t.addr, i);
+    }
+}
+
+static void sort_targets(struct disc *p)
+{
+    const struct target_set *set = p->job->targets;
+    size_t nspecs = target_set_nspecs(set);
+    for (size_t s = 0; s < nspecs && !p->oom; s++) {
+        struct ipaddr first;
+        uint64_t base, count;
+        struct target last;
+        if (target_set_spec(set, s, &first, &base, &count) < 0 || count == 0)
+            continue;
+        if (count == UINT64_MAX || base + count < base) {
+            add_ip(p, base, UINT64_MAX); /* an IPv6 /0: nothing to sort */
+            continue;
+        }
+        if (s >= SPEC_ROUTE_MAX) { /* too many specs to look up one by one */
+            add_ip(p, base, base + count);
+            continue;
+        }
+        struct route_info r1, r2;
+        enum kind k1 = classify(p, &first, &r1), k2 = k1;
+        if (count > 1 && target_set_at(set, base + count - 1, &last) == 0)
+            k2 = classify(p, &last.addr, &r2);
+        if (k1 == k2 && (k1 != K_ARP || r1.ifindex == r2.ifindex)) {
+            if (k1 == K_NOROUTE) {
+                char a[IPADDR_STRLEN];
+                log_warn("plan", "no route to %s: skipping %" PRIu64 " address%s",
+                         ipaddr_str(&first, a, sizeof(a)), count, count == 1 ? "" : "es");
+            }
+            put_range(p, k1, &r1, base, base + count);
+            continue;
+        }
+        if (count > ENUM_MAX) {
+            add_ip(p, base, base + count);
+            continue;
+        }
+        for (uint64_t i = base; i < base + count && !p->oom; i++) {
+            struct target t;
+            struct route_info ri;
+            if (target_set_at(set, i, &t) < 0 || target_set_is_excluded(set, &t.addr))
+                continue;
+            put_range(p, classify(p, &t.addr, &ri), &ri, i, i + 1);
+        }
+    }
+}
+
+/* ---- ARP / ND ---------------------------------------------------------- */
+
+static int run_arp(struct disc *p, char *err, size_t errlen)
+{
+    const struct disc_job *job = p->job;
+    struct arp_job aj = {.timing = job->timing,
+                         .rate = job->io.rate,
+                         .recv = (enum recv_method)job->io.recv_method,
+                         .dry_run = job->io.dry_run,
+                         .stop = job->stop};
+    for (size_t g = 0; g < p->ngrp && !job_stopping(job->stop); g++) {
+        struct arp_group *grp = &p->grp[g];
+        if (arp_ping_run(&aj, &grp->ri, grp->t, grp->n, err, errlen) < 0)
+            return -1;
+        bool v6 = grp->ri.src.family == AF_INET6;
+        for (size_t i = 0; i < grp->n; i++) {
+            const struct arp_target *t = &grp->t[i];
+            if (!t->up)
+                continue;
+            struct disc_up *u = add_up(p, t->tag, v6 ? REASON_ND_RESPONSE : REASON_ARP_RESPONSE, 0);
+            if (!u)
+                return -1;
+            u->have_mac = true;
+            memcpy(u->mac, t->mac, 6);
+            if (t->rtt_us >= 0) {
+                const struct timing *tm = &job->timing;
+                struct rtt_est e;
+                rtt_init(&e, (int64_t)tm->min_rtt_ms * 1000, (int64_t)tm->max_rtt_ms * 1000,
+                         (int64_t)tm->initial_rtt_ms * 1000);
+                rtt_update(&e, t->rtt_us);
+                u->srtt_us = us32(e.srtt_us);
+                u->rttvar_us = us32(e.rttvar_us);
+                u->to_us = us32(rtt_timeout_us(&e));
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- IP probes through the raw engine ----------------------------------- */
+
+struct capture {
+    struct disc *p;
+    const struct target_set *orig;
+};
+
+/* Replies that prove a host is there (nmap's ping reasons). Unreachables
+ * other than port/protocol come from routers as often as from the host. */
+static bool proves_up(enum reason r)
+{
+    switch (r) {
+    case REASON_SYN_ACK:
+    case REASON_RESET:
+    case REASON_ECHO_REPLY:
+    case REASON_TIMESTAMP_REPLY:
+    case REASON_MASK_REPLY:
+    case REASON_UDP_RESPONSE:
+    case REASON_PORT_UNREACH:
+    case REASON_PROTO_UNREACH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* When a host answered several probes, the reason reported is the answer
+ * to the probe nmap sends first (echo, SYN, ACK, timestamp, netmask, UDP):
+ * nmap reports the first reply it reads, which is usually that one. */
+static int reason_rank(enum reason r)
+{
+    switch (r) {
+    case REASON_ECHO_REPLY:
+        return 0;
+    case REASON_SYN_ACK:
+    case REASON_RESET:
+        return 1;
+    case REASON_TIMESTAMP_REPLY:
+        return 2;
+    case REASON_MASK_REPLY:
+        return 3;
+    default:
+        return 4;
+    }
+}
+
+static void capture_host(void *ctx, const struct host_result *h)
+{
+    struct capture *c = ctx;
+    const struct port_result *best = NULL;
+    uint64_t idx;
+    if (h->status != HOST_UP)
+        return;
+    for (size_t i = 0; i < h->nports; i++) {
+        const struct port_result *pr = &h->ports[i];
+        if (proves_up(pr->reason) && (!best || reason_rank(pr->reason) < reason_rank(best->reason)))
+            best = pr;
+    }
+    if (!best || target_set_index_of(c->orig, &h->addr, &idx) < 0)
+        return;
+    struct disc_up *u = add_up(c->p, idx, best->reason, best->reason_ttl);
+    if (u && h->srtt_us >= 0) {
+        u->srtt_us = us32(h->srtt_us);
+        u->rttvar_us = us32(h->rttvar_us);
+        u->to_us = us32(h->timeout_us);
+    }
+}
+
+/*
+ * nmap names the MAC of every up host on the local Ethernet link, also
+ * when IP probes found it (--disable-arp-ping): the kernel learnt it while
+ * our probes went out, so the neighbour table has it (route_resolve_mac
+ * asks only on a miss). Up to ENUM_MAX hosts; a failure only loses the
+ * MAC line.
+ */
+static void fill_macs(struct disc *p)
+{
+    const struct raw_opts *io = &p->job->io;
+    const char *ifname = io->iface[0] ? io->iface : NULL;
+    for (size_t i = 0; i < p->res->nup && i < ENUM_MAX && !job_stopping(p->job->stop); i++) {
+        struct disc_up *u = &p->res->up[i];
+        struct target t;
+        struct route_info ri;
+        char e[256];
+        if (u->have_mac || u->reason == REASON_LOCALHOST_RESPONSE ||
+            target_set_at(p->job->targets, u->idx, &t) < 0)
+            continue;
+        const struct ipaddr *src =
+            io->have_src && io->src.family == t.addr.family ? &io->src : NULL;
+        if (route_lookup(&t.addr, ifname, src, &ri, e, sizeof(e)) < 0 || ri.via_gateway ||
+            ri.hwtype != ARPHRD_ETHER || route_resolve_mac(&ri, MAC_TIMEOUT_MS, e, sizeof(e)) < 0)
+            continue;
+        u->have_mac = true;
+        memcpy(u->mac, ri.next_mac, 6);
+    }
+}
+
+/* The set of addresses for the IP probes: the user's own when nothing was
+ * sorted out, else the listed ranges. NULL with *own = true for the
+ * former. */
+static const struct target_set *ip_targets(struct disc *p, struct target_set **made, char *err,
+                                           size_t errlen)
+{
+    *made = NULL;
+    if ((p->res->nup == 0 && p->ngrp == 0 && p->res->nskip == 0) || p->nip_addrs > ENUM_MAX)
+        return p->job->targets;
+    struct target_set *set = target_set_new(&(struct target_opts){0});
+    for (size_t r = 0; set && r < p->nip; r++)
+        for (uint64_t i = p->ip[r].lo; i < p->ip[r].hi; i++) {
+            struct target t;
+            char a[IPADDR_STRLEN], e[256];
+            if (target_set_at(p->job->targets, i, &t) < 0 ||
+                target_set_is_excluded(p->job->targets, &t.addr))
+                continue;
+            if (target_set_add(set, ipaddr_str(&t.addr, a, sizeof(a)), e, sizeof(e)) < 0) {
+                snprintf(err, errlen, "discovery: %s", e);
+                target_set_free(set);
+                return NULL;
+            }
+        }
+    if (!set)
+        snprintf(err, errlen, "discovery: out of memory");
+    *made = set;
+    return set;
+}
+
+/*
+ * The discovery runs of the raw engine for job->disc: one run with every
+ * probe, as the probe list carries several modules ({disc_icmp_echo, 0},
+ * {disc_syn_ping, 443}, ...), except that the TCP modules share one port
+ * list per run: SYN and ACK pings to different ports (nmap's default: SYN
+ * 443, ACK 80) take a second run for the ACK probes.
+ */
+static int plan_runs(const struct disc_opts *d,
+                     const struct scan_module *runs[2][RAW_JOB_MAX_TYPES], size_t nmods[2],
+                     const struct portset *tcp[2])
+{
+    size_t syn = d->syn_ports.count[PROTO_TCP], ack = d->ack_ports.count[PROTO_TCP];
+    bool same = syn == ack &&
+                (syn == 0 || memcmp(d->syn_ports.ports[PROTO_TCP], d->ack_ports.ports[PROTO_TCP],
+                                    syn * sizeof(uint16_t)) == 0);
+    nmods[0] = nmods[1] = 0;
+    tcp[0] = syn ? &d->syn_ports : &d->ack_ports;
+    tcp[1] = &d->ack_ports;
+    if (d->icmp_echo)
+        runs[0][nmods[0]++] = &disc_icmp_echo;
+    if (d->icmp_ts)
+        runs[0][nmods[0]++] = &disc_icmp_timestamp;
+    if (d->icmp_mask)
+        runs[0][nmods[0]++] = &disc_icmp_netmask;
+    if (syn)
+        runs[0][nmods[0]++] = &disc_syn_ping;
+    if (d->udp_ports.count[PROTO_UDP])
+        runs[0][nmods[0]++] = &disc_udp_ping;
+    if (ack && (same || !syn))
+        runs[0][nmods[0]++] = &disc_ack_ping;
+    else if (ack)
+        runs[1][nmods[1]++] = &disc_ack_ping;
+    return nmods[1] ? 2 : 1;
+}
+
+static int run_ip_probes(struct disc *p, char *err, size_t errlen)
+{
+    const struct disc_job *job = p->job;
+    const struct disc_opts *d = job->disc;
+    if (p->nip == 0)
+        return 0;
+    const struct scan_module *runs[2][RAW_JOB_MAX_TYPES];
+    size_t nmods[2];
+    const struct portset *tcp[2];
+    int nruns = plan_runs(d, runs, nmods, tcp);
+    if (nmods[0] == 0)
+        return 0; /* -PR alone: off-link targets get no probe, as nmap */
+    struct target_set *made;
+    const struct target_set *set = ip_targets(p, &made, err, errlen);
+    if (!set)
+        return -1;
+    int rc = 0;
+    for (int r = 0; r < nruns && rc == 0 && !job_stopping(job->stop); r++) {
+        struct raw_job rj = {
+            .targets = set,
+            .ntypes = nmods[r],
+            .timing = job->timing,
+            .seed = job->seed,
+            .assume_up = false, /* a host is up only if it answers */
+            .dns = DNS_NEVER,
+            .io = job->io,
+            .stop = job->stop,
+        };
+        memcpy(rj.types, runs[r], nmods[r] * sizeof(runs[r][0]));
+        rj.ports.ports[PROTO_TCP] = tcp[r]->ports[PROTO_TCP];
+        rj.ports.count[PROTO_TCP] = tcp[r]->count[PROTO_TCP];
+        rj.ports.ports[PROTO_UDP] = d->udp_ports.ports[PROTO_UDP];
+        rj.ports.count[PROTO_UDP] = d->udp_ports.count[PROTO_UDP];
+        rj.io.scanflags = -1; /* --scanflags is for the port scan */
+        struct capture cap = {.p = p, .orig = job->targets};
+        struct result_sink s = {.host = capture_host, .ctx = &cap};
+        log_debug("plan", "discovery run %d: %zu probe types to %" PRIu64 " addresses", r, nmods[r],
+                  target_set_count(set));
+        rc = raw_engine_run(&rj, &s, err, errlen);
+        if (p->oom && rc == 0) {
+            snprintf(err, errlen, "discovery: out of memory");
+            rc = -1;
+        }
+    }
+    target_set_free(made);
+    return rc;
+}
+
+/* ---- nmap's unprivileged ping with explicit ports ------------------------ */
+
+/* A host back from the connect() ping run: up when some ping port
+ * connected (syn-ack) or was refused (conn-refused), as nmap reports it. */
+static void capture_connect(void *ctx, const struct host_result *h)
+{
+    struct capture *c = ctx;
+    enum reason why = REASON_UNKNOWN;
+    uint64_t idx;
+    for (size_t i = 0; i < h->nports && why != REASON_SYN_ACK; i++)
+        if (h->ports[i].state == PORT_OPEN)
+            why = REASON_SYN_ACK;
+        else if (h->ports[i].state == PORT_CLOSED)
+            why = REASON_CONN_REFUSED;
+    if (why == REASON_UNKNOWN || target_set_index_of(c->orig, &h->addr, &idx) < 0)
+        return;
+    struct disc_up *u = add_up(c->p, idx, why, 0);
+    if (u && h->srtt_us >= 0) {
+        u->srtt_us = us32(h->srtt_us);
+        u->rttvar_us = us32(h->rttvar_us);
+        u->to_us = us32(h->timeout_us);
+    }
+}
+
+/*
+ * Discovery without raw sockets for explicit -P probes (disc.connect_ping,
+ * set by the command line): a connect scan of disc.syn_ports on every
+ * target, read as a ping. The connect engine's own ping knows only 80 and
+ * 443, so this is a run of its port scan with one retransmission at most,
+ * as its ping gives a dead host.
+ */
+static int run_connect_ping(struct disc *p, char *err, size_t errlen)
+{
+    const struct disc_job *job = p->job;
+    const struct disc_opts *d = job->disc;
+    const struct scan_module *connect = scan_module_find("-sT");
+    if (!connect) {
+        snprintf(err, errlen, "connect ping: -sT is not available in this build");
+        return -1;
+    }
+    struct connect_job cj = {
+        .targets = job->targets,
+        .module = connect,
+        .ports = d->syn_ports.ports[PROTO_TCP],
+        .nports = d->syn_ports.count[PROTO_TCP],
+        .timing = job->timing,
+        .seed = job->seed,
+        .randomize_ports = job->randomize_ports,
+        .assume_up = true, /* the ping ports are the ping */
+        .dns = DNS_NEVER,
+        .stop = job->stop,
+    };
+    if (cj.timing.max_retries > 1)
+        cj.timing.max_retries = 1;
+    struct capture cap = {.p = p, .orig = job->targets};
+    struct result_sink s = {.host = capture_connect, .ctx = &cap};
+    int rc = connect_engine_run(&cj, &s, err, errlen);
+    if (p->oom && rc == 0) {
+        snprintf(err, errlen, "discovery: out of memory");
+        rc = -1;
+    }
+    return rc;
+}
+
+void disc_result_free(struct disc_result *r)
+{
+    free(r->up);
+    free(r->skip);
+    memset(r, 0, sizeof(*r));
+}
+
+int discovery_run(const struct disc_job *job, struct disc_result *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    struct disc p = {.job = job, .res = out};
+    int rc = 0;
+    if (errlen)
+        err[0] = '\0';
+    if (job->disc->connect_ping) {
+        rc = run_connect_ping(&p, err, errlen);
+    } else {
+        sort_targets(&p);
+        if (p.oom) {
+            snprintf(err, errlen, "discovery: out of memory");
+            rc = -1;
+        }
+        if (rc == 0)
+            rc = run_arp(&p, err, errlen);
+        if (rc == 0)
+            rc = run_ip_probes(&p, err, errlen);
+    }
+    sort_up(out);
+    if (rc == 0 && !job->disc->connect_ping && !job->io.dry_run)
+        fill_macs(&p);
+    for (size_t g = 0; g < p.ngrp; g++)
+        free(p.grp[g].t);
+    free(p.ip);
+    log_debug("plan", "discovery: %zu hosts up", out->nup);
+    return rc;
+}
