@@ -39,7 +39,7 @@ int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errl
     /* TTL 64, the Linux default, rather than nmap's random 37-59: the
      * templates' IPv4 checksums are precomputed, and a fixed common value
      * makes probes look like the host's own traffic. */
-    const uint8_t ttl = 64;
+    struct ip_settings ip = {.ttl = 64, .src = f->ri.src};
     size_t slot = 0;
     for (int g = 0; g < c->ngroups; g++) {
         const struct raw_group *gr = &c->groups[g];
@@ -54,7 +54,7 @@ int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errl
             p.eth = eth;
             memcpy(p.src_mac, f->ri.src_mac, 6);
             memcpy(p.dst_mac, f->ri.next_mac, 6);
-            p.ttl = ttl;
+            p.ip = ip;
             p.tcp_flags = gr->tcp_flags;
             p.window = 1024; /* nmap's SYN-scan window */
             if (gr->tcp_flags & PKT_TCP_SYN) {
@@ -73,7 +73,7 @@ int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errl
             p.eth = eth;
             memcpy(p.src_mac, f->ri.src_mac, 6);
             memcpy(p.dst_mac, f->ri.next_mac, 6);
-            p.ttl = ttl;
+            p.ip = ip;
             rc = pkt_udp_template_init(&t->u.udp, &p);
             if (rc < 0)
                 break;
@@ -121,7 +121,7 @@ int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errl
             p.eth = eth;
             memcpy(p.src_mac, f->ri.src_mac, 6);
             memcpy(p.dst_mac, f->ri.next_mac, 6);
-            p.ttl = ttl;
+            p.ip = ip;
             p.kind = icmp_kind(gr->kind);
             rc = pkt_icmp_template_init(&t->u.icmp, &p);
             if (rc < 0 && f->family == AF_INET6 && p.kind != PKT_ICMP_KIND_ECHO) {

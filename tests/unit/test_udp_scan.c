@@ -159,7 +159,7 @@ static void test_end_to_end(void **state)
     for (int v6 = 0; v6 < 2; v6++) {
         struct ipaddr us = A(v6 ? "fd00::1" : "198.18.0.1");
         struct ipaddr them = A(v6 ? "fd00::2" : "198.18.0.2");
-        struct pkt_udp_params prm = {.family = us.family, .ttl = 64};
+        struct pkt_udp_params prm = {.family = us.family, .ip.ttl = 64};
         struct pkt_udp_template t;
         assert_int_equal(pkt_udp_template_init(&t, &prm), 0);
         struct cookie_probe cp = cookie_probe(&c, &us, &them, 53);
