@@ -114,7 +114,7 @@ static int do_send(const struct opts *o)
     pp.eth = tx_wants_ethernet((enum send_method)m, &ri);
     memcpy(pp.src_mac, ri.src_mac, 6);
     memcpy(pp.dst_mac, ri.next_mac, 6); /* zero on loopback */
-    pp.ttl = 64;
+    pp.ip.ttl = 64;
     pp.tcp_flags =
         o->flags && !strcmp(o->flags, "synack") ? PKT_TCP_SYN | PKT_TCP_ACK : PKT_TCP_SYN;
     pp.window = 1024;

@@ -64,15 +64,15 @@ static void roundtrip(const uint8_t *data, size_t size)
     p.family = (data[0] & 1) ? AF_INET6 : AF_INET;
     p.eth = (data[0] & 2) != 0;
     p.badsum = (data[0] & 4) != 0;
-    p.ttl = data[1];
+    p.ip.ttl = data[1];
     p.tcp_flags = data[2];
     p.window = (uint16_t)(data[3] << 8 | data[4]);
     p.tcp_options = data + 48;
     p.tcp_options_len = data[5] % (PKT_TCP_OPT_MAX + 1);
     if (p.tcp_options_len > size - 48)
         p.tcp_options_len = size - 48;
-    p.payload = data + 48;
-    p.payload_len = size - 48 - p.tcp_options_len;
+    p.ip.payload = data + 48;
+    p.ip.payload_len = size - 48 - p.tcp_options_len;
     pr.src.family = pr.dst.family = p.family;
     memcpy(pr.src.bytes, data + 6, p.family == AF_INET6 ? 16 : 4);
     memcpy(pr.dst.bytes, data + 22, p.family == AF_INET6 ? 16 : 4);
@@ -89,8 +89,8 @@ static void roundtrip(const uint8_t *data, size_t size)
     rc = p.eth ? pkt_parse_eth(frame, (size_t)n, &r) : pkt_parse_ip(frame, (size_t)n, &r);
     if (rc != PARSE_OK || !ipaddr_equal(&r.src, &pr.src) || !ipaddr_equal(&r.dst, &pr.dst) ||
         r.sport != pr.sport || r.dport != pr.dport || r.seq != pr.seq || r.ack != pr.ack ||
-        r.tcp_flags != p.tcp_flags || r.window != p.window || r.ttl != p.ttl ||
-        r.payload_len != p.payload_len || r.l4_off != t.l4_off)
+        r.tcp_flags != p.tcp_flags || r.window != p.window || r.ttl != p.ip.ttl ||
+        r.payload_len != p.ip.payload_len || r.l4_off != t.l4_off)
         abort();
     if (p.family == AF_INET && pkt_ipv4_checksum(frame + r.l3_off, PKT_IPV4_LEN) != 0)
         abort();

@@ -62,10 +62,11 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-/* Where a module's group goes in the probe list: TCP, UDP, then ICMP. */
-static int kind_rank(enum probe_kind k)
+/* The probe kind a module sends (scan/probe_kind.h): its group's place in
+ * the probe list (TCP, UDP, then ICMP), its entries, its packets. */
+static const struct probe_kind *kind_of(const struct scan_module *m)
 {
-    return k == PROBE_TCP ? 0 : k == PROBE_UDP ? 1 : 2;
+    return probe_kind_or_tcp(m->probe);
 }
 
 /*
@@ -77,21 +78,20 @@ static int kind_rank(enum probe_kind k)
 static int build_probes(struct raw_ctx *c, const struct raw_job *job, char *err, size_t errlen)
 {
     const struct scan_module *mods[RAW_MAX_GROUPS];
-    int n = 0;
-    for (int rank = 0; rank < 3; rank++)
+    int n = 0, max_rank = 0;
+    for (const struct probe_kind *const *k = probe_kinds; *k; k++)
+        max_rank = (*k)->order > max_rank ? (*k)->order : max_rank;
+    for (int rank = 0; rank <= max_rank; rank++)
         for (size_t i = 0; i < job->ntypes && n < RAW_MAX_GROUPS; i++) {
             const struct scan_module *m = job->types[i];
-            if (m && m->engine == SCAN_ENGINE_RAW && m->classify_reply &&
-                kind_rank(m->probe) == rank)
+            if (m && m->engine == SCAN_ENGINE_RAW && m->classify_reply && kind_of(m)->order == rank)
                 mods[n++] = m;
         }
     if (n == 0)
         return fail(err, errlen, "no raw scan type requested");
     uint64_t total = 0;
     for (int g = 0; g < n; g++)
-        total += mods[g]->probe == PROBE_TCP || mods[g]->probe == PROBE_UDP
-                     ? job->ports.count[mods[g]->proto]
-                     : 1;
+        total += kind_of(mods[g])->ported ? job->ports.count[mods[g]->proto] : 1;
     if (total > UINT32_MAX)
         return fail(err, errlen, "too many probes per address");
     c->probes = calloc(total ? total : 1, sizeof(*c->probes));
@@ -103,11 +103,12 @@ static int build_probes(struct raw_ctx *c, const struct raw_job *job, char *err,
         const struct scan_module *m = mods[g];
         struct raw_group *gr = &c->groups[g];
         gr->mod = m;
-        gr->kind = m->probe;
-        gr->tcp_flags = m->probe == PROBE_TCP && job->io.scanflags >= 0 ? (uint8_t)job->io.scanflags
-                                                                        : m->tcp_flags;
+        gr->kind = kind_of(m);
+        gr->tcp_flags = gr->kind == &probe_tcp && job->io.scanflags >= 0
+                            ? (uint8_t)job->io.scanflags
+                            : m->tcp_flags;
         gr->first = e;
-        bool ported = m->probe == PROBE_TCP || m->probe == PROBE_UDP;
+        bool ported = gr->kind->ported;
         size_t np = ported ? job->ports.count[m->proto] : 1;
         for (size_t i = 0; i < np; i++, e++) {
             c->probes[e].mod = m;
@@ -116,7 +117,7 @@ static int build_probes(struct raw_ctx *c, const struct raw_job *job, char *err,
             c->probes[e].group = (uint8_t)g;
         }
         gr->count = e - gr->first;
-        if (m->probe == PROBE_UDP) {
+        if (gr->kind->icmp_paced) {
             if (c->udp_first == c->udp_end)
                 c->udp_first = gr->first;
             c->udp_end = e;
@@ -182,10 +183,9 @@ static int dry_run(struct raw_ctx *c)
                 target_set_is_excluded(c->job->targets, &t.addr))
                 continue;
             const struct raw_probe *pr = &c->probes[pi];
+            const struct probe_kind *k = c->groups[pr->group].kind;
             printf("probe %s %u %s %s shard %u/%u\n", ipaddr_str(&t.addr, a, sizeof(a)), pr->port,
-                   pr->mod->probe == PROBE_TCP || pr->mod->probe == PROBE_UDP
-                       ? port_proto_name((enum port_proto)pr->proto)
-                       : "icmp",
+                   k->ported ? port_proto_name((enum port_proto)pr->proto) : k->label,
                    pr->mod->name, c->shard + 1, c->nshards);
         }
     }

@@ -31,9 +31,8 @@
 #include "net/cookie.h"
 #include "net/io.h"
 #include "net/packet.h"
-#include "net/packet_icmp.h"
-#include "net/packet_udp.h"
 #include "net/route.h"
+#include "scan/probe_kind.h"
 #include "scan/scan_module.h"
 #include "scan/udp_payloads.h"
 
@@ -63,9 +62,10 @@ static inline int64_t raw_now_ns(void)
  * The probe list: what is sent to every address. The index space is
  * naddrs x nentries, x -> (addr_idx = x % naddrs, entry = x / naddrs), as
  * permute_split() says. Entries come in groups, one per module, each group's
- * ports ascending; groups are ordered TCP, UDP, then ICMP kinds, so that
- * results list tcp ports before udp ports as nmap does, and the UDP entries
- * are one contiguous range (the pacing of raw_pace.c works on it). For
+ * ports ascending; groups are ordered by their kind's order (TCP, UDP, then
+ * ICMP kinds: scan/probe_kind.h), so that results list tcp ports before udp
+ * ports as nmap does, and the entries of the icmp_paced kind (UDP) are one
+ * contiguous range (the pacing of raw_pace.c works on it). For
  * "-sS -sU -p T:80,U:53" the list is {syn 80/tcp, udp 53/udp}. A discovery
  * probe is an entry of an ICMP kind with port 0 ({icmp_echo, 0}).
  */
@@ -78,22 +78,9 @@ struct raw_probe {
 
 struct raw_group {
     const struct scan_module *mod;
-    enum probe_kind kind;
-    uint8_t tcp_flags;     /* PROBE_TCP: the module's flags or --scanflags */
-    uint32_t first, count; /* entries [first, first + count), ports ascending */
-};
-
-/* A family's prepared packet for one group (net/packet*.h). ok is false when
- * the kind does not exist in the family (timestamp/netmask over IPv6): such
- * probes are not sent. */
-struct raw_tpl {
-    bool ok;
-    enum probe_kind kind;
-    union {
-        struct pkt_template tcp;
-        struct pkt_udp_template udp;
-        struct pkt_icmp_template icmp;
-    } u;
+    const struct probe_kind *kind; /* the module's (never NULL) */
+    uint8_t tcp_flags;             /* TCP kinds: the module's flags or --scanflags */
+    uint32_t first, count;         /* entries [first, first + count), ports ascending */
 };
 
 /* One address family's way out. */
@@ -102,10 +89,12 @@ struct raw_fam {
     int family;
     struct route_info ri;
     enum send_method method;
-    struct raw_tpl tpl[RAW_MAX_GROUPS];
-    uint16_t slot_len; /* longest frame of any entry: the size of a send slot */
-    /* UDP payloads per entry: payload[e] is entry e's first of npayload[e]
-     * (udp_payload_get_all(); NULL and 0 for other kinds). One allocation:
+    struct ip_settings ip;                /* every probe's IP layer (net/packet.h) */
+    struct probe_tpl tpl[RAW_MAX_GROUPS]; /* per group: its kind's prepared packet */
+    uint16_t slot_len;                    /* longest frame of any entry: the size of a send slot */
+    /* Payloads per entry (kinds with probe_kind.payloads: UDP): payload[e]
+     * is entry e's first of npayload[e] (NULL and 0 for other kinds; both
+     * NULL when no kind of the scan has payloads). One allocation:
      * npayload lives in payload's block, freed with it. */
     const struct udp_payload **payload;
     uint16_t *npayload;
@@ -185,7 +174,7 @@ struct raw_ctx {
     uint32_t nentries;
     struct raw_group groups[RAW_MAX_GROUPS];
     int ngroups;
-    uint32_t udp_first, udp_end;   /* entries of PROBE_UDP groups: [udp_first, udp_end) */
+    uint32_t udp_first, udp_end;   /* entries of icmp_paced (UDP) groups: [udp_first, udp_end) */
     struct udp_payloads *payloads; /* owned; NULL without UDP entries */
     uint64_t naddrs, nprobes;      /* nprobes = naddrs * nentries */
     struct permute perm;
@@ -300,8 +289,8 @@ int raw_probe_frame_try(const struct raw_ctx *c, const struct raw_fam *f, uint32
                         const struct ipaddr *dst, uint8_t *buf, int8_t *holds, unsigned try);
 /* raw_probe_frame_try() with the probe's cookie hash h already worked out
  * (cookie_hash_src() of dst and the entry's port, or a lane of
- * cookie_hash_src_batch()); ICMP kinds ignore h: their cookie covers
- * another message (cookie_icmp_probe). */
+ * cookie_hash_src_batch()); kinds without port_cookie (ICMP) ignore h:
+ * their cookie covers another message (cookie_icmp_probe). */
 int raw_probe_frame_hashed(const struct raw_ctx *c, const struct raw_fam *f, uint32_t e,
                            const struct ipaddr *dst, uint8_t *buf, int8_t *holds, unsigned try,
                            uint64_t h);

@@ -45,10 +45,21 @@ int64_t raw_probe_index(const struct raw_probe *probes, uint32_t first, uint32_t
     return lo < first + count && probes[lo].port == port ? (int64_t)lo : -1;
 }
 
-static bool has_kind(const struct raw_ctx *c, bool udp)
+/* Whether some group of the scan sends kind k. */
+static bool has_kind(const struct raw_ctx *c, const struct probe_kind *k)
 {
     for (int g = 0; g < c->ngroups; g++)
-        if ((c->groups[g].kind == PROBE_UDP) == udp && (udp || c->groups[g].kind == PROBE_TCP))
+        if (c->groups[g].kind == k)
+            return true;
+    return false;
+}
+
+/* Whether an earlier kind of the registry than *k, sent by the scan, has
+ * the same transport: its clause is already in the filter. */
+static bool clause_done(const struct raw_ctx *c, const struct probe_kind *const *k)
+{
+    for (const struct probe_kind *const *j = probe_kinds; j < k; j++)
+        if ((*j)->bpf_proto && !strcmp((*j)->bpf_proto, (*k)->bpf_proto) && has_kind(c, *j))
             return true;
     return false;
 }
@@ -68,103 +79,47 @@ void raw_rx_filter(const struct raw_ctx *c, char *buf, size_t len)
         used += (size_t)snprintf(hosts + used, sizeof(hosts) - used, "%sdst host %s",
                                  used ? " or " : "", ipaddr_str(&c->fam[f].ri.src, a, sizeof(a)));
     }
-    bool tcp = has_kind(c, false), udp = has_kind(c, true);
-    snprintf(l4, sizeof(l4), "%s%s%s%s%s%s", tcp ? "(tcp and " : "", tcp ? ports : "",
-             tcp ? ") or " : "", udp ? "(udp and " : "", udp ? ports : "", udp ? ") or " : "");
+    /* One clause per transport a kind of the scan is answered over, in
+     * the registry's order, each once even if several kinds share it. */
+    size_t l4used = 0;
+    for (const struct probe_kind *const *k = probe_kinds; *k; k++) {
+        if (!(*k)->bpf_proto || !has_kind(c, *k) || clause_done(c, k))
+            continue;
+        l4used += (size_t)snprintf(l4 + l4used, sizeof(l4) - l4used, "(%s and %s) or ",
+                                   (*k)->bpf_proto, ports);
+        if (l4used >= sizeof(l4))
+            l4used = sizeof(l4) - 1;
+    }
     /* Only segments/datagrams to our source ports and ICMP, addressed to
      * us: our own outgoing probes (dst = target) never pass. */
     snprintf(buf, len, "(%sicmp or icmp6) and (%s)", l4, hosts);
 }
 
-/* The ICMP request type a group sends over family. */
-static int icmp_request_type(enum probe_kind k, int family)
-{
-    switch (k) {
-    case PROBE_ICMP_ECHO:
-        return family == AF_INET6 ? PKT_ICMP6_ECHO : PKT_ICMP_ECHO;
-    case PROBE_ICMP_TIMESTAMP:
-        return family == AF_INET6 ? -1 : PKT_ICMP_TSTAMP;
-    case PROBE_ICMP_NETMASK:
-        return family == AF_INET6 ? -1 : PKT_ICMP_MASKREQ;
-    default:
-        return -1;
-    }
-}
-
-/* The entry of kind-matching groups for port (TCP/UDP), or -1. */
-static int64_t lookup(const struct raw_ctx *c, enum probe_kind kind, uint16_t port)
-{
-    for (int g = 0; g < c->ngroups; g++) {
-        const struct raw_group *gr = &c->groups[g];
-        if (gr->kind != kind)
-            continue;
-        int64_t e = raw_probe_index(c->probes, gr->first, gr->count, port);
-        if (e >= 0)
-            return e;
-    }
-    return -1;
-}
-
 /*
- * Which probe does reply pi answer? Checks the cookie for the reply's kind
- * (net/cookie.h) and finds the entry: by the replying port for TCP/UDP, by
- * the quoted probe for ICMP errors, by the request type for ICMP query
- * replies. Returns 1 with *entry and *tgt (the probed address) set, 0 for
- * a reply that is not ours, -1 for one that is ours by cookie but whose
- * port is not in the probe list.
+ * Which probe does reply pi answer? Asks each group's kind to validate it
+ * against the cookie (scan/probe_kind.h) and looks the probed port up in
+ * the group's entries. Returns 1 with *entry and *tgt (the probed address)
+ * set, 0 for a reply that is not ours, -1 for one that is ours by cookie
+ * but whose port is not in the probe list.
  */
 static int match(const struct raw_ctx *c, const struct pkt_info *pi, uint32_t *entry,
                  const struct ipaddr **tgt)
 {
-    int64_t e = -1;
-    if (pi->proto == IPPROTO_TCP) {
-        bool valid = false;
-        for (int g = 0; g < c->ngroups && e < 0; g++) {
-            const struct raw_group *gr = &c->groups[g];
-            if (gr->kind != PROBE_TCP || !cookie_tcp_valid(&c->cookie, gr->tcp_flags, 0, pi))
-                continue;
-            valid = true;
-            e = raw_probe_index(c->probes, gr->first, gr->count, pi->sport);
+    bool valid = false;
+    for (int g = 0; g < c->ngroups; g++) {
+        const struct raw_group *gr = &c->groups[g];
+        struct probe_match m;
+        if (!gr->kind->validate(&c->cookie, gr->tcp_flags, pi, &m))
+            continue;
+        valid = true;
+        int64_t e = raw_probe_index(c->probes, gr->first, gr->count, m.port);
+        if (e >= 0) {
+            *entry = (uint32_t)e;
+            *tgt = m.target;
+            return 1;
         }
-        if (!valid)
-            return 0;
-        *tgt = &pi->src;
-    } else if (pi->proto == IPPROTO_UDP) {
-        if (c->udp_first == c->udp_end || !cookie_udp_valid(&c->cookie, pi))
-            return 0;
-        e = lookup(c, PROBE_UDP, pi->sport);
-        *tgt = &pi->src;
-    } else if (pi->has_quote) {
-        const struct pkt_quote *q = &pi->quote;
-        if (!cookie_icmp_valid(&c->cookie, pi))
-            return 0;
-        if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP) {
-            e = lookup(c, q->proto == IPPROTO_TCP ? PROBE_TCP : PROBE_UDP, q->dport);
-        } else {
-            for (int g = 0; g < c->ngroups && e < 0; g++)
-                if (icmp_request_type(c->groups[g].kind, q->family) == q->icmp_type)
-                    e = c->groups[g].first;
-        }
-        *tgt = &q->dst;
-    } else if (pi->proto == IPPROTO_ICMP || pi->proto == IPPROTO_ICMPV6) {
-        bool valid = false;
-        for (int g = 0; g < c->ngroups && !valid; g++) {
-            int type = icmp_request_type(c->groups[g].kind, pi->family);
-            if (type >= 0 && cookie_icmp_reply_valid(&c->cookie, (uint8_t)type, pi)) {
-                valid = true;
-                e = c->groups[g].first;
-            }
-        }
-        if (!valid)
-            return 0;
-        *tgt = &pi->src;
-    } else {
-        return 0;
     }
-    if (e < 0)
-        return -1;
-    *entry = (uint32_t)e;
-    return 1;
+    return valid ? -1 : 0;
 }
 
 /* Send time of the probe with value x (rx_clock_ns's clock), or -1 if no

@@ -24,120 +24,56 @@
 
 #define TX_MAX_SLEEP_NS 50000000 /* recheck Ctrl-C and the rate at least this often */
 
-/* The ICMP message kind of a probe kind. */
-static enum pkt_icmp_kind icmp_kind(enum probe_kind k)
-{
-    return k == PROBE_ICMP_TIMESTAMP ? PKT_ICMP_KIND_TIMESTAMP
-           : k == PROBE_ICMP_NETMASK ? PKT_ICMP_KIND_NETMASK
-                                     : PKT_ICMP_KIND_ECHO;
-}
-
 int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errlen)
 {
-    bool eth = tx_wants_ethernet(f->method, &f->ri);
     const char *fam = f->family == AF_INET6 ? "IPv6" : "IPv4";
     /* TTL 64, the Linux default, rather than nmap's random 37-59: the
      * templates' IPv4 checksums are precomputed, and a fixed common value
      * makes probes look like the host's own traffic. */
-    const uint8_t ttl = 64;
+    f->ip = (struct ip_settings){.ttl = 64, .src = f->ri.src};
+    struct probe_setup su = {
+        .family = f->family,
+        .eth = tx_wants_ethernet(f->method, &f->ri),
+        .src_mac = f->ri.src_mac,
+        .dst_mac = f->ri.next_mac,
+        .ip = &f->ip,
+    };
     size_t slot = 0;
     for (int g = 0; g < c->ngroups; g++) {
         const struct raw_group *gr = &c->groups[g];
-        struct raw_tpl *t = &f->tpl[g];
-        int rc;
-        t->kind = gr->kind;
-        switch (gr->kind) {
-        case PROBE_TCP: {
-            struct pkt_tcp_params p;
-            memset(&p, 0, sizeof(p));
-            p.family = (uint8_t)f->family;
-            p.eth = eth;
-            memcpy(p.src_mac, f->ri.src_mac, 6);
-            memcpy(p.dst_mac, f->ri.next_mac, 6);
-            p.ttl = ttl;
-            p.tcp_flags = gr->tcp_flags;
-            p.window = 1024; /* nmap's SYN-scan window */
-            if (gr->tcp_flags & PKT_TCP_SYN) {
-                p.tcp_options = (const uint8_t *)PKT_TCP_OPT_MSS1460;
-                p.tcp_options_len = 4;
-            }
-            rc = pkt_template_init(&t->u.tcp, &p);
-            if (rc == 0 && t->u.tcp.len > slot)
-                slot = t->u.tcp.len;
-            break;
-        }
-        case PROBE_UDP: {
-            struct pkt_udp_params p;
-            memset(&p, 0, sizeof(p));
-            p.family = (uint8_t)f->family;
-            p.eth = eth;
-            memcpy(p.src_mac, f->ri.src_mac, 6);
-            memcpy(p.dst_mac, f->ri.next_mac, 6);
-            p.ttl = ttl;
-            rc = pkt_udp_template_init(&t->u.udp, &p);
-            if (rc < 0)
-                break;
-            if (!f->payload) {
-                /* The pointers and their counts in one block, so that
-                 * the engine's free(f->payload) releases both. */
-                size_t ptrs = (size_t)c->nentries * sizeof(*f->payload);
-                f->payload = calloc(1, ptrs + (size_t)c->nentries * sizeof(*f->npayload));
-                if (f->payload)
-                    f->npayload = (uint16_t *)((uint8_t *)f->payload + ptrs);
-            }
-            if (!f->payload) {
-                snprintf(err, errlen, "raw scan: out of memory");
-                return -1;
-            }
-            for (uint32_t e = gr->first; e < gr->first + gr->count; e++) {
-                size_t n = 0;
-                const struct udp_payload *pl =
-                    udp_payload_get_all(c->payloads, c->probes[e].port, f->family, &n);
-                if (n == 0)
-                    n = 1; /* pl points at an empty payload: send the bare datagram */
-                /* The slot fits the largest payload that fits a frame; a
-                 * larger one is sent empty (raw_probe_frame_try). */
-                for (size_t k = 0; k < n; k++) {
-                    int len = pkt_udp_frame_len(&t->u.udp, pl[k].len);
-                    if (len < 0) {
-                        log_warn("raw",
-                                 "UDP payload for port %u (%zu bytes) exceeds the MTU: sent empty",
-                                 c->probes[e].port, pl[k].len);
-                        len = t->u.udp.hdr_len;
-                    }
-                    if ((size_t)len > slot)
-                        slot = (size_t)len;
-                }
-                f->payload[e] = pl;
-                f->npayload[e] =
-                    (uint16_t)(n < UDP_PAYLOADS_MAX_PER_PORT ? n : UDP_PAYLOADS_MAX_PER_PORT);
-            }
-            break;
-        }
-        default: {
-            struct pkt_icmp_params p;
-            memset(&p, 0, sizeof(p));
-            p.family = (uint8_t)f->family;
-            p.eth = eth;
-            memcpy(p.src_mac, f->ri.src_mac, 6);
-            memcpy(p.dst_mac, f->ri.next_mac, 6);
-            p.ttl = ttl;
-            p.kind = icmp_kind(gr->kind);
-            rc = pkt_icmp_template_init(&t->u.icmp, &p);
-            if (rc < 0 && f->family == AF_INET6 && p.kind != PKT_ICMP_KIND_ECHO) {
-                t->ok = false; /* no ICMPv6 timestamp/netmask: not sent over IPv6 */
-                continue;
-            }
-            if (rc == 0 && t->u.icmp.len > slot)
-                slot = t->u.icmp.len;
-            break;
-        }
-        }
-        if (rc < 0) {
+        const struct probe_kind *k = gr->kind;
+        struct probe_tpl *t = &f->tpl[g];
+        memset(t, 0, sizeof(*t));
+        t->kind = k;
+        if (k->ipv4_only && f->family == AF_INET6)
+            continue; /* e.g. no ICMPv6 timestamp/netmask: not sent over IPv6 */
+        su.tcp_flags = gr->tcp_flags;
+        if (k->prepare(t, &su) < 0) {
             snprintf(err, errlen, "cannot build the %s probe template for %s", gr->mod->name, fam);
             return -1;
         }
         t->ok = true;
+        if (t->frame_len > slot)
+            slot = t->frame_len;
+        if (!k->payloads)
+            continue;
+        if (!f->payload) {
+            /* The pointers and their counts in one block, so that the
+             * engine's free(f->payload) releases both. */
+            size_t ptrs = (size_t)c->nentries * sizeof(*f->payload);
+            f->payload = calloc(1, ptrs + (size_t)c->nentries * sizeof(*f->npayload));
+            if (!f->payload) {
+                snprintf(err, errlen, "raw scan: out of memory");
+                return -1;
+            }
+            f->npayload = (uint16_t *)((uint8_t *)f->payload + ptrs);
+        }
+        for (uint32_t e = gr->first; e < gr->first + gr->count; e++) {
+            size_t len =
+                k->payloads(t, c->payloads, c->probes[e].port, &f->payload[e], &f->npayload[e]);
+            if (len > slot)
+                slot = len;
+        }
     }
     f->slot_len = (uint16_t)(slot ? slot : 1);
     cookie_src_init(&f->csrc, &c->cookie, &f->ri.src);
@@ -155,9 +91,7 @@ int raw_probe_frame_try(const struct raw_ctx *c, const struct raw_fam *f, uint32
                         const struct ipaddr *dst, uint8_t *buf, int8_t *holds, unsigned try)
 {
     const struct raw_probe *pr = &c->probes[e];
-    uint64_t h = f->tpl[pr->group].kind == PROBE_TCP || f->tpl[pr->group].kind == PROBE_UDP
-                     ? cookie_hash_src(&f->csrc, dst, pr->port)
-                     : 0;
+    uint64_t h = f->tpl[pr->group].kind->port_cookie ? cookie_hash_src(&f->csrc, dst, pr->port) : 0;
     return raw_probe_frame_hashed(c, f, e, dst, buf, holds, try, h);
 }
 
@@ -166,69 +100,22 @@ int raw_probe_frame_hashed(const struct raw_ctx *c, const struct raw_fam *f, uin
                            uint64_t h)
 {
     const struct raw_probe *pr = &c->probes[e];
-    const struct raw_tpl *t = &f->tpl[pr->group];
+    const struct probe_tpl *t = &f->tpl[pr->group];
     if (!t->ok)
         return -1;
-    switch (t->kind) {
-    case PROBE_TCP: {
-        if (*holds != (int8_t)pr->group) {
-            memcpy(buf, t->u.tcp.frame, t->u.tcp.len);
-            *holds = (int8_t)pr->group;
-        }
-        struct cookie_probe cp = cookie_probe_from_hash(&c->cookie, h);
-        bool ack = c->groups[pr->group].tcp_flags & PKT_TCP_ACK;
-        struct pkt_tcp_probe p = {
-            .src = f->ri.src,
-            .dst = *dst,
-            .sport = cp.sport,
-            .dport = pr->port,
-            .seq = cp.seq,
-            /* A SYN carries ack 0 as every stack's does; ACK probes carry
-             * the cookie that the RST's seq will echo. */
-            .ack = ack ? cp.ack : 0,
-            .ip_id = (uint16_t)(cp.ack >> 16),
-        };
-        return pkt_patch(&t->u.tcp, buf, &p);
-    }
-    case PROBE_UDP: {
-        if (*holds != (int8_t)pr->group) {
-            memcpy(buf, t->u.udp.frame, t->u.udp.hdr_len);
-            *holds = (int8_t)pr->group;
-        }
-        struct cookie_probe cp = cookie_probe_from_hash(&c->cookie, h);
-        /* Every try of a probe has the same cookie (it covers the ports,
-         * not the payload), so a reply to any payload validates. */
-        static const struct udp_payload none = {NULL, 0};
-        const struct udp_payload *pl = &f->payload[e][try % f->npayload[e]];
-        if (pkt_udp_frame_len(&t->u.udp, pl->len) < 0)
-            pl = &none; /* over the MTU: warned about by raw_tx_template */
-        struct pkt_udp_probe p = {
-            .src = f->ri.src,
-            .dst = *dst,
-            .sport = cp.sport,
-            .dport = pr->port,
-            .ip_id = cookie_udp_ip_id(&cp),
-            .payload = pl->data,
-            .payload_len = pl->len,
-        };
-        return pkt_udp_patch(&t->u.udp, buf, f->slot_len, &p);
-    }
-    default: {
-        if (*holds != (int8_t)pr->group) {
-            memcpy(buf, t->u.icmp.frame, t->u.icmp.len);
-            *holds = (int8_t)pr->group;
-        }
-        struct cookie_icmp ci = cookie_icmp_probe(&c->cookie, &f->ri.src, dst, t->u.icmp.type);
-        struct pkt_icmp_probe p = {
-            .src = f->ri.src,
-            .dst = *dst,
-            .id = ci.id,
-            .seq = ci.seq,
-            .ip_id = ci.ip_id,
-        };
-        return pkt_icmp_patch(&t->u.icmp, buf, &p);
-    }
-    }
+    struct probe_make m = {
+        .cookie = &c->cookie,
+        .dst = dst,
+        .dport = pr->port,
+        .hash = h,
+        .payload = NULL,
+    };
+    /* Several payloads for a port (UDP): try k sends the k-th, round robin. */
+    if (f->npayload && f->npayload[e])
+        m.payload = &f->payload[e][try % f->npayload[e]];
+    bool loaded = *holds == (int8_t)pr->group;
+    *holds = (int8_t)pr->group;
+    return t->kind->make(t, &m, buf, f->slot_len, loaded);
 }
 
 /*

@@ -4,6 +4,7 @@
  * what the outputs' headers say.
  */
 #include "engine/plan.h"
+#include "scan/probe_kind.h"
 #include "scan/scan_module.h"
 #include "scan/tcp_classify.h"
 
@@ -34,7 +35,8 @@ int plan_scan_info(const struct scan *scan, struct scan_info *info, char *err, s
         struct scan_info_type *t = &info->types[info->ntypes];
         snprintf(t->type, sizeof(t->type), "%s", m->xml_type);
         t->proto = m->proto;
-        if (m->engine == SCAN_ENGINE_RAW && m->probe == PROBE_TCP && scan->raw.scanflags >= 0)
+        if (m->engine == SCAN_ENGINE_RAW && probe_kind_or_tcp(m->probe) == &probe_tcp &&
+            scan->raw.scanflags >= 0)
             tcp_scanflags_format((uint8_t)scan->raw.scanflags, t->scanflags, sizeof(t->scanflags));
         t->nservices = scan->ports.count[m->proto];
         t->services =

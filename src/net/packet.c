@@ -50,26 +50,40 @@ uint32_t pkt_lay_ip(uint8_t *frame, const struct pkt_ip_layout *l, size_t *l3, s
         pkt_put16(frame + 12, v6 ? PKT_ETHERTYPE_IPV6 : PKT_ETHERTYPE_IPV4);
     }
     uint8_t *ip = frame + *l3;
+    const struct ip_settings *st = l->ip;
     if (!v6) {
         ip[0] = 0x45; /* version 4, IHL 5 words */
-        ip[1] = l->tos;
+        ip[1] = st->tos;
         if (l->l4_len)
             pkt_put16(ip + 2, (uint16_t)(PKT_IPV4_LEN + l->l4_len));
         /* ip[4..5] identification: per probe */
-        pkt_put16(ip + 6, l->dont_fragment ? 0x4000 : 0);
-        ip[8] = l->ttl;
+        pkt_put16(ip + 6, st->dont_fragment ? 0x4000 : 0);
+        ip[8] = st->ttl;
         ip[9] = l->proto;
         /* ip[10..11] checksum, ip[12..19] addresses: per probe */
         return pkt_csum_add(0, ip, PKT_IPV4_LEN);
     }
     /* version 6, traffic class, flow label 0 */
-    ip[0] = (uint8_t)(0x60 | l->tos >> 4);
-    ip[1] = (uint8_t)(l->tos << 4);
+    ip[0] = (uint8_t)(0x60 | st->tos >> 4);
+    ip[1] = (uint8_t)(st->tos << 4);
     if (l->l4_len)
         pkt_put16(ip + 4, (uint16_t)l->l4_len); /* payload length */
     ip[6] = l->proto;                           /* next header */
-    ip[7] = l->ttl;                             /* hop limit */
+    ip[7] = st->ttl;                            /* hop limit */
     /* ip[8..39] addresses: per probe */
+    return 0;
+}
+
+int pkt_ip_settings_check(const struct ip_settings *ip, int family)
+{
+    if (family != AF_INET && family != AF_INET6)
+        return -1;
+    if (ip->ip_options_len) /* RFC 791 options: threaded, not yet laid out */
+        return -1;
+    if (ip->src.family != 0 && ip->src.family != family)
+        return -1;
+    if ((ip->payload_len && !ip->payload) || ip->payload_len > PKT_MAX_FRAME)
+        return -1;
     return 0;
 }
 
@@ -116,17 +130,13 @@ int pkt_template_init(struct pkt_template *t, const struct pkt_tcp_params *p)
     uint8_t *tcp;
 
     memset(t, 0, sizeof(*t));
-    if (p->family != AF_INET && p->family != AF_INET6)
+    if (pkt_ip_settings_check(&p->ip, p->family) < 0)
         return -1;
     if (p->tcp_options_len > PKT_TCP_OPT_MAX || (p->tcp_options_len && !p->tcp_options))
         return -1;
-    if (p->payload_len && !p->payload)
-        return -1;
-    if (p->payload_len > PKT_MAX_FRAME)
-        return -1;
 
     opt_len = (p->tcp_options_len + 3) & ~(size_t)3;
-    tcp_len = PKT_TCP_LEN + opt_len + p->payload_len;
+    tcp_len = PKT_TCP_LEN + opt_len + p->ip.payload_len;
     ip_hlen = p->family == AF_INET ? PKT_IPV4_LEN : PKT_IPV6_LEN;
     l3 = p->eth ? PKT_ETH_LEN : 0;
     l4 = l3 + ip_hlen;
@@ -139,15 +149,15 @@ int pkt_template_init(struct pkt_template *t, const struct pkt_tcp_params *p)
     t->l3_off = (uint16_t)l3;
     t->l4_off = (uint16_t)l4;
     t->badsum = p->badsum;
+    t->ip_id_fixed = p->ip.ip_id_fixed;
+    t->ip_id = p->ip.ip_id;
 
     struct pkt_ip_layout lay = {
         .family = p->family,
         .eth = p->eth,
         .dst_mac = p->dst_mac,
         .src_mac = p->src_mac,
-        .tos = p->tos,
-        .ttl = p->ttl,
-        .dont_fragment = p->dont_fragment,
+        .ip = &p->ip,
         .proto = IPPROTO_TCP,
         .l4_len = tcp_len,
     };
@@ -162,8 +172,8 @@ int pkt_template_init(struct pkt_template *t, const struct pkt_tcp_params *p)
     pkt_put16(tcp + 18, p->urgent);
     if (p->tcp_options_len)
         memcpy(tcp + PKT_TCP_LEN, p->tcp_options, p->tcp_options_len);
-    if (p->payload_len)
-        memcpy(tcp + PKT_TCP_LEN + opt_len, p->payload, p->payload_len);
+    if (p->ip.payload_len)
+        memcpy(tcp + PKT_TCP_LEN + opt_len, p->ip.payload, p->ip.payload_len);
 
     /* Pseudo-header protocol and length, then the constant TCP bytes. */
     t->tcp_sum = IPPROTO_TCP + (uint32_t)tcp_len;
@@ -185,11 +195,12 @@ int pkt_patch(const struct pkt_template *t, uint8_t *buf, const struct pkt_tcp_p
     /* Sums are taken from the integers, not re-read from buf: at most
      * 2 * 8 + 6 words, far from overflowing 64 bits. */
     if (t->family == AF_INET) {
+        uint16_t id = pkt_ip_id(t->ip_id_fixed, t->ip_id, p->ip_id);
         addrs = pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
-        pkt_put16(ip + 4, p->ip_id);
+        pkt_put16(ip + 4, id);
         memcpy(ip + 12, p->src.bytes, 4);
         memcpy(ip + 16, p->dst.bytes, 4);
-        pkt_put16(ip + 10, (uint16_t)~pkt_fold((uint64_t)t->ip_sum + p->ip_id + addrs));
+        pkt_put16(ip + 10, (uint16_t)~pkt_fold((uint64_t)t->ip_sum + id + addrs));
     } else {
         addrs = pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
         memcpy(ip + 8, p->src.bytes, 16);

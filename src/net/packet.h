@@ -35,7 +35,7 @@
 
 /* Header sizes in bytes. */
 #define PKT_ETH_LEN     14
-#define PKT_IPV4_LEN    20 /* without options; we never send IPv4 options */
+#define PKT_IPV4_LEN    20 /* without options (struct ip_settings refuses them for now) */
 #define PKT_IPV6_LEN    40
 #define PKT_TCP_LEN     20 /* without options */
 #define PKT_TCP_OPT_MAX 40 /* data offset is 4 bits of 32-bit words: 60 - 20 */
@@ -64,6 +64,49 @@
 #define PKT_TCP_OPT_MSS1460 "\x02\x04\x05\xb4"
 
 /*
+ * The IP layer of every probe of a scan: one struct for every builder (TCP
+ * here, UDP in packet_udp.h, ICMP in packet_icmp.h; IPv4 and IPv6), so that
+ * the evasion options (--ttl, --ip-options, -S, -g, --data-length, ...) are
+ * threaded in one place. Zero-initialise, then fill in; a zeroed struct
+ * means TTL 0, TOS 0, no DF, per-probe IP ID, no options, no extra data.
+ * Read by the template builders only (copied where needed: the caller's
+ * struct and the memory ip_options and payload point to need live only for
+ * the *_template_init() call). Integers in HOST order.
+ */
+struct ip_settings {
+    uint8_t ttl;        /* IPv4 TTL or IPv6 hop limit (RFC 791, RFC 8200); 0 is sent as given */
+    uint8_t tos;        /* IPv4 TOS / IPv6 traffic class (DSCP+ECN byte, RFC 2474) */
+    bool dont_fragment; /* IPv4 DF bit; ignored for IPv6 (no in-flight fragmentation) */
+
+    /* IPv4 identification: false sends each probe's own (pkt_*_probe.ip_id,
+     * which the raw engine draws from the cookie); true sends ip_id in every
+     * probe. Ignored for IPv6, which has no IP ID outside a fragment header. */
+    bool ip_id_fixed;
+    uint16_t ip_id;
+
+    /* IPv4 options (RFC 791 §3.1) as raw bytes, at most 40. Threaded but not
+     * yet laid out: the builders refuse a non-zero ip_options_len (-1). */
+    const uint8_t *ip_options;
+    size_t ip_options_len;
+
+    /* Source address every probe leaves from (-S, or the route's), and the
+     * fixed source port (-g; 0 = drawn per probe from the cookie). The
+     * builders check src's family against the template's when set
+     * (family != 0); the address and port written are the per-probe ones
+     * (pkt_*_probe.src/sport), which the probe kinds take from here and
+     * from the cookie. */
+    struct ipaddr src;
+    uint16_t sport;
+
+    /* Extra data after the transport header (--data-length), copied into
+     * the template: TCP payload, ICMP echo data (ignored by timestamp and
+     * netmask, whose bodies are fixed). UDP refuses it for now (its payload
+     * is per port, pkt_udp_probe.payload). NULL/0 for none. */
+    const uint8_t *payload;
+    size_t payload_len;
+};
+
+/*
  * What stays constant over a scan. Zero-initialise, then fill in.
  * src and dst are only used for their family here (both must be the same
  * family, AF_INET or AF_INET6): the real addresses are per probe.
@@ -78,9 +121,7 @@ struct pkt_tcp_params {
     uint8_t dst_mac[6];
     uint8_t src_mac[6];
 
-    uint8_t ttl;        /* IPv4 TTL or IPv6 hop limit; 0 is sent as given */
-    uint8_t tos;        /* IPv4 TOS / IPv6 traffic class (DSCP+ECN byte) */
-    bool dont_fragment; /* IPv4 DF bit; ignored for IPv6 */
+    struct ip_settings ip; /* TTL, TOS, DF, IP ID, options, source, payload */
 
     uint8_t tcp_flags; /* PKT_TCP_* bits */
     uint16_t window;   /* TCP window, host order */
@@ -91,10 +132,6 @@ struct pkt_tcp_params {
      * NULL/0 for none (masscan); PKT_TCP_OPT_MSS1460/4 for nmap's SYN. */
     const uint8_t *tcp_options;
     size_t tcp_options_len;
-
-    /* TCP payload (--data-length), copied into the template; NULL/0 for none. */
-    const uint8_t *payload;
-    size_t payload_len;
 
     /* --badsum: send a TCP checksum that is always wrong (the correct one
      * with its lowest bit flipped, never an equivalent 0x0000/0xFFFF). The
@@ -110,7 +147,7 @@ struct pkt_tcp_probe {
     uint16_t dport;
     uint32_t seq;
     uint32_t ack;   /* sent as is; meaningful to the peer only with PKT_TCP_ACK */
-    uint16_t ip_id; /* IPv4 identification; ignored for IPv6 */
+    uint16_t ip_id; /* IPv4 identification; ignored for IPv6 or with ip.ip_id_fixed */
 };
 
 /* A prepared probe: the frame with zeros in the per-probe fields, and the
@@ -122,6 +159,8 @@ struct pkt_template {
     uint16_t l3_off; /* offset of the IP header: 0, or PKT_ETH_LEN */
     uint16_t l4_off; /* offset of the TCP header */
     bool badsum;
+    bool ip_id_fixed; /* ip.ip_id_fixed: every probe carries ip_id below */
+    uint16_t ip_id;
     uint32_t ip_sum;  /* one's-complement sum of the constant IPv4 header words */
     uint32_t tcp_sum; /* one's-complement sum of constant TCP words + pseudo-header
                          length and protocol */
@@ -131,7 +170,8 @@ struct pkt_template {
 /*
  * Lay out the constant part of every probe of a scan.
  * Returns 0, or -1 if the family is neither AF_INET nor AF_INET6, options
- * are longer than PKT_TCP_OPT_MAX, or the frame would exceed PKT_MAX_FRAME.
+ * are longer than PKT_TCP_OPT_MAX, the frame would exceed PKT_MAX_FRAME, or
+ * p->ip is refused (pkt_ip_settings_check()).
  */
 int pkt_template_init(struct pkt_template *t, const struct pkt_tcp_params *p);
 
@@ -151,6 +191,14 @@ int pkt_make(const struct pkt_template *t, uint8_t *buf, size_t buflen,
  * returns -1 otherwise, else t->len).
  */
 int pkt_patch(const struct pkt_template *t, uint8_t *buf, const struct pkt_tcp_probe *p);
+
+/*
+ * Whether every builder can lay out ip for family (AF_INET/AF_INET6):
+ * 0, or -1 when ip_options_len is non-zero (not yet supported), ip->src is
+ * set (family != 0) but of another family, payload_len is non-zero with a
+ * NULL payload, or payload_len exceeds PKT_MAX_FRAME. Pure.
+ */
+int pkt_ip_settings_check(const struct ip_settings *ip, int family);
 
 /*
  * Internet checksum (RFC 1071). The data are summed as big-endian 16-bit

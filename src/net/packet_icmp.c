@@ -30,16 +30,14 @@ int pkt_icmp_reply_type(uint8_t request_type)
 int pkt_icmp_template_init(struct pkt_icmp_template *t, const struct pkt_icmp_params *p)
 {
     memset(t, 0, sizeof(*t));
-    if (p->family != AF_INET && p->family != AF_INET6)
+    if (pkt_ip_settings_check(&p->ip, p->family) < 0)
         return -1;
     bool v6 = p->family == AF_INET6;
     size_t body; /* bytes after the 8-byte header */
     uint8_t type;
     switch (p->kind) {
     case PKT_ICMP_KIND_ECHO:
-        if (p->payload_len && !p->payload)
-            return -1;
-        body = p->payload_len;
+        body = p->ip.payload_len;
         type = v6 ? PKT_ICMP6_ECHO : PKT_ICMP_ECHO;
         break;
     case PKT_ICMP_KIND_TIMESTAMP:
@@ -66,14 +64,14 @@ int pkt_icmp_template_init(struct pkt_icmp_template *t, const struct pkt_icmp_pa
     t->l3_off = (uint16_t)l3;
     t->l4_off = (uint16_t)l4;
     t->badsum = p->badsum;
+    t->ip_id_fixed = p->ip.ip_id_fixed;
+    t->ip_id = p->ip.ip_id;
     struct pkt_ip_layout lay = {
         .family = p->family,
         .eth = p->eth,
         .dst_mac = p->dst_mac,
         .src_mac = p->src_mac,
-        .tos = p->tos,
-        .ttl = p->ttl,
-        .dont_fragment = p->dont_fragment,
+        .ip = &p->ip,
         .proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP,
         .l4_len = icmp_len,
     };
@@ -83,7 +81,7 @@ int pkt_icmp_template_init(struct pkt_icmp_template *t, const struct pkt_icmp_pa
     /* icmp[1] code 0; [2..7] checksum, id, seq: per probe; timestamps and
      * mask stay zero */
     if (p->kind == PKT_ICMP_KIND_ECHO && body)
-        memcpy(icmp + PKT_ICMP_HDR_LEN, p->payload, body);
+        memcpy(icmp + PKT_ICMP_HDR_LEN, p->ip.payload, body);
     t->icmp_sum = pkt_csum_add(0, icmp, icmp_len);
     if (v6) /* RFC 4443 §2.3: the pseudo-header's length and next header */
         t->icmp_sum += (uint32_t)icmp_len + IPPROTO_ICMPV6;
@@ -99,10 +97,11 @@ int pkt_icmp_patch(const struct pkt_icmp_template *t, uint8_t *buf, const struct
     uint64_t sum = (uint64_t)t->icmp_sum + p->id + p->seq;
     if (t->family == AF_INET) {
         uint32_t addrs = pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
-        pkt_put16(ip + 4, p->ip_id);
+        uint16_t id = pkt_ip_id(t->ip_id_fixed, t->ip_id, p->ip_id);
+        pkt_put16(ip + 4, id);
         memcpy(ip + 12, p->src.bytes, 4);
         memcpy(ip + 16, p->dst.bytes, 4);
-        pkt_put16(ip + 10, (uint16_t)~pkt_fold((uint64_t)t->ip_sum + p->ip_id + addrs));
+        pkt_put16(ip + 10, (uint16_t)~pkt_fold((uint64_t)t->ip_sum + id + addrs));
     } else {
         memcpy(ip + 8, p->src.bytes, 16);
         memcpy(ip + 24, p->dst.bytes, 16);

@@ -52,14 +52,11 @@ struct pkt_icmp_params {
     bool eth;
     uint8_t dst_mac[6];
     uint8_t src_mac[6];
-    uint8_t ttl;
-    uint8_t tos;
-    bool dont_fragment; /* IPv4 only */
+    /* TTL, TOS, DF, IP ID, source (packet.h); ip.payload is the echo data
+     * (--data-length), copied; NULL/0 for none (nmap's default). Ignored
+     * for timestamp and netmask, whose bodies are fixed. */
+    struct ip_settings ip;
     enum pkt_icmp_kind kind;
-    /* Echo data (--data-length), copied; NULL/0 for none (nmap's default).
-     * Ignored for timestamp and netmask, whose bodies are fixed. */
-    const uint8_t *payload;
-    size_t payload_len;
     bool badsum;
 };
 
@@ -71,6 +68,8 @@ struct pkt_icmp_template {
     uint16_t len;
     uint16_t l3_off, l4_off;
     bool badsum;
+    bool ip_id_fixed; /* ip.ip_id_fixed: every probe carries ip_id */
+    uint16_t ip_id;
     uint32_t ip_sum;   /* constant IPv4 header words */
     uint32_t icmp_sum; /* constant ICMP words (+ pseudo-header length and 58 for v6) */
     uint8_t frame[PKT_MAX_FRAME];
@@ -80,13 +79,14 @@ struct pkt_icmp_template {
 struct pkt_icmp_probe {
     struct ipaddr src, dst;
     uint16_t id, seq;
-    uint16_t ip_id; /* IPv4 identification; ignored for IPv6 */
+    uint16_t ip_id; /* IPv4 identification; ignored for IPv6 or a fixed ID */
 };
 
 /*
  * Lay out the constant part of every probe. Returns 0, or -1 for a family
  * other than AF_INET/AF_INET6, timestamp or netmask over IPv6 (ICMPv6 has
- * neither), or a frame longer than PKT_MAX_FRAME.
+ * neither), p->ip refused by pkt_ip_settings_check(), or a frame longer
+ * than PKT_MAX_FRAME.
  */
 int pkt_icmp_template_init(struct pkt_icmp_template *t, const struct pkt_icmp_params *p);
 

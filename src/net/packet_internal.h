@@ -7,6 +7,7 @@
 #define PRTIP_NET_PACKET_INTERNAL_H
 
 #include "core/addr.h"
+#include "net/packet.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -42,20 +43,27 @@ struct pkt_ip_layout {
     int family; /* AF_INET or AF_INET6 */
     bool eth;   /* Ethernet II header first (AF_PACKET senders) */
     const uint8_t *dst_mac, *src_mac;
-    uint8_t tos, ttl;
-    bool dont_fragment; /* IPv4 only */
-    uint8_t proto;      /* IPPROTO_TCP / UDP / ICMP / ICMPV6 */
-    size_t l4_len;      /* transport bytes when fixed per template; 0 = set per probe */
+    const struct ip_settings *ip; /* TTL, TOS, DF (checked by pkt_ip_settings_check()) */
+    uint8_t proto;                /* IPPROTO_TCP / UDP / ICMP / ICMPV6 */
+    size_t l4_len;                /* transport bytes when fixed per template; 0 = set per probe */
 };
 
 /*
  * Write the Ethernet header (when l->eth) and the constant fields of the
- * IPv4 (RFC 791) or IPv6 (RFC 8200) header into frame; identification,
- * checksum and addresses are left for the per-probe patch, as is the length
+ * IPv4 (RFC 791) or IPv6 (RFC 8200) header into frame from l->ip;
+ * identification (fixed or not: see pkt_ip_id()), checksum and addresses
+ * are left for the per-probe patch, as is the length
  * when l->l4_len is 0. Sets *l3 and *l4 to the offsets of the IP and
  * transport headers and returns the one's-complement sum of the IPv4
  * header as written (0 for IPv6), which the patch completes.
  */
 uint32_t pkt_lay_ip(uint8_t *frame, const struct pkt_ip_layout *l, size_t *l3, size_t *l4);
+
+/* The IPv4 identification a probe carries: the template's when fixed
+ * (struct ip_settings.ip_id_fixed), else the probe's own. */
+static inline uint16_t pkt_ip_id(bool fixed, uint16_t fixed_id, uint16_t probe_id)
+{
+    return fixed ? fixed_id : probe_id;
+}
 
 #endif

@@ -12,16 +12,14 @@
 int pkt_udp_template_init(struct pkt_udp_template *t, const struct pkt_udp_params *p)
 {
     memset(t, 0, sizeof(*t));
-    if (p->family != AF_INET && p->family != AF_INET6)
+    if (pkt_ip_settings_check(&p->ip, p->family) < 0 || p->ip.payload_len)
         return -1;
     struct pkt_ip_layout lay = {
         .family = p->family,
         .eth = p->eth,
         .dst_mac = p->dst_mac,
         .src_mac = p->src_mac,
-        .tos = p->tos,
-        .ttl = p->ttl,
-        .dont_fragment = p->dont_fragment,
+        .ip = &p->ip,
         .proto = IPPROTO_UDP,
         .l4_len = 0, /* the payload, and so every length, is chosen per probe */
     };
@@ -32,6 +30,8 @@ int pkt_udp_template_init(struct pkt_udp_template *t, const struct pkt_udp_param
     t->l4_off = (uint16_t)l4;
     t->hdr_len = (uint16_t)(l4 + PKT_UDP_LEN);
     t->badsum = p->badsum;
+    t->ip_id_fixed = p->ip.ip_id_fixed;
+    t->ip_id = p->ip.ip_id;
     /* The UDP header is all per probe. */
     return 0;
 }
@@ -60,12 +60,13 @@ int pkt_udp_patch(const struct pkt_udp_template *t, uint8_t *buf, size_t buflen,
 
     if (t->family == AF_INET) {
         uint16_t total = (uint16_t)(PKT_IPV4_LEN + ulen);
+        uint16_t id = pkt_ip_id(t->ip_id_fixed, t->ip_id, p->ip_id);
         addrs = pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
         pkt_put16(ip + 2, total);
-        pkt_put16(ip + 4, p->ip_id);
+        pkt_put16(ip + 4, id);
         memcpy(ip + 12, p->src.bytes, 4);
         memcpy(ip + 16, p->dst.bytes, 4);
-        pkt_put16(ip + 10, (uint16_t)~pkt_fold((uint64_t)t->ip_sum + total + p->ip_id + addrs));
+        pkt_put16(ip + 10, (uint16_t)~pkt_fold((uint64_t)t->ip_sum + total + id + addrs));
     } else {
         addrs = pkt_addr_words(&p->src) + pkt_addr_words(&p->dst);
         pkt_put16(ip + 4, ulen);

@@ -39,10 +39,8 @@ struct pkt_udp_params {
     bool eth;
     uint8_t dst_mac[6];
     uint8_t src_mac[6];
-    uint8_t ttl;
-    uint8_t tos;
-    bool dont_fragment; /* IPv4 only */
-    bool badsum;        /* --badsum: a wrong, non-zero UDP checksum */
+    struct ip_settings ip; /* TTL, TOS, DF, IP ID, source (packet.h); no payload yet */
+    bool badsum;           /* --badsum: a wrong, non-zero UDP checksum */
 };
 
 /* The constant headers up to the end of UDP, and the sum of their
@@ -53,6 +51,8 @@ struct pkt_udp_template {
     uint16_t l3_off;  /* IP header: 0 or PKT_ETH_LEN */
     uint16_t l4_off;  /* UDP header */
     bool badsum;
+    bool ip_id_fixed; /* ip.ip_id_fixed: every probe carries ip_id */
+    uint16_t ip_id;
     uint32_t ip_sum; /* constant IPv4 header words (no length, ID, addresses) */
     uint8_t frame[PKT_UDP_HDR_MAX];
 };
@@ -61,13 +61,15 @@ struct pkt_udp_template {
 struct pkt_udp_probe {
     struct ipaddr src, dst;
     uint16_t sport, dport;
-    uint16_t ip_id;         /* IPv4 identification; ignored for IPv6 */
+    uint16_t ip_id;         /* IPv4 identification; ignored for IPv6 or a fixed ID */
     const uint8_t *payload; /* may be NULL when payload_len is 0 */
     size_t payload_len;
 };
 
 /* Lay out the constant headers. Returns 0, or -1 for a family other than
- * AF_INET/AF_INET6. */
+ * AF_INET/AF_INET6, p->ip refused by pkt_ip_settings_check(), or a non-zero
+ * p->ip.payload_len (UDP payloads are per probe; --data-length for UDP is
+ * not yet threaded). */
 int pkt_udp_template_init(struct pkt_udp_template *t, const struct pkt_udp_params *p);
 
 /* Frame length of a probe with payload_len bytes of payload, or -1 if it

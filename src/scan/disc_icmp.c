@@ -10,6 +10,7 @@
 #include "net/packet_icmp.h"
 #include "net/parse.h"
 #include "scan/disc_modules.h"
+#include "scan/probe_kind.h"
 #include "scan/tcp_classify.h"
 
 #include <netinet/in.h>
@@ -66,7 +67,7 @@ const struct scan_module disc_icmp_echo = {
     .needs_root = true,
     .silence_state = PORT_FILTERED,
     .silence_reason = REASON_NO_RESPONSE,
-    .probe = PROBE_ICMP_ECHO,
+    .probe = &probe_icmp_echo,
     .classify_reply = echo_classify,
 };
 
@@ -79,7 +80,7 @@ const struct scan_module disc_icmp_timestamp = {
     .needs_root = true,
     .silence_state = PORT_FILTERED,
     .silence_reason = REASON_NO_RESPONSE,
-    .probe = PROBE_ICMP_TIMESTAMP,
+    .probe = &probe_icmp_timestamp,
     .classify_reply = ts_classify,
 };
 
@@ -92,6 +93,6 @@ const struct scan_module disc_icmp_netmask = {
     .needs_root = true,
     .silence_state = PORT_FILTERED,
     .silence_reason = REASON_NO_RESPONSE,
-    .probe = PROBE_ICMP_NETMASK,
+    .probe = &probe_icmp_netmask,
     .classify_reply = mask_classify,
 };

@@ -7,6 +7,7 @@
  */
 #include "net/packet.h"
 #include "scan/disc_modules.h"
+#include "scan/probe_kind.h"
 #include "scan/tcp_classify.h"
 
 static enum scan_verdict ping_result(enum scan_verdict v, enum port_state *state, enum reason *r)
@@ -37,7 +38,7 @@ const struct scan_module disc_syn_ping = {
     .needs_root = true,
     .silence_state = PORT_FILTERED,
     .silence_reason = REASON_NO_RESPONSE,
-    .probe = PROBE_TCP,
+    .probe = &probe_tcp,
     .tcp_flags = PKT_TCP_SYN,
     .classify_reply = syn_classify,
 };
@@ -51,7 +52,7 @@ const struct scan_module disc_ack_ping = {
     .needs_root = true,
     .silence_state = PORT_FILTERED,
     .silence_reason = REASON_NO_RESPONSE,
-    .probe = PROBE_TCP,
+    .probe = &probe_tcp,
     .tcp_flags = PKT_TCP_ACK,
     .classify_reply = ack_classify,
 };

@@ -7,6 +7,7 @@
  */
 #include "net/parse.h"
 #include "scan/disc_modules.h"
+#include "scan/probe_kind.h"
 #include "scan/tcp_classify.h"
 
 #include <netinet/in.h>
@@ -38,6 +39,6 @@ const struct scan_module disc_udp_ping = {
     .needs_root = true,
     .silence_state = PORT_FILTERED,
     .silence_reason = REASON_NO_RESPONSE,
-    .probe = PROBE_UDP,
+    .probe = &probe_udp,
     .classify_reply = classify_reply,
 };

@@ -27,28 +27,10 @@ enum scan_verdict {
     VERDICT_IGNORE, /* raw engine: a valid reply that decides nothing (keep waiting) */
 };
 
-/*
- * The packet a raw module sends (ZMap's prepare/make split): the raw engine
- * builds one template per (address family, module) from the kind, and per
- * probe patches only the per-probe fields (net/packet.h, packet_udp.h,
- * packet_icmp.h). A probe-list entry is (module, port): the port is the
- * destination port for TCP/UDP and 0 for the ICMP kinds.
- *   PROBE_TCP             tcp_flags below (or --scanflags), nmap's MSS option with SYN
- *   PROBE_UDP             UDP with the port's payload (scan/udp_payloads.h)
- *   PROBE_ICMP_ECHO       ICMP echo (IPv4) / ICMPv6 echo (IPv6)
- *   PROBE_ICMP_TIMESTAMP  ICMP timestamp request, IPv4 only
- *   PROBE_ICMP_NETMASK    ICMP address mask request, IPv4 only
- * Replies reach classify_reply only after cookie validation for that kind
- * (net/cookie.h): TCP by seq/ack, UDP by the derived source port, ICMP
- * queries by id/seq, ICMP errors by the quoted probe.
- */
-enum probe_kind {
-    PROBE_TCP = 0, /* the default: existing TCP modules need not say it */
-    PROBE_UDP,
-    PROBE_ICMP_ECHO,
-    PROBE_ICMP_TIMESTAMP,
-    PROBE_ICMP_NETMASK,
-};
+/* The packet a raw module sends, its cookie and the validation of its
+ * replies: a probe kind (scan/probe_kind.h: probe_tcp, probe_udp,
+ * probe_icmp_echo, probe_icmp_timestamp, probe_icmp_netmask). */
+struct probe_kind;
 
 struct scan_module {
     const char *name;      /* "connect" */
@@ -71,19 +53,24 @@ struct scan_module {
     enum scan_verdict (*classify_connect)(int err, enum port_state *state, enum reason *reason);
 
     /*
-     * Raw engine. probe is the packet kind sent (above). tcp_flags is the
-     * probe's flag byte for PROBE_TCP (PKT_TCP_* of net/packet.h: SYN for
+     * Raw engine. probe is the packet kind sent (scan/probe_kind.h; NULL
+     * means probe_tcp, the default, so TCP modules need not say it): the
+     * engine builds one template per (address family, module) with its
+     * prepare, and per probe patches only the per-probe fields with its
+     * make. A probe-list entry is (module, port): the destination port for
+     * ported kinds (TCP, UDP), 0 for the ICMP kinds. tcp_flags is the
+     * probe's flag byte for probe_tcp (PKT_TCP_* of net/packet.h: SYN for
      * -sS, FIN|PSH|URG for -sX, ...); --scanflags replaces it at run time
      * for the scan's TCP port-scan module. classify_reply gets a reply that
      * already passed cookie validation (net/cookie.h) for a probe of this
-     * module to (dst, dport): a TCP segment or UDP datagram from the target
+     * module to (dst, dport) (the kind's validate): a TCP segment or UDP datagram from the target
      * (reply->proto IPPROTO_TCP/UDP), an ICMP query reply, or an
      * ICMP/ICMPv6 error quoting the probe (reply->has_quote). Sets *state
      * and *reason as nmap documents for the scan type and returns
      * VERDICT_FINAL, or VERDICT_IGNORE for a reply that decides nothing.
      * Pure: no I/O, no state. The engine records reply->ttl as reason_ttl.
      */
-    enum probe_kind probe;
+    const struct probe_kind *probe;
     uint8_t tcp_flags;
     enum scan_verdict (*classify_reply)(const struct pkt_info *reply, enum port_state *state,
                                         enum reason *reason);

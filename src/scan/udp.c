@@ -10,6 +10,7 @@
  * rate limits is the engine's (engine/raw_pace.h).
  */
 #include "net/parse.h"
+#include "scan/probe_kind.h"
 #include "scan/scan_module.h"
 #include "scan/tcp_classify.h"
 
@@ -42,6 +43,6 @@ const struct scan_module scan_udp = {
     .needs_root = true,
     .silence_state = PORT_OPEN_FILTERED,
     .silence_reason = REASON_NO_RESPONSE,
-    .probe = PROBE_UDP,
+    .probe = &probe_udp,
     .classify_reply = classify_reply,
 };

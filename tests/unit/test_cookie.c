@@ -441,7 +441,7 @@ static void test_end_to_end(void **state)
         /* our SYN */
         prm.family = us.family;
         prm.eth = true;
-        prm.ttl = 64;
+        prm.ip.ttl = 64;
         prm.tcp_flags = SYN;
         prm.window = 1024;
         assert_int_equal(pkt_template_init(t, &prm), 0);

@@ -231,7 +231,7 @@ static void test_lo_round_trip(void **state)
     lo_route(&ri);
     pp.family = AF_INET;
     pp.eth = true;
-    pp.ttl = 64;
+    pp.ip.ttl = 64;
     pp.tcp_flags = PKT_TCP_SYN;
     pp.window = 1024;
     assert_int_equal(pkt_template_init(&tpl, &pp), 0);
@@ -316,11 +316,11 @@ static void test_lo_snaplen_cut(void **state)
     lo_route(&ri);
     pp.family = AF_INET;
     pp.eth = true;
-    pp.ttl = 64;
+    pp.ip.ttl = 64;
     pp.tcp_flags = PKT_TCP_ACK;
     pp.window = 1024;
-    pp.payload = payload;
-    pp.payload_len = sizeof(payload);
+    pp.ip.payload = payload;
+    pp.ip.payload_len = sizeof(payload);
     assert_int_equal(pkt_template_init(&tpl, &pp), 0);
     struct pkt_tcp_probe p = {.src = ri.src, .dst = ri.next_hop, .sport = 61235, .dport = 9};
     uint8_t *frames[1] = {buf};

@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "net/packet.h"
+#include "net/packet_icmp.h"
+#include "net/packet_udp.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -133,7 +135,7 @@ static struct pkt_tcp_params syn_params(uint8_t family, bool eth)
     p.eth = eth;
     memcpy(p.dst_mac, DST_MAC, 6);
     memcpy(p.src_mac, SRC_MAC, 6);
-    p.ttl = 64;
+    p.ip.ttl = 64;
     p.tcp_flags = PKT_TCP_SYN;
     p.window = 1024;
     p.tcp_options = (const uint8_t *)PKT_TCP_OPT_MSS1460;
@@ -154,7 +156,7 @@ static void test_v4_syn_every_field(void **state)
                                .ip_id = 0x1234};
     uint8_t buf[128];
 
-    prm.dont_fragment = true;
+    prm.ip.dont_fragment = true;
     assert_int_equal(pkt_template_init(t, &prm), 0);
     assert_int_equal(pkt_make(t, buf, sizeof(buf), &pr), 14 + 20 + 24);
 
@@ -211,8 +213,8 @@ static void test_v6_syn_every_field(void **state)
                                .ack = 0xa0b0c0d0};
     uint8_t buf[128];
 
-    prm.ttl = 255;
-    prm.tos = 0xb8; /* DSCP EF: traffic class spans the first two bytes */
+    prm.ip.ttl = 255;
+    prm.ip.tos = 0xb8; /* DSCP EF: traffic class spans the first two bytes */
     prm.tcp_flags = PKT_TCP_SYN | PKT_TCP_ECE | PKT_TCP_CWR;
     prm.window = 65535;
     assert_int_equal(pkt_template_init(t, &prm), 0);
@@ -258,8 +260,8 @@ static void test_options_padding_and_payload(void **state)
 
     prm.tcp_options = opts;
     prm.tcp_options_len = sizeof(opts) - 1; /* 6 bytes, padded to 8 */
-    prm.payload = payload;
-    prm.payload_len = 5;
+    prm.ip.payload = payload;
+    prm.ip.payload_len = 5;
     assert_int_equal(pkt_template_init(t, &prm), 0);
     int n = pkt_make(t, buf, sizeof(buf), &pr);
     assert_int_equal(n, 20 + 20 + 8 + 5);
@@ -274,8 +276,8 @@ static void test_options_padding_and_payload(void **state)
     /* masscan-style: no options at all. */
     prm.tcp_options = NULL;
     prm.tcp_options_len = 0;
-    prm.payload = NULL;
-    prm.payload_len = 0;
+    prm.ip.payload = NULL;
+    prm.ip.payload_len = 0;
     assert_int_equal(pkt_template_init(t, &prm), 0);
     assert_int_equal(pkt_make(t, buf, sizeof(buf), &pr), 40);
     assert_int_equal(buf[32], 5 << 4);
@@ -380,14 +382,82 @@ static void test_errors(void **state)
     prm.tcp_options_len = PKT_TCP_OPT_MAX;
     assert_int_equal(pkt_template_init(t, &prm), 0);
     assert_int_equal(t->frame[t->l4_off + 12], 15 << 4);
-    prm.payload = big;
-    prm.payload_len = PKT_MAX_FRAME - 14 - 20 - 60 + 1;
+    prm.ip.payload = big;
+    prm.ip.payload_len = PKT_MAX_FRAME - 14 - 20 - 60 + 1;
     assert_int_equal(pkt_template_init(t, &prm), -1);
-    prm.payload_len--;
+    prm.ip.payload_len--;
     assert_int_equal(pkt_template_init(t, &prm), 0);
     assert_int_equal(t->len, PKT_MAX_FRAME);
-    prm.payload = NULL;
+    prm.ip.payload = NULL;
     assert_int_equal(pkt_template_init(t, &prm), -1);
+    free(t);
+}
+
+/*
+ * struct ip_settings is one struct for every builder: a fixed IP ID goes
+ * into every TCP, UDP and ICMP probe (checksum still right); IPv4 options,
+ * a source of the other family and UDP extra data are refused by all.
+ */
+static void test_ip_settings(void **state)
+{
+    (void)state;
+    struct pkt_template *t = malloc(sizeof(*t));
+    struct pkt_udp_template ut;
+    struct pkt_icmp_template it;
+    uint8_t buf[256];
+    struct ipaddr s4 = addr("10.0.0.1"), d4 = addr("10.0.0.2");
+
+    struct pkt_tcp_params tp = syn_params(AF_INET, false);
+    struct pkt_udp_params up = {.family = AF_INET};
+    struct pkt_icmp_params ip = {.family = AF_INET, .kind = PKT_ICMP_KIND_ECHO};
+    struct ip_settings st = {.ttl = 9, .ip_id_fixed = true, .ip_id = 0xabcd, .src = s4};
+    tp.ip = up.ip = ip.ip = st;
+    assert_int_equal(pkt_template_init(t, &tp), 0);
+    assert_int_equal(pkt_udp_template_init(&ut, &up), 0);
+    assert_int_equal(pkt_icmp_template_init(&it, &ip), 0);
+    struct pkt_tcp_probe tpr = {.src = s4, .dst = d4, .sport = 1, .dport = 2, .ip_id = 7};
+    struct pkt_udp_probe upr = {.src = s4, .dst = d4, .sport = 1, .dport = 2, .ip_id = 7};
+    struct pkt_icmp_probe ipr = {.src = s4, .dst = d4, .id = 1, .seq = 2, .ip_id = 7};
+    int n[3];
+    for (int k = 0; k < 3; k++) {
+        if (k == 1)
+            n[k] = pkt_udp_make(&ut, buf, sizeof(buf), &upr);
+        else if (k == 2)
+            n[k] = pkt_icmp_make(&it, buf, sizeof(buf), &ipr);
+        else
+            n[k] = pkt_make(t, buf, sizeof(buf), &tpr);
+        assert_true(n[k] > 20);
+        assert_int_equal(buf[4] << 8 | buf[5], 0xabcd); /* not the probe's 7 */
+        assert_int_equal(buf[8], 9);
+        assert_int_equal(pkt_ipv4_checksum(buf, 20), 0);
+    }
+    /* Not fixed: the probe's own. */
+    tp.ip.ip_id_fixed = false;
+    assert_int_equal(pkt_template_init(t, &tp), 0);
+    assert_true(pkt_make(t, buf, sizeof(buf), &tpr) > 0);
+    assert_int_equal(buf[4] << 8 | buf[5], 7);
+    assert_int_equal(pkt_ipv4_checksum(buf, 20), 0);
+
+    static const uint8_t nop[4] = {1, 1, 1, 0};
+    for (int k = 0; k < 3; k++) {
+        struct ip_settings bad = st;
+        if (k == 0) {
+            bad.ip_options = nop;
+            bad.ip_options_len = 4;
+        } else if (k == 1) {
+            bad.src = addr("::1");
+        } else {
+            bad.payload_len = 3; /* no pointer */
+        }
+        tp.ip = up.ip = ip.ip = bad;
+        assert_int_equal(pkt_template_init(t, &tp), -1);
+        assert_int_equal(pkt_udp_template_init(&ut, &up), -1);
+        assert_int_equal(pkt_icmp_template_init(&it, &ip), -1);
+    }
+    up.ip = st;
+    up.ip.payload = nop;
+    up.ip.payload_len = 4; /* UDP payloads are per probe */
+    assert_int_equal(pkt_udp_template_init(&ut, &up), -1);
     free(t);
 }
 
@@ -403,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_patch_reuses_buffer),
         cmocka_unit_test(test_badsum),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_ip_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

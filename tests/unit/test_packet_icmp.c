@@ -30,7 +30,7 @@ params(struct pkt_icmp_params *p, int family, bool eth, enum pkt_icmp_kind kind)
     p->eth = eth;
     memcpy(p->dst_mac, "\x02\x00\x00\x00\x00\x02", 6);
     memcpy(p->src_mac, "\x02\x00\x00\x00\x00\x01", 6);
-    p->ttl = 64;
+    p->ip.ttl = 64;
     p->kind = kind;
 }
 
@@ -40,8 +40,8 @@ static void round_trip(int family, bool eth, enum pkt_icmp_kind kind, uint8_t ty
     struct pkt_icmp_params prm;
     struct pkt_icmp_template t;
     params(&prm, family, eth, kind);
-    prm.payload = payload;
-    prm.payload_len = plen;
+    prm.ip.payload = payload;
+    prm.ip.payload_len = plen;
     assert_int_equal(pkt_icmp_template_init(&t, &prm), 0);
     assert_int_equal(t.type, type);
     struct pkt_icmp_probe p = {
@@ -112,7 +112,7 @@ static void test_v6_kinds_and_errors(void **state)
     params(&prm, AF_UNIX, false, PKT_ICMP_KIND_ECHO);
     assert_int_equal(pkt_icmp_template_init(&t, &prm), -1);
     params(&prm, AF_INET, false, PKT_ICMP_KIND_ECHO);
-    prm.payload_len = 3; /* with no payload pointer */
+    prm.ip.payload_len = 3; /* with no payload pointer */
     assert_int_equal(pkt_icmp_template_init(&t, &prm), -1);
     params(&prm, AF_INET, false, PKT_ICMP_KIND_ECHO);
     assert_int_equal(pkt_icmp_template_init(&t, &prm), 0);

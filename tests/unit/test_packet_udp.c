@@ -29,7 +29,7 @@ params(struct pkt_udp_params *p, int family, bool eth)
     p->eth = eth;
     memcpy(p->dst_mac, "\x02\x00\x00\x00\x00\x02", 6);
     memcpy(p->src_mac, "\x02\x00\x00\x00\x00\x01", 6);
-    p->ttl = 64;
+    p->ip.ttl = 64;
 }
 
 static uint16_t get16(const uint8_t *p)

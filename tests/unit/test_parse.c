@@ -774,13 +774,13 @@ static void roundtrip(uint8_t family, bool with_eth, const char *src, const char
 
     p.family = family;
     p.eth = with_eth;
-    p.ttl = 42;
+    p.ip.ttl = 42;
     p.tcp_flags = PKT_TCP_FIN | PKT_TCP_PSH | PKT_TCP_URG;
     p.window = 4096;
     p.tcp_options = (const uint8_t *)PKT_TCP_OPT_MSS1460;
     p.tcp_options_len = 4;
-    p.payload = (const uint8_t *)"xyz";
-    p.payload_len = 3;
+    p.ip.payload = (const uint8_t *)"xyz";
+    p.ip.payload_len = 3;
     assert_int_equal(pkt_template_init(t, &p), 0);
     pr.src = A(src);
     pr.dst = A(dst);

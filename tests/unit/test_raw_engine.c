@@ -209,7 +209,7 @@ static const struct scan_module fake_udp = {
     .engine = SCAN_ENGINE_RAW,
     .silence_state = PORT_OPEN_FILTERED,
     .silence_reason = REASON_NO_RESPONSE,
-    .probe = PROBE_UDP,
+    .probe = &probe_udp,
     .classify_reply = no_classify,
 };
 

@@ -44,7 +44,7 @@ static void test_module(void **state)
     assert_string_equal(m->xml_type, "udp");
     assert_int_equal(m->proto, PROTO_UDP);
     assert_int_equal(m->engine, SCAN_ENGINE_RAW);
-    assert_int_equal(m->probe, PROBE_UDP);
+    assert_ptr_equal(m->probe, &probe_udp);
     assert_true(m->needs_root);
     assert_int_equal(m->silence_state, PORT_OPEN_FILTERED);
     assert_int_equal(m->silence_reason, REASON_NO_RESPONSE);
@@ -159,7 +159,7 @@ static void test_end_to_end(void **state)
     for (int v6 = 0; v6 < 2; v6++) {
         struct ipaddr us = A(v6 ? "fd00::1" : "198.18.0.1");
         struct ipaddr them = A(v6 ? "fd00::2" : "198.18.0.2");
-        struct pkt_udp_params prm = {.family = us.family, .ttl = 64};
+        struct pkt_udp_params prm = {.family = us.family, .ip.ttl = 64};
         struct pkt_udp_template t;
         assert_int_equal(pkt_udp_template_init(&t, &prm), 0);
         struct cookie_probe cp = cookie_probe(&c, &us, &them, 53);
@@ -246,7 +246,7 @@ static void test_all_payloads(void **state)
     c.probes = probes;
     c.nentries = 2;
     c.ngroups = 1;
-    c.groups[0] = (struct raw_group){.mod = udp(), .kind = PROBE_UDP, .first = 0, .count = 2};
+    c.groups[0] = (struct raw_group){.mod = udp(), .kind = &probe_udp, .first = 0, .count = 2};
     c.udp_first = 0;
     c.udp_end = 2;
     for (int v6 = 0; v6 < 2; v6++) {
