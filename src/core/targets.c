@@ -1,343 +1,19 @@
 /*
- * targets.c — nmap target syntax parsed into compact specs, iterated lazily.
+ * targets.c — the target set: specs (targets_spec.h, parsed by targets_parse.c)
+ * counted, iterated lazily, excluded and indexed.
  *
  * Every spec is either an inclusive address range (literals, CIDR, resolved
  * names) or an IPv4 octet product (a 256-bit set per octet). Both take fixed
  * space whatever the number of addresses, and both answer "smallest member
  * greater than X", which is all the iterator and exclusion skipping need.
  */
-#include "core/targets.h"
+#include "core/targets_spec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Longer specs are certainly typos; the cap keeps the host part on the stack. */
-#define SPEC_MAX 1024
-/* Enough for any real host's address list; the rest are not worth reporting. */
-#define RESOLVE_MAX 32
-
-#define PREFIX_HINT    "use /0-/32 for IPv4, /0-/128 for IPv6"
-#define V4_RANGE_CHARS "0123456789.,*-"
-#define HOSTNAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
-
-enum spec_kind { SPEC_RANGE, SPEC_OCTETS };
-
-struct spec {
-    enum spec_kind kind;
-    uint8_t family;
-    uint8_t first[16], last[16]; /* SPEC_RANGE, inclusive, ipaddr layout */
-    uint8_t oct[4][32];          /* SPEC_OCTETS */
-    struct ipaddr named;         /* what hostname resolved to */
-    char *hostname, *other_addrs;
-    uint64_t base;  /* index of the first address (included specs), saturating */
-    uint64_t count; /* its addresses, saturating (included specs): spec_count(), once */
-};
-
-struct spec_list {
-    struct spec *v;
-    size_t n, cap;
-};
-
-struct target_set {
-    int family;
-    struct spec_list inc, exc;
-};
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-static size_t addr_len(int family)
-{
-    return family == AF_INET6 ? 16 : 4;
-}
-
-static bool bit_get(const uint8_t set[32], unsigned v)
-{
-    return set[v >> 3] & (1u << (v & 7));
-}
-
-/* Smallest member of set that is >= from, or -1. */
-static int bit_next(const uint8_t set[32], unsigned from)
-{
-    for (unsigned v = from; v < 256; v++)
-        if (bit_get(set, v))
-            return (int)v;
-    return -1;
-}
-
-static unsigned bit_count(const uint8_t set[32])
-{
-    unsigned n = 0;
-    for (int i = 0; i < 32; i++)
-        n += (unsigned)__builtin_popcount(set[i]);
-    return n;
-}
-
-/* ---- parsing ---------------------------------------------------------- */
-
-static int parse_num(const char *s, const char *end, unsigned *out)
-{
-    if (s == end || end - s > 3)
-        return -1;
-    unsigned v = 0;
-    for (; s < end; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        v = v * 10 + (unsigned)(*s - '0');
-    }
-    *out = v;
-    return v <= 255 ? 0 : -1;
-}
-
-/* One octet: a comma list of N, N-M, N-, -M, - and *. */
-static int parse_octet(const char *s, const char *end, uint8_t set[32], const char *spec, char *err,
-                       size_t errlen)
-{
-    if (s == end)
-        return fail(err, errlen,
-                    "empty octet in '%s': each of the 4 octets needs a number, range or *", spec);
-    for (;;) {
-        const char *comma = memchr(s, ',', (size_t)(end - s));
-        const char *item_end = comma ? comma : end;
-        int ilen = (int)(item_end - s);
-        unsigned lo = 0, hi = 255;
-        if (ilen == 0)
-            return fail(err, errlen, "empty item in octet list in '%s': remove the extra comma",
-                        spec);
-        if (!(ilen == 1 && (*s == '*' || *s == '-'))) {
-            const char *dash = memchr(s, '-', (size_t)ilen);
-            int bad = 0;
-            if (!dash)
-                bad = parse_num(s, item_end, &lo) || parse_num(s, item_end, &hi);
-            else
-                bad = (dash > s && parse_num(s, dash, &lo)) ||
-                      (dash + 1 < item_end && parse_num(dash + 1, item_end, &hi));
-            if (bad)
-                return fail(err, errlen, "bad octet range '%.*s' in '%s': octets are 0-255", ilen,
-                            s, spec);
-            if (lo > hi)
-                return fail(err, errlen,
-                            "reversed octet range '%.*s' in '%s': write the smaller number first",
-                            ilen, s, spec);
-        }
-        for (unsigned v = lo; v <= hi; v++)
-            set[v >> 3] |= (uint8_t)(1u << (v & 7));
-        if (!comma)
-            return 0;
-        s = comma + 1;
-    }
-}
-
-static int parse_octets(const char *host, struct spec *sp, const char *spec, char *err,
-                        size_t errlen)
-{
-    int dots = 0;
-    for (const char *p = host; *p; p++)
-        dots += *p == '.';
-    if (dots != 3)
-        return fail(err, errlen,
-                    "expected 4 octets, got %d in '%s': write e.g. 10.0.0.1 or 10.0.0.1-254",
-                    dots + 1, spec);
-    const char *s = host;
-    for (int i = 0; i < 4; i++) {
-        const char *end = i < 3 ? strchr(s, '.') : s + strlen(s);
-        if (parse_octet(s, end, sp->oct[i], spec, err, errlen) < 0)
-            return -1;
-        s = end + 1;
-    }
-    sp->kind = SPEC_OCTETS;
-    sp->family = AF_INET;
-    return 0;
-}
-
-/* A one-value-per-octet product is just an address; callers want it as one
- * so that a prefix can apply to it. */
-static bool octets_single(const struct spec *sp, struct ipaddr *a)
-{
-    memset(a, 0, sizeof(*a));
-    a->family = AF_INET;
-    for (int i = 0; i < 4; i++) {
-        if (bit_count(sp->oct[i]) != 1)
-            return false;
-        a->bytes[i] = (uint8_t)bit_next(sp->oct[i], 0);
-    }
-    return true;
-}
-
-static int resolve(const char *name, int family, struct spec *sp, struct ipaddr *out, char *err,
-                   size_t errlen)
-{
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM; /* one entry per address, not per socket type */
-    int rc = getaddrinfo(name, NULL, &hints, &res);
-    if (rc != 0) {
-        const char *hint = family == 4   ? "; use -6 if it has only IPv6 addresses"
-                           : family == 6 ? "; drop -6 if it has only IPv4 addresses"
-                                         : ", or give an IP address";
-        return fail(err, errlen, "Failed to resolve \"%s\"%s (%s): check the name%s", name,
-                    family == 6   ? " for IPv6"
-                    : family == 4 ? " for IPv4"
-                                  : "",
-                    gai_strerror(rc), hint);
-    }
-
-    struct ipaddr addrs[RESOLVE_MAX];
-    size_t n = 0;
-    for (struct addrinfo *ai = res; ai && n < RESOLVE_MAX; ai = ai->ai_next) {
-        struct ipaddr a;
-        if (ipaddr_from_sockaddr(ai->ai_addr, &a, NULL) < 0)
-            continue;
-        bool dup = false;
-        for (size_t i = 0; i < n && !dup; i++)
-            dup = ipaddr_equal(&addrs[i], &a);
-        if (!dup)
-            addrs[n++] = a;
-    }
-    freeaddrinfo(res);
-    if (n == 0)
-        return fail(err, errlen, "Failed to resolve \"%s\": no usable address; give an IP address",
-                    name);
-
-    /* nmap scans the first IPv4 address when the family is not forced. */
-    size_t pick = 0;
-    while (pick < n && addrs[pick].family != AF_INET)
-        pick++;
-    if (pick == n)
-        pick = 0;
-    *out = addrs[pick];
-    sp->named = addrs[pick];
-    sp->hostname = strdup(name);
-    if (!sp->hostname)
-        return fail(err, errlen, "out of memory resolving \"%s\"", name);
-    if (n > 1) {
-        sp->other_addrs = malloc(n * IPADDR_STRLEN);
-        if (!sp->other_addrs)
-            return fail(err, errlen, "out of memory resolving \"%s\"", name);
-        size_t used = 0;
-        sp->other_addrs[0] = '\0';
-        for (size_t i = 0; i < n; i++) {
-            char buf[IPADDR_STRLEN];
-            if (i == pick)
-                continue;
-            used += (size_t)snprintf(sp->other_addrs + used, n * IPADDR_STRLEN - used, "%s%s",
-                                     used ? "," : "", ipaddr_str(&addrs[i], buf, sizeof(buf)));
-        }
-    }
-    return 0;
-}
-
-static void spec_clear(struct spec *sp)
-{
-    free(sp->hostname);
-    free(sp->other_addrs);
-    sp->hostname = sp->other_addrs = NULL;
-}
-
-/* check_family is off for exclusions: excluding an address of the other
- * family is harmless, and a shared exclude file should work with -4 and -6. */
-static int parse_spec(const char *spec, int family, bool check_family, struct spec *sp, char *err,
-                      size_t errlen)
-{
-    memset(sp, 0, sizeof(*sp));
-    size_t len = strlen(spec);
-    if (len == 0)
-        return fail(err, errlen, "empty target spec: give an address, range or host name");
-    if (len > SPEC_MAX)
-        return fail(err, errlen, "target spec '%.40s...' is longer than %d characters", spec,
-                    SPEC_MAX);
-
-    char host[SPEC_MAX + 1];
-    const char *slash = strrchr(spec, '/');
-    size_t hlen = slash ? (size_t)(slash - spec) : len;
-    memcpy(host, spec, hlen);
-    host[hlen] = '\0';
-    int prefix = -1;
-    if (slash) {
-        const char *p = slash + 1;
-        if (hlen == 0)
-            return fail(err, errlen, "missing address before '/' in '%s': write e.g. 10.0.0.0/24",
-                        spec);
-        if (*p == '\0')
-            return fail(err, errlen, "missing prefix length after '/' in '%s': " PREFIX_HINT, spec);
-        size_t plen = strlen(p);
-        if (strspn(p, "0123456789") != plen || plen > 3)
-            return fail(err, errlen, "bad prefix length '/%s' in '%s': " PREFIX_HINT, p, spec);
-        prefix = atoi(p);
-    }
-
-    struct ipaddr a;
-    memset(&a, 0, sizeof(a));
-    if (strchr(host, ':')) {
-        if (inet_pton(AF_INET6, host, a.bytes) != 1)
-            return fail(err, errlen,
-                        "bad IPv6 address in '%s': check it (zone ids like %%eth0 "
-                        "are not supported)",
-                        spec);
-        a.family = AF_INET6;
-    } else if (strspn(host, V4_RANGE_CHARS) == hlen) {
-        if (parse_octets(host, sp, spec, err, errlen) < 0)
-            return -1;
-        if (!octets_single(sp, &a)) {
-            if (prefix >= 0)
-                return fail(err, errlen,
-                            "prefix length with octet ranges in '%s': use either "
-                            "10.0.0.0/24 or 10.0.0.0-255",
-                            spec);
-            if (check_family && family == 6)
-                return fail(err, errlen, "'%s' is IPv4 but -6 is set: drop -6 to scan IPv4", spec);
-            return 0;
-        }
-    } else if (strspn(host, HOSTNAME_CHARS) == hlen) {
-        if (resolve(host, family, sp, &a, err, errlen) < 0) {
-            spec_clear(sp);
-            return -1;
-        }
-    } else {
-        return fail(err, errlen, "'%s' is not an address, range or host name: check for typos",
-                    spec);
-    }
-
-    if (check_family && !sp->hostname && family == 4 && a.family == AF_INET6)
-        return fail(err, errlen, "'%s' is IPv6 but -4 is set: use -6 to scan IPv6", spec);
-    if (check_family && !sp->hostname && family == 6 && a.family == AF_INET)
-        return fail(err, errlen, "'%s' is IPv4 but -6 is set: drop -6 to scan IPv4", spec);
-
-    int bits = a.family == AF_INET6 ? 128 : 32;
-    if (prefix > bits) {
-        spec_clear(sp);
-        return fail(err, errlen, "prefix length /%d too long for %s in '%s': use /0-/%d", prefix,
-                    a.family == AF_INET6 ? "IPv6" : "IPv4", spec, bits);
-    }
-    if (prefix < 0)
-        prefix = bits;
-    sp->kind = SPEC_RANGE;
-    sp->family = a.family;
-    for (int i = 0; i < bits / 8; i++) {
-        int keep = prefix - 8 * i;
-        uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
-        sp->first[i] = a.bytes[i] & mask;
-        sp->last[i] = a.bytes[i] | (uint8_t)~mask;
-    }
-    return 0;
-}
 
 static int list_push(struct spec_list *l, const struct spec *sp)
 {
@@ -357,11 +33,11 @@ static int add_parsed(struct spec_list *l, const char *spec, int family, bool ch
                       char *err, size_t errlen)
 {
     struct spec sp;
-    if (parse_spec(spec, family, check_family, &sp, err, errlen) < 0)
+    if (targets_parse_spec(spec, family, check_family, &sp, err, errlen) < 0)
         return -1;
     if (list_push(l, &sp) < 0) {
-        spec_clear(&sp);
-        return fail(err, errlen, "out of memory adding '%s'", spec);
+        targets_spec_clear(&sp);
+        return targets_fail(err, errlen, "out of memory adding '%s'", spec);
     }
     return 0;
 }
@@ -379,7 +55,7 @@ struct target_set *target_set_new(const struct target_opts *opts)
 static void list_free(struct spec_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        spec_clear(&l->v[i]);
+        targets_spec_clear(&l->v[i]);
     free(l->v);
 }
 
@@ -424,7 +100,7 @@ int target_set_exclude(struct target_set *set, const char *list, char *err, size
     char *acc = malloc(len + 1);
     int rc = 0;
     if (!acc) {
-        rc = fail(err, errlen, "out of memory parsing exclude list");
+        rc = targets_fail(err, errlen, "out of memory parsing exclude list");
         goto out;
     }
     size_t acc_len = 0;
@@ -439,7 +115,8 @@ int target_set_exclude(struct target_set *set, const char *list, char *err, size
         while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
             end--;
         if (s == end) {
-            rc = fail(err, errlen, "empty entry in exclude list '%s': drop the extra comma", list);
+            rc = targets_fail(err, errlen, "empty entry in exclude list '%s': drop the extra comma",
+                              list);
             goto out;
         }
         size_t n = (size_t)(end - s);
@@ -478,8 +155,8 @@ static int load_file(struct target_set *set, const char *path, bool exclude, cha
     bool is_stdin = strcmp(path, "-") == 0;
     FILE *f = is_stdin ? stdin : fopen(path, "r");
     if (!f)
-        return fail(err, errlen, "cannot open target file '%s': %s; check the path", path,
-                    strerror(errno));
+        return targets_fail(err, errlen, "cannot open target file '%s': %s; check the path", path,
+                            strerror(errno));
     char *line = NULL, sub[512];
     size_t cap = 0;
     unsigned long lineno = 0;
@@ -495,11 +172,11 @@ static int load_file(struct target_set *set, const char *path, bool exclude, cha
             rc = exclude ? target_set_exclude(set, w, sub, sizeof(sub))
                          : target_set_add(set, w, sub, sizeof(sub));
             if (rc < 0)
-                fail(err, errlen, "%s:%lu: %s", path, lineno, sub);
+                targets_fail(err, errlen, "%s:%lu: %s", path, lineno, sub);
         }
     }
     if (rc == 0 && ferror(f))
-        rc = fail(err, errlen, "cannot read target file '%s': %s", path, strerror(errno));
+        rc = targets_fail(err, errlen, "cannot read target file '%s': %s", path, strerror(errno));
     free(line);
     if (!is_stdin)
         fclose(f);

@@ -1,0 +1,87 @@
+/*
+ * targets_spec.h — the compact target specs shared by targets_parse.c
+ * (nmap target syntax into specs) and targets.c (the set: counting,
+ * iteration, exclusion, random access). Not a public contract: users of
+ * targets go through core/targets.h.
+ */
+#ifndef PRTIP_CORE_TARGETS_SPEC_H
+#define PRTIP_CORE_TARGETS_SPEC_H
+
+#include "core/targets.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Characters of an IPv4 octet-range spec ("198.18.0-3.1-254"): the
+ * exclude list joins such specs back together after splitting on commas. */
+#define V4_RANGE_CHARS "0123456789.,*-"
+
+enum spec_kind { SPEC_RANGE, SPEC_OCTETS };
+
+struct spec {
+    enum spec_kind kind;
+    uint8_t family;
+    uint8_t first[16], last[16]; /* SPEC_RANGE, inclusive, ipaddr layout */
+    uint8_t oct[4][32];          /* SPEC_OCTETS */
+    struct ipaddr named;         /* what hostname resolved to */
+    char *hostname, *other_addrs;
+    uint64_t base;  /* index of the first address (included specs), saturating */
+    uint64_t count; /* its addresses, saturating (included specs): spec_count(), once */
+};
+
+struct spec_list {
+    struct spec *v;
+    size_t n, cap;
+};
+
+struct target_set {
+    int family;
+    struct spec_list inc, exc;
+};
+
+/* Format a message into err (if any) and return -1. */
+int targets_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Parse one target spec (literal, CIDR, IPv4 octet ranges, or a host name
+ * resolved with getaddrinfo) into *sp. family 0, 4 or 6 restricts names
+ * and literals (-4/-6) when check_family. Returns 0, or -1 with err naming
+ * the spec and a hint; sp then owns nothing.
+ */
+int targets_parse_spec(const char *spec, int family, bool check_family, struct spec *sp, char *err,
+                       size_t errlen);
+
+/* Release what a parsed spec owns (its names). */
+void targets_spec_clear(struct spec *sp);
+
+static inline size_t addr_len(int family)
+{
+    return family == AF_INET6 ? 16 : 4;
+}
+
+static inline bool bit_get(const uint8_t set[32], unsigned v)
+{
+    return set[v >> 3] & (1u << (v & 7));
+}
+
+/* Smallest member of set that is >= from, or -1. */
+static inline int bit_next(const uint8_t set[32], unsigned from)
+{
+    for (unsigned v = from; v < 256; v++)
+        if (bit_get(set, v))
+            return (int)v;
+    return -1;
+}
+
+static inline unsigned bit_count(const uint8_t set[32])
+{
+    unsigned n = 0;
+    for (int i = 0; i < 32; i++)
+        n += (unsigned)__builtin_popcount(set[i]);
+    return n;
+}
+
+#endif
