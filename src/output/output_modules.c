@@ -7,5 +7,5 @@ extern const struct output_module output_xml;
 extern const struct output_module output_json;
 
 const struct output_module *const output_modules[] = {
-    &output_normal, &output_xml, &output_grepable, &output_json, NULL,
+    &output_normal, &output_grepable, &output_xml, &output_json, NULL,
 };
