@@ -53,7 +53,8 @@ enum {
     OPT_MAX_SCAN_DELAY,
     OPT_MIN_RATE,
     OPT_MAX_RATE,
-    OPT_OUTPUT, /* -oN -oG -oX -oJ -oA (and nmap's -oS -oM -oH) */
+    OPT_OUTPUT, /* the output_modules[] options, -oA (and nmap's -oS -oM -oH) */
+    OPT_HELP_MAN_LISTS,
     OPT_OPEN,
     OPT_REASON,
     OPT_SEED,
@@ -99,10 +100,8 @@ static const struct option long_opts[] = {
     {"min-rate", required_argument, NULL, OPT_MIN_RATE},
     {"max-rate", required_argument, NULL, OPT_MAX_RATE},
     /* Output. */
-    {"oN", required_argument, NULL, OPT_OUTPUT},
-    {"oG", required_argument, NULL, OPT_OUTPUT},
-    {"oX", required_argument, NULL, OPT_OUTPUT},
-    {"oJ", required_argument, NULL, OPT_OUTPUT},
+    /* Plus one "o<letter>" per output_modules[] row, added by
+     * build_long_opts; -oA and nmap's formats prtip lacks are here. */
     {"oA", required_argument, NULL, OPT_OUTPUT},
     {"oS", required_argument, NULL, OPT_OUTPUT},
     {"oM", required_argument, NULL, OPT_OUTPUT},
@@ -123,6 +122,7 @@ static const struct option long_opts[] = {
     {"stats-every", required_argument, NULL, OPT_STATS_EVERY},
     {"seed", required_argument, NULL, OPT_SEED},
     {"help", no_argument, NULL, 'h'},
+    {"help-man-lists", no_argument, NULL, OPT_HELP_MAN_LISTS}, /* hidden: docs/prtip.1 check */
     {"version", no_argument, NULL, 'V'},
     /* nmap options that are planned but not here yet: a clear message
      * instead of "unrecognized". */
@@ -211,129 +211,6 @@ static int parse_level_count(char letter, const char *arg, int *level)
     return 0;
 }
 
-static int add_output(struct scan *scan, const struct output_module *mod, const char *path)
-{
-    if (scan->noutputs >= SCAN_MAX_OUTPUTS) {
-        cli_fail("too many output files: at most %d", SCAN_MAX_OUTPUTS);
-        return -1;
-    }
-    char *copy = strdup(path);
-    if (!copy) {
-        cli_fail("out of memory");
-        return -1;
-    }
-    scan->outputs[scan->noutputs].module = mod;
-    scan->outputs[scan->noutputs].path = copy;
-    scan->noutputs++;
-    return 0;
-}
-
-/* -o<fmt> <path>; -oA <base> expands to the four formats nmap's -oA knows
- * (normal, grepable, XML) plus JSON. */
-static int parse_output(struct scan *scan, char fmt, const char *path)
-{
-    static const char all[] = "NGXJ";
-    if (path[0] == '\0') {
-        cli_fail("-o%c needs a file name: use - for standard output", fmt);
-        return -1;
-    }
-    if (fmt == 'A') {
-        if (strcmp(path, "-") == 0) {
-            cli_fail("-oA -: cannot write several formats to standard output; give a base name");
-            return -1;
-        }
-        for (const char *f = all; *f; f++) {
-            char opt[4] = {'-', 'o', *f, '\0'};
-            const struct output_module *mod = output_module_find(opt);
-            if (!mod) {
-                cli_fail("-oA: %s output is not implemented yet", opt);
-                return -1;
-            }
-            size_t len = strlen(path) + strlen(mod->ext) + 2;
-            char *name = malloc(len);
-            if (!name) {
-                cli_fail("out of memory");
-                return -1;
-            }
-            snprintf(name, len, "%s.%s", path, mod->ext);
-            int rc = add_output(scan, mod, name);
-            free(name);
-            if (rc < 0)
-                return -1;
-        }
-        return 0;
-    }
-    char opt[4] = {'-', 'o', fmt, '\0'};
-    if (!strchr(all, fmt)) {
-        if (strchr("SMH", fmt))
-            cli_fail("%s is not implemented yet: use -oN, -oG, -oX, -oJ or -oA", opt);
-        else
-            cli_fail("unknown output format '%s': use -oN, -oG, -oX, -oJ or -oA", opt);
-        return -1;
-    }
-    const struct output_module *mod = output_module_find(opt);
-    if (!mod) {
-        cli_fail("%s output is not implemented yet", opt);
-        return -1;
-    }
-    return add_output(scan, mod, path);
-}
-
-/*
- * -s<letters>: "-sS" and nmap's combined forms ("-sSU"). As nmap, one TCP
- * scan type per run (repeating the same one is harmless), plus -sU. "-sn"
- * (no port scan) and "-sL" (list scan) are discovery modes, not types;
- * cli_resolve_discovery checks them against the types given.
- */
-static int parse_scan_types(struct scan *scan, struct pending *pd, const char *letters)
-{
-    static const char implemented[] = "TSFNXAWMU";
-    static const char known[] = "ACFILMNOPRSUVWXYZn"; /* every scan letter nmap knows */
-    if (letters[0] == '\0') {
-        cli_fail("-s needs a scan type: -sS, -sT, -sU, -sF, -sN, -sX, -sA, -sW, -sM, -sn or -sL");
-        return -1;
-    }
-    for (const char *c = letters; *c; c++) {
-        if (*c == 'n' || *c == 'L') {
-            if (*c == 'n')
-                scan->disc.ping_only = true;
-            else
-                scan->disc.list_only = true;
-            continue;
-        }
-        if (!strchr(implemented, *c)) {
-            if (strchr(known, *c))
-                cli_fail("-s%c is not implemented yet: use -sS, -sT, -sU, -sF, -sN, -sX, -sA, -sW, "
-                         "-sM, -sn or -sL",
-                         *c);
-            else
-                cli_fail("unknown scan type '-s%c': see SCAN TECHNIQUES in prtip -h", *c);
-            return -1;
-        }
-        char opt[4] = {'-', 's', *c, '\0'};
-        const struct scan_module *mod = scan_module_find(opt);
-        if (!mod) {
-            cli_fail("%s is not available in this build", opt);
-            return -1;
-        }
-        if (*c == 'U')
-            pd->udp_type = "-sU";
-        bool dup = false;
-        for (size_t i = 0; i < scan->ntypes; i++) {
-            dup |= scan->types[i] == mod;
-            if (scan->types[i] != mod && scan->types[i]->proto == mod->proto &&
-                mod->proto == PROTO_TCP) {
-                cli_fail("You specified more than one type of TCP scan. Please choose only one "
-                         "of -sA, -b, -sT, -sF, -sI, -sM, -sN, -sS, -sW, and -sX");
-                return -1;
-            }
-        }
-        if (!dup && scan->ntypes < SCAN_MAX_TYPES)
-            scan->types[scan->ntypes++] = mod;
-    }
-    return 0;
-}
-
 /* The first option given that only the raw engine reads. */
 static void note_raw_only(struct pending *pd, const char *opt)
 {
@@ -409,13 +286,13 @@ static char *join_args(int argc, char **argv)
 }
 
 /* For an unknown word: is it an abbreviation of several long options? */
-static void report_unknown(const char *word)
+static void report_unknown(const struct option *opts, const char *word)
 {
     const char *name = word + strspn(word, "-");
     size_t len = strcspn(name, "=");
     size_t matches = 0;
     char list[256] = "";
-    for (const struct option *o = long_opts; o->name && len > 0; o++) {
+    for (const struct option *o = opts; o->name && len > 0; o++) {
         if (strncmp(o->name, name, len) != 0)
             continue;
         if (strlen(o->name) == len)
@@ -455,8 +332,8 @@ static void print_version(FILE *fp)
 }
 
 /* One option from getopt. Returns 0, 1 to stop with CLI_EXIT, or -1. */
-static int handle_option(int c, const char *word, int longindex, struct scan *scan,
-                         struct pending *pd)
+static int handle_option(const struct option *opts, int c, const char *word, int longindex,
+                         struct scan *scan, struct pending *pd)
 {
     long v;
     switch (c) {
@@ -473,7 +350,7 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
             pd->last_file = optarg + 1;
             return 0;
         }
-        report_unknown(word);
+        report_unknown(opts, word);
         return -1;
     case OPT_EXCLUDE:
         pd->excludes[pd->nexcludes++] = optarg;
@@ -499,7 +376,7 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
         pd->disable_arp = true;
         return 0;
     case 's':
-        return parse_scan_types(scan, pd, optarg);
+        return cli_parse_scan_types(scan, pd, optarg);
     case 'p':
         pd->port_spec = optarg;
         return 0;
@@ -563,7 +440,7 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
     case OPT_MAX_PARALLELISM:
     case OPT_MIN_HOSTGROUP:
     case OPT_MAX_HOSTGROUP: {
-        const char *name = long_opts[longindex].name;
+        const char *name = opts[longindex].name;
         char opt[32];
         snprintf(opt, sizeof(opt), "--%s", name);
         if (parse_long(opt, optarg, 1, 100000, &v) < 0)
@@ -583,17 +460,19 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
         pd->set |= SET_MAX_RATE;
         return parse_rate("--max-rate", optarg, &pd->t.max_rate);
     case OPT_OUTPUT:
-        return parse_output(scan, long_opts[longindex].name[1], optarg);
+        return cli_parse_output(scan, opts[longindex].name[1], optarg);
     case 'o': /* "-oXfile" is -o with "Xfile" */
         if (strcmp(word, "-o") == 0) {
-            cli_fail("-o needs a format letter: -oN, -oG, -oX, -oJ or -oA followed by a file name");
+            char hint[160];
+            cli_fail("-o needs a format letter: %s followed by a file name",
+                     cli_output_options(hint, sizeof(hint)));
             return -1;
         }
         if (optarg[0] == '\0' || optarg[1] == '\0') {
-            report_unknown(word);
+            report_unknown(opts, word);
             return -1;
         }
-        return parse_output(scan, optarg[0], optarg + 1);
+        return cli_parse_output(scan, optarg[0], optarg + 1);
     case OPT_OPEN:
         scan->open_only = true;
         return 0;
@@ -713,6 +592,9 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
     case 'h':
         cli_usage(stdout);
         return 1;
+    case OPT_HELP_MAN_LISTS:
+        cli_man_lists(stdout);
+        return 1;
     case 'V':
         print_version(stdout);
         return 1;
@@ -725,12 +607,37 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
         cli_fail("option '%s' requires an argument. See prtip -h", word);
         return -1;
     case '?':
-        report_unknown(word);
+        report_unknown(opts, word);
         return -1;
     default: /* an nmap short option prtip does not have yet: -A, -O, -D ... */
         cli_fail("-%c is not implemented yet. See prtip -h for what works today", c);
         return -1;
     }
+}
+
+/*
+ * long_opts plus "oN", "oX", ... for every output_modules[] row with an
+ * option, so that "-oX file" is a long option taking the next word whatever
+ * letters the table holds. Returns a calloc'd array the caller frees, or
+ * NULL on allocation failure.
+ */
+static struct option *build_long_opts(void)
+{
+    size_t nbase = 0, nmods = 0;
+    while (long_opts[nbase].name)
+        nbase++;
+    while (output_modules[nmods])
+        nmods++;
+    struct option *opts = calloc(nbase + nmods + 1, sizeof(*opts));
+    if (!opts)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < nmods; i++)
+        if (output_modules[i]->option[0] == '-')
+            opts[n++] =
+                (struct option){output_modules[i]->option + 1, required_argument, NULL, OPT_OUTPUT};
+    memcpy(opts + n, long_opts, nbase * sizeof(*opts));
+    return opts;
 }
 
 enum cli_result cli_parse(int argc, char **argv, struct scan *scan)
@@ -741,9 +648,10 @@ enum cli_result cli_parse(int argc, char **argv, struct scan *scan)
     pd.words = calloc(cap, sizeof(*pd.words));
     pd.excludes = calloc(cap, sizeof(*pd.excludes));
     pd.exclude_files = calloc(cap, sizeof(*pd.exclude_files));
+    struct option *opts = build_long_opts();
     free(scan->args);
     scan->args = join_args(argc, argv);
-    if (!pd.words || !pd.excludes || !pd.exclude_files || !scan->args) {
+    if (!pd.words || !pd.excludes || !pd.exclude_files || !opts || !scan->args) {
         cli_fail("out of memory");
         goto out;
     }
@@ -754,11 +662,11 @@ enum cli_result cli_parse(int argc, char **argv, struct scan *scan)
     for (;;) {
         int cur = optind ? optind : 1; /* the word getopt is about to read */
         int longindex = -1;
-        int c = getopt_long_only(argc, argv, short_opts, long_opts, &longindex);
+        int c = getopt_long_only(argc, argv, short_opts, opts, &longindex);
         if (c == -1)
             break;
         const char *word = cur < argc ? argv[cur] : "";
-        int rc = handle_option(c, word, longindex, scan, &pd);
+        int rc = handle_option(opts, c, word, longindex, scan, &pd);
         if (rc > 0) {
             res = CLI_EXIT;
             goto out;
@@ -776,5 +684,6 @@ out:
     free(pd.words);
     free(pd.excludes);
     free(pd.exclude_files);
+    free(opts);
     return res;
 }

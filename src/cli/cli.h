@@ -25,7 +25,16 @@ enum cli_result {
  */
 enum cli_result cli_parse(int argc, char **argv, struct scan *scan);
 
-/* nmap-style usage text (-h). */
+/* nmap-style usage text (-h); the scan type, output and discovery probe
+ * lines are printed from their tables. */
 void cli_usage(FILE *fp);
+
+/*
+ * The man page's lists of discovery probes, scan types and output formats
+ * (roff, each between ".\" BEGIN <what>" and ".\" END <what>" comment
+ * lines), printed from the tables for the hidden --help-man-lists option.
+ * docs/prtip.1 holds this text verbatim; a test keeps the two equal.
+ */
+void cli_man_lists(FILE *fp);
 
 #endif

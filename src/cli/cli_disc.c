@@ -8,15 +8,10 @@
 #include "core/log.h"
 #include "scan/scan_module.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* nmap's default ports when -PS, -PA or -PU is given without a list
- * (DEFAULT_TCP_PROBE_PORT_SPEC and DEFAULT_UDP_PROBE_PORT_SPEC in nmap.h). */
-#define DEFAULT_SYN_PING_PORT "80"
-#define DEFAULT_ACK_PING_PORT "80"
-#define DEFAULT_UDP_PING_PORT "40125"
 
 /* Parse one -P<x> port list into out's proto list; anything given for
  * another protocol ("-PST:80,U:53") is an error, since a SYN ping has no
@@ -43,13 +38,87 @@ static int parse_ping_ports(struct scan *scan, const char *opt, const char *spec
     return 0;
 }
 
+/* Append text to buf (size len, NUL-terminated), cutting it short when full. */
+static void append(char *buf, size_t len, const char *text)
+{
+    size_t used = strlen(buf);
+    if (used + 1 < len)
+        snprintf(buf + used, len - used, "%s", text);
+}
+
+const char *cli_ping_options(char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (const struct disc_option *d = disc_options; d->option; d++) {
+        append(buf, len, d->option);
+        append(buf, len, ", ");
+    }
+    append(buf, len, "or -Pn");
+    /* nmap's list style has no comma before "or". */
+    char *last = strstr(buf, ", or -Pn");
+    if (last)
+        memmove(last, last + 1, strlen(last + 1) + 1);
+    return buf;
+}
+
+/* The options of the table that take a port list: "-PS, -PA or -PU". */
+static const char *port_list_options(char *buf, size_t len)
+{
+    size_t n = 0, total = 0;
+    for (const struct disc_option *d = disc_options; d->option; d++)
+        total += d->default_ports != NULL;
+    buf[0] = '\0';
+    for (const struct disc_option *d = disc_options; d->option; d++) {
+        if (!d->default_ports)
+            continue;
+        if (n)
+            append(buf, len, n + 1 == total ? " or " : ", ");
+        append(buf, len, d->option);
+        n++;
+    }
+    return buf;
+}
+
+/* The switch a -P option without a port list sets. */
+static bool *probe_flag(struct scan *scan, struct pending *pd, enum disc_probe p)
+{
+    switch (p) {
+    case DISC_ICMP_ECHO:
+        return &scan->disc.icmp_echo;
+    case DISC_ICMP_TIMESTAMP:
+        return &scan->disc.icmp_ts;
+    case DISC_ICMP_NETMASK:
+        return &scan->disc.icmp_mask;
+    case DISC_ARP_PING:
+        return &pd->arp_explicit;
+    default:
+        return NULL;
+    }
+}
+
+/* The port list a -P option with ports fills. */
+static struct portset *probe_ports(struct disc_opts *d, enum disc_probe p)
+{
+    switch (p) {
+    case DISC_SYN_PING:
+        return &d->syn_ports;
+    case DISC_ACK_PING:
+        return &d->ack_ports;
+    case DISC_UDP_PING:
+        return &d->udp_ports;
+    default:
+        return NULL;
+    }
+}
+
 /*
  * -P<x>: host discovery (nmap "HOST DISCOVERY"). -Pn (and nmap's old
- * spellings -PN, -P0) skips it; -PE/-PP/-PM/-PR take no argument;
- * -PS/-PA/-PU take an optional port list right after the letter, kept as
- * text until nmap-services is loaded. As nmap, a repeated -PS replaces the
- * earlier list. Each probe option marks the probe set explicit: it then
- * replaces nmap's default set instead of adding to it.
+ * spellings -PN, -P0) skips it; the other letters are exactly those of
+ * disc_options[]. Options without a port list take no argument; the others
+ * take an optional list right after the letter, kept as text until
+ * nmap-services is loaded. As nmap, a repeated -PS replaces the earlier
+ * list. Each probe option marks the probe set explicit: it then replaces
+ * nmap's default set instead of adding to it.
  */
 int cli_parse_ping(struct scan *scan, struct pending *pd, const char *arg)
 {
@@ -59,45 +128,33 @@ int cli_parse_ping(struct scan *scan, struct pending *pd, const char *arg)
     }
     char kind = arg[0];
     const char *rest = kind ? arg + 1 : arg;
-    switch (kind) {
-    case 'E':
-    case 'P':
-    case 'M':
-    case 'R':
-        if (*rest) {
-            cli_fail("-P%c takes no argument (got '-P%s'); use -PS, -PA or -PU for port lists",
-                     kind, arg);
-            return -1;
-        }
-        scan->disc.icmp_echo |= kind == 'E';
-        scan->disc.icmp_ts |= kind == 'P';
-        scan->disc.icmp_mask |= kind == 'M';
-        pd->arp_explicit |= kind == 'R';
-        scan->disc.explicit_probes = true;
-        return 0;
-    case 'S':
-        pd->ps_spec = rest;
-        scan->disc.explicit_probes = true;
-        return 0;
-    case 'A':
-        pd->pa_spec = rest;
-        scan->disc.explicit_probes = true;
-        return 0;
-    case 'U':
-        pd->pu_spec = rest;
-        scan->disc.explicit_probes = true;
-        return 0;
-    case 'Y':
-    case 'O':
-    case 'B':
-        cli_fail("-P%c is not implemented yet: use -PE, -PP, -PM, -PS, -PA, -PU, -PR or -Pn", kind);
-        return -1;
-    default:
-        cli_fail("unknown host discovery option '-P%s': use -PE, -PP, -PM, -PS, -PA, -PU, -PR or "
-                 "-Pn",
-                 arg);
+    char opt[4] = {'-', 'P', kind, '\0'};
+    char hint[128];
+    const struct disc_option *d = kind ? disc_option_find(opt) : NULL;
+    if (!d) {
+        /* nmap's probe letters prtip has no module for yet. */
+        if (kind && strchr("YOB", kind))
+            cli_fail("-P%c is not implemented yet: use %s", kind,
+                     cli_ping_options(hint, sizeof(hint)));
+        else
+            cli_fail("unknown host discovery option '-P%s': use %s", arg,
+                     cli_ping_options(hint, sizeof(hint)));
         return -1;
     }
+    if (d->default_ports) {
+        pd->ping_ports[d->probe] = rest;
+    } else {
+        if (*rest) {
+            cli_fail("-P%c takes no argument (got '-P%s'); use %s for port lists", kind, arg,
+                     port_list_options(hint, sizeof(hint)));
+            return -1;
+        }
+        bool *flag = probe_flag(scan, pd, d->probe);
+        if (flag)
+            *flag = true;
+    }
+    scan->disc.explicit_probes = true;
+    return 0;
 }
 
 /* No raw socket for this run: every scan type is a connect scan and we are
@@ -139,7 +196,7 @@ static int connect_fallback(struct scan *scan)
      * through the compact text form keeps to the ports.h interface
      * (parsing merges into what is there). */
     char *ack = ports_format_ranges(d->ack_ports.ports[PROTO_TCP], d->ack_ports.count[PROTO_TCP]);
-    const char *add = icmp && !tcp ? DEFAULT_SYN_PING_PORT : ack;
+    const char *add = icmp && !tcp ? disc_option_find("-PS")->default_ports : ack;
     int rc = ack && *add ? portset_parse(&d->syn_ports, add, PROTO_TCP, NULL, err, sizeof(err)) : 0;
     free(ack);
     if (!ack || rc < 0) {
@@ -162,15 +219,11 @@ static int connect_fallback(struct scan *scan)
 int cli_resolve_discovery(struct scan *scan, const struct pending *pd)
 {
     struct disc_opts *d = &scan->disc;
-    if (pd->ps_spec && parse_ping_ports(scan, "-PS", pd->ps_spec, DEFAULT_SYN_PING_PORT, PROTO_TCP,
-                                        &d->syn_ports) < 0)
-        return -1;
-    if (pd->pa_spec && parse_ping_ports(scan, "-PA", pd->pa_spec, DEFAULT_ACK_PING_PORT, PROTO_TCP,
-                                        &d->ack_ports) < 0)
-        return -1;
-    if (pd->pu_spec && parse_ping_ports(scan, "-PU", pd->pu_spec, DEFAULT_UDP_PING_PORT, PROTO_UDP,
-                                        &d->udp_ports) < 0)
-        return -1;
+    for (const struct disc_option *o = disc_options; o->option; o++)
+        if (o->default_ports && pd->ping_ports[o->probe] &&
+            parse_ping_ports(scan, o->option, pd->ping_ports[o->probe], o->default_ports,
+                             o->ports_proto, probe_ports(d, o->probe)) < 0)
+            return -1;
 
     if (!d->explicit_probes) {
         /* nmap's default as root: ICMP echo, SYN to 443, ACK to 80, ICMP

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/scan.h"
 #include "core/timing.h"
+#include "scan/disc_modules.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,10 +64,11 @@ struct pending {
     const char *raw_only;
     const char *src_text;
 
-    /* Host discovery. The -PS/-PA/-PU lists are parsed once nmap-services
-     * is loaded (they may name services); NULL = not given, "" = the
-     * option without a list (nmap's default port). */
-    const char *ps_spec, *pa_spec, *pu_spec;
+    /* Host discovery, indexed by enum disc_probe (scan/disc_modules.h).
+     * Port lists (-PS/-PA/-PU) are parsed once nmap-services is loaded
+     * (they may name services); NULL = not given, "" = the option without
+     * a list (nmap's default ports). */
+    const char *ping_ports[DISC_PROBE_COUNT];
     bool arp_explicit;    /* -PR */
     bool disable_arp;     /* --disable-arp-ping */
     const char *udp_type; /* "-sU" when given, for messages */
@@ -74,6 +76,24 @@ struct pending {
 
 /* Print "prtip: <message>" on stderr; returns CLI_ERROR for tail calls. */
 enum cli_result cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* -s<letters> (cli_types.c): scan types by their scan_modules[] options,
+ * plus -sn and -sL. Returns 0, or -1 after printing one error line. */
+int cli_parse_scan_types(struct scan *scan, struct pending *pd, const char *letters);
+
+/* -o<fmt> <path> (cli_types.c): an output_modules[] option, or -oA <base>
+ * for every module with an -oA extension. Returns 0, or -1 after printing
+ * one error line. */
+int cli_parse_output(struct scan *scan, char fmt, const char *path);
+
+/*
+ * "-oN, -oX, ... or -oA", "-sT, -sS, ... or -sL", "-PE, ... or -Pn": the
+ * options of a table as a hint, into buf (always NUL-terminated, cut short
+ * if too small). Returns buf.
+ */
+const char *cli_output_options(char *buf, size_t len);
+const char *cli_scan_options(char *buf, size_t len);
+const char *cli_ping_options(char *buf, size_t len);
 
 /* -P<x> (cli_disc.c): -Pn, -PE/-PP/-PM/-PR, -PS/-PA/-PU[ports]. Returns 0,
  * or -1 after printing one error line with cli_fail(). */

@@ -1,14 +1,23 @@
 /*
  * usage.c — the -h text, in nmap's layout and grouping, listing only what
- * works today. docs/prtip.1 says the same things; change both together.
+ * works today. The scan types, output formats and discovery probes are
+ * printed from their tables (scan_modules[], output_modules[],
+ * disc_options[]), and so are the man page's lists of them
+ * (cli_man_lists, checked against docs/prtip.1 by a test). The rest of
+ * docs/prtip.1 says the same things as the text here; change both together.
  */
 #include "cli/cli.h"
+#include "output/output.h"
+#include "scan/disc_modules.h"
+#include "scan/scan_module.h"
+
+#include <string.h>
 
 #ifndef PRTIP_VERSION
 #define PRTIP_VERSION "0.0.0"
 #endif
 
-static const char usage_text[] =
+static const char usage_head[] =
     "Usage: prtip [Scan Type(s)] [Options] {target specification}\n"
     "TARGET SPECIFICATION:\n"
     "  Can pass hostnames, IP addresses, networks, etc.\n"
@@ -20,18 +29,16 @@ static const char usage_text[] =
     "HOST DISCOVERY:\n"
     "  -sL: List Scan - simply list targets to scan\n"
     "  -sn: Ping Scan - disable port scan\n"
-    "  -Pn: Treat all hosts as online -- skip host discovery\n"
-    "  -PS/PA/PU[portlist]: TCP SYN/ACK or UDP discovery to given ports\n"
-    "  -PE/PP/PM: ICMP echo, timestamp, and netmask request discovery probes\n"
-    "  -PR: ARP (IPv4) / Neighbor Discovery (IPv6) ping of the local Ethernet link\n"
+    "  -Pn: Treat all hosts as online -- skip host discovery\n";
+/* disc_options[] here */
+static const char usage_disc_tail[] =
     "  --disable-arp-ping: No ARP or ND ping, even for local targets\n"
     "  Default as root: ARP/ND for local targets, else ICMP echo, SYN to 443,\n"
     "  ACK to 80 and ICMP timestamp; without root: connect to 80 and 443.\n"
     "  -n/-R: Never do DNS resolution/Always resolve [default: sometimes]\n"
-    "SCAN TECHNIQUES:\n"
-    "  -sS/sT/sA/sW/sM: TCP SYN/Connect()/ACK/Window/Maimon scans\n"
-    "  -sU: UDP Scan (with a raw TCP scan type in one run: -sS -sU)\n"
-    "  -sN/sF/sX: TCP Null, FIN, and Xmas scans\n"
+    "SCAN TECHNIQUES:\n";
+/* scan_modules[] here */
+static const char usage_scan_tail[] =
     "  --scanflags <flags>: Customize TCP scan flags (SYNFIN, URGPSHFIN, 0x29 ...)\n"
     "  Default: -sS as root, else -sT. One TCP scan type per run; all but -sT\n"
     "  send raw packets and need root or CAP_NET_RAW.\n"
@@ -68,11 +75,9 @@ static const char usage_text[] =
     "  --recv-method <auto|ring|pcap>: How replies are captured\n"
     "  --dry-run: Print the probes instead of sending them\n"
     "  --stats-every <time>: Print a progress line this often\n"
-    "OUTPUT:\n"
-    "  -oN/-oX/-oG/-oJ <file>: Output scan in normal, XML, Grepable or JSON format,\n"
-    "     respectively, to the given filename (- is standard output).\n"
-    "  -oA <basename>: Output in the four formats at once\n"
-    "     (<basename>.nmap, .gnmap, .xml and .json)\n"
+    "OUTPUT:\n";
+/* output_modules[] here */
+static const char usage_tail[] =
     "  -v: Increase verbosity level (use -vv or -v3 for more)\n"
     "  -d: Increase debugging level (use -dd or -d3 for more)\n"
     "  --reason: Display the reason a port is in a particular state\n"
@@ -93,8 +98,119 @@ static const char usage_text[] =
     "  prtip -sS -p 80 --shard 1/2 --seed 7 --dry-run 198.18.0.0/15\n"
     "SEE THE MAN PAGE (man prtip) FOR MORE OPTIONS AND EXAMPLES\n";
 
+/* The modules that -oA writes, in table order. */
+static size_t oa_modules(const struct output_module *out[], size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; output_modules[i] && n < max; i++)
+        if (output_modules[i]->ext && output_modules[i]->option[0])
+            out[n++] = output_modules[i];
+    return n;
+}
+
+static const char *const count_words[] = {"no", "one", "two", "three", "four", "five", "six"};
+
 void cli_usage(FILE *fp)
 {
     fprintf(fp, "prtip %s ( nmap-compatible network scanner )\n", PRTIP_VERSION);
-    fputs(usage_text, fp);
+    fputs(usage_head, fp);
+    for (const struct disc_option *d = disc_options; d->option; d++)
+        fprintf(fp, "  %s%s: %s\n", d->option, d->default_ports ? "[portlist]" : "", d->help);
+    fputs(usage_disc_tail, fp);
+    for (size_t i = 0; scan_modules[i]; i++)
+        fprintf(fp, "  %s: %s\n", scan_modules[i]->option, scan_modules[i]->help);
+    fputs(usage_scan_tail, fp);
+    for (size_t i = 0; output_modules[i]; i++)
+        if (output_modules[i]->option[0])
+            fprintf(fp, "  %s <file>: %s\n", output_modules[i]->option, output_modules[i]->summary);
+    fputs("     (- as <file> is standard output)\n", fp);
+    const struct output_module *oa[8];
+    size_t n = oa_modules(oa, 8);
+    fprintf(fp, "  -oA <basename>: Output in the %s formats at once\n     (",
+            n < sizeof(count_words) / sizeof(count_words[0]) ? count_words[n] : "main");
+    for (size_t i = 0; i < n; i++)
+        fprintf(fp, "%s%s.%s",
+                i == 0       ? "<basename>"
+                : i + 1 == n ? " and "
+                             : ", ",
+                i == 0 ? "" : "", oa[i]->ext);
+    fputs(")\n", fp);
+    fputs(usage_tail, fp);
+}
+
+/* Text for roff: "-" is a hyphen there, "\-" the minus of option names. */
+static void roff_text(FILE *fp, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '-' || *s == '\\')
+            fputc('\\', fp);
+        fputc(*s, fp);
+    }
+}
+
+/* A marker line pair around each generated list: the man page holds the
+ * text between them verbatim, and the test compares it with this output. */
+static void man_begin(FILE *fp, const char *what, const char *table)
+{
+    fprintf(fp, ".\\\" BEGIN %s: generated from %s by prtip --help-man-lists\n", what, table);
+}
+
+static void man_end(FILE *fp, const char *what)
+{
+    fprintf(fp, ".\\\" END %s\n", what);
+}
+
+void cli_man_lists(FILE *fp)
+{
+    man_begin(fp, "discovery probes", "disc_options[] (src/scan/disc_modules.c)");
+    for (const struct disc_option *d = disc_options; d->option; d++) {
+        fputs(".TP\n.B ", fp);
+        roff_text(fp, d->option);
+        if (d->default_ports)
+            fputs("\\fR[\\fIportlist\\fR]", fp);
+        fputc('\n', fp);
+        roff_text(fp, d->help);
+        if (d->default_ports) {
+            fputs(" (default ", fp);
+            roff_text(fp, d->default_ports);
+            fputc(')', fp);
+        }
+        fputs(".\n", fp);
+    }
+    man_end(fp, "discovery probes");
+
+    man_begin(fp, "scan types", "scan_modules[] (src/scan/scan_modules.c)");
+    for (size_t i = 0; scan_modules[i]; i++) {
+        fputs(".TP\n.B ", fp);
+        roff_text(fp, scan_modules[i]->option);
+        fputc('\n', fp);
+        roff_text(fp, scan_modules[i]->help);
+        fputs(".\n", fp);
+    }
+    man_end(fp, "scan types");
+
+    man_begin(fp, "output formats", "output_modules[] (src/output/output_modules.c)");
+    for (size_t i = 0; output_modules[i]; i++) {
+        if (!output_modules[i]->option[0])
+            continue;
+        fputs(".TP\n.BI ", fp);
+        roff_text(fp, output_modules[i]->option);
+        fputs(" \" file\"\n", fp);
+        roff_text(fp, output_modules[i]->summary);
+        fputs(".\n", fp);
+    }
+    const struct output_module *oa[8];
+    size_t n = oa_modules(oa, 8);
+    fputs(".TP\n.BI \\-oA \" basename\"\nWrite", fp);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i == 0 ? " " : i + 1 == n ? " and " : ", ", fp);
+        roff_text(fp, oa[i]->option);
+    }
+    fputs(" at once, to", fp);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i == 0 ? " " : i + 1 == n ? " and " : ", ", fp);
+        fprintf(fp, "\\fIbasename\\fP.%s", oa[i]->ext);
+    }
+    fputs(".\n", fp);
+    man_end(fp, "output formats");
 }

@@ -16,6 +16,7 @@ static enum scan_verdict classify_reply(const struct pkt_info *reply, enum port_
 const struct scan_module scan_ack = {
     .name = "ack",
     .option = "-sA",
+    .help = "TCP ACK scan",
     .xml_type = "ack",
     .proto = PROTO_TCP,
     .engine = SCAN_ENGINE_RAW,

@@ -73,6 +73,7 @@ static enum scan_verdict classify_connect(int err, enum port_state *state, enum 
 const struct scan_module scan_connect = {
     .name = "connect",
     .option = "-sT",
+    .help = "TCP connect() scan",
     .xml_type = "connect",
     .proto = PROTO_TCP,
     .engine = SCAN_ENGINE_CONNECT,

@@ -25,8 +25,46 @@ extern const struct scan_module disc_syn_ping;       /* -PS */
 extern const struct scan_module disc_ack_ping;       /* -PA */
 extern const struct scan_module disc_udp_ping;       /* -PU */
 
-/* NULL-terminated table of the above, and lookup by option ("-PE") or name. */
-extern const struct scan_module *const disc_modules[];
+/* The -P probe options, for the command line to map onto its settings. */
+enum disc_probe {
+    DISC_ICMP_ECHO,
+    DISC_ICMP_TIMESTAMP,
+    DISC_ICMP_NETMASK,
+    DISC_SYN_PING,
+    DISC_ACK_PING,
+    DISC_UDP_PING,
+    DISC_ARP_PING,
+    DISC_PROBE_COUNT
+};
+
+/*
+ * One host discovery option of the command line. The table of these is the
+ * only list of -P probe options: the CLI accepts exactly these letters,
+ * builds its hints and -h lines from them, and the man page is checked
+ * against them (prtip --help-man-lists).
+ */
+struct disc_option {
+    const char *option; /* "-PS" */
+    enum disc_probe probe;
+    /* The raw probe sent; NULL for -PR (ARP/ND is engine/arp_ping.c, run
+     * before the IP probes, not a stateless scan module). */
+    const struct scan_module *module;
+    /* nmap's ports when the option is given without a list
+     * (DEFAULT_TCP_PROBE_PORT_SPEC / DEFAULT_UDP_PROBE_PORT_SPEC in nmap.h);
+     * NULL for options that take no port list. */
+    const char *default_ports;
+    enum port_proto ports_proto; /* the protocol of that list */
+    const char *help;            /* one line for -h and the man page */
+};
+
+/* The table, terminated by a row with option == NULL, in -h order. */
+extern const struct disc_option disc_options[];
+
+/* The row for option ("-PE"), or NULL. */
+const struct disc_option *disc_option_find(const char *option);
+
+/* The probe module of a row by its option ("-PE") or module name
+ * ("icmp_echo"). NULL if none (also for -PR, which has no module). */
 const struct scan_module *disc_module_find(const char *option_or_name);
 
 #endif

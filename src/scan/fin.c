@@ -16,6 +16,7 @@ static enum scan_verdict classify_reply(const struct pkt_info *reply, enum port_
 const struct scan_module scan_fin = {
     .name = "fin",
     .option = "-sF",
+    .help = "TCP FIN scan",
     .xml_type = "fin",
     .proto = PROTO_TCP,
     .engine = SCAN_ENGINE_RAW,

@@ -16,6 +16,7 @@ static enum scan_verdict classify_reply(const struct pkt_info *reply, enum port_
 const struct scan_module scan_maimon = {
     .name = "maimon",
     .option = "-sM",
+    .help = "TCP Maimon scan",
     .xml_type = "maimon",
     .proto = PROTO_TCP,
     .engine = SCAN_ENGINE_RAW,

@@ -16,6 +16,7 @@ static enum scan_verdict classify_reply(const struct pkt_info *reply, enum port_
 const struct scan_module scan_null = {
     .name = "null",
     .option = "-sN",
+    .help = "TCP Null scan",
     .xml_type = "null",
     .proto = PROTO_TCP,
     .engine = SCAN_ENGINE_RAW,

@@ -35,6 +35,7 @@ struct probe_kind;
 struct scan_module {
     const char *name;      /* "connect" */
     const char *option;    /* "-sT" */
+    const char *help;      /* one line for -h and the man page: "TCP connect() scan" */
     const char *xml_type;  /* nmap XML scaninfo type: "connect", "syn", ... */
     enum port_proto proto; /* which portset list the module scans */
     enum scan_engine_kind engine;

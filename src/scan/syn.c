@@ -16,6 +16,7 @@ static enum scan_verdict classify_reply(const struct pkt_info *reply, enum port_
 const struct scan_module scan_syn = {
     .name = "syn",
     .option = "-sS",
+    .help = "TCP SYN scan",
     .xml_type = "syn",
     .proto = PROTO_TCP,
     .engine = SCAN_ENGINE_RAW,

@@ -37,6 +37,7 @@ static enum scan_verdict classify_reply(const struct pkt_info *reply, enum port_
 const struct scan_module scan_udp = {
     .name = "udp",
     .option = "-sU",
+    .help = "UDP scan (with a raw TCP scan type in one run: -sS -sU)",
     .xml_type = "udp",
     .proto = PROTO_UDP,
     .engine = SCAN_ENGINE_RAW,

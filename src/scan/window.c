@@ -17,6 +17,7 @@ static enum scan_verdict classify_reply(const struct pkt_info *reply, enum port_
 const struct scan_module scan_window = {
     .name = "window",
     .option = "-sW",
+    .help = "TCP Window scan",
     .xml_type = "window",
     .proto = PROTO_TCP,
     .engine = SCAN_ENGINE_RAW,

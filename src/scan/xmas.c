@@ -16,6 +16,7 @@ static enum scan_verdict classify_reply(const struct pkt_info *reply, enum port_
 const struct scan_module scan_xmas = {
     .name = "xmas",
     .option = "-sX",
+    .help = "TCP Xmas scan",
     .xml_type = "xmas",
     .proto = PROTO_TCP,
     .engine = SCAN_ENGINE_RAW,

@@ -1,0 +1,161 @@
+/*
+ * csv.c — comma-separated values (-oC), for spreadsheets and for tools that
+ * read tables: a header row, then one row per listed port. RFC 4180: CRLF
+ * line ends, and a field with a comma, double quote, CR or LF is enclosed
+ * in double quotes with its quotes doubled. Columns are documented in
+ * docs/OUTPUT.md; they never change order, new ones are only appended.
+ *
+ * A host shown without any port row (a ping or list scan, every port
+ * collapsed into "Not shown", a down host with -v) gets one row of its own
+ * with the port columns empty, so every host the other formats show is in
+ * the table. Rows are flushed per host, like the normal output.
+ */
+#include "output/output.h"
+#include "output/render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const columns[] = {
+    "address",    "hostname", "host_state", "protocol", "port",      "state", "reason",
+    "reason_ttl", "service",  "product",    "version",  "extrainfo", "cpe",
+};
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+struct csv_state {
+    size_t rows; /* port rows of the current host */
+};
+
+/* One field, quoted when RFC 4180 requires it; NULL is an empty field. */
+static void field(FILE *fp, const char *s, bool first)
+{
+    if (!first)
+        fputc(',', fp);
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+/* Write row[0..NCOLUMNS) and the CRLF that ends every record. */
+static int row(FILE *fp, const char *const row[NCOLUMNS])
+{
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        field(fp, row[i], i == 0);
+    fputs("\r\n", fp);
+    return ferror(fp) ? -1 : 0;
+}
+
+static int csv_open(struct output *o)
+{
+    struct csv_state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return -1;
+    o->priv = st;
+    return row(o->fp, columns);
+}
+
+/* The name a reader knows the host by: as typed, else reverse DNS. */
+static const char *host_name(const struct host_result *h)
+{
+    return h->hostname ? h->hostname : h->rdns;
+}
+
+static int csv_host_begin(struct output *o, const struct host_result *h, unsigned hidden)
+{
+    (void)h;
+    (void)hidden;
+    struct csv_state *st = o->priv;
+    st->rows = 0;
+    return 0;
+}
+
+static int csv_port(struct output *o, const struct host_result *h, const struct port_result *p)
+{
+    struct csv_state *st = o->priv;
+    const struct service_result *s = p->detail ? p->detail->service : NULL;
+    char addr[IPADDR_STRLEN], port[8], ttl[4];
+    snprintf(port, sizeof(port), "%u", (unsigned)p->port);
+    snprintf(ttl, sizeof(ttl), "%u", (unsigned)p->reason_ttl);
+    /* Several CPEs share the column, space-separated as nmap's normal
+     * output prints them; a CPE has no spaces. */
+    char *cpe = NULL;
+    if (s && s->ncpe) {
+        size_t len = 1;
+        for (size_t i = 0; i < s->ncpe; i++)
+            len += strlen(s->cpe[i]) + 1;
+        cpe = malloc(len);
+        if (!cpe)
+            return -1;
+        cpe[0] = '\0';
+        for (size_t i = 0; i < s->ncpe; i++) {
+            if (i)
+                strcat(cpe, " ");
+            strcat(cpe, s->cpe[i]);
+        }
+    }
+    const char *r[NCOLUMNS] = {
+        ipaddr_str(&h->addr, addr, sizeof(addr)),
+        host_name(h),
+        out_host_state(h),
+        port_proto_name(p->proto),
+        port,
+        port_state_name(p->state),
+        reason_name(p->reason),
+        ttl,
+        s && s->name ? s->name : p->service,
+        s ? s->product : NULL,
+        s ? s->version : NULL,
+        s ? s->extrainfo : NULL,
+        cpe,
+    };
+    int rc = row(o->fp, r);
+    free(cpe);
+    st->rows++;
+    return rc;
+}
+
+static int csv_host_end(struct output *o, const struct host_result *h, unsigned hidden)
+{
+    (void)hidden;
+    struct csv_state *st = o->priv;
+    /* Down hosts only with -v, as in every other format. */
+    bool shown = h->status != HOST_DOWN || h->timed_out || o->info->verbose > 0;
+    if (st->rows == 0 && shown) {
+        char addr[IPADDR_STRLEN];
+        const char *r[NCOLUMNS] = {ipaddr_str(&h->addr, addr, sizeof(addr)), host_name(h),
+                                   out_host_state(h)};
+        if (row(o->fp, r) < 0)
+            return -1;
+    }
+    return fflush(o->fp) == 0 ? 0 : -1;
+}
+
+static int csv_close(struct output *o, const struct scan_summary *sum)
+{
+    (void)sum;
+    free(o->priv);
+    o->priv = NULL;
+    return fflush(o->fp) == 0 ? 0 : -1;
+}
+
+const struct output_module output_csv = {
+    .name = "csv",
+    .option = "-oC",
+    .ext = NULL, /* nmap's -oA has no such format */
+    .summary = "CSV (RFC 4180), a header row and one row per port",
+    .open = csv_open,
+    .host_begin = csv_host_begin,
+    .port = csv_port,
+    .host_end = csv_host_end,
+    .close = csv_close,
+};

@@ -1,0 +1,211 @@
+/*
+ * ndjson.c — newline-delimited JSON (-oD), one object per line per result,
+ * after masscan's -oD / --output-format ndjson: every line carries "ip",
+ * "timestamp", "rec_type" and "data", port lines also "port" and "proto",
+ * so a masscan consumer reads the port lines unchanged. Host lines
+ * (rec_type "host", with nmap's state and reason) are prtip's addition for
+ * nmap users. Fields are documented in docs/OUTPUT.md.
+ *
+ * The point of the format is a stream another program can tail during a
+ * scan: each host's lines are written as the host comes down the result
+ * stream and flushed in host_end, and no line ever depends on a later one
+ * (no header, no closing record).
+ */
+#include "output/output.h"
+#include "output/render.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * jansson refuses strings that are not UTF-8 (json_string returns NULL).
+ * Host names from DNS or the command line need not be, so fall back to a
+ * copy with every non-ASCII byte replaced by '?', as -oJ does.
+ */
+static json_t *jstr(const char *s)
+{
+    json_t *v = json_string(s);
+    if (v)
+        return v;
+    char *copy = strdup(s);
+    if (!copy)
+        return NULL;
+    for (char *c = copy; *c; c++)
+        if ((unsigned char)*c >= 0x80)
+            *c = '?';
+    v = json_string(copy);
+    free(copy);
+    return v;
+}
+
+/* Set key to value (stolen) unless value is NULL; returns -1 on failure. */
+static int put(json_t *obj, const char *key, json_t *value)
+{
+    return value && json_object_set_new(obj, key, value) == 0 ? 0 : -1;
+}
+
+/* Absent strings are left out rather than written as null: a line is as
+ * short as the result allows. */
+static int put_str(json_t *obj, const char *key, const char *value)
+{
+    return value ? put(obj, key, jstr(value)) : 0;
+}
+
+/* The fields every line starts with. masscan writes the timestamp as a
+ * string of Unix seconds; so do we, for its consumers. */
+static json_t *line_head(const struct host_result *h, const char *rec_type)
+{
+    json_t *line = json_object();
+    if (!line)
+        return NULL;
+    char addr[IPADDR_STRLEN], ts[24];
+    snprintf(ts, sizeof(ts), "%lld", (long long)h->end.tv_sec);
+    if (put(line, "ip", jstr(ipaddr_str(&h->addr, addr, sizeof(addr)))) < 0 ||
+        put(line, "timestamp", json_string(ts)) < 0 ||
+        put(line, "rec_type", json_string(rec_type)) < 0) {
+        json_decref(line);
+        return NULL;
+    }
+    return line;
+}
+
+/* Write line (stolen) compact, then "\n". */
+static int emit(struct output *o, json_t *line)
+{
+    if (!line)
+        return -1;
+    int rc = json_dumpf(line, o->fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(line);
+    if (rc < 0 || fputc('\n', o->fp) == EOF)
+        return -1;
+    return 0;
+}
+
+static int ndjson_open(struct output *o)
+{
+    (void)o;
+    return 0;
+}
+
+static int ndjson_host_begin(struct output *o, const struct host_result *h, unsigned hidden)
+{
+    (void)hidden;
+    json_t *line = line_head(h, "host");
+    json_t *data = json_object();
+    int rc = line && data ? 0 : -1;
+    rc |= data ? put(data, "status", jstr(out_host_state(h))) : -1;
+    rc |= data ? put(data, "reason", jstr(reason_name(h->status_reason))) : -1;
+    rc |= data ? put(data, "ttl", json_integer(h->status_ttl)) : -1;
+    if (data) {
+        rc |= put_str(data, "hostname", h->hostname);
+        rc |= put_str(data, "rdns", h->rdns);
+        if (h->have_mac) {
+            char mac[18];
+            out_mac(h->mac, mac, sizeof(mac));
+            rc |= put(data, "mac", jstr(mac));
+        }
+        if (h->timed_out)
+            rc |= put(data, "timed_out", json_true());
+        if (h->interrupted)
+            rc |= put(data, "interrupted", json_true());
+    }
+    if (!line || rc < 0) {
+        json_decref(line);
+        json_decref(data);
+        return -1;
+    }
+    if (put(line, "data", data) < 0) {
+        json_decref(line);
+        return -1;
+    }
+    return emit(o, line);
+}
+
+/* -sV's answer, under the names of nmap's XML <service> attributes. */
+static int put_service(json_t *data, const struct port_result *p)
+{
+    const struct service_result *s = p->detail ? p->detail->service : NULL;
+    if (!s && !p->service)
+        return 0;
+    json_t *o = json_object();
+    if (!o)
+        return -1;
+    int rc = 0;
+    if (!s) { /* only the nmap-services name for the port */
+        rc |= put_str(o, "name", p->service);
+        rc |= put(o, "method", json_string("table"));
+        return rc | put(data, "service", o);
+    }
+    rc |= put_str(o, "name", s->name);
+    rc |= put_str(o, "product", s->product);
+    rc |= put_str(o, "version", s->version);
+    rc |= put_str(o, "extrainfo", s->extrainfo);
+    rc |= put_str(o, "hostname", s->hostname);
+    rc |= put_str(o, "ostype", s->ostype);
+    rc |= put_str(o, "devicetype", s->devicetype);
+    if (s->ncpe) {
+        json_t *cpe = json_array();
+        for (size_t i = 0; cpe && i < s->ncpe; i++)
+            if (json_array_append_new(cpe, jstr(s->cpe[i])) < 0)
+                rc = -1;
+        rc |= put(o, "cpe", cpe);
+    }
+    rc |= put(o, "method", json_string(s->method == SERVICE_METHOD_PROBED ? "probed" : "table"));
+    rc |= put(o, "conf", json_integer(s->conf));
+    if (s->tunnel_ssl)
+        rc |= put(o, "tunnel", json_string("ssl"));
+    return rc | put(data, "service", o);
+}
+
+static int ndjson_port(struct output *o, const struct host_result *h, const struct port_result *p)
+{
+    json_t *line = line_head(h, "status");
+    json_t *data = json_object();
+    int rc = line && data ? 0 : -1;
+    rc |= line ? put(line, "port", json_integer(p->port)) : -1;
+    rc |= line ? put(line, "proto", json_string(port_proto_name(p->proto))) : -1;
+    if (data) {
+        rc |= put(data, "status", json_string(port_state_name(p->state)));
+        rc |= put(data, "reason", json_string(reason_name(p->reason)));
+        rc |= put(data, "ttl", json_integer(p->reason_ttl));
+        rc |= put_service(data, p);
+    }
+    if (!line || rc < 0) {
+        json_decref(line);
+        json_decref(data);
+        return -1;
+    }
+    if (put(line, "data", data) < 0) {
+        json_decref(line);
+        return -1;
+    }
+    return emit(o, line);
+}
+
+/* The host's lines reach the file now, so a reader tailing it sees every
+ * finished host while the scan goes on. */
+static int ndjson_host_end(struct output *o, const struct host_result *h, unsigned hidden)
+{
+    (void)h;
+    (void)hidden;
+    return fflush(o->fp) == 0 ? 0 : -1;
+}
+
+static int ndjson_close(struct output *o, const struct scan_summary *sum)
+{
+    (void)sum;
+    return fflush(o->fp) == 0 ? 0 : -1;
+}
+
+const struct output_module output_ndjson = {
+    .name = "ndjson",
+    .option = "-oD",
+    .ext = NULL, /* nmap's -oA has no such format */
+    .summary = "NDJSON as masscan's -oD, a line per host and port, flushed per host",
+    .open = ndjson_open,
+    .host_begin = ndjson_host_begin,
+    .port = ndjson_port,
+    .host_end = ndjson_host_end,
+    .close = ndjson_close,
+};

@@ -1,0 +1,192 @@
+/*
+ * Tests for src/output/csv.c (-oC): exact rendering of hand-built host
+ * records, with and without version detection, RFC 4180 quoting and CRLF,
+ * hosts without port rows, and names that are not UTF-8.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "output/output.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEADER                                                                                     \
+    "address,hostname,host_state,protocol,port,state,reason,reason_ttl,service,product,version,"   \
+    "extrainfo,cpe\r\n"
+
+/* Render hosts through module m as the output set would: open, then per
+ * host host_begin, the ports not hidden (already in (proto, port) order),
+ * host_end, then close. Returns the bytes written (malloc'd). */
+static char *render(const struct output_module *m, const struct host_result *hosts, size_t n,
+                    int verbose)
+{
+    struct scan_info info;
+    memset(&info, 0, sizeof(info));
+    info.verbose = verbose;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    assert_non_null(fp);
+    struct output o = {.module = m, .info = &info, .fp = fp};
+    assert_int_equal(m->open(&o), 0);
+    for (size_t i = 0; i < n; i++) {
+        const struct host_result *h = &hosts[i];
+        unsigned hidden = result_hidden_states(h, verbose, false);
+        assert_int_equal(m->host_begin(&o, h, hidden), 0);
+        for (size_t j = 0; j < h->nports; j++)
+            if (!(hidden & (1u << h->ports[j].state)))
+                assert_int_equal(m->port(&o, h, &h->ports[j]), 0);
+        assert_int_equal(m->host_end(&o, h, hidden), 0);
+    }
+    struct scan_summary sum = {.hosts_total = n};
+    assert_int_equal(m->close(&o, &sum), 0);
+    fclose(fp);
+    return buf;
+}
+
+static void host(struct host_result *h, const char *addr, enum host_status st, enum reason r)
+{
+    struct ipaddr a;
+    assert_int_equal(ipaddr_parse(addr, &a), 0);
+    host_result_init(h, &a);
+    h->status = st;
+    h->status_reason = r;
+    h->end.tv_sec = 1717000000;
+}
+
+static void port(struct host_result *h, uint16_t n, enum port_state st, enum reason r, uint8_t ttl,
+                 const char *svc)
+{
+    struct port_result p = {.port = n,
+                            .proto = PROTO_TCP,
+                            .state = (uint8_t)st,
+                            .reason = (uint8_t)r,
+                            .reason_ttl = ttl,
+                            .service = svc};
+    assert_int_equal(host_result_add_port(h, &p), 0);
+}
+
+/* -sV's answer on the last port of h. */
+static void service(struct host_result *h, const char *name, const char *product,
+                    const char *version, const char *extrainfo, const char *cpe1, const char *cpe2)
+{
+    struct port_detail *d = port_result_detail(&h->ports[h->nports - 1]);
+    assert_non_null(d);
+    d->service = calloc(1, sizeof(*d->service));
+    assert_non_null(d->service);
+    struct service_result *s = d->service;
+    s->name = strdup(name);
+    s->product = product ? strdup(product) : NULL;
+    s->version = version ? strdup(version) : NULL;
+    s->extrainfo = extrainfo ? strdup(extrainfo) : NULL;
+    s->method = SERVICE_METHOD_PROBED;
+    s->conf = 10;
+    s->cpe = calloc(2, sizeof(char *));
+    if (cpe1)
+        s->cpe[s->ncpe++] = strdup(cpe1);
+    if (cpe2)
+        s->cpe[s->ncpe++] = strdup(cpe2);
+}
+
+static const struct output_module *csv(void)
+{
+    const struct output_module *m = output_module_find("-oC");
+    assert_non_null(m);
+    assert_string_equal(m->name, "csv");
+    assert_null(m->ext); /* not in -oA */
+    return m;
+}
+
+static void test_ports_and_service(void **state)
+{
+    (void)state;
+    struct host_result h[1];
+    host(&h[0], "198.18.0.2", HOST_UP, REASON_SYN_ACK);
+    h[0].hostname = "www.example.org";
+    port(&h[0], 22, PORT_OPEN, REASON_SYN_ACK, 64, "ssh");
+    service(&h[0], "ssh", "OpenSSH", "9.2p1 Debian 2", "protocol 2.0",
+            "cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel");
+    port(&h[0], 80, PORT_CLOSED, REASON_RESET, 64, "http");
+    port(&h[0], 8080, PORT_OPEN, REASON_SYN_ACK, 63, NULL);
+    char *out = render(csv(), h, 1, 0);
+    assert_string_equal(out, HEADER "198.18.0.2,www.example.org,up,tcp,22,open,syn-ack,64,ssh,"
+                                    "OpenSSH,9.2p1 Debian 2,protocol 2.0,"
+                                    "cpe:/a:openbsd:openssh:9.2p1 cpe:/o:linux:linux_kernel\r\n"
+                                    "198.18.0.2,www.example.org,up,tcp,80,closed,reset,64,http,,,,"
+                                    "\r\n"
+                                    "198.18.0.2,www.example.org,up,tcp,8080,open,syn-ack,63,,,,,"
+                                    "\r\n");
+    free(out);
+    host_result_free(&h[0]);
+}
+
+/* RFC 4180 section 2: fields with comma, quote, CR or LF are quoted and
+ * their quotes doubled; others (spaces, semicolons, a lone quote-free
+ * apostrophe) stay bare. */
+static void test_rfc4180_quoting(void **state)
+{
+    (void)state;
+    struct host_result h[1];
+    host(&h[0], "127.0.0.1", HOST_UP, REASON_LOCALHOST_RESPONSE);
+    h[0].hostname = "a,b";
+    port(&h[0], 80, PORT_OPEN, REASON_SYN_ACK, 0, "http");
+    service(&h[0], "http", "say \"hi\"", "1\r\n2", "x\ny", NULL, NULL);
+    port(&h[0], 81, PORT_OPEN, REASON_SYN_ACK, 0, "x");
+    service(&h[0], "x", "\"", "it's; fine", "", NULL, NULL);
+    char *out = render(csv(), h, 1, 0);
+    assert_string_equal(out, HEADER "127.0.0.1,\"a,b\",up,tcp,80,open,syn-ack,0,http,"
+                                    "\"say \"\"hi\"\"\",\"1\r\n2\",\"x\ny\",\r\n"
+                                    "127.0.0.1,\"a,b\",up,tcp,81,open,syn-ack,0,x,\"\"\"\","
+                                    "it's; fine,,\r\n");
+    free(out);
+    host_result_free(&h[0]);
+}
+
+/* Hosts without port rows get one row with empty port columns; a down
+ * host only with -v, as every format; names as bytes, not re-encoded. */
+static void test_hosts_without_ports(void **state)
+{
+    (void)state;
+    struct host_result h[3];
+    host(&h[0], "127.0.0.1", HOST_UP, REASON_LOCALHOST_RESPONSE);
+    h[0].rdns = strdup("caf\xe9.example"); /* Latin-1, not UTF-8 */
+    host(&h[1], "127.0.0.2", HOST_DOWN, REASON_NO_RESPONSE);
+    host(&h[2], "::1", HOST_UP, REASON_SYN_ACK);
+    for (uint16_t p = 1; p <= 60; p++) /* all collapsed into "Not shown" */
+        port(&h[2], p, PORT_CLOSED, REASON_RESET, 64, NULL);
+    char *out = render(csv(), h, 3, 0);
+    assert_string_equal(out, HEADER "127.0.0.1,caf\xe9.example,up,,,,,,,,,,\r\n"
+                                    "::1,,up,,,,,,,,,,\r\n");
+    free(out);
+    out = render(csv(), h, 3, 1);
+    assert_string_equal(out, HEADER "127.0.0.1,caf\xe9.example,up,,,,,,,,,,\r\n"
+                                    "127.0.0.2,,down,,,,,,,,,,\r\n"
+                                    "::1,,up,,,,,,,,,,\r\n");
+    free(out);
+    for (int i = 0; i < 3; i++)
+        host_result_free(&h[i]);
+}
+
+static void test_empty_scan(void **state)
+{
+    (void)state;
+    char *out = render(csv(), NULL, 0, 0);
+    assert_string_equal(out, HEADER);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ports_and_service),
+        cmocka_unit_test(test_rfc4180_quoting),
+        cmocka_unit_test(test_hosts_without_ports),
+        cmocka_unit_test(test_empty_scan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
