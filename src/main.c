@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "core/scan.h"
 #include "engine/plan.h"
+#include "engine/stages.h"
 #include "output/output.h"
 
 #include <signal.h>
@@ -56,36 +57,42 @@ int main(int argc, char **argv)
         scan_free(&scan);
         return 1;
     }
+    /* Run state lives here, beside the read-only configuration. */
+    struct scan_summary sum = {0};
     struct scan_info info;
-    if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0) {
-        log_error("output", "%s", err);
-        output_set_close(&outs, &scan.summary);
+    struct result_sink out = output_set_sink(&outs);
+    struct pipeline pl;
+    if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
+        plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {
+        log_error("plan", "%s", err);
+        output_set_close(&outs, &sum);
         scan_free(&scan);
         return 2;
     }
     clock_gettime(CLOCK_REALTIME, &info.start);
-    scan.summary.start = info.start;
-    struct result_sink sink = output_set_sink(&outs);
-    int brc = sink_begin(&sink, &info);
+    sum.start = info.start;
+    int brc = sink_begin(&pl.head, &info);
     scan_info_free(&info);
     if (brc < 0) {
-        log_error("output", "%s", outs.errmsg);
+        log_error("output", "%s", outs.errmsg[0] ? outs.errmsg : "a stage failed to start");
+        plan_pipeline_free(&pl);
         scan_free(&scan);
         return 1;
     }
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = plan_run(&scan, &stop_requested, &sink, &scan.summary, err, sizeof(err));
+    int rc = plan_run(&scan, &stop_requested, &pl.head, &sum, err, sizeof(err));
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
-    clock_gettime(CLOCK_REALTIME, &scan.summary.end);
-    scan.summary.elapsed_s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-    scan.summary.interrupted = stop_requested != 0;
+    clock_gettime(CLOCK_REALTIME, &sum.end);
+    sum.elapsed_s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    sum.interrupted = stop_requested != 0;
     if (rc < 0)
-        scan.summary.error = err;
+        sum.error = err;
 
-    int wrc = sink_end(&sink, &scan.summary);
+    int wrc = sink_end(&pl.head, &sum);
+    plan_pipeline_free(&pl);
     int status = 0;
     if (rc < 0) {
         log_error("engine", "%s", err);
@@ -93,7 +100,7 @@ int main(int argc, char **argv)
     } else if (wrc < 0) {
         log_error("output", "writing results failed");
         status = 2;
-    } else if (scan.summary.interrupted) {
+    } else if (sum.interrupted) {
         status = 130;
     }
     scan_free(&scan);

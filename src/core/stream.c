@@ -58,3 +58,34 @@ const struct scan_info_type *scan_info_proto(const struct scan_info *info, enum 
             return &info->types[i];
     return NULL;
 }
+
+static int stage_begin(void *ctx, const struct scan_info *info)
+{
+    struct stage *s = ctx;
+    if (s->ops && s->ops->begin)
+        return s->ops->begin(s->state, info, &s->next);
+    return sink_begin(&s->next, info);
+}
+
+static void stage_host(void *ctx, const struct host_result *h)
+{
+    struct stage *s = ctx;
+    if (s->ops && s->ops->host)
+        s->ops->host(s->state, h, &s->next);
+    else
+        sink_host(&s->next, h);
+}
+
+static int stage_end(void *ctx, const struct scan_summary *sum)
+{
+    struct stage *s = ctx;
+    if (s->ops && s->ops->end)
+        return s->ops->end(s->state, sum, &s->next);
+    return sink_end(&s->next, sum);
+}
+
+struct result_sink stage_sink(struct stage *s)
+{
+    return (struct result_sink){
+        .begin = stage_begin, .host = stage_host, .end = stage_end, .ctx = s};
+}

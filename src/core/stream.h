@@ -118,4 +118,36 @@ static inline int sink_end(const struct result_sink *s, const struct scan_summar
     return s && s->end ? s->end(s->ctx, sum) : 0;
 }
 
+/*
+ * A stage after the port scan (version detection, OS detection, scripts):
+ * a consumer of the stream that passes it on, enriched, to the next sink.
+ * Stages compose by chaining: port scan -> stage -> stage -> outputs.
+ *
+ * Callbacks receive the stage's state and next, the sink downstream. A
+ * NULL callback passes that event on unchanged. begin may pass on a
+ * modified copy of info (a -sV stage sets version_scan); host may pass h on
+ * at once (enriched copy or not) or keep a copy (host_result_copy) and
+ * pass it on later, from host or end; end must pass on every host it still
+ * holds before it passes end on. All three run on the stream's thread.
+ */
+struct stage_ops {
+    const char *name; /* "version", "os", "scripts" */
+    int (*begin)(void *state, const struct scan_info *info, const struct result_sink *next);
+    void (*host)(void *state, const struct host_result *h, const struct result_sink *next);
+    int (*end)(void *state, const struct scan_summary *sum, const struct result_sink *next);
+};
+
+/* One stage in a chain: its operations, its state (owned by whoever made
+ * the stage) and the sink it feeds. */
+struct stage {
+    const struct stage_ops *ops;
+    void *state;
+    struct result_sink next;
+};
+
+/* The sink that feeds stage s (valid while s lives). Feeding it begin,
+ * hosts and end runs the stage's callbacks, or passes events on where the
+ * stage has none. */
+struct result_sink stage_sink(struct stage *s);
+
 #endif

@@ -373,6 +373,132 @@ static void test_render_findings(void **state)
     json_decref(root);
 }
 
+/* -- stages compose ---------------------------------------------------- */
+
+/* What reached the end of the chain, in order: 'b'egin, 'h'ost, 'e'nd. */
+struct trace {
+    char ev[16];
+    size_t n;
+    struct host_result hosts[4];
+    size_t nhosts;
+    bool version_scan;
+};
+
+static int trace_begin(void *ctx, const struct scan_info *info)
+{
+    struct trace *t = ctx;
+    t->ev[t->n++] = 'b';
+    t->version_scan = info->version_scan;
+    return 0;
+}
+
+static void trace_host(void *ctx, const struct host_result *h)
+{
+    struct trace *t = ctx;
+    t->ev[t->n++] = 'h';
+    assert_int_equal(host_result_copy(&t->hosts[t->nhosts++], h), 0);
+}
+
+static int trace_end(void *ctx, const struct scan_summary *sum)
+{
+    (void)sum;
+    struct trace *t = ctx;
+    t->ev[t->n++] = 'e';
+    return 0;
+}
+
+/* A stage as -sV will be: it holds every host until end (as a stage that
+ * works on hosts in parallel would), names port 22's service, and says in
+ * the begin record that versions were probed. */
+struct holder {
+    struct host_result held[4];
+    size_t n;
+};
+
+static int holder_begin(void *st, const struct scan_info *info, const struct result_sink *next)
+{
+    (void)st;
+    struct scan_info copy;
+    assert_int_equal(scan_info_copy(&copy, info), 0);
+    copy.version_scan = true;
+    int rc = sink_begin(next, &copy);
+    scan_info_free(&copy);
+    return rc;
+}
+
+static void holder_host(void *st, const struct host_result *h, const struct result_sink *next)
+{
+    (void)next;
+    struct holder *s = st;
+    assert_int_equal(host_result_copy(&s->held[s->n], h), 0);
+    for (size_t i = 0; i < s->held[s->n].nports; i++) {
+        struct port_result *p = &s->held[s->n].ports[i];
+        if (p->port != 22)
+            continue;
+        struct port_detail *d = port_result_detail(p);
+        assert_non_null(d);
+        service_result_free(d->service); /* replaced by the stage's finding */
+        free(d->service);
+        d->service = calloc(1, sizeof(*d->service));
+        d->service->name = strdup("ssh");
+        d->service->product = strdup("from the stage");
+        d->service->method = SERVICE_METHOD_PROBED;
+        d->service->conf = 10;
+    }
+    s->n++;
+}
+
+static int holder_end(void *st, const struct scan_summary *sum, const struct result_sink *next)
+{
+    struct holder *s = st;
+    for (size_t i = 0; i < s->n; i++) { /* every held host before end */
+        sink_host(next, &s->held[i]);
+        host_result_free(&s->held[i]);
+    }
+    s->n = 0;
+    return sink_end(next, sum);
+}
+
+static const struct stage_ops holder_ops = {
+    .name = "holder", .begin = holder_begin, .host = holder_host, .end = holder_end};
+
+static void test_stages_compose(void **state)
+{
+    (void)state;
+    struct trace t = {0};
+    struct result_sink out = {
+        .begin = trace_begin, .host = trace_host, .end = trace_end, .ctx = &t};
+    struct holder hs = {0};
+    /* port scan -> pass-through stage -> holder -> outputs */
+    struct stage holder = {.ops = &holder_ops, .state = &hs, .next = out};
+    struct stage pass = {.ops = NULL, .next = stage_sink(&holder)};
+    struct result_sink head = stage_sink(&pass);
+
+    struct scan_info info;
+    assert_int_equal(scan_info_init(&info), 0);
+    assert_int_equal(sink_begin(&head, &info), 0);
+    struct host_result a, b;
+    host_full(&a);
+    host_full(&b);
+    sink_host(&head, &a);
+    sink_host(&head, &b);
+    host_result_free(&a);
+    host_result_free(&b);
+    /* Held: nothing has reached the outputs but begin. */
+    assert_int_equal(t.n, 1);
+    struct scan_summary sum = {.hosts_total = 2, .hosts_up = 2};
+    assert_int_equal(sink_end(&head, &sum), 0);
+    scan_info_free(&info);
+
+    assert_memory_equal(t.ev, "bhhe", 4);
+    assert_true(t.version_scan);
+    assert_int_equal(t.nhosts, 2);
+    assert_string_equal(t.hosts[0].ports[0].detail->service->product, "from the stage");
+    assert_int_equal(t.hosts[0].ports[0].detail->service->conf, 10);
+    for (size_t i = 0; i < t.nhosts; i++)
+        host_result_free(&t.hosts[i]);
+}
+
 static int setup_dir(void **state)
 {
     (void)state;
@@ -394,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_copy_and_free),
         cmocka_unit_test(test_scan_info_copy),
         cmocka_unit_test(test_render_findings),
+        cmocka_unit_test(test_stages_compose),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
