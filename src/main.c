@@ -1,7 +1,7 @@
 /* prtip — parse → plan → run → report. Everything else lives in modules. */
 #include "cli/cli.h"
 #include "core/log.h"
-#include "core/scan.h"
+#include "cli/config.h"
 #include "engine/plan.h"
 #include "engine/stages.h"
 #include "output/output.h"
@@ -22,12 +22,12 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-    struct scan scan;
-    scan_init(&scan, &stop_requested);
+    struct config scan;
+    config_init(&scan);
 
     enum cli_result r = cli_parse(argc, argv, &scan);
     if (r != CLI_OK) {
-        scan_free(&scan);
+        config_free(&scan);
         return r == CLI_EXIT ? 0 : 1;
     }
 
@@ -47,14 +47,14 @@ int main(int argc, char **argv)
             plan_run(&scan, &stop_requested, &(struct result_sink){0}, NULL, err, sizeof(err));
         if (drc < 0)
             log_error("engine", "%s", err);
-        scan_free(&scan);
+        config_free(&scan);
         return drc < 0 ? 2 : 0;
     }
 
     struct output_set outs;
     if (output_set_open(&outs, scan.outputs, scan.noutputs, err, sizeof(err)) < 0) {
         log_error("output", "%s", err);
-        scan_free(&scan);
+        config_free(&scan);
         return 1;
     }
     /* Run state lives here, beside the read-only configuration. */
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {
         log_error("plan", "%s", err);
         output_set_close(&outs, &sum);
-        scan_free(&scan);
+        config_free(&scan);
         return 2;
     }
     clock_gettime(CLOCK_REALTIME, &info.start);
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
     if (brc < 0) {
         log_error("output", "%s", outs.errmsg[0] ? outs.errmsg : "a stage failed to start");
         plan_pipeline_free(&pl);
-        scan_free(&scan);
+        config_free(&scan);
         return 1;
     }
 
@@ -103,6 +103,6 @@ int main(int argc, char **argv)
     } else if (sum.interrupted) {
         status = 130;
     }
-    scan_free(&scan);
+    config_free(&scan);
     return status;
 }

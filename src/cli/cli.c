@@ -1,5 +1,5 @@
 /*
- * cli.c — nmap's command line (nmap(1) "Options Summary") into a struct scan.
+ * cli.c — nmap's command line (nmap(1) "Options Summary") into a struct config.
  *
  * Parsing is getopt_long_only, as nmap does it: "-sT" is -s with "T", "-T4"
  * is -T with "4", "-Pn" is -P with "n"; "-oX FILE", "-iL FILE" are single-dash
@@ -244,7 +244,7 @@ static int parse_method(const char *opt, const char *text, const char *const nam
 
 /* -e: a Linux interface name (dev_valid_name: 1-15 bytes, no '/', ':' or
  * blanks, not "." or ".."). */
-static int parse_iface(struct scan *scan, const char *text)
+static int parse_iface(struct config *scan, const char *text)
 {
     size_t len = strlen(text);
     if (len == 0 || len >= sizeof(scan->raw.iface)) {
@@ -333,7 +333,7 @@ static void print_version(FILE *fp)
 
 /* One option from getopt. Returns 0, 1 to stop with CLI_EXIT, or -1. */
 static int handle_option(const struct option *opts, int c, const char *word, int longindex,
-                         struct scan *scan, struct pending *pd)
+                         struct config *scan, struct pending *pd)
 {
     long v;
     switch (c) {
@@ -534,9 +534,12 @@ static int handle_option(const struct option *opts, int c, const char *word, int
             [SEND_PACKET_MMSG] = "packet",
             [SEND_PACKET_RING] = "ring",
         };
+        int m;
         note_raw_only(pd, "--send-method");
-        return parse_method("--send-method", optarg, names, sizeof(names) / sizeof(names[0]),
-                            &scan->raw.send_method);
+        if (parse_method("--send-method", optarg, names, sizeof(names) / sizeof(names[0]), &m) < 0)
+            return -1;
+        scan->raw.send_method = (enum send_method)m;
+        return 0;
     }
     case OPT_SENDER_THREADS: {
         long n;
@@ -552,9 +555,12 @@ static int handle_option(const struct option *opts, int c, const char *word, int
             [RECV_RING] = "ring",
             [RECV_PCAP] = "pcap",
         };
+        int m;
         note_raw_only(pd, "--recv-method");
-        return parse_method("--recv-method", optarg, names, sizeof(names) / sizeof(names[0]),
-                            &scan->raw.recv_method);
+        if (parse_method("--recv-method", optarg, names, sizeof(names) / sizeof(names[0]), &m) < 0)
+            return -1;
+        scan->raw.recv_method = (enum recv_method)m;
+        return 0;
     }
     case 'e':
         note_raw_only(pd, "-e");
@@ -640,7 +646,7 @@ static struct option *build_long_opts(void)
     return opts;
 }
 
-enum cli_result cli_parse(int argc, char **argv, struct scan *scan)
+enum cli_result cli_parse(int argc, char **argv, struct config *scan)
 {
     struct pending pd = {.level = -1};
     enum cli_result res = CLI_ERROR;

@@ -1,12 +1,12 @@
 /*
- * cli.h — nmap-compatible command line: parses argv into a struct scan.
+ * cli.h — nmap-compatible command line: parses argv into a struct config.
  * Options follow nmap's spelling ("Options Summary" of nmap(1)), including
  * its single-dash long forms (-sT, -oX, -Pn, -T4, -iL).
  */
 #ifndef PRTIP_CLI_CLI_H
 #define PRTIP_CLI_CLI_H
 
-#include "core/scan.h"
+#include "cli/config.h"
 
 #include <stdio.h>
 
@@ -23,7 +23,7 @@ enum cli_result {
  * to stderr and returns CLI_ERROR. A scan with no targets is an error
  * ("no targets specified"), never a default target.
  */
-enum cli_result cli_parse(int argc, char **argv, struct scan *scan);
+enum cli_result cli_parse(int argc, char **argv, struct config *scan);
 
 /* nmap-style usage text (-h); the scan type, output and discovery probe
  * lines are printed from their tables. */

@@ -31,7 +31,7 @@ enum cli_result cli_fail(const char *fmt, ...)
 
 /* Apply the -T template, then the explicit options over it, then check the
  * combination as nmap does. */
-static int resolve_timing(struct scan *scan, const struct pending *pd)
+static int resolve_timing(struct config *scan, const struct pending *pd)
 {
     struct timing *t = &scan->timing;
     const struct timing *x = &pd->t;
@@ -180,7 +180,7 @@ out:
 }
 
 /* True if any requested scan type uses proto. */
-static bool proto_scanned(const struct scan *scan, enum port_proto proto)
+static bool proto_scanned(const struct config *scan, enum port_proto proto)
 {
     for (size_t i = 0; i < scan->ntypes; i++)
         if (scan->types[i]->proto == proto)
@@ -188,7 +188,7 @@ static bool proto_scanned(const struct scan *scan, enum port_proto proto)
     return false;
 }
 
-static size_t scanned_ports(const struct scan *scan)
+static size_t scanned_ports(const struct config *scan)
 {
     size_t n = 0;
     for (int p = 0; p < PROTO_COUNT; p++)
@@ -197,7 +197,7 @@ static size_t scanned_ports(const struct scan *scan)
     return n;
 }
 
-static int resolve_ports(struct scan *scan, const struct pending *pd)
+static int resolve_ports(struct config *scan, const struct pending *pd)
 {
     static const char *const upper[PROTO_COUNT] = {"TCP", "UDP", "SCTP"};
     char err[256];
@@ -278,7 +278,7 @@ out:
     return rc;
 }
 
-static int resolve_targets(struct scan *scan, const struct pending *pd)
+static int resolve_targets(struct config *scan, const struct pending *pd)
 {
     char err[512];
     scan->targets = target_set_new(&(struct target_opts){.family = scan->family});
@@ -327,7 +327,7 @@ static uint64_t random_seed(void)
     return ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
 }
 
-static void set_log_level(const struct scan *scan)
+static void set_log_level(const struct config *scan)
 {
     enum log_level level = LOG_WARN;
     if (scan->verbose > 0)
@@ -340,7 +340,7 @@ static void set_log_level(const struct scan *scan)
 }
 
 /* True if a requested scan type runs on the raw engine. */
-static bool any_raw(const struct scan *scan)
+static bool any_raw(const struct config *scan)
 {
     for (size_t i = 0; i < scan->ntypes; i++)
         if (scan->types[i]->engine == SCAN_ENGINE_RAW)
@@ -355,7 +355,7 @@ static bool any_raw(const struct scan *scan)
  * means a SYN-scan base, as nmap; so do the options that only the raw
  * engine reads (--rate, --shard, -e, -S, -g ...).
  */
-static int resolve_scan_types(struct scan *scan, const struct pending *pd)
+static int resolve_scan_types(struct config *scan, const struct pending *pd)
 {
     if ((scan->disc.ping_only || scan->disc.list_only) && scan->ntypes > 0) {
         cli_fail("-sL and -sn (skip port scan) are not valid with any other scan types: drop %s "
@@ -401,7 +401,7 @@ static int resolve_scan_types(struct scan *scan, const struct pending *pd)
 }
 
 /* -S must be of the family -4/-6 asked for, wherever either stands. */
-static int resolve_raw(struct scan *scan, const struct pending *pd)
+static int resolve_raw(struct config *scan, const struct pending *pd)
 {
     if (scan->raw.have_src && scan->family) {
         int want = scan->family == 4 ? AF_INET : AF_INET6;
@@ -415,7 +415,7 @@ static int resolve_raw(struct scan *scan, const struct pending *pd)
     return 0;
 }
 
-int cli_apply(struct scan *scan, const struct pending *pd)
+int cli_apply(struct config *scan, const struct pending *pd)
 {
     set_log_level(scan);
     if (resolve_scan_types(scan, pd) < 0 || resolve_raw(scan, pd) < 0)

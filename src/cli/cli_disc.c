@@ -16,8 +16,8 @@
 /* Parse one -P<x> port list into out's proto list; anything given for
  * another protocol ("-PST:80,U:53") is an error, since a SYN ping has no
  * UDP ports. */
-static int parse_ping_ports(struct scan *scan, const char *opt, const char *spec, const char *dflt,
-                            enum port_proto proto, struct portset *out)
+static int parse_ping_ports(struct config *scan, const char *opt, const char *spec,
+                            const char *dflt, enum port_proto proto, struct portset *out)
 {
     char err[256];
     const char *text = spec && *spec ? spec : dflt;
@@ -80,7 +80,7 @@ static const char *port_list_options(char *buf, size_t len)
 }
 
 /* The switch a -P option without a port list sets. */
-static bool *probe_flag(struct scan *scan, struct pending *pd, enum disc_probe p)
+static bool *probe_flag(struct config *scan, struct pending *pd, enum disc_probe p)
 {
     switch (p) {
     case DISC_ICMP_ECHO:
@@ -120,7 +120,7 @@ static struct portset *probe_ports(struct disc_opts *d, enum disc_probe p)
  * list. Each probe option marks the probe set explicit: it then replaces
  * nmap's default set instead of adding to it.
  */
-int cli_parse_ping(struct scan *scan, struct pending *pd, const char *arg)
+int cli_parse_ping(struct config *scan, struct pending *pd, const char *arg)
 {
     if (strcmp(arg, "n") == 0 || strcmp(arg, "N") == 0 || strcmp(arg, "0") == 0) {
         scan->skip_discovery = true;
@@ -161,7 +161,7 @@ int cli_parse_ping(struct scan *scan, struct pending *pd, const char *arg)
  * not root (the same test that picks -sT as the default type). A raw scan
  * type without root keeps its raw discovery and fails at the first socket
  * with "need root", as nmap refuses raw scans then. */
-static bool unprivileged(const struct scan *scan)
+static bool unprivileged(const struct config *scan)
 {
     for (size_t i = 0; i < scan->ntypes; i++)
         if (scan->types[i]->engine == SCAN_ENGINE_RAW)
@@ -182,7 +182,7 @@ static bool unprivileged(const struct scan *scan)
  *   -PR alone is ignored: nmap's default unprivileged ping (80 and 443).
  * Warns once, as the probes sent differ from those asked for.
  */
-static int connect_fallback(struct scan *scan)
+static int connect_fallback(struct config *scan)
 {
     struct disc_opts *d = &scan->disc;
     char err[256];
@@ -216,7 +216,7 @@ static int connect_fallback(struct scan *scan)
     return 0;
 }
 
-int cli_resolve_discovery(struct scan *scan, const struct pending *pd)
+int cli_resolve_discovery(struct config *scan, const struct pending *pd)
 {
     struct disc_opts *d = &scan->disc;
     for (const struct disc_option *o = disc_options; o->option; o++)

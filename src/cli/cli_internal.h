@@ -7,7 +7,7 @@
 #define PRTIP_CLI_CLI_INTERNAL_H
 
 #include "cli/cli.h"
-#include "core/scan.h"
+#include "cli/config.h"
 #include "core/timing.h"
 #include "scan/disc_modules.h"
 
@@ -79,12 +79,12 @@ enum cli_result cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 
 
 /* -s<letters> (cli_types.c): scan types by their scan_modules[] options,
  * plus -sn and -sL. Returns 0, or -1 after printing one error line. */
-int cli_parse_scan_types(struct scan *scan, struct pending *pd, const char *letters);
+int cli_parse_scan_types(struct config *scan, struct pending *pd, const char *letters);
 
 /* -o<fmt> <path> (cli_types.c): an output_modules[] option, or -oA <base>
  * for every module with an -oA extension. Returns 0, or -1 after printing
  * one error line. */
-int cli_parse_output(struct scan *scan, char fmt, const char *path);
+int cli_parse_output(struct config *scan, char fmt, const char *path);
 
 /*
  * "-oN, -oX, ... or -oA", "-sT, -sS, ... or -sL", "-PE, ... or -Pn": the
@@ -97,7 +97,7 @@ const char *cli_ping_options(char *buf, size_t len);
 
 /* -P<x> (cli_disc.c): -Pn, -PE/-PP/-PM/-PR, -PS/-PA/-PU[ports]. Returns 0,
  * or -1 after printing one error line with cli_fail(). */
-int cli_parse_ping(struct scan *scan, struct pending *pd, const char *arg);
+int cli_parse_ping(struct config *scan, struct pending *pd, const char *arg);
 
 /*
  * Host discovery after the getopt pass (cli_disc.c): the -PS/-PA/-PU port
@@ -105,7 +105,7 @@ int cli_parse_ping(struct scan *scan, struct pending *pd, const char *arg);
  * (-PR, --disable-arp-ping), and -sn/-sL against the other options.
  * Returns 0, or -1 after printing one error line with cli_fail().
  */
-int cli_resolve_discovery(struct scan *scan, const struct pending *pd);
+int cli_resolve_discovery(struct config *scan, const struct pending *pd);
 
 /*
  * Everything after the getopt pass: log level, the default scan type (-sS
@@ -114,6 +114,6 @@ int cli_resolve_discovery(struct scan *scan, const struct pending *pd);
  * explicit timing options, nmap-services, ports, targets and the seed.
  * Returns 0, or -1 after printing one error line with cli_fail().
  */
-int cli_apply(struct scan *scan, const struct pending *pd);
+int cli_apply(struct config *scan, const struct pending *pd);
 
 #endif

@@ -37,7 +37,7 @@ static const char *join_or(char *buf, size_t len, const char *const *opts, size_
 
 const char *cli_output_options(char *buf, size_t len)
 {
-    const char *opts[SCAN_MAX_OUTPUTS + 16];
+    const char *opts[OUTPUT_MAX + 16];
     size_t n = 0;
     for (size_t i = 0; output_modules[i] && n < sizeof(opts) / sizeof(opts[0]); i++)
         if (output_modules[i]->option[0])
@@ -55,10 +55,10 @@ const char *cli_scan_options(char *buf, size_t len)
     return join_or(buf, len, opts, n, "-sL");
 }
 
-static int add_output(struct scan *scan, const struct output_module *mod, const char *path)
+static int add_output(struct config *scan, const struct output_module *mod, const char *path)
 {
-    if (scan->noutputs >= SCAN_MAX_OUTPUTS) {
-        cli_fail("too many output files: at most %d", SCAN_MAX_OUTPUTS);
+    if (scan->noutputs >= OUTPUT_MAX) {
+        cli_fail("too many output files: at most %d", OUTPUT_MAX);
         return -1;
     }
     char *copy = strdup(path);
@@ -73,7 +73,7 @@ static int add_output(struct scan *scan, const struct output_module *mod, const 
 }
 
 /* -oA <base>: every module with an -oA extension, as <base>.<ext>. */
-static int add_all_outputs(struct scan *scan, const char *base)
+static int add_all_outputs(struct config *scan, const char *base)
 {
     if (strcmp(base, "-") == 0) {
         cli_fail("-oA -: cannot write several formats to standard output; give a base name");
@@ -98,7 +98,7 @@ static int add_all_outputs(struct scan *scan, const char *base)
     return 0;
 }
 
-int cli_parse_output(struct scan *scan, char fmt, const char *path)
+int cli_parse_output(struct config *scan, char fmt, const char *path)
 {
     char hint[160];
     if (path[0] == '\0') {
@@ -129,7 +129,7 @@ int cli_parse_output(struct scan *scan, char fmt, const char *path)
  * type. "-sn" (no port scan) and "-sL" (list scan) are discovery modes, not
  * types; cli_resolve_discovery checks them against the types given.
  */
-int cli_parse_scan_types(struct scan *scan, struct pending *pd, const char *letters)
+int cli_parse_scan_types(struct config *scan, struct pending *pd, const char *letters)
 {
     static const char nmap_known[] = "ACFILMNOPRSUVWXYZn"; /* every scan letter nmap knows */
     char hint[160];
@@ -167,7 +167,7 @@ int cli_parse_scan_types(struct scan *scan, struct pending *pd, const char *lett
                 return -1;
             }
         }
-        if (!dup && scan->ntypes < SCAN_MAX_TYPES)
+        if (!dup && scan->ntypes < CONFIG_MAX_TYPES)
             scan->types[scan->ntypes++] = mod;
     }
     return 0;

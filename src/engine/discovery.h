@@ -20,15 +20,45 @@
 #ifndef PRTIP_ENGINE_DISCOVERY_H
 #define PRTIP_ENGINE_DISCOVERY_H
 
-#include "core/scan.h" /* struct disc_opts, struct raw_opts */
+#include "core/ports.h"
 #include "core/stop.h"
 #include "core/targets.h"
 #include "core/timing.h"
+#include "engine/raw_engine.h"
 
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/*
+ * Host discovery plan (nmap "HOST DISCOVERY"), filled by the command line
+ * and carried out by engine/plan.c. Port lists are ascending, no
+ * duplicates: syn_ports and ack_ports use their PROTO_TCP list, udp_ports
+ * its PROTO_UDP list.
+ */
+struct disc_opts {
+    bool list_only; /* -sL: list targets, send nothing to them */
+    bool ping_only; /* -sn: discovery only, no port scan */
+    /* ARP (IPv4) / Neighbor Discovery (IPv6) for targets on a directly
+     * connected Ethernet link; on by default as nmap, off with
+     * --disable-arp-ping. -PR sets it again and selects nothing else. */
+    bool arp;
+    bool icmp_echo;           /* -PE (ICMPv6 echo for IPv6) */
+    bool icmp_ts;             /* -PP */
+    bool icmp_mask;           /* -PM */
+    struct portset syn_ports; /* -PS */
+    struct portset ack_ports; /* -PA */
+    struct portset udp_ports; /* -PU */
+    /* Any -PE/-PP/-PM/-PS/-PA/-PU/-PR given: the probes above replace
+     * nmap's default set (echo, SYN 443, ACK 80, timestamp). */
+    bool explicit_probes;
+    /* Unprivileged run (no raw socket) with explicit probes: discovery is
+     * nmap's connect() ping to syn_ports (the -PS and -PA lists merged, or
+     * 80 when only ICMP probes were asked for); udp_ports left set means
+     * -PU, which cannot be done without raw sockets (engine/plan.h). */
+    bool connect_ping;
+};
 
 /* The discovery stage's job. Everything is borrowed and read-only. */
 struct disc_job {

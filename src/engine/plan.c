@@ -17,7 +17,7 @@
 
 /* One run: where hosts go and how many went. */
 struct plan {
-    const struct scan *cfg;
+    const struct config *cfg;
     volatile sig_atomic_t *stop;
     const struct result_sink *out;
     const struct disc_result *found; /* discovery's findings, NULL before/without it */
@@ -29,7 +29,7 @@ struct plan {
 static struct raw_job raw_job_of(const struct plan *p, const struct target_set *targets,
                                  bool assume_up)
 {
-    const struct scan *cfg = p->cfg;
+    const struct config *cfg = p->cfg;
     struct raw_job j = {
         .targets = targets,
         .ports = cfg->ports, /* borrowed lists */
@@ -49,7 +49,7 @@ static struct raw_job raw_job_of(const struct plan *p, const struct target_set *
 static struct connect_job connect_job_of(const struct plan *p, const struct target_set *targets,
                                          bool assume_up)
 {
-    const struct scan *cfg = p->cfg;
+    const struct config *cfg = p->cfg;
     const struct scan_module *m = NULL;
     for (size_t i = 0; i < cfg->ntypes && !m; i++)
         if (cfg->types[i] && cfg->types[i]->engine == SCAN_ENGINE_CONNECT)
@@ -72,7 +72,7 @@ static struct connect_job connect_job_of(const struct plan *p, const struct targ
 
 static struct disc_job disc_job_of(const struct plan *p)
 {
-    const struct scan *cfg = p->cfg;
+    const struct config *cfg = p->cfg;
     return (struct disc_job){
         .targets = cfg->targets,
         .disc = &cfg->disc,
@@ -84,7 +84,7 @@ static struct disc_job disc_job_of(const struct plan *p)
     };
 }
 
-static bool raw_port_scan(const struct scan *cfg)
+static bool raw_port_scan(const struct config *cfg)
 {
     return cfg->types[0]->engine == SCAN_ENGINE_RAW;
 }
@@ -136,7 +136,7 @@ static void apply_up(struct host_result *h, const struct disc_up *u)
  * down ones, as discovery left them, without ports. */
 static void deliver_discovered(struct plan *p, bool want_up, bool want_down)
 {
-    const struct scan *cfg = p->cfg;
+    const struct config *cfg = p->cfg;
     uint64_t n = target_set_count(cfg->targets);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -191,7 +191,7 @@ static void merge_host(void *ctx, const struct host_result *h)
 /* The port scan of the hosts discovery found up. */
 static int scan_up_hosts(struct plan *p, char *err, size_t errlen)
 {
-    const struct scan *cfg = p->cfg;
+    const struct config *cfg = p->cfg;
     const struct disc_result *found = p->found;
     if (found->nup == 0 || job_stopping(p->stop))
         return 0;
@@ -245,7 +245,7 @@ static void deliver_all_up(struct plan *p)
  * found stays. */
 static int discover_then_scan(struct plan *p, char *err, size_t errlen)
 {
-    const struct scan *cfg = p->cfg;
+    const struct config *cfg = p->cfg;
     struct disc_job dj = disc_job_of(p);
     struct disc_result found;
     int rc = discovery_run(&dj, &found, err, errlen);
@@ -261,7 +261,7 @@ static int discover_then_scan(struct plan *p, char *err, size_t errlen)
     return rc;
 }
 
-int plan_run(const struct scan *cfg, volatile sig_atomic_t *stop, const struct result_sink *sink,
+int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct result_sink *sink,
              struct scan_summary *sum, char *err, size_t errlen)
 {
     struct plan p = {.cfg = cfg, .stop = stop, .out = sink};

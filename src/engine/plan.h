@@ -7,7 +7,7 @@
 #define PRTIP_ENGINE_PLAN_H
 
 #include "core/rdns.h"
-#include "core/scan.h"
+#include "cli/config.h"
 #include "core/stop.h"
 #include "core/stream.h"
 #include "engine/engine.h"
@@ -52,7 +52,7 @@
  * failure (no permission, interface errors); hosts delivered before stay
  * delivered.
  */
-int plan_run(const struct scan *cfg, volatile sig_atomic_t *stop, const struct result_sink *sink,
+int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct result_sink *sink,
              struct scan_summary *sum, char *err, size_t errlen);
 
 /*
@@ -62,7 +62,7 @@ int plan_run(const struct scan *cfg, volatile sig_atomic_t *stop, const struct r
  * caller to stamp. Returns 0, or -1 with err set (allocation failure) and
  * info empty.
  */
-int plan_scan_info(const struct scan *scan, struct scan_info *info, char *err, size_t errlen);
+int plan_scan_info(const struct config *scan, struct scan_info *info, char *err, size_t errlen);
 
 /*
  * -sL: deliver every target of targets in order as a host_result with

@@ -19,18 +19,35 @@
 
 #include "core/ports.h"
 #include "core/rdns.h"
-#include "core/scan.h" /* struct raw_opts */
 #include "core/services.h"
 #include "core/stop.h"
 #include "core/stream.h"
 #include "core/targets.h"
 #include "core/timing.h"
+#include "net/io.h"
 
 #include <signal.h>
 
 struct scan_module;
 
 #define RAW_JOB_MAX_TYPES 8
+
+/* Options of the stateless raw engine (-sS and the stealth scans). */
+struct raw_opts {
+    double rate;             /* --rate in packets/s; 0 = adaptive within timing min/max_rate */
+    uint32_t shard, nshards; /* --shard i/n as 0-based shard and count; nshards 1 = all */
+    bool dry_run;            /* --dry-run: print probes on stdout, send nothing */
+    double wait_s;           /* --wait: cooldown after the last pass in seconds; < 0 = from RTTs */
+    uint64_t stats_every_ms; /* --stats-every; 0 = the default, once a second */
+    char iface[16];          /* -e, "" = from the routing table */
+    struct ipaddr src;       /* -S, valid when have_src */
+    bool have_src;
+    int src_port;                 /* -g, -1 = derived from the cookie */
+    int scanflags;                /* --scanflags byte, -1 = the scan type's own */
+    enum send_method send_method; /* --send-method */
+    int sender_threads;           /* --sender-threads, 1..16; 0 = the default, 1 */
+    enum recv_method recv_method; /* --recv-method */
+};
 
 /*
  * What one run of the raw engine does: a narrow job built by the plan

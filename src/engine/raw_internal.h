@@ -24,7 +24,7 @@
 
 #include "core/permute.h"
 #include "core/rtt.h"
-#include "core/scan.h"
+#include "cli/config.h"
 #include "engine/engine.h"
 #include "engine/raw_engine.h"
 #include "engine/raw_ring.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int plan_scan_info(const struct scan *scan, struct scan_info *info, char *err, size_t errlen)
+int plan_scan_info(const struct config *scan, struct scan_info *info, char *err, size_t errlen)
 {
     if (scan_info_init(info) < 0)
         goto oom;

@@ -11,7 +11,7 @@ const struct stage_module *const stage_modules[] = {
     NULL,
 };
 
-int plan_pipeline(struct pipeline *p, const struct scan *cfg, volatile sig_atomic_t *stop,
+int plan_pipeline(struct pipeline *p, const struct config *cfg, volatile sig_atomic_t *stop,
                   const struct result_sink *out, char *err, size_t errlen)
 {
     memset(p, 0, sizeof(*p));

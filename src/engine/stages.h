@@ -9,7 +9,7 @@
 #ifndef PRTIP_ENGINE_STAGES_H
 #define PRTIP_ENGINE_STAGES_H
 
-#include "core/scan.h"
+#include "cli/config.h"
 #include "core/stream.h"
 
 #include <signal.h>
@@ -19,10 +19,11 @@
 struct stage_module {
     const struct stage_ops *ops;
     /* Whether cfg asks for the stage (-sV, -O, --script). */
-    bool (*wanted)(const struct scan *cfg);
+    bool (*wanted)(const struct config *cfg);
     /* The stage's state for one run, from its job built out of cfg; NULL
      * with err set on failure. */
-    void *(*create)(const struct scan *cfg, volatile sig_atomic_t *stop, char *err, size_t errlen);
+    void *(*create)(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
+                    size_t errlen);
     void (*destroy)(void *state);
 };
 
@@ -44,7 +45,7 @@ struct pipeline {
  * move while in use (the stages point into it). Returns 0, or -1 with err
  * set and nothing to free.
  */
-int plan_pipeline(struct pipeline *p, const struct scan *cfg, volatile sig_atomic_t *stop,
+int plan_pipeline(struct pipeline *p, const struct config *cfg, volatile sig_atomic_t *stop,
                   const struct result_sink *out, char *err, size_t errlen);
 
 /* Destroy every stage's state. */

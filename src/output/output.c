@@ -83,7 +83,7 @@ int output_set_open(struct output_set *set, const struct output_request *reqs, s
 
     /* Create every file before writing anything, so a bad path fails before
      * the scan starts and before any header reaches stdout. */
-    for (size_t i = 0; i < nreq && i < SCAN_MAX_OUTPUTS; i++) {
+    for (size_t i = 0; i < nreq && i < OUTPUT_MAX; i++) {
         const struct output_request *r = &reqs[i];
         if (!r->module || !r->path) {
             snprintf(err, errlen, "output request %zu has no format or path", i + 1);

@@ -9,10 +9,17 @@
 #define PRTIP_OUTPUT_OUTPUT_H
 
 #include "core/result.h"
-#include "core/scan.h"
 #include "core/stream.h"
 
 #include <stdio.h>
+
+#define OUTPUT_MAX 8 /* requested outputs per scan */
+
+/* One requested output: module and file path ("-" = stdout). */
+struct output_request {
+    const struct output_module *module;
+    char *path; /* owned */
+};
 
 /* One open output: where it writes and the module's private state. */
 struct output {
@@ -60,7 +67,7 @@ const struct output_module *output_module_find(const char *option_or_name);
 
 /* The set of open outputs for a scan; implements the result sink. */
 struct output_set {
-    struct output outs[SCAN_MAX_OUTPUTS + 1]; /* +1: normal output on stdout */
+    struct output outs[OUTPUT_MAX + 1]; /* +1: normal output on stdout */
     size_t n;
     int error;             /* first write error seen (errno), 0 if none */
     bool begun;            /* the modules' open ran (output_set_begin) */

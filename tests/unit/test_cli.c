@@ -1,4 +1,4 @@
-/* test_cli.c — cli_parse: nmap's command line into a struct scan. */
+/* test_cli.c — cli_parse: nmap's command line into a struct config. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
-#include "core/scan.h"
+#include "cli/config.h"
 #include "output/output.h"
 #include "scan/scan_module.h"
 
@@ -19,7 +19,7 @@
 
 /* Parse a NULL-terminated list of words after "prtip" into a fresh scan. The
  * words are copied, as getopt may write to argv. */
-static enum cli_result parse_words(struct scan *s, const char *first, ...)
+static enum cli_result parse_words(struct config *s, const char *first, ...)
 {
     char *argv[64];
     int argc = 0;
@@ -30,7 +30,7 @@ static enum cli_result parse_words(struct scan *s, const char *first, ...)
         argv[argc++] = strdup(w);
     va_end(ap);
     argv[argc] = NULL;
-    scan_init(s, NULL);
+    config_init(s);
     enum cli_result r = cli_parse(argc, argv, s);
     for (int i = 0; i < argc; i++)
         free(argv[i]);
@@ -42,19 +42,19 @@ static enum cli_result parse_words(struct scan *s, const char *first, ...)
 /* Expect CLI_ERROR and release the partial scan. */
 #define EXPECT_ERROR(...)                                                                          \
     do {                                                                                           \
-        struct scan s_;                                                                            \
+        struct config s_;                                                                          \
         assert_int_equal(PARSE(&s_, __VA_ARGS__), CLI_ERROR);                                      \
-        scan_free(&s_);                                                                            \
+        config_free(&s_);                                                                          \
     } while (0)
 
-static size_t tcp_count(const struct scan *s)
+static size_t tcp_count(const struct config *s)
 {
     return s->ports.count[PROTO_TCP];
 }
 
 static void test_basic_connect(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-sT", "-p", "22,80", "-T4", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.ntypes, 1);
     assert_ptr_equal(s.types[0], scan_module_find("-sT"));
@@ -74,12 +74,12 @@ static void test_basic_connect(void **state)
     assert_true(s.randomize_ports);
     assert_int_equal(s.noutputs, 0);
     assert_non_null(s.services);
-    scan_free(&s);
+    config_free(&s);
 }
 
 static void test_defaults(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "127.0.0.1"), CLI_OK);
     assert_int_equal(s.ntypes, 1);
     /* nmap: SYN scan with raw-packet privileges, connect scan without. */
@@ -93,12 +93,12 @@ static void test_defaults(void **state)
     assert_int_equal(s.dns, DNS_UP_HOSTS);
     assert_false(s.skip_discovery);
     assert_int_equal(s.family, 0);
-    scan_free(&s);
+    config_free(&s);
 }
 
 static void test_oA_expands(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-oA", "base", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.noutputs, 4);
     const char *want[][2] = {
@@ -107,12 +107,12 @@ static void test_oA_expands(void **state)
         assert_ptr_equal(s.outputs[i].module, output_module_find(want[i][0]));
         assert_string_equal(s.outputs[i].path, want[i][1]);
     }
-    scan_free(&s);
+    config_free(&s);
 }
 
 static void test_single_outputs(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-oX", "-", "-oG", "out.gnmap", "-oNn.txt", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.noutputs, 3);
     assert_ptr_equal(s.outputs[0].module, output_module_find("-oX"));
@@ -121,34 +121,34 @@ static void test_single_outputs(void **state)
     assert_string_equal(s.outputs[1].path, "out.gnmap");
     assert_ptr_equal(s.outputs[2].module, output_module_find("-oN"));
     assert_string_equal(s.outputs[2].path, "n.txt");
-    scan_free(&s);
+    config_free(&s);
 }
 
 static void test_all_ports(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-p-", "127.0.0.1"), CLI_OK);
     assert_int_equal(tcp_count(&s), 65535);
     assert_false(portset_contains(&s.ports, PROTO_TCP, 0));
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "-p", "-", "127.0.0.1"), CLI_OK);
     assert_int_equal(tcp_count(&s), 65535);
-    scan_free(&s);
+    config_free(&s);
 }
 
 static void test_fast_and_top(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-F", "127.0.0.1"), CLI_OK);
     assert_int_equal(tcp_count(&s), 100);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "--top-ports", "10", "127.0.0.1"), CLI_OK);
     assert_int_equal(tcp_count(&s), 10);
     assert_true(portset_contains(&s.ports, PROTO_TCP, 80));
     assert_true(portset_contains(&s.ports, PROTO_TCP, 443));
-    scan_free(&s);
+    config_free(&s);
 
     /* nmap: the top N among the -p range. */
     assert_int_equal(PARSE(&s, "--top-ports", "5", "-p", "1-100", "127.0.0.1"), CLI_OK);
@@ -157,7 +157,7 @@ static void test_fast_and_top(void **state)
         assert_true(s.ports.ports[PROTO_TCP][i] <= 100);
     assert_true(portset_contains(&s.ports, PROTO_TCP, 80));
     assert_true(portset_contains(&s.ports, PROTO_TCP, 22));
-    scan_free(&s);
+    config_free(&s);
 
     EXPECT_ERROR("-F", "-p", "80", "127.0.0.1");
     EXPECT_ERROR("--top-ports", "0", "127.0.0.1");
@@ -166,32 +166,32 @@ static void test_fast_and_top(void **state)
 
 static void test_exclude_ports(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-p", "22,80,443", "--exclude-ports", "80,443", "127.0.0.1"),
                      CLI_OK);
     assert_int_equal(tcp_count(&s), 1);
     assert_int_equal(s.ports.ports[PROTO_TCP][0], 22);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "-F", "--exclude-ports", "80", "127.0.0.1"), CLI_OK);
     assert_int_equal(tcp_count(&s), 99);
     assert_false(portset_contains(&s.ports, PROTO_TCP, 80));
-    scan_free(&s);
+    config_free(&s);
 
     EXPECT_ERROR("-p", "80", "--exclude-ports", "1-1000", "127.0.0.1");
 }
 
 static void test_family_after_target(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-p", "22", "::1", "-6"), CLI_OK);
     assert_int_equal(s.family, 6);
     assert_int_equal(target_set_nspecs(s.targets), 1);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "-p", "22", "-4", "127.0.0.1", "198.18.0.0/30"), CLI_OK);
     assert_int_equal(s.family, 4);
-    scan_free(&s);
+    config_free(&s);
 
     /* The family applies to every target, wherever -4/-6 stands. */
     EXPECT_ERROR("-p", "22", "127.0.0.1", "-6");
@@ -200,12 +200,12 @@ static void test_family_after_target(void **state)
     assert_int_equal(PARSE(&s, "-p", "22", "127.0.0.1", "::1", "198.18.0.0/30"), CLI_OK);
     assert_int_equal(target_set_nspecs(s.targets), 3);
     assert_int_equal(target_set_count(s.targets), 6);
-    scan_free(&s);
+    config_free(&s);
 }
 
 static void test_flags(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-Pn", "-n", "-r", "--open", "--reason", "--seed", "42", "-vv", "-d",
                            "127.0.0.1"),
                      CLI_OK);
@@ -218,33 +218,33 @@ static void test_flags(void **state)
     assert_int_equal(s.verbose, 2);
     assert_int_equal(s.debug, 1);
     assert_int_equal(log_get_level(), LOG_DEBUG);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "-R", "-v3", "-dd", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.dns, DNS_ALWAYS);
     assert_int_equal(s.verbose, 3);
     assert_int_equal(s.debug, 2);
     assert_int_equal(log_get_level(), LOG_TRACE);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "--seed", "0x10", "--", "127.0.0.1", "::1"), CLI_OK);
     assert_int_equal(s.seed, 16);
     assert_int_equal(target_set_nspecs(s.targets), 2);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "-v", "-v", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.verbose, 2);
     assert_int_equal(log_get_level(), LOG_INFO);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "127.0.0.1"), CLI_OK);
     assert_int_equal(log_get_level(), LOG_WARN);
-    scan_free(&s);
+    config_free(&s);
 }
 
 static void test_timing_overrides(void **state)
 {
-    struct scan s;
+    struct config s;
     /* Explicit options win over the template wherever -T appears. */
     assert_int_equal(PARSE(&s, "--max-retries", "4", "-T5", "--host-timeout", "90s", "127.0.0.1"),
                      CLI_OK);
@@ -252,11 +252,11 @@ static void test_timing_overrides(void **state)
     assert_int_equal(s.timing.max_retries, 4);
     assert_int_equal(s.timing.host_timeout_ms, 90000);
     assert_int_equal(s.timing.max_rtt_ms, 300);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "-T", "aggressive", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.timing.level, 4);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "--min-rtt-timeout", "200ms", "--initial-rtt-timeout", "50ms",
                            "--max-rtt-timeout", "2s", "127.0.0.1"),
@@ -264,7 +264,7 @@ static void test_timing_overrides(void **state)
     assert_int_equal(s.timing.min_rtt_ms, 200);
     assert_int_equal(s.timing.initial_rtt_ms, 200); /* raised to the minimum */
     assert_int_equal(s.timing.max_rtt_ms, 2000);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "--min-rate", "100.5", "--max-rate", "1000", "--min-parallelism",
                            "10", "--max-parallelism", "500", "--min-hostgroup", "4",
@@ -279,13 +279,13 @@ static void test_timing_overrides(void **state)
     assert_int_equal(s.timing.max_hostgroup, 64);
     assert_int_equal(s.timing.scan_delay_ms, 20);
     assert_int_equal(s.timing.max_scan_delay_ms, 1000);
-    scan_free(&s);
+    config_free(&s);
 
     /* A scan delay above the template's maximum raises the maximum. */
     assert_int_equal(PARSE(&s, "-T4", "--scan-delay", "1s", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.timing.scan_delay_ms, 1000);
     assert_true(s.timing.max_scan_delay_ms >= 1000);
-    scan_free(&s);
+    config_free(&s);
 }
 
 static void test_input_list(void **state)
@@ -298,10 +298,10 @@ static void test_input_list(void **state)
     fputs("# lab\n127.0.0.1\n198.18.0.0/30 ::1\n", fp);
     fclose(fp);
 
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-p", "80", "-iL", path, "--exclude", "198.18.0.1"), CLI_OK);
     assert_int_equal(target_set_nspecs(s.targets), 3);
-    scan_free(&s);
+    config_free(&s);
 
     fp = fopen(path, "w");
     assert_non_null(fp);
@@ -309,7 +309,7 @@ static void test_input_list(void **state)
     fclose(fp);
     EXPECT_ERROR("-p", "80", "-iL", path);
     assert_int_equal(PARSE(&s, "-p", "80", "-iL", path, "127.0.0.1"), CLI_OK);
-    scan_free(&s);
+    config_free(&s);
     unlink(path);
 
     EXPECT_ERROR("-iL", "/nonexistent/prtip-targets");
@@ -318,15 +318,15 @@ static void test_input_list(void **state)
 
 static void test_help_and_version(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-h"), CLI_EXIT);
-    scan_free(&s);
+    config_free(&s);
     assert_int_equal(PARSE(&s, "--help"), CLI_EXIT);
-    scan_free(&s);
+    config_free(&s);
     assert_int_equal(PARSE(&s, "-V"), CLI_EXIT);
-    scan_free(&s);
+    config_free(&s);
     assert_int_equal(PARSE(&s, "--version"), CLI_EXIT);
-    scan_free(&s);
+    config_free(&s);
 }
 
 static void test_bad_inputs(void **state)
@@ -366,7 +366,7 @@ static void test_scan_types(void **state)
         {"-sS", "syn"}, {"-sF", "fin"},    {"-sN", "null"},   {"-sX", "xmas"},
         {"-sA", "ack"}, {"-sW", "window"}, {"-sM", "maimon"}, {"-sT", "connect"},
     };
-    struct scan s;
+    struct config s;
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
         assert_int_equal(PARSE(&s, opts[i][0], "-p", "80", "127.0.0.1"), CLI_OK);
         assert_int_equal(s.ntypes, 1);
@@ -376,15 +376,15 @@ static void test_scan_types(void **state)
         assert_string_equal(s.types[0]->option, opts[i][0]);
         assert_int_equal(tcp_count(&s), 1);
         assert_int_equal(s.raw.scanflags, -1);
-        scan_free(&s);
+        config_free(&s);
     }
     /* The same type twice is one type. */
     assert_int_equal(PARSE(&s, "-sS", "-sS", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.ntypes, 1);
-    scan_free(&s);
+    config_free(&s);
     assert_int_equal(PARSE(&s, "-sSS", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.ntypes, 1);
-    scan_free(&s);
+    config_free(&s);
 
     /* nmap: only one TCP scan type per run. */
     EXPECT_ERROR("-sS", "-sT", "127.0.0.1");
@@ -397,7 +397,7 @@ static void test_scan_types(void **state)
 
 static void test_discovery(void **state)
 {
-    struct scan s;
+    struct config s;
     /* nmap's default probe set, ARP/ND on. */
     assert_int_equal(PARSE(&s, "-p", "80", "127.0.0.1"), CLI_OK);
     assert_false(s.disc.explicit_probes);
@@ -408,7 +408,7 @@ static void test_discovery(void **state)
     assert_int_equal(s.disc.ack_ports.count[PROTO_TCP], 1);
     assert_int_equal(s.disc.ack_ports.ports[PROTO_TCP][0], 80);
     assert_int_equal(s.disc.udp_ports.count[PROTO_UDP], 0);
-    scan_free(&s);
+    config_free(&s);
 
     /* Explicit probes replace the defaults; bare -PS/-PA/-PU get nmap's
      * ports; ARP stays on unless --disable-arp-ping. */
@@ -420,24 +420,24 @@ static void test_discovery(void **state)
     assert_int_equal(s.disc.ack_ports.ports[PROTO_TCP][0], 22);
     assert_int_equal(s.disc.ack_ports.ports[PROTO_TCP][1], 80);
     assert_int_equal(s.disc.udp_ports.ports[PROTO_UDP][0], 40125);
-    scan_free(&s);
+    config_free(&s);
     assert_int_equal(PARSE(&s, "-PP", "-PM", "--disable-arp-ping", "-p", "80", "127.0.0.1"),
                      CLI_OK);
     assert_true(s.disc.icmp_ts && s.disc.icmp_mask && !s.disc.icmp_echo && !s.disc.arp);
     assert_int_equal(s.disc.syn_ports.count[PROTO_TCP], 0);
-    scan_free(&s);
+    config_free(&s);
     assert_int_equal(PARSE(&s, "-PR", "--disable-arp-ping", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_true(s.disc.arp && s.disc.explicit_probes);
-    scan_free(&s);
+    config_free(&s);
 
     /* -sn and -sL: no port list, no scan type. */
     assert_int_equal(PARSE(&s, "-sn", "198.18.0.0/30"), CLI_OK);
     assert_true(s.disc.ping_only && !s.disc.list_only);
     assert_int_equal(portset_total(&s.ports), 0);
-    scan_free(&s);
+    config_free(&s);
     assert_int_equal(PARSE(&s, "-sL", "-sn", "-n", "198.18.0.0/30"), CLI_OK);
     assert_true(s.disc.list_only && !s.disc.ping_only);
-    scan_free(&s);
+    config_free(&s);
     EXPECT_ERROR("-sn", "-sS", "127.0.0.1");
     EXPECT_ERROR("-sL", "-sT", "127.0.0.1");
     EXPECT_ERROR("-sn", "-p", "80", "127.0.0.1");
@@ -455,11 +455,11 @@ static void test_discovery(void **state)
         assert_int_equal(s.ports.count[PROTO_TCP], 2);
         assert_int_equal(s.ports.count[PROTO_UDP], 1);
         assert_int_equal(s.ports.ports[PROTO_UDP][0], 53);
-        scan_free(&s);
+        config_free(&s);
         assert_int_equal(PARSE(&s, "-sU", "-p", "U:53", "127.0.0.1"), CLI_OK);
         assert_int_equal(s.ntypes, 1);
         assert_string_equal(s.types[0]->option, "-sU");
-        scan_free(&s);
+        config_free(&s);
         EXPECT_ERROR("-sT", "-sU", "127.0.0.1");
     }
 }
@@ -478,24 +478,24 @@ static void test_scanflags(void **state)
         {"NONE", 0},         {"SYN,ACK", 0x12},
         {"EceCwr", 0xc0},
     };
-    struct scan s;
+    struct config s;
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         assert_int_equal(PARSE(&s, "-sS", "--scanflags", good[i].text, "-p", "80", "127.0.0.1"),
                          CLI_OK);
         assert_int_equal(s.raw.scanflags, good[i].flags);
-        scan_free(&s);
+        config_free(&s);
     }
     /* --scanflags alone: SYN scan classification as the base, as nmap. */
     assert_int_equal(PARSE(&s, "--scanflags", "FIN", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.ntypes, 1);
     assert_ptr_equal(s.types[0], scan_module_find("-sS"));
     assert_int_equal(s.raw.scanflags, 0x01);
-    scan_free(&s);
+    config_free(&s);
     /* With a base type: that type's classification. */
     assert_int_equal(PARSE(&s, "-sA", "--scanflags", "FIN", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_ptr_equal(s.types[0], scan_module_find("-sA"));
     assert_int_equal(s.raw.scanflags, 0x01);
-    scan_free(&s);
+    config_free(&s);
 
     EXPECT_ERROR("--scanflags", "SYNFOO", "127.0.0.1");
     EXPECT_ERROR("--scanflags", "256", "127.0.0.1");
@@ -510,7 +510,7 @@ static void test_scanflags(void **state)
 
 static void test_raw_options(void **state)
 {
-    struct scan s;
+    struct config s;
     assert_int_equal(PARSE(&s, "-sS", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_true(s.raw.rate == 0);
     assert_int_equal(s.raw.shard, 0);
@@ -523,7 +523,7 @@ static void test_raw_options(void **state)
     assert_int_equal(s.raw.src_port, -1);
     assert_int_equal(s.raw.send_method, 0);
     assert_int_equal(s.raw.recv_method, 0);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "-sS", "--rate", "1500.5", "--shard", "2/4", "--dry-run", "--wait",
                            "2500ms", "--stats-every", "10s", "-e", "veth0", "-S", "198.18.0.1",
@@ -544,7 +544,7 @@ static void test_raw_options(void **state)
     assert_int_equal(s.raw.src_port, 53);
     assert_int_equal(s.raw.send_method, 3);
     assert_int_equal(s.raw.recv_method, 2);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "-sS", "--source-port", "0", "--wait", "0", "--send-method", "raw",
                            "--recv-method", "ring", "-S", "fd00::1", "-6", "-p", "80", "::1"),
@@ -554,7 +554,7 @@ static void test_raw_options(void **state)
     assert_int_equal(s.raw.send_method, 1);
     assert_int_equal(s.raw.recv_method, 1);
     assert_int_equal(s.raw.src.family, AF_INET6);
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "-sS", "--send-method", "packet", "--recv-method", "auto", "-p",
                            "80", "127.0.0.1"),
@@ -562,23 +562,23 @@ static void test_raw_options(void **state)
     assert_int_equal(s.raw.send_method, 2);
     assert_int_equal(s.raw.recv_method, 0);
     assert_int_equal(s.raw.sender_threads, 0); /* the default: one */
-    scan_free(&s);
+    config_free(&s);
 
     assert_int_equal(PARSE(&s, "--sender-threads", "4", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_int_equal(s.raw.sender_threads, 4);
     assert_ptr_equal(s.types[0], scan_module_find("-sS"));
-    scan_free(&s);
+    config_free(&s);
 
     /* A raw-only option without a scan type picks the SYN scan. */
     assert_int_equal(PARSE(&s, "--rate", "100", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_ptr_equal(s.types[0], scan_module_find("-sS"));
-    scan_free(&s);
+    config_free(&s);
 
     /* So does any of them (the connect engine reads none). */
     assert_int_equal(PARSE(&s, "-e", "lo", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_ptr_equal(s.types[0], scan_module_find("-sS"));
     assert_string_equal(s.raw.iface, "lo");
-    scan_free(&s);
+    config_free(&s);
 
     EXPECT_ERROR("--rate", "0", "127.0.0.1");
     EXPECT_ERROR("--rate", "-5", "127.0.0.1");
@@ -619,7 +619,7 @@ static void test_raw_options(void **state)
     /* 15 bytes is the longest name. */
     assert_int_equal(PARSE(&s, "-sS", "-e", "0123456789abcde", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_string_equal(s.raw.iface, "0123456789abcde");
-    scan_free(&s);
+    config_free(&s);
 }
 
 int main(void)

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "core/rdns.h"
-#include "core/scan.h"
+#include "cli/config.h"
 #include "engine/ce.h"
 #include "engine/engine.h"
 #include "scan/scan_module.h"
@@ -102,11 +102,15 @@ static int listener(int family, uint16_t *port)
     return fd;
 }
 
-static void scan_setup(struct scan *s, volatile sig_atomic_t *stop, const char *target,
+/* The stop flag of the run being set up (run state is not configuration). */
+static volatile sig_atomic_t *run_stop;
+
+static void scan_setup(struct config *s, volatile sig_atomic_t *stop, const char *target,
                        const char *ports)
 {
     char err[256] = "";
-    scan_init(s, stop);
+    config_init(s);
+    run_stop = stop;
     struct target_opts o = {.family = 0};
     s->targets = target_set_new(&o);
     assert_non_null(s->targets);
@@ -119,7 +123,7 @@ static void scan_setup(struct scan *s, volatile sig_atomic_t *stop, const char *
     s->dns = DNS_NEVER; /* no resolver in unit tests */
 }
 
-static int run(struct scan *s, struct seen *seen)
+static int run(struct config *s, struct seen *seen)
 {
     struct result_sink sink = {.host = record_host, .ctx = seen};
     char err[256] = "";
@@ -134,7 +138,7 @@ static int run(struct scan *s, struct seen *seen)
                               .randomize_ports = s->randomize_ports,
                               .assume_up = s->skip_discovery,
                               .dns = s->dns,
-                              .stop = s->stop};
+                              .stop = run_stop};
     int rc = connect_engine_run(&job, &sink, err, sizeof(err));
     if (rc != 0)
         print_error("engine: %s\n", err);
@@ -162,7 +166,7 @@ static void test_open_closed(void **state)
     snprintf(ports, sizeof(ports), "%u,%u,%u", p1, p2, pc);
 
     for (int variant = 0; variant < 4; variant++) {
-        struct scan s;
+        struct config s;
         struct seen seen = {0};
         scan_setup(&s, NULL, "127.0.0.1", ports);
         s.skip_discovery = variant & 1;
@@ -198,7 +202,7 @@ static void test_open_closed(void **state)
         assert_int_equal(seen_count(&seen, HOST_UP), 1);
         assert_int_equal(seen_count(&seen, HOST_DOWN), 0);
         seen_free(&seen);
-        scan_free(&s);
+        config_free(&s);
     }
     close(l1);
     close(l2);
@@ -217,7 +221,7 @@ static void test_range(void **state)
     char ports[64];
     snprintf(ports, sizeof(ports), "%u-%u,%u", lo, hi, p2);
     for (int variant = 0; variant < 2; variant++) {
-        struct scan s;
+        struct config s;
         struct seen seen = {0};
         scan_setup(&s, NULL, "127.0.0.1", ports);
         s.skip_discovery = true;
@@ -234,7 +238,7 @@ static void test_range(void **state)
                 assert_int_equal(p->state, PORT_OPEN);
         }
         seen_free(&seen);
-        scan_free(&s);
+        config_free(&s);
     }
     close(l1);
     close(l2);
@@ -249,7 +253,7 @@ static void test_hosts(void **state)
     int l1 = listener(AF_INET, &p1);
     char ports[16];
     snprintf(ports, sizeof(ports), "%u", p1);
-    struct scan s;
+    struct config s;
     struct seen seen = {0};
     scan_setup(&s, NULL, "127.0.0.1-5", ports);
     s.timing.max_hostgroup = 2; /* the window slides over the five */
@@ -269,7 +273,7 @@ static void test_hosts(void **state)
     assert_int_equal(seen.n, 5);
     assert_int_equal(seen_count(&seen, HOST_UP), 5);
     seen_free(&seen);
-    scan_free(&s);
+    config_free(&s);
     close(l1);
 }
 
@@ -284,7 +288,7 @@ static void test_ipv6(void **state)
     close(lc);
     char ports[32];
     snprintf(ports, sizeof(ports), "%u,%u", p1, pc);
-    struct scan s;
+    struct config s;
     struct seen seen = {0};
     scan_setup(&s, NULL, "::1", ports);
     assert_int_equal(run(&s, &seen), 0);
@@ -293,7 +297,7 @@ static void test_ipv6(void **state)
     assert_int_equal(find_port(&seen.h[0], p1)->state, PORT_OPEN);
     assert_int_equal(find_port(&seen.h[0], pc)->state, PORT_CLOSED);
     seen_free(&seen);
-    scan_free(&s);
+    config_free(&s);
     close(l1);
 }
 
@@ -302,7 +306,7 @@ static void test_ipv6(void **state)
 static void test_host_timeout(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct seen seen = {0};
     scan_setup(&s, NULL, "127.0.0.1", "1-65535");
     s.skip_discovery = true;
@@ -313,7 +317,7 @@ static void test_host_timeout(void **state)
     assert_true(seen.h[0].timed_out);
     assert_int_equal(seen.h[0].nports, 0);
     seen_free(&seen);
-    scan_free(&s);
+    config_free(&s);
 }
 
 /* Ctrl-C after the first host: it returns 0, started hosts come back
@@ -322,7 +326,7 @@ static void test_interrupt(void **state)
 {
     (void)state;
     volatile sig_atomic_t stop = 0;
-    struct scan s;
+    struct config s;
     struct seen seen = {.stop_after_first = &stop};
     scan_setup(&s, &stop, "127.0.0.1-20", "1-2000");
     s.skip_discovery = true;
@@ -336,7 +340,7 @@ static void test_interrupt(void **state)
     for (size_t i = 1; i < seen.n; i++)
         assert_true(seen.h[i].interrupted ? seen.h[i].nports < 2000 : seen.h[i].nports == 2000);
     seen_free(&seen);
-    scan_free(&s);
+    config_free(&s);
 
     /* Stopped before it starts: nothing is scanned. */
     stop = 1;
@@ -344,7 +348,7 @@ static void test_interrupt(void **state)
     scan_setup(&s, &stop, "127.0.0.1", "1-10");
     assert_int_equal(run(&s, &none), 0);
     assert_int_equal(none.n, 0);
-    scan_free(&s);
+    config_free(&s);
 }
 
 /* Reverse DNS on delivery: 127.0.0.1 gets its /etc/hosts name with the
@@ -359,7 +363,7 @@ static void test_rdns(void **state)
         skip(); /* no /etc/hosts entry for 127.0.0.1 here */
     enum dns_mode modes[] = {DNS_UP_HOSTS, DNS_ALWAYS, DNS_NEVER};
     for (size_t m = 0; m < 3; m++) {
-        struct scan s;
+        struct config s;
         struct seen seen = {0};
         scan_setup(&s, NULL, "127.0.0.1", "1-200");
         s.skip_discovery = true;
@@ -374,7 +378,7 @@ static void test_rdns(void **state)
         }
         assert_int_equal(seen.h[0].nports, 200);
         seen_free(&seen);
-        scan_free(&s);
+        config_free(&s);
     }
     free(want);
 }

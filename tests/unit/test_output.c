@@ -36,7 +36,7 @@ static uint16_t ports_1_1000[1000];
 
 /* -- fixtures --------------------------------------------------------- */
 
-static void scan_setup(struct scan *s, const char *args)
+static void scan_setup(struct config *s, const char *args)
 {
     memset(s, 0, sizeof(*s));
     s->types[0] = &test_connect;
@@ -44,10 +44,9 @@ static void scan_setup(struct scan *s, const char *args)
     s->ports.ports[PROTO_TCP] = ports_1_1000;
     s->ports.count[PROTO_TCP] = 1000;
     s->args = (char *)args;
-    s->summary.start.tv_sec = 1795295520;
 }
 
-static void add_output(struct scan *s, const char *option, const char *path)
+static void add_output(struct config *s, const char *option, const char *path)
 {
     s->outputs[s->noutputs].module = output_module_find(option);
     assert_non_null(s->outputs[s->noutputs].module);
@@ -131,8 +130,8 @@ static char *path_in_tmp(const char *name)
  * Run a whole scan's output: open, deliver hosts, close. stdout is captured
  * into *out_stdout (the terminal report, or a format written to "-").
  */
-static int run(struct scan *s, struct host_result *hosts, size_t n, const struct scan_summary *sum,
-               char **out_stdout)
+static int run(struct config *s, struct host_result *hosts, size_t n,
+               const struct scan_summary *sum, char **out_stdout)
 {
     char *cap = path_in_tmp("stdout");
     fflush(stdout);
@@ -149,7 +148,7 @@ static int run(struct scan *s, struct host_result *hosts, size_t n, const struct
         /* The begin record from the configuration, as main.c builds it. */
         struct scan_info info;
         assert_int_equal(plan_scan_info(s, &info, err, sizeof(err)), 0);
-        info.start = s->summary.start;
+        info.start.tv_sec = 1795295520;
         rc = output_set_begin(&set, &info, err, sizeof(err));
         scan_info_free(&info);
     }
@@ -186,7 +185,7 @@ static int xml_valid(const char *path)
 static void test_normal_layout(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct host_result h;
     scan_setup(&s, "prtip -sT -p 1-1000 localhost");
     char *path = path_in_tmp("n.nmap");
@@ -223,7 +222,7 @@ static void test_normal_layout(void **state)
 static void test_normal_reason_and_names(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct host_result h;
     scan_setup(&s, "prtip --reason");
     s.show_reason = true;
@@ -250,7 +249,7 @@ static void test_normal_reason_and_names(void **state)
 static void test_normal_not_shown_states(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct host_result h;
     struct ipaddr a;
     scan_setup(&s, "prtip");
@@ -300,7 +299,7 @@ static void test_normal_not_shown_states(void **state)
 static void test_normal_all_ignored_and_latency(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct host_result h[3];
     scan_setup(&s, "prtip");
     for (int i = 0; i < 3; i++) {
@@ -330,7 +329,7 @@ static void test_normal_all_ignored_and_latency(void **state)
 static void test_normal_down_timeout_interrupt(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct host_result h[2];
     scan_setup(&s, "prtip");
     struct ipaddr a;
@@ -366,7 +365,7 @@ static void test_normal_down_timeout_interrupt(void **state)
 static void test_grepable(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct host_result h[2];
     scan_setup(&s, "prtip -oG x");
     char *path = path_in_tmp("g.gnmap");
@@ -423,7 +422,7 @@ static void assert_prop(xmlNode *n, const char *name, const char *want)
 static void test_xml_valid_and_escaped(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct host_result h;
     const char *args = "prtip --reason -p 1-1000 'a<b&c\"d>'";
     scan_setup(&s, args);
@@ -467,7 +466,7 @@ static void test_xml_valid_and_escaped(void **state)
 static void test_xml_interrupted_and_down(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct host_result h[2];
     scan_setup(&s, "prtip -v");
     s.verbose = 1;
@@ -522,7 +521,7 @@ static json_t *load_json(const char *path)
 static void test_json_fields(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct host_result h;
     const char *args = "prtip \"quoted\"\t\x01 \\ end";
     scan_setup(&s, args);
@@ -583,7 +582,7 @@ static void test_json_fields(void **state)
 static void test_json_interrupted(void **state)
 {
     (void)state;
-    struct scan s;
+    struct config s;
     struct host_result h;
     scan_setup(&s, "prtip");
     char *path = path_in_tmp("ji.json");
@@ -619,7 +618,7 @@ static void test_registry_and_errors(void **state)
     assert_null(output_module_find("-oZ"));
     assert_null(output_module_find(NULL));
 
-    struct scan s;
+    struct config s;
     scan_setup(&s, "prtip");
     add_output(&s, "-oX", "/nonexistent-dir/scan.xml");
     struct output_set set;

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "cli/cli.h"
-#include "core/scan.h"
+#include "cli/config.h"
 #include "engine/plan.h"
 
 #include <netinet/in.h>
@@ -28,6 +28,7 @@ struct got {
     enum reason reason[MAX_HOSTS];
     size_t nports[MAX_HOSTS];
     bool named[MAX_HOSTS];
+    struct scan_summary sum; /* what plan_run counted */
 };
 
 static void record_host(void *ctx, const struct host_result *h)
@@ -45,10 +46,10 @@ static void record_host(void *ctx, const struct host_result *h)
 
 /* Set by a test before RUN: called between parsing and plan_run, to set
  * what the command line would only set for another user. */
-static void (*adjust)(struct scan *s);
+static void (*adjust)(struct config *s);
 static char last_err[256];
 
-static int run(struct scan *s, struct got *g, const char *first, ...)
+static int run(struct config *s, struct got *g, const char *first, ...)
 {
     char *argv[32];
     int argc = 0;
@@ -59,7 +60,7 @@ static int run(struct scan *s, struct got *g, const char *first, ...)
         argv[argc++] = strdup(w);
     va_end(ap);
     argv[argc] = NULL;
-    scan_init(s, NULL);
+    config_init(s);
     enum cli_result r = cli_parse(argc, argv, s);
     for (int i = 0; i < argc; i++)
         free(argv[i]);
@@ -69,7 +70,7 @@ static int run(struct scan *s, struct got *g, const char *first, ...)
     memset(g, 0, sizeof(*g));
     char err[256] = "";
     struct result_sink sink = {.host = record_host, .ctx = g};
-    int rc = plan_run(s, NULL, &sink, &s->summary, err, sizeof(err));
+    int rc = plan_run(s, NULL, &sink, &g->sum, err, sizeof(err));
     if (rc < 0)
         fprintf(stderr, "plan_run: %s\n", err);
     snprintf(last_err, sizeof(last_err), "%s", err);
@@ -87,7 +88,7 @@ static void expect_addr(const struct got *g, size_t i, const char *text)
 
 static void test_list_scan(void **state)
 {
-    struct scan s;
+    struct config s;
     struct got g;
     assert_int_equal(RUN(&s, &g, "-sL", "-n", "198.18.0.0/30", "fd00::/127", "localhost"), 0);
     assert_int_equal(g.n, 7);
@@ -102,15 +103,15 @@ static void test_list_scan(void **state)
     }
     assert_true(g.named[6]); /* the typed name is kept */
     /* nmap: "7 IP addresses (0 hosts up)", all counted down. */
-    assert_int_equal(s.summary.hosts_total, 7);
-    assert_int_equal(s.summary.hosts_up, 0);
-    assert_int_equal(s.summary.hosts_down, 7);
-    scan_free(&s);
+    assert_int_equal(g.sum.hosts_total, 7);
+    assert_int_equal(g.sum.hosts_up, 0);
+    assert_int_equal(g.sum.hosts_down, 7);
+    config_free(&s);
 }
 
 static void test_ping_no_discovery(void **state)
 {
-    struct scan s;
+    struct config s;
     struct got g;
     assert_int_equal(RUN(&s, &g, "-sn", "-Pn", "-n", "198.18.0.0/31"), 0);
     assert_int_equal(g.n, 2);
@@ -119,9 +120,9 @@ static void test_ping_no_discovery(void **state)
         assert_int_equal(g.reason[i], REASON_USER_SET);
         assert_int_equal(g.nports[i], 0);
     }
-    assert_int_equal(s.summary.hosts_up, 2);
-    assert_int_equal(s.summary.hosts_total, 2);
-    scan_free(&s);
+    assert_int_equal(g.sum.hosts_up, 2);
+    assert_int_equal(g.sum.hosts_total, 2);
+    config_free(&s);
 }
 
 /* Own addresses are up without a probe; this needs the loopback routes
@@ -130,11 +131,11 @@ static void test_ping_no_discovery(void **state)
  * accepts. */
 static void test_ping_localhost(void **state)
 {
-    struct scan s;
+    struct config s;
     struct got g;
     int rc = RUN(&s, &g, "-sn", "-n", "-PE", "--disable-arp-ping", "127.0.0.1/30");
     if (rc < 0 || g.n == 0) { /* no loopback routes in this sandbox */
-        scan_free(&s);
+        config_free(&s);
         skip();
     }
     assert_int_equal(g.n, 4);
@@ -148,14 +149,14 @@ static void test_ping_localhost(void **state)
     }
     expect_addr(&g, 0, "127.0.0.0");
     expect_addr(&g, 3, "127.0.0.3");
-    assert_int_equal(s.summary.hosts_up, 4);
-    assert_int_equal(s.summary.hosts_down, 0);
-    scan_free(&s);
+    assert_int_equal(g.sum.hosts_up, 4);
+    assert_int_equal(g.sum.hosts_down, 0);
+    config_free(&s);
 }
 
 /* The command line sets connect_ping for non-root runs only; a root test
  * run sets it itself. */
-static void as_unprivileged(struct scan *s)
+static void as_unprivileged(struct config *s)
 {
     s->disc.connect_ping = true;
 }
@@ -177,7 +178,7 @@ static int listener(uint16_t *port)
  * conn-refused where nothing does; -sn delivers no ports. */
 static void test_connect_ping(void **state)
 {
-    struct scan s;
+    struct config s;
     struct got g;
     uint16_t port = 0;
     int fd = listener(&port);
@@ -192,12 +193,12 @@ static void test_connect_ping(void **state)
     assert_int_equal(g.status[0], HOST_UP);
     assert_int_equal(g.reason[0], REASON_SYN_ACK);
     assert_int_equal(g.nports[0], 0);
-    scan_free(&s);
+    config_free(&s);
     assert_int_equal(RUN(&s, &g, "-sn", "-n", closed_ping, "127.0.0.1"), 0);
     assert_int_equal(g.n, 1);
     assert_int_equal(g.status[0], HOST_UP);
     assert_int_equal(g.reason[0], REASON_CONN_REFUSED);
-    scan_free(&s);
+    config_free(&s);
     /* Then the port scan of the up host, keeping the ping's reason. */
     char ports[16];
     snprintf(ports, sizeof(ports), "%u", port);
@@ -205,7 +206,7 @@ static void test_connect_ping(void **state)
     assert_int_equal(g.n, 1);
     assert_int_equal(g.reason[0], REASON_SYN_ACK);
     assert_int_equal(g.nports[0], 1);
-    scan_free(&s);
+    config_free(&s);
     adjust = NULL;
     close(fd);
 }
@@ -213,14 +214,14 @@ static void test_connect_ping(void **state)
 /* -PU cannot fall back: a runtime failure naming it, nothing delivered. */
 static void test_connect_ping_udp_refused(void **state)
 {
-    struct scan s;
+    struct config s;
     struct got g;
     adjust = as_unprivileged;
     assert_int_equal(RUN(&s, &g, "-sn", "-n", "-PU53", "127.0.0.1"), -1);
     adjust = NULL;
     assert_int_equal(g.n, 0);
     assert_non_null(strstr(last_err, "-PU"));
-    scan_free(&s);
+    config_free(&s);
 }
 
 int main(void)

@@ -1,15 +1,15 @@
-#include "core/scan.h"
+/* config.c — defaults and release of struct config (config.h). */
+#include "cli/config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void scan_init(struct scan *s, volatile sig_atomic_t *stop)
+void config_init(struct config *s)
 {
     memset(s, 0, sizeof(*s));
     timing_defaults(&s->timing);
     s->randomize_ports = true;
     s->dns = DNS_UP_HOSTS;
-    s->stop = stop;
     s->raw.nshards = 1;
     s->raw.wait_s = -1;
     s->raw.src_port = -1;
@@ -17,7 +17,7 @@ void scan_init(struct scan *s, volatile sig_atomic_t *stop)
     s->disc.arp = true;
 }
 
-void scan_free(struct scan *s)
+void config_free(struct config *s)
 {
     target_set_free(s->targets);
     portset_free(&s->ports);

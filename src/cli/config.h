@@ -1,0 +1,61 @@
+/*
+ * config.h — struct config: what the user asked for, as the command line
+ * (cli.h) parsed it. Nothing writes it after parsing: the plan
+ * (engine/plan.h) reads it and starts each stage with a narrow job of the
+ * stage's own type. Run state (the stop flag, the summary) lives beside
+ * it, in main.c, never inside it.
+ */
+#ifndef PRTIP_CLI_CONFIG_H
+#define PRTIP_CLI_CONFIG_H
+
+#include "core/ports.h"
+#include "core/rdns.h"
+#include "core/services.h"
+#include "core/targets.h"
+#include "core/timing.h"
+#include "engine/discovery.h"
+#include "engine/raw_engine.h"
+#include "output/output.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct scan_module;
+
+#define CONFIG_MAX_TYPES 8
+
+struct config {
+    /* What to scan. */
+    struct target_set *targets; /* owned */
+    struct portset ports;       /* owned */
+    struct services *services;  /* owned; nmap-services */
+    const struct scan_module *types[CONFIG_MAX_TYPES];
+    size_t ntypes;
+
+    /* How. */
+    struct timing timing;
+    bool randomize_ports;  /* false with -r */
+    bool skip_discovery;   /* -Pn */
+    struct disc_opts disc; /* owned port lists */
+    enum dns_mode dns;
+    int family; /* 0, 4 (-4) or 6 (-6) */
+    uint64_t seed;
+    struct raw_opts raw;
+
+    /* Reporting. */
+    int verbose, debug;
+    bool open_only;   /* --open */
+    bool show_reason; /* --reason */
+    struct output_request outputs[OUTPUT_MAX];
+    size_t noutputs;
+    char *args; /* the command line as typed, for output headers (owned) */
+};
+
+/* Zero c and set defaults (T3 timing, random port order, reverse DNS for up
+ * hosts, ARP ping on local links). */
+void config_init(struct config *c);
+
+/* Release everything c owns. */
+void config_free(struct config *c);
+
+#endif
