@@ -10,6 +10,7 @@
  * (the caller or the last worker to come back from getnameinfo) frees it.
  */
 #include "core/rdns.h"
+#include "core/clock.h"
 
 #include "core/log.h"
 
@@ -50,13 +51,6 @@ struct rdns {
     unsigned misses; /* consecutive deadline misses */
     bool dead, quit;
 };
-
-int64_t rdns_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 char *rdns_getnameinfo(const struct ipaddr *a, void *ctx)
 {
@@ -138,7 +132,7 @@ static void *worker(void *arg)
         }
         e->name = name;
         e->state = E_DONE;
-        if (rdns_now_us() <= e->deadline_us)
+        if (clock_mono_us() <= e->deadline_us)
             r->misses = 0;
         pthread_cond_broadcast(&r->done);
         uint64_t one = 1;
@@ -257,7 +251,7 @@ int64_t rdns_submit(struct rdns *r, const struct ipaddr *a)
     e->state = E_QUEUED;
     e->addr = *a;
     e->name = NULL;
-    e->deadline_us = rdns_now_us() + r->timeout_us;
+    e->deadline_us = clock_mono_us() + r->timeout_us;
     e->next = NIL;
     e->prev = r->q_tail;
     if (r->q_tail == NIL)
@@ -341,7 +335,7 @@ int rdns_collect(struct rdns *r, int64_t h, bool wait, int64_t now_us, char **na
         struct timespec ts = {.tv_sec = e->deadline_us / 1000000,
                               .tv_nsec = (long)(e->deadline_us % 1000000) * 1000};
         pthread_cond_timedwait(&r->done, &r->mu, &ts);
-        now_us = rdns_now_us();
+        now_us = clock_mono_us();
     }
     pthread_mutex_unlock(&r->mu);
     return 1;

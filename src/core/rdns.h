@@ -82,7 +82,7 @@ int64_t rdns_submit(struct rdns *r, const struct ipaddr *a);
 
 /*
  * The outcome of handle h, using the CLOCK_MONOTONIC time now_us (see
- * rdns_now_us):
+ * clock_mono_us, core/clock.h):
  *   1: finished or past its deadline; *name is the name (caller frees) or
  *      NULL, and h is released;
  *   0: still running (only when !wait); *deadline_us says when it will give
@@ -97,8 +97,5 @@ void rdns_cancel(struct rdns *r, int64_t h);
 
 /* True once the resolver has been declared dead (for -d diagnostics). */
 bool rdns_dead(const struct rdns *r);
-
-/* CLOCK_MONOTONIC in microseconds, the clock of every rdns deadline. */
-int64_t rdns_now_us(void);
 
 #endif

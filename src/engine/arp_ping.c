@@ -9,6 +9,7 @@
  * before neigh.c's parsers have validated it.
  */
 #include "engine/arp_ping.h"
+#include "core/clock.h"
 
 #include "core/log.h"
 #include "core/rtt.h"
@@ -42,13 +43,6 @@ struct ap {
     size_t nup;
     bool v6;
 };
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static uint64_t addr_hash(const struct ipaddr *a)
 {
@@ -119,7 +113,7 @@ static void on_frame(void *ctx, const uint8_t *data, size_t len, size_t wirelen,
     t->up = true;
     memcpy(t->mac, mac, 6);
     if (c->sent_ns[i]) {
-        t->rtt_us = (now_ns() - c->sent_ns[i]) / 1000;
+        t->rtt_us = (clock_mono_ns() - c->sent_ns[i]) / 1000;
         if (c->tries[i] == 1)
             rtt_update(&c->est, t->rtt_us);
     }
@@ -178,10 +172,10 @@ static int send_pass(struct ap *c, struct tx *tx, struct rx *rx, double rate, ch
     struct ipaddr dsts[BATCH];
     size_t idx[BATCH];
     double tokens = 1;
-    int64_t last = now_ns();
+    int64_t last = clock_mono_ns();
     size_t i = 0;
     while (i < c->n && !job_stopping(c->job->stop)) {
-        int64_t now = now_ns();
+        int64_t now = clock_mono_ns();
         tokens += (double)(now - last) * rate / 1e9;
         last = now;
         if (tokens > BATCH)
@@ -205,7 +199,7 @@ static int send_pass(struct ap *c, struct tx *tx, struct rx *rx, double rate, ch
         if (k) {
             /* Stamped before the call: on a veth the answer can be queued
              * before tx_send even returns. */
-            int64_t t = now_ns();
+            int64_t t = clock_mono_ns();
             int sent = tx_send(tx, frames, lens, dsts, k);
             if (sent < 0) {
                 snprintf(err, errlen, "sending on %s: %s", c->ri->ifname, strerror(errno));
@@ -281,8 +275,8 @@ int arp_ping_run(const struct arp_job *job, const struct route_info *ri, struct 
         size_t before = c.nup;
         if (send_pass(&c, tx, rx, rate, err, errlen) < 0)
             goto out;
-        int64_t end = now_ns();
-        while (c.nup < n && !job_stopping(job->stop) && now_ns() < end + wait_ns(&c))
+        int64_t end = clock_mono_ns();
+        while (c.nup < n && !job_stopping(job->stop) && clock_mono_ns() < end + wait_ns(&c))
             if (drain(&c, rx, POLL_SLICE_MS, err, errlen) < 0)
                 goto out;
         log_debug("arp", "%s pass %d on %s: %zu of %zu answered", c.v6 ? "ND" : "ARP", pass,

@@ -27,13 +27,6 @@
 #define MAX_TRIES_HARD   250        /* tries are counted in a byte */
 #define RDNS_TOKEN       UINT64_MAX /* epoll data of the resolver's eventfd */
 
-static inline int64_t ce_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 enum ce_phase {
     CE_PING,  /* discovery: connect to 80 and 443 */
     CE_PORTS, /* the port scan proper */

@@ -50,6 +50,7 @@
  * results that are just as correct at full speed).
  */
 #include "engine/ce.h"
+#include "core/clock.h"
 
 #include "core/log.h"
 
@@ -174,7 +175,7 @@ static void boost_delay(struct ce *ce, struct ce_host *h, int64_t now)
 
 bool ce_cc_answer(struct ce *ce, struct ce_host *h, uint32_t idx, int tries)
 {
-    int64_t now = ce_mono_us();
+    int64_t now = clock_mono_us();
     if (tries <= 1) {
         win_grow(ce, &h->win);
         win_grow(ce, &ce->gwin);

@@ -13,6 +13,7 @@
  * and host data is only read while the loop waits for the batch to end.
  */
 #include "engine/ce.h"
+#include "core/clock.h"
 
 #include "core/log.h"
 
@@ -137,11 +138,11 @@ static void exec_req(struct ce *ce, struct ce_req *r)
     for (int attempt = 0; attempt < 2; attempt++) {
         int fresh = slot_socket(ce, r->slot, h->sa.ss_family);
         if (fresh < 0) {
-            r->sent_us = r->done_us = ce_mono_us();
+            r->sent_us = r->done_us = clock_mono_us();
             r->result = -fresh;
             return;
         }
-        r->sent_us = ce_mono_us();
+        r->sent_us = clock_mono_us();
         rc = connect(p->fd, (struct sockaddr *)&ss, len);
         err = rc == 0 ? 0 : errno;
         bool dirty = (rc == 0 && !fresh) || err == EALREADY || err == EISCONN;
@@ -167,7 +168,7 @@ static void exec_req(struct ce *ce, struct ce_req *r)
         ce_slot_close(p);
     }
     r->result = err;
-    r->done_us = ce_mono_us();
+    r->done_us = clock_mono_us();
 }
 
 /* ---- the helper thread -------------------------------------------------- */
@@ -285,7 +286,7 @@ void ce_launch_batch(struct ce *ce, struct ce_req *reqs, uint32_t n)
 
     run_share(pool);
 
-    int64_t t0 = ce_mono_us();
+    int64_t t0 = clock_mono_us();
     pthread_mutex_lock(&pool->mu);
     if (!pool->started)
         pool->busy = false; /* it never woke up: nothing of this batch is its */
@@ -295,6 +296,6 @@ void ce_launch_batch(struct ce *ce, struct ce_req *reqs, uint32_t n)
     /* Waiting more than a request's worth means the helper was preempted
      * holding one: the CPUs are busy elsewhere and a second thread costs
      * more than it brings. Go alone for a while, then try again. */
-    if (ce_mono_us() - t0 > POOL_STALL_US)
+    if (clock_mono_us() - t0 > POOL_STALL_US)
         pool->pause = POOL_PAUSE;
 }

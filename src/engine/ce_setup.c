@@ -4,6 +4,7 @@
  * congestion windows' bounds, the reverse-DNS pool and the launch helper.
  */
 #include "engine/ce.h"
+#include "core/clock.h"
 
 #include "core/log.h"
 #include "core/rdns.h"
@@ -85,10 +86,10 @@ int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_s
     ce->rate = t->max_rate;
     ce->burst = ce->rate / 200 > 1.0 ? ce->rate / 200 : 1.0; /* 5 ms worth */
     ce->tokens = 1.0;
-    ce->tokens_at = ce_mono_us();
+    ce->tokens_at = clock_mono_us();
     ce->seed = job->seed;
     if (!ce->seed && getrandom(&ce->seed, sizeof(ce->seed), 0) != sizeof(ce->seed))
-        ce->seed = (uint64_t)ce_mono_us() ^ ((uint64_t)getpid() << 32);
+        ce->seed = (uint64_t)clock_mono_us() ^ ((uint64_t)getpid() << 32);
 
     ce->nslots = parallelism(t);
     ce->cap_now = ce->nslots;

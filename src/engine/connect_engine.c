@@ -35,6 +35,7 @@
  * All state lives in struct ce (ce.h), one per run.
  */
 #include "engine/ce.h"
+#include "core/clock.h"
 
 #include "core/log.h"
 #include "core/rdns.h"
@@ -397,7 +398,7 @@ static int on_event(struct ce *ce, uint32_t s)
     ce->n_events++;
     if (err == CE_PENDING)
         return 0; /* spurious: still connecting */
-    int64_t now = ce_mono_us();
+    int64_t now = clock_mono_us();
     int64_t sample = now - p->sent_us;
     if (err == 0)
         err = ce_established(p, h, port);
@@ -499,7 +500,7 @@ static void host_free(struct ce *ce, uint32_t hi)
  * became so; returns when the next pending lookup gives up. */
 static int64_t deliver_done(struct ce *ce, bool final)
 {
-    int64_t wake = INT64_MAX, now = ce_mono_us();
+    int64_t wake = INT64_MAX, now = clock_mono_us();
     uint32_t prev = CE_NIL, hi = ce->done_head;
     while (hi != CE_NIL) {
         struct ce_host *h = &ce->hosts[hi];
@@ -703,7 +704,7 @@ int connect_engine_run(const struct connect_job *job, const struct result_sink *
             interrupt_all(&ce);
             break;
         }
-        int64_t now = ce_mono_us();
+        int64_t now = clock_mono_us();
         int64_t wake = sweep(&ce, now, &rc);
         wake = min64(wake, deliver_done(&ce, false));
         if (rc == 0 && admit(&ce, now) < 0)
@@ -719,7 +720,7 @@ int connect_engine_run(const struct connect_job *job, const struct result_sink *
             break;
         if (ce.nactive == 0) /* the whole window was delivered: refill */
             continue;
-        now = ce_mono_us();
+        now = clock_mono_us();
         int64_t timeout = more ? 0 : wake == INT64_MAX ? MAX_WAIT_US : wake - now;
         if (timeout < 0)
             timeout = 0;

@@ -29,6 +29,7 @@
  * are probes that an earlier pass lost).
  */
 #include "engine/raw_engine.h"
+#include "core/clock.h"
 
 #include "core/log.h"
 #include "core/rate.h"
@@ -542,7 +543,7 @@ static void nap(void)
 static void cooldown(struct raw_agg *g, int64_t from, int64_t fixed_ns, uint64_t expected)
 {
     for (;;) {
-        int64_t now = raw_now_ns();
+        int64_t now = clock_mono_ns();
         int64_t wait = fixed_ns >= 0 ? fixed_ns : raw_agg_wait_ns(g);
         if (now >= from + wait || job_stopping(g->c->job->stop))
             return;
@@ -563,7 +564,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
     for (int pass = 0;; pass++) {
         uint64_t before = raw_results_answers(g->res);
         atomic_store(&c->pass, pass);
-        int64_t t_start = raw_now_ns();
+        int64_t t_start = clock_mono_ns();
         uint64_t sent_before = atomic_load(&c->tx_sent);
         unsigned started = 0;
         atomic_store(&c->cpus_claimed, 0);
@@ -578,7 +579,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
             atomic_store(&c->tx_abort, true); /* the ones started end at once */
         for (unsigned t = 0; t < started;) {
             if (!atomic_load_explicit(&c->snd[t].done, memory_order_acquire)) {
-                raw_agg_tick(g, raw_now_ns(), true);
+                raw_agg_tick(g, clock_mono_ns(), true);
                 if (drain(g) == 0)
                     nap();
                 continue;
@@ -588,7 +589,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         }
         if (started < c->nsenders)
             return fail(err, errlen, "cannot start the sender threads");
-        double secs = (double)(raw_now_ns() - t_start) / 1e9;
+        double secs = (double)(clock_mono_ns() - t_start) / 1e9;
         uint64_t nsent = atomic_load(&c->tx_sent) - sent_before;
         log_debug("raw", "pass %d: sent %" PRIu64 " probes in %.3f s (%.0f pps)", pass, nsent, secs,
                   secs > 0 ? (double)nsent / secs : 0.0);
@@ -602,7 +603,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
             return 0;
         bool last = pass >= max_pass;
         int64_t wait_ns = c->job->io.wait_s >= 0 ? (int64_t)(c->job->io.wait_s * 1e9) : -1;
-        int64_t end = raw_now_ns();
+        int64_t end = clock_mono_ns();
         cooldown(g, end, last ? wait_ns : -1, expected);
         /* UDP hosts that answered with port unreachables and still have
          * unanswered UDP probes are paced from now on (raw_pace.h); their
@@ -684,7 +685,7 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
     if (rc == 0 && c->nprobes) {
         rate_ctl_init(&g.ctl, &job->timing, job->io.rate);
         store_rate(c, g.ctl.rate);
-        int64_t now = raw_now_ns();
+        int64_t now = clock_mono_ns();
         status_init(&g.st, stderr, job->io.stats_every_ms, now);
         g.last_rate_ns = now;
         log_debug("raw", "%" PRIu64 " probes in shard %u/%u, rate %.0f pps (%s)", c->shard_count,

@@ -49,13 +49,6 @@
 #define RAW_MAX_RX      2
 #define RAW_MAX_SENDERS 16
 
-static inline int64_t raw_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 #define RAW_MAX_GROUPS RAW_JOB_MAX_TYPES
 
 /*

@@ -3,6 +3,7 @@
  * is in raw_pace.h).
  */
 #include "engine/raw_pace.h"
+#include "core/clock.h"
 
 #include "core/log.h"
 
@@ -269,7 +270,7 @@ int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
         if (!c->pace)
             return -1;
         c->pace->c = c;
-        c->pace->t0 = raw_now_ns();
+        c->pace->t0 = clock_mono_ns();
         c->pace->need = c->job->timing.max_retries >= 2 ? 2 : 1;
     }
     struct raw_pace *p = c->pace;
@@ -557,7 +558,7 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
         return -1;
     }
     atomic_store(&c->pacing, true);
-    int64_t start = raw_now_ns(), last_budget = start;
+    int64_t start = clock_mono_ns(), last_budget = start;
     /* The quiet time counts from here for hosts that sent ICMP errors; for
      * those that sent none, from the end of pass 0: the retry pass already
      * looked at their bucket once, a refill interval later. */
@@ -566,7 +567,7 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
     double budget = 0;
     int rc = 0;
     for (uint64_t nrounds = 0;;) {
-        int64_t now = raw_now_ns();
+        int64_t now = clock_mono_ns();
         if (job_stopping(c->job->stop))
             break;
         raw_agg_tick(g, now, false);
@@ -623,7 +624,7 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
             for (size_t i = 0; i < p->n; i++)
                 gave_up += p->hosts[i].gave_up;
             log_debug("raw", "UDP pacing: %zu host%s, %" PRIu64 " rounds in %.3f s, %zu given up",
-                      p->n, p->n == 1 ? "" : "s", nrounds, (double)(raw_now_ns() - start) / 1e9,
+                      p->n, p->n == 1 ? "" : "s", nrounds, (double)(clock_mono_ns() - start) / 1e9,
                       gave_up);
             for (size_t i = 0; i < p->n && i < 8; i++) {
                 const struct pace_host *h = &p->hosts[i];
@@ -635,7 +636,7 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
             }
             break;
         }
-        nap_ns(next - raw_now_ns());
+        nap_ns(next - clock_mono_ns());
     }
 out:
     raw_agg_drain(g);

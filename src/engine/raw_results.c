@@ -5,6 +5,7 @@
  * of every target as a complete host record at the end.
  */
 #include "engine/raw_internal.h"
+#include "core/clock.h"
 #include "engine/raw_pace.h"
 
 #include "core/log.h"
@@ -381,7 +382,7 @@ static int pipe_pop(struct pipeline *p)
     p->len--;
     char *name = NULL;
     if (e->dns >= 0)
-        rdns_collect(p->rdns, e->dns, true, rdns_now_us(), &name, NULL);
+        rdns_collect(p->rdns, e->dns, true, clock_mono_us(), &name, NULL);
     return deliver_one(p->res, p->d, &e->t, e->addr_idx, e->h, name);
 }
 

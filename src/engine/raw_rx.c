@@ -18,6 +18,7 @@
  * time, up to 10 ms later at low rates, which is 300 times a lab RTT.
  */
 #include "engine/raw_internal.h"
+#include "core/clock.h"
 
 #include "core/log.h"
 #include "net/parse.h"
@@ -253,7 +254,7 @@ void *raw_rx_main(void *arg)
             log_error("raw", "receive on %s failed: %s", r->ifname, strerror(errno));
             break;
         }
-        int64_t now = raw_now_ns();
+        int64_t now = clock_mono_ns();
         if (now >= next_stats) {
             uint64_t got, dropped;
             rx_stats(r->rx, &got, &dropped);

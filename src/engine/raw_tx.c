@@ -9,6 +9,7 @@
  * of a batch of SipHashes, one patch; no locks, no atomics, no allocation.
  */
 #include "engine/raw_internal.h"
+#include "core/clock.h"
 #include "engine/raw_pace.h"
 
 #include "core/log.h"
@@ -354,7 +355,7 @@ void *raw_tx_main(void *arg)
     permute_iter_init(&it, &c->perm, c->shard + s->id * c->nshards, c->nshards * c->nsenders);
     struct rate_bucket rb;
     double rate = load_rate(c) / c->nsenders;
-    rate_bucket_init(&rb, rate, raw_now_ns());
+    rate_bucket_init(&rb, rate, clock_mono_ns());
     uint64_t sent = 0, vals[PERMUTE_BATCH];
     size_t nv = 0, vi = 0;
     bool exhausted = false;
@@ -366,7 +367,7 @@ void *raw_tx_main(void *arg)
     while (!exhausted && !job_stopping(c->job->stop) &&
            !atomic_load_explicit(&c->tx_abort, memory_order_relaxed)) {
         unpin_sender(s, &pinned, &allowed);
-        int64_t now = raw_now_ns(), wait;
+        int64_t now = clock_mono_ns(), wait;
         double r = load_rate(c) / c->nsenders;
         if (r != rate) {
             rate_bucket_set(&rb, r, now);

@@ -22,6 +22,7 @@
  * either sent or reported as not sent, never silently lost in here.
  */
 #include "net/io.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -311,14 +312,6 @@ struct tx *tx_open(enum send_method m, const struct route_info *ri, int family, 
     return t;
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * Wait a little before retrying a send the kernel refused for lack of room.
  * The first few retries only yield (the softirq that drains the peer usually
@@ -328,8 +321,8 @@ static int64_t now_ns(void)
 static int backoff(unsigned *tries, int64_t *since)
 {
     if (*tries == 0)
-        *since = now_ns();
-    else if (now_ns() - *since > TX_STALL_NS)
+        *since = clock_mono_ns();
+    else if (clock_mono_ns() - *since > TX_STALL_NS)
         return -1;
     if (*tries < 4) {
         sched_yield();

@@ -8,6 +8,7 @@
  * is only parseable once complete. close runs on Ctrl-C too, so the hosts
  * finished so far still reach the file.
  */
+#include "output/json_text.h"
 #include "output/output.h"
 #include "output/render.h"
 
@@ -37,30 +38,6 @@ static void push(struct json_state *st, json_t *arr, json_t *value)
         st->failed = true;
 }
 
-/*
- * jansson refuses strings that are not UTF-8 (json_string returns NULL).
- * Host names from DNS or the command line need not be, so fall back to a
- * copy with every non-ASCII byte replaced by '?'. Control characters are
- * fine: jansson escapes them.
- */
-static json_t *jstr(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *v = json_string(s);
-    if (v)
-        return v;
-    char *copy = strdup(s);
-    if (!copy)
-        return NULL;
-    for (char *c = copy; *c; c++)
-        if ((unsigned char)*c >= 0x80)
-            *c = '?';
-    v = json_string(copy);
-    free(copy);
-    return v;
-}
-
 static json_t *jint(long long v)
 {
     return json_integer((json_int_t)v);
@@ -79,12 +56,12 @@ static json_t *scaninfo(struct json_state *st, const struct scan_info *info)
             st->failed = true;
             continue;
         }
-        put(st, o, "type", jstr(t->type));
+        put(st, o, "type", out_json_text(t->type));
         if (t->scanflags[0])
-            put(st, o, "scanflags", jstr(t->scanflags));
-        put(st, o, "protocol", jstr(port_proto_name(t->proto)));
+            put(st, o, "scanflags", out_json_text(t->scanflags));
+        put(st, o, "protocol", out_json_text(port_proto_name(t->proto)));
         put(st, o, "numservices", jint((long long)t->nservices));
-        put(st, o, "services", jstr(t->services ? t->services : ""));
+        put(st, o, "services", out_json_text(t->services ? t->services : ""));
         push(st, arr, o);
     }
     return arr;
@@ -96,14 +73,14 @@ static json_t *jstrv(struct json_state *st, char *const *v, size_t n)
     if (!arr)
         return NULL;
     for (size_t i = 0; i < n; i++)
-        push(st, arr, jstr(v[i]));
+        push(st, arr, out_json_text(v[i]));
     return arr;
 }
 
 static void put_opt(struct json_state *st, json_t *obj, const char *key, const char *value)
 {
     if (value)
-        put(st, obj, key, jstr(value));
+        put(st, obj, key, out_json_text(value));
 }
 
 /* -sV's findings: the XML <service> attributes under their own names. */
@@ -120,9 +97,9 @@ static json_t *service_json(struct json_state *st, const struct service_result *
     put_opt(st, o, "ostype", s->ostype);
     put_opt(st, o, "devicetype", s->devicetype);
     put(st, o, "cpe", jstrv(st, s->cpe, s->ncpe));
-    put(st, o, "method", jstr(s->method == SERVICE_METHOD_PROBED ? "probed" : "table"));
+    put(st, o, "method", out_json_text(s->method == SERVICE_METHOD_PROBED ? "probed" : "table"));
     put(st, o, "conf", jint(s->conf));
-    put(st, o, "tunnel", s->tunnel_ssl ? jstr("ssl") : json_null());
+    put(st, o, "tunnel", s->tunnel_ssl ? out_json_text("ssl") : json_null());
     return o;
 }
 
@@ -155,7 +132,8 @@ static json_t *elems_json(struct json_state *st, const struct script_elem *e, si
     if (!c)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        json_t *v = e[i].value ? jstr(e[i].value) : elems_json(st, e[i].children, e[i].nchildren);
+        json_t *v =
+            e[i].value ? out_json_text(e[i].value) : elems_json(st, e[i].children, e[i].nchildren);
         if (keyed && e[i].key)
             put(st, c, e[i].key, v);
         else if (keyed)
@@ -177,8 +155,8 @@ static json_t *scripts_json(struct json_state *st, const struct script_output *s
             st->failed = true;
             continue;
         }
-        put(st, o, "id", jstr(s[i].id));
-        put(st, o, "output", jstr(s[i].output));
+        put(st, o, "id", out_json_text(s[i].id));
+        put(st, o, "output", out_json_text(s[i].output));
         if (s[i].nelems)
             put(st, o, "elements", elems_json(st, s[i].elems, s[i].nelems));
         push(st, arr, o);
@@ -203,7 +181,7 @@ static json_t *os_json(struct json_state *st, const struct host_result *h)
             st->failed = true;
             continue;
         }
-        put(st, jm, "name", jstr(m->name));
+        put(st, jm, "name", out_json_text(m->name));
         put(st, jm, "accuracy", jint(m->accuracy));
         put(st, jm, "line", jint(m->line));
         for (size_t k = 0; k < m->nclasses; k++) {
@@ -213,10 +191,10 @@ static json_t *os_json(struct json_state *st, const struct host_result *h)
                 st->failed = true;
                 continue;
             }
-            put(st, jc, "type", jstr(c->type));
-            put(st, jc, "vendor", jstr(c->vendor));
-            put(st, jc, "osfamily", jstr(c->osfamily));
-            put(st, jc, "osgen", jstr(c->osgen));
+            put(st, jc, "type", out_json_text(c->type));
+            put(st, jc, "vendor", out_json_text(c->vendor));
+            put(st, jc, "osfamily", out_json_text(c->osfamily));
+            put(st, jc, "osgen", out_json_text(c->osgen));
             put(st, jc, "accuracy", jint(c->accuracy));
             put(st, jc, "cpe", jstrv(st, c->cpe, c->ncpe));
             push(st, classes, jc);
@@ -225,7 +203,7 @@ static json_t *os_json(struct json_state *st, const struct host_result *h)
         push(st, matches, jm);
     }
     put(st, o, "matches", matches);
-    put(st, o, "fingerprint", jstr(h->os_fingerprint));
+    put(st, o, "fingerprint", out_json_text(h->os_fingerprint));
     return o;
 }
 
@@ -247,11 +225,11 @@ static int json_open(struct output *o)
         st->hosts = NULL;
         return -1;
     }
-    put(st, st->root, "scanner", jstr("prtip"));
-    put(st, st->root, "version", jstr(PRTIP_VERSION));
-    put(st, st->root, "args", jstr(info->args ? info->args : "prtip"));
+    put(st, st->root, "scanner", out_json_text("prtip"));
+    put(st, st->root, "version", out_json_text(PRTIP_VERSION));
+    put(st, st->root, "args", out_json_text(info->args ? info->args : "prtip"));
     put(st, st->root, "start", jint(t0));
-    put(st, st->root, "startstr", jstr(when));
+    put(st, st->root, "startstr", out_json_text(when));
     put(st, st->root, "verbose", jint(info->verbose));
     put(st, st->root, "debugging", jint(info->debug));
     put(st, st->root, "scaninfo", scaninfo(st, info));
@@ -277,8 +255,8 @@ static json_t *hostnames(struct json_state *st, const struct host_result *h)
             st->failed = true;
             continue;
         }
-        put(st, n, "name", jstr(names[i]));
-        put(st, n, "type", jstr(types[i]));
+        put(st, n, "name", out_json_text(names[i]));
+        put(st, n, "type", out_json_text(types[i]));
         push(st, arr, n);
     }
     return arr;
@@ -298,10 +276,10 @@ static void add_reason(void *ctx, enum reason r, enum port_proto proto, size_t n
         c->st->failed = true;
         return;
     }
-    put(c->st, re, "reason", jstr(reason_name(r)));
+    put(c->st, re, "reason", out_json_text(reason_name(r)));
     put(c->st, re, "count", jint((long long)n));
-    put(c->st, re, "protocol", jstr(port_proto_name(proto)));
-    put(c->st, re, "ports", jstr(ranges));
+    put(c->st, re, "protocol", out_json_text(port_proto_name(proto)));
+    put(c->st, re, "ports", out_json_text(ranges));
     push(c->st, c->reasons, re);
 }
 
@@ -324,7 +302,7 @@ static json_t *extraports(struct json_state *st, const struct host_result *h, un
             st->failed = true;
             continue;
         }
-        put(st, e, "state", jstr(port_state_name(s)));
+        put(st, e, "state", out_json_text(port_state_name(s)));
         put(st, e, "count", jint((long long)counts[s]));
         struct reasons_ctx c = {st, reasons};
         if (out_extrareasons(h, s, add_reason, &c) < 0)
@@ -349,21 +327,21 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
         return -1;
     }
     char addr[IPADDR_STRLEN];
-    put(st, host, "address", jstr(ipaddr_str(&h->addr, addr, sizeof(addr))));
-    put(st, host, "addrtype", jstr(h->addr.family == AF_INET6 ? "ipv6" : "ipv4"));
+    put(st, host, "address", out_json_text(ipaddr_str(&h->addr, addr, sizeof(addr))));
+    put(st, host, "addrtype", out_json_text(h->addr.family == AF_INET6 ? "ipv6" : "ipv4"));
     if (h->have_mac) {
         char mac[18];
         out_mac(h->mac, mac, sizeof(mac));
-        put(st, host, "mac", jstr(mac));
+        put(st, host, "mac", out_json_text(mac));
     }
     put(st, host, "hostnames", hostnames(st, h));
     if (h->other_addrs)
-        put(st, host, "other_addresses", jstr(h->other_addrs));
+        put(st, host, "other_addresses", out_json_text(h->other_addrs));
 
     json_t *status = json_object();
     if (status) {
-        put(st, status, "state", jstr(out_host_state(h)));
-        put(st, status, "reason", jstr(reason_name(h->status_reason)));
+        put(st, status, "state", out_json_text(out_host_state(h)));
+        put(st, status, "reason", out_json_text(reason_name(h->status_reason)));
         put(st, status, "reason_ttl", jint(h->status_ttl));
     }
     put(st, host, "status", status);
@@ -409,12 +387,12 @@ static int json_port(struct output *o, const struct host_result *h, const struct
         st->failed = true;
         return -1;
     }
-    put(st, e, "protocol", jstr(port_proto_name(p->proto)));
+    put(st, e, "protocol", out_json_text(port_proto_name(p->proto)));
     put(st, e, "port", jint(p->port));
-    put(st, e, "state", jstr(port_state_name(p->state)));
-    put(st, e, "reason", jstr(reason_name(p->reason)));
+    put(st, e, "state", out_json_text(port_state_name(p->state)));
+    put(st, e, "reason", out_json_text(reason_name(p->reason)));
     put(st, e, "reason_ttl", jint(p->reason_ttl));
-    put(st, e, "service", jstr(p->service ? p->service : "unknown"));
+    put(st, e, "service", out_json_text(p->service ? p->service : "unknown"));
     if (p->detail && p->detail->service)
         put(st, e, "service_detail", service_json(st, p->detail->service));
     if (p->detail && p->detail->tls)
@@ -454,11 +432,11 @@ static int json_close(struct output *o, const struct scan_summary *sum)
         }
         if (rs) {
             put(st, rs, "finished", jint(t1));
-            put(st, rs, "timestr", jstr(when));
+            put(st, rs, "timestr", out_json_text(when));
             put(st, rs, "elapsed", json_real(sum->elapsed_s));
-            put(st, rs, "exit", jstr(ok ? "success" : "error"));
+            put(st, rs, "exit", out_json_text(ok ? "success" : "error"));
             if (!ok)
-                put(st, rs, "errormsg", jstr(sum->error ? sum->error : "interrupted"));
+                put(st, rs, "errormsg", out_json_text(sum->error ? sum->error : "interrupted"));
             put(st, rs, "interrupted", json_boolean(sum->interrupted));
             put(st, rs, "hosts", hosts);
         } else {

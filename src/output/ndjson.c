@@ -11,33 +11,13 @@
  * stream and flushed in host_end, and no line ever depends on a later one
  * (no header, no closing record).
  */
+#include "output/json_text.h"
 #include "output/output.h"
 #include "output/render.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-/*
- * jansson refuses strings that are not UTF-8 (json_string returns NULL).
- * Host names from DNS or the command line need not be, so fall back to a
- * copy with every non-ASCII byte replaced by '?', as -oJ does.
- */
-static json_t *jstr(const char *s)
-{
-    json_t *v = json_string(s);
-    if (v)
-        return v;
-    char *copy = strdup(s);
-    if (!copy)
-        return NULL;
-    for (char *c = copy; *c; c++)
-        if ((unsigned char)*c >= 0x80)
-            *c = '?';
-    v = json_string(copy);
-    free(copy);
-    return v;
-}
 
 /* Set key to value (stolen) unless value is NULL; returns -1 on failure. */
 static int put(json_t *obj, const char *key, json_t *value)
@@ -49,7 +29,7 @@ static int put(json_t *obj, const char *key, json_t *value)
  * short as the result allows. */
 static int put_str(json_t *obj, const char *key, const char *value)
 {
-    return value ? put(obj, key, jstr(value)) : 0;
+    return value ? put(obj, key, out_json_text(value)) : 0;
 }
 
 /* The fields every line starts with. masscan writes the timestamp as a
@@ -61,7 +41,7 @@ static json_t *line_head(const struct host_result *h, const char *rec_type)
         return NULL;
     char addr[IPADDR_STRLEN], ts[24];
     snprintf(ts, sizeof(ts), "%lld", (long long)h->end.tv_sec);
-    if (put(line, "ip", jstr(ipaddr_str(&h->addr, addr, sizeof(addr)))) < 0 ||
+    if (put(line, "ip", out_json_text(ipaddr_str(&h->addr, addr, sizeof(addr)))) < 0 ||
         put(line, "timestamp", json_string(ts)) < 0 ||
         put(line, "rec_type", json_string(rec_type)) < 0) {
         json_decref(line);
@@ -82,6 +62,22 @@ static int emit(struct output *o, json_t *line)
     return 0;
 }
 
+/* Attach data to line and write it, or drop both when building either
+ * failed (rc < 0 or a NULL). */
+static int emit_with_data(struct output *o, json_t *line, json_t *data, int rc)
+{
+    if (!line || rc < 0) {
+        json_decref(line);
+        json_decref(data);
+        return -1;
+    }
+    if (put(line, "data", data) < 0) {
+        json_decref(line);
+        return -1;
+    }
+    return emit(o, line);
+}
+
 static int ndjson_open(struct output *o)
 {
     (void)o;
@@ -94,8 +90,8 @@ static int ndjson_host_begin(struct output *o, const struct host_result *h, unsi
     json_t *line = line_head(h, "host");
     json_t *data = json_object();
     int rc = line && data ? 0 : -1;
-    rc |= data ? put(data, "status", jstr(out_host_state(h))) : -1;
-    rc |= data ? put(data, "reason", jstr(reason_name(h->status_reason))) : -1;
+    rc |= data ? put(data, "status", out_json_text(out_host_state(h))) : -1;
+    rc |= data ? put(data, "reason", out_json_text(reason_name(h->status_reason))) : -1;
     rc |= data ? put(data, "ttl", json_integer(h->status_ttl)) : -1;
     if (data) {
         rc |= put_str(data, "hostname", h->hostname);
@@ -103,23 +99,14 @@ static int ndjson_host_begin(struct output *o, const struct host_result *h, unsi
         if (h->have_mac) {
             char mac[18];
             out_mac(h->mac, mac, sizeof(mac));
-            rc |= put(data, "mac", jstr(mac));
+            rc |= put(data, "mac", out_json_text(mac));
         }
         if (h->timed_out)
             rc |= put(data, "timed_out", json_true());
         if (h->interrupted)
             rc |= put(data, "interrupted", json_true());
     }
-    if (!line || rc < 0) {
-        json_decref(line);
-        json_decref(data);
-        return -1;
-    }
-    if (put(line, "data", data) < 0) {
-        json_decref(line);
-        return -1;
-    }
-    return emit(o, line);
+    return emit_with_data(o, line, data, rc);
 }
 
 /* -sV's answer, under the names of nmap's XML <service> attributes. */
@@ -147,7 +134,7 @@ static int put_service(json_t *data, const struct port_result *p)
     if (s->ncpe) {
         json_t *cpe = json_array();
         for (size_t i = 0; cpe && i < s->ncpe; i++)
-            if (json_array_append_new(cpe, jstr(s->cpe[i])) < 0)
+            if (json_array_append_new(cpe, out_json_text(s->cpe[i])) < 0)
                 rc = -1;
         rc |= put(o, "cpe", cpe);
     }
@@ -171,16 +158,7 @@ static int ndjson_port(struct output *o, const struct host_result *h, const stru
         rc |= put(data, "ttl", json_integer(p->reason_ttl));
         rc |= put_service(data, p);
     }
-    if (!line || rc < 0) {
-        json_decref(line);
-        json_decref(data);
-        return -1;
-    }
-    if (put(line, "data", data) < 0) {
-        json_decref(line);
-        return -1;
-    }
-    return emit(o, line);
+    return emit_with_data(o, line, data, rc);
 }
 
 /* The host's lines reach the file now, so a reader tailing it sees every

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/rdns.h"
+#include "core/clock.h"
 #include "cli/config.h"
 #include "engine/ce.h"
 #include "engine/engine.h"
@@ -403,7 +404,7 @@ static void cc_setup(struct cc_fixture *f, int level, uint32_t nslots)
     ce_cc_setup(&f->ce);
     ipaddr_parse("198.18.0.2", &f->h.tgt.addr);
     f->h.phase = CE_PORTS;
-    f->h.t0_us = ce_mono_us() - 1000000; /* lost tries "sent" in the past second */
+    f->h.t0_us = clock_mono_us() - 1000000; /* lost tries "sent" in the past second */
     f->h.lost_ms = f->lost_ms;
     ce_cc_host_init(&f->ce, &f->h);
 }
@@ -469,7 +470,7 @@ static void test_cc_loss(void **state)
      * window in use, min(cwnd, 2 * flight), with 10 in flight: 11). */
     f.h.nbusy = 10;
     f.ce.inflight = 10;
-    f.lost_ms[3] = (uint32_t)((ce_mono_us() + 1000 - f.h.t0_us) / 1000);
+    f.lost_ms[3] = (uint32_t)((clock_mono_us() + 1000 - f.h.t0_us) / 1000);
     ce_cc_answer(&f.ce, &f.h, 3, 2);
     assert_true(f.h.win.cwnd == 11);
     /* The floor: --min-parallelism. */
@@ -488,21 +489,21 @@ static void test_cc_delay(void **state)
     cc_setup(&f, 3, 4096);
     /* 20% loss: 12 drops among 60 answers: no change. */
     for (int i = 0; i < 60; i++) {
-        f.lost_ms[0] = (uint32_t)((ce_mono_us() - f.h.t0_us) / 1000);
+        f.lost_ms[0] = (uint32_t)((clock_mono_us() - f.h.t0_us) / 1000);
         ce_cc_answer(&f.ce, &f.h, 0, i % 5 == 0 ? 2 : 1);
     }
     assert_int_equal(f.h.delay_us, 0);
     /* Half of them lost: boosted. */
     f.h.good_since = f.h.drops_since = 0;
     for (int i = 0; i < 30; i++) {
-        f.lost_ms[0] = (uint32_t)((ce_mono_us() + 1000 - f.h.t0_us) / 1000);
+        f.lost_ms[0] = (uint32_t)((clock_mono_us() + 1000 - f.h.t0_us) / 1000);
         ce_cc_answer(&f.ce, &f.h, 0, i % 2 ? 2 : 3);
     }
     assert_true(f.h.delay_us >= 5000);
     /* -T5: --max-scan-delay 5 ms caps it. */
     cc_setup(&f, 5, 4096);
     for (int i = 0; i < 200; i++) {
-        f.lost_ms[0] = (uint32_t)((ce_mono_us() + 1000 - f.h.t0_us) / 1000);
+        f.lost_ms[0] = (uint32_t)((clock_mono_us() + 1000 - f.h.t0_us) / 1000);
         ce_cc_answer(&f.ce, &f.h, 0, 2);
     }
     assert_int_equal(f.h.delay_us, 5000);
