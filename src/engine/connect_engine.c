@@ -1,10 +1,12 @@
 /*
- * connect_engine.c — the connect scan on one epoll loop.
- *
- * Shape of the loop (connect_engine_run):
- *   sweep    expire probes past send + rtt_timeout (per-host FIFO, oldest
- *            first, so only heads are looked at) and hosts past
- *            --host-timeout;
+ * connect_engine.c — the connect scan, a client of the event loop
+ * (evloop.h). The loop's phases map onto the scan's stages:
+ *   timers   sweep: each host's timer expires probes past send +
+ *            rtt_timeout (per-host FIFO, oldest first, so only heads are
+ *            looked at), marks probes past the pipe timeout as lost, and
+ *            ends the host at --host-timeout; the engine's wake timer
+ *            covers pacing, backoff and reverse-DNS deadlines;
+ *   task     pump, queued after anything that may let work go:
  *   deliver  hosts that finished and whose reverse-DNS name is back (the
  *            lookup runs on the rdns pool, its eventfd wakes the loop;
  *            at most its deadline later the host goes without a name),
@@ -17,9 +19,11 @@
  *            --max-rate and the batch size (so the loop comes back to
  *            Ctrl-C and timers);
  *            ce_launch.c performs it, on two threads when there are cores;
- *            the results are applied here, on the loop's thread only;
- *   wait     epoll_pwait2 until the next deadline, then finish the probes
- *            whose sockets reported.
+ *            the results are applied here, on the loop's thread only; a
+ *            batch left "more" to do queues the pump again, so the loop
+ *            visits timers, Ctrl-C and sockets every FILL_BATCH launches;
+ *   wait     epoll until the next deadline, then finish the probes whose
+ *            sockets reported, and take the resolver's eventfd.
  *
  * How a probe is resolved: a non-blocking connect() starts it; a second
  * connect() on the same socket reports its state without blocking (0 or
@@ -45,16 +49,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
-#define MAX_EVENTS    512
-#define MAX_WAIT_US   100000 /* recheck the stop flag at least this often */
-#define LOCAL_BACKOFF 10000  /* longest pause after a local shortage (us) */
+#define LOCAL_BACKOFF 10000 /* longest pause after a local shortage (us) */
 
 static int64_t min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
+}
+
+/* Something failed (out of memory): stop the loop, report once. */
+static void fail(struct ce *ce)
+{
+    ce->rc = -1;
+    evloop_stop(ce->loop);
+}
+
+/* When h's timer is next due: the FIFO head's probe timeout, the first
+ * probe not yet presumed lost reaching the pipe timeout, or the host
+ * timeout; INT64_MAX for none. */
+static int64_t host_due(const struct ce *ce, const struct ce_host *h)
+{
+    int64_t due = h->deadline_us;
+    if (h->fifo_head != CE_NIL)
+        due = min64(due, ce->slots[h->fifo_head].sent_us + rtt_timeout_us(&h->rtt));
+    if (h->mark != CE_NIL)
+        due = min64(due, ce->slots[h->mark].sent_us + ce_cc_pipe_us(h));
+    return due;
+}
+
+/* Bring h's timer forward when its next deadline moved earlier (a probe
+ * joined an empty FIFO, the RTT estimate shrank). One that is late for a
+ * deadline that moved away just finds nothing due and re-arms. */
+static void host_arm(struct ce *ce, struct ce_host *h)
+{
+    int64_t due = host_due(ce, h);
+    if (due == INT64_MAX || (evloop_timer_armed(&h->timer) && h->timer.due_us <= due))
+        return;
+    if (evloop_timer_at(ce->loop, &h->timer, due) < 0)
+        fail(ce);
 }
 
 /* ---- host lists: send rotation and done list ---------------------------- */
@@ -99,6 +132,7 @@ static void done_push(struct ce *ce, uint32_t hi)
 {
     struct ce_host *h = &ce->hosts[hi];
     ring_remove(ce, hi);
+    evloop_timer_cancel(ce->loop, &h->timer);
     h->done = true;
     h->done_next = CE_NIL;
     if (ce->done_tail == CE_NIL)
@@ -141,10 +175,22 @@ static void slot_wait(struct ce *ce, uint32_t s, struct ce_host *h)
         h->mark = s; /* everything before it is presumed lost */
 }
 
+/* The loop's record of a registered socket that was closed goes before
+ * another socket can get the same number. */
+static void slot_sync(struct ce *ce, struct ce_slot *p)
+{
+    if (p->reg_closed) {
+        evloop_forget(ce->loop, p->reg_fd);
+        p->reg_fd = -1;
+        p->reg_closed = false;
+    }
+}
+
 /* Back on the free list (the slot keeps its socket, if any). */
 static void slot_release(struct ce *ce, uint32_t s)
 {
     struct ce_slot *p = &ce->slots[s];
+    slot_sync(ce, p);
     ce->inflight--;
     if (p->host != CE_NIL)
         ce->hosts[p->host].nbusy--;
@@ -304,8 +350,10 @@ static int outcome(struct ce *ce, uint32_t hi, uint32_t idx, int tries, int err,
     }
     ce->backoff_us = 0;
     /* Karn: a retransmitted probe's answer may belong to any copy. */
-    if (sample_us >= 0 && tries == 1)
+    if (sample_us >= 0 && tries == 1) {
         rtt_update(&h->rtt, sample_us);
+        host_arm(ce, h);
+    }
     answered(ce, hi, idx, tries);
     int rc = decide(ce, hi, idx, st, rs);
     return settle(ce, hi) < 0 ? -1 : rc;
@@ -355,6 +403,8 @@ static int probe_timeout(struct ce *ce, uint32_t s)
     return settle(ce, hi) < 0 ? -1 : rc;
 }
 
+static void on_io(struct evloop *loop, int fd, uint32_t events, void *user);
+
 /* Apply the result of a performed request (ce_launch_batch). */
 static int apply(struct ce *ce, const struct ce_req *r)
 {
@@ -369,11 +419,25 @@ static int apply(struct ce *ce, const struct ce_req *r)
         return 0;
     }
     if (r->result == CE_PENDING) {
+        /* Registered only now, on the loop's thread: most probes never
+         * need it. Adding a socket that already changed state still
+         * reports it, edge-triggered or not. */
+        char err[128];
+        if (p->reg_fd < 0) {
+            if (evloop_add(ce->loop, p->fd, EVLOOP_WRITE | EVLOOP_EDGE, on_io, p, err,
+                           sizeof(err)) < 0) {
+                ce_slot_close(p);
+                slot_release(ce, r->slot);
+                return outcome(ce, r->host, r->idx, r->tries, ENOMEM, -1, r->done_us);
+            }
+            p->reg_fd = p->fd;
+        }
         ce->n_pending++;
         p->idx = r->idx;
         p->tries = r->tries;
         p->sent_us = r->sent_us;
         slot_wait(ce, r->slot, h);
+        host_arm(ce, h);
         return 0;
     }
     ce->n_sync++;
@@ -407,52 +471,70 @@ static int on_event(struct ce *ce, uint32_t s)
     return outcome(ce, hi, idx, tries, err, sample, now);
 }
 
+/* Edge-triggered report of a pending socket (user: its slot). Its state is
+ * read back with connect(), never trusted from the event: an idle reset
+ * socket polls as HUP forever. */
+static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
+{
+    struct ce *ce = evloop_ctx(loop);
+    (void)fd;
+    (void)events;
+    if (on_event(ce, (uint32_t)((struct ce_slot *)user - ce->slots)) < 0)
+        fail(ce);
+    evloop_defer(loop, &ce->pump);
+}
+
+/* A reverse-DNS lookup finished; names are collected by deliver_done. */
+static void on_rdns(struct evloop *loop, int fd, uint32_t events, void *user)
+{
+    struct ce *ce = user;
+    (void)fd;
+    (void)events;
+    rdns_ack(ce->rdns);
+    evloop_defer(loop, &ce->pump);
+}
+
 /* ---- the loop's stages -------------------------------------------------- */
 
-static int64_t sweep(struct ce *ce, int64_t now, int *rc)
+/* Host h's timer: the sweep of one host. */
+static void host_timer(struct evloop *loop, struct evloop_timer *t, void *user)
 {
-    int64_t wake = INT64_MAX;
-    for (uint32_t hi = 0; hi < ce->nhosts; hi++) {
-        struct ce_host *h = &ce->hosts[hi];
-        if (!h->used || h->done)
-            continue;
-        if (now >= h->deadline_us) {
-            /* nmap: "Skipping host due to host timeout"; no ports shown. */
-            cancel_inflight(ce, h);
-            h->timed_out = true;
-            if (h->status == HOST_UNKNOWN)
-                h->status = HOST_DOWN, h->status_reason = REASON_NO_RESPONSE;
-            done_push(ce, hi);
-            continue;
-        }
-        wake = min64(wake, h->deadline_us);
-        if (h->fifo_head == CE_NIL)
-            continue;
-        int64_t to = rtt_timeout_us(&h->rtt);
-        while (h->fifo_head != CE_NIL && !h->done) {
-            struct ce_slot *p = &ce->slots[h->fifo_head];
-            if (p->sent_us + to > now) {
-                wake = min64(wake, p->sent_us + to);
-                break;
-            }
-            if (probe_timeout(ce, h->fifo_head) < 0)
-                *rc = -1;
-        }
-        /* Probes past the pipe timeout leave the congestion windows. */
-        int64_t pipe = ce_cc_pipe_us(h);
-        while (h->mark != CE_NIL && !h->done) {
-            struct ce_slot *p = &ce->slots[h->mark];
-            if (p->sent_us + pipe > now) {
-                wake = min64(wake, p->sent_us + pipe);
-                break;
-            }
-            p->lost = true;
-            h->nlost++;
-            ce->nlost++;
-            h->mark = p->next;
-        }
+    struct ce *ce = evloop_ctx(loop);
+    struct ce_host *h = user;
+    uint32_t hi = (uint32_t)(h - ce->hosts);
+    int64_t now = ce_mono_us();
+    (void)t;
+    evloop_defer(loop, &ce->pump);
+    if (now >= h->deadline_us) {
+        /* nmap: "Skipping host due to host timeout"; no ports shown. */
+        cancel_inflight(ce, h);
+        h->timed_out = true;
+        if (h->status == HOST_UNKNOWN)
+            h->status = HOST_DOWN, h->status_reason = REASON_NO_RESPONSE;
+        done_push(ce, hi);
+        return;
     }
-    return wake;
+    int64_t to = rtt_timeout_us(&h->rtt);
+    while (h->fifo_head != CE_NIL && !h->done) {
+        struct ce_slot *p = &ce->slots[h->fifo_head];
+        if (p->sent_us + to > now)
+            break;
+        if (probe_timeout(ce, h->fifo_head) < 0)
+            fail(ce);
+    }
+    /* Probes past the pipe timeout leave the congestion windows. */
+    int64_t pipe = ce_cc_pipe_us(h);
+    while (h->mark != CE_NIL && !h->done) {
+        struct ce_slot *p = &ce->slots[h->mark];
+        if (p->sent_us + pipe > now)
+            break;
+        p->lost = true;
+        h->nlost++;
+        ce->nlost++;
+        h->mark = p->next;
+    }
+    if (!h->done)
+        host_arm(ce, h);
 }
 
 /* May finished host h go out? Starts its reverse-DNS lookup the first time
@@ -548,6 +630,8 @@ static int admit(struct ce *ce, int64_t now)
         rtt_init(&h->rtt, (int64_t)tm->min_rtt_ms * 1000, (int64_t)tm->max_rtt_ms * 1000,
                  (int64_t)tm->initial_rtt_ms * 1000);
         h->deadline_us = ce->host_timeout_us ? now + ce->host_timeout_us : INT64_MAX;
+        evloop_timer_init(&h->timer, host_timer, h);
+        host_arm(ce, h);
         clock_gettime(CLOCK_REALTIME, &h->start);
         ce->nactive++;
         int r;
@@ -587,12 +671,11 @@ static bool rate_ok(struct ce *ce, int64_t now, int64_t *wake)
 
 /* Plan a batch of probes round-robin over the hosts with work, perform
  * it, apply the results. Returns the earliest time something blocked may
- * go, and sets *more when it stopped only because of the batch size. */
-static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
+ * go, and sets *more when a batch went out. */
+static int64_t fill(struct ce *ce, int64_t now, bool *more)
 {
     int64_t wake = INT64_MAX;
     uint32_t n = 0, skipped = 0;
-    bool windowed = false; /* stopped by a congestion window */
     *more = false;
     if (scan_stopping(ce->scan))
         return wake;
@@ -601,10 +684,8 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
             *more = true;
             break;
         }
-        if (!ce_cc_group_ok(ce)) {
-            windowed = true;
+        if (!ce_cc_group_ok(ce))
             break;
-        }
         if (now < ce->backoff_until) {
             wake = min64(wake, ce->backoff_until);
             break;
@@ -617,8 +698,6 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
         if (delayed || !ce_cc_host_ok(h)) {
             if (delayed)
                 wake = min64(wake, h->next_send_us);
-            else
-                windowed = true;
             if (++skipped >= ce->ring_len)
                 break;
             ce->ring_cursor = h->ring_next;
@@ -645,15 +724,20 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
     }
     if (n == 0)
         return wake;
-    /* Answers inside connect() (loopback, veth) open the windows at once:
-     * come straight back rather than waiting for an event. */
-    if (windowed)
-        *more = true;
+    /* Answers inside connect() (loopback, veth) open the windows, move a
+     * host on from discovery or finish it, and no socket event will say
+     * so: after a batch, always come straight back (a plan that finds
+     * nothing to do ends the chain). */
+    *more = true;
     ce->n_launched += n;
     ce_launch_batch(ce, ce->batch, n);
+    /* Either thread may have closed a registered socket and the other
+     * opened one with the same number: every stale record goes first. */
+    for (uint32_t i = 0; i < n; i++)
+        slot_sync(ce, &ce->slots[ce->batch[i].slot]);
     for (uint32_t i = 0; i < n; i++)
         if (apply(ce, &ce->batch[i]) < 0)
-            *rc = -1;
+            fail(ce);
     return wake;
 }
 
@@ -665,6 +749,7 @@ static void interrupt_all(struct ce *ce)
         struct ce_host *h = &ce->hosts[hi];
         if (!h->used)
             continue;
+        evloop_timer_cancel(ce->loop, &h->timer);
         cancel_inflight(ce, h);
         ring_remove(ce, hi);
         ce_host_deliver(ce, h, true, NULL);
@@ -675,81 +760,66 @@ static void interrupt_all(struct ce *ce)
     ce->scan->summary.interrupted = true;
 }
 
-static int wait_events(struct ce *ce, int64_t timeout_us, struct epoll_event *evs)
+/* The task queued after every change: deliver, admit, fill. */
+static void pump(struct evloop *loop, void *user)
 {
-    struct timespec ts = {.tv_sec = timeout_us / 1000000,
-                          .tv_nsec = (long)(timeout_us % 1000000) * 1000};
-    int n = epoll_pwait2(ce->ep, evs, MAX_EVENTS, &ts, NULL);
-    if (n < 0 && errno == ENOSYS) /* kernels before 5.11 */
-        n = epoll_wait(ce->ep, evs, MAX_EVENTS, (int)((timeout_us + 999) / 1000));
-    return n;
+    struct ce *ce = user;
+    int64_t now = ce_mono_us();
+    int64_t wake = deliver_done(ce, false);
+    if (admit(ce, now) < 0) {
+        fail(ce);
+        return;
+    }
+    bool more = false;
+    wake = min64(wake, fill(ce, now, &more));
+    if (ce->rc < 0)
+        return;
+    /* hosts that finished synchronously in fill */
+    wake = min64(wake, deliver_done(ce, false));
+    if (ce->nactive == 0 && ce->targets_done) {
+        evloop_stop(loop);
+        return;
+    }
+    /* The whole window was delivered (refill), or the batch size alone
+     * stopped fill: come back after one look at timers and sockets. */
+    if (more || ce->nactive == 0)
+        evloop_defer(loop, &ce->pump);
+    if (wake == INT64_MAX)
+        evloop_timer_cancel(loop, &ce->wake);
+    else if (evloop_timer_at(loop, &ce->wake, wake) < 0)
+        fail(ce);
+}
+
+static void on_wake_timer(struct evloop *loop, struct evloop_timer *t, void *user)
+{
+    (void)t;
+    evloop_defer(loop, user);
 }
 
 int connect_engine_run(struct scan *scan, const struct result_sink *sink, char *err, size_t errlen)
 {
     struct ce ce;
-    int e = ce_setup(&ce, scan, sink);
+    int e = ce_setup(&ce, scan, sink, on_rdns);
     if (e < 0) {
         snprintf(err, errlen, "connect scan setup failed: %s", strerror(-e));
         ce_teardown(&ce);
         return -1;
     }
-    struct epoll_event evs[MAX_EVENTS];
-    int rc = 0;
     if (errlen)
         err[0] = '\0';
-    for (;;) {
-        if (scan_stopping(scan)) {
-            interrupt_all(&ce);
-            break;
-        }
-        int64_t now = ce_mono_us();
-        int64_t wake = sweep(&ce, now, &rc);
-        wake = min64(wake, deliver_done(&ce, false));
-        if (rc == 0 && admit(&ce, now) < 0)
-            rc = -1;
-        bool more = false;
-        if (rc == 0)
-            wake = min64(wake, fill(&ce, now, &more, &rc));
-        if (rc < 0)
-            break;
-        /* hosts that finished synchronously in fill */
-        wake = min64(wake, deliver_done(&ce, false));
-        if (ce.nactive == 0 && ce.targets_done)
-            break;
-        if (ce.nactive == 0) /* the whole window was delivered: refill */
-            continue;
-        now = ce_mono_us();
-        int64_t timeout = more ? 0 : wake == INT64_MAX ? MAX_WAIT_US : wake - now;
-        if (timeout < 0)
-            timeout = 0;
-        if (timeout > MAX_WAIT_US)
-            timeout = MAX_WAIT_US;
-        if (more && ce.inflight == 0)
-            continue; /* nothing can have reported: skip the syscall */
-        ce.n_waits++;
-        int n = wait_events(&ce, timeout, evs);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            snprintf(err, errlen, "epoll_wait: %s", strerror(errno));
-            rc = -1;
-            break;
-        }
-        for (int i = 0; i < n && rc == 0; i++) {
-            if (evs[i].data.u64 == RDNS_TOKEN)
-                rdns_ack(ce.rdns); /* names are collected by deliver_done */
-            else if (on_event(&ce, (uint32_t)evs[i].data.u64) < 0)
-                rc = -1;
-        }
-    }
+    evloop_task_init(&ce.pump, pump, &ce);
+    evloop_timer_init(&ce.wake, on_wake_timer, &ce.pump);
+    evloop_defer(ce.loop, &ce.pump);
+    int r = evloop_run(ce.loop, err, errlen);
+    if (r == 1 && ce.rc == 0)
+        interrupt_all(&ce);
+    int rc = r < 0 || ce.rc < 0 ? -1 : 0;
     log_debug("connect",
-              "%llu probes: %llu resolved at once, %llu waited (%llu events, %llu waits), "
+              "%llu probes: %llu resolved at once, %llu waited (%llu events), "
               "%llu timed out, %llu local shortages",
               (unsigned long long)ce.n_launched, (unsigned long long)ce.n_sync,
               (unsigned long long)ce.n_pending, (unsigned long long)ce.n_events,
-              (unsigned long long)ce.n_waits, (unsigned long long)ce.n_timeouts,
-              (unsigned long long)ce.n_local);
+              (unsigned long long)ce.n_timeouts, (unsigned long long)ce.n_local);
     log_debug("connect",
               "congestion: %llu host and %llu group window cuts, %llu delay increases, %llu "
               "ports benched; group window %.1f (ssthresh %.1f)",
