@@ -1,8 +1,9 @@
 /*
  * ce.h — internals of the connect engine, shared by connect_engine.c (the
- * epoll loop, probe slots and sockets), ce_launch.c (the system calls),
+ * scan on the event loop: outcomes, timers, planning), ce_launch.c (the system calls),
  * ce_host.c (per-host state: port order, retry queue, bench, results,
- * delivery) and ce_cc.c (congestion control). Not a public contract.
+ * delivery), ce_slots.c (host lists, probe slots, host timers) and ce_cc.c
+ * (congestion control). Not a public contract.
  */
 #ifndef PRTIP_ENGINE_CE_H
 #define PRTIP_ENGINE_CE_H
@@ -216,6 +217,33 @@ int ce_established(struct ce_slot *p, const struct ce_host *h, uint16_t port);
 void ce_launch_batch(struct ce *ce, struct ce_req *reqs, uint32_t n);
 void ce_pool_start(struct ce *ce);
 void ce_pool_stop(struct ce *ce);
+
+/* ce_slots.c — lists and slots, loop thread only. */
+/* Something failed (out of memory): stop the loop; reported once at the end. */
+void ce_fail(struct ce *ce);
+/* Bring h's timer forward to its next deadline (a probe joined an empty
+ * FIFO, the RTT estimate shrank); a timer left early for a deadline that
+ * moved away just finds nothing due and re-arms. */
+void ce_host_arm(struct ce *ce, struct ce_host *h);
+/* Send rotation: a newcomer's turn comes last; removal moves the cursor. */
+void ce_ring_add(struct ce *ce, uint32_t hi);
+void ce_ring_remove(struct ce *ce, uint32_t hi);
+/* Host hi is finished: out of the rotation, timer off, onto the done list. */
+void ce_done_push(struct ce *ce, uint32_t hi);
+/* Reserve the free-list head for a probe of host hi (counted in flight from
+ * here on, so that a planned batch respects the cap). */
+uint32_t ce_slot_reserve(struct ce *ce, uint32_t hi);
+/* A reserved slot whose connect is pending joins its host's FIFO. */
+void ce_slot_wait(struct ce *ce, uint32_t s, struct ce_host *h);
+/* Forget p's registration if its fd was closed (on any thread), before the
+ * number can be registered again. */
+void ce_slot_sync(struct ce *ce, struct ce_slot *p);
+/* Back on the free list (the slot keeps its socket, if any). */
+void ce_slot_release(struct ce *ce, uint32_t s);
+/* Out of the host's FIFO and back on the free list. */
+void ce_slot_drop(struct ce *ce, uint32_t s);
+/* Close and drop every pending probe of h. */
+void ce_cancel_inflight(struct ce *ce, struct ce_host *h);
 
 /* ce_host.c */
 int ce_host_phase(struct ce *ce, struct ce_host *h, enum ce_phase phase, const uint16_t *ports,

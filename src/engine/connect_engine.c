@@ -58,185 +58,7 @@ static int64_t min64(int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
-/* Something failed (out of memory): stop the loop, report once. */
-static void fail(struct ce *ce)
-{
-    ce->rc = -1;
-    evloop_stop(ce->loop);
-}
-
-/* When h's timer is next due: the FIFO head's probe timeout, the first
- * probe not yet presumed lost reaching the pipe timeout, or the host
- * timeout; INT64_MAX for none. */
-static int64_t host_due(const struct ce *ce, const struct ce_host *h)
-{
-    int64_t due = h->deadline_us;
-    if (h->fifo_head != CE_NIL)
-        due = min64(due, ce->slots[h->fifo_head].sent_us + rtt_timeout_us(&h->rtt));
-    if (h->mark != CE_NIL)
-        due = min64(due, ce->slots[h->mark].sent_us + ce_cc_pipe_us(h));
-    return due;
-}
-
-/* Bring h's timer forward when its next deadline moved earlier (a probe
- * joined an empty FIFO, the RTT estimate shrank). One that is late for a
- * deadline that moved away just finds nothing due and re-arms. */
-static void host_arm(struct ce *ce, struct ce_host *h)
-{
-    int64_t due = host_due(ce, h);
-    if (due == INT64_MAX || (evloop_timer_armed(&h->timer) && h->timer.due_us <= due))
-        return;
-    if (evloop_timer_at(ce->loop, &h->timer, due) < 0)
-        fail(ce);
-}
-
-/* ---- host lists: send rotation and done list ---------------------------- */
-
-static void ring_add(struct ce *ce, uint32_t hi)
-{
-    struct ce_host *h = &ce->hosts[hi];
-    if (h->in_ring)
-        return;
-    h->in_ring = true;
-    ce->ring_len++;
-    if (ce->ring_cursor == CE_NIL) {
-        h->ring_next = h->ring_prev = hi;
-        ce->ring_cursor = hi;
-        return;
-    }
-    /* Insert just before the cursor: the newcomer's turn comes last. */
-    struct ce_host *c = &ce->hosts[ce->ring_cursor];
-    h->ring_next = ce->ring_cursor;
-    h->ring_prev = c->ring_prev;
-    ce->hosts[c->ring_prev].ring_next = hi;
-    c->ring_prev = hi;
-}
-
-static void ring_remove(struct ce *ce, uint32_t hi)
-{
-    struct ce_host *h = &ce->hosts[hi];
-    if (!h->in_ring)
-        return;
-    h->in_ring = false;
-    if (--ce->ring_len == 0) {
-        ce->ring_cursor = CE_NIL;
-        return;
-    }
-    ce->hosts[h->ring_prev].ring_next = h->ring_next;
-    ce->hosts[h->ring_next].ring_prev = h->ring_prev;
-    if (ce->ring_cursor == hi)
-        ce->ring_cursor = h->ring_next;
-}
-
-static void done_push(struct ce *ce, uint32_t hi)
-{
-    struct ce_host *h = &ce->hosts[hi];
-    ring_remove(ce, hi);
-    evloop_timer_cancel(ce->loop, &h->timer);
-    h->done = true;
-    h->done_next = CE_NIL;
-    if (ce->done_tail == CE_NIL)
-        ce->done_head = hi;
-    else
-        ce->hosts[ce->done_tail].done_next = hi;
-    ce->done_tail = hi;
-}
-
-/* ---- probe slots ------------------------------------------------------- */
-
-/* Reserve the free-list head for a probe of host hi (counted in flight
- * from here on, so that a planned batch respects the cap). */
-static uint32_t slot_reserve(struct ce *ce, uint32_t hi)
-{
-    uint32_t s = ce->free_slot;
-    struct ce_slot *p = &ce->slots[s];
-    ce->free_slot = p->next;
-    p->busy = true;
-    p->host = hi;
-    p->prev = p->next = CE_NIL;
-    ce->inflight++;
-    ce->hosts[hi].nbusy++;
-    return s;
-}
-
-/* A reserved slot whose connect is pending joins its host's FIFO. */
-static void slot_wait(struct ce *ce, uint32_t s, struct ce_host *h)
-{
-    struct ce_slot *p = &ce->slots[s];
-    p->next = CE_NIL;
-    p->prev = h->fifo_tail;
-    if (h->fifo_tail == CE_NIL)
-        h->fifo_head = s;
-    else
-        ce->slots[h->fifo_tail].next = s;
-    h->fifo_tail = s;
-    h->ninflight++;
-    if (h->mark == CE_NIL)
-        h->mark = s; /* everything before it is presumed lost */
-}
-
-/* The loop's record of a registered socket that was closed goes before
- * another socket can get the same number. */
-static void slot_sync(struct ce *ce, struct ce_slot *p)
-{
-    if (p->reg_closed) {
-        evloop_forget(ce->loop, p->reg_fd);
-        p->reg_fd = -1;
-        p->reg_closed = false;
-    }
-}
-
-/* Back on the free list (the slot keeps its socket, if any). */
-static void slot_release(struct ce *ce, uint32_t s)
-{
-    struct ce_slot *p = &ce->slots[s];
-    slot_sync(ce, p);
-    ce->inflight--;
-    if (p->host != CE_NIL)
-        ce->hosts[p->host].nbusy--;
-    p->busy = false;
-    p->host = CE_NIL;
-    p->next = ce->free_slot;
-    ce->free_slot = s;
-    /* Regrow after a local shortage lowered the cap: one per completion. */
-    if (ce->cap_now < ce->nslots)
-        ce->cap_now++;
-}
-
-/* Out of the host's FIFO and back on the free list. */
-static void slot_drop(struct ce *ce, uint32_t s)
-{
-    struct ce_slot *p = &ce->slots[s];
-    struct ce_host *h = &ce->hosts[p->host];
-    if (p->lost) {
-        p->lost = false;
-        h->nlost--;
-        ce->nlost--;
-    }
-    if (h->mark == s)
-        h->mark = p->next;
-    if (p->prev == CE_NIL)
-        h->fifo_head = p->next;
-    else
-        ce->slots[p->prev].next = p->next;
-    if (p->next == CE_NIL)
-        h->fifo_tail = p->prev;
-    else
-        ce->slots[p->next].prev = p->prev;
-    h->ninflight--;
-    slot_release(ce, s);
-}
-
 /* ---- outcomes ---------------------------------------------------------- */
-
-static void cancel_inflight(struct ce *ce, struct ce_host *h)
-{
-    while (h->fifo_head != CE_NIL) {
-        uint32_t s = h->fifo_head;
-        ce_slot_close(&ce->slots[s]);
-        slot_drop(ce, s);
-    }
-}
 
 static void local_shortage(struct ce *ce, int err, int64_t now)
 {
@@ -260,16 +82,16 @@ static void local_shortage(struct ce *ce, int err, int64_t now)
 static int ping_up(struct ce *ce, uint32_t hi, enum reason why)
 {
     struct ce_host *h = &ce->hosts[hi];
-    cancel_inflight(ce, h);
-    ring_remove(ce, hi);
+    ce_cancel_inflight(ce, h);
+    ce_ring_remove(ce, hi);
     h->status = HOST_UP;
     h->status_reason = why;
     if (ce_host_phase(ce, h, CE_PORTS, ce->ports, ce->nports) < 0)
         return -1;
     if (h->nports == 0)
-        done_push(ce, hi);
+        ce_done_push(ce, hi);
     else
-        ring_add(ce, hi);
+        ce_ring_add(ce, hi);
     return 0;
 }
 
@@ -288,12 +110,12 @@ static int decide(struct ce *ce, uint32_t hi, uint32_t idx, enum port_state st, 
         if (h->ndone == h->nports) {
             h->status = HOST_DOWN;
             h->status_reason = REASON_NO_RESPONSE;
-            done_push(ce, hi);
+            ce_done_push(ce, hi);
         }
         return 0;
     }
     if (h->ndone == h->nports)
-        done_push(ce, hi);
+        ce_done_push(ce, hi);
     return 0;
 }
 
@@ -308,7 +130,7 @@ static int settle(struct ce *ce, uint32_t hi)
     if (h->max_ok > 1 && !h->last_call) {
         h->last_call = true;
         ce_host_unbench(h);
-        ring_add(ce, hi);
+        ce_ring_add(ce, hi);
         return 0;
     }
     int rc = 0;
@@ -329,7 +151,7 @@ static void answered(struct ce *ce, uint32_t hi, uint32_t idx, int tries)
     struct ce_host *h = &ce->hosts[hi];
     if (ce_cc_answer(ce, h, idx, tries) && h->nbench > 0) {
         ce_host_unbench(h);
-        ring_add(ce, hi);
+        ce_ring_add(ce, hi);
     }
 }
 
@@ -344,7 +166,7 @@ static int outcome(struct ce *ce, uint32_t hi, uint32_t idx, int tries, int err,
         /* Not an answer from the target: send again without using a try. */
         h->tries[idx]--;
         ce_host_requeue(h, idx);
-        ring_add(ce, hi);
+        ce_ring_add(ce, hi);
         local_shortage(ce, err, now);
         return 0;
     }
@@ -352,7 +174,7 @@ static int outcome(struct ce *ce, uint32_t hi, uint32_t idx, int tries, int err,
     /* Karn: a retransmitted probe's answer may belong to any copy. */
     if (sample_us >= 0 && tries == 1) {
         rtt_update(&h->rtt, sample_us);
-        host_arm(ce, h);
+        ce_host_arm(ce, h);
     }
     answered(ce, hi, idx, tries);
     int rc = decide(ce, hi, idx, st, rs);
@@ -375,7 +197,7 @@ static int probe_timeout(struct ce *ce, uint32_t s)
     int tries = p->tries;
     int64_t sent = p->sent_us;
     ce_slot_close(p); /* still in SYN_SENT: not worth resetting for reuse */
-    slot_drop(ce, s);
+    ce_slot_drop(ce, s);
     if (soft != 0) {
         enum port_state st;
         enum reason rs;
@@ -393,7 +215,7 @@ static int probe_timeout(struct ce *ce, uint32_t s)
     int rc = 0;
     if (tries < ce_cc_tries_allowed(ce, h)) {
         ce_host_requeue(h, idx);
-        ring_add(ce, hi);
+        ce_ring_add(ce, hi);
     } else if (h->phase == CE_PORTS && tries < ce->max_tries) {
         ce_host_bench(h, idx);
         ce->n_benched++;
@@ -415,7 +237,7 @@ static int apply(struct ce *ce, const struct ce_req *r)
          * (the second ping port after the first proved it up). */
         if (r->result == CE_PENDING)
             ce_slot_close(p);
-        slot_release(ce, r->slot);
+        ce_slot_release(ce, r->slot);
         return 0;
     }
     if (r->result == CE_PENDING) {
@@ -427,7 +249,7 @@ static int apply(struct ce *ce, const struct ce_req *r)
             if (evloop_add(ce->loop, p->fd, EVLOOP_WRITE | EVLOOP_EDGE, on_io, p, err,
                            sizeof(err)) < 0) {
                 ce_slot_close(p);
-                slot_release(ce, r->slot);
+                ce_slot_release(ce, r->slot);
                 return outcome(ce, r->host, r->idx, r->tries, ENOMEM, -1, r->done_us);
             }
             p->reg_fd = p->fd;
@@ -436,12 +258,12 @@ static int apply(struct ce *ce, const struct ce_req *r)
         p->idx = r->idx;
         p->tries = r->tries;
         p->sent_us = r->sent_us;
-        slot_wait(ce, r->slot, h);
-        host_arm(ce, h);
+        ce_slot_wait(ce, r->slot, h);
+        ce_host_arm(ce, h);
         return 0;
     }
     ce->n_sync++;
-    slot_release(ce, r->slot);
+    ce_slot_release(ce, r->slot);
     return outcome(ce, r->host, r->idx, r->tries, r->result, r->done_us - r->sent_us, r->done_us);
 }
 
@@ -467,7 +289,7 @@ static int on_event(struct ce *ce, uint32_t s)
         err = ce_established(p, h, port);
     else
         ce_keep_if_reset(p, err);
-    slot_drop(ce, s);
+    ce_slot_drop(ce, s);
     return outcome(ce, hi, idx, tries, err, sample, now);
 }
 
@@ -480,7 +302,7 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
     (void)fd;
     (void)events;
     if (on_event(ce, (uint32_t)((struct ce_slot *)user - ce->slots)) < 0)
-        fail(ce);
+        ce_fail(ce);
     evloop_defer(loop, &ce->pump);
 }
 
@@ -507,11 +329,11 @@ static void host_timer(struct evloop *loop, struct evloop_timer *t, void *user)
     evloop_defer(loop, &ce->pump);
     if (now >= h->deadline_us) {
         /* nmap: "Skipping host due to host timeout"; no ports shown. */
-        cancel_inflight(ce, h);
+        ce_cancel_inflight(ce, h);
         h->timed_out = true;
         if (h->status == HOST_UNKNOWN)
             h->status = HOST_DOWN, h->status_reason = REASON_NO_RESPONSE;
-        done_push(ce, hi);
+        ce_done_push(ce, hi);
         return;
     }
     int64_t to = rtt_timeout_us(&h->rtt);
@@ -520,7 +342,7 @@ static void host_timer(struct evloop *loop, struct evloop_timer *t, void *user)
         if (p->sent_us + to > now)
             break;
         if (probe_timeout(ce, h->fifo_head) < 0)
-            fail(ce);
+            ce_fail(ce);
     }
     /* Probes past the pipe timeout leave the congestion windows. */
     int64_t pipe = ce_cc_pipe_us(h);
@@ -534,7 +356,7 @@ static void host_timer(struct evloop *loop, struct evloop_timer *t, void *user)
         h->mark = p->next;
     }
     if (!h->done)
-        host_arm(ce, h);
+        ce_host_arm(ce, h);
 }
 
 /* May finished host h go out? Starts its reverse-DNS lookup the first time
@@ -631,7 +453,7 @@ static int admit(struct ce *ce, int64_t now)
                  (int64_t)tm->initial_rtt_ms * 1000);
         h->deadline_us = ce->host_timeout_us ? now + ce->host_timeout_us : INT64_MAX;
         evloop_timer_init(&h->timer, host_timer, h);
-        host_arm(ce, h);
+        ce_host_arm(ce, h);
         clock_gettime(CLOCK_REALTIME, &h->start);
         ce->nactive++;
         int r;
@@ -647,9 +469,9 @@ static int admit(struct ce *ce, int64_t now)
         if (r < 0)
             return -1;
         if (h->nports == 0)
-            done_push(ce, hi);
+            ce_done_push(ce, hi);
         else
-            ring_add(ce, hi);
+            ce_ring_add(ce, hi);
     }
     return 0;
 }
@@ -706,7 +528,7 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more)
         skipped = 0;
         uint32_t idx = ce_host_take(h);
         struct ce_req *r = &ce->batch[n++];
-        r->slot = slot_reserve(ce, hi);
+        r->slot = ce_slot_reserve(ce, hi);
         r->host = hi;
         r->idx = idx;
         r->gen = h->gen;
@@ -718,7 +540,7 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more)
         /* Next host's turn; a host without work leaves the rotation (and
          * moves the cursor on itself). */
         if (!ce_host_has_work(h))
-            ring_remove(ce, hi);
+            ce_ring_remove(ce, hi);
         else
             ce->ring_cursor = h->ring_next;
     }
@@ -734,10 +556,10 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more)
     /* Either thread may have closed a registered socket and the other
      * opened one with the same number: every stale record goes first. */
     for (uint32_t i = 0; i < n; i++)
-        slot_sync(ce, &ce->slots[ce->batch[i].slot]);
+        ce_slot_sync(ce, &ce->slots[ce->batch[i].slot]);
     for (uint32_t i = 0; i < n; i++)
         if (apply(ce, &ce->batch[i]) < 0)
-            fail(ce);
+            ce_fail(ce);
     return wake;
 }
 
@@ -750,8 +572,8 @@ static void interrupt_all(struct ce *ce)
         if (!h->used)
             continue;
         evloop_timer_cancel(ce->loop, &h->timer);
-        cancel_inflight(ce, h);
-        ring_remove(ce, hi);
+        ce_cancel_inflight(ce, h);
+        ce_ring_remove(ce, hi);
         ce_host_deliver(ce, h, true, NULL);
         ce_host_release(h);
         h->used = false;
@@ -767,7 +589,7 @@ static void pump(struct evloop *loop, void *user)
     int64_t now = ce_mono_us();
     int64_t wake = deliver_done(ce, false);
     if (admit(ce, now) < 0) {
-        fail(ce);
+        ce_fail(ce);
         return;
     }
     bool more = false;
@@ -787,7 +609,7 @@ static void pump(struct evloop *loop, void *user)
     if (wake == INT64_MAX)
         evloop_timer_cancel(loop, &ce->wake);
     else if (evloop_timer_at(loop, &ce->wake, wake) < 0)
-        fail(ce);
+        ce_fail(ce);
 }
 
 static void on_wake_timer(struct evloop *loop, struct evloop_timer *t, void *user)
