@@ -1,8 +1,9 @@
 /*
  * ce.h — internals of the connect engine, shared by connect_engine.c (the
- * epoll loop, probe slots and sockets), ce_launch.c (the system calls),
+ * scan on the event loop: outcomes, timers, planning), ce_launch.c (the system calls),
  * ce_host.c (per-host state: port order, retry queue, bench, results,
- * delivery) and ce_cc.c (congestion control). Not a public contract.
+ * delivery), ce_slots.c (host lists, probe slots, host timers) and ce_cc.c
+ * (congestion control). Not a public contract.
  */
 #ifndef PRTIP_ENGINE_CE_H
 #define PRTIP_ENGINE_CE_H
@@ -10,6 +11,7 @@
 #include "core/rtt.h"
 #include "core/targets.h"
 #include "engine/engine.h"
+#include "engine/evloop.h"
 #include "scan/scan_module.h"
 
 #include <stdbool.h>
@@ -23,9 +25,8 @@
  * the host currently allows and waits to see whether that number grows. */
 #define CE_BENCHED       0xfe
 #define CE_PIPE_FLOOR_US 2000
-#define FILL_BATCH       256        /* launches between two visits to timers and Ctrl-C */
-#define MAX_TRIES_HARD   250        /* tries are counted in a byte */
-#define RDNS_TOKEN       UINT64_MAX /* epoll data of the resolver's eventfd */
+#define FILL_BATCH       256 /* launches between two visits to timers and Ctrl-C */
+#define MAX_TRIES_HARD   250 /* tries are counted in a byte */
 
 enum ce_phase {
     CE_PING,  /* discovery: connect to 80 and 443 */
@@ -33,8 +34,9 @@ enum ce_phase {
 };
 
 /*
- * A probe slot: one connect(2) in flight. Slots are a fixed array indexed
- * by epoll data.u64. A slot keeps its socket across probes that ended in a
+ * A probe slot: one connect(2) in flight. Slots are a fixed array; a
+ * pending socket is registered with the event loop with its slot as user
+ * pointer. A slot keeps its socket across probes that ended in a
  * refusal or error (the kernel resets such a socket when connect() reports
  * the error, so it can connect again), which saves a socket()/close() pair
  * per closed port; sockets that connected or timed out are closed.
@@ -50,6 +52,12 @@ struct ce_slot {
     uint32_t prev;   /* host's in-flight FIFO (busy), unused when free */
     uint32_t next;   /* host's in-flight FIFO (busy) or the free list */
     int64_t sent_us; /* CLOCK_MONOTONIC */
+    /* Registration with the loop (loop thread only, not launch threads):
+     * the fd number registered, -1 none. reg_closed is set by whichever
+     * thread closes that fd, and the loop thread then forgets it before the
+     * number can be registered again (connect_engine.c: slot_sync). */
+    int reg_fd;
+    bool reg_closed;
 };
 
 /* A congestion window (nmap's ultra_timing_vals): probes in flight allowed,
@@ -95,6 +103,9 @@ struct ce_host {
     int64_t t0_us;        /* admission, CLOCK_MONOTONIC */
     int64_t next_send_us; /* scan delay */
     int64_t deadline_us;  /* --host-timeout, INT64_MAX = none */
+    /* Due at the earliest of: the FIFO head's probe timeout, the next
+     * probe past the pipe timeout, deadline_us (connect_engine.c). */
+    struct evloop_timer timer;
     struct timespec start;
 
     /* Congestion control (ce_cc.c), nmap's per-host ultra_scan state. */
@@ -134,9 +145,12 @@ struct ce {
     const struct scan_module *mod;
     const uint16_t *ports; /* module's port list, ascending */
     uint32_t nports;
-    int ep;
-    struct ce_pool *pool; /* helper thread for launches, or NULL */
-    struct ce_req *batch; /* FILL_BATCH planned probes */
+    struct evloop *loop;
+    struct evloop_task pump;  /* deliver, admit, fill: queued after any change */
+    struct evloop_timer wake; /* pacing, backoff and reverse-DNS deadlines */
+    int rc;                   /* -1 once something failed (out of memory) */
+    struct ce_pool *pool;     /* helper thread for launches, or NULL */
+    struct ce_req *batch;     /* FILL_BATCH planned probes */
 
     struct ce_slot *slots;
     uint32_t nslots, free_slot, inflight;
@@ -166,16 +180,20 @@ struct ce {
     int64_t backoff_until, backoff_us;
     bool warned_local;
     /* Counters for the -d summary line. */
-    uint64_t n_launched, n_sync, n_pending, n_timeouts, n_events, n_waits, n_local;
+    uint64_t n_launched, n_sync, n_pending, n_timeouts, n_events, n_local;
     uint64_t n_drops, n_gdrops, n_boosts, n_benched;
 };
 
 /* ce_setup.c: everything struct ce owns, from scan's options; returns 0
- * or -errno (ce_teardown must still be called). */
-int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_sink *sink);
+ * or -errno (ce_teardown must still be called). The loop's callbacks are
+ * connect_engine.c's: on_rdns for the resolver's eventfd. */
+int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_sink *sink,
+             evloop_io_fn on_rdns);
 void ce_teardown(struct ce *ce);
 
 /* ce_launch.c */
+/* Close p's socket, on any thread that owns the slot; marks a registered
+ * fd for the loop thread to forget. */
 void ce_slot_close(struct ce_slot *p);
 socklen_t ce_target_sa(const struct ce_host *h, uint16_t port, struct sockaddr_storage *ss);
 /* Where a connect stands, asked with connect() itself: 0 established,
@@ -193,6 +211,33 @@ int ce_established(struct ce_slot *p, const struct ce_host *h, uint16_t port);
 void ce_launch_batch(struct ce *ce, struct ce_req *reqs, uint32_t n);
 void ce_pool_start(struct ce *ce);
 void ce_pool_stop(struct ce *ce);
+
+/* ce_slots.c — lists and slots, loop thread only. */
+/* Something failed (out of memory): stop the loop; reported once at the end. */
+void ce_fail(struct ce *ce);
+/* Bring h's timer forward to its next deadline (a probe joined an empty
+ * FIFO, the RTT estimate shrank); a timer left early for a deadline that
+ * moved away just finds nothing due and re-arms. */
+void ce_host_arm(struct ce *ce, struct ce_host *h);
+/* Send rotation: a newcomer's turn comes last; removal moves the cursor. */
+void ce_ring_add(struct ce *ce, uint32_t hi);
+void ce_ring_remove(struct ce *ce, uint32_t hi);
+/* Host hi is finished: out of the rotation, timer off, onto the done list. */
+void ce_done_push(struct ce *ce, uint32_t hi);
+/* Reserve the free-list head for a probe of host hi (counted in flight from
+ * here on, so that a planned batch respects the cap). */
+uint32_t ce_slot_reserve(struct ce *ce, uint32_t hi);
+/* A reserved slot whose connect is pending joins its host's FIFO. */
+void ce_slot_wait(struct ce *ce, uint32_t s, struct ce_host *h);
+/* Forget p's registration if its fd was closed (on any thread), before the
+ * number can be registered again. */
+void ce_slot_sync(struct ce *ce, struct ce_slot *p);
+/* Back on the free list (the slot keeps its socket, if any). */
+void ce_slot_release(struct ce *ce, uint32_t s);
+/* Out of the host's FIFO and back on the free list. */
+void ce_slot_drop(struct ce *ce, uint32_t s);
+/* Close and drop every pending probe of h. */
+void ce_cancel_inflight(struct ce *ce, struct ce_host *h);
 
 /* ce_host.c */
 int ce_host_phase(struct ce *ce, struct ce_host *h, enum ce_phase phase, const uint16_t *ports,

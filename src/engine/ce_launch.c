@@ -25,7 +25,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #define POOL_MIN_BATCH 16  /* smaller batches are not worth waking the helper */
@@ -34,8 +33,11 @@
 
 void ce_slot_close(struct ce_slot *p)
 {
-    if (p->fd >= 0)
+    if (p->fd >= 0) {
         close(p->fd); /* also drops it from the epoll set */
+        if (p->fd == p->reg_fd)
+            p->reg_closed = true;
+    }
     p->fd = -1;
 }
 
@@ -50,14 +52,8 @@ static int slot_socket(struct ce *ce, uint32_t s, int family)
     int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    /* Edge-triggered: an idle reset socket polls as HUP forever, and state
-     * is always read back with connect(), never trusted from the event. */
-    struct epoll_event ev = {.events = EPOLLOUT | EPOLLET, .data.u64 = s};
-    if (epoll_ctl(ce->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    /* Not registered with the loop here (this may be the helper thread):
+     * the loop registers the sockets whose connect is still pending. */
     p->fd = fd;
     p->family = (uint8_t)family;
     return 1;

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -64,12 +63,12 @@ static uint32_t group_size(const struct timing *t, uint32_t nports)
     return g ? g : 1;
 }
 
-int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_sink *sink)
+int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_sink *sink,
+             evloop_io_fn on_rdns)
 {
     memset(ce, 0, sizeof(*ce));
     ce->job = job;
     ce->sink = sink;
-    ce->ep = -1;
     ce->mod = job->module ? job->module : scan_module_find("connect");
     if (!ce->mod || !ce->mod->classify_connect)
         return -EINVAL;
@@ -102,6 +101,7 @@ int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_s
         return -ENOMEM;
     for (uint32_t i = 0; i < ce->nslots; i++) {
         ce->slots[i].fd = -1;
+        ce->slots[i].reg_fd = -1;
         ce->slots[i].host = CE_NIL;
         ce->slots[i].next = i + 1 < ce->nslots ? i + 1 : CE_NIL;
     }
@@ -114,17 +114,21 @@ int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_s
         target_iter_init(&ce->it, job->targets);
     else
         ce->targets_done = true;
-    ce->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ce->ep < 0)
-        return -errno;
+    char err[128];
+    ce->loop = evloop_new(ce, err, sizeof(err));
+    if (!ce->loop) {
+        log_debug("connect", "%s", err);
+        return -ENOMEM;
+    }
+    evloop_set_stop_flag(ce->loop, job->stop);
     ce_cc_setup(ce);
     if (job->dns != DNS_NEVER) {
         /* At most one lookup per host of the window; without a pool (or
-         * its eventfd in epoll) hosts simply go without names. */
+         * its eventfd in the loop) hosts simply go without names. */
         struct rdns_opts o = {.max_threads = RDNS_THREADS, .max_pending = ce->nhosts};
         ce->rdns = rdns_new(&o);
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = RDNS_TOKEN};
-        if (ce->rdns && epoll_ctl(ce->ep, EPOLL_CTL_ADD, rdns_fd(ce->rdns), &ev) < 0) {
+        if (ce->rdns && evloop_add(ce->loop, rdns_fd(ce->rdns), EVLOOP_READ, on_rdns, ce, err,
+                                   sizeof(err)) < 0) {
             rdns_free(ce->rdns);
             ce->rdns = NULL;
         }
@@ -148,6 +152,5 @@ void ce_teardown(struct ce *ce)
     free(ce->slots);
     free(ce->hosts);
     free(ce->batch);
-    if (ce->ep >= 0)
-        close(ce->ep);
+    evloop_free(ce->loop);
 }

@@ -1,10 +1,12 @@
 /*
- * connect_engine.c — the connect scan on one epoll loop.
- *
- * Shape of the loop (connect_engine_run):
- *   sweep    expire probes past send + rtt_timeout (per-host FIFO, oldest
- *            first, so only heads are looked at) and hosts past
- *            --host-timeout;
+ * connect_engine.c — the connect scan, a client of the event loop
+ * (evloop.h). The loop's phases map onto the scan's stages:
+ *   timers   sweep: each host's timer expires probes past send +
+ *            rtt_timeout (per-host FIFO, oldest first, so only heads are
+ *            looked at), marks probes past the pipe timeout as lost, and
+ *            ends the host at --host-timeout; the engine's wake timer
+ *            covers pacing, backoff and reverse-DNS deadlines;
+ *   task     pump, queued after anything that may let work go:
  *   deliver  hosts that finished and whose reverse-DNS name is back (the
  *            lookup runs on the rdns pool, its eventfd wakes the loop;
  *            at most its deadline later the host goes without a name),
@@ -17,9 +19,11 @@
  *            --max-rate and the batch size (so the loop comes back to
  *            Ctrl-C and timers);
  *            ce_launch.c performs it, on two threads when there are cores;
- *            the results are applied here, on the loop's thread only;
- *   wait     epoll_pwait2 until the next deadline, then finish the probes
- *            whose sockets reported.
+ *            the results are applied here, on the loop's thread only; a
+ *            batch left "more" to do queues the pump again, so the loop
+ *            visits timers, Ctrl-C and sockets every FILL_BATCH launches;
+ *   wait     epoll until the next deadline, then finish the probes whose
+ *            sockets reported, and take the resolver's eventfd.
  *
  * How a probe is resolved: a non-blocking connect() starts it; a second
  * connect() on the same socket reports its state without blocking (0 or
@@ -46,152 +50,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
-#define MAX_EVENTS    512
-#define MAX_WAIT_US   100000 /* recheck the stop flag at least this often */
-#define LOCAL_BACKOFF 10000  /* longest pause after a local shortage (us) */
+#define LOCAL_BACKOFF 10000 /* longest pause after a local shortage (us) */
 
 static int64_t min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
 }
 
-/* ---- host lists: send rotation and done list ---------------------------- */
-
-static void ring_add(struct ce *ce, uint32_t hi)
-{
-    struct ce_host *h = &ce->hosts[hi];
-    if (h->in_ring)
-        return;
-    h->in_ring = true;
-    ce->ring_len++;
-    if (ce->ring_cursor == CE_NIL) {
-        h->ring_next = h->ring_prev = hi;
-        ce->ring_cursor = hi;
-        return;
-    }
-    /* Insert just before the cursor: the newcomer's turn comes last. */
-    struct ce_host *c = &ce->hosts[ce->ring_cursor];
-    h->ring_next = ce->ring_cursor;
-    h->ring_prev = c->ring_prev;
-    ce->hosts[c->ring_prev].ring_next = hi;
-    c->ring_prev = hi;
-}
-
-static void ring_remove(struct ce *ce, uint32_t hi)
-{
-    struct ce_host *h = &ce->hosts[hi];
-    if (!h->in_ring)
-        return;
-    h->in_ring = false;
-    if (--ce->ring_len == 0) {
-        ce->ring_cursor = CE_NIL;
-        return;
-    }
-    ce->hosts[h->ring_prev].ring_next = h->ring_next;
-    ce->hosts[h->ring_next].ring_prev = h->ring_prev;
-    if (ce->ring_cursor == hi)
-        ce->ring_cursor = h->ring_next;
-}
-
-static void done_push(struct ce *ce, uint32_t hi)
-{
-    struct ce_host *h = &ce->hosts[hi];
-    ring_remove(ce, hi);
-    h->done = true;
-    h->done_next = CE_NIL;
-    if (ce->done_tail == CE_NIL)
-        ce->done_head = hi;
-    else
-        ce->hosts[ce->done_tail].done_next = hi;
-    ce->done_tail = hi;
-}
-
-/* ---- probe slots ------------------------------------------------------- */
-
-/* Reserve the free-list head for a probe of host hi (counted in flight
- * from here on, so that a planned batch respects the cap). */
-static uint32_t slot_reserve(struct ce *ce, uint32_t hi)
-{
-    uint32_t s = ce->free_slot;
-    struct ce_slot *p = &ce->slots[s];
-    ce->free_slot = p->next;
-    p->busy = true;
-    p->host = hi;
-    p->prev = p->next = CE_NIL;
-    ce->inflight++;
-    ce->hosts[hi].nbusy++;
-    return s;
-}
-
-/* A reserved slot whose connect is pending joins its host's FIFO. */
-static void slot_wait(struct ce *ce, uint32_t s, struct ce_host *h)
-{
-    struct ce_slot *p = &ce->slots[s];
-    p->next = CE_NIL;
-    p->prev = h->fifo_tail;
-    if (h->fifo_tail == CE_NIL)
-        h->fifo_head = s;
-    else
-        ce->slots[h->fifo_tail].next = s;
-    h->fifo_tail = s;
-    h->ninflight++;
-    if (h->mark == CE_NIL)
-        h->mark = s; /* everything before it is presumed lost */
-}
-
-/* Back on the free list (the slot keeps its socket, if any). */
-static void slot_release(struct ce *ce, uint32_t s)
-{
-    struct ce_slot *p = &ce->slots[s];
-    ce->inflight--;
-    if (p->host != CE_NIL)
-        ce->hosts[p->host].nbusy--;
-    p->busy = false;
-    p->host = CE_NIL;
-    p->next = ce->free_slot;
-    ce->free_slot = s;
-    /* Regrow after a local shortage lowered the cap: one per completion. */
-    if (ce->cap_now < ce->nslots)
-        ce->cap_now++;
-}
-
-/* Out of the host's FIFO and back on the free list. */
-static void slot_drop(struct ce *ce, uint32_t s)
-{
-    struct ce_slot *p = &ce->slots[s];
-    struct ce_host *h = &ce->hosts[p->host];
-    if (p->lost) {
-        p->lost = false;
-        h->nlost--;
-        ce->nlost--;
-    }
-    if (h->mark == s)
-        h->mark = p->next;
-    if (p->prev == CE_NIL)
-        h->fifo_head = p->next;
-    else
-        ce->slots[p->prev].next = p->next;
-    if (p->next == CE_NIL)
-        h->fifo_tail = p->prev;
-    else
-        ce->slots[p->next].prev = p->prev;
-    h->ninflight--;
-    slot_release(ce, s);
-}
-
 /* ---- outcomes ---------------------------------------------------------- */
-
-static void cancel_inflight(struct ce *ce, struct ce_host *h)
-{
-    while (h->fifo_head != CE_NIL) {
-        uint32_t s = h->fifo_head;
-        ce_slot_close(&ce->slots[s]);
-        slot_drop(ce, s);
-    }
-}
 
 static void local_shortage(struct ce *ce, int err, int64_t now)
 {
@@ -215,16 +83,16 @@ static void local_shortage(struct ce *ce, int err, int64_t now)
 static int ping_up(struct ce *ce, uint32_t hi, enum reason why)
 {
     struct ce_host *h = &ce->hosts[hi];
-    cancel_inflight(ce, h);
-    ring_remove(ce, hi);
+    ce_cancel_inflight(ce, h);
+    ce_ring_remove(ce, hi);
     h->status = HOST_UP;
     h->status_reason = why;
     if (ce_host_phase(ce, h, CE_PORTS, ce->ports, ce->nports) < 0)
         return -1;
     if (h->nports == 0)
-        done_push(ce, hi);
+        ce_done_push(ce, hi);
     else
-        ring_add(ce, hi);
+        ce_ring_add(ce, hi);
     return 0;
 }
 
@@ -243,12 +111,12 @@ static int decide(struct ce *ce, uint32_t hi, uint32_t idx, enum port_state st, 
         if (h->ndone == h->nports) {
             h->status = HOST_DOWN;
             h->status_reason = REASON_NO_RESPONSE;
-            done_push(ce, hi);
+            ce_done_push(ce, hi);
         }
         return 0;
     }
     if (h->ndone == h->nports)
-        done_push(ce, hi);
+        ce_done_push(ce, hi);
     return 0;
 }
 
@@ -263,7 +131,7 @@ static int settle(struct ce *ce, uint32_t hi)
     if (h->max_ok > 1 && !h->last_call) {
         h->last_call = true;
         ce_host_unbench(h);
-        ring_add(ce, hi);
+        ce_ring_add(ce, hi);
         return 0;
     }
     int rc = 0;
@@ -284,7 +152,7 @@ static void answered(struct ce *ce, uint32_t hi, uint32_t idx, int tries)
     struct ce_host *h = &ce->hosts[hi];
     if (ce_cc_answer(ce, h, idx, tries) && h->nbench > 0) {
         ce_host_unbench(h);
-        ring_add(ce, hi);
+        ce_ring_add(ce, hi);
     }
 }
 
@@ -299,14 +167,16 @@ static int outcome(struct ce *ce, uint32_t hi, uint32_t idx, int tries, int err,
         /* Not an answer from the target: send again without using a try. */
         h->tries[idx]--;
         ce_host_requeue(h, idx);
-        ring_add(ce, hi);
+        ce_ring_add(ce, hi);
         local_shortage(ce, err, now);
         return 0;
     }
     ce->backoff_us = 0;
     /* Karn: a retransmitted probe's answer may belong to any copy. */
-    if (sample_us >= 0 && tries == 1)
+    if (sample_us >= 0 && tries == 1) {
         rtt_update(&h->rtt, sample_us);
+        ce_host_arm(ce, h);
+    }
     answered(ce, hi, idx, tries);
     int rc = decide(ce, hi, idx, st, rs);
     return settle(ce, hi) < 0 ? -1 : rc;
@@ -328,7 +198,7 @@ static int probe_timeout(struct ce *ce, uint32_t s)
     int tries = p->tries;
     int64_t sent = p->sent_us;
     ce_slot_close(p); /* still in SYN_SENT: not worth resetting for reuse */
-    slot_drop(ce, s);
+    ce_slot_drop(ce, s);
     if (soft != 0) {
         enum port_state st;
         enum reason rs;
@@ -346,7 +216,7 @@ static int probe_timeout(struct ce *ce, uint32_t s)
     int rc = 0;
     if (tries < ce_cc_tries_allowed(ce, h)) {
         ce_host_requeue(h, idx);
-        ring_add(ce, hi);
+        ce_ring_add(ce, hi);
     } else if (h->phase == CE_PORTS && tries < ce->max_tries) {
         ce_host_bench(h, idx);
         ce->n_benched++;
@@ -355,6 +225,8 @@ static int probe_timeout(struct ce *ce, uint32_t s)
     }
     return settle(ce, hi) < 0 ? -1 : rc;
 }
+
+static void on_io(struct evloop *loop, int fd, uint32_t events, void *user);
 
 /* Apply the result of a performed request (ce_launch_batch). */
 static int apply(struct ce *ce, const struct ce_req *r)
@@ -366,19 +238,33 @@ static int apply(struct ce *ce, const struct ce_req *r)
          * (the second ping port after the first proved it up). */
         if (r->result == CE_PENDING)
             ce_slot_close(p);
-        slot_release(ce, r->slot);
+        ce_slot_release(ce, r->slot);
         return 0;
     }
     if (r->result == CE_PENDING) {
+        /* Registered only now, on the loop's thread: most probes never
+         * need it. Adding a socket that already changed state still
+         * reports it, edge-triggered or not. */
+        char err[128];
+        if (p->reg_fd < 0) {
+            if (evloop_add(ce->loop, p->fd, EVLOOP_WRITE | EVLOOP_EDGE, on_io, p, err,
+                           sizeof(err)) < 0) {
+                ce_slot_close(p);
+                ce_slot_release(ce, r->slot);
+                return outcome(ce, r->host, r->idx, r->tries, ENOMEM, -1, r->done_us);
+            }
+            p->reg_fd = p->fd;
+        }
         ce->n_pending++;
         p->idx = r->idx;
         p->tries = r->tries;
         p->sent_us = r->sent_us;
-        slot_wait(ce, r->slot, h);
+        ce_slot_wait(ce, r->slot, h);
+        ce_host_arm(ce, h);
         return 0;
     }
     ce->n_sync++;
-    slot_release(ce, r->slot);
+    ce_slot_release(ce, r->slot);
     return outcome(ce, r->host, r->idx, r->tries, r->result, r->done_us - r->sent_us, r->done_us);
 }
 
@@ -404,56 +290,74 @@ static int on_event(struct ce *ce, uint32_t s)
         err = ce_established(p, h, port);
     else
         ce_keep_if_reset(p, err);
-    slot_drop(ce, s);
+    ce_slot_drop(ce, s);
     return outcome(ce, hi, idx, tries, err, sample, now);
+}
+
+/* Edge-triggered report of a pending socket (user: its slot). Its state is
+ * read back with connect(), never trusted from the event: an idle reset
+ * socket polls as HUP forever. */
+static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
+{
+    struct ce *ce = evloop_ctx(loop);
+    (void)fd;
+    (void)events;
+    if (on_event(ce, (uint32_t)((struct ce_slot *)user - ce->slots)) < 0)
+        ce_fail(ce);
+    evloop_defer(loop, &ce->pump);
+}
+
+/* A reverse-DNS lookup finished; names are collected by deliver_done. */
+static void on_rdns(struct evloop *loop, int fd, uint32_t events, void *user)
+{
+    struct ce *ce = user;
+    (void)fd;
+    (void)events;
+    rdns_ack(ce->rdns);
+    evloop_defer(loop, &ce->pump);
 }
 
 /* ---- the loop's stages -------------------------------------------------- */
 
-static int64_t sweep(struct ce *ce, int64_t now, int *rc)
+/* Host h's timer: the sweep of one host. */
+static void host_timer(struct evloop *loop, struct evloop_timer *t, void *user)
 {
-    int64_t wake = INT64_MAX;
-    for (uint32_t hi = 0; hi < ce->nhosts; hi++) {
-        struct ce_host *h = &ce->hosts[hi];
-        if (!h->used || h->done)
-            continue;
-        if (now >= h->deadline_us) {
-            /* nmap: "Skipping host due to host timeout"; no ports shown. */
-            cancel_inflight(ce, h);
-            h->timed_out = true;
-            if (h->status == HOST_UNKNOWN)
-                h->status = HOST_DOWN, h->status_reason = REASON_NO_RESPONSE;
-            done_push(ce, hi);
-            continue;
-        }
-        wake = min64(wake, h->deadline_us);
-        if (h->fifo_head == CE_NIL)
-            continue;
-        int64_t to = rtt_timeout_us(&h->rtt);
-        while (h->fifo_head != CE_NIL && !h->done) {
-            struct ce_slot *p = &ce->slots[h->fifo_head];
-            if (p->sent_us + to > now) {
-                wake = min64(wake, p->sent_us + to);
-                break;
-            }
-            if (probe_timeout(ce, h->fifo_head) < 0)
-                *rc = -1;
-        }
-        /* Probes past the pipe timeout leave the congestion windows. */
-        int64_t pipe = ce_cc_pipe_us(h);
-        while (h->mark != CE_NIL && !h->done) {
-            struct ce_slot *p = &ce->slots[h->mark];
-            if (p->sent_us + pipe > now) {
-                wake = min64(wake, p->sent_us + pipe);
-                break;
-            }
-            p->lost = true;
-            h->nlost++;
-            ce->nlost++;
-            h->mark = p->next;
-        }
+    struct ce *ce = evloop_ctx(loop);
+    struct ce_host *h = user;
+    uint32_t hi = (uint32_t)(h - ce->hosts);
+    int64_t now = clock_mono_us();
+    (void)t;
+    evloop_defer(loop, &ce->pump);
+    if (now >= h->deadline_us) {
+        /* nmap: "Skipping host due to host timeout"; no ports shown. */
+        ce_cancel_inflight(ce, h);
+        h->timed_out = true;
+        if (h->status == HOST_UNKNOWN)
+            h->status = HOST_DOWN, h->status_reason = REASON_NO_RESPONSE;
+        ce_done_push(ce, hi);
+        return;
     }
-    return wake;
+    int64_t to = rtt_timeout_us(&h->rtt);
+    while (h->fifo_head != CE_NIL && !h->done) {
+        struct ce_slot *p = &ce->slots[h->fifo_head];
+        if (p->sent_us + to > now)
+            break;
+        if (probe_timeout(ce, h->fifo_head) < 0)
+            ce_fail(ce);
+    }
+    /* Probes past the pipe timeout leave the congestion windows. */
+    int64_t pipe = ce_cc_pipe_us(h);
+    while (h->mark != CE_NIL && !h->done) {
+        struct ce_slot *p = &ce->slots[h->mark];
+        if (p->sent_us + pipe > now)
+            break;
+        p->lost = true;
+        h->nlost++;
+        ce->nlost++;
+        h->mark = p->next;
+    }
+    if (!h->done)
+        ce_host_arm(ce, h);
 }
 
 /* May finished host h go out? Starts its reverse-DNS lookup the first time
@@ -549,6 +453,8 @@ static int admit(struct ce *ce, int64_t now)
         rtt_init(&h->rtt, (int64_t)tm->min_rtt_ms * 1000, (int64_t)tm->max_rtt_ms * 1000,
                  (int64_t)tm->initial_rtt_ms * 1000);
         h->deadline_us = ce->host_timeout_us ? now + ce->host_timeout_us : INT64_MAX;
+        evloop_timer_init(&h->timer, host_timer, h);
+        ce_host_arm(ce, h);
         clock_gettime(CLOCK_REALTIME, &h->start);
         ce->nactive++;
         int r;
@@ -564,9 +470,9 @@ static int admit(struct ce *ce, int64_t now)
         if (r < 0)
             return -1;
         if (h->nports == 0)
-            done_push(ce, hi);
+            ce_done_push(ce, hi);
         else
-            ring_add(ce, hi);
+            ce_ring_add(ce, hi);
     }
     return 0;
 }
@@ -588,12 +494,11 @@ static bool rate_ok(struct ce *ce, int64_t now, int64_t *wake)
 
 /* Plan a batch of probes round-robin over the hosts with work, perform
  * it, apply the results. Returns the earliest time something blocked may
- * go, and sets *more when it stopped only because of the batch size. */
-static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
+ * go, and sets *more when a batch went out. */
+static int64_t fill(struct ce *ce, int64_t now, bool *more)
 {
     int64_t wake = INT64_MAX;
     uint32_t n = 0, skipped = 0;
-    bool windowed = false; /* stopped by a congestion window */
     *more = false;
     if (job_stopping(ce->job->stop))
         return wake;
@@ -602,10 +507,8 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
             *more = true;
             break;
         }
-        if (!ce_cc_group_ok(ce)) {
-            windowed = true;
+        if (!ce_cc_group_ok(ce))
             break;
-        }
         if (now < ce->backoff_until) {
             wake = min64(wake, ce->backoff_until);
             break;
@@ -618,8 +521,6 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
         if (delayed || !ce_cc_host_ok(h)) {
             if (delayed)
                 wake = min64(wake, h->next_send_us);
-            else
-                windowed = true;
             if (++skipped >= ce->ring_len)
                 break;
             ce->ring_cursor = h->ring_next;
@@ -628,7 +529,7 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
         skipped = 0;
         uint32_t idx = ce_host_take(h);
         struct ce_req *r = &ce->batch[n++];
-        r->slot = slot_reserve(ce, hi);
+        r->slot = ce_slot_reserve(ce, hi);
         r->host = hi;
         r->idx = idx;
         r->gen = h->gen;
@@ -640,21 +541,26 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more, int *rc)
         /* Next host's turn; a host without work leaves the rotation (and
          * moves the cursor on itself). */
         if (!ce_host_has_work(h))
-            ring_remove(ce, hi);
+            ce_ring_remove(ce, hi);
         else
             ce->ring_cursor = h->ring_next;
     }
     if (n == 0)
         return wake;
-    /* Answers inside connect() (loopback, veth) open the windows at once:
-     * come straight back rather than waiting for an event. */
-    if (windowed)
-        *more = true;
+    /* Answers inside connect() (loopback, veth) open the windows, move a
+     * host on from discovery or finish it, and no socket event will say
+     * so: after a batch, always come straight back (a plan that finds
+     * nothing to do ends the chain). */
+    *more = true;
     ce->n_launched += n;
     ce_launch_batch(ce, ce->batch, n);
+    /* Either thread may have closed a registered socket and the other
+     * opened one with the same number: every stale record goes first. */
+    for (uint32_t i = 0; i < n; i++)
+        ce_slot_sync(ce, &ce->slots[ce->batch[i].slot]);
     for (uint32_t i = 0; i < n; i++)
         if (apply(ce, &ce->batch[i]) < 0)
-            *rc = -1;
+            ce_fail(ce);
     return wake;
 }
 
@@ -666,8 +572,9 @@ static void interrupt_all(struct ce *ce)
         struct ce_host *h = &ce->hosts[hi];
         if (!h->used)
             continue;
-        cancel_inflight(ce, h);
-        ring_remove(ce, hi);
+        evloop_timer_cancel(ce->loop, &h->timer);
+        ce_cancel_inflight(ce, h);
+        ce_ring_remove(ce, hi);
         ce_host_deliver(ce, h, true, NULL);
         ce_host_release(h);
         h->used = false;
@@ -675,82 +582,67 @@ static void interrupt_all(struct ce *ce)
     }
 }
 
-static int wait_events(struct ce *ce, int64_t timeout_us, struct epoll_event *evs)
+/* The task queued after every change: deliver, admit, fill. */
+static void pump(struct evloop *loop, void *user)
 {
-    struct timespec ts = {.tv_sec = timeout_us / 1000000,
-                          .tv_nsec = (long)(timeout_us % 1000000) * 1000};
-    int n = epoll_pwait2(ce->ep, evs, MAX_EVENTS, &ts, NULL);
-    if (n < 0 && errno == ENOSYS) /* kernels before 5.11 */
-        n = epoll_wait(ce->ep, evs, MAX_EVENTS, (int)((timeout_us + 999) / 1000));
-    return n;
+    struct ce *ce = user;
+    int64_t now = clock_mono_us();
+    int64_t wake = deliver_done(ce, false);
+    if (admit(ce, now) < 0) {
+        ce_fail(ce);
+        return;
+    }
+    bool more = false;
+    wake = min64(wake, fill(ce, now, &more));
+    if (ce->rc < 0)
+        return;
+    /* hosts that finished synchronously in fill */
+    wake = min64(wake, deliver_done(ce, false));
+    if (ce->nactive == 0 && ce->targets_done) {
+        evloop_stop(loop);
+        return;
+    }
+    /* The whole window was delivered (refill), or the batch size alone
+     * stopped fill: come back after one look at timers and sockets. */
+    if (more || ce->nactive == 0)
+        evloop_defer(loop, &ce->pump);
+    if (wake == INT64_MAX)
+        evloop_timer_cancel(loop, &ce->wake);
+    else if (evloop_timer_at(loop, &ce->wake, wake) < 0)
+        ce_fail(ce);
+}
+
+static void on_wake_timer(struct evloop *loop, struct evloop_timer *t, void *user)
+{
+    (void)t;
+    evloop_defer(loop, user);
 }
 
 int connect_engine_run(const struct connect_job *job, const struct result_sink *sink, char *err,
                        size_t errlen)
 {
     struct ce ce;
-    int e = ce_setup(&ce, job, sink);
+    int e = ce_setup(&ce, job, sink, on_rdns);
     if (e < 0) {
         snprintf(err, errlen, "connect scan setup failed: %s", strerror(-e));
         ce_teardown(&ce);
         return -1;
     }
-    struct epoll_event evs[MAX_EVENTS];
-    int rc = 0;
     if (errlen)
         err[0] = '\0';
-    for (;;) {
-        if (job_stopping(job->stop)) {
-            interrupt_all(&ce);
-            break;
-        }
-        int64_t now = clock_mono_us();
-        int64_t wake = sweep(&ce, now, &rc);
-        wake = min64(wake, deliver_done(&ce, false));
-        if (rc == 0 && admit(&ce, now) < 0)
-            rc = -1;
-        bool more = false;
-        if (rc == 0)
-            wake = min64(wake, fill(&ce, now, &more, &rc));
-        if (rc < 0)
-            break;
-        /* hosts that finished synchronously in fill */
-        wake = min64(wake, deliver_done(&ce, false));
-        if (ce.nactive == 0 && ce.targets_done)
-            break;
-        if (ce.nactive == 0) /* the whole window was delivered: refill */
-            continue;
-        now = clock_mono_us();
-        int64_t timeout = more ? 0 : wake == INT64_MAX ? MAX_WAIT_US : wake - now;
-        if (timeout < 0)
-            timeout = 0;
-        if (timeout > MAX_WAIT_US)
-            timeout = MAX_WAIT_US;
-        if (more && ce.inflight == 0)
-            continue; /* nothing can have reported: skip the syscall */
-        ce.n_waits++;
-        int n = wait_events(&ce, timeout, evs);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            snprintf(err, errlen, "epoll_wait: %s", strerror(errno));
-            rc = -1;
-            break;
-        }
-        for (int i = 0; i < n && rc == 0; i++) {
-            if (evs[i].data.u64 == RDNS_TOKEN)
-                rdns_ack(ce.rdns); /* names are collected by deliver_done */
-            else if (on_event(&ce, (uint32_t)evs[i].data.u64) < 0)
-                rc = -1;
-        }
-    }
+    evloop_task_init(&ce.pump, pump, &ce);
+    evloop_timer_init(&ce.wake, on_wake_timer, &ce.pump);
+    evloop_defer(ce.loop, &ce.pump);
+    int r = evloop_run(ce.loop, err, errlen);
+    if (r == 1 && ce.rc == 0)
+        interrupt_all(&ce);
+    int rc = r < 0 || ce.rc < 0 ? -1 : 0;
     log_debug("connect",
-              "%llu probes: %llu resolved at once, %llu waited (%llu events, %llu waits), "
+              "%llu probes: %llu resolved at once, %llu waited (%llu events), "
               "%llu timed out, %llu local shortages",
               (unsigned long long)ce.n_launched, (unsigned long long)ce.n_sync,
               (unsigned long long)ce.n_pending, (unsigned long long)ce.n_events,
-              (unsigned long long)ce.n_waits, (unsigned long long)ce.n_timeouts,
-              (unsigned long long)ce.n_local);
+              (unsigned long long)ce.n_timeouts, (unsigned long long)ce.n_local);
     log_debug("connect",
               "congestion: %llu host and %llu group window cuts, %llu delay increases, %llu "
               "ports benched; group window %.1f (ssthresh %.1f)",
