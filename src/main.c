@@ -2,8 +2,8 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "cli/config.h"
-#include "engine/plan.h"
-#include "engine/stages.h"
+#include "engine/plan/plan.h"
+#include "engine/plan/stages.h"
 #include "output/output.h"
 
 #include <signal.h>

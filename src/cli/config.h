@@ -13,8 +13,8 @@
 #include "core/services.h"
 #include "core/targets.h"
 #include "core/timing.h"
-#include "engine/discovery.h"
-#include "engine/raw_engine.h"
+#include "engine/discovery/discovery.h"
+#include "engine/raw/raw_engine.h"
 #include "output/output.h"
 
 #include <stdbool.h>

@@ -14,8 +14,8 @@
 #include "core/rdns.h"
 #include "core/clock.h"
 #include "cli/config.h"
-#include "engine/ce.h"
-#include "engine/engine.h"
+#include "engine/connect/ce.h"
+#include "engine/connect/connect_engine.h"
 #include "scan/scan_module.h"
 
 #include <arpa/inet.h>

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "engine/evloop.h"
+#include "engine/loop/evloop.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "engine/plan.h"
+#include "engine/plan/plan.h"
 #include "output/output.h"
 #include "scan/scan_module.h"
 

@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/config.h"
-#include "engine/plan.h"
+#include "engine/plan/plan.h"
 
 #include <netinet/in.h>
 #include <stdio.h>

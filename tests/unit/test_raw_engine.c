@@ -10,8 +10,8 @@
 
 #include "core/permute.h"
 #include "core/targets.h"
-#include "engine/raw_internal.h"
-#include "engine/raw_pace.h"
+#include "engine/raw/raw_internal.h"
+#include "engine/raw/raw_pace.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

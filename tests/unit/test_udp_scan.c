@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "engine/raw_internal.h"
+#include "engine/raw/raw_internal.h"
 #include "net/cookie.h"
 #include "net/packet_udp.h"
 #include "net/parse.h"

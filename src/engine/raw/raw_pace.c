@@ -2,7 +2,7 @@
  * raw_pace.c — paced UDP rounds against ICMP rate limiting (the algorithm
  * is in raw_pace.h).
  */
-#include "engine/raw_pace.h"
+#include "engine/raw/raw_pace.h"
 #include "core/clock.h"
 
 #include "core/log.h"

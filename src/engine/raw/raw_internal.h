@@ -25,9 +25,9 @@
 #include "core/permute.h"
 #include "core/rtt.h"
 #include "cli/config.h"
-#include "engine/engine.h"
-#include "engine/raw_engine.h"
-#include "engine/raw_ring.h"
+#include "engine/connect/connect_engine.h"
+#include "engine/raw/raw_engine.h"
+#include "engine/raw/raw_ring.h"
 #include "net/cookie.h"
 #include "net/io.h"
 #include "net/packet.h"
@@ -346,8 +346,8 @@ struct raw_deliver {
     struct timespec start; /* wall clock */
 };
 
-/* Deliver every host in index order (see raw_engine.h); fills summary
- * counts. Returns 0 or -1 (no memory). */
+/* Deliver every host in index order to d->sink (see raw_engine.h).
+ * Returns 0 or -1 (no memory). */
 int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d);
 
 /* ---- raw_engine.c: the aggregator, shared with raw_pace.c ---- */

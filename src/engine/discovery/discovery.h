@@ -24,7 +24,7 @@
 #include "core/stop.h"
 #include "core/targets.h"
 #include "core/timing.h"
-#include "engine/raw_engine.h"
+#include "engine/raw/raw_engine.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -33,7 +33,7 @@
 
 /*
  * Host discovery plan (nmap "HOST DISCOVERY"), filled by the command line
- * and carried out by engine/plan.c. Port lists are ascending, no
+ * and carried out by engine/plan/plan.c. Port lists are ascending, no
  * duplicates: syn_ports and ack_ports use their PROTO_TCP list, udp_ports
  * its PROTO_UDP list.
  */
@@ -56,7 +56,7 @@ struct disc_opts {
     /* Unprivileged run (no raw socket) with explicit probes: discovery is
      * nmap's connect() ping to syn_ports (the -PS and -PA lists merged, or
      * 80 when only ICMP probes were asked for); udp_ports left set means
-     * -PU, which cannot be done without raw sockets (engine/plan.h). */
+     * -PU, which cannot be done without raw sockets (engine/plan/plan.h). */
     bool connect_ping;
 };
 

@@ -4,9 +4,9 @@
  * so memory follows the responders, never the target count; and delivery
  * of every target as a complete host record at the end.
  */
-#include "engine/raw_internal.h"
+#include "engine/raw/raw_internal.h"
 #include "core/clock.h"
-#include "engine/raw_pace.h"
+#include "engine/raw/raw_pace.h"
 
 #include "core/log.h"
 #include "core/rdns.h"

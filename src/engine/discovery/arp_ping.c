@@ -8,7 +8,7 @@
  * target list can be a whole /16 segment); nothing is trusted from a frame
  * before neigh.c's parsers have validated it.
  */
-#include "engine/arp_ping.h"
+#include "engine/discovery/arp_ping.h"
 #include "core/clock.h"
 
 #include "core/log.h"

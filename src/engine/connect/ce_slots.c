@@ -4,7 +4,7 @@
  * pending probes, registration with the loop) and each host's timer. All
  * on the loop's thread.
  */
-#include "engine/ce.h"
+#include "engine/connect/ce.h"
 
 #include "core/rtt.h"
 

@@ -38,7 +38,7 @@
  *
  * All state lives in struct ce (ce.h), one per run.
  */
-#include "engine/ce.h"
+#include "engine/connect/ce.h"
 #include "core/clock.h"
 
 #include "core/log.h"

@@ -3,7 +3,7 @@
  * (stages.h). Version detection, OS detection and scripts take their rows
  * here as they arrive.
  */
-#include "engine/stages.h"
+#include "engine/plan/stages.h"
 
 #include <string.h>
 

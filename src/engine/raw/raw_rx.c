@@ -17,7 +17,7 @@
  * thread got to it: the TPACKET_V3 ring hands frames over a block at a
  * time, up to 10 ms later at low rates, which is 300 times a lab RTT.
  */
-#include "engine/raw_internal.h"
+#include "engine/raw/raw_internal.h"
 #include "core/clock.h"
 
 #include "core/log.h"

@@ -136,7 +136,7 @@
 #ifndef PRTIP_ENGINE_RAW_PACE_H
 #define PRTIP_ENGINE_RAW_PACE_H
 
-#include "engine/raw_internal.h"
+#include "engine/raw/raw_internal.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,7 +3,7 @@
  * configuration: the one place that turns what the user asked for into
  * what the outputs' headers say.
  */
-#include "engine/plan.h"
+#include "engine/plan/plan.h"
 #include "scan/probe_kind.h"
 #include "scan/scan_module.h"
 #include "scan/tcp_classify.h"

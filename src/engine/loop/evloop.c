@@ -8,7 +8,7 @@
  * descriptor that a callback earlier in the same batch removed, closed or
  * replaced by a new one with the same number is recognised and dropped.
  */
-#include "engine/evloop.h"
+#include "engine/loop/evloop.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -8,9 +8,9 @@
  * 8), one multiply-based split (no division), one target lookup, one lane
  * of a batch of SipHashes, one patch; no locks, no atomics, no allocation.
  */
-#include "engine/raw_internal.h"
+#include "engine/raw/raw_internal.h"
 #include "core/clock.h"
-#include "engine/raw_pace.h"
+#include "engine/raw/raw_pace.h"
 
 #include "core/log.h"
 #include "core/rate.h"

@@ -7,7 +7,7 @@
  * order, retry ring, state, reason, tries, time of the last lost try);
  * nothing is kept per target beyond the hosts in the current window.
  */
-#include "engine/ce.h"
+#include "engine/connect/ce.h"
 
 #include "core/log.h"
 #include "core/services.h"

@@ -49,7 +49,7 @@
  * random loss over 2,000 ports takes nmap to a 20 ms delay and 30 s, for
  * results that are just as correct at full speed).
  */
-#include "engine/ce.h"
+#include "engine/connect/ce.h"
 #include "core/clock.h"
 
 #include "core/log.h"

@@ -28,14 +28,14 @@
  * reports kernel drops or when answers arrive during a retry pass (they
  * are probes that an earlier pass lost).
  */
-#include "engine/raw_engine.h"
+#include "engine/raw/raw_engine.h"
 #include "core/clock.h"
 
 #include "core/log.h"
 #include "core/rate.h"
 #include "core/status.h"
-#include "engine/raw_internal.h"
-#include "engine/raw_pace.h"
+#include "engine/raw/raw_internal.h"
+#include "engine/raw/raw_pace.h"
 
 #include <errno.h>
 #include <stdarg.h>

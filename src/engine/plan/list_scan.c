@@ -3,7 +3,7 @@
  * any of them. The only traffic is reverse DNS, and none with -n.
  */
 #include "core/rdns.h"
-#include "engine/plan.h"
+#include "engine/plan/plan.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,11 +3,11 @@
  * started with a job of its own built here from the read-only
  * configuration, and the delivery of every host to the result stream.
  */
-#include "engine/plan.h"
+#include "engine/plan/plan.h"
 
 #include "core/rdns.h"
-#include "engine/discovery.h"
-#include "engine/raw_engine.h"
+#include "engine/discovery/discovery.h"
+#include "engine/raw/raw_engine.h"
 #include "scan/scan_module.h"
 
 #include <stdio.h>

@@ -51,7 +51,7 @@ struct raw_opts {
 
 /*
  * What one run of the raw engine does: a narrow job built by the plan
- * (engine/plan.h) — the port scan, or one discovery run — never the whole
+ * (engine/plan/plan.h) — the port scan, or one discovery run — never the whole
  * configuration. Everything is borrowed and read-only for the run.
  */
 struct raw_job {
@@ -74,7 +74,7 @@ struct raw_job {
     volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
 };
 
-#include "engine/engine.h"
+#include "engine/connect/connect_engine.h"
 
 /*
  * Run every SCAN_ENGINE_RAW type in job->types over job->targets x

@@ -8,13 +8,13 @@
  * straddles the local link) is looked up address by address when it is
  * small enough (ENUM_MAX), else treated as off-link.
  */
-#include "engine/discovery.h"
+#include "engine/discovery/discovery.h"
 
 #include "core/log.h"
 #include "core/rtt.h"
-#include "engine/arp_ping.h"
-#include "engine/engine.h"
-#include "engine/raw_engine.h"
+#include "engine/discovery/arp_ping.h"
+#include "engine/connect/connect_engine.h"
+#include "engine/raw/raw_engine.h"
 #include "net/route.h"
 #include "scan/disc_modules.h"
 #include "scan/scan_module.h"

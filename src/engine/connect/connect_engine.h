@@ -1,9 +1,9 @@
 /*
- * engine.h — the stateful connect engine: one epoll loop driving thousands of
+ * connect_engine.h — the stateful connect engine: one epoll loop driving thousands of
  * non-blocking connect(2) probes across host groups.
  */
-#ifndef PRTIP_ENGINE_ENGINE_H
-#define PRTIP_ENGINE_ENGINE_H
+#ifndef PRTIP_ENGINE_CONNECT_ENGINE_H
+#define PRTIP_ENGINE_CONNECT_ENGINE_H
 
 #include "core/result.h"
 #include "core/rdns.h"

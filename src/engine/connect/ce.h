@@ -10,8 +10,8 @@
 
 #include "core/rtt.h"
 #include "core/targets.h"
-#include "engine/engine.h"
-#include "engine/evloop.h"
+#include "engine/connect/connect_engine.h"
+#include "engine/loop/evloop.h"
 #include "scan/scan_module.h"
 
 #include <stdbool.h>

@@ -12,7 +12,7 @@
  * one atomic counter, each request's slot belongs to whoever claimed it,
  * and host data is only read while the loop waits for the batch to end.
  */
-#include "engine/ce.h"
+#include "engine/connect/ce.h"
 #include "core/clock.h"
 
 #include "core/log.h"

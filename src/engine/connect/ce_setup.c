@@ -3,7 +3,7 @@
  * descriptor budget (RLIMIT_NOFILE), probe slots, the host window, the
  * congestion windows' bounds, the reverse-DNS pool and the launch helper.
  */
-#include "engine/ce.h"
+#include "engine/connect/ce.h"
 #include "core/clock.h"
 
 #include "core/log.h"

@@ -10,7 +10,7 @@
 #include "cli/config.h"
 #include "core/stop.h"
 #include "core/stream.h"
-#include "engine/engine.h"
+#include "engine/connect/connect_engine.h"
 
 #include <signal.h>
 
@@ -18,7 +18,7 @@
  * Run the scan that cfg (the read-only configuration) describes and hand
  * every target to sink->host once, complete (core/stream.h's contract),
  * on the calling thread. Each stage gets a job of its own built from cfg
- * (discovery.h, raw_engine.h, engine.h); stop is the run's stop flag:
+ * (discovery.h, raw_engine.h, connect_engine.h); stop is the run's stop flag:
  *
  *
  *   -sL              list_scan_run: every target, status unknown, no packet.
