@@ -79,36 +79,17 @@ static const char *port_list_options(char *buf, size_t len)
     return buf;
 }
 
-/* The switch a -P option without a port list sets. */
+/* The switch a -P option without a port list sets: -PR's is the command
+ * line's own (it decides the ARP setting at the end). */
 static bool *probe_flag(struct config *scan, struct pending *pd, enum disc_probe p)
 {
-    switch (p) {
-    case DISC_ICMP_ECHO:
-        return &scan->disc.icmp_echo;
-    case DISC_ICMP_TIMESTAMP:
-        return &scan->disc.icmp_ts;
-    case DISC_ICMP_NETMASK:
-        return &scan->disc.icmp_mask;
-    case DISC_ARP_PING:
-        return &pd->arp_explicit;
-    default:
-        return NULL;
-    }
+    return p == DISC_ARP_PING ? &pd->arp_explicit : &scan->disc.on[p];
 }
 
 /* The port list a -P option with ports fills. */
 static struct portset *probe_ports(struct disc_opts *d, enum disc_probe p)
 {
-    switch (p) {
-    case DISC_SYN_PING:
-        return &d->syn_ports;
-    case DISC_ACK_PING:
-        return &d->ack_ports;
-    case DISC_UDP_PING:
-        return &d->udp_ports;
-    default:
-        return NULL;
-    }
+    return &d->ports[p];
 }
 
 /*
@@ -186,32 +167,35 @@ static int connect_fallback(struct config *scan)
 {
     struct disc_opts *d = &scan->disc;
     char err[256];
-    bool icmp = d->icmp_echo || d->icmp_ts || d->icmp_mask;
-    bool tcp = d->syn_ports.count[PROTO_TCP] || d->ack_ports.count[PROTO_TCP];
-    if (!icmp && !tcp && !d->udp_ports.count[PROTO_UDP]) {
+    bool icmp = d->on[DISC_ICMP_ECHO] || d->on[DISC_ICMP_TIMESTAMP] || d->on[DISC_ICMP_NETMASK];
+    bool tcp = d->ports[DISC_SYN_PING].count[PROTO_TCP] || d->ports[DISC_ACK_PING].count[PROTO_TCP];
+    if (!icmp && !tcp && !d->ports[DISC_UDP_PING].count[PROTO_UDP]) {
         d->explicit_probes = false; /* -PR alone */
         return 0;
     }
     /* The ACK list joins the SYN list: both become connect() pings. Going
      * through the compact text form keeps to the ports.h interface
      * (parsing merges into what is there). */
-    char *ack = ports_format_ranges(d->ack_ports.ports[PROTO_TCP], d->ack_ports.count[PROTO_TCP]);
+    char *ack = ports_format_ranges(d->ports[DISC_ACK_PING].ports[PROTO_TCP],
+                                    d->ports[DISC_ACK_PING].count[PROTO_TCP]);
     const char *add = icmp && !tcp ? disc_option_find("-PS")->default_ports : ack;
-    int rc = ack && *add ? portset_parse(&d->syn_ports, add, PROTO_TCP, NULL, err, sizeof(err)) : 0;
+    int rc = ack && *add
+                 ? portset_parse(&d->ports[DISC_SYN_PING], add, PROTO_TCP, NULL, err, sizeof(err))
+                 : 0;
     free(ack);
     if (!ack || rc < 0) {
         cli_fail("out of memory");
         return -1;
     }
-    portset_free(&d->ack_ports);
+    portset_free(&d->ports[DISC_ACK_PING]);
     if (icmp) {
-        portset_free(&d->udp_ports);
+        portset_free(&d->ports[DISC_UDP_PING]);
         log_warn("disc", "not root: ICMP pings (-PE/-PP/-PM) need raw sockets; using a TCP "
                          "connect() ping instead");
-    } else if (tcp && !d->udp_ports.count[PROTO_UDP]) {
+    } else if (tcp && !d->ports[DISC_UDP_PING].count[PROTO_UDP]) {
         log_warn("disc", "not root: -PS/-PA pings are sent as TCP connect() pings");
     }
-    d->icmp_echo = d->icmp_ts = d->icmp_mask = false;
+    d->on[DISC_ICMP_ECHO] = d->on[DISC_ICMP_TIMESTAMP] = d->on[DISC_ICMP_NETMASK] = false;
     d->connect_ping = true;
     return 0;
 }
@@ -230,10 +214,10 @@ int cli_resolve_discovery(struct config *scan, const struct pending *pd)
          * timestamp (IPv6: no timestamp). An unprivileged run ignores these
          * and connects to 80 and 443 instead (connect engine). */
         char err[256];
-        d->icmp_echo = true;
-        d->icmp_ts = true;
-        if (portset_parse(&d->syn_ports, "443", PROTO_TCP, NULL, err, sizeof(err)) < 0 ||
-            portset_parse(&d->ack_ports, "80", PROTO_TCP, NULL, err, sizeof(err)) < 0) {
+        d->on[DISC_ICMP_ECHO] = true;
+        d->on[DISC_ICMP_TIMESTAMP] = true;
+        if (portset_parse(&d->ports[DISC_SYN_PING], "443", PROTO_TCP, NULL, err, sizeof(err)) < 0 ||
+            portset_parse(&d->ports[DISC_ACK_PING], "80", PROTO_TCP, NULL, err, sizeof(err)) < 0) {
             cli_fail("out of memory");
             return -1;
         }

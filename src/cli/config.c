@@ -21,9 +21,8 @@ void config_free(struct config *s)
 {
     target_set_free(s->targets);
     portset_free(&s->ports);
-    portset_free(&s->disc.syn_ports);
-    portset_free(&s->disc.ack_ports);
-    portset_free(&s->disc.udp_ports);
+    for (size_t p = 0; p < DISC_PROBE_COUNT; p++)
+        portset_free(&s->disc.ports[p]);
     services_free(s->services);
     for (size_t i = 0; i < s->noutputs; i++)
         free(s->outputs[i].path);

@@ -401,30 +401,33 @@ static void test_discovery(void **state)
     /* nmap's default probe set, ARP/ND on. */
     assert_int_equal(PARSE(&s, "-p", "80", "127.0.0.1"), CLI_OK);
     assert_false(s.disc.explicit_probes);
-    assert_true(s.disc.icmp_echo && s.disc.icmp_ts && !s.disc.icmp_mask);
+    assert_true(s.disc.on[DISC_ICMP_ECHO] && s.disc.on[DISC_ICMP_TIMESTAMP] &&
+                !s.disc.on[DISC_ICMP_NETMASK]);
     assert_true(s.disc.arp);
-    assert_int_equal(s.disc.syn_ports.count[PROTO_TCP], 1);
-    assert_int_equal(s.disc.syn_ports.ports[PROTO_TCP][0], 443);
-    assert_int_equal(s.disc.ack_ports.count[PROTO_TCP], 1);
-    assert_int_equal(s.disc.ack_ports.ports[PROTO_TCP][0], 80);
-    assert_int_equal(s.disc.udp_ports.count[PROTO_UDP], 0);
+    assert_int_equal(s.disc.ports[DISC_SYN_PING].count[PROTO_TCP], 1);
+    assert_int_equal(s.disc.ports[DISC_SYN_PING].ports[PROTO_TCP][0], 443);
+    assert_int_equal(s.disc.ports[DISC_ACK_PING].count[PROTO_TCP], 1);
+    assert_int_equal(s.disc.ports[DISC_ACK_PING].ports[PROTO_TCP][0], 80);
+    assert_int_equal(s.disc.ports[DISC_UDP_PING].count[PROTO_UDP], 0);
     config_free(&s);
 
     /* Explicit probes replace the defaults; bare -PS/-PA/-PU get nmap's
      * ports; ARP stays on unless --disable-arp-ping. */
     assert_int_equal(PARSE(&s, "-PE", "-PS", "-PA22,80", "-PU", "-p", "80", "127.0.0.1"), CLI_OK);
-    assert_true(s.disc.explicit_probes && s.disc.icmp_echo && !s.disc.icmp_ts);
+    assert_true(s.disc.explicit_probes && s.disc.on[DISC_ICMP_ECHO] &&
+                !s.disc.on[DISC_ICMP_TIMESTAMP]);
     assert_true(s.disc.arp);
-    assert_int_equal(s.disc.syn_ports.ports[PROTO_TCP][0], 80);
-    assert_int_equal(s.disc.ack_ports.count[PROTO_TCP], 2);
-    assert_int_equal(s.disc.ack_ports.ports[PROTO_TCP][0], 22);
-    assert_int_equal(s.disc.ack_ports.ports[PROTO_TCP][1], 80);
-    assert_int_equal(s.disc.udp_ports.ports[PROTO_UDP][0], 40125);
+    assert_int_equal(s.disc.ports[DISC_SYN_PING].ports[PROTO_TCP][0], 80);
+    assert_int_equal(s.disc.ports[DISC_ACK_PING].count[PROTO_TCP], 2);
+    assert_int_equal(s.disc.ports[DISC_ACK_PING].ports[PROTO_TCP][0], 22);
+    assert_int_equal(s.disc.ports[DISC_ACK_PING].ports[PROTO_TCP][1], 80);
+    assert_int_equal(s.disc.ports[DISC_UDP_PING].ports[PROTO_UDP][0], 40125);
     config_free(&s);
     assert_int_equal(PARSE(&s, "-PP", "-PM", "--disable-arp-ping", "-p", "80", "127.0.0.1"),
                      CLI_OK);
-    assert_true(s.disc.icmp_ts && s.disc.icmp_mask && !s.disc.icmp_echo && !s.disc.arp);
-    assert_int_equal(s.disc.syn_ports.count[PROTO_TCP], 0);
+    assert_true(s.disc.on[DISC_ICMP_TIMESTAMP] && s.disc.on[DISC_ICMP_NETMASK] &&
+                !s.disc.on[DISC_ICMP_ECHO] && !s.disc.arp);
+    assert_int_equal(s.disc.ports[DISC_SYN_PING].count[PROTO_TCP], 0);
     config_free(&s);
     assert_int_equal(PARSE(&s, "-PR", "--disable-arp-ping", "-p", "80", "127.0.0.1"), CLI_OK);
     assert_true(s.disc.arp && s.disc.explicit_probes);

@@ -434,39 +434,61 @@ static const struct target_set *ip_targets(struct disc *p, struct target_set **m
     return set;
 }
 
-/*
- * The discovery runs of the raw engine for job->disc: one run with every
- * probe, as the probe list carries several modules ({disc_icmp_echo, 0},
- * {disc_syn_ping, 443}, ...), except that the TCP modules share one port
- * list per run: SYN and ACK pings to different ports (nmap's default: SYN
- * 443, ACK 80) take a second run for the ACK probes.
- */
-static int plan_runs(const struct disc_opts *d,
-                     const struct scan_module *runs[2][RAW_JOB_MAX_TYPES], size_t nmods[2],
-                     const struct portset *tcp[2])
+#define DISC_MAX_RUNS 4
+
+/* One run of the raw engine for discovery: its probe modules and the port
+ * lists they share (borrowed from the disc_opts). */
+struct disc_run {
+    const struct scan_module *mods[RAW_JOB_MAX_TYPES];
+    size_t nmods;
+    struct portset ports;
+};
+
+static bool probe_on(const struct disc_opts *d, const struct disc_option *o)
 {
-    size_t syn = d->syn_ports.count[PROTO_TCP], ack = d->ack_ports.count[PROTO_TCP];
-    bool same = syn == ack &&
-                (syn == 0 || memcmp(d->syn_ports.ports[PROTO_TCP], d->ack_ports.ports[PROTO_TCP],
-                                    syn * sizeof(uint16_t)) == 0);
-    nmods[0] = nmods[1] = 0;
-    tcp[0] = syn ? &d->syn_ports : &d->ack_ports;
-    tcp[1] = &d->ack_ports;
-    if (d->icmp_echo)
-        runs[0][nmods[0]++] = &disc_icmp_echo;
-    if (d->icmp_ts)
-        runs[0][nmods[0]++] = &disc_icmp_timestamp;
-    if (d->icmp_mask)
-        runs[0][nmods[0]++] = &disc_icmp_netmask;
-    if (syn)
-        runs[0][nmods[0]++] = &disc_syn_ping;
-    if (d->udp_ports.count[PROTO_UDP])
-        runs[0][nmods[0]++] = &disc_udp_ping;
-    if (ack && (same || !syn))
-        runs[0][nmods[0]++] = &disc_ack_ping;
-    else if (ack)
-        runs[1][nmods[1]++] = &disc_ack_ping;
-    return nmods[1] ? 2 : 1;
+    return o->default_ports ? d->ports[o->probe].count[o->ports_proto] > 0 : d->on[o->probe];
+}
+
+static bool same_list(const struct portset *a, const struct portset *b, enum port_proto p)
+{
+    return a->count[p] == b->count[p] &&
+           (a->count[p] == 0 ||
+            memcmp(a->ports[p], b->ports[p], a->count[p] * sizeof(uint16_t)) == 0);
+}
+
+/*
+ * The discovery runs for job->disc, from the discovery table
+ * (scan/disc_modules.h) in its order: one run carries every probe, as the
+ * probe list holds several modules ({disc_icmp_echo, 0}, {disc_syn_ping,
+ * 443}, ...), except that a run has one port list per protocol: probes of
+ * one protocol to different ports (nmap's default: SYN to 443, ACK to 80)
+ * take further runs. Returns the number of runs.
+ */
+static size_t plan_runs(const struct disc_opts *d, struct disc_run runs[DISC_MAX_RUNS])
+{
+    size_t n = 0;
+    memset(runs, 0, DISC_MAX_RUNS * sizeof(*runs));
+    for (const struct disc_option *o = disc_options; o->option; o++) {
+        if (!o->module || !probe_on(d, o))
+            continue;
+        size_t r = 0;
+        if (o->default_ports) { /* the first run free for (or already on) its list */
+            const struct portset *want = &d->ports[o->probe];
+            while (r < n && runs[r].ports.count[o->ports_proto] &&
+                   !same_list(&runs[r].ports, want, o->ports_proto))
+                r++;
+        }
+        if (r == DISC_MAX_RUNS || runs[r].nmods == RAW_JOB_MAX_TYPES)
+            continue; /* more distinct lists than runs: cannot happen with today's table */
+        if (r == n)
+            n++;
+        runs[r].mods[runs[r].nmods++] = o->module;
+        if (o->default_ports) {
+            runs[r].ports.ports[o->ports_proto] = d->ports[o->probe].ports[o->ports_proto];
+            runs[r].ports.count[o->ports_proto] = d->ports[o->probe].count[o->ports_proto];
+        }
+    }
+    return n;
 }
 
 static int run_ip_probes(struct disc *p, char *err, size_t errlen)
@@ -475,21 +497,20 @@ static int run_ip_probes(struct disc *p, char *err, size_t errlen)
     const struct disc_opts *d = job->disc;
     if (p->nip == 0)
         return 0;
-    const struct scan_module *runs[2][RAW_JOB_MAX_TYPES];
-    size_t nmods[2];
-    const struct portset *tcp[2];
-    int nruns = plan_runs(d, runs, nmods, tcp);
-    if (nmods[0] == 0)
+    struct disc_run runs[DISC_MAX_RUNS];
+    size_t nruns = plan_runs(d, runs);
+    if (nruns == 0)
         return 0; /* -PR alone: off-link targets get no probe, as nmap */
     struct target_set *made;
     const struct target_set *set = ip_targets(p, &made, err, errlen);
     if (!set)
         return -1;
     int rc = 0;
-    for (int r = 0; r < nruns && rc == 0 && !job_stopping(job->stop); r++) {
+    for (size_t r = 0; r < nruns && rc == 0 && !job_stopping(job->stop); r++) {
         struct raw_job rj = {
             .targets = set,
-            .ntypes = nmods[r],
+            .ntypes = runs[r].nmods,
+            .ports = runs[r].ports, /* borrowed lists */
             .timing = job->timing,
             .seed = job->seed,
             .assume_up = false, /* a host is up only if it answers */
@@ -497,16 +518,12 @@ static int run_ip_probes(struct disc *p, char *err, size_t errlen)
             .io = job->io,
             .stop = job->stop,
         };
-        memcpy(rj.types, runs[r], nmods[r] * sizeof(runs[r][0]));
-        rj.ports.ports[PROTO_TCP] = tcp[r]->ports[PROTO_TCP];
-        rj.ports.count[PROTO_TCP] = tcp[r]->count[PROTO_TCP];
-        rj.ports.ports[PROTO_UDP] = d->udp_ports.ports[PROTO_UDP];
-        rj.ports.count[PROTO_UDP] = d->udp_ports.count[PROTO_UDP];
+        memcpy(rj.types, runs[r].mods, runs[r].nmods * sizeof(runs[r].mods[0]));
         rj.io.scanflags = -1; /* --scanflags is for the port scan */
         struct capture cap = {.p = p, .orig = job->targets};
         struct result_sink s = {.host = capture_host, .ctx = &cap};
-        log_debug("plan", "discovery run %d: %zu probe types to %" PRIu64 " addresses", r, nmods[r],
-                  target_set_count(set));
+        log_debug("plan", "discovery run %zu: %zu probe types to %" PRIu64 " addresses", r,
+                  runs[r].nmods, target_set_count(set));
         rc = raw_engine_run(&rj, &s, err, errlen);
         if (p->oom && rc == 0) {
             snprintf(err, errlen, "discovery: out of memory");
@@ -543,7 +560,7 @@ static void capture_connect(void *ctx, const struct host_result *h)
 
 /*
  * Discovery without raw sockets for explicit -P probes (disc.connect_ping,
- * set by the command line): a connect scan of disc.syn_ports on every
+ * set by the command line): a connect scan of disc.ports[DISC_SYN_PING] on every
  * target, read as a ping. The connect engine's own ping knows only 80 and
  * 443, so this is a run of its port scan with one retransmission at most,
  * as its ping gives a dead host.
@@ -560,8 +577,8 @@ static int run_connect_ping(struct disc *p, char *err, size_t errlen)
     struct connect_job cj = {
         .targets = job->targets,
         .module = connect,
-        .ports = d->syn_ports.ports[PROTO_TCP],
-        .nports = d->syn_ports.count[PROTO_TCP],
+        .ports = d->ports[DISC_SYN_PING].ports[PROTO_TCP],
+        .nports = d->ports[DISC_SYN_PING].count[PROTO_TCP],
         .timing = job->timing,
         .seed = job->seed,
         .randomize_ports = job->randomize_ports,

@@ -25,6 +25,7 @@
 #include "core/targets.h"
 #include "core/timing.h"
 #include "engine/raw/raw_engine.h"
+#include "scan/disc_modules.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -33,9 +34,10 @@
 
 /*
  * Host discovery plan (nmap "HOST DISCOVERY"), filled by the command line
- * and carried out by engine/plan/plan.c. Port lists are ascending, no
- * duplicates: syn_ports and ack_ports use their PROTO_TCP list, udp_ports
- * its PROTO_UDP list.
+ * and carried out by discovery.c. The -P probes are indexed by the
+ * discovery table's enum disc_probe (scan/disc_modules.h): a probe without
+ * ports (-PE -PP -PM) is on[p], a probe with ports (-PS -PA -PU) sends to
+ * ports[p], the list of its row's ports_proto, ascending, no duplicates.
  */
 struct disc_opts {
     bool list_only; /* -sL: list targets, send nothing to them */
@@ -44,18 +46,15 @@ struct disc_opts {
      * connected Ethernet link; on by default as nmap, off with
      * --disable-arp-ping. -PR sets it again and selects nothing else. */
     bool arp;
-    bool icmp_echo;           /* -PE (ICMPv6 echo for IPv6) */
-    bool icmp_ts;             /* -PP */
-    bool icmp_mask;           /* -PM */
-    struct portset syn_ports; /* -PS */
-    struct portset ack_ports; /* -PA */
-    struct portset udp_ports; /* -PU */
+    bool on[DISC_PROBE_COUNT];
+    struct portset ports[DISC_PROBE_COUNT]; /* owned lists */
     /* Any -PE/-PP/-PM/-PS/-PA/-PU/-PR given: the probes above replace
      * nmap's default set (echo, SYN 443, ACK 80, timestamp). */
     bool explicit_probes;
     /* Unprivileged run (no raw socket) with explicit probes: discovery is
-     * nmap's connect() ping to syn_ports (the -PS and -PA lists merged, or
-     * 80 when only ICMP probes were asked for); udp_ports left set means
+     * nmap's connect() ping to ports[DISC_SYN_PING] (the -PS and -PA lists
+     * merged, or 80 when only ICMP probes were asked for); a -PU list left
+     * means
      * -PU, which cannot be done without raw sockets (engine/plan/plan.h). */
     bool connect_ping;
 };

@@ -28,7 +28,7 @@
  *                    engine, which pings by connecting to 80 and 443;
  *                    with explicit probes (disc.connect_ping, see
  *                    cli_disc.c for nmap's rules) a connect() ping to
- *                    disc.syn_ports, then the port scan of up hosts; -PU
+ *                    the -PS ports, then the port scan of up hosts; -PU
  *                    then fails (needs raw sockets).
  *   --dry-run        prints probes instead of sending: with -sn (and no
  *                    -Pn) discovery's probes (ARP/ND, then the IP probes);
