@@ -32,6 +32,7 @@
 #define PRTIP_ENGINE_EVLOOP_H
 
 #include "core/clock.h"
+
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
