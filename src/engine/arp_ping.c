@@ -292,8 +292,10 @@ int arp_ping_run(const struct arp_job *job, const struct route_info *ri, struct 
 out:
     if (rc < 0 && errno == EPERM)
         snprintf(err, errlen, "raw sockets need root or CAP_NET_RAW (try -sT)");
-    tx_close(tx);
-    rx_close(rx);
+    /* In the background: each close waits out a kernel grace period
+     * (io.h), which the port scan after discovery need not wait for. */
+    tx_close_async(tx);
+    rx_close_async(rx);
     free(c.slot);
     free(c.sent_ns);
     free(c.tries);

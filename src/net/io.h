@@ -59,6 +59,8 @@ struct tx *tx_open(enum send_method m, const struct route_info *ri, int family, 
 int tx_send(struct tx *t, uint8_t *const frames[], const uint16_t lens[],
             const struct ipaddr dsts[], unsigned n);
 void tx_close(struct tx *t);
+/* tx_close() on a detached thread: see rx_close_async(). */
+void tx_close_async(struct tx *t);
 
 /*
  * The clock of receive timestamps: CLOCK_REALTIME, in ns. The kernel stamps
@@ -127,5 +129,23 @@ int rx_poll(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx);
  * (PACKET_STATISTICS / pcap_stats). */
 void rx_stats(struct rx *r, uint64_t *received, uint64_t *dropped);
 void rx_close(struct rx *r);
+
+/*
+ * Make a poll in progress (or the next one) in another thread return at
+ * once, as a timeout: how a receiving thread is told to stop without
+ * waiting out its poll slice. Safe from any thread while r is open.
+ */
+void rx_wake(struct rx *r);
+
+/*
+ * rx_close() on a detached thread, for callers that do not need to wait.
+ * Closing an AF_PACKET socket waits for an RCU grace period in the kernel
+ * (synchronize_net, twice with a ring): 5 to 25 ms each here, which a
+ * small scan would otherwise spend doing nothing. r must not be used
+ * afterwards; the socket is gone by the time the process has exited (the
+ * kernel waits for the thread). Falls back to rx_close() when no thread
+ * can be started.
+ */
+void rx_close_async(struct rx *r);
 
 #endif

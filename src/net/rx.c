@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -64,6 +66,7 @@
 struct rx {
     enum recv_method method;
     int linktype;
+    int wake_fd; /* eventfd: rx_wake() ends a poll at once */
 
     /* RECV_RING */
     int fd;
@@ -344,6 +347,8 @@ struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, size
     }
     r->method = m == RECV_AUTO ? RECV_RING : m;
     r->fd = -1;
+    /* Without it rx_wake() does nothing and a poll runs its full slice. */
+    r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (r->method == RECV_RING)
         rc = open_ring(r, ifname, ifindex, bpf, ring_bytes, err, errlen);
     else if (r->method == RECV_PCAP)
@@ -404,6 +409,23 @@ static unsigned walk_block(struct rx *r, struct tpacket_block_desc *bd, rx_frame
     return delivered;
 }
 
+/* Wait up to timeout_ms for fd or a wake-up; > 0 when fd is ready. A
+ * wake-up is consumed here: the caller sees a timeout and checks its stop
+ * flag, instead of sleeping out the slice. */
+static int wait_fd(struct rx *r, int fd, int timeout_ms)
+{
+    struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN | POLLERR},
+                            {.fd = r->wake_fd, .events = POLLIN}};
+    int pr = poll(pfd, r->wake_fd >= 0 ? 2 : 1, timeout_ms);
+    if (pr < 0)
+        return errno == EINTR ? 0 : -1;
+    if (pr > 0 && r->wake_fd >= 0 && (pfd[1].revents & POLLIN)) {
+        uint64_t v;
+        (void)!read(r->wake_fd, &v, sizeof(v));
+    }
+    return pfd[0].revents ? 1 : 0;
+}
+
 static int poll_ring(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
 {
     unsigned delivered = 0;
@@ -416,12 +438,9 @@ static int poll_ring(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
         }
         if (delivered || waited)
             return (int)delivered;
-        struct pollfd pfd = {.fd = r->fd, .events = POLLIN | POLLERR};
-        int pr = poll(&pfd, 1, timeout_ms);
-        if (pr < 0)
-            return errno == EINTR ? 0 : -1;
-        if (pr == 0)
-            return 0;
+        int pr = wait_fd(r, r->fd, timeout_ms);
+        if (pr <= 0)
+            return pr;
         waited = 1;
     }
 }
@@ -442,10 +461,9 @@ static int poll_pcap(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
     r->ctx = ctx;
     n = pcap_dispatch(r->pcap, -1, pcap_cb, (u_char *)r);
     if (n == 0 && timeout_ms != 0) {
-        struct pollfd pfd = {.fd = r->fd, .events = POLLIN | POLLERR};
-        int pr = poll(&pfd, 1, timeout_ms);
+        int pr = wait_fd(r, r->fd, timeout_ms);
         if (pr < 0)
-            return errno == EINTR ? 0 : -1;
+            return -1;
         if (pr > 0)
             n = pcap_dispatch(r->pcap, -1, pcap_cb, (u_char *)r);
     }
@@ -486,10 +504,19 @@ void rx_stats(struct rx *r, uint64_t *received, uint64_t *dropped)
     *dropped = r->dropped;
 }
 
+void rx_wake(struct rx *r)
+{
+    uint64_t one = 1;
+    if (r && r->wake_fd >= 0)
+        (void)!write(r->wake_fd, &one, sizeof(one));
+}
+
 void rx_close(struct rx *r)
 {
     if (!r)
         return;
+    if (r->wake_fd >= 0)
+        close(r->wake_fd);
     if (r->pcap) {
         pcap_close(r->pcap); /* closes r->fd too */
     } else {
@@ -499,4 +526,26 @@ void rx_close(struct rx *r)
             close(r->fd);
     }
     free(r);
+}
+
+static void *close_thread(void *arg)
+{
+    rx_close(arg);
+    return NULL;
+}
+
+void rx_close_async(struct rx *r)
+{
+    pthread_t th;
+    pthread_attr_t a;
+    if (!r)
+        return;
+    if (pthread_attr_init(&a) == 0) {
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        int rc = pthread_create(&th, &a, close_thread, r);
+        pthread_attr_destroy(&a);
+        if (rc == 0)
+            return;
+    }
+    rx_close(r);
 }
