@@ -672,6 +672,7 @@ static int handle_option(int c, const char *word, int longindex, struct scan *sc
             [RECV_AUTO] = "auto",
             [RECV_RING] = "ring",
             [RECV_PCAP] = "pcap",
+            [RECV_SOCKET] = "socket",
         };
         note_raw_only(pd, "--recv-method");
         return parse_method("--recv-method", optarg, names, sizeof(names) / sizeof(names[0]),

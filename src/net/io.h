@@ -26,9 +26,10 @@ enum send_method {
 };
 
 enum recv_method {
-    RECV_AUTO = 0, /* TPACKET_V3 ring unless it is unavailable */
+    RECV_AUTO = 0, /* RECV_SOCKET for small hints, else RECV_RING (rx_open) */
     RECV_RING,     /* AF_PACKET TPACKET_V3 RX ring with a kernel BPF filter */
     RECV_PCAP,     /* libpcap, immediate mode, buffer sized for the rate */
+    RECV_SOCKET,   /* AF_PACKET socket, kernel BPF filter, recvmmsg: no ring */
 };
 
 /* "auto", "raw", "packet", "ring" ↔ enum; -1 when unknown. */
@@ -105,7 +106,13 @@ typedef void (*rx_frame_fn)(void *ctx, const uint8_t *data, size_t caplen, size_
  * (rx_ring_bytes() computes that). The whole buffer is mapped into the
  * process (it is most of a raw scan's resident memory), so small scans
  * should ask for little. It is rounded up to at least 1 MiB, capped at
- * 64 MiB; RX_RING_DEFAULT gives 64 MiB. Returns NULL with err set.
+ * 64 MiB; RX_RING_DEFAULT gives 64 MiB. RECV_SOCKET has no ring: the hint
+ * sizes its socket buffer instead. RECV_AUTO picks RECV_SOCKET for hints
+ * of at most 1 MiB (the smallest ring: up to ~6,500 replies) and the ring
+ * above that: setting up a ring waits for a kernel grace period (5-20 ms
+ * here, the largest part of a small scan's time to its first probe) and
+ * only pays off at rates a socket's per-batch syscalls cannot keep up
+ * with. Returns NULL with err set.
  */
 struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, size_t ring_bytes,
                    char *err, size_t errlen);

@@ -7,6 +7,10 @@
  *              syscall and no copy per frame, one poll() per block at most.
  *   RECV_PCAP  libpcap on the same kind of ring (TPACKET_V2 in immediate
  *              mode), for systems or filters where that is preferable.
+ *   RECV_SOCKET the same filtered AF_PACKET socket without a ring, read with
+ *              recvmmsg: a syscall per batch, but no kernel grace period to
+ *              set up and no block timeout (frames come at once), which is
+ *              what small scans and ARP/ND pings want.
  *
  * Both see only frames arriving on the interface: our own outgoing probes
  * (which packet taps see on lo and on veth when the qdisc is not bypassed)
@@ -63,6 +67,15 @@
  * libpcap's defaults would do). */
 #define RX_PCAP_BUFFER (64 << 20)
 
+#define RX_SOCK_BATCH 64
+/* Room for SCM_TIMESTAMPNS and PACKET_AUXDATA. */
+struct rx_cmsg {
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+        struct cmsghdr align;
+    } u;
+};
+
 struct rx {
     enum recv_method method;
     int linktype;
@@ -76,6 +89,13 @@ struct rx {
     unsigned block_size;
     unsigned cur;               /* next block to read */
     uint64_t received, dropped; /* PACKET_STATISTICS resets on read: we sum */
+
+    /* RECV_SOCKET: one batch of frames, RX_SNAPLEN bytes each */
+    struct mmsghdr *msgs;
+    struct iovec *iov;
+    uint8_t *bufs;
+    struct rx_cmsg *cbufs;
+    struct sockaddr_ll *from;
 
     /* RECV_PCAP */
     pcap_t *pcap;
@@ -97,11 +117,16 @@ size_t rx_ring_bytes(uint64_t max_frames, double rate, unsigned window_ms)
 
 /* The ring's geometry for a hint: blocks are powers of two (the kernel
  * allocates each as 2^order pages), at least 4 of them. */
+static size_t clamp_hint(size_t hint)
+{
+    if (hint == RX_RING_DEFAULT || hint > RX_RING_MAX)
+        return RX_RING_MAX;
+    return hint < RX_RING_MIN ? RX_RING_MIN : hint;
+}
+
 static void ring_geometry(size_t hint, unsigned *block_size, unsigned *block_nr)
 {
-    size_t bytes = hint == RX_RING_DEFAULT || hint > RX_RING_MAX ? RX_RING_MAX
-                   : hint < RX_RING_MIN                          ? RX_RING_MIN
-                                                                 : hint;
+    size_t bytes = clamp_hint(hint);
     unsigned bs = bytes >= (32u << 20)  ? (4u << 20)
                   : bytes >= (8u << 20) ? (1u << 20)
                                         : (256u << 10);
@@ -113,6 +138,7 @@ static const char *const recv_names[] = {
     [RECV_AUTO] = "auto",
     [RECV_RING] = "ring",
     [RECV_PCAP] = "pcap",
+    [RECV_SOCKET] = "socket",
 };
 
 int recv_method_parse(const char *name)
@@ -261,6 +287,58 @@ static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *
     return 0;
 }
 
+/* RECV_SOCKET: the ring's socket without the ring. The socket buffer
+ * counts each frame's skb (about 1-2 KiB on a veth, not the 160 bytes a
+ * ring slot takes), hence 8x the hint; SO_RCVBUFFORCE because rmem_max is
+ * usually 208 KiB. */
+static int open_sock(struct rx *r, const char *ifname, int ifindex, const char *bpf,
+                     size_t ring_bytes, char *err, size_t errlen)
+{
+    int one = 1;
+    struct sockaddr_ll sll = {0};
+
+    r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (r->fd < 0) {
+        set_err(err, errlen, ifname, "socket(AF_PACKET)", errno);
+        return -1;
+    }
+    r->linktype = link_dlt(r->fd, ifname);
+    if (r->linktype < 0) {
+        snprintf(err, errlen, "%s: unsupported link type for packet capture", ifname);
+        return -1;
+    }
+    if (attach_filter(r->fd, r->linktype, ifname, bpf, err, errlen) < 0)
+        return -1;
+    size_t hint = clamp_hint(ring_bytes);
+    int rcvbuf = (int)(hint * 8 > (size_t)INT32_MAX / 2 ? INT32_MAX / 2 : hint * 8);
+    if (setsockopt(r->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+        (void)setsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    /* Kernel receive times (CLOCK_REALTIME, as the ring's) and each frame's
+     * length before the filter's snaplen cut it. */
+    if (setsockopt(r->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0 ||
+        setsockopt(r->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0) {
+        set_err(err, errlen, ifname, "SO_TIMESTAMPNS/PACKET_AUXDATA", errno);
+        return -1;
+    }
+    r->msgs = calloc(RX_SOCK_BATCH, sizeof(*r->msgs));
+    r->iov = calloc(RX_SOCK_BATCH, sizeof(*r->iov));
+    r->bufs = malloc((size_t)RX_SOCK_BATCH * RX_SNAPLEN);
+    r->cbufs = calloc(RX_SOCK_BATCH, sizeof(*r->cbufs));
+    r->from = calloc(RX_SOCK_BATCH, sizeof(*r->from));
+    if (!r->msgs || !r->iov || !r->bufs || !r->cbufs || !r->from) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = ifindex;
+    if (bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+        set_err(err, errlen, ifname, "bind(AF_PACKET)", errno);
+        return -1;
+    }
+    return 0;
+}
+
 static int open_pcap(struct rx *r, const char *ifname, const char *bpf, size_t ring_bytes,
                      char *err, size_t errlen)
 {
@@ -345,7 +423,10 @@ struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, size
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    r->method = m == RECV_AUTO ? RECV_RING : m;
+    r->method = m;
+    if (m == RECV_AUTO) /* io.h says why */
+        r->method =
+            ring_bytes != RX_RING_DEFAULT && ring_bytes <= RX_RING_MIN ? RECV_SOCKET : RECV_RING;
     r->fd = -1;
     /* Without it rx_wake() does nothing and a poll runs its full slice. */
     r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -353,6 +434,8 @@ struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, size
         rc = open_ring(r, ifname, ifindex, bpf, ring_bytes, err, errlen);
     else if (r->method == RECV_PCAP)
         rc = open_pcap(r, ifname, bpf, ring_bytes, err, errlen);
+    else if (r->method == RECV_SOCKET)
+        rc = open_sock(r, ifname, ifindex, bpf, ring_bytes, err, errlen);
     else {
         snprintf(err, errlen, "unknown receive method %d", (int)m);
         rc = -1;
@@ -445,6 +528,62 @@ static int poll_ring(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
     }
 }
 
+/* One recvmmsg batch (at most one per call after a wait, like poll_ring's
+ * lap): frames of our own (PACKET_OUTGOING) were already dropped by the
+ * filter, checked again here as the ring does. */
+static int poll_sock(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
+{
+    for (int waited = 0;;) {
+        for (unsigned i = 0; i < RX_SOCK_BATCH; i++) {
+            r->iov[i].iov_base = r->bufs + (size_t)i * RX_SNAPLEN;
+            r->iov[i].iov_len = RX_SNAPLEN;
+            r->msgs[i].msg_hdr = (struct msghdr){
+                .msg_name = &r->from[i],
+                .msg_namelen = sizeof(r->from[i]),
+                .msg_iov = &r->iov[i],
+                .msg_iovlen = 1,
+                .msg_control = r->cbufs[i].u.buf,
+                .msg_controllen = sizeof(r->cbufs[i].u.buf),
+            };
+        }
+        int n = recvmmsg(r->fd, r->msgs, RX_SOCK_BATCH, MSG_DONTWAIT, NULL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        if (n > 0) {
+            unsigned delivered = 0;
+            for (int i = 0; i < n; i++) {
+                struct msghdr *h = &r->msgs[i].msg_hdr;
+                size_t caplen = r->msgs[i].msg_len, wirelen = caplen;
+                int64_t ts = 0;
+                if (r->from[i].sll_pkttype == PACKET_OUTGOING)
+                    continue;
+                for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+                    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+                        struct timespec t;
+                        memcpy(&t, CMSG_DATA(cm), sizeof(t));
+                        ts = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+                    } else if (cm->cmsg_level == SOL_PACKET && cm->cmsg_type == PACKET_AUXDATA) {
+                        struct tpacket_auxdata a;
+                        memcpy(&a, CMSG_DATA(cm), sizeof(a));
+                        wirelen = a.tp_len;
+                    }
+                }
+                if (caplen > RX_SNAPLEN)
+                    caplen = RX_SNAPLEN;
+                fn(ctx, r->bufs + (size_t)i * RX_SNAPLEN, caplen, wirelen, ts);
+                delivered++;
+            }
+            return (int)delivered;
+        }
+        if (waited)
+            return 0;
+        int pr = wait_fd(r, r->fd, timeout_ms);
+        if (pr <= 0)
+            return pr;
+        waited = 1;
+    }
+}
+
 static void pcap_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct rx *r = (struct rx *)user;
@@ -478,6 +617,8 @@ int rx_poll(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
 {
     if (r->method == RECV_PCAP)
         return poll_pcap(r, timeout_ms, fn, ctx);
+    if (r->method == RECV_SOCKET)
+        return poll_sock(r, timeout_ms, fn, ctx);
     return poll_ring(r, timeout_ms, fn, ctx);
 }
 
@@ -525,6 +666,11 @@ void rx_close(struct rx *r)
         if (r->fd >= 0)
             close(r->fd);
     }
+    free(r->msgs);
+    free(r->iov);
+    free(r->bufs);
+    free(r->cbufs);
+    free(r->from);
     free(r);
 }
 
