@@ -155,4 +155,8 @@ void rx_wake(struct rx *r);
  */
 void rx_close_async(struct rx *r);
 
+/* close(fd) on a detached thread (a packet socket without the struct
+ * around it): see rx_close_async(). */
+void io_close_fd_async(int fd);
+
 #endif

@@ -30,7 +30,6 @@
 #include <net/if_arp.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -544,26 +543,4 @@ void tx_close(struct tx *t)
     free(t->iov);
     free(t->addrs);
     free(t);
-}
-
-static void *close_thread(void *arg)
-{
-    tx_close(arg);
-    return NULL;
-}
-
-void tx_close_async(struct tx *t)
-{
-    pthread_t th;
-    pthread_attr_t a;
-    if (!t)
-        return;
-    if (pthread_attr_init(&a) == 0) {
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        int rc = pthread_create(&th, &a, close_thread, t);
-        pthread_attr_destroy(&a);
-        if (rc == 0)
-            return;
-    }
-    tx_close(t);
 }
