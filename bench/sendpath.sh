@@ -73,18 +73,27 @@ if [ -f "$BUILD/libprtip_core.a" ] && gcc "${CFLAGS[@]}" -o "$W/sendpath" \
     LINKED="$BUILD/libprtip_core.a"
 else
     gcc "${CFLAGS[@]}" -o "$W/sendpath" "$ROOT/bench/sendpath.c" "$ROOT/src/net/tx.c" \
-        "$ROOT/src/net/rx.c" "$ROOT/src/net/packet.c" "$ROOT/src/core/addr.c" -lpcap ||
+        "$ROOT/src/net/rx.c" "$ROOT/src/net/rx_sock.c" "$ROOT/src/net/io_async.c" \
+        "$ROOT/src/net/packet.c" "$ROOT/src/core/addr.c" -lpcap -lpthread ||
         die "cannot build bench/sendpath.c"
 fi
 
 # The libpcap trap, for comparison: the same receiver with libpcap's defaults
 # (snaplen 64 KiB, 2 MiB buffer). On a veth with GSO/GRO libpcap sizes every
 # ring slot for the snaplen, so the buffer holds a few dozen frames.
+# RX_SNAPLEN lives in rx_internal.h: a patched copy in $W/inc comes first on
+# the include path.
+mkdir -p "$W/inc/net"
 sed -e 's/^#define RX_SNAPLEN 256$/#define RX_SNAPLEN 65535/' \
-    -e 's/^#define RX_PCAP_BUFFER (64 << 20)$/#define RX_PCAP_BUFFER (2 << 20)/' \
+    "$ROOT/src/net/rx_internal.h" >"$W/inc/net/rx_internal.h"
+sed -e 's/^#define RX_PCAP_BUFFER (64 << 20)$/#define RX_PCAP_BUFFER (2 << 20)/' \
     "$ROOT/src/net/rx.c" >"$W/rx_defaults.c"
-gcc "${CFLAGS[@]}" -o "$W/sendpath_defaults" "$ROOT/bench/sendpath.c" "$ROOT/src/net/tx.c" \
-    "$W/rx_defaults.c" "$ROOT/src/net/packet.c" "$ROOT/src/core/addr.c" -lpcap ||
+grep -q '^#define RX_SNAPLEN 65535$' "$W/inc/net/rx_internal.h" &&
+    grep -q '^#define RX_PCAP_BUFFER (2 << 20)$' "$W/rx_defaults.c" ||
+    die "could not patch the receiver's snaplen and buffer"
+gcc -I"$W/inc" "${CFLAGS[@]}" -o "$W/sendpath_defaults" "$ROOT/bench/sendpath.c" "$ROOT/src/net/tx.c" \
+    "$W/rx_defaults.c" "$ROOT/src/net/rx_sock.c" "$ROOT/src/net/io_async.c" "$ROOT/src/net/packet.c" \
+    "$ROOT/src/core/addr.c" -lpcap -lpthread ||
     die "cannot build the libpcap-defaults variant"
 
 lab_require

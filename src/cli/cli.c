@@ -554,6 +554,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
             [RECV_AUTO] = "auto",
             [RECV_RING] = "ring",
             [RECV_PCAP] = "pcap",
+            [RECV_SOCKET] = "socket",
         };
         int m;
         note_raw_only(pd, "--recv-method");

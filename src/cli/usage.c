@@ -72,7 +72,7 @@ static const char usage_scan_tail[] =
     "  --shard <i/n>: Scan shard i of n (1/n .. n/n), same --seed on every machine\n"
     "  --send-method <auto|raw|packet|ring>: How probes are sent\n"
     "  --sender-threads <n>: Send from n threads, each with its own socket (1-16)\n"
-    "  --recv-method <auto|ring|pcap>: How replies are captured\n"
+    "  --recv-method <auto|ring|pcap|socket>: How replies are captured\n"
     "  --dry-run: Print the probes instead of sending them\n"
     "  --stats-every <time>: Print a progress line this often\n"
     "OUTPUT:\n";

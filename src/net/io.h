@@ -26,9 +26,10 @@ enum send_method {
 };
 
 enum recv_method {
-    RECV_AUTO = 0, /* TPACKET_V3 ring unless it is unavailable */
+    RECV_AUTO = 0, /* RECV_SOCKET for small hints, else RECV_RING (rx_open) */
     RECV_RING,     /* AF_PACKET TPACKET_V3 RX ring with a kernel BPF filter */
     RECV_PCAP,     /* libpcap, immediate mode, buffer sized for the rate */
+    RECV_SOCKET,   /* AF_PACKET socket, kernel BPF filter, recvmmsg: no ring */
 };
 
 /* "auto", "raw", "packet", "ring" ↔ enum; -1 when unknown. */
@@ -59,6 +60,8 @@ struct tx *tx_open(enum send_method m, const struct route_info *ri, int family, 
 int tx_send(struct tx *t, uint8_t *const frames[], const uint16_t lens[],
             const struct ipaddr dsts[], unsigned n);
 void tx_close(struct tx *t);
+/* tx_close() on a detached thread: see rx_close_async(). */
+void tx_close_async(struct tx *t);
 
 /*
  * The clock of receive timestamps: CLOCK_REALTIME, in ns. The kernel stamps
@@ -103,7 +106,13 @@ typedef void (*rx_frame_fn)(void *ctx, const uint8_t *data, size_t caplen, size_
  * (rx_ring_bytes() computes that). The whole buffer is mapped into the
  * process (it is most of a raw scan's resident memory), so small scans
  * should ask for little. It is rounded up to at least 1 MiB, capped at
- * 64 MiB; RX_RING_DEFAULT gives 64 MiB. Returns NULL with err set.
+ * 64 MiB; RX_RING_DEFAULT gives 64 MiB. RECV_SOCKET has no ring: the hint
+ * sizes its socket buffer instead. RECV_AUTO picks RECV_SOCKET for hints
+ * of at most 1 MiB (the smallest ring: up to ~6,500 replies) and the ring
+ * above that: setting up a ring waits for a kernel grace period (5-20 ms
+ * here, the largest part of a small scan's time to its first probe) and
+ * only pays off at rates a socket's per-batch syscalls cannot keep up
+ * with. Returns NULL with err set.
  */
 struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, size_t ring_bytes,
                    char *err, size_t errlen);
@@ -127,5 +136,27 @@ int rx_poll(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx);
  * (PACKET_STATISTICS / pcap_stats). */
 void rx_stats(struct rx *r, uint64_t *received, uint64_t *dropped);
 void rx_close(struct rx *r);
+
+/*
+ * Make a poll in progress (or the next one) in another thread return at
+ * once, as a timeout: how a receiving thread is told to stop without
+ * waiting out its poll slice. Safe from any thread while r is open.
+ */
+void rx_wake(struct rx *r);
+
+/*
+ * rx_close() on a detached thread, for callers that do not need to wait.
+ * Closing an AF_PACKET socket waits for an RCU grace period in the kernel
+ * (synchronize_net, twice with a ring): 5 to 25 ms each here, which a
+ * small scan would otherwise spend doing nothing. r must not be used
+ * afterwards; the socket is gone by the time the process has exited (the
+ * kernel waits for the thread). Falls back to rx_close() when no thread
+ * can be started.
+ */
+void rx_close_async(struct rx *r);
+
+/* close(fd) on a detached thread (a packet socket without the struct
+ * around it): see rx_close_async(). */
+void io_close_fd_async(int fd);
 
 #endif

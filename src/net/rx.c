@@ -5,8 +5,17 @@
  *              pass our BPF filter into large blocks of a ring mapped into
  *              our address space and hands over a whole block at a time: no
  *              syscall and no copy per frame, one poll() per block at most.
+ *              Setting a ring up waits for a kernel grace period (io.h),
+ *              so rx_open returns at once with the receiver on a plain
+ *              socket (rx_sock.c) and a thread sets the ring up; frames
+ *              move over to the ring by their kernel stamp (struct rx),
+ *              each delivered once.
  *   RECV_PCAP  libpcap on the same kind of ring (TPACKET_V2 in immediate
  *              mode), for systems or filters where that is preferable.
+ *   RECV_SOCKET the same filtered AF_PACKET socket without a ring, read with
+ *              recvmmsg: a syscall per batch, but no kernel grace period to
+ *              set up and no block timeout (frames come at once), which is
+ *              what small scans and ARP/ND pings want.
  *
  * Both see only frames arriving on the interface: our own outgoing probes
  * (which packet taps see on lo and on veth when the qdisc is not bypassed)
@@ -14,6 +23,7 @@
  * (RECV_PCAP), and RECV_RING checks sll_pkttype again in user space.
  */
 #include "net/io.h"
+#include "net/rx_internal.h"
 
 #include <errno.h>
 #include <linux/filter.h>
@@ -27,17 +37,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* Bytes kept of each frame. Replies are classified from their headers
- * (Ethernet + IPv6 + TCP with options, or an ICMP error quoting our probe's
- * headers), which fit in 256 bytes. Small frames also keep the rings dense:
- * libpcap sizes each ring slot from the snaplen, and on a veth with GSO/GRO
- * a 64 KiB snaplen leaves only a few dozen slots in the whole buffer, so
- * replies to a fast scan overflow it. */
-#define RX_SNAPLEN 256
 
 /* TPACKET_V3 ring: sized by rx_open's hint, from RX_RING_MIN to RX_RING_MAX.
  * The kernel maps every page of it into our address space at mmap time
@@ -50,8 +57,6 @@
  * when full or after RX_BLOCK_TIMEOUT_MS, which bounds the delivery
  * latency at low rates (round-trip times come from the kernel's receive
  * timestamps, so they do not include it). */
-#define RX_RING_MIN         (1u << 20)
-#define RX_RING_MAX         (64u << 20)
 #define RX_FRAME_BYTES      160  /* a reply's slot, rounded up: for rx_ring_bytes() */
 #define RX_FRAME_HINT       2048 /* only used to size tp_frame_nr */
 #define RX_BLOCK_TIMEOUT_MS 10
@@ -60,26 +65,6 @@
  * snaplen-sized slots; bench/sendpath.sh patches this line to show what
  * libpcap's defaults would do). */
 #define RX_PCAP_BUFFER (64 << 20)
-
-struct rx {
-    enum recv_method method;
-    int linktype;
-
-    /* RECV_RING */
-    int fd;
-    uint8_t *map;
-    size_t map_len;
-    unsigned block_nr;
-    unsigned block_size;
-    unsigned cur;               /* next block to read */
-    uint64_t received, dropped; /* PACKET_STATISTICS resets on read: we sum */
-
-    /* RECV_PCAP */
-    pcap_t *pcap;
-    int64_t ts_unit; /* ns per unit of the header's tv_usec: 1 (nano precision) or 1000 */
-    rx_frame_fn fn;  /* valid during rx_poll */
-    void *ctx;
-};
 
 size_t rx_ring_bytes(uint64_t max_frames, double rate, unsigned window_ms)
 {
@@ -94,11 +79,16 @@ size_t rx_ring_bytes(uint64_t max_frames, double rate, unsigned window_ms)
 
 /* The ring's geometry for a hint: blocks are powers of two (the kernel
  * allocates each as 2^order pages), at least 4 of them. */
+size_t rx_clamp_hint(size_t hint)
+{
+    if (hint == RX_RING_DEFAULT || hint > RX_RING_MAX)
+        return RX_RING_MAX;
+    return hint < RX_RING_MIN ? RX_RING_MIN : hint;
+}
+
 static void ring_geometry(size_t hint, unsigned *block_size, unsigned *block_nr)
 {
-    size_t bytes = hint == RX_RING_DEFAULT || hint > RX_RING_MAX ? RX_RING_MAX
-                   : hint < RX_RING_MIN                          ? RX_RING_MIN
-                                                                 : hint;
+    size_t bytes = rx_clamp_hint(hint);
     unsigned bs = bytes >= (32u << 20)  ? (4u << 20)
                   : bytes >= (8u << 20) ? (1u << 20)
                                         : (256u << 10);
@@ -110,6 +100,7 @@ static const char *const recv_names[] = {
     [RECV_AUTO] = "auto",
     [RECV_RING] = "ring",
     [RECV_PCAP] = "pcap",
+    [RECV_SOCKET] = "socket",
 };
 
 int recv_method_parse(const char *name)
@@ -122,7 +113,7 @@ int recv_method_parse(const char *name)
     return -1;
 }
 
-static void set_err(char *err, size_t errlen, const char *ifname, const char *what, int e)
+void rx_set_err(char *err, size_t errlen, const char *ifname, const char *what, int e)
 {
     if (e == EPERM || e == EACCES)
         snprintf(err, errlen, "raw sockets need root or CAP_NET_RAW (try -sT)");
@@ -133,7 +124,7 @@ static void set_err(char *err, size_t errlen, const char *ifname, const char *wh
 /* The DLT of frames read from ifname with AF_PACKET SOCK_RAW: Ethernet and
  * loopback give an Ethernet header (zero MACs on lo), tun and other
  * ARPHRD_NONE links start at the IP header. -1 for anything else. */
-static int link_dlt(int fd, const char *ifname)
+int rx_link_dlt(int fd, const char *ifname)
 {
     struct ifreq ifr = {0};
 
@@ -157,8 +148,8 @@ static int link_dlt(int fd, const char *ifname)
  * load, so our own probes never take ring space. Relative jumps in the
  * compiled program are unaffected by the prefix.
  */
-static int attach_filter(int fd, int linktype, const char *ifname, const char *bpf, char *err,
-                         size_t errlen)
+int rx_attach_filter(int fd, int linktype, const char *ifname, const char *bpf, char *err,
+                     size_t errlen)
 {
     pcap_t *dead = pcap_open_dead(linktype, RX_SNAPLEN);
     struct bpf_program prog;
@@ -186,7 +177,7 @@ static int attach_filter(int fd, int linktype, const char *ifname, const char *b
         if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) == 0)
             rc = 0;
         else
-            set_err(err, errlen, ifname, "SO_ATTACH_FILTER", errno);
+            rx_set_err(err, errlen, ifname, "SO_ATTACH_FILTER", errno);
         free(code);
     } else {
         snprintf(err, errlen, "out of memory");
@@ -196,8 +187,10 @@ static int attach_filter(int fd, int linktype, const char *ifname, const char *b
     return rc;
 }
 
+/* pub: the struct rx whose early socket serves until this ring is bound
+ * (told RING_BINDING just before bind), or NULL. */
 static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *bpf,
-                     size_t ring_bytes, char *err, size_t errlen)
+                     size_t ring_bytes, struct rx *pub, char *err, size_t errlen)
 {
     int version = TPACKET_V3;
     struct sockaddr_ll sll = {0};
@@ -207,18 +200,18 @@ static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *
      * unfiltered is queued; bind() below starts reception. */
     r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     if (r->fd < 0) {
-        set_err(err, errlen, ifname, "socket(AF_PACKET)", errno);
+        rx_set_err(err, errlen, ifname, "socket(AF_PACKET)", errno);
         return -1;
     }
-    r->linktype = link_dlt(r->fd, ifname);
+    r->linktype = rx_link_dlt(r->fd, ifname);
     if (r->linktype < 0) {
         snprintf(err, errlen, "%s: unsupported link type for packet capture", ifname);
         return -1;
     }
-    if (attach_filter(r->fd, r->linktype, ifname, bpf, err, errlen) < 0)
+    if (rx_attach_filter(r->fd, r->linktype, ifname, bpf, err, errlen) < 0)
         return -1;
     if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0) {
-        set_err(err, errlen, ifname, "PACKET_VERSION(TPACKET_V3)", errno);
+        rx_set_err(err, errlen, ifname, "PACKET_VERSION(TPACKET_V3)", errno);
         return -1;
     }
     /* Large blocks may not be available as contiguous pages; the kernel
@@ -235,7 +228,7 @@ static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *
         if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == 0)
             break;
         if (errno != ENOMEM || nr <= 2) {
-            set_err(err, errlen, ifname, "PACKET_RX_RING", errno);
+            rx_set_err(err, errlen, ifname, "PACKET_RX_RING", errno);
             return -1;
         }
     }
@@ -245,14 +238,16 @@ static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *
     r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
     if (r->map == MAP_FAILED) {
         r->map = NULL;
-        set_err(err, errlen, ifname, "mmap(PACKET_RX_RING)", errno);
+        rx_set_err(err, errlen, ifname, "mmap(PACKET_RX_RING)", errno);
         return -1;
     }
     sll.sll_family = AF_PACKET;
     sll.sll_protocol = htons(ETH_P_ALL);
     sll.sll_ifindex = ifindex;
+    if (pub)
+        atomic_store_explicit(&pub->ring_state, RING_BINDING, memory_order_release);
     if (bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-        set_err(err, errlen, ifname, "bind(AF_PACKET)", errno);
+        rx_set_err(err, errlen, ifname, "bind(AF_PACKET)", errno);
         return -1;
     }
     return 0;
@@ -324,6 +319,53 @@ static int open_pcap(struct rx *r, const char *ifname, const char *bpf, size_t r
     return 0;
 }
 
+/* The ring's setup, off the caller's path: PACKET_RX_RING waits for a
+ * kernel grace period (io.h). Publishes the ring through ring_state. */
+static void *ring_thread(void *arg)
+{
+    struct rx *r = arg;
+    struct rx tmp = {.fd = -1, .wake_fd = -1};
+    char err[160];
+    int rc = open_ring(&tmp, r->ifname, r->ifindex, r->bpf, r->ring_bytes, r, err, sizeof(err));
+    if (rc == 0) {
+        r->ring_cut = rx_clock_ns(); /* after bind: later frames are in the ring */
+        r->fd = tmp.fd;
+        r->map = tmp.map;
+        r->map_len = tmp.map_len;
+        r->block_nr = tmp.block_nr;
+        r->block_size = tmp.block_size;
+        atomic_store_explicit(&r->ring_state, RING_READY, memory_order_release);
+    } else {
+        if (tmp.map)
+            munmap(tmp.map, tmp.map_len);
+        if (tmp.fd >= 0)
+            close(tmp.fd);
+        atomic_store_explicit(&r->ring_state, RING_FAILED, memory_order_release);
+    }
+    return NULL;
+}
+
+/* RECV_RING: receive on a plain socket at once and set the ring up on a
+ * thread, so that sending need not wait for the ring's grace period. A
+ * ring that cannot be set up leaves the socket in charge. */
+static int open_ring_async(struct rx *r, const char *ifname, int ifindex, const char *bpf,
+                           size_t ring_bytes, char *err, size_t errlen)
+{
+    if (rx_open_sock(r, ifname, ifindex, bpf, ring_bytes, err, errlen) < 0)
+        return -1;
+    r->sock_fd = r->fd;
+    r->fd = -1;
+    snprintf(r->ifname, sizeof(r->ifname), "%s", ifname);
+    r->ifindex = ifindex;
+    r->ring_bytes = ring_bytes;
+    r->bpf = strdup(bpf ? bpf : "");
+    if (r->bpf && pthread_create(&r->ring_th, NULL, ring_thread, r) == 0)
+        r->ring_th_started = true;
+    else
+        atomic_store(&r->ring_state, RING_FAILED);
+    return 0;
+}
+
 struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, size_t ring_bytes,
                    char *err, size_t errlen)
 {
@@ -342,12 +384,21 @@ struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, size
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    r->method = m == RECV_AUTO ? RECV_RING : m;
+    r->method = m;
+    if (m == RECV_AUTO) /* io.h says why */
+        r->method =
+            ring_bytes != RX_RING_DEFAULT && ring_bytes <= RX_RING_MIN ? RECV_SOCKET : RECV_RING;
     r->fd = -1;
+    r->sock_fd = -1;
+    r->ring_cut = INT64_MIN;
+    /* Without it rx_wake() does nothing and a poll runs its full slice. */
+    r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (r->method == RECV_RING)
-        rc = open_ring(r, ifname, ifindex, bpf, ring_bytes, err, errlen);
+        rc = open_ring_async(r, ifname, ifindex, bpf, ring_bytes, err, errlen);
     else if (r->method == RECV_PCAP)
         rc = open_pcap(r, ifname, bpf, ring_bytes, err, errlen);
+    else if (r->method == RECV_SOCKET)
+        rc = rx_open_sock(r, ifname, ifindex, bpf, ring_bytes, err, errlen);
     else {
         snprintf(err, errlen, "unknown receive method %d", (int)m);
         rc = -1;
@@ -395,8 +446,10 @@ static unsigned walk_block(struct rx *r, struct tpacket_block_desc *bd, rx_frame
              * tpacket_rcv ran (ktime_get_real): CLOCK_REALTIME either way
              * (see rx_clock_ns). TP_STATUS_TS_* says which; 0 means none. */
             int64_t ts = (int64_t)h->tp_sec * 1000000000 + h->tp_nsec;
-            fn(ctx, p + h->tp_mac, h->tp_snaplen, h->tp_len, ts);
-            delivered++;
+            if (ts == 0 || ts > r->ring_cut) { /* else the early socket had it */
+                fn(ctx, p + h->tp_mac, h->tp_snaplen, h->tp_len, ts);
+                delivered++;
+            }
         }
         p += h->tp_next_offset;
     }
@@ -404,9 +457,43 @@ static unsigned walk_block(struct rx *r, struct tpacket_block_desc *bd, rx_frame
     return delivered;
 }
 
+/* Wait up to timeout_ms for fd or a wake-up; > 0 when fd is ready. A
+ * wake-up is consumed here: the caller sees a timeout and checks its stop
+ * flag, instead of sleeping out the slice. */
+int rx_wait_fd(struct rx *r, int fd, int timeout_ms)
+{
+    struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN | POLLERR},
+                            {.fd = r->wake_fd, .events = POLLIN}};
+    int pr = poll(pfd, r->wake_fd >= 0 ? 2 : 1, timeout_ms);
+    if (pr < 0)
+        return errno == EINTR ? 0 : -1;
+    if (pr > 0 && r->wake_fd >= 0 && (pfd[1].revents & POLLIN)) {
+        uint64_t v;
+        (void)!read(r->wake_fd, &v, sizeof(v));
+    }
+    return pfd[0].revents ? 1 : 0;
+}
+
 static int poll_ring(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
 {
     unsigned delivered = 0;
+
+    if (r->sock_fd >= 0) {
+        /* Pending, or failed for good: the socket serves alone. */
+        if (atomic_load_explicit(&r->ring_state, memory_order_acquire) != RING_READY)
+            return rx_poll_sock(r, r->sock_fd, timeout_ms, fn, ctx, NULL);
+        /* Both, until nothing stamped before ring_cut can still reach the
+         * socket; then it goes. */
+        int got;
+        do
+            delivered += (unsigned)rx_poll_sock(r, r->sock_fd, 0, fn, ctx, &got);
+        while (got > 0);
+        if (rx_clock_ns() > r->ring_cut + RX_SWITCH_NS) {
+            rx_add_stats(r, r->sock_fd);
+            io_close_fd_async(r->sock_fd);
+            r->sock_fd = -1;
+        }
+    }
 
     for (int waited = 0;;) {
         /* At most one lap per call, so the caller gets control back. */
@@ -416,15 +503,16 @@ static int poll_ring(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
         }
         if (delivered || waited)
             return (int)delivered;
-        struct pollfd pfd = {.fd = r->fd, .events = POLLIN | POLLERR};
-        int pr = poll(&pfd, 1, timeout_ms);
-        if (pr < 0)
-            return errno == EINTR ? 0 : -1;
-        if (pr == 0)
-            return 0;
+        int pr = rx_wait_fd(r, r->fd, timeout_ms);
+        if (pr <= 0)
+            return pr;
         waited = 1;
     }
 }
+
+/* One recvmmsg batch (at most one per call after a wait, like poll_ring's
+ * lap): frames of our own (PACKET_OUTGOING) were already dropped by the
+ * filter, checked again here as the ring does. */
 
 static void pcap_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -442,10 +530,9 @@ static int poll_pcap(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
     r->ctx = ctx;
     n = pcap_dispatch(r->pcap, -1, pcap_cb, (u_char *)r);
     if (n == 0 && timeout_ms != 0) {
-        struct pollfd pfd = {.fd = r->fd, .events = POLLIN | POLLERR};
-        int pr = poll(&pfd, 1, timeout_ms);
+        int pr = rx_wait_fd(r, r->fd, timeout_ms);
         if (pr < 0)
-            return errno == EINTR ? 0 : -1;
+            return -1;
         if (pr > 0)
             n = pcap_dispatch(r->pcap, -1, pcap_cb, (u_char *)r);
     }
@@ -460,7 +547,23 @@ int rx_poll(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
 {
     if (r->method == RECV_PCAP)
         return poll_pcap(r, timeout_ms, fn, ctx);
+    if (r->method == RECV_SOCKET)
+        return rx_poll_sock(r, r->fd, timeout_ms, fn, ctx, NULL);
     return poll_ring(r, timeout_ms, fn, ctx);
+}
+
+/* The kernel zeroes its counters on every read and returns tp_packets
+ * with the drops already added; keep running totals. While a ring takes
+ * over from its socket, frames counted by both are counted twice. */
+void rx_add_stats(struct rx *r, int fd)
+{
+    struct tpacket_stats_v3 st = {0};
+    socklen_t len = sizeof(st);
+
+    if (fd >= 0 && getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+        r->received += st.tp_packets - st.tp_drops;
+        r->dropped += st.tp_drops;
+    }
 }
 
 void rx_stats(struct rx *r, uint64_t *received, uint64_t *dropped)
@@ -473,23 +576,33 @@ void rx_stats(struct rx *r, uint64_t *received, uint64_t *dropped)
         *dropped = ps.ps_drop;
         return;
     }
-    struct tpacket_stats_v3 st = {0};
-    socklen_t len = sizeof(st);
-
-    /* The kernel zeroes its counters on every read and returns tp_packets
-     * with the drops already added; keep running totals. */
-    if (getsockopt(r->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
-        r->received += st.tp_packets - st.tp_drops;
-        r->dropped += st.tp_drops;
-    }
+    if (r->sock_fd >= 0)
+        rx_add_stats(r, r->sock_fd);
+    if (r->method != RECV_RING ||
+        atomic_load_explicit(&r->ring_state, memory_order_acquire) == RING_READY)
+        rx_add_stats(r, r->fd);
     *received = r->received;
     *dropped = r->dropped;
+}
+
+void rx_wake(struct rx *r)
+{
+    uint64_t one = 1;
+    if (r && r->wake_fd >= 0)
+        (void)!write(r->wake_fd, &one, sizeof(one));
 }
 
 void rx_close(struct rx *r)
 {
     if (!r)
         return;
+    if (r->ring_th_started)
+        pthread_join(r->ring_th, NULL);
+    if (r->sock_fd >= 0)
+        close(r->sock_fd);
+    free(r->bpf);
+    if (r->wake_fd >= 0)
+        close(r->wake_fd);
     if (r->pcap) {
         pcap_close(r->pcap); /* closes r->fd too */
     } else {
@@ -498,5 +611,10 @@ void rx_close(struct rx *r)
         if (r->fd >= 0)
             close(r->fd);
     }
+    free(r->msgs);
+    free(r->iov);
+    free(r->bufs);
+    free(r->cbufs);
+    free(r->from);
     free(r);
 }

@@ -32,7 +32,8 @@ if ! { [ -f "$LIB" ] && gcc "${CFLAGS[@]}" -o "$DRV" "$SRC/bench/sendpath.c" "$L
     $(pkg-config --libs libpcap jansson libxml-2.0 2>/dev/null) -lpcap -lm 2>"$T/cc.err"; }; then
     t_log "linking against $LIB failed or it is missing; building from sources"
     gcc "${CFLAGS[@]}" -o "$DRV" "$SRC/bench/sendpath.c" "$SRC/src/net/tx.c" \
-        "$SRC/src/net/rx.c" "$SRC/src/net/packet.c" "$SRC/src/core/addr.c" -lpcap 2>>"$T/cc.err" ||
+        "$SRC/src/net/rx.c" "$SRC/src/net/rx_sock.c" "$SRC/src/net/io_async.c" \
+        "$SRC/src/net/packet.c" "$SRC/src/core/addr.c" -lpcap -lpthread 2>>"$T/cc.err" ||
         { cat "$T/cc.err" >&2; t_fail "cannot build bench/sendpath.c"; }
 fi
 

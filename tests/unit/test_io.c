@@ -57,6 +57,7 @@ static void test_recv_names(void **state)
     assert_int_equal(recv_method_parse("auto"), RECV_AUTO);
     assert_int_equal(recv_method_parse("ring"), RECV_RING);
     assert_int_equal(recv_method_parse("pcap"), RECV_PCAP);
+    assert_int_equal(recv_method_parse("socket"), RECV_SOCKET);
     assert_int_equal(recv_method_parse("packet"), -1);
     assert_int_equal(recv_method_parse(NULL), -1);
 }
@@ -97,7 +98,7 @@ static void test_no_such_interface(void **state)
         assert_null(tx_open((enum send_method)m, &ri, AF_INET, err, sizeof(err)));
         assert_string_equal(err, "no such interface 'nosuch0'");
     }
-    for (int m = RECV_AUTO; m <= RECV_PCAP; m++) {
+    for (int m = RECV_AUTO; m <= RECV_SOCKET; m++) {
         err[0] = '\0';
         assert_null(
             rx_open((enum recv_method)m, "nosuch0", "tcp", RX_RING_DEFAULT, err, sizeof(err)));
@@ -128,7 +129,7 @@ static void test_permission_message(void **state)
             if (tx_open((enum send_method)m, &ri, AF_INET, err, sizeof(err)) ||
                 strcmp(err, "raw sockets need root or CAP_NET_RAW (try -sT)") != 0)
                 snprintf(out, sizeof(out), "tx%d", m);
-        for (int m = RECV_RING; m <= RECV_PCAP; m++)
+        for (int m = RECV_RING; m <= RECV_SOCKET; m++)
             if (rx_open((enum recv_method)m, "lo", "tcp", RX_RING_DEFAULT, err, sizeof(err)) ||
                 strcmp(err, "raw sockets need root or CAP_NET_RAW (try -sT)") != 0)
                 snprintf(out, sizeof(out), "rx%d", m);
@@ -177,7 +178,7 @@ static void test_open_all_on_lo(void **state)
             tx_close(t);
         }
     }
-    for (int m = RECV_AUTO; m <= RECV_PCAP; m++) {
+    for (int m = RECV_AUTO; m <= RECV_SOCKET; m++) {
         struct rx *r = rx_open((enum recv_method)m, "lo", "tcp", RX_RING_DEFAULT, err, sizeof(err));
         if (!r)
             fail_msg("rx_open(%d): %s", m, err);
@@ -248,7 +249,7 @@ static void test_lo_round_trip(void **state)
         dsts[i] = ri.next_hop;
     }
     const char *filter = "tcp and src port 61234 and dst port 9";
-    for (int rm = RECV_RING; rm <= RECV_PCAP; rm++) {
+    for (int rm = RECV_RING; rm <= RECV_SOCKET; rm++) {
         for (int sm = SEND_PACKET_MMSG; sm <= SEND_PACKET_RING; sm++) {
             struct rx *r =
                 rx_open((enum recv_method)rm, "lo", filter, RX_RING_DEFAULT, err, sizeof(err));
@@ -327,7 +328,7 @@ static void test_lo_snaplen_cut(void **state)
     uint16_t lens[1];
     lens[0] = (uint16_t)pkt_make(&tpl, buf, sizeof(buf), &p);
     assert_true(lens[0] > 600);
-    for (int rm = RECV_RING; rm <= RECV_PCAP; rm++) {
+    for (int rm = RECV_RING; rm <= RECV_SOCKET; rm++) {
         struct rx *r = rx_open((enum recv_method)rm, "lo", "tcp and src port 61235 and dst port 9",
                                rx_ring_bytes(1, 0, 500), err, sizeof(err));
         if (!r)

@@ -36,7 +36,7 @@ struct arp_target {
 struct arp_job {
     struct timing timing;        /* retries, RTT bounds, --min/--max-rate */
     double rate;                 /* --rate in packets/s; 0 = ARP_PING_RATE within timing */
-    enum recv_method recv;       /* 0 = RECV_PCAP (the capture filter does the matching) */
+    enum recv_method recv;       /* 0 = RECV_SOCKET (the capture filter does the matching) */
     bool dry_run;                /* print probes, send nothing */
     volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
 };

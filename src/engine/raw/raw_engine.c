@@ -395,19 +395,32 @@ static void alloc_bitmap(struct raw_ctx *c)
                  bytes >> 20);
 }
 
-static void teardown(struct raw_ctx *c)
+/* Tell the receivers to stop, wake them from their poll, wait for them. */
+static void stop_receivers(struct raw_ctx *c)
 {
     atomic_store(&c->rx_stop, true);
-    for (int i = 0; i < c->nrx; i++) {
-        if (c->rx[i].running)
+    for (int i = 0; i < c->nrx; i++)
+        if (c->rx[i].running) {
+            rx_wake(c->rx[i].rx);
             pthread_join(c->rx[i].th, NULL);
-        rx_close(c->rx[i].rx);
+            c->rx[i].running = false;
+        }
+}
+
+/* The sockets are closed in the background (io.h rx_close_async): each
+ * close waits out a kernel grace period, and the results are already
+ * delivered. */
+static void teardown(struct raw_ctx *c)
+{
+    stop_receivers(c);
+    for (int i = 0; i < c->nrx; i++) {
+        rx_close_async(c->rx[i].rx);
         raw_ring_free(&c->rx[i].ring);
     }
     for (unsigned t = 0; t < RAW_MAX_SENDERS; t++) {
         for (int fi = 0; fi < 2; fi++)
             if (c->snd[t].tx[fi])
-                tx_close(c->snd[t].tx[fi]);
+                tx_close_async(c->snd[t].tx[fi]);
         free(c->snd[t].stamps);
     }
     if (c->decided)
@@ -700,12 +713,7 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
             rc = raw_pace_run(&g, err, errlen);
     }
     bool interrupted = job_stopping(job->stop);
-    atomic_store(&c->rx_stop, true);
-    for (int i = 0; i < c->nrx; i++)
-        if (c->rx[i].running) {
-            pthread_join(c->rx[i].th, NULL);
-            c->rx[i].running = false;
-        }
+    stop_receivers(c);
     if (g.res)
         drain(&g);
     status_finish(&g.st);

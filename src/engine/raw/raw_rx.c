@@ -30,7 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RX_POLL_MS 50 /* how soon the thread notices rx_stop */
+#define RX_POLL_MS 50 /* a poll slice; rx_wake() ends it early on stop */
 
 int64_t raw_probe_index(const struct raw_probe *probes, uint32_t first, uint32_t count,
                         uint16_t port)
