@@ -1,5 +1,6 @@
 /* prtip — parse → plan → run → report. Everything else lives in modules. */
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "cli/config.h"
 #include "engine/plan/plan.h"
@@ -80,13 +81,12 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = clock_mono_ns();
     int rc = plan_run(&scan, &stop_requested, &pl.head, &sum, err, sizeof(err));
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t t1 = clock_mono_ns();
 
     clock_gettime(CLOCK_REALTIME, &sum.end);
-    sum.elapsed_s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    sum.elapsed_s = (double)(t1 - t0) / 1e9;
     sum.interrupted = stop_requested != 0;
     if (rc < 0)
         sum.error = err;

@@ -9,6 +9,7 @@
  * -e/-S change), and no state is shared between threads.
  */
 #include "net/route.h"
+#include "core/clock.h"
 
 #include "net/neigh.h"
 #include "net/parse.h"
@@ -509,14 +510,6 @@ static int neigh_table(const struct route_info *ri, uint8_t mac[6])
     return 0;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * An AF_PACKET socket on ifindex for EtherType proto. Created with
  * protocol 0 (receives nothing), given its filter, then bound: otherwise
@@ -562,7 +555,7 @@ static int resolve_on_wire(const struct route_info *ri, int timeout_ms, uint8_t 
     uint8_t frame[NEIGH_NS_FRAME_LEN], rbuf[2048];
     struct ipaddr src = ri->src;
     int fd, flen;
-    long long start = now_ms();
+    long long start = (clock_mono_ns() / 1000000);
 
     /* An IPv4 route over an IPv6 next hop (RTA_VIA) solicits from an IPv6
      * address of ours on that link. */
@@ -594,7 +587,7 @@ static int resolve_on_wire(const struct route_info *ri, int timeout_ms, uint8_t 
             close(fd);
             return -1;
         }
-        for (long long left; (left = until - now_ms()) > 0;) {
+        for (long long left; (left = until - (clock_mono_ns() / 1000000)) > 0;) {
             struct pollfd p = {.fd = fd, .events = POLLIN};
             struct sockaddr_ll from = {0};
             socklen_t fl = sizeof(from);
