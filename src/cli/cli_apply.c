@@ -278,10 +278,22 @@ out:
     return rc;
 }
 
+/* A target skipped (targets.h): nmap's "Failed to resolve" line as is, a
+ * target file's junk word with file:line. On stderr, the scan goes on. */
+static void warn_target(void *arg, const char *msg)
+{
+    (void)arg;
+    if (strncmp(msg, "Failed to resolve", 17) == 0)
+        fprintf(stderr, "%s\n", msg);
+    else
+        fprintf(stderr, "prtip: warning: %s\n", msg);
+}
+
 static int resolve_targets(struct config *scan, const struct pending *pd)
 {
     char err[512];
-    scan->targets = target_set_new(&(struct target_opts){.family = scan->family});
+    scan->targets =
+        target_set_new(&(struct target_opts){.family = scan->family, .warn = warn_target});
     if (!scan->targets) {
         cli_fail("out of memory");
         return -1;
@@ -305,6 +317,15 @@ static int resolve_targets(struct config *scan, const struct pending *pd)
             cli_fail("--excludefile: %s", err);
             return -1;
         }
+    size_t skipped = target_set_nskipped(scan->targets);
+    if (target_set_nspecs(scan->targets) == 0 && skipped) {
+        /* nmap scans 0 hosts and exits 0 here; nothing could be scanned
+         * is an input error for prtip. */
+        cli_fail("no target could be scanned: %zu skipped (see the warnings above); check the "
+                 "names or give IP addresses",
+                 skipped);
+        return -1;
+    }
     if (target_set_nspecs(scan->targets) == 0) {
         if (pd->last_file && strcmp(pd->last_file, "-") == 0)
             cli_fail("no targets in standard input (-iL -). See prtip -h");
