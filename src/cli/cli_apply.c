@@ -5,6 +5,7 @@
  * -S against -4/-6) is resolved here once the whole line has been read.
  */
 #include "cli/cli_internal.h"
+#include "core/datafile.h"
 #include "core/log.h"
 #include "scan/scan_module.h"
 
@@ -371,8 +372,9 @@ static bool any_raw(const struct config *scan)
 
 /*
  * The default scan type, as nmap: SYN scan when the user may send raw
- * packets (nmap checks privileges; prtip checks geteuid() == 0 and lets the
- * engine report a missing CAP_NET_RAW), else connect scan. --scanflags alone
+ * packets (scan->privileged: --privileged, --unprivileged, else
+ * geteuid() == 0; the engine reports a missing CAP_NET_RAW), else connect
+ * scan. --scanflags alone
  * means a SYN-scan base, as nmap; so do the options that only the raw
  * engine reads (--rate, --shard, -e, -S, -g ...).
  */
@@ -397,7 +399,7 @@ static int resolve_scan_types(struct config *scan, const struct pending *pd)
     if (scan->ntypes == 0) {
         /* Also for -sn/-sL: the default type says which engine would send
          * (raw as root), though no port is scanned. */
-        bool raw = geteuid() == 0 || scan->raw.scanflags >= 0 || pd->raw_only;
+        bool raw = scan->privileged || scan->raw.scanflags >= 0 || pd->raw_only;
         const char *opt = raw ? "-sS" : "-sT";
         const struct scan_module *mod = scan_module_find(opt);
         if (!mod) {
@@ -412,6 +414,14 @@ static int resolve_scan_types(struct config *scan, const struct pending *pd)
                  scan->types[0]->option);
         return -1;
     }
+    for (size_t i = 0; pd->privileged == 0 && i < scan->ntypes; i++)
+        if (scan->types[i]->engine == SCAN_ENGINE_RAW) {
+            /* nmap: "You requested a scan type which requires root privileges." */
+            cli_fail("%s needs raw sockets, but --unprivileged was given: use -sT, or drop "
+                     "--unprivileged",
+                     pd->raw_only ? pd->raw_only : scan->types[i]->option);
+            return -1;
+        }
     if (pd->raw_only && !any_raw(scan)) {
         cli_fail("%s applies to raw scans (-sS, -sF, -sN, -sX, -sA, -sW, -sM), not %s: drop it or "
                  "use a raw scan type",
@@ -439,13 +449,18 @@ static int resolve_raw(struct config *scan, const struct pending *pd)
 int cli_apply(struct config *scan, const struct pending *pd)
 {
     set_log_level(scan);
+    /* nmap's --privileged / --unprivileged, else whether we are root. */
+    scan->privileged = pd->privileged >= 0 ? pd->privileged == 1 : geteuid() == 0;
+    for (size_t i = 0; i < scan->noutputs; i++)
+        scan->outputs[i].append = pd->append_output;
     if (resolve_scan_types(scan, pd) < 0 || resolve_raw(scan, pd) < 0)
         return -1;
     if (resolve_timing(scan, pd) < 0)
         return -1;
     if (!scan->services) {
-        char err[512];
-        scan->services = services_load(NULL, err, sizeof(err));
+        char err[512], path[4096];
+        scan->services = services_load(
+            datafile_find(scan->datadir, "nmap-services", path, sizeof(path)), err, sizeof(err));
         if (!scan->services) {
             cli_fail("%s", err);
             return -1;
