@@ -288,6 +288,9 @@ static int setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
             f->method = SEND_RAW;
         }
     }
+    log_debug("raw", "%s probes leave through %s with send method %s (asked: %s)",
+              f->family == AF_INET6 ? "IPv6" : "IPv4", f->ri.ifname, send_method_name(f->method),
+              send_method_name((enum send_method)job->io.send_method));
     return raw_tx_template(c, f, err, errlen);
 }
 
