@@ -4,15 +4,22 @@
 #   make test       unit + integration tests, then the same under ASan+UBSan,
 #                   fuzz harness smoke runs and the clang-format check
 #   make bench      the connect benchmark (root); bench/README.md lists the others
+#   make install    build/prtip to $(DESTDIR)$(PREFIX)/bin and docs/prtip.1 to
+#                   $(DESTDIR)$(PREFIX)/share/man/man1 (PREFIX=/usr/local)
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
 
-.PHONY: all build deps test test-fast asan fuzz format format-check bench clean
+.PHONY: all build deps test test-fast asan fuzz format format-check bench clean install
 
 all: build
 
 build:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build -j $(JOBS)
+
+# DESTDIR is read from the environment by cmake --install.
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install build --prefix "$(PREFIX)"
 
 deps:
 	bash scripts/install-deps.sh

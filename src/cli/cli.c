@@ -13,6 +13,7 @@
 #include "cli/cli_internal.h"
 #include "core/log.h"
 #include "core/permute.h"
+#include "net/iflist.h"
 #include "net/io.h"
 #include "output/output.h"
 #include "scan/scan_module.h"
@@ -68,7 +69,16 @@ enum {
     OPT_SENDER_THREADS,
     OPT_RECV_METHOD,
     OPT_DISABLE_ARP,
-    OPT_NOT_IMPLEMENTED, /* nmap options prtip does not have yet */
+    OPT_DATADIR,
+    OPT_IFLIST,
+    OPT_APPEND_OUTPUT,
+    OPT_NONINTERACTIVE,
+    OPT_SEND_ETH,
+    OPT_SEND_IP,
+    OPT_PRIVILEGED,
+    OPT_UNPRIVILEGED,
+    OPT_SYSTEM_DNS,
+    OPT_NOT_IMPLEMENTED, /* cli_missing_opts[]: nmap options prtip does not have yet */
 };
 
 /* nmap's short options; the leading "-" keeps targets in command-line order
@@ -118,36 +128,26 @@ static const struct option long_opts[] = {
     {"send-method", required_argument, NULL, OPT_SEND_METHOD},
     {"sender-threads", required_argument, NULL, OPT_SENDER_THREADS},
     {"recv-method", required_argument, NULL, OPT_RECV_METHOD},
-    /* Misc. */
+    {"send-eth", no_argument, NULL, OPT_SEND_ETH},
+    {"send-ip", no_argument, NULL, OPT_SEND_IP},
+    {"privileged", no_argument, NULL, OPT_PRIVILEGED},
+    {"unprivileged", no_argument, NULL, OPT_UNPRIVILEGED},
+    /* Output. */
+    {"append-output", no_argument, NULL, OPT_APPEND_OUTPUT},
+    /* DNS. */
+    {"system-dns", no_argument, NULL, OPT_SYSTEM_DNS},
+    /* Misc (nmap's spellings of -T, -v and -d too). */
+    {"datadir", required_argument, NULL, OPT_DATADIR},
+    {"iflist", no_argument, NULL, OPT_IFLIST},
+    {"noninteractive", no_argument, NULL, OPT_NONINTERACTIVE},
+    {"timing", required_argument, NULL, 'T'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"debug", optional_argument, NULL, 'd'},
     {"stats-every", required_argument, NULL, OPT_STATS_EVERY},
     {"seed", required_argument, NULL, OPT_SEED},
     {"help", no_argument, NULL, 'h'},
     {"help-man-lists", no_argument, NULL, OPT_HELP_MAN_LISTS}, /* hidden: docs/prtip.1 check */
     {"version", no_argument, NULL, 'V'},
-    /* nmap options that are planned but not here yet: a clear message
-     * instead of "unrecognized". */
-    {"iR", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"sI", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"port-ratio", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"version-intensity", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"version-light", no_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"version-all", no_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"version-trace", no_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"osscan-limit", no_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"osscan-guess", no_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"max-os-tries", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"script", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"script-args", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"packet-trace", no_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"traceroute", no_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"mtu", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"ttl", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"badsum", no_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"data-length", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"spoof-mac", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"resume", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"db", required_argument, NULL, OPT_NOT_IMPLEMENTED},
-    {"packet-capture", required_argument, NULL, OPT_NOT_IMPLEMENTED},
     {NULL, 0, NULL, 0},
 };
 
@@ -605,9 +605,44 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case 'V':
         print_version(stdout);
         return 1;
+    case OPT_SEND_ETH: /* nmap: send at the Ethernet layer = a packet socket */
+    case OPT_SEND_IP:  /* nmap: send through raw IP sockets */
+        note_raw_only(pd, c == OPT_SEND_ETH ? "--send-eth" : "--send-ip");
+        scan->raw.send_method = c == OPT_SEND_ETH ? SEND_PACKET_MMSG : SEND_RAW;
+        return 0;
+    case OPT_PRIVILEGED:
+    case OPT_UNPRIVILEGED:
+        pd->privileged = c == OPT_PRIVILEGED;
+        return 0;
+    case OPT_APPEND_OUTPUT:
+        pd->append_output = true;
+        return 0;
+    case OPT_SYSTEM_DNS: /* reverse DNS goes through getnameinfo() already */
+        return 0;
+    case OPT_NONINTERACTIVE: /* no key-press handling exists yet to turn off */
+        scan->noninteractive = true;
+        return 0;
+    case OPT_IFLIST:
+        pd->iflist = true;
+        return 0;
+    case OPT_DATADIR:
+        if (optarg[0] == '\0') {
+            cli_fail("invalid --datadir '': give a directory holding nmap's data files");
+            return -1;
+        }
+        free(scan->datadir);
+        scan->datadir = strdup(optarg);
+        if (!scan->datadir) {
+            cli_fail("out of memory");
+            return -1;
+        }
+        scan->raw.datadir = scan->datadir;
+        return 0;
     case OPT_NOT_IMPLEMENTED: {
+        const struct cli_missing *m = cli_missing_find(opts[longindex].name);
         size_t len = strcspn(word, "=");
-        cli_fail("%.*s is not implemented yet. See prtip -h for what works today", (int)len, word);
+        cli_fail("%.*s is not implemented yet: %s. See prtip -h for what works today", (int)len,
+                 word, m ? m->why : "planned");
         return -1;
     }
     case ':':
@@ -625,17 +660,20 @@ static int handle_option(const struct option *opts, int c, const char *word, int
 /*
  * long_opts plus "oN", "oX", ... for every output_modules[] row with an
  * option, so that "-oX file" is a long option taking the next word whatever
- * letters the table holds. Returns a calloc'd array the caller frees, or
- * NULL on allocation failure.
+ * letters the table holds, plus every cli_missing_opts[] row (refused by
+ * name). Returns a calloc'd array the caller frees, or NULL on allocation
+ * failure.
  */
 static struct option *build_long_opts(void)
 {
-    size_t nbase = 0, nmods = 0;
+    size_t nbase = 0, nmods = 0, nmissing = 0;
     while (long_opts[nbase].name)
         nbase++;
     while (output_modules[nmods])
         nmods++;
-    struct option *opts = calloc(nbase + nmods + 1, sizeof(*opts));
+    while (cli_missing_opts[nmissing].name)
+        nmissing++;
+    struct option *opts = calloc(nbase + nmods + nmissing + 1, sizeof(*opts));
     if (!opts)
         return NULL;
     size_t n = 0;
@@ -644,12 +682,16 @@ static struct option *build_long_opts(void)
             opts[n++] =
                 (struct option){output_modules[i]->option + 1, required_argument, NULL, OPT_OUTPUT};
     memcpy(opts + n, long_opts, nbase * sizeof(*opts));
+    n += nbase;
+    for (size_t i = 0; i < nmissing; i++)
+        opts[n++] = (struct option){cli_missing_opts[i].name, cli_missing_opts[i].has_arg, NULL,
+                                    OPT_NOT_IMPLEMENTED};
     return opts;
 }
 
 enum cli_result cli_parse(int argc, char **argv, struct config *scan)
 {
-    struct pending pd = {.level = -1};
+    struct pending pd = {.level = -1, .privileged = -1};
     enum cli_result res = CLI_ERROR;
     size_t cap = argc > 0 ? (size_t)argc : 1;
     pd.words = calloc(cap, sizeof(*pd.words));
@@ -663,6 +705,12 @@ enum cli_result cli_parse(int argc, char **argv, struct config *scan)
         goto out;
     }
 
+    if (argc <= 1) {
+        /* No arguments: the usage text, as nmap prints its own (nmap exits
+         * 255 then; a usage error is 1 here). */
+        cli_usage(stdout);
+        goto out;
+    }
     /* optind = 0 makes glibc start over, so cli_parse can be called again. */
     optind = 0;
     opterr = 0;
@@ -683,6 +731,16 @@ enum cli_result cli_parse(int argc, char **argv, struct config *scan)
     }
     for (int i = optind; i < argc; i++) /* after "--" */
         pd.words[pd.nwords++] = (struct target_word){.text = argv[i]};
+    if (pd.iflist) {
+        /* nmap prints the tables and exits, whatever else is asked. */
+        char err[256];
+        if (iflist_print(stdout, err, sizeof(err)) < 0) {
+            cli_fail("--iflist: %s", err);
+            goto out;
+        }
+        res = CLI_EXIT;
+        goto out;
+    }
 
     if (cli_apply(scan, &pd) < 0)
         goto out;

@@ -5,6 +5,7 @@
  * -S against -4/-6) is resolved here once the whole line has been read.
  */
 #include "cli/cli_internal.h"
+#include "core/datafile.h"
 #include "core/log.h"
 #include "scan/scan_module.h"
 
@@ -278,10 +279,22 @@ out:
     return rc;
 }
 
+/* A target skipped (targets.h): nmap's "Failed to resolve" line as is, a
+ * target file's junk word with file:line. On stderr, the scan goes on. */
+static void warn_target(void *arg, const char *msg)
+{
+    (void)arg;
+    if (strncmp(msg, "Failed to resolve", 17) == 0)
+        fprintf(stderr, "%s\n", msg);
+    else
+        fprintf(stderr, "prtip: warning: %s\n", msg);
+}
+
 static int resolve_targets(struct config *scan, const struct pending *pd)
 {
     char err[512];
-    scan->targets = target_set_new(&(struct target_opts){.family = scan->family});
+    scan->targets =
+        target_set_new(&(struct target_opts){.family = scan->family, .warn = warn_target});
     if (!scan->targets) {
         cli_fail("out of memory");
         return -1;
@@ -305,6 +318,15 @@ static int resolve_targets(struct config *scan, const struct pending *pd)
             cli_fail("--excludefile: %s", err);
             return -1;
         }
+    size_t skipped = target_set_nskipped(scan->targets);
+    if (target_set_nspecs(scan->targets) == 0 && skipped) {
+        /* nmap scans 0 hosts and exits 0 here; nothing could be scanned
+         * is an input error for prtip. */
+        cli_fail("no target could be scanned: %zu skipped (see the warnings above); check the "
+                 "names or give IP addresses",
+                 skipped);
+        return -1;
+    }
     if (target_set_nspecs(scan->targets) == 0) {
         if (pd->last_file && strcmp(pd->last_file, "-") == 0)
             cli_fail("no targets in standard input (-iL -). See prtip -h");
@@ -350,8 +372,9 @@ static bool any_raw(const struct config *scan)
 
 /*
  * The default scan type, as nmap: SYN scan when the user may send raw
- * packets (nmap checks privileges; prtip checks geteuid() == 0 and lets the
- * engine report a missing CAP_NET_RAW), else connect scan. --scanflags alone
+ * packets (scan->privileged: --privileged, --unprivileged, else
+ * geteuid() == 0; the engine reports a missing CAP_NET_RAW), else connect
+ * scan. --scanflags alone
  * means a SYN-scan base, as nmap; so do the options that only the raw
  * engine reads (--rate, --shard, -e, -S, -g ...).
  */
@@ -376,7 +399,7 @@ static int resolve_scan_types(struct config *scan, const struct pending *pd)
     if (scan->ntypes == 0) {
         /* Also for -sn/-sL: the default type says which engine would send
          * (raw as root), though no port is scanned. */
-        bool raw = geteuid() == 0 || scan->raw.scanflags >= 0 || pd->raw_only;
+        bool raw = scan->privileged || scan->raw.scanflags >= 0 || pd->raw_only;
         const char *opt = raw ? "-sS" : "-sT";
         const struct scan_module *mod = scan_module_find(opt);
         if (!mod) {
@@ -391,6 +414,14 @@ static int resolve_scan_types(struct config *scan, const struct pending *pd)
                  scan->types[0]->option);
         return -1;
     }
+    for (size_t i = 0; pd->privileged == 0 && i < scan->ntypes; i++)
+        if (scan->types[i]->engine == SCAN_ENGINE_RAW) {
+            /* nmap: "You requested a scan type which requires root privileges." */
+            cli_fail("%s needs raw sockets, but --unprivileged was given: use -sT, or drop "
+                     "--unprivileged",
+                     pd->raw_only ? pd->raw_only : scan->types[i]->option);
+            return -1;
+        }
     if (pd->raw_only && !any_raw(scan)) {
         cli_fail("%s applies to raw scans (-sS, -sF, -sN, -sX, -sA, -sW, -sM), not %s: drop it or "
                  "use a raw scan type",
@@ -418,13 +449,18 @@ static int resolve_raw(struct config *scan, const struct pending *pd)
 int cli_apply(struct config *scan, const struct pending *pd)
 {
     set_log_level(scan);
+    /* nmap's --privileged / --unprivileged, else whether we are root. */
+    scan->privileged = pd->privileged >= 0 ? pd->privileged == 1 : geteuid() == 0;
+    for (size_t i = 0; i < scan->noutputs; i++)
+        scan->outputs[i].append = pd->append_output;
     if (resolve_scan_types(scan, pd) < 0 || resolve_raw(scan, pd) < 0)
         return -1;
     if (resolve_timing(scan, pd) < 0)
         return -1;
     if (!scan->services) {
-        char err[512];
-        scan->services = services_load(NULL, err, sizeof(err));
+        char err[512], path[4096];
+        scan->services = services_load(
+            datafile_find(scan->datadir, "nmap-services", path, sizeof(path)), err, sizeof(err));
         if (!scan->services) {
             cli_fail("%s", err);
             return -1;

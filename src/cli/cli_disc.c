@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Parse one -P<x> port list into out's proto list; anything given for
  * another protocol ("-PST:80,U:53") is an error, since a SYN ping has no
@@ -139,7 +138,8 @@ int cli_parse_ping(struct config *scan, struct pending *pd, const char *arg)
 }
 
 /* No raw socket for this run: every scan type is a connect scan and we are
- * not root (the same test that picks -sT as the default type). A raw scan
+ * not privileged (not root, or --unprivileged: the same test that picks
+ * -sT as the default type). A raw scan
  * type without root keeps its raw discovery and fails at the first socket
  * with "need root", as nmap refuses raw scans then. */
 static bool unprivileged(const struct config *scan)
@@ -147,7 +147,7 @@ static bool unprivileged(const struct config *scan)
     for (size_t i = 0; i < scan->ntypes; i++)
         if (scan->types[i]->engine == SCAN_ENGINE_RAW)
             return false;
-    return geteuid() != 0;
+    return !scan->privileged;
 }
 
 /*

@@ -72,7 +72,29 @@ struct pending {
     bool arp_explicit;    /* -PR */
     bool disable_arp;     /* --disable-arp-ping */
     const char *udp_type; /* "-sU" when given, for messages */
+
+    int privileged;     /* --privileged 1, --unprivileged 0, -1 = from geteuid() */
+    bool iflist;        /* --iflist: print interfaces and routes, then exit */
+    bool append_output; /* --append-output */
 };
+
+/*
+ * An option of nmap's command line that prtip does not have yet
+ * (cli_nmap.c): accepted by getopt under its own name so that the refusal
+ * names it ("--ttl is not implemented yet: <why>"), never "unrecognized".
+ * why is one short clause: what is missing and what works today.
+ */
+struct cli_missing {
+    const char *name; /* long option name without dashes: "ttl" */
+    int has_arg;      /* getopt's no_argument / required_argument */
+    const char *why;
+};
+
+/* NULL-terminated; the only list of refused nmap options. */
+extern const struct cli_missing cli_missing_opts[];
+
+/* The row for a long option name (no dashes), or NULL. */
+const struct cli_missing *cli_missing_find(const char *name);
 
 /* Print "prtip: <message>" on stderr; returns CLI_ERROR for tail calls. */
 enum cli_result cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -27,5 +27,6 @@ void config_free(struct config *s)
     for (size_t i = 0; i < s->noutputs; i++)
         free(s->outputs[i].path);
     free(s->args);
+    free(s->datadir);
     memset(s, 0, sizeof(*s));
 }

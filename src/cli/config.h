@@ -41,6 +41,11 @@ struct config {
     int family; /* 0, 4 (-4) or 6 (-6) */
     uint64_t seed;
     struct raw_opts raw;
+    /* May send raw packets: --privileged, --unprivileged, else euid 0.
+     * Decides the default scan type and discovery, as nmap. */
+    bool privileged;
+    bool noninteractive; /* --noninteractive: no key-press handling (there is none yet) */
+    char *datadir;       /* --datadir, searched before the default (owned; NULL = none) */
 
     /* Reporting. */
     int verbose, debug;

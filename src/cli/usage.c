@@ -36,6 +36,7 @@ static const char usage_disc_tail[] =
     "  Default as root: ARP/ND for local targets, else ICMP echo, SYN to 443,\n"
     "  ACK to 80 and ICMP timestamp; without root: connect to 80 and 443.\n"
     "  -n/-R: Never do DNS resolution/Always resolve [default: sometimes]\n"
+    "  --system-dns: Use OS's DNS resolver (the default and only one so far)\n"
     "SCAN TECHNIQUES:\n";
 /* scan_modules[] here */
 static const char usage_scan_tail[] =
@@ -72,6 +73,8 @@ static const char usage_scan_tail[] =
     "  --shard <i/n>: Scan shard i of n (1/n .. n/n), same --seed on every machine\n"
     "  --send-method <auto|raw|packet|ring>: How probes are sent\n"
     "  --sender-threads <n>: Send from n threads, each with its own socket (1-16)\n"
+    "  --send-eth/--send-ip: Send using raw ethernet frames or IP packets\n"
+    "      (--send-method packet / raw)\n"
     "  --recv-method <auto|ring|pcap|socket>: How replies are captured\n"
     "  --dry-run: Print the probes instead of sending them\n"
     "  --stats-every <time>: Print a progress line this often\n"
@@ -82,7 +85,13 @@ static const char usage_tail[] =
     "  -d: Increase debugging level (use -dd or -d3 for more)\n"
     "  --reason: Display the reason a port is in a particular state\n"
     "  --open: Only show open (or possibly open) ports\n"
+    "  --append-output: Append to rather than clobber specified output files\n"
     "MISC:\n"
+    "  --datadir <dirname>: Look for nmap's data files here first\n"
+    "  --privileged: Assume that the user is fully privileged (-sS by default)\n"
+    "  --unprivileged: Assume the user lacks raw socket privileges (-sT, connect ping)\n"
+    "  --iflist: Print host interfaces and routes (for debugging)\n"
+    "  --noninteractive: Disable runtime interactions via keyboard (none yet)\n"
     "  --seed <number>: Seed the random probe order (default: a fresh random seed)\n"
     "  -V: Print version number\n"
     "  -h: Print this help summary page.\n"

@@ -16,6 +16,17 @@ const char *datafile_path(const char *name, const char *path, char *buf, size_t 
     return buf;
 }
 
+const char *datafile_find(const char *dir, const char *name, char *buf, size_t len)
+{
+    if (dir && *dir) {
+        snprintf(buf, len, "%s/%s", dir, name);
+        if (access(buf, R_OK) == 0)
+            return buf;
+    }
+    snprintf(buf, len, "%s/%s", services_datadir(), name);
+    return buf;
+}
+
 /* All of fd, NUL-terminated; NULL with errno set. */
 static char *read_all(int fd, size_t *len_out)
 {

@@ -13,6 +13,15 @@
 const char *datafile_path(const char *name, const char *path, char *buf, size_t len);
 
 /*
+ * Where to read data file name, searching as nmap does (Reference Guide,
+ * "Runtime Data Files"): dir (--datadir) first when non-NULL and it holds a
+ * readable name, else services_datadir() ($PRTIP_DATADIR, else
+ * /usr/share/nmap). The path is written into buf (len bytes, cut short if
+ * too small); returns buf.
+ */
+const char *datafile_find(const char *dir, const char *name, char *buf, size_t len);
+
+/*
  * Read all of path into a NUL-terminated buffer the caller frees; *len_out
  * gets its length without the NUL. Returns NULL with errno set (ENOENT when
  * the file is missing, for callers that can do without it) and a one-line

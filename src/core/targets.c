@@ -33,8 +33,9 @@ static int add_parsed(struct spec_list *l, const char *spec, int family, bool ch
                       char *err, size_t errlen)
 {
     struct spec sp;
-    if (targets_parse_spec(spec, family, check_family, &sp, err, errlen) < 0)
-        return -1;
+    int rc = targets_parse_spec(spec, family, check_family, &sp, err, errlen);
+    if (rc < 0)
+        return rc;
     if (list_push(l, &sp) < 0) {
         targets_spec_clear(&sp);
         return targets_fail(err, errlen, "out of memory adding '%s'", spec);
@@ -49,6 +50,10 @@ struct target_set *target_set_new(const struct target_opts *opts)
     struct target_set *set = calloc(1, sizeof(*set));
     if (set && opts && (opts->family == 4 || opts->family == 6))
         set->family = opts->family;
+    if (set && opts) {
+        set->warn = opts->warn;
+        set->warn_arg = opts->warn_arg;
+    }
     return set;
 }
 
@@ -70,9 +75,24 @@ void target_set_free(struct target_set *set)
 
 static uint64_t spec_count(const struct spec *sp);
 
+/* A skipped target: count it and tell the caller's warn callback. */
+static void skip_warn(struct target_set *set, const char *msg)
+{
+    set->nskipped++;
+    set->warn(set->warn_arg, msg);
+}
+
 int target_set_add(struct target_set *set, const char *spec, char *err, size_t errlen)
 {
-    if (add_parsed(&set->inc, spec, set->family, true, err, errlen) < 0)
+    int rc = add_parsed(&set->inc, spec, set->family, true, err, errlen);
+    if (rc == TARGETS_UNRESOLVED && set->warn) {
+        /* nmap's exact warning (nmap.cc), which scripts grep for. */
+        char msg[SPEC_WARN_MAX];
+        snprintf(msg, sizeof(msg), "Failed to resolve \"%s\".", spec);
+        skip_warn(set, msg);
+        return 1;
+    }
+    if (rc < 0)
         return -1;
     /* Running index of each spec's first address: random access by binary
      * search (target_set_at). */
@@ -171,8 +191,18 @@ static int load_file(struct target_set *set, const char *path, bool exclude, cha
              w = strtok_r(NULL, " \t\r\n\v\f", &save)) {
             rc = exclude ? target_set_exclude(set, w, sub, sizeof(sub))
                          : target_set_add(set, w, sub, sizeof(sub));
-            if (rc < 0)
+            if (rc < 0 && !exclude && set->warn) {
+                /* A junk word: say where, scan the rest (nmap goes on too,
+                 * with "Failed to resolve" for any word it cannot use). */
+                char msg[SPEC_WARN_MAX + 64];
+                snprintf(msg, sizeof(msg), "%s:%lu: %s; skipped", path, lineno, sub);
+                skip_warn(set, msg);
+                rc = 0;
+            } else if (rc < 0) {
                 targets_fail(err, errlen, "%s:%lu: %s", path, lineno, sub);
+            } else {
+                rc = 0;
+            }
         }
     }
     if (rc == 0 && ferror(f))
@@ -196,6 +226,11 @@ int target_set_exclude_file(struct target_set *set, const char *path, char *err,
 size_t target_set_nspecs(const struct target_set *set)
 {
     return set->inc.n;
+}
+
+size_t target_set_nskipped(const struct target_set *set)
+{
+    return set->nskipped;
 }
 
 static uint32_t be32(const uint8_t *b)

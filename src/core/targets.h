@@ -19,10 +19,24 @@
 
 struct target_set; /* opaque */
 
-/* Address family filter for names and literals: 0 = either (names resolve to
- * their first address, IPv4 preferred, as nmap), 4 = -4, 6 = -6. */
+/*
+ * family: address family filter for names and literals: 0 = either (names
+ * resolve to their first address, IPv4 preferred, as nmap), 4 = -4, 6 = -6.
+ *
+ * warn: when set, a target that cannot be scanned does not fail the set
+ * (nmap's behaviour: one bad name does not abort the scan); it is skipped
+ * and warn is called once with a one-line message (no newline), on the
+ * calling thread, before target_set_add / target_set_add_file returns:
+ *   - a host name that does not resolve: nmap's exact warning,
+ *     'Failed to resolve "name".';
+ *   - a word of a target file that is not a target: "FILE:LINE: <why>;
+ *     skipped".
+ * The message is only valid during the call. NULL: both are errors.
+ */
 struct target_opts {
     int family;
+    void (*warn)(void *arg, const char *msg);
+    void *warn_arg;
 };
 
 /* One address handed out by the iterator. hostname is the name the user
@@ -42,15 +56,25 @@ void target_set_free(struct target_set *set);
 /*
  * Add one spec (one word of the command line). Returns 0, or -1 with a
  * one-line message in err naming the spec and a hint ("bad octet range
- * '300' in '10.0.0.300': octets are 0-255"). A name that does not resolve is
- * an error too, as nmap's "Failed to resolve" is.
+ * '300' in '10.0.0.300': octets are 0-255"). A name that does not resolve
+ * returns 1 (skipped) after the warn callback when the set has one (see
+ * struct target_opts), else -1 ("Failed to resolve ...").
  */
 int target_set_add(struct target_set *set, const char *spec, char *err, size_t errlen);
 
-/* Add every whitespace-separated spec of a file ('-' is stdin; '#' starts a
- * comment). Returns 0 or -1 with err naming the file (and line). An empty
- * file adds nothing and is not an error here; the caller decides. */
+/*
+ * Add every whitespace-separated spec of a file ('-' is stdin; '#' starts a
+ * comment). Returns 0 or -1 with err naming the file (and line). With a
+ * warn callback, words that are not targets and names that do not resolve
+ * are skipped with a warning (FILE:LINE for the former) and the rest is
+ * added; only a file that cannot be opened or read is an error. An empty
+ * file adds nothing and is not an error here; the caller decides.
+ */
 int target_set_add_file(struct target_set *set, const char *path, char *err, size_t errlen);
+
+/* Targets skipped with a warning so far (names that did not resolve, words
+ * of target files that are not targets). */
+size_t target_set_nskipped(const struct target_set *set);
 
 /* Same syntax as target_set_add, for --exclude (comma-separated list) and
  * --excludefile. Excluded addresses are skipped by the iterator. */

@@ -137,11 +137,12 @@ static int resolve(const char *name, int family, struct spec *sp, struct ipaddr 
         const char *hint = family == 4   ? "; use -6 if it has only IPv6 addresses"
                            : family == 6 ? "; drop -6 if it has only IPv4 addresses"
                                          : ", or give an IP address";
-        return targets_fail(err, errlen, "Failed to resolve \"%s\"%s (%s): check the name%s", name,
-                            family == 6   ? " for IPv6"
-                            : family == 4 ? " for IPv4"
-                                          : "",
-                            gai_strerror(rc), hint);
+        targets_fail(err, errlen, "Failed to resolve \"%s\"%s (%s): check the name%s", name,
+                     family == 6   ? " for IPv6"
+                     : family == 4 ? " for IPv4"
+                                   : "",
+                     gai_strerror(rc), hint);
+        return TARGETS_UNRESOLVED;
     }
 
     struct ipaddr addrs[RESOLVE_MAX];
@@ -157,9 +158,11 @@ static int resolve(const char *name, int family, struct spec *sp, struct ipaddr 
             addrs[n++] = a;
     }
     freeaddrinfo(res);
-    if (n == 0)
-        return targets_fail(
-            err, errlen, "Failed to resolve \"%s\": no usable address; give an IP address", name);
+    if (n == 0) {
+        targets_fail(err, errlen, "Failed to resolve \"%s\": no usable address; give an IP address",
+                     name);
+        return TARGETS_UNRESOLVED;
+    }
 
     /* nmap scans the first IPv4 address when the family is not forced. */
     size_t pick = 0;
@@ -254,9 +257,10 @@ int targets_parse_spec(const char *spec, int family, bool check_family, struct s
             return 0;
         }
     } else if (strspn(host, HOSTNAME_CHARS) == hlen) {
-        if (resolve(host, family, sp, &a, err, errlen) < 0) {
+        int rc = resolve(host, family, sp, &a, err, errlen);
+        if (rc < 0) {
             targets_spec_clear(sp);
-            return -1;
+            return rc;
         }
     } else {
         return targets_fail(err, errlen,

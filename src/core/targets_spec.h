@@ -39,7 +39,16 @@ struct spec_list {
 struct target_set {
     int family;
     struct spec_list inc, exc;
+    void (*warn)(void *arg, const char *msg); /* target_opts.warn */
+    void *warn_arg;
+    size_t nskipped; /* targets skipped with a warning */
 };
+
+/* Room for a warning naming one spec (at most 1024 characters). */
+#define SPEC_WARN_MAX 1100
+
+/* targets_parse_spec: a host name that did not resolve (err says so). */
+#define TARGETS_UNRESOLVED (-2)
 
 /* Format a message into err (if any) and return -1. */
 int targets_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -49,7 +58,8 @@ int targets_fail(char *err, size_t errlen, const char *fmt, ...)
  * Parse one target spec (literal, CIDR, IPv4 octet ranges, or a host name
  * resolved with getaddrinfo) into *sp. family 0, 4 or 6 restricts names
  * and literals (-4/-6) when check_family. Returns 0, or -1 with err naming
- * the spec and a hint; sp then owns nothing.
+ * the spec and a hint, or TARGETS_UNRESOLVED (-2) when spec is a host name
+ * that did not resolve (err as for -1); sp then owns nothing.
  */
 int targets_parse_spec(const char *spec, int family, bool check_family, struct spec *sp, char *err,
                        size_t errlen);

@@ -96,7 +96,7 @@ int output_set_open(struct output_set *set, const struct output_request *reqs, s
             o->fp = stdout;
             o->owns_fp = false;
         } else {
-            o->fp = fopen(r->path, "w");
+            o->fp = fopen(r->path, r->append ? "a" : "w");
             if (!o->fp) {
                 snprintf(err, errlen, "cannot write %s: %s", r->path, strerror(errno));
                 abandon(set, 0, set->n);

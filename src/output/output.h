@@ -11,6 +11,7 @@
 #include "core/result.h"
 #include "core/stream.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define OUTPUT_MAX 8 /* requested outputs per scan */
@@ -18,7 +19,8 @@
 /* One requested output: module and file path ("-" = stdout). */
 struct output_request {
     const struct output_module *module;
-    char *path; /* owned */
+    char *path;  /* owned */
+    bool append; /* --append-output: add to the file (nmap: a whole new document) */
 };
 
 /* One open output: where it writes and the module's private state. */

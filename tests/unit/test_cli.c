@@ -6,11 +6,14 @@
 #include <cmocka.h>
 
 #include "cli/cli.h"
+#include "cli/cli_internal.h"
 #include "core/log.h"
 #include "cli/config.h"
+#include "net/io.h"
 #include "output/output.h"
 #include "scan/scan_module.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -625,6 +628,71 @@ static void test_raw_options(void **state)
     config_free(&s);
 }
 
+/* nmap's options a newcomer types (issue 9, point 8). */
+static void test_nmap_options(void **state)
+{
+    (void)state;
+    struct config s;
+    assert_int_equal(PARSE(&s, "--unprivileged", "-p", "22", "127.0.0.1"), CLI_OK);
+    assert_false(s.privileged);
+    assert_ptr_equal(s.types[0], scan_module_find("-sT"));
+    config_free(&s);
+    assert_int_equal(PARSE(&s, "--privileged", "-p", "22", "127.0.0.1"), CLI_OK);
+    assert_true(s.privileged);
+    assert_ptr_equal(s.types[0], scan_module_find("-sS"));
+    config_free(&s);
+    EXPECT_ERROR("--unprivileged", "-sS", "-p", "22", "127.0.0.1");
+
+    assert_int_equal(PARSE(&s, "-sS", "--send-ip", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.raw.send_method, SEND_RAW);
+    config_free(&s);
+    assert_int_equal(PARSE(&s, "-sS", "--send-eth", "127.0.0.1"), CLI_OK);
+    assert_int_equal(s.raw.send_method, SEND_PACKET_MMSG);
+    config_free(&s);
+    EXPECT_ERROR("-sT", "--send-ip", "127.0.0.1");
+
+    assert_int_equal(PARSE(&s, "-sT", "-oG", "/tmp/x.gnmap", "--append-output", "-oN",
+                           "/tmp/x.nmap", "127.0.0.1"),
+                     CLI_OK);
+    assert_int_equal(s.noutputs, 2);
+    assert_true(s.outputs[0].append && s.outputs[1].append);
+    config_free(&s);
+    assert_int_equal(PARSE(&s, "-sT", "-oG", "/tmp/x.gnmap", "127.0.0.1"), CLI_OK);
+    assert_false(s.outputs[0].append);
+    config_free(&s);
+
+    assert_int_equal(PARSE(&s, "-sT", "--datadir", "/nonexistent/dir", "--noninteractive",
+                           "--system-dns", "--timing", "4", "--verbose", "127.0.0.1"),
+                     CLI_OK);
+    assert_string_equal(s.datadir, "/nonexistent/dir");
+    assert_ptr_equal(s.raw.datadir, s.datadir);
+    assert_true(s.noninteractive);
+    assert_int_equal(s.timing.level, 4);
+    assert_int_equal(s.verbose, 1);
+    assert_non_null(s.services); /* nmap-services from the default directory */
+    config_free(&s);
+    EXPECT_ERROR("-sT", "--datadir", "", "127.0.0.1");
+
+    /* Every refused nmap option parses as itself and is refused. */
+    for (const struct cli_missing *m = cli_missing_opts; m->name; m++) {
+        char opt[64];
+        snprintf(opt, sizeof(opt), "--%s", m->name);
+        assert_non_null(m->why);
+        assert_ptr_equal(cli_missing_find(m->name), m);
+        if (m->has_arg == required_argument)
+            EXPECT_ERROR("-sT", opt, "x", "127.0.0.1");
+        else
+            EXPECT_ERROR("-sT", opt, "127.0.0.1");
+    }
+    assert_null(cli_missing_find("datadir"));
+
+    /* No arguments at all: the usage (on stdout) and a usage error. */
+    char *argv[] = {"prtip", NULL};
+    config_init(&s);
+    assert_int_equal(cli_parse(1, argv, &s), CLI_ERROR);
+    config_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,7 +704,7 @@ int main(void)
         cmocka_unit_test(test_input_list),    cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_bad_inputs),    cmocka_unit_test(test_scan_types),
         cmocka_unit_test(test_discovery),     cmocka_unit_test(test_scanflags),
-        cmocka_unit_test(test_raw_options),
+        cmocka_unit_test(test_raw_options),   cmocka_unit_test(test_nmap_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,7 +245,7 @@ static char *slurp(const char *path)
 static void render_all(const struct host_result *h, char paths[4][128])
 {
     static const char *const opts[4] = {"-oN", "-oG", "-oX", "-oJ"};
-    struct output_request req[4];
+    struct output_request req[4] = {0};
     for (int i = 0; i < 4; i++) {
         snprintf(paths[i], 128, "%s/out%d", tmpdir, i);
         req[i].module = output_module_find(opts[i]);

@@ -388,6 +388,47 @@ static void test_bad_inputs(void **state)
     expect_err(0, "no-such-host.invalid", "Failed to resolve \"no-such-host.invalid\"");
 }
 
+/* warn callback: keeps the last message and counts the calls. */
+struct warned {
+    char last[1200];
+    int n;
+};
+
+static void collect_warning(void *arg, const char *msg)
+{
+    struct warned *w = arg;
+    snprintf(w->last, sizeof(w->last), "%s", msg);
+    w->n++;
+}
+
+/* With a warn callback, a target file's junk words are skipped with
+ * FILE:LINE and the rest is added (issue 9, point 4). */
+static void test_file_warnings(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    struct warned w = {.n = 0};
+    struct target_set *s =
+        target_set_new(&(struct target_opts){.warn = collect_warning, .warn_arg = &w});
+    assert_non_null(s);
+    char *p = write_tmp("10.0.0.1\n# fine\n10.0.0.2 10.0.0.300\nfoo!bar 10.0.0.3\n");
+    assert_int_equal(target_set_add_file(s, p, err, sizeof(err)), 0);
+    assert_int_equal(w.n, 2);
+    char where[80];
+    snprintf(where, sizeof(where), "%s:4: ", p);
+    assert_non_null(strstr(w.last, where));
+    assert_non_null(strstr(w.last, "foo!bar"));
+    assert_non_null(strstr(w.last, "skipped"));
+    unlink(p);
+    assert_int_equal(target_set_nskipped(s), 2);
+    assert_string_equal(seq(s, MAXSEQ), "10.0.0.1 10.0.0.2 10.0.0.3");
+    /* Syntax errors on the command line stay errors; an unreadable file too. */
+    assert_int_equal(target_set_add(s, "10.0.0.300", err, sizeof(err)), -1);
+    assert_int_equal(target_set_add_file(s, "/nonexistent/t", err, sizeof(err)), -1);
+    assert_int_equal(w.n, 2);
+    target_set_free(s);
+}
+
 static void test_hostnames(void **state)
 {
     if (access("/etc/hosts", R_OK) != 0)
@@ -452,7 +493,7 @@ int main(void)
         cmocka_unit_test(test_exclude_errors), cmocka_unit_test(test_lazy_large),
         cmocka_unit_test(test_files),          cmocka_unit_test(test_family_filter),
         cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_hostnames),
-        cmocka_unit_test(test_null_opts),
+        cmocka_unit_test(test_null_opts),      cmocka_unit_test(test_file_warnings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -271,8 +271,8 @@ int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct
     if (errlen)
         err[0] = '\0';
 
-    if (cfg->disc.connect_ping && cfg->disc.ports[DISC_UDP_PING].count[PROTO_UDP] && !cfg->skip_discovery &&
-        !cfg->disc.list_only) {
+    if (cfg->disc.connect_ping && cfg->disc.ports[DISC_UDP_PING].count[PROTO_UDP] &&
+        !cfg->skip_discovery && !cfg->disc.list_only) {
         /* Refused before anything is sent or delivered: without raw
          * sockets a UDP ping's replies (ICMP errors) cannot be read. */
         snprintf(err, errlen,

@@ -30,6 +30,7 @@
  */
 #include "engine/raw/raw_engine.h"
 #include "core/clock.h"
+#include "core/datafile.h"
 
 #include "core/log.h"
 #include "core/rate.h"
@@ -287,6 +288,9 @@ static int setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
             f->method = SEND_RAW;
         }
     }
+    log_debug("raw", "%s probes leave through %s with send method %s (asked: %s)",
+              f->family == AF_INET6 ? "IPv6" : "IPv4", f->ri.ifname, send_method_name(f->method),
+              send_method_name((enum send_method)job->io.send_method));
     return raw_tx_template(c, f, err, errlen);
 }
 
@@ -671,8 +675,9 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
     if (rc == 0 && c->nprobes && c->udp_first < c->udp_end) {
         /* nmap-payloads from the data directory when present, else the
          * built-ins (udp_payloads.h). */
-        char e2[256];
-        c->payloads = udp_payloads_load(NULL, e2, sizeof(e2));
+        char e2[256], path[4096];
+        c->payloads = udp_payloads_load(
+            datafile_find(job->io.datadir, "nmap-payloads", path, sizeof(path)), e2, sizeof(e2));
         if (!c->payloads)
             rc = fail(err, errlen, "%s", e2);
     }

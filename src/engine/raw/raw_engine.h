@@ -47,6 +47,7 @@ struct raw_opts {
     enum send_method send_method; /* --send-method */
     int sender_threads;           /* --sender-threads, 1..16; 0 = the default, 1 */
     enum recv_method recv_method; /* --recv-method */
+    const char *datadir;          /* --datadir, searched first (borrowed); NULL = default */
 };
 
 /*
