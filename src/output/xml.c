@@ -241,14 +241,15 @@ static void write_extrareason(void *ctx, enum reason r, enum port_proto proto, s
 }
 
 /* <extraports state count> with one <extrareasons> per (reason, protocol),
- * listing the ports in nmap's range form. */
+ * listing the ports in nmap's range form; states and reasons in nmap 7.93's
+ * order (render.h), which parsers such as libnmap keep. */
 static void write_extraports(struct xml_state *st, const struct host_result *h, unsigned hidden)
 {
+    int order[PORT_STATE_COUNT];
     size_t counts[PORT_STATE_COUNT];
-    result_state_counts(h, counts);
-    for (int s = 0; s < PORT_STATE_COUNT; s++) {
-        if (!(hidden & (1u << s)) || counts[s] == 0)
-            continue;
+    size_t n = out_hidden_order(h, hidden, order, counts);
+    for (size_t i = 0; i < n; i++) {
+        int s = order[i];
         start(st, "extraports");
         attr(st, "state", port_state_name(s));
         attrf(st, "count", "%zu", counts[s]);
@@ -285,9 +286,14 @@ static void opt_attr(struct xml_state *st, const char *name, const char *value)
 static void write_service(struct xml_state *st, const struct port_result *p)
 {
     const struct service_result *s = p->detail ? p->detail->service : NULL;
+    /* A port nmap-services does not name gets no <service> from nmap (its
+     * "unknown" is only the normal output's filler): parsers then report
+     * no service rather than one called "unknown". */
+    if (!s && !p->service)
+        return;
     start(st, "service");
     if (!s) {
-        attr(st, "name", p->service ? p->service : "unknown");
+        attr(st, "name", p->service);
         attr(st, "method", "table");
         attr(st, "conf", "3");
         end(st);
