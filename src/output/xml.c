@@ -152,6 +152,38 @@ static void write_scaninfo(struct xml_state *st, const struct scan_info *info)
     }
 }
 
+/* nmap's <?xml-stylesheet href="HREF" type="text/xsl"?> line after the
+ * DOCTYPE, none when href is NULL (--no-stylesheet). The href is escaped
+ * as an attribute value (nmap writes "&amp;" for "&"), which also keeps
+ * "?>" out of the instruction. */
+static void write_stylesheet(struct xml_state *st, const char *href)
+{
+    if (!href)
+        return;
+    size_t len = strlen(href) * 6 + 32; /* "&quot;" is the longest escape */
+    char *pi = malloc(len), *q = pi;
+    if (!pi) {
+        st->failed = true;
+        return;
+    }
+    q += sprintf(q, "href=\"");
+    for (const char *c = href; *c; c++) {
+        const char *e = *c == '&'   ? "&amp;"
+                        : *c == '<' ? "&lt;"
+                        : *c == '>' ? "&gt;"
+                        : *c == '"' ? "&quot;"
+                                    : NULL;
+        if (e)
+            q += sprintf(q, "%s", e);
+        else
+            *q++ = *c;
+    }
+    sprintf(q, "\" type=\"text/xsl\"");
+    check(st, xmlTextWriterWritePI(st->w, BAD_CAST "xml-stylesheet", BAD_CAST pi));
+    free(pi);
+    nl(st);
+}
+
 static int xml_open(struct output *o)
 {
     struct xml_state *st = calloc(1, sizeof(*st));
@@ -178,6 +210,7 @@ static int xml_open(struct output *o)
     check(st, xmlTextWriterStartDocument(st->w, "1.0", "UTF-8", NULL));
     check(st, xmlTextWriterWriteDTD(st->w, BAD_CAST "nmaprun", NULL, NULL, NULL));
     nl(st);
+    write_stylesheet(st, info->stylesheet);
     write_comment(st, when, args);
     nl(st);
     start(st, "nmaprun");
