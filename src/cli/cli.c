@@ -72,6 +72,9 @@ enum {
     OPT_DATADIR,
     OPT_IFLIST,
     OPT_APPEND_OUTPUT,
+    OPT_STYLESHEET,
+    OPT_WEBXML,
+    OPT_NO_STYLESHEET,
     OPT_NONINTERACTIVE,
     OPT_SEND_ETH,
     OPT_SEND_IP,
@@ -134,6 +137,9 @@ static const struct option long_opts[] = {
     {"unprivileged", no_argument, NULL, OPT_UNPRIVILEGED},
     /* Output. */
     {"append-output", no_argument, NULL, OPT_APPEND_OUTPUT},
+    {"stylesheet", required_argument, NULL, OPT_STYLESHEET},
+    {"webxml", no_argument, NULL, OPT_WEBXML},
+    {"no-stylesheet", no_argument, NULL, OPT_NO_STYLESHEET},
     /* DNS. */
     {"system-dns", no_argument, NULL, OPT_SYSTEM_DNS},
     /* Misc (nmap's spellings of -T, -v and -d too). */
@@ -260,6 +266,29 @@ static int parse_iface(struct config *scan, const char *text)
         return -1;
     }
     memcpy(scan->raw.iface, text, len + 1);
+    return 0;
+}
+
+/* nmap's --webxml stylesheet: written into the XML as a string, never fetched. */
+#define NMAP_WEBXML_XSL "https://svn.nmap.org/nmap/docs/nmap.xsl"
+
+/* --stylesheet HREF / --webxml (href non-NULL) or --no-stylesheet (NULL):
+ * each replaces what an earlier one set, as nmap's setXSLStyleSheet. */
+static int set_stylesheet(struct config *scan, const char *href)
+{
+    if (href && !*href) {
+        cli_fail("invalid --stylesheet '': give a path or URL of an XSL file, or use "
+                 "--no-stylesheet");
+        return -1;
+    }
+    char *copy = href ? strdup(href) : NULL;
+    if (href && !copy) {
+        cli_fail("out of memory");
+        return -1;
+    }
+    free(scan->stylesheet);
+    scan->stylesheet = copy;
+    scan->no_stylesheet = href == NULL;
     return 0;
 }
 
@@ -617,6 +646,12 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case OPT_APPEND_OUTPUT:
         pd->append_output = true;
         return 0;
+    case OPT_STYLESHEET:
+    case OPT_WEBXML:
+    case OPT_NO_STYLESHEET:
+        return set_stylesheet(scan, c == OPT_STYLESHEET ? optarg
+                                    : c == OPT_WEBXML   ? NMAP_WEBXML_XSL
+                                                        : NULL);
     case OPT_SYSTEM_DNS: /* reverse DNS goes through getnameinfo() already */
         return 0;
     case OPT_NONINTERACTIVE: /* no key-press handling exists yet to turn off */

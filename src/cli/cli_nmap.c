@@ -24,7 +24,6 @@
 #define R_TRACE   "packet and route tracing are planned; use -d for the engines' decisions"
 #define R_EVASION "evasion options are planned"
 #define R_PORTS   "use --top-ports N or -p"
-#define R_XML     "the XML stylesheet line is planned (nmap.xsl)"
 #define R_DNS                                                                                      \
     "needs a resolver that asks given servers; prtip asks the system resolver (--system-dns, the " \
     "default)"
@@ -85,9 +84,6 @@ const struct cli_missing cli_missing_opts[] = {
     /* Output. */
     {"packet-trace", no_argument, R_TRACE},
     {"traceroute", no_argument, R_TRACE},
-    {"stylesheet", required_argument, R_XML},
-    {"no-stylesheet", no_argument, R_XML},
-    {"webxml", no_argument, R_XML},
     {"log-errors", no_argument, "errors already go to stderr; redirect it"},
     {"resume", required_argument, "resuming an interrupted scan is planned"},
     /* Misc. */

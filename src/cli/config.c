@@ -28,5 +28,6 @@ void config_free(struct config *s)
         free(s->outputs[i].path);
     free(s->args);
     free(s->datadir);
+    free(s->stylesheet);
     memset(s, 0, sizeof(*s));
 }

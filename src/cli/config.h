@@ -52,6 +52,11 @@ struct config {
     bool open_only;   /* --open */
     bool show_reason; /* --reason */
     struct output_request outputs[OUTPUT_MAX];
+    /* XML stylesheet: --stylesheet PATH|URL or --webxml (owned; NULL = nmap.xsl
+     * from the data directory), none with --no-stylesheet. The last of the
+     * three given wins, as in nmap. */
+    char *stylesheet;
+    bool no_stylesheet;
     size_t noutputs;
     char *args; /* the command line as typed, for output headers (owned) */
 };

@@ -23,6 +23,7 @@ void scan_info_free(struct scan_info *info)
     free(info->scanner);
     free(info->version);
     free(info->args);
+    free(info->stylesheet);
     for (size_t i = 0; i < info->ntypes && i < SCAN_INFO_MAX_TYPES; i++)
         free(info->types[i].services);
     memset(info, 0, sizeof(*info));
@@ -37,11 +38,11 @@ static bool dup_opt(char **dst, const char *src)
 int scan_info_copy(struct scan_info *dst, const struct scan_info *src)
 {
     *dst = *src;
-    dst->scanner = dst->version = dst->args = NULL;
+    dst->scanner = dst->version = dst->args = dst->stylesheet = NULL;
     for (size_t i = 0; i < SCAN_INFO_MAX_TYPES; i++)
         dst->types[i].services = NULL;
     bool ok = dup_opt(&dst->scanner, src->scanner) && dup_opt(&dst->version, src->version) &&
-              dup_opt(&dst->args, src->args);
+              dup_opt(&dst->args, src->args) && dup_opt(&dst->stylesheet, src->stylesheet);
     for (size_t i = 0; ok && i < src->ntypes && i < SCAN_INFO_MAX_TYPES; i++)
         ok = dup_opt(&dst->types[i].services, src->types[i].services);
     if (!ok) {

@@ -72,6 +72,10 @@ struct scan_info {
     bool open_only;     /* --open */
     bool show_reason;   /* --reason */
     bool version_scan;  /* -sV ran: port tables carry nmap's VERSION column */
+    /* href of the XML's <?xml-stylesheet?> line ("file:///usr/share/nmap/
+     * nmap.xsl", a URL, a path as given to --stylesheet); NULL = no line
+     * (--no-stylesheet). Owned. */
+    char *stylesheet;
 };
 
 /* Zero info; scanner and version get prtip's. Returns 0, or -1 on

@@ -98,6 +98,10 @@ static int grep_port(struct output *o, const struct host_result *h, const struct
             port_proto_name(p->proto));
     char name[128], version[512];
     out_service_name(p, name, sizeof(name));
+    /* nmap leaves the field empty for a port without a service name; the
+     * normal output's "unknown" is filler. */
+    if (!p->service && !(p->detail && p->detail->service && p->detail->service->name))
+        name[0] = '\0';
     out_version_string(p, version, sizeof(version));
     put_field(o->fp, name);
     fputs("//", o->fp);
@@ -111,12 +115,14 @@ static int grep_host_end(struct output *o, const struct host_result *h, unsigned
 {
     struct grep_state *st = o->priv;
     if (!st->skip_host) {
-        /* One "Ignored State" field per collapsed state. */
+        /* nmap 7.93 writes "Ignored State" only when exactly one state is
+         * hidden; with several it writes none (output.cc checks
+         * numIgnoredStates() == 1), and parsers expect the same. */
+        int order[PORT_STATE_COUNT];
         size_t counts[PORT_STATE_COUNT];
-        result_state_counts(h, counts);
-        for (int s = 0; s < PORT_STATE_COUNT; s++)
-            if ((hidden & (1u << s)) && counts[s])
-                fprintf(o->fp, "\tIgnored State: %s (%zu)", port_state_name(s), counts[s]);
+        if (out_hidden_order(h, hidden, order, counts) == 1)
+            fprintf(o->fp, "\tIgnored State: %s (%zu)", port_state_name(order[0]),
+                    counts[order[0]]);
         if (h->nos > 0) { /* nmap's OS field: the best guess */
             fputs("\tOS: ", o->fp);
             put_field(o->fp, h->os[0].name);

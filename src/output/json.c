@@ -290,11 +290,11 @@ static json_t *extraports(struct json_state *st, const struct host_result *h, un
     json_t *arr = json_array();
     if (!arr)
         return NULL;
+    int order[PORT_STATE_COUNT];
     size_t counts[PORT_STATE_COUNT];
-    result_state_counts(h, counts);
-    for (int s = 0; s < PORT_STATE_COUNT; s++) {
-        if (!(hidden & (1u << s)) || counts[s] == 0)
-            continue;
+    size_t n = out_hidden_order(h, hidden, order, counts);
+    for (size_t i = 0; i < n; i++) {
+        int s = order[i];
         json_t *e = json_object(), *reasons = json_array();
         if (!e || !reasons) {
             json_decref(e);

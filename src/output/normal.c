@@ -116,50 +116,38 @@ static void print_host_up(FILE *fp, const struct scan_info *info, const struct h
     fputs(".\n", fp);
 }
 
-/*
- * "Not shown: 998 closed tcp ports (conn-refused), 5 filtered tcp ports
- * (5 no-response)": one group per hidden (state, protocol), reasons inside
- * by falling count; a lone reason is printed without its count, as nmap.
- */
+/* "Not shown: 40 filtered tcp ports (no-response), 30 filtered tcp ports
+ * (admin-prohibited), 29 closed tcp ports (reset)": one entry per hidden
+ * (state, reason, protocol), states and entries in nmap 7.93's order
+ * (out_hidden_order, out_extrareasons), so the line reads as nmap's. */
+struct not_shown_ctx {
+    FILE *fp;
+    int state;
+    bool first;
+};
+
+static void not_shown_entry(void *ctx, enum reason r, enum port_proto proto, size_t n,
+                            const char *ranges)
+{
+    struct not_shown_ctx *c = ctx;
+    (void)ranges;
+    fprintf(c->fp, "%s%zu %s %s port%s (%s)", c->first ? "" : ", ", n, port_state_name(c->state),
+            port_proto_name(proto), n == 1 ? "" : "s", reason_name(r));
+    c->first = false;
+}
+
 static void print_not_shown(FILE *fp, const struct host_result *h, unsigned hidden)
 {
-    size_t counts[PORT_STATE_COUNT][PROTO_COUNT][REASON_COUNT] = {{{0}}};
-    for (size_t i = 0; i < h->nports; i++) {
-        const struct port_result *p = &h->ports[i];
-        if (p->state < PORT_STATE_COUNT && p->proto < PROTO_COUNT && p->reason < REASON_COUNT)
-            counts[p->state][p->proto][p->reason]++;
-    }
-
+    int order[PORT_STATE_COUNT];
+    size_t counts[PORT_STATE_COUNT];
+    size_t n = out_hidden_order(h, hidden, order, counts);
+    struct not_shown_ctx c = {fp, 0, true};
     fputs("Not shown: ", fp);
-    bool first = true;
-    for (int s = 0; s < PORT_STATE_COUNT; s++) {
-        if (!(hidden & (1u << s)))
-            continue;
-        for (int pr = 0; pr < PROTO_COUNT; pr++) {
-            size_t total = 0, nreasons = 0;
-            for (int r = 0; r < REASON_COUNT; r++) {
-                total += counts[s][pr][r];
-                nreasons += counts[s][pr][r] > 0;
-            }
-            if (total == 0)
-                continue;
-            fprintf(fp, "%s%zu %s %s port%s (", first ? "" : ", ", total, port_state_name(s),
-                    port_proto_name(pr), total == 1 ? "" : "s");
-            first = false;
-            /* Selection by falling count; REASON_COUNT is small. */
-            for (size_t k = 0; k < nreasons; k++) {
-                int best = -1;
-                for (int r = 0; r < REASON_COUNT; r++)
-                    if (counts[s][pr][r] && (best < 0 || counts[s][pr][r] > counts[s][pr][best]))
-                        best = r;
-                if (nreasons == 1)
-                    fputs(reason_name(best), fp);
-                else
-                    fprintf(fp, "%s%zu %s", k ? ", " : "", counts[s][pr][best], reason_name(best));
-                counts[s][pr][best] = 0;
-            }
-            fputc(')', fp);
-        }
+    for (size_t i = 0; i < n; i++) {
+        c.state = order[i];
+        /* Only allocation can fail; the line is then short, and the port
+         * table still follows. */
+        (void)out_extrareasons(h, order[i], not_shown_entry, &c);
     }
     fputc('\n', fp);
 }

@@ -3,6 +3,8 @@
  */
 #include "output/render.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,32 +52,115 @@ static int cmp_u16(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* nmap's numbering of port states (portlist.h: closed 1, open 2, filtered
+ * 3, unfiltered 6, open|filtered 7, closed|filtered 8): its tie-break
+ * between hidden states of equal size. */
+static int nmap_state_number(int s)
+{
+    switch (s) {
+    case PORT_CLOSED:
+        return 1;
+    case PORT_OPEN:
+        return 2;
+    case PORT_FILTERED:
+        return 3;
+    case PORT_UNFILTERED:
+        return 6;
+    case PORT_OPEN_FILTERED:
+        return 7;
+    case PORT_CLOSED_FILTERED:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+size_t out_hidden_order(const struct host_result *h, unsigned hidden, int order[PORT_STATE_COUNT],
+                        size_t counts[PORT_STATE_COUNT])
+{
+    result_state_counts(h, counts);
+    size_t n = 0;
+    for (int s = 0; s < PORT_STATE_COUNT; s++)
+        if ((hidden & (1u << s)) && counts[s] > 0)
+            order[n++] = s;
+    /* Insertion sort (at most a handful of states): falling count, ties by
+     * nmap's state number, as PortList::nextIgnoredState picks them. */
+    for (size_t i = 1; i < n; i++) {
+        int s = order[i];
+        size_t j = i;
+        while (j > 0 && (counts[order[j - 1]] < counts[s] ||
+                         (counts[order[j - 1]] == counts[s] &&
+                          nmap_state_number(order[j - 1]) > nmap_state_number(s)))) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = s;
+    }
+    return n;
+}
+
+/* One (reason, protocol) group of a hidden state. */
+struct group {
+    int reason, proto;
+    size_t n;
+    uint32_t first; /* (protocol << 16) | lowest port: where nmap first meets the group */
+};
+
+/* nmap lists a state's groups as it meets them walking the ports (tcp, then
+ * udp, then sctp, each by port number) and merge-sorts them by falling count
+ * taking the later group first on ties (portreasons.cc reason_sort): so
+ * equal counts come out in reverse order of first appearance. */
+static bool group_before(const struct group *a, const struct group *b)
+{
+    return a->n > b->n || (a->n == b->n && a->first > b->first);
+}
+
 int out_extrareasons(const struct host_result *h, int state, out_reason_fn fn, void *ctx)
 {
+    struct group groups[REASON_COUNT * PROTO_COUNT];
+    size_t ngroups = 0;
+    for (int r = 0; r < REASON_COUNT; r++)
+        for (int pr = 0; pr < PROTO_COUNT; pr++) {
+            struct group g = {r, pr, 0, UINT32_MAX};
+            for (size_t i = 0; i < h->nports; i++) {
+                const struct port_result *p = &h->ports[i];
+                if (p->state != state || p->reason != r || p->proto != pr)
+                    continue;
+                g.n++;
+                uint32_t at = (uint32_t)pr << 16 | p->port;
+                if (at < g.first)
+                    g.first = at;
+            }
+            if (g.n == 0)
+                continue;
+            size_t j = ngroups++;
+            while (j > 0 && group_before(&g, &groups[j - 1])) {
+                groups[j] = groups[j - 1];
+                j--;
+            }
+            groups[j] = g;
+        }
+
     uint16_t *list = malloc((h->nports ? h->nports : 1) * sizeof(*list));
     if (!list)
         return -1;
     int rc = 0;
-    for (int r = 0; r < REASON_COUNT; r++) {
-        for (int pr = 0; pr < PROTO_COUNT; pr++) {
-            size_t n = 0;
-            for (size_t i = 0; i < h->nports; i++) {
-                const struct port_result *p = &h->ports[i];
-                if (p->state == state && p->reason == r && p->proto == pr)
-                    list[n++] = p->port;
-            }
-            if (n == 0)
-                continue;
-            /* Ports arrive in scan order; the range form needs them sorted. */
-            qsort(list, n, sizeof(*list), cmp_u16);
-            char *ranges = ports_format_ranges(list, n);
-            if (!ranges) {
-                rc = -1;
-                continue;
-            }
-            fn(ctx, (enum reason)r, (enum port_proto)pr, n, ranges);
-            free(ranges);
+    for (size_t k = 0; k < ngroups; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < h->nports; i++) {
+            const struct port_result *p = &h->ports[i];
+            if (p->state == state && p->reason == groups[k].reason && p->proto == groups[k].proto)
+                list[n++] = p->port;
         }
+        /* Ports arrive in scan order; the range form needs them sorted. */
+        qsort(list, n, sizeof(*list), cmp_u16);
+        char *ranges = ports_format_ranges(list, n);
+        if (!ranges) {
+            rc = -1;
+            continue;
+        }
+        fn(ctx, (enum reason)groups[k].reason, (enum port_proto)groups[k].proto, n, ranges);
+        free(ranges);
     }
     free(list);
     return rc;

@@ -34,10 +34,24 @@ const char *out_host_state(const struct host_result *h);
 void out_mac(const uint8_t mac[6], char *buf, size_t len);
 
 /*
+ * The states hidden for h (bit s of `hidden` set, at least one port) in the
+ * order nmap 7.93 lists them in the "Not shown" line and in <extraports>
+ * (PortList::nextIgnoredState): most ports first; on a tie, nmap's lower
+ * state number first (closed, filtered, unfiltered, open|filtered,
+ * closed|filtered). Fills order[0..n-1] with the states and counts[] with
+ * every state's port count; returns n.
+ */
+size_t out_hidden_order(const struct host_result *h, unsigned hidden, int order[PORT_STATE_COUNT],
+                        size_t counts[PORT_STATE_COUNT]);
+
+/*
  * For hidden state `state` of h, call fn once per (reason, protocol) with
  * the number of such ports and their list in nmap's range form ("1-21,23"),
- * reasons in enum order, protocols in enum order (XML's <extrareasons>).
- * Returns 0, or -1 on allocation failure (fn may have been called).
+ * in nmap 7.93's order (the "Not shown" line, XML's <extrareasons>): most
+ * ports first; on a tie, the group whose lowest port nmap meets later first
+ * (ports walked tcp, udp, sctp, each ascending), as nmap's merge sort of
+ * its reason summary leaves them. Returns 0, or -1 on allocation failure
+ * (fn may have been called).
  */
 typedef void (*out_reason_fn)(void *ctx, enum reason r, enum port_proto proto, size_t n,
                               const char *ranges);

@@ -152,6 +152,38 @@ static void write_scaninfo(struct xml_state *st, const struct scan_info *info)
     }
 }
 
+/* nmap's <?xml-stylesheet href="HREF" type="text/xsl"?> line after the
+ * DOCTYPE, none when href is NULL (--no-stylesheet). The href is escaped
+ * as an attribute value (nmap writes "&amp;" for "&"), which also keeps
+ * "?>" out of the instruction. */
+static void write_stylesheet(struct xml_state *st, const char *href)
+{
+    if (!href)
+        return;
+    size_t len = strlen(href) * 6 + 32; /* "&quot;" is the longest escape */
+    char *pi = malloc(len), *q = pi;
+    if (!pi) {
+        st->failed = true;
+        return;
+    }
+    q += sprintf(q, "href=\"");
+    for (const char *c = href; *c; c++) {
+        const char *e = *c == '&'   ? "&amp;"
+                        : *c == '<' ? "&lt;"
+                        : *c == '>' ? "&gt;"
+                        : *c == '"' ? "&quot;"
+                                    : NULL;
+        if (e)
+            q += sprintf(q, "%s", e);
+        else
+            *q++ = *c;
+    }
+    sprintf(q, "\" type=\"text/xsl\"");
+    check(st, xmlTextWriterWritePI(st->w, BAD_CAST "xml-stylesheet", BAD_CAST pi));
+    free(pi);
+    nl(st);
+}
+
 static int xml_open(struct output *o)
 {
     struct xml_state *st = calloc(1, sizeof(*st));
@@ -178,6 +210,7 @@ static int xml_open(struct output *o)
     check(st, xmlTextWriterStartDocument(st->w, "1.0", "UTF-8", NULL));
     check(st, xmlTextWriterWriteDTD(st->w, BAD_CAST "nmaprun", NULL, NULL, NULL));
     nl(st);
+    write_stylesheet(st, info->stylesheet);
     write_comment(st, when, args);
     nl(st);
     start(st, "nmaprun");
@@ -241,14 +274,15 @@ static void write_extrareason(void *ctx, enum reason r, enum port_proto proto, s
 }
 
 /* <extraports state count> with one <extrareasons> per (reason, protocol),
- * listing the ports in nmap's range form. */
+ * listing the ports in nmap's range form; states and reasons in nmap 7.93's
+ * order (render.h), which parsers such as libnmap keep. */
 static void write_extraports(struct xml_state *st, const struct host_result *h, unsigned hidden)
 {
+    int order[PORT_STATE_COUNT];
     size_t counts[PORT_STATE_COUNT];
-    result_state_counts(h, counts);
-    for (int s = 0; s < PORT_STATE_COUNT; s++) {
-        if (!(hidden & (1u << s)) || counts[s] == 0)
-            continue;
+    size_t n = out_hidden_order(h, hidden, order, counts);
+    for (size_t i = 0; i < n; i++) {
+        int s = order[i];
         start(st, "extraports");
         attr(st, "state", port_state_name(s));
         attrf(st, "count", "%zu", counts[s]);
@@ -285,9 +319,14 @@ static void opt_attr(struct xml_state *st, const char *name, const char *value)
 static void write_service(struct xml_state *st, const struct port_result *p)
 {
     const struct service_result *s = p->detail ? p->detail->service : NULL;
+    /* A port nmap-services does not name gets no <service> from nmap (its
+     * "unknown" is only the normal output's filler): parsers then report
+     * no service rather than one called "unknown". */
+    if (!s && !p->service)
+        return;
     start(st, "service");
     if (!s) {
-        attr(st, "name", p->service ? p->service : "unknown");
+        attr(st, "name", p->service);
         attr(st, "method", "table");
         attr(st, "conf", "3");
         end(st);

@@ -272,7 +272,8 @@ static void test_normal_not_shown_states(void **state)
     /* No name, no latency: just the address and "Host is up." */
     assert_non_null(strstr(term, "prtip scan report for 127.0.0.1\nHost is up.\n"
                                  "Not shown: 899 closed tcp ports (conn-refused), "
-                                 "100 filtered tcp ports (90 no-response, 10 host-prohibited)\n"
+                                 "90 filtered tcp ports (no-response), "
+                                 "10 filtered tcp ports (host-prohibited)\n"
                                  "PORT   STATE SERVICE\n"
                                  "80/tcp open  http\n\n"));
     free(term);

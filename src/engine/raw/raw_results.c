@@ -308,7 +308,13 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
         if (h->srtt_us >= 0) {
             r.srtt_us = h->srtt_us;
             r.rttvar_us = h->rttvar_us;
-            r.timeout_us = (int64_t)h->srtt_us + 4 * (int64_t)h->rttvar_us;
+            /* nmap's <times to>: srtt + 4 rttvar held within --min-rtt-timeout
+             * and --max-rtt-timeout (100000 on a LAN by default), as its
+             * timing.cc bounds the timeout it reports. */
+            int64_t to = (int64_t)h->srtt_us + 4 * (int64_t)h->rttvar_us;
+            int64_t lo = (int64_t)job->timing.min_rtt_ms * 1000;
+            int64_t hi = (int64_t)job->timing.max_rtt_ms * 1000;
+            r.timeout_us = to < lo ? lo : hi > 0 && to > hi ? hi : to;
         }
     } else if (job->assume_up) {
         r.status = HOST_UP; /* -Pn: nmap reports it up, "user-set" */
