@@ -123,6 +123,13 @@ static void print_host_up(FILE *fp, const struct scan_info *info, const struct h
  */
 static void print_not_shown(FILE *fp, const struct host_result *h, unsigned hidden)
 {
+    /* A partial host's counts cover the ports scanned only: worded so that
+     * neither a reader nor a parser of nmap's "Not shown:" line takes them
+     * for the whole host. */
+    if (out_host_partial(h))
+        fprintf(fp, "Of the %zu ports scanned, not shown: ", h->nports);
+    else
+        fputs("Not shown: ", fp);
     size_t counts[PORT_STATE_COUNT][PROTO_COUNT][REASON_COUNT] = {{{0}}};
     for (size_t i = 0; i < h->nports; i++) {
         const struct port_result *p = &h->ports[i];
@@ -130,7 +137,6 @@ static void print_not_shown(FILE *fp, const struct host_result *h, unsigned hidd
             counts[p->state][p->proto][p->reason]++;
     }
 
-    fputs("Not shown: ", fp);
     bool first = true;
     for (int s = 0; s < PORT_STATE_COUNT; s++) {
         if (!(hidden & (1u << s)))
@@ -213,6 +219,11 @@ static int normal_host_begin(struct output *o, const struct host_result *h, unsi
             strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm))
             fprintf(fp, "Scanned at %s for %llds\n", when,
                     (long long)(h->end.tv_sec - h->start.tv_sec));
+    }
+    if (out_host_partial(h)) {
+        char note[96];
+        out_partial_note(h, note, sizeof(note));
+        fprintf(fp, "Scan of this host interrupted: %s (they have no state).\n", note);
     }
     if (h->nports == 0)
         return ferror(fp) ? -1 : 0;
@@ -534,7 +545,7 @@ static int normal_close(struct output *o, const struct scan_summary *sum)
         fputs("Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n",
               fp);
     if (sum->interrupted)
-        fputs("prtip interrupted: results so far are complete for the hosts shown\n", fp);
+        fprintf(fp, "%s\n", out_interrupted_sentence);
     if (sum->error)
         fprintf(fp, "prtip stopped: %s\n", sum->error);
     if (st && st->terminal) {
