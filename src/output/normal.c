@@ -541,7 +541,9 @@ static int normal_close(struct output *o, const struct scan_summary *sum)
     struct normal_state *st = o->priv;
     FILE *fp = o->fp;
     int rc = 0;
-    if (sum->hosts_total == 1 && sum->hosts_up == 0 && !sum->interrupted && !sum->error)
+    /* A list scan probes nothing: no host is down, so no note (nmap). */
+    if (sum->hosts_total == 1 && sum->hosts_up == 0 && !sum->interrupted && !sum->error &&
+        o->info->mode != SCAN_MODE_LIST)
         fputs("Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n",
               fp);
     if (sum->interrupted)
