@@ -455,7 +455,7 @@ static int xml_host_begin(struct output *o, const struct host_result *h, unsigne
         /* nmap.dtd has no element for a host cut short; its host comment
          * attribute and an XML comment carry the marker validly. */
         out_partial_note(h, note, sizeof(note));
-        char text[128];
+        char text[sizeof(note) + 48];
         snprintf(text, sizeof(text), " host interrupted: %s; they have no state ", note);
         check(st, xmlTextWriterWriteComment(st->w, BAD_CAST text));
         nl(st);
