@@ -195,7 +195,11 @@ struct host_result {
     bool have_mac;
     bool timed_out;   /* --host-timeout expired: ports may be incomplete */
     bool interrupted; /* Ctrl-C: ports found so far only */
-    bool owns_names;  /* hostname/other_addrs are owned (a copy) */
+    /* Ports of this host that were to be scanned but have no state (Ctrl-C
+     * came first): they are absent from ports[] and must never be given a
+     * state; outputs say the host is partial when this is non-zero. */
+    uint32_t ports_unscanned;
+    bool owns_names; /* hostname/other_addrs are owned (a copy) */
     /* OS detection (-O): matches best first, owned. */
     struct os_match *os;
     size_t nos;

@@ -541,7 +541,14 @@ int target_set_addr_at(const struct target_set *set, uint64_t index, struct ipad
 
 int target_set_index_of(const struct target_set *set, const struct ipaddr *addr, uint64_t *index)
 {
-    for (size_t s = 0; s < set->inc.n; s++) {
+    size_t spec = 0;
+    return target_set_index_next(set, addr, &spec, index);
+}
+
+int target_set_index_next(const struct target_set *set, const struct ipaddr *addr, size_t *spec,
+                          uint64_t *index)
+{
+    for (size_t s = *spec; s < set->inc.n; s++) {
         const struct spec *sp = &set->inc.v[s];
         if (sp->family != addr->family || !spec_contains(sp, addr->bytes))
             continue;
@@ -563,8 +570,10 @@ int target_set_index_of(const struct target_set *set, const struct ipaddr *addr,
         if (sp->base == UINT64_MAX || off > UINT64_MAX - 1 - sp->base)
             return -1;
         *index = sp->base + off;
+        *spec = s + 1;
         return 0;
     }
+    *spec = set->inc.n;
     return -1;
 }
 

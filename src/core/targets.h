@@ -115,6 +115,15 @@ int target_set_at(const struct target_set *set, uint64_t index, struct target *o
  * excluded (*out still set), or -1 if index is out of range. */
 int target_set_addr_at(const struct target_set *set, uint64_t index, struct ipaddr *out);
 int target_set_index_of(const struct target_set *set, const struct ipaddr *addr, uint64_t *index);
+/*
+ * Every index of addr, in ascending order: start with *spec = 0 and call
+ * until it returns -1; each 0 stores the next index (from spec *spec on)
+ * and advances *spec. A target listed twice, or inside overlapping ranges,
+ * has one index per listing, and nmap scans and reports each one. Within a
+ * spec an address occurs once, so specs are the unit. O(specs) in all.
+ */
+int target_set_index_next(const struct target_set *set, const struct ipaddr *addr, size_t *spec,
+                          uint64_t *index);
 
 /* Spec number i (0 <= i < target_set_nspecs): its first address, the index
  * of that address and its address count (saturating). Returns 0, or -1 if

@@ -80,7 +80,14 @@ static int grep_host_begin(struct output *o, const struct host_result *h, unsign
             fprintf(o->fp, "%s\tStatus: Down\n", host);
         return ferror(o->fp) ? -1 : 0;
     }
-    fprintf(o->fp, "%s\tStatus: Up\n", host);
+    fprintf(o->fp, "%s\tStatus: Up", host);
+    if (out_host_partial(h)) {
+        /* A field of its own, so that no reader takes the host as whole. */
+        char note[96];
+        out_partial_note(h, note, sizeof(note));
+        fprintf(o->fp, "\tInterrupted: %s", note);
+    }
+    fputc('\n', o->fp);
     if (h->nports > 0) {
         fprintf(o->fp, "%s\tPorts: ", host);
         st->skip_host = false;
@@ -123,6 +130,8 @@ static int grep_host_end(struct output *o, const struct host_result *h, unsigned
         if (out_hidden_order(h, hidden, order, counts) == 1)
             fprintf(o->fp, "\tIgnored State: %s (%zu)", port_state_name(order[0]),
                     counts[order[0]]);
+        if (out_host_partial(h))
+            fprintf(o->fp, "\tNot scanned: %lu", (unsigned long)h->ports_unscanned);
         if (h->nos > 0) { /* nmap's OS field: the best guess */
             fputs("\tOS: ", o->fp);
             put_field(o->fp, h->os[0].name);
@@ -139,7 +148,7 @@ static int grep_close(struct output *o, const struct scan_summary *sum)
     out_ctime(out_end_time(sum), when, sizeof(when));
     out_totals(sum, totals, sizeof(totals));
     if (sum->interrupted)
-        fputs("# prtip interrupted: results so far are complete for the hosts shown\n", o->fp);
+        fprintf(o->fp, "# %s\n", out_interrupted_sentence);
     if (sum->error)
         fprintf(o->fp, "# prtip stopped: %s\n", sum->error);
     fprintf(o->fp, "# prtip done at %s -- %s\n", when, totals);

@@ -358,6 +358,8 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
     }
     put(st, host, "timed_out", json_boolean(h->timed_out));
     put(st, host, "interrupted", json_boolean(h->interrupted));
+    /* Always present: 0 means every port of the host has its state. */
+    put(st, host, "ports_not_scanned", json_integer(h->ports_unscanned));
 
     /* A timed-out host's ports are incomplete; like XML, leave them out. */
     bool with_ports = h->status == HOST_UP && !h->timed_out;

@@ -105,6 +105,8 @@ static int ndjson_host_begin(struct output *o, const struct host_result *h, unsi
             rc |= put(data, "timed_out", json_true());
         if (h->interrupted)
             rc |= put(data, "interrupted", json_true());
+        if (h->ports_unscanned)
+            rc |= put(data, "ports_not_scanned", json_integer(h->ports_unscanned));
     }
     return emit_with_data(o, line, data, rc);
 }

@@ -142,7 +142,13 @@ static void print_not_shown(FILE *fp, const struct host_result *h, unsigned hidd
     size_t counts[PORT_STATE_COUNT];
     size_t n = out_hidden_order(h, hidden, order, counts);
     struct not_shown_ctx c = {fp, 0, true};
-    fputs("Not shown: ", fp);
+    /* A partial host's counts cover the ports scanned only: worded so that
+     * neither a reader nor a parser of nmap's "Not shown:" line takes them
+     * for the whole host. */
+    if (out_host_partial(h))
+        fprintf(fp, "Of the %zu ports scanned, not shown: ", h->nports);
+    else
+        fputs("Not shown: ", fp);
     for (size_t i = 0; i < n; i++) {
         c.state = order[i];
         /* Only allocation can fail; the line is then short, and the port
@@ -201,6 +207,11 @@ static int normal_host_begin(struct output *o, const struct host_result *h, unsi
             strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm))
             fprintf(fp, "Scanned at %s for %llds\n", when,
                     (long long)(h->end.tv_sec - h->start.tv_sec));
+    }
+    if (out_host_partial(h)) {
+        char note[96];
+        out_partial_note(h, note, sizeof(note));
+        fprintf(fp, "Scan of this host interrupted: %s (they have no state).\n", note);
     }
     if (h->nports == 0)
         return ferror(fp) ? -1 : 0;
@@ -518,11 +529,13 @@ static int normal_close(struct output *o, const struct scan_summary *sum)
     struct normal_state *st = o->priv;
     FILE *fp = o->fp;
     int rc = 0;
-    if (sum->hosts_total == 1 && sum->hosts_up == 0 && !sum->interrupted && !sum->error)
+    /* A list scan probes nothing: no host is down, so no note (nmap). */
+    if (sum->hosts_total == 1 && sum->hosts_up == 0 && !sum->interrupted && !sum->error &&
+        o->info->mode != SCAN_MODE_LIST)
         fputs("Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n",
               fp);
     if (sum->interrupted)
-        fputs("prtip interrupted: results so far are complete for the hosts shown\n", fp);
+        fprintf(fp, "%s\n", out_interrupted_sentence);
     if (sum->error)
         fprintf(fp, "prtip stopped: %s\n", sum->error);
     if (st && st->terminal) {

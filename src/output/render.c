@@ -46,6 +46,23 @@ void out_mac(const uint8_t mac[6], char *buf, size_t len)
              mac[5]);
 }
 
+bool out_host_partial(const struct host_result *h)
+{
+    return h->interrupted && h->ports_unscanned > 0;
+}
+
+void out_partial_note(const struct host_result *h, char *buf, size_t len)
+{
+    unsigned long long todo = h->ports_unscanned, all = todo + h->nports;
+    snprintf(buf, len, "%llu of %llu port%s not scanned", todo, all, all == 1 ? "" : "s");
+}
+
+/* Not "complete for the hosts shown": a host cut short is shown too, marked
+ * as such; only unmarked hosts are complete. */
+const char out_interrupted_sentence[] =
+    "prtip interrupted: hosts not marked \"interrupted\" are complete; ports not scanned "
+    "have no state";
+
 static int cmp_u16(const void *a, const void *b)
 {
     uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;

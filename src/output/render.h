@@ -45,6 +45,21 @@ size_t out_hidden_order(const struct host_result *h, unsigned hidden, int order[
                         size_t counts[PORT_STATE_COUNT]);
 
 /*
+ * Is h a partial host (Ctrl-C before all its ports had a state)? Such a
+ * host is reported with what was found, marked in every format with the
+ * count of ports not scanned; its "Not shown" counts cover only the ports
+ * scanned.
+ */
+bool out_host_partial(const struct host_result *h);
+
+/* "1500 of 2000 ports not scanned": the count every format gives for a
+ * partial host (XML host comment, normal and greppable text). */
+void out_partial_note(const struct host_result *h, char *buf, size_t len);
+
+/* The closing sentence of an interrupted scan (normal and greppable). */
+extern const char out_interrupted_sentence[];
+
+/*
  * For hidden state `state` of h, call fn once per (reason, protocol) with
  * the number of such ports and their list in nmap's range form ("1-21,23"),
  * in nmap 7.93's order (the "Not shown" line, XML's <extrareasons>): most

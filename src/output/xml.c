@@ -489,6 +489,16 @@ static int xml_host_begin(struct output *o, const struct host_result *h, unsigne
     if (st->skip_host)
         return 0;
 
+    char note[96] = "";
+    if (out_host_partial(h)) {
+        /* nmap.dtd has no element for a host cut short; its host comment
+         * attribute and an XML comment carry the marker validly. */
+        out_partial_note(h, note, sizeof(note));
+        char text[sizeof(note) + 48];
+        snprintf(text, sizeof(text), " host interrupted: %s; they have no state ", note);
+        check(st, xmlTextWriterWriteComment(st->w, BAD_CAST text));
+        nl(st);
+    }
     start(st, "host");
     /* nmap stamps a host's times only when its ports were scanned. */
     if (o->info->mode == SCAN_MODE_PORTS) {
@@ -498,6 +508,8 @@ static int xml_host_begin(struct output *o, const struct host_result *h, unsigne
     if (h->timed_out) {
         attr(st, "timedout", "true");
         attr(st, "comment", "Timed out");
+    } else if (note[0]) {
+        attrf(st, "comment", "Interrupted: %s", note);
     }
     start(st, "status");
     attr(st, "state", out_host_state(h));

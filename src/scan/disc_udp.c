@@ -1,6 +1,6 @@
 /*
- * disc_udp.c — the UDP discovery probe, as nmap's -PU: a datagram (with the
- * port's payload, if one is known) to each ping port, 40125 by default so
+ * disc_udp.c — the UDP discovery probe, as nmap's -PU: an empty datagram
+ * (nmap 7.93 sends none of nmap-payloads here) to each ping port, 40125 by default so
  * that it is likely closed. A closed port answers ICMP port unreachable
  * (port-unreach), an open one may answer (udp-response): either proves
  * the host. Other unreachables are filtered with their code's reason.
@@ -37,6 +37,7 @@ const struct scan_module disc_udp_ping = {
     .proto = PROTO_UDP,
     .engine = SCAN_ENGINE_RAW,
     .needs_root = true,
+    .no_payloads = true,
     .silence_state = PORT_FILTERED,
     .silence_reason = REASON_NO_RESPONSE,
     .probe = &probe_udp,

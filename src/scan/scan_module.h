@@ -40,6 +40,9 @@ struct scan_module {
     enum port_proto proto; /* which portset list the module scans */
     enum scan_engine_kind engine;
     bool needs_root;
+    /* Raw UDP modules: send the bare datagram, never nmap-payloads. nmap's
+     * -PU pings carry no payload (only --data-length would add one). */
+    bool no_payloads;
     /* State and reason for a port that never answered within the retries. */
     enum port_state silence_state;
     enum reason silence_reason;

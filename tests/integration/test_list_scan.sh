@@ -119,6 +119,8 @@ fi
 # refused since no port is scanned.
 isolated list2 -sL -sn -PE -n 198.18.0.1
 grep -qE 'scan report for 198\.18\.0\.1$' "$T/list2.out" || t_fail "-sL -sn: no report line"
+# Nothing was probed, so nothing is down: nmap prints no "Host seems down" note.
+! grep -q "Host seems down" "$T/list2.out" || t_fail "-sL of one target says the host seems down"
 if "${ISOLATE[@]}" "$BIN" -sL -p 80 -n 198.18.0.1 >"$T/p.out" 2>"$T/p.err"; then
     t_fail "-sL -p 80 was accepted"
 fi

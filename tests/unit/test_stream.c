@@ -169,7 +169,11 @@ static void test_copy_and_free(void **state)
     (void)state;
     struct host_result h, c;
     host_full(&h);
+    h.interrupted = true;
+    h.ports_unscanned = 997; /* a partial host stays partial in a copy */
     assert_int_equal(host_result_copy(&c, &h), 0);
+    assert_true(c.interrupted);
+    assert_int_equal(c.ports_unscanned, 997);
 
     /* Independent: every owned pointer differs, every value is equal. */
     assert_true(c.owns_names);

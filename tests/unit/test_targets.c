@@ -483,6 +483,35 @@ static void test_null_opts(void **state)
     target_set_free(NULL);
 }
 
+/* Every listing of an address, in index order: a duplicate literal, an
+ * overlapping range and octet spec each give one more index. */
+static void test_index_next(void **state)
+{
+    (void)state;
+    struct target_set *s = new_set(0);
+    add_ok(s, "10.0.0.2");
+    add_ok(s, "10.0.0.7");
+    add_ok(s, "10.0.0.2");
+    add_ok(s, "10.0.0.0/30");
+    add_ok(s, "10.0.0-1.1-2");
+    struct ipaddr a = {.family = AF_INET, .bytes = {10, 0, 0, 2}};
+    uint64_t got[8], idx;
+    size_t n = 0, spec = 0;
+    while (n < 8 && target_set_index_next(s, &a, &spec, &idx) == 0)
+        got[n++] = idx;
+    assert_int_equal(n, 4);
+    assert_int_equal(got[0], 0);
+    assert_int_equal(got[1], 2);
+    assert_int_equal(got[2], 3 + 2); /* 10.0.0.0/30 starts at index 3 */
+    assert_int_equal(got[3], 7 + 1); /* 10.0.0-1.1-2 at 7: .0.1, .0.2, ... */
+    assert_int_equal(target_set_index_of(s, &a, &idx), 0);
+    assert_int_equal(idx, 0);
+    struct ipaddr none = {.family = AF_INET, .bytes = {10, 0, 0, 9}};
+    spec = 0;
+    assert_int_equal(target_set_index_next(s, &none, &spec, &idx), -1);
+    target_set_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_files),          cmocka_unit_test(test_family_filter),
         cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_hostnames),
         cmocka_unit_test(test_null_opts),      cmocka_unit_test(test_file_warnings),
+        cmocka_unit_test(test_index_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

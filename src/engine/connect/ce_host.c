@@ -177,6 +177,8 @@ void ce_host_deliver(struct ce *ce, struct ce_host *h, bool interrupted, char *r
                 p->reason = h->rs[i];
                 p->service = job->services ? services_name(job->services, p->port, ipproto) : NULL;
             }
+            /* Ports Ctrl-C left without a state: counted, never given one. */
+            r.ports_unscanned = interrupted ? (uint32_t)(h->nports - r.nports) : 0;
         }
     }
 

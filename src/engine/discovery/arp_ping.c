@@ -70,13 +70,19 @@ static int table_build(struct ap *c)
     return 0;
 }
 
-/* Index of the target with address a, or -1. */
-static int64_t table_find(const struct ap *c, const struct ipaddr *a)
+/* The next target after slot position *pos (start with *pos = 0) whose
+ * address is a, or -1. A target listed twice has two entries: nmap scans and
+ * reports each copy, so a reply is credited to every one of them. */
+static int64_t table_next(const struct ap *c, const struct ipaddr *a, size_t *pos)
 {
-    for (size_t s = addr_hash(a) & c->mask; c->slot[s]; s = (s + 1) & c->mask) {
+    /* *pos is the next slot to look at plus one; the table is at least
+     * twice the target count, so an empty slot ends every chain. */
+    for (size_t s = *pos ? *pos - 1 : addr_hash(a) & c->mask; c->slot[s]; s = (s + 1) & c->mask) {
         uint32_t i = c->slot[s] - 1;
-        if (ipaddr_equal(&c->t[i].addr, a))
+        if (ipaddr_equal(&c->t[i].addr, a)) {
+            *pos = ((s + 1) & c->mask) + 1;
             return i;
+        }
     }
     return -1;
 }
@@ -106,18 +112,20 @@ static void on_frame(void *ctx, const uint8_t *data, size_t len, size_t wirelen,
     }
     if (!neigh_mac_unicast(mac))
         return;
-    int64_t i = table_find(c, &who);
-    if (i < 0 || c->t[i].up)
-        return;
-    struct arp_target *t = &c->t[i];
-    t->up = true;
-    memcpy(t->mac, mac, 6);
-    if (c->sent_ns[i]) {
-        t->rtt_us = (clock_mono_ns() - c->sent_ns[i]) / 1000;
-        if (c->tries[i] == 1)
-            rtt_update(&c->est, t->rtt_us);
+    size_t pos = 0;
+    for (int64_t i; (i = table_next(c, &who, &pos)) >= 0;) {
+        struct arp_target *t = &c->t[i];
+        if (t->up)
+            continue;
+        t->up = true;
+        memcpy(t->mac, mac, 6);
+        if (c->sent_ns[i]) {
+            t->rtt_us = (clock_mono_ns() - c->sent_ns[i]) / 1000;
+            if (c->tries[i] == 1)
+                rtt_update(&c->est, t->rtt_us);
+        }
+        c->nup++;
     }
-    c->nup++;
 }
 
 static double send_rate(const struct arp_job *job)

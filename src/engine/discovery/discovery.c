@@ -354,11 +354,27 @@ static int reason_rank(enum reason r)
     }
 }
 
+/* h is up: so is every listing of its address (a target named twice, or
+ * inside overlapping ranges, is reported once per listing, as nmap does).
+ * The engine may deliver each copy; sort_up keeps one finding per index. */
+static void credit_all(struct capture *c, const struct host_result *h, enum reason why, uint8_t ttl)
+{
+    size_t spec = 0;
+    uint64_t idx;
+    while (target_set_index_next(c->orig, &h->addr, &spec, &idx) == 0) {
+        struct disc_up *u = add_up(c->p, idx, why, ttl);
+        if (u && h->srtt_us >= 0) {
+            u->srtt_us = us32(h->srtt_us);
+            u->rttvar_us = us32(h->rttvar_us);
+            u->to_us = us32(h->timeout_us);
+        }
+    }
+}
+
 static void capture_host(void *ctx, const struct host_result *h)
 {
     struct capture *c = ctx;
     const struct port_result *best = NULL;
-    uint64_t idx;
     if (h->status != HOST_UP)
         return;
     for (size_t i = 0; i < h->nports; i++) {
@@ -366,14 +382,8 @@ static void capture_host(void *ctx, const struct host_result *h)
         if (proves_up(pr->reason) && (!best || reason_rank(pr->reason) < reason_rank(best->reason)))
             best = pr;
     }
-    if (!best || target_set_index_of(c->orig, &h->addr, &idx) < 0)
-        return;
-    struct disc_up *u = add_up(c->p, idx, best->reason, best->reason_ttl);
-    if (u && h->srtt_us >= 0) {
-        u->srtt_us = us32(h->srtt_us);
-        u->rttvar_us = us32(h->rttvar_us);
-        u->to_us = us32(h->timeout_us);
-    }
+    if (best)
+        credit_all(c, h, best->reason, best->reason_ttl);
 }
 
 /*
@@ -542,20 +552,13 @@ static void capture_connect(void *ctx, const struct host_result *h)
 {
     struct capture *c = ctx;
     enum reason why = REASON_UNKNOWN;
-    uint64_t idx;
     for (size_t i = 0; i < h->nports && why != REASON_SYN_ACK; i++)
         if (h->ports[i].state == PORT_OPEN)
             why = REASON_SYN_ACK;
         else if (h->ports[i].state == PORT_CLOSED)
             why = REASON_CONN_REFUSED;
-    if (why == REASON_UNKNOWN || target_set_index_of(c->orig, &h->addr, &idx) < 0)
-        return;
-    struct disc_up *u = add_up(c->p, idx, why, 0);
-    if (u && h->srtt_us >= 0) {
-        u->srtt_us = us32(h->srtt_us);
-        u->rttvar_us = us32(h->rttvar_us);
-        u->to_us = us32(h->timeout_us);
-    }
+    if (why != REASON_UNKNOWN)
+        credit_all(c, h, why, 0);
 }
 
 /*

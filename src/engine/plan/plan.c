@@ -299,9 +299,12 @@ int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct
         rc = list_scan_run(cfg->targets, cfg->dns, stop, &counted);
     } else if (cfg->skip_discovery && cfg->disc.ping_only) {
         deliver_all_up(&p);
-    } else if (cfg->skip_discovery || (!raw && !cfg->disc.explicit_probes)) {
+    } else if (cfg->skip_discovery || (!raw && !cfg->disc.explicit_probes && !cfg->privileged)) {
         /* -Pn, or nmap's unprivileged discovery (connect to 80 and 443),
-         * which the connect engine does per host group. */
+         * which the connect engine does per host group. A privileged -sT
+         * discovers as nmap does as root (ARP/ND on the link, else echo,
+         * SYN 443, ACK 80, timestamp), so hosts carry arp-response and a
+         * MAC address as in nmap's files. */
         rc = port_scan(&p, cfg->targets, cfg->skip_discovery, &counted, err, errlen);
     } else {
         rc = discover_then_scan(&p, err, errlen);

@@ -332,8 +332,13 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
         uint32_t cell = h ? ccells(res, h)[i] : 0;
         bool answered = cell & CELL_ANSWERED;
         /* Interrupted: what was found only, as the connect engine does. */
-        if ((!answered && d->interrupted) || !in_shard(d, addr_idx, i))
+        if (!in_shard(d, addr_idx, i))
             continue;
+        if (!answered && d->interrupted) {
+            /* Maybe never sent, maybe still awaited: no state, counted. */
+            r.ports_unscanned++;
+            continue;
+        }
         struct port_result p;
         memset(&p, 0, sizeof(p));
         p.port = pr->port;

@@ -176,25 +176,12 @@ static int parse_frame(int linktype, const uint8_t *data, size_t len, size_t wir
  * receive, not a measurement; small negative ones are interpolation. */
 #define RTT_STEP_NS (-1000000)
 
-static void on_frame(void *arg, const uint8_t *data, size_t len, size_t wirelen, int64_t ts_ns)
+/* Credit the reply in pi, a final (st, rs) for probe entry, to address
+ * number ai: once per probe, except the pacer's UDP canary repeats. */
+static void credit(struct raw_rxer *r, const struct pkt_info *pi, uint32_t entry, uint64_t ai,
+                   enum port_state st, enum reason rs, int64_t ts_ns)
 {
-    struct raw_rxer *r = arg;
     struct raw_ctx *c = r->ctx;
-    struct pkt_info pi;
-    r->frames++;
-    if (parse_frame(r->linktype, data, len, wirelen < len ? len : wirelen, &pi) != PARSE_OK)
-        return;
-    const struct ipaddr *tgt = NULL;
-    uint32_t entry = 0;
-    int m = match(c, &pi, &entry, &tgt);
-    if (m == 0)
-        return;
-    r->valid++;
-    uint64_t ai;
-    if (m < 0 || target_set_index_of(c->job->targets, tgt, &ai) < 0 || ai >= c->naddrs) {
-        r->unmapped++; /* ours by cookie, but not a probe of this scan's space */
-        return;
-    }
     uint64_t x = (uint64_t)entry * c->naddrs + ai;
     bool repeat = false;
     if (raw_decided(c, x)) {
@@ -207,17 +194,13 @@ static void on_frame(void *arg, const uint8_t *data, size_t len, size_t wirelen,
         }
         repeat = true;
     }
-    enum port_state st;
-    enum reason rs;
-    if (c->probes[entry].mod->classify_reply(&pi, &st, &rs) != VERDICT_FINAL)
-        return;
     int pass = atomic_load_explicit(&c->pass, memory_order_acquire);
     struct raw_reply rep = {
         .addr_idx = ai,
         .entry = entry,
         .state = (uint8_t)st,
         .reason = (uint8_t)rs,
-        .ttl = pi.ttl,
+        .ttl = pi->ttl,
         .pass = (uint8_t)(pass > 255 ? 255 : pass),
         .rtt_us = -1,
         .flags = repeat ? RAW_REPLY_REPEAT : 0,
@@ -241,6 +224,38 @@ static void on_frame(void *arg, const uint8_t *data, size_t len, size_t wirelen,
         r->ring_waits++;
         sched_yield();
     }
+}
+
+static void on_frame(void *arg, const uint8_t *data, size_t len, size_t wirelen, int64_t ts_ns)
+{
+    struct raw_rxer *r = arg;
+    struct raw_ctx *c = r->ctx;
+    struct pkt_info pi;
+    r->frames++;
+    if (parse_frame(r->linktype, data, len, wirelen < len ? len : wirelen, &pi) != PARSE_OK)
+        return;
+    const struct ipaddr *tgt = NULL;
+    uint32_t entry = 0;
+    int m = match(c, &pi, &entry, &tgt);
+    if (m == 0)
+        return;
+    r->valid++;
+    size_t spec = 0;
+    uint64_t ai;
+    if (m < 0 || target_set_index_next(c->job->targets, tgt, &spec, &ai) < 0 || ai >= c->naddrs) {
+        r->unmapped++; /* ours by cookie, but not a probe of this scan's space */
+        return;
+    }
+    enum port_state st;
+    enum reason rs;
+    if (c->probes[entry].mod->classify_reply(&pi, &st, &rs) != VERDICT_FINAL)
+        return;
+    /* A target listed twice (or in overlapping ranges) was probed once per
+     * listing with identical packets: the reply answers every copy, as
+     * nmap reports each copy of a host. */
+    do
+        credit(r, &pi, entry, ai, st, rs, ts_ns);
+    while (target_set_index_next(c->job->targets, tgt, &spec, &ai) == 0 && ai < c->naddrs);
 }
 
 void *raw_rx_main(void *arg)

@@ -56,7 +56,7 @@ int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errl
         t->ok = true;
         if (t->frame_len > slot)
             slot = t->frame_len;
-        if (!k->payloads)
+        if (!k->payloads || gr->mod->no_payloads)
             continue;
         if (!f->payload) {
             /* The pointers and their counts in one block, so that the
