@@ -519,7 +519,6 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         return 0;
     }
     case OPT_STATS_EVERY:
-        note_raw_only(pd, "--stats-every");
         if (parse_time("--stats-every", optarg, &scan->raw.stats_every_ms) < 0)
             return -1;
         if (scan->raw.stats_every_ms == 0) {
