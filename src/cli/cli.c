@@ -310,6 +310,11 @@ static void report_unknown(const struct option *opts, const char *word)
 static void print_version(FILE *fp)
 {
     fprintf(fp, "prtip version %s\n", PRTIP_VERSION);
+    /* Programs that drive nmap (python3-nmap's PortScanner) run -V and
+     * accept the binary only if a line matches nmap's "Nmap version X.Y (
+     * http...)". The nmap release prtip's options and output follow: */
+    fputs("Nmap version 7.93-compatible ( https://nmap.org ): options and output as nmap 7.93\n",
+          fp);
 #if defined(__clang__)
     fprintf(fp, "Compiled with: clang %s, C11\n", __clang_version__);
 #elif defined(__GNUC__)
