@@ -567,8 +567,6 @@ const struct output_module output_normal = {
     .close = normal_close,
 };
 
-int normal_task(struct output *o, const struct task_event *ev); /* task_text.c */
-
 /* The report nmap always prints on stdout; output.c adds it unless another
  * output writes to "-". Not in the registry: users ask for it with no flag. */
 const struct output_module output_normal_terminal = {

@@ -67,6 +67,11 @@ struct output_module {
     int (*task)(struct output *o, const struct task_event *ev);
 };
 
+/* The terminal report's rendering of a progress record (task_text.c):
+ * nmap's Initiating/Scanning/Completed and Discovered lines (verbose >= 1),
+ * the Stats/Timing pair, notes; flushed. Returns 0, or -1 on a write error. */
+int normal_task(struct output *o, const struct task_event *ev);
+
 /* NULL-terminated registry, and lookup by option ("-oX") or name. */
 extern const struct output_module *const output_modules[];
 const struct output_module *output_module_find(const char *option_or_name);
