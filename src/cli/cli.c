@@ -339,6 +339,11 @@ static void report_unknown(const struct option *opts, const char *word)
 static void print_version(FILE *fp)
 {
     fprintf(fp, "prtip version %s\n", PRTIP_VERSION);
+    /* Programs that drive nmap (python3-nmap's PortScanner) run -V and
+     * accept the binary only if a line matches nmap's "Nmap version X.Y (
+     * http...)". The nmap release prtip's options and output follow: */
+    fputs("Nmap version 7.93-compatible ( https://nmap.org ): options and output as nmap 7.93\n",
+          fp);
 #if defined(__clang__)
     fprintf(fp, "Compiled with: clang %s, C11\n", __clang_version__);
 #elif defined(__GNUC__)
@@ -548,7 +553,6 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         return 0;
     }
     case OPT_STATS_EVERY:
-        note_raw_only(pd, "--stats-every");
         if (parse_time("--stats-every", optarg, &scan->raw.stats_every_ms) < 0)
             return -1;
         if (scan->raw.stats_every_ms == 0) {

@@ -44,7 +44,7 @@ struct config {
     /* May send raw packets: --privileged, --unprivileged, else euid 0.
      * Decides the default scan type and discovery, as nmap. */
     bool privileged;
-    bool noninteractive; /* --noninteractive: no key-press handling (there is none yet) */
+    bool noninteractive; /* --noninteractive: no key-press reader (core/progress.h) */
     char *datadir;       /* --datadir, searched before the default (owned; NULL = none) */
 
     /* Reporting. */

@@ -77,7 +77,7 @@ static const char usage_scan_tail[] =
     "      (--send-method packet / raw)\n"
     "  --recv-method <auto|ring|pcap|socket>: How replies are captured\n"
     "  --dry-run: Print the probes instead of sending them\n"
-    "  --stats-every <time>: Print a progress line this often\n"
+    "  --stats-every <time>: Print nmap's Stats lines (and XML taskprogress) this often\n"
     "OUTPUT:\n";
 /* output_modules[] here */
 static const char usage_tail[] =
@@ -94,7 +94,7 @@ static const char usage_tail[] =
     "  --privileged: Assume that the user is fully privileged (-sS by default)\n"
     "  --unprivileged: Assume the user lacks raw socket privileges (-sT, connect ping)\n"
     "  --iflist: Print host interfaces and routes (for debugging)\n"
-    "  --noninteractive: Disable runtime interactions via keyboard (none yet)\n"
+    "  --noninteractive: Disable runtime interactions via keyboard (a key prints the status)\n"
     "  --seed <number>: Seed the random probe order (default: a fresh random seed)\n"
     "  -V: Print version number\n"
     "  -h: Print this help summary page.\n"

@@ -85,8 +85,14 @@ static int stage_end(void *ctx, const struct scan_summary *sum)
     return sink_end(&s->next, sum);
 }
 
+static void stage_task(void *ctx, const struct task_event *ev)
+{
+    struct stage *s = ctx;
+    sink_task(&s->next, ev);
+}
+
 struct result_sink stage_sink(struct stage *s)
 {
     return (struct result_sink){
-        .begin = stage_begin, .host = stage_host, .end = stage_end, .ctx = s};
+        .begin = stage_begin, .host = stage_host, .end = stage_end, .task = stage_task, .ctx = s};
 }

@@ -94,6 +94,48 @@ int scan_info_copy(struct scan_info *dst, const struct scan_info *src);
 const struct scan_info_type *scan_info_proto(const struct scan_info *info, enum port_proto p);
 
 /*
+ * A progress record (nmap's task lines and <task*> elements): what a scan
+ * engine is doing while it runs, between hosts. Optional in the stream: a
+ * sink may ignore them, a stored scan may have none. Produced by the
+ * progress module (core/progress.h) on the stream's thread.
+ *
+ *   TASK_BEGIN     a task starts: "Initiating SYN Stealth Scan at 04:14",
+ *                  <taskbegin task time/>; nhosts, nports, target.
+ *   TASK_PROGRESS  a status report (--stats-every, a key press): nmap's
+ *                  "Stats: ..." line pair, <taskprogress .../>.
+ *   TASK_END       the task finished: "Completed SYN Stealth Scan at 04:14,
+ *                  2.52s elapsed (300 total ports)", <taskend .../>.
+ *   TASK_OPEN_PORT a port was just found open: "Discovered open port
+ *                  22/tcp on 198.18.0.2" (normal output on stdout, -v).
+ *   TASK_NOTE      a line for the terminal only ("Verbosity Increased to 2.").
+ *
+ * Records only what happened; renderers decide what to print from it and
+ * from verbose, the verbosity in force when it happened (a key press can
+ * raise it mid-scan, so the scan-begin record's level is not enough).
+ */
+enum task_kind { TASK_BEGIN = 0, TASK_PROGRESS, TASK_END, TASK_OPEN_PORT, TASK_NOTE };
+
+struct task_event {
+    enum task_kind kind;
+    const char *task;          /* "SYN Stealth Scan", "Connect Scan", "UDP Scan" */
+    struct timespec time;      /* wall clock of the event */
+    int verbose;               /* verbosity in force (-v count, key v/V) */
+    double elapsed_s;          /* PROGRESS: since the scan began; END: task's own time */
+    double percent;            /* PROGRESS: 0..100 */
+    double remaining_s;        /* PROGRESS: estimate, seconds */
+    time_t etc;                /* PROGRESS: estimated completion, wall clock */
+    unsigned hosts_done;       /* PROGRESS: hosts delivered so far */
+    unsigned hosts_up;         /* PROGRESS: hosts known up */
+    unsigned hosts_active;     /* PROGRESS: hosts still being scanned */
+    size_t nhosts, nports;     /* BEGIN/END: hosts in the task, ports per host */
+    const char *target;        /* BEGIN: the one host's address, NULL when several */
+    const struct ipaddr *addr; /* OPEN_PORT */
+    uint16_t port;             /* OPEN_PORT */
+    enum port_proto proto;     /* OPEN_PORT */
+    const char *text;          /* NOTE */
+};
+
+/*
  * A consumer of the stream: an output set, a store, or a stage that passes
  * records on enriched. Any callback may be NULL (nothing to do). begin and
  * end return 0, or -1 on a failure the sink reports itself; host cannot fail
@@ -103,6 +145,8 @@ struct result_sink {
     int (*begin)(void *ctx, const struct scan_info *info);
     void (*host)(void *ctx, const struct host_result *host);
     int (*end)(void *ctx, const struct scan_summary *sum);
+    /* Optional: a progress record (task_event), between begin and end. */
+    void (*task)(void *ctx, const struct task_event *ev);
     void *ctx;
 };
 
@@ -115,6 +159,12 @@ static inline void sink_host(const struct result_sink *s, const struct host_resu
 {
     if (s && s->host)
         s->host(s->ctx, h);
+}
+
+static inline void sink_task(const struct result_sink *s, const struct task_event *ev)
+{
+    if (s && s->task)
+        s->task(s->ctx, ev);
 }
 
 static inline int sink_end(const struct result_sink *s, const struct scan_summary *sum)
@@ -151,7 +201,7 @@ struct stage {
 
 /* The sink that feeds stage s (valid while s lives). Feeding it begin,
  * hosts and end runs the stage's callbacks, or passes events on where the
- * stage has none. */
+ * stage has none. Progress records (task) always pass straight on. */
 struct result_sink stage_sink(struct stage *s);
 
 #endif

@@ -579,4 +579,5 @@ const struct output_module output_normal_terminal = {
     .port = normal_port,
     .host_end = normal_host_end,
     .close = normal_close,
+    .task = normal_task,
 };

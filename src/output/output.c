@@ -201,6 +201,18 @@ void output_set_host(struct output_set *set, const struct host_result *h)
     free(order);
 }
 
+void output_set_task(struct output_set *set, const struct task_event *ev)
+{
+    if (!set->begun)
+        return;
+    for (size_t i = 0; i < set->n; i++) {
+        struct output *o = &set->outs[i];
+        if (o->module->task && o->module->task(o, ev) < 0)
+            note_error(set, errno);
+        check_stream(set, o);
+    }
+}
+
 int output_set_close(struct output_set *set, const struct scan_summary *sum)
 {
     for (size_t i = 0; i < set->n; i++) {
@@ -236,8 +248,16 @@ static int sink_end_cb(void *ctx, const struct scan_summary *sum)
     return output_set_close(ctx, sum);
 }
 
+static void sink_task_cb(void *ctx, const struct task_event *ev)
+{
+    output_set_task(ctx, ev);
+}
+
 struct result_sink output_set_sink(struct output_set *set)
 {
-    return (struct result_sink){
-        .begin = sink_begin_cb, .host = sink_host_cb, .end = sink_end_cb, .ctx = set};
+    return (struct result_sink){.begin = sink_begin_cb,
+                                .host = sink_host_cb,
+                                .end = sink_end_cb,
+                                .task = sink_task_cb,
+                                .ctx = set};
 }

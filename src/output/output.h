@@ -61,7 +61,16 @@ struct output_module {
     int (*port)(struct output *o, const struct host_result *h, const struct port_result *p);
     int (*host_end)(struct output *o, const struct host_result *h, unsigned hidden);
     int (*close)(struct output *o, const struct scan_summary *sum);
+    /* Optional (NULL = ignores them): a progress record (stream.h
+     * task_event), between hosts, flushed by the module so that a program
+     * reading the output live sees it at once. */
+    int (*task)(struct output *o, const struct task_event *ev);
 };
+
+/* The terminal report's rendering of a progress record (task_text.c):
+ * nmap's Initiating/Scanning/Completed and Discovered lines (verbose >= 1),
+ * the Stats/Timing pair, notes; flushed. Returns 0, or -1 on a write error. */
+int normal_task(struct output *o, const struct task_event *ev);
 
 /* NULL-terminated registry, and lookup by option ("-oX") or name. */
 extern const struct output_module *const output_modules[];
@@ -98,13 +107,17 @@ int output_set_begin(struct output_set *set, const struct scan_info *info, char 
 /* Deliver one finished host to every output (host_begin, port..., host_end). */
 void output_set_host(struct output_set *set, const struct host_result *h);
 
+/* Deliver one progress record to every output whose module takes them. */
+void output_set_task(struct output_set *set, const struct task_event *ev);
+
 /* Write closing parts, flush and close every output. Returns 0, or -1 if any
  * write failed during the scan or now. Safe to call once, at any time after
  * open (used on Ctrl-C too); before begin it only closes the files. */
 int output_set_close(struct output_set *set, const struct scan_summary *sum);
 
 /* A result_sink (stream.h) that feeds set: begin → output_set_begin (its
- * message in set->errmsg), host → output_set_host, end → output_set_close. */
+ * message in set->errmsg), host → output_set_host, task → output_set_task,
+ * end → output_set_close. */
 struct result_sink output_set_sink(struct output_set *set);
 
 #endif

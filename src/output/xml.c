@@ -639,6 +639,46 @@ static int xml_close(struct output *o, const struct scan_summary *sum)
     return rc;
 }
 
+/*
+ * nmap's task elements, each on a line of its own between hosts (nmap.dtd
+ * allows them there): taskbegin/taskend only with -v, as nmap's
+ * ScanProgressMeter writes them; taskprogress whenever a report is printed
+ * (--stats-every, a key press). Flushed at once: python3-libnmap reads -oX -
+ * line by line for its progress.
+ */
+static int xml_task(struct output *o, const struct task_event *ev)
+{
+    struct xml_state *st = o->priv;
+    if (!st)
+        return 0;
+    switch (ev->kind) {
+    case TASK_BEGIN:
+    case TASK_END:
+        if (ev->verbose < 1)
+            return 0;
+        start(st, ev->kind == TASK_BEGIN ? "taskbegin" : "taskend");
+        attr(st, "task", ev->task);
+        attrf(st, "time", "%lld", (long long)ev->time.tv_sec);
+        if (ev->kind == TASK_END)
+            attrf(st, "extrainfo", "%zu total %s", ev->nports * ev->nhosts,
+                  ev->nports ? "ports" : "hosts");
+        break;
+    case TASK_PROGRESS:
+        start(st, "taskprogress");
+        attr(st, "task", ev->task);
+        attrf(st, "time", "%lld", (long long)ev->time.tv_sec);
+        attrf(st, "percent", "%.2f", ev->percent);
+        attrf(st, "remaining", "%.0f", ev->remaining_s);
+        attrf(st, "etc", "%lld", (long long)ev->etc);
+        break;
+    default:
+        return 0;
+    }
+    end(st);
+    nl(st);
+    return finish(o, st);
+}
+
 const struct output_module output_xml = {
     .name = "xml",
     .option = "-oX",
@@ -649,4 +689,5 @@ const struct output_module output_xml = {
     .port = xml_port,
     .host_end = xml_host_end,
     .close = xml_close,
+    .task = xml_task,
 };

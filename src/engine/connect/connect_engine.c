@@ -42,6 +42,7 @@
 #include "core/clock.h"
 
 #include "core/log.h"
+#include "core/progress.h"
 #include "core/rdns.h"
 
 #include <arpa/inet.h>
@@ -115,6 +116,8 @@ static int decide(struct ce *ce, uint32_t hi, uint32_t idx, enum port_state st, 
         }
         return 0;
     }
+    if (st == PORT_OPEN) /* nmap's "Discovered open port", as it happens */
+        progress_open_port(ce->job->progress, &h->tgt.addr, h->ports[idx], PROTO_TCP);
     if (h->ndone == h->nports)
         ce_done_push(ce, hi);
     return 0;
@@ -618,13 +621,66 @@ static void on_wake_timer(struct evloop *loop, struct evloop_timer *t, void *use
     evloop_defer(loop, user);
 }
 
+/* The progress meter's view of the run: hosts pass through this sink on
+ * their way out, so it knows how many are complete. */
+struct ce_meter {
+    struct ce *ce;
+    const struct result_sink *out;
+    uint64_t total, delivered;
+    struct evloop_timer tick;
+};
+
+#define METER_TICK_MS 100 /* key presses and --stats-every are checked this often */
+
+static void meter_host(void *ctx, const struct host_result *h)
+{
+    struct ce_meter *m = ctx;
+    /* nmap prints "Completed Connect Scan" before the last report. */
+    if (++m->delivered >= m->total)
+        progress_task_end(m->ce->job->progress, clock_mono_ns());
+    sink_host(m->out, h);
+}
+
+static void meter_tick(struct evloop *loop, struct evloop_timer *t, void *user)
+{
+    struct ce_meter *m = user;
+    struct ce *ce = m->ce;
+    uint64_t ports = m->delivered * ce->nports;
+    unsigned active = 0;
+    for (uint32_t i = 0; i < ce->nhosts; i++) {
+        const struct ce_host *h = &ce->hosts[i];
+        if (h->used && !h->done) {
+            active++;
+            ports += h->phase == CE_PING ? 0 : h->ndone;
+        }
+    }
+    double all = (double)m->total * ce->nports;
+    progress_tick(ce->job->progress, clock_mono_ns(), all > 0 ? (double)ports / all : 0,
+                  (unsigned)m->delivered, (unsigned)m->delivered + active, active);
+    if (evloop_timer_in_ms(loop, t, METER_TICK_MS) < 0)
+        ce_fail(ce);
+}
+
 int connect_engine_run(const struct connect_job *job, const struct result_sink *sink, char *err,
                        size_t errlen)
 {
     struct ce ce;
+    struct ce_meter m = {.ce = &ce, .out = sink};
+    struct result_sink metered = {.host = meter_host, .ctx = &m};
+    if (job->progress) {
+        m.total = job->targets ? target_set_count(job->targets) : 0;
+        char addr[64] = "";
+        struct target t;
+        if (m.total == 1 && target_set_at(job->targets, 0, &t) == 0)
+            ipaddr_str(&t.addr, addr, sizeof(addr));
+        progress_task_begin(job->progress, progress_task_name(job->module->xml_type),
+                            (size_t)m.total, job->nports, addr, clock_mono_ns());
+        sink = &metered;
+    }
     int e = ce_setup(&ce, job, sink, on_rdns);
     if (e < 0) {
         snprintf(err, errlen, "connect scan setup failed: %s", strerror(-e));
+        progress_task_end(job->progress, clock_mono_ns());
         ce_teardown(&ce);
         return -1;
     }
@@ -633,9 +689,15 @@ int connect_engine_run(const struct connect_job *job, const struct result_sink *
     evloop_task_init(&ce.pump, pump, &ce);
     evloop_timer_init(&ce.wake, on_wake_timer, &ce.pump);
     evloop_defer(ce.loop, &ce.pump);
+    if (job->progress) {
+        evloop_timer_init(&m.tick, meter_tick, &m);
+        if (evloop_timer_in_ms(ce.loop, &m.tick, METER_TICK_MS) < 0)
+            ce_fail(&ce);
+    }
     int r = evloop_run(ce.loop, err, errlen);
     if (r == 1 && ce.rc == 0)
         interrupt_all(&ce);
+    progress_task_end(job->progress, clock_mono_ns()); /* interrupted or no host */
     int rc = r < 0 || ce.rc < 0 ? -1 : 0;
     log_debug("connect",
               "%llu probes: %llu resolved at once, %llu waited (%llu events), "

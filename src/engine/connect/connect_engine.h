@@ -25,6 +25,8 @@ struct scan_module;
  * (the port scan, or nmap's unprivileged connect() ping with explicit
  * ports). Everything is borrowed and read-only for the run.
  */
+struct progress; /* core/progress.h */
+
 struct connect_job {
     const struct target_set *targets; /* in iteration order */
     const struct scan_module *module; /* a SCAN_ENGINE_CONNECT module (-sT) */
@@ -39,6 +41,12 @@ struct connect_job {
     bool assume_up;
     enum dns_mode dns;           /* reverse DNS of delivered hosts */
     volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
+    /* Progress meter (core/progress.h), borrowed; NULL = none. The engine
+     * opens a "Connect Scan" task, ticks it from a loop timer, reports a
+     * port as soon as its connection succeeds, and closes the task before
+     * the last host is delivered (nmap: "Completed" precedes the report);
+     * all on the calling thread. */
+    struct progress *progress;
 };
 
 /*

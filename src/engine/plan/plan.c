@@ -4,6 +4,8 @@
  * configuration, and the delivery of every host to the result stream.
  */
 #include "engine/plan/plan.h"
+#include "core/clock.h"
+#include "core/progress.h"
 
 #include "core/rdns.h"
 #include "engine/discovery/discovery.h"
@@ -22,6 +24,7 @@ struct plan {
     const struct result_sink *out;
     const struct disc_result *found; /* discovery's findings, NULL before/without it */
     uint64_t total, nup, ndown;
+    struct progress *progress; /* the port scan's meter; NULL for --dry-run */
 };
 
 /* ---- jobs from the configuration --------------------------------------- */
@@ -40,6 +43,7 @@ static struct raw_job raw_job_of(const struct plan *p, const struct target_set *
         .dns = cfg->dns,
         .io = cfg->raw,
         .stop = p->stop,
+        .progress = p->progress,
     };
     for (size_t i = 0; i < cfg->ntypes && j.ntypes < RAW_JOB_MAX_TYPES; i++)
         j.types[j.ntypes++] = cfg->types[i];
@@ -67,6 +71,7 @@ static struct connect_job connect_job_of(const struct plan *p, const struct targ
         .assume_up = assume_up,
         .dns = cfg->dns,
         .stop = p->stop,
+        .progress = p->progress,
     };
 }
 
@@ -295,7 +300,14 @@ int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct
         rc = discovery_run(&dj, &found, err, errlen);
         disc_result_free(&found);
         return rc;
-    } else if (cfg->disc.list_only) {
+    }
+    /* Task records go straight to the stream (sink), not through the host
+     * counter. */
+    struct progress meter;
+    progress_init(&meter, sink, cfg->raw.stats_every_ms, !cfg->noninteractive, cfg->verbose,
+                  clock_mono_ns());
+    p.progress = &meter;
+    if (cfg->disc.list_only) {
         rc = list_scan_run(cfg->targets, cfg->dns, stop, &counted);
     } else if (cfg->skip_discovery && cfg->disc.ping_only) {
         deliver_all_up(&p);
@@ -309,6 +321,7 @@ int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct
     } else {
         rc = discover_then_scan(&p, err, errlen);
     }
+    progress_free(&meter);
     if (sum) {
         sum->hosts_total = p.total;
         sum->hosts_up = p.nup;

@@ -34,7 +34,7 @@
 
 #include "core/log.h"
 #include "core/rate.h"
-#include "core/status.h"
+#include "core/progress.h"
 #include "engine/raw/raw_internal.h"
 #include "engine/raw/raw_pace.h"
 
@@ -443,10 +443,8 @@ struct raw_agg {
     struct raw_ctx *c;
     struct raw_results *res;
     struct rate_ctl ctl;
-    struct status st;
     int64_t next_tick;
-    uint64_t last_drops, last_sent, retry_answers_seen;
-    int64_t last_rate_ns;
+    uint64_t last_drops, retry_answers_seen;
     int oom;
 };
 
@@ -465,6 +463,17 @@ double raw_agg_rate(const struct raw_agg *g)
     return g->ctl.rate;
 }
 
+/* nmap's "Discovered open port": as soon as the first reply says open. */
+static void report_open(struct raw_ctx *c, const struct raw_reply *rep)
+{
+    struct target t;
+    if (!c->job->progress || rep->entry >= c->nentries ||
+        target_set_at(c->job->targets, rep->addr_idx, &t) < 0)
+        return;
+    progress_open_port(c->job->progress, &t.addr, c->probes[rep->entry].port,
+                       (enum port_proto)c->probes[rep->entry].proto);
+}
+
 size_t raw_agg_drain(struct raw_agg *g)
 {
     size_t n = 0;
@@ -474,6 +483,8 @@ size_t raw_agg_drain(struct raw_agg *g)
             int r = raw_results_add(g->res, &rep);
             if (r < 0)
                 g->oom = 1;
+            else if (r > 0 && rep.state == PORT_OPEN)
+                report_open(g->c, &rep);
             else if (r > 0 && rep.pass > 0 && !atomic_load(&g->c->pacing))
                 g->retry_answers_seen++;
             if (g->c->pace)
@@ -526,22 +537,17 @@ void raw_agg_tick(struct raw_agg *g, int64_t now, bool sending)
         double r = rate_ctl_tick(&g->ctl, loss);
         store_rate(c, r);
     }
-    if (status_due(&g->st, now)) {
-        /* Rate actually sent since the last report, not the target rate. */
-        uint64_t sent = atomic_load_explicit(&c->tx_sent, memory_order_relaxed);
-        double pps = now > g->last_rate_ns
-                         ? (double)(sent - g->last_sent) * 1e9 / (double)(now - g->last_rate_ns)
-                         : 0;
-        g->last_sent = sent;
-        g->last_rate_ns = now;
+    if (c->job->progress) {
         int pass = atomic_load(&c->pass);
         uint64_t pos = raw_tx_pos(c);
-        double frac =
-            pass > 0 || !sending || !c->shard_count ? 1.0 : (double)pos / (double)c->shard_count;
-        double speed = pps > 0 ? pps : g->ctl.rate;
-        double left = (sending && pass == 0 ? (double)(c->shard_count - pos) / speed : 0) +
-                      (double)raw_agg_wait_ns(g) / 1e9;
-        status_print(&g->st, pps, frac, left, raw_results_open(g->res));
+        /* The first pass is the bulk of the work; after it, retries and the
+         * cooldown are the last percent. */
+        double frac = pass > 0 || !sending || !c->shard_count
+                          ? 0.99
+                          : 0.99 * (double)pos / (double)c->shard_count;
+        /* Hosts are delivered together at the end: none completed before. */
+        unsigned up = c->job->assume_up ? (unsigned)c->naddrs : (unsigned)raw_results_hosts(g->res);
+        progress_tick(c->job->progress, now, frac, 0, up, up);
     }
 }
 
@@ -642,6 +648,22 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
     }
 }
 
+/* Open the run's progress task: nmap names a task per scan type; the raw
+ * engine runs its types together, so the first names it. */
+static void begin_task(struct raw_ctx *c, int64_t now)
+{
+    const struct raw_job *job = c->job;
+    if (!job->progress)
+        return;
+    char addr[64] = "";
+    struct target t;
+    if (c->naddrs == 1 && target_set_at(job->targets, 0, &t) == 0)
+        ipaddr_str(&t.addr, addr, sizeof(addr));
+    progress_task_begin(job->progress,
+                        progress_task_name(job->ntypes ? job->types[0]->xml_type : NULL),
+                        (size_t)c->naddrs, c->nentries, addr, now);
+}
+
 int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, char *err,
                    size_t errlen)
 {
@@ -704,8 +726,7 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
         rate_ctl_init(&g.ctl, &job->timing, job->io.rate);
         store_rate(c, g.ctl.rate);
         int64_t now = clock_mono_ns();
-        status_init(&g.st, stderr, job->io.stats_every_ms, now);
-        g.last_rate_ns = now;
+        begin_task(c, now);
         log_debug("raw", "%" PRIu64 " probes in shard %u/%u, rate %.0f pps (%s)", c->shard_count,
                   c->shard + 1, c->nshards, g.ctl.rate, job->io.rate > 0 ? "fixed" : "adaptive");
         rc = run_passes(c, &g, err, errlen);
@@ -721,7 +742,8 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
     stop_receivers(c);
     if (g.res)
         drain(&g);
-    status_finish(&g.st);
+    if (c->nprobes)
+        progress_task_end(job->progress, clock_mono_ns());
     if (g.oom && rc == 0)
         rc = fail(err, errlen, "raw scan: out of memory for results");
     /* Deliver what is known even after a runtime error ("results found so

@@ -55,6 +55,8 @@ struct raw_opts {
  * (engine/plan/plan.h) — the port scan, or one discovery run — never the whole
  * configuration. Everything is borrowed and read-only for the run.
  */
+struct progress; /* core/progress.h */
+
 struct raw_job {
     const struct target_set *targets; /* addresses to probe, in index order */
     /* Raw scan modules (SCAN_ENGINE_RAW) to run; other modules are ignored. */
@@ -73,6 +75,12 @@ struct raw_job {
     enum dns_mode dns;           /* reverse DNS of delivered hosts */
     struct raw_opts io;          /* rate, shard, interface, source, send/receive methods, --wait */
     volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
+    /* Progress meter (core/progress.h), borrowed; NULL = none. The engine
+     * opens one task for the run (named after the first type, nmap's "SYN
+     * Stealth Scan"), ticks it from its aggregating loop, reports each
+     * port the first time a reply says open, and closes it before it
+     * delivers hosts; all on the calling thread. */
+    struct progress *progress;
 };
 
 #include "engine/connect/connect_engine.h"

@@ -59,7 +59,9 @@ t_init() {
     [ -x "$BIN" ] || t_fail "scanner binary '$1' not found or not executable"
     SRC="${PRTIP_SRC:-$(cd "$T_HELPERS/../../.." && pwd)}"
     IS_PRTIP=1
-    if "$BIN" --version 2>/dev/null | head -n 3 | grep -q '^Nmap version'; then
+    # prtip's -V also has an "Nmap version X.Y-compatible" line (for
+    # python3-nmap): it is nmap only when it does not say prtip first.
+    if "$BIN" --version 2>/dev/null | head -n 1 | grep -q '^Nmap version'; then
         IS_PRTIP=0
     fi
     T="$(mktemp -d "/tmp/prtip-${T_NAME}.XXXXXX")"
