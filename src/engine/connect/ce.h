@@ -161,7 +161,11 @@ struct ce {
     struct ce_host *hosts;
     uint32_t nhosts, nactive, free_host;
     uint32_t ring_cursor, ring_len;
-    uint32_t done_head, done_tail;
+    /* Hosts are reported in target order, as nmap's: host index of the
+     * host admitted as number n at by_seq[n % nhosts] (unique, since at most
+     * nhosts admitted hosts are undelivered), and the next number to report. */
+    uint32_t *by_seq;
+    uint64_t next_report;
     struct target_iter it;
     bool targets_done;
     uint64_t admitted;
@@ -222,7 +226,8 @@ void ce_host_arm(struct ce *ce, struct ce_host *h);
 /* Send rotation: a newcomer's turn comes last; removal moves the cursor. */
 void ce_ring_add(struct ce *ce, uint32_t hi);
 void ce_ring_remove(struct ce *ce, uint32_t hi);
-/* Host hi is finished: out of the rotation, timer off, onto the done list. */
+/* Host hi is finished: out of the rotation, timer off, marked done for
+ * delivery in target order (connect_engine.c deliver_done). */
 void ce_done_push(struct ce *ce, uint32_t hi);
 /* Reserve the free-list head for a probe of host hi (counted in flight from
  * here on, so that a planned batch respects the cap). */

@@ -97,7 +97,8 @@ int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_s
     ce->slots = calloc(ce->nslots, sizeof(*ce->slots));
     ce->hosts = calloc(ce->nhosts, sizeof(*ce->hosts));
     ce->batch = calloc(FILL_BATCH, sizeof(*ce->batch));
-    if (!ce->slots || !ce->hosts || !ce->batch)
+    ce->by_seq = calloc(ce->nhosts, sizeof(*ce->by_seq));
+    if (!ce->slots || !ce->hosts || !ce->batch || !ce->by_seq)
         return -ENOMEM;
     for (uint32_t i = 0; i < ce->nslots; i++) {
         ce->slots[i].fd = -1;
@@ -109,7 +110,7 @@ int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_s
         ce->hosts[i].done_next = i + 1 < ce->nhosts ? i + 1 : CE_NIL;
     ce->free_slot = 0;
     ce->free_host = 0;
-    ce->ring_cursor = ce->done_head = ce->done_tail = CE_NIL;
+    ce->ring_cursor = CE_NIL;
     if (job->targets)
         target_iter_init(&ce->it, job->targets);
     else
@@ -151,6 +152,7 @@ void ce_teardown(struct ce *ce)
         ce_host_release(&ce->hosts[i]);
     free(ce->slots);
     free(ce->hosts);
+    free(ce->by_seq);
     free(ce->batch);
     evloop_free(ce->loop);
 }

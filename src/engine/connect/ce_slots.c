@@ -89,12 +89,6 @@ void ce_done_push(struct ce *ce, uint32_t hi)
     ce_ring_remove(ce, hi);
     evloop_timer_cancel(ce->loop, &h->timer);
     h->done = true;
-    h->done_next = CE_NIL;
-    if (ce->done_tail == CE_NIL)
-        ce->done_head = hi;
-    else
-        ce->hosts[ce->done_tail].done_next = hi;
-    ce->done_tail = hi;
 }
 
 /* ---- probe slots ------------------------------------------------------- */

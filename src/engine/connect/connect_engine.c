@@ -403,30 +403,21 @@ static void host_free(struct ce *ce, uint32_t hi)
     ce->nactive--;
 }
 
-/* Deliver the finished hosts whose names are ready, in the order they
- * became so; returns when the next pending lookup gives up. */
+/* Deliver finished hosts in target (admission) order, as nmap reports
+ * them: the next host in order as soon as it is done and its name is ready.
+ * Returns when that host's pending lookup gives up. */
 static int64_t deliver_done(struct ce *ce, bool final)
 {
     int64_t wake = INT64_MAX, now = clock_mono_us();
-    uint32_t prev = CE_NIL, hi = ce->done_head;
-    while (hi != CE_NIL) {
+    while (ce->next_report < ce->admitted) {
+        uint32_t hi = ce->by_seq[ce->next_report % ce->nhosts];
         struct ce_host *h = &ce->hosts[hi];
-        uint32_t next = h->done_next;
         char *name;
-        if (!name_ready(ce, h, now, final, &name, &wake)) {
-            prev = hi;
-            hi = next;
-            continue;
-        }
-        if (prev == CE_NIL)
-            ce->done_head = next;
-        else
-            ce->hosts[prev].done_next = next;
-        if (ce->done_tail == hi)
-            ce->done_tail = prev;
+        if (!h->done || !name_ready(ce, h, now, final, &name, &wake))
+            break;
         ce_host_deliver(ce, h, false, name);
         host_free(ce, hi);
-        hi = next;
+        ce->next_report++;
     }
     return wake;
 }
@@ -445,6 +436,7 @@ static int admit(struct ce *ce, int64_t now)
         memset(h, 0, sizeof(*h));
         h->used = true;
         h->seq = ce->admitted++;
+        ce->by_seq[h->seq % ce->nhosts] = hi;
         h->tgt = t;
         h->salen = ipaddr_to_sockaddr(&t.addr, 0, &h->sa);
         h->fifo_head = h->fifo_tail = h->mark = CE_NIL;
@@ -571,7 +563,8 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more)
 static void interrupt_all(struct ce *ce)
 {
     deliver_done(ce, true); /* names already back only */
-    for (uint32_t hi = 0; hi < ce->nhosts; hi++) {
+    for (; ce->next_report < ce->admitted; ce->next_report++) { /* in target order */
+        uint32_t hi = ce->by_seq[ce->next_report % ce->nhosts];
         struct ce_host *h = &ce->hosts[hi];
         if (!h->used)
             continue;

@@ -23,6 +23,8 @@ struct plan {
     volatile sig_atomic_t *stop;
     const struct result_sink *out;
     const struct disc_result *found; /* discovery's findings, NULL before/without it */
+    size_t up_next;                  /* found->up[] entry the next port-scanned host is */
+    uint64_t down_next;              /* first target index whose down host is not out yet */
     uint64_t total, nup, ndown;
     struct progress *progress; /* the port scan's meter; NULL for --dry-run */
 };
@@ -137,15 +139,17 @@ static void apply_up(struct host_result *h, const struct disc_up *u)
     }
 }
 
-/* Every target in index order that is not skipped: up ones (want_up) or
- * down ones, as discovery left them, without ports. */
-static void deliver_discovered(struct plan *p, bool want_up, bool want_down)
+/* Targets [from, to) in index order that are not skipped: up ones
+ * (want_up) or down ones, as discovery left them, without ports. Stops
+ * early on Ctrl-C only when `stoppable`: down hosts interleaved with a port
+ * scan are finished results, written even after an interruption. */
+static void deliver_discovered(struct plan *p, uint64_t from, uint64_t to, bool want_up,
+                               bool want_down, bool stoppable)
 {
     const struct config *cfg = p->cfg;
-    uint64_t n = target_set_count(cfg->targets);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    for (uint64_t i = 0; i < n && !job_stopping(p->stop); i++) {
+    for (uint64_t i = from; i < to && !(stoppable && job_stopping(p->stop)); i++) {
         struct target t;
         if (target_set_at(cfg->targets, i, &t) < 0)
             break;
@@ -172,17 +176,38 @@ static void deliver_discovered(struct plan *p, bool want_up, bool want_down)
     }
 }
 
-/* A host back from the port scan: put discovery's findings and the name
- * the user typed into it. */
+/*
+ * A host back from the port scan: put discovery's findings and the name
+ * the user typed into it, and report it in target order (nmap's): the
+ * engines deliver the up hosts in the order of found->up (index order), so
+ * the down hosts between two up hosts are reported in between. The k-th
+ * host back is found->up[k] (the same address; a listed-twice target has
+ * two entries), else, should an engine ever skip one, the first listing of
+ * its address.
+ */
 static void merge_host(void *ctx, const struct host_result *h)
 {
     struct plan *p = ctx;
     const struct target_set *set = p->cfg->targets;
+    const struct disc_result *found = p->found;
     struct host_result r = *h;
-    uint64_t idx;
+    uint64_t idx = UINT64_MAX;
     struct target t;
-    if (target_set_index_of(set, &h->addr, &idx) == 0) {
-        const struct disc_up *u = disc_result_find(p->found, idx);
+    while (p->up_next < found->nup) {
+        uint64_t i = found->up[p->up_next++].idx;
+        if (target_set_at(set, i, &t) == 0 && ipaddr_equal(&t.addr, &h->addr)) {
+            idx = i;
+            break;
+        }
+    }
+    if (idx == UINT64_MAX && target_set_index_of(set, &h->addr, &idx) < 0)
+        idx = UINT64_MAX;
+    if (idx != UINT64_MAX) {
+        if (idx >= p->down_next) { /* the down hosts listed before it first */
+            deliver_discovered(p, p->down_next, idx, false, true, false);
+            p->down_next = idx + 1;
+        }
+        const struct disc_up *u = disc_result_find(found, idx);
         if (u)
             apply_up(&r, u);
         if (target_set_at(set, idx, &t) == 0) {
@@ -256,10 +281,11 @@ static int discover_then_scan(struct plan *p, char *err, size_t errlen)
     int rc = discovery_run(&dj, &found, err, errlen);
     p->found = &found;
     if (cfg->disc.ping_only || rc < 0) {
-        deliver_discovered(p, true, true);
+        deliver_discovered(p, 0, target_set_count(cfg->targets), true, true, true);
     } else {
-        deliver_discovered(p, false, true);
         rc = scan_up_hosts(p, err, errlen);
+        /* The down hosts after the last up one (all of them when none is up). */
+        deliver_discovered(p, p->down_next, target_set_count(cfg->targets), false, true, false);
     }
     p->found = NULL;
     disc_result_free(&found);
