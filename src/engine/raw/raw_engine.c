@@ -143,6 +143,7 @@ static void store_rate(struct raw_ctx *c, double r)
 static int setup_space(struct raw_ctx *c, const struct raw_job *job, char *err, size_t errlen)
 {
     c->job = job;
+    c->sched.deadline_ns = INT64_MAX;
     if (build_probes(c, job, err, errlen) < 0)
         return -1;
     c->naddrs = job->targets ? target_set_count(job->targets) : 0;
@@ -159,7 +160,25 @@ static int setup_space(struct raw_ctx *c, const struct raw_job *job, char *err, 
     struct permute_iter it;
     permute_iter_init(&it, &c->perm, c->shard, c->nshards);
     c->shard_count = it.count;
-    return 0;
+    return raw_sched_init(c, err, errlen);
+}
+
+/* One --dry-run line for probe x; false once stdout failed. */
+static bool dry_line(const struct raw_ctx *c, uint64_t x)
+{
+    uint64_t ai, pi;
+    struct target t;
+    char a[IPADDR_STRLEN];
+    permute_split(x, c->naddrs, &ai, &pi);
+    if (target_set_at(c->job->targets, ai, &t) < 0 ||
+        target_set_is_excluded(c->job->targets, &t.addr))
+        return true;
+    const struct raw_probe *pr = &c->probes[pi];
+    const struct probe_kind *k = c->groups[pr->group].kind;
+    printf("probe %s %u %s %s shard %u/%u\n", ipaddr_str(&t.addr, a, sizeof(a)), pr->port,
+           k->ported ? port_proto_name((enum port_proto)pr->proto) : k->label, pr->mod->name,
+           c->shard + 1, c->nshards);
+    return !ferror(stdout);
 }
 
 static int dry_run(struct raw_ctx *c)
@@ -168,28 +187,26 @@ static int dry_run(struct raw_ctx *c)
     setvbuf(stdout, buf, _IOFBF, sizeof(buf));
     if (c->nprobes == 0)
         return 0;
-    struct permute_iter it;
-    permute_iter_init(&it, &c->perm, c->shard, c->nshards);
-    uint64_t vals[PERMUTE_BATCH];
-    size_t n;
     /* SIGPIPE is ignored (main.c), so a closed reader ("| head") shows up
      * only as a stream error: stop then, or a /0 would be walked to the end. */
-    while ((n = permute_iter_next_batch(&it, vals, PERMUTE_BATCH)) > 0 &&
-           !job_stopping(c->job->stop) && !ferror(stdout)) {
-        for (size_t i = 0; i < n; i++) {
-            uint64_t ai, pi;
-            struct target t;
-            char a[IPADDR_STRLEN];
-            permute_split(vals[i], c->naddrs, &ai, &pi);
-            if (target_set_at(c->job->targets, ai, &t) < 0 ||
-                target_set_is_excluded(c->job->targets, &t.addr))
-                continue;
-            const struct raw_probe *pr = &c->probes[pi];
-            const struct probe_kind *k = c->groups[pr->group].kind;
-            printf("probe %s %u %s %s shard %u/%u\n", ipaddr_str(&t.addr, a, sizeof(a)), pr->port,
-                   k->ported ? port_proto_name((enum port_proto)pr->proto) : k->label,
-                   pr->mod->name, c->shard + 1, c->nshards);
+    if (c->sched.on) {
+        /* Pass 0 as the schedule sends it: group after group. */
+        bool ok = true;
+        for (uint64_t k = 0; ok && k < c->sched.ngroups; k++) {
+            raw_sched_group(c, k);
+            for (uint64_t d = 0; ok && d < c->sched.count && !job_stopping(c->job->stop); d++)
+                ok = dry_line(c, raw_sched_x(c, d));
         }
+    } else {
+        struct permute_iter it;
+        permute_iter_init(&it, &c->perm, c->shard, c->nshards);
+        uint64_t vals[PERMUTE_BATCH];
+        size_t n;
+        bool ok = true;
+        while (ok && (n = permute_iter_next_batch(&it, vals, PERMUTE_BATCH)) > 0 &&
+               !job_stopping(c->job->stop))
+            for (size_t i = 0; ok && i < n; i++)
+                ok = dry_line(c, vals[i]);
     }
     /* A reader that stopped early (EPIPE) is how "| head" ends, not an error. */
     int rc = (fflush(stdout) == 0 && !ferror(stdout)) || errno == EPIPE ? 0 : -1;
@@ -305,6 +322,8 @@ static unsigned sender_count(const struct raw_ctx *c)
 {
     const struct raw_job *s = c->job;
     unsigned n = s->io.sender_threads > 0 ? (unsigned)s->io.sender_threads : 1;
+    if (c->sched.on)
+        return 1; /* one walk, one clock for the delay and the window */
     if (n > RAW_MAX_SENDERS)
         n = RAW_MAX_SENDERS;
     double rate = s->io.rate > 0 ? s->io.rate : s->timing.max_rate;
@@ -430,6 +449,7 @@ static void teardown(struct raw_ctx *c)
     if (c->decided)
         munmap(c->decided, c->decided_bytes);
     free(c->skip);
+    free(c->sched.tmo);
     raw_pace_free(c->pace);
     for (int fi = 0; fi < 2; fi++)
         free(c->fam[fi].payload);
@@ -446,6 +466,7 @@ struct raw_agg {
     struct status st;
     int64_t next_tick;
     uint64_t last_drops, last_sent, retry_answers_seen;
+    uint64_t answers_base; /* answers before the current host group */
     int64_t last_rate_ns;
     int oom;
 };
@@ -501,6 +522,24 @@ int64_t raw_agg_wait_ns(const struct raw_agg *g)
     return w < MIN_COOLDOWN_NS ? MIN_COOLDOWN_NS : w;
 }
 
+/*
+ * --min-parallelism N: nmap's floor on the probes outstanding. A probe is
+ * outstanding for about a reply wait, so the rate never falls below N per
+ * wait (the AIMD halvings stop there); --max-rate still caps it, as nmap's
+ * does.
+ */
+static void min_parallelism_floor(struct raw_agg *g)
+{
+    uint32_t n = g->c->job->timing.min_parallelism;
+    if (!n || g->ctl.min >= g->ctl.max)
+        return;
+    double floor = (double)n * 1e9 / (double)raw_agg_wait_ns(g);
+    if (floor > g->ctl.max)
+        floor = g->ctl.max;
+    if (floor > g->ctl.min)
+        g->ctl.min = floor;
+}
+
 /* Senders stop pinning (raw_tx.c unpin_sender) once this many frames are
  * out and at least a quarter of them drew a reply. */
 #define UNPIN_MIN_SENT 4096
@@ -508,6 +547,8 @@ int64_t raw_agg_wait_ns(const struct raw_agg *g)
 void raw_agg_tick(struct raw_agg *g, int64_t now, bool sending)
 {
     struct raw_ctx *c = g->c;
+    if (c->sched.window)
+        atomic_store_explicit(&c->sched.timeout_ns, raw_agg_wait_ns(g), memory_order_relaxed);
     if (sending && !atomic_load_explicit(&c->unpin, memory_order_relaxed)) {
         uint64_t sent = atomic_load_explicit(&c->tx_sent, memory_order_relaxed);
         if (sent >= UNPIN_MIN_SENT && raw_results_answers(g->res) * 4 >= sent)
@@ -523,6 +564,7 @@ void raw_agg_tick(struct raw_agg *g, int64_t now, bool sending)
     g->last_drops = drops;
     g->retry_answers_seen = 0;
     if (sending) {
+        min_parallelism_floor(g);
         double r = rate_ctl_tick(&g->ctl, loss);
         store_rate(c, r);
     }
@@ -564,13 +606,32 @@ static void cooldown(struct raw_agg *g, int64_t from, int64_t fixed_ns, uint64_t
         int64_t wait = fixed_ns >= 0 ? fixed_ns : raw_agg_wait_ns(g);
         if (now >= from + wait || job_stopping(g->c->job->stop))
             return;
+        if (now >= g->c->sched.deadline_ns) {
+            atomic_store(&g->c->sched.expired, true); /* --host-timeout */
+            return;
+        }
         raw_agg_tick(g, now, false);
         if (drain(g) == 0) {
-            if (expected && raw_results_answers(g->res) >= expected)
+            if (expected && raw_results_answers(g->res) - g->answers_base >= expected)
                 return;
             nap();
         }
     }
+}
+
+/* May the pacer (raw_pace.h) retry UDP ports? Not under --scan-delay or
+ * --max-parallelism: its rounds go back to back and uncounted. Those
+ * ports are then retried by the passes, probe by probe, as nmap does. */
+static bool pacing_allowed(const struct raw_ctx *c)
+{
+    return c->udp_first < c->udp_end && c->decided && c->job->timing.max_retries > 0 &&
+           !c->sched.delay_ns && !c->sched.window;
+}
+
+/* The current group's host timeout passed (struct raw_sched). */
+static bool expired(const struct raw_ctx *c)
+{
+    return atomic_load(&c->sched.expired);
 }
 
 static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t errlen)
@@ -589,7 +650,8 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
             struct raw_sender *snd = &c->snd[started];
             atomic_store(&snd->pos, 0);
             atomic_store(&snd->done, false);
-            if (pthread_create(&snd->th, NULL, raw_tx_main, snd) != 0)
+            if (pthread_create(&snd->th, NULL, c->sched.on ? raw_sched_tx_main : raw_tx_main,
+                               snd) != 0)
                 break;
         }
         if (started < c->nsenders)
@@ -616,7 +678,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
                 return fail(err, errlen, "%s", c->snd[t].tx_err);
             expected += c->snd[t].sent_pass0;
         }
-        if (job_stopping(c->job->stop))
+        if (job_stopping(c->job->stop) || expired(c))
             return 0;
         bool last = pass >= max_pass;
         int64_t wait_ns = c->job->io.wait_s >= 0 ? (int64_t)(c->job->io.wait_s * 1e9) : -1;
@@ -625,12 +687,13 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         /* UDP hosts that answered with port unreachables and still have
          * unanswered UDP probes are paced from now on (raw_pace.h); their
          * UDP probes leave the retry passes. */
-        if (max_pass > 0 && c->udp_first < c->udp_end && raw_pace_select(c, g->res, false) < 0)
+        if (max_pass > 0 && pacing_allowed(c) && raw_pace_select(c, g->res, false) < 0)
             return fail(err, errlen, "raw scan: out of memory for UDP pacing");
         uint64_t fresh = raw_results_answers(g->res) - before;
+        uint64_t decided = raw_results_answers(g->res) - g->answers_base;
         log_debug("raw", "pass %d: %" PRIu64 " new answers, %" PRIu64 " of %" PRIu64 " decided",
-                  pass, fresh, raw_results_answers(g->res), expected);
-        if (last || raw_results_answers(g->res) >= expected || job_stopping(c->job->stop))
+                  pass, fresh, decided, expected);
+        if (last || decided >= expected || job_stopping(c->job->stop) || expired(c))
             return 0;
         if (pass > 0 && fresh == 0) {
             /* Nothing was lost in the last pass: further passes would find
@@ -640,6 +703,61 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
             return 0;
         }
     }
+}
+
+/* The passes and the UDP pacing of the whole scan, or with the schedule
+ * on, of the current host group. */
+static int run_group(struct raw_ctx *c, struct raw_agg *g, char *err, size_t errlen)
+{
+    const struct raw_job *job = c->job;
+    g->answers_base = raw_results_answers(g->res);
+    int rc = run_passes(c, g, err, errlen);
+    /* Known-up hosts that sent no ICMP error in the passes may have
+     * met an empty bucket all along: they are searched (raw_pace.h, 1). */
+    if (rc == 0 && pacing_allowed(c) && !job_stopping(job->stop) && !expired(c) &&
+        raw_pace_select(c, g->res, true) < 0)
+        rc = fail(err, errlen, "raw scan: out of memory for UDP pacing");
+    if (rc == 0 && c->pace && !job_stopping(job->stop) && !expired(c))
+        rc = raw_pace_run(g, err, errlen);
+    return rc;
+}
+
+/* Note the current group as timed out (its hosts with a probe undecided are
+ * delivered so); -1 when out of memory. */
+static int note_timeout(struct raw_ctx *c)
+{
+    struct raw_sched *s = &c->sched;
+    struct raw_skip *t = realloc(s->tmo, (s->ntmo + 1) * sizeof(*t));
+    if (!t)
+        return -1;
+    s->tmo = t;
+    t[s->ntmo].lo = raw_sched_addr(c, s->jlo);
+    t[s->ntmo].hi = raw_sched_addr(c, s->jlo + s->n - 1) + 1;
+    s->ntmo++;
+    return 0;
+}
+
+/* Host group after host group (struct raw_sched): each its own passes,
+ * cooldowns and pacing, over the same results and decided bits. */
+static int run_groups(struct raw_ctx *c, struct raw_agg *g, char *err, size_t errlen)
+{
+    int rc = 0;
+    for (uint64_t k = 0; k < c->sched.ngroups && rc == 0 && !job_stopping(c->job->stop); k++) {
+        raw_sched_group(c, k);
+        /* The pacer's hosts are the group's. */
+        raw_pace_free(c->pace);
+        c->pace = NULL;
+        if (c->sched.ngroups > 1)
+            log_debug("raw", "host group %" PRIu64 " of %" PRIu64 ": %" PRIu64 " host%s", k + 1,
+                      c->sched.ngroups, c->sched.n, c->sched.n == 1 ? "" : "s");
+        rc = run_group(c, g, err, errlen);
+        if (rc == 0 && expired(c)) {
+            log_debug("raw", "host group %" PRIu64 ": --host-timeout reached", k + 1);
+            if (note_timeout(c) < 0)
+                rc = fail(err, errlen, "raw scan: out of memory");
+        }
+    }
+    return rc;
 }
 
 int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, char *err,
@@ -708,14 +826,10 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
         g.last_rate_ns = now;
         log_debug("raw", "%" PRIu64 " probes in shard %u/%u, rate %.0f pps (%s)", c->shard_count,
                   c->shard + 1, c->nshards, g.ctl.rate, job->io.rate > 0 ? "fixed" : "adaptive");
-        rc = run_passes(c, &g, err, errlen);
-        /* Known-up hosts that sent no ICMP error in the passes may have
-         * met an empty bucket all along: they are searched (raw_pace.h, 1). */
-        if (rc == 0 && c->udp_first < c->udp_end && c->decided && job->timing.max_retries > 0 &&
-            !job_stopping(job->stop) && raw_pace_select(c, g.res, true) < 0)
-            rc = fail(err, errlen, "raw scan: out of memory for UDP pacing");
-        if (rc == 0 && c->pace && !job_stopping(job->stop))
-            rc = raw_pace_run(&g, err, errlen);
+        if (c->sched.on)
+            rc = run_groups(c, &g, err, errlen);
+        else
+            rc = run_group(c, &g, err, errlen);
     }
     bool interrupted = job_stopping(job->stop);
     stop_receivers(c);
@@ -738,6 +852,9 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
             .sink = sink,
             .skip = c->skip,
             .nskip = c->nskip,
+            .shard_by_addr = c->sched.on,
+            .tmo = c->sched.tmo,
+            .ntmo = c->sched.ntmo,
             .interrupted = interrupted || rc < 0,
             .start = start,
         };
