@@ -67,20 +67,15 @@ void rate_ctl_init(struct rate_ctl *c, const struct timing *t, double fixed_pps)
         c->slow_start = false;
         return;
     }
-    double start = RATE_DEFAULT_START, cap = 0;
+    double start = RATE_DEFAULT_START;
     if (t->level >= 5)
         start = 1000000.0;
     else if (t->level == 4)
         start = 300000.0;
-    if (t->scan_delay_ms > 0) {
-        /* T0-T2 (and --scan-delay): nmap's serial pace becomes a ceiling. */
-        cap = 1000.0 / (double)t->scan_delay_ms;
-        start = cap;
-    }
-    c->max = t->max_rate > 0 ? t->max_rate : cap > 0 ? cap : 10.0 * start;
+    c->max = t->max_rate > 0 ? t->max_rate : 10.0 * start;
     c->min = t->min_rate > 0 ? t->min_rate : RATE_DEFAULT_FLOOR;
     if (c->min > c->max)
-        c->min = c->max; /* --min-rate above a scan-delay cap: the cap wins */
+        c->min = c->max;
     if (start > c->max)
         start = c->max;
     if (start < c->min)

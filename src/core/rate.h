@@ -81,10 +81,10 @@ struct rate_ctl {
 /*
  * Set up from the timing template and --min-rate/--max-rate: fixed_pps > 0
  * (--rate) pins the rate (min = max = rate); otherwise the start is
- * 100 kpps at T3, 300 kpps at T4, 1 Mpps at T5, and for T0-T2 the rate
- * implied by --scan-delay (1000 / scan_delay_ms per second) which is also
- * the ceiling; the ceiling is --max-rate, else 10 x the start; the floor
- * --min-rate, else 10 pps (or the scan-delay rate, if lower).
+ * 100 kpps at T3 (and T0-T2, whose pace is their --scan-delay per host and
+ * --max-parallelism, applied by the raw engine's schedule), 300 kpps at T4,
+ * 1 Mpps at T5; the ceiling is --max-rate, else 10 x the start; the floor
+ * --min-rate, else 10 pps.
  */
 void rate_ctl_init(struct rate_ctl *c, const struct timing *t, double fixed_pps);
 

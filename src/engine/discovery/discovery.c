@@ -530,6 +530,10 @@ static int run_ip_probes(struct disc *p, char *err, size_t errlen)
         };
         memcpy(rj.types, runs[r].mods, runs[r].nmods * sizeof(runs[r].mods[0]));
         rj.io.scanflags = -1; /* --scanflags is for the port scan */
+        /* nmap: the host group sizes "do not have an effect during the host
+         * discovery phase", and the host timeout is the port scan's. */
+        rj.timing.min_hostgroup = rj.timing.max_hostgroup = 0;
+        rj.timing.host_timeout_ms = 0;
         struct capture cap = {.p = p, .orig = job->targets};
         struct result_sink s = {.host = capture_host, .ctx = &cap};
         log_debug("plan", "discovery run %zu: %zu probe types to %" PRIu64 " addresses", r,

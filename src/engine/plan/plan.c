@@ -41,6 +41,7 @@ static struct raw_job raw_job_of(const struct plan *p, const struct target_set *
         .services = cfg->services,
         .timing = cfg->timing,
         .seed = cfg->seed,
+        .ordered = !cfg->randomize_ports,
         .assume_up = assume_up,
         .dns = cfg->dns,
         .io = cfg->raw,

@@ -66,8 +66,13 @@ struct raw_job {
      * of its proto. Borrowed lists (never portset_free'd through the job). */
     struct portset ports;
     const struct services *services; /* names for port records; NULL = none */
-    struct timing timing;            /* nmap's timing values (core/timing.h) */
-    uint64_t seed;                   /* permutation seed */
+    /* nmap's timing values (core/timing.h). Besides the RTT bounds,
+     * retries and rates: --scan-delay (per host), --max-parallelism,
+     * --min-parallelism, --min/--max-hostgroup, --host-timeout and
+     * --max-scan-delay, as raw_internal.h's struct raw_sched says. */
+    struct timing timing;
+    uint64_t seed; /* permutation seed */
+    bool ordered;  /* -r: each host's ports in order (raw_internal.h, raw_sched) */
     /* Targets are known up (-Pn, or discovery already ran): every target is
      * delivered up with reason user-set, answered or not. Else only hosts
      * that answered something are up; the rest are delivered down. */

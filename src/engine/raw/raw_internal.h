@@ -161,6 +161,65 @@ struct raw_rxer {
 
 struct raw_pace;
 
+/*
+ * The schedule (raw_sched.c): nmap's per-host timing options in the
+ * stateless walk. Off (on = false) unless -r, --scan-delay,
+ * --max-parallelism, --max-hostgroup below the target count or
+ * --host-timeout asks for it; then one sender walks, instead of the
+ * permutation of the whole space, the probes of one host group at a time:
+ *
+ *   groups   the addresses of this shard (address index a with
+ *            a % nshards == shard: a host's probes all on one machine, so
+ *            its timing is one machine's) in runs of gsize, in index order
+ *            (--max-hostgroup; --min-hostgroup only bounds it). Each group
+ *            is a sub-run: passes, cooldowns, UDP pacing, as the whole scan
+ *            is without groups. Group k's addresses are shard + j * nshards,
+ *            j in [k * gsize, min((k + 1) * gsize, nmine)).
+ *   order    a group of n hosts and m entries is walked by a domain index
+ *            d in [0, n * m). Random (the default): a permutation of
+ *            [0, n * m), split as the plain walk splits (host = v % n,
+ *            entry = v / n). Rounds (-r or --scan-delay): d = r * n + i is
+ *            round r, and every round probes each host once: host
+ *            gperm(i), entry r with -r (ports ascending per host), else
+ *            eperm((r + host) % m) (each host its own rotation of one
+ *            shuffled port order).
+ *   delay    --scan-delay D: a round starts no sooner than D after the
+ *            last probe of the round before (of this pass or the last one),
+ *            so two probes to one host, always in different rounds, are at
+ *            least D apart, while the hosts of a round go at the rate.
+ *   window   --max-parallelism N: the probes sent and neither answered
+ *            (decided bit) nor timed out (sent + the cooldown rule's wait)
+ *            are at most N: a ring of their values and send times, N long.
+ *   timeout  --host-timeout: the hosts of a group start together, so they
+ *            share a deadline; at it the group stops, and its hosts with a
+ *            probe undecided are delivered timed out (nmap's "Skipping host
+ *            ... due to host timeout").
+ *
+ * Positions (the RTT stamps of raw_rx.c, raw_pace.c's pass 0): a group's
+ * d plus the probes of the groups before it.
+ */
+struct raw_sched {
+    bool on;
+    bool rounds, ordered;
+    uint64_t nmine; /* addresses of this shard */
+    uint64_t gsize; /* hosts per group */
+    uint64_t ngroups;
+    /* The current group. */
+    uint64_t group, jlo, n;     /* group number, first j, hosts */
+    uint64_t count;             /* its probes: n * nentries */
+    uint64_t pos_base;          /* probes of the groups before it */
+    struct permute gperm;       /* random: over n * nentries; rounds: over n */
+    struct permute eperm;       /* rounds without -r: over nentries */
+    int64_t delay_ns;           /* --scan-delay, 0 none */
+    int64_t last_send_ns;       /* last probe sent (the delay's reference), 0 none */
+    uint32_t window;            /* --max-parallelism, 0 = none */
+    int64_t deadline_ns;        /* this group's --host-timeout, INT64_MAX = none */
+    _Atomic int64_t timeout_ns; /* a probe's reply wait (the cooldown rule), from the aggregator */
+    _Atomic bool expired;       /* the group's deadline passed */
+    struct raw_skip *tmo;       /* address ranges of groups that timed out (index order) */
+    size_t ntmo;
+};
+
 struct raw_ctx {
     const struct raw_job *job;
     struct raw_probe *probes; /* the probe list (owned) */
@@ -200,6 +259,8 @@ struct raw_ctx {
      * the caller between passes, read by the sender during retry passes. */
     struct raw_pace *pace;
     _Atomic bool pacing; /* receivers: also report repeats of decided UDP probes */
+
+    struct raw_sched sched;
 };
 
 static inline bool raw_entry_is_udp(const struct raw_ctx *c, uint32_t e)
@@ -258,6 +319,39 @@ static inline int64_t raw_stamp_find(const struct raw_sender *s, uint64_t pos)
     }
     return (int64_t)lo;
 }
+
+/* ---- raw_sched.c ---- */
+/* Set c->sched up from the job (after the probe list and the shard are
+ * known). Returns 0, or -1 with err set (no memory). */
+int raw_sched_init(struct raw_ctx *c, char *err, size_t errlen);
+/* Make group k the current one (k < ngroups): its walk and deadline. */
+void raw_sched_group(struct raw_ctx *c, uint64_t k);
+/* The address index of the group's j-th host (j counted over the shard). */
+static inline uint64_t raw_sched_addr(const struct raw_ctx *c, uint64_t j)
+{
+    return c->shard + j * c->nshards;
+}
+/* The probe value x = entry * naddrs + address of domain index d < count
+ * of the current group. */
+uint64_t raw_sched_x(const struct raw_ctx *c, uint64_t d);
+/* The domain index of x in the current group; false when x is not one of
+ * its probes. */
+bool raw_sched_d(const struct raw_ctx *c, uint64_t x, uint64_t *d);
+/* Is address index ai one of the current group's hosts (always true with
+ * the schedule off)? */
+bool raw_sched_in_group(const struct raw_ctx *c, uint64_t ai);
+/* Sender body of a scheduled pass (one sender); see struct raw_sched. */
+void *raw_sched_tx_main(void *arg);
+
+/*
+ * Where probe x stands in the send order of pass 0 (the position the
+ * stamps of struct raw_stamp count, for the sender it belongs to), for
+ * both walks. False when x is not this shard's (or, scheduled, not the
+ * current group's).
+ */
+bool raw_pass0_pos(const struct raw_ctx *c, uint64_t x, uint64_t *pos);
+/* Is probe x this shard's? */
+bool raw_in_shard(const struct raw_ctx *c, uint64_t x);
 
 /* ---- raw_tx.c ---- */
 /* Sender thread body (arg: its struct raw_sender) for pass atomic
@@ -342,6 +436,13 @@ struct raw_deliver {
     const struct result_sink *sink;
     const struct raw_skip *skip; /* not scanned: not delivered */
     size_t nskip;
+    /* The schedule (struct raw_sched) shards by address: another shard's
+     * address is not delivered, and every probe of ours is in the shard. */
+    bool shard_by_addr;
+    /* Address ranges whose --host-timeout passed: a host there with a probe
+     * undecided is delivered timed_out, without ports (as nmap). */
+    const struct raw_skip *tmo;
+    size_t ntmo;
     bool interrupted;
     struct timespec start; /* wall clock */
 };
@@ -361,5 +462,37 @@ int64_t raw_agg_wait_ns(const struct raw_agg *g);
 struct raw_ctx *raw_agg_ctx(struct raw_agg *g);
 struct raw_results *raw_agg_results(struct raw_agg *g);
 double raw_agg_rate(const struct raw_agg *g);
+
+/* ---- setup and teardown (raw_setup.c) ----------------------------------- */
+
+/* Format a message into err and return -1: the raw engine's error path. */
+int raw_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Publish rate r (packets/s) to the senders (relaxed atomic). */
+void raw_store_rate(struct raw_ctx *c, double r);
+
+/* The probe list from job (modules x ports), the index space naddrs x
+ * nentries, the shard and its permutation. Returns 0, or -1 with err set. */
+int raw_setup_space(struct raw_ctx *c, const struct raw_job *job, char *err, size_t errlen);
+
+/* --dry-run: print pass 0's probes on stdout. Returns 0, or -1 on a write
+ * error (a reader that went away is not one). */
+int raw_dry_run(struct raw_ctx *c);
+
+/* Route, send method and templates of address family fi (0 IPv4, 1 IPv6);
+ * c->fam[fi].used false when no target has that family. 0, or -1 with err. */
+int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen);
+
+/* Receivers and senders' sockets for the families in use. 0, or -1 with err. */
+int raw_open_io(struct raw_ctx *c, char *err, size_t errlen);
+
+/* The decided bitmap, one bit per probe of the shard (lazily mapped). */
+void raw_alloc_bitmap(struct raw_ctx *c);
+
+/* Stop and join the receiver threads. */
+void raw_stop_receivers(struct raw_ctx *c);
+
+/* Release everything setup made (sockets closed in the background). */
+void raw_teardown(struct raw_ctx *c);
 
 #endif

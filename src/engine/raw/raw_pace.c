@@ -48,10 +48,12 @@ struct raw_pace {
     struct raw_ctx *c;
     struct pace_host *hosts; /* sorted by addr_idx */
     size_t n, cap;
-    size_t examined; /* raw_results_unreach_host() indices looked at */
-    uint8_t need;    /* confirmations that make a port silent */
-    int64_t t0;      /* first selection: pass 0 and its cooldown are over */
-    uint8_t *buf;    /* one round's frames */
+    size_t examined;    /* raw_results_unreach_host() indices looked at */
+    uint8_t need;       /* confirmations that make a port silent */
+    uint32_t w0;        /* first window: PACE_W0, or --min-parallelism */
+    int64_t int_max_ns; /* longest interval: PACE_INT_MAX_NS, or --max-scan-delay */
+    int64_t t0;         /* first selection: pass 0 and its cooldown are over */
+    uint8_t *buf;       /* one round's frames */
     size_t slot;
 };
 
@@ -96,7 +98,7 @@ static bool pending(const struct raw_pace *p, const struct pace_host *h, uint32_
     uint64_t x = (uint64_t)e * c->naddrs + h->addr_idx;
     if (raw_decided(c, x))
         return false;
-    if (c->nshards > 1 && permute_unmap(&c->perm, x) % c->nshards != c->shard)
+    if (!raw_in_shard(c, x))
         return false; /* another shard's probe */
     return true;
 }
@@ -129,7 +131,7 @@ static int add_host(struct raw_pace *p, uint64_t ai, bool has_canary, uint32_t c
 {
     struct raw_ctx *c = p->c;
     struct target t;
-    if (target_set_at(c->job->targets, ai, &t) < 0 ||
+    if (!raw_sched_in_group(c, ai) || target_set_at(c->job->targets, ai, &t) < 0 ||
         target_set_is_excluded(c->job->targets, &t.addr) || raw_skipped(c->skip, c->nskip, ai))
         return 0;
     int fi = t.addr.family == AF_INET6;
@@ -150,7 +152,7 @@ static int add_host(struct raw_pace *p, uint64_t ai, bool has_canary, uint32_t c
     h->fi = fi;
     h->canary = canary;
     h->has_canary = has_canary;
-    h->window = PACE_W0;
+    h->window = p->w0;
     h->interval_ns = PACE_INT0_NS;
     h->cursor = c->udp_first;
     if (!any_pending(p, h))
@@ -240,11 +242,9 @@ static long pass0_confirm(struct raw_pace *p, struct pace_host *h, const struct 
         return -1;
     size_t n = 0;
     for (uint32_t e = c->udp_first; e < c->udp_end; e++) {
-        uint64_t i = permute_unmap(&c->perm, (uint64_t)e * c->naddrs + h->addr_idx);
-        if (i % c->nshards != c->shard)
-            continue; /* another shard's probe: not sent here */
         struct raw_pace_p0 *q = &v[n];
-        q->pos = (i - c->shard) / c->nshards;
+        if (!raw_pass0_pos(c, (uint64_t)e * c->naddrs + h->addr_idx, &q->pos))
+            continue; /* another shard's probe: not sent here */
         if (!pass0_sent(c, q->pos, &q->t_lo, &q->t_hi))
             q->t_lo = q->t_hi = -1;
         q->cell = raw_results_cell(res, h->addr_idx, e);
@@ -272,6 +272,15 @@ int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
         c->pace->c = c;
         c->pace->t0 = clock_mono_ns();
         c->pace->need = c->job->timing.max_retries >= 2 ? 2 : 1;
+        /* nmap's --min-parallelism: at least that many probes of a host
+         * in flight, so a round carries at least that many ports. */
+        const struct timing *tm = &c->job->timing;
+        uint32_t w0 = tm->min_parallelism > PACE_W0 ? tm->min_parallelism : PACE_W0;
+        c->pace->w0 = w0 > PACE_W_MAX ? PACE_W_MAX : w0;
+        /* nmap's --max-scan-delay caps its adaptive per-host delay; the
+         * rounds' interval is ours (never below a reply wait, evaluate()). */
+        int64_t cap = (int64_t)tm->max_scan_delay_ms * 1000000;
+        c->pace->int_max_ns = cap > 0 && cap < PACE_INT_MAX_NS ? cap : PACE_INT_MAX_NS;
     }
     struct raw_pace *p = c->pace;
     size_t total = raw_results_unreach_hosts(res), n0 = p->n;
@@ -461,7 +470,7 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
          * the search turns into ordinary rounds (raw_pace.h, 1). */
         h->canary = h->round[first];
         h->has_canary = true;
-        h->window = PACE_W0;
+        h->window = p->w0;
         h->interval_ns = PACE_INT0_NS;
         h->conf = calloc(c->udp_end - c->udp_first, 1);
         if (!h->conf)
@@ -505,14 +514,14 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
         h->interval_ns *= 2;
     if (h->canary_seen) {
         if (h->window < PACE_W_MAX)
-            h->window *= 2;
+            h->window = h->window * 2 > PACE_W_MAX ? PACE_W_MAX : h->window * 2;
         if (h->tok_sum < 1)
             h->interval_ns /= 2;
     } else if (!h->has_canary && h->window < PACE_W_SEARCH_MAX) {
         h->window *= 2;
     }
-    if (h->interval_ns > PACE_INT_MAX_NS)
-        h->interval_ns = PACE_INT_MAX_NS;
+    if (h->interval_ns > p->int_max_ns)
+        h->interval_ns = p->int_max_ns;
     if (h->interval_ns < min_int)
         h->interval_ns = min_int;
     h->next_ns = h->sent_ns + h->interval_ns;
@@ -570,6 +579,10 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
         int64_t now = clock_mono_ns();
         if (job_stopping(c->job->stop))
             break;
+        if (now >= c->sched.deadline_ns) {
+            atomic_store(&c->sched.expired, true); /* --host-timeout */
+            break;
+        }
         raw_agg_tick(g, now, false);
         raw_agg_drain(g);
         int64_t wait = raw_agg_wait_ns(g);

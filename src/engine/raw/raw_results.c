@@ -276,8 +276,22 @@ static bool in_shard(const struct raw_deliver *d, uint64_t addr_idx, uint32_t en
 {
     if (d->nshards <= 1)
         return true;
+    if (d->shard_by_addr)
+        return addr_idx % d->nshards == d->shard;
     uint64_t i = permute_unmap(d->perm, (uint64_t)entry * d->naddrs + addr_idx);
     return i % d->nshards == d->shard;
+}
+
+/* Did the host's --host-timeout pass before all its probes were decided? */
+static bool timed_out(const struct raw_results *res, const struct raw_deliver *d, uint64_t addr_idx,
+                      const struct raw_host *h)
+{
+    if (!raw_skipped(d->tmo, d->ntmo, addr_idx))
+        return false;
+    for (uint32_t i = 0; i < d->nentries; i++)
+        if (!(h && (ccells(res, h)[i] & CELL_ANSWERED)) && in_shard(d, addr_idx, i))
+            return true;
+    return false;
 }
 
 /* Is this host reported up (and so, by default, resolved)? */
@@ -325,6 +339,10 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
         with_ports = false; /* nmap shows no ports for a down host */
     }
     r.rdns = rdns;
+    if (d->ntmo && timed_out(res, d, addr_idx, h)) {
+        r.timed_out = true; /* nmap: "Skipping host ... due to host timeout", no ports */
+        with_ports = false;
+    }
 
     int rc = 0;
     for (uint32_t i = 0; with_ports && i < d->nentries; i++) {
@@ -477,7 +495,8 @@ int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
             next++;
         const struct raw_host *h =
             next < r->nhosts && r->hosts[next].addr_idx == a ? &r->hosts[next] : NULL;
-        if (!h && (target_set_is_excluded(set, &t.addr) || raw_skipped(d->skip, d->nskip, a)))
+        if (!h && (target_set_is_excluded(set, &t.addr) || raw_skipped(d->skip, d->nskip, a) ||
+                   (d->shard_by_addr && a % d->nshards != d->shard)))
             continue;
         rc = pipe_push(p, &t, a, h);
     }

@@ -9,7 +9,8 @@
  * answers a probe that was sent exactly once (Karn's rule). Its send time
  * is recovered exactly, with no per-probe state: the probe's value x goes
  * back through the inverse permutation to its domain index i, whose shard
- * position is (i - shard) / nshards; the sender stamped every batch of
+ * position is (i - shard) / nshards (raw_pass0_pos(), which also knows the
+ * scheduled walk of raw_sched.c); the sender stamped every batch of
  * pass 0 with (first position, time), so a binary search over the recent
  * stamps finds the batch, and the probe's send time is interpolated
  * between the batch's t0 and t1 by its position in it. The reply's time is
@@ -127,11 +128,10 @@ static int match(const struct raw_ctx *c, const struct pkt_info *pi, uint32_t *e
  * longer known. */
 static int64_t sent_at(const struct raw_ctx *c, uint64_t x)
 {
-    uint64_t i = permute_unmap(&c->perm, x);
-    if (i % c->nshards != c->shard)
+    uint64_t p, pos;
+    if (!raw_pass0_pos(c, x, &p))
         return -1;
-    uint64_t pos;
-    const struct raw_sender *snd = raw_sender_of(c, (i - c->shard) / c->nshards, &pos);
+    const struct raw_sender *snd = raw_sender_of(c, p, &pos);
     int64_t found = raw_stamp_find(snd, pos);
     if (found < 0)
         return -1;
