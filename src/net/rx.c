@@ -187,6 +187,22 @@ int rx_attach_filter(int fd, int linktype, const char *ifname, const char *bpf, 
     return rc;
 }
 
+int rx_filtered_socket(struct rx *r, const char *ifname, const char *bpf, int socket_flags,
+                       char *err, size_t errlen)
+{
+    r->fd = socket(AF_PACKET, SOCK_RAW | socket_flags, 0);
+    if (r->fd < 0) {
+        rx_set_err(err, errlen, ifname, "socket(AF_PACKET)", errno);
+        return -1;
+    }
+    r->linktype = rx_link_dlt(r->fd, ifname);
+    if (r->linktype < 0) {
+        snprintf(err, errlen, "%s: unsupported link type for packet capture", ifname);
+        return -1;
+    }
+    return rx_attach_filter(r->fd, r->linktype, ifname, bpf, err, errlen);
+}
+
 /* pub: the struct rx whose early socket serves until this ring is bound
  * (told RING_BINDING just before bind), or NULL. */
 static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *bpf,
@@ -198,17 +214,7 @@ static int open_ring(struct rx *r, const char *ifname, int ifindex, const char *
 
     /* Protocol 0 until the filter and ring are in place, so nothing
      * unfiltered is queued; bind() below starts reception. */
-    r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-    if (r->fd < 0) {
-        rx_set_err(err, errlen, ifname, "socket(AF_PACKET)", errno);
-        return -1;
-    }
-    r->linktype = rx_link_dlt(r->fd, ifname);
-    if (r->linktype < 0) {
-        snprintf(err, errlen, "%s: unsupported link type for packet capture", ifname);
-        return -1;
-    }
-    if (rx_attach_filter(r->fd, r->linktype, ifname, bpf, err, errlen) < 0)
+    if (rx_filtered_socket(r, ifname, bpf, SOCK_CLOEXEC, err, errlen) < 0)
         return -1;
     if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0) {
         rx_set_err(err, errlen, ifname, "PACKET_VERSION(TPACKET_V3)", errno);

@@ -99,6 +99,11 @@ int rx_link_dlt(int fd, const char *ifname);
  * 0, or -1 with err set. */
 int rx_attach_filter(int fd, int linktype, const char *ifname, const char *bpf, char *err,
                      size_t errlen);
+/* r->fd = a new AF_PACKET SOCK_RAW socket (socket_flags: SOCK_CLOEXEC,
+ * SOCK_NONBLOCK...) bound to no protocol yet, with r->linktype set and bpf
+ * attached: nothing unfiltered is ever queued on it. 0, or -1 with err. */
+int rx_filtered_socket(struct rx *r, const char *ifname, const char *bpf, int socket_flags,
+                       char *err, size_t errlen);
 /* poll() fd and the wake eventfd up to timeout_ms: > 0 when fd is ready,
  * 0 on timeout or wake-up (consumed), -1 on error. */
 int rx_wait_fd(struct rx *r, int fd, int timeout_ms);

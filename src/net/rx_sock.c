@@ -22,17 +22,7 @@ int rx_open_sock(struct rx *r, const char *ifname, int ifindex, const char *bpf,
     int one = 1;
     struct sockaddr_ll sll = {0};
 
-    r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (r->fd < 0) {
-        rx_set_err(err, errlen, ifname, "socket(AF_PACKET)", errno);
-        return -1;
-    }
-    r->linktype = rx_link_dlt(r->fd, ifname);
-    if (r->linktype < 0) {
-        snprintf(err, errlen, "%s: unsupported link type for packet capture", ifname);
-        return -1;
-    }
-    if (rx_attach_filter(r->fd, r->linktype, ifname, bpf, err, errlen) < 0)
+    if (rx_filtered_socket(r, ifname, bpf, SOCK_CLOEXEC | SOCK_NONBLOCK, err, errlen) < 0)
         return -1;
     size_t hint = rx_clamp_hint(ring_bytes);
     int rcvbuf = (int)(hint * 8 > (size_t)INT32_MAX / 2 ? INT32_MAX / 2 : hint * 8);

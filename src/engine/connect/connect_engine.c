@@ -562,7 +562,7 @@ static int64_t fill(struct ce *ce, int64_t now, bool *more)
 /* Ctrl-C: deliver every started host with what it has. */
 static void interrupt_all(struct ce *ce)
 {
-    deliver_done(ce, true); /* names already back only */
+    deliver_done(ce, true);                                     /* names already back only */
     for (; ce->next_report < ce->admitted; ce->next_report++) { /* in target order */
         uint32_t hi = ce->by_seq[ce->next_report % ce->nhosts];
         struct ce_host *h = &ce->hosts[hi];

@@ -23,9 +23,9 @@
 #define PRTIP_ENGINE_RAW_INTERNAL_H
 
 #include "core/permute.h"
+#include "core/rate.h"
 #include "core/rtt.h"
-#include "cli/config.h"
-#include "engine/connect/connect_engine.h"
+#include "core/stream.h"
 #include "engine/raw/raw_engine.h"
 #include "engine/raw/raw_ring.h"
 #include "net/cookie.h"
@@ -462,6 +462,12 @@ int64_t raw_agg_wait_ns(const struct raw_agg *g);
 struct raw_ctx *raw_agg_ctx(struct raw_agg *g);
 struct raw_results *raw_agg_results(struct raw_agg *g);
 double raw_agg_rate(const struct raw_agg *g);
+
+/* A sender's batch of RATE_BATCH_MAX frame slots of f->slot_len bytes in
+ * one allocation (*buf, freed by the caller): frames[i] points at slot i,
+ * holds[i] = -1 (no template loaded yet). Returns 0, or -1 out of memory. */
+int raw_tx_slots(const struct raw_fam *f, uint8_t **buf, uint8_t *frames[RATE_BATCH_MAX],
+                 int8_t holds[RATE_BATCH_MAX]);
 
 /* ---- setup and teardown (raw_setup.c) ----------------------------------- */
 

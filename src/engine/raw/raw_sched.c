@@ -349,14 +349,7 @@ static int sbatch_init(struct sbatch *b, struct raw_fam *f)
     if (!f->used)
         return 0;
     b->fam = f;
-    b->buf = malloc((size_t)RATE_BATCH_MAX * f->slot_len);
-    if (!b->buf)
-        return -1;
-    for (unsigned i = 0; i < RATE_BATCH_MAX; i++) {
-        b->frames[i] = b->buf + (size_t)i * f->slot_len;
-        b->holds[i] = -1;
-    }
-    return 0;
+    return raw_tx_slots(f, &b->buf, b->frames, b->holds);
 }
 
 void *raw_sched_tx_main(void *arg)

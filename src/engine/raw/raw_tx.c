@@ -214,20 +214,26 @@ static int flush(struct raw_sender *s, struct tx_batch *b)
     return rc;
 }
 
+int raw_tx_slots(const struct raw_fam *f, uint8_t **buf, uint8_t *frames[RATE_BATCH_MAX],
+                 int8_t holds[RATE_BATCH_MAX])
+{
+    *buf = malloc((size_t)RATE_BATCH_MAX * f->slot_len);
+    if (!*buf)
+        return -1;
+    for (unsigned i = 0; i < RATE_BATCH_MAX; i++) {
+        frames[i] = *buf + (size_t)i * f->slot_len;
+        holds[i] = -1;
+    }
+    return 0;
+}
+
 static int batch_init(struct tx_batch *b, struct raw_fam *f)
 {
     memset(b, 0, sizeof(*b));
     if (!f->used)
         return 0;
     b->fam = f;
-    b->buf = malloc((size_t)RATE_BATCH_MAX * f->slot_len);
-    if (!b->buf)
-        return -1;
-    for (unsigned i = 0; i < RATE_BATCH_MAX; i++) {
-        b->frames[i] = b->buf + (size_t)i * f->slot_len;
-        b->holds[i] = -1;
-    }
-    return 0;
+    return raw_tx_slots(f, &b->buf, b->frames, b->holds);
 }
 
 /* Queue probe (dst, entry) in the family's next slot; false (nothing
