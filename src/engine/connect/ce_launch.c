@@ -217,7 +217,9 @@ static void *helper_main(void *arg)
 void ce_pool_start(struct ce *ce)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ncpu < 2 || ce->nslots < POOL_MIN_BATCH)
+    /* -r promises ports in order on the wire: two threads connecting the
+     * halves of a batch at once would interleave them. */
+    if (ncpu < 2 || ce->nslots < POOL_MIN_BATCH || !ce->job->randomize_ports)
         return;
     struct ce_pool *pool = calloc(1, sizeof(*pool));
     if (!pool)
