@@ -179,6 +179,15 @@ extern const struct probe_kind probe_icmp_netmask;
  * the only list, e.g. of the receive filter's transport clauses. */
 extern const struct probe_kind *const probe_kinds[];
 
+/*
+ * The match of a ported kind's reply (TCP, UDP): a segment/datagram of
+ * proto from the target whose cookie direct_ok vouched for (r->src,
+ * r->sport), or an ICMP error quoting one of our proto probes with a valid
+ * cookie (quote.dst, quote.dport). Returns false for anything else.
+ */
+bool probe_match_ported(const struct cookie_ctx *c, uint8_t proto, bool direct_ok,
+                        const struct pkt_info *r, struct probe_match *m);
+
 /* The kind a scan module sends: m_probe, or TCP when NULL (the default, so
  * TCP modules need not say it). Never NULL. */
 static inline const struct probe_kind *probe_kind_or_tcp(const struct probe_kind *m_probe)

@@ -61,18 +61,8 @@ static int tcp_make(const struct probe_tpl *t, const struct probe_make *m, uint8
 static bool tcp_validate(const struct cookie_ctx *c, uint8_t tcp_flags, const struct pkt_info *r,
                          struct probe_match *m)
 {
-    if (r->proto == IPPROTO_TCP) {
-        if (!cookie_tcp_valid(c, tcp_flags, 0, r))
-            return false;
-        m->target = &r->src;
-        m->port = r->sport;
-        return true;
-    }
-    if (!r->has_quote || r->quote.proto != IPPROTO_TCP || !cookie_icmp_valid(c, r))
-        return false;
-    m->target = &r->quote.dst;
-    m->port = r->quote.dport;
-    return true;
+    bool direct = r->proto == IPPROTO_TCP && cookie_tcp_valid(c, tcp_flags, 0, r);
+    return probe_match_ported(c, IPPROTO_TCP, direct, r, m);
 }
 
 const struct probe_kind probe_tcp = {

@@ -86,18 +86,8 @@ static bool udp_validate(const struct cookie_ctx *c, uint8_t tcp_flags, const st
                          struct probe_match *m)
 {
     (void)tcp_flags;
-    if (r->proto == IPPROTO_UDP) {
-        if (!cookie_udp_valid(c, r))
-            return false;
-        m->target = &r->src;
-        m->port = r->sport;
-        return true;
-    }
-    if (!r->has_quote || r->quote.proto != IPPROTO_UDP || !cookie_icmp_valid(c, r))
-        return false;
-    m->target = &r->quote.dst;
-    m->port = r->quote.dport;
-    return true;
+    bool direct = r->proto == IPPROTO_UDP && cookie_udp_valid(c, r);
+    return probe_match_ported(c, IPPROTO_UDP, direct, r, m);
 }
 
 const struct probe_kind probe_udp = {
