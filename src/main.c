@@ -70,7 +70,7 @@ int main(int argc, char **argv)
     if (output_set_open(&outs, scan.outputs, scan.noutputs, err, sizeof(err)) < 0) {
         log_error("output", "%s", err);
         config_free(&scan);
-        return 1;
+        return output_error_is_runtime(outs.error) ? 2 : 1;
     }
     /* Run state lives here, beside the read-only configuration. */
     struct scan_summary sum = {0};
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
         log_error("output", "%s", outs.errmsg[0] ? outs.errmsg : "a stage failed to start");
         plan_pipeline_free(&pl);
         config_free(&scan);
-        return 1;
+        return 2;
     }
 
     int64_t t0 = clock_mono_ns();
@@ -112,7 +112,10 @@ int main(int argc, char **argv)
         log_error("engine", "%s", err);
         status = 2;
     } else if (wrc < 0) {
-        log_error("output", "writing results failed");
+        if (outs.error)
+            log_error("output", "cannot write %s: %s", outs.failed, strerror(outs.error));
+        else
+            log_error("output", "writing results failed");
         status = 2;
     } else if (sum.interrupted) {
         status = 128 + stop_requested;
