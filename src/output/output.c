@@ -126,16 +126,24 @@ int output_set_begin(struct output_set *set, const struct scan_info *info, char 
         abandon(set, 0, set->n);
         return -1;
     }
+    bool failed = false;
     for (size_t i = 0; i < set->n; i++) {
         struct output *o = &set->outs[i];
         o->info = &set->info;
         errno = 0;
-        if (o->module->open(o) < 0 || ferror(o->fp)) {
-            snprintf(err, errlen, "cannot write %s: %s", o->path, strerror(errno ? errno : EIO));
-            /* i + 1: the failed module's close frees what it allocated. */
-            abandon(set, i + 1, set->n);
-            return -1;
+        if ((o->module->open(o) < 0 || ferror(o->fp)) && !failed) {
+            int e = errno ? errno : EIO;
+            snprintf(err, errlen, "cannot write %s: %s", o->path, strerror(e));
+            note_error(set, o, e);
+            failed = true;
         }
+    }
+    if (failed) {
+        /* Every output was opened (a failed module's close frees what it
+         * allocated), so that the files that can be written end as complete
+         * documents that say the scan did not run. */
+        abandon(set, set->n, set->n);
+        return -1;
     }
     set->begun = true;
     return 0;
