@@ -17,32 +17,17 @@ set -euo pipefail
 t_init "$@"
 [ "$IS_PRTIP" = 1 ] || { echo "SKIP: $T_NAME: prtip's messages" >&2; exit 77; }
 
-# expect NAME RC PATTERN ARGS...: exit RC, exactly one line on stderr,
-# matching PATTERN (grep -E).
-expect() {
-    local name="$1" want="$2" pat="$3"
-    shift 3
-    t_scan "$name" "$@"
-    local rc lines
-    rc="$(cat "$T/$name.rc")"
-    lines="$(grep -c '' "$T/$name.err" || true)"
-    [ "$rc" -eq "$want" ] || t_fail "$name: exit $rc, expected $want; stderr: $(cat "$T/$name.err")"
-    [ "$lines" -eq 1 ] || t_fail "$name: $lines lines on stderr, expected one: $(cat "$T/$name.err")"
-    grep -Eq "$pat" "$T/$name.err" || t_fail "$name: stderr does not match /$pat/: $(cat "$T/$name.err")"
-    t_pass "$name: exit $rc: $(cat "$T/$name.err")"
-}
-
 scan=(-sT -n -Pn -p 1-50 127.0.0.1)
-expect full 2 '^prtip: cannot write /dev/full: No space left on device$' "${scan[@]}" -oX /dev/full
-expect proc 2 '^prtip: cannot write /proc/version: ' "${scan[@]}" -oX /proc/version
-expect fulljson 2 '^prtip: cannot write /dev/full: No space left on device$' "${scan[@]}" -oJ /dev/full
-expect nodir 1 "^prtip: cannot write $T/no/such.xml: No such file or directory\$" "${scan[@]}" -oX "$T/no/such.xml"
-expect newline 1 "'127\\.0\\.0\\.1\\\\nfoo' is not an address" -sT -n -Pn -p 80 $'127.0.0.1\nfoo'
-expect twostdout 1 'only one format can go to standard output' "${scan[@]}" -oX - -oJ -
-expect onefile 1 'two formats cannot share one file' "${scan[@]}" -oX "$T/a" -oJ "$T/a"
-expect src6 1 '^prtip: -S ::1 is an IPv6 address, but target 127\.0\.0\.1 is IPv4' -sS -n -Pn -p 80 -S ::1 127.0.0.1
-expect src4 1 '^prtip: -S 127\.0\.0\.1 is an IPv4 address, but target ::1 is IPv6' -sS -n -Pn -p 80 -S 127.0.0.1 ::1
-expect badopt 1 'unrecognized|unknown|invalid' "${scan[@]}" --max-retries x
+t_expect_error full 2 '^prtip: cannot write /dev/full: No space left on device$' "${scan[@]}" -oX /dev/full
+t_expect_error proc 2 '^prtip: cannot write /proc/version: ' "${scan[@]}" -oX /proc/version
+t_expect_error fulljson 2 '^prtip: cannot write /dev/full: No space left on device$' "${scan[@]}" -oJ /dev/full
+t_expect_error nodir 1 "^prtip: cannot write $T/no/such.xml: No such file or directory\$" "${scan[@]}" -oX "$T/no/such.xml"
+t_expect_error newline 1 "'127\\.0\\.0\\.1\\\\nfoo' is not an address" -sT -n -Pn -p 80 $'127.0.0.1\nfoo'
+t_expect_error twostdout 1 'only one format can go to standard output' "${scan[@]}" -oX - -oJ -
+t_expect_error onefile 1 'two formats cannot share one file' "${scan[@]}" -oX "$T/a" -oJ "$T/a"
+t_expect_error src6 1 '^prtip: -S ::1 is an IPv6 address, but target 127\.0\.0\.1 is IPv4' -sS -n -Pn -p 80 -S ::1 127.0.0.1
+t_expect_error src4 1 '^prtip: -S 127\.0\.0\.1 is an IPv4 address, but target ::1 is IPv6' -sS -n -Pn -p 80 -S 127.0.0.1 ::1
+t_expect_error badopt 1 'unrecognized|unknown|invalid' "${scan[@]}" --max-retries x
 
 if [ "$(id -u)" -ne 0 ]; then
     t_log "not root: full-disk (tmpfs) part skipped"
@@ -53,7 +38,7 @@ mkdir "$T/mnt"
 mount -t tmpfs -o size=64k prtip-full "$T/mnt" || t_fail "cannot mount a tmpfs"
 t_cleanup umount "$T/mnt"
 dd if=/dev/zero of="$T/mnt/fill" bs=4k 2>/dev/null || true # until full
-expect disk 2 "^prtip: cannot write $T/mnt/scan.xml: No space left on device\$" \
+t_expect_error disk 2 "^prtip: cannot write $T/mnt/scan.xml: No space left on device\$" \
     "${scan[@]}" -oX "$T/mnt/scan.xml" -oJ "$T/ok.json" -oN "$T/ok.nmap"
 python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/ok.json" ||
     t_fail "disk: the JSON output on the other disk is not a complete document"
@@ -63,7 +48,7 @@ t_pass "disk: the JSON output on the other disk is a complete document"
 rm -f "$T/mnt/fill" "$T/mnt/scan.xml"
 dd if=/dev/zero of="$T/mnt/fill" bs=4k count=15 2>/dev/null
 scan=(-sT -n -Pn -p 1-5 127.0.0.1-40)
-expect diskmid 2 "^prtip: cannot write $T/mnt/scan.xml: No space left on device\$" \
+t_expect_error diskmid 2 "^prtip: cannot write $T/mnt/scan.xml: No space left on device\$" \
     "${scan[@]}" -oX "$T/mnt/scan.xml" -oX "$T/ok.xml" -oJ "$T/ok.json"
 [ -s "$T/mnt/scan.xml" ] || t_fail "diskmid: the disk was full before the scan (the test's sizes are off)"
 t_xml_valid "$T/ok.xml"

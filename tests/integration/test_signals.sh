@@ -18,15 +18,7 @@ t_init "$@"
 t_need python3
 [ "$IS_PRTIP" = 1 ] || { echo "SKIP: $T_NAME: nmap dies on these signals" >&2; exit 77; }
 
-python3 "$T_HELPERS/listen.py" --addr 127.0.0.1 --random 3 >"$T/listen.txt" &
-LPID=$!
-t_cleanup kill "$LPID"
-for _ in $(seq 1 100); do
-    grep -qx ready "$T/listen.txt" && break
-    kill -0 "$LPID" 2>/dev/null || t_fail "listener helper died"
-    sleep 0.1
-done
-grep -qx ready "$T/listen.txt" || t_fail "listener helper not ready after 10 s"
+t_listen "$T/listen.txt" --addr 127.0.0.1 --random 3
 awk '$1 == "open" { print $3 }' "$T/listen.txt" | sort -n >"$T/listeners"
 first="$(head -n 1 "$T/listeners")"
 last=$((first + 1500))
