@@ -45,6 +45,29 @@ for n in 8 12 16 20; do
     [ $((total + shown)) -eq 65535 ] || t_fail "ulimit -n $n: $((total + shown)) ports reported, not 65535"
 done
 
+# With reverse DNS, the resolver's threads need descriptors of their own:
+# the names must come back as without a limit (localhost, from /etc/hosts).
+plist="1-2000,$(paste -sd, "$T/listeners")"
+names() { grep -o '<hostname name="[^"]*"' "$1" || true; }
+t_scan_ok refdns -sT -Pn -p "$plist" 127.0.0.1-3 -oX "$T/refdns.xml"
+names "$T/refdns.xml" >"$T/refdns.hosts"
+[ -s "$T/refdns.hosts" ] || t_log "no reverse-DNS names without a limit either: the names part checks nothing"
+# The least limit that works is what the error below it says.
+rc=0
+(ulimit -n 8 && exec timeout -k 2 30 "$BIN" -sT -Pn -p "$plist" 127.0.0.1-3 -oX "$T/dns.xml") \
+    >"$T/dns.out" 2>"$T/dns.err" || rc=$?
+least="$(sed -n 's/.*hint: ulimit -n \([0-9]*\).*/\1/p' "$T/dns.err")"
+[ "$rc" -eq 2 ] && [ -n "$least" ] || t_fail "ulimit -n 8 with reverse DNS: exit $rc, no hint: $(cat "$T/dns.err")"
+rc=0
+(ulimit -n "$least" && exec timeout -k 2 30 "$BIN" -sT -Pn -p "$plist" 127.0.0.1-3 -oX "$T/dns.xml") \
+    >"$T/dns.out" 2>"$T/dns.err" || rc=$?
+[ "$rc" -eq 0 ] || t_fail "ulimit -n $least with reverse DNS: exit $rc: $(head -c 400 "$T/dns.err")"
+names "$T/dns.xml" >"$T/dns.hosts"
+t_same "hosts and names with the least ulimit -n ($least) and reverse DNS" "$T/refdns.hosts" "$T/dns.hosts"
+t_results xml "$T/refdns.xml" >"$T/refdns.ports"
+t_results xml "$T/dns.xml" >"$T/dns.ports"
+t_same "ports with the least ulimit -n ($least) and reverse DNS" "$T/refdns.ports" "$T/dns.ports"
+
 # Below the minimum: 3 standard streams and the XML file leave 2 of 6, and
 # the engine's event loop takes both.
 rc=0

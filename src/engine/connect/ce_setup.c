@@ -21,6 +21,7 @@
 #define FD_RESERVE   64   /* descriptors left for outputs, resolver, data files */
 #define DEFAULT_CAP  4096 /* probes in flight when --max-parallelism is unset */
 #define RDNS_THREADS 8
+#define RDNS_FDS     3 /* descriptors a lookup may hold: /etc/hosts, a DNS socket, resolv.conf */
 
 /* RLIMIT_NOFILE soft limit raised to the hard one; returns the soft limit. */
 static uint64_t raise_nofile(void)
@@ -49,11 +50,14 @@ static uint64_t open_fds(uint64_t limit)
 /*
  * Probe slots for t, within RLIMIT_NOFILE: every slot may hold a socket, so
  * the slots are what the limit leaves after the descriptors already open
- * (standard streams, output files, data files), engine_fds more the engine
- * opens (event loop, resolver) and a reserve for files opened later. Returns
- * 0 with err set when not even one probe fits: a scan cannot run there.
+ * (standard streams, output files), the engine's own (event loop, and the
+ * resolver's eventfd with dns), the reverse-DNS threads' (RDNS_FDS each:
+ * /etc/hosts, a DNS socket; their number is lowered to fit, into *rdns_threads)
+ * and a reserve for files opened later. Returns 0 with err set when not
+ * even one probe fits: a scan cannot run there.
  */
-static uint32_t parallelism(const struct timing *t, uint64_t engine_fds, char *err, size_t errlen)
+static uint32_t parallelism(const struct timing *t, bool dns, uint32_t *rdns_threads, char *err,
+                            size_t errlen)
 {
     uint64_t nofile = raise_nofile();
     uint64_t cap = t->max_parallelism ? t->max_parallelism : DEFAULT_CAP;
@@ -61,17 +65,31 @@ static uint32_t parallelism(const struct timing *t, uint64_t engine_fds, char *e
         cap = t->min_parallelism;
     /* Counting costs one system call per number: only when it can matter. */
     uint64_t used = nofile <= cap + 4 * FD_RESERVE ? open_fds(nofile) : FD_RESERVE;
-    uint64_t free_fds = nofile > used + engine_fds ? nofile - used - engine_fds : 0;
-    if (free_fds < CE_MIN_FDS) {
+    uint64_t engine = dns ? 3 : 2, need = engine + CE_MIN_FDS + (dns ? RDNS_FDS : 0);
+    uint64_t free_fds = nofile > used + engine ? nofile - used - engine : 0;
+    if (free_fds + engine < need) {
+        /* The limit bounds descriptor numbers: the least that works leaves
+         * need numbers free below it, past any inherited descriptor. */
+        uint64_t least = nofile, open_below = used;
+        while (least - open_below < need && least < nofile + need + 4096)
+            open_below += fcntl((int)least++, F_GETFD) != -1;
         snprintf(err, errlen,
                  "too few file descriptors: the limit is %llu, %llu are open and the connect "
-                 "scan needs %llu more (hint: ulimit -n %llu)",
-                 (unsigned long long)nofile, (unsigned long long)used,
-                 (unsigned long long)(engine_fds + CE_MIN_FDS),
-                 (unsigned long long)(used + engine_fds + CE_MIN_FDS));
+                 "scan needs %llu more (hint: ulimit -n %llu%s)",
+                 (unsigned long long)nofile, (unsigned long long)used, (unsigned long long)need,
+                 (unsigned long long)least, dns ? ", or -n" : "");
         return 0;
     }
+    /* One resolver thread per 8 descriptors left, up to RDNS_THREADS. */
+    uint64_t threads = dns ? free_fds / (8 * RDNS_FDS) : 0;
+    if (dns && threads < 1)
+        threads = 1;
+    if (threads > RDNS_THREADS)
+        threads = RDNS_THREADS;
+    *rdns_threads = (uint32_t)threads;
     uint64_t reserve = free_fds / 4 < FD_RESERVE ? free_fds / 4 : FD_RESERVE;
+    if (reserve < threads * RDNS_FDS)
+        reserve = threads * RDNS_FDS;
     uint64_t room = free_fds - reserve;
     if (cap > room)
         cap = room;
@@ -121,8 +139,8 @@ int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_s
     if (!ce->seed && getrandom(&ce->seed, sizeof(ce->seed), 0) != sizeof(ce->seed))
         ce->seed = (uint64_t)clock_mono_us() ^ ((uint64_t)getpid() << 32);
 
-    /* The loop's epoll and eventfd, and the resolver's eventfd. */
-    ce->nslots = parallelism(t, job->dns != DNS_NEVER ? 3 : 2, err, errlen);
+    uint32_t rdns_threads = 0;
+    ce->nslots = parallelism(t, job->dns != DNS_NEVER, &rdns_threads, err, errlen);
     if (ce->nslots == 0)
         return -EMFILE;
     ce->cap_now = ce->nslots;
@@ -160,7 +178,7 @@ int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_s
     if (job->dns != DNS_NEVER) {
         /* At most one lookup per host of the window; without a pool (or
          * its eventfd in the loop) hosts simply go without names. */
-        struct rdns_opts o = {.max_threads = RDNS_THREADS, .max_pending = ce->nhosts};
+        struct rdns_opts o = {.max_threads = rdns_threads, .max_pending = ce->nhosts};
         ce->rdns = rdns_new(&o);
         if (ce->rdns && evloop_add(ce->loop, rdns_fd(ce->rdns), EVLOOP_READ, on_rdns, ce, lerr,
                                    sizeof(lerr)) < 0) {
