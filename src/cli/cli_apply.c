@@ -8,6 +8,7 @@
 #include "core/datafile.h"
 #include "core/log.h"
 #include "scan/scan_module.h"
+#include "scan/udp_payloads.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -446,6 +447,24 @@ static int resolve_raw(struct config *scan, const struct pending *pd)
     return 0;
 }
 
+/* A UDP scan reads nmap-payloads when its engine starts; a bad file is bad
+ * input like a bad nmap-services (exit 1, before any output is written),
+ * so it is read once here to be checked. */
+static int check_payloads(const struct config *scan)
+{
+    if (!proto_scanned(scan, PROTO_UDP))
+        return 0;
+    char err[512], path[4096];
+    struct udp_payloads *p = udp_payloads_load(
+        datafile_find(scan->datadir, "nmap-payloads", path, sizeof(path)), err, sizeof(err));
+    if (!p) {
+        cli_fail("%s", err);
+        return -1;
+    }
+    udp_payloads_free(p);
+    return 0;
+}
+
 /* -S gives the source of one family: a target of the other could only be
  * scanned from an address the user did not ask for, so it is refused. */
 static int check_src_family(const struct config *scan, const struct pending *pd)
@@ -485,7 +504,7 @@ int cli_apply(struct config *scan, const struct pending *pd)
             return -1;
         }
     }
-    if (cli_resolve_discovery(scan, pd) < 0)
+    if (check_payloads(scan) < 0 || cli_resolve_discovery(scan, pd) < 0)
         return -1;
     if (scan->disc.ping_only || scan->disc.list_only) {
         if (pd->port_spec || pd->fast || pd->top_ports || pd->exclude_ports) {
