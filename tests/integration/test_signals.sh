@@ -11,13 +11,14 @@
 # A slow connect scan of loopback (-r: ports in order, the first one a
 # listener; --scan-delay 20ms) gets each signal by PID after about a second;
 # every port reported must match the ground truth (the listeners open, the
-# other ports closed). No root needed.
+# other ports closed). Loopback, in a private namespace as root.
 set -euo pipefail
 . "$(dirname "$0")/helpers/common.sh"
 t_init "$@"
 t_need python3
 [ "$IS_PRTIP" = 1 ] || { echo "SKIP: $T_NAME: nmap dies on these signals" >&2; exit 77; }
 
+t_private_lo
 t_listen "$T/listen.txt" --addr 127.0.0.1 --random 3
 awk '$1 == "open" { print $3 }' "$T/listen.txt" | sort -n >"$T/listeners"
 first="$(head -n 1 "$T/listeners")"
@@ -41,7 +42,7 @@ check_ports() {
 declare -A NUM=([INT]=2 [TERM]=15 [HUP]=1 [QUIT]=3)
 for sig in HUP INT TERM QUIT; do
     o="$T/$sig"
-    "$BIN" -sT -n -Pn -r --scan-delay 20ms --max-retries 0 -p "$first-$last" 127.0.0.1 \
+    "${IN[@]}" "$BIN" -sT -n -Pn -r --scan-delay 20ms --max-retries 0 -p "$first-$last" 127.0.0.1 \
         -oX "$o.xml" -oJ "$o.json" -oN "$o.nmap" -oG "$o.gnmap" >"$o.out" 2>"$o.err" &
     SPID=$!
     sleep 1
@@ -76,7 +77,7 @@ done
 # Standard output closed early: the files are still complete.
 rc=0
 set +o pipefail
-"$BIN" -sT -n -Pn --scan-delay 2ms -p "$first-$((first + 300))" 127.0.0.1 \
+"${IN[@]}" "$BIN" -sT -n -Pn --scan-delay 2ms -p "$first-$((first + 300))" 127.0.0.1 \
     -oX "$T/pipe.xml" -oJ "$T/pipe.json" 2>"$T/pipe.err" | head -c 1 >/dev/null
 rc=${PIPESTATUS[0]}
 set -o pipefail

@@ -20,8 +20,13 @@
 #   t_lab_up           lab_require + lab_up with a unique id, torn down at exit
 #   t_expect_error NAME RC PATTERN ARGS...   t_scan, then fail unless exit RC
 #                 and exactly one line on stderr matching PATTERN (grep -E)
+#   t_private_lo  as root, a network namespace of the test's own with only lo
+#                 up (deleted at exit): sets IN=(ip netns exec NS), empty when
+#                 not root, so that loopback listeners and scans run as
+#                 "${IN[@]}" CMD see nobody else's ports
 #   t_listen FILE ARGS...   helpers/listen.py ARGS (stdout to FILE) in the
-#                 background until exit; returns once it is ready
+#                 background, in "${IN[@]}" if set, until exit; returns once
+#                 it is ready
 
 T_HELPERS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 T_NAME="$(basename "${0%.sh}")"
@@ -136,10 +141,24 @@ t_expect_error() {
     t_pass "$name: exit $rc: $(cat "$T/$name.err")"
 }
 
+t_private_lo() {
+    IN=()
+    if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null; then
+        local ns="prtip-lo-$$"
+        t_cleanup ip netns del "$ns"
+        ip netns add "$ns" || t_fail "cannot create network namespace $ns"
+        ip -n "$ns" link set lo up
+        IN=(ip netns exec "$ns")
+        t_log "running in private namespace $ns"
+    else
+        t_log "not root: using the host's loopback"
+    fi
+}
+
 t_listen() {
     local file="$1" pid
     shift
-    python3 "$T_HELPERS/listen.py" "$@" >"$file" &
+    ${IN+"${IN[@]}"} python3 "$T_HELPERS/listen.py" "$@" >"$file" &
     pid=$!
     t_cleanup kill "$pid"
     for _ in $(seq 1 100); do
