@@ -77,7 +77,7 @@ done
 # Standard output closed early: the files are still complete.
 rc=0
 set +o pipefail
-"${IN[@]}" "$BIN" -sT -n -Pn --scan-delay 2ms -p "$first-$((first + 300))" 127.0.0.1 \
+"${IN[@]}" "$BIN" -sT -n -Pn --scan-delay 5ms -p "$first-$((first + 300))" 127.0.0.1 \
     -oX "$T/pipe.xml" -oJ "$T/pipe.json" 2>"$T/pipe.err" | head -c 1 >/dev/null
 rc=${PIPESTATUS[0]}
 set -o pipefail
