@@ -23,6 +23,19 @@ t_private_lo
 t_listen "$T/listen.txt" --addr 127.0.0.1 --random 5
 awk '$1 == "open" { print $3 }' "$T/listen.txt" | sort -n >"$T/listeners"
 
+# limited N CMD...: CMD with `ulimit -n N` and only the standard streams
+# (a test harness may pass other descriptors down: they would count).
+limited() {
+    local n="$1" fd
+    shift
+    (
+        for fd in $(ls "/proc/$BASHPID/fd"); do
+            [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+        done 2>/dev/null
+        ulimit -n "$n" && exec timeout -k 2 30 "$@"
+    )
+}
+
 open_ports() { t_results xml "$1" | awk '$4 == "open" { print $3 }' | sort -n; }
 
 t_scan_ok ref "${IN[@]}" -sT -n -Pn -p- 127.0.0.1 -oX "$T/ref.xml"
@@ -33,7 +46,7 @@ t_pass "reference scan finds the $(wc -l <"$T/listeners") listeners"
 
 for n in 8 12 16 20; do
     rc=0
-    (ulimit -n "$n" && exec timeout -k 2 30 "${IN[@]}" "$BIN" -sT -n -Pn -p- 127.0.0.1 -oX "$T/l$n.xml") \
+    limited "$n" "${IN[@]}" "$BIN" -sT -n -Pn -p- 127.0.0.1 -oX "$T/l$n.xml" \
         >"$T/l$n.out" 2>"$T/l$n.err" || rc=$?
     [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || t_fail "ulimit -n $n: scan hung (killed after 30 s)"
     [ "$rc" -eq 0 ] || t_fail "ulimit -n $n: exit $rc: $(head -c 400 "$T/l$n.err")"
@@ -57,12 +70,12 @@ if [ ${#IN[@]} -gt 0 ]; then
     [ -s "$T/refdns.hosts" ] || t_log "no reverse-DNS names without a limit either: the names part checks nothing"
     # The least limit that works is what the error below it says.
     rc=0
-    (ulimit -n 8 && exec timeout -k 2 30 "${IN[@]}" "$BIN" -sT -Pn -p "$plist" 127.0.0.1 -oX "$T/dns.xml") \
+    limited 8 "${IN[@]}" "$BIN" -sT -Pn -p "$plist" 127.0.0.1 -oX "$T/dns.xml" \
         >"$T/dns.out" 2>"$T/dns.err" || rc=$?
     least="$(sed -n 's/.*hint: ulimit -n \([0-9]*\).*/\1/p' "$T/dns.err")"
     [ "$rc" -eq 2 ] && [ -n "$least" ] || t_fail "ulimit -n 8 with reverse DNS: exit $rc, no hint: $(cat "$T/dns.err")"
     rc=0
-    (ulimit -n "$least" && exec timeout -k 2 30 "${IN[@]}" "$BIN" -sT -Pn -p "$plist" 127.0.0.1 -oX "$T/dns.xml") \
+    limited "$least" "${IN[@]}" "$BIN" -sT -Pn -p "$plist" 127.0.0.1 -oX "$T/dns.xml" \
         >"$T/dns.out" 2>"$T/dns.err" || rc=$?
     [ "$rc" -eq 0 ] || t_fail "ulimit -n $least with reverse DNS: exit $rc: $(head -c 400 "$T/dns.err")"
     names "$T/dns.xml" >"$T/dns.hosts"
@@ -77,7 +90,7 @@ fi
 # Below the minimum: 3 standard streams and the XML file leave 2 of 6, and
 # the engine's event loop takes both.
 rc=0
-(ulimit -n 6 && exec timeout -k 2 30 "${IN[@]}" "$BIN" -sT -n -Pn -p 1-100 127.0.0.1 -oX "$T/low.xml") \
+limited 6 "${IN[@]}" "$BIN" -sT -n -Pn -p 1-100 127.0.0.1 -oX "$T/low.xml" \
     >"$T/low.out" 2>"$T/low.err" || rc=$?
 [ "$rc" -eq 2 ] || t_fail "ulimit -n 6: exit $rc, expected 2: $(head -c 400 "$T/low.err")"
 grep -q "too few file descriptors.*ulimit -n" "$T/low.err" ||
