@@ -45,7 +45,7 @@ void log_vmsg(enum log_level level, const char *subsys, const char *fmt, va_list
 {
     if (level > max_level)
         return;
-    char buf[1024], line[4096];
+    char buf[2048], line[8192];
     vsnprintf(buf, sizeof(buf), fmt, ap);
     log_escape(line, sizeof(line), buf);
     if (level <= LOG_WARN)
