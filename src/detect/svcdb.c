@@ -281,11 +281,12 @@ static int parse_probe(struct loader *L, const char *s)
                         "Probe %s: empty probe string on UDP (only the TCP NULL probe sends "
                         "nothing)",
                         p->name);
-        if (db->null_probe)
-            return fail(L,
-                        "Probe %s: a second probe with an empty string (the NULL probe is "
-                        "line %u)",
-                        p->name, db->null_probe->line);
+        for (size_t i = 0; i + 1 < db->nprobes; i++)
+            if (db->probes[i].is_null)
+                return fail(L,
+                            "Probe %s: a second probe with an empty string (the NULL probe "
+                            "is line %u)",
+                            p->name, db->probes[i].line);
         p->is_null = true;
     }
     L->st->probes++;
@@ -399,11 +400,12 @@ static int parse_match(struct loader *L, const char *s, bool soft)
     const char *q = sp;
     int got = next_piece(L, &q, mode, sizeof mode, &body, flags, sizeof flags);
     if (got <= 0 || strcmp(mode, "m") != 0) {
+        if (got >= 0)
+            fail(L, "%s %s: expected m/regex/ after the service name", soft ? "softmatch" : "match",
+                 r.service);
         free(body);
         rule_free(&r);
-        return got < 0 ? -1
-                       : fail(L, "%s %s: expected m/regex/ after the service name",
-                              soft ? "softmatch" : "match", s[0] ? "line" : "");
+        return -1;
     }
     r.regex = body;
     uint32_t opts = 0;
