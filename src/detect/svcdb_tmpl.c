@@ -199,7 +199,10 @@ static size_t cpe_escape(const char *in, size_t n, char *out)
 int svc_template_expand(const char *tmpl, const uint8_t *subject, size_t len, const size_t *ovec,
                         size_t npairs, bool cpe, char *out, size_t outlen)
 {
-    if (!tmpl || !out || outlen < 3) /* nmap refuses buffers under 3 bytes */
+    if (!out || outlen == 0)
+        return -1;
+    out[0] = '\0';
+    if (!tmpl || outlen < 3) /* nmap refuses buffers under 3 bytes */
         return -1;
     char *tmp = malloc(4 * (outlen + 2));
     if (!tmp)
