@@ -469,8 +469,23 @@ static int parse_match(struct loader *L, const char *s, bool soft)
     }
     if (pcre2_jit_compile(r.re, PCRE2_JIT_COMPLETE) != 0)
         L->st->jit = false;
-    uint32_t caps = 0;
+    uint32_t caps = 0, allopts = 0, fct = 0, fcu = 0;
     pcre2_pattern_info(r.re, PCRE2_INFO_CAPTURECOUNT, &caps);
+    pcre2_pattern_info(r.re, PCRE2_INFO_MINLENGTH, &r.minlen);
+    pcre2_pattern_info(r.re, PCRE2_INFO_ALLOPTIONS, &allopts);
+    if (allopts & PCRE2_ANCHORED) {
+        const uint8_t *bm = NULL;
+        pcre2_pattern_info(r.re, PCRE2_INFO_FIRSTBITMAP, &bm);
+        pcre2_pattern_info(r.re, PCRE2_INFO_FIRSTCODETYPE, &fct);
+        if (bm) {
+            memcpy(r.first, bm, sizeof r.first);
+            r.first_known = true;
+        } else if (fct == 1 && pcre2_pattern_info(r.re, PCRE2_INFO_FIRSTCODEUNIT, &fcu) == 0 &&
+                   !(allopts & PCRE2_CASELESS)) {
+            r.first[fcu >> 3 & 31] |= (uint8_t)(1u << (fcu & 7));
+            r.first_known = true;
+        }
+    }
     if (caps + 1 > db->max_captures)
         db->max_captures = caps + 1;
 

@@ -46,6 +46,13 @@ struct svc_rule {
     size_t ncpe;
     unsigned line;
     bool soft;
+    /* Prefilter, from PCRE2's own study of the pattern: an anchored rule
+     * whose first byte must be in first[] cannot match a reply that starts
+     * otherwise, and no rule matches a reply shorter than minlen. Skipping
+     * such calls changes no answer, only the time. */
+    bool first_known;
+    uint8_t first[32];
+    uint32_t minlen;
 };
 
 struct svc_probe {

@@ -195,6 +195,13 @@ int svc_match(const struct svc_db *db, const struct svc_probe *p, const uint8_t 
         const struct svc_probe *fp = p->chain[c];
         for (size_t i = 0; i < fp->nrules; i++) {
             const struct svc_rule *r = &fp->rules[i];
+            if (len < r->minlen ||
+                (r->first_known &&
+                 (len == 0 || !(r->first[reply[0] >> 3] >> (reply[0] & 7) & 1)))) {
+                tracef(trace, ctx, "probe %s line %u %s %s: no match", fp->name, r->line,
+                       r->soft ? "softmatch" : "match", r->service);
+                continue;
+            }
             int m = pcre2_match(r->re, reply, len, 0, 0, md, db->mctx);
             if (m == PCRE2_ERROR_JIT_STACKLIMIT)
                 m = pcre2_match(r->re, reply, len, 0, PCRE2_NO_JIT, md, db->mctx);
