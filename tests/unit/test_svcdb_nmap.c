@@ -1,0 +1,200 @@
+/*
+ * nmap is the oracle for svc_match: a loopback listener speaks a banner, nmap
+ * -sV names the service, and svc_match on the same bytes against the NULL
+ * probe must give the same service, product, version, extra info, host
+ * name, OS type, device type and CPEs (nmap's XML). The banners exercise
+ * $1-$9, $SUBST, CPE escaping and lowercasing, several CPE parts and
+ * leading blanks kept in a field. Only 127.0.0.1 is scanned.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "detect/svcdb.h"
+
+#include <arpa/inet.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct listener {
+    int fd;
+    uint16_t port;
+    const char *banner;
+    size_t len;
+    volatile int stop;
+    pthread_t th;
+};
+
+static void *serve_one(void *arg)
+{
+    int *pc = arg;
+    int c = *pc;
+    free(pc);
+    char buf[512];
+    struct pollfd p = {.fd = c, .events = POLLIN};
+    /* keep the connection until nmap closes it, at most 3 s */
+    while (poll(&p, 1, 3000) > 0 && recv(c, buf, sizeof buf, 0) > 0)
+        ;
+    close(c);
+    return NULL;
+}
+
+static void *serve(void *arg)
+{
+    struct listener *L = arg;
+    while (!L->stop) {
+        struct pollfd p = {.fd = L->fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        int c = accept(L->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        (void)!send(c, L->banner, L->len, MSG_NOSIGNAL);
+        int *pc = malloc(sizeof *pc);
+        pthread_t t;
+        if (!pc) {
+            close(c);
+            continue;
+        }
+        *pc = c;
+        if (pthread_create(&t, NULL, serve_one, pc) == 0)
+            pthread_detach(t);
+        else {
+            free(pc);
+            close(c);
+        }
+    }
+    return NULL;
+}
+
+static void listener_start(struct listener *L, const char *banner, size_t len)
+{
+    memset(L, 0, sizeof *L);
+    L->banner = banner;
+    L->len = len;
+    L->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(L->fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(L->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(L->fd, 64), 0);
+    socklen_t al = sizeof a;
+    assert_int_equal(getsockname(L->fd, (struct sockaddr *)&a, &al), 0);
+    L->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&L->th, NULL, serve, L), 0);
+}
+
+static void listener_stop(struct listener *L)
+{
+    L->stop = 1;
+    pthread_join(L->th, NULL);
+    close(L->fd);
+}
+
+/* "name=.. product=.. ..." from nmap's <service> of the one port. */
+static void nmap_answer(const char *xml, char *out, size_t outlen)
+{
+    xmlDocPtr doc = xmlReadFile(xml, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+    assert_non_null(doc);
+    xmlNodePtr svc = NULL;
+    for (xmlNodePtr h = xmlDocGetRootElement(doc)->children; h && !svc; h = h->next)
+        for (xmlNodePtr ps = h->children; ps && !svc; ps = ps->next)
+            for (xmlNodePtr p = ps->children; p && !svc; p = p->next)
+                for (xmlNodePtr s = p->children; s && !svc; s = s->next)
+                    if (s->type == XML_ELEMENT_NODE && !strcmp((const char *)s->name, "service"))
+                        svc = s;
+    assert_non_null(svc);
+    static const char *const keys[] = {"name",     "product", "version",   "extrainfo",
+                                       "hostname", "ostype",  "devicetype"};
+    size_t w = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        xmlChar *v = xmlGetProp(svc, (const xmlChar *)keys[i]);
+        w += (size_t)snprintf(out + w, outlen - w, "%s=%s|", keys[i], v ? (const char *)v : "");
+        xmlFree(v);
+    }
+    for (xmlNodePtr c = svc->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, "cpe")) {
+            xmlChar *t = xmlNodeGetContent(c);
+            w += (size_t)snprintf(out + w, outlen - w, "cpe=%s|", (const char *)t);
+            xmlFree(t);
+        }
+    xmlFreeDoc(doc);
+}
+
+static void ours(const struct svc_db *db, const char *b, size_t len, char *out, size_t outlen)
+{
+    const struct svc_probe *p = svc_db_next(db, SVC_TCP, 1, false, 7, NULL, NULL);
+    assert_non_null(p);
+    assert_true(svc_probe_is_null(p));
+    struct svc_answer a;
+    assert_int_equal(svc_match(db, p, (const uint8_t *)b, len, NULL, &a, NULL, NULL), 0);
+    const char *v[] = {a.service,  a.product, a.version,   a.extrainfo,
+                       a.hostname, a.ostype,  a.devicetype};
+    static const char *const keys[] = {"name",     "product", "version",   "extrainfo",
+                                       "hostname", "ostype",  "devicetype"};
+    size_t w = 0;
+    for (size_t i = 0; i < 7; i++)
+        w += (size_t)snprintf(out + w, outlen - w, "%s=%s|", keys[i], v[i] ? v[i] : "");
+    for (size_t i = 0; i < a.ncpe; i++)
+        w += (size_t)snprintf(out + w, outlen - w, "cpe=%s|", a.cpe[i]);
+    svc_answer_clear(&a);
+}
+
+static void test_banners_as_nmap(void **state)
+{
+    (void)state;
+    static const char *const banners[] = {
+        "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
+        "SSH-2.0-dropbear_2022.83\r\n",
+        "220 ftp.Example.com FTP server (SecureTransport 5.3.6-Foo) ready.\r\n",
+        "220 IIS 10.0 FTP\r\n",
+        "220 (vsFTPd 3.0.3)\r\n",
+        "220 mail.example.org ESMTP Postfix (Debian/GNU)\r\n",
+        "220 mx.example.net ESMTP Exim 4.96 Sun, 06 Dec 2026 06:00:00 +0000\r\n",
+        "220 ProFTPD 1.3.8 Server (Debian) [::ffff:127.0.0.1]\r\n",
+    };
+    struct svc_db *db = NULL;
+    char err[512];
+    if (svc_db_load(NULL, &db, NULL, NULL, NULL, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    char xml[] = "/tmp/prtip-svcdb-nmap-XXXXXX";
+    int xfd = mkstemp(xml);
+    assert_true(xfd >= 0);
+    close(xfd);
+    for (size_t i = 0; i < sizeof banners / sizeof banners[0]; i++) {
+        struct listener L;
+        listener_start(&L, banners[i], strlen(banners[i]));
+        char cmd[512];
+        snprintf(cmd, sizeof cmd,
+                 "nmap -sV -Pn -n -p %u --max-retries 1 127.0.0.1 -oX %s >/dev/null 2>&1", L.port,
+                 xml);
+        int rc = system(cmd);
+        listener_stop(&L);
+        if (rc != 0)
+            fail_msg("nmap failed (%d): is it installed? (scripts/install-deps.sh)", rc);
+        char want[1024], got[1024];
+        nmap_answer(xml, want, sizeof want);
+        ours(db, banners[i], strlen(banners[i]), got, sizeof got);
+        if (strcmp(want, got) != 0)
+            fail_msg("banner %zu:\n nmap  %s\n prtip %s", i, want, got);
+    }
+    unlink(xml);
+    svc_db_free(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_banners_as_nmap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
