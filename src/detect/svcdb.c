@@ -11,10 +11,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct loader {
     const char *name;
@@ -455,40 +458,7 @@ static int parse_match(struct loader *L, const char *s, bool soft)
         return -1;
     }
 
-    int ec;
-    PCRE2_SIZE eoff;
-    r.re = pcre2_compile((PCRE2_SPTR)r.regex, PCRE2_ZERO_TERMINATED, opts, &ec, &eoff, NULL);
-    if (!r.re) {
-        PCRE2_UCHAR msg[160];
-        pcre2_get_error_message(ec, msg, sizeof msg);
-        warnf(L, "%s %s: regex does not compile at offset %zu: %s (rule not used)",
-              soft ? "softmatch" : "match", r.service, (size_t)eoff, (const char *)msg);
-        L->st->failed++;
-        rule_free(&r);
-        return 0;
-    }
-    if (pcre2_jit_compile(r.re, PCRE2_JIT_COMPLETE) != 0)
-        L->st->jit = false;
-    uint32_t caps = 0, allopts = 0, fct = 0, fcu = 0;
-    pcre2_pattern_info(r.re, PCRE2_INFO_CAPTURECOUNT, &caps);
-    pcre2_pattern_info(r.re, PCRE2_INFO_MINLENGTH, &r.minlen);
-    pcre2_pattern_info(r.re, PCRE2_INFO_ALLOPTIONS, &allopts);
-    if (allopts & PCRE2_ANCHORED) {
-        const uint8_t *bm = NULL;
-        pcre2_pattern_info(r.re, PCRE2_INFO_FIRSTBITMAP, &bm);
-        pcre2_pattern_info(r.re, PCRE2_INFO_FIRSTCODETYPE, &fct);
-        if (bm) {
-            memcpy(r.first, bm, sizeof r.first);
-            r.first_known = true;
-        } else if (fct == 1 && pcre2_pattern_info(r.re, PCRE2_INFO_FIRSTCODEUNIT, &fcu) == 0 &&
-                   !(allopts & PCRE2_CASELESS)) {
-            r.first[fcu >> 3 & 31] |= (uint8_t)(1u << (fcu & 7));
-            r.first_known = true;
-        }
-    }
-    if (caps + 1 > db->max_captures)
-        db->max_captures = caps + 1;
-
+    r.opts = opts;
     if (p->nrules == p->caprules) {
         size_t cap = p->caprules ? 2 * p->caprules : 16;
         struct svc_rule *nr = realloc(p->rules, cap * sizeof *nr);
@@ -499,11 +469,113 @@ static int parse_match(struct loader *L, const char *s, bool soft)
         p->rules = nr;
         p->caprules = cap;
     }
-    p->rules[p->nrules++] = r;
-    if (soft)
-        L->st->softmatches++;
-    else
-        L->st->matches++;
+    p->rules[p->nrules++] = r; /* compiled with all others by compile_all */
+    return 0;
+}
+
+/* Compile one rule and read what the prefilter needs from PCRE2's study. */
+static void compile_rule(struct svc_rule *r)
+{
+    PCRE2_SIZE eoff = 0;
+    r->re =
+        pcre2_compile((PCRE2_SPTR)r->regex, PCRE2_ZERO_TERMINATED, r->opts, &r->cerr, &eoff, NULL);
+    r->cerroff = (size_t)eoff;
+    if (!r->re)
+        return;
+    r->jit = pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0;
+    uint32_t allopts = 0, fct = 0, fcu = 0;
+    pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &r->minlen);
+    pcre2_pattern_info(r->re, PCRE2_INFO_ALLOPTIONS, &allopts);
+    if (!(allopts & PCRE2_ANCHORED))
+        return;
+    const uint8_t *bm = NULL;
+    pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTBITMAP, &bm);
+    pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTCODETYPE, &fct);
+    if (bm) {
+        memcpy(r->first, bm, sizeof r->first);
+        r->first_known = true;
+    } else if (fct == 1 && pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTCODEUNIT, &fcu) == 0 &&
+               !(allopts & PCRE2_CASELESS)) {
+        r->first[fcu >> 3 & 31] |= (uint8_t)(1u << (fcu & 7));
+        r->first_known = true;
+    }
+}
+
+struct compile_job {
+    struct svc_rule **rules;
+    size_t n;
+    atomic_size_t next;
+};
+
+static void *compile_worker(void *arg)
+{
+    struct compile_job *job = arg;
+    for (size_t i; (i = atomic_fetch_add(&job->next, 1)) < job->n;)
+        compile_rule(job->rules[i]);
+    return NULL;
+}
+
+/*
+ * Compile every rule, on as many threads as there are CPUs (up to 8): the
+ * rules are independent and PCRE2's compiler and JIT are thread-safe, so
+ * the load takes about 1/CPUs of the time. Then, in file order, count
+ * them, and warn about and drop the ones PCRE2 refused.
+ */
+static int compile_all(struct loader *L)
+{
+    struct svc_db *db = L->db;
+    size_t total = 0;
+    for (size_t i = 0; i < db->nprobes; i++)
+        total += db->probes[i].nrules;
+    struct compile_job job = {.n = total};
+    atomic_init(&job.next, 0);
+    job.rules = malloc((total ? total : 1) * sizeof *job.rules);
+    if (!job.rules)
+        return fail(L, "out of memory");
+    for (size_t i = 0, k = 0; i < db->nprobes; i++)
+        for (size_t j = 0; j < db->probes[i].nrules; j++)
+            job.rules[k++] = &db->probes[i].rules[j];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nth = total < 512 || cpus < 2 ? 0 : (size_t)(cpus > 8 ? 8 : cpus) - 1;
+    pthread_t th[8];
+    size_t started = 0;
+    for (; started < nth; started++)
+        if (pthread_create(&th[started], NULL, compile_worker, &job) != 0)
+            break;
+    compile_worker(&job); /* this thread works too, and alone if none started */
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    free(job.rules);
+
+    for (size_t i = 0; i < db->nprobes; i++) {
+        struct svc_probe *p = &db->probes[i];
+        size_t kept = 0;
+        for (size_t j = 0; j < p->nrules; j++) {
+            struct svc_rule *r = &p->rules[j];
+            if (!r->re) {
+                PCRE2_UCHAR msg[160];
+                pcre2_get_error_message(r->cerr, msg, sizeof msg);
+                L->line = r->line;
+                warnf(L, "%s %s: regex does not compile at offset %zu: %s (rule not used)",
+                      r->soft ? "softmatch" : "match", r->service, r->cerroff, (const char *)msg);
+                L->st->failed++;
+                rule_free(r);
+                continue;
+            }
+            uint32_t caps = 0;
+            pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &caps);
+            if (caps + 1 > db->max_captures)
+                db->max_captures = caps + 1;
+            if (!r->jit)
+                L->st->jit = false;
+            if (r->soft)
+                L->st->softmatches++;
+            else
+                L->st->matches++;
+            p->rules[kept++] = *r;
+        }
+        p->nrules = kept;
+    }
     return 0;
 }
 
@@ -626,6 +698,8 @@ static int resolve_fallbacks(struct loader *L)
 static int finish(struct loader *L)
 {
     struct svc_db *db = L->db;
+    if (compile_all(L) < 0)
+        return -1;
     for (size_t i = 0; i < db->nprobes; i++) {
         struct svc_probe *p = &db->probes[i];
         if (p->is_null)

@@ -46,6 +46,10 @@ struct svc_rule {
     size_t ncpe;
     unsigned line;
     bool soft;
+    uint32_t opts;  /* PCRE2_CASELESS / PCRE2_DOTALL from the i and s flags */
+    int cerr;       /* compile: PCRE2 error code when re is NULL */
+    size_t cerroff; /* compile: offset of the error in regex */
+    bool jit;       /* JIT-compiled */
     /* Prefilter, from PCRE2's own study of the pattern: an anchored rule
      * whose first byte must be in first[] cannot match a reply that starts
      * otherwise, and no rule matches a reply shorter than minlen. Skipping
