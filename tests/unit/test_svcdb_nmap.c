@@ -31,6 +31,7 @@
 struct listener {
     int fd;
     uint16_t port;
+    bool close_at_once; /* speak, then close: nmap moves to its next probe at once */
     const char *banner;
     size_t len;
     volatile int stop;
@@ -62,6 +63,10 @@ static void *serve(void *arg)
         if (c < 0)
             continue;
         (void)!send(c, L->banner, L->len, MSG_NOSIGNAL);
+        if (L->close_at_once) {
+            close(c);
+            continue;
+        }
         int *pc = malloc(sizeof *pc);
         pthread_t t;
         if (!pc) {
@@ -79,20 +84,35 @@ static void *serve(void *arg)
     return NULL;
 }
 
-static void listener_start(struct listener *L, const char *banner, size_t len)
+/* Listen on 127.0.0.1:port (0: any free port); false if port is taken. */
+static bool listener_start_on(struct listener *L, uint16_t port, const char *banner, size_t len,
+                              bool close_at_once)
 {
     memset(L, 0, sizeof *L);
     L->banner = banner;
     L->len = len;
+    L->close_at_once = close_at_once;
     L->fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(L->fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(L->fd, (struct sockaddr *)&a, sizeof a), 0);
+    int one = 1;
+    setsockopt(L->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(L->fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(L->fd);
+        return false;
+    }
     assert_int_equal(listen(L->fd, 64), 0);
     socklen_t al = sizeof a;
     assert_int_equal(getsockname(L->fd, (struct sockaddr *)&a, &al), 0);
     L->port = ntohs(a.sin_port);
     assert_int_equal(pthread_create(&L->th, NULL, serve, L), 0);
+    return true;
+}
+
+static void listener_start(struct listener *L, const char *banner, size_t len)
+{
+    assert_true(listener_start_on(L, 0, banner, len, false));
 }
 
 static void listener_stop(struct listener *L)
@@ -234,10 +254,112 @@ static void test_banners_as_nmap(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Start nmap -sV --version-trace on port; its output is read by
+ * nmap_probes, so that several runs overlap. */
+static FILE *nmap_start(uint16_t port, int intensity)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "nmap -sV -Pn -n -p %u --version-intensity %d --version-trace 127.0.0.1 2>&1", port,
+             intensity);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    return f;
+}
+
+/* The probes nmap sent, in order, from its "Service scan sending probe"
+ * lines. */
+static void nmap_probes(FILE *f, char *out, size_t outlen)
+{
+    char line[1024];
+    size_t w = 0;
+    out[0] = '\0';
+    while (fgets(line, sizeof line, f)) {
+        const char *k = strstr(line, "Service scan sending probe ");
+        char name[64];
+        if (k && sscanf(k + 27, "%63s", name) == 1)
+            w += (size_t)snprintf(out + w, outlen - w, "%s%s", w ? " " : "", name);
+    }
+    int rc = pclose(f);
+    if (rc != 0)
+        fail_msg("nmap failed (%d): is it installed? (scripts/install-deps.sh)", rc);
+}
+
+static void our_plan(const struct svc_db *db, uint16_t port, int intensity, const char *soft,
+                     char *out, size_t outlen)
+{
+    const struct svc_probe *pl[256];
+    size_t n = svc_db_plan(db, SVC_TCP, port, false, intensity, soft, pl, 256);
+    size_t w = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i < 256; i++)
+        w += (size_t)snprintf(out + w, outlen - w, "%s%s", i ? " " : "", svc_probe_name(pl[i]));
+}
+
+/*
+ * nmap is the oracle for svc_db_plan: a listener that speaks and closes at
+ * once makes nmap go through its whole probe list in well under a second,
+ * and --version-trace names each probe sent. Checked: an unlisted port at
+ * intensities 2 and 7; a port that rare probes list, at intensity 0 (they
+ * are sent whatever their rarity); and a softmatch from the NULL probe
+ * ("SSH-2.0-Go" for ssh, "220 host ESMTP" for smtp), which narrows the rest
+ * to probes with rules for that service, listed or not, whatever their
+ * rarity (smtp's Hello has rarity 8), except at intensity 9. The nmap
+ * runs overlap; each costs ~0.35 s of CPU, mostly nmap reading its files.
+ */
+static void test_plan_as_nmap(void **state)
+{
+    (void)state;
+    struct svc_db *db = NULL;
+    char err[512];
+    if (svc_db_load(NULL, &db, NULL, NULL, NULL, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    static const char junk[] = "zz\r\n", ssh[] = "SSH-2.0-Go\r\n",
+                      smtp[] = "220 mx.example.com ESMTP\r\n";
+    static const uint16_t listed[] = {1241, 3128, 1080, 5000}; /* listed by rarity 8-9 probes */
+    struct {
+        const char *banner;
+        bool listed_port;
+        int intensity;
+        const char *soft;
+    } cases[] = {
+        {junk, false, 7, NULL},  {junk, false, 2, NULL},   {junk, true, 0, NULL},
+        {ssh, false, 7, "ssh"},  {smtp, false, 7, "smtp"}, {smtp, false, 9, "smtp"},
+        {smtp, true, 2, "smtp"},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    static struct listener L[N];
+    FILE *run[N];
+    for (size_t i = 0; i < N; i++) {
+        bool ok = false;
+        for (size_t k = 0; k < sizeof listed / sizeof listed[0] && !ok; k++)
+            ok = listener_start_on(&L[i], cases[i].listed_port ? listed[k] : 0, cases[i].banner,
+                                   strlen(cases[i].banner), true);
+        assert_true(ok);
+        run[i] = nmap_start(L[i].port, cases[i].intensity);
+    }
+    int bad = 0;
+    for (size_t i = 0; i < N; i++) {
+        char want[4096], got[4096];
+        nmap_probes(run[i], want, sizeof want);
+        our_plan(db, L[i].port, cases[i].intensity, cases[i].soft, got, sizeof got);
+        if (strcmp(want, got) != 0) {
+            print_error("port %u intensity %d soft %s:\n nmap  %s\n prtip %s\n", L[i].port,
+                        cases[i].intensity, cases[i].soft ? cases[i].soft : "-", want, got);
+            bad++;
+        }
+    }
+    for (size_t i = 0; i < N; i++)
+        listener_stop(&L[i]);
+    svc_db_free(db);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_banners_as_nmap),
+        cmocka_unit_test(test_plan_as_nmap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
