@@ -431,8 +431,14 @@ static void compile_rule(struct svc_rule *r)
         memcpy(r->first, bm, sizeof r->first);
         r->first_known = true;
     } else if (fct == 1 && pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTCODEUNIT, &fcu) == 0 &&
-               !(allopts & PCRE2_CASELESS)) {
-        r->first[fcu >> 3 & 31] |= (uint8_t)(1u << (fcu & 7));
+               fcu < 256) {
+        /* PCRE2 does not say whether that unit is caseless (an inline (?i)
+         * makes it so without PCRE2_CASELESS): allow both cases. */
+        uint32_t other = fcu >= 'a' && fcu <= 'z'   ? fcu - 32
+                         : fcu >= 'A' && fcu <= 'Z' ? fcu + 32
+                                                    : fcu;
+        r->first[fcu >> 3] |= (uint8_t)(1u << (fcu & 7));
+        r->first[other >> 3] |= (uint8_t)(1u << (other & 7));
         r->first_known = true;
     }
 }

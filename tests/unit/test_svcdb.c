@@ -505,6 +505,43 @@ static void test_match_order(void **state)
     svc_db_free(db);
 }
 
+/* The prefilter must never hide a match: inline (?i) makes a first byte
+ * caseless without PCRE2_CASELESS, classes and alternations start with
+ * several bytes, and a reply shorter than the pattern cannot match. */
+static void test_prefilter_keeps_matches(void **state)
+{
+    (void)state;
+    struct svc_db_stats st;
+    struct warns w = {0};
+    struct svc_db *db = load("Probe TCP NULL q||\n"
+                             "match a m/^(?i)ssh-x/\n"
+                             "match b m/^(?:Q|r)z/\n"
+                             "match c m/^[0-9]+ok/i\n"
+                             "match d m/^(?i:t)UV/\n"
+                             "match e m/long enough$/\n",
+                             &st, &w);
+    const struct svc_probe *nul = find_probe(db, SVC_TCP, "NULL");
+    static const char *const replies[] = {"SSH-X", "ssh-x", "rz",  "Qz",
+                                          "12OK",  "TUV",   "tUV", "this is long enough"};
+    static const char *const want[] = {"a", "a", "b", "b", "c", "d", "d", "e"};
+    for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
+        struct svc_answer a;
+        assert_int_equal(svc_match(db, nul, (const uint8_t *)replies[i], strlen(replies[i]), NULL,
+                                   &a, NULL, NULL),
+                         0);
+        if (!a.found || strcmp(a.service, want[i]) != 0)
+            fail_msg("reply \"%s\": want %s, got %s", replies[i], want[i],
+                     a.found ? a.service : "no match");
+        svc_answer_clear(&a);
+    }
+    struct svc_answer a;
+    assert_int_equal(svc_match(db, nul, (const uint8_t *)"tuv", 3, NULL, &a, NULL, NULL), 0);
+    assert_false(a.found);
+    assert_int_equal(svc_match(db, nul, (const uint8_t *)"enough", 6, NULL, &a, NULL, NULL), 0);
+    assert_false(a.found);
+    svc_db_free(db);
+}
+
 static void test_answer_merge(void **state)
 {
     (void)state;
@@ -602,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_match_fills_fields),
         cmocka_unit_test(test_plan_order),
         cmocka_unit_test(test_match_order),
+        cmocka_unit_test(test_prefilter_keeps_matches),
         cmocka_unit_test(test_answer_merge),
         cmocka_unit_test(test_real_file),
     };
