@@ -12,6 +12,7 @@
 
 #include "detect/svcdb.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,6 +576,27 @@ static void test_answer_merge(void **state)
 
 /* ---- the real file ------------------------------------------------------ */
 
+struct share {
+    const struct svc_db *db;
+    const struct svc_probe *probe;
+    int bad;
+};
+
+static void *match_many(void *arg)
+{
+    struct share *sh = arg;
+    const char *b = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
+    for (int i = 0; i < 200; i++) {
+        struct svc_answer a;
+        if (svc_match(sh->db, sh->probe, (const uint8_t *)b, strlen(b), NULL, &a, NULL, NULL) !=
+                0 ||
+            !a.found || strcmp(a.version, "9.2p1 Debian 2+deb12u3") != 0)
+            __atomic_add_fetch(&sh->bad, 1, __ATOMIC_RELAXED);
+        svc_answer_clear(&a);
+    }
+    return NULL;
+}
+
 static void test_real_file(void **state)
 {
     (void)state;
@@ -625,6 +647,16 @@ static void test_real_file(void **state)
     assert_string_equal(a.cpe[0], "cpe:/a:openbsd:openssh:9.2p1");
     assert_string_equal(a.cpe[1], "cpe:/o:linux:linux_kernel");
     svc_answer_clear(&a);
+
+    /* One loaded database, four threads matching at once (the header's
+     * promise; ASan and the answers catch a shared scratch buffer). */
+    struct share sh = {.db = db, .probe = pl[0]};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, match_many, &sh), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(sh.bad, 0);
     svc_db_free(db);
 }
 
