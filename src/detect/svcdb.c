@@ -419,6 +419,7 @@ static void compile_rule(struct svc_rule *r)
     if (!r->re)
         return;
     r->jit = pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0;
+    r->nlit = (uint8_t)svc_required_literal(r->regex, r->lit);
     uint32_t allopts = 0, fct = 0, fcu = 0;
     pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &r->minlen);
     pcre2_pattern_info(r->re, PCRE2_INFO_ALLOPTIONS, &allopts);

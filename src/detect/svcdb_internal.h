@@ -21,6 +21,9 @@
  * (the chain also holds the probe itself and the NULL probe). */
 #define SVC_MAX_FALLBACKS 20
 
+/* Longest required literal kept per rule for the prefilter. */
+#define SVC_LIT_MAX 32
+
 /* Template slots of a match line, in nmap's field order. */
 enum svc_field {
     SVC_F_PRODUCT,
@@ -57,6 +60,10 @@ struct svc_rule {
     bool first_known;
     uint8_t first[32];
     uint32_t minlen;
+    /* Text every match contains (svc_required_literal); caseless with the
+     * i flag. Used when at least 3 bytes long. */
+    uint8_t lit[SVC_LIT_MAX];
+    uint8_t nlit;
 };
 
 struct svc_probe {
@@ -90,6 +97,14 @@ struct svc_db {
     uint32_t max_captures; /* largest capture count of any rule */
     pcre2_match_context *mctx;
 };
+
+/*
+ * The longest run of literal bytes (at most SVC_LIT_MAX) that every match of
+ * the PCRE expression re (as written in the file, no x option) must
+ * contain, written to out; 0 when none is known. Conservative: never a text
+ * some match lacks.
+ */
+size_t svc_required_literal(const char *re, uint8_t *out);
 
 /* nmap's cstring_unescape on s[0..len): in place; new length or -1. */
 long svc_unescape(char *s, size_t len);

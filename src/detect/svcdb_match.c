@@ -5,6 +5,7 @@
  */
 #include "detect/svcdb_internal.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,23 @@
  * whose expansion does not fit leaves its field empty. */
 static const size_t field_len[SVC_F_COUNT] = {80, 80, 256, 80, 32, 32};
 #define CPE_LEN 80
+
+/* reply contains lit (n bytes), ignoring ASCII case when caseless. */
+static bool contains(const uint8_t *reply, size_t len, const uint8_t *lit, size_t n, bool caseless)
+{
+    if (n > len)
+        return false;
+    if (!caseless)
+        return memmem(reply, len, lit, n) != NULL;
+    for (size_t i = 0; i + n <= len; i++) {
+        size_t k = 0;
+        while (k < n && tolower(reply[i + k]) == tolower(lit[k]))
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
 
 /* ---- probe order -------------------------------------------------------- */
 
@@ -197,7 +215,9 @@ int svc_match(const struct svc_db *db, const struct svc_probe *p, const uint8_t 
             const struct svc_rule *r = &fp->rules[i];
             if (len < r->minlen ||
                 (r->first_known &&
-                 (len == 0 || !(r->first[reply[0] >> 3] >> (reply[0] & 7) & 1)))) {
+                 (len == 0 || !(r->first[reply[0] >> 3] >> (reply[0] & 7) & 1))) ||
+                (r->nlit >= 3 &&
+                 !contains(reply, len, r->lit, r->nlit, r->opts & PCRE2_CASELESS))) {
                 tracef(trace, ctx, "probe %s line %u %s %s: no match", fp->name, r->line,
                        r->soft ? "softmatch" : "match", r->service);
                 continue;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "detect/svcdb.h"
+#include "detect/svcdb_internal.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -543,6 +544,46 @@ static void test_prefilter_keeps_matches(void **state)
     svc_db_free(db);
 }
 
+/* The prefilter's required literal: conservative on every construct. */
+static void test_required_literal(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *re, *want;
+    } cases[] = {
+        {"^HTTP/1\\.[01] \\d\\d\\d .*\\r\\nServer: Apache/([\\d.]+)", "\r\nServer: Apache/"},
+        {"^SSH-([\\d.]+)-OpenSSH_([\\w._-]+)\\r?\\n", "-OpenSSH_"},
+        {"ab?cd", "cd"},            /* an optional byte splits the run */
+        {"a{0}bcd", "bcd"},         /* {0}: optional */
+        {"xyz{2,3}de", "xyz"},      /* at least once: kept, run ends */
+        {"^(?:a|b)hello", "hello"}, /* groups add nothing */
+        {"^[]x]abcd\\x41\\x4", "abcdA\x04"},
+        {"^\\0\\x01abc", ""},     /* NUL: checked below with its length */
+        {"x{foo}", "x{foo}"},     /* not a quantifier: literal braces */
+        {"^foo|bar", ""},         /* top-level alternation: nothing required */
+        {"x(?i)abc", ""},         /* inline option changes what follows */
+        {"(?i:abc)defg", "defg"}, /* scoped option: the group is skipped */
+        {"\\012abc", ""},         /* octal escape: refused */
+        {"ab\\Qcd", ""},          /* \\Q: refused */
+        {"(a)\\1bcd", ""},        /* back reference: refused */
+        {"(?#x(y)zzzz", ""},      /* comment: refused */
+        {"(*UTF)abcd", ""},       /* verb: refused */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t out[SVC_LIT_MAX + 1];
+        size_t n = svc_required_literal(cases[i].re, out);
+        out[n] = '\0';
+        if (i == 7) {
+            assert_int_equal(n, 5);
+            assert_memory_equal(out, "\0\001abc", 5);
+            continue;
+        }
+        if (n != strlen(cases[i].want) || memcmp(out, cases[i].want, n) != 0)
+            fail_msg("%s: got \"%s\" (%zu), want \"%s\"", cases[i].re, (char *)out, n,
+                     cases[i].want);
+    }
+}
+
 static void test_answer_merge(void **state)
 {
     (void)state;
@@ -672,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_plan_order),
         cmocka_unit_test(test_match_order),
         cmocka_unit_test(test_prefilter_keeps_matches),
+        cmocka_unit_test(test_required_literal),
         cmocka_unit_test(test_answer_merge),
         cmocka_unit_test(test_real_file),
     };
