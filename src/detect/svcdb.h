@@ -48,7 +48,12 @@ struct svc_db_stats {
 };
 
 /*
- * Load and compile path. On a rule whose expression PCRE2 cannot compile,
+ * Load and compile path (NULL: nmap-service-probes in the data directory,
+ * $PRTIP_DATADIR else /usr/share/nmap). The grammar is nmap 7.93's parser's
+ * (service_scan.cc): directives at the start of a line, "#" comments, any
+ * delimiter after q, m and the field letters (cpe: too), i/s regex flags;
+ * a blank line may hold spaces, and lines have no length limit (nmap reads
+ * 2047 bytes). On a rule whose expression PCRE2 cannot compile,
  * the rule is counted in st->failed and, when warn is non-NULL, reported
  * through warn(ctx, "file:line: reason") — never silently skipped. Any other
  * malformed line is an error. Returns 0 with *out set (free with
