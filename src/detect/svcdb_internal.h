@@ -106,6 +106,10 @@ struct svc_db {
  */
 size_t svc_required_literal(const char *re, uint8_t *out);
 
+/* The prefilter: false only when r cannot match reply (too short, first
+ * byte excluded, required literal absent); true means "run PCRE2". */
+bool svc_rule_may_match(const struct svc_rule *r, const uint8_t *reply, size_t len);
+
 /* nmap's cstring_unescape on s[0..len): in place; new length or -1. */
 long svc_unescape(char *s, size_t len);
 

@@ -33,6 +33,15 @@ static bool contains(const uint8_t *reply, size_t len, const uint8_t *lit, size_
     return false;
 }
 
+bool svc_rule_may_match(const struct svc_rule *r, const uint8_t *reply, size_t len)
+{
+    if (len < r->minlen)
+        return false;
+    if (r->first_known && (len == 0 || !(r->first[reply[0] >> 3] >> (reply[0] & 7) & 1)))
+        return false;
+    return r->nlit < 3 || contains(reply, len, r->lit, r->nlit, r->opts & PCRE2_CASELESS);
+}
+
 /* ---- probe order -------------------------------------------------------- */
 
 static bool possible(const struct svc_probe *p, int intensity, const char *soft)
@@ -213,11 +222,7 @@ int svc_match(const struct svc_db *db, const struct svc_probe *p, const uint8_t 
         const struct svc_probe *fp = p->chain[c];
         for (size_t i = 0; i < fp->nrules; i++) {
             const struct svc_rule *r = &fp->rules[i];
-            if (len < r->minlen ||
-                (r->first_known &&
-                 (len == 0 || !(r->first[reply[0] >> 3] >> (reply[0] & 7) & 1))) ||
-                (r->nlit >= 3 &&
-                 !contains(reply, len, r->lit, r->nlit, r->opts & PCRE2_CASELESS))) {
+            if (!svc_rule_may_match(r, reply, len)) {
                 tracef(trace, ctx, "probe %s line %u %s %s: no match", fp->name, r->line,
                        r->soft ? "softmatch" : "match", r->service);
                 continue;
