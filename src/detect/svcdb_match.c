@@ -39,7 +39,10 @@ bool svc_rule_may_match(const struct svc_rule *r, const uint8_t *reply, size_t l
         return false;
     if (r->first_known && (len == 0 || !(r->first[reply[0] >> 3] >> (reply[0] & 7) & 1)))
         return false;
-    return r->nlit < 3 || contains(reply, len, r->lit, r->nlit, r->opts & PCRE2_CASELESS);
+    /* Past 64 KB (more than nmap ever reads) the search would cost more
+     * than PCRE2, which its limits bound anyway. */
+    return r->nlit < 3 || len > 65536 ||
+           contains(reply, len, r->lit, r->nlit, r->opts & PCRE2_CASELESS);
 }
 
 /* ---- probe order -------------------------------------------------------- */
