@@ -46,7 +46,7 @@
 #define RAW_SPORT_COUNT 21000
 #define RAW_RING_SIZE   65536 /* replies in flight to the aggregator, per receiver */
 #define RAW_STAMPS      65536 /* send-time records (one per batch) kept for RTT samples */
-#define RAW_MAX_RX      2
+#define RAW_MAX_RX      4     /* an interface per family, and loopback for own addresses */
 #define RAW_MAX_SENDERS 16
 
 #define RAW_MAX_GROUPS RAW_JOB_MAX_TYPES
@@ -81,6 +81,12 @@ struct raw_fam {
     bool used;
     int family;
     struct route_info ri;
+    /* Some targets are the scanner's own addresses while others are not:
+     * the kernel routes those probes through the loopback interface
+     * (loop_if), where their answers come back; probes then leave by raw
+     * IP socket, routed per destination, and loop_if gets a receiver too. */
+    bool loop;
+    char loop_if[IF_NAMESIZE];
     enum send_method method;
     struct ip_settings ip;                /* every probe's IP layer (net/packet.h) */
     struct probe_tpl tpl[RAW_MAX_GROUPS]; /* per group: its kind's prepared packet */

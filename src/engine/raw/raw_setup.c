@@ -11,6 +11,7 @@
 #include "engine/raw/raw_pace.h"
 
 #include <errno.h>
+#include <net/if_arp.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -181,14 +182,41 @@ int raw_dry_run(struct raw_ctx *c)
 }
 
 /*
+ * Do the targets of family f include one of the scanner's own addresses
+ * (route_local_addrs)? Its probes are routed through the loopback
+ * interface, whatever the range around it; *lo gets that route.
+ */
+static bool has_own_target(const struct raw_ctx *c, const struct raw_fam *f, const char *ifname,
+                           const struct ipaddr *src, struct route_info *lo)
+{
+    struct ipaddr *own;
+    size_t n;
+    bool found = false;
+    if (route_local_addrs(f->family, &own, &n) < 0)
+        return false;
+    for (size_t i = 0; i < n && !found; i++) {
+        uint64_t idx;
+        char e[256];
+        found = target_set_index_of(c->job->targets, &own[i], &idx) == 0 &&
+                !target_set_is_excluded(c->job->targets, &own[i]) &&
+                route_lookup(&own[i], ifname, src, lo, e, sizeof(e)) == 0 &&
+                lo->hwtype == ARPHRD_LOOPBACK;
+    }
+    free(own);
+    return found;
+}
+
+/*
  * Route and send method for one family (used = false if no target has it).
  * The route of each spec's first address is checked (the first
- * ROUTE_CHECK_SPECS specs): a spec without a route is skipped with a
- * warning, as nmap scans the targets it can reach; the family's route is
- * the first that works. One next hop for all (one target, or everything
- * behind one gateway) allows the Ethernet senders; on-link targets each
- * need their own MAC, so then the kernel resolves neighbours (raw IP
- * socket).
+ * ROUTE_CHECK_SPECS specs), and its last when the first is one of our own
+ * addresses: a spec without a route is skipped with a warning, as nmap
+ * scans the targets it can reach; the family's route is the first that
+ * works and is not the loopback route of an own address. Our own
+ * addresses among other targets get f->loop (struct raw_fam). One next
+ * hop for all (one target, or everything behind one gateway) allows the
+ * Ethernet senders; on-link targets each need their own MAC, so then the
+ * kernel resolves neighbours (raw IP socket).
  */
 int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
 {
@@ -200,7 +228,8 @@ int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
         job->io.have_src && job->io.src.family == f->family ? &job->io.src : NULL;
     size_t nspecs = target_set_nspecs(job->targets);
     uint64_t reachable = 0;
-    bool any = false, one_hop = true, first_err = true;
+    bool any = false, one_hop = true, first_err = true, have_lo = false;
+    struct route_info lo;
     for (size_t i = 0; i < nspecs; i++) {
         struct ipaddr first;
         uint64_t base, count;
@@ -215,7 +244,20 @@ int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
         }
         struct route_info ri;
         char e2[256];
-        if (route_lookup(&first, ifname, src, &ri, e2, sizeof(e2)) < 0) {
+        int rc = route_lookup(&first, ifname, src, &ri, e2, sizeof(e2));
+        struct ipaddr last;
+        if (rc == 0 && ri.hwtype == ARPHRD_LOOPBACK && count > 1 &&
+            target_set_addr_at(job->targets, base + count - 1, &last) >= 0) {
+            /* An own address first in a range of others (198.18.0.1-254
+             * from 198.18.0.1): the others' route is the family's. */
+            struct route_info r2;
+            if (route_lookup(&last, ifname, src, &r2, e2, sizeof(e2)) == 0 &&
+                r2.hwtype != ARPHRD_LOOPBACK) {
+                lo = ri, have_lo = true;
+                ri = r2;
+            }
+        }
+        if (rc < 0) {
             if (first_err)
                 snprintf(err, errlen, "%s", e2);
             first_err = false;
@@ -229,6 +271,13 @@ int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
             c->nskip++;
             continue;
         }
+        reachable += count;
+        if (ri.hwtype == ARPHRD_LOOPBACK) {
+            /* Our own address: not the route of the others (below). */
+            if (!have_lo)
+                lo = ri, have_lo = true;
+            continue;
+        }
         if (!f->used) {
             f->used = true;
             f->ri = ri;
@@ -240,7 +289,17 @@ int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
                          "probes leave through %s",
                          ipaddr_str(&first, e2, sizeof(e2)), ri.ifname, f->ri.ifname, f->ri.ifname);
         }
-        reachable += count;
+    }
+    if (f->used && !have_lo)
+        have_lo = has_own_target(c, f, ifname, src, &lo);
+    if (have_lo && !f->used) { /* only own addresses: the loopback route is the route */
+        f->used = true;
+        f->ri = lo;
+    } else if (have_lo && strcmp(lo.ifname, f->ri.ifname) != 0) {
+        f->loop = true;
+        snprintf(f->loop_if, sizeof(f->loop_if), "%s", lo.ifname);
+        one_hop = false;
+        log_debug("raw", "own addresses among the targets: their probes go through %s", f->loop_if);
     }
     if (!any)
         return 0;
@@ -325,13 +384,25 @@ int raw_open_io(struct raw_ctx *c, char *err, size_t errlen)
     char filter[512];
     raw_rx_filter(c, filter, sizeof(filter));
     log_debug("raw", "receive filter: %s", filter);
+    /* One receiver per interface that replies come back through: each
+     * family's, and loopback for own addresses among the targets. */
+    const char *ifs[RAW_MAX_RX];
+    int nifs = 0;
     for (int fi = 0; fi < 2; fi++) {
-        struct raw_fam *f = &c->fam[fi];
-        if (!f->used || (fi == 1 && c->nrx == 1 && strcmp(c->rx[0].ifname, f->ri.ifname) == 0))
-            continue;
+        const struct raw_fam *f = &c->fam[fi];
+        for (int k = 0; f->used && k < 1 + f->loop; k++) {
+            const char *name = k ? f->loop_if : f->ri.ifname;
+            bool dup = false;
+            for (int j = 0; j < nifs && !dup; j++)
+                dup = strcmp(ifs[j], name) == 0;
+            if (!dup)
+                ifs[nifs++] = name;
+        }
+    }
+    for (int i = 0; i < nifs; i++) {
         struct raw_rxer *r = &c->rx[c->nrx];
         r->ctx = c;
-        snprintf(r->ifname, sizeof(r->ifname), "%s", f->ri.ifname);
+        snprintf(r->ifname, sizeof(r->ifname), "%s", ifs[i]);
         errno = 0;
         /* The kernel ring holds half a second of replies at the rate asked
          * for (at most one per probe of the shard): a few MiB for a host, the

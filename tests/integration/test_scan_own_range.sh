@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# A scan of a range that holds the scanner's own address (issue 10, point
+# 1): probes to the scanner itself go through the loopback interface while
+# the other hosts are reached on the link, so one route for the whole range
+# (taken from its first address) lost every answer of one side. nmap
+# reports the scanner's address up (localhost-response) with its ports
+# answered over loopback, and every other host exactly. The lab is a
+# switched segment: the scanner 198.18.0.1, the target 198.18.0.2 (port 80
+# open) and one more host 198.18.0.3, scanned as 198.18.0.0/30 (the own
+# address in the middle) and 198.18.0.1-3 (the own address first), with
+# -sS, -sS -Pn, -sU, -sn and --disable-arp-ping, and IPv6 fd00::/126; nmap
+# scans the same ranges in the same lab, and the hosts (state, reason) and
+# ports (state, reason) must be the same.
+set -euo pipefail
+. "$(dirname "$0")/helpers/common.sh"
+t_init "$@"
+t_need_root
+[ "$IS_PRTIP" = 1 ] || { echo "SKIP: $T_NAME compares prtip with nmap" >&2; exit 77; }
+t_need nmap
+. "$SRC/tests/lab/lib.sh"
+lab_require
+LABID="own$$"
+t_cleanup lab_down "$LABID"
+LAB_SWITCH=1 lab_up "$LABID" >/dev/null || t_fail "could not bring up the lab"
+LAB_SWITCH=1 lab_add_host h3 198.18.0.3 fd00::3 || t_fail "could not add the third host"
+lab_listen "$LAB_TGT" "$T/listen.out" --addr "$LAB_TGT_V4" --addr "$LAB_TGT_V6" --ports 80 ||
+    t_fail "could not start the listener"
+
+# nmap is run without -e here (with it nmap does not scan its own address
+# through loopback): the scanner namespace must then have no route out of
+# the lab at all.
+safe() {
+    if ip -n "$LAB_SCAN" route show default | grep -q . ||
+        ip -n "$LAB_SCAN" -6 route show default | grep -q .; then
+        t_fail "SAFETY: $LAB_SCAN has a default route"
+    fi
+    local r
+    for r in $(ip -n "$LAB_SCAN" -o route show | awk '{print $1}') \
+        $(ip -n "$LAB_SCAN" -o -6 route show | awk '{print $1}'); do
+        case "$r" in fe80::/64 | multicast | ff00::/8) continue ;; esac
+        lab_check_addr "$r" || t_fail "SAFETY: $LAB_SCAN routes $r"
+    done
+}
+
+# compare NAME ARGS...: prtip and nmap with the same arguments (-oX), the
+# same hosts and ports, states and reasons.
+compare() {
+    local name="$1" what
+    shift
+    safe
+    timeout -k 5 60 ip netns exec "$LAB_SCAN" nmap "$@" -oX "$T/$name.nmap.xml" \
+        >"$T/$name.nmap.out" 2>&1 || t_fail "$name: nmap failed: $(cat "$T/$name.nmap.out")"
+    t_scan_ok "$name" ip netns exec "$LAB_SCAN" "$@" -oX "$T/$name.xml"
+    t_xml_valid "$T/$name.xml"
+    grep -q 'warning' "$T/$name.err" && t_fail "$name: prtip warned: $(cat "$T/$name.err")"
+    for what in hostreasons reasons; do
+        t_results xml "$T/$name.nmap.xml" --what "$what" >"$T/$name.$what.want"
+        t_results xml "$T/$name.xml" --what "$what" >"$T/$name.$what.got"
+        [ -s "$T/$name.$what.want" ] || [ "$what" = reasons ] ||
+            t_fail "$name: nmap found nothing"
+        t_same "$name $what ($*)" "$T/$name.$what.want" "$T/$name.$what.got"
+    done
+}
+
+compare syn -sS -n -p 22,80 198.18.0.0/30
+grep -q '198.18.0.1 up localhost-response' "$T/syn.hostreasons.got" ||
+    t_fail "syn: the scanner's own address is not up by localhost-response"
+grep -q '198.18.0.2 tcp 80 open syn-ack' "$T/syn.reasons.got" || t_fail "syn: 198.18.0.2:80 not open"
+compare syn_first -sS -n -p 22,80 198.18.0.1-3
+compare syn_pn -sS -Pn --disable-arp-ping -n -p 22,80 --max-retries 1 198.18.0.0/30
+compare udp -sU -n -p 53 198.18.0.0/30
+compare ping -sn -n 198.18.0.0/30
+compare ping_ip -sn -n --disable-arp-ping 198.18.0.0/30
+compare syn_ip -sS -n -p 22,80 --disable-arp-ping 198.18.0.0/30
+compare syn6 -6 -sS -n -p 22,80 fd00::/126
+compare ping6 -6 -sn -n fd00::/126
+
+echo "PASS: $T_NAME"
