@@ -47,6 +47,19 @@
 #                        netns prtip-h-NAME-ID with lab0 = V4/LAB_V4_PLEN and
 #                        V6/LAB_V6_PLEN (either may be "-" for none); prints
 #                        nothing, sets LAB_HOST_NS to the namespace name.
+#   lab_add_routed NAME RV4 RV6 NET4 NET6   (LAB_SWITCH=1 only) a router on the
+#                        segment (netns prtip-h-NAMErt-ID, lab0 = RV4, RV6) and
+#                        behind it a host on a subnet of its own (netns
+#                        prtip-h-NAME-ID, lab0 = the second address of NET4 and
+#                        NET6, e.g. 198.18.1.0/24 -> 198.18.1.2; the router
+#                        has the first on its "lab1"). The scanner routes NET4
+#                        and NET6 via RV4/RV6, the host routes the lab's subnets
+#                        via the router; still no default route anywhere. Sets
+#                        LAB_ROUTER_NS, LAB_HOST_NS, LAB_FAR_V4, LAB_FAR_V6.
+#   lab_confined         exit 1 unless every route of the scanner namespace
+#                        stays in the lab (no default route, every prefix in
+#                        198.18.0.0/15 or fd00::/8): for peer scanners run
+#                        without -e (nmap scanning its own address).
 #   lab_guard CMD...     exit 1 unless CMD (a peer scanner) stays in the lab (below)
 #   lab_anyip NS PREFIX  route a whole prefix to NS's loopback (AnyIP), so every
 #                        address in PREFIX answers inside NS; PREFIX must be in
@@ -252,6 +265,48 @@ lab_add_host() {
     lab_wait_up "$LAB_HOST_NS" "$LAB_IF"
 }
 
+# lab_add_routed NAME RV4 RV6 NET4 NET6: a router and a host behind it.
+lab_add_routed() {
+    local name="$1" rv4="$2" rv6="$3" net4="$4" net6="$5" a
+    for a in "$net4" "$net6"; do
+        lab_check_addr "$a" || { lab_log "refusing $a: outside the lab ranges"; return 1; }
+    done
+    lab_add_host "${name}rt" "$rv4" "$rv6" || return 1
+    LAB_ROUTER_NS="$LAB_HOST_NS"
+    # net first/second address and prefix length, and the lab's own subnets
+    local in4 far4 len4 in6 far6 len6 lab4 lab6
+    read -r in4 far4 len4 in6 far6 len6 lab4 lab6 < <(python3 - "$net4" "$net6" \
+        "$LAB_SCAN_V4/$LAB_V4_PLEN" "$LAB_SCAN_V6/$LAB_V6_PLEN" <<'PY'
+import ipaddress, sys
+n4 = ipaddress.ip_network(sys.argv[1], strict=False)
+n6 = ipaddress.ip_network(sys.argv[2], strict=False)
+l4 = ipaddress.ip_network(sys.argv[3], strict=False)
+l6 = ipaddress.ip_network(sys.argv[4], strict=False)
+print(n4[1], n4[2], n4.prefixlen, n6[1], n6[2], n6.prefixlen, l4, l6)
+PY
+    ) || return 1
+    LAB_HOST_NS="prtip-h-$name-$LAB_ID"
+    ip netns add "$LAB_HOST_NS" || return 1
+    ip link add name lab1 netns "$LAB_ROUTER_NS" type veth peer name "$LAB_IF" \
+        netns "$LAB_HOST_NS" || return 1
+    lab_ns_prepare "$LAB_HOST_NS" || return 1
+    ip netns exec "$LAB_ROUTER_NS" sysctl -qw net.ipv4.ip_forward=1 \
+        net.ipv6.conf.all.forwarding=1 net.ipv6.conf.lab1.accept_dad=0 >/dev/null || return 1
+    ip -n "$LAB_ROUTER_NS" addr add "$in4/$len4" dev lab1 || return 1
+    ip -n "$LAB_ROUTER_NS" addr add "$in6/$len6" dev lab1 nodad || return 1
+    ip -n "$LAB_HOST_NS" addr add "$far4/$len4" dev "$LAB_IF" || return 1
+    ip -n "$LAB_HOST_NS" addr add "$far6/$len6" dev "$LAB_IF" nodad || return 1
+    ip -n "$LAB_ROUTER_NS" link set lab1 up || return 1
+    ip -n "$LAB_HOST_NS" link set "$LAB_IF" up || return 1
+    lab_wait_up "$LAB_HOST_NS" "$LAB_IF" || return 1
+    ip -n "$LAB_HOST_NS" route add "$lab4" via "$in4" || return 1
+    ip -n "$LAB_HOST_NS" -6 route add "$lab6" via "$in6" || return 1
+    ip -n "$LAB_SCAN" route add "$net4" via "$rv4" || return 1
+    ip -n "$LAB_SCAN" -6 route add "$net6" via "$rv6" || return 1
+    LAB_FAR_V4="$far4"
+    LAB_FAR_V6="$far6"
+}
+
 # lab_down [ID]: kill every process still inside the lab's namespaces (by PID,
 # as listed by the kernel for exactly these namespaces), then delete them.
 lab_down() {
@@ -335,6 +390,25 @@ lab_anyip() {
         ip -n "$other" route add "$prefix" via "$via" dev "$LAB_IF" || return 1
         ;;
     esac
+}
+
+# lab_confined: the scanner namespace cannot reach outside the lab.
+lab_confined() {
+    local r
+    if ip -n "$LAB_SCAN" route show default | grep -q . ||
+        ip -n "$LAB_SCAN" -6 route show default | grep -q .; then
+        lab_log "SAFETY: $LAB_SCAN has a default route"
+        exit 1
+    fi
+    local fam
+    for fam in -4 -6; do
+        for r in $(ip -n "$LAB_SCAN" "$fam" -o route show table all | awk '{
+            print ($1 ~ /^(local|broadcast|multicast|anycast|unicast)$/) ? $2 : $1 }'); do
+            case "$r" in fe80::* | ff00::/8 | ::1 | 127.*) ;; *)
+                lab_check_addr "$r" || { lab_log "SAFETY: $LAB_SCAN routes $r"; exit 1; } ;;
+            esac
+        done
+    done
 }
 
 # lab_guard CMD...: refuse (exit 1) to run a peer command line (zmap,

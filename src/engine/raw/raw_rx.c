@@ -178,8 +178,8 @@ static int parse_frame(int linktype, const uint8_t *data, size_t len, size_t wir
 
 /* Credit the reply in pi, a final (st, rs) for probe entry, to address
  * number ai: once per probe, except the pacer's UDP canary repeats. */
-static void credit(struct raw_rxer *r, const struct pkt_info *pi, uint32_t entry, uint64_t ai,
-                   enum port_state st, enum reason rs, int64_t ts_ns)
+static void credit(struct raw_rxer *r, const struct pkt_info *pi, const struct ipaddr *tgt,
+                   uint32_t entry, uint64_t ai, enum port_state st, enum reason rs, int64_t ts_ns)
 {
     struct raw_ctx *c = r->ctx;
     uint64_t x = (uint64_t)entry * c->naddrs + ai;
@@ -205,6 +205,13 @@ static void credit(struct raw_rxer *r, const struct pkt_info *pi, uint32_t entry
         .rtt_us = -1,
         .flags = repeat ? RAW_REPLY_REPEAT : 0,
     };
+    /* An ICMP error sent by a router or firewall rather than the target:
+     * nmap reports where it came from ("admin-prohibited from 198.18.0.254"). */
+    if ((pi->proto == IPPROTO_ICMP || pi->proto == IPPROTO_ICMPV6) &&
+        !ipaddr_equal(&pi->src, tgt)) {
+        rep.flags |= RAW_REPLY_FROM;
+        rep.from = pi->src;
+    }
     if (pass == 0 && !repeat) {
         int64_t t = sent_at(c, x);
         if (t >= 0) {
@@ -254,7 +261,7 @@ static void on_frame(void *arg, const uint8_t *data, size_t len, size_t wirelen,
      * listing with identical packets: the reply answers every copy, as
      * nmap reports each copy of a host. */
     do
-        credit(r, &pi, entry, ai, st, rs, ts_ns);
+        credit(r, &pi, tgt, entry, ai, st, rs, ts_ns);
     while (target_set_index_next(c->job->targets, tgt, &spec, &ai) == 0 && ai < c->naddrs);
 }
 
