@@ -308,6 +308,7 @@ static void sort_targets(struct disc *p)
         }
         struct route_info r1, r2;
         enum kind k1 = classify(p, &first, &r1), k2 = k1;
+        r2 = r1; /* a one-address spec: its ends are one */
         if (count > 1 && target_set_at(set, base + count - 1, &last) == 0)
             k2 = classify(p, &last.addr, &r2);
         if (k1 == k2 && (k1 != K_ARP || r1.ifindex == r2.ifindex)) {
@@ -316,7 +317,7 @@ static void sort_targets(struct disc *p)
                 log_warn("plan", "no route to %s: skipping %" PRIu64 " address%s",
                          ipaddr_str(&first, a, sizeof(a)), count, count == 1 ? "" : "es");
             }
-            put_spec(p, s, k1, &r1, base, base + count);
+            put_spec(p, s, k1, &r1, base, count);
             continue;
         }
         if (count > ENUM_MAX) {
