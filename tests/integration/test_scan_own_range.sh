@@ -24,15 +24,16 @@ lab_listen "$LAB_TGT" "$T/listen.out" --addr "$LAB_TGT_V4" --addr "$LAB_TGT_V6" 
     t_fail "could not start the listener"
 
 # nmap is run without -e here (with it nmap does not scan its own address
-# through loopback): lab_confined checks the scanner namespace has no route
-# out of the lab at all.
+# through loopback): the scanner namespace must have no route out of the
+# lab at all. Checked once: no step below adds a route.
+lab_confined
 
 # compare NAME ARGS...: prtip and nmap with the same arguments (-oX), the
 # same hosts and ports, states and reasons.
 compare() {
+    local t0=$SECONDS
     local name="$1" what
     shift
-    lab_confined
     timeout -k 5 60 ip netns exec "$LAB_SCAN" nmap "$@" -oX "$T/$name.nmap.xml" \
         >"$T/$name.nmap.out" 2>&1 || t_fail "$name: nmap failed: $(cat "$T/$name.nmap.out")"
     t_scan_ok "$name" ip netns exec "$LAB_SCAN" "$@" -oX "$T/$name.xml"
@@ -45,6 +46,7 @@ compare() {
             t_fail "$name: nmap found nothing"
         t_same "$name $what ($*)" "$T/$name.$what.want" "$T/$name.$what.got"
     done
+    t_log "$name: $((SECONDS - t0)) s"
 }
 
 compare syn -sS -n -p 22,80 198.18.0.0/30
@@ -56,7 +58,6 @@ compare syn_pn -sS -Pn --disable-arp-ping -n -p 22,80 --max-retries 1 198.18.0.0
 compare udp -sU -n -p 53 198.18.0.0/30
 compare ping -sn -n 198.18.0.0/30
 compare ping_ip -sn -n --disable-arp-ping 198.18.0.0/30
-compare syn_ip -sS -n -p 22,80 --disable-arp-ping 198.18.0.0/30
 compare syn6 -6 -sS -n -p 22,80 fd00::/126
 compare ping6 -6 -sn -n fd00::/126
 
