@@ -163,9 +163,13 @@ static int open_raw(struct tx *t, const struct route_info *ri, char *err, size_t
         return -1;
     }
     /* Leave by the interface the route said (or -e), whatever the table says
-     * for each destination. */
-    if (setsockopt(t->fd, SOL_SOCKET, SO_BINDTODEVICE, ri->ifname, (socklen_t)strlen(ri->ifname)) <
-        0) {
+     * for each destination. Not loopback: only our own addresses are routed
+     * there anyway, and a SYN sent through a socket bound to lo to one that
+     * is not 127/8 (198.18.0.1 on lab0) reaches lo but TCP never answers it
+     * (measured: no RST; unbound, or bound to lab0, the kernel loops it and
+     * the RST comes back; UDP and 127.0.0.1 answer either way). */
+    if (ri->hwtype != ARPHRD_LOOPBACK && setsockopt(t->fd, SOL_SOCKET, SO_BINDTODEVICE, ri->ifname,
+                                                    (socklen_t)strlen(ri->ifname)) < 0) {
         set_err(err, errlen, ri->ifname, "SO_BINDTODEVICE", errno);
         return -1;
     }

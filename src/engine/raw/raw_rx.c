@@ -68,17 +68,20 @@ static bool clause_done(const struct raw_ctx *c, const struct probe_kind *const 
 
 void raw_rx_filter(const struct raw_ctx *c, char *buf, size_t len)
 {
-    char ports[48], hosts[160] = "", a[IPADDR_STRLEN], l4[128] = "";
+    char ports[48], hosts[RAW_MAX_ROUTES * 64] = "", a[IPADDR_STRLEN], l4[128] = "";
     if (c->cookie.sport_count == 1)
         snprintf(ports, sizeof(ports), "dst port %u", c->cookie.sport_base);
     else
         snprintf(ports, sizeof(ports), "dst portrange %u-%u", c->cookie.sport_base,
                  c->cookie.sport_base + c->cookie.sport_count - 1);
     size_t used = 0;
-    for (int f = 0; f < 2; f++) {
-        if (!c->fam[f].used)
-            continue;
-        used += (size_t)snprintf(hosts + used, sizeof(hosts) - used, "%sdst host %s",
+    for (int f = 0; f < c->nfam; f++) {
+        bool dup = !c->fam[f].used; /* one clause per source address */
+        for (int g = 0; g < f && !dup; g++)
+            dup = c->fam[g].used && ipaddr_equal(&c->fam[g].ri.src, &c->fam[f].ri.src);
+        if (!dup)
+            used +=
+                (size_t)snprintf(hosts + used, sizeof(hosts) - used, "%sdst host %s",
                                  used ? " or " : "", ipaddr_str(&c->fam[f].ri.src, a, sizeof(a)));
     }
     /* One clause per transport a kind of the scan is answered over, in

@@ -181,139 +181,142 @@ int raw_dry_run(struct raw_ctx *c)
     return rc;
 }
 
-/*
- * Do the targets of family f include one of the scanner's own addresses
- * (route_local_addrs)? Its probes are routed through the loopback
- * interface, whatever the range around it; *lo gets that route.
- */
-static bool has_own_target(const struct raw_ctx *c, const struct raw_fam *f, const char *ifname,
-                           const struct ipaddr *src, struct route_info *lo)
+/* Two routes are one way out when they leave by the same interface from
+ * the same source address (the next hop may differ: see way_method). */
+static bool same_way(const struct route_info *a, const struct route_info *b)
 {
-    struct ipaddr *own;
-    size_t n;
-    bool found = false;
-    if (route_local_addrs(f->family, &own, &n) < 0)
-        return false;
-    for (size_t i = 0; i < n && !found; i++) {
-        uint64_t idx;
-        char e[256];
-        found = target_set_index_of(c->job->targets, &own[i], &idx) == 0 &&
-                !target_set_is_excluded(c->job->targets, &own[i]) &&
-                route_lookup(&own[i], ifname, src, lo, e, sizeof(e)) == 0 &&
-                lo->hwtype == ARPHRD_LOOPBACK;
-    }
-    free(own);
-    return found;
+    return a->ifindex == b->ifindex && ipaddr_equal(&a->src, &b->src);
+}
+
+/* While routes are gathered: per slot, its targets and whether they all
+ * share one next hop. */
+struct way_stats {
+    uint64_t reachable;
+    bool one_hop;
+};
+
+static void way_init(struct raw_ctx *c, int slot, int family, const struct route_info *ri,
+                     struct way_stats *ws)
+{
+    struct raw_fam *f = &c->fam[slot];
+    f->used = true;
+    f->family = family;
+    f->slot = slot;
+    f->ri = *ri;
+    ws[slot] = (struct way_stats){0, true};
 }
 
 /*
- * Route and send method for one family (used = false if no target has it).
- * The route of each spec's first address is checked (the first
- * ROUTE_CHECK_SPECS specs), and its last when the first is one of our own
- * addresses: a spec without a route is skipped with a warning, as nmap
- * scans the targets it can reach; the family's route is the first that
- * works and is not the loopback route of an own address. Our own
- * addresses among other targets get f->loop (struct raw_fam). One next
- * hop for all (one target, or everything behind one gateway) allows the
- * Ethernet senders; on-link targets each need their own MAC, so then the
- * kernel resolves neighbours (raw IP socket).
+ * The slot of family fi for route ri, which count targets from first on
+ * take: the main route's if it is that way, an extra slot of the same way,
+ * or a new one; when all RAW_MAX_ROUTES are taken, the main route (their
+ * probes may then go unanswered: said once).
  */
-int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
+static int way_slot(struct raw_ctx *c, int fi, const struct route_info *ri, uint64_t count,
+                    const struct ipaddr *first, struct way_stats *ws)
 {
     struct raw_fam *f = &c->fam[fi];
-    const struct raw_job *job = c->job;
-    f->family = fi ? AF_INET6 : AF_INET;
-    const char *ifname = job->io.iface[0] ? job->io.iface : NULL;
-    const struct ipaddr *src =
-        job->io.have_src && job->io.src.family == f->family ? &job->io.src : NULL;
-    size_t nspecs = target_set_nspecs(job->targets);
-    uint64_t reachable = 0;
-    bool any = false, one_hop = true, first_err = true, have_lo = false;
-    struct route_info lo;
-    for (size_t i = 0; i < nspecs; i++) {
-        struct ipaddr first;
-        uint64_t base, count;
-        if (target_set_spec(job->targets, i, &first, &base, &count) < 0 ||
-            first.family != f->family)
-            continue;
-        any = true;
-        if (f->used && i >= ROUTE_CHECK_SPECS) {
-            reachable += count; /* unchecked: assumed like the others */
-            one_hop = false;
-            continue;
-        }
-        struct route_info ri;
-        char e2[256];
-        int rc = route_lookup(&first, ifname, src, &ri, e2, sizeof(e2));
-        struct ipaddr last;
-        if (rc == 0 && ri.hwtype == ARPHRD_LOOPBACK && count > 1 &&
-            target_set_addr_at(job->targets, base + count - 1, &last) >= 0) {
-            /* An own address first in a range of others (198.18.0.1-254
-             * from 198.18.0.1): the others' route is the family's. */
-            struct route_info r2;
-            if (route_lookup(&last, ifname, src, &r2, e2, sizeof(e2)) == 0 &&
-                r2.hwtype != ARPHRD_LOOPBACK) {
-                lo = ri, have_lo = true;
-                ri = r2;
-            }
-        }
-        if (rc < 0) {
-            if (first_err)
-                snprintf(err, errlen, "%s", e2);
-            first_err = false;
-            struct raw_skip *s = realloc(c->skip, (c->nskip + 1) * sizeof(*s));
-            if (!s)
-                return raw_fail(err, errlen, "raw scan: out of memory");
-            c->skip = s;
-            c->skip[c->nskip].lo = base;
-            c->skip[c->nskip].hi = count > UINT64_MAX - base ? UINT64_MAX : base + count;
-            c->skip[c->nskip].first = first;
-            c->nskip++;
-            continue;
-        }
-        reachable += count;
-        if (ri.hwtype == ARPHRD_LOOPBACK) {
-            /* Our own address: not the route of the others (below). */
-            if (!have_lo)
-                lo = ri, have_lo = true;
-            continue;
-        }
-        if (!f->used) {
-            f->used = true;
-            f->ri = ri;
-        } else if (!ipaddr_equal(&ri.next_hop, &f->ri.next_hop)) {
-            one_hop = false;
-            if (strcmp(ri.ifname, f->ri.ifname) != 0)
-                log_warn("raw",
-                         "targets from %s on are routed through %s, not %s: their "
-                         "probes leave through %s",
-                         ipaddr_str(&first, e2, sizeof(e2)), ri.ifname, f->ri.ifname, f->ri.ifname);
-        }
+    int slot = same_way(&f->ri, ri) ? fi : -1;
+    for (int s = 2; slot < 0 && s < c->nfam; s++)
+        if (c->fam[s].family == f->family && same_way(&c->fam[s].ri, ri))
+            slot = s;
+    if (slot < 0 && c->nfam < RAW_MAX_ROUTES) {
+        slot = c->nfam++;
+        way_init(c, slot, f->family, ri, ws);
     }
-    if (f->used && !have_lo)
-        have_lo = has_own_target(c, f, ifname, src, &lo);
-    if (have_lo && !f->used) { /* only own addresses: the loopback route is the route */
-        f->used = true;
-        f->ri = lo;
-    } else if (have_lo && strcmp(lo.ifname, f->ri.ifname) != 0) {
-        f->loop = true;
-        snprintf(f->loop_if, sizeof(f->loop_if), "%s", lo.ifname);
-        one_hop = false;
-        log_debug("raw", "own addresses among the targets: their probes go through %s", f->loop_if);
-    }
-    if (!any)
-        return 0;
-    if (!f->used)
-        return -1; /* err holds the first route error */
-    for (size_t i = 0; i < c->nskip; i++) {
+    if (slot < 0) {
         char a[IPADDR_STRLEN];
-        uint64_t n = c->skip[i].hi - c->skip[i].lo;
-        if (c->skip[i].first.family == f->family)
-            log_warn("raw", "no route to %s: skipping %" PRIu64 " address%s",
-                     ipaddr_str(&c->skip[i].first, a, sizeof(a)), n, n == 1 ? "" : "es");
+        if (!c->ways_full)
+            log_warn("raw",
+                     "more than %d routes among the targets: those from %s on leave through %s",
+                     RAW_MAX_ROUTES, ipaddr_str(first, a, sizeof(a)), f->ri.ifname);
+        c->ways_full = true;
+        slot = fi;
     }
+    struct way_stats *w = &ws[slot];
+    if (w->reachable && !ipaddr_equal(&ri->next_hop, &c->fam[slot].ri.next_hop))
+        w->one_hop = false;
+    w->reachable += count;
+    return slot;
+}
+
+static int map_add(struct raw_route_map **m, size_t *n, uint64_t lo, uint64_t hi, int slot)
+{
+    if (*n && (*m)[*n - 1].hi == lo && (*m)[*n - 1].slot == slot) {
+        (*m)[*n - 1].hi = hi; /* adjacent specs of one way: one entry */
+        return 0;
+    }
+    struct raw_route_map *v = realloc(*m, (*n + 1) * sizeof(**m));
+    if (!v)
+        return -1;
+    *m = v;
+    v[(*n)++] = (struct raw_route_map){lo, hi, slot};
+    return 0;
+}
+
+static int cmp_map(const void *a, const void *b)
+{
+    const struct raw_route_map *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/*
+ * The scanner's own addresses among the targets (route_local_addrs): the
+ * kernel routes them through loopback, whatever the range around them, so
+ * each listing whose slot is not that way gets a c->rown entry to the
+ * loopback way. 0, or -1 out of memory.
+ */
+static int map_own(struct raw_ctx *c, int fi, const char *ifname, const struct ipaddr *src,
+                   struct way_stats *ws)
+{
+    const struct target_set *set = c->job->targets;
+    struct ipaddr *own;
+    size_t n;
+    if (route_local_addrs(fi ? AF_INET6 : AF_INET, &own, &n) < 0)
+        return 0; /* not listable: the ranges' routes stand */
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t spec = 0;
+        uint64_t idx;
+        struct route_info lo;
+        char e[256];
+        if (target_set_is_excluded(set, &own[i]))
+            continue;
+        bool looked = false;
+        while (rc == 0 && target_set_index_next(set, &own[i], &spec, &idx) == 0) {
+            if (raw_skipped(c->skip, c->nskip, idx))
+                continue;
+            if (!looked && route_lookup(&own[i], ifname, src, &lo, e, sizeof(e)) < 0)
+                break;
+            looked = true;
+            const struct raw_route_map *m = raw_route_find(c->rmap, c->nrmap, idx);
+            int at = m && idx < m->hi ? m->slot : fi;
+            if (same_way(&c->fam[at].ri, &lo))
+                continue;
+            int slot = way_slot(c, fi, &lo, 1, &own[i], ws);
+            if (slot != at && map_add(&c->rown, &c->nrown, idx, idx + 1, slot) < 0)
+                rc = -1;
+        }
+    }
+    free(own);
+    if (c->nrown > 1)
+        qsort(c->rown, c->nrown, sizeof(*c->rown), cmp_map);
+    return rc;
+}
+
+/*
+ * Send method, next-hop MAC and templates of slot f. One next hop for all
+ * its targets (one target, or everything behind one gateway) allows the
+ * Ethernet senders; on-link targets each need their own MAC, so then the
+ * kernel resolves neighbours (raw IP socket), as it does for a way shared
+ * with the scanner's own addresses.
+ */
+static int way_method(struct raw_ctx *c, struct raw_fam *f, const struct way_stats *w, char *err,
+                      size_t errlen)
+{
+    const struct raw_job *job = c->job;
     f->method = (enum send_method)job->io.send_method;
-    if (!one_hop || (!f->ri.via_gateway && reachable > 1)) {
+    if (!w->one_hop || (!f->ri.via_gateway && w->reachable > 1)) {
         if (f->method != SEND_AUTO && f->method != SEND_RAW)
             log_info("raw", "%s targets have several next hops: sending through raw IP sockets",
                      f->family == AF_INET6 ? "IPv6" : "IPv4");
@@ -330,10 +333,143 @@ int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
             f->method = SEND_RAW;
         }
     }
-    log_debug("raw", "%s probes leave through %s with send method %s (asked: %s)",
-              f->family == AF_INET6 ? "IPv6" : "IPv4", f->ri.ifname, send_method_name(f->method),
+    char a[IPADDR_STRLEN];
+    log_debug("raw", "%s probes from %s leave through %s with send method %s (asked: %s)",
+              f->family == AF_INET6 ? "IPv6" : "IPv4", ipaddr_str(&f->ri.src, a, sizeof(a)),
+              f->ri.ifname, send_method_name(f->method),
               send_method_name((enum send_method)job->io.send_method));
     return raw_tx_template(c, f, err, errlen);
+}
+
+/*
+ * The route of spec i (first address first, count addresses from index
+ * base): that of its first address, or of its last when the first is one
+ * of our own (198.18.0.1-254 scanned from 198.18.0.1). 0, or -1 with e set.
+ */
+static int spec_route(const struct raw_ctx *c, const struct ipaddr *first, uint64_t base,
+                      uint64_t count, const char *ifname, const struct ipaddr *src,
+                      struct route_info *ri, char *e, size_t elen)
+{
+    if (route_lookup(first, ifname, src, ri, e, elen) < 0)
+        return -1;
+    struct ipaddr last;
+    struct route_info r2;
+    char e2[256];
+    if (ri->hwtype == ARPHRD_LOOPBACK && count > 1 &&
+        target_set_addr_at(c->job->targets, base + count - 1, &last) >= 0 &&
+        route_lookup(&last, ifname, src, &r2, e2, sizeof(e2)) == 0 && r2.hwtype != ARPHRD_LOOPBACK)
+        *ri = r2;
+    return 0;
+}
+
+/*
+ * Routes of one family, grouped into ways out (struct raw_fam). The route
+ * of each spec is looked up (the first ROUTE_CHECK_SPECS specs; later ones
+ * are taken to share the main route): a spec without a route is skipped
+ * with a warning, as nmap scans the targets it can reach. The main route
+ * is the first that is not loopback (our own addresses), and specs on
+ * other routes, and our own addresses inside ranges, are mapped to their
+ * ways.
+ */
+int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
+{
+    struct raw_fam *f = &c->fam[fi];
+    const struct raw_job *job = c->job;
+    int family = fi ? AF_INET6 : AF_INET;
+    f->family = family;
+    f->slot = fi;
+    if (c->nfam < 2)
+        c->nfam = 2;
+    const char *ifname = job->io.iface[0] ? job->io.iface : NULL;
+    const struct ipaddr *src =
+        job->io.have_src && job->io.src.family == family ? &job->io.src : NULL;
+    size_t nspecs = target_set_nspecs(job->targets), nchk = 0;
+    struct route_info *ris = NULL; /* the checked specs' routes, [i] for spec i */
+    bool *ok = NULL, any = false, first_err = true;
+    size_t ncheck = nspecs < ROUTE_CHECK_SPECS ? nspecs : ROUTE_CHECK_SPECS;
+    ris = malloc((ncheck ? ncheck : 1) * sizeof(*ris));
+    ok = calloc(ncheck ? ncheck : 1, sizeof(*ok));
+    if (!ris || !ok) {
+        free(ris);
+        free(ok);
+        return raw_fail(err, errlen, "raw scan: out of memory");
+    }
+    int rc = 0;
+    /* Each checked spec's route; the main route is the first that is not
+     * loopback (or, if all are, the first). */
+    int main_i = -1;
+    for (size_t i = 0; i < ncheck && rc == 0; i++) {
+        struct ipaddr first;
+        uint64_t base, count;
+        char e2[256];
+        if (target_set_spec(job->targets, i, &first, &base, &count) < 0 || first.family != family)
+            continue;
+        any = true;
+        nchk = i + 1;
+        if (spec_route(c, &first, base, count, ifname, src, &ris[i], e2, sizeof(e2)) < 0) {
+            if (first_err)
+                snprintf(err, errlen, "%s", e2);
+            first_err = false;
+            struct raw_skip *s = realloc(c->skip, (c->nskip + 1) * sizeof(*s));
+            if (!s) {
+                rc = raw_fail(err, errlen, "raw scan: out of memory");
+                break;
+            }
+            c->skip = s;
+            c->skip[c->nskip].lo = base;
+            c->skip[c->nskip].hi = count > UINT64_MAX - base ? UINT64_MAX : base + count;
+            c->skip[c->nskip].first = first;
+            c->nskip++;
+            continue;
+        }
+        ok[i] = true;
+        if (main_i < 0 ||
+            (ris[main_i].hwtype == ARPHRD_LOOPBACK && ris[i].hwtype != ARPHRD_LOOPBACK))
+            main_i = (int)i;
+    }
+    struct way_stats ws[RAW_MAX_ROUTES] = {{0}};
+    if (rc == 0 && main_i >= 0) {
+        way_init(c, fi, family, &ris[main_i], ws);
+        for (size_t i = 0; i < nspecs && rc == 0; i++) {
+            struct ipaddr first;
+            uint64_t base, count;
+            if (target_set_spec(job->targets, i, &first, &base, &count) < 0 ||
+                first.family != family || (i < ncheck && !ok[i]))
+                continue;
+            any = true;
+            if (i >= nchk) {
+                ws[fi].reachable += count; /* unchecked: assumed like the others */
+                ws[fi].one_hop = false;
+                continue;
+            }
+            int slot = way_slot(c, fi, &ris[i], count, &first, ws);
+            uint64_t hi = count > UINT64_MAX - base ? UINT64_MAX : base + count;
+            if (slot != fi && map_add(&c->rmap, &c->nrmap, base, hi, slot) < 0)
+                rc = raw_fail(err, errlen, "raw scan: out of memory");
+        }
+        if (rc == 0 && map_own(c, fi, ifname, src, ws) < 0)
+            rc = raw_fail(err, errlen, "raw scan: out of memory");
+    }
+    free(ris);
+    free(ok);
+    if (rc < 0 || !any)
+        return rc;
+    if (!f->used)
+        return -1; /* err holds the first route error */
+    for (size_t i = 0; i < c->nskip; i++) {
+        char a[IPADDR_STRLEN];
+        uint64_t n = c->skip[i].hi - c->skip[i].lo;
+        if (c->skip[i].first.family == family)
+            log_warn("raw", "no route to %s: skipping %" PRIu64 " address%s",
+                     ipaddr_str(&c->skip[i].first, a, sizeof(a)), n, n == 1 ? "" : "es");
+    }
+    for (int s = 0; s < c->nfam; s++) {
+        if (!c->fam[s].used || c->fam[s].family != family || (s < 2 && s != fi))
+            continue;
+        if (way_method(c, &c->fam[s], &ws[s], err, errlen) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /*
@@ -366,7 +502,7 @@ int raw_open_io(struct raw_ctx *c, char *err, size_t errlen)
         struct raw_sender *snd = &c->snd[t];
         snd->ctx = c;
         snd->id = t;
-        for (int fi = 0; fi < 2; fi++) {
+        for (int fi = 0; fi < c->nfam; fi++) {
             struct raw_fam *f = &c->fam[fi];
             if (!f->used)
                 continue;
@@ -381,23 +517,20 @@ int raw_open_io(struct raw_ctx *c, char *err, size_t errlen)
     }
     if (c->nsenders > 1)
         log_debug("raw", "%u sender threads", c->nsenders);
-    char filter[512];
+    char filter[1024];
     raw_rx_filter(c, filter, sizeof(filter));
     log_debug("raw", "receive filter: %s", filter);
-    /* One receiver per interface that replies come back through: each
-     * family's, and loopback for own addresses among the targets. */
+    /* One receiver per interface that replies come back through: that of
+     * each way out (loopback for our own addresses among the targets). */
     const char *ifs[RAW_MAX_RX];
     int nifs = 0;
-    for (int fi = 0; fi < 2; fi++) {
+    for (int fi = 0; fi < c->nfam; fi++) {
         const struct raw_fam *f = &c->fam[fi];
-        for (int k = 0; f->used && k < 1 + f->loop; k++) {
-            const char *name = k ? f->loop_if : f->ri.ifname;
-            bool dup = false;
-            for (int j = 0; j < nifs && !dup; j++)
-                dup = strcmp(ifs[j], name) == 0;
-            if (!dup)
-                ifs[nifs++] = name;
-        }
+        bool dup = !f->used;
+        for (int j = 0; j < nifs && !dup; j++)
+            dup = strcmp(ifs[j], f->ri.ifname) == 0;
+        if (!dup)
+            ifs[nifs++] = f->ri.ifname;
     }
     for (int i = 0; i < nifs; i++) {
         struct raw_rxer *r = &c->rx[c->nrx];
@@ -478,7 +611,7 @@ void raw_teardown(struct raw_ctx *c)
         raw_ring_free(&c->rx[i].ring);
     }
     for (unsigned t = 0; t < RAW_MAX_SENDERS; t++) {
-        for (int fi = 0; fi < 2; fi++)
+        for (int fi = 0; fi < RAW_MAX_ROUTES; fi++)
             if (c->snd[t].tx[fi])
                 tx_close_async(c->snd[t].tx[fi]);
         free(c->snd[t].stamps);
@@ -488,8 +621,10 @@ void raw_teardown(struct raw_ctx *c)
     free(c->skip);
     free(c->sched.tmo);
     raw_pace_free(c->pace);
-    for (int fi = 0; fi < 2; fi++)
+    for (int fi = 0; fi < RAW_MAX_ROUTES; fi++)
         free(c->fam[fi].payload);
+    free(c->rmap);
+    free(c->rown);
     udp_payloads_free(c->payloads);
     free(c->probes);
 }
