@@ -8,9 +8,11 @@
 # switched segment: the scanner 198.18.0.1, the target 198.18.0.2 (port 80
 # open) and one more host 198.18.0.3, scanned as 198.18.0.0/30 (the own
 # address in the middle) and 198.18.0.1-3 (the own address first), with
-# -sS, -sS -Pn, -sU, -sn and --disable-arp-ping, and IPv6 fd00::/126; nmap
-# scans the same ranges in the same lab, and the hosts (state, reason) and
-# ports (state, reason) must be the same.
+# -sS, -sS -Pn, -sU, -sn and --disable-arp-ping, and IPv6 fd00::/126; then
+# targets on two links of the scanner (a second veth, 198.18.2.0/24) with an
+# own address on each and 127.0.0.1, which need a way out each. nmap scans
+# the same targets in the same lab, and the hosts (state, reason) and ports
+# (state, reason) must be the same.
 set -euo pipefail
 . "$(dirname "$0")/helpers/common.sh"
 t_init "$@"
@@ -20,6 +22,8 @@ t_need nmap
 export LAB_SWITCH=1
 t_lab_up
 lab_add_host h3 198.18.0.3 fd00::3 || t_fail "could not add the third host"
+lab_add_link second lab1 198.18.2.1 198.18.2.2 fd00:2::1 fd00:2::2 ||
+    t_fail "could not add the second link"
 lab_listen "$LAB_TGT" "$T/listen.out" --addr "$LAB_TGT_V4" --addr "$LAB_TGT_V6" --ports 80 ||
     t_fail "could not start the listener"
 
@@ -60,5 +64,13 @@ compare ping -sn -n 198.18.0.0/30
 compare ping_ip -sn -n --disable-arp-ping 198.18.0.0/30
 compare syn6 -6 -sS -n -p 22,80 fd00::/126
 compare ping6 -6 -sn -n fd00::/126
+# Targets on two links, our own address on each, and 127.0.0.1: every
+# group of targets leaves by its own route.
+LINKS=(198.18.0.2 198.18.2.2 198.18.0.1 198.18.2.1 127.0.0.1)
+compare links -sS -n -p 22,80 "${LINKS[@]}"
+grep -q '198.18.2.2 tcp 80 closed reset' "$T/links.reasons.got" || t_fail "links: 198.18.2.2 not scanned"
+compare links_udp -sU -n -p 53 "${LINKS[@]}"
+compare links_ping -sn -n --disable-arp-ping "${LINKS[@]}"
+compare links6 -6 -sS -n -p 22,80 fd00::2 fd00:2::2 fd00:2::1 ::1
 
 echo "PASS: $T_NAME"

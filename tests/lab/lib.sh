@@ -56,6 +56,11 @@
 #                        and NET6 via RV4/RV6, the host routes the lab's subnets
 #                        via the router; still no default route anywhere. Sets
 #                        LAB_ROUTER_NS, LAB_HOST_NS, LAB_FAR_V4, LAB_FAR_V6.
+#   lab_add_link NAME IF SV4 HV4 SV6 HV6   a second link of the scanner: veth
+#                        IF in the scanner namespace (SV4/LAB_V4_PLEN,
+#                        SV6/LAB_V6_PLEN) to lab0 of netns prtip-h-NAME-ID
+#                        (HV4, HV6), for scans whose targets leave by several
+#                        interfaces. Sets LAB_HOST_NS.
 #   lab_confined         exit 1 unless every route of the scanner namespace
 #                        stays in the lab (no default route, every prefix in
 #                        198.18.0.0/15 or fd00::/8): for peer scanners run
@@ -263,6 +268,28 @@ lab_add_host() {
         return 1
     ip -n "$LAB_HOST_NS" link set "$LAB_IF" up || return 1
     lab_wait_up "$LAB_HOST_NS" "$LAB_IF"
+}
+
+# lab_add_link NAME IF SV4 HV4 SV6 HV6: a second link of the scanner.
+lab_add_link() {
+    local name="$1" dev="$2" sv4="$3" hv4="$4" sv6="$5" hv6="$6" a
+    for a in "$sv4" "$hv4" "$sv6" "$hv6"; do
+        lab_check_addr "$a" || { lab_log "refusing $a: outside the lab ranges"; return 1; }
+    done
+    LAB_HOST_NS="prtip-h-$name-$LAB_ID"
+    ip netns add "$LAB_HOST_NS" || return 1
+    ip link add name "$dev" netns "$LAB_SCAN" type veth peer name "$LAB_IF" \
+        netns "$LAB_HOST_NS" || return 1
+    lab_ns_prepare "$LAB_HOST_NS" || return 1
+    ip netns exec "$LAB_SCAN" sysctl -qw "net.ipv6.conf.$dev.accept_dad=0" \
+        "net.ipv6.conf.$dev.accept_ra=0" >/dev/null 2>&1 || true
+    ip -n "$LAB_SCAN" addr add "$sv4/$LAB_V4_PLEN" dev "$dev" || return 1
+    ip -n "$LAB_SCAN" addr add "$sv6/$LAB_V6_PLEN" dev "$dev" nodad || return 1
+    ip -n "$LAB_HOST_NS" addr add "$hv4/$LAB_V4_PLEN" dev "$LAB_IF" || return 1
+    ip -n "$LAB_HOST_NS" addr add "$hv6/$LAB_V6_PLEN" dev "$LAB_IF" nodad || return 1
+    ip -n "$LAB_SCAN" link set "$dev" up || return 1
+    ip -n "$LAB_HOST_NS" link set "$LAB_IF" up || return 1
+    lab_wait_up "$LAB_SCAN" "$dev" && lab_wait_up "$LAB_HOST_NS" "$LAB_IF"
 }
 
 # lab_add_routed NAME RV4 RV6 NET4 NET6: a router and a host behind it.
