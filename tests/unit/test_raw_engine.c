@@ -354,6 +354,39 @@ static void test_results_reason_ip(void **state)
     free_job(&job);
 }
 
+/* The ways out of targets: the family's main route unless a spec range
+ * maps elsewhere; an own address inside a range wins over its range. */
+static void test_route_maps(void **state)
+{
+    struct raw_ctx c;
+    memset(&c, 0, sizeof(c));
+    struct ipaddr v4, v6;
+    assert_int_equal(ipaddr_parse("198.18.0.9", &v4), 0);
+    assert_int_equal(ipaddr_parse("fd00::9", &v6), 0);
+    /* No maps: the family decides. */
+    assert_int_equal(raw_slot_of(&c, 5, &v4), 0);
+    assert_int_equal(raw_slot_of(&c, 5, &v6), 1);
+    struct raw_route_map rmap[] = {{10, 20, 2}, {20, 30, 3}, {40, 41, 2}};
+    struct raw_route_map rown[] = {{12, 13, 4}, {35, 36, 5}};
+    c.rmap = rmap;
+    c.nrmap = 3;
+    assert_int_equal(raw_slot_of(&c, 9, &v4), 0);
+    assert_int_equal(raw_slot_of(&c, 10, &v4), 2);
+    assert_int_equal(raw_slot_of(&c, 19, &v4), 2);
+    assert_int_equal(raw_slot_of(&c, 20, &v4), 3);
+    assert_int_equal(raw_slot_of(&c, 30, &v6), 1); /* past a range: the family's */
+    assert_int_equal(raw_slot_of(&c, 40, &v4), 2);
+    assert_int_equal(raw_slot_of(&c, 41, &v4), 0);
+    c.rown = rown;
+    c.nrown = 2;
+    assert_int_equal(raw_slot_of(&c, 12, &v4), 4); /* own address inside [10, 20) */
+    assert_int_equal(raw_slot_of(&c, 11, &v4), 2);
+    assert_int_equal(raw_slot_of(&c, 13, &v4), 2);
+    assert_int_equal(raw_slot_of(&c, 35, &v4), 5);
+    assert_int_equal(raw_slot_of(&c, 36, &v4), 0);
+    assert_null(raw_route_find(rmap, 3, 9));
+}
+
 static void test_results_skip_discovery(void **state)
 {
     struct raw_job job;
@@ -577,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_results_hosts_and_silence),
         cmocka_unit_test(test_results_skip_discovery),
         cmocka_unit_test(test_results_reason_ip),
+        cmocka_unit_test(test_route_maps),
         cmocka_unit_test(test_results_interrupted),
         cmocka_unit_test(test_results_many_hosts),
         cmocka_unit_test(test_results_shard_ports),
