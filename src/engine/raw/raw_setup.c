@@ -20,7 +20,8 @@
 #include <sys/mman.h>
 
 #define MAC_TIMEOUT_MS    1000
-#define ROUTE_CHECK_SPECS 1024 /* specs whose route is checked one by one */
+#define ROUTE_CHECK_SPECS 1024  /* specs whose route is checked one by one */
+#define SPEC_ENUM_MAX     65536 /* a spec whose ends differ in route: looked up address by address */
 
 int raw_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -216,6 +217,8 @@ static int way_slot(struct raw_ctx *c, int fi, const struct route_info *ri, uint
                     const struct ipaddr *first, struct way_stats *ws)
 {
     struct raw_fam *f = &c->fam[fi];
+    if (!f->used) /* no main route yet (the first ranges' first addresses had none) */
+        way_init(c, fi, f->family, ri, ws);
     int slot = same_way(&f->ri, ri) ? fi : -1;
     for (int s = 2; slot < 0 && s < c->nfam; s++)
         if (c->fam[s].family == f->family && same_way(&c->fam[s].ri, ri))
@@ -342,23 +345,82 @@ static int way_method(struct raw_ctx *c, struct raw_fam *f, const struct way_sta
 }
 
 /*
- * The route of spec i (first address first, count addresses from index
- * base): that of its first address, or of its last when the first is one
- * of our own (198.18.0.1-254 scanned from 198.18.0.1). 0, or -1 with e set.
+ * The route of a spec (first address first, count addresses from index
+ * base): that of its first address, or of its second when the first is
+ * one of our own (198.18.0.1-254 scanned from 198.18.0.1). *mixed: its
+ * ends leave by different ways (or the last has no route), so one route
+ * does not serve it all (our own addresses aside: map_own sets those
+ * apart). 0, or -1 with e set (no route for the first).
  */
 static int spec_route(const struct raw_ctx *c, const struct ipaddr *first, uint64_t base,
                       uint64_t count, const char *ifname, const struct ipaddr *src,
-                      struct route_info *ri, char *e, size_t elen)
+                      struct route_info *ri, bool *mixed, char *e, size_t elen)
 {
+    *mixed = false;
     if (route_lookup(first, ifname, src, ri, e, elen) < 0)
         return -1;
-    struct ipaddr last;
-    struct route_info r2;
+    struct ipaddr a;
+    struct route_info rl, r1;
     char e2[256];
-    if (ri->hwtype == ARPHRD_LOOPBACK && count > 1 &&
-        target_set_addr_at(c->job->targets, base + count - 1, &last) >= 0 &&
-        route_lookup(&last, ifname, src, &r2, e2, sizeof(e2)) == 0 && r2.hwtype != ARPHRD_LOOPBACK)
-        *ri = r2;
+    if (count < 2 || target_set_addr_at(c->job->targets, base + count - 1, &a) < 0)
+        return 0;
+    if (route_lookup(&a, ifname, src, &rl, e2, sizeof(e2)) < 0) {
+        *mixed = true;
+        return 0;
+    }
+    if (ri->hwtype == ARPHRD_LOOPBACK) {
+        r1 = rl;
+        if (count > 2 && (target_set_addr_at(c->job->targets, base + 1, &a) < 0 ||
+                          route_lookup(&a, ifname, src, &r1, e2, sizeof(e2)) < 0))
+            r1.hwtype = ARPHRD_LOOPBACK; /* unknown: taken as not a way for the range */
+        if (r1.hwtype != ARPHRD_LOOPBACK)
+            *ri = r1;
+        else if (rl.hwtype != ARPHRD_LOOPBACK)
+            *ri = rl;
+    }
+    *mixed = ri->hwtype != ARPHRD_LOOPBACK && rl.hwtype != ARPHRD_LOOPBACK && !same_way(ri, &rl);
+    return 0;
+}
+
+/* Leave address indices [lo, hi) out (no route), joining a run. */
+static int add_skip(struct raw_ctx *c, uint64_t lo, uint64_t hi, const struct ipaddr *first)
+{
+    if (c->nskip && c->skip[c->nskip - 1].hi == lo) {
+        c->skip[c->nskip - 1].hi = hi;
+        return 0;
+    }
+    struct raw_skip *s = realloc(c->skip, (c->nskip + 1) * sizeof(*s));
+    if (!s)
+        return -1;
+    c->skip = s;
+    c->skip[c->nskip++] = (struct raw_skip){lo, hi, *first};
+    return 0;
+}
+
+/*
+ * A spec whose ends leave by different ways (198.18.0.0/22 over two
+ * links): every address's own route, runs of one way mapped together, the
+ * addresses without a route left out. 0, or -1 out of memory.
+ */
+static int map_each(struct raw_ctx *c, int fi, uint64_t base, uint64_t count, const char *ifname,
+                    const struct ipaddr *src, struct way_stats *ws)
+{
+    const struct target_set *set = c->job->targets;
+    for (uint64_t j = base; j < base + count; j++) {
+        struct ipaddr a;
+        struct route_info ri;
+        char e[256];
+        if (target_set_addr_at(set, j, &a) != 0)
+            continue; /* excluded (or gone): never probed */
+        if (route_lookup(&a, ifname, src, &ri, e, sizeof(e)) < 0) {
+            if (add_skip(c, j, j + 1, &a) < 0)
+                return -1;
+            continue;
+        }
+        int slot = way_slot(c, fi, &ri, 1, &a, ws);
+        if (slot != fi && map_add(&c->rmap, &c->nrmap, j, j + 1, slot) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -383,15 +445,17 @@ int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
     const char *ifname = job->io.iface[0] ? job->io.iface : NULL;
     const struct ipaddr *src =
         job->io.have_src && job->io.src.family == family ? &job->io.src : NULL;
-    size_t nspecs = target_set_nspecs(job->targets), nchk = 0;
+    size_t nspecs = target_set_nspecs(job->targets);
     struct route_info *ris = NULL; /* the checked specs' routes, [i] for spec i */
-    bool *ok = NULL, any = false, first_err = true;
+    bool *ok = NULL, *mixed = NULL, any = false, first_err = true;
     size_t ncheck = nspecs < ROUTE_CHECK_SPECS ? nspecs : ROUTE_CHECK_SPECS;
     ris = malloc((ncheck ? ncheck : 1) * sizeof(*ris));
     ok = calloc(ncheck ? ncheck : 1, sizeof(*ok));
-    if (!ris || !ok) {
+    mixed = calloc(ncheck ? ncheck : 1, sizeof(*mixed));
+    if (!ris || !ok || !mixed) {
         free(ris);
         free(ok);
+        free(mixed);
         return raw_fail(err, errlen, "raw scan: out of memory");
     }
     int rc = 0;
@@ -405,31 +469,43 @@ int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
         if (target_set_spec(job->targets, i, &first, &base, &count) < 0 || first.family != family)
             continue;
         any = true;
-        nchk = i + 1;
-        if (spec_route(c, &first, base, count, ifname, src, &ris[i], e2, sizeof(e2)) < 0) {
+        int r = spec_route(c, &first, base, count, ifname, src, &ris[i], &mixed[i], e2, sizeof(e2));
+        if (r < 0 && count > 1 && count <= SPEC_ENUM_MAX) {
+            mixed[i] = true; /* its first has no route: maybe others have */
+            ok[i] = true;
             if (first_err)
                 snprintf(err, errlen, "%s", e2);
             first_err = false;
-            struct raw_skip *s = realloc(c->skip, (c->nskip + 1) * sizeof(*s));
-            if (!s) {
+            continue;
+        }
+        if (r < 0) {
+            if (first_err)
+                snprintf(err, errlen, "%s", e2);
+            first_err = false;
+            if (add_skip(c, base, count > UINT64_MAX - base ? UINT64_MAX : base + count, &first) <
+                0) {
                 rc = raw_fail(err, errlen, "raw scan: out of memory");
                 break;
             }
-            c->skip = s;
-            c->skip[c->nskip].lo = base;
-            c->skip[c->nskip].hi = count > UINT64_MAX - base ? UINT64_MAX : base + count;
-            c->skip[c->nskip].first = first;
-            c->nskip++;
             continue;
         }
         ok[i] = true;
+        if (mixed[i] && count > SPEC_ENUM_MAX) {
+            char a[IPADDR_STRLEN];
+            log_warn("raw",
+                     "the addresses from %s on (%" PRIu64 ") do not all have one route: they "
+                     "leave by that of %s; list them in parts to route each part",
+                     ipaddr_str(&first, a, sizeof(a)), count, a);
+            mixed[i] = false;
+        }
         if (main_i < 0 ||
             (ris[main_i].hwtype == ARPHRD_LOOPBACK && ris[i].hwtype != ARPHRD_LOOPBACK))
             main_i = (int)i;
     }
     struct way_stats ws[RAW_MAX_ROUTES] = {{0}};
-    if (rc == 0 && main_i >= 0) {
-        way_init(c, fi, family, &ris[main_i], ws);
+    if (rc == 0) {
+        if (main_i >= 0)
+            way_init(c, fi, family, &ris[main_i], ws);
         for (size_t i = 0; i < nspecs && rc == 0; i++) {
             struct ipaddr first;
             uint64_t base, count;
@@ -437,9 +513,14 @@ int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
                 first.family != family || (i < ncheck && !ok[i]))
                 continue;
             any = true;
-            if (i >= nchk) {
+            if (i >= ncheck) {
                 ws[fi].reachable += count; /* unchecked: assumed like the others */
                 ws[fi].one_hop = false;
+                continue;
+            }
+            if (mixed[i]) {
+                if (map_each(c, fi, base, count, ifname, src, ws) < 0)
+                    rc = raw_fail(err, errlen, "raw scan: out of memory");
                 continue;
             }
             int slot = way_slot(c, fi, &ris[i], count, &first, ws);
@@ -452,6 +533,7 @@ int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
     }
     free(ris);
     free(ok);
+    free(mixed);
     if (rc < 0 || !any)
         return rc;
     if (!f->used)
