@@ -10,8 +10,9 @@
  *             token bucket (its share of the rate); each writes its own
  *             struct raw_sender and tx_sent; reads rate_bits and the decided
  *             bits;
- *   receiver  one per interface: parse, cookie check, classify, dedupe
- *             (sole writer of the decided bitmap), push to its ring;
+ *   receiver  one per interface of a way out (struct raw_fam): parse,
+ *             cookie check, classify, dedupe (the decided bitmap's writers,
+ *             by atomic OR: a reply reaches one interface), push to its ring;
  *   caller    drains the rings into struct raw_results, runs the rate
  *             controller and the status line, sequences passes, runs the
  *             paced UDP rounds (raw_pace.c, sending itself through sender

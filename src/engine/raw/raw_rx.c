@@ -224,7 +224,7 @@ static void credit(struct raw_rxer *r, const struct pkt_info *pi, const struct i
                 rep.rtt_us = us < 0 ? 0 : us > INT32_MAX ? INT32_MAX : (int32_t)us;
         }
     }
-    if (c->decided && !repeat) /* sole writer: this receiver (one per family's interface) */
+    if (c->decided && !repeat) /* a reply reaches one receiver: the only writer of x */
         atomic_fetch_or_explicit(&c->decided[x / 64], 1ULL << (x % 64), memory_order_relaxed);
     /* A full ring means the aggregator is behind: wait for it rather than
      * lose a result (the kernel buffers meanwhile). */
