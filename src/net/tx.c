@@ -173,6 +173,11 @@ static int open_raw(struct tx *t, const struct route_info *ri, char *err, size_t
         set_err(err, errlen, ri->ifname, "SO_BINDTODEVICE", errno);
         return -1;
     }
+    /* A range holds its subnet's broadcast address (198.18.0.255 of a /24):
+     * without SO_BROADCAST the kernel refuses a probe to it with EACCES,
+     * which stopped the whole scan. nmap's raw sockets allow it too. */
+    if (t->family == AF_INET)
+        (void)setsockopt(t->fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on));
     /* Without IP_RECVERR a raw socket swallows ENOBUFS from a full device
      * queue (raw_send_hdrinc: "if (err == -ENOBUFS && !recverr) err = 0"),
      * so dropped probes would look sent. */

@@ -80,5 +80,8 @@ compare links6 -6 -sS -n -p 22,80 fd00::2 fd00:2::2 fd00:2::1 ::1
 # skipped as nmap skips them ("failed to determine route").
 compare mixed -sS -Pn --disable-arp-ping -n -p 22,80 198.18.0-2.1-2
 grep -q '198.18.2.2 tcp 22 closed reset' "$T/mixed.reasons.got" || t_fail "mixed: 198.18.2.2 not scanned"
+# The link's broadcast address in a range: probed (filtered) as nmap does,
+# not a send error that stopped the scan (EACCES without SO_BROADCAST).
+compare bcast -sS -Pn --disable-arp-ping -n -p 22 --max-retries 1 198.18.0.253-255
 
 echo "PASS: $T_NAME"
