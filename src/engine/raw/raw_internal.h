@@ -540,10 +540,10 @@ int raw_setup_space(struct raw_ctx *c, const struct raw_job *job, char *err, siz
  * error (a reader that went away is not one). */
 int raw_dry_run(struct raw_ctx *c);
 
-/* Routes, send methods and templates of address family fi (0 IPv4, 1
- * IPv6): its main route in c->fam[fi] (used false when no target has
- * that family), other routes in further slots and the route maps. 0, or
- * -1 with err. */
+/* raw_route.c: routes, send methods and templates of address family fi
+ * (0 IPv4, 1 IPv6): its main route in c->fam[fi] (used false when no
+ * target has that family), other routes in further slots and the route
+ * maps. 0, or -1 with err. */
 int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen);
 
 /* Receivers and senders' sockets for the families in use. 0, or -1 with err. */
