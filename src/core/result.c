@@ -355,6 +355,8 @@ static bool dup_detail(struct port_detail **dst, const struct port_detail *src)
     if (!d)
         return false;
     *dst = d;
+    d->have_reason_ip = src->have_reason_ip;
+    d->reason_ip = src->reason_ip;
     return dup_service(&d->service, src->service) && dup_tls(&d->tls, src->tls) &&
            dup_scripts(&d->scripts, &d->nscripts, src->scripts, src->nscripts);
 }

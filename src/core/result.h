@@ -145,6 +145,11 @@ struct os_match {
 /* Findings beyond the port state; NULL in a port_result until a stage
  * (version detection, scripts) adds one. */
 struct port_detail {
+    /* The source of the ICMP error that decided the state when it was not
+     * the target itself (a router or firewall on the way): nmap's
+     * reason_ip, printed "admin-prohibited from 198.18.0.254 ttl 64". */
+    bool have_reason_ip;
+    struct ipaddr reason_ip;
     struct service_result *service; /* NULL: only the nmap-services name */
     struct tls_info *tls;           /* NULL: no TLS seen */
     struct script_output *scripts;

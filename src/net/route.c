@@ -15,6 +15,7 @@
 #include "net/parse.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <linux/filter.h>
 #include <linux/if_arp.h>
 #include <linux/if_ether.h>
@@ -649,4 +650,32 @@ int route_resolve_mac(struct route_info *out, int timeout_ms, char *err, size_t 
     set_err(err, errlen, "cannot resolve next hop %s on %s: %s",
             ipaddr_str(&out->next_hop, h, sizeof(h)), out->ifname, why);
     return -1;
+}
+
+/* ---- the scanner's own addresses ---------------------------------------- */
+
+int route_local_addrs(int family, struct ipaddr **out, size_t *n)
+{
+    struct ifaddrs *ifs;
+    *out = NULL;
+    *n = 0;
+    if (getifaddrs(&ifs) < 0)
+        return -1;
+    size_t cap = 0;
+    for (const struct ifaddrs *i = ifs; i; i = i->ifa_next)
+        cap += i->ifa_addr && i->ifa_addr->sa_family == family;
+    if (cap) {
+        *out = calloc(cap, sizeof(**out));
+        if (!*out) {
+            freeifaddrs(ifs);
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    for (const struct ifaddrs *i = ifs; i; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == family &&
+            ipaddr_from_sockaddr(i->ifa_addr, &(*out)[*n], NULL) == 0)
+            (*n)++;
+    freeifaddrs(ifs);
+    return 0;
 }

@@ -49,4 +49,14 @@ int route_lookup(const struct ipaddr *dst, const char *ifname, const struct ipad
  */
 int route_resolve_mac(struct route_info *out, int timeout_ms, char *err, size_t errlen);
 
+/*
+ * The scanner's own addresses of family (AF_INET or AF_INET6), from
+ * getifaddrs(3): every address configured on an interface. A probe to one
+ * of them is routed through the loopback interface whatever the target
+ * range around it, so engines that choose one route per group of targets
+ * set these apart (nmap: localhost-response). *out is malloc'd (free it;
+ * NULL when *n is 0). Returns 0, or -1 with errno set.
+ */
+int route_local_addrs(int family, struct ipaddr **out, size_t *n);
+
 #endif

@@ -163,12 +163,21 @@ static int open_raw(struct tx *t, const struct route_info *ri, char *err, size_t
         return -1;
     }
     /* Leave by the interface the route said (or -e), whatever the table says
-     * for each destination. */
-    if (setsockopt(t->fd, SOL_SOCKET, SO_BINDTODEVICE, ri->ifname, (socklen_t)strlen(ri->ifname)) <
-        0) {
+     * for each destination. Not loopback: only our own addresses are routed
+     * there anyway, and a SYN sent through a socket bound to lo to one that
+     * is not 127/8 (198.18.0.1 on lab0) reaches lo but TCP never answers it
+     * (measured: no RST; unbound, or bound to lab0, the kernel loops it and
+     * the RST comes back; UDP and 127.0.0.1 answer either way). */
+    if (ri->hwtype != ARPHRD_LOOPBACK && setsockopt(t->fd, SOL_SOCKET, SO_BINDTODEVICE, ri->ifname,
+                                                    (socklen_t)strlen(ri->ifname)) < 0) {
         set_err(err, errlen, ri->ifname, "SO_BINDTODEVICE", errno);
         return -1;
     }
+    /* A range holds its subnet's broadcast address (198.18.0.255 of a /24):
+     * without SO_BROADCAST the kernel refuses a probe to it with EACCES,
+     * which stopped the whole scan. nmap's raw sockets allow it too. */
+    if (t->family == AF_INET)
+        (void)setsockopt(t->fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on));
     /* Without IP_RECVERR a raw socket swallows ENOBUFS from a full device
      * queue (raw_send_hdrinc: "if (err == -ENOBUFS && !recverr) err = 0"),
      * so dropped probes would look sent. */

@@ -394,6 +394,10 @@ static int json_port(struct output *o, const struct host_result *h, const struct
     put(st, e, "state", out_json_text(port_state_name(p->state)));
     put(st, e, "reason", out_json_text(reason_name(p->reason)));
     put(st, e, "reason_ttl", jint(p->reason_ttl));
+    if (p->detail && p->detail->have_reason_ip) {
+        char a[IPADDR_STRLEN];
+        put(st, e, "reason_ip", out_json_text(ipaddr_str(&p->detail->reason_ip, a, sizeof(a))));
+    }
     put(st, e, "service", out_json_text(p->service ? p->service : "unknown"));
     if (p->detail && p->detail->service)
         put(st, e, "service_detail", service_json(st, p->detail->service));

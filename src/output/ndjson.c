@@ -158,6 +158,11 @@ static int ndjson_port(struct output *o, const struct host_result *h, const stru
         rc |= put(data, "status", json_string(port_state_name(p->state)));
         rc |= put(data, "reason", json_string(reason_name(p->reason)));
         rc |= put(data, "ttl", json_integer(p->reason_ttl));
+        if (p->detail && p->detail->have_reason_ip) {
+            char a[IPADDR_STRLEN];
+            rc |= put(data, "reason_ip",
+                      json_string(ipaddr_str(&p->detail->reason_ip, a, sizeof(a))));
+        }
         rc |= put_service(data, p);
     }
     return emit_with_data(o, line, data, rc);

@@ -263,12 +263,21 @@ static void cell(const struct port_result *p, enum col col, char *buf, size_t le
     case COL_SERVICE:
         out_service_name(p, buf, len);
         break;
-    case COL_REASON:
+    case COL_REASON: {
+        /* nmap's port_reason_str(): "admin-prohibited from 198.18.0.254"
+         * when a router sent it, then " ttl 64" when there was a reply. */
+        char from[IPADDR_STRLEN + 8] = "";
+        if (p->detail && p->detail->have_reason_ip) {
+            char a[IPADDR_STRLEN];
+            snprintf(from, sizeof(from), " from %s",
+                     ipaddr_str(&p->detail->reason_ip, a, sizeof(a)));
+        }
         if (p->reason_ttl)
-            snprintf(buf, len, "%s ttl %u", reason_name(p->reason), p->reason_ttl);
+            snprintf(buf, len, "%s%s ttl %u", reason_name(p->reason), from, p->reason_ttl);
         else
-            snprintf(buf, len, "%s", reason_name(p->reason));
+            snprintf(buf, len, "%s%s", reason_name(p->reason), from);
         break;
+    }
     default:
         out_version_string(p, buf, len);
         break;

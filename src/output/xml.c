@@ -591,6 +591,10 @@ static int xml_port(struct output *o, const struct host_result *h, const struct 
     attr(st, "state", port_state_name(p->state));
     attr(st, "reason", reason_name(p->reason));
     attrf(st, "reason_ttl", "%u", p->reason_ttl);
+    if (p->detail && p->detail->have_reason_ip) {
+        char a[IPADDR_STRLEN];
+        attr(st, "reason_ip", ipaddr_str(&p->detail->reason_ip, a, sizeof(a)));
+    }
     end(st);
     write_service(st, p);
     if (p->detail && p->detail->tls)

@@ -47,6 +47,24 @@
 #                        netns prtip-h-NAME-ID with lab0 = V4/LAB_V4_PLEN and
 #                        V6/LAB_V6_PLEN (either may be "-" for none); prints
 #                        nothing, sets LAB_HOST_NS to the namespace name.
+#   lab_add_routed NAME RV4 RV6 NET4 NET6   (LAB_SWITCH=1 only) a router on the
+#                        segment (netns prtip-h-NAMErt-ID, lab0 = RV4, RV6) and
+#                        behind it a host on a subnet of its own (netns
+#                        prtip-h-NAME-ID, lab0 = the second address of NET4 and
+#                        NET6, e.g. 198.18.1.0/24 -> 198.18.1.2; the router
+#                        has the first on its "lab1"). The scanner routes NET4
+#                        and NET6 via RV4/RV6, the host routes the lab's subnets
+#                        via the router; still no default route anywhere. Sets
+#                        LAB_ROUTER_NS, LAB_HOST_NS, LAB_FAR_V4, LAB_FAR_V6.
+#   lab_add_link NAME IF SV4 HV4 SV6 HV6   a second link of the scanner: veth
+#                        IF in the scanner namespace (SV4/LAB_V4_PLEN,
+#                        SV6/LAB_V6_PLEN) to lab0 of netns prtip-h-NAME-ID
+#                        (HV4, HV6), for scans whose targets leave by several
+#                        interfaces. Sets LAB_HOST_NS.
+#   lab_confined         exit 1 unless every route of the scanner namespace
+#                        stays in the lab (no default route, every prefix in
+#                        198.18.0.0/15 or fd00::/8): for peer scanners run
+#                        without -e (nmap scanning its own address).
 #   lab_guard CMD...     exit 1 unless CMD (a peer scanner) stays in the lab (below)
 #   lab_anyip NS PREFIX  route a whole prefix to NS's loopback (AnyIP), so every
 #                        address in PREFIX answers inside NS; PREFIX must be in
@@ -252,6 +270,70 @@ lab_add_host() {
     lab_wait_up "$LAB_HOST_NS" "$LAB_IF"
 }
 
+# lab_add_link NAME IF SV4 HV4 SV6 HV6: a second link of the scanner.
+lab_add_link() {
+    local name="$1" dev="$2" sv4="$3" hv4="$4" sv6="$5" hv6="$6" a
+    for a in "$sv4" "$hv4" "$sv6" "$hv6"; do
+        lab_check_addr "$a" || { lab_log "refusing $a: outside the lab ranges"; return 1; }
+    done
+    LAB_HOST_NS="prtip-h-$name-$LAB_ID"
+    ip netns add "$LAB_HOST_NS" || return 1
+    ip link add name "$dev" netns "$LAB_SCAN" type veth peer name "$LAB_IF" \
+        netns "$LAB_HOST_NS" || return 1
+    lab_ns_prepare "$LAB_HOST_NS" || return 1
+    ip netns exec "$LAB_SCAN" sysctl -qw "net.ipv6.conf.$dev.accept_dad=0" \
+        "net.ipv6.conf.$dev.accept_ra=0" >/dev/null 2>&1 || true
+    ip -n "$LAB_SCAN" addr add "$sv4/$LAB_V4_PLEN" dev "$dev" || return 1
+    ip -n "$LAB_SCAN" addr add "$sv6/$LAB_V6_PLEN" dev "$dev" nodad || return 1
+    ip -n "$LAB_HOST_NS" addr add "$hv4/$LAB_V4_PLEN" dev "$LAB_IF" || return 1
+    ip -n "$LAB_HOST_NS" addr add "$hv6/$LAB_V6_PLEN" dev "$LAB_IF" nodad || return 1
+    ip -n "$LAB_SCAN" link set "$dev" up || return 1
+    ip -n "$LAB_HOST_NS" link set "$LAB_IF" up || return 1
+    lab_wait_up "$LAB_SCAN" "$dev" && lab_wait_up "$LAB_HOST_NS" "$LAB_IF"
+}
+
+# lab_add_routed NAME RV4 RV6 NET4 NET6: a router and a host behind it.
+lab_add_routed() {
+    local name="$1" rv4="$2" rv6="$3" net4="$4" net6="$5" a
+    for a in "$net4" "$net6"; do
+        lab_check_addr "$a" || { lab_log "refusing $a: outside the lab ranges"; return 1; }
+    done
+    lab_add_host "${name}rt" "$rv4" "$rv6" || return 1
+    LAB_ROUTER_NS="$LAB_HOST_NS"
+    # net first/second address and prefix length, and the lab's own subnets
+    local in4 far4 len4 in6 far6 len6 lab4 lab6
+    read -r in4 far4 len4 in6 far6 len6 lab4 lab6 < <(python3 - "$net4" "$net6" \
+        "$LAB_SCAN_V4/$LAB_V4_PLEN" "$LAB_SCAN_V6/$LAB_V6_PLEN" <<'PY'
+import ipaddress, sys
+n4 = ipaddress.ip_network(sys.argv[1], strict=False)
+n6 = ipaddress.ip_network(sys.argv[2], strict=False)
+l4 = ipaddress.ip_network(sys.argv[3], strict=False)
+l6 = ipaddress.ip_network(sys.argv[4], strict=False)
+print(n4[1], n4[2], n4.prefixlen, n6[1], n6[2], n6.prefixlen, l4, l6)
+PY
+    ) || return 1
+    LAB_HOST_NS="prtip-h-$name-$LAB_ID"
+    ip netns add "$LAB_HOST_NS" || return 1
+    ip link add name lab1 netns "$LAB_ROUTER_NS" type veth peer name "$LAB_IF" \
+        netns "$LAB_HOST_NS" || return 1
+    lab_ns_prepare "$LAB_HOST_NS" || return 1
+    ip netns exec "$LAB_ROUTER_NS" sysctl -qw net.ipv4.ip_forward=1 \
+        net.ipv6.conf.all.forwarding=1 net.ipv6.conf.lab1.accept_dad=0 >/dev/null || return 1
+    ip -n "$LAB_ROUTER_NS" addr add "$in4/$len4" dev lab1 || return 1
+    ip -n "$LAB_ROUTER_NS" addr add "$in6/$len6" dev lab1 nodad || return 1
+    ip -n "$LAB_HOST_NS" addr add "$far4/$len4" dev "$LAB_IF" || return 1
+    ip -n "$LAB_HOST_NS" addr add "$far6/$len6" dev "$LAB_IF" nodad || return 1
+    ip -n "$LAB_ROUTER_NS" link set lab1 up || return 1
+    ip -n "$LAB_HOST_NS" link set "$LAB_IF" up || return 1
+    lab_wait_up "$LAB_HOST_NS" "$LAB_IF" || return 1
+    ip -n "$LAB_HOST_NS" route add "$lab4" via "$in4" || return 1
+    ip -n "$LAB_HOST_NS" -6 route add "$lab6" via "$in6" || return 1
+    ip -n "$LAB_SCAN" route add "$net4" via "$rv4" || return 1
+    ip -n "$LAB_SCAN" -6 route add "$net6" via "$rv6" || return 1
+    LAB_FAR_V4="$far4"
+    LAB_FAR_V6="$far6"
+}
+
 # lab_down [ID]: kill every process still inside the lab's namespaces (by PID,
 # as listed by the kernel for exactly these namespaces), then delete them.
 lab_down() {
@@ -335,6 +417,27 @@ lab_anyip() {
         ip -n "$other" route add "$prefix" via "$via" dev "$LAB_IF" || return 1
         ;;
     esac
+}
+
+# lab_confined: the scanner namespace cannot reach outside the lab.
+lab_confined() {
+    if ip -n "$LAB_SCAN" route show default | grep -q . ||
+        ip -n "$LAB_SCAN" -6 route show default | grep -q .; then
+        lab_log "SAFETY: $LAB_SCAN has a default route"
+        exit 1
+    fi
+    # Every destination of every table (local, broadcast, ... name it second).
+    { ip -n "$LAB_SCAN" -4 -o route show table all; ip -n "$LAB_SCAN" -6 -o route show table all; } |
+        awk '{ print ($1 ~ /^(local|broadcast|multicast|anycast|unicast)$/) ? $2 : $1 }' |
+        python3 -c '
+import ipaddress, sys
+ok = [ipaddress.ip_network(n) for n in ("198.18.0.0/15", "fd00::/8", "127.0.0.0/8", "::1/128",
+                                          "fe80::/10", "ff00::/8")]
+for r in sys.stdin.read().split():
+    n = ipaddress.ip_network(r, strict=False)
+    if not any(n.version == o.version and n.subnet_of(o) for o in ok):
+        sys.exit(f"lab: SAFETY: the scanner namespace routes {r}")
+' || exit 1
 }
 
 # lab_guard CMD...: refuse (exit 1) to run a peer command line (zmap,

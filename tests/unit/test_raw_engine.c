@@ -189,18 +189,14 @@ static void capture(void *ctx, const struct host_result *h)
 {
     struct captured *c = ctx;
     assert_true(c->n < 16);
-    struct host_result *d = &c->h[c->n++];
-    *d = *h;
-    d->rdns = NULL;
-    d->ports = malloc((h->nports ? h->nports : 1) * sizeof(*h->ports));
-    if (h->nports)
-        memcpy(d->ports, h->ports, h->nports * sizeof(*h->ports));
+    /* A deep copy: the engine frees its record (and port details) after. */
+    assert_int_equal(host_result_copy(&c->h[c->n++], h), 0);
 }
 
 static void captured_free(struct captured *c)
 {
     for (size_t i = 0; i < c->n; i++)
-        free(c->h[i].ports);
+        host_result_free(&c->h[i]);
 }
 
 static const struct scan_module fake_udp = {
@@ -306,6 +302,89 @@ static void test_results_hosts_and_silence(void **state)
     captured_free(&out);
     raw_results_free(r);
     free_job(&job);
+}
+
+/* A reply that is an ICMP error from a router, not the target. */
+static struct raw_reply reply_from(uint64_t a, uint32_t p, enum reason w, const char *from)
+{
+    struct raw_reply r = reply(a, p, PORT_FILTERED, w, 64);
+    r.flags = RAW_REPLY_FROM;
+    assert_int_equal(ipaddr_parse(from, &r.from), 0);
+    return r;
+}
+
+/* nmap's reason_ip: kept for the ports an ICMP error from another address
+ * decided, only those, and only when that error decided the port. */
+static void test_results_reason_ip(void **state)
+{
+    struct raw_job job;
+    setup_job(&job, "198.18.1.0/30", NULL);
+    struct raw_results *r = raw_results_new(3);
+    struct raw_reply v[] = {
+        reply_from(2, 2, REASON_ADMIN_PROHIBITED, "198.18.0.254"),
+        reply(2, 1, PORT_CLOSED, REASON_RESET, 63),
+        reply_from(0, 0, REASON_HOST_UNREACH, "fd00::fe"),
+        reply_from(2, 0, REASON_NET_PROHIBITED, "198.18.0.253"),
+        reply(0, 1, PORT_OPEN, REASON_SYN_ACK, 63),
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        assert_int_equal(raw_results_add(r, &v[i]), 1);
+    /* A later error for a decided port changes nothing. */
+    struct raw_reply late = reply_from(0, 1, REASON_ADMIN_PROHIBITED, "198.18.0.9");
+    assert_int_equal(raw_results_add(r, &late), 0);
+
+    struct captured out = {0};
+    deliver(&job, r, &out, false, NULL, 0, 1);
+    assert_int_equal(out.n, 4);
+    char buf[IPADDR_STRLEN];
+    const struct host_result *h0 = &out.h[0], *h2 = &out.h[2];
+    assert_non_null(h0->ports[0].detail);
+    assert_true(h0->ports[0].detail->have_reason_ip);
+    assert_string_equal(ipaddr_str(&h0->ports[0].detail->reason_ip, buf, sizeof(buf)), "fd00::fe");
+    assert_null(h0->ports[1].detail);
+    assert_null(h0->ports[2].detail); /* silence: no address */
+    assert_string_equal(ipaddr_str(&h2->ports[0].detail->reason_ip, buf, sizeof(buf)),
+                        "198.18.0.253");
+    assert_null(h2->ports[1].detail);
+    assert_string_equal(ipaddr_str(&h2->ports[2].detail->reason_ip, buf, sizeof(buf)),
+                        "198.18.0.254");
+    assert_int_equal(h2->ports[2].reason, REASON_ADMIN_PROHIBITED);
+    captured_free(&out);
+    raw_results_free(r);
+    free_job(&job);
+}
+
+/* The ways out of targets: the family's main route unless a spec range
+ * maps elsewhere; an own address inside a range wins over its range. */
+static void test_route_maps(void **state)
+{
+    struct raw_ctx c;
+    memset(&c, 0, sizeof(c));
+    struct ipaddr v4, v6;
+    assert_int_equal(ipaddr_parse("198.18.0.9", &v4), 0);
+    assert_int_equal(ipaddr_parse("fd00::9", &v6), 0);
+    /* No maps: the family decides. */
+    assert_int_equal(raw_slot_of(&c, 5, &v4), 0);
+    assert_int_equal(raw_slot_of(&c, 5, &v6), 1);
+    struct raw_route_map rmap[] = {{10, 20, 2}, {20, 30, 3}, {40, 41, 2}};
+    struct raw_route_map rown[] = {{12, 13, 4}, {35, 36, 5}};
+    c.rmap = rmap;
+    c.nrmap = 3;
+    assert_int_equal(raw_slot_of(&c, 9, &v4), 0);
+    assert_int_equal(raw_slot_of(&c, 10, &v4), 2);
+    assert_int_equal(raw_slot_of(&c, 19, &v4), 2);
+    assert_int_equal(raw_slot_of(&c, 20, &v4), 3);
+    assert_int_equal(raw_slot_of(&c, 30, &v6), 1); /* past a range: the family's */
+    assert_int_equal(raw_slot_of(&c, 40, &v4), 2);
+    assert_int_equal(raw_slot_of(&c, 41, &v4), 0);
+    c.rown = rown;
+    c.nrown = 2;
+    assert_int_equal(raw_slot_of(&c, 12, &v4), 4); /* own address inside [10, 20) */
+    assert_int_equal(raw_slot_of(&c, 11, &v4), 2);
+    assert_int_equal(raw_slot_of(&c, 13, &v4), 2);
+    assert_int_equal(raw_slot_of(&c, 35, &v4), 5);
+    assert_int_equal(raw_slot_of(&c, 36, &v4), 0);
+    assert_null(raw_route_find(rmap, 3, 9));
 }
 
 static void test_results_skip_discovery(void **state)
@@ -530,6 +609,8 @@ int main(void)
         cmocka_unit_test(test_probe_index),
         cmocka_unit_test(test_results_hosts_and_silence),
         cmocka_unit_test(test_results_skip_discovery),
+        cmocka_unit_test(test_results_reason_ip),
+        cmocka_unit_test(test_route_maps),
         cmocka_unit_test(test_results_interrupted),
         cmocka_unit_test(test_results_many_hosts),
         cmocka_unit_test(test_results_shard_ports),

@@ -49,6 +49,8 @@ struct disc {
     struct disc_result *res;
     struct arp_group grp[MAX_GROUPS];
     size_t ngrp;
+    struct ipaddr *own; /* the scanner's own addresses (route_local_addrs) */
+    size_t nown;
     struct disc_range *ip; /* index ranges for the IP probes */
     size_t nip, capip;
     uint64_t nip_addrs;
@@ -224,6 +226,68 @@ static void put_range(struct disc *p, enum kind k, const struct route_info *ri, 
     }
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Spec number s, [base, base + count), whose ends are of kind k: our own
+ * addresses inside it are up as an own address is (localhost-response),
+ * whatever the route of the range around them; the rest is of kind k.
+ */
+static void put_spec(struct disc *p, size_t s, enum kind k, const struct route_info *ri,
+                     uint64_t base, uint64_t count)
+{
+    uint64_t idx[16];
+    size_t n = 0;
+    for (size_t i = 0; i < p->nown && n < 16 && k != K_NOROUTE && k != K_LOCAL; i++) {
+        size_t spec = s;
+        uint64_t at;
+        if (target_set_index_next(p->job->targets, &p->own[i], &spec, &at) == 0 && at >= base &&
+            at - base < count)
+            idx[n++] = at;
+    }
+    qsort(idx, n, sizeof(idx[0]), cmp_u64);
+    uint64_t lo = base;
+    for (size_t i = 0; i < n; i++) {
+        struct target t;
+        if (idx[i] > lo)
+            put_range(p, k, ri, lo, idx[i]);
+        if (target_set_at(p->job->targets, idx[i], &t) == 0 &&
+            !target_set_is_excluded(p->job->targets, &t.addr))
+            add_up(p, idx[i], REASON_LOCALHOST_RESPONSE, 0);
+        lo = idx[i] + 1;
+    }
+    if (lo < base + count)
+        put_range(p, k, ri, lo, base + count);
+}
+
+/* Our own addresses of both families into p->own; none if they cannot be
+ * listed (then only a range's ends say which are ours). */
+static void load_own(struct disc *p)
+{
+    struct ipaddr *v4, *v6;
+    size_t n4, n6;
+    if (route_local_addrs(AF_INET, &v4, &n4) < 0)
+        return;
+    if (route_local_addrs(AF_INET6, &v6, &n6) < 0) {
+        free(v4);
+        return;
+    }
+    p->own = realloc(v4, (n4 + n6 + 1) * sizeof(*v4));
+    if (!p->own) {
+        free(v4);
+        free(v6);
+        return;
+    }
+    if (n6)
+        memcpy(p->own + n4, v6, n6 * sizeof(*v6));
+    p->nown = n4 + n6;
+    free(v6);
+}
+
 static void sort_targets(struct disc *p)
 {
     const struct target_set *set = p->job->targets;
@@ -244,6 +308,7 @@ static void sort_targets(struct disc *p)
         }
         struct route_info r1, r2;
         enum kind k1 = classify(p, &first, &r1), k2 = k1;
+        r2 = r1; /* a one-address spec: its ends are one */
         if (count > 1 && target_set_at(set, base + count - 1, &last) == 0)
             k2 = classify(p, &last.addr, &r2);
         if (k1 == k2 && (k1 != K_ARP || r1.ifindex == r2.ifindex)) {
@@ -252,7 +317,7 @@ static void sort_targets(struct disc *p)
                 log_warn("plan", "no route to %s: skipping %" PRIu64 " address%s",
                          ipaddr_str(&first, a, sizeof(a)), count, count == 1 ? "" : "es");
             }
-            put_range(p, k1, &r1, base, base + count);
+            put_spec(p, s, k1, &r1, base, count);
             continue;
         }
         if (count > ENUM_MAX) {
@@ -622,6 +687,7 @@ int discovery_run(const struct disc_job *job, struct disc_result *out, char *err
     if (job->disc->connect_ping) {
         rc = run_connect_ping(&p, err, errlen);
     } else {
+        load_own(&p);
         sort_targets(&p);
         if (p.oom) {
             snprintf(err, errlen, "discovery: out of memory");
@@ -638,6 +704,7 @@ int discovery_run(const struct disc_job *job, struct disc_result *out, char *err
     for (size_t g = 0; g < p.ngrp; g++)
         free(p.grp[g].t);
     free(p.ip);
+    free(p.own);
     log_debug("plan", "discovery: %zu hosts up", out->nup);
     return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * raw_engine.c — the stateless raw scan: the cookie key, the sequence of
  * passes with their cooldowns, host groups, and the aggregator loop on the
- * calling thread. Setup and teardown are raw_setup.c, the sender raw_tx.c,
- * the receivers raw_rx.c, the results raw_results.c.
+ * calling thread. Setup and teardown are raw_setup.c, the routes
+ * raw_route.c, the sender raw_tx.c, the receivers raw_rx.c, the results
+ * raw_results.c.
  *
  * Passes. Pass 0 sends every probe of the shard. After each pass the
  * engine waits a cooldown derived from the RTTs measured in this scan

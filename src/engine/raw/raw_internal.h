@@ -10,8 +10,9 @@
  *             token bucket (its share of the rate); each writes its own
  *             struct raw_sender and tx_sent; reads rate_bits and the decided
  *             bits;
- *   receiver  one per interface: parse, cookie check, classify, dedupe
- *             (sole writer of the decided bitmap), push to its ring;
+ *   receiver  one per interface of a way out (struct raw_fam): parse,
+ *             cookie check, classify, dedupe (the decided bitmap's writers,
+ *             by atomic OR: a reply reaches one interface), push to its ring;
  *   caller    drains the rings into struct raw_results, runs the rate
  *             controller and the status line, sequences passes, runs the
  *             paced UDP rounds (raw_pace.c, sending itself through sender
@@ -46,7 +47,8 @@
 #define RAW_SPORT_COUNT 21000
 #define RAW_RING_SIZE   65536 /* replies in flight to the aggregator, per receiver */
 #define RAW_STAMPS      65536 /* send-time records (one per batch) kept for RTT samples */
-#define RAW_MAX_RX      2
+#define RAW_MAX_ROUTES  8     /* ways out (struct raw_fam): each family's own, and 6 more */
+#define RAW_MAX_RX      RAW_MAX_ROUTES /* a receiver per interface of a way out */
 #define RAW_MAX_SENDERS 16
 
 #define RAW_MAX_GROUPS RAW_JOB_MAX_TYPES
@@ -76,10 +78,20 @@ struct raw_group {
     uint32_t first, count;         /* entries [first, first + count), ports ascending */
 };
 
-/* One address family's way out. */
+/*
+ * One way out: a route (interface and source address) that a group of
+ * targets shares, with its send method, packet templates and cookie
+ * source. Slots 0 and 1 are each family's main route (that of its first
+ * target that is not one of our own addresses); targets whose route has
+ * another interface or source (other links, the scanner's own addresses
+ * through loopback, 127.0.0.1 among other targets) get slots 2 and up,
+ * found through struct raw_ctx's route maps. Everything here is resolved
+ * once, before sending: no route lookup per packet.
+ */
 struct raw_fam {
     bool used;
     int family;
+    int slot; /* index in raw_ctx.fam[] (the senders' sockets are per slot) */
     struct route_info ri;
     enum send_method method;
     struct ip_settings ip;                /* every probe's IP layer (net/packet.h) */
@@ -117,7 +129,7 @@ struct raw_stamp {
 struct raw_sender {
     struct raw_ctx *ctx;
     unsigned id;
-    struct tx *tx[2]; /* its own sockets per family, [0] IPv4, [1] IPv6 (NULL: unused) */
+    struct tx *tx[RAW_MAX_ROUTES]; /* its own sockets per way out (raw_ctx.fam; NULL: unused) */
     pthread_t th;
     _Atomic uint64_t pos; /* its positions walked in this pass */
     _Atomic bool done;
@@ -142,6 +154,27 @@ static inline bool raw_skipped(const struct raw_skip *s, size_t n, uint64_t addr
         if (addr_idx >= s[i].lo && addr_idx < s[i].hi)
             return true;
     return false;
+}
+
+/* Address indices [lo, hi) leave through raw_ctx.fam[slot]. */
+struct raw_route_map {
+    uint64_t lo, hi;
+    int slot;
+};
+
+/* The last entry of m[0..n) with lo <= ai, or NULL. */
+static inline const struct raw_route_map *raw_route_find(const struct raw_route_map *m, size_t n,
+                                                         uint64_t ai)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].lo <= ai)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? &m[lo - 1] : NULL;
 }
 
 struct raw_ctx;
@@ -233,7 +266,15 @@ struct raw_ctx {
     uint32_t shard, nshards;
     uint64_t shard_count; /* probes of this shard, excluded addresses included */
     struct cookie_ctx cookie;
-    struct raw_fam fam[2]; /* [0] IPv4, [1] IPv6 */
+    struct raw_fam fam[RAW_MAX_ROUTES]; /* [0] IPv4, [1] IPv6, then other routes */
+    int nfam;                           /* slots in use are below it (at least 2) */
+    /* Targets not on their family's main route: address index ranges
+     * (sorted, disjoint: specs) and single indices (sorted: own addresses
+     * inside ranges, which win over their range) -> slot. Both empty in
+     * the common scan of one route, where raw_slot_of() costs a branch. */
+    struct raw_route_map *rmap, *rown;
+    size_t nrmap, nrown;
+    bool ways_full;        /* more routes than slots: said once */
     struct raw_skip *skip; /* unroutable specs */
     size_t nskip;
 
@@ -262,6 +303,20 @@ struct raw_ctx {
 
     struct raw_sched sched;
 };
+
+/* The way out (index in c->fam) of the target with address index ai and
+ * address dst: its family's main route unless a route map says otherwise. */
+static inline int raw_slot_of(const struct raw_ctx *c, uint64_t ai, const struct ipaddr *dst)
+{
+    int fi = dst->family == AF_INET6;
+    if (c->nrown + c->nrmap == 0)
+        return fi;
+    const struct raw_route_map *m = raw_route_find(c->rown, c->nrown, ai);
+    if (m && ai < m->hi)
+        return m->slot;
+    m = raw_route_find(c->rmap, c->nrmap, ai);
+    return m && ai < m->hi ? m->slot : fi;
+}
 
 static inline bool raw_entry_is_udp(const struct raw_ctx *c, uint32_t e)
 {
@@ -485,8 +540,10 @@ int raw_setup_space(struct raw_ctx *c, const struct raw_job *job, char *err, siz
  * error (a reader that went away is not one). */
 int raw_dry_run(struct raw_ctx *c);
 
-/* Route, send method and templates of address family fi (0 IPv4, 1 IPv6);
- * c->fam[fi].used false when no target has that family. 0, or -1 with err. */
+/* raw_route.c: routes, send methods and templates of address family fi
+ * (0 IPv4, 1 IPv6): its main route in c->fam[fi] (used false when no
+ * target has that family), other routes in further slots and the route
+ * maps. 0, or -1 with err. */
 int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen);
 
 /* Receivers and senders' sockets for the families in use. 0, or -1 with err. */

@@ -134,7 +134,7 @@ static int add_host(struct raw_pace *p, uint64_t ai, bool has_canary, uint32_t c
     if (!raw_sched_in_group(c, ai) || target_set_at(c->job->targets, ai, &t) < 0 ||
         target_set_is_excluded(c->job->targets, &t.addr) || raw_skipped(c->skip, c->nskip, ai))
         return 0;
-    int fi = t.addr.family == AF_INET6;
+    int fi = raw_slot_of(c, ai, &t.addr);
     if (!c->fam[fi].used)
         return 0;
     if (p->n == p->cap) {
@@ -560,7 +560,10 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
     struct raw_results *res = raw_agg_results(g);
     if (!p || p->n == 0)
         return 0;
-    p->slot = c->fam[0].slot_len > c->fam[1].slot_len ? c->fam[0].slot_len : c->fam[1].slot_len;
+    p->slot = 0;
+    for (int f = 0; f < c->nfam; f++)
+        if (c->fam[f].slot_len > p->slot)
+            p->slot = c->fam[f].slot_len;
     p->buf = malloc((size_t)PACE_SLOTS * p->slot);
     if (!p->buf) {
         snprintf(err, errlen, "raw scan: out of memory for UDP pacing");

@@ -34,6 +34,16 @@ struct raw_host {
 
 static uint32_t *cells(const struct raw_results *r, struct raw_host *h);
 
+/* A port decided by an ICMP error from another address than the target
+ * (RAW_REPLY_FROM): that address, nmap's reason_ip. Kept apart from the
+ * cells, which stay 4 bytes, since few ports have one: a scan behind a
+ * rejecting firewall has one per rejected port, a scan of a LAN none. */
+struct raw_from {
+    uint64_t addr_idx;
+    uint32_t entry;
+    struct ipaddr from;
+};
+
 struct raw_results {
     uint32_t nentries;
     bool inline_cells;
@@ -41,6 +51,8 @@ struct raw_results {
     size_t nhosts, cap;
     uint32_t *unreach; /* indices of hosts with unreach1 set, in that order */
     size_t nunreach, unreach_cap;
+    struct raw_from *from; /* in arrival order; sorted by (host, entry) at delivery */
+    size_t nfrom, from_cap;
     uint32_t *table; /* open addressing: host index + 1, 0 = empty */
     size_t tsize;    /* power of two */
     uint64_t answers, open;
@@ -117,6 +129,7 @@ void raw_results_free(struct raw_results *r)
     free(r->hosts);
     free(r->table);
     free(r->unreach);
+    free(r->from);
     free(r);
 }
 
@@ -237,6 +250,20 @@ static int note_unreach(struct raw_results *r, struct raw_host *h, uint32_t e)
     return 0;
 }
 
+static int note_from(struct raw_results *r, const struct raw_reply *rep)
+{
+    if (r->nfrom == r->from_cap) {
+        size_t cap = r->from_cap ? r->from_cap * 2 : 16;
+        struct raw_from *f = realloc(r->from, cap * sizeof(*f));
+        if (!f)
+            return -1;
+        r->from = f;
+        r->from_cap = cap;
+    }
+    r->from[r->nfrom++] = (struct raw_from){rep->addr_idx, rep->entry, rep->from};
+    return 0;
+}
+
 int raw_results_add(struct raw_results *r, const struct raw_reply *rep)
 {
     if (rep->entry >= r->nentries)
@@ -260,6 +287,8 @@ int raw_results_add(struct raw_results *r, const struct raw_reply *rep)
     if (rep->state == PORT_CLOSED && rep->reason == REASON_PORT_UNREACH &&
         note_unreach(r, h, rep->entry) < 0)
         return -1;
+    if ((rep->flags & RAW_REPLY_FROM) && note_from(r, rep) < 0)
+        return -1;
     r->answers++;
     r->open += rep->state == PORT_OPEN;
     return 1;
@@ -269,6 +298,29 @@ static int cmp_host(const void *a, const void *b)
 {
     const struct raw_host *x = a, *y = b;
     return x->addr_idx < y->addr_idx ? -1 : x->addr_idx > y->addr_idx;
+}
+
+static int cmp_from(const void *a, const void *b)
+{
+    const struct raw_from *x = a, *y = b;
+    if (x->addr_idx != y->addr_idx)
+        return x->addr_idx < y->addr_idx ? -1 : 1;
+    return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+/* The first of host addr_idx's reason addresses in the sorted r->from,
+ * or r->nfrom if it has none. */
+static size_t from_first(const struct raw_results *r, uint64_t addr_idx)
+{
+    size_t lo = 0, hi = r->nfrom;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->from[mid].addr_idx < addr_idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* Is the probe (addr_idx, entry) in our shard? */
@@ -345,6 +397,7 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
     }
 
     int rc = 0;
+    size_t fi = with_ports && h ? from_first(res, addr_idx) : res->nfrom;
     for (uint32_t i = 0; with_ports && i < d->nentries; i++) {
         const struct raw_probe *pr = &d->probes[i];
         uint32_t cell = h ? ccells(res, h)[i] : 0;
@@ -367,7 +420,20 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
         p.service = job->services ? services_name(job->services, p.port,
                                                   port_proto_ipproto((enum port_proto)pr->proto))
                                   : NULL;
+        while (fi < res->nfrom && res->from[fi].addr_idx == addr_idx && res->from[fi].entry < i)
+            fi++;
+        if (answered && fi < res->nfrom && res->from[fi].addr_idx == addr_idx &&
+            res->from[fi].entry == i) {
+            struct port_detail *pd = port_result_detail(&p);
+            if (!pd) {
+                rc = -1;
+                break;
+            }
+            pd->have_reason_ip = true;
+            pd->reason_ip = res->from[fi].from;
+        }
         if (host_result_add_port(&r, &p) < 0) {
+            free(p.detail);
             rc = -1;
             break;
         }
@@ -466,6 +532,8 @@ int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
 {
     if (r->nhosts > 1)
         qsort(r->hosts, r->nhosts, sizeof(*r->hosts), cmp_host);
+    if (r->nfrom > 1)
+        qsort(r->from, r->nfrom, sizeof(*r->from), cmp_from);
     /* (The table is stale from here on; delivery is the last use.) */
     const struct target_set *set = d->job->targets;
     int rc = 0;

@@ -7,6 +7,8 @@
 #ifndef PRTIP_ENGINE_RAW_RING_H
 #define PRTIP_ENGINE_RAW_RING_H
 
+#include "core/addr.h"
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +17,10 @@
 /* The reply answers a probe that was already decided (a known-closed UDP
  * port probed again on purpose: the pacer's canary, raw_pace.h). */
 #define RAW_REPLY_REPEAT 0x01
+/* An ICMP error about the probe came from another address than the
+ * target (a router or firewall on the way): from holds it, nmap's
+ * reason_ip. */
+#define RAW_REPLY_FROM 0x02
 
 /* One decided probe, as the receiver classified it. */
 struct raw_reply {
@@ -24,6 +30,7 @@ struct raw_reply {
     uint8_t pass;               /* pass being sent when the reply arrived */
     int32_t rtt_us;             /* -1: no sample (Karn, or send time unknown) */
     uint8_t flags;              /* RAW_REPLY_* */
+    struct ipaddr from;         /* with RAW_REPLY_FROM: the ICMP error's source */
 };
 
 struct raw_ring {

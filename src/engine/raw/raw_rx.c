@@ -68,17 +68,20 @@ static bool clause_done(const struct raw_ctx *c, const struct probe_kind *const 
 
 void raw_rx_filter(const struct raw_ctx *c, char *buf, size_t len)
 {
-    char ports[48], hosts[160] = "", a[IPADDR_STRLEN], l4[128] = "";
+    char ports[48], hosts[RAW_MAX_ROUTES * 64] = "", a[IPADDR_STRLEN], l4[128] = "";
     if (c->cookie.sport_count == 1)
         snprintf(ports, sizeof(ports), "dst port %u", c->cookie.sport_base);
     else
         snprintf(ports, sizeof(ports), "dst portrange %u-%u", c->cookie.sport_base,
                  c->cookie.sport_base + c->cookie.sport_count - 1);
     size_t used = 0;
-    for (int f = 0; f < 2; f++) {
-        if (!c->fam[f].used)
-            continue;
-        used += (size_t)snprintf(hosts + used, sizeof(hosts) - used, "%sdst host %s",
+    for (int f = 0; f < c->nfam; f++) {
+        bool dup = !c->fam[f].used; /* one clause per source address */
+        for (int g = 0; g < f && !dup; g++)
+            dup = c->fam[g].used && ipaddr_equal(&c->fam[g].ri.src, &c->fam[f].ri.src);
+        if (!dup)
+            used +=
+                (size_t)snprintf(hosts + used, sizeof(hosts) - used, "%sdst host %s",
                                  used ? " or " : "", ipaddr_str(&c->fam[f].ri.src, a, sizeof(a)));
     }
     /* One clause per transport a kind of the scan is answered over, in
@@ -178,8 +181,8 @@ static int parse_frame(int linktype, const uint8_t *data, size_t len, size_t wir
 
 /* Credit the reply in pi, a final (st, rs) for probe entry, to address
  * number ai: once per probe, except the pacer's UDP canary repeats. */
-static void credit(struct raw_rxer *r, const struct pkt_info *pi, uint32_t entry, uint64_t ai,
-                   enum port_state st, enum reason rs, int64_t ts_ns)
+static void credit(struct raw_rxer *r, const struct pkt_info *pi, const struct ipaddr *tgt,
+                   uint32_t entry, uint64_t ai, enum port_state st, enum reason rs, int64_t ts_ns)
 {
     struct raw_ctx *c = r->ctx;
     uint64_t x = (uint64_t)entry * c->naddrs + ai;
@@ -205,6 +208,13 @@ static void credit(struct raw_rxer *r, const struct pkt_info *pi, uint32_t entry
         .rtt_us = -1,
         .flags = repeat ? RAW_REPLY_REPEAT : 0,
     };
+    /* An ICMP error sent by a router or firewall rather than the target:
+     * nmap reports where it came from ("admin-prohibited from 198.18.0.254"). */
+    if ((pi->proto == IPPROTO_ICMP || pi->proto == IPPROTO_ICMPV6) &&
+        !ipaddr_equal(&pi->src, tgt)) {
+        rep.flags |= RAW_REPLY_FROM;
+        rep.from = pi->src;
+    }
     if (pass == 0 && !repeat) {
         int64_t t = sent_at(c, x);
         if (t >= 0) {
@@ -214,7 +224,7 @@ static void credit(struct raw_rxer *r, const struct pkt_info *pi, uint32_t entry
                 rep.rtt_us = us < 0 ? 0 : us > INT32_MAX ? INT32_MAX : (int32_t)us;
         }
     }
-    if (c->decided && !repeat) /* sole writer: this receiver (one per family's interface) */
+    if (c->decided && !repeat) /* a reply reaches one receiver: the only writer of x */
         atomic_fetch_or_explicit(&c->decided[x / 64], 1ULL << (x % 64), memory_order_relaxed);
     /* A full ring means the aggregator is behind: wait for it rather than
      * lose a result (the kernel buffers meanwhile). */
@@ -254,7 +264,7 @@ static void on_frame(void *arg, const uint8_t *data, size_t len, size_t wirelen,
      * listing with identical packets: the reply answers every copy, as
      * nmap reports each copy of a host. */
     do
-        credit(r, &pi, entry, ai, st, rs, ts_ns);
+        credit(r, &pi, tgt, entry, ai, st, rs, ts_ns);
     while (target_set_index_next(c->job->targets, tgt, &spec, &ai) == 0 && ai < c->naddrs);
 }
 

@@ -186,7 +186,7 @@ struct stx {
     struct raw_sender *s;
     struct raw_ctx *c;
     int pass;
-    struct sbatch b[2];
+    struct sbatch b[RAW_MAX_ROUTES]; /* a batch per way out (raw_ctx.fam) */
     struct swin w;
     uint64_t first_pos, last_pos; /* positions of the queued frames (pass 0 stamps) */
     unsigned queued;
@@ -233,7 +233,7 @@ static int flush(struct stx *t)
         atomic_store_explicit(&st->pos, t->first_pos, memory_order_release);
         atomic_store_explicit(&s->nstamps, k + 1, memory_order_release);
     }
-    for (int f = 0; f < 2; f++) {
+    for (int f = 0; f < t->c->nfam; f++) {
         struct sbatch *b = &t->b[f];
         if (b->n && raw_tx_flush(s, b->fam, b->frames, b->lens, b->dsts, b->n) < 0)
             return -1;
@@ -360,8 +360,9 @@ void *raw_sched_tx_main(void *arg)
     struct stx t = {.s = s, .c = c, .pass = atomic_load(&c->pass)};
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     prctl(PR_SET_NAME, "prtip-tx0", 0, 0, 0);
-    if (sbatch_init(&t.b[0], &c->fam[0]) < 0 || sbatch_init(&t.b[1], &c->fam[1]) < 0)
-        goto oom;
+    for (int f = 0; f < c->nfam; f++)
+        if (sbatch_init(&t.b[f], &c->fam[f]) < 0)
+            goto oom;
     if (sc->window) {
         t.w.cap = sc->window;
         t.w.x = malloc((size_t)t.w.cap * sizeof(*t.w.x));
@@ -389,7 +390,7 @@ void *raw_sched_tx_main(void *arg)
         struct ipaddr dst;
         if (target_set_addr_at(set, ai, &dst) != 0)
             continue;
-        struct sbatch *b = &t.b[dst.family == AF_INET6];
+        struct sbatch *b = &t.b[raw_slot_of(c, ai, &dst)];
         if (!b->fam || !b->fam->tpl[c->probes[e].group].ok)
             continue;
         if (sc->delay_ns && d / sc->n != round) {
@@ -432,8 +433,8 @@ oom:
     s->tx_errno = ENOMEM;
     snprintf(s->tx_err, sizeof(s->tx_err), "out of memory for send buffers");
 out:
-    free(t.b[0].buf);
-    free(t.b[1].buf);
+    for (int f = 0; f < RAW_MAX_ROUTES; f++)
+        free(t.b[f].buf);
     free(t.w.x);
     free(t.w.t);
     atomic_store_explicit(&s->done, true, memory_order_release);

@@ -1,8 +1,8 @@
 /*
  * raw_setup.c — the raw engine's setup and teardown (raw_internal.h): the
  * probe list from the job's modules and ports, the index space and its
- * permutation, the dry run, each family's route, templates and send
- * method, the sockets and threads' shared state, and their release.
+ * permutation, the dry run, the sockets and threads' shared state, and
+ * their release (the routes: raw_route.c).
  * raw_engine.c runs the scan on what this builds.
  */
 #include "core/clock.h"
@@ -17,9 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-
-#define MAC_TIMEOUT_MS    1000
-#define ROUTE_CHECK_SPECS 1024 /* specs whose route is checked one by one */
 
 int raw_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -181,103 +178,6 @@ int raw_dry_run(struct raw_ctx *c)
 }
 
 /*
- * Route and send method for one family (used = false if no target has it).
- * The route of each spec's first address is checked (the first
- * ROUTE_CHECK_SPECS specs): a spec without a route is skipped with a
- * warning, as nmap scans the targets it can reach; the family's route is
- * the first that works. One next hop for all (one target, or everything
- * behind one gateway) allows the Ethernet senders; on-link targets each
- * need their own MAC, so then the kernel resolves neighbours (raw IP
- * socket).
- */
-int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen)
-{
-    struct raw_fam *f = &c->fam[fi];
-    const struct raw_job *job = c->job;
-    f->family = fi ? AF_INET6 : AF_INET;
-    const char *ifname = job->io.iface[0] ? job->io.iface : NULL;
-    const struct ipaddr *src =
-        job->io.have_src && job->io.src.family == f->family ? &job->io.src : NULL;
-    size_t nspecs = target_set_nspecs(job->targets);
-    uint64_t reachable = 0;
-    bool any = false, one_hop = true, first_err = true;
-    for (size_t i = 0; i < nspecs; i++) {
-        struct ipaddr first;
-        uint64_t base, count;
-        if (target_set_spec(job->targets, i, &first, &base, &count) < 0 ||
-            first.family != f->family)
-            continue;
-        any = true;
-        if (f->used && i >= ROUTE_CHECK_SPECS) {
-            reachable += count; /* unchecked: assumed like the others */
-            one_hop = false;
-            continue;
-        }
-        struct route_info ri;
-        char e2[256];
-        if (route_lookup(&first, ifname, src, &ri, e2, sizeof(e2)) < 0) {
-            if (first_err)
-                snprintf(err, errlen, "%s", e2);
-            first_err = false;
-            struct raw_skip *s = realloc(c->skip, (c->nskip + 1) * sizeof(*s));
-            if (!s)
-                return raw_fail(err, errlen, "raw scan: out of memory");
-            c->skip = s;
-            c->skip[c->nskip].lo = base;
-            c->skip[c->nskip].hi = count > UINT64_MAX - base ? UINT64_MAX : base + count;
-            c->skip[c->nskip].first = first;
-            c->nskip++;
-            continue;
-        }
-        if (!f->used) {
-            f->used = true;
-            f->ri = ri;
-        } else if (!ipaddr_equal(&ri.next_hop, &f->ri.next_hop)) {
-            one_hop = false;
-            if (strcmp(ri.ifname, f->ri.ifname) != 0)
-                log_warn("raw",
-                         "targets from %s on are routed through %s, not %s: their "
-                         "probes leave through %s",
-                         ipaddr_str(&first, e2, sizeof(e2)), ri.ifname, f->ri.ifname, f->ri.ifname);
-        }
-        reachable += count;
-    }
-    if (!any)
-        return 0;
-    if (!f->used)
-        return -1; /* err holds the first route error */
-    for (size_t i = 0; i < c->nskip; i++) {
-        char a[IPADDR_STRLEN];
-        uint64_t n = c->skip[i].hi - c->skip[i].lo;
-        if (c->skip[i].first.family == f->family)
-            log_warn("raw", "no route to %s: skipping %" PRIu64 " address%s",
-                     ipaddr_str(&c->skip[i].first, a, sizeof(a)), n, n == 1 ? "" : "es");
-    }
-    f->method = (enum send_method)job->io.send_method;
-    if (!one_hop || (!f->ri.via_gateway && reachable > 1)) {
-        if (f->method != SEND_AUTO && f->method != SEND_RAW)
-            log_info("raw", "%s targets have several next hops: sending through raw IP sockets",
-                     f->family == AF_INET6 ? "IPv6" : "IPv4");
-        f->method = SEND_RAW;
-    }
-    if (tx_wants_ethernet(f->method, &f->ri)) {
-        char e2[256];
-        if (route_resolve_mac(&f->ri, MAC_TIMEOUT_MS, e2, sizeof(e2)) < 0) {
-            if (f->ri.via_gateway)
-                return raw_fail(err, errlen, "%s", e2);
-            /* A single on-link target that does not answer ARP/NDP is down;
-             * the raw socket path reports it so without a special case. */
-            log_debug("raw", "%s; sending through a raw IP socket", e2);
-            f->method = SEND_RAW;
-        }
-    }
-    log_debug("raw", "%s probes leave through %s with send method %s (asked: %s)",
-              f->family == AF_INET6 ? "IPv6" : "IPv4", f->ri.ifname, send_method_name(f->method),
-              send_method_name((enum send_method)job->io.send_method));
-    return raw_tx_template(c, f, err, errlen);
-}
-
-/*
  * How many sender threads: --sender-threads, but never more than the
  * shard has probes for (a sender with nothing to walk costs a socket and
  * a stamp ring), nor more than one below 100k pps, where one thread
@@ -307,7 +207,7 @@ int raw_open_io(struct raw_ctx *c, char *err, size_t errlen)
         struct raw_sender *snd = &c->snd[t];
         snd->ctx = c;
         snd->id = t;
-        for (int fi = 0; fi < 2; fi++) {
+        for (int fi = 0; fi < c->nfam; fi++) {
             struct raw_fam *f = &c->fam[fi];
             if (!f->used)
                 continue;
@@ -322,16 +222,25 @@ int raw_open_io(struct raw_ctx *c, char *err, size_t errlen)
     }
     if (c->nsenders > 1)
         log_debug("raw", "%u sender threads", c->nsenders);
-    char filter[512];
+    char filter[1024];
     raw_rx_filter(c, filter, sizeof(filter));
     log_debug("raw", "receive filter: %s", filter);
-    for (int fi = 0; fi < 2; fi++) {
-        struct raw_fam *f = &c->fam[fi];
-        if (!f->used || (fi == 1 && c->nrx == 1 && strcmp(c->rx[0].ifname, f->ri.ifname) == 0))
-            continue;
+    /* One receiver per interface that replies come back through: that of
+     * each way out (loopback for our own addresses among the targets). */
+    const char *ifs[RAW_MAX_RX];
+    int nifs = 0;
+    for (int fi = 0; fi < c->nfam; fi++) {
+        const struct raw_fam *f = &c->fam[fi];
+        bool dup = !f->used;
+        for (int j = 0; j < nifs && !dup; j++)
+            dup = strcmp(ifs[j], f->ri.ifname) == 0;
+        if (!dup)
+            ifs[nifs++] = f->ri.ifname;
+    }
+    for (int i = 0; i < nifs; i++) {
         struct raw_rxer *r = &c->rx[c->nrx];
         r->ctx = c;
-        snprintf(r->ifname, sizeof(r->ifname), "%s", f->ri.ifname);
+        snprintf(r->ifname, sizeof(r->ifname), "%s", ifs[i]);
         errno = 0;
         /* The kernel ring holds half a second of replies at the rate asked
          * for (at most one per probe of the shard): a few MiB for a host, the
@@ -407,7 +316,7 @@ void raw_teardown(struct raw_ctx *c)
         raw_ring_free(&c->rx[i].ring);
     }
     for (unsigned t = 0; t < RAW_MAX_SENDERS; t++) {
-        for (int fi = 0; fi < 2; fi++)
+        for (int fi = 0; fi < RAW_MAX_ROUTES; fi++)
             if (c->snd[t].tx[fi])
                 tx_close_async(c->snd[t].tx[fi]);
         free(c->snd[t].stamps);
@@ -417,8 +326,10 @@ void raw_teardown(struct raw_ctx *c)
     free(c->skip);
     free(c->sched.tmo);
     raw_pace_free(c->pace);
-    for (int fi = 0; fi < 2; fi++)
+    for (int fi = 0; fi < RAW_MAX_ROUTES; fi++)
         free(c->fam[fi].payload);
+    free(c->rmap);
+    free(c->rown);
     udp_payloads_free(c->payloads);
     free(c->probes);
 }

@@ -174,7 +174,7 @@ int raw_tx_flush(struct raw_sender *s, const struct raw_fam *f, uint8_t *const f
 {
     unsigned done = 0;
     int spins = 0;
-    struct tx *tx = s->tx[f->family == AF_INET6];
+    struct tx *tx = s->tx[f->slot];
     while (done < n) {
         int k = tx_send(tx, frames + done, lens + done, dsts + done, n - done);
         if (k > 0) {
@@ -350,12 +350,15 @@ void *raw_tx_main(void *arg)
     prctl(PR_SET_NAME, name, 0, 0, 0); /* for top -H and perf */
     cpu_set_t allowed;
     bool pinned = pin_sender(s, &allowed);
-    struct tx_batch b[2];
-    if (batch_init(&b[0], &c->fam[0]) < 0 || batch_init(&b[1], &c->fam[1]) < 0) {
-        s->tx_errno = ENOMEM;
-        snprintf(s->tx_err, sizeof(s->tx_err), "out of memory for send buffers");
-        goto out;
-    }
+    struct tx_batch b[RAW_MAX_ROUTES];
+    const int nb = c->nfam; /* a batch per way out */
+    memset(b, 0, sizeof(b));
+    for (int f = 0; f < nb; f++)
+        if (batch_init(&b[f], &c->fam[f]) < 0) {
+            s->tx_errno = ENOMEM;
+            snprintf(s->tx_err, sizeof(s->tx_err), "out of memory for send buffers");
+            goto out;
+        }
     /* This sender's share: a shard of the shard (struct raw_sender). */
     struct permute_iter it;
     permute_iter_init(&it, &c->perm, c->shard + s->id * c->nshards, c->nshards * c->nsenders);
@@ -409,12 +412,12 @@ void *raw_tx_main(void *arg)
             struct ipaddr dst;
             if (target_set_addr_at(set, ai, &dst) != 0)
                 continue;
-            struct tx_batch *fb = &b[dst.family == AF_INET6];
+            struct tx_batch *fb = &b[raw_slot_of(c, ai, &dst)];
             if (!fb->fam || !add_probe(c, fb, &dst, (uint32_t)pi))
                 continue;
             got++;
         }
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < nb; f++)
             if (b[f].n)
                 got -= build_frames(c, &b[f], pass);
         /* Stamp the batch for RTT samples (see raw_rx.c): published before
@@ -434,7 +437,7 @@ void *raw_tx_main(void *arg)
         }
         /* Unused tokens (skipped probes) go back: the rate counts frames. */
         rb.tokens += want - got;
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < nb; f++)
             if (b[f].n && flush(s, &b[f]) < 0)
                 goto out;
         if (st)
@@ -445,8 +448,8 @@ void *raw_tx_main(void *arg)
     if (pass == 0)
         s->sent_pass0 = sent;
 out:
-    free(b[0].buf);
-    free(b[1].buf);
+    for (int f = 0; f < RAW_MAX_ROUTES; f++)
+        free(b[f].buf);
     atomic_store_explicit(&s->done, true, memory_order_release);
     return NULL;
 }

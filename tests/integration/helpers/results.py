@@ -8,6 +8,8 @@ Lines printed (sorted):
   hosts       ADDR STATE                       (up/down)
   runstats    up=N down=N total=N              (xml, json when present)
   extraports  ADDR STATE COUNT
+  reasons     ADDR PROTO PORT STATE REASON REASON_IP  (xml, json; "-": no reason_ip)
+  hostreasons ADDR STATE REASON                       (xml, json)
 
 XML is nmap's (-oX); JSON is prtip's -oJ document as described in
 docs/OUTPUT.md (hosts[].address, hosts[].status, hosts[].ports[] with
@@ -32,7 +34,8 @@ def from_xml(path):
         fail(f"{path}: not well-formed XML: {e}")
     if root.tag != "nmaprun":
         fail(f"{path}: root element is <{root.tag}>, expected <nmaprun>")
-    out = {"ports": [], "hosts": [], "runstats": [], "extraports": []}
+    out = {"ports": [], "hosts": [], "runstats": [], "extraports": [], "reasons": [],
+           "hostreasons": []}
     for host in root.findall("host"):
         addr = None
         for a in host.findall("address"):
@@ -40,6 +43,8 @@ def from_xml(path):
                 addr = a.get("addr")
         status = host.find("status")
         out["hosts"].append(f"{addr} {status.get('state') if status is not None else '?'}")
+        if status is not None:
+            out["hostreasons"].append(f"{addr} {status.get('state')} {status.get('reason')}")
         ports = host.find("ports")
         if ports is None:
             continue
@@ -47,6 +52,10 @@ def from_xml(path):
             st = p.find("state")
             out["ports"].append(
                 f"{addr} {p.get('protocol')} {p.get('portid')} {st.get('state')} {st.get('reason')}"
+            )
+            out["reasons"].append(
+                f"{addr} {p.get('protocol')} {p.get('portid')} {st.get('state')} "
+                f"{st.get('reason')} {st.get('reason_ip') or '-'}"
             )
         for e in ports.findall("extraports"):
             out["extraports"].append(f"{addr} {e.get('state')} {e.get('count')}")
@@ -81,13 +90,21 @@ def from_json(path):
         fail(f"{path}: not valid JSON: {e}")
     if not isinstance(doc, dict) or not isinstance(doc.get("hosts"), list):
         fail(f"{path}: JSON document has no 'hosts' array")
-    out = {"ports": [], "hosts": [], "runstats": [], "extraports": []}
+    out = {"ports": [], "hosts": [], "runstats": [], "extraports": [], "reasons": [],
+           "hostreasons": []}
     for h in doc["hosts"]:
         addr = addr_of(h)
         out["hosts"].append(f"{addr} {state_of(h)}")
+        st = h.get("status")
+        if isinstance(st, dict):
+            out["hostreasons"].append(f"{addr} {st.get('state')} {st.get('reason')}")
         for p in h.get("ports", []):
             out["ports"].append(
                 f"{addr} {p.get('protocol')} {p.get('port')} {p.get('state')} {p.get('reason')}"
+            )
+            out["reasons"].append(
+                f"{addr} {p.get('protocol')} {p.get('port')} {p.get('state')} "
+                f"{p.get('reason')} {p.get('reason_ip') or '-'}"
             )
         for e in h.get("extraports", []):
             out["extraports"].append(f"{addr} {e.get('state')} {e.get('count')}")
@@ -101,7 +118,8 @@ def from_json(path):
 
 
 def from_gnmap(path):
-    out = {"ports": [], "hosts": [], "runstats": [], "extraports": []}
+    out = {"ports": [], "hosts": [], "runstats": [], "extraports": [], "reasons": [],
+           "hostreasons": []}
     try:
         lines = open(path).read().splitlines()
     except OSError as e:
