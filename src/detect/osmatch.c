@@ -142,6 +142,8 @@ size_t os_obs_format(const struct os_obs *o, char *buf, size_t len)
             PUT("%s%s=%s", first ? "" : "%", os_attr_name(t, a), o->val[t][a]);
             first = false;
         }
+        if (first && !os_test_has_r(t))
+            PUT("R=N"); /* no reply at all, as nmap-os-db writes it */
         PUT(")\n");
     }
 #undef PUT
