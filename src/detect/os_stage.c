@@ -4,12 +4,11 @@
  * (osprobe.h), scores every try against nmap-os-db (osdb.h) and passes the
  * hosts on with nmap's verdict (osreport.h).
  *
- * Tries follow nmap's rule (nmap(1) --max-os-tries): a host without a
- * perfect match is tried again, up to five times when its fingerprint is
- * fit for submission and twice otherwise, keeping the try with the best
- * top accuracy. Unlike nmap there is no sleep between tries, and the tries
- * after the first run at the same time (each with its own ports and ICMP
- * ids), so five tries cost about two.
+ * Tries: nmap's later tries (--max-os-tries, five by default) send again
+ * only the probes that got no answer, a second apart, and keep every
+ * answer already caught; its fingerprint is that of all the answers. Here
+ * the same is one run in which an unanswered probe is sent again after the
+ * host's timeout, up to --max-os-tries times, with no sleeps.
  */
 #include "detect/os_stage.h"
 
@@ -130,19 +129,9 @@ static void report_opts(const struct os_stage *s, const struct host_result *h,
 static void score(const struct os_stage *s, struct os_try *t)
 {
     t->distance = os_distance(&t->tgt, &t->dist_method);
-    os_fp_compute(&t->tgt, t->distance, &t->obs, &t->si);
+    os_fp_compute(&t->tgt, os_u1_distance(&t->tgt), &t->obs, &t->si);
     if (os_db_match(s->db, &t->obs, OS_GUESS_FLOOR, &t->m) < 0)
         memset(&t->m, 0, sizeof t->m);
-}
-
-static bool settled(const struct os_try *t)
-{
-    return t->m.outcome == OS_TOOMANYMATCHES || (t->m.outcome == OS_SUCCESS && t->m.nperfect);
-}
-
-static double top(const struct os_try *t)
-{
-    return t->m.n ? t->m.acc[0] : 0;
 }
 
 static void mark_unsupported(struct os_stage *s, struct host_result *h)
@@ -161,103 +150,64 @@ static void mark_unsupported(struct os_stage *s, struct host_result *h)
     h->os_report = r;
 }
 
-/* Detect the OS of hosts[0..n): every try of every host that needs one. */
+/* Detect the OS of hosts[0..n), all at once: one probe run, one
+ * fingerprint and one verdict per host. */
 static void detect(struct os_stage *s, struct host_result *hosts, size_t n)
 {
-    int maxt = s->job.max_tries < 1 ? 1 : s->job.max_tries;
-    struct os_try *tries = calloc(n * (size_t)maxt, sizeof *tries);
-    size_t *ntries = calloc(n, sizeof *ntries);
-    struct os_target *batch = calloc(n * (size_t)maxt, sizeof *batch);
-    size_t *owner = calloc(n * (size_t)maxt, sizeof *owner);
-    bool *skip = calloc(n, sizeof *skip);
-    if (!tries || !ntries || !batch || !owner || !skip) {
+    struct os_try *tries = calloc(n, sizeof *tries);
+    struct os_target *batch = calloc(n, sizeof *batch);
+    size_t *owner = calloc(n, sizeof *owner);
+    if (!tries || !batch || !owner) {
         log_error("os", "out of memory: OS detection skipped for %zu hosts", n);
         goto out;
     }
+    size_t nb = 0;
     for (size_t i = 0; i < n; i++) {
         struct host_result *h = &hosts[i];
         int open, closed, cu;
         pick_ports(h, &open, &closed, &cu);
         if (h->addr.family != AF_INET) {
             mark_unsupported(s, h);
-            skip[i] = true;
-        } else if (s->job.limit && (open < 0 || closed < 0)) {
+            continue;
+        }
+        if (s->job.limit && (open < 0 || closed < 0)) {
             char a[64];
             log_info("os",
                      "Skipping OS Scan against %s due to absence of open (or perhaps "
                      "closed) ports",
                      ipaddr_str(&h->addr, a, sizeof a));
-            skip[i] = true;
-        }
-    }
-    /* Round 1: one try of every host; round 2: the remaining tries of
-     * the hosts without a perfect match, all at once. */
-    for (int round = 0; round < 2; round++) {
-        size_t nb = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (skip[i])
-                continue;
-            int want = 1;
-            if (round == 1) {
-                if (ntries[i] == 0 || settled(&tries[i * (size_t)maxt]))
-                    continue;
-                struct os_report_opts o;
-                char why[128];
-                report_opts(s, &hosts[i], &o);
-                int limit = os_not_ideal(&tries[i * (size_t)maxt], &o, why, sizeof why) ? 2 : 5;
-                if (limit > maxt)
-                    limit = maxt;
-                want = limit - (int)ntries[i];
-            }
-            int open, closed, cu;
-            pick_ports(&hosts[i], &open, &closed, &cu);
-            for (int k = 0; k < want; k++) {
-                struct os_target *t = &batch[nb];
-                memset(t, 0, sizeof *t);
-                t->addr = hosts[i].addr;
-                t->open_tcp = open > 0 ? (uint16_t)open : 0;
-                t->closed_tcp = closed > 0 ? (uint16_t)closed : 0;
-                t->closed_udp = cu > 0 ? (uint16_t)cu : 0;
-                t->timeout_us = hosts[i].timeout_us > 0 ? hosts[i].timeout_us : 1000000;
-                owner[nb++] = i;
-            }
-        }
-        if (nb == 0)
-            break;
-        char err[256];
-        if (os_probe_run(batch, nb, s->stop, err, sizeof err) < 0) {
-            log_error("os", "%s", err);
-            goto out;
-        }
-        for (size_t k = 0; k < nb; k++) {
-            size_t i = owner[k];
-            struct os_try *t = &tries[i * (size_t)maxt + ntries[i]];
-            t->tgt = batch[k];
-            score(s, t);
-            ntries[i]++;
-        }
-        if (s->stop && *s->stop)
-            break;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (skip[i] || ntries[i] == 0)
             continue;
-        struct os_try *t = &tries[i * (size_t)maxt];
-        size_t best = 0;
-        for (size_t k = 1; k < ntries[i]; k++)
-            if (top(&t[k]) > top(&t[best]) || (settled(&t[k]) && !settled(&t[best])))
-                best = k;
+        }
+        struct os_target *t = &batch[nb];
+        t->addr = h->addr;
+        t->open_tcp = open > 0 ? (uint16_t)open : 0;
+        t->closed_tcp = closed > 0 ? (uint16_t)closed : 0;
+        t->closed_udp = cu > 0 ? (uint16_t)cu : 0;
+        t->timeout_us = h->timeout_us > 0 ? h->timeout_us : 1000000;
+        t->max_sends = s->job.max_tries;
+        owner[nb++] = i;
+    }
+    if (nb == 0)
+        goto out;
+    char err[256];
+    if (os_probe_run(batch, nb, s->stop, err, sizeof err) < 0) {
+        log_error("os", "%s", err);
+        goto out;
+    }
+    for (size_t k = 0; k < nb; k++) {
+        size_t i = owner[k];
+        struct os_try *t = &tries[k];
+        t->tgt = batch[k];
+        score(s, t);
         struct os_report_opts o;
         report_opts(s, &hosts[i], &o);
-        if (os_report_fill(&hosts[i], s->db, t, ntries[i], best, &o) < 0)
+        if (os_report_fill(&hosts[i], s->db, t, 1, 0, &o) < 0)
             log_error("os", "out of memory filling the OS report");
     }
 out:
     free(tries);
-    free(ntries);
     free(batch);
     free(owner);
-    free(skip);
 }
 
 static void flush(struct os_stage *s, const struct result_sink *next)

@@ -471,6 +471,15 @@ static void ie_test(struct os_obs *o, const struct os_target *t, int distance)
         set_str(o, OS_IE, "CD", "O");
 }
 
+int os_u1_distance(const struct os_target *t)
+{
+    const struct os_reply *r = &t->reply[OSP_U1];
+    if (!r->got)
+        return -1;
+    size_t hl = (size_t)(r->pkt[0] & 15) * 4;
+    return t->ttl - r->pkt[hl + 8 + 8] + 1;
+}
+
 int os_distance(const struct os_target *t, char *method)
 {
     if (t->direct) {

@@ -52,8 +52,13 @@ struct os_seq_info {
  * 'I' or 0. */
 int os_distance(const struct os_target *t, char *method);
 
-/* Fill o (cleared first) and si from t's replies. distance as
- * os_distance() (T values need it; -1 gives TG instead, as nmap). */
+/* The hop count U1's quoted TTL gives, or -1 without a U1 reply. nmap
+ * prints T (the initial TTL) only when it has this count, TG otherwise,
+ * even for an on-link host. */
+int os_u1_distance(const struct os_target *t);
+
+/* Fill o (cleared first) and si from t's replies. distance: os_u1_distance()
+ * (T values need it; -1 gives TG instead, as nmap). */
 void os_fp_compute(const struct os_target *t, int distance, struct os_obs *o,
                    struct os_seq_info *si);
 

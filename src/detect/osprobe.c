@@ -178,7 +178,9 @@ static bool wanted(const struct os_target *t, int p)
     if (t->addr.family != AF_INET)
         return false;
     bool to_open = p <= OSP_SEQ1 + 5 || p == OSP_ECN || (p >= OSP_T2 && p <= OSP_T2 + 2);
-    return !to_open || t->open_tcp;
+    bool to_closed = p >= OSP_T2 + 3 && p <= OSP_T2 + 5;
+    /* nmap sends T5-T7 only when the scan found a closed TCP port. */
+    return to_open ? t->open_tcp != 0 : to_closed ? t->closed_tcp != 0 : true;
 }
 
 static int send_probe(int fd, struct os_target *t, int p)
@@ -189,6 +191,7 @@ static int send_probe(int fd, struct os_target *t, int p)
     memcpy(&sin.sin_addr, t->addr.bytes, 4);
     ssize_t n = sendto(fd, b, len, 0, (struct sockaddr *)&sin, sizeof sin);
     t->sent[p] = true;
+    t->sends[p]++;
     t->sent_us[p] = clock_mono_us();
     return n == (ssize_t)len ? 0 : -1;
 }
@@ -273,6 +276,7 @@ static void setup_target(struct os_target *t)
     t->closed_tcp = in.closed_tcp;
     t->closed_udp = in.closed_udp;
     t->timeout_us = in.timeout_us < 100000 ? 100000 : in.timeout_us;
+    t->max_sends = in.max_sends < 1 ? 1 : in.max_sends;
     t->closed_tcp_used = in.closed_tcp ? in.closed_tcp : (uint16_t)(rand32() % 14781 + 30000);
     t->closed_udp_used = in.closed_udp ? in.closed_udp : (uint16_t)(rand32() % 14781 + 30000);
     t->port_base = (uint16_t)(rand32() % 20000 + 40000);
@@ -342,9 +346,8 @@ int os_probe_run(struct os_target *t, size_t n, volatile sig_atomic_t *stop, cha
                 if (!t[i].sent[p] || t[i].reply[p].got)
                     continue;
                 int64_t due = t[i].sent_us[p] + t[i].timeout_us;
-                if (!t[i].resent[p] && now >= due) {
+                if (t[i].sends[p] < t[i].max_sends && now >= due) {
                     send_probe(tx, &t[i], p);
-                    t[i].resent[p] = true;
                     due = t[i].sent_us[p] + t[i].timeout_us;
                 }
                 if (now < due) {

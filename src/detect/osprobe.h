@@ -16,8 +16,10 @@
  * Timing, unlike nmap's: the ten other probes go out in the gaps of the
  * 500 ms SEQ train (two after each SEQ probe, so that a global IP ID
  * counter still moves by less than ten between SEQ replies), every host
- * runs the same train at once, and after the train only the unanswered
- * probes other than SEQ are sent again, once, after the host's timeout.
+ * runs the same train at once, and a probe other than SEQ that is still
+ * unanswered after the host's timeout is sent again, up to max_sends
+ * times in all. This is what nmap's later tries do (they send only the
+ * probes that got no answer, after a one-second sleep), without the sleep.
  *
  * Needs CAP_NET_RAW. Threads: one call runs on the calling thread.
  */
@@ -61,6 +63,7 @@ struct os_target {
     struct ipaddr addr;
     uint16_t open_tcp, closed_tcp, closed_udp;
     int64_t timeout_us; /* wait for a reply after the last send (>= 100 ms) */
+    int max_sends;      /* sends of a probe other than SEQ while unanswered (nmap's tries) */
     /* out: what was sent */
     struct ipaddr src;
     uint16_t closed_tcp_used, closed_udp_used;
@@ -71,7 +74,7 @@ struct os_target {
     bool direct;      /* on-link (no gateway): nmap's distance 1, DC=D */
     uint16_t u1_sum;  /* UDP checksum U1 was sent with */
     bool sent[OSP_COUNT];
-    bool resent[OSP_COUNT];
+    uint8_t sends[OSP_COUNT];
     int64_t sent_us[OSP_COUNT]; /* last send of each probe */
     struct os_reply reply[OSP_COUNT];
 };
