@@ -126,6 +126,27 @@ static uint32_t crc32(const uint8_t *p, size_t n)
     return ~c;
 }
 
+/* An ICMP reply with its IPv4 header and the ICMP header's 8 bytes. */
+static bool icmp_ok(const struct os_reply *r)
+{
+    if (!r->got || r->len < 20)
+        return false;
+    size_t hl = (size_t)(r->pkt[0] & 15) * 4;
+    return hl >= 20 && r->len >= hl + 8;
+}
+
+/* U1's ICMP error with the whole quoted IPv4 header. */
+static bool u1_ok(const struct os_reply *r)
+{
+    if (!icmp_ok(r))
+        return false;
+    size_t hl = (size_t)(r->pkt[0] & 15) * 4;
+    if (r->len < hl + 8 + 20)
+        return false;
+    size_t qhl = (size_t)(r->pkt[hl + 8] & 15) * 4;
+    return qhl >= 20 && r->len >= hl + 8 + qhl;
+}
+
 /* ECN and T1-T7 lines from one reply (nmap's makeTestResults for TCP). */
 static void tcp_test(struct os_obs *o, int t, const struct os_target *tg, int probe, int distance)
 {
@@ -336,7 +357,7 @@ static void seq_test(struct os_obs *o, const struct os_target *t, struct os_seq_
         set_ipid(o, "CI", ipid_class(ci, nc), ci[0]);
     enum os_ipid_class iic = OS_IPID_UNKNOWN;
     uint32_t ii[2];
-    if (t->reply[OSP_IE1].got && t->reply[OSP_IE2].got) {
+    if (icmp_ok(&t->reply[OSP_IE1]) && icmp_ok(&t->reply[OSP_IE2])) {
         ii[0] = get16(t->reply[OSP_IE1].pkt + 4);
         ii[1] = get16(t->reply[OSP_IE2].pkt + 4);
         iic = ipid_class(ii, 2);
@@ -397,14 +418,14 @@ static void seq_test(struct os_obs *o, const struct os_target *t, struct os_seq_
 static void u1_test(struct os_obs *o, const struct os_target *t, int distance)
 {
     const struct os_reply *r = &t->reply[OSP_U1];
-    if (!r->got) {
+    if (!u1_ok(r)) {
         set_str(o, OS_U1, "R", "N");
         return;
     }
     const uint8_t *ip = r->pkt;
     size_t hl = (size_t)(ip[0] & 15) * 4;
     const uint8_t *ic = ip + hl, *q = ic + 8;
-    size_t qhl = (size_t)(q[0] & 15) * 4; /* checked by osprobe.c's classify */
+    size_t qhl = (size_t)(q[0] & 15) * 4; /* u1_ok checked it */
     set_str(o, OS_U1, "R", "Y");
     set_str(o, OS_U1, "DF", get16(ip + 6) & 0x4000 ? "Y" : "N");
     set_ttl(o, OS_U1, ip[8], distance);
@@ -451,7 +472,7 @@ static void u1_test(struct os_obs *o, const struct os_target *t, int distance)
 static void ie_test(struct os_obs *o, const struct os_target *t, int distance)
 {
     const struct os_reply *a = &t->reply[OSP_IE1], *b = &t->reply[OSP_IE2];
-    if (!a->got || !b->got) {
+    if (!icmp_ok(a) || !icmp_ok(b)) {
         set_str(o, OS_IE, "R", "N");
         return;
     }
@@ -474,7 +495,7 @@ static void ie_test(struct os_obs *o, const struct os_target *t, int distance)
 int os_u1_distance(const struct os_target *t)
 {
     const struct os_reply *r = &t->reply[OSP_U1];
-    if (!r->got)
+    if (!u1_ok(r))
         return -1;
     size_t hl = (size_t)(r->pkt[0] & 15) * 4;
     return t->ttl - r->pkt[hl + 8 + 8] + 1;
@@ -487,7 +508,7 @@ int os_distance(const struct os_target *t, char *method)
         return 1;
     }
     const struct os_reply *r = &t->reply[OSP_U1];
-    if (r->got) {
+    if (u1_ok(r)) {
         size_t hl = (size_t)(r->pkt[0] & 15) * 4;
         uint8_t qttl = r->pkt[hl + 8 + 8];
         *method = 'I';

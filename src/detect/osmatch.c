@@ -78,7 +78,8 @@ int os_obs_parse(const char *text, size_t len, struct os_obs *o, char *err, size
             break;
         const char *close = memchr(p, ')', (size_t)(end - p));
         if (!close) {
-            snprintf(err, errlen, "fingerprint: test without closing ')' at \"%.20s\"", p);
+            int show = end - p < 20 ? (int)(end - p) : 20;
+            snprintf(err, errlen, "fingerprint: test without closing ')' at \"%.*s\"", show, p);
             rc = -1;
             break;
         }

@@ -57,6 +57,17 @@ t_cleanup lab_down "$LABID"
 lab_up "$LABID" >/dev/null || t_fail "could not bring up the lab (tests/lab/lib.sh)"
 lab_listen "$LAB_TGT" "$T/listen.txt" --addr "$LAB_TGT_V4" --ports 22 ||
     t_fail "could not start the listener in $LAB_TGT"
+# The fresh veth can miss the first ARP exchange under load, and nmap then
+# reports the host down: wait until the target answers a connection.
+ip netns exec "$LAB_SCAN" python3 -c '
+import socket, sys, time
+for _ in range(50):
+    try:
+        socket.create_connection((sys.argv[1], 22), timeout=0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)' "$LAB_TGT_V4" || t_fail "the lab target does not answer on 22/tcp"
 
 # run NAME SCANNER ARGS...: one scan from the scanner namespace.
 run() {
@@ -127,6 +138,26 @@ for line in sys.stdin:
         print("%s\t%s" % (name, acc))'
 }
 
+# top_agrees NMAP_OUT NMAP_XML PRTIP_XML: the top guess. SP, ISR and TS
+# vary from run to run (random ISNs and timestamp offsets), and near the top
+# of the list prints lie within a point of each other, so nmap's own runs
+# can swap two of them: prtip's top guess must be nmap's, or one that nmap
+# printed within one point of its own top.
+top_agrees() {
+    local nt pt
+    nt="$(top_osmatch "$2")"
+    pt="$(top_osmatch "$3")"
+    [ "$nt" = "$pt" ] && return 0
+    guesses "$1" >"$T/top.guesses"
+    python3 - "$T/top.guesses" "$pt" <<'EOF' || t_fail "top guess: nmap '$nt', prtip '$pt' (not within a point in nmap's list)"
+import sys
+rows = [l.rsplit('\t', 1) for l in open(sys.argv[1]).read().split('\n') if l]
+acc = {n: int(a) for n, a in rows}
+sys.exit(0 if sys.argv[2] in acc and acc[sys.argv[2]] >= int(rows[0][1]) - 1 else 1)
+EOF
+    t_log "top guess: nmap '$nt', prtip '$pt' (nmap scored it within a point)"
+}
+
 COMMON=(-n -Pn -sS -O --osscan-guess)
 
 # --- 1. open + closed port: the fingerprints and the top guess ------------
@@ -144,10 +175,9 @@ fi
 [ "$(wc -l <"$T/prtip.facts")" -ge 14 ] || t_fail "prtip's fingerprint is incomplete"
 t_pass "fingerprint lines equal nmap's ($(wc -l <"$T/prtip.facts") facts)"
 
-nt="$(top_osmatch "$T/nmap.xml")"
+top_agrees "$T/nmap.out" "$T/nmap.xml" "$T/prtip.xml"
 pt="$(top_osmatch "$T/prtip.xml")"
-[ "$nt" = "$pt" ] || t_fail "top guess: nmap '$nt', prtip '$pt'"
-t_pass "top guess equals nmap's: $pt"
+t_pass "top guess agrees with nmap's: $pt"
 grep -q 'Seq Index: ' "$T/prtip.gnmap" || t_fail "greppable output lacks Seq Index"
 grep -q '<portused state="open" proto="tcp" portid="22"/>' "$T/prtip.xml" ||
     t_fail "XML lacks <portused> for the open port"
@@ -185,8 +215,7 @@ os_lines "$T/nmap3.out" >"$T/nmap3.os"
 os_lines "$T/prtip3.out" >"$T/prtip3.os"
 diff -u "$T/nmap3.os" "$T/prtip3.os" || t_fail "no closed port: OS lines differ from nmap's"
 grep -q '^Warning: OSScan results may be unreliable' "$T/prtip3.out" || t_fail "no warning"
-[ "$(top_osmatch "$T/nmap3.xml")" = "$(top_osmatch "$T/prtip3.xml")" ] ||
-    t_fail "no closed port: top guess differs: $(top_osmatch "$T/nmap3.xml") / $(top_osmatch "$T/prtip3.xml")"
+top_agrees "$T/nmap3.out" "$T/nmap3.xml" "$T/prtip3.xml"
 t_pass "no closed port: nmap's OS lines and top guess"
 
 # --- 4. everything dropped but port 22 ---------------------------------------
@@ -200,12 +229,32 @@ table inet prtip_os {
 }" || t_fail "could not load the nftables ruleset"
 run nmap4 nmap "${COMMON[@]}" -d -p 22,23 -oX "$T/nmap4.xml" "$LAB_TGT_V4"
 run prtip4 "$BIN" "${COMMON[@]}" -d -p 22,23 -oX "$T/prtip4.xml" "$LAB_TGT_V4"
-fp_lines "$T/nmap4.out" | { fp_facts /dev/stdin; } | sort -u >"$T/nmap4.facts"
-fp_lines "$T/prtip4.out" | { fp_facts /dev/stdin; } | sort -u >"$T/prtip4.facts"
+fp_lines "$T/nmap4.out" >"$T/nmap4.fp"
+fp_lines "$T/prtip4.out" >"$T/prtip4.fp"
+fp_facts "$T/nmap4.fp" | sort -u >"$T/nmap4.facts"
+fp_facts "$T/prtip4.fp" | sort -u >"$T/prtip4.facts"
 diff -u "$T/nmap4.facts" "$T/prtip4.facts" || t_fail "one open port only: fingerprint lines differ"
+grep -q '^U1(R=N)$' "$T/prtip4.facts" || t_fail "one open port only: U1 should be unanswered"
+grep -q '^T5' "$T/prtip4.facts" && t_fail "one open port only: T5 sent without a closed port"
 for f in nmap4 prtip4; do
     grep -E '^(Warning: OSScan|OS fingerprint not ideal|Network Distance)' "$T/$f.out" >"$T/$f.os" || true
 done
 diff -u "$T/nmap4.os" "$T/prtip4.os" || t_fail "one open port only: OS lines differ from nmap's"
 t_xml_valid "$T/prtip4.xml"
 t_pass "one open port only: nmap's fingerprint lines, warning and reason"
+
+# --- 5. --osscan-limit and IPv6 -------------------------------------------------
+nft_flush() { ip netns exec "$LAB_TGT" nft flush ruleset; }
+nft_flush
+run limit "$BIN" -n -Pn -sS -O --osscan-limit -p 22 -oX "$T/limit.xml" "$LAB_TGT_V4"
+grep -qE '^(OS details|Aggressive OS|No exact OS|No OS matches|Too many)' "$T/limit.out" &&
+    t_fail "--osscan-limit: OS detection ran without a closed port"
+run limitn nmap -n -Pn -sS -O --osscan-limit -p 22 "$LAB_TGT_V4"
+grep -qE '^(OS details|Aggressive OS|No exact OS|No OS matches|Too many)' "$T/limitn.out" &&
+    t_fail "nmap --osscan-limit ran OS detection here: the expectation is wrong"
+t_pass "--osscan-limit skips a host without a closed port, as nmap"
+run v6 "$BIN" -6 -n -Pn -sS -O -p 22,23 -oX "$T/v6.xml" "$LAB_TGT_V6"
+grep -q 'IPv6 OS detection is not supported' "$T/v6.err" || t_fail "IPv6: no warning: $(cat "$T/v6.err")"
+grep -qE '^(OS details|Aggressive OS|No exact OS)' "$T/v6.out" && t_fail "IPv6: a guess was printed"
+t_xml_valid "$T/v6.xml"
+t_pass "IPv6: a warning and no guess"
