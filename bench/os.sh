@@ -13,7 +13,12 @@
 # ratio nmap median / prtip median, and how often each tool's top guess
 # (the first <osmatch>) equals nmap's most frequent one.
 #
-# Environment: NMAP (path), RUNS (5), IDLE (0.5).
+# (b) A /24 of AnyIP addresses (198.19.1.0/24 local to the target's
+#     loopback, one kernel, so one expected answer), a listener on 22 for
+#     all of them: prtip -O and nmap -O on the whole /24, one run each,
+#     wall time and how many hosts got nmap's top guess of (a).
+#
+# Environment: NMAP (path), RUNS (5), IDLE (0.5), RANGE (1 = run (b)).
 #
 # Network safety: every packet stays in two namespaces made here (a veth
 # pair, no default route). The markdown is printed and, unless --no-write,
@@ -35,6 +40,7 @@ done
 PRTIP="$(realpath "${PRTIP:-$ROOT/build/prtip}")"
 NMAP="${NMAP:-$(command -v nmap || echo /usr/bin/nmap)}"
 RUNS="${RUNS:-5}"
+RANGE="${RANGE:-1}"
 IDLE="${IDLE:-0.5}"
 DOC="$ROOT/docs/BENCHMARKS.md"
 
@@ -97,6 +103,52 @@ print("Why: nmap sends the SEQ train, then the other probes, then retries unansw
       "prtip sends the other probes inside the 500 ms SEQ train and re-sends unanswered ones "
       "after the host's timeout, with no sleeps.\n")
 EOF
+if [ "$RANGE" = 1 ]; then
+    kill "$LAB_LISTEN_PID" 2>/dev/null || true # its 198.18.0.2:22 would block 0.0.0.0:22
+    sleep 0.3
+    lab_anyip "$LAB_TGT" 198.19.1.0/24 || die "could not route the AnyIP /24"
+    ip netns exec "$LAB_TGT" python3 -c '
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 22))
+s.listen(1024)
+time.sleep(3600)' &
+    RANGE_PID=$!
+    sleep 1
+    lab_guard "$NMAP" -n -Pn -sS -p 22,23 -O -e "$LAB_IF" 198.19.1.0/24
+    python3 - "$W" "$LAB_SCAN" "$PRTIP" "$NMAP" "$LAB_IF" >>"$W/section.md" <<'EOF'
+import collections, os, subprocess, sys, time
+import xml.etree.ElementTree as E
+w, ns, prtip, nmap, iface = sys.argv[1:6]
+rows = []
+for name, tool in (("prtip", prtip), ("nmap", nmap)):
+    x = os.path.join(w, "range-%s.xml" % name)
+    t0 = time.monotonic()
+    subprocess.run(["ip", "netns", "exec", ns, tool, "-n", "-Pn", "-sS", "-p", "22,23", "-O",
+                    "-e", iface, "198.19.1.0/24", "-oX", x],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    dt = time.monotonic() - t0
+    tops = collections.Counter()
+    for h in E.parse(x).getroot().findall("host"):
+        m = h.find("os/osmatch")
+        tops[m.get("name") if m is not None else "(none)"] += 1
+    rows.append((name, dt, tops))
+    print("bench/os.sh: range %s %.2f s %s" % (name, dt, tops.most_common(3)), file=sys.stderr)
+ref = rows[1][2].most_common(1)[0][0]
+print("### OS detection of a /24 (AnyIP, one kernel): prtip -O vs nmap -O\n")
+print("198.19.1.0/24 routed to the target namespace's loopback (every address is the same Linux "
+      "kernel), a listener on 22 for all: `-n -Pn -sS -p 22,23 -O -e lab0 198.19.1.0/24 -oX "
+      "FILE`, one run each. Agreement = hosts whose top guess is nmap's most frequent (%s).\n" % ref)
+print("| tool | wall (s) | hosts | top guess = nmap's |")
+print("|---|---:|---:|---:|")
+for name, dt, tops in rows:
+    print("| %s | %.2f | %d | %d |" % (name, dt, sum(tops.values()), tops[ref]))
+print("\nRatio nmap / prtip: **%.1f×**. prtip probes all 256 hosts in one 500 ms train; nmap works "
+      "through them in host groups, with its tries and sleeps per group.\n" % (rows[1][1] / rows[0][1]))
+EOF
+    kill "$RANGE_PID" 2>/dev/null || true
+fi
 {
     cat "$W/section.md"
     echo "Machine: $(nproc) CPUs, kernel $(uname -r); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
