@@ -81,6 +81,7 @@ enum {
     OPT_PRIVILEGED,
     OPT_UNPRIVILEGED,
     OPT_SYSTEM_DNS,
+    OPT_OS, /* --osscan-guess, --fuzzy, --osscan-limit, --max-os-tries, --os-db (cli_os.c) */
     OPT_NOT_IMPLEMENTED, /* cli_missing_opts[]: nmap options prtip does not have yet */
 };
 
@@ -112,6 +113,11 @@ static const struct option long_opts[] = {
     {"max-scan-delay", required_argument, NULL, OPT_MAX_SCAN_DELAY},
     {"min-rate", required_argument, NULL, OPT_MIN_RATE},
     {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+    {"osscan-guess", no_argument, NULL, OPT_OS},
+    {"fuzzy", no_argument, NULL, OPT_OS},
+    {"osscan-limit", no_argument, NULL, OPT_OS},
+    {"max-os-tries", required_argument, NULL, OPT_OS},
+    {"os-db", required_argument, NULL, OPT_OS},
     /* Output. */
     /* Plus one "o<letter>" per output_modules[] row, added by
      * build_long_opts; -oA and nmap's formats prtip lacks are here. */
@@ -677,6 +683,11 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         }
         scan->raw.datadir = scan->datadir;
         return 0;
+    case 'O':
+    case OPT_OS:
+        return cli_os_option(scan, c == 'O' ? "O" : opts[longindex].name, optarg);
+    case 'A': /* nmap's -A: OS detection too (with -sV, scripts and traceroute) */
+        return cli_os_option(scan, "O", NULL);
     case OPT_NOT_IMPLEMENTED: {
         const struct cli_missing *m = cli_missing_find(opts[longindex].name);
         size_t len = strcspn(word, "=");

@@ -515,7 +515,7 @@ int cli_apply(struct config *scan, const struct pending *pd)
     } else if (resolve_ports(scan, pd) < 0) {
         return -1;
     }
-    if (resolve_targets(scan, pd) < 0 || check_src_family(scan, pd) < 0)
+    if (resolve_targets(scan, pd) < 0 || check_src_family(scan, pd) < 0 || cli_os_check(scan) < 0)
         return -1;
     if (!pd->seeded)
         scan->seed = random_seed();

@@ -138,4 +138,16 @@ int cli_resolve_discovery(struct config *scan, const struct pending *pd);
  */
 int cli_apply(struct config *scan, const struct pending *pd);
 
+/*
+ * nmap's OS detection options (cli_os.c): name is "O" or the long option's
+ * name ("osscan-guess", "fuzzy", "osscan-limit", "max-os-tries", "os-db"),
+ * arg its argument (NULL when it takes none). Returns 0, or -1 after
+ * cli_fail.
+ */
+int cli_os_option(struct config *scan, const char *name, const char *arg);
+
+/* After parsing: the OS options that need -O, and -O's need for raw
+ * packets. Returns 0, or -1 after cli_fail. */
+int cli_os_check(const struct config *scan);
+
 #endif

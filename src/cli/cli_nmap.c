@@ -6,9 +6,9 @@
  *
  * The list is nmap's: `nmap --help` plus the long options of nmap.cc
  * (Reference Guide, "Options Summary"), minus what prtip implements. The
- * short options nmap has and prtip lacks (-A, -O, -D, -b, -f, -I, -M, -m,
- * -q) are refused from cli.c's short-option string. A few planned prtip
- * options of SPEC.md (--db, --packet-capture) are refused the same way.
+ * short options nmap has and prtip lacks (-D, -b, -f, -I, -M, -m, -q) are refused from cli.c's
+ * short-option string. A few planned prtip options of SPEC.md (--db, --packet-capture) are refused
+ * the same way.
  */
 #include "cli/cli_internal.h"
 
@@ -19,7 +19,6 @@
 #define R_DISC    "random targets are planned; list targets or use -iL"
 #define R_IDLE    "the idle scan is planned; use -sS"
 #define R_VERSION "service detection (-sV) is planned"
-#define R_OS      "OS detection (-O) is planned"
 #define R_SCRIPT  "scripts (--script) are planned"
 #define R_TRACE   "packet and route tracing are planned; use -d for the engines' decisions"
 #define R_EVASION "evasion options are planned"
@@ -50,11 +49,7 @@ const struct cli_missing cli_missing_opts[] = {
     {"version-light", no_argument, R_VERSION},
     {"version-all", no_argument, R_VERSION},
     {"version-trace", no_argument, R_VERSION},
-    {"osscan-limit", no_argument, R_OS},
-    {"osscan-guess", no_argument, R_OS},
-    {"fuzzy", no_argument, R_OS},
-    {"max-os-tries", required_argument, R_OS},
-    {"deprecated-xml-osclass", no_argument, R_OS},
+    {"deprecated-xml-osclass", no_argument, "prtip writes nmap's current <osmatch><osclass> form"},
     /* Scripts. */
     {"script", required_argument, R_SCRIPT},
     {"script-args", required_argument, R_SCRIPT},

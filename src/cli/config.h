@@ -46,6 +46,15 @@ struct config {
     bool privileged;
     bool noninteractive; /* --noninteractive: no key-press reader (core/progress.h) */
     char *datadir;       /* --datadir, searched before the default (owned; NULL = none) */
+    /* OS detection (nmap's -O options). */
+    struct os_opts {
+        bool enabled;  /* -O (or -A) */
+        bool guess;    /* --osscan-guess / --fuzzy */
+        bool limit;    /* --osscan-limit */
+        int max_tries; /* --max-os-tries, default 5 */
+        bool tries_set;
+        char *db; /* --os-db FILE (owned), NULL = nmap-os-db from the data directory */
+    } os;
 
     /* Reporting. */
     int verbose, debug;

@@ -154,6 +154,17 @@ void os_match_free(struct os_match *m)
     memset(m, 0, sizeof(*m));
 }
 
+void os_report_free(struct os_report *r)
+{
+    if (!r)
+        return;
+    char **strs[] = {&r->not_ideal,  &r->device_types, &r->running,  &r->os_cpe,    &r->seq_values,
+                     &r->ipid_class, &r->ipid_values,  &r->ts_class, &r->ts_values, &r->note};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        free(*strs[i]);
+    memset(r, 0, sizeof(*r));
+}
+
 static void scripts_free(struct script_output *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -187,6 +198,9 @@ void host_result_free(struct host_result *h)
         os_match_free(&h->os[i]);
     free(h->os);
     free(h->os_fingerprint);
+    os_report_free(h->os_report);
+    free(h->os_report);
+    h->os_report = NULL;
     scripts_free(h->scripts, h->nscripts);
     h->ports = NULL;
     h->rdns = NULL;
@@ -346,6 +360,27 @@ static bool dup_os(struct os_match **dst, size_t *ndst, const struct os_match *s
     return true;
 }
 
+static bool dup_report(struct os_report **dst, const struct os_report *src)
+{
+    *dst = NULL;
+    if (!src)
+        return true;
+    struct os_report *d = calloc(1, sizeof(*d));
+    if (!d)
+        return false;
+    *d = *src;
+    char **ds[] = {&d->not_ideal,  &d->device_types, &d->running,  &d->os_cpe,    &d->seq_values,
+                   &d->ipid_class, &d->ipid_values,  &d->ts_class, &d->ts_values, &d->note};
+    for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++)
+        *ds[i] = NULL;
+    *dst = d;
+    return dup_str(&d->not_ideal, src->not_ideal) && dup_str(&d->device_types, src->device_types) &&
+           dup_str(&d->running, src->running) && dup_str(&d->os_cpe, src->os_cpe) &&
+           dup_str(&d->seq_values, src->seq_values) && dup_str(&d->ipid_class, src->ipid_class) &&
+           dup_str(&d->ipid_values, src->ipid_values) && dup_str(&d->ts_class, src->ts_class) &&
+           dup_str(&d->ts_values, src->ts_values) && dup_str(&d->note, src->note);
+}
+
 static bool dup_detail(struct port_detail **dst, const struct port_detail *src)
 {
     *dst = NULL;
@@ -374,6 +409,7 @@ int host_result_copy(struct host_result *dst, const struct host_result *src)
     dst->os = NULL;
     dst->nos = 0;
     dst->os_fingerprint = NULL;
+    dst->os_report = NULL;
     dst->scripts = NULL;
     dst->nscripts = 0;
 
@@ -384,6 +420,7 @@ int host_result_copy(struct host_result *dst, const struct host_result *src)
     ok = ok && dup_str(&dst->rdns, src->rdns) &&
          dup_str(&dst->os_fingerprint, src->os_fingerprint) &&
          dup_os(&dst->os, &dst->nos, src->os, src->nos) &&
+         dup_report(&dst->os_report, src->os_report) &&
          dup_scripts(&dst->scripts, &dst->nscripts, src->scripts, src->nscripts);
     if (ok && src->nports) {
         dst->ports = calloc(src->nports, sizeof(*dst->ports));

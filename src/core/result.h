@@ -142,6 +142,40 @@ struct os_match {
     size_t nclasses;
 };
 
+/* How -O's verdict reads (nmap's printosscanoutput cases). */
+enum os_verdict {
+    OS_VERDICT_DETAILS = 0, /* perfect matches: "OS details: ..." */
+    OS_VERDICT_GUESSES,     /* no perfect match: guesses, "No exact OS matches for host" */
+    OS_VERDICT_NONE,        /* nothing over 85%: "No OS matches for host" */
+    OS_VERDICT_TOOMANY,     /* "Too many fingerprints match this host ..." */
+    OS_VERDICT_UNSUPPORTED, /* not run: IPv6 (nmap's IPv6 model is not available) */
+};
+
+/*
+ * What OS detection (-O) found beyond the matches (host_result.os), in the
+ * shape nmap's outputs print it (FingerPrintResults, Target::seq). Strings
+ * owned (NULL = absent); ports -1 when none was used.
+ */
+struct os_report {
+    enum os_verdict verdict;
+    bool unreliable;   /* no open and closed TCP port: nmap's warning line */
+    bool show_guesses; /* normal output lists host->os as "Aggressive OS guesses" */
+    char *not_ideal;   /* why the fingerprint cannot be submitted, or NULL */
+    /* "Device type", "Running" (guess: " (JUST GUESSING)") and "OS CPE". */
+    char *device_types, *running, *os_cpe;
+    bool running_guess;
+    int32_t open_tcp, closed_tcp, closed_udp;
+    int32_t distance;        /* hops, -1 unknown */
+    int64_t lastboot;        /* uptime guess: boot time (Unix s), 0 none */
+    int64_t uptime_s;        /* seconds up at the time of the scan */
+    int32_t seq_index;       /* TCP sequence difficulty, -1 none */
+    char *seq_values;        /* "2A1B3C,..." (hex ISNs) */
+    char seq_difficulty[24]; /* "Good luck!" (nmap's seqidx2difficultystr) */
+    char *ipid_class, *ipid_values;
+    char *ts_class, *ts_values;
+    char *note; /* a line for the OS section ("IPv6 OS detection is not supported") */
+};
+
 /* Findings beyond the port state; NULL in a port_result until a stage
  * (version detection, scripts) adds one. */
 struct port_detail {
@@ -208,7 +242,8 @@ struct host_result {
     /* OS detection (-O): matches best first, owned. */
     struct os_match *os;
     size_t nos;
-    char *os_fingerprint; /* nmap's fingerprint text when no match was perfect, or NULL */
+    char *os_fingerprint;        /* nmap's fingerprint text when no match was perfect, or NULL */
+    struct os_report *os_report; /* -O ran on this host (owned), or NULL */
     /* Host scripts (nmap <hostscript>), owned. */
     struct script_output *scripts;
     size_t nscripts;
@@ -240,6 +275,7 @@ void tls_info_free(struct tls_info *t);
 void script_output_free(struct script_output *s);
 void script_elem_free(struct script_elem *e);
 void os_match_free(struct os_match *m);
+void os_report_free(struct os_report *r);
 
 /* Totals for the closing summary line and runstats. */
 struct scan_summary {

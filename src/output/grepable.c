@@ -132,7 +132,22 @@ static int grep_host_end(struct output *o, const struct host_result *h, unsigned
                     counts[order[0]]);
         if (out_host_partial(h))
             fprintf(o->fp, "\tNot scanned: %lu", (unsigned long)h->ports_unscanned);
-        if (h->nos > 0) { /* nmap's OS field: the best guess */
+        const struct os_report *r = h->os_report;
+        if (r) {
+            /* nmap writes OS: only for perfect matches, all of them. */
+            if (r->verdict == OS_VERDICT_DETAILS && h->nos > 0) {
+                fputs("\tOS: ", o->fp);
+                for (size_t i = 0; i < h->nos; i++) {
+                    if (i)
+                        fputc('|', o->fp);
+                    put_field(o->fp, h->os[i].name);
+                }
+            }
+            if (r->seq_index >= 0)
+                fprintf(o->fp, "\tSeq Index: %d", r->seq_index);
+            if (r->ipid_class)
+                fprintf(o->fp, "\tIP ID Seq: %s", r->ipid_class);
+        } else if (h->nos > 0) { /* a record from elsewhere: the best guess */
             fputs("\tOS: ", o->fp);
             put_field(o->fp, h->os[0].name);
         }

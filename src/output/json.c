@@ -164,6 +164,52 @@ static json_t *scripts_json(struct json_state *st, const struct script_output *s
     return arr;
 }
 
+static const char *const verdict_names[] = {
+    [OS_VERDICT_DETAILS] = "details",
+    [OS_VERDICT_GUESSES] = "guesses",
+    [OS_VERDICT_NONE] = "none",
+    [OS_VERDICT_TOOMANY] = "too-many",
+    [OS_VERDICT_UNSUPPORTED] = "unsupported",
+};
+
+static json_t *jport(int32_t port)
+{
+    return port > 0 ? jint(port) : json_null();
+}
+
+/* The verdict and nmap's OS extras (docs/OUTPUT.md "os"). */
+static void os_report_json(struct json_state *st, json_t *o, const struct os_report *r)
+{
+    put(st, o, "verdict", out_json_text(verdict_names[r->verdict]));
+    put(st, o, "not_ideal", out_json_text(r->not_ideal));
+    put(st, o, "note", out_json_text(r->note));
+    json_t *used = json_object();
+    if (used) {
+        put(st, used, "open_tcp", jport(r->open_tcp));
+        put(st, used, "closed_tcp", jport(r->closed_tcp));
+        put(st, used, "closed_udp", jport(r->closed_udp));
+    }
+    put(st, o, "ports_used", used);
+    put(st, o, "device_type", out_json_text(r->device_types));
+    put(st, o, "running", out_json_text(r->running));
+    put(st, o, "running_guess", json_boolean(r->running_guess));
+    put(st, o, "os_cpe", out_json_text(r->os_cpe));
+    put(st, o, "distance", r->distance >= 0 ? jint(r->distance) : json_null());
+    put(st, o, "uptime_seconds", r->lastboot ? jint(r->uptime_s) : json_null());
+    put(st, o, "lastboot", r->lastboot ? jint(r->lastboot) : json_null());
+    json_t *seq = json_object();
+    if (seq) {
+        put(st, seq, "index", r->seq_index >= 0 ? jint(r->seq_index) : json_null());
+        put(st, seq, "difficulty", out_json_text(r->seq_index >= 0 ? r->seq_difficulty : NULL));
+        put(st, seq, "values", out_json_text(r->seq_values));
+        put(st, seq, "ip_id_class", out_json_text(r->ipid_class));
+        put(st, seq, "ip_id_values", out_json_text(r->ipid_values));
+        put(st, seq, "ts_class", out_json_text(r->ts_class));
+        put(st, seq, "ts_values", out_json_text(r->ts_values));
+    }
+    put(st, o, "sequence", seq);
+}
+
 static json_t *os_json(struct json_state *st, const struct host_result *h)
 {
     json_t *o = json_object(), *matches = json_array();
@@ -204,6 +250,8 @@ static json_t *os_json(struct json_state *st, const struct host_result *h)
     }
     put(st, o, "matches", matches);
     put(st, o, "fingerprint", out_json_text(h->os_fingerprint));
+    if (h->os_report)
+        os_report_json(st, o, h->os_report);
     return o;
 }
 
@@ -370,7 +418,7 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
             st->failed = true;
         json_decref(st->ports);
         put(st, host, "extraports", extraports(st, h, hidden));
-        if (h->nos || h->os_fingerprint)
+        if (h->nos || h->os_fingerprint || h->os_report)
             put(st, host, "os", os_json(st, h));
         if (h->nscripts)
             put(st, host, "hostscripts", scripts_json(st, h->scripts, h->nscripts));

@@ -451,6 +451,78 @@ static void print_service_info(FILE *fp, const struct port_result **rows, size_t
     fputc('\n', fp);
 }
 
+/* nmap's OS section for a host -O ran on (output.cc printosscanoutput):
+ * the warning, the classification lines, the verdict, the fingerprint,
+ * then uptime, distance and the sequence lines (-v). */
+static void print_os_report(FILE *fp, const struct scan_info *info, const struct host_result *h)
+{
+    const struct os_report *r = h->os_report;
+    bool v2 = info->verbose > 1 || info->debug > 0;
+    if (r->verdict == OS_VERDICT_UNSUPPORTED) {
+        fprintf(fp, "%s\n", r->note ? r->note : "OS detection not performed");
+        return;
+    }
+    if (r->unreliable && r->verdict != OS_VERDICT_TOOMANY)
+        fputs("Warning: OSScan results may be unreliable because we could not find at least 1 "
+              "open and 1 closed port\n",
+              fp);
+    if (r->device_types && r->running) {
+        fprintf(fp, "Device type: %s\nRunning%s: %s\n", r->device_types,
+                r->running_guess ? " (JUST GUESSING)" : "", r->running);
+        if (r->os_cpe)
+            fprintf(fp, "OS CPE: %s\n", r->os_cpe);
+    }
+    const char *fpt = h->os_fingerprint;
+    switch (r->verdict) {
+    case OS_VERDICT_DETAILS:
+        fputs("OS details: ", fp);
+        for (size_t i = 0; i < h->nos; i++)
+            fprintf(fp, "%s%s", i ? ", " : "", h->os[i].name);
+        fputc('\n', fp);
+        break;
+    case OS_VERDICT_GUESSES:
+        if (v2 && r->not_ideal)
+            fprintf(fp, "OS fingerprint not ideal because: %s\n", r->not_ideal);
+        if (r->show_guesses && h->nos) {
+            fputs("Aggressive OS guesses: ", fp);
+            for (size_t i = 0; i < h->nos; i++)
+                fprintf(fp, "%s%s (%u%%)", i ? ", " : "", h->os[i].name, h->os[i].accuracy);
+            fputc('\n', fp);
+        }
+        fputs(r->not_ideal ? "No exact OS matches for host (test conditions non-ideal).\n"
+                           : "No exact OS matches for host (If you know what OS is running on "
+                             "it, see https://nmap.org/submit/ ).\n",
+              fp);
+        break;
+    case OS_VERDICT_NONE:
+        if (r->not_ideal)
+            fprintf(fp, "OS fingerprint not ideal because: %s\nNo OS matches for host\n",
+                    r->not_ideal);
+        else
+            fputs("No OS matches for host (If you know what OS is running on it, see "
+                  "https://nmap.org/submit/ ).\n",
+                  fp);
+        break;
+    default:
+        fputs("Too many fingerprints match this host to give specific OS details\n", fp);
+        break;
+    }
+    if (fpt)
+        fprintf(fp, "TCP/IP fingerprint:\n%s\n", fpt);
+    if (r->lastboot && info->verbose) {
+        char when[64];
+        out_ctime((time_t)r->lastboot, when, sizeof when);
+        fprintf(fp, "Uptime guess: %.3f days (since %s)\n", (double)r->uptime_s / 86400, when);
+    }
+    if (r->distance != -1)
+        fprintf(fp, "Network Distance: %d hop%s\n", r->distance, r->distance == 1 ? "" : "s");
+    if (r->seq_index >= 0 && info->verbose)
+        fprintf(fp, "TCP Sequence Prediction: Difficulty=%d (%s)\n", r->seq_index,
+                r->seq_difficulty);
+    if (r->ipid_class && info->verbose)
+        fprintf(fp, "IP ID Sequence Generation: %s\n", r->ipid_class);
+}
+
 /* nmap's OS section: "Device type", "Running", "OS CPE", then "OS details"
  * for perfect matches or "Aggressive OS guesses" otherwise. */
 static void print_os(FILE *fp, const struct host_result *h)
@@ -517,7 +589,10 @@ static int normal_host_end(struct output *o, const struct host_result *h, unsign
             out_mac(h->mac, mac, sizeof(mac));
             fprintf(fp, "MAC Address: %s (Unknown)\n", mac);
         }
-        print_os(fp, h);
+        if (h->os_report)
+            print_os_report(fp, info, h);
+        else
+            print_os(fp, h);
         print_service_info(fp, st->rows, st->nrows);
         if (h->nscripts) {
             fputs("\nHost script results:\n", fp);

@@ -477,12 +477,75 @@ static void write_tls(struct xml_state *st, const struct tls_info *t)
 
 /* <os><osmatch name accuracy line><osclass ...><cpe/></osclass></osmatch>
  * <osfingerprint/></os> */
+static void portused(struct xml_state *st, const char *state, const char *proto, int32_t port)
+{
+    if (port <= 0)
+        return;
+    start(st, "portused");
+    attr(st, "state", state);
+    attr(st, "proto", proto);
+    attrf(st, "portid", "%d", port);
+    end(st);
+    nl(st);
+}
+
+/* nmap's elements after <os>: <uptime>, <distance>, <tcpsequence>,
+ * <ipidsequence>, <tcptssequence> (output.cc printosscanoutput). */
+static void write_os_extras(struct xml_state *st, const struct os_report *r)
+{
+    if (r->lastboot) {
+        char when[64];
+        out_ctime((time_t)r->lastboot, when, sizeof when);
+        start(st, "uptime");
+        attrf(st, "seconds", "%lld", (long long)r->uptime_s);
+        attr(st, "lastboot", when);
+        end(st);
+        nl(st);
+    }
+    if (r->distance != -1) {
+        start(st, "distance");
+        attrf(st, "value", "%d", r->distance);
+        end(st);
+        nl(st);
+    }
+    if (r->seq_index >= 0 && r->seq_values) {
+        start(st, "tcpsequence");
+        attrf(st, "index", "%d", r->seq_index);
+        attr(st, "difficulty", r->seq_difficulty);
+        attr(st, "values", r->seq_values);
+        end(st);
+        nl(st);
+    }
+    if (r->ipid_class && r->ipid_values) {
+        start(st, "ipidsequence");
+        attr(st, "class", r->ipid_class);
+        attr(st, "values", r->ipid_values);
+        end(st);
+        nl(st);
+    }
+    if (r->ts_class) {
+        start(st, "tcptssequence");
+        attr(st, "class", r->ts_class);
+        opt_attr(st, "values", r->ts_values);
+        end(st);
+        nl(st);
+    }
+}
+
 static void write_os(struct xml_state *st, const struct host_result *h)
 {
-    if (h->nos == 0 && !h->os_fingerprint)
+    const struct os_report *r = h->os_report;
+    if (r && r->verdict == OS_VERDICT_UNSUPPORTED)
+        return;
+    if (h->nos == 0 && !h->os_fingerprint && !r)
         return;
     start(st, "os");
     nl(st);
+    if (r) {
+        portused(st, "open", "tcp", r->open_tcp);
+        portused(st, "closed", "tcp", r->closed_tcp);
+        portused(st, "closed", "udp", r->closed_udp);
+    }
     for (size_t i = 0; i < h->nos; i++) {
         const struct os_match *m = &h->os[i];
         start(st, "osmatch");
@@ -513,6 +576,8 @@ static void write_os(struct xml_state *st, const struct host_result *h)
     }
     end(st);
     nl(st);
+    if (r)
+        write_os_extras(st, r);
 }
 
 static int xml_host_begin(struct output *o, const struct host_result *h, unsigned hidden)

@@ -353,7 +353,10 @@ static void test_bad_inputs(void **state)
     EXPECT_ERROR("-sZ", "127.0.0.1");
     EXPECT_ERROR("-sQ", "127.0.0.1");
     EXPECT_ERROR("-PY", "127.0.0.1");
-    EXPECT_ERROR("-A", "127.0.0.1");
+    EXPECT_ERROR("--osscan-guess", "127.0.0.1"); /* needs -O */
+    EXPECT_ERROR("--max-os-tries", "2", "127.0.0.1");
+    EXPECT_ERROR("-O", "--max-os-tries", "0", "127.0.0.1");
+    EXPECT_ERROR("-O", "--os-db", "", "127.0.0.1");
     EXPECT_ERROR("--script", "default", "127.0.0.1");
     EXPECT_ERROR("-oQ", "x", "127.0.0.1");
     EXPECT_ERROR("-oA", "-", "127.0.0.1");

@@ -5,9 +5,12 @@
  */
 #include "engine/plan/stages.h"
 
+#include "detect/os_stage.h"
+
 #include <string.h>
 
 const struct stage_module *const stage_modules[] = {
+    &os_stage_module,
     NULL,
 };
 

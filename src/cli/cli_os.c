@@ -1,0 +1,68 @@
+/*
+ * cli_os.c — nmap's OS detection options (nmap(1) "OS Detection"): -O,
+ * --osscan-limit, --osscan-guess (--fuzzy), --max-os-tries, and prtip's
+ * --os-db FILE, into struct config's os member.
+ */
+#include "cli/cli_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cli_os_option(struct config *scan, const char *name, const char *arg)
+{
+    if (strcmp(name, "O") == 0) {
+        if (arg && *arg) {
+            cli_fail("invalid -O%s: -O takes no argument (nmap's -O)", arg);
+            return -1;
+        }
+        scan->os.enabled = true;
+    } else if (strcmp(name, "osscan-guess") == 0 || strcmp(name, "fuzzy") == 0) {
+        scan->os.guess = true;
+    } else if (strcmp(name, "osscan-limit") == 0) {
+        scan->os.limit = true;
+    } else if (strcmp(name, "max-os-tries") == 0) {
+        char *end;
+        long v = strtol(arg, &end, 10);
+        if (!*arg || *end || v < 1 || v > 50) {
+            cli_fail("invalid --max-os-tries '%s': expected a whole number from 1 to 50", arg);
+            return -1;
+        }
+        scan->os.max_tries = (int)v;
+        scan->os.tries_set = true;
+    } else if (strcmp(name, "os-db") == 0) {
+        if (!*arg) {
+            cli_fail("invalid --os-db '': give an nmap-os-db file");
+            return -1;
+        }
+        free(scan->os.db);
+        scan->os.db = strdup(arg);
+        if (!scan->os.db) {
+            cli_fail("out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cli_os_check(const struct config *scan)
+{
+    const struct os_opts *o = &scan->os;
+    if (!o->enabled) {
+        const char *lone = o->guess       ? "--osscan-guess"
+                           : o->limit     ? "--osscan-limit"
+                           : o->tries_set ? "--max-os-tries"
+                           : o->db        ? "--os-db"
+                                          : NULL;
+        if (lone) {
+            cli_fail("%s only applies to OS detection: add -O", lone);
+            return -1;
+        }
+        return 0;
+    }
+    if (!scan->privileged) {
+        /* nmap's own words for the same refusal. */
+        cli_fail("TCP/IP fingerprinting (for OS scan) requires root privileges.");
+        return -1;
+    }
+    return 0;
+}
