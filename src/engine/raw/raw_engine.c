@@ -79,6 +79,11 @@ double raw_agg_rate(const struct raw_agg *g)
     return g->ctl.rate;
 }
 
+double raw_agg_loss_rate(const struct raw_agg *g)
+{
+    return raw_loss_rate(&g->loss);
+}
+
 /* nmap's "Discovered open port": as soon as the first reply says open. */
 static void report_open(struct raw_ctx *c, const struct raw_reply *rep)
 {

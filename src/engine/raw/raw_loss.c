@@ -71,3 +71,13 @@ int64_t raw_loss_spaced_at(const struct raw_loss *l)
 {
     return l->held_end_ns == INT64_MAX ? INT64_MAX : l->held_end_ns + RAW_LOSS_HELD_GAP_NS;
 }
+
+unsigned raw_loss_tries(double p, double n, unsigned lo, unsigned hi)
+{
+    unsigned t = lo;
+    if (p <= 0)
+        return lo;
+    while (t < hi && n * pow(p, (double)t) >= RAW_LOSS_EPS)
+        t++;
+    return t;
+}

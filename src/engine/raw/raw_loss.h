@@ -99,4 +99,15 @@ enum raw_loss_next raw_loss_next(const struct raw_loss *l, uint64_t fresh);
 /* Earliest start (CLOCK_MONOTONIC ns) of a spaced pass. */
 int64_t raw_loss_spaced_at(const struct raw_loss *l);
 
+/*
+ * Tries that leave fewer than RAW_LOSS_EPS of n answerable probes
+ * unanswered at loss rate p: the smallest t in [lo, hi] with n p^t <
+ * RAW_LOSS_EPS, else hi. (The UDP pacer's confirmations, raw_pace.h.)
+ */
+unsigned raw_loss_tries(double p, double n, unsigned lo, unsigned hi);
+
+/* The scan's loss rate so far (raw_loss_rate of the aggregator's). */
+struct raw_agg;
+double raw_agg_loss_rate(const struct raw_agg *g);
+
 #endif
