@@ -12,9 +12,13 @@
  *     p = (L + 1) / (L + A + 1),  L = sum of the passes answers came in,
  *                                  A = answers;  p = 0 while L = 0.
  *
- * A lossless scan has L = 0 (every answer comes in pass 0 or, after a
- * total loss of pass 0, in pass 1 with nothing after it): it stops after
- * the first retry pass that brought nothing, as before.
+ * A lossless scan has L = 0 (every answer comes in pass 0): it stops
+ * after the first retry pass that brought nothing, as before. A pass 0
+ * lost whole or mostly (a burst: a neighbour entry resolving, a queue
+ * overflowing) shows as pass 1 answering over twice what pass 0 did
+ * (and at least RAW_LOSS_BURST_MIN: a few ports prove nothing); that is
+ * not the path's loss rate, so pass 1 then counts as the first try
+ * (shift) and only later passes measure loss.
  *
  * Hidden answers. An answerable probe that has had t tries is still
  * unanswered with probability p^t; about A answerable probes were sent,
@@ -53,7 +57,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RAW_LOSS_EPS 1e-4 /* expected misread ports per scan that we accept */
+#define RAW_LOSS_EPS       1e-4 /* expected misread ports per scan that we accept */
+#define RAW_LOSS_BURST_MIN 16   /* pass 1 answers that can show a burst loss of pass 0 */
 /* Linux's tcp_invalid_ratelimit (500 ms) and some jitter of arrival. */
 #define RAW_LOSS_HELD_GAP_NS 600000000LL
 
@@ -63,6 +68,8 @@ struct raw_loss {
     uint64_t held_open;  /* open answers of held kinds (O above) */
     bool held;           /* the scan sends held kinds (SYN) */
     int pass;            /* the pass being sent or cooled down */
+    int shift;           /* 1 when pass 0 was lost whole (above) */
+    uint64_t answers0;   /* answers in pass 0 */
     unsigned held_tries; /* tries so far of an unanswered held probe */
     int64_t held_end_ns; /* end of the last pass that counted as a held try */
 };
@@ -92,9 +99,10 @@ enum raw_loss_next {
 /*
  * After pass l->pass and its cooldown, with `fresh` answers that came in
  * it: what next (the caller still applies --max-retries and stops when
- * every probe is decided).
+ * every probe is decided). Call once per pass: after pass 1 it may
+ * decide that pass 0 was a burst loss (above).
  */
-enum raw_loss_next raw_loss_next(const struct raw_loss *l, uint64_t fresh);
+enum raw_loss_next raw_loss_next(struct raw_loss *l, uint64_t fresh);
 
 /* Earliest start (CLOCK_MONOTONIC ns) of a spaced pass. */
 int64_t raw_loss_spaced_at(const struct raw_loss *l);
