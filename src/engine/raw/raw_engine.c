@@ -10,10 +10,12 @@
  * --initial-rtt-timeout when nothing has answered yet), then pass k
  * resends only probes whose decided bit is clear, up to --max-retries
  * passes. Pass 0 always gets one retry pass (a silent pass 0 may be total
- * loss, e.g. while a neighbour entry resolved); a later pass that brought
- * no new answer means nothing was being lost, so retrying stops there.
- * The last cooldown is --wait when given. Every cooldown ends early once
- * every probe sent is decided.
+ * loss, e.g. while a neighbour entry resolved); after that raw_loss.h
+ * decides: with no answer ever late (nothing lost) retrying stops at the
+ * first pass that brought no new answer; under loss it goes on while an
+ * answer may still hide, and SYN passes are spaced past the target's
+ * duplicate-SYN rate limit. The last cooldown is --wait when given. Every
+ * cooldown ends early once every probe sent is decided.
  *
  * UDP. After each cooldown, UDP targets that answer with port unreachables
  * and still have unanswered UDP probes are handed to the pacer

@@ -16,7 +16,7 @@
 #define PACE_W0           4    /* first window: ports per round */
 #define PACE_W_MAX        1024 /* largest window */
 #define PACE_W_SEARCH_MAX 64   /* largest window while looking for a canary */
-#define PACE_COPIES_MAX   2    /* copies of a port in one round (need <= 2) */
+#define PACE_COPIES_MAX   2    /* copies of a port in one round (a higher need takes rounds) */
 #define PACE_SLOTS        (PACE_W_MAX * PACE_COPIES_MAX + 1)
 #define PACE_INT0_NS      100000000LL
 #define PACE_INT_MAX_NS   2000000000LL
