@@ -61,8 +61,9 @@ struct raw_agg {
     struct rate_ctl ctl;
     int64_t next_tick;
     uint64_t last_drops, retry_answers_seen;
-    uint64_t answers_base; /* answers before the current host group */
-    struct raw_loss loss;  /* how many passes, how far apart (raw_loss.h) */
+    uint64_t answers_base;     /* answers before the current host group */
+    struct raw_loss loss;      /* how many passes, how far apart (raw_loss.h) */
+    bool held[RAW_MAX_GROUPS]; /* per probe group: the target keeps state (SYN) */
     int oom;
 };
 
@@ -97,10 +98,9 @@ static void report_open(struct raw_ctx *c, const struct raw_reply *rep)
                        (enum port_proto)c->probes[rep->entry].proto);
 }
 
-/* Does the target keep state for probe entry e (a SYN: raw_loss.h)? */
-static bool entry_held(const struct raw_ctx *c, uint32_t e)
+/* Does the target keep state for probes of group gr (a SYN: raw_loss.h)? */
+static bool group_held(const struct raw_group *gr)
 {
-    const struct raw_group *gr = &c->groups[c->probes[e].group];
     return strcmp(gr->kind->name, "tcp") == 0 && (gr->tcp_flags & PKT_TCP_SYN);
 }
 
@@ -120,7 +120,8 @@ size_t raw_agg_drain(struct raw_agg *g)
                  * lost (open ones too). */
                 if (rep.pass > 0)
                     g->retry_answers_seen++;
-                raw_loss_answer(&g->loss, entry_held(g->c, rep.entry), rep.state == PORT_OPEN);
+                raw_loss_answer(&g->loss, g->held[g->c->probes[rep.entry].group],
+                                rep.state == PORT_OPEN);
             }
             if (g->c->pace)
                 raw_pace_on_reply(g->c->pace, &rep);
@@ -474,8 +475,8 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
     }
     if (rc == 0 && c->nprobes) {
         bool held = false;
-        for (uint32_t e = 0; e < c->nentries && !held; e++)
-            held = entry_held(c, e);
+        for (int gi = 0; gi < c->ngroups && gi < RAW_MAX_GROUPS; gi++)
+            held |= g.held[gi] = group_held(&c->groups[gi]);
         raw_loss_init(&g.loss, held);
         rate_ctl_init(&g.ctl, &job->timing, job->io.rate);
         raw_store_rate(c, g.ctl.rate);

@@ -16,6 +16,10 @@ void raw_loss_init(struct raw_loss *l, bool held)
 void raw_loss_pass_start(struct raw_loss *l, int pass, int64_t now_ns)
 {
     l->pass = pass;
+    if (pass == 0) { /* a new host group: its own passes */
+        l->shift = 0;
+        l->answers0 = 0;
+    }
     /* Pass 0 makes the request, pass 1's repeat is answered at once; a
      * later pass counts when the target's rate limit let it through. */
     if (pass - l->shift <= 1)
