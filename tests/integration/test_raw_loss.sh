@@ -20,6 +20,11 @@
 # be open (udp-response), closed ones closed (port-unreach).
 # Default options everywhere (no --max-retries): the defaults must be
 # enough.
+#
+# First, two deterministic cases (nftables quotas drop only the first
+# replies): the SYN_RECV rate limit (fails with the retries before
+# raw_loss.h: the open port is reported filtered), and the target's own
+# SYN-ACK retransmission credited when no retry is allowed.
 set -euo pipefail
 . "$(dirname "$0")/helpers/common.sh"
 t_init "$@"
@@ -56,13 +61,6 @@ t_cleanup "kill $!"
 for _ in $(seq 1 100); do grep -qx ready "$T/echo.txt" && break; sleep 0.1; done
 grep -qx ready "$T/echo.txt" || t_fail "UDP echo did not start: $(cat "$T/echo.txt")"
 
-lab_nft "$LAB_TGT" "
-table inet prtip_lab {
-    chain output {
-        type filter hook output priority 0; policy accept;
-        meta l4proto { tcp, udp, icmp } numgen random mod 100 < 20 counter drop
-    }
-}" || t_fail "could not load the loss ruleset"
 
 # expected PROTO PORTS OPEN OPEN_LINE CLOSED_LINE: one "port proto state
 # reason" line per port, ascending.
@@ -116,6 +114,50 @@ if n > 25:
 PY
 }
 
+# --- deterministic: the SYN_RECV rate limit, and the target's own retransmission
+# The first two SYN-ACKs (44 bytes each: nftables' quota counts bytes) and the
+# first RST are dropped. Pass 0's SYN-ACK is lost; pass 1's repeated SYN
+# draws one more, lost too; a pass within 500 ms of that draws nothing
+# (tcp_invalid_ratelimit). The lost RST is the loss that makes prtip space
+# its next SYN pass past the limit: port 22 must be open, 1-10 closed.
+# Then only the first SYN-ACK is lost and no retry allowed: the target's own
+# retransmission (1 s later) must be credited within --wait.
+lab_nft "$LAB_TGT" "
+table inet prtip_lab {
+    chain output {
+        type filter hook output priority 0; policy accept;
+        tcp flags & (syn | ack) == syn | ack quota until 95 bytes counter drop
+        tcp flags & rst == rst quota until 45 bytes counter drop
+    }
+}" || t_fail "could not load the first-replies ruleset"
+t_scan_ok synrecv ip netns exec "$LAB_SCAN" -sS -Pn -n -p 1-10,22 -oX "$T/synrecv.xml" "$ADDR"
+xml_ports "$T/synrecv.xml" >"$T/synrecv.got"
+{ echo "22 tcp open syn-ack"; python3 -c 'for p in range(1, 11): print(p, "tcp closed reset")'; } |
+    sort -n >"$T/synrecv.want"
+sort -n "$T/synrecv.got" >"$T/synrecv.sorted"
+t_same "first two SYN-ACKs and first RST lost" "$T/synrecv.want" "$T/synrecv.sorted"
+lab_nft "$LAB_TGT" "
+table inet prtip_lab {
+    chain output {
+        type filter hook output priority 0; policy accept;
+        tcp flags & (syn | ack) == syn | ack quota until 50 bytes counter drop
+    }
+}" || t_fail "could not load the first-reply ruleset"
+t_scan_ok synrtx ip netns exec "$LAB_SCAN" -sS -Pn -n -p 22 --max-retries 0 --wait 1.5s \
+    -oX "$T/synrtx.xml" "$ADDR"
+xml_ports "$T/synrtx.xml" >"$T/synrtx.got"
+echo "22 tcp open syn-ack" >"$T/synrtx.want"
+t_same "the target's own SYN-ACK retransmission credited" "$T/synrtx.want" "$T/synrtx.got"
+
+lab_nft "$LAB_TGT" "
+table inet prtip_lab {
+    chain output {
+        type filter hook output priority 0; policy accept;
+        meta l4proto { tcp, udp, icmp } numgen random mod 100 < 20 counter drop
+    }
+}" || t_fail "could not load the loss ruleset"
+
+# --- 20% random loss, five scans of each type
 total=0
 for type in ${TYPES:-sS sF sU}; do
     case "$type" in
