@@ -80,16 +80,17 @@ static void syn_loss_spaces_passes(void **state)
     assert_int_equal(l.held_tries, 2u);
     raw_loss_pass_end(&l, 210 * MS);
     assert_true(raw_loss_spaced_at(&l) == 110 * MS + RAW_LOSS_HELD_GAP_NS);
-    raw_loss_pass_start(&l, 3, raw_loss_spaced_at(&l));
+    int64_t t = raw_loss_spaced_at(&l);
+    raw_loss_pass_start(&l, 3, t);
     assert_int_equal(l.held_tries, 3u);
-    raw_loss_pass_end(&l, raw_loss_spaced_at(&l) + 10 * MS);
+    raw_loss_pass_end(&l, t + 10 * MS);
     /* An open answer in a spaced pass lost held_tries - 1 tries, not 3. */
     uint64_t late = l.late;
     raw_loss_answer(&l, true, true);
     assert_int_equal(l.late - late, 2);
     /* Spaced until (O + 1) p^t < 1e-4, then no more spacing. */
     int k = 4;
-    int64_t t = raw_loss_spaced_at(&l);
+    t = raw_loss_spaced_at(&l);
     while (raw_loss_next(&l, 0) == RAW_LOSS_SPACED && k < 20) {
         raw_loss_pass_start(&l, k++, t);
         raw_loss_pass_end(&l, t + 10 * MS);

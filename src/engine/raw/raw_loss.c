@@ -24,7 +24,7 @@ void raw_loss_pass_start(struct raw_loss *l, int pass, int64_t now_ns)
      * later pass counts when the target's rate limit let it through. */
     if (pass - l->shift <= 1)
         l->held_tries = (unsigned)(pass - l->shift) + 1;
-    else if (now_ns >= l->held_end_ns + RAW_LOSS_HELD_GAP_NS)
+    else if (l->held_end_ns != INT64_MAX && now_ns - l->held_end_ns >= RAW_LOSS_HELD_GAP_NS)
         l->held_tries++;
     else
         return;
