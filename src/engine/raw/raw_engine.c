@@ -307,6 +307,8 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         int64_t wait_ns = c->job->io.wait_s >= 0 ? (int64_t)(c->job->io.wait_s * 1e9) : -1;
         int64_t end = clock_mono_ns();
         cooldown(g, end, last ? wait_ns : -1, expected);
+        log_debug("raw", "pass %d: cooldown %.3f s (reply wait %.3f s)", pass,
+                  (double)(clock_mono_ns() - end) / 1e9, (double)raw_agg_wait_ns(g) / 1e9);
         /* UDP hosts that answered with port unreachables and still have
          * unanswered UDP probes are paced from now on (raw_pace.h); their
          * UDP probes leave the retry passes. */
