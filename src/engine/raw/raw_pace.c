@@ -507,12 +507,12 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
         log_debug("raw", "UDP pacing: %s sent its first ICMP error after %u round%s",
                   ipaddr_str(&h->addr, a, sizeof(a)), h->rounds, h->rounds == 1 ? "" : "s");
     }
-    /* A port confirmed silent that answers now was lost, not silent: the
-     * token its confirmation saw proves the bucket was not empty. */
+    /* A closed port confirmed silent that answers now was lost, not
+     * silent: the token its confirmation saw proves the bucket was not
+     * empty. (Not an open port: it may answer only this round's payload.) */
     for (uint32_t i = 0; h->conf && i < h->nround; i++) {
         uint32_t e = h->round[i];
-        if ((i == 0 || h->round[i - 1] != e) &&
-            (raw_results_cell(res, h->addr_idx, e) & RAW_CELL_ANSWERED))
+        if ((i == 0 || h->round[i - 1] != e) && icmp_cell(raw_results_cell(res, h->addr_idx, e)))
             p->lost += h->conf[e - c->udp_first];
     }
     for (int64_t i = 0; h->conf && i < last; i++) {

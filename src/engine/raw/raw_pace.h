@@ -118,7 +118,9 @@
  * 4. Loss (raw_pace.c update_need). Replies lost on the way look like
  *    silence to a confirmation: at 20 % loss a closed port confirmed by
  *    pass 0 and one round is misread 4 times in 100. A confirmed port that
- *    answers later was lost, not silent (its confirmation saw a token), so
+ *    answers later with an ICMP error was lost, not silent (its
+ *    confirmation saw a token; an open port may instead have answered only
+ *    a later round's payload, and does not count), so
  *    the pacer counts those confirmations as losses, takes the loss rate
  *    (losses + 1) / (losses + answers + 1), or the passes' (raw_loss.h)
  *    when higher, and raises need to the confirmations that leave fewer
