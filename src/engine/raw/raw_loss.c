@@ -66,7 +66,7 @@ enum raw_loss_next raw_loss_next(struct raw_loss *l, uint64_t fresh)
         /* Pass 0 was a burst loss, not a sample of the path: pass 1 was
          * the first try of every probe it answered (raw_loss.h). */
         l->shift = 1;
-        l->late -= fresh;
+        l->late = l->late > fresh ? l->late - fresh : 0;
         l->held_tries = 1;
     }
     double p = raw_loss_rate(l);
