@@ -6,7 +6,7 @@
  *
  * The list is nmap's: `nmap --help` plus the long options of nmap.cc
  * (Reference Guide, "Options Summary"), minus what prtip implements. The
- * short options nmap has and prtip lacks (-A, -O, -D, -b, -f, -I, -M, -m,
+ * short options nmap has and prtip lacks (-O, -D, -b, -f, -I, -M, -m,
  * -q) are refused from cli.c's short-option string. A few planned prtip
  * options of SPEC.md (--db, --packet-capture) are refused the same way.
  */
@@ -18,7 +18,6 @@
 /* Reasons, one per area: what is missing and what works today. */
 #define R_DISC    "random targets are planned; list targets or use -iL"
 #define R_IDLE    "the idle scan is planned; use -sS"
-#define R_VERSION "service detection (-sV) is planned"
 #define R_OS      "OS detection (-O) is planned"
 #define R_SCRIPT  "scripts (--script) are planned"
 #define R_TRACE   "packet and route tracing are planned; use -d for the engines' decisions"
@@ -42,14 +41,8 @@ const struct cli_missing cli_missing_opts[] = {
     /* Scan types and ports. */
     {"sI", required_argument, R_IDLE},
     {"port-ratio", required_argument, R_PORTS},
-    {"allports", no_argument, R_VERSION},
     {"servicedb", required_argument, "use --datadir DIR with your nmap-services in it"},
-    {"versiondb", required_argument, R_VERSION},
     /* Service and OS detection. */
-    {"version-intensity", required_argument, R_VERSION},
-    {"version-light", no_argument, R_VERSION},
-    {"version-all", no_argument, R_VERSION},
-    {"version-trace", no_argument, R_VERSION},
     {"osscan-limit", no_argument, R_OS},
     {"osscan-guess", no_argument, R_OS},
     {"fuzzy", no_argument, R_OS},

@@ -15,6 +15,7 @@ void config_init(struct config *s)
     s->raw.src_port = -1;
     s->raw.scanflags = -1;
     s->disc.arp = true;
+    s->version.intensity = 7;
 }
 
 void config_free(struct config *s)
@@ -29,5 +30,6 @@ void config_free(struct config *s)
     free(s->args);
     free(s->datadir);
     free(s->stylesheet);
+    free(s->version.db);
     memset(s, 0, sizeof(*s));
 }

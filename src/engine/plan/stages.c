@@ -4,10 +4,12 @@
  * here as they arrive.
  */
 #include "engine/plan/stages.h"
+#include "detect/version.h"
 
 #include <string.h>
 
 const struct stage_module *const stage_modules[] = {
+    &version_stage,
     NULL,
 };
 
