@@ -16,7 +16,7 @@ fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config clang clang-format libclang-rt-14-dev \
-    libjansson-dev libxml2-dev libxml2-utils libcmocka-dev libpcap-dev \
+    libjansson-dev libxml2-dev libxml2-utils libcmocka-dev libpcap-dev libpcre2-dev \
     nmap nmap-common iproute2 nftables python3 procps time hyperfine ca-certificates \
     dnsmasq-base snmpd chrony masscan zmap ethtool libcap2-bin util-linux \
     python3-libnmap python3-nmap libnmap-parser-perl xsltproc >/dev/null

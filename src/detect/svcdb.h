@@ -60,30 +60,52 @@ bool svc_db_excluded(const struct svc_db *db, enum svc_proto proto, uint16_t por
 
 /*
  * The probes to send to one port, in nmap's order (service_scan.cc's
- * semantics): for TCP the NULL probe first; then the probes whose ports
- * (sslports when ssl) list the port, in file order; then the others of the
- * protocol with rarity <= intensity, in file order. intensity is 0-9
- * (--version-intensity; --version-light 2, --version-all 9); a probe whose
- * ports/sslports list the port is sent whatever its rarity. When
- * softmatched is non-NULL (a softmatch said that service), only probes that
- * have a rule for that service are kept (nmap's narrowing). Writes at most
- * max pointers into out (borrowed from db) and returns the full count.
+ * ServiceNFO::nextProbe, nmap 7.93): for TCP the NULL probe first; then the
+ * probes of the protocol whose ports (sslports when ssl; only sslports then)
+ * list the port, in file order, whatever their rarity; then the others of
+ * the protocol with rarity <= intensity, in file order. intensity is 0-9
+ * (--version-intensity; --version-light 2, --version-all 9). When
+ * softmatched is non-NULL (a softmatch said that service), nmap narrows:
+ * in both phases only probes that have a rule for that service are kept,
+ * and in the second phase such a probe is sent whatever its rarity; at
+ * intensity 9 nothing is narrowed (all probes of the second phase are
+ * sent). Writes at most max pointers into out (borrowed from db) and
+ * returns the full count.
  */
 size_t svc_db_plan(const struct svc_db *db, enum svc_proto proto, uint16_t port, bool ssl,
                    int intensity, const char *softmatched, const struct svc_probe **out,
                    size_t max);
 
-/* One probe's fields. payload is the unescaped q|...| bytes (len may be 0:
- * the NULL probe, or no-payload). Times in ms; 0 = the directive is absent
- * (nmap's defaults apply: 5000 ms totalwaitms, tcpwrappedms 2000). */
+/*
+ * The probe nmap sends after cur (NULL: the first) under the same rules as
+ * svc_db_plan, or NULL when none is left. Because a softmatch arrives in the
+ * middle of a port's probes and narrows only the ones after it, a stage that
+ * follows nmap step by step calls this with the softmatched service known so
+ * far: svc_db_next(.., soft, cur) is nmap's nextProbe after cur.
+ */
+const struct svc_probe *svc_db_next(const struct svc_db *db, enum svc_proto proto, uint16_t port,
+                                    bool ssl, int intensity, const char *softmatched,
+                                    const struct svc_probe *cur);
+
+/* One probe's fields. payload is the unescaped q|...| bytes (len is 0 only
+ * for the NULL probe; a no-payload probe still has its bytes, the flag only
+ * keeps nmap from using it as a -sU payload). Times in ms; 0 = the
+ * directive is absent (nmap's defaults apply: 5000 ms totalwaitms,
+ * tcpwrappedms 2000). line is the Probe line in the file. */
 const char *svc_probe_name(const struct svc_probe *p);
 enum svc_proto svc_probe_proto(const struct svc_probe *p);
 const uint8_t *svc_probe_payload(const struct svc_probe *p, size_t *len);
 int svc_probe_rarity(const struct svc_probe *p);
 unsigned svc_probe_totalwaitms(const struct svc_probe *p);
 unsigned svc_probe_tcpwrappedms(const struct svc_probe *p);
-/* ports / sslports directive lists the port. */
+bool svc_probe_no_payload(const struct svc_probe *p);
+bool svc_probe_is_null(const struct svc_probe *p);
+unsigned svc_probe_line(const struct svc_probe *p);
+/* ports (ssl false) or sslports (ssl true) directive lists the port. */
 bool svc_probe_lists_port(const struct svc_probe *p, uint16_t port, bool ssl);
+/* p has a match or softmatch rule for service (nmap's serviceIsPossible,
+ * which decides the narrowing after a softmatch). */
+bool svc_probe_can_match(const struct svc_probe *p, const char *service);
 
 /*
  * The answer a reply gives (nmap's ServiceProbeMatch fields after $1-$9,
@@ -105,18 +127,52 @@ struct svc_answer {
 
 /*
  * Match reply (len bytes, any content, not NUL-terminated) received for
- * probe p, as nmap does: p's rules in file order, then its fallback probes'
- * rules, then (TCP) the NULL probe's; the first hard match wins; a
- * softmatch is remembered and returned if no hard match follows. When
- * softmatched is non-NULL, rules for other services are skipped (nmap
- * narrows after a softmatch). trace, when non-NULL, gets one line per rule
- * tried (--version-trace). Bounded: PCRE2 match limits as nmap's. Returns
- * 0 with *ans filled (ans->found false: nothing matched), or -1 on
+ * probe p, as nmap does (servicescan_read_handler): p's rules in file order,
+ * then each fallback probe's rules, then (TCP) the NULL probe's; the FIRST
+ * rule that matches decides, soft or hard — a softmatch earlier in that
+ * order hides a hard match later in it, exactly as in nmap. ans->soft tells
+ * which it was; the caller keeps probing after a softmatch and remembers it.
+ * softmatched is the service of an earlier softmatch on this port, or NULL:
+ * nmap keeps its first softmatch, so when softmatched is non-NULL and the
+ * deciding rule is a softmatch, ans->found is false. Rules are never skipped
+ * by service (nmap does not narrow rules, only probes; see svc_db_next).
+ * trace, when non-NULL, gets one line per rule tried (--version-trace).
+ * Bounded: PCRE2 match limit 100000 and depth limit 10000, as nmap sets
+ * them; a rule that hits a limit does not match (nmap's behaviour). Fields
+ * are expanded into nmap's buffer sizes (product, version, hostname 80
+ * bytes; extrainfo 256; ostype, devicetype 32; each cpe 80): a template
+ * whose text does not fit leaves its field NULL, as nmap leaves it empty.
+ * Returns 0 with *ans filled (ans->found false: nothing matched), or -1 on
  * allocation failure.
  */
 int svc_match(const struct svc_db *db, const struct svc_probe *p, const uint8_t *reply, size_t len,
               const char *softmatched, struct svc_answer *ans,
               void (*trace)(void *ctx, const char *line), void *ctx);
+
+/*
+ * Fold a later answer into the port's answer as nmap's processMatch does: a
+ * field (or CPE of a part a/h/o) the new match sets replaces the old one, a
+ * field it leaves empty keeps the value of the earlier softmatch. Returns 0,
+ * or -1 on allocation failure. dst starts zeroed.
+ */
+int svc_answer_merge(struct svc_answer *dst, const struct svc_answer *src);
+
+/*
+ * Expand one version template as written in the file (the text of p/.../ or
+ * a whole "cpe:/a:vendor:$1" when cpe is true) against subject (len bytes)
+ * whose captures are ovec[2k], ovec[2k+1] for k < npairs (SIZE_MAX: unset;
+ * npairs is pcre2_match's return). $1-$9, $P(n) (printable bytes only),
+ * $SUBST(n,"find","repl"), $I(n,">") / $I(n,"<") (unsigned big/little
+ * endian integer of up to 8 bytes, in decimal); with cpe, each substitution
+ * is CPE-escaped (reserved characters as %XX, blanks as '_', lowercase).
+ * Writes a NUL-terminated string of at most outlen bytes (nmap's buffer
+ * size for the field) with trailing blanks and commas trimmed. Returns 0,
+ * or -1 (out = "") where nmap leaves the field empty: a bad or unknown
+ * $-expression, a capture that is unset, or a result that does not fit.
+ * Pure function of its arguments; thread-safe.
+ */
+int svc_template_expand(const char *tmpl, const uint8_t *subject, size_t len, const size_t *ovec,
+                        size_t npairs, bool cpe, char *out, size_t outlen);
 
 void svc_answer_clear(struct svc_answer *ans);
 

@@ -68,9 +68,11 @@ struct vport {
     uint16_t port;
     bool ssl;   /* probing through TLS (after an "ssl" answer) */
     bool done;  /* answer decided (or given up) */
-    const struct svc_probe **plan;
-    size_t nplan;
-    struct vprobe *probes; /* nplan of them */
+    /* The probes in nmap's order; each allocated on its own, since the
+     * event loop holds pointers to them while the order may change (a
+     * softmatch narrows and extends what follows it). */
+    struct vprobe **probes;
+    size_t nplan, cap_plan;
     size_t next_launch;    /* first plan entry not launched */
     size_t resolved;       /* entries [0, resolved) gave no hard match */
     unsigned running;      /* connections open for this port */

@@ -212,7 +212,7 @@ static void cut_waits(struct vs *vs, struct vport *vp, size_t upto)
 {
     int64_t now = clock_mono_us(), g = grace_us(vs, vp->host);
     for (size_t j = vp->resolved; j < upto && j < vp->nplan; j++) {
-        struct vprobe *pr = &vp->probes[j];
+        struct vprobe *pr = vp->probes[j];
         if (pr->end != VP_RUNNING || pr->len > 0 || !pr->sent)
             continue;
         int64_t from = pr->t_conn_us ? pr->t_conn_us : pr->t_start_us;
@@ -458,73 +458,112 @@ static int vp_launch(struct vs *vs, struct vprobe *pr)
 
 /* ---- plan and resolution ------------------------------------------------- */
 
-static void drop_probes(struct vs *vs, struct vport *vp)
+static void drop_probe(struct vs *vs, struct vprobe *pr)
 {
-    for (size_t j = 0; j < vp->nplan; j++) {
-        vp_close(vs, &vp->probes[j]);
-        vp_free(&vp->probes[j]);
-    }
-    free(vp->probes);
-    free(vp->plan);
-    vp->probes = NULL;
-    vp->plan = NULL;
-    vp->nplan = vp->next_launch = vp->resolved = 0;
+    vp_close(vs, pr);
+    vp_free(pr);
+    free(pr);
 }
 
-/* Plan the port's probes (again, after "ssl"). Returns 0 or -1. */
+static void drop_probes(struct vs *vs, struct vport *vp)
+{
+    for (size_t j = 0; j < vp->nplan; j++)
+        drop_probe(vs, vp->probes[j]);
+    free(vp->probes);
+    vp->probes = NULL;
+    vp->nplan = vp->cap_plan = vp->next_launch = vp->resolved = 0;
+}
+
+static struct vprobe *new_probe(struct vport *vp, const struct svc_probe *p)
+{
+    struct vprobe *pr = calloc(1, sizeof(*pr));
+    if (!pr)
+        return NULL;
+    pr->port = vp;
+    pr->probe = p;
+    pr->fd = -1;
+    pr->end = VP_WAITING;
+    evloop_timer_init(&pr->timer, on_timer, pr);
+    return pr;
+}
+
+/* Append to the port's order; returns 0 or -1. */
+static int plan_append(struct vport *vp, struct vprobe *pr)
+{
+    if (vp->nplan == vp->cap_plan) {
+        size_t cap = vp->cap_plan ? 2 * vp->cap_plan : 32;
+        struct vprobe **v = realloc(vp->probes, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        vp->probes = v;
+        vp->cap_plan = cap;
+    }
+    pr->k = vp->nplan;
+    vp->probes[vp->nplan++] = pr;
+    return 0;
+}
+
+/* Plan the port's probes (again, after "ssl"), nmap's nextProbe order.
+ * Returns 0 or -1. */
 static int plan_port(struct vs *vs, struct vport *vp)
 {
     drop_probes(vs, vp);
     svc_answer_clear(&vp->soft);
     vp->later_hard = false;
-    size_t n = svc_db_plan(vs->db, vp->proto, vp->port, vp->ssl, vs->job.intensity, NULL, NULL, 0);
-    vp->plan = calloc(n ? n : 1, sizeof(*vp->plan));
-    vp->probes = calloc(n ? n : 1, sizeof(*vp->probes));
-    if (!vp->plan || !vp->probes)
-        return -1;
-    vp->nplan = svc_db_plan(vs->db, vp->proto, vp->port, vp->ssl, vs->job.intensity, NULL, vp->plan,
-                            n);
-    for (size_t j = 0; j < vp->nplan; j++) {
-        struct vprobe *pr = &vp->probes[j];
-        pr->port = vp;
-        pr->k = j;
-        pr->probe = vp->plan[j];
-        pr->fd = -1;
-        pr->end = VP_WAITING;
-        evloop_timer_init(&pr->timer, on_timer, pr);
+    const struct svc_probe *p = NULL;
+    while ((p = svc_db_next(vs->db, vp->proto, vp->port, vp->ssl, vs->job.intensity, NULL, p))) {
+        struct vprobe *pr = new_probe(vp, p);
+        if (!pr || plan_append(vp, pr) < 0) {
+            free(pr);
+            return -1;
+        }
     }
     return 0;
 }
 
-/* A softmatch said the service: keep only the probes nmap would still send
- * (svc_db_plan with the service), from the next unresolved one on. */
+/* A softmatch on the probe at vp->resolved said the service: what follows
+ * is what nmap's nextProbe gives from there under the softmatch — fewer
+ * probes, and some a higher rarity kept out before. Probes already running
+ * or done that stay keep their state; the others are dropped. */
 static void narrow(struct vs *vs, struct vport *vp)
 {
-    size_t n = svc_db_plan(vs->db, vp->proto, vp->port, vp->ssl, vs->job.intensity,
-                           vp->soft.service, NULL, 0);
-    const struct svc_probe **keep = calloc(n ? n : 1, sizeof(*keep));
-    if (!keep)
+    size_t r = vp->resolved, old_n = vp->nplan;
+    struct vprobe **old = malloc((old_n - r) * sizeof(*old) + 1);
+    if (!old)
         return;
-    n = svc_db_plan(vs->db, vp->proto, vp->port, vp->ssl, vs->job.intensity, vp->soft.service, keep,
-                    n);
-    for (size_t j = vp->resolved + 1; j < vp->nplan; j++) {
-        bool kept = false;
-        for (size_t i = 0; i < n && !kept; i++)
-            kept = keep[i] == vp->plan[j];
-        struct vprobe *pr = &vp->probes[j];
-        if (!kept && pr->end != VP_SKIPPED) {
-            vp_close(vs, pr);
-            pr->end = VP_SKIPPED;
+    memcpy(old, vp->probes + r + 1, (old_n - r - 1) * sizeof(*old));
+    size_t nold = old_n - r - 1;
+    vp->nplan = r + 1;
+    const struct svc_probe *p = vp->probes[r]->probe;
+    while ((p = svc_db_next(vs->db, vp->proto, vp->port, vp->ssl, vs->job.intensity,
+                            vp->soft.service, p))) {
+        struct vprobe *pr = NULL;
+        for (size_t i = 0; i < nold && !pr; i++)
+            if (old[i] && old[i]->probe == p) {
+                pr = old[i];
+                old[i] = NULL;
+            }
+        if (!pr)
+            pr = new_probe(vp, p);
+        if (!pr || plan_append(vp, pr) < 0) {
+            free(pr);
+            break;
         }
     }
-    free(keep);
+    for (size_t i = 0; i < nold; i++)
+        if (old[i])
+            drop_probe(vs, old[i]);
+    free(old);
+    /* Launch order follows the new order: start again after the first
+     * entry not launched yet. */
+    vp->next_launch = r + 1;
 }
 
 static void finish(struct vs *vs, struct vport *vp)
 {
     vp->done = true;
     for (size_t j = 0; j < vp->nplan; j++) {
-        struct vprobe *pr = &vp->probes[j];
+        struct vprobe *pr = vp->probes[j];
         vp_close(vs, pr);
         if (pr->end == VP_RUNNING || pr->end == VP_WAITING)
             pr->end = VP_SKIPPED;
@@ -583,7 +622,7 @@ static void accept_answer(struct vs *vs, struct vport *vp, struct svc_answer *an
 static void resolve(struct vs *vs, struct vport *vp)
 {
     while (!vp->done && vp->resolved < vp->nplan) {
-        struct vprobe *pr = &vp->probes[vp->resolved];
+        struct vprobe *pr = vp->probes[vp->resolved];
         if (pr->end == VP_SKIPPED) {
             vp->resolved++;
             continue;
@@ -604,6 +643,15 @@ static void resolve(struct vs *vs, struct vport *vp)
             vp->resolved++;
             struct svc_answer a = pr->ans;
             memset(&pr->ans, 0, sizeof(pr->ans));
+            if (vp->soft.found) { /* nmap's processMatch: the softmatch's fields stay */
+                struct svc_answer m = {0};
+                if (svc_answer_merge(&m, &vp->soft) == 0 && svc_answer_merge(&m, &a) == 0) {
+                    svc_answer_clear(&a);
+                    a = m;
+                } else {
+                    svc_answer_clear(&m);
+                }
+            }
             accept_answer(vs, vp, &a);
             (void)k;
             continue; /* done, or after "ssl" the new plan starts resolving */
@@ -696,7 +744,7 @@ void vport_pump(struct vs *vs)
             struct vport *vp = &vh->ports[j];
             while (!vp->done && vp->next_launch < vp->nplan && vp->running < vs->job.port_conns &&
                    vh->conns < vs->job.host_conns && vs->conns < vs->job.max_conns) {
-                struct vprobe *pr = &vp->probes[vp->next_launch++];
+                struct vprobe *pr = vp->probes[vp->next_launch++];
                 if (pr->end != VP_WAITING)
                     continue;
                 vp_launch(vs, pr); /* a failure ends and resolves pr */
@@ -721,7 +769,7 @@ void vport_abort_host(struct vs *vs, struct vhost *vh)
         if (!vp->done) {
             vp->done = true;
             for (size_t k = 0; k < vp->nplan; k++)
-                vp_close(vs, &vp->probes[k]);
+                vp_close(vs, vp->probes[k]);
             if (vp->soft.found) {
                 vp->ans = vp->soft;
                 memset(&vp->soft, 0, sizeof(vp->soft));
@@ -738,11 +786,12 @@ void vport_free_host(struct vhost *vh)
 {
     for (size_t j = 0; j < vh->nports; j++) {
         struct vport *vp = &vh->ports[j];
-        for (size_t k = 0; k < vp->nplan; k++)
-            vp_free(&vp->probes[k]);
+        for (size_t k = 0; k < vp->nplan; k++) {
+            vp_free(vp->probes[k]);
+            free(vp->probes[k]);
+        }
         vp_free(&vp->facts);
         free(vp->probes);
-        free(vp->plan);
         svc_answer_clear(&vp->ans);
         svc_answer_clear(&vp->soft);
         drop_facts(vp);

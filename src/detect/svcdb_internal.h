@@ -1,0 +1,86 @@
+/*
+ * svcdb_internal.h — the compiled form of nmap-service-probes shared by the
+ * loader (svcdb.c), the matcher (svcdb_match.c) and the template expander
+ * (svcdb_tmpl.c). Not for other modules: they use svcdb.h.
+ */
+#ifndef PRTIP_DETECT_SVCDB_INTERNAL_H
+#define PRTIP_DETECT_SVCDB_INTERNAL_H
+
+#include "core/ports.h"
+#include "detect/svcdb.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* nmap's limits (service_scan.cc, since 7.80 / CVE-2018-15173): the PCRE
+ * match limit and recursion (depth) limit set on every rule. */
+#define SVC_PCRE_MATCH_LIMIT 100000
+#define SVC_PCRE_DEPTH_LIMIT 10000
+
+/* nmap's MAXFALLBACKS: at most MAXFALLBACKS-3 names on a fallback line
+ * (the chain also holds the probe itself and the NULL probe). */
+#define SVC_MAX_FALLBACKS 20
+
+/* Template slots of a match line, in nmap's field order. */
+enum svc_field {
+    SVC_F_PRODUCT,
+    SVC_F_VERSION,
+    SVC_F_INFO,
+    SVC_F_HOSTNAME,
+    SVC_F_OSTYPE,
+    SVC_F_DEVICETYPE,
+    SVC_F_COUNT
+};
+
+struct svc_cpe_tmpl {
+    char *tmpl; /* "cpe:/a:openbsd:openssh:$1" as written */
+    char part;  /* 'a', 'h', 'o' (anything else: ignored, as nmap does) */
+};
+
+struct svc_rule {
+    pcre2_code *re; /* NULL: PCRE2 refused the expression (counted in failed) */
+    char *service;
+    char *regex;              /* the expression as written (trace, warnings) */
+    char *tmpl[SVC_F_COUNT];  /* NULL when absent */
+    struct svc_cpe_tmpl *cpe; /* in line order */
+    size_t ncpe;
+    unsigned line;
+    bool soft;
+};
+
+struct svc_probe {
+    char *name;
+    enum svc_proto proto;
+    uint8_t *payload;
+    size_t len;
+    bool no_payload; /* "no-payload": not for use as a -sU payload */
+    bool is_null;    /* empty probe string: the NULL probe */
+    int rarity;
+    unsigned totalwaitms, tcpwrappedms, line;
+    uint16_t *ports, *sslports; /* sorted, unique */
+    size_t nports, nsslports;
+    struct svc_rule *rules;
+    size_t nrules, caprules;
+    char **services; /* distinct services its rules name (nmap's detectedServices) */
+    size_t nservices;
+    const struct svc_probe *chain[SVC_MAX_FALLBACKS + 1]; /* itself, fallbacks, NULL (TCP) */
+    size_t nchain;
+    char *fallback; /* the fallback directive until resolved */
+    unsigned fallback_line;
+};
+
+struct svc_db {
+    char *name;
+    struct svc_probe *probes; /* file order, the NULL probe included */
+    size_t nprobes;
+    const struct svc_probe *null_probe;
+    struct portset exclude;
+    bool has_exclude;
+    uint32_t max_captures; /* largest capture count of any rule */
+    pcre2_match_context *mctx;
+};
+
+/* nmap's cstring_unescape on s[0..len): in place; new length or -1. */
+long svc_unescape(char *s, size_t len);
+
+#endif
