@@ -106,15 +106,15 @@ struct tls_info {
     char **san; /* subjectAltName entries, "DNS:example.org", "IP Address:198.18.0.2" */
     size_t nsan;
     int64_t not_before, not_after;
-    int64_t days_left; /* whole days from the scan to not_after (negative: expired) */
-    char *serial;      /* hex, uppercase, as openssl x509 -serial */
-    char *sig_alg;     /* "sha256WithRSAEncryption" */
-    char *sha256;      /* certificate fingerprint, 64 lowercase hex digits */
-    char *spki_sha256; /* SHA-256 of the SubjectPublicKeyInfo (DER), hex */
-    char *sha1, *md5;  /* as nmap's ssl-cert prints them, hex */
-    char *key_type;    /* "rsa", "ec" */
-    uint32_t key_bits; /* 0 if unknown */
-    bool self_signed;  /* issuer equals subject and the signature verifies with its own key */
+    int64_t days_left;  /* whole days from the scan to not_after (negative: expired) */
+    char *serial;       /* hex, uppercase, as openssl x509 -serial */
+    char *sig_alg;      /* "sha256WithRSAEncryption" */
+    char *sha256;       /* certificate fingerprint, 64 lowercase hex digits */
+    char *spki_sha256;  /* SHA-256 of the SubjectPublicKeyInfo (DER), hex */
+    char *sha1, *md5;   /* as nmap's ssl-cert prints them, hex */
+    char *key_type;     /* "rsa", "ec" */
+    uint32_t key_bits;  /* 0 if unknown */
+    bool self_signed;   /* issuer equals subject and the signature verifies with its own key */
     uint32_t chain_len; /* certificates the server sent */
     char *ja3s;         /* JA3S of the ServerHello, 32 hex digits, NULL if not seen */
     char *pem;          /* the leaf certificate, PEM */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Connection caps. Per port: the NULL probe waits for a banner while the
@@ -58,8 +59,8 @@ int version_job_from_config(struct version_job *job, const struct config *cfg,
             return -1;
         }
     } else {
-        const char *path = datafile_find(cfg->datadir, "nmap-service-probes", job->dbpath,
-                                         sizeof(job->dbpath));
+        const char *path =
+            datafile_find(cfg->datadir, "nmap-service-probes", job->dbpath, sizeof(job->dbpath));
         if (!path || access(path, R_OK) != 0) {
             snprintf(err, errlen,
                      "cannot read nmap-service-probes (searched --datadir and the nmap data "
@@ -297,6 +298,7 @@ static void vs_host(void *state, const struct host_result *h, const struct resul
 static int vs_end(void *state, const struct scan_summary *sum, const struct result_sink *next)
 {
     struct vs *vs = state;
+    int64_t t0 = clock_mono_us();
     pthread_mutex_lock(&vs->mu);
     vs->closing = true;
     pthread_mutex_unlock(&vs->mu);
@@ -317,7 +319,12 @@ static int vs_end(void *state, const struct scan_summary *sum, const struct resu
         vs->thread_started = false;
     }
     drain(vs, next);
-    int rc = sink_end(next, sum);
+    /* The scan's time includes the probes that ran after the port scan. */
+    struct scan_summary total = *sum;
+    int64_t extra = clock_mono_us() - t0;
+    total.elapsed_s += (double)extra / 1e6;
+    clock_gettime(CLOCK_REALTIME, &total.end);
+    int rc = sink_end(next, &total);
     return vs->db_failed ? -1 : rc;
 }
 

@@ -33,15 +33,15 @@
  * upper bounds; timeout_ms (--version-timeout, 0 = none) caps every wait.
  */
 struct version_job {
-    char dbpath[4096];    /* nmap-service-probes to load */
-    int intensity;        /* 0-9 */
-    bool trace;           /* --version-trace: probes and matches on stderr */
-    bool all_ports;       /* --allports: ignore Exclude */
-    uint64_t timeout_ms;  /* cap on any one wait; 0 = none */
-    int verbose, debug;   /* ssl-cert's text follows nmap's verbosity */
-    unsigned max_conns;   /* probe connections in flight, all hosts */
-    unsigned host_conns;  /* probe connections in flight per host */
-    unsigned port_conns;  /* probe connections in flight per port */
+    char dbpath[4096];   /* nmap-service-probes to load */
+    int intensity;       /* 0-9 */
+    bool trace;          /* --version-trace: probes and matches on stderr */
+    bool all_ports;      /* --allports: ignore Exclude */
+    uint64_t timeout_ms; /* cap on any one wait; 0 = none */
+    int verbose, debug;  /* ssl-cert's text follows nmap's verbosity */
+    unsigned max_conns;  /* probe connections in flight, all hosts */
+    unsigned host_conns; /* probe connections in flight per host */
+    unsigned port_conns; /* probe connections in flight per port */
     volatile sig_atomic_t *stop;
 };
 

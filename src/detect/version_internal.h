@@ -66,26 +66,26 @@ struct vport {
     size_t idx; /* index in host->h.ports */
     enum svc_proto proto;
     uint16_t port;
-    bool ssl;   /* probing through TLS (after an "ssl" answer) */
-    bool done;  /* answer decided (or given up) */
+    bool ssl;  /* probing through TLS (after an "ssl" answer) */
+    bool done; /* answer decided (or given up) */
     /* The probes in nmap's order; each allocated on its own, since the
      * event loop holds pointers to them while the order may change (a
      * softmatch narrows and extends what follows it). */
     struct vprobe **probes;
     size_t nplan, cap_plan;
-    size_t next_launch;    /* first plan entry not launched */
-    size_t resolved;       /* entries [0, resolved) gave no hard match */
-    unsigned running;      /* connections open for this port */
-    struct svc_answer soft; /* the softmatch that narrowed the probes (found = one) */
+    size_t next_launch;            /* first plan entry not launched */
+    size_t resolved;               /* entries [0, resolved) gave no hard match */
+    unsigned running;              /* connections open for this port */
+    struct svc_answer soft;        /* the softmatch that narrowed the probes (found = one) */
     const struct vprobe *answered; /* the probe whose reply gave ans */
-    bool later_hard; /* a probe after the first unresolved one hard-matched */
-    struct svc_answer ans; /* the accepted answer */
+    bool later_hard;               /* a probe after the first unresolved one hard-matched */
+    struct svc_answer ans;         /* the accepted answer */
     bool tcpwrapped;
     bool udp_reply; /* a UDP probe was answered: open|filtered becomes open */
     /* TLS: facts from a dedicated handshake (ALPN offered, JA3S seen). */
     struct vprobe facts;
     bool facts_started;
-    bool completed; /* answer written into the record */
+    bool completed;       /* answer written into the record */
     struct tls_info *tls; /* owned until handed to the record */
     struct script_output *cert_script;
     /* The first reply of each probe that answered, for nmap's SF-Port
@@ -117,16 +117,16 @@ struct vs {
     pthread_t thread;
     bool thread_started;
     struct evloop_task pump;
-    struct evloop_task flush;  /* hands finished hosts over */
+    struct evloop_task flush;            /* hands finished hosts over */
     struct vhost *done_head, *done_tail; /* finished, not handed over yet */
 
     /* Shared with the stream thread, under mu. */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct vhost *in_head, *in_tail;     /* handed in, not started */
-    struct vhost *out_head, *out_tail;   /* finished, to pass on */
-    size_t in_flight;                    /* handed in and not yet passed on */
-    bool closing;                        /* no more hosts will come */
+    struct vhost *in_head, *in_tail;   /* handed in, not started */
+    struct vhost *out_head, *out_tail; /* finished, to pass on */
+    size_t in_flight;                  /* handed in and not yet passed on */
+    bool closing;                      /* no more hosts will come */
     bool worker_done;
 
     /* Worker only. */
@@ -174,8 +174,7 @@ long vtls_write(SSL *ssl, const void *buf, size_t len);
 /* Put vp's answer into its port record. */
 int vout_port(struct vs *vs, struct vport *vp);
 /* --version-trace line (stderr), printf-style. */
-void vout_trace(const struct vs *vs, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void vout_trace(const struct vs *vs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* svc_match's trace callback (ctx = struct vs). */
 void vout_trace_rule(void *ctx, const char *line);
 

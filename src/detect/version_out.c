@@ -118,8 +118,11 @@ int vout_port(struct vs *vs, struct vport *vp)
         char a[64];
         ipaddr_str(&vp->host->h.addr, a, sizeof(a));
         if (s && s->method == SERVICE_METHOD_PROBED)
-            vout_trace(vs, "Service scan %s (probe %s, line %u): %s:%u is %s%s. Version: |%s|%s|%s|",
-                       vp->tcpwrapped ? "tcpwrapped" : s->soft ? "softmatch" : "match",
+            vout_trace(vs,
+                       "Service scan %s (probe %s, line %u): %s:%u is %s%s. Version: |%s|%s|%s|",
+                       vp->tcpwrapped ? "tcpwrapped"
+                       : s->soft      ? "softmatch"
+                                      : "match",
                        s->probe ? s->probe : "-", s->line, a, vp->port, s->tunnel_ssl ? "ssl/" : "",
                        s->name, s->product ? s->product : "", s->version ? s->version : "",
                        s->extrainfo ? s->extrainfo : "");

@@ -157,8 +157,10 @@ static void vp_end(struct vs *vs, struct vprobe *pr, enum vp_end how)
         return;
     }
     if (vs->job.trace && how != VP_SKIPPED && how != VP_MATCHED) {
-        static const char *const why[] = {[VP_TIMEOUT] = "timed out", [VP_EOF] = "closed by peer",
-                                          [VP_RESET] = "reset",      [VP_TLSFAIL] = "TLS failed"};
+        static const char *const why[] = {[VP_TIMEOUT] = "timed out",
+                                          [VP_EOF] = "closed by peer",
+                                          [VP_RESET] = "reset",
+                                          [VP_TLSFAIL] = "TLS failed"};
         char a[64];
         ipaddr_str(&vp->host->h.addr, a, sizeof(a));
         vout_trace(vs, "Probe %s to %s:%u (%s%s): %s after %zu bytes", svc_probe_name(pr->probe), a,

@@ -58,8 +58,7 @@ static void on_msg(int write_p, int version, int content_type, const void *buf, 
     (void)ssl;
     char *out = arg;
     const uint8_t *b = buf;
-    if (write_p || content_type != SSL3_RT_HANDSHAKE || len < 4 + 2 + 32 + 1 || b[0] != 2 ||
-        out[0])
+    if (write_p || content_type != SSL3_RT_HANDSHAKE || len < 4 + 2 + 32 + 1 || b[0] != 2 || out[0])
         return;
     size_t off = 4;
     unsigned ver = (unsigned)b[off] << 8 | b[off + 1];
@@ -340,8 +339,8 @@ static void stringify_name(const struct name_kv *kv, size_t n, int verbose, char
             if (strcmp(kv[i].key, usual[u]) == 0)
                 v = kv[i].value;
         if (v && used < len)
-            used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? "/" : "", usual[u],
-                                     v);
+            used +=
+                (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? "/" : "", usual[u], v);
     }
     if (verbose <= 1)
         return;
@@ -396,7 +395,8 @@ static void pubkey_table(struct elems *e, EVP_PKEY *pk)
     elem_add(&sub, "bits", bits);
     if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA) {
         BIGNUM *nbn = NULL, *ebn = NULL;
-        if (EVP_PKEY_get_bn_param(pk, "n", &nbn) == 1 && EVP_PKEY_get_bn_param(pk, "e", &ebn) == 1) {
+        if (EVP_PKEY_get_bn_param(pk, "n", &nbn) == 1 &&
+            EVP_PKEY_get_bn_param(pk, "e", &ebn) == 1) {
             char *nh = BN_bn2hex(nbn), *ed = BN_bn2dec(ebn);
             if (nh && ed) {
                 elem_add(&sub, "modulus", nh);

@@ -144,6 +144,7 @@ static int put_service(json_t *data, const struct port_result *p)
     rc |= put(o, "conf", json_integer(s->conf));
     if (s->tunnel_ssl)
         rc |= put(o, "tunnel", json_string("ssl"));
+    rc |= out_json_service_evidence(o, s);
     return rc | put(data, "service", o);
 }
 
@@ -159,6 +160,8 @@ static int ndjson_port(struct output *o, const struct host_result *h, const stru
         rc |= put(data, "reason", json_string(reason_name(p->reason)));
         rc |= put(data, "ttl", json_integer(p->reason_ttl));
         rc |= put_service(data, p);
+        if (p->detail && p->detail->tls)
+            rc |= put(data, "tls", out_json_tls(p->detail->tls));
     }
     return emit_with_data(o, line, data, rc);
 }
