@@ -1,0 +1,176 @@
+# shellcheck shell=bash
+# tests/lab/services.sh — real Debian services for -sV tests and benchmarks,
+# run inside a lab namespace (tests/lab/lib.sh) from a scratch directory,
+# never on the host. Source after lib.sh; every daemon runs in the
+# foreground under `ip netns exec`, so lab_down's kill of the namespace's
+# processes stops them.
+#
+#   svc_up DIR NS ADDR   start every service whose daemon is installed, bound
+#                        to ADDR in NS, with its files in DIR; sets
+#                        SVC_TCP_PORTS (comma list of the ports started),
+#                        SVC_CERT (the self-signed certificate nginx serves,
+#                        PEM) and SVC_NAMES (port=what lines, for messages).
+#
+# Ports: 22 OpenSSH, 80 nginx HTTP, 443 nginx HTTPS, 8081 nginx HTTP on a
+# non-standard port, 4433 nginx HTTPS on a non-standard port (nmap finds it
+# through the ssl re-run, not the port table), 21 vsftpd, 6379 redis,
+# 11211 memcached, 7000 a listener that accepts and closes (tcpwrapped),
+# 7001 a listener that accepts and never speaks.
+
+SVC_DIR_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+svc_log() { printf 'services: %s\n' "$*" >&2; }
+
+# Wait until ADDR:PORT accepts in NS (up to ~5 s).
+svc_wait_port() {
+    local ns="$1" addr="$2" port="$3" i
+    for i in $(seq 1 50); do
+        if ip netns exec "$ns" python3 -c 'import socket,sys
+s=socket.create_connection((sys.argv[1],int(sys.argv[2])),0.2); s.close()' "$addr" "$port" \
+            2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    svc_log "nothing listens on $addr:$port in $ns"
+    return 1
+}
+
+svc_add() { # PORT WHAT
+    SVC_TCP_PORTS="${SVC_TCP_PORTS:+$SVC_TCP_PORTS,}$1"
+    SVC_NAMES="${SVC_NAMES}$1=$2"$'\n'
+}
+
+svc_sshd() {
+    local dir="$1" ns="$2" addr="$3"
+    [ -x /usr/sbin/sshd ] || return 0
+    mkdir -p /run/sshd
+    ssh-keygen -q -t ed25519 -N '' -f "$dir/ssh_host_ed25519_key" </dev/null || return 1
+    cat >"$dir/sshd_config" <<EOF
+Port 22
+ListenAddress $addr
+HostKey $dir/ssh_host_ed25519_key
+PidFile $dir/sshd.pid
+UsePAM no
+PasswordAuthentication no
+EOF
+    ip netns exec "$ns" /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" >/dev/null 2>&1 </dev/null &
+    svc_wait_port "$ns" "$addr" 22 && svc_add 22 "OpenSSH"
+}
+
+svc_nginx() {
+    local dir="$1" ns="$2" addr="$3"
+    [ -x /usr/sbin/nginx ] || return 0
+    mkdir -p "$dir/nginx"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 365 -keyout "$dir/nginx/key.pem" \
+        -out "$dir/nginx/cert.pem" -subj "/CN=lab.prtip.test/O=prtip lab/C=XX" \
+        -addext "subjectAltName=DNS:lab.prtip.test,IP:$addr" 2>/dev/null || return 1
+    SVC_CERT="$dir/nginx/cert.pem"
+    cat >"$dir/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/error.log;
+events { worker_connections 512; }
+http {
+    access_log off;
+    client_body_temp_path $dir/nginx/body;
+    proxy_temp_path $dir/nginx/proxy;
+    fastcgi_temp_path $dir/nginx/fastcgi;
+    uwsgi_temp_path $dir/nginx/uwsgi;
+    scgi_temp_path $dir/nginx/scgi;
+    ssl_certificate $dir/nginx/cert.pem;
+    ssl_certificate_key $dir/nginx/key.pem;
+    server { listen $addr:80; listen $addr:8081; location / { return 200 "lab\n"; } }
+    server { listen $addr:443 ssl; listen $addr:4433 ssl; location / { return 200 "lab\n"; } }
+}
+EOF
+    ip netns exec "$ns" /usr/sbin/nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" \
+        >/dev/null 2>"$dir/nginx/stderr" </dev/null &
+    svc_wait_port "$ns" "$addr" 80 || return 1
+    svc_add 80 "nginx HTTP"
+    svc_add 443 "nginx HTTPS"
+    svc_add 8081 "nginx HTTP, non-standard port"
+    svc_add 4433 "nginx HTTPS, non-standard port"
+}
+
+svc_vsftpd() {
+    local dir="$1" ns="$2" addr="$3"
+    [ -x /usr/sbin/vsftpd ] || return 0
+    mkdir -p /var/run/vsftpd/empty
+    cat >"$dir/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=$addr
+background=NO
+anonymous_enable=NO
+local_enable=NO
+secure_chroot_dir=/var/run/vsftpd/empty
+xferlog_enable=NO
+EOF
+    ip netns exec "$ns" /usr/sbin/vsftpd "$dir/vsftpd.conf" >/dev/null 2>"$dir/vsftpd.err" </dev/null &
+    svc_wait_port "$ns" "$addr" 21 && svc_add 21 "vsftpd"
+}
+
+svc_redis() {
+    local dir="$1" ns="$2" addr="$3"
+    [ -x /usr/bin/redis-server ] || return 0
+    ip netns exec "$ns" /usr/bin/redis-server --bind "$addr" --port 6379 --daemonize no \
+        --save '' --appendonly no --dir "$dir" --protected-mode no --logfile "$dir/redis.log" >/dev/null 2>&1 </dev/null &
+    svc_wait_port "$ns" "$addr" 6379 && svc_add 6379 "redis"
+}
+
+svc_memcached() {
+    local dir="$1" ns="$2" addr="$3"
+    [ -x /usr/bin/memcached ] || return 0
+    ip netns exec "$ns" /usr/bin/memcached -u nobody -l "$addr" -p 11211 -U 0 >/dev/null 2>&1 </dev/null &
+    svc_wait_port "$ns" "$addr" 11211 && svc_add 11211 "memcached"
+}
+
+# Python listeners: 7000 accepts and closes at once; 7001 accepts and stays
+# silent until the client leaves.
+svc_listeners() {
+    local dir="$1" ns="$2" addr="$3"
+    cat >"$dir/listeners.py" <<'EOF'
+import selectors, socket, sys
+addr = sys.argv[1]
+sel = selectors.DefaultSelector()
+def listen(port, mode):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port)); s.listen(512); s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ, mode)
+listen(7000, "close"); listen(7001, "silent")
+while True:
+    for key, _ in sel.select():
+        if key.data in ("close", "silent"):
+            c, _ = key.fileobj.accept()
+            if key.data == "close":
+                c.close()
+            else:
+                c.setblocking(False); sel.register(c, selectors.EVENT_READ, "held")
+        else:
+            try:
+                d = key.fileobj.recv(65536)
+            except OSError:
+                d = b""
+            if not d:
+                sel.unregister(key.fileobj); key.fileobj.close()
+EOF
+    ip netns exec "$ns" python3 "$dir/listeners.py" "$addr" >/dev/null 2>&1 </dev/null &
+    svc_wait_port "$ns" "$addr" 7001 || return 1
+    svc_add 7000 "accept-and-close listener (tcpwrapped)"
+    svc_add 7001 "silent listener"
+}
+
+svc_up() {
+    local dir="$1" ns="$2" addr="$3"
+    SVC_TCP_PORTS=""
+    SVC_NAMES=""
+    SVC_CERT=""
+    svc_sshd "$dir" "$ns" "$addr" || return 1
+    svc_nginx "$dir" "$ns" "$addr" || return 1
+    svc_vsftpd "$dir" "$ns" "$addr" || return 1
+    svc_redis "$dir" "$ns" "$addr" || return 1
+    svc_memcached "$dir" "$ns" "$addr" || return 1
+    svc_listeners "$dir" "$ns" "$addr" || return 1
+}
