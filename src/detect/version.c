@@ -40,7 +40,9 @@ int version_job_from_config(struct version_job *job, const struct config *cfg,
     job->trace = o->trace;
     job->all_ports = o->all_ports;
     job->timeout_ms = o->timeout_ms;
-    job->verbose = cfg->verbose;
+    /* ssl-cert's text at the verbosity nmap runs it with when selected by
+     * name (--script ssl-cert gives the script one level more). */
+    job->verbose = cfg->verbose + 1;
     job->debug = cfg->debug;
     job->stop = stop;
     job->port_conns = VS_PORT_CONNS;

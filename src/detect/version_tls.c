@@ -488,18 +488,6 @@ static void add_line(char *buf, size_t len, size_t *used, const char *fmt, const
         *used += (size_t)n;
 }
 
-/* "a1b2c3d4..." as "a1b2 c3d4 ..." (stdnse.tohex with group 4). */
-static void grouped(const char *hex, char *out, size_t len)
-{
-    size_t o = 0;
-    for (size_t i = 0; hex && hex[i] && o + 2 < len; i++) {
-        if (i && i % 4 == 0)
-            out[o++] = ' ';
-        out[o++] = hex[i];
-    }
-    out[o] = '\0';
-}
-
 int vtls_facts(SSL *ssl, const char *sni, const char *ja3s, int verbose, struct tls_info **tlsp,
                struct script_output **scriptp)
 {
@@ -611,11 +599,10 @@ int vtls_facts(SSL *ssl, const char *sni, const char *ja3s, int verbose, struct 
     add_line(text, sizeof(text), &used, "\nNot valid before: %s%s", nb, NULL);
     add_line(text, sizeof(text), &used, "\nNot valid after:  %s%s", na, NULL);
     if (verbose > 0) {
-        char g[128];
-        grouped(t->md5, g, sizeof(g));
-        add_line(text, sizeof(text), &used, "\nMD5:   %s%s", g, NULL);
-        grouped(t->sha1, g, sizeof(g));
-        add_line(text, sizeof(text), &used, "\nSHA-1: %s%s", g, NULL);
+        /* nmap 7.93 prints these ungrouped (its tohex ignores the
+         * grouping ssl-cert asks for). */
+        add_line(text, sizeof(text), &used, "\nMD5:   %s%s", t->md5, NULL);
+        add_line(text, sizeof(text), &used, "\nSHA-1: %s%s", t->sha1, NULL);
     }
     if (verbose > 1 && t->pem)
         add_line(text, sizeof(text), &used, "\n%s%s", t->pem, NULL);

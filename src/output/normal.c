@@ -421,7 +421,10 @@ static void print_service_info(FILE *fp, const struct port_result **rows, size_t
     }
     if (!*host && !*os && !*dev && !*cpe)
         return;
-    const char *label[4] = {"Host: ", "OS: ", "Device: ", "CPE: "};
+    /* nmap's labels turn plural with a second value ("OSs: Unix, Linux"). */
+    const char *label[4] = {
+        strchr(host, ',') ? "Hosts: " : "Host: ", strchr(os, ',') ? "OSs: " : "OS: ",
+        strchr(dev, ',') ? "Devices: " : "Device: ", "CPE: "};
     const char *val[4] = {host, os, dev, cpe};
     fputs("Service Info: ", fp);
     bool first = true;
