@@ -9,12 +9,14 @@
 #                        to ADDR in NS, with its files in DIR; sets
 #                        SVC_TCP_PORTS (comma list of the ports started),
 #                        SVC_CERT (the self-signed certificate nginx serves,
-#                        PEM) and SVC_NAMES (port=what lines, for messages).
+#                        PEM), SVC_UDP_PORTS (the UDP ports) and SVC_NAMES
+#                        (port=what lines, for messages).
 #
 # Ports: 22 OpenSSH, 80 nginx HTTP, 443 nginx HTTPS, 8081 nginx HTTP on a
 # non-standard port, 4433 nginx HTTPS on a non-standard port (nmap finds it
 # through the ssl re-run, not the port table), 21 vsftpd, 6379 redis,
-# 11211 memcached, 7000 a listener that accepts and closes (tcpwrapped),
+# 11211 memcached, 53 dnsmasq (TCP and UDP), UDP 123 chronyd, UDP 161 snmpd,
+# 7000 a listener that accepts and closes (tcpwrapped),
 # 7001 a listener that accepts and never speaks.
 
 SVC_DIR_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -162,6 +164,45 @@ EOF
     svc_add 7001 "silent listener"
 }
 
+# UDP (and DNS over TCP): dnsmasq on 53, chronyd on 123, snmpd on 161.
+svc_udp_wait() { # NS PORT
+    local i
+    for i in $(seq 1 50); do
+        [ "$(ip netns exec "$1" ss -Huln "sport = :$2" | wc -l)" -gt 0 ] && return 0
+        sleep 0.1
+    done
+    svc_log "nothing listens on udp $2 in $1"
+    return 1
+}
+
+svc_udp() {
+    local dir="$1" ns="$2" addr="$3"
+    SVC_UDP_PORTS=""
+    if [ -x /usr/sbin/dnsmasq ]; then
+        ip netns exec "$ns" /usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+            --conf-file=/dev/null --bind-interfaces --listen-address="$addr" --port=53 \
+            --user=root --pid-file="$dir/dnsmasq.pid" >"$dir/dnsmasq.log" 2>&1 </dev/null &
+        svc_udp_wait "$ns" 53 && svc_wait_port "$ns" "$addr" 53 || return 1
+        svc_add 53 "dnsmasq (DNS over TCP)"
+        SVC_UDP_PORTS="53"
+    fi
+    if [ -x /usr/sbin/chronyd ]; then
+        printf 'allow all\nlocal stratum 10\ncmdport 0\nbindaddress %s\npidfile %s\ndriftfile %s\n' \
+            "$addr" "$dir/chronyd.pid" "$dir/chrony.drift" >"$dir/chrony.conf"
+        ip netns exec "$ns" /usr/sbin/chronyd -x -d -f "$dir/chrony.conf" >"$dir/chronyd.log" 2>&1 \
+            </dev/null &
+        svc_udp_wait "$ns" 123 || return 1
+        SVC_UDP_PORTS="${SVC_UDP_PORTS:+$SVC_UDP_PORTS,}123"
+    fi
+    if [ -x /usr/sbin/snmpd ]; then
+        printf 'rocommunity public default\n' >"$dir/snmpd.conf"
+        ip netns exec "$ns" /usr/sbin/snmpd -f -Lf "$dir/snmpd.log" -C -c "$dir/snmpd.conf" \
+            -p "$dir/snmpd.pid" "udp:$addr:161" >/dev/null 2>&1 </dev/null &
+        svc_udp_wait "$ns" 161 || return 1
+        SVC_UDP_PORTS="${SVC_UDP_PORTS:+$SVC_UDP_PORTS,}161"
+    fi
+}
+
 svc_up() {
     local dir="$1" ns="$2" addr="$3"
     SVC_TCP_PORTS=""
@@ -172,5 +213,6 @@ svc_up() {
     svc_vsftpd "$dir" "$ns" "$addr" || return 1
     svc_redis "$dir" "$ns" "$addr" || return 1
     svc_memcached "$dir" "$ns" "$addr" || return 1
+    svc_udp "$dir" "$ns" "$addr" || return 1
     svc_listeners "$dir" "$ns" "$addr" || return 1
 }
