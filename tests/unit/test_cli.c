@@ -353,7 +353,10 @@ static void test_bad_inputs(void **state)
     EXPECT_ERROR("-sZ", "127.0.0.1");
     EXPECT_ERROR("-sQ", "127.0.0.1");
     EXPECT_ERROR("-PY", "127.0.0.1");
-    EXPECT_ERROR("-A", "127.0.0.1");
+    EXPECT_ERROR("--version-intensity", "3", "127.0.0.1"); /* needs -sV */
+    EXPECT_ERROR("-sV", "--version-intensity", "10", "127.0.0.1");
+    EXPECT_ERROR("-sV", "-sn", "127.0.0.1");
+    EXPECT_ERROR("-sV", "--version-timeout", "0", "127.0.0.1");
     EXPECT_ERROR("--script", "default", "127.0.0.1");
     EXPECT_ERROR("-oQ", "x", "127.0.0.1");
     EXPECT_ERROR("-oA", "-", "127.0.0.1");
