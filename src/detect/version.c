@@ -87,6 +87,18 @@ static void push(struct vhost **head, struct vhost **tail, struct vhost *vh)
     *tail = vh;
 }
 
+/* Move every host of one queue to the end of another. */
+static void move_all(struct vhost **head, struct vhost **tail, struct vhost **to_head,
+                     struct vhost **to_tail)
+{
+    while (*head) {
+        struct vhost *vh = *head;
+        *head = vh->next;
+        push(to_head, to_tail, vh);
+    }
+    *tail = NULL;
+}
+
 static void free_vhost(struct vhost *vh)
 {
     vport_free_host(vh);
@@ -100,12 +112,7 @@ static void flush_done(struct vs *vs)
     if (!vs->done_head)
         return;
     pthread_mutex_lock(&vs->mu);
-    while (vs->done_head) {
-        struct vhost *vh = vs->done_head;
-        vs->done_head = vh->next;
-        push(&vs->out_head, &vs->out_tail, vh);
-    }
-    vs->done_tail = NULL;
+    move_all(&vs->done_head, &vs->done_tail, &vs->out_head, &vs->out_tail);
     bool stop = vs->closing && !vs->in_head && vs->nactive == 0;
     pthread_cond_broadcast(&vs->cv);
     pthread_mutex_unlock(&vs->mu);
@@ -213,12 +220,7 @@ static void *worker(void *arg)
     evloop_undefer(vs->loop, &vs->flush);
     flush_done(vs);
     pthread_mutex_lock(&vs->mu);
-    while (vs->in_head) {
-        struct vhost *vh = vs->in_head;
-        vs->in_head = vh->next;
-        push(&vs->out_head, &vs->out_tail, vh);
-    }
-    vs->in_tail = NULL;
+    move_all(&vs->in_head, &vs->in_tail, &vs->out_head, &vs->out_tail);
     vs->worker_done = true;
     pthread_cond_broadcast(&vs->cv);
     pthread_mutex_unlock(&vs->mu);

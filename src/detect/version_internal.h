@@ -79,7 +79,12 @@ struct vport {
     struct svc_answer soft;        /* the softmatch that narrowed the probes (found = one) */
     const struct vprobe *answered; /* the probe whose reply gave ans */
     bool later_hard;               /* a probe after the first unresolved one hard-matched */
-    struct svc_answer ans;         /* the accepted answer */
+    /* TCP: the other probes start only this long after the NULL probe
+     * connected (µs, CLOCK_MONOTONIC; 0 = not connected yet), so that a
+     * service that greets at once is not sent probes nmap would not send. */
+    int64_t others_at_us;
+    size_t hard_k;         /* with later_hard: the first such probe; nothing after it is launched */
+    struct svc_answer ans; /* the accepted answer */
     bool tcpwrapped;
     bool udp_reply; /* a UDP probe was answered: open|filtered becomes open */
     /* TLS: facts from a dedicated handshake (ALPN offered, JA3S seen). */
@@ -117,6 +122,7 @@ struct vs {
     pthread_t thread;
     bool thread_started;
     struct evloop_task pump;
+    struct evloop_timer pump_timer;      /* the next port whose others_at_us comes */
     struct evloop_task flush;            /* hands finished hosts over */
     struct vhost *done_head, *done_tail; /* finished, not handed over yet */
 

@@ -26,8 +26,11 @@
  *     totalwaitms, and is cut to the same grace when a later probe has
  *     hard-matched;
  *   - --version-timeout caps every wait.
- * A probe that received data but no match keeps reading until its wait
- * ends, as nmap's does.
+ * The probes after the NULL probe start a moment after it connected
+ * (stagger: 4 SRTT, 100-250 ms; sshd re-executes itself before it greets): a service that greets at
+ * once (ssh, ftp, smtp) is answered by its banner before anything else is sent to it, as with nmap;
+ * the others lose only that moment. A probe that received data but no match keeps reading until its
+ * wait ends, as nmap's does.
  */
 #include "core/addr.h"
 #include "core/clock.h"
@@ -48,6 +51,8 @@
 #define NMAP_CONNECT_SSLMS 8000 /* nmap's DEFAULT_CONNECT_SSL_TIMEOUT (connect + handshake) */
 #define GRACE_MIN_MS       250
 #define REPLY_WAIT_MIN_MS  1000
+#define STAGGER_MIN_MS     100
+#define STAGGER_MAX_MS     250
 
 static void on_io(struct evloop *loop, int fd, uint32_t events, void *user);
 static void on_timer(struct evloop *loop, struct evloop_timer *t, void *user);
@@ -171,18 +176,38 @@ static void vp_end(struct vs *vs, struct vprobe *pr, enum vp_end how)
     evloop_defer(vs->loop, &vs->pump);
 }
 
+static void trace_sending(const struct vs *vs, const struct vprobe *pr)
+{
+    const struct vport *vp = pr->port;
+    if (!vs->job.trace || pr->k == SIZE_MAX)
+        return;
+    char a[64];
+    ipaddr_str(&vp->host->h.addr, a, sizeof(a));
+    vout_trace(vs, "Service scan sending probe %s to %s:%u (%s%s)", svc_probe_name(pr->probe), a,
+               vp->port, vp->ssl ? "ssl/" : "", vp->proto == SVC_TCP ? "tcp" : "udp");
+}
+
+/* The NULL probe sends nothing: it listens for a banner from now on.
+ * Returns 0, or -1 (pr ended). */
+static int null_listen(struct vs *vs, struct vprobe *pr)
+{
+    char err[128];
+    pr->sent = true;
+    trace_sending(vs, pr);
+    if (evloop_mod(vs->loop, pr->fd, EVLOOP_READ, err, sizeof(err)) < 0) {
+        vp_end(vs, pr, VP_RESET);
+        return -1;
+    }
+    arm(vs, pr, clock_mono_us() + reply_wait_us(vs, pr));
+    return 0;
+}
+
 /* Send the payload (TCP after connect/handshake; UDP at once). */
 static int vp_send(struct vs *vs, struct vprobe *pr)
 {
-    struct vport *vp = pr->port;
     size_t plen = 0;
     const uint8_t *payload = pr->probe ? svc_probe_payload(pr->probe, &plen) : NULL;
-    if (vs->job.trace && pr->k != SIZE_MAX) {
-        char a[64];
-        ipaddr_str(&vp->host->h.addr, a, sizeof(a));
-        vout_trace(vs, "Service scan sending probe %s to %s:%u (%s%s)", svc_probe_name(pr->probe),
-                   a, vp->port, vp->ssl ? "ssl/" : "", vp->proto == SVC_TCP ? "tcp" : "udp");
-    }
+    trace_sending(vs, pr);
     if (plen > 0) {
         long n;
         if (pr->ssl)
@@ -199,6 +224,16 @@ static int vp_send(struct vs *vs, struct vprobe *pr)
         return -1;
     arm(vs, pr, clock_mono_us() + reply_wait_us(vs, pr));
     return 0;
+}
+
+static int64_t stagger_us(const struct vhost *vh)
+{
+    int64_t ms = 4 * srtt_ms(vh);
+    if (ms < STAGGER_MIN_MS)
+        ms = STAGGER_MIN_MS;
+    if (ms > STAGGER_MAX_MS)
+        ms = STAGGER_MAX_MS;
+    return ms * 1000;
 }
 
 static void sample_rtt(struct vhost *vh, int64_t us)
@@ -253,6 +288,8 @@ static bool vp_got(struct vs *vs, struct vprobe *pr, const uint8_t *data, size_t
     if (!pr->ans.found)
         return false;
     if (!pr->ans.soft && pr->k > vp->resolved) {
+        if (!vp->later_hard || pr->k < vp->hard_k)
+            vp->hard_k = pr->k;
         vp->later_hard = true;
         cut_waits(vs, vp, pr->k);
     }
@@ -326,6 +363,10 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
         pr->connected = true;
         pr->t_conn_us = clock_mono_us();
         sample_rtt(vp->host, pr->t_conn_us - pr->t_start_us);
+        if (is_null(pr) && !vp->ssl) {
+            vp->others_at_us = pr->t_conn_us + stagger_us(vp->host);
+            evloop_defer(vs->loop, &vs->pump);
+        }
         if (vp->ssl) {
             const char *sni = vp->host->h.hostname;
             pr->ssl = vtls_new(vs->tls_ctx, pr->fd, sni, pr->k == SIZE_MAX, pr->ja3s);
@@ -334,18 +375,8 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
                 return;
             }
         } else if (vp->proto == SVC_TCP) {
-            if (is_null(pr)) { /* the NULL probe sends nothing: it listens */
-                pr->sent = true;
-                if (vs->job.trace) {
-                    char a[64];
-                    ipaddr_str(&vp->host->h.addr, a, sizeof(a));
-                    vout_trace(vs, "Service scan sending probe NULL to %s:%u (tcp)", a, vp->port);
-                }
-                if (evloop_mod(vs->loop, pr->fd, EVLOOP_READ, err, sizeof(err)) < 0) {
-                    vp_end(vs, pr, VP_RESET);
-                    return;
-                }
-                arm(vs, pr, pr->t_conn_us + reply_wait_us(vs, pr));
+            if (is_null(pr)) {
+                null_listen(vs, pr);
                 return;
             }
             if (vp_send(vs, pr) < 0)
@@ -382,20 +413,10 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
             vtls_facts(pr->ssl, vp->host->h.hostname, NULL, vs->job.verbose, &vp->tls,
                        &vp->cert_script);
         if (is_null(pr)) {
-            pr->sent = true;
-            if (vs->job.trace) {
-                char a[64];
-                ipaddr_str(&vp->host->h.addr, a, sizeof(a));
-                vout_trace(vs, "Service scan sending probe NULL to %s:%u (ssl/tcp)", a, vp->port);
-            }
-            if (evloop_mod(vs->loop, pr->fd, EVLOOP_READ, err, sizeof(err)) < 0) {
-                vp_end(vs, pr, VP_RESET);
-                return;
-            }
-            arm(vs, pr, clock_mono_us() + reply_wait_us(vs, pr));
             /* TLS may hold application data already (a banner in the same
              * flight as the handshake's end). */
-            vp_read(vs, pr);
+            if (null_listen(vs, pr) == 0)
+                vp_read(vs, pr);
             return;
         }
         if (vp_send(vs, pr) < 0)
@@ -512,6 +533,7 @@ static int plan_port(struct vs *vs, struct vport *vp)
     drop_probes(vs, vp);
     svc_answer_clear(&vp->soft);
     vp->later_hard = false;
+    vp->others_at_us = 0;
     const struct svc_probe *p = NULL;
     while ((p = svc_db_next(vs->db, vp->proto, vp->port, vp->ssl, vs->job.intensity, NULL, p))) {
         struct vprobe *pr = new_probe(vp, p);
@@ -737,15 +759,36 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh)
     return vh->open_ports > 0 ? m : 0;
 }
 
+/* Whether vp may launch its next probe now; else *wake gets the earliest
+ * time it may (0: it waits for an event, not a time). */
+static bool may_launch(const struct vport *vp, int64_t now, int64_t *wake)
+{
+    if (vp->later_hard && vp->next_launch > vp->hard_k)
+        return false; /* the answer is known unless an earlier probe says otherwise */
+    if (vp->proto != SVC_TCP || vp->ssl || vp->next_launch == 0)
+        return true;
+    if (vp->resolved > 0) /* the NULL probe is over */
+        return true;
+    if (vp->others_at_us == 0)
+        return false; /* not connected yet: its connect event pumps */
+    if (now >= vp->others_at_us)
+        return true;
+    if (*wake == 0 || vp->others_at_us < *wake)
+        *wake = vp->others_at_us;
+    return false;
+}
+
 /* Launch as many waiting probes as the caps allow, host by host. */
 void vport_pump(struct vs *vs)
 {
+    int64_t now = clock_mono_us(), wake = 0;
     for (size_t i = 0; i < vs->nactive && vs->conns < vs->job.max_conns; i++) {
         struct vhost *vh = vs->active[i];
         for (size_t j = 0; j < vh->nports; j++) {
             struct vport *vp = &vh->ports[j];
             while (!vp->done && vp->next_launch < vp->nplan && vp->running < vs->job.port_conns &&
-                   vh->conns < vs->job.host_conns && vs->conns < vs->job.max_conns) {
+                   vh->conns < vs->job.host_conns && vs->conns < vs->job.max_conns &&
+                   may_launch(vp, now, &wake)) {
                 struct vprobe *pr = vp->probes[vp->next_launch++];
                 if (pr->end != VP_WAITING)
                     continue;
@@ -755,11 +798,20 @@ void vport_pump(struct vs *vs)
             }
         }
     }
+    if (wake && (!evloop_timer_armed(&vs->pump_timer) || wake < vs->pump_timer.due_us))
+        evloop_timer_at(vs->loop, &vs->pump_timer, wake);
 }
 
 static void pump_task(struct evloop *loop, void *user)
 {
     (void)loop;
+    vport_pump(user);
+}
+
+static void pump_timer(struct evloop *loop, struct evloop_timer *t, void *user)
+{
+    (void)loop;
+    (void)t;
     vport_pump(user);
 }
 
@@ -806,4 +858,5 @@ void vport_free_host(struct vhost *vh)
 void vport_init(struct vs *vs)
 {
     evloop_task_init(&vs->pump, pump_task, vs);
+    evloop_timer_init(&vs->pump_timer, pump_timer, vs);
 }
