@@ -250,7 +250,7 @@ static void drain(struct vs *vs, const struct result_sink *next)
 }
 
 /* Ports -sV looks at: open TCP; open and open|filtered UDP (nmap). */
-static bool wants_port(const struct port_result *p)
+bool vs_wants_port(const struct port_result *p)
 {
     if (p->state == PORT_OPEN)
         return p->proto == PROTO_TCP || p->proto == PROTO_UDP;
@@ -274,7 +274,7 @@ static void vs_host(void *state, const struct host_result *h, const struct resul
     struct vs *vs = state;
     bool any = false;
     for (size_t i = 0; i < h->nports && !any; i++)
-        any = wants_port(&h->ports[i]);
+        any = vs_wants_port(&h->ports[i]);
     struct vhost *vh = any ? calloc(1, sizeof(*vh)) : NULL;
     if (vh && host_result_copy(&vh->h, h) < 0) {
         free(vh);

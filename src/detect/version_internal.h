@@ -145,6 +145,8 @@ struct vs {
  * hand-over happens in a deferred task, once the callbacks that may still
  * hold pointers into vh have returned (the stream thread frees it). */
 void vs_host_done(struct vs *vs, struct vhost *vh);
+/* The ports -sV probes: open TCP, open and open|filtered UDP (nmap). */
+bool vs_wants_port(const struct port_result *p);
 
 /* version_port.c */
 /* Start probing every port of host that -sV concerns (open TCP, open and

@@ -8,10 +8,131 @@
 #include "core/addr.h"
 #include "detect/version_internal.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/*
+ * nmap's service fingerprint (nmap doc "Service and Application Version
+ * Detection", "Community Contributions"): what an unrecognised service
+ * answered, in the form nmap asks users to submit, so they still can.
+ * "SF-Port<port>-<TCP|UDP>:V=7.93[%T=SSL]%I=<intensity>%D=<month>/<day>
+ * %Time=<hex Unix time>%P=<platform>" then per probe that got data, in the
+ * order sent, %r(<probe>,<length in hex>,"<first 900 bytes, escaped>"),
+ * then ";". Escapes: letters and digits as they are; NUL as \0 (\x00
+ * before a digit); \ ? " [ ] ( ) . * + $ ^ | behind a backslash; other
+ * punctuation as it is; \r \n \t; everything else \xHH. Lines wrap at
+ * 74 characters, the next starting "SF:". Stops growing past 2200.
+ */
+#define FP_WRAP     74
+#define FP_RESP_MAX 900
+#define FP_MAX      2200
+#define FP_VERSION  "7.93"
+#if defined(__x86_64__)
+#define FP_PLATFORM "x86_64-pc-linux-gnu"
+#elif defined(__aarch64__)
+#define FP_PLATFORM "aarch64-unknown-linux-gnu"
+#else
+#define FP_PLATFORM "unknown-linux-gnu"
+#endif
+
+struct fp {
+    char *s;
+    size_t len, cap, line;
+    bool failed;
+};
+
+static void fp_char(struct fp *f, char c)
+{
+    if (f->len + 8 >= f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 1024;
+        char *n = realloc(f->s, cap);
+        if (!n) {
+            f->failed = true;
+            return;
+        }
+        f->s = n;
+        f->cap = cap;
+    }
+    if (f->line == FP_WRAP) {
+        memcpy(f->s + f->len, "\nSF:", 4);
+        f->len += 4;
+        f->line = 3;
+    }
+    f->s[f->len++] = c;
+    f->s[f->len] = '\0';
+    f->line++;
+}
+
+static void fp_str(struct fp *f, const char *s)
+{
+    while (*s && !f->failed)
+        fp_char(f, *s++);
+}
+
+static void fp_record(struct fp *f, const struct vport *vp, const struct vprobe *pr)
+{
+    if (f->len > FP_MAX)
+        return;
+    char buf[256];
+    if (f->len == 0) {
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        snprintf(buf, sizeof(buf), "SF-Port%u-%s:V=%s%s%%I=%d%%D=%d/%d%%Time=%X%%P=%s", vp->port,
+                 vp->proto == SVC_TCP ? "TCP" : "UDP", FP_VERSION, vp->ssl ? "%T=SSL" : "",
+                 vp->host->vs->job.intensity, tm.tm_mon + 1, tm.tm_mday, (unsigned)now,
+                 FP_PLATFORM);
+        fp_str(f, buf);
+    }
+    snprintf(buf, sizeof(buf), "%%r(%s,%zX,\"", svc_probe_name(pr->probe), pr->len);
+    fp_str(f, buf);
+    size_t used = pr->len < FP_RESP_MAX ? pr->len : FP_RESP_MAX;
+    for (size_t i = 0; i < used; i++) {
+        unsigned char c = pr->buf[i];
+        if (isalnum(c)) {
+            fp_char(f, (char)c);
+        } else if (c == 0) {
+            fp_str(f, i + 1 < used && isdigit(pr->buf[i + 1]) ? "\\x00" : "\\0");
+        } else if (strchr("\\?\"[]().*+$^|", c)) {
+            fp_char(f, '\\');
+            fp_char(f, (char)c);
+        } else if (ispunct(c)) {
+            fp_char(f, (char)c);
+        } else if (c == '\r') {
+            fp_str(f, "\\r");
+        } else if (c == '\n') {
+            fp_str(f, "\\n");
+        } else if (c == '\t') {
+            fp_str(f, "\\t");
+        } else {
+            snprintf(buf, sizeof(buf), "\\x%02x", c);
+            fp_str(f, buf);
+        }
+    }
+    fp_str(f, "\")");
+}
+
+/* The fingerprint of vp's replies, or NULL when none had data. */
+static char *fingerprint(const struct vport *vp)
+{
+    struct fp f = {0};
+    for (size_t k = 0; k < vp->nplan; k++) {
+        const struct vprobe *pr = vp->probes[k];
+        if (pr->len > 0 && pr->end != VP_SKIPPED)
+            fp_record(&f, vp, pr);
+    }
+    if (f.len)
+        fp_char(&f, ';');
+    if (f.failed) {
+        free(f.s);
+        return NULL;
+    }
+    return f.s;
+}
 
 void vout_trace(const struct vs *vs, const char *fmt, ...)
 {
@@ -81,14 +202,18 @@ int vout_port(struct vs *vs, struct vport *vp)
         s->method = SERVICE_METHOD_PROBED;
         s->conf = 8;
         rc = s->name ? 0 : -1;
-    } else if (p->service || vp->ssl) {
-        s->name = strdup(p->service ? p->service : "unknown");
-        s->method = SERVICE_METHOD_TABLE;
-        s->conf = 3;
-        rc = s->name ? 0 : -1;
     } else {
-        free(s); /* nmap names nothing: no <service> */
-        s = NULL;
+        char *fp = fingerprint(vp);
+        if (p->service || vp->ssl || fp) {
+            s->name = strdup(p->service ? p->service : "unknown");
+            s->method = SERVICE_METHOD_TABLE;
+            s->conf = 3;
+            s->fingerprint = fp;
+            rc = s->name ? 0 : -1;
+        } else {
+            free(s); /* nmap names nothing: no <service> */
+            s = NULL;
+        }
     }
     if (s)
         s->tunnel_ssl = vp->ssl && !vp->tcpwrapped;

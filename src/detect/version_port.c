@@ -708,18 +708,11 @@ static void resolve(struct vs *vs, struct vport *vp)
 
 /* ---- hosts ------------------------------------------------------------------ */
 
-static bool wants(const struct port_result *p)
-{
-    if (p->state == PORT_OPEN)
-        return p->proto == PROTO_TCP || p->proto == PROTO_UDP;
-    return p->state == PORT_OPEN_FILTERED && p->proto == PROTO_UDP;
-}
-
 size_t vport_setup_host(struct vs *vs, struct vhost *vh)
 {
     size_t n = 0;
     for (size_t i = 0; i < vh->h.nports; i++)
-        if (wants(&vh->h.ports[i]))
+        if (vs_wants_port(&vh->h.ports[i]))
             n++;
     if (n == 0)
         return 0;
@@ -731,7 +724,7 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh)
     size_t m = 0;
     for (size_t i = 0; i < vh->h.nports; i++) {
         const struct port_result *p = &vh->h.ports[i];
-        if (!wants(p))
+        if (!vs_wants_port(p))
             continue;
         enum svc_proto proto = p->proto == PROTO_TCP ? SVC_TCP : SVC_UDP;
         if (!vs->job.all_ports && svc_db_excluded(vs->db, proto, p->port))

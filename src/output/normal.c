@@ -391,6 +391,32 @@ static void print_table(FILE *fp, const struct port_result **rows, size_t n, con
     }
 }
 
+/* nmap's service fingerprints of the shown ports that answered and matched
+ * nothing, after the table, so users can still submit them to nmap. */
+static void print_fingerprints(FILE *fp, const struct port_result **rows, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i]->detail && rows[i]->detail->service && rows[i]->detail->service->fingerprint)
+            count++;
+    if (count == 0)
+        return;
+    fprintf(fp,
+            "%zu service%s unrecognized despite returning data. If you know the service/version, "
+            "please submit the following fingerprint%s at "
+            "https://nmap.org/cgi-bin/submit.cgi?new-service :\n",
+            count, count > 1 ? "s" : "", count > 1 ? "s" : "");
+    for (size_t i = 0; i < n; i++) {
+        const struct service_result *s = rows[i]->detail ? rows[i]->detail->service : NULL;
+        if (!s || !s->fingerprint)
+            continue;
+        if (count > 1)
+            fputs("==============NEXT SERVICE FINGERPRINT (SUBMIT INDIVIDUALLY)==============\n",
+                  fp);
+        fprintf(fp, "%s\n", s->fingerprint);
+    }
+}
+
 /* Append s to a ", "-separated list of distinct values. */
 static void add_distinct(char *buf, size_t len, const char *s)
 {
@@ -494,6 +520,7 @@ static int normal_host_end(struct output *o, const struct host_result *h, unsign
             if (info->version_scan)
                 cols[ncols++] = COL_VERSION;
             print_table(fp, st->rows, st->nrows, cols, ncols);
+            print_fingerprints(fp, st->rows, st->nrows);
         }
         /* After the table, as nmap. The vendor would come from
          * nmap-mac-prefixes; it is not read yet, so every MAC is "(Unknown)",

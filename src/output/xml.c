@@ -341,6 +341,7 @@ static void write_service(struct xml_state *st, const struct port_result *p)
     opt_attr(st, "devicetype", s->devicetype);
     if (s->tunnel_ssl)
         attr(st, "tunnel", "ssl");
+    opt_attr(st, "servicefp", s->fingerprint);
     attr(st, "method", s->method == SERVICE_METHOD_PROBED ? "probed" : "table");
     attrf(st, "conf", "%u", s->conf > 10 ? 10 : s->conf);
     write_cpes(st, s->cpe, s->ncpe);

@@ -5,7 +5,8 @@ ostype, devicetype, tunnel, method, conf and the CPEs, so that two scanners'
 files compare with diff.
 
 A value that changes by itself between two scans of the same service is
-masked: memcached's "uptime N seconds".
+masked: memcached's "uptime N seconds", and the date and time in a service
+fingerprint (servicefp, printed unwrapped).
 """
 import re
 import sys
@@ -32,6 +33,10 @@ def main(path):
                 for f in FIELDS:
                     parts.append(f"{f}={mask(svc.get(f, ''))}")
                 parts.append("cpe=" + ",".join(c.text or "" for c in svc.findall("cpe")))
+                fp = svc.get("servicefp")
+                if fp:
+                    fp = re.sub(r"%D=\d+/\d+%Time=[0-9A-F]+%", "%D=M/D%Time=T%", fp)
+                    parts.append("servicefp=" + fp.replace("\nSF:", ""))
             print(" | ".join(parts))
 
 

@@ -30,7 +30,7 @@ t_lab_up
 mkdir -p "$T/svc"
 svc_up "$T/svc" "$LAB_TGT" "$LAB_TGT_V4" || t_fail "could not start the lab's services"
 t_log "services: $(printf '%s' "$SVC_NAMES" | tr '\n' ';')"
-PORTS="${SVC_TCP_PORTS/,7001/}"
+PORTS="${SVC_TCP_PORTS/,7001,7002/}"
 NMAP="$(command -v nmap)"
 
 scan() { # WHO NAME ARGS...
@@ -43,9 +43,9 @@ scan() { # WHO NAME ARGS...
         >"$T/$name.$who.out" 2>"$T/$name.$who.err"
 }
 
-scan nmap silent -sT --version-intensity 0 -sV -p 7001 "$LAB_TGT_V4" &
+scan nmap silent -sT --version-intensity 0 -sV -p 7001,7002 "$LAB_TGT_V4" &
 nmap_silent=$!
-scan prtip silent -sT --version-intensity 0 -sV -p 7001 "$LAB_TGT_V4" &
+scan prtip silent -sT --version-intensity 0 -sV -p 7001,7002 "$LAB_TGT_V4" &
 prtip_silent=$!
 UDP_RUN=""
 if [ -n "$SVC_UDP_PORTS" ]; then
@@ -95,6 +95,14 @@ for who in nmap prtip; do
 done
 t_same "normal output: port rows and Service Info" "$T/main.nmap.rows" "$T/main.prtip.rows"
 t_same "greppable Ports field" "$T/main.nmap.gports" "$T/main.prtip.gports"
+# nmap's fingerprint block for the service that answered and matched nothing.
+for who in nmap prtip; do
+    sed -n '/service unrecognized despite/,/^$/p' "$T/silent.$who.nmap" |
+        sed -E 's/%D=[0-9]+\/[0-9]+%Time=[0-9A-F]+%/%D=M\/D%Time=T%/' >"$T/silent.$who.fp"
+done
+[ -s "$T/silent.nmap.fp" ] || t_fail "nmap printed no service fingerprint for 7002"
+t_same "normal output: the SF-Port fingerprint block (date and time masked)" \
+    "$T/silent.nmap.fp" "$T/silent.prtip.fp"
 
 # ssl-cert: nmap's script (run by name) and prtip's, text and elements.
 dump_cert() {

@@ -16,7 +16,7 @@
 # non-standard port, 4433 nginx HTTPS on a non-standard port (nmap finds it
 # through the ssl re-run, not the port table), 21 vsftpd, 6379 redis,
 # 11211 memcached, 53 dnsmasq (TCP and UDP), UDP 123 chronyd, UDP 161 snmpd,
-# 7000 a listener that accepts and closes (tcpwrapped),
+# 7002 a listener that greets with a banner no rule knows, 7000 a listener that accepts and closes (tcpwrapped),
 # 7001 a listener that accepts and never speaks.
 
 SVC_DIR_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -141,14 +141,20 @@ def listen(port, mode):
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, port)); s.listen(512); s.setblocking(False)
     sel.register(s, selectors.EVENT_READ, mode)
-listen(7000, "close"); listen(7001, "silent")
+listen(7000, "close"); listen(7001, "silent"); listen(7002, "banner")
 while True:
     for key, _ in sel.select():
-        if key.data in ("close", "silent"):
+        if key.data in ("close", "silent", "banner"):
             c, _ = key.fileobj.accept()
             if key.data == "close":
                 c.close()
             else:
+                if key.data == "banner":
+                    try:  # a port scan's connect may be gone already
+                        c.send(b"prtip-lab unknown service v1\r\n\x00\x017 [ok]\t(x)|\xfe\n")
+                    except OSError:
+                        c.close()
+                        continue
                 c.setblocking(False); sel.register(c, selectors.EVENT_READ, "held")
         else:
             try:
@@ -162,6 +168,7 @@ EOF
     svc_wait_port "$ns" "$addr" 7001 || return 1
     svc_add 7000 "accept-and-close listener (tcpwrapped)"
     svc_add 7001 "silent listener"
+    svc_add 7002 "unknown service with a banner (fingerprint)"
 }
 
 # UDP (and DNS over TCP): dnsmasq on 53, chronyd on 123, snmpd on 161.
