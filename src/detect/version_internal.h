@@ -84,6 +84,7 @@ struct vport {
      * service that greets at once is not sent probes nmap would not send. */
     int64_t others_at_us;
     size_t hard_k;         /* with later_hard: the first such probe; nothing after it is launched */
+    unsigned tls_failures; /* handshakes that failed or stalled on this port */
     struct svc_answer ans; /* the accepted answer */
     bool tcpwrapped;
     bool udp_reply; /* a UDP probe was answered: open|filtered becomes open */

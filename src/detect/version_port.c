@@ -26,6 +26,10 @@
  *     totalwaitms, and is cut to the same grace when a later probe has
  *     hard-matched;
  *   - --version-timeout caps every wait.
+ *   - a TLS handshake gets max(2 s, 16 SRTT) after the TCP connect (nmap:
+ *     8 s for both); once two handshakes on a port failed or stalled, the
+ *     port's remaining probes fail without a connection, as each of theirs
+ *     would.
  * The probes after the NULL probe start a moment after it connected
  * (stagger: 4 SRTT, 100-250 ms; sshd re-executes itself before it greets): a service that greets at
  * once (ssh, ftp, smtp) is answered by its banner before anything else is sent to it, as with nmap;
@@ -51,6 +55,8 @@
 #define NMAP_CONNECT_SSLMS 8000 /* nmap's DEFAULT_CONNECT_SSL_TIMEOUT (connect + handshake) */
 #define GRACE_MIN_MS       250
 #define REPLY_WAIT_MIN_MS  1000
+#define HANDSHAKE_MIN_MS   2000
+#define TLS_FAILURES_MAX   2
 #define STAGGER_MIN_MS     100
 #define STAGGER_MAX_MS     250
 
@@ -155,6 +161,8 @@ static void vp_end(struct vs *vs, struct vprobe *pr, enum vp_end how)
     struct vport *vp = pr->port;
     pr->end = how;
     pr->t_end_us = clock_mono_us();
+    if (vp->ssl && !pr->handshaken && (how == VP_TLSFAIL || (how == VP_TIMEOUT && pr->connected)))
+        vp->tls_failures++;
     vp_close(vs, pr);
     if (pr->k == SIZE_MAX) { /* the TLS-facts connection */
         complete(vs, vp);
@@ -369,6 +377,12 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
         }
         if (vp->ssl) {
             const char *sni = vp->host->h.hostname;
+            int64_t hs = 16 * srtt_ms(vp->host);
+            if (hs < HANDSHAKE_MIN_MS)
+                hs = HANDSHAKE_MIN_MS;
+            int64_t due = pr->t_conn_us + (int64_t)cap_ms(vs, (uint64_t)hs) * 1000;
+            if (due < pr->deadline_us)
+                arm(vs, pr, due);
             pr->ssl = vtls_new(vs->tls_ctx, pr->fd, sni, pr->k == SIZE_MAX, pr->ja3s);
             if (!pr->ssl) {
                 vp_end(vs, pr, VP_TLSFAIL);
@@ -439,6 +453,11 @@ static int vp_launch(struct vs *vs, struct vprobe *pr)
 {
     struct vport *vp = pr->port;
     struct vhost *vh = vp->host;
+    if (vp->ssl && vp->tls_failures >= TLS_FAILURES_MAX && pr->k != SIZE_MAX) {
+        pr->t_start_us = clock_mono_us();
+        vp_end(vs, pr, VP_TLSFAIL);
+        return -1;
+    }
     struct sockaddr_storage ss;
     socklen_t sl = ipaddr_to_sockaddr(&vh->h.addr, vp->port, &ss);
     int type = vp->proto == SVC_TCP ? SOCK_STREAM : SOCK_DGRAM;

@@ -4,7 +4,7 @@
 # endless data, trickle one byte every 50 ms forever, send a 10 MB banner
 # and close, stall a TLS handshake after the first bytes of a ServerHello
 # ("ssl" from the probes, then nothing through the tunnel), and reset every
-# connection. prtip -sV must finish within 60 s with every port reported
+# connection. prtip -sV must finish within 30 s with every port reported
 # open, peak RSS under 200 MB, and -oX valid.
 set -euo pipefail
 . "$(dirname "$0")/helpers/common.sh"
@@ -84,7 +84,7 @@ ip netns exec "$LAB_SCAN" timeout -k 5 90 /usr/bin/time -v -o "$T/time.txt" \
 elapsed=$(($(date +%s) - start))
 rss_kb="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$T/time.txt")"
 t_log "finished in ${elapsed}s, peak RSS $((rss_kb / 1024)) MB"
-[ "$elapsed" -le 60 ] || t_fail "took ${elapsed}s (limit 60s)"
+[ "$elapsed" -le 30 ] || t_fail "took ${elapsed}s (limit 30s)"
 [ "$rss_kb" -le 204800 ] || t_fail "peak RSS ${rss_kb} kB (limit 200 MB)"
 t_xml_valid "$T/out.xml"
 for port in 7101 7102 7103 7104 7105; do
