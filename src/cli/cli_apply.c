@@ -451,6 +451,9 @@ static int resolve_version(const struct config *scan, const struct pending *pd)
         cli_fail("--dry-run prints the port scan's probes only: drop %s or --dry-run", opt);
         return -1;
     }
+    if (pd->aggressive) /* said once, so -A is never taken for more than it does */
+        log_warn("cli", "-A runs service detection (-sV) only: OS detection (-O), default "
+                        "scripts (-sC) and --traceroute are not implemented yet");
     return 0;
 }
 

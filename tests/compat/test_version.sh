@@ -10,7 +10,8 @@
 # ssl-cert (text and XML elements) must equal it; the certificate facts in
 # prtip's JSON are checked against `openssl x509` on the served certificate.
 #
-# UDP (dnsmasq, chronyd, snmpd) is a third run, -sU -sV, by both.
+# OpenSSH and nginx over IPv6 are a run of their own, and UDP (dnsmasq,
+# chronyd, snmpd) is another, -sU -sV, by both.
 #
 # The silent listener costs nmap one 5-6 s wait per probe, so it is scanned
 # in its own run at --version-intensity 0 by both, in parallel with the rest.
@@ -28,7 +29,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 t_lab_up
 . "$HERE/../lab/services.sh"
 mkdir -p "$T/svc"
-svc_up "$T/svc" "$LAB_TGT" "$LAB_TGT_V4" || t_fail "could not start the lab's services"
+svc_up "$T/svc" "$LAB_TGT" "$LAB_TGT_V4" "$LAB_TGT_V6" || t_fail "could not start the lab's services"
 t_log "services: $(printf '%s' "$SVC_NAMES" | tr '\n' ';')"
 PORTS="${SVC_TCP_PORTS/,7001,7002/}"
 NMAP="$(command -v nmap)"
@@ -37,7 +38,10 @@ scan() { # WHO NAME ARGS...
     local who="$1" name="$2" bin="$BIN"
     shift 2
     [ "$who" = nmap ] && bin="$NMAP"
-    lab_guard -e "$LAB_IF" "$@"
+    case "${*: -1}" in
+    *:*) lab_check_addr "${*: -1}" || t_fail "target ${*: -1} is outside fd00::/8" ;;
+    *) lab_guard -e "$LAB_IF" "$@" ;;
+    esac
     timeout -k 5 120 ip netns exec "$LAB_SCAN" "$bin" -n -Pn "$@" \
         -oN "$T/$name.$who.nmap" -oG "$T/$name.$who.gnmap" -oX "$T/$name.$who.xml" \
         >"$T/$name.$who.out" 2>"$T/$name.$who.err"
@@ -47,6 +51,11 @@ scan nmap silent -sT --version-intensity 0 -sV -p 7001,7002 "$LAB_TGT_V4" &
 nmap_silent=$!
 scan prtip silent -sT --version-intensity 0 -sV -p 7001,7002 "$LAB_TGT_V4" &
 prtip_silent=$!
+# IPv6: OpenSSH and nginx (HTTP, HTTPS) on the target's fd00:: address.
+scan nmap v6 -6 -sT -sV -p 22,80,443 "$LAB_TGT_V6" &
+nmap_v6=$!
+scan prtip v6 -6 -sT -sV -p 22,80,443 "$LAB_TGT_V6" &
+prtip_v6=$!
 UDP_RUN=""
 if [ -n "$SVC_UDP_PORTS" ]; then
     UDP_RUN=udp
@@ -61,6 +70,8 @@ scan prtip main -sT -sV -p "$PORTS" "$LAB_TGT_V4" -oJ "$T/main.prtip.json" ||
     t_fail "prtip exited $?: $(head -c 500 "$T/main.prtip.err")"
 wait "$nmap_silent" || t_fail "nmap (silent port) exited non-zero"
 wait "$prtip_silent" || t_fail "prtip (silent port) exited non-zero"
+wait "$nmap_v6" || t_fail "nmap (IPv6) exited non-zero: $(head -c 300 "$T/v6.nmap.err")"
+wait "$prtip_v6" || t_fail "prtip (IPv6) exited non-zero: $(head -c 300 "$T/v6.prtip.err")"
 if [ -n "$UDP_RUN" ]; then
     wait "$nmap_udp" || t_fail "nmap (UDP) exited non-zero: $(head -c 300 "$T/udp.nmap.err")"
     wait "$prtip_udp" || t_fail "prtip (UDP) exited non-zero: $(head -c 300 "$T/udp.prtip.err")"
@@ -69,7 +80,7 @@ t_xml_valid "$T/main.prtip.xml"
 t_xml_valid "$T/silent.prtip.xml"
 
 # What -sV found, per port.
-for run in main silent $UDP_RUN; do
+for run in main silent v6 $UDP_RUN; do
     for who in nmap prtip; do
         # nmap -sV also runs its version-category NSE scripts; snmp-info
         # appends "; net-snmp SNMPv3 server" to snmpd's product. That is a

@@ -5,12 +5,14 @@
 # foreground under `ip netns exec`, so lab_down's kill of the namespace's
 # processes stops them.
 #
-#   svc_up DIR NS ADDR   start every service whose daemon is installed, bound
+#   svc_up DIR NS ADDR [ADDR6]
+#                        start every service whose daemon is installed, bound
 #                        to ADDR in NS, with its files in DIR; sets
 #                        SVC_TCP_PORTS (comma list of the ports started),
 #                        SVC_CERT (the self-signed certificate nginx serves,
 #                        PEM), SVC_UDP_PORTS (the UDP ports) and SVC_NAMES
-#                        (port=what lines, for messages).
+#                        (port=what lines, for messages). With ADDR6, OpenSSH
+#                        and nginx listen on it too (22, 80, 443).
 #
 # Ports: 22 OpenSSH, 80 nginx HTTP, 443 nginx HTTPS, 8081 nginx HTTP on a
 # non-standard port, 4433 nginx HTTPS on a non-standard port (nmap finds it
@@ -51,6 +53,7 @@ svc_sshd() {
     cat >"$dir/sshd_config" <<EOF
 Port 22
 ListenAddress $addr
+${SVC_ADDR6:+ListenAddress [$SVC_ADDR6]}
 HostKey $dir/ssh_host_ed25519_key
 PidFile $dir/sshd.pid
 UsePAM no
@@ -68,6 +71,11 @@ svc_nginx() {
         -out "$dir/nginx/cert.pem" -subj "/CN=lab.prtip.test/O=prtip lab/C=XX" \
         -addext "subjectAltName=DNS:lab.prtip.test,IP:$addr" 2>/dev/null || return 1
     SVC_CERT="$dir/nginx/cert.pem"
+    local v6http="" v6https=""
+    if [ -n "${SVC_ADDR6:-}" ]; then
+        v6http="listen [$SVC_ADDR6]:80;"
+        v6https="listen [$SVC_ADDR6]:443 ssl;"
+    fi
     cat >"$dir/nginx/nginx.conf" <<EOF
 daemon off;
 worker_processes 1;
@@ -83,8 +91,8 @@ http {
     scgi_temp_path $dir/nginx/scgi;
     ssl_certificate $dir/nginx/cert.pem;
     ssl_certificate_key $dir/nginx/key.pem;
-    server { listen $addr:80; listen $addr:8081; location / { return 200 "lab\n"; } }
-    server { listen $addr:443 ssl; listen $addr:4433 ssl; location / { return 200 "lab\n"; } }
+    server { listen $addr:80; listen $addr:8081; $v6http location / { return 200 "lab\n"; } }
+    server { listen $addr:443 ssl; listen $addr:4433 ssl; $v6https location / { return 200 "lab\n"; } }
 }
 EOF
     ip netns exec "$ns" /usr/sbin/nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" \
@@ -212,6 +220,7 @@ svc_udp() {
 
 svc_up() {
     local dir="$1" ns="$2" addr="$3"
+    SVC_ADDR6="${4:-}"
     SVC_TCP_PORTS=""
     SVC_NAMES=""
     SVC_CERT=""
