@@ -327,6 +327,8 @@ static int vs_end(void *state, const struct scan_summary *sum, const struct resu
     struct scan_summary total = *sum;
     int64_t extra = clock_mono_us() - t0;
     total.elapsed_s += (double)extra / 1e6;
+    if (vs->job.stop && *vs->job.stop) /* Ctrl-C during -sV: say the run was cut */
+        total.interrupted = true;
     clock_gettime(CLOCK_REALTIME, &total.end);
     int rc = sink_end(next, &total);
     return vs->db_failed ? -1 : rc;

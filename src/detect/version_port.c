@@ -833,6 +833,7 @@ void vport_abort_host(struct vs *vs, struct vhost *vh)
         struct vport *vp = &vh->ports[j];
         vp_close(vs, &vp->facts);
         if (!vp->done) {
+            vh->h.interrupted = true; /* its -sV answers are partial */
             vp->done = true;
             for (size_t k = 0; k < vp->nplan; k++)
                 vp_close(vs, vp->probes[k]);
