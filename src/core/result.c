@@ -97,6 +97,7 @@ void service_result_free(struct service_result *s)
     free_strv(s->cpe, s->ncpe);
     free(s->probe);
     free(s->fingerprint);
+    free(s->differs);
     memset(s, 0, sizeof(*s));
 }
 
@@ -259,10 +260,10 @@ static bool dup_service(struct service_result **dst, const struct service_result
     d->line = src->line;
     d->soft = src->soft;
     return dup_str(&d->probe, src->probe) && dup_str(&d->fingerprint, src->fingerprint) &&
-           dup_str(&d->name, src->name) && dup_str(&d->product, src->product) &&
-           dup_str(&d->version, src->version) && dup_str(&d->extrainfo, src->extrainfo) &&
-           dup_str(&d->hostname, src->hostname) && dup_str(&d->ostype, src->ostype) &&
-           dup_str(&d->devicetype, src->devicetype) &&
+           dup_str(&d->differs, src->differs) && dup_str(&d->name, src->name) &&
+           dup_str(&d->product, src->product) && dup_str(&d->version, src->version) &&
+           dup_str(&d->extrainfo, src->extrainfo) && dup_str(&d->hostname, src->hostname) &&
+           dup_str(&d->ostype, src->ostype) && dup_str(&d->devicetype, src->devicetype) &&
            dup_strv(&d->cpe, &d->ncpe, src->cpe, src->ncpe);
 }
 

@@ -89,6 +89,10 @@ struct service_result {
     char *probe;
     uint32_t line;
     bool soft; /* the answer is a softmatch's (service only) */
+    /* Why this answer is not the one nmap 7.93 would print (issue 11 point
+     * 6: found through a modern TLS handshake after nmap's old hellos got
+     * EOF), or NULL when it is nmap's. */
+    char *differs;
     /* nmap's service fingerprint ("SF-Port80-TCP:V=7.93%I=7%D=...") for a
      * port that replied but matched nothing, or NULL. */
     char *fingerprint;

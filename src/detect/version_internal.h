@@ -91,6 +91,11 @@ struct vport {
     /* TLS: facts from a dedicated handshake (ALPN offered, JA3S seen). */
     struct vprobe facts;
     bool facts_started;
+    /* Issue 11 point 6: nmap's SSLv3/TLS 1.0-era hellos got EOF and
+     * nothing matched; a modern handshake is tried (trial), and when it
+     * succeeds the probes run through it (modern_tls). The answer then
+     * differs from nmap's on purpose, and says so. */
+    bool trial, modern_tls;
     bool completed;       /* answer written into the record */
     struct tls_info *tls; /* owned until handed to the record */
     struct script_output *cert_script;

@@ -217,6 +217,9 @@ int vout_port(struct vs *vs, struct vport *vp)
     }
     if (s)
         s->tunnel_ssl = vp->ssl && !vp->tcpwrapped;
+    if (s && vp->modern_tls)
+        s->differs = strdup("nmap 7.93's SSLv3/TLS 1.0 hellos got EOF; found through a modern TLS "
+                            "handshake");
     if (d->service) {
         service_result_free(d->service);
         free(d->service);

@@ -61,6 +61,7 @@
 #define STAGGER_MAX_MS     250
 
 static void on_io(struct evloop *loop, int fd, uint32_t events, void *user);
+static void trial_done(struct vs *vs, struct vport *vp, bool ok);
 static void on_timer(struct evloop *loop, struct evloop_timer *t, void *user);
 static void resolve(struct vs *vs, struct vport *vp);
 
@@ -165,7 +166,10 @@ static void vp_end(struct vs *vs, struct vprobe *pr, enum vp_end how)
         vp->tls_failures++;
     vp_close(vs, pr);
     if (pr->k == SIZE_MAX) { /* the TLS-facts connection */
-        complete(vs, vp);
+        if (vp->trial)
+            trial_done(vs, vp, pr->handshaken);
+        else
+            complete(vs, vp);
         evloop_defer(vs->loop, &vs->pump);
         return;
     }
@@ -375,7 +379,7 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
             vp->others_at_us = pr->t_conn_us + stagger_us(vp->host);
             evloop_defer(vs->loop, &vs->pump);
         }
-        if (vp->ssl) {
+        if (vp->ssl || pr->k == SIZE_MAX) {
             const char *sni = vp->host->h.hostname;
             int64_t hs = 16 * srtt_ms(vp->host);
             if (hs < HANDSHAKE_MIN_MS)
@@ -602,6 +606,63 @@ static void narrow(struct vs *vs, struct vport *vp)
     vp->next_launch = r + 1;
 }
 
+/* nmap's TLS probes (SSLv3/TLS 1.0 hellos) ended with EOF or a reset
+ * without a byte: a server that takes only modern TLS does that. */
+static bool old_hellos_refused(const struct vport *vp)
+{
+    bool any = false;
+    for (size_t j = 0; j < vp->nplan; j++) {
+        const struct vprobe *pr = vp->probes[j];
+        const char *name = svc_probe_name(pr->probe);
+        if (strcmp(name, "SSLSessionReq") != 0 && strcmp(name, "TLSSessionReq") != 0 &&
+            strcmp(name, "SSLv23SessionReq") != 0)
+            continue;
+        if (pr->end == VP_SKIPPED || pr->end == VP_WAITING)
+            continue;
+        if (pr->len > 0 || (pr->end != VP_EOF && pr->end != VP_RESET))
+            return false;
+        any = true;
+    }
+    return any;
+}
+
+static void start_facts(struct vs *vs, struct vport *vp);
+static void finish(struct vs *vs, struct vport *vp);
+
+static void trial_done(struct vs *vs, struct vport *vp, bool ok)
+{
+    vp->trial = false;
+    if (vs->job.trace) {
+        char a[64];
+        ipaddr_str(&vp->host->h.addr, a, sizeof(a));
+        vout_trace(vs, "%s:%u: a modern TLS handshake %s%s", a, vp->port,
+                   ok ? "succeeded: probing through it (an answer nmap 7.93 would not give)"
+                      : "failed too",
+                   ok ? "" : ": nmap's answer stands");
+    }
+    if (ok) {
+        vp->ssl = true;
+        vp->modern_tls = true;
+        if (plan_port(vs, vp) == 0)
+            return;
+    }
+    drop_facts(vp);
+    finish(vs, vp);
+}
+
+/* Nothing matched. Where nmap's old hellos were refused, try a modern
+ * handshake first (point 6); else the answer is nmap's "no match". */
+static void no_match(struct vs *vs, struct vport *vp)
+{
+    if (vp->proto == SVC_TCP && !vp->ssl && !vp->facts_started && vs->tls_ctx &&
+        old_hellos_refused(vp)) {
+        vp->trial = true;
+        start_facts(vs, vp);
+        return;
+    }
+    finish(vs, vp);
+}
+
 static void finish(struct vs *vs, struct vport *vp)
 {
     vp->done = true;
@@ -720,7 +781,7 @@ static void resolve(struct vs *vs, struct vport *vp)
             memset(&vp->soft, 0, sizeof(vp->soft));
             accept_answer(vs, vp, &a);
         } else {
-            finish(vs, vp);
+            no_match(vs, vp);
         }
     }
 }

@@ -76,5 +76,6 @@ int out_json_service_evidence(json_t *o, const struct service_result *s)
     if (s->soft)
         rc |= set_new(o, "softmatch", json_true());
     rc |= set_opt(o, "fingerprint", s->fingerprint);
+    rc |= set_opt(o, "differs_from_nmap", s->differs);
     return rc;
 }

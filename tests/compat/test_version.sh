@@ -31,7 +31,7 @@ t_lab_up
 mkdir -p "$T/svc"
 svc_up "$T/svc" "$LAB_TGT" "$LAB_TGT_V4" "$LAB_TGT_V6" || t_fail "could not start the lab's services"
 t_log "services: $(printf '%s' "$SVC_NAMES" | tr '\n' ';')"
-PORTS="${SVC_TCP_PORTS/,7001,7002/}"
+PORTS="$(printf '%s' "$SVC_TCP_PORTS" | tr ',' '\n' | grep -vx '993\|7001\|7002' | paste -sd, -)"
 NMAP="$(command -v nmap)"
 
 scan() { # WHO NAME ARGS...
@@ -51,6 +51,11 @@ scan nmap silent -sT --version-intensity 0 -sV -p 7001,7002 "$LAB_TGT_V4" &
 nmap_silent=$!
 scan prtip silent -sT --version-intensity 0 -sV -p 7001,7002 "$LAB_TGT_V4" &
 prtip_silent=$!
+# Point 6: TLS 1.3 only on 993; nmap's old hellos get nothing.
+scan nmap modern -sT -sV -p 993 "$LAB_TGT_V4" &
+nmap_modern=$!
+scan prtip modern -sT -sV -p 993 "$LAB_TGT_V4" -oJ "$T/modern.prtip.json" &
+prtip_modern=$!
 # IPv6: OpenSSH and nginx (HTTP, HTTPS) on the target's fd00:: address.
 scan nmap v6 -6 -sT -sV -p 22,80,443 "$LAB_TGT_V6" &
 nmap_v6=$!
@@ -70,6 +75,8 @@ scan prtip main -sT -sV -p "$PORTS" "$LAB_TGT_V4" -oJ "$T/main.prtip.json" ||
     t_fail "prtip exited $?: $(head -c 500 "$T/main.prtip.err")"
 wait "$nmap_silent" || t_fail "nmap (silent port) exited non-zero"
 wait "$prtip_silent" || t_fail "prtip (silent port) exited non-zero"
+wait "$nmap_modern" || t_fail "nmap (993) exited non-zero"
+wait "$prtip_modern" || t_fail "prtip (993) exited non-zero: $(head -c 300 "$T/modern.prtip.err")"
 wait "$nmap_v6" || t_fail "nmap (IPv6) exited non-zero: $(head -c 300 "$T/v6.nmap.err")"
 wait "$prtip_v6" || t_fail "prtip (IPv6) exited non-zero: $(head -c 300 "$T/v6.prtip.err")"
 if [ -n "$UDP_RUN" ]; then
@@ -138,6 +145,22 @@ dump_cert "$T/main.nmap.xml" >"$T/cert.nmap"
 dump_cert "$T/main.prtip.xml" >"$T/cert.prtip"
 [ -s "$T/cert.nmap" ] || t_fail "nmap's ssl-cert gave nothing to compare"
 t_same "ssl-cert on 443 and 4433 (output and elements)" "$T/cert.nmap" "$T/cert.prtip"
+
+# Better than nmap only where nmap's probes are too old: nmap's answer is
+# the port table's, prtip's comes through a modern handshake and says so.
+python3 "$HERE/dump_services.py" "$T/modern.nmap.xml" >"$T/modern.nmap.svc"
+python3 "$HERE/dump_services.py" "$T/modern.prtip.xml" >"$T/modern.prtip.svc"
+grep -q '^993/tcp | open | name=imaps | .*tunnel= | method=table | conf=3' "$T/modern.nmap.svc" ||
+    t_fail "nmap's answer on 993 is not imaps? any more: $(cat "$T/modern.nmap.svc")"
+grep -q '^993/tcp | open | name=imap | product=Dovecot imapd | .*tunnel=ssl | method=probed' \
+    "$T/modern.prtip.svc" || t_fail "prtip on 993: $(cat "$T/modern.prtip.svc")"
+python3 - "$T/modern.prtip.json" <<'EOF' || t_fail "993: the JSON does not mark the difference"
+import json, sys
+p = json.load(open(sys.argv[1]))["hosts"][0]["ports"][0]
+assert "modern TLS" in p["service_detail"]["differs_from_nmap"], p
+assert p["tls"]["protocol"] == "TLSv1.3", p["tls"]
+EOF
+t_pass "993 (TLS 1.3 only): nmap imaps?, prtip ssl/imap Dovecot imapd, marked as differing"
 
 # Certificate facts in JSON against openssl x509.
 {

@@ -18,7 +18,7 @@
 # non-standard port, 4433 nginx HTTPS on a non-standard port (nmap finds it
 # through the ssl re-run, not the port table), 21 vsftpd, 6379 redis,
 # 11211 memcached, 53 dnsmasq (TCP and UDP), UDP 123 chronyd, UDP 161 snmpd,
-# 7002 a listener that greets with a banner no rule knows, 7000 a listener that accepts and closes (tcpwrapped),
+# 993 IMAP over TLS 1.2+ only, 7002 a listener that greets with a banner no rule knows, 7000 a listener that accepts and closes (tcpwrapped),
 # 7001 a listener that accepts and never speaks.
 
 SVC_DIR_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -137,6 +137,63 @@ svc_memcached() {
     svc_wait_port "$ns" "$addr" 11211 && svc_add 11211 "memcached"
 }
 
+# Port 993: an IMAP server that speaks TLS 1.3 only and drops the
+# connection (no alert) on a ClientHello without supported_versions, as
+# servers configured for modern TLS only do; nmap 7.93's SSLv3/TLS 1.0/1.2
+# session probes get nothing there (issue 11 point 6).
+svc_modern_tls() {
+    local dir="$1" ns="$2" addr="$3"
+    [ -n "$SVC_CERT" ] || return 0
+    cat >"$dir/modern_tls.py" <<'EOF'
+import socket, ssl, sys, threading
+addr, cert, key = sys.argv[1:4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+ctx.load_cert_chain(cert, key)
+BANNER = b"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN] Dovecot ready.\r\n"
+def modern(h):
+    """A TLS ClientHello record with the supported_versions extension."""
+    if len(h) < 5 + 4 + 2 + 32 + 1 or h[0] != 0x16 or h[5] != 1:
+        return False
+    o = 5 + 4 + 2 + 32
+    o += 1 + h[o]
+    o += 2 + (h[o] << 8 | h[o + 1])
+    o += 1 + h[o]
+    end = o + 2 + (h[o] << 8 | h[o + 1])
+    o += 2
+    while o + 4 <= min(end, len(h)):
+        if (h[o] << 8 | h[o + 1]) == 43:
+            return True
+        o += 4 + (h[o + 2] << 8 | h[o + 3])
+    return False
+def serve(c):
+    try:
+        c.settimeout(10)
+        head = c.recv(5, socket.MSG_PEEK | socket.MSG_WAITALL)
+        if len(head) < 5 or head[0] != 0x16:
+            c.close(); return
+        want = 5 + (head[3] << 8 | head[4])
+        h = c.recv(want, socket.MSG_PEEK | socket.MSG_WAITALL)
+        if not modern(h):
+            c.close(); return
+        t = ctx.wrap_socket(c, server_side=True)
+        t.sendall(BANNER)
+        while t.recv(4096):
+            pass
+        t.close()
+    except Exception:
+        c.close()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((addr, 993)); s.listen(128)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+    ip netns exec "$ns" python3 "$dir/modern_tls.py" "$addr" "$SVC_CERT" "$dir/nginx/key.pem" \
+        >"$dir/modern_tls.log" 2>&1 </dev/null &
+    svc_wait_port "$ns" "$addr" 993 && svc_add 993 "IMAP over TLS 1.3 only (old hellos dropped)"
+}
+
 # Python listeners: 7000 accepts and closes at once; 7001 accepts and stays
 # silent until the client leaves.
 svc_listeners() {
@@ -229,6 +286,7 @@ svc_up() {
     svc_vsftpd "$dir" "$ns" "$addr" || return 1
     svc_redis "$dir" "$ns" "$addr" || return 1
     svc_memcached "$dir" "$ns" "$addr" || return 1
+    svc_modern_tls "$dir" "$ns" "$addr" || return 1
     svc_udp "$dir" "$ns" "$addr" || return 1
     svc_listeners "$dir" "$ns" "$addr" || return 1
 }
