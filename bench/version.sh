@@ -55,7 +55,7 @@ trap 'exit 130' INT TERM
 lab_up "$ID" >/dev/null || die "could not bring up the lab"
 mkdir -p "$W/svc"
 svc_up "$W/svc" "$LAB_TGT" "$LAB_TGT_V4" >/dev/null || die "could not start the services"
-TCP="$(printf '%s' "$SVC_TCP_PORTS" | tr ',' '\n' | grep -vx '7000\|7001' | paste -sd, -)"
+TCP="$(printf '%s' "$SVC_TCP_PORTS" | tr ',' '\n' | grep -vx '7000\|7001\|7002\|993' | paste -sd, -)"
 NTCP="$(printf '%s' "$TCP" | tr ',' '\n' | grep -c .)"
 UDP="$SVC_UDP_PORTS"
 IN=(ip netns exec "$LAB_SCAN")
