@@ -109,7 +109,7 @@ w, tcp_args, udp_args, ntcp = sys.argv[1:5]
 print("### Service and version detection (-sV), the lab's services on one host")
 print()
 for name, args, what in (("tcp", tcp_args, f"{ntcp} TCP services (OpenSSH, nginx HTTP and HTTPS on "
-                          "standard and other ports, vsftpd, dnsmasq, redis, memcached)"),
+                          "standard and other ports, vsftpd, Exim, dnsmasq, redis, memcached)"),
                          ("udp", udp_args, "3 UDP services (dnsmasq, chronyd, snmpd)")):
     if not os.path.exists(f"{w}/{name}.json"):
         continue

@@ -14,7 +14,7 @@
 #                        (port=what lines, for messages). With ADDR6, OpenSSH
 #                        and nginx listen on it too (22, 80, 443).
 #
-# Ports: 22 OpenSSH, 80 nginx HTTP, 443 nginx HTTPS, 8081 nginx HTTP on a
+# Ports: 25 Exim, 22 OpenSSH, 80 nginx HTTP, 443 nginx HTTPS, 8081 nginx HTTP on a
 # non-standard port, 4433 nginx HTTPS on a non-standard port (nmap finds it
 # through the ssl re-run, not the port table), 21 vsftpd, 6379 redis,
 # 11211 memcached, 53 dnsmasq (TCP and UDP), UDP 123 chronyd, UDP 161 snmpd,
@@ -120,6 +120,15 @@ xferlog_enable=NO
 EOF
     ip netns exec "$ns" /usr/sbin/vsftpd "$dir/vsftpd.conf" >/dev/null 2>"$dir/vsftpd.err" </dev/null &
     svc_wait_port "$ns" "$addr" 21 && svc_add 21 "vsftpd"
+}
+
+svc_exim() {
+    local dir="$1" ns="$2" addr="$3"
+    [ -x /usr/sbin/exim4 ] || return 0
+    # Debian's configuration; -oX makes it listen on the lab address only.
+    ip netns exec "$ns" /usr/sbin/exim4 -bdf -oX "$addr.25" -oP "$dir/exim.pid" \
+        >"$dir/exim.log" 2>&1 </dev/null &
+    svc_wait_port "$ns" "$addr" 25 && svc_add 25 "Exim"
 }
 
 svc_redis() {
@@ -284,6 +293,7 @@ svc_up() {
     svc_sshd "$dir" "$ns" "$addr" || return 1
     svc_nginx "$dir" "$ns" "$addr" || return 1
     svc_vsftpd "$dir" "$ns" "$addr" || return 1
+    svc_exim "$dir" "$ns" "$addr" || return 1
     svc_redis "$dir" "$ns" "$addr" || return 1
     svc_memcached "$dir" "$ns" "$addr" || return 1
     svc_modern_tls "$dir" "$ns" "$addr" || return 1
