@@ -82,6 +82,16 @@ bench_one() { # NAME ARGS...
     echo "$name: every answer equal ($(wc -l <"$W/$name.prtip.svc") ports)" >&2
     "${IN[@]}" hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" \
         --export-json "$W/$name.json" -n prtip "$PRTIP $*" -n nmap "$NMAP $*" >&2
+    # The services must still give the same answers after the timed runs.
+    for t in prtip nmap; do
+        bin="$PRTIP"
+        [ "$t" = nmap ] && bin="$NMAP"
+        "${IN[@]}" "$bin" "$@" -oX "$W/$name.$t.after.xml" >/dev/null 2>&1 || die "$t failed"
+        dump "$W/$name.$t.after.xml" >"$W/$name.$t.after.svc"
+        cp "$W/$name.$t.after.svc" "/tmp/hsv-after-$name-$t.svc"
+        diff -u "$W/$name.$t.svc" "$W/$name.$t.after.svc" >&2 ||
+            die "$name: $t's answers changed during the timed runs"
+    done
     for t in prtip nmap; do
         bin="$PRTIP"
         [ "$t" = nmap ] && bin="$NMAP"

@@ -197,6 +197,18 @@ static int parse_time(const char *opt, const char *text, uint64_t *out)
     return 0;
 }
 
+/* A time that must be greater than 0. */
+static int parse_positive_time(const char *opt, const char *text, uint64_t *out)
+{
+    if (parse_time(opt, text, out) < 0)
+        return -1;
+    if (*out == 0) {
+        cli_fail("invalid %s '%s': must be greater than 0 (e.g. 500ms)", opt, text);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_rate(const char *opt, const char *text, double *out)
 {
     char *end;
@@ -463,22 +475,10 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         return parse_time("--min-rtt-timeout", optarg, &pd->t.min_rtt_ms);
     case OPT_MAX_RTT:
         pd->set |= SET_MAX_RTT;
-        if (parse_time("--max-rtt-timeout", optarg, &pd->t.max_rtt_ms) < 0)
-            return -1;
-        if (pd->t.max_rtt_ms == 0) {
-            cli_fail("invalid --max-rtt-timeout '%s': must be greater than 0", optarg);
-            return -1;
-        }
-        return 0;
+        return parse_positive_time("--max-rtt-timeout", optarg, &pd->t.max_rtt_ms);
     case OPT_INITIAL_RTT:
         pd->set |= SET_INITIAL_RTT;
-        if (parse_time("--initial-rtt-timeout", optarg, &pd->t.initial_rtt_ms) < 0)
-            return -1;
-        if (pd->t.initial_rtt_ms == 0) {
-            cli_fail("invalid --initial-rtt-timeout '%s': must be greater than 0", optarg);
-            return -1;
-        }
-        return 0;
+        return parse_positive_time("--initial-rtt-timeout", optarg, &pd->t.initial_rtt_ms);
     case OPT_SCAN_DELAY:
         pd->set |= SET_SCAN_DELAY;
         return parse_time("--scan-delay", optarg, &pd->t.scan_delay_ms);
@@ -717,13 +717,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         return 0;
     case OPT_VERSION_TIMEOUT:
         pd->version_opt = "--version-timeout";
-        if (parse_time("--version-timeout", optarg, &scan->version.timeout_ms) < 0)
-            return -1;
-        if (scan->version.timeout_ms == 0) {
-            cli_fail("invalid --version-timeout '%s': must be greater than 0 (e.g. 500ms)", optarg);
-            return -1;
-        }
-        return 0;
+        return parse_positive_time("--version-timeout", optarg, &scan->version.timeout_ms);
     case OPT_VERSIONDB:
         pd->version_opt = "--versiondb";
         if (optarg[0] == '\0') {
