@@ -11,10 +11,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct loader {
     const char *name;
@@ -70,70 +73,6 @@ static char *dupn(const char *s, size_t n)
         d[n] = '\0';
     }
     return d;
-}
-
-/*
- * nmap's C-style unescaping of probe strings and $SUBST() arguments
- * (nbase cstring_unescape): \0 \a \b \f \n \r \t \v \\ and \xHH; a
- * backslash before any other punctuation or space stands for that
- * character; before a letter or digit (an octal-looking "\015") it is an
- * error. In place; returns the new length, or -1.
- */
-long svc_unescape(char *s, size_t len)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c != '\\') {
-            s[o++] = (char)c;
-            continue;
-        }
-        if (++i >= len)
-            return -1; /* a trailing backslash escapes nothing */
-        c = (unsigned char)s[i];
-        switch (c) {
-        case '0':
-            c = '\0';
-            break;
-        case 'a':
-            c = '\a';
-            break;
-        case 'b':
-            c = '\b';
-            break;
-        case 'f':
-            c = '\f';
-            break;
-        case 'n':
-            c = '\n';
-            break;
-        case 'r':
-            c = '\r';
-            break;
-        case 't':
-            c = '\t';
-            break;
-        case 'v':
-            c = '\v';
-            break;
-        case 'x': {
-            if (i + 2 >= len)
-                return -1;
-            char h[3] = {s[i + 1], s[i + 2], '\0'};
-            if (!isxdigit((unsigned char)h[0]) || !isxdigit((unsigned char)h[1]))
-                return -1;
-            c = (unsigned char)strtoul(h, NULL, 16);
-            i += 2;
-            break;
-        }
-        default:
-            if (isalnum(c) || c == '\0')
-                return -1;
-            break;
-        }
-        s[o++] = (char)c;
-    }
-    return (long)o;
 }
 
 static int cmp_u16(const void *a, const void *b)
@@ -281,11 +220,12 @@ static int parse_probe(struct loader *L, const char *s)
                         "Probe %s: empty probe string on UDP (only the TCP NULL probe sends "
                         "nothing)",
                         p->name);
-        if (db->null_probe)
-            return fail(L,
-                        "Probe %s: a second probe with an empty string (the NULL probe is "
-                        "line %u)",
-                        p->name, db->null_probe->line);
+        for (size_t i = 0; i + 1 < db->nprobes; i++)
+            if (db->probes[i].is_null)
+                return fail(L,
+                            "Probe %s: a second probe with an empty string (the NULL probe "
+                            "is line %u)",
+                            p->name, db->probes[i].line);
         p->is_null = true;
     }
     L->st->probes++;
@@ -399,11 +339,12 @@ static int parse_match(struct loader *L, const char *s, bool soft)
     const char *q = sp;
     int got = next_piece(L, &q, mode, sizeof mode, &body, flags, sizeof flags);
     if (got <= 0 || strcmp(mode, "m") != 0) {
+        if (got >= 0)
+            fail(L, "%s %s: expected m/regex/ after the service name", soft ? "softmatch" : "match",
+                 r.service);
         free(body);
         rule_free(&r);
-        return got < 0 ? -1
-                       : fail(L, "%s %s: expected m/regex/ after the service name",
-                              soft ? "softmatch" : "match", s[0] ? "line" : "");
+        return -1;
     }
     r.regex = body;
     uint32_t opts = 0;
@@ -453,25 +394,7 @@ static int parse_match(struct loader *L, const char *s, bool soft)
         return -1;
     }
 
-    int ec;
-    PCRE2_SIZE eoff;
-    r.re = pcre2_compile((PCRE2_SPTR)r.regex, PCRE2_ZERO_TERMINATED, opts, &ec, &eoff, NULL);
-    if (!r.re) {
-        PCRE2_UCHAR msg[160];
-        pcre2_get_error_message(ec, msg, sizeof msg);
-        warnf(L, "%s %s: regex does not compile at offset %zu: %s (rule not used)",
-              soft ? "softmatch" : "match", r.service, (size_t)eoff, (const char *)msg);
-        L->st->failed++;
-        rule_free(&r);
-        return 0;
-    }
-    if (pcre2_jit_compile(r.re, PCRE2_JIT_COMPLETE) != 0)
-        L->st->jit = false;
-    uint32_t caps = 0;
-    pcre2_pattern_info(r.re, PCRE2_INFO_CAPTURECOUNT, &caps);
-    if (caps + 1 > db->max_captures)
-        db->max_captures = caps + 1;
-
+    r.opts = opts;
     if (p->nrules == p->caprules) {
         size_t cap = p->caprules ? 2 * p->caprules : 16;
         struct svc_rule *nr = realloc(p->rules, cap * sizeof *nr);
@@ -482,11 +405,120 @@ static int parse_match(struct loader *L, const char *s, bool soft)
         p->rules = nr;
         p->caprules = cap;
     }
-    p->rules[p->nrules++] = r;
-    if (soft)
-        L->st->softmatches++;
-    else
-        L->st->matches++;
+    p->rules[p->nrules++] = r; /* compiled with all others by compile_all */
+    return 0;
+}
+
+/* Compile one rule and read what the prefilter needs from PCRE2's study. */
+static void compile_rule(struct svc_rule *r)
+{
+    PCRE2_SIZE eoff = 0;
+    r->re =
+        pcre2_compile((PCRE2_SPTR)r->regex, PCRE2_ZERO_TERMINATED, r->opts, &r->cerr, &eoff, NULL);
+    r->cerroff = (size_t)eoff;
+    if (!r->re)
+        return;
+    r->jit = pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0;
+    r->nlit = (uint8_t)svc_required_literal(r->regex, r->lit);
+    uint32_t allopts = 0, fct = 0, fcu = 0;
+    pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &r->minlen);
+    pcre2_pattern_info(r->re, PCRE2_INFO_ALLOPTIONS, &allopts);
+    if (!(allopts & PCRE2_ANCHORED))
+        return;
+    const uint8_t *bm = NULL;
+    pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTBITMAP, &bm);
+    pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTCODETYPE, &fct);
+    if (bm) {
+        memcpy(r->first, bm, sizeof r->first);
+        r->first_known = true;
+    } else if (fct == 1 && pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTCODEUNIT, &fcu) == 0 &&
+               fcu < 256) {
+        /* PCRE2 does not say whether that unit is caseless (an inline (?i)
+         * makes it so without PCRE2_CASELESS): allow both cases. */
+        uint32_t other = fcu >= 'a' && fcu <= 'z'   ? fcu - 32
+                         : fcu >= 'A' && fcu <= 'Z' ? fcu + 32
+                                                    : fcu;
+        r->first[fcu >> 3] |= (uint8_t)(1u << (fcu & 7));
+        r->first[other >> 3] |= (uint8_t)(1u << (other & 7));
+        r->first_known = true;
+    }
+}
+
+struct compile_job {
+    struct svc_rule **rules;
+    size_t n;
+    atomic_size_t next;
+};
+
+static void *compile_worker(void *arg)
+{
+    struct compile_job *job = arg;
+    for (size_t i; (i = atomic_fetch_add(&job->next, 1)) < job->n;)
+        compile_rule(job->rules[i]);
+    return NULL;
+}
+
+/*
+ * Compile every rule, on as many threads as there are CPUs (up to 8): the
+ * rules are independent and PCRE2's compiler and JIT are thread-safe, so
+ * the load takes about 1/CPUs of the time. Then, in file order, count
+ * them, and warn about and drop the ones PCRE2 refused.
+ */
+static int compile_all(struct loader *L)
+{
+    struct svc_db *db = L->db;
+    size_t total = 0;
+    for (size_t i = 0; i < db->nprobes; i++)
+        total += db->probes[i].nrules;
+    struct compile_job job = {.n = total};
+    atomic_init(&job.next, 0);
+    job.rules = malloc((total ? total : 1) * sizeof *job.rules);
+    if (!job.rules)
+        return fail(L, "out of memory");
+    for (size_t i = 0, k = 0; i < db->nprobes; i++)
+        for (size_t j = 0; j < db->probes[i].nrules; j++)
+            job.rules[k++] = &db->probes[i].rules[j];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nth = total < 512 || cpus < 2 ? 0 : (size_t)(cpus > 8 ? 8 : cpus) - 1;
+    pthread_t th[8];
+    size_t started = 0;
+    for (; started < nth; started++)
+        if (pthread_create(&th[started], NULL, compile_worker, &job) != 0)
+            break;
+    compile_worker(&job); /* this thread works too, and alone if none started */
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    free(job.rules);
+
+    for (size_t i = 0; i < db->nprobes; i++) {
+        struct svc_probe *p = &db->probes[i];
+        size_t kept = 0;
+        for (size_t j = 0; j < p->nrules; j++) {
+            struct svc_rule *r = &p->rules[j];
+            if (!r->re) {
+                PCRE2_UCHAR msg[160];
+                pcre2_get_error_message(r->cerr, msg, sizeof msg);
+                L->line = r->line;
+                warnf(L, "%s %s: regex does not compile at offset %zu: %s (rule not used)",
+                      r->soft ? "softmatch" : "match", r->service, r->cerroff, (const char *)msg);
+                L->st->failed++;
+                rule_free(r);
+                continue;
+            }
+            uint32_t caps = 0;
+            pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &caps);
+            if (caps + 1 > db->max_captures)
+                db->max_captures = caps + 1;
+            if (!r->jit)
+                L->st->jit = false;
+            if (r->soft)
+                L->st->softmatches++;
+            else
+                L->st->matches++;
+            p->rules[kept++] = *r;
+        }
+        p->nrules = kept;
+    }
     return 0;
 }
 
@@ -609,6 +641,8 @@ static int resolve_fallbacks(struct loader *L)
 static int finish(struct loader *L)
 {
     struct svc_db *db = L->db;
+    if (compile_all(L) < 0)
+        return -1;
     for (size_t i = 0; i < db->nprobes; i++) {
         struct svc_probe *p = &db->probes[i];
         if (p->is_null)
@@ -731,86 +765,4 @@ void svc_db_free(struct svc_db *db)
     pcre2_match_context_free(db->mctx);
     free(db->name);
     free(db);
-}
-
-bool svc_db_excluded(const struct svc_db *db, enum svc_proto proto, uint16_t port)
-{
-    return db && db->has_exclude &&
-           portset_contains(&db->exclude, proto == SVC_TCP ? PROTO_TCP : PROTO_UDP, port);
-}
-
-/* ---- probe accessors ---------------------------------------------------- */
-
-const char *svc_probe_name(const struct svc_probe *p)
-{
-    return p->name;
-}
-
-enum svc_proto svc_probe_proto(const struct svc_probe *p)
-{
-    return p->proto;
-}
-
-const uint8_t *svc_probe_payload(const struct svc_probe *p, size_t *len)
-{
-    *len = p->len;
-    return p->payload;
-}
-
-int svc_probe_rarity(const struct svc_probe *p)
-{
-    return p->rarity;
-}
-
-unsigned svc_probe_totalwaitms(const struct svc_probe *p)
-{
-    return p->totalwaitms;
-}
-
-unsigned svc_probe_tcpwrappedms(const struct svc_probe *p)
-{
-    return p->tcpwrappedms;
-}
-
-bool svc_probe_no_payload(const struct svc_probe *p)
-{
-    return p->no_payload;
-}
-
-bool svc_probe_is_null(const struct svc_probe *p)
-{
-    return p->is_null;
-}
-
-unsigned svc_probe_line(const struct svc_probe *p)
-{
-    return p->line;
-}
-
-static bool in_sorted(const uint16_t *v, size_t n, uint16_t port)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] == port)
-            return true;
-        if (v[mid] < port)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
-}
-
-bool svc_probe_lists_port(const struct svc_probe *p, uint16_t port, bool ssl)
-{
-    return ssl ? in_sorted(p->sslports, p->nsslports, port) : in_sorted(p->ports, p->nports, port);
-}
-
-bool svc_probe_can_match(const struct svc_probe *p, const char *service)
-{
-    for (size_t i = 0; i < p->nservices; i++)
-        if (strcmp(p->services[i], service) == 0)
-            return true;
-    return false;
 }

@@ -10,7 +10,19 @@
  * only client.
  *
  * Threads: a loaded database is immutable and may be shared by any number
- * of threads; match data (PCRE2 match data blocks) is per call.
+ * of threads; match data (PCRE2 match data blocks) is per call. Loading
+ * compiles the rules on up to 8 short-lived threads (one per CPU) and takes
+ * ~0.2-0.5 s for Debian's file with JIT, so the version stage may load it
+ * on a thread of its own while the port scan runs.
+ *
+ * nmap 7.93 (Debian 12) matches with PCRE1; this module uses PCRE2 with the
+ * same options (no UTF, bytes, i = CASELESS, s = DOTALL) and limits. Every
+ * rule of Debian's file compiles under PCRE2 (the real-file unit test
+ * checks it) and test_svcdb_nmap compares answers with nmap itself. Known
+ * residual difference: PCRE1 and PCRE2 (and PCRE2's JIT) count the match
+ * limit differently, so a rule on the edge of the limit (nmap then warns
+ * "Hit PCRE_ERROR_MATCHLIMIT" and treats it as no match) may decide
+ * differently; such rules are rare and look for text the reply lacks.
  */
 #ifndef PRTIP_DETECT_SVCDB_H
 #define PRTIP_DETECT_SVCDB_H
@@ -36,7 +48,12 @@ struct svc_db_stats {
 };
 
 /*
- * Load and compile path. On a rule whose expression PCRE2 cannot compile,
+ * Load and compile path (NULL: nmap-service-probes in the data directory,
+ * $PRTIP_DATADIR else /usr/share/nmap). The grammar is nmap 7.93's parser's
+ * (service_scan.cc): directives at the start of a line, "#" comments, any
+ * delimiter after q, m and the field letters (cpe: too), i/s regex flags;
+ * a blank line may hold spaces, and lines have no length limit (nmap reads
+ * 2047 bytes). On a rule whose expression PCRE2 cannot compile,
  * the rule is counted in st->failed and, when warn is non-NULL, reported
  * through warn(ctx, "file:line: reason") — never silently skipped. Any other
  * malformed line is an error. Returns 0 with *out set (free with
@@ -142,6 +159,9 @@ struct svc_answer {
  * are expanded into nmap's buffer sizes (product, version, hostname 80
  * bytes; extrainfo 256; ostype, devicetype 32; each cpe 80): a template
  * whose text does not fit leaves its field NULL, as nmap leaves it empty.
+ * Cost grows with len: pass what nmap would hold (it stops reading a
+ * probe's reply once it has 4096 bytes); 4 KB of HTTP-like text against
+ * GetRequest's chain is ~2 ms, 1 MB ~30 ms (bounded by the limits).
  * Returns 0 with *ans filled (ans->found false: nothing matched), or -1 on
  * allocation failure.
  */

@@ -21,6 +21,9 @@
  * (the chain also holds the probe itself and the NULL probe). */
 #define SVC_MAX_FALLBACKS 20
 
+/* Longest required literal kept per rule for the prefilter. */
+#define SVC_LIT_MAX 32
+
 /* Template slots of a match line, in nmap's field order. */
 enum svc_field {
     SVC_F_PRODUCT,
@@ -46,6 +49,21 @@ struct svc_rule {
     size_t ncpe;
     unsigned line;
     bool soft;
+    uint32_t opts;  /* PCRE2_CASELESS / PCRE2_DOTALL from the i and s flags */
+    int cerr;       /* compile: PCRE2 error code when re is NULL */
+    size_t cerroff; /* compile: offset of the error in regex */
+    bool jit;       /* JIT-compiled */
+    /* Prefilter, from PCRE2's own study of the pattern: an anchored rule
+     * whose first byte must be in first[] cannot match a reply that starts
+     * otherwise, and no rule matches a reply shorter than minlen. Skipping
+     * such calls changes no answer, only the time. */
+    bool first_known;
+    uint8_t first[32];
+    uint32_t minlen;
+    /* Text every match contains (svc_required_literal); caseless with the
+     * i flag. Used when at least 3 bytes long. */
+    uint8_t lit[SVC_LIT_MAX];
+    uint8_t nlit;
 };
 
 struct svc_probe {
@@ -79,6 +97,18 @@ struct svc_db {
     uint32_t max_captures; /* largest capture count of any rule */
     pcre2_match_context *mctx;
 };
+
+/*
+ * The longest run of literal bytes (at most SVC_LIT_MAX) that every match of
+ * the PCRE expression re (as written in the file, no x option) must
+ * contain, written to out; 0 when none is known. Conservative: never a text
+ * some match lacks.
+ */
+size_t svc_required_literal(const char *re, uint8_t *out);
+
+/* The prefilter: false only when r cannot match reply (too short, first
+ * byte excluded, required literal absent); true means "run PCRE2". */
+bool svc_rule_may_match(const struct svc_rule *r, const uint8_t *reply, size_t len);
 
 /* nmap's cstring_unescape on s[0..len): in place; new length or -1. */
 long svc_unescape(char *s, size_t len);

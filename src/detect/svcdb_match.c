@@ -5,6 +5,7 @@
  */
 #include "detect/svcdb_internal.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,35 @@
  * whose expansion does not fit leaves its field empty. */
 static const size_t field_len[SVC_F_COUNT] = {80, 80, 256, 80, 32, 32};
 #define CPE_LEN 80
+
+/* reply contains lit (n bytes), ignoring ASCII case when caseless. */
+static bool contains(const uint8_t *reply, size_t len, const uint8_t *lit, size_t n, bool caseless)
+{
+    if (n > len)
+        return false;
+    if (!caseless)
+        return memmem(reply, len, lit, n) != NULL;
+    for (size_t i = 0; i + n <= len; i++) {
+        size_t k = 0;
+        while (k < n && tolower(reply[i + k]) == tolower(lit[k]))
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+bool svc_rule_may_match(const struct svc_rule *r, const uint8_t *reply, size_t len)
+{
+    if (len < r->minlen)
+        return false;
+    if (r->first_known && (len == 0 || !(r->first[reply[0] >> 3] >> (reply[0] & 7) & 1)))
+        return false;
+    /* Past 64 KB (more than nmap ever reads) the search would cost more
+     * than PCRE2, which its limits bound anyway. */
+    return r->nlit < 3 || len > 65536 ||
+           contains(reply, len, r->lit, r->nlit, r->opts & PCRE2_CASELESS);
+}
 
 /* ---- probe order -------------------------------------------------------- */
 
@@ -195,6 +225,11 @@ int svc_match(const struct svc_db *db, const struct svc_probe *p, const uint8_t 
         const struct svc_probe *fp = p->chain[c];
         for (size_t i = 0; i < fp->nrules; i++) {
             const struct svc_rule *r = &fp->rules[i];
+            if (!svc_rule_may_match(r, reply, len)) {
+                tracef(trace, ctx, "probe %s line %u %s %s: no match", fp->name, r->line,
+                       r->soft ? "softmatch" : "match", r->service);
+                continue;
+            }
             int m = pcre2_match(r->re, reply, len, 0, 0, md, db->mctx);
             if (m == PCRE2_ERROR_JIT_STACKLIMIT)
                 m = pcre2_match(r->re, reply, len, 0, PCRE2_NO_JIT, md, db->mctx);

@@ -16,6 +16,70 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * nmap's C-style unescaping of probe strings and $SUBST() arguments
+ * (nbase cstring_unescape): \0 \a \b \f \n \r \t \v \\ and \xHH; a
+ * backslash before any other punctuation or space stands for that
+ * character; before a letter or digit (an octal-looking "\015") it is an
+ * error. In place; returns the new length, or -1.
+ */
+long svc_unescape(char *s, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c != '\\') {
+            s[o++] = (char)c;
+            continue;
+        }
+        if (++i >= len)
+            return -1; /* a trailing backslash escapes nothing */
+        c = (unsigned char)s[i];
+        switch (c) {
+        case '0':
+            c = '\0';
+            break;
+        case 'a':
+            c = '\a';
+            break;
+        case 'b':
+            c = '\b';
+            break;
+        case 'f':
+            c = '\f';
+            break;
+        case 'n':
+            c = '\n';
+            break;
+        case 'r':
+            c = '\r';
+            break;
+        case 't':
+            c = '\t';
+            break;
+        case 'v':
+            c = '\v';
+            break;
+        case 'x': {
+            if (i + 2 >= len)
+                return -1;
+            char h[3] = {s[i + 1], s[i + 2], '\0'};
+            if (!isxdigit((unsigned char)h[0]) || !isxdigit((unsigned char)h[1]))
+                return -1;
+            c = (unsigned char)strtoul(h, NULL, 16);
+            i += 2;
+            break;
+        }
+        default:
+            if (isalnum(c) || c == '\0')
+                return -1;
+            break;
+        }
+        s[o++] = (char)c;
+    }
+    return (long)o;
+}
+
 #define ARGS_MAX    5   /* nmap's SUBSTARGS_MAX_ARGS */
 #define ARG_STR_MAX 128 /* nmap's SUBSTARGS_STRLEN */
 
@@ -199,7 +263,10 @@ static size_t cpe_escape(const char *in, size_t n, char *out)
 int svc_template_expand(const char *tmpl, const uint8_t *subject, size_t len, const size_t *ovec,
                         size_t npairs, bool cpe, char *out, size_t outlen)
 {
-    if (!tmpl || !out || outlen < 3) /* nmap refuses buffers under 3 bytes */
+    if (!out || outlen == 0)
+        return -1;
+    out[0] = '\0';
+    if (!tmpl || outlen < 3) /* nmap refuses buffers under 3 bytes */
         return -1;
     char *tmp = malloc(4 * (outlen + 2));
     if (!tmp)
