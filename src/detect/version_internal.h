@@ -173,6 +173,11 @@ void vtls_ctx_free(SSL_CTX *ctx);
  * ServerHello for JA3S. NULL on failure. */
 SSL *vtls_new(SSL_CTX *ctx, int fd, const char *sni, bool facts, char ja3s[33]);
 void vtls_free(SSL *ssl);
+/* JA3S (Salesforce: md5 of "version,cipher,ext-ext-...", decimal) of a
+ * ServerHello handshake message (msg: type 2, 3-byte length, body; RFC 8446
+ * 4.1.3), len bytes of untrusted input. Writes 32 hex digits and a NUL to
+ * out. Returns 0, or -1 (not a ServerHello, or cut short: out = ""). */
+int vtls_ja3s(const uint8_t *msg, size_t len, char out[33]);
 /* Drive the handshake: 1 done, 0 wants more (*want = EVLOOP_READ/WRITE),
  * -1 failed. */
 int vtls_handshake(SSL *ssl, uint32_t *want);

@@ -50,22 +50,17 @@ void vtls_ctx_free(SSL_CTX *ctx)
     SSL_CTX_free(ctx);
 }
 
-/* JA3S from the ServerHello as it arrives (RFC 8446 4.1.3 layout). */
-static void on_msg(int write_p, int version, int content_type, const void *buf, size_t len,
-                   SSL *ssl, void *arg)
+int vtls_ja3s(const uint8_t *b, size_t len, char out[33])
 {
-    (void)version;
-    (void)ssl;
-    char *out = arg;
-    const uint8_t *b = buf;
-    if (write_p || content_type != SSL3_RT_HANDSHAKE || len < 4 + 2 + 32 + 1 || b[0] != 2 || out[0])
-        return;
+    out[0] = '\0';
+    if (len < 4 + 2 + 32 + 1 || b[0] != 2)
+        return -1;
     size_t off = 4;
     unsigned ver = (unsigned)b[off] << 8 | b[off + 1];
     off += 2 + 32;
     size_t sid = b[off++];
     if (off + sid + 3 > len)
-        return;
+        return -1;
     off += sid;
     unsigned cipher = (unsigned)b[off] << 8 | b[off + 1];
     off += 3; /* cipher suite and compression method */
@@ -85,13 +80,26 @@ static void on_msg(int write_p, int version, int content_type, const void *buf, 
         }
     }
     if (n <= 0 || (size_t)n >= sizeof(text))
-        return;
+        return -1;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
     if (EVP_Digest(text, (size_t)n, md, &mdlen, EVP_md5(), NULL) != 1 || mdlen != 16)
-        return;
+        return -1;
     for (unsigned i = 0; i < 16; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+/* JA3S from the ServerHello as it arrives (the first one only). */
+static void on_msg(int write_p, int version, int content_type, const void *buf, size_t len,
+                   SSL *ssl, void *arg)
+{
+    (void)version;
+    (void)ssl;
+    char *out = arg;
+    if (write_p || content_type != SSL3_RT_HANDSHAKE || out[0])
+        return;
+    vtls_ja3s(buf, len, out);
 }
 
 static bool is_ip_literal(const char *s)
