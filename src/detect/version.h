@@ -12,9 +12,10 @@
  * "Technique Described"), however many probes are in flight.
  *
  * Files: version.c (the stage: job, worker thread, hand-over of hosts),
- * version_port.c (one port's probes: scheduling, connections, waits,
- * accepting answers in nmap's order), version_tls.c (OpenSSL: handshakes,
- * TLS facts, ssl-cert), version_out.c (answers into records, the trace).
+ * version_port.c (a port's probe connections: scheduling, waits, reads),
+ * version_resolve.c (the plan and accepting answers in nmap's order),
+ * version_tls.c (OpenSSL: handshakes, TLS facts, ssl-cert, JA3S),
+ * version_out.c (answers into records, the SF-Port fingerprint, the trace).
  */
 #ifndef PRTIP_DETECT_VERSION_H
 #define PRTIP_DETECT_VERSION_H

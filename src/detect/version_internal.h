@@ -166,6 +166,23 @@ void vport_free_host(struct vhost *vh);
 /* Set up the pump task. */
 void vport_init(struct vs *vs);
 
+/* version_port.c: one probe's connection (see the file comment). */
+int vconn_launch(struct vs *vs, struct vprobe *pr); /* 0, or -1: pr ended */
+void vconn_close(struct vs *vs, struct vprobe *pr); /* close, uncount; idempotent */
+void vconn_free(struct vprobe *pr);                 /* reply bytes and answer */
+void vconn_drop_facts(struct vport *vp);            /* TLS facts not handed on */
+void vconn_timer_init(struct vprobe *pr);
+bool vconn_is_null(const struct vprobe *pr);          /* the TCP NULL probe */
+unsigned vconn_wrapped_ms(const struct svc_probe *p); /* tcpwrappedms or nmap's 2000 */
+
+/* version_resolve.c: the port's plan and answer, in nmap's order. */
+int vres_plan_port(struct vs *vs, struct vport *vp); /* (re)plan; 0 or -1 */
+void vres_drop_probes(struct vs *vs, struct vport *vp);
+void vres_resolve(struct vs *vs, struct vport *vp);             /* accept outcomes in order */
+void vres_finish(struct vs *vs, struct vport *vp);              /* answer decided: close the rest */
+void vres_complete(struct vs *vs, struct vport *vp);            /* write it once facts are in */
+void vres_trial_done(struct vs *vs, struct vport *vp, bool ok); /* modern TLS retry ended */
+
 /* version_tls.c */
 SSL_CTX *vtls_ctx_new(char *err, size_t errlen);
 void vtls_ctx_free(SSL_CTX *ctx);

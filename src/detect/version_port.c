@@ -1,6 +1,7 @@
 /*
- * version_port.c — one port's probes: connections, waits, and accepting
- * answers in nmap's order (nmap doc "Service and Application Version
+ * version_port.c — one port's probe connections and their waits; the
+ * order in which their answers count is version_resolve.c's. Answers are
+ * accepted in nmap's order (nmap doc "Service and Application Version
  * Detection", "Technique Described"; nmap's service_scan.cc semantics).
  *
  * nmap sends a port's probes one after another: the NULL probe (TCP: only
@@ -61,9 +62,7 @@
 #define STAGGER_MAX_MS     250
 
 static void on_io(struct evloop *loop, int fd, uint32_t events, void *user);
-static void trial_done(struct vs *vs, struct vport *vp, bool ok);
 static void on_timer(struct evloop *loop, struct evloop_timer *t, void *user);
-static void resolve(struct vs *vs, struct vport *vp);
 
 static unsigned cap_ms(const struct vs *vs, uint64_t ms)
 {
@@ -78,7 +77,7 @@ static unsigned total_wait_ms(const struct svc_probe *p)
     return ms ? ms : NMAP_WAIT_MS;
 }
 
-static unsigned wrapped_ms(const struct svc_probe *p)
+unsigned vconn_wrapped_ms(const struct svc_probe *p)
 {
     unsigned ms = svc_probe_tcpwrappedms(p);
     return ms ? ms : NMAP_WRAPPED_MS;
@@ -113,14 +112,14 @@ static int64_t reply_wait_us(const struct vs *vs, const struct vprobe *pr)
     return (int64_t)cap_ms(vs, ms) * 1000;
 }
 
-static bool is_null(const struct vprobe *pr)
+bool vconn_is_null(const struct vprobe *pr)
 {
     return pr->port->proto == SVC_TCP && pr->k == 0;
 }
 
 /* ---- connections ------------------------------------------------------- */
 
-static void vp_close(struct vs *vs, struct vprobe *pr)
+void vconn_close(struct vs *vs, struct vprobe *pr)
 {
     evloop_timer_cancel(vs->loop, &pr->timer);
     if (pr->ssl) {
@@ -139,7 +138,7 @@ static void vp_close(struct vs *vs, struct vprobe *pr)
     }
 }
 
-static void vp_free(struct vprobe *pr)
+void vconn_free(struct vprobe *pr)
 {
     free(pr->buf);
     pr->buf = NULL;
@@ -154,8 +153,6 @@ static void arm(struct vs *vs, struct vprobe *pr, int64_t deadline_us)
         pr->deadline_us = 0; /* out of memory: the port's end bounds it */
 }
 
-static void complete(struct vs *vs, struct vport *vp);
-
 /* pr ended (how = its end state): close it and see what it decides. */
 static void vp_end(struct vs *vs, struct vprobe *pr, enum vp_end how)
 {
@@ -164,12 +161,12 @@ static void vp_end(struct vs *vs, struct vprobe *pr, enum vp_end how)
     pr->t_end_us = clock_mono_us();
     if (vp->ssl && !pr->handshaken && (how == VP_TLSFAIL || (how == VP_TIMEOUT && pr->connected)))
         vp->tls_failures++;
-    vp_close(vs, pr);
+    vconn_close(vs, pr);
     if (pr->k == SIZE_MAX) { /* the TLS-facts connection */
         if (vp->trial)
-            trial_done(vs, vp, pr->handshaken);
+            vres_trial_done(vs, vp, pr->handshaken);
         else
-            complete(vs, vp);
+            vres_complete(vs, vp);
         evloop_defer(vs->loop, &vs->pump);
         return;
     }
@@ -184,7 +181,7 @@ static void vp_end(struct vs *vs, struct vprobe *pr, enum vp_end how)
                    vp->port, vp->ssl ? "ssl/" : "", vp->proto == SVC_TCP ? "tcp" : "udp",
                    how < sizeof(why) / sizeof(why[0]) && why[how] ? why[how] : "ended", pr->len);
     }
-    resolve(vs, vp);
+    vres_resolve(vs, vp);
     evloop_defer(vs->loop, &vs->pump);
 }
 
@@ -342,7 +339,7 @@ static void vp_read(struct vs *vs, struct vprobe *pr)
     }
 }
 
-static void drop_facts(struct vport *vp)
+void vconn_drop_facts(struct vport *vp)
 {
     if (vp->tls) {
         tls_info_free(vp->tls);
@@ -375,7 +372,7 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
         pr->connected = true;
         pr->t_conn_us = clock_mono_us();
         sample_rtt(vp->host, pr->t_conn_us - pr->t_start_us);
-        if (is_null(pr) && !vp->ssl) {
+        if (vconn_is_null(pr) && !vp->ssl) {
             vp->others_at_us = pr->t_conn_us + stagger_us(vp->host);
             evloop_defer(vs->loop, &vs->pump);
         }
@@ -393,7 +390,7 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
                 return;
             }
         } else if (vp->proto == SVC_TCP) {
-            if (is_null(pr)) {
+            if (vconn_is_null(pr)) {
                 null_listen(vs, pr);
                 return;
             }
@@ -420,7 +417,7 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
             struct script_output *sc = NULL;
             if (vtls_facts(pr->ssl, vp->host->h.hostname, pr->ja3s, vs->job.verbose, &t, &sc) ==
                 0) {
-                drop_facts(vp);
+                vconn_drop_facts(vp);
                 vp->tls = t;
                 vp->cert_script = sc;
             }
@@ -430,7 +427,7 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
         if (!vp->tls) /* facts from the first handshake, in case the facts connection fails */
             vtls_facts(pr->ssl, vp->host->h.hostname, NULL, vs->job.verbose, &vp->tls,
                        &vp->cert_script);
-        if (is_null(pr)) {
+        if (vconn_is_null(pr)) {
             /* TLS may hold application data already (a banner in the same
              * flight as the handshake's end). */
             if (null_listen(vs, pr) == 0)
@@ -453,7 +450,7 @@ static void on_timer(struct evloop *loop, struct evloop_timer *t, void *user)
 }
 
 /* Open pr's connection. Returns 0, or -1 (pr ended as VP_RESET). */
-static int vp_launch(struct vs *vs, struct vprobe *pr)
+int vconn_launch(struct vs *vs, struct vprobe *pr)
 {
     struct vport *vp = pr->port;
     struct vhost *vh = vp->host;
@@ -502,290 +499,6 @@ static int vp_launch(struct vs *vs, struct vprobe *pr)
     return 0;
 }
 
-/* ---- plan and resolution ------------------------------------------------- */
-
-static void drop_probe(struct vs *vs, struct vprobe *pr)
-{
-    vp_close(vs, pr);
-    vp_free(pr);
-    free(pr);
-}
-
-static void drop_probes(struct vs *vs, struct vport *vp)
-{
-    for (size_t j = 0; j < vp->nplan; j++)
-        drop_probe(vs, vp->probes[j]);
-    free(vp->probes);
-    vp->probes = NULL;
-    vp->nplan = vp->cap_plan = vp->next_launch = vp->resolved = 0;
-}
-
-static struct vprobe *new_probe(struct vport *vp, const struct svc_probe *p)
-{
-    struct vprobe *pr = calloc(1, sizeof(*pr));
-    if (!pr)
-        return NULL;
-    pr->port = vp;
-    pr->probe = p;
-    pr->fd = -1;
-    pr->end = VP_WAITING;
-    evloop_timer_init(&pr->timer, on_timer, pr);
-    return pr;
-}
-
-/* Append to the port's order; returns 0 or -1. */
-static int plan_append(struct vport *vp, struct vprobe *pr)
-{
-    if (vp->nplan == vp->cap_plan) {
-        size_t cap = vp->cap_plan ? 2 * vp->cap_plan : 32;
-        struct vprobe **v = realloc(vp->probes, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        vp->probes = v;
-        vp->cap_plan = cap;
-    }
-    pr->k = vp->nplan;
-    vp->probes[vp->nplan++] = pr;
-    return 0;
-}
-
-/* Plan the port's probes (again, after "ssl"), nmap's nextProbe order.
- * Returns 0 or -1. */
-static int plan_port(struct vs *vs, struct vport *vp)
-{
-    drop_probes(vs, vp);
-    svc_answer_clear(&vp->soft);
-    vp->later_hard = false;
-    vp->others_at_us = 0;
-    const struct svc_probe *p = NULL;
-    while ((p = svc_db_next(vs->db, vp->proto, vp->port, vp->ssl, vs->job.intensity, NULL, p))) {
-        struct vprobe *pr = new_probe(vp, p);
-        if (!pr || plan_append(vp, pr) < 0) {
-            free(pr);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* A softmatch on the probe at vp->resolved said the service: what follows
- * is what nmap's nextProbe gives from there under the softmatch — fewer
- * probes, and some a higher rarity kept out before. Probes already running
- * or done that stay keep their state; the others are dropped. */
-static void narrow(struct vs *vs, struct vport *vp)
-{
-    size_t r = vp->resolved, old_n = vp->nplan;
-    struct vprobe **old = malloc((old_n - r) * sizeof(*old) + 1);
-    if (!old)
-        return;
-    memcpy(old, vp->probes + r + 1, (old_n - r - 1) * sizeof(*old));
-    size_t nold = old_n - r - 1;
-    vp->nplan = r + 1;
-    const struct svc_probe *p = vp->probes[r]->probe;
-    while ((p = svc_db_next(vs->db, vp->proto, vp->port, vp->ssl, vs->job.intensity,
-                            vp->soft.service, p))) {
-        struct vprobe *pr = NULL;
-        for (size_t i = 0; i < nold && !pr; i++)
-            if (old[i] && old[i]->probe == p) {
-                pr = old[i];
-                old[i] = NULL;
-            }
-        if (!pr)
-            pr = new_probe(vp, p);
-        if (!pr || plan_append(vp, pr) < 0) {
-            free(pr);
-            break;
-        }
-    }
-    for (size_t i = 0; i < nold; i++)
-        if (old[i])
-            drop_probe(vs, old[i]);
-    free(old);
-    /* Launch order follows the new order: start again after the first
-     * entry not launched yet. */
-    vp->next_launch = r + 1;
-}
-
-/* nmap's TLS probes (SSLv3/TLS 1.0 hellos) ended with EOF or a reset
- * without a byte: a server that takes only modern TLS does that. */
-static bool old_hellos_refused(const struct vport *vp)
-{
-    bool any = false;
-    for (size_t j = 0; j < vp->nplan; j++) {
-        const struct vprobe *pr = vp->probes[j];
-        const char *name = svc_probe_name(pr->probe);
-        if (strcmp(name, "SSLSessionReq") != 0 && strcmp(name, "TLSSessionReq") != 0 &&
-            strcmp(name, "SSLv23SessionReq") != 0)
-            continue;
-        if (pr->end == VP_SKIPPED || pr->end == VP_WAITING)
-            continue;
-        if (pr->len > 0 || (pr->end != VP_EOF && pr->end != VP_RESET))
-            return false;
-        any = true;
-    }
-    return any;
-}
-
-static void start_facts(struct vs *vs, struct vport *vp);
-static void finish(struct vs *vs, struct vport *vp);
-
-static void trial_done(struct vs *vs, struct vport *vp, bool ok)
-{
-    vp->trial = false;
-    if (vs->job.trace) {
-        char a[64];
-        ipaddr_str(&vp->host->h.addr, a, sizeof(a));
-        vout_trace(vs, "%s:%u: a modern TLS handshake %s%s", a, vp->port,
-                   ok ? "succeeded: probing through it (an answer nmap 7.93 would not give)"
-                      : "failed too",
-                   ok ? "" : ": nmap's answer stands");
-    }
-    if (ok) {
-        vp->ssl = true;
-        vp->modern_tls = true;
-        if (plan_port(vs, vp) == 0)
-            return;
-    }
-    drop_facts(vp);
-    finish(vs, vp);
-}
-
-/* Nothing matched. Where nmap's old hellos were refused, try a modern
- * handshake first (point 6); else the answer is nmap's "no match". */
-static void no_match(struct vs *vs, struct vport *vp)
-{
-    if (vp->proto == SVC_TCP && !vp->ssl && !vp->facts_started && vs->tls_ctx &&
-        old_hellos_refused(vp)) {
-        vp->trial = true;
-        start_facts(vs, vp);
-        return;
-    }
-    finish(vs, vp);
-}
-
-static void finish(struct vs *vs, struct vport *vp)
-{
-    vp->done = true;
-    for (size_t j = 0; j < vp->nplan; j++) {
-        struct vprobe *pr = vp->probes[j];
-        vp_close(vs, pr);
-        if (pr->end == VP_RUNNING || pr->end == VP_WAITING)
-            pr->end = VP_SKIPPED;
-    }
-    complete(vs, vp);
-}
-
-/* The answer is decided and any facts connection has ended: write it. */
-static void complete(struct vs *vs, struct vport *vp)
-{
-    if (!vp->done || vp->completed || vp->facts.fd >= 0)
-        return;
-    vp->completed = true;
-    vout_port(vs, vp);
-    struct vhost *vh = vp->host;
-    if (--vh->open_ports == 0)
-        vs_host_done(vs, vh);
-}
-
-static void start_facts(struct vs *vs, struct vport *vp)
-{
-    struct vprobe *pr = &vp->facts;
-    vp->facts_started = true;
-    pr->port = vp;
-    pr->k = SIZE_MAX;
-    pr->probe = NULL;
-    vp_launch(vs, pr);
-}
-
-/* Accept an answer (ans is moved). "ssl" restarts the port through TLS. */
-static void accept_answer(struct vs *vs, struct vport *vp, struct svc_answer *ans)
-{
-    if (!vp->ssl && vp->proto == SVC_TCP && ans->service && strcmp(ans->service, "ssl") == 0 &&
-        vs->tls_ctx) {
-        svc_answer_clear(ans);
-        vp->ssl = true;
-        if (vs->job.trace) {
-            char a[64];
-            ipaddr_str(&vp->host->h.addr, a, sizeof(a));
-            vout_trace(vs, "%s:%u speaks TLS: probing again through an SSL tunnel", a, vp->port);
-        }
-        if (plan_port(vs, vp) < 0) {
-            finish(vs, vp);
-            return;
-        }
-        if (!vp->facts_started)
-            start_facts(vs, vp);
-        return;
-    }
-    svc_answer_clear(&vp->ans);
-    vp->ans = *ans;
-    memset(ans, 0, sizeof(*ans));
-    finish(vs, vp);
-}
-
-static void resolve(struct vs *vs, struct vport *vp)
-{
-    while (!vp->done && vp->resolved < vp->nplan) {
-        struct vprobe *pr = vp->probes[vp->resolved];
-        if (pr->end == VP_SKIPPED) {
-            vp->resolved++;
-            continue;
-        }
-        if (pr->end == VP_RUNNING || pr->end == VP_WAITING)
-            return;
-        /* Matched under the softmatch in force now, as nmap would have. */
-        const char *soft = vp->soft.found ? vp->soft.service : NULL;
-        if (pr->len > 0 && (!pr->ans.found || pr->ans_narrowed != (soft != NULL))) {
-            svc_answer_clear(&pr->ans);
-            if (svc_match(vs->db, pr->probe, pr->buf, pr->len, soft, &pr->ans,
-                          vs->job.trace ? vout_trace_rule : NULL, vs) < 0)
-                memset(&pr->ans, 0, sizeof(pr->ans));
-            pr->ans_narrowed = soft != NULL;
-        }
-        if (pr->ans.found && !pr->ans.soft) {
-            size_t k = vp->resolved;
-            vp->resolved++;
-            struct svc_answer a = pr->ans;
-            memset(&pr->ans, 0, sizeof(pr->ans));
-            if (vp->soft.found) { /* nmap's processMatch: the softmatch's fields stay */
-                struct svc_answer m = {0};
-                if (svc_answer_merge(&m, &vp->soft) == 0 && svc_answer_merge(&m, &a) == 0) {
-                    svc_answer_clear(&a);
-                    a = m;
-                } else {
-                    svc_answer_clear(&m);
-                }
-            }
-            accept_answer(vs, vp, &a);
-            (void)k;
-            continue; /* done, or after "ssl" the new plan starts resolving */
-        }
-        if (is_null(pr) && pr->len == 0 && (pr->end == VP_EOF || pr->end == VP_RESET) &&
-            pr->connected && pr->t_end_us - pr->t_conn_us < (int64_t)wrapped_ms(pr->probe) * 1000) {
-            vp->tcpwrapped = true;
-            finish(vs, vp);
-            return;
-        }
-        if (pr->ans.found && pr->ans.soft && !vp->soft.found) {
-            vp->soft = pr->ans;
-            memset(&pr->ans, 0, sizeof(pr->ans));
-            narrow(vs, vp);
-        }
-        vp->resolved++;
-        /* Later probes that matched while this one waited: their wait is
-         * over only if a later one hard-matched; nothing else to do. */
-    }
-    if (!vp->done && vp->resolved >= vp->nplan) {
-        if (vp->soft.found) {
-            struct svc_answer a = vp->soft;
-            memset(&vp->soft, 0, sizeof(vp->soft));
-            accept_answer(vs, vp, &a);
-        } else {
-            no_match(vs, vp);
-        }
-    }
-}
-
 /* ---- hosts ------------------------------------------------------------------ */
 
 size_t vport_setup_host(struct vs *vs, struct vhost *vh)
@@ -816,8 +529,8 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh)
         vp->port = p->port;
         vp->facts.fd = -1;
         evloop_timer_init(&vp->facts.timer, on_timer, &vp->facts);
-        if (plan_port(vs, vp) < 0) {
-            drop_probes(vs, vp);
+        if (vres_plan_port(vs, vp) < 0) {
+            vres_drop_probes(vs, vp);
             continue;
         }
         m++;
@@ -827,7 +540,7 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh)
     for (size_t i = 0; i < m; i++)
         if (vh->ports[i].nplan == 0) { /* nothing to send: nmap's "no match" */
             vh->ports[i].done = true;
-            complete(vs, &vh->ports[i]);
+            vres_complete(vs, &vh->ports[i]);
         }
     return vh->open_ports > 0 ? m : 0;
 }
@@ -865,7 +578,7 @@ void vport_pump(struct vs *vs)
                 struct vprobe *pr = vp->probes[vp->next_launch++];
                 if (pr->end != VP_WAITING)
                     continue;
-                vp_launch(vs, pr); /* a failure ends and resolves pr */
+                vconn_launch(vs, pr); /* a failure ends and resolves pr */
                 if (i >= vs->nactive || vs->active[i] != vh)
                     return; /* the host finished and left the list */
             }
@@ -892,12 +605,12 @@ void vport_abort_host(struct vs *vs, struct vhost *vh)
 {
     for (size_t j = 0; j < vh->nports; j++) {
         struct vport *vp = &vh->ports[j];
-        vp_close(vs, &vp->facts);
+        vconn_close(vs, &vp->facts);
         if (!vp->done) {
             vh->h.interrupted = true; /* its -sV answers are partial */
             vp->done = true;
             for (size_t k = 0; k < vp->nplan; k++)
-                vp_close(vs, vp->probes[k]);
+                vconn_close(vs, vp->probes[k]);
             if (vp->soft.found) {
                 vp->ans = vp->soft;
                 memset(&vp->soft, 0, sizeof(vp->soft));
@@ -915,18 +628,23 @@ void vport_free_host(struct vhost *vh)
     for (size_t j = 0; j < vh->nports; j++) {
         struct vport *vp = &vh->ports[j];
         for (size_t k = 0; k < vp->nplan; k++) {
-            vp_free(vp->probes[k]);
+            vconn_free(vp->probes[k]);
             free(vp->probes[k]);
         }
-        vp_free(&vp->facts);
+        vconn_free(&vp->facts);
         free(vp->probes);
         svc_answer_clear(&vp->ans);
         svc_answer_clear(&vp->soft);
-        drop_facts(vp);
+        vconn_drop_facts(vp);
     }
     free(vh->ports);
     vh->ports = NULL;
     vh->nports = 0;
+}
+
+void vconn_timer_init(struct vprobe *pr)
+{
+    evloop_timer_init(&pr->timer, on_timer, pr);
 }
 
 void vport_init(struct vs *vs)
