@@ -40,6 +40,7 @@ int version_job_from_config(struct version_job *job, const struct config *cfg,
     job->trace = o->trace;
     job->all_ports = o->all_ports;
     job->timeout_ms = o->timeout_ms;
+    job->host_timeout_ms = cfg->timing.host_timeout_ms;
     /* ssl-cert's text at the verbosity nmap runs it with when selected by
      * name (--script ssl-cert gives the script one level more). */
     job->verbose = cfg->verbose + 1;
@@ -130,6 +131,7 @@ static void flush_task(struct evloop *loop, void *user)
  * callbacks are done with it. */
 void vs_host_done(struct vs *vs, struct vhost *vh)
 {
+    evloop_timer_cancel(vs->loop, &vh->timeout);
     for (size_t i = 0; i < vs->nactive; i++)
         if (vs->active[i] == vh) {
             vs->active[i] = vs->active[--vs->nactive];
@@ -288,6 +290,7 @@ static void vs_host(void *state, const struct host_result *h, const struct resul
         return;
     }
     vh->vs = vs;
+    vport_host_init(vh);
     pthread_mutex_lock(&vs->mu);
     vs->in_flight++;
     if (vs->worker_done)

@@ -39,6 +39,10 @@ struct version_job {
     bool trace;          /* --version-trace: probes and matches on stderr */
     bool all_ports;      /* --allports: ignore Exclude */
     uint64_t timeout_ms; /* cap on any one wait; 0 = none */
+    /* --host-timeout: a host still being probed this long after it reached
+     * the stage is passed on as it stands, timed_out (nmap counts -sV in
+     * the host's time too; the port scan's share is not known here). */
+    uint64_t host_timeout_ms;
     int verbose, debug;  /* ssl-cert's text follows nmap's verbosity */
     unsigned max_conns;  /* probe connections in flight, all hosts */
     unsigned host_conns; /* probe connections in flight per host */

@@ -114,7 +114,8 @@ struct vhost {
     unsigned conns;    /* connections open */
     int64_t srtt_us;   /* from the port scan, else from our connects; -1 unknown */
     int64_t start_us;
-    struct vhost *next; /* queue link */
+    struct evloop_timer timeout; /* --host-timeout */
+    struct vhost *next;          /* queue link */
 };
 
 /* The stage's state. */
@@ -158,6 +159,8 @@ bool vs_wants_port(const struct port_result *p);
 /* Start probing every port of host that -sV concerns (open TCP, open and
  * open|filtered UDP); returns the number of ports started. */
 size_t vport_setup_host(struct vs *vs, struct vhost *vh);
+/* Initialise a new vhost's timer (before it is queued). */
+void vport_host_init(struct vhost *vh);
 /* Launch what the caps allow across the active hosts. */
 void vport_pump(struct vs *vs);
 /* Close every connection (Ctrl-C or the end). */

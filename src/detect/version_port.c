@@ -501,6 +501,23 @@ int vconn_launch(struct vs *vs, struct vprobe *pr)
 
 /* ---- hosts ------------------------------------------------------------------ */
 
+/* --host-timeout: what was found so far goes on, the host marked. */
+static void host_timeout(struct evloop *loop, struct evloop_timer *t, void *user)
+{
+    struct vhost *vh = user;
+    struct vs *vs = evloop_ctx(loop);
+    (void)t;
+    vport_abort_host(vs, vh);
+    vh->h.timed_out = true;
+    vh->h.interrupted = false;
+    vs_host_done(vs, vh);
+}
+
+void vport_host_init(struct vhost *vh)
+{
+    evloop_timer_init(&vh->timeout, host_timeout, vh);
+}
+
 size_t vport_setup_host(struct vs *vs, struct vhost *vh)
 {
     size_t n = 0;
@@ -514,6 +531,8 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh)
         return 0;
     vh->srtt_us = vh->h.srtt_us > 0 ? vh->h.srtt_us : -1;
     vh->start_us = clock_mono_us();
+    if (vs->job.host_timeout_ms)
+        evloop_timer_in_ms(vs->loop, &vh->timeout, (int64_t)vs->job.host_timeout_ms);
     size_t m = 0;
     for (size_t i = 0; i < vh->h.nports; i++) {
         const struct port_result *p = &vh->h.ports[i];
