@@ -106,6 +106,8 @@ int main(int argc, char **argv)
         sum.error = err;
 
     int wrc = sink_end(&pl.head, &sum);
+    /* A stage after the port scan (-sV) may have been the one Ctrl-C cut. */
+    sum.interrupted = stop_requested != 0;
     plan_pipeline_free(&pl);
     int status = 0;
     if (rc < 0) {

@@ -82,6 +82,13 @@ enum {
     OPT_UNPRIVILEGED,
     OPT_SYSTEM_DNS,
     OPT_OS, /* --osscan-guess, --fuzzy, --osscan-limit, --max-os-tries, --os-db (cli_os.c) */
+    OPT_VERSION_INTENSITY,
+    OPT_VERSION_LIGHT,
+    OPT_VERSION_ALL,
+    OPT_VERSION_TRACE,
+    OPT_VERSION_TIMEOUT,
+    OPT_VERSIONDB,
+    OPT_ALLPORTS,
     OPT_NOT_IMPLEMENTED, /* cli_missing_opts[]: nmap options prtip does not have yet */
 };
 
@@ -99,6 +106,14 @@ static const struct option long_opts[] = {
     /* Ports. */
     {"top-ports", required_argument, NULL, OPT_TOP_PORTS},
     {"exclude-ports", required_argument, NULL, OPT_EXCLUDE_PORTS},
+    /* Service/version detection (-sV is a -s letter, -A a short option). */
+    {"version-intensity", required_argument, NULL, OPT_VERSION_INTENSITY},
+    {"version-light", no_argument, NULL, OPT_VERSION_LIGHT},
+    {"version-all", no_argument, NULL, OPT_VERSION_ALL},
+    {"version-trace", no_argument, NULL, OPT_VERSION_TRACE},
+    {"version-timeout", required_argument, NULL, OPT_VERSION_TIMEOUT},
+    {"versiondb", required_argument, NULL, OPT_VERSIONDB},
+    {"allports", no_argument, NULL, OPT_ALLPORTS},
     /* Timing. */
     {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
     {"host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT},
@@ -183,6 +198,18 @@ static int parse_time(const char *opt, const char *text, uint64_t *out)
     char err[256];
     if (timing_parse_time(text, out, err, sizeof(err)) < 0) {
         cli_fail("invalid %s: %s", opt, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* A time that must be greater than 0. */
+static int parse_positive_time(const char *opt, const char *text, uint64_t *out)
+{
+    if (parse_time(opt, text, out) < 0)
+        return -1;
+    if (*out == 0) {
+        cli_fail("invalid %s '%s': must be greater than 0 (e.g. 500ms)", opt, text);
         return -1;
     }
     return 0;
@@ -454,22 +481,10 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         return parse_time("--min-rtt-timeout", optarg, &pd->t.min_rtt_ms);
     case OPT_MAX_RTT:
         pd->set |= SET_MAX_RTT;
-        if (parse_time("--max-rtt-timeout", optarg, &pd->t.max_rtt_ms) < 0)
-            return -1;
-        if (pd->t.max_rtt_ms == 0) {
-            cli_fail("invalid --max-rtt-timeout '%s': must be greater than 0", optarg);
-            return -1;
-        }
-        return 0;
+        return parse_positive_time("--max-rtt-timeout", optarg, &pd->t.max_rtt_ms);
     case OPT_INITIAL_RTT:
         pd->set |= SET_INITIAL_RTT;
-        if (parse_time("--initial-rtt-timeout", optarg, &pd->t.initial_rtt_ms) < 0)
-            return -1;
-        if (pd->t.initial_rtt_ms == 0) {
-            cli_fail("invalid --initial-rtt-timeout '%s': must be greater than 0", optarg);
-            return -1;
-        }
-        return 0;
+        return parse_positive_time("--initial-rtt-timeout", optarg, &pd->t.initial_rtt_ms);
     case OPT_SCAN_DELAY:
         pd->set |= SET_SCAN_DELAY;
         return parse_time("--scan-delay", optarg, &pd->t.scan_delay_ms);
@@ -686,8 +701,45 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case 'O':
     case OPT_OS:
         return cli_os_option(scan, c == 'O' ? "O" : opts[longindex].name, optarg);
-    case 'A': /* nmap's -A: OS detection too (with -sV, scripts and traceroute) */
+    case 'A': /* nmap: -sV -O -sC --traceroute; prtip has -sV and -O of these so far */
+        scan->version.enabled = true;
+        pd->aggressive = true;
         return cli_os_option(scan, "O", NULL);
+    case OPT_VERSION_INTENSITY:
+        if (parse_long("--version-intensity", optarg, 0, 9, &v) < 0)
+            return -1;
+        scan->version.intensity = (int)v;
+        pd->version_opt = "--version-intensity";
+        return 0;
+    case OPT_VERSION_LIGHT:
+    case OPT_VERSION_ALL:
+        scan->version.intensity = c == OPT_VERSION_LIGHT ? 2 : 9;
+        pd->version_opt = c == OPT_VERSION_LIGHT ? "--version-light" : "--version-all";
+        return 0;
+    case OPT_VERSION_TRACE:
+        scan->version.trace = true;
+        pd->version_opt = "--version-trace";
+        return 0;
+    case OPT_ALLPORTS:
+        scan->version.all_ports = true;
+        pd->version_opt = "--allports";
+        return 0;
+    case OPT_VERSION_TIMEOUT:
+        pd->version_opt = "--version-timeout";
+        return parse_positive_time("--version-timeout", optarg, &scan->version.timeout_ms);
+    case OPT_VERSIONDB:
+        pd->version_opt = "--versiondb";
+        if (optarg[0] == '\0') {
+            cli_fail("invalid --versiondb '': give the path of an nmap-service-probes file");
+            return -1;
+        }
+        free(scan->version.db);
+        scan->version.db = strdup(optarg);
+        if (!scan->version.db) {
+            cli_fail("out of memory");
+            return -1;
+        }
+        return 0;
     case OPT_NOT_IMPLEMENTED: {
         const struct cli_missing *m = cli_missing_find(opts[longindex].name);
         size_t len = strcspn(word, "=");
@@ -701,7 +753,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case '?':
         report_unknown(opts, word);
         return -1;
-    default: /* an nmap short option prtip does not have yet: -A, -O, -D ... */
+    default: /* an nmap short option prtip does not have yet: -O, -D ... */
         cli_fail("-%c is not implemented yet. See prtip -h for what works today", c);
         return -1;
     }

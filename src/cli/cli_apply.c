@@ -432,6 +432,32 @@ static int resolve_scan_types(struct config *scan, const struct pending *pd)
     return 0;
 }
 
+/* -sV and its options: nothing given without the stage, nor where no port
+ * is scanned. */
+static int resolve_version(const struct config *scan, const struct pending *pd)
+{
+    if (pd->version_opt && !scan->version.enabled) {
+        cli_fail("%s applies to service detection: add -sV (or -A)", pd->version_opt);
+        return -1;
+    }
+    if (!scan->version.enabled)
+        return 0;
+    const char *opt = pd->aggressive ? "-A" : "-sV";
+    if (scan->disc.ping_only || scan->disc.list_only) {
+        cli_fail("%s needs a port scan: drop %s or the -sn/-sL", opt,
+                 scan->disc.ping_only ? "-sn" : "-sL");
+        return -1;
+    }
+    if (scan->raw.dry_run) {
+        cli_fail("--dry-run prints the port scan's probes only: drop %s or --dry-run", opt);
+        return -1;
+    }
+    if (pd->aggressive) /* said once, so -A is never taken for more than it does */
+        log_warn("cli", "-A runs service and OS detection (-sV -O) only: default scripts "
+                        "(-sC) and --traceroute are not implemented yet");
+    return 0;
+}
+
 /* -S must be of the family -4/-6 asked for, wherever either stands. */
 static int resolve_raw(struct config *scan, const struct pending *pd)
 {
@@ -491,7 +517,8 @@ int cli_apply(struct config *scan, const struct pending *pd)
     scan->privileged = pd->privileged >= 0 ? pd->privileged == 1 : geteuid() == 0;
     for (size_t i = 0; i < scan->noutputs; i++)
         scan->outputs[i].append = pd->append_output;
-    if (resolve_scan_types(scan, pd) < 0 || resolve_raw(scan, pd) < 0)
+    if (resolve_scan_types(scan, pd) < 0 || resolve_raw(scan, pd) < 0 ||
+        resolve_version(scan, pd) < 0)
         return -1;
     if (resolve_timing(scan, pd) < 0)
         return -1;

@@ -18,7 +18,6 @@
 /* Reasons, one per area: what is missing and what works today. */
 #define R_DISC    "random targets are planned; list targets or use -iL"
 #define R_IDLE    "the idle scan is planned; use -sS"
-#define R_VERSION "service detection (-sV) is planned"
 #define R_SCRIPT  "scripts (--script) are planned"
 #define R_TRACE   "packet and route tracing are planned; use -d for the engines' decisions"
 #define R_EVASION "evasion options are planned"
@@ -41,14 +40,8 @@ const struct cli_missing cli_missing_opts[] = {
     /* Scan types and ports. */
     {"sI", required_argument, R_IDLE},
     {"port-ratio", required_argument, R_PORTS},
-    {"allports", no_argument, R_VERSION},
     {"servicedb", required_argument, "use --datadir DIR with your nmap-services in it"},
-    {"versiondb", required_argument, R_VERSION},
     /* Service and OS detection. */
-    {"version-intensity", required_argument, R_VERSION},
-    {"version-light", no_argument, R_VERSION},
-    {"version-all", no_argument, R_VERSION},
-    {"version-trace", no_argument, R_VERSION},
     {"deprecated-xml-osclass", no_argument, "prtip writes nmap's current <osmatch><osclass> form"},
     /* Scripts. */
     {"script", required_argument, R_SCRIPT},

@@ -16,6 +16,7 @@ void config_init(struct config *s)
     s->raw.scanflags = -1;
     s->disc.arp = true;
     s->os.max_tries = 5;
+    s->version.intensity = 7;
 }
 
 void config_free(struct config *s)
@@ -31,5 +32,6 @@ void config_free(struct config *s)
     free(s->datadir);
     free(s->stylesheet);
     free(s->os.db);
+    free(s->version.db);
     memset(s, 0, sizeof(*s));
 }

@@ -376,6 +376,7 @@ static void write_service(struct xml_state *st, const struct port_result *p)
     opt_attr(st, "devicetype", s->devicetype);
     if (s->tunnel_ssl)
         attr(st, "tunnel", "ssl");
+    opt_attr(st, "servicefp", s->fingerprint);
     attr(st, "method", s->method == SERVICE_METHOD_PROBED ? "probed" : "table");
     attrf(st, "conf", "%u", s->conf > 10 ? 10 : s->conf);
     write_cpes(st, s->cpe, s->ncpe);
@@ -472,6 +473,17 @@ static void write_tls(struct xml_state *st, const struct tls_info *t)
     elem_kv(st, "key_type", t->key_type);
     elem_kv(st, "key_bits", *bits ? bits : NULL);
     elem_kv(st, "sha256", t->sha256);
+    char days[24], chain[16];
+    snprintf(days, sizeof(days), "%lld", (long long)t->days_left);
+    snprintf(chain, sizeof(chain), "%u", t->chain_len);
+    elem_kv(st, "sni", t->sni);
+    elem_kv(st, "serial", t->serial);
+    elem_kv(st, "sig_alg", t->sig_alg);
+    elem_kv(st, "spki_sha256", t->spki_sha256);
+    elem_kv(st, "days_left", t->not_after ? days : NULL);
+    elem_kv(st, "self_signed", t->subject ? (t->self_signed ? "true" : "false") : NULL);
+    elem_kv(st, "chain_len", chain);
+    elem_kv(st, "ja3s", t->ja3s);
     end(st);
 }
 

@@ -357,6 +357,10 @@ static void test_bad_inputs(void **state)
     EXPECT_ERROR("--max-os-tries", "2", "127.0.0.1");
     EXPECT_ERROR("-O", "--max-os-tries", "0", "127.0.0.1");
     EXPECT_ERROR("-O", "--os-db", "", "127.0.0.1");
+    EXPECT_ERROR("--version-intensity", "3", "127.0.0.1"); /* needs -sV */
+    EXPECT_ERROR("-sV", "--version-intensity", "10", "127.0.0.1");
+    EXPECT_ERROR("-sV", "-sn", "127.0.0.1");
+    EXPECT_ERROR("-sV", "--version-timeout", "0", "127.0.0.1");
     EXPECT_ERROR("--script", "default", "127.0.0.1");
     EXPECT_ERROR("-oQ", "x", "127.0.0.1");
     EXPECT_ERROR("-oA", "-", "127.0.0.1");

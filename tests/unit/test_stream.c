@@ -302,12 +302,13 @@ static void test_render_findings(void **state)
                                    "(protocol 2.0)\n"
                                    "80/tcp  closed http     \n"
                                    "443/tcp open   ssl/http nginx 1.22.1\n"
-                                   "| tls-info: TLSv1.3 TLS_AES_256_GCM_SHA384\n"
-                                   "| Subject: CN=lab-target\n"));
-    assert_non_null(strstr(normal, "|_SHA-256: 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11"
-                                   "ef721d1542d8\n"
                                    "| http-title: Welcome & <hello>\n"
-                                   "|_second line\n"));
+                                   "|_second line\n"
+                                   "| tls-info: TLSv1.3 TLS_AES_256_GCM_SHA384\n"
+                                   "| ALPN: http/1.1\n"
+                                   "| Certificate: ec, 0 days left, 0 in chain\n"));
+    assert_non_null(strstr(normal, "|_SHA-256: 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11"
+                                   "ef721d1542d8\n"));
     assert_non_null(strstr(normal, "Device type: general purpose\n"
                                    "Running: Linux 5.X\n"
                                    "OS CPE: cpe:/o:linux:linux_kernel:5\n"
