@@ -6,6 +6,8 @@
 #include "engine/plan/plan.h"
 #include "engine/plan/stages.h"
 #include "output/output.h"
+#include "store/db_cmd.h"
+#include "store/store.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +25,10 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
+    /* "prtip db ...": the stored scans (list, show, export, query, ...). */
+    if (argc > 1 && strcmp(argv[1], "db") == 0)
+        return db_cmd_main(argc - 1, argv + 1);
+
     struct config scan;
     config_init(&scan);
 
@@ -61,12 +67,25 @@ int main(int argc, char **argv)
     /* Run state lives here, beside the read-only configuration. */
     struct scan_summary sum = {0};
     struct scan_info info;
-    struct result_sink out = output_set_sink(&outs);
+    struct result_sink outsink = output_set_sink(&outs);
+    struct store_job sjob;
+    struct store_run db;
+    char dbpath[4096], shard[24];
+    if (plan_store_job(&scan, &sjob, dbpath, sizeof(dbpath), shard, sizeof(shard), err,
+                       sizeof(err)) < 0 ||
+        store_run_open(&db, &sjob, err, sizeof(err)) < 0) {
+        log_error("store", "%s", err);
+        output_set_close(&outs, &sum);
+        config_free(&scan);
+        return 2;
+    }
+    struct result_sink out = store_run_sink(&db, &outsink);
     struct pipeline pl;
     if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {
         log_error("plan", "%s", err);
         output_set_close(&outs, &sum);
+        store_run_close(&db);
         config_free(&scan);
         return 2;
     }
@@ -77,6 +96,7 @@ int main(int argc, char **argv)
     if (brc < 0) {
         log_error("output", "%s", outs.errmsg[0] ? outs.errmsg : "a stage failed to start");
         plan_pipeline_free(&pl);
+        store_run_close(&db);
         config_free(&scan);
         return 1;
     }
@@ -93,12 +113,13 @@ int main(int argc, char **argv)
 
     int wrc = sink_end(&pl.head, &sum);
     plan_pipeline_free(&pl);
+    store_run_close(&db);
     int status = 0;
     if (rc < 0) {
         log_error("engine", "%s", err);
         status = 2;
     } else if (wrc < 0) {
-        log_error("output", "writing results failed");
+        log_error("output", "writing results failed (see above)");
         status = 2;
     } else if (sum.interrupted) {
         status = 130;

@@ -81,6 +81,9 @@ enum {
     OPT_PRIVILEGED,
     OPT_UNPRIVILEGED,
     OPT_SYSTEM_DNS,
+    OPT_DB,
+    OPT_DB_DEFAULT,
+    OPT_DB_JOB,
     OPT_NOT_IMPLEMENTED, /* cli_missing_opts[]: nmap options prtip does not have yet */
 };
 
@@ -140,6 +143,10 @@ static const struct option long_opts[] = {
     {"stylesheet", required_argument, NULL, OPT_STYLESHEET},
     {"webxml", no_argument, NULL, OPT_WEBXML},
     {"no-stylesheet", no_argument, NULL, OPT_NO_STYLESHEET},
+    /* Storage (src/store). */
+    {"db", required_argument, NULL, OPT_DB},
+    {"db-default", no_argument, NULL, OPT_DB_DEFAULT},
+    {"db-job", required_argument, NULL, OPT_DB_JOB},
     /* DNS. */
     {"system-dns", no_argument, NULL, OPT_SYSTEM_DNS},
     /* Misc (nmap's spellings of -T, -v and -d too). */
@@ -676,6 +683,27 @@ static int handle_option(const struct option *opts, int c, const char *word, int
             return -1;
         }
         scan->raw.datadir = scan->datadir;
+        return 0;
+    case OPT_DB:
+    case OPT_DB_JOB: {
+        const char *opt = c == OPT_DB ? "--db" : "--db-job";
+        if (optarg[0] == '\0') {
+            cli_fail("invalid %s '': give %s", opt,
+                     c == OPT_DB ? "a SQLite file path, a postgresql:// URL or pg:"
+                                 : "a name for the job (e.g. nightly-dmz)");
+            return -1;
+        }
+        char **field = c == OPT_DB ? &scan->db : &scan->db_job;
+        free(*field);
+        *field = strdup(optarg);
+        if (!*field) {
+            cli_fail("out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    case OPT_DB_DEFAULT:
+        scan->db_default = true;
         return 0;
     case OPT_NOT_IMPLEMENTED: {
         const struct cli_missing *m = cli_missing_find(opts[longindex].name);

@@ -29,5 +29,7 @@ void config_free(struct config *s)
     free(s->args);
     free(s->datadir);
     free(s->stylesheet);
+    free(s->db);
+    free(s->db_job);
     memset(s, 0, sizeof(*s));
 }
