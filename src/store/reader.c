@@ -352,7 +352,7 @@ int stored_scan_load(struct store *st, const int64_t *ids, size_t nids, stored_k
         l.found = false;
         if (store_exec(st,
                        "SELECT id, job, scanner, version, args, start_ns, end_ns, elapsed_s, "
-                       "state, error, mode, verbose, debug, open_only, show_reason, version_scan, "
+                       "state, error, mode, verbosity, debugging, open_only, show_reason, version_scan, "
                        "stylesheet, hosts_total, hosts_up, hosts_down FROM scans WHERE id = $1",
                        &id, 1, scan_row, &l, err, errlen) < 0)
             goto fail;

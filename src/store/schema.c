@@ -23,8 +23,8 @@ static const char *const schema_v1[] = {
     "CREATE TABLE IF NOT EXISTS scans ("
     " id %s, job TEXT, shard TEXT, scanner TEXT NOT NULL, version TEXT NOT NULL,"
     " args TEXT NOT NULL, start_ns BIGINT NOT NULL, end_ns BIGINT, elapsed_s DOUBLE PRECISION,"
-    " state TEXT NOT NULL, error TEXT, mode INTEGER NOT NULL, verbose INTEGER NOT NULL,"
-    " debug INTEGER NOT NULL, open_only INTEGER NOT NULL, show_reason INTEGER NOT NULL,"
+    " state TEXT NOT NULL, error TEXT, mode INTEGER NOT NULL, verbosity INTEGER NOT NULL,"
+    " debugging INTEGER NOT NULL, open_only INTEGER NOT NULL, show_reason INTEGER NOT NULL,"
     " version_scan INTEGER NOT NULL, stylesheet TEXT, hosts_total BIGINT, hosts_up BIGINT,"
     " hosts_down BIGINT, origin TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS scans_job ON scans (job)",

@@ -363,7 +363,7 @@ static int w_begin(void *ctx, const struct scan_info *info)
         goto fail;
     if (store_exec(w->st,
                    "INSERT INTO scans (job, shard, scanner, version, args, start_ns, state, mode, "
-                   "verbose, debug, open_only, show_reason, version_scan, stylesheet, origin) "
+                   "verbosity, debugging, open_only, show_reason, version_scan, stylesheet, origin) "
                    "VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9, $10, $11, $12, $13, "
                    "$14) RETURNING id",
                    p, sizeof(p) / sizeof(p[0]), get_id, &w->scan_id, w->err, sizeof(w->err)) < 0)
