@@ -7,13 +7,6 @@ int db_cmd_query(struct db_ctx *ctx, int argc, char **argv)
     (void)argv;
     return db_fail(1, "query: not implemented yet");
 }
-int db_cmd_compare(struct db_ctx *ctx, int argc, char **argv)
-{
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return db_fail(1, "compare: not implemented yet");
-}
 int db_cmd_import(struct db_ctx *ctx, int argc, char **argv)
 {
     (void)ctx;
