@@ -99,8 +99,8 @@ static bool port_same(const struct port_result *a, const struct port_result *b)
     if (!a || !b || a->state != b->state)
         return false;
     struct svc x = svc_of(a), y = svc_of(b);
-    return str_eq(x.name, y.name) && str_eq(x.product, y.product) &&
-           str_eq(x.version, y.version) && str_eq(x.extrainfo, y.extrainfo);
+    return str_eq(x.name, y.name) && str_eq(x.product, y.product) && str_eq(x.version, y.version) &&
+           str_eq(x.extrainfo, y.extrainfo);
 }
 
 /* One difference: a port of a host in both scans (a or b NULL = absent). */
@@ -136,8 +136,7 @@ static int add_host(struct diff *d, struct hdiff hd)
     return 0;
 }
 
-static int diff_ports(const struct host_result *ha, const struct host_result *hb,
-                      struct hdiff *out)
+static int diff_ports(const struct host_result *ha, const struct host_result *hb, struct hdiff *out)
 {
     const struct port_result **pa = sorted_ports(ha), **pb = sorted_ports(hb);
     out->ports = calloc(ha->nports + hb->nports + 1, sizeof(*out->ports));
@@ -331,24 +330,22 @@ static int print_json(const struct stored_scan *a, const struct stored_scan *b,
         ipaddr_str(&hd->h->addr, addr, sizeof(addr));
         if (hd->kind != ' ') {
             json_array_append_new(hd->kind == '+' ? added : removed,
-                                  json_pack("{s:s,s:o}", "addr", addr, "ports",
-                                            jhostports(hd->h)));
+                                  json_pack("{s:s,s:o}", "addr", addr, "ports", jhostports(hd->h)));
             continue;
         }
         json_t *ports = json_array();
         for (size_t k = 0; k < hd->nports; k++) {
             const struct pdiff *p = &hd->ports[k];
             const struct port_result *any = p->a ? p->a : p->b;
-            json_array_append_new(
-                ports, json_pack("{s:i,s:s,s:o,s:o}", "port", any->port, "protocol",
-                                 port_proto_name((enum port_proto)any->proto), "a", jport(p->a),
-                                 "b", jport(p->b)));
+            json_array_append_new(ports,
+                                  json_pack("{s:i,s:s,s:o,s:o}", "port", any->port, "protocol",
+                                            port_proto_name((enum port_proto)any->proto), "a",
+                                            jport(p->a), "b", jport(p->b)));
         }
         json_array_append_new(changed, json_pack("{s:s,s:o}", "addr", addr, "ports", ports));
     }
-    json_t *root = json_pack("{s:o,s:o,s:o,s:o,s:o}", "a", jscan(a), "b", jscan(b),
-                             "hosts_added", added, "hosts_removed", removed, "hosts_changed",
-                             changed);
+    json_t *root = json_pack("{s:o,s:o,s:o,s:o,s:o}", "a", jscan(a), "b", jscan(b), "hosts_added",
+                             added, "hosts_removed", removed, "hosts_changed", changed);
     int rc = root ? json_dumpf(root, stdout, JSON_INDENT(2)) : -1;
     fputc('\n', stdout);
     json_decref(root);
@@ -378,14 +375,12 @@ static void xscan(xmlTextWriterPtr w, const char *side, const struct stored_scan
         used += (size_t)snprintf(ids + used, sizeof(ids) - used, "%s%lld", i ? "," : "",
                                  (long long)s->ids[i]);
     xmlTextWriterWriteAttribute(w, BAD_CAST "ids", BAD_CAST ids);
-    xmlTextWriterWriteFormatAttribute(w, BAD_CAST "start", "%lld",
-                                      (long long)s->info.start.tv_sec);
+    xmlTextWriterWriteFormatAttribute(w, BAD_CAST "start", "%lld", (long long)s->info.start.tv_sec);
     xmlTextWriterWriteAttribute(w, BAD_CAST "args", BAD_CAST(s->info.args ? s->info.args : ""));
     xmlTextWriterEndElement(w);
 }
 
-static int print_xml(const struct stored_scan *a, const struct stored_scan *b,
-                     const struct diff *d)
+static int print_xml(const struct stored_scan *a, const struct stored_scan *b, const struct diff *d)
 {
     xmlBufferPtr buf = xmlBufferCreate();
     xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
@@ -415,9 +410,8 @@ static int print_xml(const struct stored_scan *a, const struct stored_scan *b,
                 const struct port_result *any = p->a ? p->a : p->b;
                 xmlTextWriterStartElement(w, BAD_CAST "port");
                 xmlTextWriterWriteFormatAttribute(w, BAD_CAST "portid", "%u", any->port);
-                xmlTextWriterWriteAttribute(
-                    w, BAD_CAST "protocol",
-                    BAD_CAST port_proto_name((enum port_proto)any->proto));
+                xmlTextWriterWriteAttribute(w, BAD_CAST "protocol",
+                                            BAD_CAST port_proto_name((enum port_proto)any->proto));
                 xport(w, "a", p->a);
                 xport(w, "b", p->b);
                 xmlTextWriterEndElement(w);
@@ -469,7 +463,7 @@ int db_cmd_compare(struct db_ctx *ctx, int argc, char **argv)
     struct diff d = {0};
     int rc = compute(&s[0], &s[1], &d);
     if (rc == 0)
-        rc = fmt == 1 ? print_xml(&s[0], &s[1], &d)
+        rc = fmt == 1   ? print_xml(&s[0], &s[1], &d)
              : fmt == 2 ? print_json(&s[0], &s[1], &d)
                         : (print_text(&s[0], &s[1], &d), 0);
     diff_free(&d);

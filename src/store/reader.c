@@ -14,7 +14,8 @@ struct load {
     int64_t *seqs; /* seq of hosts[base + i] */
     size_t nseqs;
     bool oom;
-    bool found;
+    bool found;     /* the current scans row exists */
+    bool have_info; /* info comes from the first row read */
 };
 
 static struct host_result *host_of(struct load *l, const char *seqtext)
@@ -44,8 +45,8 @@ static int scan_row(void *ctx, size_t n, const char *const *v)
     struct stored_scan *s = l->s;
     if (n < 20)
         return 1;
-    bool first = !l->found;
-    l->found = true;
+    bool first = !l->have_info;
+    l->found = l->have_info = true;
     int64_t start = codec_i64(v[5]), end = codec_i64(v[6]);
     struct timespec ts = codec_ts(start), te = codec_ts(end ? end : start);
     if (first) {
@@ -348,20 +349,18 @@ int stored_scan_load(struct store *st, const int64_t *ids, size_t nids, stored_k
     struct load l = {.s = out};
     for (size_t k = 0; k < nids; k++) {
         struct store_val id = sv_int(ids[k]);
-        bool was = l.found;
         l.found = false;
-        if (store_exec(st,
-                       "SELECT id, job, scanner, version, args, start_ns, end_ns, elapsed_s, "
-                       "state, error, mode, verbosity, debugging, open_only, show_reason, version_scan, "
-                       "stylesheet, hosts_total, hosts_up, hosts_down FROM scans WHERE id = $1",
-                       &id, 1, scan_row, &l, err, errlen) < 0)
+        if (store_exec(
+                st,
+                "SELECT id, job, scanner, version, args, start_ns, end_ns, elapsed_s, "
+                "state, error, mode, verbosity, debugging, open_only, show_reason, version_scan, "
+                "stylesheet, hosts_total, hosts_up, hosts_down FROM scans WHERE id = $1",
+                &id, 1, scan_row, &l, err, errlen) < 0)
             goto fail;
         if (!l.found) {
             snprintf(err, errlen, "no scan %lld in %s", (long long)ids[k], st->target);
             goto fail;
         }
-        l.found = true;
-        (void)was;
         if (k == 0 && store_exec(st,
                                  "SELECT type, scanflags, proto, nservices, services FROM "
                                  "scan_types WHERE scan_id = $1 ORDER BY idx",

@@ -361,12 +361,13 @@ static int w_begin(void *ctx, const struct scan_info *info)
     w->scan_id = -1;
     if (store_exec(w->st, "BEGIN", NULL, 0, NULL, NULL, w->err, sizeof(w->err)) < 0)
         goto fail;
-    if (store_exec(w->st,
-                   "INSERT INTO scans (job, shard, scanner, version, args, start_ns, state, mode, "
-                   "verbosity, debugging, open_only, show_reason, version_scan, stylesheet, origin) "
-                   "VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9, $10, $11, $12, $13, "
-                   "$14) RETURNING id",
-                   p, sizeof(p) / sizeof(p[0]), get_id, &w->scan_id, w->err, sizeof(w->err)) < 0)
+    if (store_exec(
+            w->st,
+            "INSERT INTO scans (job, shard, scanner, version, args, start_ns, state, mode, "
+            "verbosity, debugging, open_only, show_reason, version_scan, stylesheet, origin) "
+            "VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9, $10, $11, $12, $13, "
+            "$14) RETURNING id",
+            p, sizeof(p) / sizeof(p[0]), get_id, &w->scan_id, w->err, sizeof(w->err)) < 0)
         goto fail;
     for (size_t i = 0; i < info->ntypes; i++) {
         const struct scan_info_type *ty = &info->types[i];
