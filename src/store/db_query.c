@@ -312,11 +312,3 @@ int db_cmd_query(struct db_ctx *ctx, int argc, char **argv)
     free(q.m);
     return rc;
 }
-
-int db_cmd_import(struct db_ctx *ctx, int argc, char **argv)
-{
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return db_fail(1, "import: not implemented yet");
-}
