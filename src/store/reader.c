@@ -333,6 +333,59 @@ static void apply_keep(struct stored_scan *s, size_t base, const int64_t *seqs, 
     s->nhosts = out;
 }
 
+static int cmp_host_addr(const void *a, const void *b)
+{
+    const struct host_result *x = a, *y = b;
+    char kx[33], ky[33];
+    codec_addr_key(&x->addr, kx);
+    codec_addr_key(&y->addr, ky);
+    return strcmp(kx, ky);
+}
+
+/*
+ * Shards of one job scan disjoint (address, port) pairs, so one address
+ * may have a record in several of them: merge those into one record (its
+ * ports together, up if any shard saw it up), in address order.
+ */
+static int merge_shards(struct stored_scan *s)
+{
+    qsort(s->hosts, s->nhosts, sizeof(*s->hosts), cmp_host_addr);
+    size_t out = 0;
+    for (size_t i = 0; i < s->nhosts; i++) {
+        struct host_result *h = &s->hosts[i];
+        if (out && ipaddr_equal(&s->hosts[out - 1].addr, &h->addr)) {
+            struct host_result *m = &s->hosts[out - 1];
+            for (size_t j = 0; j < h->nports; j++) {
+                if (host_result_add_port(m, &h->ports[j]) < 0)
+                    return -1;
+                h->ports[j].detail = NULL; /* moved into m */
+            }
+            if (h->status == HOST_UP && m->status != HOST_UP) {
+                m->status = HOST_UP;
+                m->status_reason = h->status_reason;
+                m->status_ttl = h->status_ttl;
+            }
+            if (codec_ns(&h->end) > codec_ns(&m->end))
+                m->end = h->end;
+            m->ports_unscanned += h->ports_unscanned;
+            m->interrupted |= h->interrupted;
+            m->timed_out |= h->timed_out;
+            host_result_free(h);
+            continue;
+        }
+        s->hosts[out++] = *h;
+    }
+    s->nhosts = out;
+    /* Each shard counted every target: count the merged records instead. */
+    s->sum.hosts_total = out;
+    s->sum.hosts_up = s->sum.hosts_down = 0;
+    for (size_t i = 0; i < out; i++) {
+        s->sum.hosts_up += s->hosts[i].status == HOST_UP;
+        s->sum.hosts_down += s->hosts[i].status == HOST_DOWN;
+    }
+    return 0;
+}
+
 int stored_scan_load(struct store *st, const int64_t *ids, size_t nids, stored_keep_fn keep,
                      void *ctx, struct stored_scan *out, char *err, size_t errlen)
 {
@@ -405,6 +458,11 @@ int stored_scan_load(struct store *st, const int64_t *ids, size_t nids, stored_k
             apply_keep(out, l.base, l.seqs, ids[k], keep, ctx);
     }
     free(l.seqs);
+    l.seqs = NULL;
+    if (nids > 1 && merge_shards(out) < 0) {
+        snprintf(err, errlen, "out of memory merging the shards");
+        goto fail;
+    }
     return 0;
 fail:
     free(l.seqs);

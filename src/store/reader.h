@@ -33,7 +33,8 @@ typedef bool (*stored_keep_fn)(void *ctx, int64_t scan_id, int64_t host_seq, int
 
 /*
  * Read the scan(s) ids[0..nids) (shards of one job, or one scan) into out.
- * Hosts come in each scan's stored order, shard after shard. Returns 0, or
+ * Hosts come in the stored order; the shards of a job (nids > 1) are
+ * merged per address, in address order. Returns 0, or
  * -1 with err set and out empty.
  */
 int stored_scan_load(struct store *st, const int64_t *ids, size_t nids, stored_keep_fn keep,
