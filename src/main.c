@@ -113,17 +113,19 @@ int main(int argc, char **argv)
 
     int wrc = sink_end(&pl.head, &sum);
     plan_pipeline_free(&pl);
-    store_run_close(&db);
     int status = 0;
     if (rc < 0) {
         log_error("engine", "%s", err);
         status = 2;
     } else if (wrc < 0) {
-        log_error("output", "writing results failed (see above)");
+        /* A store reported its own failure, once, when it happened. */
+        if (store_run_outputs_failed(&db, wrc))
+            log_error("output", "writing results failed");
         status = 2;
     } else if (sum.interrupted) {
         status = 130;
     }
+    store_run_close(&db);
     config_free(&scan);
     return status;
 }

@@ -116,7 +116,11 @@ static int sq_open(const char *target, void **conn, char *err, size_t errlen)
      * before anything is written to it. */
     if (sq_exec(db, "SELECT count(*) FROM sqlite_master", NULL, 0, NULL, NULL, err, errlen) < 0 ||
         sq_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
-                NULL, 0, NULL, NULL, err, errlen) < 0) {
+                NULL, 0, NULL, NULL, err, errlen) < 0 ||
+        /* Take the write lock once (waiting out another writer for the busy
+         * timeout): a database we cannot write fails now, before the scan,
+         * not at its first batch. */
+        sq_exec(db, "BEGIN IMMEDIATE; COMMIT", NULL, 0, NULL, NULL, err, errlen) < 0) {
         sqlite3_close(db);
         return -1;
     }

@@ -178,9 +178,9 @@ static void tee_task(void *ctx, const struct task_event *ev)
 static int tee_end(void *ctx, const struct scan_summary *sum)
 {
     struct sink_tee *t = ctx;
-    int a = sink_end(&t->a, sum);
-    int b = sink_end(&t->b, sum);
-    return a < 0 || b < 0 ? -1 : 0;
+    t->a_end = sink_end(&t->a, sum);
+    t->b_end = sink_end(&t->b, sum);
+    return t->a_end < 0 || t->b_end < 0 ? -1 : 0;
 }
 
 struct result_sink sink_tee(struct sink_tee *t)
@@ -221,4 +221,9 @@ void store_run_close(struct store_run *run)
     store_writer_free(run->w);
     store_close(&run->st);
     run->active = false;
+}
+
+bool store_run_outputs_failed(const struct store_run *run, int end_rc)
+{
+    return run->active ? run->tee.a_end < 0 : end_rc < 0;
 }

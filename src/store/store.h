@@ -151,6 +151,7 @@ void store_writer_free(struct store_writer *w);
  * and end go to a then b; begin/end return -1 if either did. */
 struct sink_tee {
     struct result_sink a, b;
+    int a_end, b_end; /* what each end returned */
 };
 struct result_sink sink_tee(struct sink_tee *t);
 
@@ -172,5 +173,8 @@ int store_run_open(struct store_run *run, const struct store_job *job, char *err
  * must outlive run. */
 struct result_sink store_run_sink(struct store_run *run, const struct result_sink *out);
 void store_run_close(struct store_run *run);
+/* After the stream's end returned end_rc: whether the outputs (not the
+ * store, which reports its own failure) failed. */
+bool store_run_outputs_failed(const struct store_run *run, int end_rc);
 
 #endif
