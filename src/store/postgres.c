@@ -29,6 +29,14 @@ static void pg_msg(const char *msg, char *err, size_t errlen)
     snprintf(err, errlen, "%.*s", (int)n, msg);
 }
 
+/* Server notices ("terminating connection due to ...") would reach stderr
+ * beside prtip's own one-line report of the same failure: dropped. */
+static void pg_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static int pg_open(const char *target, void **conn, char *err, size_t errlen)
 {
     PGconn *c = PQconnectdb(strcmp(target, "pg:") == 0 ? "" : target);
@@ -41,6 +49,7 @@ static int pg_open(const char *target, void **conn, char *err, size_t errlen)
         PQfinish(c);
         return -1;
     }
+    PQsetNoticeProcessor(c, pg_notice, NULL);
     /* Schema-creation notices ("relation exists, skipping") are noise. */
     PGresult *r = PQexec(c, "SET client_min_messages = warning");
     PQclear(r);
