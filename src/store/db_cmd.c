@@ -229,20 +229,36 @@ static int cmd_prune(struct db_ctx *ctx, int argc, char **argv)
     long long before = 0, after = 0;
     store_exec(&ctx->st, "SELECT count(*) FROM scans", NULL, 0, count_row, &before, err,
                sizeof(err));
-    int rc = store_exec(&ctx->st, "BEGIN", NULL, 0, NULL, NULL, err, sizeof(err));
-    if (rc == 0 && keep >= 0) {
-        struct store_val p = sv_int(keep);
-        rc = store_exec(&ctx->st,
-                        "DELETE FROM scans WHERE id NOT IN (SELECT id FROM scans ORDER BY "
-                        "start_ns DESC, id DESC LIMIT $1)",
-                        &p, 1, NULL, NULL, err, sizeof(err));
+    /* The scans to delete, as a condition on a table's scan_id column. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct store_val p[2];
+    size_t np = 0;
+    char cond[256] = "1 = 0";
+    if (keep >= 0 && age >= 0) {
+        p[np++] = sv_int(keep);
+        p[np++] = sv_int(((int64_t)now.tv_sec - age) * 1000000000);
+        snprintf(cond, sizeof(cond),
+                 "(%%s NOT IN (SELECT id FROM scans ORDER BY start_ns DESC, id DESC LIMIT $1) OR "
+                 "%%s IN (SELECT id FROM scans WHERE start_ns < $2))");
+    } else if (keep >= 0) {
+        p[np++] = sv_int(keep);
+        snprintf(cond, sizeof(cond),
+                 "%%s NOT IN (SELECT id FROM scans ORDER BY start_ns DESC, id DESC LIMIT $1)");
+    } else {
+        p[np++] = sv_int(((int64_t)now.tv_sec - age) * 1000000000);
+        snprintf(cond, sizeof(cond), "%%s IN (SELECT id FROM scans WHERE start_ns < $1)");
     }
-    if (rc == 0 && age >= 0) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        struct store_val p = sv_int(((int64_t)now.tv_sec - age) * 1000000000);
-        rc = store_exec(&ctx->st, "DELETE FROM scans WHERE start_ns < $1", &p, 1, NULL, NULL, err,
-                        sizeof(err));
+    /* Children first, the scans rows last: one transaction. */
+    static const char *const tables[] = {"os_matches", "scripts", "tls",        "services",
+                                         "ports",      "hosts",   "scan_types", "scans"};
+    int rc = store_exec(&ctx->st, "BEGIN", NULL, 0, NULL, NULL, err, sizeof(err));
+    for (size_t i = 0; rc == 0 && i < sizeof(tables) / sizeof(tables[0]); i++) {
+        const char *col = strcmp(tables[i], "scans") == 0 ? "id" : "scan_id";
+        char where[512], sql[640];
+        snprintf(where, sizeof(where), cond, col, col);
+        snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s", tables[i], where);
+        rc = store_exec(&ctx->st, sql, p, np, NULL, NULL, err, sizeof(err));
     }
     if (rc == 0)
         rc = store_exec(&ctx->st, "COMMIT", NULL, 0, NULL, NULL, err, sizeof(err));

@@ -11,6 +11,11 @@
  * in the host's record), with services, tls and scripts beside it; host
  * scripts have port_idx -1; OS matches per host. Lists (CPEs,
  * subjectAltNames, OS classes) and script trees are JSON text.
+ *
+ * No FOREIGN KEY constraints: they cost a lookup per inserted row (a
+ * trigger per row in PostgreSQL), and rows only ever come from the writer,
+ * a whole host per transaction; prune deletes a scan's rows from every
+ * table (store_delete_scans).
  */
 #include "store/store.h"
 
@@ -29,11 +34,11 @@ static const char *const schema_v1[] = {
     " hosts_down BIGINT, origin TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS scans_job ON scans (job)",
     "CREATE TABLE IF NOT EXISTS scan_types ("
-    " scan_id BIGINT NOT NULL REFERENCES scans (id) ON DELETE CASCADE, idx INTEGER NOT NULL,"
+    " scan_id BIGINT NOT NULL, idx INTEGER NOT NULL,"
     " type TEXT NOT NULL, scanflags TEXT NOT NULL, proto TEXT NOT NULL, nservices BIGINT NOT NULL,"
     " services TEXT, PRIMARY KEY (scan_id, idx))",
     "CREATE TABLE IF NOT EXISTS hosts ("
-    " scan_id BIGINT NOT NULL REFERENCES scans (id) ON DELETE CASCADE, seq BIGINT NOT NULL,"
+    " scan_id BIGINT NOT NULL, seq BIGINT NOT NULL,"
     " addr TEXT NOT NULL, addr_key TEXT NOT NULL, hostname TEXT, other_addrs TEXT, rdns TEXT,"
     " status TEXT NOT NULL, reason TEXT NOT NULL, reason_ttl INTEGER NOT NULL, mac TEXT,"
     " srtt_us BIGINT NOT NULL, rttvar_us BIGINT NOT NULL, timeout_us BIGINT NOT NULL,"
@@ -44,31 +49,26 @@ static const char *const schema_v1[] = {
     "CREATE TABLE IF NOT EXISTS ports ("
     " scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, idx INTEGER NOT NULL,"
     " proto TEXT NOT NULL, port INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,"
-    " reason_ttl INTEGER NOT NULL, service TEXT, PRIMARY KEY (scan_id, host_seq, idx),"
-    " FOREIGN KEY (scan_id, host_seq) REFERENCES hosts (scan_id, seq) ON DELETE CASCADE)",
+    " reason_ttl INTEGER NOT NULL, service TEXT, PRIMARY KEY (scan_id, host_seq, idx))",
     "CREATE INDEX IF NOT EXISTS ports_port ON ports (port, proto)",
     "CREATE TABLE IF NOT EXISTS services ("
     " scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, port_idx INTEGER NOT NULL,"
     " name TEXT NOT NULL, product TEXT, version TEXT, extrainfo TEXT, hostname TEXT,"
     " ostype TEXT, devicetype TEXT, cpe TEXT, method TEXT NOT NULL, conf INTEGER NOT NULL,"
-    " tunnel_ssl INTEGER NOT NULL, PRIMARY KEY (scan_id, host_seq, port_idx),"
-    " FOREIGN KEY (scan_id, host_seq) REFERENCES hosts (scan_id, seq) ON DELETE CASCADE)",
+    " tunnel_ssl INTEGER NOT NULL, PRIMARY KEY (scan_id, host_seq, port_idx))",
     "CREATE TABLE IF NOT EXISTS tls ("
     " scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, port_idx INTEGER NOT NULL,"
     " protocol TEXT, cipher TEXT, alpn TEXT, subject TEXT, issuer TEXT, san TEXT,"
     " not_before BIGINT NOT NULL, not_after BIGINT NOT NULL, sha256 TEXT, key_type TEXT,"
-    " key_bits BIGINT NOT NULL, PRIMARY KEY (scan_id, host_seq, port_idx),"
-    " FOREIGN KEY (scan_id, host_seq) REFERENCES hosts (scan_id, seq) ON DELETE CASCADE)",
+    " key_bits BIGINT NOT NULL, PRIMARY KEY (scan_id, host_seq, port_idx))",
     "CREATE TABLE IF NOT EXISTS scripts ("
     " scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, port_idx INTEGER NOT NULL,"
     " ord INTEGER NOT NULL, script_id TEXT NOT NULL, output TEXT, elems TEXT,"
-    " PRIMARY KEY (scan_id, host_seq, port_idx, ord),"
-    " FOREIGN KEY (scan_id, host_seq) REFERENCES hosts (scan_id, seq) ON DELETE CASCADE)",
+    " PRIMARY KEY (scan_id, host_seq, port_idx, ord))",
     "CREATE TABLE IF NOT EXISTS os_matches ("
     " scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, ord INTEGER NOT NULL,"
     " name TEXT NOT NULL, accuracy INTEGER NOT NULL, line BIGINT NOT NULL, classes TEXT,"
-    " PRIMARY KEY (scan_id, host_seq, ord),"
-    " FOREIGN KEY (scan_id, host_seq) REFERENCES hosts (scan_id, seq) ON DELETE CASCADE)",
+    " PRIMARY KEY (scan_id, host_seq, ord))",
     NULL,
 };
 

@@ -126,6 +126,14 @@ int store_default_path(char *buf, size_t len, char *err, size_t errlen)
 int store_insert_rows(struct store *st, const char *table, const char *cols, size_t ncols,
                       const struct store_val *vals, size_t nrows, char *err, size_t errlen)
 {
+    if (st->be->insert_rows) {
+        char why[384] = "";
+        if (st->be->insert_rows(st->conn, table, cols, ncols, vals, nrows, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s: %s", st->target, why);
+            return -1;
+        }
+        return 0;
+    }
     size_t per = st->be->max_params / ncols;
     if (per > 1000)
         per = 1000;

@@ -77,6 +77,12 @@ struct store_backend {
     const char *schema_begin;
     /* Most parameters one statement may carry. */
     size_t max_params;
+    /* Optional bulk insert of nrows rows (vals row-major, ncols each) into
+     * table(cols): the back end's fastest way (SQLite: one prepared
+     * statement stepped per row; PostgreSQL: COPY FROM STDIN). Values are
+     * data, never SQL. NULL = multi-row INSERTs (store_insert_rows). */
+    int (*insert_rows)(void *conn, const char *table, const char *cols, size_t ncols,
+                       const struct store_val *vals, size_t nrows, char *err, size_t errlen);
 };
 
 /* NULL-terminated; the first whose accepts() says yes serves a target. */

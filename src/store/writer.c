@@ -6,6 +6,8 @@
  * "running"), the end row (state, totals) only after every host queued
  * before it is committed.
  */
+#include "core/clock.h"
+#include "core/log.h"
 #include "store/codec.h"
 #include "store/store.h"
 
@@ -34,9 +36,11 @@ struct store_writer {
     pthread_cond_t cv;
     struct qitem *head, **tail;
     bool closing;
-    bool failed;   /* a batch failed: later hosts are dropped, end reports it */
-    char err[512]; /* the first failure */
-    uint64_t rows; /* rows written, for -d */
+    bool failed;      /* a batch failed: later hosts are dropped, end reports it */
+    char err[512];    /* the first failure */
+    uint64_t rows;    /* rows written, for -d */
+    uint64_t batches; /* transactions committed */
+    int64_t write_ns; /* time spent in them (writer thread) */
 };
 
 /* Growable row-major values plus the strings they point to. */
@@ -298,7 +302,12 @@ static void *writer_main(void *arg)
             w->tail = &w->head;
         bool failed = w->failed;
         pthread_mutex_unlock(&w->mu);
-        if (!failed && write_batch(w, batch, t) < 0) {
+        int64_t t0 = clock_mono_ns();
+        int wrc = failed ? 0 : write_batch(w, batch, t);
+        w->write_ns += clock_mono_ns() - t0;
+        if (!failed && wrc == 0)
+            w->batches++;
+        if (!failed && wrc < 0) {
             pthread_mutex_lock(&w->mu);
             w->failed = true;
             pthread_mutex_unlock(&w->mu);
@@ -442,6 +451,10 @@ static int w_end(void *ctx, const struct scan_summary *sum)
     stop_thread(w);
     if (w->scan_id < 0)
         return -1;
+    double secs = (double)w->write_ns / 1e9;
+    log_debug("store", "scan %lld: %llu rows in %llu transactions, %.3f s writing (%.0f rows/s)",
+              (long long)w->scan_id, (unsigned long long)w->rows, (unsigned long long)w->batches,
+              secs, secs > 0 ? (double)w->rows / secs : 0.0);
     /* The end row goes in even after a failed batch when the database
      * takes it (a full disk may have room again after the rollback): the
      * scan is then marked failed, not left "running". */
