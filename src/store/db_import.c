@@ -13,7 +13,10 @@
 #include "core/services.h"
 #include "store/codec.h"
 #include "store/db_cmd.h"
+#include "store/import.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <netinet/in.h>
@@ -309,21 +312,38 @@ static void host_of(struct imp *im, xmlNode *hn, struct host_result *h)
     }
 }
 
-static int import_file(struct db_ctx *ctx, struct imp *im, const char *path)
+int store_import_xml(const char *buf, size_t len, const char *name, struct services *svc,
+                     const struct result_sink *sink, size_t *nhosts, char *err, size_t errlen)
 {
-    xmlDoc *doc = xmlReadFile(
-        path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
+    *nhosts = 0;
+    if (len > INT_MAX) {
+        snprintf(err, errlen, "%s: too large", name);
+        return -1;
+    }
+    struct imp im = {.pool = codec_pool_new(), .svc = svc};
+    if (!im.pool) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    xmlResetLastError();
+    xmlDoc *doc = xmlReadMemory(buf, (int)len, name, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc) {
         const xmlError *e = xmlGetLastError();
-        int line = e ? e->line : 0;
-        return db_fail(1, "%s:%d: not an XML file: %s", path, line,
-                       e && e->message ? strtok(e->message, "\n") : "parse error");
+        char msg[256] = "parse error";
+        if (e && e->message)
+            snprintf(msg, sizeof(msg), "%.*s", (int)strcspn(e->message, "\n"), e->message);
+        snprintf(err, errlen, "%s:%d: not an XML file: %s", name, e ? e->line : 0, msg);
+        codec_pool_free(im.pool);
+        return -1;
     }
     xmlNode *root = xmlDocGetRootElement(doc);
     if (!root || !is(root, "nmaprun")) {
         xmlFreeDoc(doc);
-        return db_fail(1, "%s: not nmap XML output (no <nmaprun> root; give a file from -oX)",
-                       path);
+        codec_pool_free(im.pool);
+        snprintf(err, errlen, "%s: not nmap XML output (no <nmaprun> root; give a file from -oX)",
+                 name);
+        return -1;
     }
     struct scan_info info;
     memset(&info, 0, sizeof(info));
@@ -334,7 +354,7 @@ static int import_file(struct db_ctx *ctx, struct imp *im, const char *path)
     info.mode = SCAN_MODE_PING;
     for (xmlNode *n = doc->children; n; n = n->next)
         if (n->type == XML_PI_NODE && !xmlStrcmp(n->name, BAD_CAST "xml-stylesheet") &&
-            n->content) {
+            n->content && !info.stylesheet) {
             const char *h = strstr((const char *)n->content, "href=\"");
             if (h) {
                 h += 6;
@@ -343,27 +363,13 @@ static int import_file(struct db_ctx *ctx, struct imp *im, const char *path)
         }
     struct scan_summary sum = {.start = info.start, .end = info.start};
     char errormsg[512] = "";
-    struct result_sink sink;
-    struct store_job job = {0};
-    char origin[4200];
-    snprintf(origin, sizeof(origin), "import %s", path);
-    job.origin = origin;
-    job.target = ctx->target;
-    char err[1024];
-    struct store_writer *w = store_writer_new(&ctx->st, &job, err, sizeof(err));
-    if (!w) {
-        xmlFreeDoc(doc);
-        scan_info_free(&info);
-        return db_fail(2, "%s", err);
-    }
-    sink = store_writer_sink(w);
     for (xmlNode *c = root->children; c; c = c->next) {
-        char buf[64];
+        char b[64];
         if (is(c, "scaninfo") && info.ntypes < SCAN_INFO_MAX_TYPES) {
             struct scan_info_type *t = &info.types[info.ntypes++];
             prop(c, "type", t->type, sizeof(t->type));
             prop(c, "scanflags", t->scanflags, sizeof(t->scanflags));
-            t->proto = codec_proto(prop(c, "protocol", buf, sizeof(buf)));
+            t->proto = codec_proto(prop(c, "protocol", b, sizeof(b)));
             t->nservices = (size_t)prop_ll(c, "numservices", 0);
             t->services = prop_dup(c, "services");
             info.mode = SCAN_MODE_PORTS;
@@ -373,15 +379,14 @@ static int import_file(struct db_ctx *ctx, struct imp *im, const char *path)
             info.debug = (int)prop_ll(c, "level", 0);
         }
     }
-    int brc = sink_begin(&sink, &info);
-    size_t nhosts = 0;
+    int brc = sink_begin(sink, &info);
     for (xmlNode *c = root->children; brc == 0 && c; c = c->next) {
         if (is(c, "host")) {
             struct host_result h;
-            host_of(im, c, &h);
-            sink_host(&sink, &h);
+            host_of(&im, c, &h);
+            sink_host(sink, &h);
             host_result_free(&h);
-            nhosts++;
+            ++*nhosts;
         } else if (is(c, "runstats")) {
             for (xmlNode *r = c->children; r; r = r->next) {
                 if (is(r, "finished")) {
@@ -405,13 +410,71 @@ static int import_file(struct db_ctx *ctx, struct imp *im, const char *path)
     /* No <runstats>: nmap died (Ctrl-C) before it closed the file. */
     if (sum.end.tv_sec == 0 && !sum.error)
         sum.interrupted = true;
-    int erc = sink_end(&sink, &sum);
-    int64_t id = store_writer_scan_id(w);
-    store_writer_free(w);
+    int erc = sink_end(sink, &sum);
     xmlFreeDoc(doc);
     scan_info_free(&info);
-    if (brc < 0 || erc < 0)
-        return db_fail(2, "%s: storing it failed", path);
+    codec_pool_free(im.pool);
+    if (brc < 0 || erc < 0) {
+        snprintf(err, errlen, "%s: storing it failed", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* The whole of path, malloc'd; NULL with errno set. */
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, fp);
+        if (n < cap)
+            break;
+        char *nb = cap < (size_t)INT_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            errno = EFBIG;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    if (buf && ferror(fp)) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(fp);
+    *len = n;
+    return buf;
+}
+
+static int import_file(struct db_ctx *ctx, struct services *svc, const char *path)
+{
+    char err[1024];
+    size_t len;
+    char *buf = read_all(path, &len);
+    if (!buf)
+        return db_fail(1, "cannot read %s: %s", path, strerror(errno));
+    char origin[4200];
+    snprintf(origin, sizeof(origin), "import %s", path);
+    struct store_job job = {.target = ctx->target, .origin = origin};
+    struct store_writer *w = store_writer_new(&ctx->st, &job, err, sizeof(err));
+    if (!w) {
+        free(buf);
+        return db_fail(2, "%s", err);
+    }
+    struct result_sink sink = store_writer_sink(w);
+    size_t nhosts;
+    int rc = store_import_xml(buf, len, path, svc, &sink, &nhosts, err, sizeof(err));
+    int64_t id = store_writer_scan_id(w);
+    store_writer_free(w);
+    free(buf);
+    if (rc < 0)
+        return db_fail(id > 0 ? 2 : 1, "%s", err);
     printf("Imported %s as scan %lld (%zu host%s).\n", path, (long long)id, nhosts,
            nhosts == 1 ? "" : "s");
     return 0;
@@ -423,17 +486,14 @@ int db_cmd_import(struct db_ctx *ctx, int argc, char **argv)
         return db_fail(1, "usage: prtip db import FILE.xml ...");
     if (db_ctx_store(ctx) < 0)
         return 2;
-    struct imp im = {.pool = codec_pool_new()};
-    if (!im.pool)
-        return db_fail(2, "out of memory");
     char path[4096], err[512];
+    struct services *svc = NULL;
     const char *svcpath = datafile_find(NULL, "nmap-services", path, sizeof(path));
     if (svcpath)
-        im.svc = services_load(svcpath, err, sizeof(err));
+        svc = services_load(svcpath, err, sizeof(err));
     int rc = 0;
     for (int i = 0; i < argc && rc == 0; i++)
-        rc = import_file(ctx, &im, argv[i]);
-    services_free(im.svc);
-    codec_pool_free(im.pool);
+        rc = import_file(ctx, svc, argv[i]);
+    services_free(svc);
     return rc;
 }
