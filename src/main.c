@@ -14,13 +14,33 @@
 #include <string.h>
 #include <time.h>
 
-/* The one process-wide variable: set by SIGINT/SIGTERM, read by the engines. */
+/* The one process-wide variable: the number of the first termination signal
+ * (SIGINT, SIGTERM, SIGHUP, SIGQUIT), read by the engines as "stop now". */
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (!stop_requested)
+        stop_requested = sig;
+}
+
+/* Every signal that would end the run stops it instead, so that the results
+ * found so far reach every output as complete documents; the exit status
+ * is then 128 + the signal's number, as a shell reports a killed command.
+ * A write to a closed pipe (stdout piped to head) is an error of that one
+ * output (EPIPE), not a death that would cut the files short. */
+static void catch_signals(void)
+{
+    static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+        sigaddset(&sa.sa_mask, stops[i]);
+    for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+        sigaction(stops[i], &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
 }
 
 int main(int argc, char **argv)
@@ -38,13 +58,7 @@ int main(int argc, char **argv)
         return r == CLI_EXIT ? 0 : 1;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    catch_signals();
 
     char err[512] = "";
     if (scan.raw.dry_run) {
@@ -62,7 +76,7 @@ int main(int argc, char **argv)
     if (output_set_open(&outs, scan.outputs, scan.noutputs, err, sizeof(err)) < 0) {
         log_error("output", "%s", err);
         config_free(&scan);
-        return 1;
+        return output_error_is_runtime(outs.error) ? 2 : 1;
     }
     /* Run state lives here, beside the read-only configuration. */
     struct scan_summary sum = {0};
@@ -98,7 +112,7 @@ int main(int argc, char **argv)
         plan_pipeline_free(&pl);
         store_run_close(&db);
         config_free(&scan);
-        return 1;
+        return 2;
     }
 
     int64_t t0 = clock_mono_ns();
@@ -119,11 +133,15 @@ int main(int argc, char **argv)
         status = 2;
     } else if (wrc < 0) {
         /* A store reported its own failure, once, when it happened. */
-        if (store_run_outputs_failed(&db, wrc))
+        if (!store_run_outputs_failed(&db, wrc))
+            ;
+        else if (outs.error)
+            log_error("output", "cannot write %s: %s", outs.failed, strerror(outs.error));
+        else
             log_error("output", "writing results failed");
         status = 2;
     } else if (sum.interrupted) {
-        status = 130;
+        status = 128 + stop_requested;
     }
     store_run_close(&db);
     config_free(&scan);

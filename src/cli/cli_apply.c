@@ -8,6 +8,7 @@
 #include "core/datafile.h"
 #include "core/log.h"
 #include "scan/scan_module.h"
+#include "scan/udp_payloads.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,9 +24,7 @@ enum cli_result cli_fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("prtip: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    log_vmsg(LOG_ERROR, "cli", fmt, ap);
     va_end(ap);
     return CLI_ERROR;
 }
@@ -284,10 +283,12 @@ out:
 static void warn_target(void *arg, const char *msg)
 {
     (void)arg;
+    char line[2048];
+    log_escape(line, sizeof(line), msg);
     if (strncmp(msg, "Failed to resolve", 17) == 0)
-        fprintf(stderr, "%s\n", msg);
+        fprintf(stderr, "%s\n", line);
     else
-        fprintf(stderr, "prtip: warning: %s\n", msg);
+        fprintf(stderr, "prtip: warning: %s\n", line);
 }
 
 static int resolve_targets(struct config *scan, const struct pending *pd)
@@ -465,6 +466,43 @@ static int resolve_store(const struct config *scan)
     return 0;
 }
 
+/* A UDP scan reads nmap-payloads when its engine starts; a bad file is bad
+ * input like a bad nmap-services (exit 1, before any output is written),
+ * so it is read once here to be checked. */
+static int check_payloads(const struct config *scan)
+{
+    if (!proto_scanned(scan, PROTO_UDP))
+        return 0;
+    char err[512], path[4096];
+    struct udp_payloads *p = udp_payloads_load(
+        datafile_find(scan->datadir, "nmap-payloads", path, sizeof(path)), err, sizeof(err));
+    if (!p) {
+        cli_fail("%s", err);
+        return -1;
+    }
+    udp_payloads_free(p);
+    return 0;
+}
+
+/* -S gives the source of one family: a target of the other could only be
+ * scanned from an address the user did not ask for, so it is refused. */
+static int check_src_family(const struct config *scan, const struct pending *pd)
+{
+    if (!scan->raw.have_src)
+        return 0;
+    int other = scan->raw.src.family == AF_INET ? AF_INET6 : AF_INET;
+    struct ipaddr first;
+    if (target_set_family_count(scan->targets, other, &first) == 0)
+        return 0;
+    char addr[64];
+    ipaddr_str(&first, addr, sizeof(addr));
+    cli_fail("-S %s is an IPv%d address, but target %s is IPv%d: give -S per family in separate "
+             "scans, or leave -S out",
+             pd->src_text ? pd->src_text : "", other == AF_INET ? 6 : 4, addr,
+             other == AF_INET ? 4 : 6);
+    return -1;
+}
+
 int cli_apply(struct config *scan, const struct pending *pd)
 {
     set_log_level(scan);
@@ -485,7 +523,7 @@ int cli_apply(struct config *scan, const struct pending *pd)
             return -1;
         }
     }
-    if (cli_resolve_discovery(scan, pd) < 0)
+    if (check_payloads(scan) < 0 || cli_resolve_discovery(scan, pd) < 0)
         return -1;
     if (scan->disc.ping_only || scan->disc.list_only) {
         if (pd->port_spec || pd->fast || pd->top_ports || pd->exclude_ports) {
@@ -496,7 +534,7 @@ int cli_apply(struct config *scan, const struct pending *pd)
     } else if (resolve_ports(scan, pd) < 0) {
         return -1;
     }
-    if (resolve_targets(scan, pd) < 0)
+    if (resolve_targets(scan, pd) < 0 || check_src_family(scan, pd) < 0)
         return -1;
     if (!pd->seeded)
         scan->seed = random_seed();

@@ -61,6 +61,19 @@ static int add_output(struct config *scan, const struct output_module *mod, cons
         cli_fail("too many output files: at most %d", OUTPUT_MAX);
         return -1;
     }
+    /* Two formats in one file or on stdout would interleave into a
+     * document no reader could parse. */
+    for (size_t i = 0; i < scan->noutputs; i++)
+        if (strcmp(scan->outputs[i].path, path) == 0) {
+            if (strcmp(path, "-") == 0)
+                cli_fail("%s - and %s -: only one format can go to standard output; give the "
+                         "other a file name",
+                         scan->outputs[i].module->option, mod->option);
+            else
+                cli_fail("%s %s and %s %s: two formats cannot share one file; give each its own",
+                         scan->outputs[i].module->option, path, mod->option, path);
+            return -1;
+        }
     char *copy = strdup(path);
     if (!copy) {
         cli_fail("out of memory");

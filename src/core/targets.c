@@ -9,11 +9,15 @@
  */
 #include "core/targets_spec.h"
 
+#include "core/datafile.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int list_push(struct spec_list *l, const struct spec *sp)
 {
@@ -169,47 +173,96 @@ out:
     return rc;
 }
 
+/* The specs of one line (NUL-terminated, modified): '#' starts a comment. */
+static int load_line(struct target_set *set, char *line, const char *name, unsigned long lineno,
+                     bool exclude, char *err, size_t errlen)
+{
+    char sub[512];
+    char *hash = strchr(line, '#');
+    if (hash)
+        *hash = '\0';
+    char *save = NULL;
+    for (char *w = strtok_r(line, " \t\r\v\f", &save); w; w = strtok_r(NULL, " \t\r\v\f", &save)) {
+        int rc = exclude ? target_set_exclude(set, w, sub, sizeof(sub))
+                         : target_set_add(set, w, sub, sizeof(sub));
+        if (rc < 0 && !exclude && set->warn) {
+            /* A junk word: say where, scan the rest (nmap goes on too,
+             * with "Failed to resolve" for any word it cannot use). */
+            char msg[SPEC_WARN_MAX + 64];
+            snprintf(msg, sizeof(msg), "%s:%lu: %s; skipped", name, lineno, sub);
+            skip_warn(set, msg);
+        } else if (rc < 0) {
+            return targets_fail(err, errlen, "%s:%lu: %s", name, lineno, sub);
+        }
+    }
+    return 0;
+}
+
+int target_set_load_text(struct target_set *set, const char *text, size_t len, const char *name,
+                         bool exclude, char *err, size_t errlen)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned long lineno = 0;
+    int rc = 0;
+    for (size_t pos = 0; pos < len && rc == 0;) {
+        lineno++;
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        /* A control byte is in no address or name: the file is not a
+         * target list (binary, or corrupt). Refused, where a NUL used to
+         * hide the rest of its line (and an excluded host got scanned). */
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)text[pos + i];
+            if ((c < 0x20 && c != '\t' && c != '\r' && c != '\v' && c != '\f') || c == 0x7f) {
+                rc = targets_fail(err, errlen,
+                                  "%s:%lu: byte 0x%02x cannot be part of a target (is this a "
+                                  "text file of targets?)",
+                                  name, lineno, c);
+                break;
+            }
+        }
+        if (rc < 0)
+            break;
+        if (n + 1 > cap) {
+            char *nline = realloc(line, n + 1);
+            if (!nline) {
+                rc = targets_fail(err, errlen, "%s:%lu: out of memory", name, lineno);
+                break;
+            }
+            line = nline;
+            cap = n + 1;
+        }
+        memcpy(line, text + pos, n);
+        line[n] = '\0';
+        rc = load_line(set, line, name, lineno, exclude, err, errlen);
+        pos += n + 1;
+    }
+    free(line);
+    return rc;
+}
+
 static int load_file(struct target_set *set, const char *path, bool exclude, char *err,
                      size_t errlen)
 {
     bool is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "r");
-    if (!f)
+    const char *name = is_stdin ? "standard input" : path;
+    /* Any kind of file: -iL - and -iL <(command) are pipes. */
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return targets_fail(err, errlen, "cannot open target file '%s': %s; check the path", path,
                             strerror(errno));
-    char *line = NULL, sub[512];
-    size_t cap = 0;
-    unsigned long lineno = 0;
-    int rc = 0;
-    while (rc == 0 && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *save = NULL;
-        for (char *w = strtok_r(line, " \t\r\n\v\f", &save); w && rc == 0;
-             w = strtok_r(NULL, " \t\r\n\v\f", &save)) {
-            rc = exclude ? target_set_exclude(set, w, sub, sizeof(sub))
-                         : target_set_add(set, w, sub, sizeof(sub));
-            if (rc < 0 && !exclude && set->warn) {
-                /* A junk word: say where, scan the rest (nmap goes on too,
-                 * with "Failed to resolve" for any word it cannot use). */
-                char msg[SPEC_WARN_MAX + 64];
-                snprintf(msg, sizeof(msg), "%s:%lu: %s; skipped", path, lineno, sub);
-                skip_warn(set, msg);
-                rc = 0;
-            } else if (rc < 0) {
-                targets_fail(err, errlen, "%s:%lu: %s", path, lineno, sub);
-            } else {
-                rc = 0;
-            }
-        }
-    }
-    if (rc == 0 && ferror(f))
-        rc = targets_fail(err, errlen, "cannot read target file '%s': %s", path, strerror(errno));
-    free(line);
+    size_t len = 0;
+    char *text = datafile_read_fd(fd, &len);
+    int e = errno;
     if (!is_stdin)
-        fclose(f);
+        close(fd);
+    /* A read error or a failed allocation is never taken for the end of
+     * the file: the rest could hold the hosts to exclude. */
+    if (!text)
+        return targets_fail(err, errlen, "cannot read target file '%s': %s", name, strerror(e));
+    int rc = target_set_load_text(set, text, len, name, exclude, err, errlen);
+    free(text);
     return rc;
 }
 

@@ -67,10 +67,22 @@ int target_set_add(struct target_set *set, const char *spec, char *err, size_t e
  * comment). Returns 0 or -1 with err naming the file (and line). With a
  * warn callback, words that are not targets and names that do not resolve
  * are skipped with a warning (FILE:LINE for the former) and the rest is
- * added; only a file that cannot be opened or read is an error. An empty
- * file adds nothing and is not an error here; the caller decides.
+ * added; a file that cannot be opened or read (read error, out of memory:
+ * never taken for its end) or that holds a control byte is an error. An
+ * empty file adds nothing and is not an error here; the caller decides.
  */
 int target_set_add_file(struct target_set *set, const char *path, char *err, size_t errlen);
+
+/*
+ * The reader behind target_set_add_file and target_set_exclude_file, on
+ * text[0..len) already in memory (it may hold NUL bytes; it need not be
+ * NUL-terminated): name is the file's name for messages ("FILE:LINE: ...").
+ * A control byte other than whitespace (a NUL, say) is an error naming the
+ * line, never the end of it. exclude: the specs are exclusions. Returns 0 or
+ * -1 with err set, as target_set_add_file. For the fuzz harness too.
+ */
+int target_set_load_text(struct target_set *set, const char *text, size_t len, const char *name,
+                         bool exclude, char *err, size_t errlen);
 
 /* Targets skipped with a warning so far (names that did not resolve, words
  * of target files that are not targets). */

@@ -6,6 +6,7 @@
 #include "output/output.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,16 +27,18 @@ const struct output_module *output_module_find(const char *key)
 
 /* Remember only the first failure: it is the one worth reporting, later
  * ones are usually its consequences (a full disk fails every write). */
-static void note_error(struct output_set *set, int err)
+static void note_error(struct output_set *set, const struct output *o, int err)
 {
-    if (!set->error)
-        set->error = err ? err : EIO;
+    if (set->error)
+        return;
+    set->error = err ? err : EIO;
+    snprintf(set->failed, sizeof(set->failed), "%s", o && o->path ? o->path : "the outputs");
 }
 
 static void check_stream(struct output_set *set, struct output *o)
 {
     if (o->fp && ferror(o->fp))
-        note_error(set, errno);
+        note_error(set, o, errno);
 }
 
 /* Release the streams of outs[0..n). The modules that already opened
@@ -84,6 +87,7 @@ int output_set_open_files(struct output_set *set, const struct output_request *r
         struct output *o = &set->outs[set->n++];
         o->module = &output_normal_terminal;
         o->fp = stdout;
+        o->path = "standard output";
         o->owns_fp = false;
     }
 
@@ -100,12 +104,16 @@ int output_set_open_files(struct output_set *set, const struct output_request *r
         o->module = r->module;
         if (strcmp(r->path, "-") == 0) {
             o->fp = stdout;
+            o->path = "standard output";
             o->owns_fp = false;
         } else {
+            o->path = r->path;
             o->fp = fopen(r->path, r->append ? "a" : "w");
             if (!o->fp) {
-                snprintf(err, errlen, "cannot write %s: %s", r->path, strerror(errno));
+                int e = errno;
+                snprintf(err, errlen, "cannot write %s: %s", r->path, strerror(e));
                 abandon(set, 0, set->n);
+                set->error = e;
                 return -1;
             }
             o->owns_fp = true;
@@ -124,17 +132,24 @@ int output_set_begin(struct output_set *set, const struct scan_info *info, char 
         abandon(set, 0, set->n);
         return -1;
     }
+    bool failed = false;
     for (size_t i = 0; i < set->n; i++) {
         struct output *o = &set->outs[i];
         o->info = &set->info;
         errno = 0;
-        if (o->module->open(o) < 0 || ferror(o->fp)) {
-            snprintf(err, errlen, "cannot start %s output: %s", o->module->name,
-                     strerror(errno ? errno : EIO));
-            /* i + 1: the failed module's close frees what it allocated. */
-            abandon(set, i + 1, set->n);
-            return -1;
+        if ((o->module->open(o) < 0 || ferror(o->fp)) && !failed) {
+            int e = errno ? errno : EIO;
+            snprintf(err, errlen, "cannot write %s: %s", o->path, strerror(e));
+            note_error(set, o, e);
+            failed = true;
         }
+    }
+    if (failed) {
+        /* Every output was opened (a failed module's close frees what it
+         * allocated), so that the files that can be written end as complete
+         * documents that say the scan did not run. */
+        abandon(set, set->n, set->n);
+        return -1;
     }
     set->begun = true;
     return 0;
@@ -180,7 +195,7 @@ void output_set_host(struct output_set *set, const struct host_result *h)
     if (h->nports) {
         order = malloc(h->nports * sizeof(*order));
         if (!order) {
-            note_error(set, ENOMEM);
+            note_error(set, NULL, ENOMEM);
             return;
         }
         for (size_t i = 0; i < h->nports; i++) {
@@ -201,7 +216,7 @@ void output_set_host(struct output_set *set, const struct host_result *h)
         if (m->host_end(o, h, hidden) < 0)
             rc = -1;
         if (rc < 0)
-            note_error(set, errno);
+            note_error(set, o, errno);
         check_stream(set, o);
     }
     free(order);
@@ -214,7 +229,7 @@ void output_set_task(struct output_set *set, const struct task_event *ev)
     for (size_t i = 0; i < set->n; i++) {
         struct output *o = &set->outs[i];
         if (o->module->task && o->module->task(o, ev) < 0)
-            note_error(set, errno);
+            note_error(set, o, errno);
         check_stream(set, o);
     }
 }
@@ -224,12 +239,12 @@ int output_set_close(struct output_set *set, const struct scan_summary *sum)
     for (size_t i = 0; i < set->n; i++) {
         struct output *o = &set->outs[i];
         if (set->begun && o->module->close(o, sum) < 0)
-            note_error(set, errno);
+            note_error(set, o, errno);
         if (fflush(o->fp) != 0)
-            note_error(set, errno);
+            note_error(set, o, errno);
         check_stream(set, o);
         if (o->owns_fp && fclose(o->fp) != 0)
-            note_error(set, errno);
+            note_error(set, o, errno);
         o->fp = NULL;
     }
     set->n = 0;
@@ -257,6 +272,22 @@ static int sink_end_cb(void *ctx, const struct scan_summary *sum)
 static void sink_task_cb(void *ctx, const struct task_event *ev)
 {
     output_set_task(ctx, ev);
+}
+
+bool output_error_is_runtime(int err)
+{
+    switch (err) {
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case ENOSPC:
+    case EDQUOT:
+    case EIO:
+    case EPIPE:
+        return true;
+    default:
+        return false;
+    }
 }
 
 struct result_sink output_set_sink(struct output_set *set)

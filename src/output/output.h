@@ -31,8 +31,9 @@ struct output {
      * the scan — never the configuration — so a stored scan renders the same. */
     const struct scan_info *info;
     FILE *fp;
-    bool owns_fp; /* false for stdout */
-    void *priv;   /* module state, owned by the module */
+    const char *path; /* for messages: the file's path, or "standard output" */
+    bool owns_fp;     /* false for stdout */
+    void *priv;       /* module state, owned by the module */
 };
 
 /*
@@ -81,6 +82,7 @@ struct output_set {
     struct output outs[OUTPUT_MAX + 1]; /* +1: normal output on stdout */
     size_t n;
     int error;             /* first write error seen (errno), 0 if none */
+    char failed[4096];     /* where it happened: a path or "standard output" */
     bool begun;            /* the modules' open ran (output_set_begin) */
     struct scan_info info; /* copy of the scan-begin record the outputs read */
     char errmsg[256];      /* why begin failed, for the sink's caller */
@@ -91,7 +93,7 @@ struct output_set {
  * stdout unless one of them already writes to "-". Writes nothing yet, so
  * that a bad path fails before the scan starts and before any header
  * reaches stdout. Returns 0, or -1 with err naming the path ("cannot write
- * scan.xml: Permission denied") and nothing left open.
+ * scan.xml: Permission denied"), set->error its errno, nothing left open.
  */
 int output_set_open(struct output_set *set, const struct output_request *reqs, size_t nreq,
                     char *err, size_t errlen);
@@ -116,9 +118,16 @@ void output_set_host(struct output_set *set, const struct host_result *h);
 void output_set_task(struct output_set *set, const struct task_event *ev);
 
 /* Write closing parts, flush and close every output. Returns 0, or -1 if any
- * write failed during the scan or now. Safe to call once, at any time after
- * open (used on Ctrl-C too); before begin it only closes the files. */
+ * write failed during the scan or now: set->failed and set->error then say
+ * where and why first (a full disk fails every later write too), and the
+ * other outputs were still written in full. Safe to call once, at any time
+ * after open (used on Ctrl-C too); before begin it only closes the files. */
 int output_set_close(struct output_set *set, const struct scan_summary *sum);
+
+/* Whether an output's errno is the machine's state (descriptors, memory,
+ * a full disk, I/O, a closed pipe: exit 2) rather than a bad path the user
+ * gave (no such directory, permission denied: exit 1). */
+bool output_error_is_runtime(int err);
 
 /* A result_sink (stream.h) that feeds set: begin → output_set_begin (its
  * message in set->errmsg), host → output_set_host, task → output_set_task,

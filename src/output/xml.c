@@ -15,13 +15,17 @@
 #include <libxml/encoding.h>
 #include <libxml/xmlIO.h>
 #include <libxml/xmlwriter.h>
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 struct xml_state {
     xmlTextWriterPtr w;
+    FILE *fp;       /* borrowed from the output */
+    int err;        /* errno of the first failed write, 0 none */
     bool failed;    /* a libxml2 call failed; reported by the next callback */
     bool skip_host; /* current host is not written (down without -v) */
     bool in_ports;  /* <ports> is open */
@@ -98,9 +102,37 @@ static void attrf(struct xml_state *st, const char *name, const char *fmt, ...)
 static int finish(struct output *o, struct xml_state *st)
 {
     check(st, xmlTextWriterFlush(st->w));
-    if (fflush(o->fp) != 0 || ferror(o->fp))
+    if (fflush(o->fp) != 0 || ferror(o->fp)) {
+        if (!st->err)
+            st->err = errno ? errno : EIO;
         st->failed = true;
+    }
+    /* The caller reports errno: the write's own, not one from libxml2's
+     * handling of it. */
+    if (st->failed)
+        errno = st->err ? st->err : EIO;
     return st->failed ? -1 : 0;
+}
+
+/* libxml2's output callback: bytes go to the borrowed stream, and a failed
+ * write keeps its errno for the one message the output set prints. */
+static int xml_write(void *ctx, const char *buf, int len)
+{
+    struct xml_state *st = ctx;
+    if (len > 0 && fwrite(buf, 1, (size_t)len, st->fp) != (size_t)len) {
+        if (!st->err)
+            st->err = errno ? errno : EIO;
+        return -1;
+    }
+    return len;
+}
+
+/* libxml2 prints its own "I/O error : ..." lines on stderr; prtip reports a
+ * failed output once, naming the file and the reason (output.c). */
+static void xml_quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
 }
 
 /*
@@ -190,8 +222,11 @@ static int xml_open(struct output *o)
     if (!st)
         return -1;
     o->priv = st;
+    st->fp = o->fp;
+    /* Per thread in libxml2: the output set's callbacks share one thread. */
+    xmlSetGenericErrorFunc(NULL, xml_quiet);
     /* The writer borrows o->fp: closing the buffer flushes, never fcloses. */
-    xmlOutputBufferPtr buf = xmlOutputBufferCreateFile(o->fp, NULL);
+    xmlOutputBufferPtr buf = xmlOutputBufferCreateIO(xml_write, NULL, st, NULL);
     st->w = buf ? xmlNewTextWriter(buf) : NULL;
     if (!st->w) {
         if (buf)

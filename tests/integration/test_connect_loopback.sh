@@ -20,18 +20,7 @@ set -euo pipefail
 t_init "$@"
 t_need python3 ss
 
-NS=""
-IN=()
-if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null; then
-    NS="prtip-lo-$$"
-    t_cleanup ip netns del "$NS"
-    ip netns add "$NS"
-    ip -n "$NS" link set lo up
-    IN=(ip netns exec "$NS")
-    t_log "running in private namespace $NS"
-else
-    t_log "not root: using the host's loopback"
-fi
+t_private_lo
 
 # --- ground truth -----------------------------------------------------------
 "${IN[@]}" python3 "$T_HELPERS/listen.py" --addr 127.0.0.1 --addr ::1 \

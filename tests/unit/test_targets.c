@@ -303,6 +303,30 @@ static char *write_tmp(const char *content)
     return path;
 }
 
+/* The reader on a buffer: NUL and control bytes are errors naming the
+ * line (a NUL used to hide the rest of its line), CRLF and a last line
+ * without newline are fine, a buffer need not be NUL-terminated. */
+static void test_load_text(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    struct target_set *s = new_set(0);
+    static const char crlf[] = "10.0.0.1\r\n10.0.0.2 # c\r\n\r\n10.0.0.3XXXX";
+    assert_int_equal(target_set_load_text(s, crlf, sizeof(crlf) - 5, "t", false, err, sizeof(err)),
+                     0);
+    assert_string_equal(seq(s, MAXSEQ), "10.0.0.1 10.0.0.2 10.0.0.3");
+    static const char nul[] = "10.0.0.2\n10.0.0.1\0 10.0.0.3\n";
+    assert_int_equal(target_set_load_text(s, nul, sizeof(nul) - 1, "ex", true, err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "ex:2: byte 0x00"));
+    static const char ctl[] = "10.0.0.5 \x1b[31m\n";
+    assert_int_equal(target_set_load_text(s, ctl, sizeof(ctl) - 1, "in", false, err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "in:1: byte 0x1b"));
+    assert_int_equal(target_set_load_text(s, "", 0, "empty", false, err, sizeof(err)), 0);
+    target_set_free(s);
+}
+
 static void test_files(void **state)
 {
     char err[256] = "";
@@ -523,7 +547,7 @@ int main(void)
         cmocka_unit_test(test_files),          cmocka_unit_test(test_family_filter),
         cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_hostnames),
         cmocka_unit_test(test_null_opts),      cmocka_unit_test(test_file_warnings),
-        cmocka_unit_test(test_index_next),
+        cmocka_unit_test(test_index_next),     cmocka_unit_test(test_load_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

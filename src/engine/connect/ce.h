@@ -27,6 +27,7 @@
 #define CE_PIPE_FLOOR_US 2000
 #define FILL_BATCH       256 /* launches between two visits to timers and Ctrl-C */
 #define MAX_TRIES_HARD   250 /* tries are counted in a byte */
+#define CE_MIN_FDS       1   /* descriptors for probes the scan cannot run without */
 
 enum ce_phase {
     CE_PING,  /* discovery: connect to 80 and 443 */
@@ -189,10 +190,12 @@ struct ce {
 };
 
 /* ce_setup.c: everything struct ce owns, from scan's options; returns 0
- * or -errno (ce_teardown must still be called). The loop's callbacks are
- * connect_engine.c's: on_rdns for the resolver's eventfd. */
+ * or -errno with err set (ce_teardown must still be called); -EMFILE when
+ * RLIMIT_NOFILE leaves fewer than CE_MIN_FDS descriptors for probes. The
+ * loop's callbacks are connect_engine.c's: on_rdns for the resolver's
+ * eventfd. */
 int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_sink *sink,
-             evloop_io_fn on_rdns);
+             evloop_io_fn on_rdns, char *err, size_t errlen);
 void ce_teardown(struct ce *ce);
 
 /* ce_launch.c */

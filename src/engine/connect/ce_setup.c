@@ -10,6 +10,8 @@
 #include "core/rdns.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -19,6 +21,7 @@
 #define FD_RESERVE   64   /* descriptors left for outputs, resolver, data files */
 #define DEFAULT_CAP  4096 /* probes in flight when --max-parallelism is unset */
 #define RDNS_THREADS 8
+#define RDNS_FDS     3 /* descriptors a lookup may hold: /etc/hosts, a DNS socket, resolv.conf */
 
 /* RLIMIT_NOFILE soft limit raised to the hard one; returns the soft limit. */
 static uint64_t raise_nofile(void)
@@ -34,14 +37,60 @@ static uint64_t raise_nofile(void)
     return rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : (uint64_t)rl.rlim_cur;
 }
 
-static uint32_t parallelism(const struct timing *t)
+/* Descriptors open now below limit (fcntl probes each number). */
+static uint64_t open_fds(uint64_t limit)
+{
+    uint64_t n = 0;
+    for (uint64_t fd = 0; fd < limit; fd++)
+        if (fcntl((int)fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
+/*
+ * Probe slots for t, within RLIMIT_NOFILE: every slot may hold a socket, so
+ * the slots are what the limit leaves after the descriptors already open
+ * (standard streams, output files), the engine's own (event loop, and the
+ * resolver's eventfd with dns), the reverse-DNS threads' (RDNS_FDS each:
+ * /etc/hosts, a DNS socket; their number is lowered to fit, into *rdns_threads)
+ * and a reserve for files opened later. Returns 0 with err set when not
+ * even one probe fits: a scan cannot run there.
+ */
+static uint32_t parallelism(const struct timing *t, bool dns, uint32_t *rdns_threads, char *err,
+                            size_t errlen)
 {
     uint64_t nofile = raise_nofile();
-    uint64_t reserve = nofile / 4 < FD_RESERVE ? nofile / 4 : FD_RESERVE;
-    uint64_t room = nofile > reserve + 1 ? nofile - reserve : 1;
     uint64_t cap = t->max_parallelism ? t->max_parallelism : DEFAULT_CAP;
     if (t->min_parallelism > cap)
         cap = t->min_parallelism;
+    /* Counting costs one system call per number: only when it can matter. */
+    uint64_t used = nofile <= cap + 4 * FD_RESERVE ? open_fds(nofile) : FD_RESERVE;
+    uint64_t engine = dns ? 3 : 2, need = engine + CE_MIN_FDS + (dns ? RDNS_FDS : 0);
+    uint64_t free_fds = nofile > used + engine ? nofile - used - engine : 0;
+    if (free_fds + engine < need) {
+        /* The limit bounds descriptor numbers: the least that works leaves
+         * need numbers free below it, past any inherited descriptor. */
+        uint64_t least = nofile, open_below = used;
+        while (least - open_below < need && least < nofile + need + 4096)
+            open_below += fcntl((int)least++, F_GETFD) != -1;
+        snprintf(err, errlen,
+                 "too few file descriptors: the limit is %llu, %llu are open and the connect "
+                 "scan needs %llu more (hint: ulimit -n %llu%s)",
+                 (unsigned long long)nofile, (unsigned long long)used, (unsigned long long)need,
+                 (unsigned long long)least, dns ? ", or -n" : "");
+        return 0;
+    }
+    /* One resolver thread per 8 descriptors left, up to RDNS_THREADS. */
+    uint64_t threads = dns ? free_fds / (8 * RDNS_FDS) : 0;
+    if (dns && threads < 1)
+        threads = 1;
+    if (threads > RDNS_THREADS)
+        threads = RDNS_THREADS;
+    *rdns_threads = (uint32_t)threads;
+    uint64_t reserve = free_fds / 4 < FD_RESERVE ? free_fds / 4 : FD_RESERVE;
+    if (reserve < threads * RDNS_FDS)
+        reserve = threads * RDNS_FDS;
+    uint64_t room = free_fds - reserve;
     if (cap > room)
         cap = room;
     if (cap > (1u << 20))
@@ -64,7 +113,7 @@ static uint32_t group_size(const struct timing *t, uint32_t nports)
 }
 
 int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_sink *sink,
-             evloop_io_fn on_rdns)
+             evloop_io_fn on_rdns, char *err, size_t errlen)
 {
     memset(ce, 0, sizeof(*ce));
     ce->job = job;
@@ -90,7 +139,10 @@ int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_s
     if (!ce->seed && getrandom(&ce->seed, sizeof(ce->seed), 0) != sizeof(ce->seed))
         ce->seed = (uint64_t)clock_mono_us() ^ ((uint64_t)getpid() << 32);
 
-    ce->nslots = parallelism(t);
+    uint32_t rdns_threads = 0;
+    ce->nslots = parallelism(t, job->dns != DNS_NEVER, &rdns_threads, err, errlen);
+    if (ce->nslots == 0)
+        return -EMFILE;
     ce->cap_now = ce->nslots;
     ce->cap_floor = t->min_parallelism < ce->nslots ? t->min_parallelism : ce->nslots;
     ce->nhosts = group_size(t, ce->nports);
@@ -115,10 +167,10 @@ int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_s
         target_iter_init(&ce->it, job->targets);
     else
         ce->targets_done = true;
-    char err[128];
-    ce->loop = evloop_new(ce, err, sizeof(err));
+    char lerr[128];
+    ce->loop = evloop_new(ce, lerr, sizeof(lerr));
     if (!ce->loop) {
-        log_debug("connect", "%s", err);
+        snprintf(err, errlen, "connect scan setup failed: %s", lerr);
         return -ENOMEM;
     }
     evloop_set_stop_flag(ce->loop, job->stop);
@@ -126,10 +178,10 @@ int ce_setup(struct ce *ce, const struct connect_job *job, const struct result_s
     if (job->dns != DNS_NEVER) {
         /* At most one lookup per host of the window; without a pool (or
          * its eventfd in the loop) hosts simply go without names. */
-        struct rdns_opts o = {.max_threads = RDNS_THREADS, .max_pending = ce->nhosts};
+        struct rdns_opts o = {.max_threads = rdns_threads, .max_pending = ce->nhosts};
         ce->rdns = rdns_new(&o);
-        if (ce->rdns && evloop_add(ce->loop, rdns_fd(ce->rdns), EVLOOP_READ, on_rdns, ce, err,
-                                   sizeof(err)) < 0) {
+        if (ce->rdns && evloop_add(ce->loop, rdns_fd(ce->rdns), EVLOOP_READ, on_rdns, ce, lerr,
+                                   sizeof(lerr)) < 0) {
             rdns_free(ce->rdns);
             ce->rdns = NULL;
         }

@@ -64,6 +64,15 @@ static int64_t min64(int64_t a, int64_t b)
 
 static void local_shortage(struct ce *ce, int err, int64_t now)
 {
+    if (err == EMFILE || err == ENFILE) {
+        /* Free slots keep refused sockets for reuse; when descriptors run
+         * out those are what a new probe needs, or the slot at the head of
+         * the free list never gets one while idle slots hold them all. */
+        for (uint32_t s = ce->free_slot; s != CE_NIL; s = ce->slots[s].next) {
+            ce_slot_close(&ce->slots[s]);
+            ce_slot_sync(ce, &ce->slots[s]);
+        }
+    }
     uint32_t floor = ce->cap_floor > ce->inflight ? ce->cap_floor : ce->inflight;
     ce->cap_now = floor ? floor : 1;
     /* Exponential pause, reset by the next probe that goes out: a passing
@@ -670,9 +679,12 @@ int connect_engine_run(const struct connect_job *job, const struct result_sink *
                             (size_t)m.total, job->nports, addr, clock_mono_ns());
         sink = &metered;
     }
-    int e = ce_setup(&ce, job, sink, on_rdns);
+    if (errlen)
+        err[0] = '\0';
+    int e = ce_setup(&ce, job, sink, on_rdns, err, errlen);
     if (e < 0) {
-        snprintf(err, errlen, "connect scan setup failed: %s", strerror(-e));
+        if (errlen && !err[0])
+            snprintf(err, errlen, "connect scan setup failed: %s", strerror(-e));
         progress_task_end(job->progress, clock_mono_ns());
         ce_teardown(&ce);
         return -1;

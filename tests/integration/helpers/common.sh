@@ -18,6 +18,15 @@
 #   t_results FMT FILE [--what W]   helpers/results.py
 #   t_xml_valid FILE   xmllint against nmap.dtd (fails the test if invalid)
 #   t_lab_up           lab_require + lab_up with a unique id, torn down at exit
+#   t_expect_error NAME RC PATTERN ARGS...   t_scan, then fail unless exit RC
+#                 and exactly one line on stderr matching PATTERN (grep -E)
+#   t_private_lo  as root, a network namespace of the test's own with only lo
+#                 up (deleted at exit): sets IN=(ip netns exec NS), empty when
+#                 not root, so that loopback listeners and scans run as
+#                 "${IN[@]}" CMD see nobody else's ports
+#   t_listen FILE ARGS...   helpers/listen.py ARGS (stdout to FILE) in the
+#                 background, in "${IN[@]}" if set, until exit; returns once
+#                 it is ready
 
 T_HELPERS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 T_NAME="$(basename "${0%.sh}")"
@@ -117,6 +126,47 @@ t_scan_ok() {
         t_log "stderr: $(head -c 2000 "$T/$name.err")"
         t_fail "$name: scanner exited $rc, expected 0"
     fi
+}
+
+t_expect_error() {
+    local name="$1" want="$2" pat="$3"
+    shift 3
+    t_scan "$name" "$@"
+    local rc lines
+    rc="$(cat "$T/$name.rc")"
+    lines="$(grep -c '' "$T/$name.err" || true)"
+    [ "$rc" -eq "$want" ] || t_fail "$name: exit $rc, expected $want; stderr: $(cat "$T/$name.err")"
+    [ "$lines" -eq 1 ] || t_fail "$name: $lines lines on stderr, expected one: $(cat "$T/$name.err")"
+    grep -Eq "$pat" "$T/$name.err" || t_fail "$name: stderr does not match /$pat/: $(cat "$T/$name.err")"
+    t_pass "$name: exit $rc: $(cat "$T/$name.err")"
+}
+
+t_private_lo() {
+    IN=()
+    if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null; then
+        local ns="prtip-lo-$$"
+        t_cleanup ip netns del "$ns"
+        ip netns add "$ns" || t_fail "cannot create network namespace $ns"
+        ip -n "$ns" link set lo up
+        IN=(ip netns exec "$ns")
+        t_log "running in private namespace $ns"
+    else
+        t_log "not root: using the host's loopback"
+    fi
+}
+
+t_listen() {
+    local file="$1" pid
+    shift
+    ${IN+"${IN[@]}"} python3 "$T_HELPERS/listen.py" "$@" >"$file" &
+    pid=$!
+    t_cleanup kill "$pid"
+    for _ in $(seq 1 100); do
+        grep -qx ready "$file" && return 0
+        kill -0 "$pid" 2>/dev/null || t_fail "listener helper died: $(cat "$file")"
+        sleep 0.1
+    done
+    t_fail "listener helper not ready after 10 s"
 }
 
 t_results() { python3 "$T_HELPERS/results.py" "$@"; }
