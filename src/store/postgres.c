@@ -222,6 +222,7 @@ const struct store_backend store_postgres = {
     .exec = pg_exec,
     .close = pg_close,
     .id_ddl = "BIGSERIAL PRIMARY KEY",
+    .keyed_table_suffix = "",
     /* One creator at a time: an advisory lock held to the transaction's end. */
     .schema_begin = "BEGIN; SELECT pg_advisory_xact_lock(7157001)",
     .max_params = 60000,

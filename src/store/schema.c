@@ -124,7 +124,11 @@ int store_schema_prepare(struct store *st, char *err, size_t errlen)
     for (long v = version; v < STORE_SCHEMA_VERSION; v++) {
         for (size_t i = 0; migrations[v][i]; i++) {
             char sql[2048];
-            snprintf(sql, sizeof(sql), migrations[v][i], st->be->id_ddl);
+            int n = snprintf(sql, sizeof(sql), migrations[v][i], st->be->id_ddl);
+            /* Tables with a composite key (all but scans) cluster on it. */
+            if (strncmp(sql, "CREATE TABLE", 12) == 0 && strstr(sql, "PRIMARY KEY (") && n > 0 &&
+                (size_t)n < sizeof(sql))
+                snprintf(sql + n, sizeof(sql) - (size_t)n, "%s", st->be->keyed_table_suffix);
             if (st->be->exec(st->conn, sql, NULL, 0, NULL, NULL, e, errlen) < 0)
                 goto fail;
         }

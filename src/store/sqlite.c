@@ -197,6 +197,7 @@ const struct store_backend store_sqlite = {
     .exec = sq_exec,
     .close = sq_close,
     .id_ddl = "INTEGER PRIMARY KEY",
+    .keyed_table_suffix = " WITHOUT ROWID",
     .schema_begin = "BEGIN IMMEDIATE",
     .max_params = 32000,
     .insert_rows = sq_insert_rows,

@@ -72,6 +72,10 @@ struct store_backend {
     void (*close)(void *conn);
     /* Column type of an automatically numbered primary key. */
     const char *id_ddl;
+    /* Appended to CREATE TABLE of the tables keyed by (scan, host, ...)
+     * (SQLite: " WITHOUT ROWID", rows clustered on that key: one b-tree
+     * less per inserted row); "" for none. */
+    const char *keyed_table_suffix;
     /* Starts the transaction that creates or migrates the schema, so that
      * two processes opening one new database do not both create it. */
     const char *schema_begin;
