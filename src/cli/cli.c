@@ -18,6 +18,7 @@
 #include "output/output.h"
 #include "scan/scan_module.h"
 #include "scan/tcp_classify.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -299,25 +300,38 @@ static int set_stylesheet(struct config *scan, const char *href)
     return 0;
 }
 
-/* The command line as typed, for output headers (nmap's args=). */
+/* The command line as typed, for output headers (nmap's args=), with the
+ * password of a --db URL cut out (it would reach every output and the
+ * database). */
 static char *join_args(int argc, char **argv)
 {
-    size_t len = 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = malloc(len);
-    if (!s)
+    char **words = calloc((size_t)argc + 1, sizeof(*words));
+    if (!words)
         return NULL;
-    char *p = s;
-    *p = '\0';
+    size_t len = 1;
+    bool ok = true;
     for (int i = 0; i < argc; i++) {
-        size_t n = strlen(argv[i]);
-        if (i)
-            *p++ = ' ';
-        memcpy(p, argv[i], n);
-        p += n;
-        *p = '\0';
+        bool url = (i > 0 && strcmp(argv[i - 1], "--db") == 0) || strncmp(argv[i], "--db=", 5) == 0;
+        words[i] = url ? store_redact_target(argv[i]) : strdup(argv[i]);
+        ok &= words[i] != NULL;
+        len += words[i] ? strlen(words[i]) + 1 : 0;
     }
+    char *s = ok ? malloc(len) : NULL;
+    if (s) {
+        char *p = s;
+        *p = '\0';
+        for (int i = 0; i < argc; i++) {
+            size_t n = strlen(words[i]);
+            if (i)
+                *p++ = ' ';
+            memcpy(p, words[i], n);
+            p += n;
+            *p = '\0';
+        }
+    }
+    for (int i = 0; i < argc; i++)
+        free(words[i]);
+    free(words);
     return s;
 }
 

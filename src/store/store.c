@@ -17,8 +17,7 @@ extern const struct store_backend store_postgres;
 /* One row per back end; SQLite last: it takes any path. */
 const struct store_backend *const store_backends[] = {&store_postgres, &store_sqlite, NULL};
 
-/* The target for messages: a URI's password (user:secret@) is cut out. */
-static char *display_target(const char *target)
+char *store_redact_target(const char *target)
 {
     char *s = strdup(target);
     if (!s)
@@ -37,7 +36,7 @@ static char *display_target(const char *target)
 int store_open(struct store *st, const char *target, char *err, size_t errlen)
 {
     memset(st, 0, sizeof(*st));
-    st->target = display_target(target);
+    st->target = store_redact_target(target);
     if (!st->target) {
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -109,6 +109,11 @@ struct store {
 int store_open(struct store *st, const char *target, char *err, size_t errlen);
 void store_close(struct store *st);
 
+/* target with a URI's password (user:secret@host) cut out
+ * ("user@host"), for messages and the stored command line; malloc'd, NULL
+ * on allocation failure. Other text is copied unchanged. */
+char *store_redact_target(const char *target);
+
 /* Run one statement (see store_backend.exec). On failure err is
  * "<target>: <reason>". */
 int store_exec(struct store *st, const char *sql, const struct store_val *params, size_t n,

@@ -36,8 +36,15 @@ for i in 0 1 2 3; do
     wait "${pids[$i]}" || t_fail "shard $((i + 1)) failed: $(head -c 600 "$T/shard$((i + 1)).err")"
 done
 t_pass "four shards wrote to one new PostgreSQL database at once"
-t_scan full ip netns exec "$LAB_SCAN" -sS -Pn -n -p 22,9000,9001 --db "$DB" --db-job full 198.18.2.0/24
+# (with a password in the URL: trust auth ignores it; it must not be stored)
+t_scan full ip netns exec "$LAB_SCAN" -sS -Pn -n -p 22,9000,9001 \
+    --db "postgresql://prtip:s3cret@/shards?host=$PG_DIR/sock" --db-job full -oX "$T/full.xml" 198.18.2.0/24
 [ "$(cat "$T/full.rc")" = 0 ] || t_fail "unsharded scan: $(cat "$T/full.err")"
+if grep -q s3cret "$T/full.xml" || db list | grep -q s3cret; then
+    t_fail "the URL's password reached the outputs or the database"
+fi
+db list | grep -q -- "--db postgresql://prtip@/shards" || t_fail "stored arguments: $(db list)"
+t_pass "the --db URL's password is cut from the stored and written command line"
 db list >"$T/list.txt"
 [ "$(grep -c ' nightly [1-4]/4 ' "$T/list.txt")" = 4 ] || t_fail "db list does not show 4 shards: $(cat "$T/list.txt")"
 db query --scan nightly --state open | awk 'NR > 1 { print $2, $3, $4 }' | sort >"$T/shards.open"
