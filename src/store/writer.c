@@ -304,7 +304,13 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         int64_t t0 = clock_mono_ns();
         int wrc = failed ? 0 : write_batch(w, batch, t);
-        w->write_ns += clock_mono_ns() - t0;
+        int64_t t1 = clock_mono_ns();
+        w->write_ns += t1 - t0;
+        size_t nb = 0;
+        for (struct qitem *q = batch; q; q = q->next)
+            nb++;
+        log_trace("store", "batch of %zu hosts written in %.3f s (monotonic %.3f)", nb,
+                  (double)(t1 - t0) / 1e9, (double)t1 / 1e9);
         if (!failed && wrc == 0)
             w->batches++;
         if (!failed && wrc < 0) {
