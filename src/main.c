@@ -6,6 +6,8 @@
 #include "engine/plan/plan.h"
 #include "engine/plan/stages.h"
 #include "output/output.h"
+#include "store/db_cmd.h"
+#include "store/store.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -43,6 +45,10 @@ static void catch_signals(void)
 
 int main(int argc, char **argv)
 {
+    /* "prtip db ...": the stored scans (list, show, export, query, ...). */
+    if (argc > 1 && strcmp(argv[1], "db") == 0)
+        return db_cmd_main(argc - 1, argv + 1);
+
     struct config scan;
     config_init(&scan);
 
@@ -75,12 +81,25 @@ int main(int argc, char **argv)
     /* Run state lives here, beside the read-only configuration. */
     struct scan_summary sum = {0};
     struct scan_info info;
-    struct result_sink out = output_set_sink(&outs);
+    struct result_sink outsink = output_set_sink(&outs);
+    struct store_job sjob;
+    struct store_run db;
+    char dbpath[4096], shard[24];
+    if (plan_store_job(&scan, &sjob, dbpath, sizeof(dbpath), shard, sizeof(shard), err,
+                       sizeof(err)) < 0 ||
+        store_run_open(&db, &sjob, err, sizeof(err)) < 0) {
+        log_error("store", "%s", err);
+        output_set_close(&outs, &sum);
+        config_free(&scan);
+        return 2;
+    }
+    struct result_sink out = store_run_sink(&db, &outsink);
     struct pipeline pl;
     if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {
         log_error("plan", "%s", err);
         output_set_close(&outs, &sum);
+        store_run_close(&db);
         config_free(&scan);
         return 2;
     }
@@ -91,6 +110,7 @@ int main(int argc, char **argv)
     if (brc < 0) {
         log_error("output", "%s", outs.errmsg[0] ? outs.errmsg : "a stage failed to start");
         plan_pipeline_free(&pl);
+        store_run_close(&db);
         config_free(&scan);
         return 2;
     }
@@ -114,7 +134,10 @@ int main(int argc, char **argv)
         log_error("engine", "%s", err);
         status = 2;
     } else if (wrc < 0) {
-        if (outs.error)
+        /* A store reported its own failure, once, when it happened. */
+        if (!store_run_outputs_failed(&db, wrc))
+            ;
+        else if (outs.error)
             log_error("output", "cannot write %s: %s", outs.failed, strerror(outs.error));
         else
             log_error("output", "writing results failed");
@@ -122,6 +145,7 @@ int main(int argc, char **argv)
     } else if (sum.interrupted) {
         status = 128 + stop_requested;
     }
+    store_run_close(&db);
     config_free(&scan);
     return status;
 }

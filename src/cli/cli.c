@@ -18,6 +18,7 @@
 #include "output/output.h"
 #include "scan/scan_module.h"
 #include "scan/tcp_classify.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -89,6 +90,9 @@ enum {
     OPT_VERSION_TIMEOUT,
     OPT_VERSIONDB,
     OPT_ALLPORTS,
+    OPT_DB,
+    OPT_DB_DEFAULT,
+    OPT_DB_JOB,
     OPT_NOT_IMPLEMENTED, /* cli_missing_opts[]: nmap options prtip does not have yet */
 };
 
@@ -161,6 +165,10 @@ static const struct option long_opts[] = {
     {"stylesheet", required_argument, NULL, OPT_STYLESHEET},
     {"webxml", no_argument, NULL, OPT_WEBXML},
     {"no-stylesheet", no_argument, NULL, OPT_NO_STYLESHEET},
+    /* Storage (src/store). */
+    {"db", required_argument, NULL, OPT_DB},
+    {"db-default", no_argument, NULL, OPT_DB_DEFAULT},
+    {"db-job", required_argument, NULL, OPT_DB_JOB},
     /* DNS. */
     {"system-dns", no_argument, NULL, OPT_SYSTEM_DNS},
     /* Misc (nmap's spellings of -T, -v and -d too). */
@@ -325,25 +333,38 @@ static int set_stylesheet(struct config *scan, const char *href)
     return 0;
 }
 
-/* The command line as typed, for output headers (nmap's args=). */
+/* The command line as typed, for output headers (nmap's args=), with the
+ * password of a --db URL cut out (it would reach every output and the
+ * database). */
 static char *join_args(int argc, char **argv)
 {
-    size_t len = 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = malloc(len);
-    if (!s)
+    char **words = calloc((size_t)argc + 1, sizeof(*words));
+    if (!words)
         return NULL;
-    char *p = s;
-    *p = '\0';
+    size_t len = 1;
+    bool ok = true;
     for (int i = 0; i < argc; i++) {
-        size_t n = strlen(argv[i]);
-        if (i)
-            *p++ = ' ';
-        memcpy(p, argv[i], n);
-        p += n;
-        *p = '\0';
+        bool url = (i > 0 && strcmp(argv[i - 1], "--db") == 0) || strncmp(argv[i], "--db=", 5) == 0;
+        words[i] = url ? store_redact_target(argv[i]) : strdup(argv[i]);
+        ok &= words[i] != NULL;
+        len += words[i] ? strlen(words[i]) + 1 : 0;
     }
+    char *s = ok ? malloc(len) : NULL;
+    if (s) {
+        char *p = s;
+        *p = '\0';
+        for (int i = 0; i < argc; i++) {
+            size_t n = strlen(words[i]);
+            if (i)
+                *p++ = ' ';
+            memcpy(p, words[i], n);
+            p += n;
+            *p = '\0';
+        }
+    }
+    for (int i = 0; i < argc; i++)
+        free(words[i]);
+    free(words);
     return s;
 }
 
@@ -739,6 +760,27 @@ static int handle_option(const struct option *opts, int c, const char *word, int
             cli_fail("out of memory");
             return -1;
         }
+        return 0;
+    case OPT_DB:
+    case OPT_DB_JOB: {
+        const char *opt = c == OPT_DB ? "--db" : "--db-job";
+        if (optarg[0] == '\0') {
+            cli_fail("invalid %s '': give %s", opt,
+                     c == OPT_DB ? "a SQLite file path, a postgresql:// URL or pg:"
+                                 : "a name for the job (e.g. nightly-dmz)");
+            return -1;
+        }
+        char **field = c == OPT_DB ? &scan->db : &scan->db_job;
+        free(*field);
+        *field = strdup(optarg);
+        if (!*field) {
+            cli_fail("out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    case OPT_DB_DEFAULT:
+        scan->db_default = true;
         return 0;
     case OPT_NOT_IMPLEMENTED: {
         const struct cli_missing *m = cli_missing_find(opts[longindex].name);

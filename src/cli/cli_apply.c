@@ -473,6 +473,25 @@ static int resolve_raw(struct config *scan, const struct pending *pd)
     return 0;
 }
 
+/* --db / --db-default / --db-job against each other and --dry-run. */
+static int resolve_store(const struct config *scan)
+{
+    if (scan->db && scan->db_default) {
+        cli_fail("--db %s and --db-default name two databases: give one", scan->db);
+        return -1;
+    }
+    if (scan->db_job && !scan->db && !scan->db_default) {
+        cli_fail("--db-job %s needs a database: add --db PATH|URL or --db-default", scan->db_job);
+        return -1;
+    }
+    if ((scan->db || scan->db_default) && scan->raw.dry_run) {
+        cli_fail("--dry-run sends nothing and finds nothing to store: drop --db%s",
+                 scan->db ? "" : "-default");
+        return -1;
+    }
+    return 0;
+}
+
 /* A UDP scan reads nmap-payloads when its engine starts; a bad file is bad
  * input like a bad nmap-services (exit 1, before any output is written),
  * so it is read once here to be checked. */
@@ -518,7 +537,7 @@ int cli_apply(struct config *scan, const struct pending *pd)
     for (size_t i = 0; i < scan->noutputs; i++)
         scan->outputs[i].append = pd->append_output;
     if (resolve_scan_types(scan, pd) < 0 || resolve_raw(scan, pd) < 0 ||
-        resolve_version(scan, pd) < 0)
+        resolve_version(scan, pd) < 0 || resolve_store(scan) < 0)
         return -1;
     if (resolve_timing(scan, pd) < 0)
         return -1;

@@ -7,8 +7,8 @@
  * The list is nmap's: `nmap --help` plus the long options of nmap.cc
  * (Reference Guide, "Options Summary"), minus what prtip implements. The
  * short options nmap has and prtip lacks (-D, -b, -f, -I, -M, -m, -q) are refused from cli.c's
- * short-option string. A few planned prtip options of SPEC.md (--db, --packet-capture) are refused
- * the same way.
+ * short-option string. A few planned prtip options of SPEC.md (--packet-capture) are refused the
+ * same way.
  */
 #include "cli/cli_internal.h"
 
@@ -25,8 +25,7 @@
 #define R_DNS                                                                                      \
     "needs a resolver that asks given servers; prtip asks the system resolver (--system-dns, the " \
     "default)"
-#define R_MISC  "not needed by prtip's engines yet"
-#define R_STORE "storage is planned; use -oX/-oJ files"
+#define R_MISC "not needed by prtip's engines yet"
 
 const struct cli_missing cli_missing_opts[] = {
     /* Targets and discovery. */
@@ -79,7 +78,6 @@ const struct cli_missing cli_missing_opts[] = {
     {"nogcc", no_argument, R_MISC},
     {"thc", no_argument, R_MISC},
     /* prtip's own planned options (SPEC.md). */
-    {"db", required_argument, R_STORE},
     {"packet-capture", required_argument, R_TRACE},
     {NULL, 0, NULL},
 };

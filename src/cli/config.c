@@ -33,5 +33,7 @@ void config_free(struct config *s)
     free(s->stylesheet);
     free(s->os.db);
     free(s->version.db);
+    free(s->db);
+    free(s->db_job);
     memset(s, 0, sizeof(*s));
 }

@@ -80,6 +80,12 @@ struct config {
     bool no_stylesheet;
     size_t noutputs;
     char *args; /* the command line as typed, for output headers (owned) */
+
+    /* Storage (src/store): --db PATH|URL (owned), or --db-default (the
+     * user's default SQLite file); --db-job NAME groups shards (owned). */
+    char *db;
+    bool db_default;
+    char *db_job;
 };
 
 /* Zero c and set defaults (T3 timing, random port order, reverse DNS for up

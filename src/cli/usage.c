@@ -105,6 +105,10 @@ static const char usage_tail[] =
     "  --stylesheet <path/URL>: XSL stylesheet to transform XML output to HTML\n"
     "  --webxml: Reference stylesheet from Nmap.Org for more portable XML\n"
     "  --no-stylesheet: Prevent associating of XSL stylesheet w/XML output\n"
+    "STORAGE (prtip db --help for the stored scans):\n"
+    "  --db <file|postgresql://...|pg:>: Store the scan in a SQLite file or PostgreSQL\n"
+    "  --db-default: Store it in $XDG_DATA_HOME/prtip/scans.db (~/.local/share/prtip)\n"
+    "  --db-job <name>: Group scans as one (the shards of one --shard scan)\n"
     "MISC:\n"
     "  --datadir <dirname>: Look for nmap's data files here first\n"
     "  --privileged: Assume that the user is fully privileged (-sS by default)\n"
@@ -124,6 +128,7 @@ static const char usage_tail[] =
     "  prtip -sS -p 1-1000 --rate 10000 198.18.0.0/24\n"
     "  prtip -sA --scanflags FIN -p 22,80 -Pn 198.18.0.2\n"
     "  prtip -sS -p 80 --shard 1/2 --seed 7 --dry-run 198.18.0.0/15\n"
+    "  prtip -F --db-default 198.18.0.0/24; prtip db compare previous latest\n"
     "SEE THE MAN PAGE (man prtip) FOR MORE OPTIONS AND EXAMPLES\n";
 
 /* The modules that -oA writes, in table order. */
