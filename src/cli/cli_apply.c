@@ -19,14 +19,27 @@
 #include <time.h>
 #include <unistd.h>
 
+/* prefix and msg as one line on stderr: messages quote what the user typed,
+ * and a newline or escape sequence in it must not split the line or reach
+ * the terminal (control characters become '?', as in core/ports.c). */
+static void print_line(const char *prefix, const char *msg)
+{
+    fputs(prefix, stderr);
+    for (const char *c = msg; *c; c++)
+        fputc((unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c, stderr);
+    fputc('\n', stderr);
+}
+
 enum cli_result cli_fail(const char *fmt, ...)
 {
+    char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    fputs("prtip: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    int n = vasprintf(&msg, fmt, ap);
     va_end(ap);
+    print_line("prtip: ", n >= 0 ? msg : "out of memory");
+    if (n >= 0)
+        free(msg);
     return CLI_ERROR;
 }
 
@@ -285,9 +298,9 @@ static void warn_target(void *arg, const char *msg)
 {
     (void)arg;
     if (strncmp(msg, "Failed to resolve", 17) == 0)
-        fprintf(stderr, "%s\n", msg);
+        print_line("", msg);
     else
-        fprintf(stderr, "prtip: warning: %s\n", msg);
+        print_line("prtip: warning: ", msg);
 }
 
 static int resolve_targets(struct config *scan, const struct pending *pd)
