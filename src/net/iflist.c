@@ -6,6 +6,7 @@
 #include "net/iflist.h"
 
 #include "core/addr.h"
+#include "net/route_nl.h"
 
 #include <net/if.h> /* before the linux/ headers, which it conflicts with otherwise */
 
@@ -69,11 +70,9 @@ static struct row *table_add(struct table *t, bool *oom)
     return r;
 }
 
-typedef void (*dump_fn)(const struct nlmsghdr *h, struct state *st);
-
 /* One NLM_F_DUMP request of type (RTM_GETLINK/GETADDR/GETROUTE); every
  * answer to fn. Returns 0, or -1 with errno set. */
-static int nl_dump(unsigned short type, dump_fn fn, struct state *st)
+static int nl_dump(unsigned short type, nl_msg_fn fn, struct state *st)
 {
     struct {
         struct nlmsghdr n;
@@ -104,19 +103,10 @@ static int nl_dump(unsigned short type, dump_fn fn, struct state *st)
                 continue;
             goto out;
         }
-        size_t left = (size_t)got;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
-             h = NLMSG_NEXT(h, left)) {
-            if (h->nlmsg_type == NLMSG_DONE) {
-                rc = 0;
-                goto out;
-            }
-            if (h->nlmsg_type == NLMSG_ERROR) {
-                const struct nlmsgerr *e = NLMSG_DATA(h);
-                errno = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) ? -e->error : EPROTO;
-                goto out;
-            }
-            fn(h, st);
+        int w = nl_walk(buf, (size_t)got, req.n.nlmsg_seq, true, fn, st);
+        if (w != 0) {
+            rc = w > 0 ? 0 : -1;
+            goto out;
         }
     }
 out:;
@@ -127,8 +117,9 @@ out:;
     return rc;
 }
 
-static void on_link(const struct nlmsghdr *h, struct state *st)
+static void on_link(const struct nlmsghdr *h, void *ctx)
 {
+    struct state *st = ctx;
     if (h->nlmsg_type != RTM_NEWLINK || st->oom)
         return;
     const struct ifinfomsg *ifi = NLMSG_DATA(h);
@@ -202,8 +193,9 @@ static void if_row(struct state *st, const struct link *l, const char *addr, int
                  l->mac[3], l->mac[4], l->mac[5]);
 }
 
-static void on_addr(const struct nlmsghdr *h, struct state *st)
+static void on_addr(const struct nlmsghdr *h, void *ctx)
 {
+    struct state *st = ctx;
     if (h->nlmsg_type != RTM_NEWADDR || st->oom)
         return;
     const struct ifaddrmsg *ifa = NLMSG_DATA(h);
@@ -226,8 +218,9 @@ static void on_addr(const struct nlmsghdr *h, struct state *st)
     if_row(st, l, text, ifa->ifa_family);
 }
 
-static void on_route(const struct nlmsghdr *h, struct state *st)
+static void on_route(const struct nlmsghdr *h, void *ctx)
 {
+    struct state *st = ctx;
     if (h->nlmsg_type != RTM_NEWROUTE || st->oom)
         return;
     const struct rtmsg *rt = NLMSG_DATA(h);
