@@ -49,13 +49,21 @@ static const char services_text[] = "ftp\t21/tcp\t0.197667\n"
                                     "http-alt\t8080/tcp\t0.042903\n"
                                     "sctp-echo\t7/sctp\t0.000010\n";
 
+static char dir[] = "/tmp/prtip-fuzz-options-XXXXXX";
+static char path[sizeof dir + 32];
+
+static void cleanup(void)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
 static int setup(void)
 {
-    char dir[] = "/tmp/prtip-fuzz-options-XXXXXX";
     if (!mkdtemp(dir))
         return -1;
-    char path[sizeof dir + 32];
     snprintf(path, sizeof path, "%s/nmap-services", dir);
+    atexit(cleanup);
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
