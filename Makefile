@@ -35,7 +35,7 @@ asan:
 fuzz:
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPRTIP_FUZZ=ON -DPRTIP_SANITIZE=ON >/dev/null
 	cmake --build build-fuzz -j $(JOBS) --target fuzzers
-	bash fuzz/run.sh build-fuzz 12
+	bash fuzz/run.sh build-fuzz 10
 
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
