@@ -10,13 +10,19 @@
  * rest is the datagram, on an exact-size heap copy so that ASan sees any
  * read past it. The same datagram goes through both parsers.
  *
+ * With bit 2 of byte 0 the rest is instead the three dumps of --iflist
+ * (iflist_print_replies: links, addresses, routes), cut at the offsets in
+ * bytes 1-2 and 3-4; the tables go to /dev/null.
+ *
  *   fuzz_netlink -max_total_time=60 fuzz/corpus/netlink
  */
+#include "net/iflist.h"
 #include "net/neigh.h"
 #include "net/route_nl.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,10 +33,46 @@ static bool family_ok(const struct ipaddr *a)
     return a->family == AF_INET || a->family == AF_INET6;
 }
 
+/* The three dumps of --iflist, each on its own exact-size heap copy. */
+static void iflist(const uint8_t *data, size_t len, size_t cut1, size_t cut2)
+{
+    static FILE *null;
+    if (!null && !(null = fopen("/dev/null", "w")))
+        abort();
+    cut1 = len ? cut1 % (len + 1) : 0;
+    cut2 = len ? cut2 % (len + 1) : 0;
+    if (cut2 < cut1) {
+        size_t t = cut1;
+        cut1 = cut2;
+        cut2 = t;
+    }
+    size_t off[4] = {0, cut1, cut2, len};
+    void *reply[3];
+    size_t n[3];
+    for (int i = 0; i < 3; i++) {
+        n[i] = off[i + 1] - off[i];
+        reply[i] = malloc(n[i] ? n[i] : 1);
+        if (reply[i] && n[i])
+            memcpy(reply[i], data + off[i], n[i]);
+    }
+    char err[256] = "";
+    if (reply[0] && reply[1] && reply[2] &&
+        iflist_print_replies(null, (const void *const *)reply, n, err, sizeof err) < 0 &&
+        (strncmp(err, "cannot list ", 12) != 0 || strchr(err, '\n')))
+        __builtin_trap();
+    for (int i = 0; i < 3; i++)
+        free(reply[i]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < HEAD || size > 65536 + HEAD)
         return 0;
+    if (data[0] & 4) {
+        iflist(data + HEAD, size - HEAD, (size_t)(data[1] << 8 | data[2]),
+               (size_t)(data[3] << 8 | data[4]));
+        return 0;
+    }
     bool dump = data[0] & 1;
     struct ipaddr want = {.family = (data[0] & 2) ? AF_INET6 : AF_INET};
     memcpy(want.bytes, data + 1, 16);

@@ -45,7 +45,7 @@ for bin in "${bins[@]}"; do
     if ! "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$work/$name-" "$corpus" </dev/null >"$log" 2>&1; then
         echo "fuzz: $name FAILED; last lines:"
-        tail -n 30 "$log"
+        tail -n 60 "$log"
         status=1
         continue
     fi
@@ -54,7 +54,7 @@ for bin in "${bins[@]}"; do
     execs=$(sed -nE 's/.* exec\/s: ([0-9]+) .*/\1/p' <<<"$line")
     if [ -z "$cov" ]; then
         echo "fuzz: $name FAILED: no final stats line in its log"
-        tail -n 30 "$log"
+        tail -n 60 "$log"
         status=1
     elif [ -z "$floor" ]; then
         echo "fuzz: $name FAILED: no coverage floor in fuzz/floors.txt (reached cov $cov)"
