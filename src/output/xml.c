@@ -32,6 +32,42 @@ struct xml_state {
 };
 
 /*
+ * Is s UTF-8 whose every character XML 1.0 allows (its production Char:
+ * no surrogates U+D800-U+DFFF, no U+FFFE/U+FFFF)? xmlCheckUTF8 accepts
+ * encoded surrogates, which the parser then refuses (found by fuzz_output).
+ * Control characters are left to the caller.
+ */
+static bool xml_utf8_ok(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s, n, cp;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 1, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 2, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 3, cp = c & 0x07;
+        else
+            return false;
+        for (unsigned i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i] & 0x3f);
+        }
+        static const unsigned min[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
+            cp == 0xffff)
+            return false;
+        s += n + 1;
+    }
+    return true;
+}
+
+/*
  * XML 1.0 cannot carry control characters at all (not even as character
  * references) and libxml2 expects UTF-8. Names and arguments come from the
  * user or from DNS, so replace what XML cannot hold with '?'. Everything
@@ -45,7 +81,7 @@ static char *xml_clean(const char *s)
     char *out = malloc(n + 1);
     if (!out)
         return NULL;
-    bool utf8_ok = xmlCheckUTF8((const unsigned char *)s) != 0;
+    bool utf8_ok = xml_utf8_ok((const unsigned char *)s);
     for (size_t i = 0; i <= n; i++) {
         unsigned char c = (unsigned char)s[i];
         bool bad = (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\0') || c == 0x7f ||
@@ -188,13 +224,17 @@ static void write_scaninfo(struct xml_state *st, const struct scan_info *info)
  * DOCTYPE, none when href is NULL (--no-stylesheet). The href is escaped
  * as an attribute value (nmap writes "&amp;" for "&"), which also keeps
  * "?>" out of the instruction. */
-static void write_stylesheet(struct xml_state *st, const char *href)
+static void write_stylesheet(struct xml_state *st, const char *href_text)
 {
-    if (!href)
+    if (!href_text)
         return;
-    size_t len = strlen(href) * 6 + 32; /* "&quot;" is the longest escape */
-    char *pi = malloc(len), *q = pi;
+    /* --stylesheet is typed by the user: no control characters or broken
+     * UTF-8 into the document (found by fuzz_output). */
+    char *href = xml_clean(href_text);
+    size_t len = href ? strlen(href) * 6 + 32 : 0; /* "&quot;" is the longest escape */
+    char *pi = href ? malloc(len) : NULL, *q = pi;
     if (!pi) {
+        free(href);
         st->failed = true;
         return;
     }
@@ -213,6 +253,7 @@ static void write_stylesheet(struct xml_state *st, const char *href)
     sprintf(q, "\" type=\"text/xsl\"");
     check(st, xmlTextWriterWritePI(st->w, BAD_CAST "xml-stylesheet", BAD_CAST pi));
     free(pi);
+    free(href);
     nl(st);
 }
 
