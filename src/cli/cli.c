@@ -82,17 +82,9 @@ enum {
     OPT_PRIVILEGED,
     OPT_UNPRIVILEGED,
     OPT_SYSTEM_DNS,
-    OPT_OS, /* --osscan-guess, --fuzzy, --osscan-limit, --max-os-tries, --os-db (cli_os.c) */
-    OPT_VERSION_INTENSITY,
-    OPT_VERSION_LIGHT,
-    OPT_VERSION_ALL,
-    OPT_VERSION_TRACE,
-    OPT_VERSION_TIMEOUT,
-    OPT_VERSIONDB,
-    OPT_ALLPORTS,
-    OPT_DB,
-    OPT_DB_DEFAULT,
-    OPT_DB_JOB,
+    OPT_OS,      /* --osscan-guess, --fuzzy, --osscan-limit, --max-os-tries, --os-db (cli_os.c) */
+    OPT_VERSION, /* --version-intensity, --version-light, ... --allports (cli_version.c) */
+    OPT_STORE,   /* --db, --db-default, --db-job (cli_store.c) */
     OPT_NOT_IMPLEMENTED, /* cli_missing_opts[]: nmap options prtip does not have yet */
 };
 
@@ -111,13 +103,13 @@ static const struct option long_opts[] = {
     {"top-ports", required_argument, NULL, OPT_TOP_PORTS},
     {"exclude-ports", required_argument, NULL, OPT_EXCLUDE_PORTS},
     /* Service/version detection (-sV is a -s letter, -A a short option). */
-    {"version-intensity", required_argument, NULL, OPT_VERSION_INTENSITY},
-    {"version-light", no_argument, NULL, OPT_VERSION_LIGHT},
-    {"version-all", no_argument, NULL, OPT_VERSION_ALL},
-    {"version-trace", no_argument, NULL, OPT_VERSION_TRACE},
-    {"version-timeout", required_argument, NULL, OPT_VERSION_TIMEOUT},
-    {"versiondb", required_argument, NULL, OPT_VERSIONDB},
-    {"allports", no_argument, NULL, OPT_ALLPORTS},
+    {"version-intensity", required_argument, NULL, OPT_VERSION},
+    {"version-light", no_argument, NULL, OPT_VERSION},
+    {"version-all", no_argument, NULL, OPT_VERSION},
+    {"version-trace", no_argument, NULL, OPT_VERSION},
+    {"version-timeout", required_argument, NULL, OPT_VERSION},
+    {"versiondb", required_argument, NULL, OPT_VERSION},
+    {"allports", no_argument, NULL, OPT_VERSION},
     /* Timing. */
     {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
     {"host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT},
@@ -166,9 +158,9 @@ static const struct option long_opts[] = {
     {"webxml", no_argument, NULL, OPT_WEBXML},
     {"no-stylesheet", no_argument, NULL, OPT_NO_STYLESHEET},
     /* Storage (src/store). */
-    {"db", required_argument, NULL, OPT_DB},
-    {"db-default", no_argument, NULL, OPT_DB_DEFAULT},
-    {"db-job", required_argument, NULL, OPT_DB_JOB},
+    {"db", required_argument, NULL, OPT_STORE},
+    {"db-default", no_argument, NULL, OPT_STORE},
+    {"db-job", required_argument, NULL, OPT_STORE},
     /* DNS. */
     {"system-dns", no_argument, NULL, OPT_SYSTEM_DNS},
     /* Misc (nmap's spellings of -T, -v and -d too). */
@@ -186,8 +178,7 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Strict base-10 integer in [min, max]; the whole text must be the number. */
-static int parse_long(const char *opt, const char *text, long min, long max, long *out)
+int cli_parse_long(const char *opt, const char *text, long min, long max, long *out)
 {
     char *end;
     errno = 0;
@@ -211,8 +202,7 @@ static int parse_time(const char *opt, const char *text, uint64_t *out)
     return 0;
 }
 
-/* A time that must be greater than 0. */
-static int parse_positive_time(const char *opt, const char *text, uint64_t *out)
+int cli_parse_positive_time(const char *opt, const char *text, uint64_t *out)
 {
     if (parse_time(opt, text, out) < 0)
         return -1;
@@ -252,7 +242,7 @@ static int parse_level_count(char letter, const char *arg, int *level)
     }
     long v;
     char opt[3] = {'-', letter, '\0'};
-    if (parse_long(opt, arg, 0, 10, &v) < 0)
+    if (cli_parse_long(opt, arg, 0, 10, &v) < 0)
         return -1;
     *level = (int)v;
     return 0;
@@ -475,7 +465,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         scan->randomize_ports = false;
         return 0;
     case OPT_TOP_PORTS:
-        return parse_long("--top-ports", optarg, 1, 65536, &pd->top_ports);
+        return cli_parse_long("--top-ports", optarg, 1, 65536, &pd->top_ports);
     case OPT_EXCLUDE_PORTS:
         pd->exclude_ports = optarg;
         return 0;
@@ -489,7 +479,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         }
         return 0;
     case OPT_MAX_RETRIES:
-        if (parse_long("--max-retries", optarg, 0, 10000, &v) < 0)
+        if (cli_parse_long("--max-retries", optarg, 0, 10000, &v) < 0)
             return -1;
         pd->t.max_retries = (int)v;
         pd->set |= SET_MAX_RETRIES;
@@ -502,10 +492,10 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         return parse_time("--min-rtt-timeout", optarg, &pd->t.min_rtt_ms);
     case OPT_MAX_RTT:
         pd->set |= SET_MAX_RTT;
-        return parse_positive_time("--max-rtt-timeout", optarg, &pd->t.max_rtt_ms);
+        return cli_parse_positive_time("--max-rtt-timeout", optarg, &pd->t.max_rtt_ms);
     case OPT_INITIAL_RTT:
         pd->set |= SET_INITIAL_RTT;
-        return parse_positive_time("--initial-rtt-timeout", optarg, &pd->t.initial_rtt_ms);
+        return cli_parse_positive_time("--initial-rtt-timeout", optarg, &pd->t.initial_rtt_ms);
     case OPT_SCAN_DELAY:
         pd->set |= SET_SCAN_DELAY;
         return parse_time("--scan-delay", optarg, &pd->t.scan_delay_ms);
@@ -519,7 +509,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         const char *name = opts[longindex].name;
         char opt[32];
         snprintf(opt, sizeof(opt), "--%s", name);
-        if (parse_long(opt, optarg, 1, 100000, &v) < 0)
+        if (cli_parse_long(opt, optarg, 1, 100000, &v) < 0)
             return -1;
         static const unsigned bit[] = {SET_MIN_PARALLELISM, SET_MAX_PARALLELISM, SET_MIN_HOSTGROUP,
                                        SET_MAX_HOSTGROUP};
@@ -619,7 +609,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case OPT_SENDER_THREADS: {
         long n;
         note_raw_only(pd, "--sender-threads");
-        if (parse_long("--sender-threads", optarg, 1, 16, &n) < 0)
+        if (cli_parse_long("--sender-threads", optarg, 1, 16, &n) < 0)
             return -1;
         scan->raw.sender_threads = (int)n;
         return 0;
@@ -654,7 +644,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         return 0;
     case 'g':
         note_raw_only(pd, longindex >= 0 ? "--source-port" : "-g");
-        if (parse_long(longindex >= 0 ? "--source-port" : "-g", optarg, 0, 65535, &v) < 0)
+        if (cli_parse_long(longindex >= 0 ? "--source-port" : "-g", optarg, 0, 65535, &v) < 0)
             return -1;
         scan->raw.src_port = (int)v;
         return 0;
@@ -726,62 +716,10 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         scan->version.enabled = true;
         pd->aggressive = true;
         return cli_os_option(scan, "O", NULL);
-    case OPT_VERSION_INTENSITY:
-        if (parse_long("--version-intensity", optarg, 0, 9, &v) < 0)
-            return -1;
-        scan->version.intensity = (int)v;
-        pd->version_opt = "--version-intensity";
-        return 0;
-    case OPT_VERSION_LIGHT:
-    case OPT_VERSION_ALL:
-        scan->version.intensity = c == OPT_VERSION_LIGHT ? 2 : 9;
-        pd->version_opt = c == OPT_VERSION_LIGHT ? "--version-light" : "--version-all";
-        return 0;
-    case OPT_VERSION_TRACE:
-        scan->version.trace = true;
-        pd->version_opt = "--version-trace";
-        return 0;
-    case OPT_ALLPORTS:
-        scan->version.all_ports = true;
-        pd->version_opt = "--allports";
-        return 0;
-    case OPT_VERSION_TIMEOUT:
-        pd->version_opt = "--version-timeout";
-        return parse_positive_time("--version-timeout", optarg, &scan->version.timeout_ms);
-    case OPT_VERSIONDB:
-        pd->version_opt = "--versiondb";
-        if (optarg[0] == '\0') {
-            cli_fail("invalid --versiondb '': give the path of an nmap-service-probes file");
-            return -1;
-        }
-        free(scan->version.db);
-        scan->version.db = strdup(optarg);
-        if (!scan->version.db) {
-            cli_fail("out of memory");
-            return -1;
-        }
-        return 0;
-    case OPT_DB:
-    case OPT_DB_JOB: {
-        const char *opt = c == OPT_DB ? "--db" : "--db-job";
-        if (optarg[0] == '\0') {
-            cli_fail("invalid %s '': give %s", opt,
-                     c == OPT_DB ? "a SQLite file path, a postgresql:// URL or pg:"
-                                 : "a name for the job (e.g. nightly-dmz)");
-            return -1;
-        }
-        char **field = c == OPT_DB ? &scan->db : &scan->db_job;
-        free(*field);
-        *field = strdup(optarg);
-        if (!*field) {
-            cli_fail("out of memory");
-            return -1;
-        }
-        return 0;
-    }
-    case OPT_DB_DEFAULT:
-        scan->db_default = true;
-        return 0;
+    case OPT_VERSION:
+        return cli_version_option(scan, pd, opts[longindex].name, optarg);
+    case OPT_STORE:
+        return cli_store_option(scan, opts[longindex].name, optarg);
     case OPT_NOT_IMPLEMENTED: {
         const struct cli_missing *m = cli_missing_find(opts[longindex].name);
         size_t len = strcspn(word, "=");

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Explicit timing options, applied over the -T template once parsing ends. */
 enum {
@@ -73,7 +74,8 @@ struct pending {
     bool disable_arp;     /* --disable-arp-ping */
     const char *udp_type; /* "-sU" when given, for messages */
 
-    /* -sV options: the last given, for "needs -sV"; aggressive is -A. */
+    /* -sV options: the long name (no dashes) of the last given, for
+     * "needs -sV"; aggressive is -A. */
     const char *version_opt;
     bool aggressive;
 
@@ -102,6 +104,20 @@ const struct cli_missing *cli_missing_find(const char *name);
 
 /* Print "prtip: <message>" on stderr; returns CLI_ERROR for tail calls. */
 enum cli_result cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Option values (cli.c). opt is the option as the user is told of it
+ * ("--max-retries"), text its argument. Each returns 0, or -1 after one
+ * cli_fail line naming opt and text.
+ *
+ * cli_parse_long: a strict base-10 integer in [min, max]; the whole text
+ * must be the number (no leading space, no trailing junk, no overflow).
+ * cli_parse_positive_time: an nmap time (timing_parse_time in
+ * core/timing.h: "500ms", "1.5s", "30m", a bare number is seconds) into
+ * *out in ms, which must be greater than 0.
+ */
+int cli_parse_long(const char *opt, const char *text, long min, long max, long *out);
+int cli_parse_positive_time(const char *opt, const char *text, uint64_t *out);
 
 /* -s<letters> (cli_types.c): scan types by their scan_modules[] options,
  * plus -sn and -sL. Returns 0, or -1 after printing one error line. */
@@ -153,5 +169,30 @@ int cli_os_option(struct config *scan, const char *name, const char *arg);
 /* After parsing: the OS options that need -O, and -O's need for raw
  * packets. Returns 0, or -1 after cli_fail. */
 int cli_os_check(const struct config *scan);
+
+/*
+ * nmap's service/version detection options (cli_version.c): name is the
+ * long option's name ("version-intensity", "version-light", "version-all",
+ * "version-trace", "version-timeout", "versiondb", "allports"; it must
+ * outlive pd, as getopt's table does), arg its argument (NULL when it takes
+ * none). Records name in pd->version_opt. Returns 0, or -1 after cli_fail.
+ */
+int cli_version_option(struct config *scan, struct pending *pd, const char *name, const char *arg);
+
+/* After parsing: the -sV options that need -sV (or -A), and -sV's need for
+ * a port scan that sends (not -sn, -sL, --dry-run). Returns 0, or -1 after
+ * cli_fail. */
+int cli_version_check(const struct config *scan, const struct pending *pd);
+
+/*
+ * Scan storage options (cli_store.c): name is the long option's name
+ * ("db", "db-default", "db-job"), arg its argument (NULL for db-default).
+ * Returns 0, or -1 after cli_fail.
+ */
+int cli_store_option(struct config *scan, const char *name, const char *arg);
+
+/* After parsing: --db against --db-default, --db-job without a database,
+ * either with --dry-run. Returns 0, or -1 after cli_fail. */
+int cli_store_check(const struct config *scan);
 
 #endif
