@@ -31,10 +31,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef PRTIP_VERSION
-#define PRTIP_VERSION "0.0.0"
-#endif
-
 /* Values of long options without a short letter. */
 enum {
     OPT_EXCLUDE = 256,
@@ -42,19 +38,7 @@ enum {
     OPT_INPUT_LIST,
     OPT_TOP_PORTS,
     OPT_EXCLUDE_PORTS,
-    OPT_MAX_RETRIES,
-    OPT_HOST_TIMEOUT,
-    OPT_MIN_RTT,
-    OPT_MAX_RTT,
-    OPT_INITIAL_RTT,
-    OPT_MIN_PARALLELISM,
-    OPT_MAX_PARALLELISM,
-    OPT_MIN_HOSTGROUP,
-    OPT_MAX_HOSTGROUP,
-    OPT_SCAN_DELAY,
-    OPT_MAX_SCAN_DELAY,
-    OPT_MIN_RATE,
-    OPT_MAX_RATE,
+    OPT_TIMING, /* --max-retries, --host-timeout, ... --max-rate (cli_timing.c) */
     OPT_OUTPUT, /* the output_modules[] options, -oA (and nmap's -oS -oM -oH) */
     OPT_HELP_MAN_LISTS,
     OPT_OPEN,
@@ -111,19 +95,19 @@ static const struct option long_opts[] = {
     {"versiondb", required_argument, NULL, OPT_VERSION},
     {"allports", no_argument, NULL, OPT_VERSION},
     /* Timing. */
-    {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
-    {"host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT},
-    {"min-rtt-timeout", required_argument, NULL, OPT_MIN_RTT},
-    {"max-rtt-timeout", required_argument, NULL, OPT_MAX_RTT},
-    {"initial-rtt-timeout", required_argument, NULL, OPT_INITIAL_RTT},
-    {"min-parallelism", required_argument, NULL, OPT_MIN_PARALLELISM},
-    {"max-parallelism", required_argument, NULL, OPT_MAX_PARALLELISM},
-    {"min-hostgroup", required_argument, NULL, OPT_MIN_HOSTGROUP},
-    {"max-hostgroup", required_argument, NULL, OPT_MAX_HOSTGROUP},
-    {"scan-delay", required_argument, NULL, OPT_SCAN_DELAY},
-    {"max-scan-delay", required_argument, NULL, OPT_MAX_SCAN_DELAY},
-    {"min-rate", required_argument, NULL, OPT_MIN_RATE},
-    {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+    {"max-retries", required_argument, NULL, OPT_TIMING},
+    {"host-timeout", required_argument, NULL, OPT_TIMING},
+    {"min-rtt-timeout", required_argument, NULL, OPT_TIMING},
+    {"max-rtt-timeout", required_argument, NULL, OPT_TIMING},
+    {"initial-rtt-timeout", required_argument, NULL, OPT_TIMING},
+    {"min-parallelism", required_argument, NULL, OPT_TIMING},
+    {"max-parallelism", required_argument, NULL, OPT_TIMING},
+    {"min-hostgroup", required_argument, NULL, OPT_TIMING},
+    {"max-hostgroup", required_argument, NULL, OPT_TIMING},
+    {"scan-delay", required_argument, NULL, OPT_TIMING},
+    {"max-scan-delay", required_argument, NULL, OPT_TIMING},
+    {"min-rate", required_argument, NULL, OPT_TIMING},
+    {"max-rate", required_argument, NULL, OPT_TIMING},
     {"osscan-guess", no_argument, NULL, OPT_OS},
     {"fuzzy", no_argument, NULL, OPT_OS},
     {"osscan-limit", no_argument, NULL, OPT_OS},
@@ -192,7 +176,7 @@ int cli_parse_long(const char *opt, const char *text, long min, long max, long *
     return 0;
 }
 
-static int parse_time(const char *opt, const char *text, uint64_t *out)
+int cli_parse_time(const char *opt, const char *text, uint64_t *out)
 {
     char err[256];
     if (timing_parse_time(text, out, err, sizeof(err)) < 0) {
@@ -204,7 +188,7 @@ static int parse_time(const char *opt, const char *text, uint64_t *out)
 
 int cli_parse_positive_time(const char *opt, const char *text, uint64_t *out)
 {
-    if (parse_time(opt, text, out) < 0)
+    if (cli_parse_time(opt, text, out) < 0)
         return -1;
     if (*out == 0) {
         cli_fail("invalid %s '%s': must be greater than 0 (e.g. 500ms)", opt, text);
@@ -213,7 +197,7 @@ int cli_parse_positive_time(const char *opt, const char *text, uint64_t *out)
     return 0;
 }
 
-static int parse_rate(const char *opt, const char *text, double *out)
+int cli_parse_rate(const char *opt, const char *text, double *out)
 {
     char *end;
     errno = 0;
@@ -380,35 +364,6 @@ static void report_unknown(const struct option *opts, const char *word)
         cli_fail("unrecognized option '%s'. See prtip -h", word);
 }
 
-static void print_version(FILE *fp)
-{
-    fprintf(fp, "prtip version %s\n", PRTIP_VERSION);
-    /* Programs that drive nmap (python3-nmap's PortScanner) run -V and
-     * accept the binary only if a line matches nmap's "Nmap version X.Y (
-     * http...)". The nmap release prtip's options and output follow: */
-    fputs("Nmap version 7.93-compatible ( https://nmap.org ): options and output as nmap 7.93\n",
-          fp);
-#if defined(__clang__)
-    fprintf(fp, "Compiled with: clang %s, C11\n", __clang_version__);
-#elif defined(__GNUC__)
-    fprintf(fp, "Compiled with: gcc %s, C11\n", __VERSION__);
-#endif
-#if defined(__x86_64__)
-    fputs("Platform: x86_64-pc-linux-gnu\n", fp);
-#elif defined(__aarch64__)
-    fputs("Platform: aarch64-unknown-linux-gnu\n", fp);
-#else
-    fputs("Platform: linux\n", fp);
-#endif
-    fputs("Scan types:", fp);
-    for (size_t i = 0; scan_modules[i]; i++)
-        fprintf(fp, " %s", scan_modules[i]->option);
-    fputs("\nOutput formats:", fp);
-    for (size_t i = 0; output_modules[i]; i++)
-        fprintf(fp, " %s", output_modules[i]->option);
-    fprintf(fp, "\nData files: %s\n", services_datadir());
-}
-
 /* One option from getopt. Returns 0, 1 to stop with CLI_EXIT, or -1. */
 static int handle_option(const struct option *opts, int c, const char *word, int longindex,
                          struct config *scan, struct pending *pd)
@@ -470,61 +425,8 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         pd->exclude_ports = optarg;
         return 0;
     case 'T':
-        pd->level = timing_parse_level(optarg);
-        if (pd->level < 0) {
-            cli_fail("invalid timing template '-T%s': use -T0 to -T5 or paranoid, sneaky, polite, "
-                     "normal, aggressive, insane",
-                     optarg);
-            return -1;
-        }
-        return 0;
-    case OPT_MAX_RETRIES:
-        if (cli_parse_long("--max-retries", optarg, 0, 10000, &v) < 0)
-            return -1;
-        pd->t.max_retries = (int)v;
-        pd->set |= SET_MAX_RETRIES;
-        return 0;
-    case OPT_HOST_TIMEOUT:
-        pd->set |= SET_HOST_TIMEOUT;
-        return parse_time("--host-timeout", optarg, &pd->t.host_timeout_ms);
-    case OPT_MIN_RTT:
-        pd->set |= SET_MIN_RTT;
-        return parse_time("--min-rtt-timeout", optarg, &pd->t.min_rtt_ms);
-    case OPT_MAX_RTT:
-        pd->set |= SET_MAX_RTT;
-        return cli_parse_positive_time("--max-rtt-timeout", optarg, &pd->t.max_rtt_ms);
-    case OPT_INITIAL_RTT:
-        pd->set |= SET_INITIAL_RTT;
-        return cli_parse_positive_time("--initial-rtt-timeout", optarg, &pd->t.initial_rtt_ms);
-    case OPT_SCAN_DELAY:
-        pd->set |= SET_SCAN_DELAY;
-        return parse_time("--scan-delay", optarg, &pd->t.scan_delay_ms);
-    case OPT_MAX_SCAN_DELAY:
-        pd->set |= SET_MAX_SCAN_DELAY;
-        return parse_time("--max-scan-delay", optarg, &pd->t.max_scan_delay_ms);
-    case OPT_MIN_PARALLELISM:
-    case OPT_MAX_PARALLELISM:
-    case OPT_MIN_HOSTGROUP:
-    case OPT_MAX_HOSTGROUP: {
-        const char *name = opts[longindex].name;
-        char opt[32];
-        snprintf(opt, sizeof(opt), "--%s", name);
-        if (cli_parse_long(opt, optarg, 1, 100000, &v) < 0)
-            return -1;
-        static const unsigned bit[] = {SET_MIN_PARALLELISM, SET_MAX_PARALLELISM, SET_MIN_HOSTGROUP,
-                                       SET_MAX_HOSTGROUP};
-        uint32_t *field[] = {&pd->t.min_parallelism, &pd->t.max_parallelism, &pd->t.min_hostgroup,
-                             &pd->t.max_hostgroup};
-        *field[c - OPT_MIN_PARALLELISM] = (uint32_t)v;
-        pd->set |= bit[c - OPT_MIN_PARALLELISM];
-        return 0;
-    }
-    case OPT_MIN_RATE:
-        pd->set |= SET_MIN_RATE;
-        return parse_rate("--min-rate", optarg, &pd->t.min_rate);
-    case OPT_MAX_RATE:
-        pd->set |= SET_MAX_RATE;
-        return parse_rate("--max-rate", optarg, &pd->t.max_rate);
+    case OPT_TIMING:
+        return cli_timing_option(pd, c == 'T' ? "T" : opts[longindex].name, optarg);
     case OPT_OUTPUT:
         return cli_parse_output(scan, opts[longindex].name[1], optarg);
     case 'o': /* "-oXfile" is -o with "Xfile" */
@@ -561,7 +463,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     }
     case OPT_RATE:
         note_raw_only(pd, "--rate");
-        return parse_rate("--rate", optarg, &scan->raw.rate);
+        return cli_parse_rate("--rate", optarg, &scan->raw.rate);
     case OPT_SHARD: {
         char err[256];
         note_raw_only(pd, "--shard");
@@ -579,13 +481,13 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case OPT_WAIT: {
         uint64_t ms;
         note_raw_only(pd, "--wait");
-        if (parse_time("--wait", optarg, &ms) < 0)
+        if (cli_parse_time("--wait", optarg, &ms) < 0)
             return -1;
         scan->raw.wait_s = (double)ms / 1000.0;
         return 0;
     }
     case OPT_STATS_EVERY:
-        if (parse_time("--stats-every", optarg, &scan->raw.stats_every_ms) < 0)
+        if (cli_parse_time("--stats-every", optarg, &scan->raw.stats_every_ms) < 0)
             return -1;
         if (scan->raw.stats_every_ms == 0) {
             cli_fail("invalid --stats-every '%s': must be greater than 0 (e.g. 10s)", optarg);
@@ -668,7 +570,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         cli_man_lists(stdout);
         return 1;
     case 'V':
-        print_version(stdout);
+        cli_print_version(stdout);
         return 1;
     case OPT_SEND_ETH: /* nmap: send at the Ethernet layer = a packet socket */
     case OPT_SEND_IP:  /* nmap: send through raw IP sockets */

@@ -29,6 +29,12 @@ enum cli_result cli_parse(int argc, char **argv, struct config *scan);
  * lines are printed from their tables. */
 void cli_usage(FILE *fp);
 
+/* The -V text: prtip's version, the nmap release whose options and output
+ * it follows (in nmap's "Nmap version" line, for programs that drive
+ * nmap), compiler, platform, scan types and output formats from their
+ * tables, and the data file directory. */
+void cli_print_version(FILE *fp);
+
 /*
  * The man page's lists of discovery probes, scan types and output formats
  * (roff, each between ".\" BEGIN <what>" and ".\" END <what>" comment

@@ -29,97 +29,6 @@ enum cli_result cli_fail(const char *fmt, ...)
     return CLI_ERROR;
 }
 
-/* Apply the -T template, then the explicit options over it, then check the
- * combination as nmap does. */
-static int resolve_timing(struct config *scan, const struct pending *pd)
-{
-    struct timing *t = &scan->timing;
-    const struct timing *x = &pd->t;
-    if (pd->level >= 0 && timing_apply_template(t, pd->level) < 0) {
-        cli_fail("invalid -T%d: timing templates are 0-5", pd->level);
-        return -1;
-    }
-    unsigned set = pd->set;
-    if (set & SET_MAX_RETRIES)
-        t->max_retries = x->max_retries;
-    if (set & SET_HOST_TIMEOUT)
-        t->host_timeout_ms = x->host_timeout_ms;
-    if (set & SET_SCAN_DELAY)
-        t->scan_delay_ms = x->scan_delay_ms;
-    if (set & SET_MAX_SCAN_DELAY)
-        t->max_scan_delay_ms = x->max_scan_delay_ms;
-    if (set & SET_MIN_PARALLELISM)
-        t->min_parallelism = x->min_parallelism;
-    if (set & SET_MAX_PARALLELISM)
-        t->max_parallelism = x->max_parallelism;
-    if (set & SET_MIN_HOSTGROUP)
-        t->min_hostgroup = x->min_hostgroup;
-    if (set & SET_MAX_HOSTGROUP)
-        t->max_hostgroup = x->max_hostgroup;
-    if (set & SET_MIN_RATE)
-        t->min_rate = x->min_rate;
-    if (set & SET_MAX_RATE)
-        t->max_rate = x->max_rate;
-
-    /* RTT bounds: two explicit values that contradict each other are an
-     * error; an explicit value moves the template's other bound (nmap's
-     * setMinRttTimeout/setMaxRttTimeout). */
-    if ((set & SET_MIN_RTT) && (set & SET_MAX_RTT) && x->min_rtt_ms > x->max_rtt_ms) {
-        cli_fail("--min-rtt-timeout (%llu ms) is greater than --max-rtt-timeout (%llu ms)",
-                 (unsigned long long)x->min_rtt_ms, (unsigned long long)x->max_rtt_ms);
-        return -1;
-    }
-    if (set & SET_MIN_RTT) {
-        t->min_rtt_ms = x->min_rtt_ms;
-        if (t->max_rtt_ms < t->min_rtt_ms)
-            t->max_rtt_ms = t->min_rtt_ms;
-    }
-    if (set & SET_MAX_RTT) {
-        t->max_rtt_ms = x->max_rtt_ms;
-        if (t->min_rtt_ms > t->max_rtt_ms)
-            t->min_rtt_ms = t->max_rtt_ms;
-    }
-    if (set & SET_INITIAL_RTT) {
-        t->initial_rtt_ms = x->initial_rtt_ms;
-        if ((set & SET_MAX_RTT) && t->initial_rtt_ms > t->max_rtt_ms) {
-            cli_fail("--initial-rtt-timeout (%llu ms) is greater than --max-rtt-timeout (%llu ms)",
-                     (unsigned long long)t->initial_rtt_ms, (unsigned long long)t->max_rtt_ms);
-            return -1;
-        }
-        if (t->initial_rtt_ms > t->max_rtt_ms)
-            t->max_rtt_ms = t->initial_rtt_ms;
-    }
-    if (t->initial_rtt_ms < t->min_rtt_ms)
-        t->initial_rtt_ms = t->min_rtt_ms;
-    if (t->initial_rtt_ms > t->max_rtt_ms)
-        t->initial_rtt_ms = t->max_rtt_ms;
-
-    if (t->scan_delay_ms > t->max_scan_delay_ms) {
-        if ((set & SET_MAX_SCAN_DELAY) && (set & SET_SCAN_DELAY)) {
-            cli_fail("--scan-delay (%llu ms) is greater than --max-scan-delay (%llu ms)",
-                     (unsigned long long)t->scan_delay_ms,
-                     (unsigned long long)t->max_scan_delay_ms);
-            return -1;
-        }
-        t->max_scan_delay_ms = t->scan_delay_ms;
-    }
-    if (t->min_parallelism && t->max_parallelism && t->min_parallelism > t->max_parallelism) {
-        cli_fail("--min-parallelism (%u) is greater than --max-parallelism (%u)",
-                 t->min_parallelism, t->max_parallelism);
-        return -1;
-    }
-    if (t->min_hostgroup && t->max_hostgroup && t->min_hostgroup > t->max_hostgroup) {
-        cli_fail("--min-hostgroup (%u) is greater than --max-hostgroup (%u)", t->min_hostgroup,
-                 t->max_hostgroup);
-        return -1;
-    }
-    if (t->min_rate > 0 && t->max_rate > 0 && t->min_rate > t->max_rate) {
-        cli_fail("--min-rate (%g) is greater than --max-rate (%g)", t->min_rate, t->max_rate);
-        return -1;
-    }
-    return 0;
-}
-
 static int cmp_u16(const void *a, const void *b)
 {
     return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
@@ -494,7 +403,7 @@ int cli_apply(struct config *scan, const struct pending *pd)
     if (resolve_scan_types(scan, pd) < 0 || resolve_raw(scan, pd) < 0 ||
         cli_version_check(scan, pd) < 0 || cli_store_check(scan) < 0)
         return -1;
-    if (resolve_timing(scan, pd) < 0)
+    if (cli_resolve_timing(scan, pd) < 0)
         return -1;
     if (!scan->services) {
         char err[512], path[4096];

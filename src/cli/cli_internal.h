@@ -112,12 +112,16 @@ enum cli_result cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 
  *
  * cli_parse_long: a strict base-10 integer in [min, max]; the whole text
  * must be the number (no leading space, no trailing junk, no overflow).
- * cli_parse_positive_time: an nmap time (timing_parse_time in
- * core/timing.h: "500ms", "1.5s", "30m", a bare number is seconds) into
- * *out in ms, which must be greater than 0.
+ * cli_parse_time: an nmap time (timing_parse_time in core/timing.h:
+ * "500ms", "1.5s", "30m", a bare number is seconds) into *out in ms;
+ * cli_parse_positive_time: the same, and it must be greater than 0.
+ * cli_parse_rate: a rate in packets per second, finite and greater than 0
+ * ("100", "0.5").
  */
 int cli_parse_long(const char *opt, const char *text, long min, long max, long *out);
+int cli_parse_time(const char *opt, const char *text, uint64_t *out);
 int cli_parse_positive_time(const char *opt, const char *text, uint64_t *out);
+int cli_parse_rate(const char *opt, const char *text, double *out);
 
 /* -s<letters> (cli_types.c): scan types by their scan_modules[] options,
  * plus -sn and -sL. Returns 0, or -1 after printing one error line. */
@@ -157,6 +161,22 @@ int cli_resolve_discovery(struct config *scan, const struct pending *pd);
  * Returns 0, or -1 after printing one error line with cli_fail().
  */
 int cli_apply(struct config *scan, const struct pending *pd);
+
+/*
+ * nmap's timing options (cli_timing.c): name is "T" (-T, --timing) or the
+ * long option's name ("max-retries", "host-timeout", "min-rtt-timeout",
+ * "max-rtt-timeout", "initial-rtt-timeout", "scan-delay", "max-scan-delay",
+ * "min-parallelism", "max-parallelism", "min-hostgroup", "max-hostgroup",
+ * "min-rate", "max-rate"), arg its argument. Records the level or the value
+ * and its SET_* bit in pd. Returns 0, or -1 after cli_fail.
+ */
+int cli_timing_option(struct pending *pd, const char *name, const char *arg);
+
+/* After parsing: the -T template into scan->timing, the explicit values
+ * over it, then their combination checked as nmap does (RTT bounds moved
+ * by an explicit one, contradictions refused). Returns 0, or -1 after
+ * cli_fail. */
+int cli_resolve_timing(struct config *scan, const struct pending *pd);
 
 /*
  * nmap's OS detection options (cli_os.c): name is "O" or the long option's

@@ -1,6 +1,6 @@
 /*
  * usage.c — the -h text, in nmap's layout and grouping, listing only what
- * works today. The scan types, output formats and discovery probes are
+ * works today, and the -V text. The scan types, output formats and discovery probes are
  * printed from their tables (scan_modules[], output_modules[],
  * disc_options[]), and so are the man page's lists of them
  * (cli_man_lists, checked against docs/prtip.1 by a test). The rest of
@@ -246,4 +246,33 @@ void cli_man_lists(FILE *fp)
     }
     fputs(".\n", fp);
     man_end(fp, "output formats");
+}
+
+void cli_print_version(FILE *fp)
+{
+    fprintf(fp, "prtip version %s\n", PRTIP_VERSION);
+    /* Programs that drive nmap (python3-nmap's PortScanner) run -V and
+     * accept the binary only if a line matches nmap's "Nmap version X.Y (
+     * http...)". The nmap release prtip's options and output follow: */
+    fputs("Nmap version 7.93-compatible ( https://nmap.org ): options and output as nmap 7.93\n",
+          fp);
+#if defined(__clang__)
+    fprintf(fp, "Compiled with: clang %s, C11\n", __clang_version__);
+#elif defined(__GNUC__)
+    fprintf(fp, "Compiled with: gcc %s, C11\n", __VERSION__);
+#endif
+#if defined(__x86_64__)
+    fputs("Platform: x86_64-pc-linux-gnu\n", fp);
+#elif defined(__aarch64__)
+    fputs("Platform: aarch64-unknown-linux-gnu\n", fp);
+#else
+    fputs("Platform: linux\n", fp);
+#endif
+    fputs("Scan types:", fp);
+    for (size_t i = 0; scan_modules[i]; i++)
+        fprintf(fp, " %s", scan_modules[i]->option);
+    fputs("\nOutput formats:", fp);
+    for (size_t i = 0; output_modules[i]; i++)
+        fprintf(fp, " %s", output_modules[i]->option);
+    fprintf(fp, "\nData files: %s\n", services_datadir());
 }
