@@ -603,12 +603,8 @@ static int handle_option(const struct option *opts, int c, const char *word, int
             cli_fail("invalid --datadir '': give a directory holding nmap's data files");
             return -1;
         }
-        free(scan->datadir);
-        scan->datadir = strdup(optarg);
-        if (!scan->datadir) {
-            cli_fail("out of memory");
+        if (cli_set_string(&scan->datadir, optarg) < 0)
             return -1;
-        }
         scan->raw.datadir = scan->datadir;
         return 0;
     case 'O':

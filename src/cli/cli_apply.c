@@ -20,6 +20,18 @@
 #include <time.h>
 #include <unistd.h>
 
+int cli_set_string(char **field, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy) {
+        cli_fail("out of memory");
+        return -1;
+    }
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
 enum cli_result cli_fail(const char *fmt, ...)
 {
     va_list ap;

@@ -118,6 +118,13 @@ enum cli_result cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 
  * cli_parse_rate: a rate in packets per second, finite and greater than 0
  * ("100", "0.5").
  */
+/*
+ * Replace the option string *field (owned, may be NULL) with a copy of
+ * value. Returns 0, or -1 after cli_fail("out of memory") with *field
+ * unchanged.
+ */
+int cli_set_string(char **field, const char *value);
+
 int cli_parse_long(const char *opt, const char *text, long min, long max, long *out);
 int cli_parse_time(const char *opt, const char *text, uint64_t *out);
 int cli_parse_positive_time(const char *opt, const char *text, uint64_t *out);

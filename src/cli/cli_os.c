@@ -34,12 +34,7 @@ int cli_os_option(struct config *scan, const char *name, const char *arg)
             cli_fail("invalid --os-db '': give an nmap-os-db file");
             return -1;
         }
-        free(scan->os.db);
-        scan->os.db = strdup(arg);
-        if (!scan->os.db) {
-            cli_fail("out of memory");
-            return -1;
-        }
+        return cli_set_string(&scan->os.db, arg);
     }
     return 0;
 }

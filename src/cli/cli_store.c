@@ -23,14 +23,7 @@ int cli_store_option(struct config *scan, const char *name, const char *arg)
                     : "a name for the job (e.g. nightly-dmz)");
         return -1;
     }
-    char **field = db ? &scan->db : &scan->db_job;
-    free(*field);
-    *field = strdup(arg);
-    if (!*field) {
-        cli_fail("out of memory");
-        return -1;
-    }
-    return 0;
+    return cli_set_string(db ? &scan->db : &scan->db_job, arg);
 }
 
 int cli_store_check(const struct config *scan)

@@ -35,12 +35,7 @@ int cli_version_option(struct config *scan, struct pending *pd, const char *name
             cli_fail("invalid --versiondb '': give the path of an nmap-service-probes file");
             return -1;
         }
-        free(scan->version.db);
-        scan->version.db = strdup(arg);
-        if (!scan->version.db) {
-            cli_fail("out of memory");
-            return -1;
-        }
+        return cli_set_string(&scan->version.db, arg);
     }
     return 0;
 }
