@@ -178,6 +178,15 @@ top_agrees "$T/nmap.out" "$T/nmap.xml" "$T/prtip.xml"
 pt="$(top_osmatch "$T/prtip.xml")"
 t_pass "top guess agrees with nmap's: $pt"
 grep -q 'Seq Index: ' "$T/prtip.gnmap" || t_fail "greppable output lacks Seq Index"
+# nmap's progress lines for the tries (-d implies them): the first is equal,
+# and both retried (no perfect match, good conditions: more tries).
+for f in nmap prtip; do
+    grep -E '^(Initiating|Retrying) OS detection \(try #' "$T/$f.out" >"$T/$f.tries" || true
+done
+[ "$(head -1 "$T/nmap.tries")" = "$(head -1 "$T/prtip.tries")" ] ||
+    t_fail "first try line: nmap '$(head -1 "$T/nmap.tries")', prtip '$(head -1 "$T/prtip.tries")'"
+grep -q '^Retrying OS detection (try #2) against ' "$T/prtip.tries" ||
+    t_fail "prtip made no second try without a perfect match"
 grep -q '<portused state="open" proto="tcp" portid="22"/>' "$T/prtip.xml" ||
     t_fail "XML lacks <portused> for the open port"
 
