@@ -18,8 +18,10 @@
 #include "core/datafile.h"
 #include "core/log.h"
 #include "detect/osreport.h"
+#include "net/route.h"
 #include "scan/scan_module.h"
 
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +203,24 @@ static size_t best_try(const struct os_try *tr, size_t n)
     return b;
 }
 
+/* The MAC address of an on-link Ethernet host the port scan did not learn
+ * (-Pn: no ARP ping): nmap reports it for every on-link host, and puts its
+ * first three bytes in the fingerprint's SCAN line (M=). The host has just
+ * answered our probes, so the kernel's neighbour table holds it; a miss
+ * costs one short ARP exchange (route_resolve_mac). */
+static void mac_from_neigh(struct host_result *h)
+{
+    struct route_info ri;
+    char err[160];
+    if (h->have_mac || route_lookup(&h->addr, NULL, NULL, &ri, err, sizeof err) < 0 ||
+        ri.via_gateway || ri.hwtype != ARPHRD_ETHER)
+        return;
+    if (route_resolve_mac(&ri, 50, err, sizeof err) == 0 && ri.have_next_mac) {
+        memcpy(h->mac, ri.next_mac, 6);
+        h->have_mac = true;
+    }
+}
+
 /* nmap's -v line for a try: "Initiating OS detection (try #1) against
  * 198.18.0.2" (the address for one host, "N hosts" for several), then
  * "Retrying OS detection (try #2) against ..." for the later tries. */
@@ -310,6 +330,7 @@ static void detect(struct os_stage *s, struct host_result *hosts, size_t n,
         if (!ntries[i])
             continue;
         struct os_try *tr = &tries[i * (size_t)maxt];
+        mac_from_neigh(&hosts[i]);
         struct os_report_opts o;
         report_opts(s, &hosts[i], &o);
         if (os_report_fill(&hosts[i], s->db, tr, ntries[i], best_try(tr, ntries[i]), &o) < 0)

@@ -178,6 +178,15 @@ top_agrees "$T/nmap.out" "$T/nmap.xml" "$T/prtip.xml"
 pt="$(top_osmatch "$T/prtip.xml")"
 t_pass "top guess agrees with nmap's: $pt"
 grep -q 'Seq Index: ' "$T/prtip.gnmap" || t_fail "greppable output lacks Seq Index"
+# -Pn learns no MAC in the port scan; for an on-link host both report it
+# (from the neighbour table) and put its first half in the SCAN line (M=).
+for f in nmap prtip; do
+    grep '^MAC Address: ' "$T/$f.out" >"$T/$f.mac" || t_fail "$f: no MAC Address line"
+    grep -o '%M=[0-9A-F]*%' "$T/$f.fp" >"$T/$f.m" || grep -o '%M=[0-9A-F]*%' "$T/$f.out" >"$T/$f.m" ||
+        t_fail "$f: no M= in the SCAN line"
+done
+diff -u "$T/nmap.mac" "$T/prtip.mac" || t_fail "MAC Address line differs from nmap's"
+diff -u "$T/nmap.m" "$T/prtip.m" || t_fail "SCAN line's M= differs from nmap's"
 # nmap's progress lines for the tries (-d implies them): the first is equal,
 # and both retried (no perfect match, good conditions: more tries).
 for f in nmap prtip; do
