@@ -6,12 +6,13 @@
  *
  * Tries, as nmap's (osscan2.cc): a host with no perfect match is tried
  * again, up to --max-os-tries times (5) when its fingerprint is fit for
- * submission and twice otherwise; every try sends all the probes (a new
- * SEQ train) and is scored alone; the try with the best top match gives
- * the verdict and the printed fingerprint merges all tries. nmap sleeps
- * between tries and runs them one after another; here all later tries go
- * out together (detect), and within a try an unanswered probe is resent
- * after the host's timeout instead of waiting for the next try.
+ * submission and twice otherwise; every try is scored alone, the try with
+ * the best top match gives the verdict and the printed fingerprint merges
+ * all tries. nmap sleeps between tries and sends every probe each time.
+ * Only the SEQ train's values change between tries of a host, so here a
+ * later try is a new SEQ train with try 1's other answers (osprobe.h,
+ * reuse), and the later tries of all hosts go out together (detect);
+ * within try 1 an unanswered probe is resent after the host's timeout.
  */
 #include "detect/os_stage.h"
 
@@ -175,10 +176,10 @@ static int tries_for(const struct os_stage *s, const struct os_try *t, const str
     return max;
 }
 
-/* Whether several tries of this host may run at the same time: their
- * probes interleave, which leaves every test alike except the IP ID
- * differences of a host that counts IDs up globally (TI=I/BI, SS). Those
- * hosts get their later tries one after another. */
+/* Whether several later tries (SEQ trains) of this host may run at the
+ * same time: interleaved trains leave every test alike except the IP ID
+ * differences of a host that counts IDs up globally (TI=I/BI, SS), whose
+ * later tries go one after another. */
 static bool tries_overlap(const struct os_try *t)
 {
     switch (t->si.ipid_class) {
@@ -245,11 +246,9 @@ static void note_try(const struct result_sink *next, const struct host_result *h
 /* Detect the OS of hosts[0..n), all at once: try 1 of every host in one
  * probe run; then, as nmap, more tries for the hosts with no perfect match,
  * each scored alone, the best kept and all of them merged in the printed
- * fingerprint. nmap runs its tries one after another with a second's sleep
- * between; here the later tries of all hosts go out together in one more
- * run (only the tries of a host with a global IP ID counter are spread
- * over runs, tries_overlap), so a host costs about two SEQ windows, not
- * five. */
+ * fingerprint. The later tries (new SEQ trains) of all hosts go out
+ * together in one more run; only those of a host with a global IP ID
+ * counter are spread over runs (tries_overlap). */
 static void detect(struct os_stage *s, struct host_result *hosts, size_t n,
                    const struct result_sink *next)
 {
@@ -301,8 +300,12 @@ static void detect(struct os_stage *s, struct host_result *hosts, size_t n,
                 t->closed_udp = cu > 0 ? (uint16_t)cu : 0;
                 t->timeout_us = h->timeout_us > 0 ? h->timeout_us : 1000000;
                 /* Try 1 resends an unanswered probe up to --max-os-tries
-                 * times; a later try sends each probe twice at most. */
-                t->max_sends = round == 0 ? maxt : 2;
+                 * times. A later try sends only a new SEQ train and takes
+                 * the other answers from try 1: only SEQ (ISNs, IP IDs,
+                 * timestamps) differs between nmap's tries of a host. */
+                t->max_sends = round == 0 ? maxt : 1;
+                if (round > 0)
+                    t->reuse = &tries[i * (size_t)maxt].tgt;
                 owner[nb++] = i;
             }
         }
