@@ -28,7 +28,10 @@
 #include <string.h>
 #include <time.h>
 
-#define OS_BATCH 512 /* hosts per probe run */
+/* Tries held at once (hosts per batch x --max-os-tries): 2560 x ~27 KB of
+ * replies and fingerprints, about 70 MB at most. 512 hosts at the default
+ * five tries; fewer per batch when the user asks for more tries. */
+#define OS_BATCH_TRIES 2560
 
 struct os_stage {
     struct os_job job;
@@ -349,8 +352,9 @@ out:
 
 static void flush(struct os_stage *s, const struct result_sink *next)
 {
-    for (size_t i = 0; i < s->nheld; i += OS_BATCH) {
-        size_t k = s->nheld - i < OS_BATCH ? s->nheld - i : OS_BATCH;
+    size_t per = OS_BATCH_TRIES / (size_t)(s->job.max_tries < 1 ? 1 : s->job.max_tries);
+    for (size_t i = 0; i < s->nheld; i += per) {
+        size_t k = s->nheld - i < per ? s->nheld - i : per;
         detect(s, &s->held[i], k, next);
         for (size_t j = i; j < i + k; j++)
             sink_host(next, &s->held[j]);
