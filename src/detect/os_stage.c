@@ -323,13 +323,24 @@ static void detect(struct os_stage *s, struct host_result *hosts, size_t n,
         }
         for (size_t k = 0; k < nb; k++) {
             size_t i = owner[k];
-            struct os_try *t = &tries[i * (size_t)maxt + ntries[i]++];
+            struct os_try *t = &tries[i * (size_t)maxt + ntries[i]];
             t->tgt = batch[k];
             score(s, t);
-            if (round == 0)
+            if (round == 0) {
+                ntries[i]++;
                 want[i] = (size_t)tries_for(s, t, &hosts[i]);
-            else if (tries_for(s, t, &hosts[i]) == 1)
-                want[i] = ntries[i]; /* a perfect match ends the host's tries */
+            } else if (t->si.responses < tries[i * (size_t)maxt].si.responses) {
+                /* A train that lost answers try 1 got (trains sent together
+                 * can overload one small listener: many addresses of one
+                 * kernel) is dropped, not scored: with fewer SEQ values it
+                 * compares fewer points and could rank above a full try.
+                 * nmap's one-at-a-time tries do not lose them. */
+                want[i]--;
+            } else {
+                ntries[i]++;
+                if (tries_for(s, t, &hosts[i]) == 1)
+                    want[i] = ntries[i]; /* a perfect match ends the host's tries */
+            }
         }
     }
     for (size_t i = 0; i < n; i++) {
