@@ -347,7 +347,13 @@ static void detect(struct os_stage *s, struct host_result *hosts, size_t n,
         if (!ntries[i])
             continue;
         struct os_try *tr = &tries[i * (size_t)maxt];
-        mac_from_neigh(&hosts[i]);
+        /* Only a host that answered: its entry is in the table, and a
+         * -Pn host that is not there costs no ARP wait. */
+        bool answered = false;
+        for (int p = 0; p < OSP_COUNT; p++)
+            answered |= tr[0].tgt.reply[p].got;
+        if (answered)
+            mac_from_neigh(&hosts[i]);
         struct os_report_opts o;
         report_opts(s, &hosts[i], &o);
         if (os_report_fill(&hosts[i], s->db, tr, ntries[i], best_try(tr, ntries[i]), &o) < 0)
