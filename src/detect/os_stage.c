@@ -4,25 +4,34 @@
  * (osprobe.h), scores every try against nmap-os-db (osdb.h) and passes the
  * hosts on with nmap's verdict (osreport.h).
  *
- * Tries: nmap's later tries (--max-os-tries, five by default) send again
- * only the probes that got no answer, a second apart, and keep every
- * answer already caught; its fingerprint is that of all the answers. Here
- * the same is one run in which an unanswered probe is sent again after the
- * host's timeout, up to --max-os-tries times, with no sleeps.
+ * Tries, as nmap's (osscan2.cc): a host with no perfect match is tried
+ * again, up to --max-os-tries times (5) when its fingerprint is fit for
+ * submission and twice otherwise; every try is scored alone, the try with
+ * the best top match gives the verdict and the printed fingerprint merges
+ * all tries. nmap sleeps between tries and sends every probe each time.
+ * Only the SEQ train's values change between tries of a host, so here a
+ * later try is a new SEQ train with try 1's other answers (osprobe.h,
+ * reuse), and the later tries of all hosts go out together (detect);
+ * within try 1 an unanswered probe is resent after the host's timeout.
  */
 #include "detect/os_stage.h"
 
 #include "core/datafile.h"
 #include "core/log.h"
 #include "detect/osreport.h"
+#include "net/route.h"
 #include "scan/scan_module.h"
 
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define OS_BATCH 512 /* hosts per probe run */
+/* Tries held at once (hosts per batch x --max-os-tries): 2560 x ~27 KB of
+ * replies and fingerprints, about 70 MB at most. 512 hosts at the default
+ * five tries; fewer per batch when the user asks for more tries. */
+#define OS_BATCH_TRIES 2560
 
 struct os_stage {
     struct os_job job;
@@ -150,18 +159,111 @@ static void mark_unsupported(struct os_stage *s, struct host_result *h)
     h->os_report = r;
 }
 
-/* Detect the OS of hosts[0..n), all at once: one probe run, one
- * fingerprint and one verdict per host. */
-static void detect(struct os_stage *s, struct host_result *hosts, size_t n)
+/* nmap's number of tries for a host (osscan2.cc, expireUnmatchedHosts):
+ * a host whose try matches a print perfectly is done; otherwise it is tried
+ * again up to --max-os-tries times (5), but only twice when its fingerprint
+ * is not fit for submission (os_not_ideal: no open or closed port, no U1
+ * answer without -sU, -T5, far away, ...). */
+static int tries_for(const struct os_stage *s, const struct os_try *t, const struct host_result *h)
 {
-    struct os_try *tries = calloc(n, sizeof *tries);
-    struct os_target *batch = calloc(n, sizeof *batch);
-    size_t *owner = calloc(n, sizeof *owner);
-    if (!tries || !batch || !owner) {
+    if (t->m.outcome == OS_SUCCESS && t->m.nperfect > 0)
+        return 1;
+    if (t->m.outcome == OS_TOOMANYMATCHES)
+        return 1;
+    struct os_report_opts o;
+    char why[128];
+    report_opts(s, h, &o);
+    int max = s->job.max_tries < 1 ? 1 : s->job.max_tries;
+    if (os_not_ideal(t, &o, why, sizeof why) && max > 2)
+        max = 2;
+    return max;
+}
+
+/* Whether several later tries (SEQ trains) of this host may run at the
+ * same time: interleaved trains leave every test alike except the IP ID
+ * differences of a host that counts IDs up globally (TI=I/BI, SS), whose
+ * later tries go one after another. */
+static bool tries_overlap(const struct os_try *t)
+{
+    switch (t->si.ipid_class) {
+    case OS_IPID_ZERO:
+    case OS_IPID_RD:
+    case OS_IPID_RPI:
+    case OS_IPID_CONSTANT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The try whose top match is best (nmap's findBestFPs: the first of the
+ * highest top accuracy). */
+static size_t best_try(const struct os_try *tr, size_t n)
+{
+    size_t b = 0;
+    for (size_t i = 1; i < n; i++)
+        if (tr[i].m.n && (!tr[b].m.n || tr[i].m.acc[0] > tr[b].m.acc[0]))
+            b = i;
+    return b;
+}
+
+/* The MAC address of an on-link Ethernet host the port scan did not learn
+ * (-Pn: no ARP ping): nmap reports it for every on-link host, and puts its
+ * first three bytes in the fingerprint's SCAN line (M=). The host has just
+ * answered our probes, so the kernel's neighbour table holds it; a miss
+ * costs one short ARP exchange (route_resolve_mac). */
+static void mac_from_neigh(struct host_result *h)
+{
+    struct route_info ri;
+    char err[160];
+    if (h->have_mac || route_lookup(&h->addr, NULL, NULL, &ri, err, sizeof err) < 0 ||
+        ri.via_gateway || ri.hwtype != ARPHRD_ETHER)
+        return;
+    if (route_resolve_mac(&ri, 50, err, sizeof err) == 0 && ri.have_next_mac) {
+        memcpy(h->mac, ri.next_mac, 6);
+        h->have_mac = true;
+    }
+}
+
+/* nmap's -v line for a try: "Initiating OS detection (try #1) against
+ * 198.18.0.2" (the address for one host, "N hosts" for several), then
+ * "Retrying OS detection (try #2) against ..." for the later tries. */
+static void note_try(const struct result_sink *next, const struct host_result *hosts,
+                     const size_t *owner, size_t nb, int round)
+{
+    size_t nhosts = 0;
+    for (size_t k = 0; k < nb; k++)
+        nhosts += k == 0 || owner[k] != owner[k - 1];
+    char who[64], line[160];
+    if (nhosts == 1)
+        ipaddr_str(&hosts[owner[0]].addr, who, sizeof who);
+    else
+        snprintf(who, sizeof who, "%zu hosts", nhosts);
+    snprintf(line, sizeof line, "%s OS detection (try #%d) against %s",
+             round == 0 ? "Initiating" : "Retrying", round + 1, who);
+    struct task_event ev = {.kind = TASK_NOTE, .task = "OS detection", .text = line};
+    clock_gettime(CLOCK_REALTIME, &ev.time);
+    sink_task(next, &ev);
+}
+
+/* Detect the OS of hosts[0..n), all at once: try 1 of every host in one
+ * probe run; then, as nmap, more tries for the hosts with no perfect match,
+ * each scored alone, the best kept and all of them merged in the printed
+ * fingerprint. The later tries (new SEQ trains) of all hosts go out
+ * together in one more run; only those of a host with a global IP ID
+ * counter are spread over runs (tries_overlap). */
+static void detect(struct os_stage *s, struct host_result *hosts, size_t n,
+                   const struct result_sink *next)
+{
+    int maxt = s->job.max_tries < 1 ? 1 : s->job.max_tries;
+    struct os_try *tries = calloc(n * (size_t)maxt, sizeof *tries);
+    size_t *ntries = calloc(n, sizeof *ntries), *want = calloc(n, sizeof *want);
+    struct os_target *batch = calloc(n * (size_t)maxt, sizeof *batch);
+    size_t *owner = calloc(n * (size_t)maxt, sizeof *owner);
+    if (!tries || !ntries || !want || !batch || !owner) {
         log_error("os", "out of memory: OS detection skipped for %zu hosts", n);
         goto out;
     }
-    size_t nb = 0;
     for (size_t i = 0; i < n; i++) {
         struct host_result *h = &hosts[i];
         int open, closed, cu;
@@ -178,43 +280,99 @@ static void detect(struct os_stage *s, struct host_result *hosts, size_t n)
                      ipaddr_str(&h->addr, a, sizeof a));
             continue;
         }
-        struct os_target *t = &batch[nb];
-        t->addr = h->addr;
-        t->open_tcp = open > 0 ? (uint16_t)open : 0;
-        t->closed_tcp = closed > 0 ? (uint16_t)closed : 0;
-        t->closed_udp = cu > 0 ? (uint16_t)cu : 0;
-        t->timeout_us = h->timeout_us > 0 ? h->timeout_us : 1000000;
-        t->max_sends = s->job.max_tries;
-        owner[nb++] = i;
+        want[i] = 1;
     }
-    if (nb == 0)
-        goto out;
-    char err[256];
-    if (os_probe_run(batch, nb, s->stop, err, sizeof err) < 0) {
-        log_error("os", "%s", err);
-        goto out;
+    for (int round = 0;; round++) {
+        size_t nb = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (ntries[i] >= want[i])
+                continue;
+            /* Round 0: try 1 of every host; later rounds: every try still
+             * wanted, or one at a time for hosts whose tries must not overlap. */
+            size_t k =
+                round == 0 || tries_overlap(&tries[i * (size_t)maxt]) ? want[i] - ntries[i] : 1;
+            const struct host_result *h = &hosts[i];
+            int open, closed, cu;
+            pick_ports(h, &open, &closed, &cu);
+            for (size_t c = 0; c < k; c++) {
+                struct os_target *t = &batch[nb];
+                memset(t, 0, sizeof *t);
+                t->addr = h->addr;
+                t->open_tcp = open > 0 ? (uint16_t)open : 0;
+                t->closed_tcp = closed > 0 ? (uint16_t)closed : 0;
+                t->closed_udp = cu > 0 ? (uint16_t)cu : 0;
+                t->timeout_us = h->timeout_us > 0 ? h->timeout_us : 1000000;
+                /* Try 1 resends an unanswered probe up to --max-os-tries
+                 * times. A later try sends only a new SEQ train and takes
+                 * the other answers from try 1: only SEQ (ISNs, IP IDs,
+                 * timestamps) differs between nmap's tries of a host. */
+                t->max_sends = round == 0 ? maxt : 1;
+                if (round > 0)
+                    t->reuse = &tries[i * (size_t)maxt].tgt;
+                owner[nb++] = i;
+            }
+        }
+        if (nb == 0 || (s->stop && *s->stop))
+            break;
+        if (s->job.verbose > 0 || s->job.debug > 0)
+            note_try(next, hosts, owner, nb, round);
+        char err[256];
+        if (os_probe_run(batch, nb, s->stop, err, sizeof err) < 0) {
+            log_error("os", "%s", err);
+            break;
+        }
+        for (size_t k = 0; k < nb; k++) {
+            size_t i = owner[k];
+            struct os_try *t = &tries[i * (size_t)maxt + ntries[i]];
+            t->tgt = batch[k];
+            score(s, t);
+            if (round == 0) {
+                ntries[i]++;
+                want[i] = (size_t)tries_for(s, t, &hosts[i]);
+            } else if (t->si.responses < tries[i * (size_t)maxt].si.responses) {
+                /* A train that lost answers try 1 got (trains sent together
+                 * can overload one small listener: many addresses of one
+                 * kernel) is dropped, not scored: with fewer SEQ values it
+                 * compares fewer points and could rank above a full try.
+                 * nmap's one-at-a-time tries do not lose them. */
+                want[i]--;
+            } else {
+                ntries[i]++;
+                if (tries_for(s, t, &hosts[i]) == 1)
+                    want[i] = ntries[i]; /* a perfect match ends the host's tries */
+            }
+        }
     }
-    for (size_t k = 0; k < nb; k++) {
-        size_t i = owner[k];
-        struct os_try *t = &tries[k];
-        t->tgt = batch[k];
-        score(s, t);
+    for (size_t i = 0; i < n; i++) {
+        if (!ntries[i])
+            continue;
+        struct os_try *tr = &tries[i * (size_t)maxt];
+        /* Only a host that answered: its entry is in the table, and a
+         * -Pn host that is not there costs no ARP wait. */
+        bool answered = false;
+        for (int p = 0; p < OSP_COUNT; p++)
+            answered |= tr[0].tgt.reply[p].got;
+        if (answered)
+            mac_from_neigh(&hosts[i]);
         struct os_report_opts o;
         report_opts(s, &hosts[i], &o);
-        if (os_report_fill(&hosts[i], s->db, t, 1, 0, &o) < 0)
+        if (os_report_fill(&hosts[i], s->db, tr, ntries[i], best_try(tr, ntries[i]), &o) < 0)
             log_error("os", "out of memory filling the OS report");
     }
 out:
     free(tries);
+    free(ntries);
+    free(want);
     free(batch);
     free(owner);
 }
 
 static void flush(struct os_stage *s, const struct result_sink *next)
 {
-    for (size_t i = 0; i < s->nheld; i += OS_BATCH) {
-        size_t k = s->nheld - i < OS_BATCH ? s->nheld - i : OS_BATCH;
-        detect(s, &s->held[i], k);
+    size_t per = OS_BATCH_TRIES / (size_t)(s->job.max_tries < 1 ? 1 : s->job.max_tries);
+    for (size_t i = 0; i < s->nheld; i += per) {
+        size_t k = s->nheld - i < per ? s->nheld - i : per;
+        detect(s, &s->held[i], k, next);
         for (size_t j = i; j < i + k; j++)
             sink_host(next, &s->held[j]);
     }

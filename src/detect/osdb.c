@@ -206,8 +206,8 @@ static const char *trim_end(const char *s, const char *end)
     return end;
 }
 
-int os_split_test(const char *s, const char *end, int *test, struct os_span vals[OS_MAX_ATTRS],
-                  char *why, size_t whylen)
+int os_split_test(const char *s, const char *end, bool imply_r, int *test,
+                  struct os_span vals[OS_MAX_ATTRS], char *why, size_t whylen)
 {
     const char *open = memchr(s, '(', (size_t)(end - s));
     if (!open) {
@@ -260,8 +260,8 @@ int os_split_test(const char *s, const char *end, int *test, struct os_span vals
             maxidx = a;
         p = pct ? pct + 1 : close;
     }
-    if (os_test_has_r(t)) {
-        /* nmap (FingerTest::str2AVal): R is Y when anything but R is given. */
+    if (imply_r && os_test_has_r(t) && !vals[0].set) {
+        /* An observed line: R is Y when anything but R is given. */
         vals[0] = (struct os_span){.s = maxidx > 0 ? "Y" : "N", .len = 1, .set = true};
     }
     *test = t;
@@ -393,7 +393,7 @@ static int test_line(struct parser *p, const char *s, const char *end)
     struct os_span v[OS_MAX_ATTRS];
     char why[128];
     int t;
-    if (os_split_test(s, end, &t, v, why, sizeof why) < 0)
+    if (os_split_test(s, end, false, &t, v, why, sizeof why) < 0)
         return fail(p, "%s", why);
     if (p->tests_seen >> t & 1)
         return fail(p, "test %s given twice in one Fingerprint", test_names[t]);

@@ -84,9 +84,9 @@ const char *os_obs_get(const struct os_obs *o, int test, int attr);
  * Parse a fingerprint as nmap prints it: the wrapped submission form
  * ("OS:SCAN(V=7.93%E=4...)OS:SEQ(SP=...)..." over lines starting "OS:") or
  * the plain one ("SEQ(SP=...)" one test per line), with or without the
- * SCAN line (ignored). A test line without R other than "R=N" ... follows
- * nmap's reading: for tests that have R, R is Y when any other attribute is
- * given and N otherwise. A test given twice (nmap merges several tries)
+ * SCAN line (ignored). For tests that have R and do not write it, R is Y
+ * when any other attribute is given and N otherwise (nmap-os-db's lines,
+ * unlike these, are read without implying R; docs/OS.md "Scoring"). A test given twice (nmap merges several tries)
  * keeps its first line. Returns 0, or -1 with err naming what is wrong.
  */
 int os_obs_parse(const char *text, size_t len, struct os_obs *o, char *err, size_t errlen);

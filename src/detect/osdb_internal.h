@@ -67,11 +67,16 @@ bool os_test_has_r(int test);
 
 /*
  * Split one test line s..end ("T1(R=Y%DF=N%...)") as nmap reads it: the
- * test's index in *test and its attributes in vals (by attribute index),
- * R set to Y when any other attribute is given and N otherwise; "OPS(R=N)"
- * for a test without R gives no values. Returns 0, or -1 with why set.
+ * test's index in *test and its attributes in vals (by attribute index);
+ * "OPS(R=N)" for a test without R gives no values. With imply_r, a test
+ * that has R but does not write it gets R=Y when any other attribute is
+ * given and N otherwise (an observed line). Reference lines of nmap-os-db
+ * are read with imply_r false: nmap 7.93 compares only the attributes a
+ * reference line writes, so the many U1(...) and IE(...) lines that leave R
+ * out never score R (osscan.cc, compare_fingerprints/AVal_match walk the
+ * written attributes of both sides). Returns 0, or -1 with why set.
  */
-int os_split_test(const char *s, const char *end, int *test, struct os_span vals[OS_MAX_ATTRS],
-                  char *why, size_t whylen);
+int os_split_test(const char *s, const char *end, bool imply_r, int *test,
+                  struct os_span vals[OS_MAX_ATTRS], char *why, size_t whylen);
 
 #endif

@@ -90,7 +90,7 @@ int os_obs_parse(const char *text, size_t len, struct os_obs *o, char *err, size
         struct os_span v[OS_MAX_ATTRS];
         char why[128];
         int t;
-        if (os_split_test(p, close + 1, &t, v, why, sizeof why) < 0) {
+        if (os_split_test(p, close + 1, true, &t, v, why, sizeof why) < 0) {
             snprintf(err, errlen, "fingerprint: %s", why);
             rc = -1;
             break;

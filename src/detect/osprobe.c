@@ -177,6 +177,8 @@ static bool wanted(const struct os_target *t, int p)
 {
     if (t->addr.family != AF_INET)
         return false;
+    if (t->seq_only && p >= OSP_ECN)
+        return false;
     bool to_open = p <= OSP_SEQ1 + 5 || p == OSP_ECN || (p >= OSP_T2 && p <= OSP_T2 + 2);
     bool to_closed = p >= OSP_T2 + 3 && p <= OSP_T2 + 5;
     /* nmap sends T5-T7 only when the scan found a closed TCP port. */
@@ -296,6 +298,24 @@ static void setup_target(struct os_target *t)
         t->addr.family = 0; /* no route: nothing is sent */
     }
     t->u1_sum = u1_checksum(t);
+    const struct os_target *r = in.reuse;
+    if (r && r->addr.family == AF_INET) {
+        /* A later try: the same numbers as the earlier one, its answers to
+         * everything but the SEQ train. */
+        t->seq_only = true;
+        t->closed_tcp_used = r->closed_tcp_used;
+        t->closed_udp_used = r->closed_udp_used;
+        t->seq_base = r->seq_base;
+        t->ack = r->ack;
+        t->icmp_id = r->icmp_id;
+        t->u1_sum = r->u1_sum;
+        for (int p = OSP_ECN; p < OSP_COUNT; p++) {
+            t->sent[p] = r->sent[p];
+            t->sends[p] = r->sends[p];
+            t->sent_us[p] = r->sent_us[p];
+            t->reply[p] = r->reply[p];
+        }
+    }
 }
 
 int os_probe_run(struct os_target *t, size_t n, volatile sig_atomic_t *stop, char *err,

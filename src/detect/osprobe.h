@@ -64,6 +64,12 @@ struct os_target {
     uint16_t open_tcp, closed_tcp, closed_udp;
     int64_t timeout_us; /* wait for a reply after the last send (>= 100 ms) */
     int max_sends;      /* sends of a probe other than SEQ while unanswered (nmap's tries) */
+    /* A later try of the same host: only the six SEQ probes are sent (a new
+     * train, with new source ports); every other probe's sends and answer
+     * are taken from *reuse, an earlier try of this host, whose sequence
+     * numbers are kept so that T2-T7/ECN compare as they did there. Only
+     * read while os_probe_run sets the target up (NULL afterwards). */
+    const struct os_target *reuse;
     /* out: what was sent */
     struct ipaddr src;
     uint16_t closed_tcp_used, closed_udp_used;
@@ -73,6 +79,7 @@ struct os_target {
     uint8_t ttl;      /* TTL every probe was sent with */
     bool direct;      /* on-link (no gateway): nmap's distance 1, DC=D */
     uint16_t u1_sum;  /* UDP checksum U1 was sent with */
+    bool seq_only;    /* a later try (reuse was given): only SEQ was sent */
     bool sent[OSP_COUNT];
     uint8_t sends[OSP_COUNT];
     int64_t sent_us[OSP_COUNT]; /* last send of each probe */

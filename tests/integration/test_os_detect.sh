@@ -10,17 +10,16 @@
 #      (the top guess) is the same, prtip's XML validates against nmap.dtd.
 #   2. The matcher: nmap's own printed fingerprint, scored by prtip's
 #      matcher (helpers/os_match.c), gives nmap's "Aggressive OS guesses"
-#      list: the same top name, the other names but two, accuracies within
-#      one point (nmap scores about one point lower on some prints than
-#      the documented rule; docs/OS.md "Known differences").
+#      list exactly: the same names in the same order, the same printed
+#      percentages (here and for the fingerprint of case 4).
 #   3. No closed port (-p 22): both print nmap's warning, the guesses (the
 #      fingerprint is not ideal) and "No exact OS matches for host (test
 #      conditions non-ideal)." with the same top guess.
 #   4. A target that drops everything but port 22: the same fingerprint
-#      lines (no T5-T7, TG instead of T, U1 and IE unanswered), warning and
-#      reason. The verdict is not compared: with this little answered,
-#      nmap 7.93 scores Linux prints about six points higher than the
-#      documented rule (docs/OS.md "Known differences").
+#      lines (no T5-T7, TG instead of T, U1 and IE unanswered), warning,
+#      reason and top guess; the matcher reproduces nmap's list on nmap's
+#      fingerprint (an unanswered U1/IE costs nothing against a reference
+#      line that does not write R).
 #
 # TS (the timestamp clock rate) and SP/GCD/ISR vary from run to run on
 # Linux (per-connection timestamp offsets, random ISNs), so only their kind
@@ -179,34 +178,50 @@ top_agrees "$T/nmap.out" "$T/nmap.xml" "$T/prtip.xml"
 pt="$(top_osmatch "$T/prtip.xml")"
 t_pass "top guess agrees with nmap's: $pt"
 grep -q 'Seq Index: ' "$T/prtip.gnmap" || t_fail "greppable output lacks Seq Index"
+# -Pn learns no MAC in the port scan; for an on-link host both report it
+# (from the neighbour table) and put its first half in the SCAN line (M=).
+for f in nmap prtip; do
+    grep '^MAC Address: ' "$T/$f.out" >"$T/$f.mac" || t_fail "$f: no MAC Address line"
+    grep -o '%M=[0-9A-F]*%' "$T/$f.fp" >"$T/$f.m" || grep -o '%M=[0-9A-F]*%' "$T/$f.out" >"$T/$f.m" ||
+        t_fail "$f: no M= in the SCAN line"
+done
+diff -u "$T/nmap.mac" "$T/prtip.mac" || t_fail "MAC Address line differs from nmap's"
+diff -u "$T/nmap.m" "$T/prtip.m" || t_fail "SCAN line's M= differs from nmap's"
+# nmap's progress lines for the tries (-d implies them): the first is equal,
+# and both retried (no perfect match, good conditions: more tries).
+for f in nmap prtip; do
+    grep -E '^(Initiating|Retrying) OS detection \(try #' "$T/$f.out" >"$T/$f.tries" || true
+done
+[ "$(head -1 "$T/nmap.tries")" = "$(head -1 "$T/prtip.tries")" ] ||
+    t_fail "first try line: nmap '$(head -1 "$T/nmap.tries")', prtip '$(head -1 "$T/prtip.tries")'"
+grep -q '^Retrying OS detection (try #2) against ' "$T/prtip.tries" ||
+    t_fail "prtip made no second try without a perfect match"
 grep -q '<portused state="open" proto="tcp" portid="22"/>' "$T/prtip.xml" ||
     t_fail "XML lacks <portused> for the open port"
 
 # --- 2. the matcher on nmap's own fingerprint ------------------------------
-guesses "$T/nmap.out" >"$T/nmap.guesses"
-[ -s "$T/nmap.guesses" ] || t_fail "nmap printed no guesses"
-fp_lines "$T/nmap.out" >"$T/nmap.fponly"
-"$T/os_match" "$DB" "$T/nmap.fponly" >"$T/match.blocks" || t_fail "os_match failed"
-python3 - "$T/nmap.guesses" "$T/match.blocks" <<'EOF' || t_fail "prtip's matcher does not reproduce nmap's guesses"
+# matcher_agrees NAME: nmap's printed fingerprint in $T/NAME.out, scored by
+# prtip's matcher, gives the very list nmap printed: the same names in the
+# same order and the same printed (floored) percentages, i.e. prtip's
+# accuracy lies in [nmap's, nmap's + 1) for every guess.
+matcher_agrees() {
+    guesses "$T/$1.out" >"$T/$1.guesses"
+    [ -s "$T/$1.guesses" ] || t_fail "$1: nmap printed no guesses"
+    fp_lines "$T/$1.out" >"$T/$1.fponly"
+    "$T/os_match" "$DB" "$T/$1.fponly" >"$T/$1.blocks" || t_fail "os_match failed on $1"
+    python3 - "$T/$1.guesses" "$T/$1.blocks" <<'EOF' || t_fail "$1: prtip's matcher does not reproduce nmap's guesses"
 import sys
 def parse(text):
     return [(l.rsplit('\t', 1)[0], int(l.rsplit('\t', 1)[1])) for l in text.strip().splitlines()]
 want = parse(open(sys.argv[1]).read())
 blocks = [parse(b) for b in open(sys.argv[2]).read().split('\n\n') if b.strip()]
-# Known gap (docs/OS.md): nmap 7.93 scores this fingerprint about one point
-# lower for some prints than the documented rule gives, so accuracies are
-# compared within one point and the list by its names.
-def close(got):
-    g = dict(got)
-    common = [n for n, _ in want if n in g]
-    return (got[0][0] == want[0][0] and len(common) >= len(want) - 2 and
-            all(abs(g[n] - a) <= 1 for n, a in want if n in g))
-if not any(close(b) for b in blocks):
+if want not in blocks:
     print("nmap: %s\nprtip: %s" % (want, blocks), file=sys.stderr)
     sys.exit(1)
-print("nmap: %s\nprtip: %s" % (want, blocks[0]), file=sys.stderr)
 EOF
-t_pass "matcher: nmap's fingerprint gives nmap's $(wc -l <"$T/nmap.guesses") guesses and accuracies"
+    t_pass "matcher: nmap's $1 fingerprint gives nmap's $(wc -l <"$T/$1.guesses") guesses, same order and accuracies"
+}
+matcher_agrees nmap
 
 # --- 3. no closed port ------------------------------------------------------
 run nmap3 nmap "${COMMON[@]}" -p 22 -oX "$T/nmap3.xml" "$LAB_TGT_V4"
@@ -242,6 +257,9 @@ done
 diff -u "$T/nmap4.os" "$T/prtip4.os" || t_fail "one open port only: OS lines differ from nmap's"
 t_xml_valid "$T/prtip4.xml"
 t_pass "one open port only: nmap's fingerprint lines, warning and reason"
+matcher_agrees nmap4
+top_agrees "$T/nmap4.out" "$T/nmap4.xml" "$T/prtip4.xml"
+t_pass "one open port only: top guess agrees with nmap's: $(top_osmatch "$T/prtip4.xml")"
 
 # --- 5. --osscan-limit and IPv6 -------------------------------------------------
 nft_flush() { ip netns exec "$LAB_TGT" nft flush ruleset; }
@@ -253,6 +271,10 @@ run limitn nmap -n -Pn -sS -O --osscan-limit -p 22 "$LAB_TGT_V4"
 grep -qE '^(OS details|Aggressive OS|No exact OS|No OS matches|Too many)' "$T/limitn.out" &&
     t_fail "nmap --osscan-limit ran OS detection here: the expectation is wrong"
 t_pass "--osscan-limit skips a host without a closed port, as nmap"
+run tries1 "$BIN" -n -Pn -sS -O -v --max-os-tries 1 -p 22,23 "$LAB_TGT_V4"
+grep -q '^Initiating OS detection (try #1) against ' "$T/tries1.out" || t_fail "-v: no try line"
+grep -q '^Retrying OS detection' "$T/tries1.out" && t_fail "--max-os-tries 1 made a second try"
+t_pass "--max-os-tries 1: one try"
 run v6 "$BIN" -6 -n -Pn -sS -O -p 22,23 -oX "$T/v6.xml" "$LAB_TGT_V6"
 grep -q 'IPv6 OS detection is not supported' "$T/v6.err" || t_fail "IPv6: no warning: $(cat "$T/v6.err")"
 grep -qE '^(OS details|Aggressive OS|No exact OS)' "$T/v6.out" && t_fail "IPv6: a guess was printed"

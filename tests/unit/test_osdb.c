@@ -246,6 +246,15 @@ static void test_score_points(void **state)
     obs_from(&o, "T2(R=N)\n");
     assert_true(os_db_compare(db, 0, &o) == 1.0);
     os_db_free(db);
+
+    /* A reference line that does not write R never scores R (nmap 7.93):
+     * an unanswered U1 or IE costs nothing against U1(DF=N%...). */
+    db = load("Fingerprint Gamma\nIE(DFI=N%T=3B-45%TG=40%CD=S)\nT2(R=N)\n");
+    obs_from(&o, "IE(R=N)\nT2(R=N)\n");
+    assert_true(os_db_compare(db, 0, &o) == 1.0);
+    obs_from(&o, "IE(R=Y%DFI=N%T=80%TG=40%CD=S)\n");
+    assert_true(fabs(os_db_compare(db, 0, &o) - 155.0 / 170.0) < 1e-12);
+    os_db_free(db);
 }
 
 static void test_obs_parse_wrapped(void **state)
