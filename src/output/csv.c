@@ -9,6 +9,10 @@
  * collapsed into "Not shown", a down host with -v) gets one row of its own
  * with the port columns empty, so every host the other formats show is in
  * the table. Rows are flushed per host, like the normal output.
+ *
+ * A host cut short by an interruption carries, on every one of its rows,
+ * the count of its ports never probed (ports_not_scanned), so a reader of
+ * the table alone cannot take a partial host for a complete one.
  */
 #include "output/output.h"
 #include "output/render.h"
@@ -17,13 +21,28 @@
 #include <string.h>
 
 static const char *const columns[] = {
-    "address",    "hostname", "host_state", "protocol", "port",      "state", "reason",
-    "reason_ttl", "service",  "product",    "version",  "extrainfo", "cpe",
+    "address",
+    "hostname",
+    "host_state",
+    "protocol",
+    "port",
+    "state",
+    "reason",
+    "reason_ttl",
+    "service",
+    "product",
+    "version",
+    "extrainfo",
+    "cpe",
+    /* appended after the first release of -oC */
+    "reason_ip",
+    "ports_not_scanned",
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
 struct csv_state {
-    size_t rows; /* port rows of the current host */
+    size_t rows;        /* port rows of the current host */
+    char unscanned[12]; /* its ports_not_scanned column, "" when complete */
 };
 
 /* One field, quoted when RFC 4180 requires it; NULL is an empty field. */
@@ -72,10 +91,12 @@ static const char *host_name(const struct host_result *h)
 
 static int csv_host_begin(struct output *o, const struct host_result *h, unsigned hidden)
 {
-    (void)h;
     (void)hidden;
     struct csv_state *st = o->priv;
     st->rows = 0;
+    st->unscanned[0] = '\0';
+    if (out_host_partial(h))
+        snprintf(st->unscanned, sizeof(st->unscanned), "%u", (unsigned)h->ports_unscanned);
     return 0;
 }
 
@@ -83,7 +104,7 @@ static int csv_port(struct output *o, const struct host_result *h, const struct 
 {
     struct csv_state *st = o->priv;
     const struct service_result *s = p->detail ? p->detail->service : NULL;
-    char addr[IPADDR_STRLEN], port[8], ttl[4];
+    char addr[IPADDR_STRLEN], port[8], ttl[4], rip[IPADDR_STRLEN];
     snprintf(port, sizeof(port), "%u", (unsigned)p->port);
     snprintf(ttl, sizeof(ttl), "%u", (unsigned)p->reason_ttl);
     /* Several CPEs share the column, space-separated as nmap's normal
@@ -117,6 +138,9 @@ static int csv_port(struct output *o, const struct host_result *h, const struct 
         s ? s->version : NULL,
         s ? s->extrainfo : NULL,
         cpe,
+        p->detail && p->detail->have_reason_ip ? ipaddr_str(&p->detail->reason_ip, rip, sizeof(rip))
+                                               : NULL,
+        st->unscanned[0] ? st->unscanned : NULL,
     };
     int rc = row(o->fp, r);
     free(cpe);
@@ -134,6 +158,7 @@ static int csv_host_end(struct output *o, const struct host_result *h, unsigned 
         char addr[IPADDR_STRLEN];
         const char *r[NCOLUMNS] = {ipaddr_str(&h->addr, addr, sizeof(addr)), host_name(h),
                                    out_host_state(h)};
+        r[NCOLUMNS - 1] = st->unscanned[0] ? st->unscanned : NULL;
         if (row(o->fp, r) < 0)
             return -1;
     }

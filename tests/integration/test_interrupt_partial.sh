@@ -22,7 +22,7 @@ t_lab_up
 ip netns exec "$LAB_SCAN" python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execvp(sys.argv[1], sys.argv[1:])' "$BIN" -sS -Pn -n --scan-delay 20ms --max-retries 0 \
-    -p 1-1000 -oN "$T/p.nmap" -oG "$T/p.gnmap" -oX "$T/p.xml" -oJ "$T/p.json" -oD "$T/p.ndjson" \
+    -p 1-1000 -oN "$T/p.nmap" -oG "$T/p.gnmap" -oX "$T/p.xml" -oJ "$T/p.json" -oD "$T/p.ndjson" -oC "$T/p.csv" \
     "$LAB_TGT_V4" >"$T/p.out" 2>"$T/p.err" &
 SPID=$!
 SCAN_DONE=""
@@ -98,6 +98,10 @@ if f"\tInterrupted: {todo} of 1000 ports not scanned" not in g or f"\tNot scanne
     fail("greppable output does not mark the host as interrupted")
 if "complete for the hosts shown" in g:
     fail("greppable output claims the hosts shown are complete")
+import csv
+rows = list(csv.DictReader(open(f"{T}/p.csv", newline="")))
+if not rows or any(r["ports_not_scanned"] != str(todo) for r in rows):
+    fail(f"CSV rows do not all carry ports_not_scanned={todo}: {rows[:2]}")
 print(f"ok: {todo} ports not scanned, marked in every format")
 EOF
 echo "PASS: $T_NAME"
