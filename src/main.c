@@ -5,6 +5,7 @@
 #include "cli/config.h"
 #include "engine/plan/plan.h"
 #include "engine/plan/stages.h"
+#include "net/capture.h"
 #include "output/output.h"
 
 #include <signal.h>
@@ -55,6 +56,11 @@ int main(int argc, char **argv)
     catch_signals();
 
     char err[512] = "";
+    if (scan.packet_capture && capture_open(scan.packet_capture, err, sizeof(err)) < 0) {
+        log_error("capture", "%s", err);
+        config_free(&scan);
+        return 2;
+    }
     if (scan.raw.dry_run) {
         /* --dry-run prints the probes a scan would send and nothing else, so
          * its stdout can be diffed and counted. */
@@ -62,6 +68,7 @@ int main(int argc, char **argv)
             plan_run(&scan, &stop_requested, &(struct result_sink){0}, NULL, err, sizeof(err));
         if (drc < 0)
             log_error("engine", "%s", err);
+        capture_close(err, sizeof(err));
         config_free(&scan);
         return drc < 0 ? 2 : 0;
     }
@@ -98,6 +105,16 @@ int main(int argc, char **argv)
     int64_t t0 = clock_mono_ns();
     int rc = plan_run(&scan, &stop_requested, &pl.head, &sum, err, sizeof(err));
     int64_t t1 = clock_mono_ns();
+    char cerr[256];
+    int64_t nframes = capture_close(cerr, sizeof(cerr));
+    if (nframes < 0) {
+        log_error("capture", "%s", cerr);
+        rc = rc < 0 ? rc : -1;
+        if (!err[0])
+            snprintf(err, sizeof(err), "%s", cerr);
+    } else if (scan.packet_capture && scan.verbose > 0) {
+        log_info("capture", "%lld frames written to %s", (long long)nframes, scan.packet_capture);
+    }
 
     clock_gettime(CLOCK_REALTIME, &sum.end);
     sum.elapsed_s = (double)(t1 - t0) / 1e9;

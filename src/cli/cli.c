@@ -63,6 +63,7 @@ enum {
     OPT_RATE,
     OPT_SHARD,
     OPT_DRY_RUN,
+    OPT_PACKET_CAPTURE,
     OPT_WAIT,
     OPT_STATS_EVERY,
     OPT_SEND_METHOD,
@@ -132,6 +133,7 @@ static const struct option long_opts[] = {
     {"rate", required_argument, NULL, OPT_RATE},
     {"shard", required_argument, NULL, OPT_SHARD},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"packet-capture", required_argument, NULL, OPT_PACKET_CAPTURE},
     {"wait", required_argument, NULL, OPT_WAIT},
     {"source-port", required_argument, NULL, 'g'},
     {"send-method", required_argument, NULL, OPT_SEND_METHOD},
@@ -682,6 +684,18 @@ static int handle_option(const struct option *opts, int c, const char *word, int
             return -1;
         }
         scan->raw.datadir = scan->datadir;
+        return 0;
+    case OPT_PACKET_CAPTURE:
+        if (optarg[0] == '\0') {
+            cli_fail("invalid --packet-capture '': give a file name for the PCAPNG capture");
+            return -1;
+        }
+        free(scan->packet_capture);
+        scan->packet_capture = strdup(optarg);
+        if (!scan->packet_capture) {
+            cli_fail("out of memory");
+            return -1;
+        }
         return 0;
     case 'O':
     case OPT_OS:

@@ -7,7 +7,7 @@
  * The list is nmap's: `nmap --help` plus the long options of nmap.cc
  * (Reference Guide, "Options Summary"), minus what prtip implements. The
  * short options nmap has and prtip lacks (-D, -b, -f, -I, -M, -m, -q) are refused from cli.c's
- * short-option string. A few planned prtip options of SPEC.md (--db, --packet-capture) are refused
+ * short-option string. A planned prtip option of SPEC.md (--db) is refused
  * the same way.
  */
 #include "cli/cli_internal.h"
@@ -87,7 +87,6 @@ const struct cli_missing cli_missing_opts[] = {
     {"thc", no_argument, R_MISC},
     /* prtip's own planned options (SPEC.md). */
     {"db", required_argument, R_STORE},
-    {"packet-capture", required_argument, R_TRACE},
     {NULL, 0, NULL},
 };
 

@@ -30,6 +30,7 @@ void config_free(struct config *s)
     free(s->args);
     free(s->datadir);
     free(s->stylesheet);
+    free(s->packet_capture);
     free(s->os.db);
     memset(s, 0, sizeof(*s));
 }

@@ -1,0 +1,61 @@
+/*
+ * capture.h — --packet-capture: every frame the scan sends and receives,
+ * written as PCAPNG (draft-ietf-opsawg-pcapng: section header, one
+ * interface description per link type and interface with if_tsresol = 9,
+ * i.e. nanoseconds, and one enhanced packet block per frame with
+ * epb_flags giving the direction).
+ *
+ * Process-wide, like the signal flag in main.c: the send and receive back
+ * ends (net/tx.c, net/rx.c) and the OS probes call capture_frame() when a
+ * capture is open, so every engine is covered without each stage carrying a
+ * handle. Copying a frame into the capture's ring is the only cost on the
+ * send path; a writer thread formats nothing and only writes the ring's
+ * bytes to the file. A full ring makes the producer wait (counted in
+ * capture_waits), never drops a frame: the file is complete by design.
+ */
+#ifndef PRTIP_NET_CAPTURE_H
+#define PRTIP_NET_CAPTURE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Nonzero while a capture is open; tested before any other capture call. */
+extern _Atomic int capture_active;
+
+/* pcap/pcapng link types (LINKTYPE_*, tcpdump.org/linktypes.html). */
+#define CAPTURE_LINK_ETHERNET 1
+#define CAPTURE_LINK_RAW      101 /* starts at the IPv4/IPv6 header */
+#define CAPTURE_LINK_SLL      113
+
+/* The LINKTYPE_* value of a libpcap DLT_* value (rx_linktype()). */
+int capture_link_of_dlt(int dlt);
+
+/*
+ * Open path for writing (truncating) and start the writer thread; "-"
+ * writes to stdout. Returns 0, or -1 with err naming the file and cause.
+ * Not thread-safe against itself: call once, before any engine starts.
+ */
+int capture_open(const char *path, char *err, size_t errlen);
+
+/*
+ * Record one frame: link (CAPTURE_LINK_*), the interface it crossed (NULL:
+ * none known), data of caplen bytes from the link header, wirelen its
+ * length on the wire (>= caplen), ts_ns in CLOCK_REALTIME ns (0: now),
+ * sent = outbound. Thread-safe; copies data; waits while the ring is full.
+ */
+void capture_frame(int link, const char *ifname, const uint8_t *data, size_t caplen, size_t wirelen,
+                   int64_t ts_ns, bool sent);
+
+/*
+ * Write everything still in the ring, stop the writer and close the file.
+ * Returns the number of frames written, or -1 if a write failed (err
+ * names the file and cause). Safe when no capture is open (returns 0).
+ */
+int64_t capture_close(char *err, size_t errlen);
+
+/* Times a producer found the ring full and waited for the writer. */
+uint64_t capture_waits(void);
+
+#endif

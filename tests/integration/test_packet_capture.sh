@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# --packet-capture FILE: PCAPNG of every frame the scan sent and received.
+#
+# A SYN scan of 1,024 AnyIP addresses x 3 ports in the namespace lab (-T5,
+# --min-rate 20000): port 22 closed (reset), 80 dropped by nftables for one
+# address in 8 (a silent probe is retried), 443 closed. The file is read by
+# helpers/pcapng.py (strict: block lengths, IDB before EPB, if_tsresol = 9)
+# and by tshark when installed; then:
+#   - outbound SYNs in the file == the SYNs the target's nftables counted
+#     == the frames prtip says it sent (-d "sent N frames");
+#   - inbound frames in the file == the RSTs the target sent (an output
+#     counter) == the frames prtip's receiver got (-d "rx lab0: N frames");
+#   - every timestamp is in ns and within the scan's wall-clock window.
+# A -sS scan without --packet-capture must find the same ports (the capture
+# changes nothing), and an unwritable capture path is refused up front.
+set -euo pipefail
+. "$(dirname "$0")/helpers/common.sh"
+t_init "$@"
+[ "$IS_PRTIP" -eq 1 ] || { echo "SKIP: prtip only"; exit 77; }
+t_need_root
+t_lab_up
+
+PREFIX="198.18.128.0/22"
+lab_anyip "$LAB_TGT" "$PREFIX" || t_fail "could not make $PREFIX local"
+lab_nft "$LAB_TGT" "
+table inet prtip_cap {
+    counter syns { }
+    counter rsts { }
+    chain pre {
+        type filter hook prerouting priority -300; policy accept;
+        ip daddr $PREFIX tcp flags & (syn | ack) == syn counter name \"syns\"
+    }
+    chain input {
+        type filter hook input priority 0; policy accept;
+        ip daddr $PREFIX tcp dport 80 ip daddr & 0.0.0.7 == 0.0.0.3 drop
+    }
+    chain out {
+        type filter hook output priority 0; policy accept;
+        ip saddr $PREFIX tcp flags & rst == rst counter name \"rsts\"
+    }
+}" || t_fail "could not load the nftables ruleset"
+
+nft_count() {
+    ip netns exec "$LAB_TGT" nft list counter inet prtip_cap "$1" |
+        sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+t0=$(date +%s%N)
+t_scan cap ip netns exec "$LAB_SCAN" -sS -Pn -n -T5 --min-rate 20000 --max-retries 1 \
+    -p 22,80,443 -d --packet-capture "$T/scan.pcapng" -oG "$T/cap.gnmap" "$PREFIX"
+t1=$(date +%s%N)
+[ "$(cat "$T/cap.rc")" = 0 ] || t_fail "scan failed: $(cat "$T/cap.err")"
+
+python3 "$T_HELPERS/pcapng.py" "$T/scan.pcapng" >"$T/frames" || t_fail "malformed PCAPNG"
+sent_file=$(awk '$1 == "out" && $5 == "tcp" && $8 == "S"' "$T/frames" | wc -l)
+in_file=$(awk '$1 == "in"' "$T/frames" | wc -l)
+rst_file=$(awk '$1 == "in" && $5 == "tcp" && $8 ~ /R/' "$T/frames" | wc -l)
+syns=$(nft_count syns)
+rsts=$(nft_count rsts)
+sent_log=$(sed -n 's/.*sent \([0-9]*\) frames.*/\1/p' "$T/cap.err" | tail -n 1)
+rx_log=$(sed -n 's/.*rx lab0: \([0-9]*\) frames.*/\1/p' "$T/cap.err" | tail -n 1)
+t_log "file: $sent_file SYNs out, $in_file frames in ($rst_file RSTs); target: $syns SYNs, $rsts RSTs; prtip: sent $sent_log, received $rx_log"
+[ "$sent_file" -ge 3072 ] || t_fail "only $sent_file SYNs in the capture"
+[ "$sent_file" = "$syns" ] || t_fail "capture has $sent_file SYNs, the target counted $syns"
+[ "$sent_file" = "$sent_log" ] || t_fail "capture has $sent_file SYNs, prtip sent $sent_log"
+[ "$rst_file" = "$rsts" ] || t_fail "capture has $rst_file RSTs in, the target sent $rsts"
+[ "$in_file" = "$rx_log" ] || t_fail "capture has $in_file frames in, prtip received $rx_log"
+t_pass "every frame sent ($sent_file) and received ($in_file) is in the capture"
+
+# Timestamps: nanoseconds of the real-time clock, inside the run.
+awk -v a="$t0" -v b="$t1" '$1 == "in" || $1 == "out" { if ($NF < a || $NF > b) bad++ }
+    END { exit bad ? 1 : 0 }' "$T/frames" || t_fail "a timestamp lies outside the scan's run"
+t_pass "timestamps are ns within the run"
+
+if command -v tshark >/dev/null 2>&1; then
+    n=$(tshark -r "$T/scan.pcapng" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' 2>/dev/null | wc -l)
+    [ "$n" = "$sent_file" ] || t_fail "tshark counts $n SYNs, expected $sent_file"
+    res=$(capinfos -M "$T/scan.pcapng" 2>/dev/null | sed -n 's/^Number of packets: *//p')
+    [ "$res" = "$(grep -c '^[io]' "$T/frames")" ] || t_fail "capinfos counts $res frames"
+    t_pass "tshark reads the file: $n SYNs, capinfos $res frames"
+fi
+
+# The same scan without a capture finds the same ports.
+t_scan plain ip netns exec "$LAB_SCAN" -sS -Pn -n -T5 --min-rate 20000 --max-retries 1 \
+    -p 22,80,443 -oG "$T/plain.gnmap" "$PREFIX"
+grep -o 'Ports: .*' "$T/cap.gnmap" | sort >"$T/a"
+grep -o 'Ports: .*' "$T/plain.gnmap" | sort >"$T/b"
+t_same "ports with and without --packet-capture" "$T/b" "$T/a"
+
+t_expect_error badpath 2 'packet-capture' -sS -p 22 --packet-capture /nonexistent/dir/x.pcapng 127.0.0.1
+t_pass "an unwritable capture file is refused"
