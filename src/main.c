@@ -7,6 +7,7 @@
 #include "engine/plan/stages.h"
 #include "net/capture.h"
 #include "output/output.h"
+#include "scan/scan_module.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -56,7 +57,12 @@ int main(int argc, char **argv)
     catch_signals();
 
     char err[512] = "";
-    if (scan.packet_capture && capture_open(scan.packet_capture, err, sizeof(err)) < 0) {
+    /* A connect scan's packets are the kernel's: a tap on the interfaces
+     * sees them (capture.h). */
+    if (scan.packet_capture && (capture_open(scan.packet_capture, err, sizeof(err)) < 0 ||
+                                (!scan.raw.dry_run && scan.types[0]->engine != SCAN_ENGINE_RAW &&
+                                 capture_tap_start(scan.targets, err, sizeof(err)) < 0))) {
+        capture_close(NULL, 0);
         log_error("capture", "%s", err);
         config_free(&scan);
         return 2;
@@ -105,6 +111,7 @@ int main(int argc, char **argv)
     int64_t t0 = clock_mono_ns();
     int rc = plan_run(&scan, &stop_requested, &pl.head, &sum, err, sizeof(err));
     int64_t t1 = clock_mono_ns();
+    capture_tap_stop();
     char cerr[256];
     int64_t nframes = capture_close(cerr, sizeof(cerr));
     if (nframes < 0) {

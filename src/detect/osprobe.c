@@ -192,7 +192,7 @@ static int send_probe(int fd, struct os_target *t, int p)
     memcpy(&sin.sin_addr, t->addr.bytes, 4);
     ssize_t n = sendto(fd, b, len, 0, (struct sockaddr *)&sin, sizeof sin);
     if (n == (ssize_t)len) /* --packet-capture: the raw socket sends from the IP header */
-        capture_frame(CAPTURE_LINK_RAW, NULL, b, len, len, 0, true);
+        capture_frame(CAPTURE_LINK_RAW, NULL, b, len, len, 0, CAPTURE_OUT);
     t->sent[p] = true;
     t->sends[p]++;
     t->sent_us[p] = clock_mono_us();
@@ -261,7 +261,7 @@ static void drain(int fd, struct os_target *t, size_t n)
             /* A raw socket sees all of the host's TCP or ICMP: capture only
              * the answers to our probes. */
             if (p >= 0 && !captured) {
-                capture_frame(CAPTURE_LINK_RAW, NULL, buf, (size_t)r, (size_t)r, 0, false);
+                capture_frame(CAPTURE_LINK_RAW, NULL, buf, (size_t)r, (size_t)r, 0, CAPTURE_IN);
                 captured = true;
             }
             if (p < 0 || !t[i].sent[p] || t[i].reply[p].got)

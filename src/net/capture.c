@@ -162,8 +162,17 @@ static uint32_t iface_id(int link, const char *name)
     return i;
 }
 
+_Atomic int capture_tapping;
+
 void capture_frame(int link, const char *ifname, const uint8_t *data, size_t caplen, size_t wirelen,
-                   int64_t ts_ns, bool sent)
+                   int64_t ts_ns, enum capture_dir dir)
+{
+    if (!atomic_load_explicit(&capture_tapping, memory_order_relaxed))
+        capture_put(link, ifname, data, caplen, wirelen, ts_ns, dir);
+}
+
+void capture_put(int link, const char *ifname, const uint8_t *data, size_t caplen, size_t wirelen,
+                 int64_t ts_ns, enum capture_dir dir)
 {
     if (!atomic_load_explicit(&capture_active, memory_order_acquire))
         return;
@@ -187,7 +196,7 @@ void capture_frame(int link, const char *ifname, const uint8_t *data, size_t cap
     put32(h + 24, (uint32_t)wirelen);
     put16(t, 2); /* epb_flags: direction in bits 0-1, 1 inbound, 2 outbound */
     put16(t + 2, 4);
-    put32(t + 4, sent ? 2u : 1u);
+    put32(t + 4, (uint32_t)dir);
     put32(t + 8, 0); /* opt_endofopt */
     static const uint8_t zero[4];
 

@@ -39,14 +39,40 @@ int capture_link_of_dlt(int dlt);
  */
 int capture_open(const char *path, char *err, size_t errlen);
 
+/* A frame's direction, as epb_flags has it. */
+enum capture_dir { CAPTURE_DIR_UNKNOWN = 0, CAPTURE_IN = 1, CAPTURE_OUT = 2 };
+
 /*
- * Record one frame: link (CAPTURE_LINK_*), the interface it crossed (NULL:
- * none known), data of caplen bytes from the link header, wirelen its
- * length on the wire (>= caplen), ts_ns in CLOCK_REALTIME ns (0: now),
- * sent = outbound. Thread-safe; copies data; waits while the ring is full.
+ * Record one frame seen by a sender or receiver of the scan: link
+ * (CAPTURE_LINK_*), the interface it crossed (NULL: none known), data of
+ * caplen bytes from the link header, wirelen its length on the wire (>=
+ * caplen), ts_ns in CLOCK_REALTIME ns (0: now), its direction.
+ * Thread-safe; copies data; waits while the ring is full. Does nothing
+ * while a tap (below) runs: the tap sees these frames on the interface.
  */
 void capture_frame(int link, const char *ifname, const uint8_t *data, size_t caplen, size_t wirelen,
-                   int64_t ts_ns, bool sent);
+                   int64_t ts_ns, enum capture_dir dir);
+
+/*
+ * The tap, for scans whose packets the kernel makes (-sT: connect(2)): an
+ * AF_PACKET socket on each interface that routes to a target, with a BPF
+ * filter of the targets ("net A/n or ...", at most 64 specs, each spec's
+ * smallest covering prefix; with more specs all IP and ARP of the
+ * interface), read by a thread of its own until capture_tap_stop().
+ * On loopback, where the kernel shows each packet twice (leaving and
+ * arriving), one copy is kept, with an unknown direction.
+ * Returns 0 (also when no capture is open: nothing to do), or -1 with err.
+ */
+struct target_set;
+int capture_tap_start(const struct target_set *targets, char *err, size_t errlen);
+
+/* Read what is still queued on the tap's sockets, then close them. */
+void capture_tap_stop(void);
+
+/* For the tap: record a frame even while it runs (capture_frame's body). */
+void capture_put(int link, const char *ifname, const uint8_t *data, size_t caplen, size_t wirelen,
+                 int64_t ts_ns, enum capture_dir dir);
+extern _Atomic int capture_tapping;
 
 /*
  * Write everything still in the ring, stop the writer and close the file.

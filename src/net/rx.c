@@ -563,7 +563,7 @@ static void capture_tap_frame(void *arg, const uint8_t *data, size_t caplen, siz
 {
     struct capture_tap *tap = arg;
     capture_frame(capture_link_of_dlt(tap->r->linktype), tap->r->ifname, data, caplen, wirelen,
-                  ts_ns, false);
+                  ts_ns, CAPTURE_IN);
     tap->fn(tap->ctx, data, caplen, wirelen, ts_ns);
 }
 

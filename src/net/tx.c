@@ -524,7 +524,7 @@ static void capture_sent(const struct tx *t, uint8_t *const frames[], const uint
     int link = t->method == SEND_RAW ? CAPTURE_LINK_RAW : CAPTURE_LINK_ETHERNET;
     int64_t now = rx_clock_ns();
     for (int i = 0; i < k; i++)
-        capture_frame(link, t->ifname, frames[i], lens[i], lens[i], now, true);
+        capture_frame(link, t->ifname, frames[i], lens[i], lens[i], now, CAPTURE_OUT);
 }
 
 int tx_send(struct tx *t, uint8_t *const frames[], const uint16_t lens[],

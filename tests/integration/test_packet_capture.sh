@@ -87,5 +87,21 @@ grep -o 'Ports: .*' "$T/cap.gnmap" | sort >"$T/a"
 grep -o 'Ports: .*' "$T/plain.gnmap" | sort >"$T/b"
 t_same "ports with and without --packet-capture" "$T/b" "$T/a"
 
+# -sT: the kernel makes the packets; the tap on lab0 captures them. 256
+# addresses x 2 closed ports: each connect(2) is one SYN and one RST back.
+ip netns exec "$LAB_TGT" nft reset counters >/dev/null
+t_scan conn ip netns exec "$LAB_SCAN" -sT -Pn -n -T5 --max-retries 0 --host-timeout 2s \
+    -p 22,443 --packet-capture "$T/conn.pcapng" 198.18.128.0/24
+[ "$(cat "$T/conn.rc")" = 0 ] || t_fail "-sT scan failed: $(cat "$T/conn.err")"
+python3 "$T_HELPERS/pcapng.py" "$T/conn.pcapng" >"$T/cframes" || t_fail "malformed -sT PCAPNG"
+csyn=$(awk '$1 == "out" && $5 == "tcp" && $8 == "S"' "$T/cframes" | wc -l)
+crst=$(awk '$1 == "in" && $5 == "tcp" && $8 ~ /R/' "$T/cframes" | wc -l)
+syns=$(nft_count syns)
+rsts=$(nft_count rsts)
+t_log "-sT file: $csyn SYNs out, $crst RSTs in; target: $syns SYNs, $rsts RSTs"
+[ "$csyn" -ge 512 ] && [ "$csyn" = "$syns" ] || t_fail "-sT capture has $csyn SYNs, target counted $syns"
+[ "$crst" = "$rsts" ] || t_fail "-sT capture has $crst RSTs, target sent $rsts"
+t_pass "-sT: the tap captured every SYN ($csyn) and RST ($crst)"
+
 t_expect_error badpath 2 'packet-capture' -sS -p 22 --packet-capture /nonexistent/dir/x.pcapng 127.0.0.1
 t_pass "an unwritable capture file is refused"
