@@ -59,9 +59,10 @@ int main(int argc, char **argv)
     char err[512] = "";
     /* A connect scan's packets are the kernel's: a tap on the interfaces
      * sees them (capture.h). */
-    if (scan.packet_capture && (capture_open(scan.packet_capture, err, sizeof(err)) < 0 ||
-                                (!scan.raw.dry_run && scan.types[0]->engine != SCAN_ENGINE_RAW &&
-                                 capture_tap_start(scan.targets, err, sizeof(err)) < 0))) {
+    if ((scan.packet_capture || scan.packet_trace) &&
+        (capture_open(scan.packet_capture, scan.packet_trace, err, sizeof(err)) < 0 ||
+         (!scan.raw.dry_run && scan.types[0]->engine != SCAN_ENGINE_RAW &&
+          capture_tap_start(scan.targets, err, sizeof(err)) < 0))) {
         capture_close(NULL, 0);
         log_error("capture", "%s", err);
         config_free(&scan);

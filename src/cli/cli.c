@@ -64,6 +64,7 @@ enum {
     OPT_SHARD,
     OPT_DRY_RUN,
     OPT_PACKET_CAPTURE,
+    OPT_PACKET_TRACE,
     OPT_WAIT,
     OPT_STATS_EVERY,
     OPT_SEND_METHOD,
@@ -134,6 +135,7 @@ static const struct option long_opts[] = {
     {"shard", required_argument, NULL, OPT_SHARD},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"packet-capture", required_argument, NULL, OPT_PACKET_CAPTURE},
+    {"packet-trace", no_argument, NULL, OPT_PACKET_TRACE},
     {"wait", required_argument, NULL, OPT_WAIT},
     {"source-port", required_argument, NULL, 'g'},
     {"send-method", required_argument, NULL, OPT_SEND_METHOD},
@@ -684,6 +686,9 @@ static int handle_option(const struct option *opts, int c, const char *word, int
             return -1;
         }
         scan->raw.datadir = scan->datadir;
+        return 0;
+    case OPT_PACKET_TRACE:
+        scan->packet_trace = true;
         return 0;
     case OPT_PACKET_CAPTURE:
         if (optarg[0] == '\0') {

@@ -77,7 +77,6 @@ const struct cli_missing cli_missing_opts[] = {
     {"ff", no_argument, R_EVASION},
     {"route-dst", required_argument, R_TRACE},
     /* Output. */
-    {"packet-trace", no_argument, R_TRACE},
     {"traceroute", no_argument, R_TRACE},
     {"log-errors", no_argument, "errors already go to stderr; redirect it"},
     {"resume", required_argument, "resuming an interrupted scan is planned"},

@@ -95,6 +95,7 @@ static const char usage_tail[] =
     "  --stylesheet <path/URL>: XSL stylesheet to transform XML output to HTML\n"
     "  --webxml: Reference stylesheet from Nmap.Org for more portable XML\n"
     "  --no-stylesheet: Prevent associating of XSL stylesheet w/XML output\n"
+    "  --packet-trace: Show all packets sent and received\n"
     "  --packet-capture <file>: Write every frame sent and received as PCAPNG\n"
     "MISC:\n"
     "  --datadir <dirname>: Look for nmap's data files here first\n"

@@ -14,6 +14,7 @@
  * frees the space.
  */
 #include "net/capture.h"
+#include "net/trace.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -30,8 +31,10 @@ _Atomic int capture_active;
 #define EPB_OVERHEAD 44u /* 28 header + 8 epb_flags + 4 end-of-options + 4 trailer */
 
 static struct {
-    FILE *f;
+    FILE *f; /* NULL: --packet-trace only */
     bool to_stdout;
+    bool trace;    /* --packet-trace: the writer prints each frame */
+    int64_t t0_ns; /* the trace's time zero */
     pthread_t writer;
     pthread_mutex_t mu;
     pthread_cond_t filled, drained;
@@ -93,6 +96,43 @@ static void ring_reserve(size_t n)
     }
 }
 
+/* Copy n bytes at ring position pos (which may wrap) to dst. */
+static void ring_get(uint64_t pos, void *dst, size_t n)
+{
+    size_t at = (size_t)(pos % RING_BYTES);
+    size_t first = n < RING_BYTES - at ? n : RING_BYTES - at;
+    memcpy(dst, cap.ring + at, first);
+    memcpy((uint8_t *)dst + first, cap.ring, n - first);
+}
+
+/* --packet-trace: a line for each EPB in [from, to) of the ring (whole
+ * blocks, written by capture_put; IDBs written before are in cap.ifaces). */
+static void trace_span(uint64_t from, uint64_t to)
+{
+    static uint8_t blk[SNAPLEN + 64];
+    while (from + 12 <= to) {
+        uint32_t hdr[2];
+        ring_get(from, hdr, sizeof hdr);
+        if (hdr[1] < 12 || hdr[1] > sizeof blk || from + hdr[1] > to)
+            break; /* cannot happen: producers append whole blocks */
+        if (hdr[0] == 6) {
+            ring_get(from, blk, hdr[1]);
+            uint32_t ifid, hi, lo, caplen, wirelen, flags = 0;
+            memcpy(&ifid, blk + 8, 4);
+            memcpy(&hi, blk + 12, 4);
+            memcpy(&lo, blk + 16, 4);
+            memcpy(&caplen, blk + 20, 4);
+            memcpy(&wirelen, blk + 24, 4);
+            memcpy(&flags, blk + 28 + ((caplen + 3) & ~3u) + 4, 4);
+            int64_t ts = (int64_t)((uint64_t)hi << 32 | lo);
+            trace_frame(stdout, (double)(ts - cap.t0_ns) / 1e9, (enum capture_dir)(flags & 3),
+                        cap.ifaces[ifid < cap.nifaces ? ifid : 0].link, blk + 28, caplen, wirelen);
+        }
+        from += hdr[1];
+    }
+    fflush(stdout);
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
@@ -108,9 +148,11 @@ static void *writer_main(void *arg)
         size_t n = (size_t)(head - tail);
         size_t first = n < RING_BYTES - at ? n : RING_BYTES - at;
         int e = 0;
-        if (fwrite(cap.ring + at, 1, first, cap.f) != first ||
-            (n > first && fwrite(cap.ring, 1, n - first, cap.f) != n - first))
+        if (cap.f && (fwrite(cap.ring + at, 1, first, cap.f) != first ||
+                      (n > first && fwrite(cap.ring, 1, n - first, cap.f) != n - first)))
             e = errno ? errno : EIO;
+        if (cap.trace)
+            trace_span(tail, head);
         pthread_mutex_lock(&cap.mu);
         if (e && !cap.werr)
             cap.werr = e;
@@ -215,11 +257,15 @@ void capture_put(int link, const char *ifname, const uint8_t *data, size_t caple
     pthread_mutex_unlock(&cap.mu);
 }
 
-int capture_open(const char *path, char *err, size_t errlen)
+int capture_open(const char *path, bool trace, char *err, size_t errlen)
 {
-    cap.to_stdout = strcmp(path, "-") == 0;
-    cap.f = cap.to_stdout ? stdout : fopen(path, "wb");
-    if (!cap.f) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    cap.t0_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    cap.trace = trace;
+    cap.to_stdout = path && strcmp(path, "-") == 0;
+    cap.f = !path ? NULL : cap.to_stdout ? stdout : fopen(path, "wb");
+    if (path && !cap.f) {
         snprintf(err, errlen, "--packet-capture %s: %s", path, strerror(errno));
         return -1;
     }
@@ -238,7 +284,7 @@ int capture_open(const char *path, char *err, size_t errlen)
     put16(shb + 14, 0);
     memset(shb + 16, 0xff, 8);
     put32(shb + 24, sizeof shb);
-    if (fwrite(shb, 1, sizeof shb, cap.f) != sizeof shb) {
+    if (cap.f && fwrite(shb, 1, sizeof shb, cap.f) != sizeof shb) {
         snprintf(err, errlen, "--packet-capture %s: %s", path, strerror(errno));
         goto fail;
     }
@@ -252,7 +298,7 @@ int capture_open(const char *path, char *err, size_t errlen)
 fail:
     free(cap.ring);
     cap.ring = NULL;
-    if (!cap.to_stdout)
+    if (cap.f && !cap.to_stdout)
         fclose(cap.f);
     cap.f = NULL;
     return -1;
@@ -269,9 +315,9 @@ int64_t capture_close(char *err, size_t errlen)
     pthread_mutex_unlock(&cap.mu);
     pthread_join(cap.writer, NULL);
     int e = cap.werr;
-    if (fflush(cap.f) != 0 && !e)
+    if (cap.f && fflush(cap.f) != 0 && !e)
         e = errno;
-    if (!cap.to_stdout && fclose(cap.f) != 0 && !e)
+    if (cap.f && !cap.to_stdout && fclose(cap.f) != 0 && !e)
         e = errno;
     cap.f = NULL;
     free(cap.ring);

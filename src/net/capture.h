@@ -34,10 +34,12 @@ int capture_link_of_dlt(int dlt);
 
 /*
  * Open path for writing (truncating) and start the writer thread; "-"
- * writes to stdout. Returns 0, or -1 with err naming the file and cause.
- * Not thread-safe against itself: call once, before any engine starts.
+ * writes to stdout, NULL writes no file. trace: also print each frame as
+ * nmap's --packet-trace line on stdout (trace.h), from the writer thread.
+ * Returns 0, or -1 with err naming the file and cause. Not thread-safe
+ * against itself: call once, before any engine starts.
  */
-int capture_open(const char *path, char *err, size_t errlen);
+int capture_open(const char *path, bool trace, char *err, size_t errlen);
 
 /* A frame's direction, as epb_flags has it. */
 enum capture_dir { CAPTURE_DIR_UNKNOWN = 0, CAPTURE_IN = 1, CAPTURE_OUT = 2 };

@@ -49,7 +49,7 @@ struct rx_cmsg {
 struct rx {
     enum recv_method method;
     int linktype;
-    int wake_fd;              /* eventfd: rx_wake() ends a poll at once */
+    int wake_fd; /* eventfd: rx_wake() ends a poll at once */
 
     /* RECV_RING */
     int fd;

@@ -103,5 +103,28 @@ t_log "-sT file: $csyn SYNs out, $crst RSTs in; target: $syns SYNs, $rsts RSTs"
 [ "$crst" = "$rsts" ] || t_fail "-sT capture has $crst RSTs, target sent $rsts"
 t_pass "-sT: the tap captured every SYN ($csyn) and RST ($crst)"
 
+# --packet-trace: nmap's SENT/RCVD lines. The same probe of a closed port
+# through nmap and prtip must give lines of the same shape (numbers that
+# vary per run -- time, port, id, seq, ttl of a SYN -- are masked). nmap's
+# ARP lines for the neighbour lookup are left out: prtip resolves the
+# neighbour through the kernel (net/neigh.c), not with its own ARP request.
+shape() {
+    grep -E '^(SENT|RCVD) ' "$1" | grep -F "$LAB_TGT_V4" | grep -v ' ARP ' |
+        sed -E 's/\([0-9.]+s\)/(T)/; s/:[0-9]+ >/:P >/; s/> ([0-9.]+):[0-9]+ R/> \1:P R/;
+                s/ id=[0-9]+/ id=N/; s/seq=[0-9]+/seq=N/; s/ttl=[0-9]+ id=N iplen=44/ttl=N id=N iplen=44/' | sort -u
+}
+t_scan trace ip netns exec "$LAB_SCAN" -sS -Pn -n -p 22 --packet-trace "$LAB_TGT_V4"
+shape "$T/trace.out" >"$T/trace.shape"
+if command -v nmap >/dev/null 2>&1; then
+    lab_confined "$LAB_SCAN"
+    ip netns exec "$LAB_SCAN" timeout 60 nmap -sS -Pn -n -p 22 --packet-trace "$LAB_TGT_V4" \
+        >"$T/ntrace.out" 2>&1 || t_fail "nmap failed: $(cat "$T/ntrace.out")"
+    shape "$T/ntrace.out" >"$T/ntrace.shape"
+    t_same "--packet-trace lines against nmap's" "$T/ntrace.shape" "$T/trace.shape"
+fi
+[ "$(grep -c '^SENT .* S ttl=' "$T/trace.out")" = 1 ] || t_fail "expected one SENT SYN line"
+grep -q '^RCVD .* RA ttl=64 id=0 iplen=40  seq=0 win=0 $' "$T/trace.out" ||
+    t_fail "no RCVD RST line: $(cat "$T/trace.out")"
+
 t_expect_error badpath 2 'packet-capture' -sS -p 22 --packet-capture /nonexistent/dir/x.pcapng 127.0.0.1
 t_pass "an unwritable capture file is refused"
