@@ -13,6 +13,7 @@
 #include "cli/cli_internal.h"
 #include "core/log.h"
 #include "core/permute.h"
+#include "core/shard_env.h"
 #include "net/iflist.h"
 #include "net/io.h"
 #include "output/output.h"
@@ -542,7 +543,19 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         return parse_rate("--rate", optarg, &scan->raw.rate);
     case OPT_SHARD: {
         char err[256];
+        char src[128];
         note_raw_only(pd, "--shard");
+        int a = shard_from_scheduler(optarg, &scan->raw.shard, &scan->raw.nshards, src, sizeof(src),
+                                     err, sizeof(err));
+        if (a < 0) {
+            cli_fail("%s", err);
+            return -1;
+        }
+        if (a == 0) {
+            log_debug("cli", "--shard %s: shard %u/%u from %s", optarg, scan->raw.shard + 1,
+                      scan->raw.nshards, src);
+            return 0;
+        }
         if (permute_parse_shard(optarg, &scan->raw.shard, &scan->raw.nshards, err, sizeof(err)) <
             0) {
             cli_fail("%s", err);
