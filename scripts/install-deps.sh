@@ -19,4 +19,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     libjansson-dev libxml2-dev libxml2-utils libcmocka-dev libpcap-dev libpcre2-dev \
     nmap nmap-common iproute2 nftables python3 procps time hyperfine ca-certificates \
     dnsmasq-base snmpd chrony masscan zmap ethtool libcap2-bin util-linux \
-    python3-libnmap python3-nmap libnmap-parser-perl xsltproc tshark >/dev/null
+    python3-libnmap python3-nmap libnmap-parser-perl xsltproc tshark python3-yaml >/dev/null
