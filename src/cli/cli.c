@@ -723,6 +723,10 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case OPT_NOT_IMPLEMENTED: {
         const struct cli_missing *m = cli_missing_find(opts[longindex].name);
         size_t len = strcspn(word, "=");
+        if (strcmp(opts[longindex].name, "resume") == 0) { /* main.c takes it, alone */
+            cli_fail("--resume FILE must be the only option (the scan's options are in FILE)");
+            return -1;
+        }
         cli_fail("%.*s is not implemented yet: %s. See prtip -h for what works today", (int)len,
                  word, m ? m->why : "planned");
         return -1;

@@ -79,7 +79,7 @@ const struct cli_missing cli_missing_opts[] = {
     /* Output. */
     {"traceroute", no_argument, R_TRACE},
     {"log-errors", no_argument, "errors already go to stderr; redirect it"},
-    {"resume", required_argument, "resuming an interrupted scan is planned"},
+    {"resume", required_argument, "main.c takes --resume FILE when it is the only option"},
     /* Misc. */
     {"release-memory", no_argument, R_MISC},
     {"nogcc", no_argument, R_MISC},
