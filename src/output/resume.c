@@ -475,6 +475,7 @@ int resume_load(const char *path, struct resume_state *rs, char *err, size_t err
         return 0;
     }
     if (strcmp(line, MAGIC "\n") != 0) {
+        line[strcspn(line, "\r\n")] = '\0';
         snprintf(err, errlen,
                  "--resume %s: not a prtip resume file or an nmap -oN/-oG log (first line: %.40s)",
                  path, line);

@@ -472,6 +472,7 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
             .tmo = c->sched.tmo,
             .ntmo = c->sched.ntmo,
             .interrupted = interrupted || rc < 0,
+            .done_j = c->sched.on ? c->sched.jlo : 0,
             .start = start,
         };
         if (raw_results_deliver(g.res, &d) < 0 && rc == 0)
