@@ -16,8 +16,9 @@
 #     uninterrupted run, every host once; the XML is valid against nmap.dtd
 #     with 256 <host> elements and runstats total=256; -oN says "256 IP
 #     addresses"; the JSON has 256 hosts and the NDJSON 256 host lines.
-# Then the refusals: a resume file from another version, one whose
-# arguments were edited, --resume with other options.
+# nmap's own form: an -oG log of an interrupted nmap -sT scan is resumed
+# the same way. Then the refusals: a resume file from another version, one
+# whose arguments were edited, --resume with other options.
 set -euo pipefail
 . "$(dirname "$0")/helpers/common.sh"
 t_init "$@"
@@ -149,6 +150,27 @@ t_scan() {
 
 run_type -sT INT
 run_type -sS TERM
+
+# nmap's --resume form: an -oG log of an interrupted nmap -sT scan. prtip
+# takes the arguments from its "as:" line and the hosts with a Ports line
+# as complete, and writes the whole scan to the log's path (nmap appends;
+# prtip rewrites it whole, replaying the complete hosts).
+if command -v nmap >/dev/null 2>&1; then
+    lab_confined "$LAB_SCAN"
+    flush
+    interrupt nmapint INT 1.5 nmap -sT -Pn -n --max-retries 0 --max-hostgroup 8 \
+        --initial-rtt-timeout 150ms --max-rtt-timeout 150ms -p 22,80,443 -oG "$T/nmap.gnmap" "$PREFIX"
+    grep '^Host: .*Ports:' "$T/nmap.gnmap" | awk '{print $2}' | sort -u >"$T/nmapdone"
+    [ -s "$T/nmapdone" ] || t_fail "nmap's log has no complete host yet"
+    flush
+    t_scan nmapres --resume "$T/nmap.gnmap"
+    [ "$(cat "$T/nmapres.rc")" = 0 ] || t_fail "resuming nmap's log failed: $(cat "$T/nmapres.err")"
+    probed >"$T/probed"
+    [ "$(comm -12 "$T/nmapdone" "$T/probed" | wc -l)" = 0 ] || t_fail "hosts complete in nmap's log were probed again"
+    host_states "$T/nmap.gnmap" >"$T/nmap.states"
+    t_same "nmap -oG log resumed by prtip against prtip's uninterrupted -sT" "$T/ref-sT.states" "$T/nmap.states"
+    t_pass "nmap's log: $(wc -l <"$T/nmapdone") complete hosts kept, not probed again"
+fi
 
 # Refusals, each one line and exit 1.
 refuse() {
