@@ -98,6 +98,7 @@ static const char usage_tail[] =
     "  --no-stylesheet: Prevent associating of XSL stylesheet w/XML output\n"
     "  --packet-trace: Show all packets sent and received\n"
     "  --packet-capture <file>: Write every frame sent and received as PCAPNG\n"
+    "  --resume <filename>: Resume an aborted scan\n"
     "MISC:\n"
     "  --datadir <dirname>: Look for nmap's data files here first\n"
     "  --privileged: Assume that the user is fully privileged (-sS by default)\n"
