@@ -16,10 +16,12 @@
  * "as:" header line gives the arguments and their host lines the complete
  * hosts.
  *
- * Granularity: hosts. A host is complete or scanned again; the raw
- * engine's permutation position is recorded in the file for information
- * only (a partial host is re-probed from its first port). OS detection
- * results are not stored: with -O no host counts as complete.
+ * Granularity: hosts. A host is complete or scanned again from its first
+ * port; the raw engine's permutation position and retry pass are not
+ * stored (with host groups, the groups before the current one are whole;
+ * without, an interrupted raw scan has no complete host but those whose
+ * every probe was answered). OS detection results are not stored: with -O
+ * no host counts as complete.
  */
 #ifndef PRTIP_OUTPUT_RESUME_H
 #define PRTIP_OUTPUT_RESUME_H
