@@ -19,7 +19,7 @@
  * Granularity: hosts. A host is complete or scanned again from its first
  * port; the raw engine's permutation position and retry pass are not
  * stored (with host groups, the groups before the current one are whole;
- * without, an interrupted raw scan has no complete host but those whose
+ * without, the complete hosts of an interrupted raw scan are those whose
  * every probe was answered). OS detection results are not stored: with -O
  * no host counts as complete.
  */

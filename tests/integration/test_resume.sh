@@ -12,6 +12,7 @@
 #   - the target counts SYNs per address in an nftables set with counters,
 #     reset after each interruption: no complete host of the resume file
 #     gets a probe from the resumed run;
+# and -sS without host groups (ports 22 and 80 at --rate 300, SIGHUP);
 #   - the final -oG has the same (host, port, state) set as the
 #     uninterrupted run, every host once; the XML is valid against nmap.dtd
 #     with 256 <host> elements and runstats total=256; -oN says "256 IP
@@ -112,9 +113,11 @@ no_reprobe() {
     t_pass "$(wc -l <"$T/complete") complete hosts not probed again ($(wc -l <"$T/probed") others were)"
 }
 
-run_type() { # TYPE SIGNAL
+run_type() { # TYPE SIGNAL [ARGS...]: default args in host groups
     local ty="$1" sig="$2"
+    shift 2
     local args=("$ty" -Pn -n --max-retries 0 --max-hostgroup 8 --initial-rtt-timeout 150ms --max-rtt-timeout 150ms --seed 99 -p 22,80,443)
+    [ $# -eq 0 ] || args=("$@")
     t_scan "ref$ty" ip netns exec "$LAB_SCAN" "${args[@]}" -oA "$T/ref$ty" -oD "$T/ref$ty.ndjson" "$PREFIX"
     flush
     interrupt "int$ty" "$sig" 1.2 "$BIN" "${args[@]}" -oA "$T/res$ty" -oD "$T/res$ty.ndjson" "$PREFIX"
@@ -150,6 +153,10 @@ t_scan() {
 
 run_type -sT INT
 run_type -sS TERM
+# Without host groups the raw engine walks the whole permutation: a host is
+# complete when every probe of it was answered (22 and 80 always are).
+rm -f "$T"/ref-sS.* "$T"/res-sS.*
+run_type -sS HUP -sS -Pn -n --max-retries 0 --rate 300 --seed 98 -p 22,80
 
 # nmap's --resume form: an -oG log of an interrupted nmap -sT scan. prtip
 # takes the arguments from its "as:" line and the hosts with a Ports line
@@ -181,10 +188,10 @@ refuse() {
         t_fail "$name: exit $rc, stderr: $(cat "$T/$name.err")"
     t_pass "$name refused: $(cat "$T/$name.err")"
 }
-sed 's/^version .*/version 0.0.1/' "$T/res-sS.resume.1" >"$T/oldver.resume"
+sed 's/^version .*/version 0.0.1/' "$T/res-sT.resume.1" >"$T/oldver.resume"
 refuse version 'written by prtip 0.0.1' --resume "$T/oldver.resume"
-sed 's/^arg 22,80,443$/arg 22,80/' "$T/res-sS.resume.1" >"$T/edited.resume"
+sed 's/^arg 22,80,443$/arg 22,80/' "$T/res-sT.resume.1" >"$T/edited.resume"
 grep -q '^arg 22,80$' "$T/edited.resume" || t_fail "the resume file has no 'arg 22,80,443' line to edit"
 refuse edited 'changed since' --resume "$T/edited.resume"
-refuse extra 'only option' --resume "$T/res-sS.resume.1" -v
+refuse extra 'only option' --resume "$T/res-sT.resume.1" -v
 refuse notafile 'not a prtip resume file' --resume /etc/hostname

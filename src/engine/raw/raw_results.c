@@ -440,6 +440,9 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
             break;
         }
     }
+    /* Every port of it decided before the signal: the host is whole. */
+    if (cut && with_ports && r.ports_unscanned == 0)
+        r.interrupted = false;
     if (d->sink && d->sink->host)
         d->sink->host(d->sink->ctx, &r);
     host_result_free(&r);
