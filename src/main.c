@@ -84,6 +84,21 @@ static void write_resume(const struct config *scan, const struct resume_state *r
                 rec->n, used);
 }
 
+/* Stop the tap and write out the capture; true if writing it failed. */
+static bool finish_capture(const struct config *scan)
+{
+    char cerr[256];
+    capture_tap_stop();
+    int64_t nframes = capture_close(cerr, sizeof(cerr));
+    if (nframes < 0) {
+        log_error("capture", "%s", cerr);
+        return true;
+    }
+    if (scan->packet_capture && scan->verbose > 0)
+        log_info("capture", "%lld frames written to %s", (long long)nframes, scan->packet_capture);
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     struct config scan;
@@ -176,17 +191,6 @@ int main(int argc, char **argv)
     int64_t t0 = clock_mono_ns();
     int rc = plan_run(&scan, &stop_requested, &pl.head, &sum, err, sizeof(err));
     int64_t t1 = clock_mono_ns();
-    capture_tap_stop();
-    char cerr[256];
-    int64_t nframes = capture_close(cerr, sizeof(cerr));
-    if (nframes < 0) {
-        log_error("capture", "%s", cerr);
-        rc = rc < 0 ? rc : -1;
-        if (!err[0])
-            snprintf(err, sizeof(err), "%s", cerr);
-    } else if (scan.packet_capture && scan.verbose > 0) {
-        log_info("capture", "%lld frames written to %s", (long long)nframes, scan.packet_capture);
-    }
 
     clock_gettime(CLOCK_REALTIME, &sum.end);
     sum.elapsed_s = (double)(t1 - t0) / 1e9;
@@ -203,6 +207,8 @@ int main(int argc, char **argv)
 
     int wrc = sink_end(&pl.head, &sum);
     plan_pipeline_free(&pl);
+    /* After the stages' end: OS detection probes while the stream ends. */
+    bool capture_failed = finish_capture(&scan);
     if (sum.interrupted)
         write_resume(&scan, &rs, argc, argv, &rec);
     resume_rec_free(&rec);
@@ -220,6 +226,8 @@ int main(int argc, char **argv)
     } else if (sum.interrupted) {
         status = 128 + stop_requested;
     }
+    if (capture_failed && status == 0)
+        status = 2;
     config_free(&scan);
     return status;
 }

@@ -12,7 +12,9 @@
 #     counter) == the frames prtip's receiver got (-d "rx lab0: N frames");
 #   - every timestamp is in ns and within the scan's wall-clock window.
 # A -sS scan without --packet-capture must find the same ports (the capture
-# changes nothing), and an unwritable capture path is refused up front.
+# changes nothing); -sT (a packet socket tap), -sn's ARP ping and -O's
+# probes are captured too; --packet-trace lines have nmap's shape; an
+# unwritable capture path is refused up front.
 set -euo pipefail
 . "$(dirname "$0")/helpers/common.sh"
 t_init "$@"
@@ -103,6 +105,22 @@ t_log "-sT file: $csyn SYNs out, $crst RSTs in; target: $syns SYNs, $rsts RSTs"
 [ "$crst" = "$rsts" ] || t_fail "-sT capture has $crst RSTs, target sent $rsts"
 t_pass "-sT: the tap captured every SYN ($csyn) and RST ($crst)"
 
+# Host discovery and OS detection: the ARP ping (-sn on the lab's direct
+# link) and the OS probes (-O, raw IP sockets) are in the capture too.
+t_scan disc ip netns exec "$LAB_SCAN" -sn -n --packet-capture "$T/disc.pcapng" "$LAB_TGT_V4"
+python3 "$T_HELPERS/pcapng.py" "$T/disc.pcapng" >"$T/dframes" || t_fail "malformed -sn PCAPNG"
+grep -q '^out 1 eth0806 ' "$T/dframes" && grep -q '^in 1 eth0806 ' "$T/dframes" ||
+    t_fail "-sn: no ARP request and reply in the capture: $(head -5 "$T/dframes")"
+lab_listen "$LAB_TGT" "$T/listen.out" --addr "$LAB_TGT_V4" --ports 22
+t_scan os ip netns exec "$LAB_SCAN" -O -Pn -n -p 22,81 --packet-capture "$T/os.pcapng" "$LAB_TGT_V4"
+[ "$(cat "$T/os.rc")" = 0 ] || t_fail "-O scan failed: $(cat "$T/os.err")"
+python3 "$T_HELPERS/pcapng.py" "$T/os.pcapng" >"$T/oframes" || t_fail "malformed -O PCAPNG"
+osout=$(awk '$1 == "out" && $2 == 101' "$T/oframes" | wc -l)
+osin=$(awk '$1 == "in" && $2 == 101' "$T/oframes" | wc -l)
+# nmap's OS probes: 6 SEQ, 2 IE, ECN, T2-T7, U1 = 16 (some resent).
+[ "$osout" -ge 16 ] && [ "$osin" -ge 1 ] || t_fail "-O: $osout OS probes out, $osin replies in the capture"
+t_pass "discovery (ARP) and OS detection ($osout probes, $osin replies) are captured"
+
 # --packet-trace: nmap's SENT/RCVD lines. The same probe of a closed port
 # through nmap and prtip must give lines of the same shape (numbers that
 # vary per run -- time, port, id, seq, ttl of a SYN -- are masked). nmap's
@@ -110,7 +128,7 @@ t_pass "-sT: the tap captured every SYN ($csyn) and RST ($crst)"
 # neighbour through the kernel (net/neigh.c), not with its own ARP request.
 shape() {
     grep -E '^(SENT|RCVD) ' "$1" | grep -F "$LAB_TGT_V4" | grep -v ' ARP ' |
-        sed -E 's/\([0-9.]+s\)/(T)/; s/:[0-9]+ >/:P >/; s/> ([0-9.]+):[0-9]+ R/> \1:P R/;
+        sed -E 's/\([0-9.]+s\)/(T)/; s/:[0-9]+ >/:P >/; s/> ([0-9.]+):[0-9]+ /> \1:P /;
                 s/ id=[0-9]+/ id=N/; s/seq=[0-9]+/seq=N/; s/ttl=[0-9]+ id=N iplen=44/ttl=N id=N iplen=44/' | sort -u
 }
 t_scan trace ip netns exec "$LAB_SCAN" -sS -Pn -n -p 22 --packet-trace "$LAB_TGT_V4"
@@ -123,8 +141,9 @@ if command -v nmap >/dev/null 2>&1; then
     t_same "--packet-trace lines against nmap's" "$T/ntrace.shape" "$T/trace.shape"
 fi
 [ "$(grep -c '^SENT .* S ttl=' "$T/trace.out")" = 1 ] || t_fail "expected one SENT SYN line"
-grep -q '^RCVD .* RA ttl=64 id=0 iplen=40  seq=0 win=0 $' "$T/trace.out" ||
-    t_fail "no RCVD RST line: $(cat "$T/trace.out")"
+# Port 22 listens since the -O scan above: the answer is a SYN-ACK.
+grep -qE '^RCVD \([0-9.]+s\) TCP [0-9.]+:22 > [0-9.]+:[0-9]+ SA ttl=64 id=[0-9]+ iplen=44  seq=[0-9]+ win=[0-9]+ <mss [0-9]+>$' "$T/trace.out" ||
+    t_fail "no RCVD SYN-ACK line: $(cat "$T/trace.out")"
 
 t_expect_error badpath 2 'packet-capture' -sS -p 22 --packet-capture /nonexistent/dir/x.pcapng 127.0.0.1
 t_pass "an unwritable capture file is refused"
