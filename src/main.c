@@ -165,7 +165,8 @@ int main(int argc, char **argv)
     struct scan_summary sum = {0};
     struct scan_info info;
     struct resume_rec rec;
-    struct result_sink out = resume_rec_sink(&rec, output_set_sink(&outs), scan.os.enabled);
+    struct result_sink out =
+        resume_rec_sink(&rec, output_set_sink(&outs), scan.os.enabled, &stop_requested);
     struct pipeline pl;
     if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {

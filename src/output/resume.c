@@ -167,7 +167,8 @@ static int rec_begin(void *ctx, const struct scan_info *info)
 static void rec_host(void *ctx, const struct host_result *h)
 {
     struct resume_rec *rec = ctx;
-    if (host_complete(h) && !rec->os && !rec->oom) {
+    bool down_after_stop = rec->stop && *rec->stop && h->status != HOST_UP;
+    if (host_complete(h) && !down_after_stop && !rec->os && !rec->oom) {
         char *line = host_to_json(h);
         if (line && rec->n == rec->cap) {
             size_t cap = rec->cap ? rec->cap * 2 : 64;
@@ -201,11 +202,13 @@ static void rec_task(void *ctx, const struct task_event *ev)
         rec->next.task(rec->next.ctx, ev);
 }
 
-struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os)
+struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os,
+                                   volatile sig_atomic_t *stop)
 {
     memset(rec, 0, sizeof *rec);
     rec->next = next;
     rec->os = os;
+    rec->stop = stop;
     return (struct result_sink){
         .begin = rec_begin, .host = rec_host, .end = rec_end, .task = rec_task, .ctx = rec};
 }

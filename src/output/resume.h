@@ -31,6 +31,7 @@
 #include "core/stream.h"
 #include "core/targets.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,8 +39,8 @@
 struct resume_state {
     char **argv; /* argv[0] = "prtip", then the original arguments (owned) */
     int argc;
-    uint64_t seed;  /* the seed the scan used: set it after parsing argv */
-    bool have_seed; /* false for nmap logs (their order is nmap's own) */
+    uint64_t seed;             /* the seed the scan used: set it after parsing argv */
+    bool have_seed;            /* false for nmap logs (their order is nmap's own) */
     struct host_result *hosts; /* complete hosts, owned (host_result_free each) */
     size_t nhosts;
     char *path; /* the file, to be rewritten on a further interruption (owned) */
@@ -68,10 +69,14 @@ struct resume_rec {
     char **lines; /* one JSON text per complete host (owned) */
     size_t n, cap;
     bool os; /* -O: no host counts as complete (OS results are not stored) */
+    /* The run's stop flag: a host reported down after it was raised may
+     * just not have been probed yet (discovery cut short): not complete. */
+    volatile sig_atomic_t *stop;
     bool oom;
 };
 /* rec must outlive the returned sink; next is where hosts go on to. */
-struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os);
+struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os,
+                                   volatile sig_atomic_t *stop);
 void resume_rec_free(struct resume_rec *rec);
 
 /*
