@@ -64,7 +64,12 @@ static int open_one(const char *ifname, const char *bpf, char *err, size_t errle
 {
     int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
     if (fd < 0) {
-        rx_set_err(err, errlen, ifname, "--packet-capture: socket(AF_PACKET)", errno);
+        if (errno == EPERM || errno == EACCES)
+            snprintf(err, errlen,
+                     "--packet-capture/--packet-trace of a connect scan read the interface with "
+                     "a packet socket: they need root or CAP_NET_RAW");
+        else
+            rx_set_err(err, errlen, ifname, "--packet-capture: socket(AF_PACKET)", errno);
         return -1;
     }
     /* The connect engine's bursts must not outrun this thread: a socket
