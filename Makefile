@@ -34,8 +34,8 @@ asan:
 
 fuzz:
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPRTIP_FUZZ=ON -DPRTIP_SANITIZE=ON >/dev/null
-	cmake --build build-fuzz -j $(JOBS)
-	bash fuzz/run.sh build-fuzz 20
+	cmake --build build-fuzz -j $(JOBS) --target fuzzers
+	bash fuzz/run.sh build-fuzz 10
 
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')

@@ -9,6 +9,8 @@
 #include "output/output.h"
 #include "output/resume.h"
 #include "scan/scan_module.h"
+#include "store/db_cmd.h"
+#include "store/store.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -101,6 +103,10 @@ static bool finish_capture(const struct config *scan)
 
 int main(int argc, char **argv)
 {
+    /* "prtip db ...": the stored scans (list, show, export, query, ...). */
+    if (argc > 1 && strcmp(argv[1], "db") == 0)
+        return db_cmd_main(argc - 1, argv + 1);
+
     struct config scan;
     config_init(&scan);
 
@@ -164,14 +170,29 @@ int main(int argc, char **argv)
     /* Run state lives here, beside the read-only configuration. */
     struct scan_summary sum = {0};
     struct scan_info info;
+    struct result_sink outsink = output_set_sink(&outs);
+    struct store_job sjob;
+    struct store_run db;
+    char dbpath[4096], shard[24];
+    if (plan_store_job(&scan, &sjob, dbpath, sizeof(dbpath), shard, sizeof(shard), err,
+                       sizeof(err)) < 0 ||
+        store_run_open(&db, &sjob, err, sizeof(err)) < 0) {
+        log_error("store", "%s", err);
+        output_set_close(&outs, &sum);
+        config_free(&scan);
+        return 2;
+    }
+    /* The resume recorder sees what the outputs and the database get. */
     struct resume_rec rec;
     struct result_sink out =
-        resume_rec_sink(&rec, output_set_sink(&outs), scan.os.enabled, &stop_requested);
+        resume_rec_sink(&rec, store_run_sink(&db, &outsink),
+                        scan.os.enabled || scan.version.enabled, &stop_requested);
     struct pipeline pl;
     if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {
         log_error("plan", "%s", err);
         output_set_close(&outs, &sum);
+        store_run_close(&db);
         config_free(&scan);
         return 2;
     }
@@ -182,6 +203,7 @@ int main(int argc, char **argv)
     if (brc < 0) {
         log_error("output", "%s", outs.errmsg[0] ? outs.errmsg : "a stage failed to start");
         plan_pipeline_free(&pl);
+        store_run_close(&db);
         config_free(&scan);
         return 2;
     }
@@ -207,6 +229,8 @@ int main(int argc, char **argv)
         sum.error = err;
 
     int wrc = sink_end(&pl.head, &sum);
+    /* A stage after the port scan (-sV) may have been the one Ctrl-C cut. */
+    sum.interrupted = stop_requested != 0;
     plan_pipeline_free(&pl);
     /* After the stages' end: OS detection probes while the stream ends. */
     bool capture_failed = finish_capture(&scan);
@@ -219,7 +243,10 @@ int main(int argc, char **argv)
         log_error("engine", "%s", err);
         status = 2;
     } else if (wrc < 0) {
-        if (outs.error)
+        /* A store reported its own failure, once, when it happened. */
+        if (!store_run_outputs_failed(&db, wrc))
+            ;
+        else if (outs.error)
             log_error("output", "cannot write %s: %s", outs.failed, strerror(outs.error));
         else
             log_error("output", "writing results failed");
@@ -229,6 +256,7 @@ int main(int argc, char **argv)
     }
     if (capture_failed && status == 0)
         status = 2;
+    store_run_close(&db);
     config_free(&scan);
     return status;
 }

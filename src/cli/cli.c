@@ -19,6 +19,7 @@
 #include "output/output.h"
 #include "scan/scan_module.h"
 #include "scan/tcp_classify.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -85,6 +86,16 @@ enum {
     OPT_UNPRIVILEGED,
     OPT_SYSTEM_DNS,
     OPT_OS, /* --osscan-guess, --fuzzy, --osscan-limit, --max-os-tries, --os-db (cli_os.c) */
+    OPT_VERSION_INTENSITY,
+    OPT_VERSION_LIGHT,
+    OPT_VERSION_ALL,
+    OPT_VERSION_TRACE,
+    OPT_VERSION_TIMEOUT,
+    OPT_VERSIONDB,
+    OPT_ALLPORTS,
+    OPT_DB,
+    OPT_DB_DEFAULT,
+    OPT_DB_JOB,
     OPT_NOT_IMPLEMENTED, /* cli_missing_opts[]: nmap options prtip does not have yet */
 };
 
@@ -102,6 +113,14 @@ static const struct option long_opts[] = {
     /* Ports. */
     {"top-ports", required_argument, NULL, OPT_TOP_PORTS},
     {"exclude-ports", required_argument, NULL, OPT_EXCLUDE_PORTS},
+    /* Service/version detection (-sV is a -s letter, -A a short option). */
+    {"version-intensity", required_argument, NULL, OPT_VERSION_INTENSITY},
+    {"version-light", no_argument, NULL, OPT_VERSION_LIGHT},
+    {"version-all", no_argument, NULL, OPT_VERSION_ALL},
+    {"version-trace", no_argument, NULL, OPT_VERSION_TRACE},
+    {"version-timeout", required_argument, NULL, OPT_VERSION_TIMEOUT},
+    {"versiondb", required_argument, NULL, OPT_VERSIONDB},
+    {"allports", no_argument, NULL, OPT_ALLPORTS},
     /* Timing. */
     {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
     {"host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT},
@@ -151,6 +170,10 @@ static const struct option long_opts[] = {
     {"stylesheet", required_argument, NULL, OPT_STYLESHEET},
     {"webxml", no_argument, NULL, OPT_WEBXML},
     {"no-stylesheet", no_argument, NULL, OPT_NO_STYLESHEET},
+    /* Storage (src/store). */
+    {"db", required_argument, NULL, OPT_DB},
+    {"db-default", no_argument, NULL, OPT_DB_DEFAULT},
+    {"db-job", required_argument, NULL, OPT_DB_JOB},
     /* DNS. */
     {"system-dns", no_argument, NULL, OPT_SYSTEM_DNS},
     /* Misc (nmap's spellings of -T, -v and -d too). */
@@ -188,6 +211,18 @@ static int parse_time(const char *opt, const char *text, uint64_t *out)
     char err[256];
     if (timing_parse_time(text, out, err, sizeof(err)) < 0) {
         cli_fail("invalid %s: %s", opt, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* A time that must be greater than 0. */
+static int parse_positive_time(const char *opt, const char *text, uint64_t *out)
+{
+    if (parse_time(opt, text, out) < 0)
+        return -1;
+    if (*out == 0) {
+        cli_fail("invalid %s '%s': must be greater than 0 (e.g. 500ms)", opt, text);
         return -1;
     }
     return 0;
@@ -303,25 +338,38 @@ static int set_stylesheet(struct config *scan, const char *href)
     return 0;
 }
 
-/* The command line as typed, for output headers (nmap's args=). */
+/* The command line as typed, for output headers (nmap's args=), with the
+ * password of a --db URL cut out (it would reach every output and the
+ * database). */
 static char *join_args(int argc, char **argv)
 {
-    size_t len = 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = malloc(len);
-    if (!s)
+    char **words = calloc((size_t)argc + 1, sizeof(*words));
+    if (!words)
         return NULL;
-    char *p = s;
-    *p = '\0';
+    size_t len = 1;
+    bool ok = true;
     for (int i = 0; i < argc; i++) {
-        size_t n = strlen(argv[i]);
-        if (i)
-            *p++ = ' ';
-        memcpy(p, argv[i], n);
-        p += n;
-        *p = '\0';
+        bool url = (i > 0 && strcmp(argv[i - 1], "--db") == 0) || strncmp(argv[i], "--db=", 5) == 0;
+        words[i] = url ? store_redact_target(argv[i]) : strdup(argv[i]);
+        ok &= words[i] != NULL;
+        len += words[i] ? strlen(words[i]) + 1 : 0;
     }
+    char *s = ok ? malloc(len) : NULL;
+    if (s) {
+        char *p = s;
+        *p = '\0';
+        for (int i = 0; i < argc; i++) {
+            size_t n = strlen(words[i]);
+            if (i)
+                *p++ = ' ';
+            memcpy(p, words[i], n);
+            p += n;
+            *p = '\0';
+        }
+    }
+    for (int i = 0; i < argc; i++)
+        free(words[i]);
+    free(words);
     return s;
 }
 
@@ -459,22 +507,10 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         return parse_time("--min-rtt-timeout", optarg, &pd->t.min_rtt_ms);
     case OPT_MAX_RTT:
         pd->set |= SET_MAX_RTT;
-        if (parse_time("--max-rtt-timeout", optarg, &pd->t.max_rtt_ms) < 0)
-            return -1;
-        if (pd->t.max_rtt_ms == 0) {
-            cli_fail("invalid --max-rtt-timeout '%s': must be greater than 0", optarg);
-            return -1;
-        }
-        return 0;
+        return parse_positive_time("--max-rtt-timeout", optarg, &pd->t.max_rtt_ms);
     case OPT_INITIAL_RTT:
         pd->set |= SET_INITIAL_RTT;
-        if (parse_time("--initial-rtt-timeout", optarg, &pd->t.initial_rtt_ms) < 0)
-            return -1;
-        if (pd->t.initial_rtt_ms == 0) {
-            cli_fail("invalid --initial-rtt-timeout '%s': must be greater than 0", optarg);
-            return -1;
-        }
-        return 0;
+        return parse_positive_time("--initial-rtt-timeout", optarg, &pd->t.initial_rtt_ms);
     case OPT_SCAN_DELAY:
         pd->set |= SET_SCAN_DELAY;
         return parse_time("--scan-delay", optarg, &pd->t.scan_delay_ms);
@@ -718,8 +754,66 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case 'O':
     case OPT_OS:
         return cli_os_option(scan, c == 'O' ? "O" : opts[longindex].name, optarg);
-    case 'A': /* nmap's -A: OS detection too (with -sV, scripts and traceroute) */
+    case 'A': /* nmap: -sV -O -sC --traceroute; prtip has -sV and -O of these so far */
+        scan->version.enabled = true;
+        pd->aggressive = true;
         return cli_os_option(scan, "O", NULL);
+    case OPT_VERSION_INTENSITY:
+        if (parse_long("--version-intensity", optarg, 0, 9, &v) < 0)
+            return -1;
+        scan->version.intensity = (int)v;
+        pd->version_opt = "--version-intensity";
+        return 0;
+    case OPT_VERSION_LIGHT:
+    case OPT_VERSION_ALL:
+        scan->version.intensity = c == OPT_VERSION_LIGHT ? 2 : 9;
+        pd->version_opt = c == OPT_VERSION_LIGHT ? "--version-light" : "--version-all";
+        return 0;
+    case OPT_VERSION_TRACE:
+        scan->version.trace = true;
+        pd->version_opt = "--version-trace";
+        return 0;
+    case OPT_ALLPORTS:
+        scan->version.all_ports = true;
+        pd->version_opt = "--allports";
+        return 0;
+    case OPT_VERSION_TIMEOUT:
+        pd->version_opt = "--version-timeout";
+        return parse_positive_time("--version-timeout", optarg, &scan->version.timeout_ms);
+    case OPT_VERSIONDB:
+        pd->version_opt = "--versiondb";
+        if (optarg[0] == '\0') {
+            cli_fail("invalid --versiondb '': give the path of an nmap-service-probes file");
+            return -1;
+        }
+        free(scan->version.db);
+        scan->version.db = strdup(optarg);
+        if (!scan->version.db) {
+            cli_fail("out of memory");
+            return -1;
+        }
+        return 0;
+    case OPT_DB:
+    case OPT_DB_JOB: {
+        const char *opt = c == OPT_DB ? "--db" : "--db-job";
+        if (optarg[0] == '\0') {
+            cli_fail("invalid %s '': give %s", opt,
+                     c == OPT_DB ? "a SQLite file path, a postgresql:// URL or pg:"
+                                 : "a name for the job (e.g. nightly-dmz)");
+            return -1;
+        }
+        char **field = c == OPT_DB ? &scan->db : &scan->db_job;
+        free(*field);
+        *field = strdup(optarg);
+        if (!*field) {
+            cli_fail("out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    case OPT_DB_DEFAULT:
+        scan->db_default = true;
+        return 0;
     case OPT_NOT_IMPLEMENTED: {
         const struct cli_missing *m = cli_missing_find(opts[longindex].name);
         size_t len = strcspn(word, "=");
@@ -737,7 +831,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case '?':
         report_unknown(opts, word);
         return -1;
-    default: /* an nmap short option prtip does not have yet: -A, -O, -D ... */
+    default: /* an nmap short option prtip does not have yet: -O, -D ... */
         cli_fail("-%c is not implemented yet. See prtip -h for what works today", c);
         return -1;
     }

@@ -432,6 +432,32 @@ static int resolve_scan_types(struct config *scan, const struct pending *pd)
     return 0;
 }
 
+/* -sV and its options: nothing given without the stage, nor where no port
+ * is scanned. */
+static int resolve_version(const struct config *scan, const struct pending *pd)
+{
+    if (pd->version_opt && !scan->version.enabled) {
+        cli_fail("%s applies to service detection: add -sV (or -A)", pd->version_opt);
+        return -1;
+    }
+    if (!scan->version.enabled)
+        return 0;
+    const char *opt = pd->aggressive ? "-A" : "-sV";
+    if (scan->disc.ping_only || scan->disc.list_only) {
+        cli_fail("%s needs a port scan: drop %s or the -sn/-sL", opt,
+                 scan->disc.ping_only ? "-sn" : "-sL");
+        return -1;
+    }
+    if (scan->raw.dry_run) {
+        cli_fail("--dry-run prints the port scan's probes only: drop %s or --dry-run", opt);
+        return -1;
+    }
+    if (pd->aggressive) /* said once, so -A is never taken for more than it does */
+        log_warn("cli", "-A runs service and OS detection (-sV -O) only: default scripts "
+                        "(-sC) and --traceroute are not implemented yet");
+    return 0;
+}
+
 /* -S must be of the family -4/-6 asked for, wherever either stands. */
 static int resolve_raw(struct config *scan, const struct pending *pd)
 {
@@ -443,6 +469,25 @@ static int resolve_raw(struct config *scan, const struct pending *pd)
                      pd->src_text ? pd->src_text : "", scan->family, scan->family);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* --db / --db-default / --db-job against each other and --dry-run. */
+static int resolve_store(const struct config *scan)
+{
+    if (scan->db && scan->db_default) {
+        cli_fail("--db %s and --db-default name two databases: give one", scan->db);
+        return -1;
+    }
+    if (scan->db_job && !scan->db && !scan->db_default) {
+        cli_fail("--db-job %s needs a database: add --db PATH|URL or --db-default", scan->db_job);
+        return -1;
+    }
+    if ((scan->db || scan->db_default) && scan->raw.dry_run) {
+        cli_fail("--dry-run sends nothing and finds nothing to store: drop --db%s",
+                 scan->db ? "" : "-default");
+        return -1;
     }
     return 0;
 }
@@ -491,7 +536,8 @@ int cli_apply(struct config *scan, const struct pending *pd)
     scan->privileged = pd->privileged >= 0 ? pd->privileged == 1 : geteuid() == 0;
     for (size_t i = 0; i < scan->noutputs; i++)
         scan->outputs[i].append = pd->append_output;
-    if (resolve_scan_types(scan, pd) < 0 || resolve_raw(scan, pd) < 0)
+    if (resolve_scan_types(scan, pd) < 0 || resolve_raw(scan, pd) < 0 ||
+        resolve_version(scan, pd) < 0 || resolve_store(scan) < 0)
         return -1;
     if (resolve_timing(scan, pd) < 0)
         return -1;

@@ -73,6 +73,10 @@ struct pending {
     bool disable_arp;     /* --disable-arp-ping */
     const char *udp_type; /* "-sU" when given, for messages */
 
+    /* -sV options: the last given, for "needs -sV"; aggressive is -A. */
+    const char *version_opt;
+    bool aggressive;
+
     int privileged;     /* --privileged 1, --unprivileged 0, -1 = from geteuid() */
     bool iflist;        /* --iflist: print interfaces and routes, then exit */
     bool append_output; /* --append-output */

@@ -7,8 +7,7 @@
  * The list is nmap's: `nmap --help` plus the long options of nmap.cc
  * (Reference Guide, "Options Summary"), minus what prtip implements. The
  * short options nmap has and prtip lacks (-D, -b, -f, -I, -M, -m, -q) are refused from cli.c's
- * short-option string. A planned prtip option of SPEC.md (--db) is refused
- * the same way.
+ * short-option string.
  */
 #include "cli/cli_internal.h"
 
@@ -18,7 +17,6 @@
 /* Reasons, one per area: what is missing and what works today. */
 #define R_DISC    "random targets are planned; list targets or use -iL"
 #define R_IDLE    "the idle scan is planned; use -sS"
-#define R_VERSION "service detection (-sV) is planned"
 #define R_SCRIPT  "scripts (--script) are planned"
 #define R_TRACE   "packet and route tracing are planned; use -d for the engines' decisions"
 #define R_EVASION "evasion options are planned"
@@ -26,8 +24,7 @@
 #define R_DNS                                                                                      \
     "needs a resolver that asks given servers; prtip asks the system resolver (--system-dns, the " \
     "default)"
-#define R_MISC  "not needed by prtip's engines yet"
-#define R_STORE "storage is planned; use -oX/-oJ files"
+#define R_MISC "not needed by prtip's engines yet"
 
 const struct cli_missing cli_missing_opts[] = {
     /* Targets and discovery. */
@@ -41,14 +38,8 @@ const struct cli_missing cli_missing_opts[] = {
     /* Scan types and ports. */
     {"sI", required_argument, R_IDLE},
     {"port-ratio", required_argument, R_PORTS},
-    {"allports", no_argument, R_VERSION},
     {"servicedb", required_argument, "use --datadir DIR with your nmap-services in it"},
-    {"versiondb", required_argument, R_VERSION},
     /* Service and OS detection. */
-    {"version-intensity", required_argument, R_VERSION},
-    {"version-light", no_argument, R_VERSION},
-    {"version-all", no_argument, R_VERSION},
-    {"version-trace", no_argument, R_VERSION},
     {"deprecated-xml-osclass", no_argument, "prtip writes nmap's current <osmatch><osclass> form"},
     /* Scripts. */
     {"script", required_argument, R_SCRIPT},
@@ -85,7 +76,6 @@ const struct cli_missing cli_missing_opts[] = {
     {"nogcc", no_argument, R_MISC},
     {"thc", no_argument, R_MISC},
     /* prtip's own planned options (SPEC.md). */
-    {"db", required_argument, R_STORE},
     {NULL, 0, NULL},
 };
 

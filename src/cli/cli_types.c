@@ -151,6 +151,10 @@ int cli_parse_scan_types(struct config *scan, struct pending *pd, const char *le
         return -1;
     }
     for (const char *c = letters; *c; c++) {
+        if (*c == 'V') { /* -sV: a stage after the port scan, not a scan type */
+            scan->version.enabled = true;
+            continue;
+        }
         if (*c == 'n' || *c == 'L') {
             if (*c == 'n')
                 scan->disc.ping_only = true;

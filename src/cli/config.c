@@ -16,6 +16,7 @@ void config_init(struct config *s)
     s->raw.scanflags = -1;
     s->disc.arp = true;
     s->os.max_tries = 5;
+    s->version.intensity = 7;
 }
 
 void config_free(struct config *s)
@@ -32,5 +33,8 @@ void config_free(struct config *s)
     free(s->stylesheet);
     free(s->packet_capture);
     free(s->os.db);
+    free(s->version.db);
+    free(s->db);
+    free(s->db_job);
     memset(s, 0, sizeof(*s));
 }

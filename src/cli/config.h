@@ -24,6 +24,17 @@ struct scan_module;
 
 #define CONFIG_MAX_TYPES 8
 
+/* -sV and its options, as typed; the version stage builds its own job from
+ * them (detect/version.h). */
+struct version_opts {
+    bool enabled;        /* -sV (or -A) */
+    int intensity;       /* --version-intensity 0-9 (--version-light 2, --version-all 9); 7 */
+    bool trace;          /* --version-trace */
+    bool all_ports;      /* --allports: probe the Exclude'd ports too */
+    uint64_t timeout_ms; /* --version-timeout: cap on any one probe's wait, ms; 0 = none */
+    char *db;            /* --versiondb FILE (owned); NULL = nmap-service-probes */
+};
+
 struct config {
     /* What to scan. */
     struct target_set *targets; /* owned */
@@ -41,6 +52,7 @@ struct config {
     int family; /* 0, 4 (-4) or 6 (-6) */
     uint64_t seed;
     struct raw_opts raw;
+    struct version_opts version;
     /* May send raw packets: --privileged, --unprivileged, else euid 0.
      * Decides the default scan type and discovery, as nmap. */
     bool privileged;
@@ -72,6 +84,12 @@ struct config {
     bool packet_trace; /* --packet-trace: nmap's SENT/RCVD line per frame */
     size_t noutputs;
     char *args; /* the command line as typed, for output headers (owned) */
+
+    /* Storage (src/store): --db PATH|URL (owned), or --db-default (the
+     * user's default SQLite file); --db-job NAME groups shards (owned). */
+    char *db;
+    bool db_default;
+    char *db_job;
 };
 
 /* Zero c and set defaults (T3 timing, random port order, reverse DNS for up

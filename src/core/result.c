@@ -95,6 +95,9 @@ void service_result_free(struct service_result *s)
     free(s->ostype);
     free(s->devicetype);
     free_strv(s->cpe, s->ncpe);
+    free(s->probe);
+    free(s->fingerprint);
+    free(s->differs);
     memset(s, 0, sizeof(*s));
 }
 
@@ -110,6 +113,14 @@ void tls_info_free(struct tls_info *t)
     free_strv(t->san, t->nsan);
     free(t->sha256);
     free(t->key_type);
+    free(t->sni);
+    free(t->serial);
+    free(t->sig_alg);
+    free(t->spki_sha256);
+    free(t->sha1);
+    free(t->md5);
+    free(t->ja3s);
+    free(t->pem);
     memset(t, 0, sizeof(*t));
 }
 
@@ -260,10 +271,13 @@ static bool dup_service(struct service_result **dst, const struct service_result
     d->method = src->method;
     d->conf = src->conf;
     d->tunnel_ssl = src->tunnel_ssl;
-    return dup_str(&d->name, src->name) && dup_str(&d->product, src->product) &&
-           dup_str(&d->version, src->version) && dup_str(&d->extrainfo, src->extrainfo) &&
-           dup_str(&d->hostname, src->hostname) && dup_str(&d->ostype, src->ostype) &&
-           dup_str(&d->devicetype, src->devicetype) &&
+    d->line = src->line;
+    d->soft = src->soft;
+    return dup_str(&d->probe, src->probe) && dup_str(&d->fingerprint, src->fingerprint) &&
+           dup_str(&d->differs, src->differs) && dup_str(&d->name, src->name) &&
+           dup_str(&d->product, src->product) && dup_str(&d->version, src->version) &&
+           dup_str(&d->extrainfo, src->extrainfo) && dup_str(&d->hostname, src->hostname) &&
+           dup_str(&d->ostype, src->ostype) && dup_str(&d->devicetype, src->devicetype) &&
            dup_strv(&d->cpe, &d->ncpe, src->cpe, src->ncpe);
 }
 
@@ -279,7 +293,14 @@ static bool dup_tls(struct tls_info **dst, const struct tls_info *src)
     d->not_before = src->not_before;
     d->not_after = src->not_after;
     d->key_bits = src->key_bits;
-    return dup_str(&d->protocol, src->protocol) && dup_str(&d->cipher, src->cipher) &&
+    d->days_left = src->days_left;
+    d->self_signed = src->self_signed;
+    d->chain_len = src->chain_len;
+    return dup_str(&d->sni, src->sni) && dup_str(&d->serial, src->serial) &&
+           dup_str(&d->sig_alg, src->sig_alg) && dup_str(&d->spki_sha256, src->spki_sha256) &&
+           dup_str(&d->sha1, src->sha1) && dup_str(&d->md5, src->md5) &&
+           dup_str(&d->ja3s, src->ja3s) && dup_str(&d->pem, src->pem) &&
+           dup_str(&d->protocol, src->protocol) && dup_str(&d->cipher, src->cipher) &&
            dup_str(&d->alpn, src->alpn) && dup_str(&d->subject, src->subject) &&
            dup_str(&d->issuer, src->issuer) && dup_strv(&d->san, &d->nsan, src->san, src->nsan) &&
            dup_str(&d->sha256, src->sha256) && dup_str(&d->key_type, src->key_type);

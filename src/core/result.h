@@ -83,22 +83,45 @@ struct service_result {
     enum service_method method;
     uint8_t conf;    /* nmap's confidence, 0-10 (3 = from the table, 10 = matched) */
     bool tunnel_ssl; /* found through TLS: nmap's tunnel="ssl" */
+    /* Evidence (prtip's, JSON): the probe whose reply matched ("NULL",
+     * "GetRequest") and the match/softmatch line in nmap-service-probes;
+     * NULL/0 when nothing matched. */
+    char *probe;
+    uint32_t line;
+    bool soft; /* the answer is a softmatch's (service only) */
+    /* Why this answer is not the one nmap 7.93 would print (issue 11 point
+     * 6: found through a modern TLS handshake after nmap's old hellos got
+     * EOF), or NULL when it is nmap's. */
+    char *differs;
+    /* nmap's service fingerprint ("SF-Port80-TCP:V=7.93%I=7%D=...") for a
+     * port that replied but matched nothing, or NULL. */
+    char *fingerprint;
 };
 
 /* TLS session and certificate facts of a port that spoke TLS. Times are
  * Unix seconds (UTC); names are OpenSSL's one-line RFC 4514 forms. */
 struct tls_info {
     char *protocol; /* "TLSv1.3" */
-    char *cipher;   /* "TLS_AES_256_GCM_SHA384" */
-    char *alpn;     /* negotiated ALPN protocol, NULL if none */
+    char *cipher;   /* IANA name, "TLS_AES_256_GCM_SHA384" */
+    char *alpn;     /* negotiated ALPN protocol (h2, http/1.1 offered), NULL if none */
+    char *sni;      /* server name sent (the host name the user typed), NULL if none */
     char *subject;  /* "CN=example.org,O=Example" */
     char *issuer;
-    char **san; /* subjectAltName entries, "DNS:example.org", nsan entries */
+    char **san; /* subjectAltName entries, "DNS:example.org", "IP Address:198.18.0.2" */
     size_t nsan;
     int64_t not_before, not_after;
-    char *sha256;      /* certificate fingerprint, 64 lowercase hex digits */
-    char *key_type;    /* "rsa", "ec" */
-    uint32_t key_bits; /* 0 if unknown */
+    int64_t days_left;  /* whole days from the scan to not_after (negative: expired) */
+    char *serial;       /* hex, uppercase, as openssl x509 -serial */
+    char *sig_alg;      /* "sha256WithRSAEncryption" */
+    char *sha256;       /* certificate fingerprint, 64 lowercase hex digits */
+    char *spki_sha256;  /* SHA-256 of the SubjectPublicKeyInfo (DER), hex */
+    char *sha1, *md5;   /* as nmap's ssl-cert prints them, hex */
+    char *key_type;     /* "rsa", "ec" */
+    uint32_t key_bits;  /* 0 if unknown */
+    bool self_signed;   /* issuer equals subject and the signature verifies with its own key */
+    uint32_t chain_len; /* certificates the server sent */
+    char *ja3s;         /* JA3S of the ServerHello, 32 hex digits, NULL if not seen */
+    char *pem;          /* the leaf certificate, PEM */
 };
 
 /*

@@ -178,17 +178,9 @@ static int rank_cmp(const void *a, const void *b)
     return (x->port > y->port) - (x->port < y->port);
 }
 
-struct services *services_load(const char *path, char *err, size_t errlen)
+/* services_parse on text (NUL-terminated, freed here whatever happens). */
+static struct services *parse_text(char *text, const char *path, char *err, size_t errlen)
 {
-    char defpath[4096];
-    path = datafile_path("nmap-services", path, defpath, sizeof defpath);
-    if (err && errlen)
-        err[0] = '\0';
-    size_t len = 0;
-    char *text = datafile_read(path, &len, err, errlen);
-    if (!text)
-        return NULL;
-
     struct services *s = calloc(1, sizeof *s);
     /* Worst case every line is an entry of one protocol; sized per protocol
      * after counting would need a second pass, so collect into one array
@@ -263,6 +255,34 @@ oom:
     return NULL;
 }
 
+struct services *services_load(const char *path, char *err, size_t errlen)
+{
+    char defpath[4096];
+    path = datafile_path("nmap-services", path, defpath, sizeof defpath);
+    if (err && errlen)
+        err[0] = '\0';
+    size_t len = 0;
+    char *text = datafile_read(path, &len, err, errlen);
+    if (!text)
+        return NULL;
+    return parse_text(text, path, err, errlen);
+}
+
+struct services *services_parse(const char *data, size_t len, const char *name, char *err,
+                                size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    char *text = malloc(len + 1);
+    if (!text) {
+        set_err(err, errlen, "cannot load", name, ENOMEM, "");
+        return NULL;
+    }
+    memcpy(text, data, len);
+    text[len] = '\0';
+    return parse_text(text, name, err, errlen);
+}
+
 void services_free(struct services *s)
 {
     if (!s)
@@ -289,7 +309,8 @@ size_t services_top(const struct services *s, int proto, size_t n, uint16_t *out
     size_t k = n < max ? n : max;
     if (k > s->count[idx])
         k = s->count[idx];
-    memcpy(out, s->by_freq[idx], k * sizeof *out);
+    if (k) /* by_freq is NULL for a protocol the file does not list */
+        memcpy(out, s->by_freq[idx], k * sizeof *out);
     return k;
 }
 

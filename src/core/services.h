@@ -25,6 +25,14 @@ const char *services_datadir(void);
  * skipped, as nmap does.
  */
 struct services *services_load(const char *path, char *err, size_t errlen);
+/*
+ * The same parse over len bytes of nmap-services text already in memory
+ * (copied; data need not be NUL-terminated). name stands for the file in
+ * messages. For the fuzz harness and tests; services_load reads the file
+ * and parses it so.
+ */
+struct services *services_parse(const char *data, size_t len, const char *name, char *err,
+                                size_t errlen);
 void services_free(struct services *s);
 
 /* Service name for port (host order) and proto (IPPROTO_TCP/UDP/SCTP), or NULL

@@ -6,6 +6,7 @@
 #include "net/iflist.h"
 
 #include "core/addr.h"
+#include "net/route_nl.h"
 
 #include <net/if.h> /* before the linux/ headers, which it conflicts with otherwise */
 
@@ -69,11 +70,9 @@ static struct row *table_add(struct table *t, bool *oom)
     return r;
 }
 
-typedef void (*dump_fn)(const struct nlmsghdr *h, struct state *st);
-
 /* One NLM_F_DUMP request of type (RTM_GETLINK/GETADDR/GETROUTE); every
  * answer to fn. Returns 0, or -1 with errno set. */
-static int nl_dump(unsigned short type, dump_fn fn, struct state *st)
+static int nl_dump(unsigned short type, nl_msg_fn fn, struct state *st)
 {
     struct {
         struct nlmsghdr n;
@@ -104,19 +103,10 @@ static int nl_dump(unsigned short type, dump_fn fn, struct state *st)
                 continue;
             goto out;
         }
-        size_t left = (size_t)got;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
-             h = NLMSG_NEXT(h, left)) {
-            if (h->nlmsg_type == NLMSG_DONE) {
-                rc = 0;
-                goto out;
-            }
-            if (h->nlmsg_type == NLMSG_ERROR) {
-                const struct nlmsgerr *e = NLMSG_DATA(h);
-                errno = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) ? -e->error : EPROTO;
-                goto out;
-            }
-            fn(h, st);
+        int w = nl_walk(buf, (size_t)got, req.n.nlmsg_seq, true, fn, st);
+        if (w != 0) {
+            rc = w > 0 ? 0 : -1;
+            goto out;
         }
     }
 out:;
@@ -127,9 +117,14 @@ out:;
     return rc;
 }
 
-static void on_link(const struct nlmsghdr *h, struct state *st)
+static void on_link(const struct nlmsghdr *h, void *ctx)
 {
-    if (h->nlmsg_type != RTM_NEWLINK || st->oom)
+    struct state *st = ctx;
+    /* Every length below is checked against the message: the parsers read
+     * only what it holds (fuzz_netlink found names without their NUL and
+     * addresses shorter than their family read past the datagram). */
+    if (h->nlmsg_type != RTM_NEWLINK || st->oom ||
+        h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
         return;
     const struct ifinfomsg *ifi = NLMSG_DATA(h);
     if (st->nlinks == st->cap) {
@@ -150,7 +145,8 @@ static void on_link(const struct nlmsghdr *h, struct state *st)
     int len = (int)IFLA_PAYLOAD(h);
     for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
         if (a->rta_type == IFLA_IFNAME)
-            snprintf(l->name, sizeof(l->name), "%s", (const char *)RTA_DATA(a));
+            snprintf(l->name, sizeof(l->name), "%.*s", (int)RTA_PAYLOAD(a),
+                     (const char *)RTA_DATA(a));
         else if (a->rta_type == IFLA_MTU && RTA_PAYLOAD(a) >= sizeof(unsigned))
             memcpy(&l->mtu, RTA_DATA(a), sizeof(unsigned));
         else if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6) {
@@ -202,9 +198,11 @@ static void if_row(struct state *st, const struct link *l, const char *addr, int
                  l->mac[3], l->mac[4], l->mac[5]);
 }
 
-static void on_addr(const struct nlmsghdr *h, struct state *st)
+static void on_addr(const struct nlmsghdr *h, void *ctx)
 {
-    if (h->nlmsg_type != RTM_NEWADDR || st->oom)
+    struct state *st = ctx;
+    if (h->nlmsg_type != RTM_NEWADDR || st->oom ||
+        h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
         return;
     const struct ifaddrmsg *ifa = NLMSG_DATA(h);
     if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
@@ -213,22 +211,26 @@ static void on_addr(const struct nlmsghdr *h, struct state *st)
     if (!l)
         return;
     const void *bytes = NULL;
+    size_t alen = ifa->ifa_family == AF_INET6 ? 16 : 4;
     int len = (int)IFA_PAYLOAD(h);
     for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len))
-        if (a->rta_type == IFA_LOCAL || (a->rta_type == IFA_ADDRESS && !bytes))
+        if (RTA_PAYLOAD(a) >= alen &&
+            (a->rta_type == IFA_LOCAL || (a->rta_type == IFA_ADDRESS && !bytes)))
             bytes = RTA_DATA(a); /* IFA_LOCAL wins: on point-to-point links it is ours */
     if (!bytes)
         return;
     struct ipaddr ip = {.family = ifa->ifa_family};
-    memcpy(ip.bytes, bytes, ifa->ifa_family == AF_INET6 ? 16 : 4);
+    memcpy(ip.bytes, bytes, alen);
     char a[IPADDR_STRLEN], text[CELL];
     snprintf(text, sizeof(text), "%s/%u", ipaddr_str(&ip, a, sizeof(a)), ifa->ifa_prefixlen);
     if_row(st, l, text, ifa->ifa_family);
 }
 
-static void on_route(const struct nlmsghdr *h, struct state *st)
+static void on_route(const struct nlmsghdr *h, void *ctx)
 {
-    if (h->nlmsg_type != RTM_NEWROUTE || st->oom)
+    struct state *st = ctx;
+    if (h->nlmsg_type != RTM_NEWROUTE || st->oom ||
+        h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
         return;
     const struct rtmsg *rt = NLMSG_DATA(h);
     int fam = rt->rtm_family;
@@ -236,11 +238,12 @@ static void on_route(const struct nlmsghdr *h, struct state *st)
     const void *dst = NULL, *gw = NULL;
     int oif = 0;
     unsigned metric = 0;
+    size_t alen = fam == AF_INET6 ? 16 : 4;
     int len = (int)RTM_PAYLOAD(h);
     for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-        if (a->rta_type == RTA_DST)
+        if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) >= alen)
             dst = RTA_DATA(a);
-        else if (a->rta_type == RTA_GATEWAY)
+        else if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) >= alen)
             gw = RTA_DATA(a);
         else if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) >= sizeof(int))
             memcpy(&oif, RTA_DATA(a), sizeof(int));
@@ -260,7 +263,6 @@ static void on_route(const struct nlmsghdr *h, struct state *st)
     struct row *r = table_add(&st->routes, &st->oom);
     if (!r)
         return;
-    size_t alen = fam == AF_INET6 ? 16 : 4;
     struct ipaddr d = {.family = (uint8_t)fam}, g = {.family = (uint8_t)fam};
     if (dst)
         memcpy(d.bytes, dst, alen);
@@ -337,45 +339,70 @@ static void print_table(FILE *fp, const char *title, const char *const *head, si
     }
 }
 
-int iflist_print(FILE *fp, char *err, size_t errlen)
+/* Both tables from what the dumps put in st, on fp; frees st. Returns 0, or
+ * -1 with err naming what (interfaces, routes) could not be listed. */
+static int print_state(FILE *fp, struct state *st, int rc_dumps, const char *what, char *err,
+                       size_t errlen)
 {
-    struct state st = {0};
     int rc = -1;
-    const char *what = "interfaces";
-    if (nl_dump(RTM_GETLINK, on_link, &st) < 0 || nl_dump(RTM_GETADDR, on_addr, &st) < 0)
+    if (rc_dumps < 0)
         goto fail;
-    what = "routes";
-    if (nl_dump(RTM_GETROUTE, on_route, &st) < 0)
-        goto fail;
-    if (st.oom) {
+    if (st->oom) {
         errno = ENOMEM;
         goto fail;
     }
     /* Interfaces without an address: one "(none)/0" row, as nmap. */
-    for (size_t i = 0; i < st.nlinks; i++) {
+    for (size_t i = 0; i < st->nlinks; i++) {
         bool any = false;
-        for (size_t j = 0; j < st.ifs.n && !any; j++)
-            any = st.ifs.v[j].ifindex == st.links[i].ifindex;
+        for (size_t j = 0; j < st->ifs.n && !any; j++)
+            any = st->ifs.v[j].ifindex == st->links[i].ifindex;
         if (!any)
-            if_row(&st, &st.links[i], "(none)/0", AF_INET);
+            if_row(st, &st->links[i], "(none)/0", AF_INET);
     }
-    stable_sort(&st.ifs, cmp_if);
-    stable_sort(&st.routes, cmp_route);
+    stable_sort(&st->ifs, cmp_if);
+    stable_sort(&st->routes, cmp_route);
     static const char *const ifhead[] = {"DEV", "(SHORT)", "IP/MASK", "TYPE", "UP", "MTU", "MAC"};
     static const char *const routehead[] = {"DST/MASK", "DEV", "METRIC", "GATEWAY"};
     print_table(fp, "************************INTERFACES************************", ifhead, 7,
-                &st.ifs);
+                &st->ifs);
     fputc('\n', fp);
     print_table(fp, "**************************ROUTES**************************", routehead, 4,
-                &st.routes);
+                &st->routes);
     rc = 0;
     goto out;
 fail:
     if (err && errlen)
         snprintf(err, errlen, "cannot list %s: %s", what, strerror(errno));
 out:
-    free(st.links);
-    free(st.ifs.v);
-    free(st.routes.v);
+    free(st->links);
+    free(st->ifs.v);
+    free(st->routes.v);
     return rc;
+}
+
+int iflist_print(FILE *fp, char *err, size_t errlen)
+{
+    struct state st = {0};
+    int rc = -1;
+    const char *what = "interfaces";
+    if (nl_dump(RTM_GETLINK, on_link, &st) < 0 || nl_dump(RTM_GETADDR, on_addr, &st) < 0)
+        goto out;
+    what = "routes";
+    if (nl_dump(RTM_GETROUTE, on_route, &st) < 0)
+        goto out;
+    rc = 0;
+out:
+    return print_state(fp, &st, rc, what, err, errlen);
+}
+
+int iflist_print_replies(FILE *fp, const void *const reply[3], const size_t len[3], char *err,
+                         size_t errlen)
+{
+    static const nl_msg_fn fn[3] = {on_link, on_addr, on_route};
+    struct state st = {0};
+    int rc = 0;
+    for (int i = 0; i < 3 && rc == 0; i++)
+        if (nl_walk(reply[i], len[i], 1, true, fn[i], &st) < 0)
+            rc = -1;
+    return print_state(fp, &st, rc, rc < 0 ? "interfaces" : "routes", err, errlen);
 }

@@ -21,4 +21,13 @@
  */
 int iflist_print(FILE *fp, char *err, size_t errlen);
 
+/*
+ * The same tables from dumps already received, for the fuzz harness: reply
+ * 0, 1 and 2 hold len[i] bytes of one datagram each of the RTM_GETLINK,
+ * RTM_GETADDR and RTM_GETROUTE dumps (sequence number 1). Returns as
+ * iflist_print (a dump's NLMSG_ERROR is "cannot list interfaces").
+ */
+int iflist_print_replies(FILE *fp, const void *const reply[3], const size_t len[3], char *err,
+                         size_t errlen);
+
 #endif

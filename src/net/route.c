@@ -9,6 +9,7 @@
  * -e/-S change), and no state is shared between threads.
  */
 #include "net/route.h"
+#include "net/route_nl.h"
 #include "core/clock.h"
 
 #include "net/neigh.h"
@@ -89,7 +90,42 @@ static void nl_add_attr(struct nl_req *req, unsigned short type, const void *dat
     req->n.nlmsg_len = NLMSG_ALIGN(req->n.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
-typedef void (*nl_msg_fn)(const struct nlmsghdr *h, void *ctx);
+int nl_walk(const void *buf, size_t len, uint32_t seq, bool dump, nl_msg_fn fn, void *ctx)
+{
+    /* Not NLMSG_OK/NLMSG_NEXT over a size_t: a last message whose padded
+     * length passes the end wraps the count, and the walk went on reading
+     * past the buffer (found by fuzz_netlink). */
+    size_t off = 0;
+    while (len - off >= sizeof(struct nlmsghdr)) {
+        const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)buf + off);
+        if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > len - off)
+            break;
+        /* The next message starts after this one's padding, if any is left. */
+        size_t next = ((size_t)h->nlmsg_len + NLMSG_ALIGNTO - 1) & ~(size_t)(NLMSG_ALIGNTO - 1);
+        off = next > len - off ? len : off + next;
+        if (h->nlmsg_seq != seq)
+            continue;
+        if (h->nlmsg_type == NLMSG_DONE)
+            return 1;
+        if (h->nlmsg_type == NLMSG_ERROR) {
+            const struct nlmsgerr *e = NLMSG_DATA(h);
+
+            if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
+                errno = EPROTO;
+                return -1;
+            }
+            if (e->error == 0)
+                return 1; /* an ACK */
+            /* The kernel's errors are -1..-4095; anything else is no errno. */
+            errno = e->error < 0 && e->error > -4096 ? -e->error : EPROTO;
+            return -1;
+        }
+        fn(h, ctx);
+        if (!dump)
+            return 1;
+    }
+    return 0;
+}
 
 /*
  * Send req and hand every answer message to fn until the kernel is done: a
@@ -121,7 +157,6 @@ static int nl_talk(struct nl_req *req, nl_msg_fn fn, void *ctx)
         struct sockaddr_nl from = {0};
         socklen_t fl = sizeof(from);
         ssize_t n = recvfrom(fd, buf, NL_BUFSIZE, 0, (struct sockaddr *)&from, &fl);
-        size_t left;
 
         if (n < 0) {
             if (errno == EINTR)
@@ -130,31 +165,10 @@ static int nl_talk(struct nl_req *req, nl_msg_fn fn, void *ctx)
         }
         if (from.nl_pid != 0) /* only the kernel may answer */
             continue;
-        left = (size_t)n;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
-             h = NLMSG_NEXT(h, left)) {
-            if (h->nlmsg_seq != req->n.nlmsg_seq)
-                continue;
-            if (h->nlmsg_type == NLMSG_DONE) {
-                rc = 0;
-                goto out;
-            }
-            if (h->nlmsg_type == NLMSG_ERROR) {
-                const struct nlmsgerr *e = NLMSG_DATA(h);
-
-                if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
-                    errno = EPROTO;
-                    goto out;
-                }
-                errno = -e->error;
-                rc = e->error == 0 ? 0 : -1; /* 0 is an ACK */
-                goto out;
-            }
-            fn(h, ctx);
-            if (!dump) {
-                rc = 0;
-                goto out;
-            }
+        int w = nl_walk(buf, (size_t)n, req->n.nlmsg_seq, dump, fn, ctx);
+        if (w != 0) {
+            rc = w > 0 ? 0 : -1;
+            goto out;
         }
     }
 out:
@@ -166,15 +180,6 @@ out:
 }
 
 /* ---- RTM_GETROUTE ---------------------------------------------------- */
-
-struct rt_answer {
-    bool got;
-    int family;
-    unsigned char type; /* RTN_UNICAST, RTN_LOCAL, ... */
-    int oif;
-    bool have_prefsrc, have_gw;
-    struct ipaddr prefsrc, gw;
-};
 
 /* A gateway from RTA_GATEWAY (same family as the route) or RTA_VIA (any
  * family: IPv4 routes over an IPv6 next hop, RFC 5549). */
@@ -196,14 +201,17 @@ static void rt_take_gw(struct rt_answer *a, const struct rtattr *rta)
     }
 }
 
-static void rt_parse(const struct nlmsghdr *h, void *ctx)
+void rt_parse(const struct nlmsghdr *h, void *ctx)
 {
     struct rt_answer *a = ctx;
     const struct rtmsg *r = NLMSG_DATA(h);
     const struct rtattr *rta;
     int len;
 
-    if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(*r)))
+    /* Only the families asked about: any other would make addresses of a
+     * family nothing downstream knows (found by fuzz_netlink). */
+    if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(*r)) ||
+        (r->rtm_family != AF_INET && r->rtm_family != AF_INET6))
         return;
     a->got = true;
     a->family = r->rtm_family;
@@ -449,14 +457,7 @@ int route_lookup(const struct ipaddr *dst, const char *ifname, const struct ipad
 
 /* ---- next-hop MAC ---------------------------------------------------- */
 
-struct neigh_search {
-    const struct ipaddr *want;
-    int ifindex;
-    bool found;
-    uint8_t mac[6];
-};
-
-static void neigh_parse_msg(const struct nlmsghdr *h, void *ctx)
+void neigh_parse_msg(const struct nlmsghdr *h, void *ctx)
 {
     struct neigh_search *s = ctx;
     const struct ndmsg *nd = NLMSG_DATA(h);

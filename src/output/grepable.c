@@ -104,11 +104,9 @@ static int grep_port(struct output *o, const struct host_result *h, const struct
     fprintf(o->fp, "%s%u/%s/%s//", st->first_port ? "" : ", ", p->port, port_state_name(p->state),
             port_proto_name(p->proto));
     char name[128], version[512];
-    out_service_name(p, name, sizeof(name));
     /* nmap leaves the field empty for a port without a service name; the
      * normal output's "unknown" is filler. */
-    if (!p->service && !(p->detail && p->detail->service && p->detail->service->name))
-        name[0] = '\0';
+    out_service_name_grep(p, name, sizeof(name));
     out_version_string(p, version, sizeof(version));
     put_field(o->fp, name);
     fputs("//", o->fp);

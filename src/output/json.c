@@ -100,26 +100,8 @@ static json_t *service_json(struct json_state *st, const struct service_result *
     put(st, o, "method", out_json_text(s->method == SERVICE_METHOD_PROBED ? "probed" : "table"));
     put(st, o, "conf", jint(s->conf));
     put(st, o, "tunnel", s->tunnel_ssl ? out_json_text("ssl") : json_null());
-    return o;
-}
-
-static json_t *tls_json(struct json_state *st, const struct tls_info *t)
-{
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    put_opt(st, o, "protocol", t->protocol);
-    put_opt(st, o, "cipher", t->cipher);
-    put_opt(st, o, "alpn", t->alpn);
-    put_opt(st, o, "subject", t->subject);
-    put_opt(st, o, "issuer", t->issuer);
-    put(st, o, "san", jstrv(st, t->san, t->nsan));
-    put(st, o, "not_before", jint(t->not_before));
-    put(st, o, "not_after", jint(t->not_after));
-    put_opt(st, o, "key_type", t->key_type);
-    if (t->key_bits)
-        put(st, o, "key_bits", jint(t->key_bits));
-    put_opt(st, o, "sha256", t->sha256);
+    if (out_json_service_evidence(o, s) < 0)
+        st->failed = true;
     return o;
 }
 
@@ -450,7 +432,7 @@ static int json_port(struct output *o, const struct host_result *h, const struct
     if (p->detail && p->detail->service)
         put(st, e, "service_detail", service_json(st, p->detail->service));
     if (p->detail && p->detail->tls)
-        put(st, e, "tls", tls_json(st, p->detail->tls));
+        put(st, e, "tls", out_json_tls(p->detail->tls));
     if (p->detail && p->detail->nscripts)
         put(st, e, "scripts", scripts_json(st, p->detail->scripts, p->detail->nscripts));
     push(st, st->ports, e);

@@ -144,6 +144,7 @@ static int put_service(json_t *data, const struct port_result *p)
     rc |= put(o, "conf", json_integer(s->conf));
     if (s->tunnel_ssl)
         rc |= put(o, "tunnel", json_string("ssl"));
+    rc |= out_json_service_evidence(o, s);
     return rc | put(data, "service", o);
 }
 
@@ -164,6 +165,8 @@ static int ndjson_port(struct output *o, const struct host_result *h, const stru
                       json_string(ipaddr_str(&p->detail->reason_ip, a, sizeof(a))));
         }
         rc |= put_service(data, p);
+        if (p->detail && p->detail->tls)
+            rc |= put(data, "tls", out_json_tls(p->detail->tls));
     }
     return emit_with_data(o, line, data, rc);
 }

@@ -338,8 +338,9 @@ static void add(char *buf, size_t len, size_t *used, const char *fmt, ...)
         *used += (size_t)n;
 }
 
-/* TLS facts as a script-style block under the port (nmap shows certificates
- * through its ssl-cert script; prtip has them without one). */
+/* TLS facts nmap's ssl-cert does not show, as a script-style block under
+ * the port (the certificate itself is the ssl-cert block the version stage
+ * adds, in nmap's words). */
 static void print_tls(FILE *fp, const struct tls_info *t)
 {
     char text[4096] = "";
@@ -347,29 +348,20 @@ static void print_tls(FILE *fp, const struct tls_info *t)
     if (t->protocol)
         add(text, len, &used, "%s%s%s\n", t->protocol, t->cipher ? " " : "",
             t->cipher ? t->cipher : "");
-    if (t->subject)
-        add(text, len, &used, "Subject: %s\n", t->subject);
-    for (size_t i = 0; i < t->nsan; i++)
-        add(text, len, &used, "%s%s%s", i == 0 ? "Subject Alternative Name: " : ", ", t->san[i],
-            i + 1 == t->nsan ? "\n" : "");
-    if (t->issuer)
-        add(text, len, &used, "Issuer: %s\n", t->issuer);
-    if (t->key_type)
-        add(text, len, &used, "Public Key type: %s, bits: %u\n", t->key_type, t->key_bits);
-    if (t->not_before || t->not_after) {
-        char nb[32] = "", na[32] = "";
-        struct tm tm;
-        time_t b = (time_t)t->not_before, a = (time_t)t->not_after;
-        if (gmtime_r(&b, &tm))
-            strftime(nb, sizeof(nb), "%Y-%m-%dT%H:%M:%S", &tm);
-        if (gmtime_r(&a, &tm))
-            strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%S", &tm);
-        add(text, len, &used, "Not valid before: %s\nNot valid after:  %s\n", nb, na);
-    }
     if (t->alpn)
         add(text, len, &used, "ALPN: %s\n", t->alpn);
+    if (t->sni)
+        add(text, len, &used, "SNI: %s\n", t->sni);
+    if (t->subject)
+        add(text, len, &used, "Certificate: %s, %lld days left, %u in chain%s\n",
+            t->key_type ? t->key_type : "?", (long long)t->days_left, t->chain_len,
+            t->self_signed ? ", self-signed" : "");
     if (t->sha256)
         add(text, len, &used, "SHA-256: %s\n", t->sha256);
+    if (t->spki_sha256)
+        add(text, len, &used, "SPKI SHA-256: %s\n", t->spki_sha256);
+    if (t->ja3s)
+        add(text, len, &used, "JA3S: %s\n", t->ja3s);
     print_script(fp, "tls-info", text);
 }
 
@@ -377,10 +369,10 @@ static void print_port_extras(FILE *fp, const struct port_result *p)
 {
     if (!p->detail)
         return;
-    if (p->detail->tls)
-        print_tls(fp, p->detail->tls);
     for (size_t i = 0; i < p->detail->nscripts; i++)
         print_script(fp, p->detail->scripts[i].id, p->detail->scripts[i].output);
+    if (p->detail->tls)
+        print_tls(fp, p->detail->tls);
 }
 
 static void print_table(FILE *fp, const struct port_result **rows, size_t n, const enum col *cols,
@@ -405,6 +397,32 @@ static void print_table(FILE *fp, const struct port_result **rows, size_t n, con
             cell(rows[i], cols[c], cells[c], sizeof(cells[c]));
         print_row(fp, cells, width, ncols);
         print_port_extras(fp, rows[i]);
+    }
+}
+
+/* nmap's service fingerprints of the shown ports that answered and matched
+ * nothing, after the table, so users can still submit them to nmap. */
+static void print_fingerprints(FILE *fp, const struct port_result **rows, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i]->detail && rows[i]->detail->service && rows[i]->detail->service->fingerprint)
+            count++;
+    if (count == 0)
+        return;
+    fprintf(fp,
+            "%zu service%s unrecognized despite returning data. If you know the service/version, "
+            "please submit the following fingerprint%s at "
+            "https://nmap.org/cgi-bin/submit.cgi?new-service :\n",
+            count, count > 1 ? "s" : "", count > 1 ? "s" : "");
+    for (size_t i = 0; i < n; i++) {
+        const struct service_result *s = rows[i]->detail ? rows[i]->detail->service : NULL;
+        if (!s || !s->fingerprint)
+            continue;
+        if (count > 1)
+            fputs("==============NEXT SERVICE FINGERPRINT (SUBMIT INDIVIDUALLY)==============\n",
+                  fp);
+        fprintf(fp, "%s\n", s->fingerprint);
     }
 }
 
@@ -438,7 +456,10 @@ static void print_service_info(FILE *fp, const struct port_result **rows, size_t
     }
     if (!*host && !*os && !*dev && !*cpe)
         return;
-    const char *label[4] = {"Host: ", "OS: ", "Device: ", "CPE: "};
+    /* nmap's labels turn plural with a second value ("OSs: Unix, Linux"). */
+    const char *label[4] = {
+        strchr(host, ',') ? "Hosts: " : "Host: ", strchr(os, ',') ? "OSs: " : "OS: ",
+        strchr(dev, ',') ? "Devices: " : "Device: ", "CPE: "};
     const char *val[4] = {host, os, dev, cpe};
     fputs("Service Info: ", fp);
     bool first = true;
@@ -580,6 +601,7 @@ static int normal_host_end(struct output *o, const struct host_result *h, unsign
             if (info->version_scan)
                 cols[ncols++] = COL_VERSION;
             print_table(fp, st->rows, st->nrows, cols, ncols);
+            print_fingerprints(fp, st->rows, st->nrows);
         }
         /* After the table, as nmap. The vendor would come from
          * nmap-mac-prefixes; it is not read yet, so every MAC is "(Unknown)",
@@ -622,6 +644,12 @@ static int normal_close(struct output *o, const struct scan_summary *sum)
         fprintf(fp, "%s\n", out_interrupted_sentence);
     if (sum->error)
         fprintf(fp, "prtip stopped: %s\n", sum->error);
+    /* In place of nmap's "Service detection performed. Please report any
+     * incorrect results at https://nmap.org/submit/ ." */
+    if (o->info->version_scan && !sum->interrupted)
+        fputs("Service detection performed with nmap's nmap-service-probes. An answer nmap would "
+              "not give is a prtip bug: report it with --version-trace output.\n",
+              fp);
     if (st && st->terminal) {
         fputs("prtip done: ", fp);
     } else {

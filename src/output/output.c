@@ -65,6 +65,12 @@ static void abandon(struct output_set *set, size_t opened, size_t nfiles)
 int output_set_open(struct output_set *set, const struct output_request *reqs, size_t nreq,
                     char *err, size_t errlen)
 {
+    return output_set_open_files(set, reqs, nreq, true, err, errlen);
+}
+
+int output_set_open_files(struct output_set *set, const struct output_request *reqs, size_t nreq,
+                          bool terminal, char *err, size_t errlen)
+{
     memset(set, 0, sizeof(*set));
     if (errlen)
         err[0] = '\0';
@@ -72,7 +78,7 @@ int output_set_open(struct output_set *set, const struct output_request *reqs, s
     /* nmap always writes normal output to stdout, unless a requested output
      * ("-oX -") already owns stdout: two formats interleaved on one stream
      * would make both unreadable. */
-    bool stdout_taken = false;
+    bool stdout_taken = !terminal;
     for (size_t i = 0; i < nreq; i++)
         if (reqs[i].path && strcmp(reqs[i].path, "-") == 0)
             stdout_taken = true;

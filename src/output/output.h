@@ -98,6 +98,11 @@ struct output_set {
 int output_set_open(struct output_set *set, const struct output_request *reqs, size_t nreq,
                     char *err, size_t errlen);
 
+/* The same, with terminal false: only the requested files, no normal
+ * output on stdout (prtip db export). */
+int output_set_open_files(struct output_set *set, const struct output_request *reqs, size_t nreq,
+                          bool terminal, char *err, size_t errlen);
+
 /*
  * The stream's begin: keep a copy of info and write every output's header.
  * Returns 0, or -1 with err set ("cannot start xml output: ..."); the

@@ -192,7 +192,17 @@ void out_service_name(const struct port_result *p, char *buf, size_t len)
 {
     const struct service_result *s = service_of(p);
     const char *name = s && s->name ? s->name : p->service ? p->service : "unknown";
-    snprintf(buf, len, "%s%s", s && s->tunnel_ssl ? "ssl/" : "", name);
+    /* nmap: "?" when -sV ran and the name is only a guess (confidence 5
+     * or less: the nmap-services name of a port nothing matched). */
+    snprintf(buf, len, "%s%s%s", s && s->tunnel_ssl ? "ssl/" : "", name,
+             s && s->conf <= 5 ? "?" : "");
+}
+
+void out_service_name_grep(const struct port_result *p, char *buf, size_t len)
+{
+    const struct service_result *s = service_of(p);
+    const char *name = s && s->name ? s->name : p->service ? p->service : "";
+    snprintf(buf, len, "%s%s", s && s->tunnel_ssl ? "ssl|" : "", name);
 }
 
 void out_version_string(const struct port_result *p, char *buf, size_t len)

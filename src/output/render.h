@@ -75,6 +75,8 @@ int out_extrareasons(const struct host_result *h, int state, out_reason_fn fn, v
 /* The service name a port row shows: the -sV name if any, else the
  * nmap-services name, else "unknown"; "ssl/" in front for a TLS tunnel. */
 void out_service_name(const struct port_result *p, char *buf, size_t len);
+/* The greppable form: "ssl|http", no "?", "" when nothing names the port. */
+void out_service_name_grep(const struct port_result *p, char *buf, size_t len);
 
 /* nmap's VERSION column: "product version (extrainfo)", parts absent left
  * out; "" when the port has no service detail. */

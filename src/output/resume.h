@@ -20,8 +20,8 @@
  * port; the raw engine's permutation position and retry pass are not
  * stored (with host groups, the groups before the current one are whole;
  * without, the complete hosts of an interrupted raw scan are those whose
- * every probe was answered). OS detection results are not stored: with -O
- * no host counts as complete.
+ * every probe was answered). OS and version detection results are not
+ * stored: with -O or -sV no host counts as complete.
  */
 #ifndef PRTIP_OUTPUT_RESUME_H
 #define PRTIP_OUTPUT_RESUME_H
@@ -68,7 +68,7 @@ struct resume_rec {
     struct result_sink next;
     char **lines; /* one JSON text per complete host (owned) */
     size_t n, cap;
-    bool os; /* -O: no host counts as complete (OS results are not stored) */
+    bool os; /* -O or -sV: no host counts as complete (their results are not stored) */
     /* The run's stop flag: a host reported down after it was raised may
      * just not have been probed yet (discovery cut short): not complete. */
     volatile sig_atomic_t *stop;

@@ -32,6 +32,42 @@ struct xml_state {
 };
 
 /*
+ * Is s UTF-8 whose every character XML 1.0 allows (its production Char:
+ * no surrogates U+D800-U+DFFF, no U+FFFE/U+FFFF)? xmlCheckUTF8 accepts
+ * encoded surrogates, which the parser then refuses (found by fuzz_output).
+ * Control characters are left to the caller.
+ */
+static bool xml_utf8_ok(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s, n, cp;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 1, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 2, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 3, cp = c & 0x07;
+        else
+            return false;
+        for (unsigned i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i] & 0x3f);
+        }
+        static const unsigned min[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
+            cp == 0xffff)
+            return false;
+        s += n + 1;
+    }
+    return true;
+}
+
+/*
  * XML 1.0 cannot carry control characters at all (not even as character
  * references) and libxml2 expects UTF-8. Names and arguments come from the
  * user or from DNS, so replace what XML cannot hold with '?'. Everything
@@ -45,7 +81,7 @@ static char *xml_clean(const char *s)
     char *out = malloc(n + 1);
     if (!out)
         return NULL;
-    bool utf8_ok = xmlCheckUTF8((const unsigned char *)s) != 0;
+    bool utf8_ok = xml_utf8_ok((const unsigned char *)s);
     for (size_t i = 0; i <= n; i++) {
         unsigned char c = (unsigned char)s[i];
         bool bad = (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\0') || c == 0x7f ||
@@ -188,13 +224,17 @@ static void write_scaninfo(struct xml_state *st, const struct scan_info *info)
  * DOCTYPE, none when href is NULL (--no-stylesheet). The href is escaped
  * as an attribute value (nmap writes "&amp;" for "&"), which also keeps
  * "?>" out of the instruction. */
-static void write_stylesheet(struct xml_state *st, const char *href)
+static void write_stylesheet(struct xml_state *st, const char *href_text)
 {
-    if (!href)
+    if (!href_text)
         return;
-    size_t len = strlen(href) * 6 + 32; /* "&quot;" is the longest escape */
-    char *pi = malloc(len), *q = pi;
+    /* --stylesheet is typed by the user: no control characters or broken
+     * UTF-8 into the document (found by fuzz_output). */
+    char *href = xml_clean(href_text);
+    size_t len = href ? strlen(href) * 6 + 32 : 0; /* "&quot;" is the longest escape */
+    char *pi = href ? malloc(len) : NULL, *q = pi;
     if (!pi) {
+        free(href);
         st->failed = true;
         return;
     }
@@ -213,6 +253,7 @@ static void write_stylesheet(struct xml_state *st, const char *href)
     sprintf(q, "\" type=\"text/xsl\"");
     check(st, xmlTextWriterWritePI(st->w, BAD_CAST "xml-stylesheet", BAD_CAST pi));
     free(pi);
+    free(href);
     nl(st);
 }
 
@@ -376,6 +417,7 @@ static void write_service(struct xml_state *st, const struct port_result *p)
     opt_attr(st, "devicetype", s->devicetype);
     if (s->tunnel_ssl)
         attr(st, "tunnel", "ssl");
+    opt_attr(st, "servicefp", s->fingerprint);
     attr(st, "method", s->method == SERVICE_METHOD_PROBED ? "probed" : "table");
     attrf(st, "conf", "%u", s->conf > 10 ? 10 : s->conf);
     write_cpes(st, s->cpe, s->ncpe);
@@ -472,6 +514,17 @@ static void write_tls(struct xml_state *st, const struct tls_info *t)
     elem_kv(st, "key_type", t->key_type);
     elem_kv(st, "key_bits", *bits ? bits : NULL);
     elem_kv(st, "sha256", t->sha256);
+    char days[24], chain[16];
+    snprintf(days, sizeof(days), "%lld", (long long)t->days_left);
+    snprintf(chain, sizeof(chain), "%u", t->chain_len);
+    elem_kv(st, "sni", t->sni);
+    elem_kv(st, "serial", t->serial);
+    elem_kv(st, "sig_alg", t->sig_alg);
+    elem_kv(st, "spki_sha256", t->spki_sha256);
+    elem_kv(st, "days_left", t->not_after ? days : NULL);
+    elem_kv(st, "self_signed", t->subject ? (t->self_signed ? "true" : "false") : NULL);
+    elem_kv(st, "chain_len", chain);
+    elem_kv(st, "ja3s", t->ja3s);
     end(st);
 }
 

@@ -54,7 +54,7 @@ fi
 # --- refused by name --------------------------------------------------------
 if [ "$IS_PRTIP" = 1 ]; then
     for args in "--dns-servers 127.0.0.53" "--data-string x" "--ip-options R" "--ttl 9" \
-        "--script default" "--traceroute" "--deprecated-xml-osclass" "--version-all"; do
+        "--script default" "--traceroute" "--deprecated-xml-osclass" "--port-ratio 0.1"; do
         opt="${args%% *}"
         # shellcheck disable=SC2086 # split on purpose
         run refused -sT -Pn -n -p 1 $args 127.0.0.1

@@ -357,6 +357,10 @@ static void test_bad_inputs(void **state)
     EXPECT_ERROR("--max-os-tries", "2", "127.0.0.1");
     EXPECT_ERROR("-O", "--max-os-tries", "0", "127.0.0.1");
     EXPECT_ERROR("-O", "--os-db", "", "127.0.0.1");
+    EXPECT_ERROR("--version-intensity", "3", "127.0.0.1"); /* needs -sV */
+    EXPECT_ERROR("-sV", "--version-intensity", "10", "127.0.0.1");
+    EXPECT_ERROR("-sV", "-sn", "127.0.0.1");
+    EXPECT_ERROR("-sV", "--version-timeout", "0", "127.0.0.1");
     EXPECT_ERROR("--script", "default", "127.0.0.1");
     EXPECT_ERROR("-oQ", "x", "127.0.0.1");
     EXPECT_ERROR("-oA", "-", "127.0.0.1");
@@ -364,6 +368,43 @@ static void test_bad_inputs(void **state)
     EXPECT_ERROR("-v", "-vx", "127.0.0.1");
     EXPECT_ERROR("10.0.0.300");
     EXPECT_ERROR("127.0.0.1", "--top-ports"); /* missing argument */
+}
+
+/* Every refusal is one line on stderr, even when the value holds a newline
+ * or an escape sequence (found by fuzz_options: --scanflags $'URG\n'). */
+static void test_error_one_line(void **state)
+{
+    (void)state;
+    static const char *const cases[][3] = {
+        {"--scanflags", "URG\nX", "127.0.0.1"},
+        {"--host-timeout", "5\nx", "127.0.0.1"},
+        {"-e", "a\nb\x1b[2J", "127.0.0.1"},
+        {"-p", "80", "10.0.0.300\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fflush(stderr);
+        FILE *tmp = tmpfile();
+        assert_non_null(tmp);
+        int saved = dup(2);
+        assert_true(saved >= 0);
+        assert_int_equal(dup2(fileno(tmp), 2), 2);
+        struct config s;
+        enum cli_result r = PARSE(&s, cases[i][0], cases[i][1], cases[i][2]);
+        fflush(stderr);
+        dup2(saved, 2);
+        close(saved);
+        config_free(&s);
+        assert_int_equal(r, CLI_ERROR);
+        char buf[1024] = "";
+        rewind(tmp);
+        size_t n = fread(buf, 1, sizeof buf - 1, tmp);
+        fclose(tmp);
+        buf[n] = '\0';
+        assert_true(n > 8);
+        assert_int_equal(strncmp(buf, "prtip: ", 7), 0);
+        assert_ptr_equal(strchr(buf, '\n'), buf + n - 1);
+        assert_null(strchr(buf, '\x1b'));
+    }
 }
 
 static void test_scan_types(void **state)
@@ -704,9 +745,10 @@ int main(void)
         cmocka_unit_test(test_exclude_ports), cmocka_unit_test(test_family_after_target),
         cmocka_unit_test(test_flags),         cmocka_unit_test(test_timing_overrides),
         cmocka_unit_test(test_input_list),    cmocka_unit_test(test_help_and_version),
-        cmocka_unit_test(test_bad_inputs),    cmocka_unit_test(test_scan_types),
-        cmocka_unit_test(test_discovery),     cmocka_unit_test(test_scanflags),
-        cmocka_unit_test(test_raw_options),   cmocka_unit_test(test_nmap_options),
+        cmocka_unit_test(test_bad_inputs),    cmocka_unit_test(test_error_one_line),
+        cmocka_unit_test(test_scan_types),    cmocka_unit_test(test_discovery),
+        cmocka_unit_test(test_scanflags),     cmocka_unit_test(test_raw_options),
+        cmocka_unit_test(test_nmap_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -464,6 +464,38 @@ static void test_xml_valid_and_escaped(void **state)
     host_result_free(&h);
 }
 
+/* Found by fuzz_output: an encoded UTF-16 surrogate passed xmlCheckUTF8
+ * into the document, and --stylesheet went into the processing instruction
+ * with its control characters; libxml2 could not read either back. */
+static void test_xml_surrogate_and_stylesheet_cleaned(void **state)
+{
+    (void)state;
+    struct config s;
+    struct host_result h;
+    scan_setup(&s, "prtip x\xed\xa0\x80y");
+    free(s.stylesheet);
+    s.stylesheet = strdup("a\x01"
+                          "b\xff.xsl");
+    char *path = path_in_tmp("s.xml");
+    add_output(&s, "-oX", path);
+    host_setup(&h);
+    h.hostname = "x\xed\xa0\x80y\xef\xbf\xbe";
+    struct scan_summary sum = summary(1, 1);
+    assert_int_equal(run(&s, &h, 1, &sum, NULL), 0);
+    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    xmlNode *root = xmlDocGetRootElement(doc);
+    assert_prop(root, "args", "prtip x???y");
+    xmlNode *hn = child(child(child(root, "host"), "hostnames"), "hostname");
+    assert_prop(hn, "name", "x???y???"); /* U+FFFE is no XML character either */
+    xmlFreeDoc(doc);
+    char *x = slurp(path);
+    assert_non_null(strstr(x, "<?xml-stylesheet href=\"a?b?.xsl\" type=\"text/xsl\"?>"));
+    free(x);
+    free(s.stylesheet);
+    host_result_free(&h);
+}
+
 static void test_xml_interrupted_and_down(void **state)
 {
     (void)state;
@@ -669,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_normal_down_timeout_interrupt),
         cmocka_unit_test(test_grepable),
         cmocka_unit_test(test_xml_valid_and_escaped),
+        cmocka_unit_test(test_xml_surrogate_and_stylesheet_cleaned),
         cmocka_unit_test(test_xml_interrupted_and_down),
         cmocka_unit_test(test_json_fields),
         cmocka_unit_test(test_json_interrupted),

@@ -247,6 +247,34 @@ static void test_crlf_no_final_newline_and_spaces(void **state)
     unlink(path);
 }
 
+/* services_parse reads the same text from memory (the fuzz harness's entry
+ * point); a protocol the text does not list has an empty ranking, and
+ * asking for it copies nothing (found by fuzz_services: memcpy from the
+ * NULL ranking under UBSan). */
+static void test_parse_buffer_and_unlisted_proto(void **state)
+{
+    (void)state;
+    char err[256];
+    static const char text[] = "c\t3/udp\t0.1\nd\t4/udp\t0.2 trailing";
+    struct services *s = services_parse(text, sizeof text - 1, "mem", err, sizeof err);
+    assert_non_null(s);
+    assert_string_equal(services_name(s, 3, IPPROTO_UDP), "c");
+    assert_string_equal(services_name(s, 4, IPPROTO_UDP), "d"); /* after freq: ignored */
+    uint16_t out[4] = {0};
+    assert_int_equal(services_top(s, IPPROTO_TCP, 4, out, 4), 0);
+    assert_int_equal(services_top(s, IPPROTO_SCTP, 4, out, 4), 0);
+    assert_int_equal(services_top(s, IPPROTO_UDP, 4, out, 4), 2);
+    assert_int_equal(out[0], 4);
+    services_free(s);
+
+    /* Not NUL-terminated: only len bytes are read. */
+    assert_non_null(s = services_parse("e\t5/tcp\t0.3XYZ", 11, "mem", err, sizeof err));
+    assert_string_equal(services_name(s, 5, IPPROTO_TCP), "e");
+    services_free(s);
+    assert_null(services_parse("# nothing\n", 10, "mem", err, sizeof err));
+    assert_non_null(strstr(err, "mem: no services"));
+}
+
 static void test_free_null(void **state)
 {
     (void)state;
@@ -286,6 +314,7 @@ static void test_real_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_buffer_and_unlisted_proto),
         cmocka_unit_test_setup_teardown(test_names, load_mini, free_mini),
         cmocka_unit_test_setup_teardown(test_unlisted_and_bad_args, load_mini, free_mini),
         cmocka_unit_test_setup_teardown(test_malformed_lines_skipped, load_mini, free_mini),

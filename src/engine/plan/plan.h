@@ -65,6 +65,17 @@ int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct
 int plan_scan_info(const struct config *scan, struct scan_info *info, char *err, size_t errlen);
 
 /*
+ * The store's job (store/store.h) from cfg: --db's target, or the default
+ * SQLite file for --db-default (its directory is created; path receives
+ * it, PATH_MAX bytes), the --db-job name and "i/n" of --shard (shard, 24
+ * bytes). target stays NULL when no store is asked for. Returns 0, or -1
+ * with err set.
+ */
+struct store_job;
+int plan_store_job(const struct config *cfg, struct store_job *job, char *path, size_t pathlen,
+                   char *shard, size_t shardlen, char *err, size_t errlen);
+
+/*
  * -sL: deliver every target of targets in order as a host_result with
  * status HOST_UNKNOWN, reason user-set, no ports, and its reverse-DNS name
  * unless -n (nmap resolves every listed address). Sends nothing to the

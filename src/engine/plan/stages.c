@@ -4,12 +4,14 @@
  * here as they arrive.
  */
 #include "engine/plan/stages.h"
+#include "detect/version.h"
 
 #include "detect/os_stage.h"
 
 #include <string.h>
 
 const struct stage_module *const stage_modules[] = {
+    &version_stage,
     &os_stage_module,
     NULL,
 };

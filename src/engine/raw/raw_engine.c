@@ -11,10 +11,12 @@
  * --initial-rtt-timeout when nothing has answered yet), then pass k
  * resends only probes whose decided bit is clear, up to --max-retries
  * passes. Pass 0 always gets one retry pass (a silent pass 0 may be total
- * loss, e.g. while a neighbour entry resolved); a later pass that brought
- * no new answer means nothing was being lost, so retrying stops there.
- * The last cooldown is --wait when given. Every cooldown ends early once
- * every probe sent is decided.
+ * loss, e.g. while a neighbour entry resolved); after that raw_loss.h
+ * decides: with no answer ever late (nothing lost) retrying stops at the
+ * first pass that brought no new answer; under loss it goes on while an
+ * answer may still hide, and SYN passes are spaced past the target's
+ * duplicate-SYN rate limit. The last cooldown is --wait when given. Every
+ * cooldown ends early once every probe sent is decided.
  *
  * UDP. After each cooldown, UDP targets that answer with port unreachables
  * and still have unanswered UDP probes are handed to the pacer
@@ -37,6 +39,7 @@
 #include "core/rate.h"
 #include "core/progress.h"
 #include "engine/raw/raw_internal.h"
+#include "engine/raw/raw_loss.h"
 #include "engine/raw/raw_pace.h"
 
 #include <errno.h>
@@ -59,7 +62,9 @@ struct raw_agg {
     struct rate_ctl ctl;
     int64_t next_tick;
     uint64_t last_drops, retry_answers_seen;
-    uint64_t answers_base; /* answers before the current host group */
+    uint64_t answers_base;     /* answers before the current host group */
+    struct raw_loss loss;      /* how many passes, how far apart (raw_loss.h) */
+    bool held[RAW_MAX_GROUPS]; /* per probe group: the target keeps state (SYN) */
     int oom;
 };
 
@@ -78,6 +83,11 @@ double raw_agg_rate(const struct raw_agg *g)
     return g->ctl.rate;
 }
 
+double raw_agg_loss_rate(const struct raw_agg *g)
+{
+    return raw_loss_rate(&g->loss);
+}
+
 /* nmap's "Discovered open port": as soon as the first reply says open. */
 static void report_open(struct raw_ctx *c, const struct raw_reply *rep)
 {
@@ -89,6 +99,12 @@ static void report_open(struct raw_ctx *c, const struct raw_reply *rep)
                        (enum port_proto)c->probes[rep->entry].proto);
 }
 
+/* Does the target keep state for probes of group gr (a SYN: raw_loss.h)? */
+static bool group_held(const struct raw_group *gr)
+{
+    return strcmp(gr->kind->name, "tcp") == 0 && (gr->tcp_flags & PKT_TCP_SYN);
+}
+
 size_t raw_agg_drain(struct raw_agg *g)
 {
     size_t n = 0;
@@ -98,10 +114,16 @@ size_t raw_agg_drain(struct raw_agg *g)
             int r = raw_results_add(g->res, &rep);
             if (r < 0)
                 g->oom = 1;
-            else if (r > 0 && rep.state == PORT_OPEN)
+            if (r > 0 && rep.state == PORT_OPEN)
                 report_open(g->c, &rep);
-            else if (r > 0 && rep.pass > 0 && !atomic_load(&g->c->pacing))
-                g->retry_answers_seen++;
+            if (r > 0 && !atomic_load(&g->c->pacing) && rep.entry < g->c->nentries) {
+                /* An answer in a retry pass is a probe an earlier pass
+                 * lost (open ones too). */
+                if (rep.pass > 0)
+                    g->retry_answers_seen++;
+                raw_loss_answer(&g->loss, g->held[g->c->probes[rep.entry].group],
+                                rep.state == PORT_OPEN);
+            }
             if (g->c->pace)
                 raw_pace_on_reply(g->c->pace, &rep);
             n++;
@@ -243,6 +265,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         uint64_t before = raw_results_answers(g->res);
         atomic_store(&c->pass, pass);
         int64_t t_start = clock_mono_ns();
+        raw_loss_pass_start(&g->loss, pass, t_start);
         uint64_t sent_before = atomic_load(&c->tx_sent);
         unsigned started = 0;
         atomic_store(&c->cpus_claimed, 0);
@@ -266,6 +289,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
             pthread_join(c->snd[t].th, NULL);
             t++;
         }
+        raw_loss_pass_end(&g->loss, clock_mono_ns());
         if (started < c->nsenders)
             return raw_fail(err, errlen, "cannot start the sender threads");
         double secs = (double)(clock_mono_ns() - t_start) / 1e9;
@@ -284,6 +308,8 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         int64_t wait_ns = c->job->io.wait_s >= 0 ? (int64_t)(c->job->io.wait_s * 1e9) : -1;
         int64_t end = clock_mono_ns();
         cooldown(g, end, last ? wait_ns : -1, expected);
+        log_debug("raw", "pass %d: cooldown %.3f s (reply wait %.3f s)", pass,
+                  (double)(clock_mono_ns() - end) / 1e9, (double)raw_agg_wait_ns(g) / 1e9);
         /* UDP hosts that answered with port unreachables and still have
          * unanswered UDP probes are paced from now on (raw_pace.h); their
          * UDP probes leave the retry passes. */
@@ -295,12 +321,28 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
                   pass, fresh, decided, expected);
         if (last || decided >= expected || job_stopping(c->job->stop) || expired(c))
             return 0;
-        if (pass > 0 && fresh == 0) {
-            /* Nothing was lost in the last pass: further passes would find
+        enum raw_loss_next next = raw_loss_next(&g->loss, fresh);
+        if (pass > 0)
+            log_debug("raw", "pass %d: loss rate %.3f over %" PRIu64 " answers: %s", pass,
+                      raw_loss_rate(&g->loss), g->loss.answers,
+                      next == RAW_LOSS_STOP     ? "no further pass"
+                      : next == RAW_LOSS_SPACED ? "next pass spaced for held probes"
+                                                : "next pass");
+        if (next == RAW_LOSS_STOP) {
+            /* Nothing was lost in the last pass, and the loss seen so far
+             * hides nothing more (raw_loss.h): further passes would find
              * nothing either. Give the final cooldown its --wait. */
             if (wait_ns >= 0)
                 cooldown(g, end, wait_ns, expected);
             return 0;
+        }
+        if (next == RAW_LOSS_SPACED) {
+            /* A repeated SYN too soon after the last one is not answered
+             * (raw_loss.h): wait, draining, until the gap has passed. */
+            cooldown(g, end, raw_loss_spaced_at(&g->loss) - end, expected);
+            if (raw_results_answers(g->res) - g->answers_base >= expected ||
+                job_stopping(c->job->stop) || expired(c))
+                return 0;
         }
     }
 }
@@ -449,6 +491,10 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
             c->rx[i].running = true;
     }
     if (rc == 0 && c->nprobes) {
+        bool held = false;
+        for (int gi = 0; gi < c->ngroups && gi < RAW_MAX_GROUPS; gi++)
+            held |= g.held[gi] = group_held(&c->groups[gi]);
+        raw_loss_init(&g.loss, held);
         rate_ctl_init(&g.ctl, &job->timing, job->io.rate);
         raw_store_rate(c, g.ctl.rate);
         int64_t now = clock_mono_ns();

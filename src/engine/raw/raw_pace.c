@@ -3,6 +3,7 @@
  * is in raw_pace.h).
  */
 #include "engine/raw/raw_pace.h"
+#include "engine/raw/raw_loss.h"
 #include "core/clock.h"
 
 #include "core/log.h"
@@ -15,7 +16,7 @@
 #define PACE_W0           4    /* first window: ports per round */
 #define PACE_W_MAX        1024 /* largest window */
 #define PACE_W_SEARCH_MAX 64   /* largest window while looking for a canary */
-#define PACE_COPIES_MAX   2    /* copies of a port in one round (need <= 2) */
+#define PACE_COPIES_MAX   2    /* copies of a port in one round (a higher need takes rounds) */
 #define PACE_SLOTS        (PACE_W_MAX * PACE_COPIES_MAX + 1)
 #define PACE_INT0_NS      100000000LL
 #define PACE_INT_MAX_NS   2000000000LL
@@ -50,6 +51,9 @@ struct raw_pace {
     size_t n, cap;
     size_t examined;    /* raw_results_unreach_host() indices looked at */
     uint8_t need;       /* confirmations that make a port silent */
+    uint8_t need_max;   /* the most loss may raise it to: --max-retries + 1 */
+    uint64_t lost;      /* confirmations later contradicted by an answer: losses */
+    double loss_ext;    /* the passes' loss rate (raw_loss.h) */
     uint32_t w0;        /* first window: PACE_W0, or --min-parallelism */
     int64_t int_max_ns; /* longest interval: PACE_INT_MAX_NS, or --max-scan-delay */
     int64_t t0;         /* first selection: pass 0 and its cooldown are over */
@@ -272,6 +276,8 @@ int raw_pace_select(struct raw_ctx *c, struct raw_results *res, bool final)
         c->pace->c = c;
         c->pace->t0 = clock_mono_ns();
         c->pace->need = c->job->timing.max_retries >= 2 ? 2 : 1;
+        int nm = c->job->timing.max_retries + 1;
+        c->pace->need_max = nm > PACE_CONF_MAX ? PACE_CONF_MAX : nm < 1 ? 1 : (uint8_t)nm;
         /* nmap's --min-parallelism: at least that many probes of a host
          * in flight, so a round carries at least that many ports. */
         const struct timing *tm = &c->job->timing;
@@ -448,6 +454,28 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
     return (int)k;
 }
 
+/*
+ * Loss (raw_pace.h, 4): raise need so that at the loss rate seen (the
+ * pacer's contradicted confirmations, or the passes') fewer than
+ * RAW_LOSS_EPS ports are misread; hosts that finished under the old need
+ * and were not given up get rounds again.
+ */
+static void update_need(struct raw_pace *p, const struct raw_results *res)
+{
+    double a = (double)raw_results_answers(res);
+    double lp = p->lost ? (double)(p->lost + 1) / ((double)p->lost + a + 1) : 0.0;
+    if (lp < p->loss_ext)
+        lp = p->loss_ext;
+    unsigned t = raw_loss_tries(lp, a + 1, p->need, p->need_max);
+    if (t <= p->need)
+        return;
+    log_debug("raw", "UDP pacing: loss rate %.3f: %u confirmations make a port silent", lp, t);
+    p->need = (uint8_t)t;
+    for (size_t i = 0; i < p->n; i++)
+        if (!p->hosts[i].gave_up)
+            p->hosts[i].done = false;
+}
+
 /* Read the outstanding round of h as a bucket observation (raw_pace.h, 2-3). */
 static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_results *res,
                     int64_t min_int)
@@ -478,6 +506,14 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
         char a[IPADDR_STRLEN];
         log_debug("raw", "UDP pacing: %s sent its first ICMP error after %u round%s",
                   ipaddr_str(&h->addr, a, sizeof(a)), h->rounds, h->rounds == 1 ? "" : "s");
+    }
+    /* A closed port confirmed silent that answers now was lost, not
+     * silent: the token its confirmation saw proves the bucket was not
+     * empty. (Not an open port: it may answer only this round's payload.) */
+    for (uint32_t i = 0; h->conf && i < h->nround; i++) {
+        uint32_t e = h->round[i];
+        if ((i == 0 || h->round[i - 1] != e) && icmp_cell(raw_results_cell(res, h->addr_idx, e)))
+            p->lost += h->conf[e - c->udp_first];
     }
     for (int64_t i = 0; h->conf && i < last; i++) {
         uint32_t e = h->round[i];
@@ -526,6 +562,7 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
         h->interval_ns = min_int;
     h->next_ns = h->sent_ns + h->interval_ns;
     h->outstanding = false;
+    update_need(p, res);
     if (!any_pending(p, h)) {
         h->done = true; /* the last port was answered: no more rounds */
         return 0;
@@ -570,6 +607,8 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
         return -1;
     }
     atomic_store(&c->pacing, true);
+    p->loss_ext = raw_agg_loss_rate(g);
+    update_need(p, res);
     int64_t start = clock_mono_ns(), last_budget = start;
     /* The quiet time counts from here for hosts that sent ICMP errors; for
      * those that sent none, from the end of pass 0: the retry pass already

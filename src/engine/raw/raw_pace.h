@@ -115,6 +115,20 @@
  *    ICMP for 6 s is given up (it went away): its remaining ports are
  *    open|filtered, as after exhausted retries.
  *
+ * 4. Loss (raw_pace.c update_need). Replies lost on the way look like
+ *    silence to a confirmation: at 20 % loss a closed port confirmed by
+ *    pass 0 and one round is misread 4 times in 100. A confirmed port that
+ *    answers later with an ICMP error was lost, not silent (its
+ *    confirmation saw a token; an open port may instead have answered only
+ *    a later round's payload, and does not count), so
+ *    the pacer counts those confirmations as losses, takes the loss rate
+ *    (losses + 1) / (losses + answers + 1), or the passes' (raw_loss.h)
+ *    when higher, and raises need to the confirmations that leave fewer
+ *    than RAW_LOSS_EPS ports misread (raw_loss_tries; at most
+ *    --max-retries + 1); hosts already finished get rounds again. A
+ *    target that only rate-limits never contradicts a confirmation, so
+ *    its need stays 2 and its time does not move.
+ *
  * Cost. The floor is the host's own: (closed ports - burst) / rate. Every
  * ICMP error the host sends decides a closed port or confirms silent ones;
  * the canary costs a token only when it confirms. Traffic is at most

@@ -1,0 +1,150 @@
+/*
+ * schema.c — the one schema of both back ends, its version table and its
+ * migrations. Version N of the schema is migrations[0..N) applied in
+ * order; a database records the version it has in prtip_schema. Column
+ * types are those both SQLite and PostgreSQL know (TEXT, INTEGER, BIGINT,
+ * DOUBLE PRECISION); the automatically numbered scan id is the back end's.
+ *
+ * Layout (docs/STORAGE.md has the column list): one row per scan (scans)
+ * and per scan type (scan_types); per host (hosts, keyed by scan and the
+ * host's sequence number in the scan); per port (ports: scan, host, index
+ * in the host's record), with services, tls and scripts beside it; host
+ * scripts have port_idx -1; OS matches per host. Lists (CPEs,
+ * subjectAltNames, OS classes) and script trees are JSON text.
+ *
+ * No FOREIGN KEY constraints: they cost a lookup per inserted row (a
+ * trigger per row in PostgreSQL), and rows only ever come from the writer,
+ * a whole host per transaction; prune deletes a scan's rows from every
+ * table (store_delete_scans).
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Version 1. "%s" is the back end's id_ddl. */
+static const char *const schema_v1[] = {
+    "CREATE TABLE IF NOT EXISTS scans ("
+    " id %s, job TEXT, shard TEXT, scanner TEXT NOT NULL, version TEXT NOT NULL,"
+    " args TEXT NOT NULL, start_ns BIGINT NOT NULL, end_ns BIGINT, elapsed_s DOUBLE PRECISION,"
+    " state TEXT NOT NULL, error TEXT, mode INTEGER NOT NULL, verbosity INTEGER NOT NULL,"
+    " debugging INTEGER NOT NULL, open_only INTEGER NOT NULL, show_reason INTEGER NOT NULL,"
+    " version_scan INTEGER NOT NULL, stylesheet TEXT, hosts_total BIGINT, hosts_up BIGINT,"
+    " hosts_down BIGINT, origin TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS scans_job ON scans (job)",
+    "CREATE TABLE IF NOT EXISTS scan_types ("
+    " scan_id BIGINT NOT NULL, idx INTEGER NOT NULL,"
+    " type TEXT NOT NULL, scanflags TEXT NOT NULL, proto TEXT NOT NULL, nservices BIGINT NOT NULL,"
+    " services TEXT, PRIMARY KEY (scan_id, idx))",
+    "CREATE TABLE IF NOT EXISTS hosts ("
+    " scan_id BIGINT NOT NULL, seq BIGINT NOT NULL,"
+    " addr TEXT NOT NULL, addr_key TEXT NOT NULL, hostname TEXT, other_addrs TEXT, rdns TEXT,"
+    " status TEXT NOT NULL, reason TEXT NOT NULL, reason_ttl INTEGER NOT NULL, mac TEXT,"
+    " srtt_us BIGINT NOT NULL, rttvar_us BIGINT NOT NULL, timeout_us BIGINT NOT NULL,"
+    " start_ns BIGINT NOT NULL, end_ns BIGINT NOT NULL, timed_out INTEGER NOT NULL,"
+    " interrupted INTEGER NOT NULL, ports_unscanned BIGINT NOT NULL, os_fingerprint TEXT,"
+    " PRIMARY KEY (scan_id, seq))",
+    "CREATE INDEX IF NOT EXISTS hosts_addr ON hosts (addr_key)",
+    "CREATE TABLE IF NOT EXISTS ports ("
+    " scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, idx INTEGER NOT NULL,"
+    " proto TEXT NOT NULL, port INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,"
+    " reason_ttl INTEGER NOT NULL, service TEXT, PRIMARY KEY (scan_id, host_seq, idx))",
+    "CREATE INDEX IF NOT EXISTS ports_port ON ports (port, proto)",
+    "CREATE TABLE IF NOT EXISTS services ("
+    " scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, port_idx INTEGER NOT NULL,"
+    " name TEXT NOT NULL, product TEXT, version TEXT, extrainfo TEXT, hostname TEXT,"
+    " ostype TEXT, devicetype TEXT, cpe TEXT, method TEXT NOT NULL, conf INTEGER NOT NULL,"
+    " tunnel_ssl INTEGER NOT NULL, PRIMARY KEY (scan_id, host_seq, port_idx))",
+    "CREATE TABLE IF NOT EXISTS tls ("
+    " scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, port_idx INTEGER NOT NULL,"
+    " protocol TEXT, cipher TEXT, alpn TEXT, subject TEXT, issuer TEXT, san TEXT,"
+    " not_before BIGINT NOT NULL, not_after BIGINT NOT NULL, sha256 TEXT, key_type TEXT,"
+    " key_bits BIGINT NOT NULL, PRIMARY KEY (scan_id, host_seq, port_idx))",
+    "CREATE TABLE IF NOT EXISTS scripts ("
+    " scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, port_idx INTEGER NOT NULL,"
+    " ord INTEGER NOT NULL, script_id TEXT NOT NULL, output TEXT, elems TEXT,"
+    " PRIMARY KEY (scan_id, host_seq, port_idx, ord))",
+    "CREATE TABLE IF NOT EXISTS os_matches ("
+    " scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, ord INTEGER NOT NULL,"
+    " name TEXT NOT NULL, accuracy INTEGER NOT NULL, line BIGINT NOT NULL, classes TEXT,"
+    " PRIMARY KEY (scan_id, host_seq, ord))",
+    NULL,
+};
+
+/* migrations[i] takes a database from version i to i + 1. */
+static const char *const *const migrations[] = {schema_v1};
+
+static int get_version(void *ctx, size_t n, const char *const *v)
+{
+    if (n >= 1 && v[0])
+        *(long *)ctx = strtol(v[0], NULL, 10);
+    return 0;
+}
+
+static int read_version(struct store *st, long *version, char *err, size_t errlen)
+{
+    *version = 0;
+    return store_exec(st, "SELECT max(version) FROM prtip_schema", NULL, 0, get_version, version,
+                      err, errlen);
+}
+
+int store_schema_prepare(struct store *st, char *err, size_t errlen)
+{
+    _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
+                   "one migration per schema version");
+    long version = 0;
+    char why[384];
+    /* Fast path, no lock: a database already at our version. */
+    if (read_version(st, &version, why, sizeof(why)) == 0 && version == STORE_SCHEMA_VERSION)
+        return 0;
+    if (version > STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen,
+                 "schema version %ld is newer than this prtip knows (%d): written by a later "
+                 "prtip; upgrade prtip to read it",
+                 version, STORE_SCHEMA_VERSION);
+        return -1;
+    }
+    char *e = err;
+    if (st->be->exec(st->conn, st->be->schema_begin, NULL, 0, NULL, NULL, e, errlen) < 0)
+        return -1;
+    if (st->be->exec(st->conn,
+                     "CREATE TABLE IF NOT EXISTS prtip_schema (version INTEGER NOT NULL, "
+                     "applied_ns BIGINT NOT NULL)",
+                     NULL, 0, NULL, NULL, e, errlen) < 0)
+        goto fail;
+    /* Another process may have migrated while we waited for the lock. */
+    if (read_version(st, &version, e, errlen) < 0)
+        goto fail;
+    if (version > STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen, "schema version %ld is newer than this prtip knows (%d)", version,
+                 STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    for (long v = version; v < STORE_SCHEMA_VERSION; v++) {
+        for (size_t i = 0; migrations[v][i]; i++) {
+            char sql[2048];
+            int n = snprintf(sql, sizeof(sql), migrations[v][i], st->be->id_ddl);
+            /* Tables with a composite key (all but scans) cluster on it. */
+            if (strncmp(sql, "CREATE TABLE", 12) == 0 && strstr(sql, "PRIMARY KEY (") && n > 0 &&
+                (size_t)n < sizeof(sql))
+                snprintf(sql + n, sizeof(sql) - (size_t)n, "%s", st->be->keyed_table_suffix);
+            if (st->be->exec(st->conn, sql, NULL, 0, NULL, NULL, e, errlen) < 0)
+                goto fail;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        struct store_val p[] = {sv_int(v + 1),
+                                sv_int((int64_t)now.tv_sec * 1000000000 + now.tv_nsec)};
+        if (st->be->exec(st->conn, "INSERT INTO prtip_schema (version, applied_ns) VALUES ($1, $2)",
+                         p, 2, NULL, NULL, e, errlen) < 0)
+            goto fail;
+    }
+    if (st->be->exec(st->conn, "COMMIT", NULL, 0, NULL, NULL, e, errlen) < 0)
+        goto fail;
+    return 0;
+fail:;
+    char ignore[64];
+    st->be->exec(st->conn, "ROLLBACK", NULL, 0, NULL, NULL, ignore, sizeof(ignore));
+    return -1;
+}

@@ -1,0 +1,277 @@
+/*
+ * Tests for the store (src/store): a scan carrying every kind of finding
+ * goes through the writer into SQLite and comes back through the reader
+ * rendering byte for byte as it did live (XML, JSON, normal, greppable,
+ * NDJSON, CSV); the schema version guard; text parameters stored as data;
+ * the address key's order and CIDR range.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "host_fixture.h"
+#include "output/output.h"
+#include "store/codec.h"
+#include "store/db_cmd.h"
+#include "store/reader.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[64];
+
+static void path(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/%s", tmpdir, name);
+}
+
+static char *slurp(const char *p)
+{
+    FILE *fp = fopen(p, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *s = calloc(1, (size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    return s;
+}
+
+static const char *const formats[][2] = {{"-oX", "xml"},   {"-oJ", "json"},   {"-oN", "nmap"},
+                                         {"-oG", "gnmap"}, {"-oD", "ndjson"}, {"-oC", "csv"}};
+#define NFMT (sizeof(formats) / sizeof(formats[0]))
+
+static void requests(struct output_request *reqs, char paths[][256], const char *prefix)
+{
+    for (size_t i = 0; i < NFMT; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "%s.%s", prefix, formats[i][1]);
+        path(paths[i], 256, name);
+        reqs[i] =
+            (struct output_request){.module = output_module_find(formats[i][0]), .path = paths[i]};
+        assert_non_null(reqs[i].module);
+    }
+}
+
+static void test_roundtrip_every_finding(void **state)
+{
+    (void)state;
+    char db[256];
+    path(db, sizeof(db), "rt.db");
+    char err[512];
+    struct store st;
+    assert_int_equal(store_open(&st, db, err, sizeof(err)), 0);
+
+    struct scan_info info;
+    assert_int_equal(scan_info_init(&info), 0);
+    info.args = strdup("prtip -sS -sV -O --script default -p 22,80,443 198.18.0.2");
+    info.start.tv_sec = 1795295520;
+    info.mode = SCAN_MODE_PORTS;
+    info.ntypes = 1;
+    snprintf(info.types[0].type, sizeof(info.types[0].type), "syn");
+    info.types[0].proto = PROTO_TCP;
+    info.types[0].nservices = 3;
+    info.types[0].services = strdup("22,80,443");
+    info.version_scan = true;
+    info.verbose = 1;
+    info.stylesheet = strdup("file:///usr/share/nmap/nmap.xsl");
+    struct host_result h[2];
+    host_full(&h[0]);
+    struct ipaddr down;
+    assert_int_equal(ipaddr_parse("198.18.0.9", &down), 0);
+    host_result_init(&h[1], &down);
+    h[1].status = HOST_DOWN;
+    h[1].status_reason = REASON_NO_RESPONSE;
+    h[1].srtt_us = h[1].rttvar_us = h[1].timeout_us = -1;
+    struct scan_summary sum = {
+        .hosts_total = 2, .hosts_up = 1, .hosts_down = 1, .elapsed_s = 12.5, .start = info.start};
+    sum.end.tv_sec = info.start.tv_sec + 13;
+
+    /* Live: outputs and the store on one stream, as main runs them. */
+    struct output_request reqs[NFMT];
+    char live[NFMT][256];
+    requests(reqs, live, "live");
+    struct output_set outs;
+    assert_int_equal(output_set_open_files(&outs, reqs, NFMT, false, err, sizeof(err)), 0);
+    struct store_job job = {.target = db, .job = "nightly"};
+    struct store_writer *w = store_writer_new(&st, &job, err, sizeof(err));
+    assert_non_null(w);
+    struct sink_tee tee = {.a = output_set_sink(&outs), .b = store_writer_sink(w)};
+    struct result_sink sink = sink_tee(&tee);
+    assert_int_equal(sink_begin(&sink, &info), 0);
+    sink_host(&sink, &h[0]);
+    sink_host(&sink, &h[1]);
+    assert_int_equal(sink_end(&sink, &sum), 0);
+    assert_int_equal(store_writer_scan_id(w), 1);
+    store_writer_free(w);
+
+    /* Read back by job name, render, compare every format. */
+    int64_t ids[4];
+    size_t n;
+    assert_int_equal(stored_scan_resolve(&st, "nightly", ids, &n, 4, err, sizeof(err)), 0);
+    assert_int_equal(n, 1);
+    struct stored_scan s;
+    assert_int_equal(stored_scan_load(&st, ids, n, NULL, NULL, &s, err, sizeof(err)), 0);
+    assert_string_equal(s.state, "complete");
+    assert_int_equal(s.nhosts, 2);
+    char back[NFMT][256];
+    requests(reqs, back, "back");
+    assert_int_equal(db_render(&s, reqs, NFMT), 0);
+    for (size_t i = 0; i < NFMT; i++) {
+        char *a = slurp(live[i]), *b = slurp(back[i]);
+        if (strcmp(a, b) != 0)
+            fail_msg("%s differs after the store:\n--- live\n%s\n--- stored\n%s", formats[i][0], a,
+                     b);
+        assert_true(strstr(a, "198.18.0.2") != NULL);
+        if (!strstr(a, "OpenSSH") || !strstr(a, "nginx"))
+            fail_msg("%s lacks the -sV findings:\n%s", formats[i][0], a);
+        free(a);
+        free(b);
+    }
+    /* The findings themselves, not only their rendering. */
+    const struct port_result *p443 = NULL;
+    for (size_t i = 0; i < s.hosts[0].nports; i++)
+        if (s.hosts[0].ports[i].port == 443)
+            p443 = &s.hosts[0].ports[i];
+    assert_non_null(p443);
+    assert_non_null(p443->detail);
+    assert_non_null(p443->detail->tls);
+    assert_string_equal(p443->detail->tls->san[1], "IP Address:198.18.0.2");
+    assert_int_equal(p443->detail->tls->key_bits, 256);
+    assert_true(p443->detail->service->tunnel_ssl);
+    assert_string_equal(p443->detail->scripts[0].elems[1].children[1].value, "/index.html");
+    assert_int_equal(s.hosts[0].nos, 2);
+    assert_string_equal(s.hosts[0].os[0].classes[0].cpe[0], "cpe:/o:linux:linux_kernel:5");
+    assert_string_equal(s.hosts[0].os_fingerprint, "OS:SCAN(V=7.93%E=4)");
+    assert_string_equal(s.hosts[0].hostname, "lab-target");
+    assert_string_equal(s.hosts[0].scripts[0].id, "clock-skew");
+    stored_scan_free(&s);
+
+    host_result_free(&h[0]);
+    host_result_free(&h[1]);
+    scan_info_free(&info);
+    store_close(&st);
+}
+
+static int get_text(void *ctx, size_t n, const char *const *v)
+{
+    if (n && v[0])
+        snprintf(ctx, 128, "%s", v[0]);
+    return 0;
+}
+
+static void test_text_is_data(void **state)
+{
+    (void)state;
+    char db[256], err[512], got[128] = "";
+    path(db, sizeof(db), "inj.db");
+    struct store st;
+    assert_int_equal(store_open(&st, db, err, sizeof(err)), 0);
+    const char *evil = "x'); DROP TABLE scans; --$1?2";
+    struct store_val v = sv_text(evil);
+    assert_int_equal(store_exec(&st, "SELECT $1", &v, 1, get_text, got, err, sizeof(err)), 0);
+    assert_string_equal(got, evil);
+    got[0] = '\0';
+    assert_int_equal(
+        store_exec(&st, "SELECT count(*) FROM scans", NULL, 0, get_text, got, err, sizeof(err)), 0);
+    assert_string_equal(got, "0");
+    store_close(&st);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    (void)state;
+    char db[256], err[512];
+    path(db, sizeof(db), "newer.db");
+    struct store st;
+    assert_int_equal(store_open(&st, db, err, sizeof(err)), 0);
+    struct store_val v = sv_int(STORE_SCHEMA_VERSION + 1);
+    assert_int_equal(store_exec(&st,
+                                "INSERT INTO prtip_schema (version, applied_ns) VALUES ($1, 0)", &v,
+                                1, NULL, NULL, err, sizeof(err)),
+                     0);
+    store_close(&st);
+    assert_int_equal(store_open(&st, db, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "is newer than this prtip knows"));
+    assert_non_null(strstr(err, db));
+}
+
+static void test_addr_key_order(void **state)
+{
+    (void)state;
+    const char *in_order[] = {"0.0.0.0",         "10.0.0.1", "198.18.0.2", "198.18.0.10",
+                              "255.255.255.255", "fd00::1",  "fd00::2"};
+    char prev[33] = "";
+    for (size_t i = 0; i < sizeof(in_order) / sizeof(in_order[0]); i++) {
+        struct ipaddr a;
+        char key[33];
+        assert_int_equal(ipaddr_parse(in_order[i], &a), 0);
+        codec_addr_key(&a, key);
+        assert_int_equal(strlen(key), 32);
+        assert_true(strcmp(prev, key) < 0);
+        memcpy(prev, key, sizeof(key));
+    }
+}
+
+static void test_json_codecs(void **state)
+{
+    (void)state;
+    struct script_output s = script("x", "y");
+    char *j = codec_elems_json(s.elems, s.nelems);
+    assert_non_null(j);
+    struct script_elem *e;
+    size_t n;
+    assert_int_equal(codec_json_elems(j, &e, &n), 0);
+    assert_int_equal(n, 2);
+    assert_null(e[1].value);
+    assert_int_equal(e[1].nchildren, 2);
+    assert_null(e[1].children[0].key);
+    assert_string_equal(e[1].children[0].value, "/");
+    for (size_t i = 0; i < n; i++)
+        script_elem_free(&e[i]);
+    free(e);
+    free(j);
+    script_output_free(&s);
+    assert_int_equal(codec_json_elems("not json", &e, &n), -1);
+    char **v;
+    assert_int_equal(codec_json_strv("[1, {}]", &v, &n), 0); /* non-strings read as "" */
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0], "");
+    free(v[0]);
+    free(v[1]);
+    free(v);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/prtip-store-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip_every_finding),
+        cmocka_unit_test(test_text_is_data),
+        cmocka_unit_test(test_newer_schema_refused),
+        cmocka_unit_test(test_addr_key_order),
+        cmocka_unit_test(test_json_codecs),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
