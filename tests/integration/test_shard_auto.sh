@@ -56,7 +56,8 @@ run_shards() {
             >"$T/$name.$k.dry" 2>&1 || t_fail "$name shard $k (dry run) failed: $(cat "$T/$name.$k.dry")"
         env -i PATH="$PATH" PRTIP_DATADIR="$PRTIP_DATADIR" $(cat "$T/$name.env$k") \
             timeout 60 ip netns exec "$LAB_SCAN" "$BIN" "${COMMON[@]}" --shard auto \
-            -oG "$T/$name.$k.gnmap" --packet-capture "$T/$name.$k.pcapng" "$PREFIX" \
+            -oG "$T/$name.$k.gnmap" --packet-capture "$T/$name.$k.pcapng" \
+            --db "$T/$name.db" --db-job "$name" "$PREFIX" \
             >"$T/$name.$k.out" 2>"$T/$name.$k.err" || t_fail "$name shard $k failed: $(cat "$T/$name.$k.err")"
         python3 "$T_HELPERS/pcapng.py" "$T/$name.$k.pcapng" |
             awk -v k="$k" '$1 == "out" && $8 == "S" { print $4, $7, k }' >>"$T/$name.wire"
@@ -75,6 +76,11 @@ run_shards() {
         n=$(awk -v k="$k" '$3 == k' "$T/$name.wire" | wc -l)
         [ "$n" -gt 0 ] && [ "$n" = "$want" ] || t_fail "$name: shard $k sent $n SYNs, its dry run lists $want as shard $((k + 1))/4"
     done
+    # The shards stored as one job: exported as one scan, it equals the unsharded scan.
+    "$BIN" db --db "$T/$name.db" export "$name" -oG "$T/$name.db.gnmap" >"$T/$name.db.out" 2>&1 ||
+        t_fail "$name: prtip db export failed: $(cat "$T/$name.db.out")"
+    states "$T/$name.db.gnmap" | sort >"$T/$name.db.states"
+    t_same "$name: the job in the database against the unsharded scan" "$T/whole.states" "$T/$name.db.states"
     t_pass "$name: 4 shards cover the 768 (address, port) pairs exactly once ($(cut -d' ' -f3 "$T/$name.wire" | sort | uniq -c | awk '{printf "%s ", $1}'))"
 }
 
