@@ -12,7 +12,8 @@
 #   - the target counts SYNs per address in an nftables set with counters,
 #     reset after each interruption: no complete host of the resume file
 #     gets a probe from the resumed run;
-# and -sS without host groups (ports 22 and 80 at --rate 300, SIGHUP);
+# -sU (53 closed, 161 dropped; SIGINT) and -sS without host groups
+# (ports 22 and 80 at --rate 300, SIGHUP);
 #   - the final -oG has the same (host, port, state) set as the
 #     uninterrupted run, every host once; the XML is valid against nmap.dtd
 #     with 256 <host> elements and runstats total=256; -oN says "256 IP
@@ -40,10 +41,12 @@ table inet prtip_res {
     chain pre {
         type filter hook prerouting priority -300; policy accept;
         ip daddr $PREFIX tcp flags & (syn | ack) == syn add @seen { ip daddr }
+        ip daddr $PREFIX meta l4proto udp add @seen { ip daddr }
     }
     chain input {
         type filter hook input priority 0; policy accept;
         ip daddr $PREFIX tcp dport 443 drop
+        ip daddr $PREFIX udp dport 161 drop
     }
 }" || t_fail "could not load the nftables ruleset"
 lab_listen "$LAB_TGT" "$T/listen.out" --addr 0.0.0.0 --ports 22 --backlog 1024
@@ -153,6 +156,12 @@ t_scan() {
 
 run_type -sT INT
 run_type -sS TERM
+# -sU: 53 closed (ICMP port unreachable, the target's ICMP rate limit
+# lifted), 161 dropped (open|filtered), in host groups; SIGINT.
+ip netns exec "$LAB_TGT" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 \
+    net.ipv4.icmp_msgs_burst=100000 >/dev/null 2>&1 || true
+run_type -sU INT -sU -Pn -n --max-retries 0 --max-hostgroup 8 --initial-rtt-timeout 150ms \
+    --max-rtt-timeout 150ms --seed 97 -p 53,161
 # Without host groups the raw engine walks the whole permutation: a host is
 # complete when every probe of it was answered (22 and 80 always are).
 rm -f "$T"/ref-sS.* "$T"/res-sS.*
