@@ -5,7 +5,10 @@
 #include "cli/config.h"
 #include "engine/plan/plan.h"
 #include "engine/plan/stages.h"
+#include "net/capture.h"
 #include "output/output.h"
+#include "output/resume.h"
+#include "scan/scan_module.h"
 #include "store/db_cmd.h"
 #include "store/store.h"
 
@@ -43,6 +46,61 @@ static void catch_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* --resume FILE (or --resume=FILE), alone on the command line as in nmap:
+ * 1 and rs loaded when it is there, 0 when not, -1 on error (printed). */
+static int resume_arg(int argc, char **argv, struct resume_state *rs)
+{
+    if (argc < 2 || strncmp(argv[1], "--resume", 8) != 0 ||
+        (argv[1][8] != '\0' && argv[1][8] != '='))
+        return 0;
+    const char *file = argv[1][8] == '=' ? argv[1] + 9 : argc > 2 ? argv[2] : NULL;
+    if (!file || !*file || argc > (argv[1][8] == '=' ? 2 : 3)) {
+        log_error("cli", "--resume FILE must be the only option (the scan's options are in FILE)");
+        return -1;
+    }
+    char err[512];
+    if (resume_load(file, rs, err, sizeof(err)) < 0) {
+        log_error("resume", "%s", err);
+        return -1;
+    }
+    return 1;
+}
+
+/* On an interruption: the resume file, and how to continue. */
+static void write_resume(const struct config *scan, const struct resume_state *rs, int argc,
+                         char **argv, const struct resume_rec *rec)
+{
+    char *paths[OUTPUT_MAX];
+    for (size_t i = 0; i < scan->noutputs; i++)
+        paths[i] = scan->outputs[i].path;
+    char used[4200], err[512];
+    /* A resumed nmap log is one of the outputs again: never overwrite it. */
+    if (resume_write(rs->have_seed ? rs->path : NULL, paths, scan->noutputs, argv + 1, argc - 1,
+                     scan->seed, scan->raw.shard, scan->raw.nshards, rec, used, sizeof(used), err,
+                     sizeof(err)) < 0)
+        log_error("resume", "%s", err);
+    else
+        fprintf(stderr,
+                "prtip: scan interrupted; %zu complete hosts saved. Continue with: "
+                "prtip --resume %s\n",
+                rec->n, used);
+}
+
+/* Stop the tap and write out the capture; true if writing it failed. */
+static bool finish_capture(const struct config *scan)
+{
+    char cerr[256];
+    capture_tap_stop();
+    int64_t nframes = capture_close(cerr, sizeof(cerr));
+    if (nframes < 0) {
+        log_error("capture", "%s", cerr);
+        return true;
+    }
+    if (scan->packet_capture && scan->verbose > 0)
+        log_info("capture", "%lld frames written to %s", (long long)nframes, scan->packet_capture);
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     /* "prtip db ...": the stored scans (list, show, export, query, ...). */
@@ -52,15 +110,45 @@ int main(int argc, char **argv)
     struct config scan;
     config_init(&scan);
 
+    struct resume_state rs = {0};
+    int resuming = resume_arg(argc, argv, &rs);
+    if (resuming < 0) {
+        config_free(&scan);
+        return 1;
+    }
+    if (resuming) {
+        argc = rs.argc;
+        argv = rs.argv;
+    }
     enum cli_result r = cli_parse(argc, argv, &scan);
+    char err[512] = "";
+    if (r == CLI_OK && resuming) {
+        if (rs.have_seed)
+            scan.seed = rs.seed; /* the order the interrupted run used */
+        if (resume_apply(&rs, scan.targets, scan.services, err, sizeof(err)) < 0) {
+            log_error("resume", "%s", err);
+            r = CLI_ERROR;
+        }
+    }
     if (r != CLI_OK) {
+        resume_free(&rs);
         config_free(&scan);
         return r == CLI_EXIT ? 0 : 1;
     }
 
     catch_signals();
 
-    char err[512] = "";
+    /* A connect scan's packets are the kernel's: a tap on the interfaces
+     * sees them (capture.h). */
+    if ((scan.packet_capture || scan.packet_trace) &&
+        (capture_open(scan.packet_capture, scan.packet_trace, err, sizeof(err)) < 0 ||
+         (!scan.raw.dry_run && scan.types[0]->engine != SCAN_ENGINE_RAW &&
+          capture_tap_start(scan.targets, err, sizeof(err)) < 0))) {
+        capture_close(NULL, 0);
+        log_error("capture", "%s", err);
+        config_free(&scan);
+        return 2;
+    }
     if (scan.raw.dry_run) {
         /* --dry-run prints the probes a scan would send and nothing else, so
          * its stdout can be diffed and counted. */
@@ -68,6 +156,7 @@ int main(int argc, char **argv)
             plan_run(&scan, &stop_requested, &(struct result_sink){0}, NULL, err, sizeof(err));
         if (drc < 0)
             log_error("engine", "%s", err);
+        capture_close(err, sizeof(err));
         config_free(&scan);
         return drc < 0 ? 2 : 0;
     }
@@ -93,7 +182,11 @@ int main(int argc, char **argv)
         config_free(&scan);
         return 2;
     }
-    struct result_sink out = store_run_sink(&db, &outsink);
+    /* The resume recorder sees what the outputs and the database get. */
+    struct resume_rec rec;
+    struct result_sink out =
+        resume_rec_sink(&rec, store_run_sink(&db, &outsink),
+                        scan.os.enabled || scan.version.enabled, &stop_requested);
     struct pipeline pl;
     if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {
@@ -115,6 +208,9 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* Hosts finished before the interruption reach the outputs first. */
+    for (size_t i = 0; i < rs.nhosts; i++)
+        sink_host(&out, &rs.hosts[i]);
     int64_t t0 = clock_mono_ns();
     int rc = plan_run(&scan, &stop_requested, &pl.head, &sum, err, sizeof(err));
     int64_t t1 = clock_mono_ns();
@@ -122,6 +218,13 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &sum.end);
     sum.elapsed_s = (double)(t1 - t0) / 1e9;
     sum.interrupted = stop_requested != 0;
+    for (size_t i = 0; i < rs.nhosts; i++) {
+        sum.hosts_total++;
+        if (rs.hosts[i].status == HOST_UP)
+            sum.hosts_up++;
+        else
+            sum.hosts_down++;
+    }
     if (rc < 0)
         sum.error = err;
 
@@ -129,6 +232,12 @@ int main(int argc, char **argv)
     /* A stage after the port scan (-sV) may have been the one Ctrl-C cut. */
     sum.interrupted = stop_requested != 0;
     plan_pipeline_free(&pl);
+    /* After the stages' end: OS detection probes while the stream ends. */
+    bool capture_failed = finish_capture(&scan);
+    if (sum.interrupted)
+        write_resume(&scan, &rs, argc, argv, &rec);
+    resume_rec_free(&rec);
+    resume_free(&rs);
     int status = 0;
     if (rc < 0) {
         log_error("engine", "%s", err);
@@ -145,6 +254,8 @@ int main(int argc, char **argv)
     } else if (sum.interrupted) {
         status = 128 + stop_requested;
     }
+    if (capture_failed && status == 0)
+        status = 2;
     store_run_close(&db);
     config_free(&scan);
     return status;

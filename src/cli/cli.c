@@ -13,6 +13,7 @@
 #include "cli/cli_internal.h"
 #include "core/log.h"
 #include "core/permute.h"
+#include "core/shard_env.h"
 #include "net/iflist.h"
 #include "net/io.h"
 #include "output/output.h"
@@ -48,6 +49,8 @@ enum {
     OPT_RATE,
     OPT_SHARD,
     OPT_DRY_RUN,
+    OPT_PACKET_CAPTURE,
+    OPT_PACKET_TRACE,
     OPT_WAIT,
     OPT_STATS_EVERY,
     OPT_SEND_METHOD,
@@ -127,6 +130,8 @@ static const struct option long_opts[] = {
     {"rate", required_argument, NULL, OPT_RATE},
     {"shard", required_argument, NULL, OPT_SHARD},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"packet-capture", required_argument, NULL, OPT_PACKET_CAPTURE},
+    {"packet-trace", no_argument, NULL, OPT_PACKET_TRACE},
     {"wait", required_argument, NULL, OPT_WAIT},
     {"source-port", required_argument, NULL, 'g'},
     {"send-method", required_argument, NULL, OPT_SEND_METHOD},
@@ -466,7 +471,19 @@ static int handle_option(const struct option *opts, int c, const char *word, int
         return cli_parse_rate("--rate", optarg, &scan->raw.rate);
     case OPT_SHARD: {
         char err[256];
+        char src[128];
         note_raw_only(pd, "--shard");
+        int a = shard_from_scheduler(optarg, &scan->raw.shard, &scan->raw.nshards, src, sizeof(src),
+                                     err, sizeof(err));
+        if (a < 0) {
+            cli_fail("%s", err);
+            return -1;
+        }
+        if (a == 0) {
+            log_debug("cli", "--shard %s: shard %u/%u from %s", optarg, scan->raw.shard + 1,
+                      scan->raw.nshards, src);
+            return 0;
+        }
         if (permute_parse_shard(optarg, &scan->raw.shard, &scan->raw.nshards, err, sizeof(err)) <
             0) {
             cli_fail("%s", err);
@@ -607,6 +624,21 @@ static int handle_option(const struct option *opts, int c, const char *word, int
             return -1;
         scan->raw.datadir = scan->datadir;
         return 0;
+    case OPT_PACKET_TRACE:
+        scan->packet_trace = true;
+        return 0;
+    case OPT_PACKET_CAPTURE:
+        if (optarg[0] == '\0') {
+            cli_fail("invalid --packet-capture '': give a file name for the PCAPNG capture");
+            return -1;
+        }
+        free(scan->packet_capture);
+        scan->packet_capture = strdup(optarg);
+        if (!scan->packet_capture) {
+            cli_fail("out of memory");
+            return -1;
+        }
+        return 0;
     case 'O':
     case OPT_OS:
         return cli_os_option(scan, c == 'O' ? "O" : opts[longindex].name, optarg);
@@ -621,6 +653,10 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case OPT_NOT_IMPLEMENTED: {
         const struct cli_missing *m = cli_missing_find(opts[longindex].name);
         size_t len = strcspn(word, "=");
+        if (strcmp(opts[longindex].name, "resume") == 0) { /* main.c takes it, alone */
+            cli_fail("--resume FILE must be the only option (the scan's options are in FILE)");
+            return -1;
+        }
         cli_fail("%.*s is not implemented yet: %s. See prtip -h for what works today", (int)len,
                  word, m ? m->why : "planned");
         return -1;

@@ -7,8 +7,7 @@
  * The list is nmap's: `nmap --help` plus the long options of nmap.cc
  * (Reference Guide, "Options Summary"), minus what prtip implements. The
  * short options nmap has and prtip lacks (-D, -b, -f, -I, -M, -m, -q) are refused from cli.c's
- * short-option string. A few planned prtip options of SPEC.md (--packet-capture) are refused the
- * same way.
+ * short-option string.
  */
 #include "cli/cli_internal.h"
 
@@ -69,16 +68,14 @@ const struct cli_missing cli_missing_opts[] = {
     {"ff", no_argument, R_EVASION},
     {"route-dst", required_argument, R_TRACE},
     /* Output. */
-    {"packet-trace", no_argument, R_TRACE},
     {"traceroute", no_argument, R_TRACE},
     {"log-errors", no_argument, "errors already go to stderr; redirect it"},
-    {"resume", required_argument, "resuming an interrupted scan is planned"},
+    {"resume", required_argument, "main.c takes --resume FILE when it is the only option"},
     /* Misc. */
     {"release-memory", no_argument, R_MISC},
     {"nogcc", no_argument, R_MISC},
     {"thc", no_argument, R_MISC},
     /* prtip's own planned options (SPEC.md). */
-    {"packet-capture", required_argument, R_TRACE},
     {NULL, 0, NULL},
 };
 

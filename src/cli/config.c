@@ -31,6 +31,7 @@ void config_free(struct config *s)
     free(s->args);
     free(s->datadir);
     free(s->stylesheet);
+    free(s->packet_capture);
     free(s->os.db);
     free(s->version.db);
     free(s->db);

@@ -78,6 +78,10 @@ struct config {
      * three given wins, as in nmap. */
     char *stylesheet;
     bool no_stylesheet;
+    /* --packet-capture FILE: PCAPNG of every frame sent and received (owned;
+     * NULL = none). */
+    char *packet_capture;
+    bool packet_trace; /* --packet-trace: nmap's SENT/RCVD line per frame */
     size_t noutputs;
     char *args; /* the command line as typed, for output headers (owned) */
 

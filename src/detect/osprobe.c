@@ -6,6 +6,7 @@
 #include "detect/osprobe.h"
 
 #include "core/clock.h"
+#include "net/capture.h"
 #include "net/packet.h"
 #include "net/route.h"
 
@@ -192,6 +193,8 @@ static int send_probe(int fd, struct os_target *t, int p)
     struct sockaddr_in sin = {.sin_family = AF_INET};
     memcpy(&sin.sin_addr, t->addr.bytes, 4);
     ssize_t n = sendto(fd, b, len, 0, (struct sockaddr *)&sin, sizeof sin);
+    if (n == (ssize_t)len) /* --packet-capture: the raw socket sends from the IP header */
+        capture_frame(CAPTURE_LINK_RAW, NULL, b, len, len, 0, CAPTURE_OUT);
     t->sent[p] = true;
     t->sends[p]++;
     t->sent_us[p] = clock_mono_us();
@@ -254,8 +257,15 @@ static void drain(int fd, struct os_target *t, size_t n)
         if (r <= 0)
             return;
         int64_t now = clock_mono_us();
+        bool captured = false;
         for (size_t i = 0; i < n; i++) {
             int p = classify(&t[i], buf, (size_t)r);
+            /* A raw socket sees all of the host's TCP or ICMP: capture only
+             * the answers to our probes. */
+            if (p >= 0 && !captured) {
+                capture_frame(CAPTURE_LINK_RAW, NULL, buf, (size_t)r, (size_t)r, 0, CAPTURE_IN);
+                captured = true;
+            }
             if (p < 0 || !t[i].sent[p] || t[i].reply[p].got)
                 continue;
             struct os_reply *rp = &t[i].reply[p];

@@ -24,6 +24,7 @@
  */
 #include "net/io.h"
 #include "net/rx_internal.h"
+#include "net/capture.h"
 
 #include <errno.h>
 #include <linux/filter.h>
@@ -391,6 +392,7 @@ struct rx *rx_open(enum recv_method m, const char *ifname, const char *bpf, size
         return NULL;
     }
     r->method = m;
+    snprintf(r->ifname, sizeof(r->ifname), "%s", ifname);
     if (m == RECV_AUTO) /* io.h says why */
         r->method =
             ring_bytes != RX_RING_DEFAULT && ring_bytes <= RX_RING_MIN ? RECV_SOCKET : RECV_RING;
@@ -549,8 +551,30 @@ static int poll_pcap(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
     return n;
 }
 
+/* --packet-capture: each delivered frame goes to the capture first. */
+struct capture_tap {
+    const struct rx *r;
+    rx_frame_fn fn;
+    void *ctx;
+};
+
+static void capture_tap_frame(void *arg, const uint8_t *data, size_t caplen, size_t wirelen,
+                              int64_t ts_ns)
+{
+    struct capture_tap *tap = arg;
+    capture_frame(capture_link_of_dlt(tap->r->linktype), tap->r->ifname, data, caplen, wirelen,
+                  ts_ns, CAPTURE_IN);
+    tap->fn(tap->ctx, data, caplen, wirelen, ts_ns);
+}
+
 int rx_poll(struct rx *r, int timeout_ms, rx_frame_fn fn, void *ctx)
 {
+    struct capture_tap tap;
+    if (atomic_load_explicit(&capture_active, memory_order_relaxed)) {
+        tap = (struct capture_tap){r, fn, ctx};
+        fn = capture_tap_frame;
+        ctx = &tap;
+    }
     if (r->method == RECV_PCAP)
         return poll_pcap(r, timeout_ms, fn, ctx);
     if (r->method == RECV_SOCKET)

@@ -70,7 +70,7 @@ struct rx {
     int64_t ring_cut; /* rx_clock_ns(); written before RING_READY */
     pthread_t ring_th;
     bool ring_th_started;
-    char ifname[IF_NAMESIZE];
+    char ifname[IF_NAMESIZE]; /* also names --packet-capture's interface blocks */
     int ifindex;
     char *bpf;
     size_t ring_bytes;

@@ -22,6 +22,7 @@
  * either sent or reported as not sent, never silently lost in here.
  */
 #include "net/io.h"
+#include "net/capture.h"
 #include "core/clock.h"
 
 #include <errno.h>
@@ -64,6 +65,7 @@ struct tx {
     int fd;
     int family;
     int ifindex;
+    char ifname[IF_NAMESIZE]; /* for --packet-capture's interface blocks */
 
     /* sendmmsg state, reused across calls (SEND_RAW, SEND_PACKET_MMSG) */
     struct mmsghdr *msgs;
@@ -288,6 +290,7 @@ struct tx *tx_open(enum send_method m, const struct route_info *ri, int family, 
     t->fd = -1;
     t->family = family;
     t->ifindex = ifindex;
+    snprintf(t->ifname, sizeof(t->ifname), "%s", ri->ifname);
     t->msgs = calloc(TX_BATCH, sizeof(*t->msgs));
     t->iov = calloc(TX_BATCH, sizeof(*t->iov));
     if (!t->msgs || !t->iov) {
@@ -512,18 +515,36 @@ fail : {
 }
 }
 
+/* --packet-capture: the frames the kernel took, stamped now (after the
+ * send returned, so within the batch's syscall of the wire time). */
+static void capture_sent(const struct tx *t, uint8_t *const frames[], const uint16_t lens[], int k)
+{
+    if (k <= 0 || !atomic_load_explicit(&capture_active, memory_order_relaxed))
+        return;
+    int link = t->method == SEND_RAW ? CAPTURE_LINK_RAW : CAPTURE_LINK_ETHERNET;
+    int64_t now = rx_clock_ns();
+    for (int i = 0; i < k; i++)
+        capture_frame(link, t->ifname, frames[i], lens[i], lens[i], now, CAPTURE_OUT);
+}
+
 int tx_send(struct tx *t, uint8_t *const frames[], const uint16_t lens[],
             const struct ipaddr dsts[], unsigned n)
 {
     if (n == 0)
         return 0;
-    if (t->method == SEND_PACKET_RING)
-        return send_ring(t, frames, lens, n);
-    if (t->method == SEND_RAW && !dsts) {
+    int k;
+    if (t->method == SEND_PACKET_RING) {
+        k = send_ring(t, frames, lens, n);
+    } else if (t->method == SEND_RAW && !dsts) {
         errno = EINVAL;
         return -1;
+    } else {
+        k = send_mmsg(t, frames, lens, dsts, n);
     }
-    return send_mmsg(t, frames, lens, dsts, n);
+    int e = errno;
+    capture_sent(t, frames, lens, k);
+    errno = e;
+    return k;
 }
 
 void tx_close(struct tx *t)

@@ -395,6 +395,18 @@ static int note_timeout(struct raw_ctx *c)
     return 0;
 }
 
+/* Is every host of the current group excluded? (--resume excludes the
+ * complete hosts: their groups must not cost a group's wait each.) */
+static bool group_excluded(const struct raw_ctx *c)
+{
+    for (uint64_t j = c->sched.jlo; j < c->sched.jlo + c->sched.n; j++) {
+        struct ipaddr a;
+        if (target_set_addr_at(c->job->targets, raw_sched_addr(c, j), &a) != 1)
+            return false;
+    }
+    return true;
+}
+
 /* Host group after host group (struct raw_sched): each its own passes,
  * cooldowns and pacing, over the same results and decided bits. */
 static int run_groups(struct raw_ctx *c, struct raw_agg *g, char *err, size_t errlen)
@@ -408,6 +420,8 @@ static int run_groups(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         if (c->sched.ngroups > 1)
             log_debug("raw", "host group %" PRIu64 " of %" PRIu64 ": %" PRIu64 " host%s", k + 1,
                       c->sched.ngroups, c->sched.n, c->sched.n == 1 ? "" : "s");
+        if (group_excluded(c))
+            continue;
         rc = run_group(c, g, err, errlen);
         if (rc == 0 && expired(c)) {
             log_debug("raw", "host group %" PRIu64 ": --host-timeout reached", k + 1);
@@ -518,6 +532,7 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
             .tmo = c->sched.tmo,
             .ntmo = c->sched.ntmo,
             .interrupted = interrupted || rc < 0,
+            .done_j = c->sched.on ? c->sched.jlo : 0,
             .start = start,
         };
         if (raw_results_deliver(g.res, &d) < 0 && rc == 0)

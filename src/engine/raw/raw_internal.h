@@ -499,6 +499,11 @@ struct raw_deliver {
     const struct raw_skip *tmo;
     size_t ntmo;
     bool interrupted;
+    /* Interrupted with a schedule: the host groups before the current one
+     * were finished (every probe answered or timed out), so hosts with
+     * j = addr_idx / nshards below done_j are complete (--resume skips
+     * them); 0 without a schedule. */
+    uint64_t done_j;
     struct timespec start; /* wall clock */
 };
 

@@ -362,7 +362,9 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
     host_result_init(&r, &t->addr);
     r.hostname = t->hostname;
     r.other_addrs = t->other_addrs;
-    r.interrupted = d->interrupted;
+    /* A host of a finished group is whole although the scan stopped. */
+    bool cut = d->interrupted && !(d->shard_by_addr && addr_idx / d->nshards < d->done_j);
+    r.interrupted = cut;
     r.start = d->start;
     clock_gettime(CLOCK_REALTIME, &r.end);
     bool with_ports = true;
@@ -405,7 +407,7 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
         /* Interrupted: what was found only, as the connect engine does. */
         if (!in_shard(d, addr_idx, i))
             continue;
-        if (!answered && d->interrupted) {
+        if (!answered && cut) {
             /* Maybe never sent, maybe still awaited: no state, counted. */
             r.ports_unscanned++;
             continue;
@@ -438,6 +440,9 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
             break;
         }
     }
+    /* Every port of it decided before the signal: the host is whole. */
+    if (cut && with_ports && r.ports_unscanned == 0)
+        r.interrupted = false;
     if (d->sink && d->sink->host)
         d->sink->host(d->sink->ctx, &r);
     host_result_free(&r);

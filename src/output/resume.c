@@ -1,0 +1,592 @@
+/*
+ * resume.c — the resume file (resume.h): write on interruption, load and
+ * apply for --resume. Host records are JSON (jansson), one line each.
+ */
+#include "output/resume.h"
+
+#include "core/addr.h"
+#include "core/siphash.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAGIC "prtip-resume 1"
+
+/* ---- host records <-> JSON ---------------------------------------------- */
+
+static bool host_complete(const struct host_result *h)
+{
+    return !h->interrupted && h->ports_unscanned == 0;
+}
+
+static char *host_to_json(const struct host_result *h)
+{
+    char a[IPADDR_STRLEN];
+    json_t *o = json_object();
+    json_t *ports = json_array();
+    if (!o || !ports) {
+        json_decref(o);
+        json_decref(ports);
+        return NULL;
+    }
+    json_object_set_new(o, "a", json_string(ipaddr_str(&h->addr, a, sizeof a)));
+    json_object_set_new(o, "s", json_integer(h->status));
+    json_object_set_new(o, "r", json_integer(h->status_reason));
+    json_object_set_new(o, "t", json_integer(h->status_ttl));
+    json_object_set_new(o, "rtt",
+                        json_pack("[III]", (json_int_t)h->srtt_us, (json_int_t)h->rttvar_us,
+                                  (json_int_t)h->timeout_us));
+    json_object_set_new(
+        o, "t0", json_pack("[II]", (json_int_t)h->start.tv_sec, (json_int_t)h->start.tv_nsec));
+    json_object_set_new(o, "t1",
+                        json_pack("[II]", (json_int_t)h->end.tv_sec, (json_int_t)h->end.tv_nsec));
+    if (h->have_mac) {
+        char m[18];
+        snprintf(m, sizeof m, "%02x:%02x:%02x:%02x:%02x:%02x", h->mac[0], h->mac[1], h->mac[2],
+                 h->mac[3], h->mac[4], h->mac[5]);
+        json_object_set_new(o, "mac", json_string(m));
+    }
+    if (h->hostname)
+        json_object_set_new(o, "hn", json_string(h->hostname));
+    if (h->other_addrs)
+        json_object_set_new(o, "oa", json_string(h->other_addrs));
+    if (h->rdns)
+        json_object_set_new(o, "dns", json_string(h->rdns));
+    if (h->timed_out)
+        json_object_set_new(o, "to", json_true());
+    for (size_t i = 0; i < h->nports; i++) {
+        const struct port_result *p = &h->ports[i];
+        json_t *e = json_pack("[iiiii]", p->port, p->proto, p->state, p->reason, p->reason_ttl);
+        if (e && p->detail && p->detail->have_reason_ip)
+            json_array_append_new(e, json_string(ipaddr_str(&p->detail->reason_ip, a, sizeof a)));
+        json_array_append_new(ports, e);
+    }
+    json_object_set_new(o, "p", ports);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+static int host_from_json(const char *text, struct host_result *h, char *why, size_t whylen)
+{
+    json_error_t je;
+    json_t *o = json_loads(text, 0, &je);
+    if (!o) {
+        snprintf(why, whylen, "%s", je.text);
+        return -1;
+    }
+    const char *a = NULL, *mac = NULL, *hn = NULL, *oa = NULL, *dns = NULL;
+    json_int_t s, r, t, srtt, rttvar, tmo, t0s, t0n, t1s, t1n;
+    json_t *ports = NULL;
+    int to = 0;
+    int rc = json_unpack_ex(
+        o, &je, 0, "{s:s, s:I, s:I, s:I, s:[III], s:[II], s:[II], s:o, s?s, s?s, s?s, s?s, s?b}",
+        "a", &a, "s", &s, "r", &r, "t", &t, "rtt", &srtt, &rttvar, &tmo, "t0", &t0s, &t0n, "t1",
+        &t1s, &t1n, "p", &ports, "mac", &mac, "hn", &hn, "oa", &oa, "dns", &dns, "to", &to);
+    struct ipaddr addr;
+    if (rc < 0 || ipaddr_parse(a, &addr) < 0 || !json_is_array(ports) || s < 0 || s > HOST_DOWN) {
+        snprintf(why, whylen, "%s", rc < 0 ? je.text : "bad address, status or ports");
+        json_decref(o);
+        return -1;
+    }
+    host_result_init(h, &addr);
+    h->status = (enum host_status)s;
+    h->status_reason = (enum reason)r;
+    h->status_ttl = (uint8_t)t;
+    h->srtt_us = srtt;
+    h->rttvar_us = rttvar;
+    h->timeout_us = tmo;
+    h->start = (struct timespec){.tv_sec = (time_t)t0s, .tv_nsec = (long)t0n};
+    h->end = (struct timespec){.tv_sec = (time_t)t1s, .tv_nsec = (long)t1n};
+    h->timed_out = to;
+    h->owns_names = true;
+    h->hostname = hn ? strdup(hn) : NULL;
+    h->other_addrs = oa ? strdup(oa) : NULL;
+    h->rdns = dns ? strdup(dns) : NULL;
+    unsigned m[6];
+    if (mac && sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6) {
+        for (int i = 0; i < 6; i++)
+            h->mac[i] = (uint8_t)m[i];
+        h->have_mac = true;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(ports, i, e)
+    {
+        int port, proto, state, reason, ttl;
+        const char *rip = NULL;
+        if (json_unpack(e, "[iiiii!]", &port, &proto, &state, &reason, &ttl) < 0 &&
+            json_unpack(e, "[iiiiis!]", &port, &proto, &state, &reason, &ttl, &rip) < 0) {
+            snprintf(why, whylen, "port %zu: expected [port, proto, state, reason, ttl]", i + 1);
+            goto bad;
+        }
+        if (port < 0 || port > 65535 || proto < 0 || proto >= PROTO_COUNT || state < 0 ||
+            state >= PORT_STATE_COUNT || reason < 0 || ttl < 0 || ttl > 255) {
+            snprintf(why, whylen, "port %zu: value out of range", i + 1);
+            goto bad;
+        }
+        struct port_result p = {.port = (uint16_t)port,
+                                .proto = (uint8_t)proto,
+                                .state = (uint8_t)state,
+                                .reason = (uint8_t)reason,
+                                .reason_ttl = (uint8_t)ttl};
+        if (rip) {
+            struct port_detail *d = port_result_detail(&p);
+            if (!d || ipaddr_parse(rip, &d->reason_ip) < 0) {
+                free(d);
+                snprintf(why, whylen, "port %zu: bad reason address", i + 1);
+                goto bad;
+            }
+            d->have_reason_ip = true;
+        }
+        if (host_result_add_port(h, &p) < 0) {
+            snprintf(why, whylen, "out of memory");
+            goto bad;
+        }
+    }
+    json_decref(o);
+    return 0;
+bad:
+    json_decref(o);
+    host_result_free(h);
+    return -1;
+}
+
+/* ---- the recorder sink --------------------------------------------------- */
+
+static int rec_begin(void *ctx, const struct scan_info *info)
+{
+    struct resume_rec *rec = ctx;
+    return sink_begin(&rec->next, info);
+}
+
+static void rec_host(void *ctx, const struct host_result *h)
+{
+    struct resume_rec *rec = ctx;
+    bool down_after_stop = rec->stop && *rec->stop && h->status != HOST_UP;
+    if (host_complete(h) && !down_after_stop && !rec->os && !rec->oom) {
+        char *line = host_to_json(h);
+        if (line && rec->n == rec->cap) {
+            size_t cap = rec->cap ? rec->cap * 2 : 64;
+            char **l = realloc(rec->lines, cap * sizeof *l);
+            if (!l) {
+                free(line);
+                line = NULL;
+            } else {
+                rec->lines = l;
+                rec->cap = cap;
+            }
+        }
+        if (line)
+            rec->lines[rec->n++] = line;
+        else
+            rec->oom = true;
+    }
+    sink_host(&rec->next, h);
+}
+
+static int rec_end(void *ctx, const struct scan_summary *sum)
+{
+    struct resume_rec *rec = ctx;
+    return sink_end(&rec->next, sum);
+}
+
+static void rec_task(void *ctx, const struct task_event *ev)
+{
+    struct resume_rec *rec = ctx;
+    if (rec->next.task)
+        rec->next.task(rec->next.ctx, ev);
+}
+
+struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os,
+                                   volatile sig_atomic_t *stop)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->next = next;
+    rec->os = os;
+    rec->stop = stop;
+    return (struct result_sink){
+        .begin = rec_begin, .host = rec_host, .end = rec_end, .task = rec_task, .ctx = rec};
+}
+
+void resume_rec_free(struct resume_rec *rec)
+{
+    for (size_t i = 0; i < rec->n; i++)
+        free(rec->lines[i]);
+    free(rec->lines);
+    rec->lines = NULL;
+    rec->n = rec->cap = 0;
+}
+
+/* ---- the file ------------------------------------------------------------ */
+
+/* The checksum of what decides the scan: arguments, seed and shard. */
+static uint64_t header_sum(char *const args[], int nargs, uint64_t seed, uint32_t shard,
+                           uint32_t nshards)
+{
+    static const struct siphash_key key = {0x70727469702d7265ULL, 0x73756d652d763100ULL};
+    uint64_t h = siphash24(&key, PRTIP_VERSION, strlen(PRTIP_VERSION));
+    for (int i = 0; i < nargs; i++) {
+        uint64_t x = siphash24(&key, args[i], strlen(args[i]) + 1);
+        h = siphash24(&key, (uint64_t[]){h, x}, 16);
+    }
+    return siphash24(&key, (uint64_t[]){h, seed, (uint64_t)shard << 32 | nshards}, 24);
+}
+
+static const char *default_path(char *const outputs[], size_t n, char *buf, size_t len)
+{
+    /* -oA BASE writes BASE.gnmap among others: the resume file goes beside. */
+    for (size_t i = 0; i < n; i++) {
+        size_t l = outputs[i] ? strlen(outputs[i]) : 0;
+        if (l > 6 && strcmp(outputs[i] + l - 6, ".gnmap") == 0) {
+            snprintf(buf, len, "%.*s.resume", (int)(l - 6), outputs[i]);
+            return buf;
+        }
+    }
+    return "prtip.resume";
+}
+
+int resume_write(const char *path, char *const outputs[], size_t noutputs, char *const args[],
+                 int nargs, uint64_t seed, uint32_t shard, uint32_t nshards,
+                 const struct resume_rec *rec, char *used, size_t usedlen, char *err, size_t errlen)
+{
+    char buf[4096];
+    if (!path)
+        path = default_path(outputs, noutputs, buf, sizeof buf);
+    snprintf(used, usedlen, "%s", path);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write the resume file %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    fprintf(f, MAGIC "\n# Continue this scan with: prtip --resume %s\n", path);
+    fprintf(f, "version %s\n", PRTIP_VERSION);
+    for (int i = 0; i < nargs; i++) {
+        /* One argument a line; a newline inside one is escaped. */
+        fputs("arg ", f);
+        for (const char *c = args[i]; *c; c++) {
+            if (*c == '\n')
+                fputs("\\n", f);
+            else if (*c == '\\')
+                fputs("\\\\", f);
+            else
+                fputc(*c, f);
+        }
+        fputc('\n', f);
+    }
+    fprintf(f, "seed %" PRIu64 "\nshard %" PRIu32 "/%" PRIu32 "\n", seed, shard + 1, nshards);
+    fprintf(f, "sum %016" PRIx64 "\n", header_sum(args, nargs, seed, shard, nshards));
+    fprintf(f, "# %zu complete hosts follow; hosts cut by the interruption are scanned again\n",
+            rec->n);
+    for (size_t i = 0; i < rec->n; i++)
+        fprintf(f, "host %s\n", rec->lines[i]);
+    int bad = ferror(f) | (fclose(f) != 0);
+    if (bad || rec->oom || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write the resume file %s: %s", path,
+                 rec->oom ? "out of memory" : strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int push_arg(struct resume_state *rs, const char *a)
+{
+    char **v = realloc(rs->argv, (size_t)(rs->argc + 2) * sizeof *v);
+    if (!v)
+        return -1;
+    rs->argv = v;
+    rs->argv[rs->argc] = strdup(a);
+    if (!rs->argv[rs->argc])
+        return -1;
+    rs->argv[++rs->argc] = NULL;
+    return 0;
+}
+
+static int push_host(struct resume_state *rs, struct host_result *h)
+{
+    struct host_result *v = realloc(rs->hosts, (rs->nhosts + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    rs->hosts = v;
+    rs->hosts[rs->nhosts++] = *h;
+    return 0;
+}
+
+/* Split nmap's "as:" command line into words (nmap quotes nothing; a word
+ * with spaces cannot be told apart, as with nmap's own --resume). */
+static int nmap_args(struct resume_state *rs, const char *cmd)
+{
+    char *copy = strdup(cmd);
+    if (!copy)
+        return -1;
+    char *save = NULL;
+    bool first = true;
+    for (char *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+        if (first) { /* the program name */
+            first = false;
+            continue;
+        }
+        if (push_arg(rs, w) < 0) {
+            free(copy);
+            return -1;
+        }
+    }
+    free(copy);
+    return 0;
+}
+
+/* nmap's --resume form: a -oG log ("Host: A (name)\tStatus: Up" and
+ * "Host: A ()\tPorts: 22/open/tcp//ssh///, ...") or -oN log ("Nmap scan
+ * report for A"). Hosts with a Ports line (or Status: Down) are complete;
+ * the last host of a -oN log may have been cut and is left out. */
+static int load_nmap_log(FILE *f, const char *first, struct resume_state *rs, char *err,
+                         size_t errlen)
+{
+    const char *as = strstr(first, " as: ");
+    if (!as) {
+        snprintf(err, errlen, "%s: the first line names no command (\"as: ...\")", rs->path);
+        return -1;
+    }
+    if (nmap_args(rs, as + 5) < 0)
+        goto oom;
+    char line[65536];
+    int ln = 1;
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        if (strncmp(line, "Host: ", 6) != 0)
+            continue;
+        char a[IPADDR_STRLEN + 1];
+        if (sscanf(line + 6, "%46s", a) != 1)
+            continue;
+        struct ipaddr addr;
+        if (ipaddr_parse(a, &addr) < 0) {
+            snprintf(err, errlen, "%s:%d: bad address '%s'", rs->path, ln, a);
+            return -1;
+        }
+        bool ports = strstr(line, "\tPorts: ") != NULL || strstr(line, "\tIgnored State: ");
+        bool down = strstr(line, "\tStatus: Down") != NULL;
+        bool up_only = strstr(line, "\tStatus: Up") != NULL;
+        if (!ports && !down && !up_only)
+            continue;
+        /* A Status: Up line precedes the Ports line of a port scan; a ping
+         * scan (-sn) has only Status lines. Keep the latest per address. */
+        struct host_result h;
+        host_result_init(&h, &addr);
+        h.status = down ? HOST_DOWN : HOST_UP;
+        h.status_reason = REASON_USER_SET;
+        /* Every port hidden ("Ignored State: closed (1000)"): complete,
+         * with no port listed; mark it so it is not taken for cut. */
+        h.timed_out = false;
+        if (ports && !strstr(line, "\tPorts: "))
+            h.timed_out = true; /* only as "complete" below; cleared there */
+        if (ports && strstr(line, "\tPorts: ")) {
+            char *p = strstr(line, "\tPorts: ") + 8;
+            char *end = strchr(p, '\t');
+            if (end)
+                *end = '\0';
+            char *save = NULL;
+            for (char *e = strtok_r(p, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+                while (*e == ' ')
+                    e++;
+                unsigned port;
+                char state[32], proto[8];
+                if (sscanf(e, "%u/%31[^/]/%7[^/]", &port, state, proto) != 3 || port > 65535)
+                    continue;
+                struct port_result pr = {.port = (uint16_t)port,
+                                         .proto = strcmp(proto, "udp") == 0 ? PROTO_UDP : PROTO_TCP,
+                                         .reason = REASON_USER_SET};
+                int st = -1;
+                for (int x = 0; x < PORT_STATE_COUNT && st < 0; x++)
+                    if (strcmp(port_state_name((enum port_state)x), state) == 0)
+                        st = x;
+                if (st < 0) {
+                    snprintf(err, errlen, "%s:%d: unknown port state '%s'", rs->path, ln, state);
+                    host_result_free(&h);
+                    return -1;
+                }
+                pr.state = (uint8_t)st;
+                if (host_result_add_port(&h, &pr) < 0) {
+                    host_result_free(&h);
+                    goto oom;
+                }
+            }
+        }
+        /* Replace an earlier Status line of the same address. */
+        bool replaced = false;
+        for (size_t i = 0; i < rs->nhosts && !replaced; i++)
+            if (ipaddr_equal(&rs->hosts[i].addr, &addr)) {
+                host_result_free(&rs->hosts[i]);
+                rs->hosts[i] = h;
+                replaced = true;
+            }
+        if (!replaced && push_host(rs, &h) < 0) {
+            host_result_free(&h);
+            goto oom;
+        }
+    }
+    /* A port scan's host with only a Status: Up line was cut before its
+     * ports line: not complete, scanned again. */
+    bool ping_only = false;
+    for (int i = 1; i < rs->argc; i++)
+        ping_only |= strcmp(rs->argv[i], "-sn") == 0 || strcmp(rs->argv[i], "-sL") == 0;
+    size_t k = 0;
+    for (size_t i = 0; i < rs->nhosts; i++) {
+        struct host_result *h = &rs->hosts[i];
+        if (!ping_only && h->status == HOST_UP && h->nports == 0 && !h->timed_out) {
+            host_result_free(h);
+        } else {
+            h->timed_out = false;
+            rs->hosts[k++] = *h;
+        }
+    }
+    rs->nhosts = k;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory reading %s", rs->path);
+    return -1;
+}
+
+int resume_load(const char *path, struct resume_state *rs, char *err, size_t errlen)
+{
+    memset(rs, 0, sizeof *rs);
+    rs->path = strdup(path);
+    FILE *f = fopen(path, "r");
+    if (!f || !rs->path) {
+        snprintf(err, errlen, "--resume %s: %s", path, f ? "out of memory" : strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    if (push_arg(rs, "prtip") < 0)
+        goto oom;
+    static char line[1 << 20];
+    if (!fgets(line, sizeof line, f)) {
+        snprintf(err, errlen, "--resume %s: empty file", path);
+        goto fail;
+    }
+    if (strncmp(line, "# Nmap ", 7) == 0 || strncmp(line, "# prtip ", 8) == 0) {
+        if (load_nmap_log(f, line, rs, err, errlen) < 0)
+            goto fail;
+        fclose(f);
+        return 0;
+    }
+    if (strcmp(line, MAGIC "\n") != 0) {
+        line[strcspn(line, "\r\n")] = '\0';
+        snprintf(err, errlen,
+                 "--resume %s: not a prtip resume file or an nmap -oN/-oG log (first line: %.40s)",
+                 path, line);
+        goto fail;
+    }
+    int ln = 1;
+    bool have_seed = false, have_sum = false;
+    uint32_t shard = 0, nshards = 1;
+    uint64_t sum = 0;
+    char version[64] = "";
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        size_t l = strlen(line);
+        if (l && line[l - 1] == '\n')
+            line[--l] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        if (strncmp(line, "version ", 8) == 0) {
+            snprintf(version, sizeof version, "%.63s", line + 8);
+        } else if (strncmp(line, "arg ", 4) == 0) {
+            char *o = line + 4, *w = line + 4;
+            for (; *o; o++) {
+                if (*o == '\\' && o[1] == 'n') {
+                    *w++ = '\n';
+                    o++;
+                } else if (*o == '\\' && o[1] == '\\') {
+                    *w++ = '\\';
+                    o++;
+                } else {
+                    *w++ = *o;
+                }
+            }
+            *w = '\0';
+            if (push_arg(rs, line + 4) < 0)
+                goto oom;
+        } else if (sscanf(line, "seed %" SCNu64, &rs->seed) == 1) {
+            have_seed = true;
+        } else if (sscanf(line, "shard %" SCNu32 "/%" SCNu32, &shard, &nshards) == 2) {
+            shard--;
+        } else if (sscanf(line, "sum %" SCNx64, &sum) == 1) {
+            have_sum = true;
+        } else if (strncmp(line, "host ", 5) == 0) {
+            struct host_result h;
+            char why[200];
+            if (host_from_json(line + 5, &h, why, sizeof why) < 0) {
+                snprintf(err, errlen, "--resume %s:%d: bad host record: %s", path, ln, why);
+                goto fail;
+            }
+            if (push_host(rs, &h) < 0) {
+                host_result_free(&h);
+                goto oom;
+            }
+        } else {
+            snprintf(err, errlen, "--resume %s:%d: unknown line '%.40s'", path, ln, line);
+            goto fail;
+        }
+    }
+    fclose(f);
+    f = NULL;
+    if (strcmp(version, PRTIP_VERSION) != 0) {
+        snprintf(err, errlen,
+                 "--resume %s: written by prtip %s, this is prtip %s: the scan order may differ; "
+                 "start the scan again",
+                 path, version[0] ? version : "(unknown)", PRTIP_VERSION);
+        goto fail;
+    }
+    if (!have_seed || !have_sum ||
+        sum != header_sum(rs->argv + 1, rs->argc - 1, rs->seed, shard, nshards)) {
+        snprintf(err, errlen,
+                 "--resume %s: the arguments, seed or shard were changed since the file was "
+                 "written (checksum differs): resuming would scan a different space",
+                 path);
+        goto fail;
+    }
+    rs->have_seed = true;
+    return 0;
+oom:
+    snprintf(err, errlen, "--resume %s: out of memory", path);
+fail:
+    if (f)
+        fclose(f);
+    resume_free(rs);
+    return -1;
+}
+
+int resume_apply(struct resume_state *rs, struct target_set *targets,
+                 const struct services *services, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < rs->nhosts; i++) {
+        struct host_result *h = &rs->hosts[i];
+        char a[IPADDR_STRLEN];
+        if (target_set_exclude(targets, ipaddr_str(&h->addr, a, sizeof a), err, errlen) < 0)
+            return -1;
+        for (size_t k = 0; k < h->nports; k++)
+            h->ports[k].service = services_name(
+                services, h->ports[k].port, port_proto_ipproto((enum port_proto)h->ports[k].proto));
+    }
+    return 0;
+}
+
+void resume_free(struct resume_state *rs)
+{
+    for (int i = 0; i < rs->argc; i++)
+        free(rs->argv[i]);
+    free(rs->argv);
+    for (size_t i = 0; i < rs->nhosts; i++)
+        host_result_free(&rs->hosts[i]);
+    free(rs->hosts);
+    free(rs->path);
+    memset(rs, 0, sizeof *rs);
+}

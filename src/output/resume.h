@@ -1,0 +1,93 @@
+/*
+ * resume.h — continuing an interrupted scan (--resume FILE), after
+ * masscan's paused.conf and nmap's --resume.
+ *
+ * When a scan stops on a signal, a resume file is written (BASE.resume
+ * next to the -oA base, else prtip.resume): a text file with a header, the
+ * prtip version, the arguments one per line, the seed and shard actually
+ * used, a checksum over those, and one JSON line per host that was
+ * complete (every port it was to have got its final state; hosts cut by
+ * the signal are left out and are scanned again whole). `prtip --resume
+ * FILE` parses the same arguments with the same seed, excludes the
+ * complete hosts from the targets so that nothing of them is probed again,
+ * replays their records through the outputs first, and runs the rest: at
+ * the end every output holds the whole scan, each host once. nmap's own
+ * -oN / -oG logs are accepted too (connect and discovery scans): their
+ * "as:" header line gives the arguments and their host lines the complete
+ * hosts.
+ *
+ * Granularity: hosts. A host is complete or scanned again from its first
+ * port; the raw engine's permutation position and retry pass are not
+ * stored (with host groups, the groups before the current one are whole;
+ * without, the complete hosts of an interrupted raw scan are those whose
+ * every probe was answered). OS and version detection results are not
+ * stored: with -O or -sV no host counts as complete.
+ */
+#ifndef PRTIP_OUTPUT_RESUME_H
+#define PRTIP_OUTPUT_RESUME_H
+
+#include "core/result.h"
+#include "core/services.h"
+#include "core/stream.h"
+#include "core/targets.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A loaded resume file. */
+struct resume_state {
+    char **argv; /* argv[0] = "prtip", then the original arguments (owned) */
+    int argc;
+    uint64_t seed;             /* the seed the scan used: set it after parsing argv */
+    bool have_seed;            /* false for nmap logs (their order is nmap's own) */
+    struct host_result *hosts; /* complete hosts, owned (host_result_free each) */
+    size_t nhosts;
+    char *path; /* the file, to be rewritten on a further interruption (owned) */
+};
+
+/*
+ * Read path: a prtip resume file, or an nmap -oN/-oG log (nmap's --resume
+ * form). Returns 0, or -1 with err giving the reason the file is refused
+ * (not a resume file, written by another prtip version, arguments edited,
+ * a malformed host line with its line number).
+ */
+int resume_load(const char *path, struct resume_state *rs, char *err, size_t errlen);
+void resume_free(struct resume_state *rs);
+
+/*
+ * After cli_parse of rs->argv: exclude rs's hosts from targets (they are
+ * not probed again) and give their ports their nmap-services names from
+ * services. Returns 0 or -1 with err.
+ */
+int resume_apply(struct resume_state *rs, struct target_set *targets,
+                 const struct services *services, char *err, size_t errlen);
+
+/* Records complete hosts passing to the outputs (a sink in front of next). */
+struct resume_rec {
+    struct result_sink next;
+    char **lines; /* one JSON text per complete host (owned) */
+    size_t n, cap;
+    bool os; /* -O or -sV: no host counts as complete (their results are not stored) */
+    /* The run's stop flag: a host reported down after it was raised may
+     * just not have been probed yet (discovery cut short): not complete. */
+    volatile sig_atomic_t *stop;
+    bool oom;
+};
+/* rec must outlive the returned sink; next is where hosts go on to. */
+struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os,
+                                   volatile sig_atomic_t *stop);
+void resume_rec_free(struct resume_rec *rec);
+
+/*
+ * Write the resume file: path, or when NULL the default for outputs
+ * (BASE.resume for -oA BASE, else prtip.resume). args: the original
+ * arguments without argv[0] and without --resume; seed and shard as used.
+ * Returns 0 (and the path written in used), or -1 with err.
+ */
+int resume_write(const char *path, char *const outputs[], size_t noutputs, char *const args[],
+                 int nargs, uint64_t seed, uint32_t shard, uint32_t nshards,
+                 const struct resume_rec *rec, char *used, size_t usedlen, char *err,
+                 size_t errlen);
+
+#endif

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# --packet-capture FILE: PCAPNG of every frame the scan sent and received.
+#
+# A SYN scan of 1,024 AnyIP addresses x 3 ports in the namespace lab (-T5,
+# --min-rate 20000): port 22 closed (reset), 80 dropped by nftables for one
+# address in 8 (a silent probe is retried), 443 closed. The file is read by
+# helpers/pcapng.py (strict: block lengths, IDB before EPB, if_tsresol = 9)
+# and by tshark when installed; then:
+#   - outbound SYNs in the file == the SYNs the target's nftables counted
+#     == the frames prtip says it sent (-d "sent N frames");
+#   - inbound frames in the file == the RSTs the target sent (an output
+#     counter) == the frames prtip's receiver got (-d "rx lab0: N frames");
+#   - every timestamp is in ns and within the scan's wall-clock window.
+# A -sS scan without --packet-capture must find the same ports (the capture
+# changes nothing); -sT (a packet socket tap), -sn's ARP ping and -O's
+# probes are captured too; --packet-trace lines have nmap's shape; an
+# unwritable capture path is refused up front.
+set -euo pipefail
+. "$(dirname "$0")/helpers/common.sh"
+t_init "$@"
+[ "$IS_PRTIP" -eq 1 ] || { echo "SKIP: prtip only"; exit 77; }
+t_need_root
+t_lab_up
+
+PREFIX="198.18.128.0/22"
+lab_anyip "$LAB_TGT" "$PREFIX" || t_fail "could not make $PREFIX local"
+lab_nft "$LAB_TGT" "
+table inet prtip_cap {
+    counter syns { }
+    counter rsts { }
+    chain pre {
+        type filter hook prerouting priority -300; policy accept;
+        ip daddr $PREFIX tcp flags & (syn | ack) == syn counter name \"syns\"
+    }
+    chain input {
+        type filter hook input priority 0; policy accept;
+        ip daddr $PREFIX tcp dport 80 ip daddr & 0.0.0.7 == 0.0.0.3 drop
+    }
+    chain out {
+        type filter hook output priority 0; policy accept;
+        ip saddr $PREFIX tcp flags & rst == rst counter name \"rsts\"
+    }
+}" || t_fail "could not load the nftables ruleset"
+
+nft_count() {
+    ip netns exec "$LAB_TGT" nft list counter inet prtip_cap "$1" |
+        sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+t0=$(date +%s%N)
+t_scan cap ip netns exec "$LAB_SCAN" -sS -Pn -n -T5 --min-rate 20000 --max-retries 1 \
+    -p 22,80,443 -d --packet-capture "$T/scan.pcapng" -oG "$T/cap.gnmap" "$PREFIX"
+t1=$(date +%s%N)
+[ "$(cat "$T/cap.rc")" = 0 ] || t_fail "scan failed: $(cat "$T/cap.err")"
+
+python3 "$T_HELPERS/pcapng.py" "$T/scan.pcapng" >"$T/frames" || t_fail "malformed PCAPNG"
+sent_file=$(awk '$1 == "out" && $5 == "tcp" && $8 == "S"' "$T/frames" | wc -l)
+in_file=$(awk '$1 == "in"' "$T/frames" | wc -l)
+rst_file=$(awk '$1 == "in" && $5 == "tcp" && $8 ~ /R/' "$T/frames" | wc -l)
+syns=$(nft_count syns)
+rsts=$(nft_count rsts)
+sent_log=$(sed -n 's/.*sent \([0-9]*\) frames.*/\1/p' "$T/cap.err" | tail -n 1)
+rx_log=$(sed -n 's/.*rx lab0: \([0-9]*\) frames.*/\1/p' "$T/cap.err" | tail -n 1)
+t_log "file: $sent_file SYNs out, $in_file frames in ($rst_file RSTs); target: $syns SYNs, $rsts RSTs; prtip: sent $sent_log, received $rx_log"
+[ "$sent_file" -ge 3072 ] || t_fail "only $sent_file SYNs in the capture"
+[ "$sent_file" = "$syns" ] || t_fail "capture has $sent_file SYNs, the target counted $syns"
+[ "$sent_file" = "$sent_log" ] || t_fail "capture has $sent_file SYNs, prtip sent $sent_log"
+[ "$rst_file" = "$rsts" ] || t_fail "capture has $rst_file RSTs in, the target sent $rsts"
+[ "$in_file" = "$rx_log" ] || t_fail "capture has $in_file frames in, prtip received $rx_log"
+t_pass "every frame sent ($sent_file) and received ($in_file) is in the capture"
+
+# Timestamps: nanoseconds of the real-time clock, inside the run.
+awk -v a="$t0" -v b="$t1" '$1 == "in" || $1 == "out" { if ($NF < a || $NF > b) bad++ }
+    END { exit bad ? 1 : 0 }' "$T/frames" || t_fail "a timestamp lies outside the scan's run"
+t_pass "timestamps are ns within the run"
+
+if command -v tshark >/dev/null 2>&1; then
+    n=$(tshark -r "$T/scan.pcapng" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' 2>/dev/null | wc -l)
+    [ "$n" = "$sent_file" ] || t_fail "tshark counts $n SYNs, expected $sent_file"
+    res=$(capinfos -M "$T/scan.pcapng" 2>/dev/null | sed -n 's/^Number of packets: *//p')
+    [ "$res" = "$(grep -c '^[io]' "$T/frames")" ] || t_fail "capinfos counts $res frames"
+    t_pass "tshark reads the file: $n SYNs, capinfos $res frames"
+fi
+
+# The same scan without a capture finds the same ports.
+t_scan plain ip netns exec "$LAB_SCAN" -sS -Pn -n -T5 --min-rate 20000 --max-retries 1 \
+    -p 22,80,443 -oG "$T/plain.gnmap" "$PREFIX"
+grep -o 'Ports: .*' "$T/cap.gnmap" | sort >"$T/a"
+grep -o 'Ports: .*' "$T/plain.gnmap" | sort >"$T/b"
+t_same "ports with and without --packet-capture" "$T/b" "$T/a"
+
+# -sT: the kernel makes the packets; the tap on lab0 captures them. 256
+# addresses x 2 closed ports: each connect(2) is one SYN and one RST back.
+ip netns exec "$LAB_TGT" nft reset counters >/dev/null
+t_scan conn ip netns exec "$LAB_SCAN" -sT -Pn -n -T5 --max-retries 0 --host-timeout 2s \
+    -p 22,443 --packet-capture "$T/conn.pcapng" 198.18.128.0/24
+[ "$(cat "$T/conn.rc")" = 0 ] || t_fail "-sT scan failed: $(cat "$T/conn.err")"
+python3 "$T_HELPERS/pcapng.py" "$T/conn.pcapng" >"$T/cframes" || t_fail "malformed -sT PCAPNG"
+csyn=$(awk '$1 == "out" && $5 == "tcp" && $8 == "S"' "$T/cframes" | wc -l)
+crst=$(awk '$1 == "in" && $5 == "tcp" && $8 ~ /R/' "$T/cframes" | wc -l)
+syns=$(nft_count syns)
+rsts=$(nft_count rsts)
+t_log "-sT file: $csyn SYNs out, $crst RSTs in; target: $syns SYNs, $rsts RSTs"
+[ "$csyn" -ge 512 ] && [ "$csyn" = "$syns" ] || t_fail "-sT capture has $csyn SYNs, target counted $syns"
+[ "$crst" = "$rsts" ] || t_fail "-sT capture has $crst RSTs, target sent $rsts"
+t_pass "-sT: the tap captured every SYN ($csyn) and RST ($crst)"
+
+# Host discovery and OS detection: the ARP ping (-sn on the lab's direct
+# link) and the OS probes (-O, raw IP sockets) are in the capture too.
+t_scan disc ip netns exec "$LAB_SCAN" -sn -n --packet-capture "$T/disc.pcapng" "$LAB_TGT_V4"
+python3 "$T_HELPERS/pcapng.py" "$T/disc.pcapng" >"$T/dframes" || t_fail "malformed -sn PCAPNG"
+grep -q '^out 1 eth0806 ' "$T/dframes" && grep -q '^in 1 eth0806 ' "$T/dframes" ||
+    t_fail "-sn: no ARP request and reply in the capture: $(head -5 "$T/dframes")"
+lab_listen "$LAB_TGT" "$T/listen.out" --addr "$LAB_TGT_V4" --ports 22
+t_scan os ip netns exec "$LAB_SCAN" -O -Pn -n -p 22,81 --packet-capture "$T/os.pcapng" "$LAB_TGT_V4"
+[ "$(cat "$T/os.rc")" = 0 ] || t_fail "-O scan failed: $(cat "$T/os.err")"
+python3 "$T_HELPERS/pcapng.py" "$T/os.pcapng" >"$T/oframes" || t_fail "malformed -O PCAPNG"
+osout=$(awk '$1 == "out" && $2 == 101' "$T/oframes" | wc -l)
+osin=$(awk '$1 == "in" && $2 == 101' "$T/oframes" | wc -l)
+# nmap's OS probes: 6 SEQ, 2 IE, ECN, T2-T7, U1 = 16 (some resent).
+[ "$osout" -ge 16 ] && [ "$osin" -ge 1 ] || t_fail "-O: $osout OS probes out, $osin replies in the capture"
+t_pass "discovery (ARP) and OS detection ($osout probes, $osin replies) are captured"
+
+# --packet-trace: nmap's SENT/RCVD lines. The same probe of a closed port
+# through nmap and prtip must give lines of the same shape (numbers that
+# vary per run -- time, port, id, seq, ttl of a SYN -- are masked). nmap's
+# ARP lines for the neighbour lookup are left out: prtip resolves the
+# neighbour through the kernel (net/neigh.c), not with its own ARP request.
+shape() {
+    grep -E '^(SENT|RCVD) ' "$1" | grep -F "$LAB_TGT_V4" | grep -v ' ARP ' |
+        sed -E 's/\([0-9.]+s\)/(T)/; s/:[0-9]+ >/:P >/; s/> ([0-9.]+):[0-9]+ /> \1:P /;
+                s/ id=[0-9]+/ id=N/; s/seq=[0-9]+/seq=N/; s/ttl=[0-9]+ id=N iplen=44/ttl=N id=N iplen=44/' | sort -u
+}
+t_scan trace ip netns exec "$LAB_SCAN" -sS -Pn -n -p 22 --packet-trace "$LAB_TGT_V4"
+shape "$T/trace.out" >"$T/trace.shape"
+if command -v nmap >/dev/null 2>&1; then
+    lab_confined "$LAB_SCAN"
+    ip netns exec "$LAB_SCAN" timeout 60 nmap -sS -Pn -n -p 22 --packet-trace "$LAB_TGT_V4" \
+        >"$T/ntrace.out" 2>&1 || t_fail "nmap failed: $(cat "$T/ntrace.out")"
+    shape "$T/ntrace.out" >"$T/ntrace.shape"
+    t_same "--packet-trace lines against nmap's" "$T/ntrace.shape" "$T/trace.shape"
+fi
+[ "$(grep -c '^SENT .* S ttl=' "$T/trace.out")" = 1 ] || t_fail "expected one SENT SYN line"
+# Port 22 listens since the -O scan above: the answer is a SYN-ACK.
+grep -qE '^RCVD \([0-9.]+s\) TCP [0-9.]+:22 > [0-9.]+:[0-9]+ SA ttl=64 id=[0-9]+ iplen=44  seq=[0-9]+ win=[0-9]+ <mss [0-9]+>$' "$T/trace.out" ||
+    t_fail "no RCVD SYN-ACK line: $(cat "$T/trace.out")"
+
+t_expect_error badpath 2 'packet-capture' -sS -p 22 --packet-capture /nonexistent/dir/x.pcapng 127.0.0.1
+t_pass "an unwritable capture file is refused"
