@@ -60,6 +60,79 @@ static void requests(struct output_request *reqs, char paths[][256], const char 
     }
 }
 
+static void same_str(const char *a, const char *b)
+{
+    if (a || b) {
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_string_equal(a, b);
+    }
+}
+
+/* Every field schema v2 added, in got (read back) equal to want (written). */
+static void check_v2_fields(const struct host_result *got, const struct host_result *want)
+{
+    assert_true(got->have_mac);
+    assert_memory_equal(got->mac, want->mac, 6);
+    assert_int_equal(got->nports, want->nports);
+    for (size_t i = 0; i < want->nports; i++) {
+        const struct port_detail *a = got->ports[i].detail, *b = want->ports[i].detail;
+        assert_int_equal(a != NULL, b != NULL);
+        if (!b)
+            continue;
+        assert_int_equal(a->have_reason_ip, b->have_reason_ip);
+        if (b->have_reason_ip)
+            assert_true(ipaddr_equal(&a->reason_ip, &b->reason_ip));
+        assert_int_equal(a->service != NULL, b->service != NULL);
+        if (b->service) {
+            same_str(a->service->probe, b->service->probe);
+            assert_int_equal(a->service->line, b->service->line);
+            assert_int_equal(a->service->soft, b->service->soft);
+            same_str(a->service->differs, b->service->differs);
+            same_str(a->service->fingerprint, b->service->fingerprint);
+        }
+        assert_int_equal(a->tls != NULL, b->tls != NULL);
+        if (b->tls) {
+            const struct tls_info *x = a->tls, *y = b->tls;
+            same_str(x->sni, y->sni);
+            assert_int_equal(x->days_left, y->days_left);
+            same_str(x->serial, y->serial);
+            same_str(x->sig_alg, y->sig_alg);
+            same_str(x->spki_sha256, y->spki_sha256);
+            same_str(x->sha1, y->sha1);
+            same_str(x->md5, y->md5);
+            assert_int_equal(x->self_signed, y->self_signed);
+            assert_int_equal(x->chain_len, y->chain_len);
+            same_str(x->ja3s, y->ja3s);
+            same_str(x->pem, y->pem);
+        }
+    }
+    const struct os_report *r = got->os_report, *e = want->os_report;
+    assert_non_null(r);
+    assert_int_equal(r->verdict, e->verdict);
+    assert_int_equal(r->unreliable, e->unreliable);
+    assert_int_equal(r->show_guesses, e->show_guesses);
+    assert_int_equal(r->running_guess, e->running_guess);
+    same_str(r->not_ideal, e->not_ideal);
+    same_str(r->device_types, e->device_types);
+    same_str(r->running, e->running);
+    same_str(r->os_cpe, e->os_cpe);
+    assert_int_equal(r->open_tcp, e->open_tcp);
+    assert_int_equal(r->closed_tcp, e->closed_tcp);
+    assert_int_equal(r->closed_udp, e->closed_udp);
+    assert_int_equal(r->distance, e->distance);
+    assert_int_equal(r->lastboot, e->lastboot);
+    assert_int_equal(r->uptime_s, e->uptime_s);
+    assert_int_equal(r->seq_index, e->seq_index);
+    same_str(r->seq_values, e->seq_values);
+    assert_string_equal(r->seq_difficulty, e->seq_difficulty);
+    same_str(r->ipid_class, e->ipid_class);
+    same_str(r->ipid_values, e->ipid_values);
+    same_str(r->ts_class, e->ts_class);
+    same_str(r->ts_values, e->ts_values);
+    same_str(r->note, e->note);
+}
+
 static void test_roundtrip_every_finding(void **state)
 {
     (void)state;
@@ -83,7 +156,7 @@ static void test_roundtrip_every_finding(void **state)
     info.verbose = 1;
     info.stylesheet = strdup("file:///usr/share/nmap/nmap.xsl");
     struct host_result h[2];
-    host_full(&h[0]);
+    host_every_field(&h[0]);
     struct ipaddr down;
     assert_int_equal(ipaddr_parse("198.18.0.9", &down), 0);
     host_result_init(&h[1], &down);
@@ -152,6 +225,10 @@ static void test_roundtrip_every_finding(void **state)
     assert_string_equal(s.hosts[0].os_fingerprint, "OS:SCAN(V=7.93%E=4)");
     assert_string_equal(s.hosts[0].hostname, "lab-target");
     assert_string_equal(s.hosts[0].scripts[0].id, "clock-skew");
+    /* Schema v2's fields, each compared with what went in. */
+    check_v2_fields(&s.hosts[0], &h[0]);
+    assert_null(s.hosts[1].os_report);
+    assert_false(s.hosts[1].have_mac);
     stored_scan_free(&s);
 
     host_result_free(&h[0]);
