@@ -30,16 +30,11 @@ static void free_strv(char **v, size_t n)
     free(v);
 }
 
+/* The classes of an OS match, freed as the match's. */
 static void free_classes(struct os_class *c, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(c[i].type);
-        free(c[i].vendor);
-        free(c[i].osfamily);
-        free(c[i].osgen);
-        free_strv(c[i].cpe, c[i].ncpe);
-    }
-    free(c);
+    struct os_match m = {.classes = c, .nclasses = n};
+    os_match_free(&m);
 }
 
 static void free_elems(struct script_elem *e, size_t n)
