@@ -345,13 +345,15 @@ static const char *const verdict_names[] = {
 
 /* The string and number fields of struct os_report, one table for both
  * directions so that a field added to one is in the other. */
-#define OS_REPORT_STRS(X)                                                                          \
-    X(not_ideal)                                                                                   \
-    X(device_types) X(running) X(os_cpe) X(seq_values) X(ipid_class) X(ipid_values) X(ts_class)    \
-        X(ts_values) X(note)
-#define OS_REPORT_INTS(X)                                                                          \
+/* (clang-format 14 reflows these lists differently on each run.) */
+/* clang-format off */
+#define OS_REPORT_STRS(X) \
+    X(not_ideal) X(device_types) X(running) X(os_cpe) X(seq_values) \
+    X(ipid_class) X(ipid_values) X(ts_class) X(ts_values) X(note)
+#define OS_REPORT_INTS(X) \
     X(open_tcp) X(closed_tcp) X(closed_udp) X(distance) X(lastboot) X(uptime_s) X(seq_index)
 #define OS_REPORT_BOOLS(X) X(unreliable) X(show_guesses) X(running_guess)
+/* clang-format on */
 
 char *codec_os_report_json(const struct os_report *r)
 {
