@@ -86,8 +86,8 @@ const char *os_obs_get(const struct os_obs *o, int test, int attr);
  * the plain one ("SEQ(SP=...)" one test per line), with or without the
  * SCAN line (ignored). For tests that have R and do not write it, R is Y
  * when any other attribute is given and N otherwise (nmap-os-db's lines,
- * unlike these, are read without implying R; docs/OS.md "Scoring"). A test given twice (nmap merges several tries)
- * keeps its first line. Returns 0, or -1 with err naming what is wrong.
+ * unlike these, are read without implying R; docs/OS.md "Scoring"). A test given twice (nmap merges
+ * several tries) keeps its first line. Returns 0, or -1 with err naming what is wrong.
  */
 int os_obs_parse(const char *text, size_t len, struct os_obs *o, char *err, size_t errlen);
 

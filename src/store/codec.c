@@ -2,6 +2,7 @@
 #include "store/codec.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -331,4 +332,81 @@ void codec_pool_free(struct codec_pool *p)
         free(p->slots[i]);
     free(p->slots);
     free(p);
+}
+
+static const char *const verdict_names[] = {
+    [OS_VERDICT_DETAILS] = "details",
+    [OS_VERDICT_GUESSES] = "guesses",
+    [OS_VERDICT_NONE] = "none",
+    [OS_VERDICT_TOOMANY] = "toomany",
+    [OS_VERDICT_UNSUPPORTED] = "unsupported",
+};
+#define NVERDICTS (sizeof(verdict_names) / sizeof(verdict_names[0]))
+
+/* The string and number fields of struct os_report, one table for both
+ * directions so that a field added to one is in the other. */
+/* (clang-format 14 reflows these lists differently on each run.) */
+/* clang-format off */
+#define OS_REPORT_STRS(X) \
+    X(not_ideal) X(device_types) X(running) X(os_cpe) X(seq_values) \
+    X(ipid_class) X(ipid_values) X(ts_class) X(ts_values) X(note)
+#define OS_REPORT_INTS(X) \
+    X(open_tcp) X(closed_tcp) X(closed_udp) X(distance) X(lastboot) X(uptime_s) X(seq_index)
+#define OS_REPORT_BOOLS(X) X(unreliable) X(show_guesses) X(running_guess)
+/* clang-format on */
+
+char *codec_os_report_json(const struct os_report *r)
+{
+    if (!r)
+        return NULL;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if ((size_t)r->verdict < NVERDICTS)
+        set_str(o, "verdict", verdict_names[r->verdict]);
+#define PUT_STR(f)  set_str(o, #f, r->f);
+#define PUT_INT(f)  json_object_set_new(o, #f, json_integer((json_int_t)r->f));
+#define PUT_BOOL(f) json_object_set_new(o, #f, json_boolean(r->f));
+    OS_REPORT_STRS(PUT_STR)
+    OS_REPORT_INTS(PUT_INT)
+    OS_REPORT_BOOLS(PUT_BOOL)
+#undef PUT_STR
+#undef PUT_INT
+#undef PUT_BOOL
+    if (r->seq_difficulty[0])
+        set_str(o, "seq_difficulty", r->seq_difficulty);
+    return dump(o);
+}
+
+int codec_json_os_report(const char *json, struct os_report *r)
+{
+    memset(r, 0, sizeof(*r));
+    json_t *o = json ? json_loads(json, 0, NULL) : NULL;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return -1;
+    }
+    const char *v = json_string_value(json_object_get(o, "verdict"));
+    for (size_t i = 0; v && i < NVERDICTS; i++)
+        if (strcmp(v, verdict_names[i]) == 0)
+            r->verdict = (enum os_verdict)i;
+    int rc = 0;
+#define GET_STR(f)                                                                                 \
+    if (json_object_get(o, #f) && !(r->f = get_str(o, #f)))                                        \
+        rc = -1;
+#define GET_INT(f)  r->f = json_integer_value(json_object_get(o, #f));
+#define GET_BOOL(f) r->f = json_is_true(json_object_get(o, #f));
+    OS_REPORT_STRS(GET_STR)
+    OS_REPORT_INTS(GET_INT)
+    OS_REPORT_BOOLS(GET_BOOL)
+#undef GET_STR
+#undef GET_INT
+#undef GET_BOOL
+    const char *d = json_string_value(json_object_get(o, "seq_difficulty"));
+    if (d)
+        snprintf(r->seq_difficulty, sizeof(r->seq_difficulty), "%s", d);
+    json_decref(o);
+    if (rc < 0)
+        os_report_free(r);
+    return rc;
 }

@@ -38,6 +38,12 @@ char *codec_classes_json(const struct os_class *c, size_t n);
 int codec_json_classes(const char *json, struct os_class **c, size_t *n);
 char *codec_elems_json(const struct script_elem *e, size_t n);
 int codec_json_elems(const char *json, struct script_elem **e, size_t *n);
+/* struct os_report as one JSON object (schema v2, hosts.os_report): every
+ * field by its name in result.h, the verdict by name ("details",
+ * "guesses", "none", "toomany", "unsupported"). NULL r gives NULL; reading
+ * fills *r (zeroed first; strings owned by the caller, os_report_free). */
+char *codec_os_report_json(const struct os_report *r);
+int codec_json_os_report(const char *json, struct os_report *r);
 
 /* strdup that keeps NULL. */
 char *codec_dup(const char *s);

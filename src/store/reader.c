@@ -154,6 +154,19 @@ static int host_row(void *ctx, size_t n, const char *const *v)
     h->interrupted = codec_i64(v[15]) != 0;
     h->ports_unscanned = (uint32_t)codec_i64(v[16]);
     h->os_fingerprint = codec_dup(v[17]);
+    /* v[18] is addr_key (unused here); v[19] the -O report (schema v2). */
+    if (n >= 20 && v[19]) {
+        struct os_report *r = calloc(1, sizeof(*r));
+        if (!r || codec_json_os_report(v[19], r) < 0) {
+            free(r);
+            if (!r) {
+                l->oom = true;
+                return 1;
+            }
+        } else {
+            h->os_report = r;
+        }
+    }
     return 0;
 }
 
@@ -173,6 +186,16 @@ static int port_row(void *ctx, size_t n, const char *const *v)
         .reason_ttl = (uint8_t)codec_i64(v[5]),
         .service = codec_intern(l->s->pool, v[6]),
     };
+    struct ipaddr rip;
+    if (n >= 8 && v[7] && ipaddr_parse(v[7], &rip) == 0) {
+        struct port_detail *d = port_result_detail(&p);
+        if (!d) {
+            l->oom = true;
+            return 1;
+        }
+        d->have_reason_ip = true;
+        d->reason_ip = rip;
+    }
     if (host_result_add_port(h, &p) < 0) {
         l->oom = true;
         return 1;
@@ -204,6 +227,13 @@ static int service_row(void *ctx, size_t n, const char *const *v)
         v[10] && strcmp(v[10], "probed") == 0 ? SERVICE_METHOD_PROBED : SERVICE_METHOD_TABLE;
     s->conf = (uint8_t)codec_i64(v[11]);
     s->tunnel_ssl = codec_i64(v[12]) != 0;
+    if (n >= 18) {
+        s->probe = codec_dup(v[13]);
+        s->line = (uint32_t)codec_i64(v[14]);
+        s->soft = codec_i64(v[15]) != 0;
+        s->differs = codec_dup(v[16]);
+        s->fingerprint = codec_dup(v[17]);
+    }
     d->service = s;
     return 0;
 }
@@ -231,6 +261,19 @@ static int tls_row(void *ctx, size_t n, const char *const *v)
     t->sha256 = codec_dup(v[10]);
     t->key_type = codec_dup(v[11]);
     t->key_bits = (uint32_t)codec_i64(v[12]);
+    if (n >= 24) {
+        t->sni = codec_dup(v[13]);
+        t->days_left = codec_i64(v[14]);
+        t->serial = codec_dup(v[15]);
+        t->sig_alg = codec_dup(v[16]);
+        t->spki_sha256 = codec_dup(v[17]);
+        t->sha1 = codec_dup(v[18]);
+        t->md5 = codec_dup(v[19]);
+        t->self_signed = codec_i64(v[20]) != 0;
+        t->chain_len = (uint32_t)codec_i64(v[21]);
+        t->ja3s = codec_dup(v[22]);
+        t->pem = codec_dup(v[23]);
+    }
     d->tls = t;
     return 0;
 }
@@ -424,21 +467,26 @@ int stored_scan_load(struct store *st, const int64_t *ids, size_t nids, stored_k
         if (store_exec(st,
                        "SELECT seq, addr, hostname, other_addrs, rdns, status, reason, "
                        "reason_ttl, mac, srtt_us, rttvar_us, timeout_us, start_ns, end_ns, "
-                       "timed_out, interrupted, ports_unscanned, os_fingerprint, addr_key FROM "
+                       "timed_out, interrupted, ports_unscanned, os_fingerprint, addr_key, "
+                       "os_report FROM "
                        "hosts WHERE scan_id = $1 ORDER BY seq",
                        &id, 1, host_row, &l, err, errlen) < 0 ||
             store_exec(st,
-                       "SELECT host_seq, proto, port, state, reason, reason_ttl, service FROM "
+                       "SELECT host_seq, proto, port, state, reason, reason_ttl, service, "
+                       "reason_ip FROM "
                        "ports WHERE scan_id = $1 ORDER BY host_seq, idx",
                        &id, 1, port_row, &l, err, errlen) < 0 ||
             store_exec(st,
                        "SELECT host_seq, port_idx, name, product, version, extrainfo, hostname, "
-                       "ostype, devicetype, cpe, method, conf, tunnel_ssl FROM services WHERE "
+                       "ostype, devicetype, cpe, method, conf, tunnel_ssl, probe, line, soft, "
+                       "differs, fingerprint FROM services WHERE "
                        "scan_id = $1",
                        &id, 1, service_row, &l, err, errlen) < 0 ||
             store_exec(st,
                        "SELECT host_seq, port_idx, protocol, cipher, alpn, subject, issuer, san, "
-                       "not_before, not_after, sha256, key_type, key_bits FROM tls WHERE "
+                       "not_before, not_after, sha256, key_type, key_bits, sni, days_left, "
+                       "serial, sig_alg, spki_sha256, sha1, md5, self_signed, chain_len, ja3s, "
+                       "pem FROM tls WHERE "
                        "scan_id = $1",
                        &id, 1, tls_row, &l, err, errlen) < 0 ||
             store_exec(st,

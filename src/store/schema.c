@@ -72,8 +72,39 @@ static const char *const schema_v1[] = {
     NULL,
 };
 
+/*
+ * Version 2: the findings the records gained after version 1 — the ICMP
+ * error's source (ports.reason_ip), -sV's evidence, the TLS facts beyond
+ * the certificate's names and dates, and -O's report (hosts.os_report,
+ * JSON: a nested structure read and written whole). One column per ALTER
+ * (SQLite takes no more); new columns are nullable (SQLite cannot add a
+ * NOT NULL column without a default), NULL read as absent / 0 / false, so
+ * rows written by version 1 read as they did.
+ */
+static const char *const schema_v2[] = {
+    "ALTER TABLE ports ADD COLUMN reason_ip TEXT",
+    "ALTER TABLE services ADD COLUMN probe TEXT",
+    "ALTER TABLE services ADD COLUMN line BIGINT",
+    "ALTER TABLE services ADD COLUMN soft INTEGER",
+    "ALTER TABLE services ADD COLUMN differs TEXT",
+    "ALTER TABLE services ADD COLUMN fingerprint TEXT",
+    "ALTER TABLE tls ADD COLUMN sni TEXT",
+    "ALTER TABLE tls ADD COLUMN days_left BIGINT",
+    "ALTER TABLE tls ADD COLUMN serial TEXT",
+    "ALTER TABLE tls ADD COLUMN sig_alg TEXT",
+    "ALTER TABLE tls ADD COLUMN spki_sha256 TEXT",
+    "ALTER TABLE tls ADD COLUMN sha1 TEXT",
+    "ALTER TABLE tls ADD COLUMN md5 TEXT",
+    "ALTER TABLE tls ADD COLUMN self_signed INTEGER",
+    "ALTER TABLE tls ADD COLUMN chain_len BIGINT",
+    "ALTER TABLE tls ADD COLUMN ja3s TEXT",
+    "ALTER TABLE tls ADD COLUMN pem TEXT",
+    "ALTER TABLE hosts ADD COLUMN os_report TEXT",
+    NULL,
+};
+
 /* migrations[i] takes a database from version i to i + 1. */
-static const char *const *const migrations[] = {schema_v1};
+static const char *const *const migrations[] = {schema_v1, schema_v2};
 
 static int get_version(void *ctx, size_t n, const char *const *v)
 {

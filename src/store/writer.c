@@ -107,18 +107,22 @@ static const struct {
     [T_HOSTS] = {"hosts",
                  "scan_id, seq, addr, addr_key, hostname, other_addrs, rdns, status, reason, "
                  "reason_ttl, mac, srtt_us, rttvar_us, timeout_us, start_ns, end_ns, timed_out, "
-                 "interrupted, ports_unscanned, os_fingerprint",
-                 20},
-    [T_PORTS] = {"ports", "scan_id, host_seq, idx, proto, port, state, reason, reason_ttl, service",
-                 9},
+                 "interrupted, ports_unscanned, os_fingerprint, os_report",
+                 21},
+    [T_PORTS] = {"ports",
+                 "scan_id, host_seq, idx, proto, port, state, reason, reason_ttl, service, "
+                 "reason_ip",
+                 10},
     [T_SERVICES] = {"services",
                     "scan_id, host_seq, port_idx, name, product, version, extrainfo, hostname, "
-                    "ostype, devicetype, cpe, method, conf, tunnel_ssl",
-                    14},
+                    "ostype, devicetype, cpe, method, conf, tunnel_ssl, probe, line, soft, "
+                    "differs, fingerprint",
+                    19},
     [T_TLS] = {"tls",
                "scan_id, host_seq, port_idx, protocol, cipher, alpn, subject, issuer, san, "
-               "not_before, not_after, sha256, key_type, key_bits",
-               14},
+               "not_before, not_after, sha256, key_type, key_bits, sni, days_left, serial, "
+               "sig_alg, spki_sha256, sha1, md5, self_signed, chain_len, ja3s, pem",
+               25},
     [T_SCRIPTS] = {"scripts", "scan_id, host_seq, port_idx, ord, script_id, output, elems", 7},
     [T_OS] = {"os_matches", "scan_id, host_seq, ord, name, accuracy, line, classes", 7},
 };
@@ -170,6 +174,7 @@ static int host_rows(struct rows *t, int64_t scan, int64_t seq, const struct hos
     rc |= push(r, sv_int(h->interrupted));
     rc |= push(r, sv_int(h->ports_unscanned));
     rc |= push(r, sv_text(h->os_fingerprint));
+    rc |= h->os_report ? push_owned(r, codec_os_report_json(h->os_report)) : push(r, sv_text(NULL));
 
     for (size_t i = 0; i < h->nports; i++) {
         const struct port_result *p = &h->ports[i];
@@ -184,6 +189,13 @@ static int host_rows(struct rows *t, int64_t scan, int64_t seq, const struct hos
         rc |= push(r, sv_int(p->reason_ttl));
         rc |= push(r, sv_text(p->service));
         const struct port_detail *d = p->detail;
+        if (d && d->have_reason_ip) {
+            char rip[IPADDR_STRLEN];
+            ipaddr_str(&d->reason_ip, rip, sizeof(rip));
+            rc |= push_owned(r, strdup(rip));
+        } else {
+            rc |= push(r, sv_text(NULL));
+        }
         if (!d)
             continue;
         const struct service_result *s = d->service;
@@ -203,6 +215,11 @@ static int host_rows(struct rows *t, int64_t scan, int64_t seq, const struct hos
             rc |= push(r, sv_text(s->method == SERVICE_METHOD_PROBED ? "probed" : "table"));
             rc |= push(r, sv_int(s->conf));
             rc |= push(r, sv_int(s->tunnel_ssl));
+            rc |= push(r, sv_text(s->probe));
+            rc |= push(r, sv_int(s->line));
+            rc |= push(r, sv_int(s->soft));
+            rc |= push(r, sv_text(s->differs));
+            rc |= push(r, sv_text(s->fingerprint));
         }
         const struct tls_info *x = d->tls;
         if (x) {
@@ -221,6 +238,17 @@ static int host_rows(struct rows *t, int64_t scan, int64_t seq, const struct hos
             rc |= push(r, sv_text(x->sha256));
             rc |= push(r, sv_text(x->key_type));
             rc |= push(r, sv_int(x->key_bits));
+            rc |= push(r, sv_text(x->sni));
+            rc |= push(r, sv_int(x->days_left));
+            rc |= push(r, sv_text(x->serial));
+            rc |= push(r, sv_text(x->sig_alg));
+            rc |= push(r, sv_text(x->spki_sha256));
+            rc |= push(r, sv_text(x->sha1));
+            rc |= push(r, sv_text(x->md5));
+            rc |= push(r, sv_int(x->self_signed));
+            rc |= push(r, sv_int(x->chain_len));
+            rc |= push(r, sv_text(x->ja3s));
+            rc |= push(r, sv_text(x->pem));
         }
         rc |= add_scripts(&t[T_SCRIPTS], scan, seq, (int64_t)i, d->scripts, d->nscripts);
     }

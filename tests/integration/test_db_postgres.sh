@@ -62,4 +62,70 @@ db export nightly -oX "$T/nightly.xml" || t_fail "export nightly"
 t_xml_valid "$T/nightly.xml"
 [ "$(grep -c '<host ' "$T/nightly.xml")" = 256 ] || t_fail "export of the job has $(grep -c '<host ' "$T/nightly.xml") hosts"
 t_pass "export of the job: one scan of 256 hosts, valid XML"
+# A version 1 database (the tables as prtip's schema 1 created them in
+# PostgreSQL, frozen here, with one scan in them) is migrated when prtip
+# opens it: the old scan reads as before, and a new scan is stored beside it.
+runuser -u nobody -- "$PG_BIN/createdb" -h "$PG_DIR/sock" -U prtip v1 || t_fail "createdb v1"
+DB="postgresql://prtip@/v1?host=$PG_DIR/sock"
+v1sql() { runuser -u nobody -- "$PG_BIN/psql" -h "$PG_DIR/sock" -U prtip -d v1 -v ON_ERROR_STOP=1 -qtA "$@"; }
+v1sql <<'SQL' || t_fail "v1 DDL"
+CREATE TABLE prtip_schema (version INTEGER NOT NULL, applied_ns BIGINT NOT NULL);
+INSERT INTO prtip_schema VALUES (1, 0);
+CREATE TABLE scans (id BIGSERIAL PRIMARY KEY, job TEXT, shard TEXT, scanner TEXT NOT NULL,
+ version TEXT NOT NULL, args TEXT NOT NULL, start_ns BIGINT NOT NULL, end_ns BIGINT,
+ elapsed_s DOUBLE PRECISION, state TEXT NOT NULL, error TEXT, mode INTEGER NOT NULL,
+ verbosity INTEGER NOT NULL, debugging INTEGER NOT NULL, open_only INTEGER NOT NULL,
+ show_reason INTEGER NOT NULL, version_scan INTEGER NOT NULL, stylesheet TEXT,
+ hosts_total BIGINT, hosts_up BIGINT, hosts_down BIGINT, origin TEXT NOT NULL);
+CREATE INDEX scans_job ON scans (job);
+CREATE TABLE scan_types (scan_id BIGINT NOT NULL, idx INTEGER NOT NULL, type TEXT NOT NULL,
+ scanflags TEXT NOT NULL, proto TEXT NOT NULL, nservices BIGINT NOT NULL, services TEXT,
+ PRIMARY KEY (scan_id, idx));
+CREATE TABLE hosts (scan_id BIGINT NOT NULL, seq BIGINT NOT NULL, addr TEXT NOT NULL,
+ addr_key TEXT NOT NULL, hostname TEXT, other_addrs TEXT, rdns TEXT, status TEXT NOT NULL,
+ reason TEXT NOT NULL, reason_ttl INTEGER NOT NULL, mac TEXT, srtt_us BIGINT NOT NULL,
+ rttvar_us BIGINT NOT NULL, timeout_us BIGINT NOT NULL, start_ns BIGINT NOT NULL,
+ end_ns BIGINT NOT NULL, timed_out INTEGER NOT NULL, interrupted INTEGER NOT NULL,
+ ports_unscanned BIGINT NOT NULL, os_fingerprint TEXT, PRIMARY KEY (scan_id, seq));
+CREATE INDEX hosts_addr ON hosts (addr_key);
+CREATE TABLE ports (scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, idx INTEGER NOT NULL,
+ proto TEXT NOT NULL, port INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,
+ reason_ttl INTEGER NOT NULL, service TEXT, PRIMARY KEY (scan_id, host_seq, idx));
+CREATE INDEX ports_port ON ports (port, proto);
+CREATE TABLE services (scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL,
+ port_idx INTEGER NOT NULL, name TEXT NOT NULL, product TEXT, version TEXT, extrainfo TEXT,
+ hostname TEXT, ostype TEXT, devicetype TEXT, cpe TEXT, method TEXT NOT NULL,
+ conf INTEGER NOT NULL, tunnel_ssl INTEGER NOT NULL, PRIMARY KEY (scan_id, host_seq, port_idx));
+CREATE TABLE tls (scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, port_idx INTEGER NOT NULL,
+ protocol TEXT, cipher TEXT, alpn TEXT, subject TEXT, issuer TEXT, san TEXT,
+ not_before BIGINT NOT NULL, not_after BIGINT NOT NULL, sha256 TEXT, key_type TEXT,
+ key_bits BIGINT NOT NULL, PRIMARY KEY (scan_id, host_seq, port_idx));
+CREATE TABLE scripts (scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL,
+ port_idx INTEGER NOT NULL, ord INTEGER NOT NULL, script_id TEXT NOT NULL, output TEXT,
+ elems TEXT, PRIMARY KEY (scan_id, host_seq, port_idx, ord));
+CREATE TABLE os_matches (scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, ord INTEGER NOT NULL,
+ name TEXT NOT NULL, accuracy INTEGER NOT NULL, line BIGINT NOT NULL, classes TEXT,
+ PRIMARY KEY (scan_id, host_seq, ord));
+INSERT INTO scans (job, scanner, version, args, start_ns, end_ns, elapsed_s, state, mode,
+ verbosity, debugging, open_only, show_reason, version_scan, hosts_total, hosts_up, hosts_down,
+ origin) VALUES ('old', 'prtip', '0.1', 'prtip -sV 198.18.0.2', 1795295520000000000,
+ 1795295533000000000, 12.5, 'complete', 0, 0, 0, 0, 0, 1, 1, 1, 0, 'scan');
+INSERT INTO scan_types VALUES (1, 0, 'syn', '', 'tcp', 1, '22');
+INSERT INTO hosts VALUES (1, 0, '198.18.0.2', '00000000000000000000ffffc6120002', NULL, NULL,
+ NULL, 'up', 'syn-ack', 64, NULL, 200, 50, 100000, 1795295520000000000, 1795295520000000000,
+ 0, 0, 0, NULL);
+INSERT INTO ports VALUES (1, 0, 0, 'tcp', 22, 'open', 'syn-ack', 64, 'ssh');
+INSERT INTO services VALUES (1, 0, 0, 'ssh', 'OpenSSH', '9.2p1', NULL, NULL, 'Linux', NULL,
+ NULL, 'probed', 10, 0);
+SQL
+db export old -oN "$T/v1.nmap" || t_fail "export of the v1 scan after migration"
+grep -Eq '^22/tcp +open +ssh +OpenSSH 9.2p1$' "$T/v1.nmap" || t_fail "v1 scan reads differently: $(cat "$T/v1.nmap")"
+[ "$(v1sql -c 'SELECT max(version) FROM prtip_schema')" = 2 ] || t_fail "v1 database not migrated to 2"
+v1sql -c "SELECT reason_ip, probe, pem, os_report FROM ports, services, tls, hosts LIMIT 0" >/dev/null ||
+    t_fail "v2 columns missing after migration"
+t_scan v1scan ip netns exec "$LAB_SCAN" -sS -Pn -n -p 9000,9001 --db "$DB" -oX "$T/v1scan.xml" 198.18.2.7
+[ "$(cat "$T/v1scan.rc")" = 0 ] || t_fail "scan into the migrated database: $(cat "$T/v1scan.err")"
+db export latest -oX "$T/v1back.xml" || t_fail "export of the new scan"
+t_same "a scan stored in the migrated database exports as written" "$T/v1scan.xml" "$T/v1back.xml"
+t_pass "a version 1 PostgreSQL database is migrated on open; old and new scans read back"
 echo "PASS: $T_NAME"

@@ -17,10 +17,10 @@ db_scenarios "$T/scans.db"
 python3 - "$T/scans.db" <<'PY' || t_fail "schema version not recorded"
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-assert c.execute("select max(version) from prtip_schema").fetchone()[0] == 1
+assert c.execute("select max(version) from prtip_schema").fetchone()[0] == 2
 assert c.execute("pragma journal_mode").fetchone()[0] == "wal"
 PY
-t_pass "schema version 1 recorded, WAL journal"
+t_pass "schema version 2 recorded, WAL journal"
 
 db prune --keep 2 >"$T/prune.txt" || t_fail "prune failed"
 grep -q "Pruned 1 scan; 2 left." "$T/prune.txt" || t_fail "prune: $(cat "$T/prune.txt")"

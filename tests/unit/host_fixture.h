@@ -1,8 +1,9 @@
 /*
  * host_fixture.h — a host record with every kind of finding filled (-sV
  * answers, TLS facts, port and host scripts with structured output, OS
- * matches), shared by the unit tests of the stream and of the store. Each
- * test program includes it once (after cmocka.h).
+ * matches; host_every_field: every field of the records), shared by the
+ * unit tests of the stream and of the store. Each test program includes it
+ * once (after cmocka.h).
  */
 #ifndef PRTIP_TEST_HOST_FIXTURE_H
 #define PRTIP_TEST_HOST_FIXTURE_H
@@ -150,6 +151,102 @@ static void host_full(struct host_result *h)
     h->scripts = calloc(1, sizeof(*h->scripts));
     assert_non_null(h->scripts);
     h->scripts[0] = script("clock-skew", "0s");
+}
+
+/* host_full plus every field the records gained after the store's schema
+ * version 1: the MAC, -sV evidence (probe, match line, softmatch,
+ * differs-from-nmap, fingerprint), every TLS fact, an ICMP error's source
+ * (8080 filtered by a router), a softmatch with its fingerprint (9999) and
+ * the -O report. Kept apart from host_full, whose renderings other tests
+ * spell out (inline: no unused-function warning where it is not used). */
+static inline void host_every_field(struct host_result *h)
+{
+    host_full(h);
+    h->have_mac = true;
+    memcpy(h->mac, "\x02\x42\xc6\x12\x00\x02", 6);
+
+    struct service_result *ssh = h->ports[0].detail->service;
+    ssh->probe = strdup("NULL");
+    ssh->line = 1411;
+
+    struct port_detail *d = h->ports[1].detail;
+    d->service->probe = strdup("GetRequest");
+    d->service->line = 9876;
+    d->service->differs = strdup("found through a TLS 1.3 handshake after nmap's hellos got EOF");
+    struct tls_info *t = d->tls;
+    t->sni = strdup("lab-target");
+    t->days_left = 41;
+    t->serial = strdup("1A2B3C4D5E6F");
+    t->sig_alg = strdup("ecdsa-with-SHA256");
+    t->spki_sha256 = strdup("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    t->sha1 = strdup("a94a8fe5ccb19ba61c4c0873d391e987982fbbd3");
+    t->md5 = strdup("098f6bcd4621d373cade4e832627b4f6");
+    t->self_signed = true;
+    t->chain_len = 2;
+    t->ja3s = strdup("eb1d94daa7e0344597e756a1fb6e7054");
+    t->pem = strdup("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUGis=\n"
+                    "-----END CERTIFICATE-----\n");
+
+    struct port_result p8080 = {.port = 8080,
+                                .proto = PROTO_TCP,
+                                .state = PORT_FILTERED,
+                                .reason = REASON_ADMIN_PROHIBITED,
+                                .reason_ttl = 63,
+                                .service = "http-proxy"};
+    d = port_result_detail(&p8080);
+    assert_non_null(d);
+    d->have_reason_ip = true;
+    assert_int_equal(ipaddr_parse("198.18.0.254", &d->reason_ip), 0);
+    assert_int_equal(host_result_add_port(h, &p8080), 0);
+
+    struct port_result p9999 = {.port = 9999,
+                                .proto = PROTO_TCP,
+                                .state = PORT_OPEN,
+                                .reason = REASON_SYN_ACK,
+                                .reason_ttl = 64,
+                                .service = "abyss"};
+    d = port_result_detail(&p9999);
+    assert_non_null(d);
+    d->service = calloc(1, sizeof(*d->service));
+    assert_non_null(d->service);
+    *d->service = (struct service_result){
+        .name = strdup("http"),
+        .method = SERVICE_METHOD_PROBED,
+        .conf = 10,
+        .probe = strdup("GetRequest"),
+        .line = 2210,
+        .soft = true,
+        .fingerprint = strdup("SF-Port9999-TCP:V=7.93%I=7%D=12/6%Time=6753A1B0%P=x86_64-pc-linux-"
+                              "gnu%r(GetRequest,13,\"HTTP/1\\.0\\x20200\\x20OK\\r\\n\\r\\n\");"),
+    };
+    assert_int_equal(host_result_add_port(h, &p9999), 0);
+
+    h->os_report = calloc(1, sizeof(*h->os_report));
+    assert_non_null(h->os_report);
+    *h->os_report = (struct os_report){
+        .verdict = OS_VERDICT_GUESSES,
+        .unreliable = true,
+        .show_guesses = true,
+        .not_ideal = strdup("Missing a closed TCP port so results incomplete"),
+        .device_types = strdup("general purpose"),
+        .running = strdup("Linux 5.X"),
+        .os_cpe = strdup("cpe:/o:linux:linux_kernel:5"),
+        .running_guess = true,
+        .open_tcp = 22,
+        .closed_tcp = 80,
+        .closed_udp = -1,
+        .distance = 1,
+        .lastboot = 1795209120,
+        .uptime_s = 86400,
+        .seq_index = 262,
+        .seq_values = strdup("2A1B3C4D,2A1B3C99,2A1B3D10"),
+        .seq_difficulty = "Good luck!",
+        .ipid_class = strdup("All zeros"),
+        .ipid_values = strdup("0,0,0"),
+        .ts_class = strdup("1000HZ"),
+        .ts_values = strdup("5B2C1A,5B2C80,5B2CE4"),
+        .note = strdup("a note for the OS section"),
+    };
 }
 
 #endif

@@ -18,6 +18,7 @@
 #include "store/reader.h"
 #include "store/store.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,79 @@ static void requests(struct output_request *reqs, char paths[][256], const char 
     }
 }
 
+static void same_str(const char *a, const char *b)
+{
+    if (a || b) {
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_string_equal(a, b);
+    }
+}
+
+/* Every field schema v2 added, in got (read back) equal to want (written). */
+static void check_v2_fields(const struct host_result *got, const struct host_result *want)
+{
+    assert_true(got->have_mac);
+    assert_memory_equal(got->mac, want->mac, 6);
+    assert_int_equal(got->nports, want->nports);
+    for (size_t i = 0; i < want->nports; i++) {
+        const struct port_detail *a = got->ports[i].detail, *b = want->ports[i].detail;
+        assert_int_equal(a != NULL, b != NULL);
+        if (!b)
+            continue;
+        assert_int_equal(a->have_reason_ip, b->have_reason_ip);
+        if (b->have_reason_ip)
+            assert_true(ipaddr_equal(&a->reason_ip, &b->reason_ip));
+        assert_int_equal(a->service != NULL, b->service != NULL);
+        if (b->service) {
+            same_str(a->service->probe, b->service->probe);
+            assert_int_equal(a->service->line, b->service->line);
+            assert_int_equal(a->service->soft, b->service->soft);
+            same_str(a->service->differs, b->service->differs);
+            same_str(a->service->fingerprint, b->service->fingerprint);
+        }
+        assert_int_equal(a->tls != NULL, b->tls != NULL);
+        if (b->tls) {
+            const struct tls_info *x = a->tls, *y = b->tls;
+            same_str(x->sni, y->sni);
+            assert_int_equal(x->days_left, y->days_left);
+            same_str(x->serial, y->serial);
+            same_str(x->sig_alg, y->sig_alg);
+            same_str(x->spki_sha256, y->spki_sha256);
+            same_str(x->sha1, y->sha1);
+            same_str(x->md5, y->md5);
+            assert_int_equal(x->self_signed, y->self_signed);
+            assert_int_equal(x->chain_len, y->chain_len);
+            same_str(x->ja3s, y->ja3s);
+            same_str(x->pem, y->pem);
+        }
+    }
+    const struct os_report *r = got->os_report, *e = want->os_report;
+    assert_non_null(r);
+    assert_int_equal(r->verdict, e->verdict);
+    assert_int_equal(r->unreliable, e->unreliable);
+    assert_int_equal(r->show_guesses, e->show_guesses);
+    assert_int_equal(r->running_guess, e->running_guess);
+    same_str(r->not_ideal, e->not_ideal);
+    same_str(r->device_types, e->device_types);
+    same_str(r->running, e->running);
+    same_str(r->os_cpe, e->os_cpe);
+    assert_int_equal(r->open_tcp, e->open_tcp);
+    assert_int_equal(r->closed_tcp, e->closed_tcp);
+    assert_int_equal(r->closed_udp, e->closed_udp);
+    assert_int_equal(r->distance, e->distance);
+    assert_int_equal(r->lastboot, e->lastboot);
+    assert_int_equal(r->uptime_s, e->uptime_s);
+    assert_int_equal(r->seq_index, e->seq_index);
+    same_str(r->seq_values, e->seq_values);
+    assert_string_equal(r->seq_difficulty, e->seq_difficulty);
+    same_str(r->ipid_class, e->ipid_class);
+    same_str(r->ipid_values, e->ipid_values);
+    same_str(r->ts_class, e->ts_class);
+    same_str(r->ts_values, e->ts_values);
+    same_str(r->note, e->note);
+}
+
 static void test_roundtrip_every_finding(void **state)
 {
     (void)state;
@@ -83,7 +157,7 @@ static void test_roundtrip_every_finding(void **state)
     info.verbose = 1;
     info.stylesheet = strdup("file:///usr/share/nmap/nmap.xsl");
     struct host_result h[2];
-    host_full(&h[0]);
+    host_every_field(&h[0]);
     struct ipaddr down;
     assert_int_equal(ipaddr_parse("198.18.0.9", &down), 0);
     host_result_init(&h[1], &down);
@@ -152,6 +226,10 @@ static void test_roundtrip_every_finding(void **state)
     assert_string_equal(s.hosts[0].os_fingerprint, "OS:SCAN(V=7.93%E=4)");
     assert_string_equal(s.hosts[0].hostname, "lab-target");
     assert_string_equal(s.hosts[0].scripts[0].id, "clock-skew");
+    /* Schema v2's fields, each compared with what went in. */
+    check_v2_fields(&s.hosts[0], &h[0]);
+    assert_null(s.hosts[1].os_report);
+    assert_false(s.hosts[1].have_mac);
     stored_scan_free(&s);
 
     host_result_free(&h[0]);
@@ -165,6 +243,163 @@ static int get_text(void *ctx, size_t n, const char *const *v)
     if (n && v[0])
         snprintf(ctx, 128, "%s", v[0]);
     return 0;
+}
+
+/* Schema version 1 as prtip 1 created it (SQLite), frozen here: the
+ * migration must take exactly this to the current version. */
+static const char v1_ddl[] =
+    "CREATE TABLE prtip_schema (version INTEGER NOT NULL, applied_ns BIGINT NOT NULL);"
+    "INSERT INTO prtip_schema VALUES (1, 0);"
+    "CREATE TABLE scans (id INTEGER PRIMARY KEY, job TEXT, shard TEXT, scanner TEXT NOT NULL,"
+    " version TEXT NOT NULL, args TEXT NOT NULL, start_ns BIGINT NOT NULL, end_ns BIGINT,"
+    " elapsed_s DOUBLE PRECISION, state TEXT NOT NULL, error TEXT, mode INTEGER NOT NULL,"
+    " verbosity INTEGER NOT NULL, debugging INTEGER NOT NULL, open_only INTEGER NOT NULL,"
+    " show_reason INTEGER NOT NULL, version_scan INTEGER NOT NULL, stylesheet TEXT,"
+    " hosts_total BIGINT, hosts_up BIGINT, hosts_down BIGINT, origin TEXT NOT NULL);"
+    "CREATE INDEX scans_job ON scans (job);"
+    "CREATE TABLE scan_types (scan_id BIGINT NOT NULL, idx INTEGER NOT NULL, type TEXT NOT NULL,"
+    " scanflags TEXT NOT NULL, proto TEXT NOT NULL, nservices BIGINT NOT NULL, services TEXT,"
+    " PRIMARY KEY (scan_id, idx)) WITHOUT ROWID;"
+    "CREATE TABLE hosts (scan_id BIGINT NOT NULL, seq BIGINT NOT NULL, addr TEXT NOT NULL,"
+    " addr_key TEXT NOT NULL, hostname TEXT, other_addrs TEXT, rdns TEXT, status TEXT NOT NULL,"
+    " reason TEXT NOT NULL, reason_ttl INTEGER NOT NULL, mac TEXT, srtt_us BIGINT NOT NULL,"
+    " rttvar_us BIGINT NOT NULL, timeout_us BIGINT NOT NULL, start_ns BIGINT NOT NULL,"
+    " end_ns BIGINT NOT NULL, timed_out INTEGER NOT NULL, interrupted INTEGER NOT NULL,"
+    " ports_unscanned BIGINT NOT NULL, os_fingerprint TEXT, PRIMARY KEY (scan_id, seq))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX hosts_addr ON hosts (addr_key);"
+    "CREATE TABLE ports (scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL, idx INTEGER NOT NULL,"
+    " proto TEXT NOT NULL, port INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,"
+    " reason_ttl INTEGER NOT NULL, service TEXT, PRIMARY KEY (scan_id, host_seq, idx))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX ports_port ON ports (port, proto);"
+    "CREATE TABLE services (scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL,"
+    " port_idx INTEGER NOT NULL, name TEXT NOT NULL, product TEXT, version TEXT, extrainfo TEXT,"
+    " hostname TEXT, ostype TEXT, devicetype TEXT, cpe TEXT, method TEXT NOT NULL,"
+    " conf INTEGER NOT NULL, tunnel_ssl INTEGER NOT NULL,"
+    " PRIMARY KEY (scan_id, host_seq, port_idx)) WITHOUT ROWID;"
+    "CREATE TABLE tls (scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL,"
+    " port_idx INTEGER NOT NULL, protocol TEXT, cipher TEXT, alpn TEXT, subject TEXT,"
+    " issuer TEXT, san TEXT, not_before BIGINT NOT NULL, not_after BIGINT NOT NULL, sha256 TEXT,"
+    " key_type TEXT, key_bits BIGINT NOT NULL, PRIMARY KEY (scan_id, host_seq, port_idx))"
+    " WITHOUT ROWID;"
+    "CREATE TABLE scripts (scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL,"
+    " port_idx INTEGER NOT NULL, ord INTEGER NOT NULL, script_id TEXT NOT NULL, output TEXT,"
+    " elems TEXT, PRIMARY KEY (scan_id, host_seq, port_idx, ord)) WITHOUT ROWID;"
+    "CREATE TABLE os_matches (scan_id BIGINT NOT NULL, host_seq BIGINT NOT NULL,"
+    " ord INTEGER NOT NULL, name TEXT NOT NULL, accuracy INTEGER NOT NULL, line BIGINT NOT NULL,"
+    " classes TEXT, PRIMARY KEY (scan_id, host_seq, ord)) WITHOUT ROWID;"
+    /* One scan as prtip 1 wrote it: an up host, ssh with a -sV answer, a
+     * TLS port with its certificate facts, an OS match. */
+    "INSERT INTO scans VALUES (1, 'old', NULL, 'prtip', '0.1', 'prtip -sV -O 198.18.0.2',"
+    " 1795295520000000000, 1795295533000000000, 12.5, 'complete', NULL, 0, 0, 0, 0, 0, 1, NULL,"
+    " 1, 1, 0, 'scan');"
+    "INSERT INTO scan_types VALUES (1, 0, 'syn', '', 'tcp', 2, '22,443');"
+    "INSERT INTO hosts VALUES (1, 0, '198.18.0.2', '00000000000000000000ffffc6120002',"
+    " NULL, NULL, NULL, 'up', 'syn-ack', 64, '02:42:C6:12:00:02', 200, 50, 100000,"
+    " 1795295520000000000, 1795295520000000000, 0, 0, 0, 'OS:SCAN(V=7.93%E=4)');"
+    "INSERT INTO ports VALUES (1, 0, 0, 'tcp', 22, 'open', 'syn-ack', 64, 'ssh'),"
+    " (1, 0, 1, 'tcp', 443, 'open', 'syn-ack', 64, 'https');"
+    "INSERT INTO services VALUES (1, 0, 0, 'ssh', 'OpenSSH', '9.2p1', NULL, NULL, 'Linux', NULL,"
+    " '[\"cpe:/a:openbsd:openssh:9.2p1\"]', 'probed', 10, 0);"
+    "INSERT INTO tls VALUES (1, 0, 1, 'TLSv1.3', 'TLS_AES_256_GCM_SHA384', NULL, 'CN=lab-target',"
+    " 'CN=lab-ca', '[\"DNS:lab-target\"]', 1767225600, 1798761600, 'ab12', 'ec', 256);"
+    "INSERT INTO os_matches VALUES (1, 0, 0, 'Linux 5.0 - 5.14', 100, 67812, NULL);";
+
+static int get_int(void *ctx, size_t n, const char *const *v)
+{
+    if (n && v[0])
+        *(int64_t *)ctx = codec_i64(v[0]);
+    return 0;
+}
+
+/* A version 1 database is migrated when prtip opens it: its rows read as
+ * they did (the new fields absent), and a scan with every field written
+ * after the migration comes back whole. */
+static void test_migrate_v1(void **state)
+{
+    (void)state;
+    char db[256], err[512];
+    path(db, sizeof(db), "v1.db");
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    char *why = NULL;
+    if (sqlite3_exec(raw, v1_ddl, NULL, NULL, &why) != SQLITE_OK)
+        fail_msg("v1 DDL: %s", why);
+    sqlite3_close(raw);
+
+    struct store st;
+    if (store_open(&st, db, err, sizeof(err)) < 0)
+        fail_msg("open v1: %s", err);
+    int64_t version = 0;
+    assert_int_equal(store_exec(&st, "SELECT max(version) FROM prtip_schema", NULL, 0, get_int,
+                                &version, err, sizeof(err)),
+                     0);
+    assert_int_equal(version, STORE_SCHEMA_VERSION);
+
+    int64_t id = 1;
+    struct stored_scan s;
+    if (stored_scan_load(&st, &id, 1, NULL, NULL, &s, err, sizeof(err)) < 0)
+        fail_msg("load v1 scan: %s", err);
+    assert_string_equal(s.state, "complete");
+    assert_int_equal(s.nhosts, 1);
+    const struct host_result *h = &s.hosts[0];
+    assert_true(h->have_mac);
+    assert_int_equal(h->mac[5], 2);
+    assert_int_equal(h->nports, 2);
+    const struct port_detail *d22 = h->ports[0].detail, *d443 = h->ports[1].detail;
+    assert_non_null(d22);
+    assert_string_equal(d22->service->product, "OpenSSH");
+    assert_string_equal(d22->service->cpe[0], "cpe:/a:openbsd:openssh:9.2p1");
+    assert_false(d22->have_reason_ip);
+    assert_null(d22->service->probe);
+    assert_int_equal(d22->service->line, 0);
+    assert_false(d22->service->soft);
+    assert_null(d22->service->fingerprint);
+    assert_non_null(d443);
+    assert_int_equal(d443->tls->key_bits, 256);
+    assert_string_equal(d443->tls->san[0], "DNS:lab-target");
+    assert_null(d443->tls->pem);
+    assert_int_equal(d443->tls->chain_len, 0);
+    assert_int_equal(h->nos, 1);
+    assert_string_equal(h->os_fingerprint, "OS:SCAN(V=7.93%E=4)");
+    assert_null(h->os_report);
+    stored_scan_free(&s);
+
+    /* The migrated tables take every field. */
+    struct scan_info info;
+    assert_int_equal(scan_info_init(&info), 0);
+    info.args = strdup("prtip -sV -O 198.18.0.2");
+    struct host_result full;
+    host_every_field(&full);
+    struct store_job job = {.target = db, .job = "new"};
+    struct store_writer *w = store_writer_new(&st, &job, err, sizeof(err));
+    assert_non_null(w);
+    struct result_sink sink = store_writer_sink(w);
+    assert_int_equal(sink_begin(&sink, &info), 0);
+    sink_host(&sink, &full);
+    struct scan_summary sum = {.hosts_total = 1, .hosts_up = 1};
+    assert_int_equal(sink_end(&sink, &sum), 0);
+    id = store_writer_scan_id(w);
+    assert_int_equal(id, 2);
+    store_writer_free(w);
+    if (stored_scan_load(&st, &id, 1, NULL, NULL, &s, err, sizeof(err)) < 0)
+        fail_msg("load v2 scan: %s", err);
+    assert_int_equal(s.nhosts, 1);
+    check_v2_fields(&s.hosts[0], &full);
+    stored_scan_free(&s);
+    host_result_free(&full);
+    scan_info_free(&info);
+    store_close(&st);
+
+    /* Opened again: already current, nothing applied twice. */
+    assert_int_equal(store_open(&st, db, err, sizeof(err)), 0);
+    int64_t applied = 0;
+    assert_int_equal(store_exec(&st, "SELECT count(*) FROM prtip_schema", NULL, 0, get_int,
+                                &applied, err, sizeof(err)),
+                     0);
+    assert_int_equal(applied, 2); /* v1's row and the migration's */
+    store_close(&st);
 }
 
 static void test_text_is_data(void **state)
@@ -240,6 +475,14 @@ static void test_json_codecs(void **state)
     free(j);
     script_output_free(&s);
     assert_int_equal(codec_json_elems("not json", &e, &n), -1);
+    struct os_report r;
+    assert_int_equal(codec_json_os_report("not json", &r), -1);
+    assert_int_equal(codec_json_os_report("[]", &r), -1);
+    assert_int_equal(codec_json_os_report("{\"verdict\": \"toomany\", \"distance\": 3}", &r), 0);
+    assert_int_equal(r.verdict, OS_VERDICT_TOOMANY);
+    assert_int_equal(r.distance, 3);
+    assert_null(r.running);
+    os_report_free(&r);
     char **v;
     assert_int_equal(codec_json_strv("[1, {}]", &v, &n), 0); /* non-strings read as "" */
     assert_int_equal(n, 2);
@@ -268,6 +511,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_every_finding),
+        cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_text_is_data),
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_addr_key_order),
