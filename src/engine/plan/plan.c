@@ -88,6 +88,7 @@ static struct disc_job disc_job_of(const struct plan *p)
         .io = cfg->raw,
         .seed = cfg->seed,
         .randomize_ports = cfg->randomize_ports,
+        .assume_off_link_up = cfg->skip_discovery,
         .stop = p->stop,
     };
 }
@@ -293,6 +294,21 @@ static int discover_then_scan(struct plan *p, char *err, size_t errlen)
     return rc;
 }
 
+/* -Pn that still resolves on-link targets by ARP/ND, as nmap: its
+ * --disable-arp-ping text says nmap "does ARP or IPv6 ND discovery of
+ * locally connected ethernet hosts, even if ... -Pn" is used; the lab
+ * (nmap 7.93) shows it for raw scans only: -sS/-sU/... report on-link
+ * hosts "arp-response"/"nd-response" with their MAC and leave the silent
+ * ones down, while -sT -Pn, even as root, marks every target user-set.
+ * Off-link targets stay user-set. Lists past PN_ARP_MAX addresses keep
+ * the plain -Pn scan: discovery holds a record per up host. */
+#define PN_ARP_MAX 65536
+static bool pn_arp(const struct config *cfg, bool raw)
+{
+    return cfg->skip_discovery && raw && cfg->disc.arp && !cfg->disc.ping_only &&
+           target_set_count(cfg->targets) <= PN_ARP_MAX;
+}
+
 int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct result_sink *sink,
              struct scan_summary *sum, char *err, size_t errlen)
 {
@@ -338,6 +354,8 @@ int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct
         rc = list_scan_run(cfg->targets, cfg->dns, stop, &counted);
     } else if (cfg->skip_discovery && cfg->disc.ping_only) {
         deliver_all_up(&p);
+    } else if (pn_arp(cfg, raw)) {
+        rc = discover_then_scan(&p, err, errlen);
     } else if (cfg->skip_discovery || (!raw && !cfg->disc.explicit_probes && !cfg->privileged)) {
         /* -Pn, or nmap's unprivileged discovery (connect to 80 and 443),
          * which the connect engine does per host group. A privileged -sT
