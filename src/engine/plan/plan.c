@@ -10,6 +10,7 @@
 #include "core/rdns.h"
 #include "engine/discovery/discovery.h"
 #include "engine/raw/raw_engine.h"
+#include "net/route.h"
 #include "scan/scan_module.h"
 
 #include <stdio.h>
@@ -125,6 +126,19 @@ static void deliver(struct plan *p, const struct host_result *h)
 static void counting_sink(void *ctx, const struct host_result *h)
 {
     deliver(ctx, h);
+}
+
+/* A raw -Pn scan without ARP (--disable-arp-ping, or a list too long for
+ * it): nmap still names the MAC of every on-link host that answered, from
+ * its frames. The kernel learnt it when the answer came, so the neighbour
+ * table holds it; a host that never answered (no RTT) costs no lookup. */
+static void pn_mac_sink(void *ctx, const struct host_result *h)
+{
+    struct host_result m = *h; /* shallow: the engine still owns the parts */
+    if (m.status == HOST_UP && !m.have_mac && m.srtt_us >= 0 &&
+        m.status_reason != REASON_LOCALHOST_RESPONSE && route_onlink_mac(&m.addr, 50, m.mac) == 0)
+        m.have_mac = true;
+    deliver(ctx, &m);
 }
 
 static void apply_up(struct host_result *h, const struct disc_up *u)
@@ -362,7 +376,9 @@ int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct
          * discovers as nmap does as root (ARP/ND on the link, else echo,
          * SYN 443, ACK 80, timestamp), so hosts carry arp-response and a
          * MAC address as in nmap's files. */
-        rc = port_scan(&p, cfg->targets, cfg->skip_discovery, &counted, err, errlen);
+        struct result_sink macs = {.host = pn_mac_sink, .ctx = &p};
+        rc = port_scan(&p, cfg->targets, cfg->skip_discovery,
+                       cfg->skip_discovery && raw ? &macs : &counted, err, errlen);
     } else {
         rc = discover_then_scan(&p, err, errlen);
     }
