@@ -711,6 +711,8 @@ int discovery_run(const struct disc_job *job, struct disc_result *out, char *err
             snprintf(err, errlen, "discovery: out of memory");
             rc = -1;
         }
+        for (size_t g = 0; g < p.ngrp; g++)
+            out->narp += p.grp[g].n;
         if (rc == 0)
             rc = run_arp(&p, err, errlen);
         if (rc == 0)

@@ -101,6 +101,7 @@ struct disc_result {
     size_t nup, capup;
     struct disc_range *skip;
     size_t nskip, capskip;
+    size_t narp; /* targets asked by ARP/ND */
 };
 
 /*

@@ -295,6 +295,13 @@ static int discover_then_scan(struct plan *p, char *err, size_t errlen)
     struct disc_job dj = disc_job_of(p);
     struct disc_result found;
     int rc = discovery_run(&dj, &found, err, errlen);
+    if (rc == 0 && cfg->skip_discovery && found.narp == 0) {
+        /* -Pn with nothing on an Ethernet link: the plain -Pn scan of the
+         * targets as given (no per-host target set built from the records). */
+        disc_result_free(&found);
+        struct result_sink macs = {.host = pn_mac_sink, .ctx = p};
+        return port_scan(p, cfg->targets, true, &macs, err, errlen);
+    }
     p->found = &found;
     if (cfg->disc.ping_only || rc < 0) {
         deliver_discovered(p, 0, target_set_count(cfg->targets), true, true, true);
