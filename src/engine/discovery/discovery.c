@@ -462,7 +462,12 @@ static void capture_host(void *ctx, const struct host_result *h)
         return;
     for (size_t i = 0; i < h->nports; i++) {
         const struct port_result *pr = &h->ports[i];
-        if (proves_up(pr->reason) && (!best || reason_rank(pr->reason) < reason_rank(best->reason)))
+        /* An ICMP error from another address (a router's port or protocol
+         * unreachable) proves nothing about the target: nmap 7.93 leaves
+         * such a host down (-sn -PU/-PS through a rejecting router). */
+        bool from_other = pr->detail && pr->detail->have_reason_ip;
+        if (proves_up(pr->reason) && !from_other &&
+            (!best || reason_rank(pr->reason) < reason_rank(best->reason)))
             best = pr;
     }
     if (best)
