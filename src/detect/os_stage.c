@@ -22,7 +22,6 @@
 #include "net/route.h"
 #include "scan/scan_module.h"
 
-#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,15 +213,8 @@ static size_t best_try(const struct os_try *tr, size_t n)
  * costs one short ARP exchange (route_resolve_mac). */
 static void mac_from_neigh(struct host_result *h)
 {
-    struct route_info ri;
-    char err[160];
-    if (h->have_mac || route_lookup(&h->addr, NULL, NULL, &ri, err, sizeof err) < 0 ||
-        ri.via_gateway || ri.hwtype != ARPHRD_ETHER)
-        return;
-    if (route_resolve_mac(&ri, 50, err, sizeof err) == 0 && ri.have_next_mac) {
-        memcpy(h->mac, ri.next_mac, 6);
+    if (!h->have_mac && route_onlink_mac(&h->addr, 50, h->mac) == 0)
         h->have_mac = true;
-    }
 }
 
 /* nmap's -v line for a try: "Initiating OS detection (try #1) against

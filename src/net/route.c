@@ -680,3 +680,16 @@ int route_local_addrs(int family, struct ipaddr **out, size_t *n)
     freeifaddrs(ifs);
     return 0;
 }
+
+int route_onlink_mac(const struct ipaddr *addr, int timeout_ms, uint8_t mac[6])
+{
+    struct route_info ri;
+    char err[160];
+    if (route_lookup(addr, NULL, NULL, &ri, err, sizeof err) < 0 || ri.via_gateway ||
+        ri.hwtype != ARPHRD_ETHER)
+        return -1;
+    if (route_resolve_mac(&ri, timeout_ms, err, sizeof err) < 0 || !ri.have_next_mac)
+        return -1;
+    memcpy(mac, ri.next_mac, 6);
+    return 0;
+}

@@ -50,6 +50,16 @@ int route_lookup(const struct ipaddr *dst, const char *ifname, const struct ipad
 int route_resolve_mac(struct route_info *out, int timeout_ms, char *err, size_t errlen);
 
 /*
+ * The MAC address of a host on a directly connected Ethernet link, as nmap
+ * reports it for every on-link host that answered (its frames carried it):
+ * route_lookup (any interface, kernel's source), then route_resolve_mac
+ * with timeout_ms (ms). Meant for a host that has just answered, so the
+ * neighbour table holds it and a miss is rare. Returns 0 with mac[6]
+ * filled, or -1 (off-link, not Ethernet, unresolved) with mac untouched.
+ */
+int route_onlink_mac(const struct ipaddr *addr, int timeout_ms, uint8_t mac[6]);
+
+/*
  * The scanner's own addresses of family (AF_INET or AF_INET6), from
  * getifaddrs(3): every address configured on an interface. A probe to one
  * of them is routed through the loopback interface whatever the target

@@ -31,6 +31,7 @@ table inet prtip_lab {
         type filter hook forward priority 0; policy accept;
         tcp dport 22 reject with icmpx type admin-prohibited
         udp dport 53 reject with icmpx type host-unreachable
+        udp dport 55 reject with icmpx type port-unreachable
     }
 }
 NFT
@@ -92,5 +93,24 @@ compare connect4 -sT -n -p 22,80,443 "$FAR4"
 grep -qx "$FAR4 tcp 22 filtered host-unreach -" "$T/connect4.got" ||
     t_fail "connect4: 22/tcp is not host-unreach"
 if grep -q " reason_ip=" "$T/connect4.xml"; then t_fail "connect4: -sT has no reason_ip in nmap"; fi
+
+# Host discovery: a port unreachable from the router (udp/55) says nothing
+# about the host behind it; nmap leaves the host down (no host line with a
+# reason_ip). prtip too: same hosts and up/down counts.
+for f in 4 6; do
+    far="$FAR4" fam=
+    [ "$f" = 6 ] && far="$FAR6" fam=-6
+    # shellcheck disable=SC2086 # $fam is empty or one option
+    timeout -k 5 60 ip netns exec "$LAB_SCAN" nmap $fam -n --reason -sn -PU55 "$far" \
+        -oX "$T/ping$f.nmap.xml" >"$T/ping$f.nmap.out" 2>&1 || t_fail "ping$f: nmap failed"
+    # shellcheck disable=SC2086
+    t_scan_ok "ping$f" ip netns exec "$LAB_SCAN" $fam -n --reason -sn -PU55 "$far" -oX "$T/ping$f.xml"
+    for w in hostreasons runstats; do
+        t_results xml "$T/ping$f.nmap.xml" --what $w >"$T/ping$f.$w.want"
+        t_results xml "$T/ping$f.xml" --what $w >"$T/ping$f.$w.got"
+        t_same "ping$f -PU55 through a rejecting router: $w" "$T/ping$f.$w.want" "$T/ping$f.$w.got"
+    done
+    grep -qx "up=0 down=1 total=1" "$T/ping$f.runstats.got" || t_fail "ping$f: the host is not down"
+done
 
 echo "PASS: $T_NAME"

@@ -133,6 +133,14 @@ static struct disc_up *add_up(struct disc *p, uint64_t idx, enum reason why, uin
     return u;
 }
 
+/* An own address is up without a probe: localhost-response, or with -Pn
+ * user-set, as nmap (which asks by ARP only on an Ethernet link, and an
+ * own address is routed by the loopback). */
+static enum reason own_reason(const struct disc *p)
+{
+    return p->job->assume_off_link_up ? REASON_USER_SET : REASON_LOCALHOST_RESPONSE;
+}
+
 static void add_range(struct disc *p, struct disc_range **v, size_t *n, size_t *cap, uint64_t lo,
                       uint64_t hi)
 {
@@ -151,6 +159,16 @@ static void add_range(struct disc *p, struct disc_range **v, size_t *n, size_t *
 
 static void add_ip(struct disc *p, uint64_t lo, uint64_t hi)
 {
+    if (p->job->assume_off_link_up && hi - lo <= ENUM_MAX) {
+        /* -Pn: up without a probe, as nmap marks a host it does not ARP. */
+        for (uint64_t i = lo; i < hi && !p->oom; i++) {
+            struct target t;
+            if (target_set_at(p->job->targets, i, &t) == 0 &&
+                !target_set_is_excluded(p->job->targets, &t.addr))
+                add_up(p, i, REASON_USER_SET, 0);
+        }
+        return;
+    }
     add_range(p, &p->ip, &p->nip, &p->capip, lo, hi);
     p->nip_addrs += hi - lo;
 }
@@ -220,7 +238,7 @@ static void put_range(struct disc *p, enum kind k, const struct route_info *ri, 
         /* Our own address inside an on-link range does not answer our ARP:
          * it is up the way the route says an own address is. */
         if (k == K_LOCAL || (k == K_ARP && ipaddr_equal(&t.addr, &ri->src)))
-            add_up(p, i, REASON_LOCALHOST_RESPONSE, 0);
+            add_up(p, i, own_reason(p), 0);
         else
             add_arp(p, ri, &t.addr, i);
     }
@@ -257,7 +275,7 @@ static void put_spec(struct disc *p, size_t s, enum kind k, const struct route_i
             put_range(p, k, ri, lo, idx[i]);
         if (target_set_at(p->job->targets, idx[i], &t) == 0 &&
             !target_set_is_excluded(p->job->targets, &t.addr))
-            add_up(p, idx[i], REASON_LOCALHOST_RESPONSE, 0);
+            add_up(p, idx[i], own_reason(p), 0);
         lo = idx[i] + 1;
     }
     if (lo < base + count)
@@ -444,7 +462,12 @@ static void capture_host(void *ctx, const struct host_result *h)
         return;
     for (size_t i = 0; i < h->nports; i++) {
         const struct port_result *pr = &h->ports[i];
-        if (proves_up(pr->reason) && (!best || reason_rank(pr->reason) < reason_rank(best->reason)))
+        /* An ICMP error from another address (a router's port or protocol
+         * unreachable) proves nothing about the target: nmap 7.93 leaves
+         * such a host down (-sn -PU/-PS through a rejecting router). */
+        bool from_other = pr->detail && pr->detail->have_reason_ip;
+        if (proves_up(pr->reason) && !from_other &&
+            (!best || reason_rank(pr->reason) < reason_rank(best->reason)))
             best = pr;
     }
     if (best)
@@ -467,7 +490,7 @@ static void fill_macs(struct disc *p)
         struct target t;
         struct route_info ri;
         char e[256];
-        if (u->have_mac || u->reason == REASON_LOCALHOST_RESPONSE ||
+        if (u->have_mac || u->reason == REASON_LOCALHOST_RESPONSE || u->reason == REASON_USER_SET ||
             target_set_at(p->job->targets, u->idx, &t) < 0)
             continue;
         const struct ipaddr *src =
@@ -570,7 +593,7 @@ static int run_ip_probes(struct disc *p, char *err, size_t errlen)
 {
     const struct disc_job *job = p->job;
     const struct disc_opts *d = job->disc;
-    if (p->nip == 0)
+    if (p->nip == 0 || job->assume_off_link_up)
         return 0;
     struct disc_run runs[DISC_MAX_RUNS];
     size_t nruns = plan_runs(d, runs);
@@ -693,6 +716,8 @@ int discovery_run(const struct disc_job *job, struct disc_result *out, char *err
             snprintf(err, errlen, "discovery: out of memory");
             rc = -1;
         }
+        for (size_t g = 0; g < p.ngrp; g++)
+            out->narp += p.grp[g].n;
         if (rc == 0)
             rc = run_arp(&p, err, errlen);
         if (rc == 0)

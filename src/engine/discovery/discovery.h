@@ -66,7 +66,14 @@ struct disc_job {
     struct timing timing;
     struct raw_opts io; /* interface, source, rate, dry run, send/receive methods */
     uint64_t seed;
-    bool randomize_ports;        /* connect() ping port order (-r) */
+    bool randomize_ports; /* connect() ping port order (-r) */
+    /* -Pn with ARP/ND on (nmap(1), --disable-arp-ping: nmap "does ARP or
+     * IPv6 ND discovery of locally connected ethernet hosts, even if ...
+     * -Pn"): on-link targets are still asked by ARP/ND (down if silent),
+     * every other routable target is up with reason user-set and gets no
+     * IP probe. One record per up address: the caller bounds the target
+     * count (at most ENUM_MAX in discovery.c, 2^20). */
+    bool assume_off_link_up;
     volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
 };
 
@@ -94,6 +101,7 @@ struct disc_result {
     size_t nup, capup;
     struct disc_range *skip;
     size_t nskip, capskip;
+    size_t narp; /* targets asked by ARP/ND */
 };
 
 /*

@@ -10,6 +10,7 @@
 #include "core/rdns.h"
 #include "engine/discovery/discovery.h"
 #include "engine/raw/raw_engine.h"
+#include "net/route.h"
 #include "scan/scan_module.h"
 
 #include <stdio.h>
@@ -88,6 +89,7 @@ static struct disc_job disc_job_of(const struct plan *p)
         .io = cfg->raw,
         .seed = cfg->seed,
         .randomize_ports = cfg->randomize_ports,
+        .assume_off_link_up = cfg->skip_discovery,
         .stop = p->stop,
     };
 }
@@ -124,6 +126,19 @@ static void deliver(struct plan *p, const struct host_result *h)
 static void counting_sink(void *ctx, const struct host_result *h)
 {
     deliver(ctx, h);
+}
+
+/* A raw -Pn scan without ARP (--disable-arp-ping, or a list too long for
+ * it): nmap still names the MAC of every on-link host that answered, from
+ * its frames. The kernel learnt it when the answer came, so the neighbour
+ * table holds it; a host that never answered (no RTT) costs no lookup. */
+static void pn_mac_sink(void *ctx, const struct host_result *h)
+{
+    struct host_result m = *h; /* shallow: the engine still owns the parts */
+    if (m.status == HOST_UP && !m.have_mac && m.srtt_us >= 0 &&
+        m.status_reason != REASON_LOCALHOST_RESPONSE && route_onlink_mac(&m.addr, 50, m.mac) == 0)
+        m.have_mac = true;
+    deliver(ctx, &m);
 }
 
 static void apply_up(struct host_result *h, const struct disc_up *u)
@@ -280,6 +295,13 @@ static int discover_then_scan(struct plan *p, char *err, size_t errlen)
     struct disc_job dj = disc_job_of(p);
     struct disc_result found;
     int rc = discovery_run(&dj, &found, err, errlen);
+    if (rc == 0 && cfg->skip_discovery && found.narp == 0) {
+        /* -Pn with nothing on an Ethernet link: the plain -Pn scan of the
+         * targets as given (no per-host target set built from the records). */
+        disc_result_free(&found);
+        struct result_sink macs = {.host = pn_mac_sink, .ctx = p};
+        return port_scan(p, cfg->targets, true, &macs, err, errlen);
+    }
     p->found = &found;
     if (cfg->disc.ping_only || rc < 0) {
         deliver_discovered(p, 0, target_set_count(cfg->targets), true, true, true);
@@ -291,6 +313,21 @@ static int discover_then_scan(struct plan *p, char *err, size_t errlen)
     p->found = NULL;
     disc_result_free(&found);
     return rc;
+}
+
+/* -Pn that still resolves on-link targets by ARP/ND, as nmap: its
+ * --disable-arp-ping text says nmap "does ARP or IPv6 ND discovery of
+ * locally connected ethernet hosts, even if ... -Pn" is used; the lab
+ * (nmap 7.93) shows it for raw scans only: -sS/-sU/... report on-link
+ * hosts "arp-response"/"nd-response" with their MAC and leave the silent
+ * ones down, while -sT -Pn, even as root, marks every target user-set.
+ * Off-link targets stay user-set. Lists past PN_ARP_MAX addresses keep
+ * the plain -Pn scan: discovery holds a record per up host. */
+#define PN_ARP_MAX 65536
+static bool pn_arp(const struct config *cfg, bool raw)
+{
+    return cfg->skip_discovery && raw && cfg->disc.arp && !cfg->disc.ping_only &&
+           target_set_count(cfg->targets) <= PN_ARP_MAX;
 }
 
 int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct result_sink *sink,
@@ -338,13 +375,17 @@ int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct
         rc = list_scan_run(cfg->targets, cfg->dns, stop, &counted);
     } else if (cfg->skip_discovery && cfg->disc.ping_only) {
         deliver_all_up(&p);
+    } else if (pn_arp(cfg, raw)) {
+        rc = discover_then_scan(&p, err, errlen);
     } else if (cfg->skip_discovery || (!raw && !cfg->disc.explicit_probes && !cfg->privileged)) {
         /* -Pn, or nmap's unprivileged discovery (connect to 80 and 443),
          * which the connect engine does per host group. A privileged -sT
          * discovers as nmap does as root (ARP/ND on the link, else echo,
          * SYN 443, ACK 80, timestamp), so hosts carry arp-response and a
          * MAC address as in nmap's files. */
-        rc = port_scan(&p, cfg->targets, cfg->skip_discovery, &counted, err, errlen);
+        struct result_sink macs = {.host = pn_mac_sink, .ctx = &p};
+        rc = port_scan(&p, cfg->targets, cfg->skip_discovery,
+                       cfg->skip_discovery && raw ? &macs : &counted, err, errlen);
     } else {
         rc = discover_then_scan(&p, err, errlen);
     }

@@ -24,6 +24,10 @@
  *   -sL              list_scan_run: every target, status unknown, no packet.
  *   -Pn              the port scan engine on every target (all up, user-set);
  *                    with -sn every target is delivered up, no packet sent.
+ *                    A raw scan with ARP on (no --disable-arp-ping, at most
+ *                    65536 targets) runs discovery with only ARP/ND, as
+ *                    nmap: on-link hosts that answer are up (arp-response,
+ *                    MAC), silent ones down, the rest up (user-set).
  *   unprivileged     (connect scan, no explicit -P probe) the connect
  *                    engine, which pings by connecting to 80 and 443;
  *                    with explicit probes (disc.connect_ping, see
