@@ -409,7 +409,8 @@ static int parse_match(struct loader *L, const char *s, bool soft)
     return 0;
 }
 
-/* Compile one rule and read what the prefilter needs from PCRE2's study. */
+/* Compile one rule (no JIT: svc_rule_jit does that on first use) and read
+ * what the prefilter needs from PCRE2's study. */
 static void compile_rule(struct svc_rule *r)
 {
     PCRE2_SIZE eoff = 0;
@@ -418,7 +419,6 @@ static void compile_rule(struct svc_rule *r)
     r->cerroff = (size_t)eoff;
     if (!r->re)
         return;
-    r->jit = pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0;
     r->nlit = (uint8_t)svc_required_literal(r->regex, r->lit);
     uint32_t allopts = 0, fct = 0, fcu = 0;
     pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &r->minlen);
@@ -509,8 +509,6 @@ static int compile_all(struct loader *L)
             pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &caps);
             if (caps + 1 > db->max_captures)
                 db->max_captures = caps + 1;
-            if (!r->jit)
-                L->st->jit = false;
             if (r->soft)
                 L->st->softmatches++;
             else
@@ -661,6 +659,24 @@ static int finish(struct loader *L)
     return 0;
 }
 
+void svc_rule_jit(const struct svc_db *db, const struct svc_rule *r)
+{
+    /* The database is shared read-only; the JIT state is the one field
+     * that changes after the load, under this protocol. */
+    struct svc_rule *w = (struct svc_rule *)r;
+    if (atomic_load_explicit(&w->jit_done, memory_order_acquire))
+        return;
+    pthread_mutex_t *mu = (pthread_mutex_t *)&db->jit_mu;
+    pthread_mutex_lock(mu);
+    if (!atomic_load_explicit(&w->jit_done, memory_order_relaxed)) {
+        /* A failure (no JIT in this PCRE2, out of executable memory)
+         * leaves the interpreter, which gives the same answers. */
+        (void)pcre2_jit_compile(w->re, PCRE2_JIT_COMPLETE);
+        atomic_store_explicit(&w->jit_done, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(mu);
+}
+
 int svc_db_load_buf(const char *name, const char *buf, size_t len, struct svc_db **out,
                     struct svc_db_stats *st, void (*warn)(void *ctx, const char *msg), void *ctx,
                     char *err, size_t errlen)
@@ -669,11 +685,15 @@ int svc_db_load_buf(const char *name, const char *buf, size_t len, struct svc_db
     if (!st)
         st = &dummy;
     memset(st, 0, sizeof *st);
-    st->jit = true;
+    uint32_t have_jit = 0;
+    pcre2_config(PCRE2_CONFIG_JIT, &have_jit);
+    st->jit = have_jit != 0;
     if (err && errlen)
         err[0] = '\0';
     *out = NULL;
     struct svc_db *db = calloc(1, sizeof *db);
+    if (db)
+        pthread_mutex_init(&db->jit_mu, NULL);
     if (!db || !(db->name = strdup(name ? name : "nmap-service-probes"))) {
         free(db);
         if (err && errlen)
@@ -763,6 +783,7 @@ void svc_db_free(struct svc_db *db)
     free(db->probes);
     portset_free(&db->exclude);
     pcre2_match_context_free(db->mctx);
+    pthread_mutex_destroy(&db->jit_mu);
     free(db->name);
     free(db);
 }
