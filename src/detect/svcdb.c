@@ -290,16 +290,29 @@ static int next_piece(struct loader *L, const char **pp, char *mode, size_t mode
     return 1;
 }
 
-static int add_service(struct svc_probe *p, const char *name)
+static int cmp_str(const void *a, const void *b)
 {
-    for (size_t i = 0; i < p->nservices; i++)
-        if (strcmp(p->services[i], name) == 0)
-            return 0;
-    char **ns = realloc(p->services, (p->nservices + 1) * sizeof *ns);
-    if (!ns)
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* p->services: the distinct names its rules give, sorted for
+ * svc_probe_can_match's binary search (a linear search per rule made this
+ * quadratic: ~25 ms for the NULL probe's 3,500 rules). */
+static int collect_services(struct svc_probe *p)
+{
+    if (!p->nrules)
+        return 0;
+    p->services = malloc(p->nrules * sizeof *p->services);
+    if (!p->services)
         return -1;
-    p->services = ns;
-    p->services[p->nservices++] = (char *)name; /* borrowed from the rule */
+    for (size_t k = 0; k < p->nrules; k++)
+        p->services[k] = p->rules[k].service; /* borrowed from the rule */
+    qsort(p->services, p->nrules, sizeof *p->services, cmp_str);
+    size_t n = 0;
+    for (size_t k = 0; k < p->nrules; k++)
+        if (n == 0 || strcmp(p->services[n - 1], p->services[k]) != 0)
+            p->services[n++] = p->services[k];
+    p->nservices = n;
     return 0;
 }
 
@@ -645,9 +658,8 @@ static int finish(struct loader *L)
         struct svc_probe *p = &db->probes[i];
         if (p->is_null)
             db->null_probe = p;
-        for (size_t k = 0; k < p->nrules; k++)
-            if (add_service(p, p->rules[k].service) < 0)
-                return fail(L, "out of memory");
+        if (collect_services(p) < 0)
+            return fail(L, "out of memory");
     }
     if (resolve_fallbacks(L) < 0)
         return -1;

@@ -86,7 +86,7 @@ struct svc_probe {
     size_t nports, nsslports;
     struct svc_rule *rules;
     size_t nrules, caprules;
-    char **services; /* distinct services its rules name (nmap's detectedServices) */
+    char **services; /* distinct services its rules name, sorted (nmap's detectedServices) */
     size_t nservices;
     const struct svc_probe *chain[SVC_MAX_FALLBACKS + 1]; /* itself, fallbacks, NULL (TCP) */
     size_t nchain;
