@@ -1,6 +1,7 @@
 /*
  * svcdb.c — what the -sV probe database costs: loading and compiling the
- * whole nmap-service-probes (PCRE2 + JIT), and matching one reply against
+ * whole nmap-service-probes (PCRE2; each rule is JIT-compiled on its first
+ * match, so the first round's matches carry that cost), and matching one reply against
  * a probe's rules and its fallbacks (the work done per read in -sV).
  *
  *   svcdb [FILE] [ROUNDS]     (default /usr/share/nmap/nmap-service-probes, 5)

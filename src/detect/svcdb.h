@@ -10,10 +10,14 @@
  * only client.
  *
  * Threads: a loaded database is immutable and may be shared by any number
- * of threads; match data (PCRE2 match data blocks) is per call. Loading
- * compiles the rules on up to 8 short-lived threads (one per CPU) and takes
- * ~0.2-0.5 s for Debian's file with JIT, so the version stage may load it
- * on a thread of its own while the port scan runs.
+ * of threads; match data (PCRE2 match data blocks) is per call (the one
+ * thing that changes after the load, a rule's lazy JIT compile, is done
+ * once under the database's lock). Loading parses the whole file and
+ * compiles every rule without JIT, on up to 8 short-lived threads (one per
+ * CPU): ~60-190 ms for Debian's file on 2 CPUs, so the version stage may
+ * load it on a thread of its own while the port scan runs. The JIT
+ * compile (twice the plain compile) is done per rule on its first PCRE2
+ * call, so a scan pays it only for the rules its replies reach.
  *
  * nmap 7.93 (Debian 12) matches with PCRE1; this module uses PCRE2 with the
  * same options (no UTF, bytes, i = CASELESS, s = DOTALL) and limits. Every
@@ -44,7 +48,7 @@ struct svc_db_stats {
     size_t matches;     /* match lines compiled */
     size_t softmatches; /* softmatch lines compiled */
     size_t failed;      /* rules whose regex PCRE2 refused (not used) */
-    bool jit;           /* PCRE2 JIT was available and used */
+    bool jit;           /* PCRE2 has JIT: rules are JIT-compiled on first use */
 };
 
 /*

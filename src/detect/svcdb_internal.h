@@ -11,6 +11,8 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 /* nmap's limits (service_scan.cc, since 7.80 / CVE-2018-15173): the PCRE
  * match limit and recursion (depth) limit set on every rule. */
@@ -52,7 +54,12 @@ struct svc_rule {
     uint32_t opts;  /* PCRE2_CASELESS / PCRE2_DOTALL from the i and s flags */
     int cerr;       /* compile: PCRE2 error code when re is NULL */
     size_t cerroff; /* compile: offset of the error in regex */
-    bool jit;       /* JIT-compiled */
+    /* JIT state: the load compiles every rule without JIT (that alone
+     * finds the rules PCRE2 refuses, their counts and the prefilter's
+     * data); the JIT compile, most of the load's cost, is done on the
+     * rule's first PCRE2 call (svc_rule_jit). 0: not yet, 1: done (JIT
+     * code present or PCRE2 declined; the interpreter then runs it). */
+    atomic_uchar jit_done;
     /* Prefilter, from PCRE2's own study of the pattern: an anchored rule
      * whose first byte must be in first[] cannot match a reply that starts
      * otherwise, and no rule matches a reply shorter than minlen. Skipping
@@ -79,7 +86,7 @@ struct svc_probe {
     size_t nports, nsslports;
     struct svc_rule *rules;
     size_t nrules, caprules;
-    char **services; /* distinct services its rules name (nmap's detectedServices) */
+    char **services; /* distinct services its rules name, sorted (nmap's detectedServices) */
     size_t nservices;
     const struct svc_probe *chain[SVC_MAX_FALLBACKS + 1]; /* itself, fallbacks, NULL (TCP) */
     size_t nchain;
@@ -96,6 +103,7 @@ struct svc_db {
     bool has_exclude;
     uint32_t max_captures; /* largest capture count of any rule */
     pcre2_match_context *mctx;
+    pthread_mutex_t jit_mu; /* serialises the lazy JIT compiles */
 };
 
 /*
@@ -109,6 +117,12 @@ size_t svc_required_literal(const char *re, uint8_t *out);
 /* The prefilter: false only when r cannot match reply (too short, first
  * byte excluded, required literal absent); true means "run PCRE2". */
 bool svc_rule_may_match(const struct svc_rule *r, const uint8_t *reply, size_t len);
+
+/* Make sure r is JIT-compiled before a PCRE2 call on it (once per rule,
+ * on its first use; later calls are one atomic load). Thread-safe: a
+ * thread that finds the rule not yet compiled waits on db's lock, so no
+ * pcre2_match runs on a code that is being JIT-compiled. */
+void svc_rule_jit(const struct svc_db *db, const struct svc_rule *r);
 
 /* nmap's cstring_unescape on s[0..len): in place; new length or -1. */
 long svc_unescape(char *s, size_t len);

@@ -230,6 +230,7 @@ int svc_match(const struct svc_db *db, const struct svc_probe *p, const uint8_t 
                        r->soft ? "softmatch" : "match", r->service);
                 continue;
             }
+            svc_rule_jit(db, r);
             int m = pcre2_match(r->re, reply, len, 0, 0, md, db->mctx);
             if (m == PCRE2_ERROR_JIT_STACKLIMIT)
                 m = pcre2_match(r->re, reply, len, 0, PCRE2_NO_JIT, md, db->mctx);

@@ -81,8 +81,17 @@ bool svc_probe_lists_port(const struct svc_probe *p, uint16_t port, bool ssl)
 
 bool svc_probe_can_match(const struct svc_probe *p, const char *service)
 {
-    for (size_t i = 0; i < p->nservices; i++)
-        if (strcmp(p->services[i], service) == 0)
+    /* services is sorted and unique (svcdb.c collect_services). */
+    size_t lo = 0, hi = p->nservices;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(p->services[mid], service);
+        if (c == 0)
             return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return false;
 }

@@ -192,9 +192,9 @@ static void *worker(void *arg)
     } else if (vs->job.debug > 0) {
         log_info("version",
                  "%s: %zu probes, %zu match and %zu softmatch rules loaded, %zu refused by "
-                 "PCRE2 (%s JIT) in %.0f ms",
+                 "PCRE2 (%s) in %.0f ms",
                  vs->job.dbpath, st.probes, st.matches, st.softmatches, st.failed,
-                 st.jit ? "with" : "without", (double)(clock_mono_us() - t0) / 1000.0);
+                 st.jit ? "JIT on first use" : "no JIT", (double)(clock_mono_us() - t0) / 1000.0);
     }
     char err[256];
     evloop_set_stop_flag(vs->loop, vs->job.stop);

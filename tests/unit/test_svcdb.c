@@ -638,6 +638,70 @@ static void *match_many(void *arg)
     return NULL;
 }
 
+struct race {
+    const struct svc_db *db;
+    const struct svc_probe *p;
+    struct svc_answer a;
+    int rc;
+};
+
+static void *race_match(void *arg)
+{
+    struct race *r = arg;
+    const char *b = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
+    r->rc = svc_match(r->db, r->p, (const uint8_t *)b, strlen(b), NULL, &r->a, NULL, NULL);
+    return NULL;
+}
+
+/* Rules are JIT-compiled on first use, under the database's lock: threads
+ * that reach the same rules at once all get the answer (and, with an ASan
+ * or TSan build, no race), and the rule that matched is JIT code after. */
+static void test_lazy_jit_threads(void **state)
+{
+    (void)state;
+    struct svc_db *db = NULL;
+    struct svc_db_stats st;
+    struct warns w = {0};
+    char err[512];
+    if (svc_db_load(REAL_PROBES, &db, &st, on_warn, &w, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const struct svc_probe *nul = db->null_probe;
+    assert_non_null(nul);
+    size_t jitted = 0;
+    for (size_t i = 0; i < nul->nrules; i++)
+        jitted += atomic_load(&nul->rules[i].jit_done);
+    assert_int_equal(jitted, 0); /* nothing is JIT-compiled by the load */
+    enum { N = 4 };
+    struct race r[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct race){.db = db, .p = nul};
+        assert_int_equal(pthread_create(&th[i], NULL, race_match, &r[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    unsigned line = r[0].a.line;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].rc, 0);
+        assert_true(r[i].a.found);
+        assert_string_equal(r[i].a.product, "OpenSSH");
+        assert_string_equal(r[i].a.version, "9.2p1 Debian 2+deb12u3");
+        assert_int_equal(r[i].a.line, line);
+        svc_answer_clear(&r[i].a);
+    }
+    const struct svc_rule *hit = NULL;
+    for (size_t i = 0; i < nul->nrules; i++)
+        if (nul->rules[i].line == line)
+            hit = &nul->rules[i];
+    assert_non_null(hit);
+    assert_true(atomic_load(&hit->jit_done));
+    size_t jitsize = 0;
+    pcre2_pattern_info(hit->re, PCRE2_INFO_JITSIZE, &jitsize);
+    if (st.jit)
+        assert_true(jitsize > 0);
+    svc_db_free(db);
+}
+
 static void test_real_file(void **state)
 {
     (void)state;
@@ -716,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_required_literal),
         cmocka_unit_test(test_answer_merge),
         cmocka_unit_test(test_real_file),
+        cmocka_unit_test(test_lazy_jit_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
