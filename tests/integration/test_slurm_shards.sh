@@ -71,7 +71,7 @@ munged --foreground --force --socket="$MUNGE_SOCK" --key-file="$S/munge/munge.ke
     --pid-file="$S/munge/munged.pid" --log-file="$S/munge/munged.log" \
     --seed-file="$S/munge/munged.seed" >"$S/munge/start.log" 2>&1 &
 MUNGED_PID=$!
-t_cleanup 'kill $MUNGED_PID; wait $MUNGED_PID'
+t_cleanup "kill $MUNGED_PID; wait $MUNGED_PID"
 for _ in $(seq 1 50); do
     [ -S "$MUNGE_SOCK" ] && break
     kill -0 $MUNGED_PID 2>/dev/null || break
@@ -122,10 +122,10 @@ EOF
 # Both daemons in the foreground (-D) as the test's children, killed by PID.
 slurmctld -D -i -f "$SLURM_CONF" >"$S/slurmctld.out" 2>&1 &
 CTLD_PID=$!
-t_cleanup 'kill $CTLD_PID; wait $CTLD_PID'
+t_cleanup "kill $CTLD_PID; wait $CTLD_PID"
 slurmd -D -N localhost -f "$SLURM_CONF" >"$S/slurmd.out" 2>&1 &
 SLURMD_PID=$!
-t_cleanup 'kill $SLURMD_PID; wait $SLURMD_PID'
+t_cleanup "kill $SLURMD_PID; wait $SLURMD_PID"
 # Runs first: a task still running when the test fails is cancelled (our
 # controller only: SLURM_CONF is the test's).
 t_cleanup 'timeout 5 scancel --quiet --user=root'
