@@ -2,12 +2,13 @@
 # --shard auto under a real Slurm: the test starts a single-node cluster of
 # its own (munged, slurmctld, slurmd from Debian, configured in its temp
 # directory, talking over 127.0.0.1 on ports of its own) and a throwaway
-# PostgreSQL, then submits a 4-task job array (--array=5-11:2, tasks 5, 7,
-# 9, 11) whose tasks each run `prtip -sS --shard auto --db postgresql://…
-# --db-job slurm-test` inside the lab's scanner namespace against 256
-# AnyIP addresses x ports 22 (open), 80, 443 (closed). Checks:
-#   - sbatch --wait: all 4 tasks ran and exited 0, each saw a different
-#     shard (its log says which);
+# PostgreSQL, then submits deploy/slurm/prtip-array.sbatch as a 4-task job
+# array (--array=5-11:2, tasks 5, 7, 9, 11) whose tasks each run
+# `prtip -sS --shard auto --db postgresql://… --db-job prtip-<job>` inside
+# the lab's scanner namespace against 256 AnyIP addresses x ports 22
+# (open), 80, 443 (closed). Checks:
+#   - all 4 tasks ran and exited 0 (scontrol show job), each found ports, and
+#     their -oG together equal one unsharded scan with no port twice;
 #   - the job in PostgreSQL (prtip db export) equals one unsharded scan;
 #   - the target's nftables counters: each (address, port) got exactly one
 #     SYN (768 named counters would be slow; a set of seen pairs plus a
@@ -116,7 +117,8 @@ SlurmdTimeout=10
 InactiveLimit=0
 MinJobAge=300
 KillWait=2
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN
+SlurmdParameters=config_overrides
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=8 RealMemory=4096 State=UNKNOWN
 PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 # Both daemons in the foreground (-D) as the test's children, killed by PID.
@@ -140,38 +142,41 @@ done
 [ "$state" = idle ] || t_fail "the node is '$state', not idle: $(tail -n 5 "$S/slurmd.log" "$S/slurmctld.log")"
 t_pass "single-node Slurm up ($(sinfo -V)), node idle"
 
-# --- The job array: the same command in every task, as
-# deploy/slurm/prtip-array.sbatch has it, but inside the scanner namespace
-# and writing into the test's PostgreSQL.
-cat >"$S/jobs/prtip-array.sbatch" <<EOF
-#!/bin/bash
-#SBATCH --job-name=prtip-test
-#SBATCH --array=5-11:2
-#SBATCH --cpus-per-task=1
-#SBATCH --time=00:02:00
-#SBATCH --output=$S/jobs/task-%a.log
-set -euo pipefail
-echo "task \$SLURM_ARRAY_TASK_ID of array \$SLURM_ARRAY_JOB_ID (\$SLURM_ARRAY_TASK_MIN-\$SLURM_ARRAY_TASK_MAX:\$SLURM_ARRAY_TASK_STEP, \$SLURM_ARRAY_TASK_COUNT tasks)"
-exec timeout 60 ip netns exec "$LAB_SCAN" "$(realpath "$BIN")" ${COMMON[*]} --shard auto \\
-    --db "$PG_URL" --db-job slurm-test -d \\
-    -oG "$S/jobs/shard-\$SLURM_ARRAY_TASK_ID.gnmap" "$PREFIX"
-EOF
-rc=0
-timeout 60 sbatch --wait --chdir="$S/jobs" --export=ALL,PRTIP_DATADIR="$PRTIP_DATADIR" \
-    "$S/jobs/prtip-array.sbatch" >"$S/sbatch.out" 2>&1 || rc=$?
-[ "$rc" = 0 ] || t_fail "sbatch --wait: exit $rc: $(cat "$S/sbatch.out"; tail -n 20 "$S"/jobs/task-*.log 2>/dev/null)"
-for k in 5 7 9 11; do
-    [ -s "$S/jobs/task-$k.log" ] || t_fail "array task $k left no log: $(cat "$S/sbatch.out")"
+# --- The job array: deploy/slurm/prtip-array.sbatch itself, as shipped,
+# with its #SBATCH --array replaced on the command line by 5-11:2 (an array
+# not starting at 0 or 1, with a step). Its `prtip` is a shim that runs
+# the scanner inside the lab's scanner namespace; targets, ports, seed and
+# the database come through the environment sbatch passes on.
+mkdir -p "$S/bin"
+printf '#!/bin/sh\nexec timeout 60 ip netns exec %s %s "$@"\n' "$LAB_SCAN" "$(realpath "$BIN")" >"$S/bin/prtip"
+chmod 755 "$S/bin/prtip"
+: >"$S/exclude.txt"
+# sbatch --wait polls every few seconds; squeue every 0.1 s is faster. The
+# controller keeps finished tasks for MinJobAge (300 s): scontrol then
+# gives each task's state and exit code.
+PATH="$S/bin:$PATH" TARGETS="$PREFIX" PORTS=22,80,443 SEED=4242 EXCLUDE="$S/exclude.txt" \
+    PRTIP_DB="$PG_URL" sbatch --parsable --array=5-11:2 --chdir="$S/jobs" \
+    "$SRC/deploy/slurm/prtip-array.sbatch" >"$S/sbatch.out" 2>&1 ||
+    t_fail "sbatch failed: $(cat "$S/sbatch.out")"
+JOB="$(cat "$S/sbatch.out")"
+case "$JOB" in '' | *[!0-9]*) t_fail "sbatch said no job id: $JOB" ;; esac
+for _ in $(seq 1 600); do
+    [ -z "$(squeue -h -j "$JOB" -o %i 2>/dev/null)" ] && break
+    sleep 0.1
 done
-t_pass "sbatch --wait: $(cat "$S/sbatch.out"); 4 array tasks ran"
+[ -z "$(squeue -h -j "$JOB" -o %i)" ] || t_fail "job $JOB still queued or running after 60 s: $(squeue -j "$JOB")"
+scontrol -o show job "$JOB" >"$S/job.txt" || t_fail "scontrol show job $JOB failed"
+[ "$(grep -c 'JobState=COMPLETED .*ExitCode=0:0' "$S/job.txt")" = 4 ] ||
+    t_fail "job $JOB: not 4 tasks COMPLETED with exit 0: $(grep -o 'ArrayTaskId=[0-9]* JobState=[A-Z]*\|ExitCode=[0-9:]*' "$S/job.txt"; tail -n 20 "$S"/jobs/prtip-*.log 2>/dev/null)"
+for k in 5 7 9 11; do
+    [ -e "$S/jobs/prtip-${JOB}_$k.log" ] || t_fail "array task $k left no log: $(ls "$S/jobs")"
+    g="$S/jobs/results/$JOB/shard-$k.gnmap"
+    [ "$(states "$g" | wc -l)" -gt 0 ] || t_fail "array task $k found no ports: $(cat "$S/jobs/prtip-${JOB}_$k.log")"
+done
+t_pass "sbatch --array=5-11:2 deploy/slurm/prtip-array.sbatch: job $JOB, 4 tasks ran ($(for k in 5 7 9 11; do states "$S/jobs/results/$JOB/shard-$k.gnmap" | wc -l; done | paste -sd' ') ports)"
 
-# Each task scanned its own shard: (5-5)/2+1 .. (11-5)/2+1 of 4.
-for k in 5 7 9 11; do
-    want="$(((k - 5) / 2 + 1))/4"
-    grep -q "shard $want" "$S/jobs/task-$k.log" ||
-        t_fail "task $k did not say shard $want: $(cat "$S/jobs/task-$k.log")"
-done
-states "$S"/jobs/shard-*.gnmap | sort >"$T/union"
+# The tasks' shards split the pairs: together the unsharded scan, none twice.
+states "$S/jobs/results/$JOB"/shard-*.gnmap | sort >"$T/union"
 dup=$(uniq -d "$T/union" | wc -l)
 [ "$dup" = 0 ] || t_fail "$dup ports reported by two tasks"
 t_same "the 4 tasks' -oG against the unsharded scan" "$T/whole.states" "$T/union"
@@ -182,7 +187,7 @@ t_same "the 4 tasks' -oG against the unsharded scan" "$T/whole.states" "$T/union
 t_pass "the target saw 768 SYNs, each (address, port) once"
 
 # The database: the 4 tasks are one job; exported, it equals the unsharded scan.
-"$BIN" db --db "$PG_URL" export slurm-test -oG "$T/db.gnmap" >"$T/db.out" 2>&1 ||
+"$BIN" db --db "$PG_URL" export "prtip-$JOB" -oG "$T/db.gnmap" >"$T/db.out" 2>&1 ||
     t_fail "prtip db export failed: $(cat "$T/db.out")"
 states "$T/db.gnmap" | sort >"$T/db.states"
 t_same "the job in PostgreSQL against the unsharded scan" "$T/whole.states" "$T/db.states"
