@@ -20,7 +20,7 @@ set -euo pipefail
 t_init "$@"
 [ "$IS_PRTIP" -eq 1 ] || { echo "SKIP: prtip only"; exit 77; }
 t_need_root
-for tool in munged slurmctld slurmd sbatch sinfo; do
+for tool in munged slurmctld slurmd sbatch sinfo squeue scontrol scancel; do
     command -v "$tool" >/dev/null 2>&1 ||
         { echo "SKIP: $T_NAME needs '$tool' (apt-get install slurmctld slurmd slurm-client munge)" >&2; exit 77; }
 done
@@ -80,8 +80,10 @@ for _ in $(seq 1 50); do
 done
 [ -S "$MUNGE_SOCK" ] || t_fail "munged made no socket: $(tail -n 5 "$S/munge/munged.log")"
 
-# --- Slurm: one node with 2 CPUs, everything in $S, loopback only, ports
-# from the test's PID so parallel runs do not clash.
+# --- Slurm: one node, everything in $S, loopback only, ports from the
+# test's PID so parallel runs do not clash. The node is declared with 8 CPUs
+# (config_overrides: slurmd takes the declaration over the 2 it finds) so
+# the script's 4 tasks x --cpus-per-task=2 run at once instead of in turns.
 PORT=$((20000 + ($$ % 10000) * 2))
 export SLURM_CONF="$S/slurm.conf"
 cat >"$SLURM_CONF" <<EOF
