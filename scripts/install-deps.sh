@@ -28,11 +28,12 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     dnsmasq-base snmpd chrony masscan zmap ethtool libcap2-bin util-linux \
     python3-libnmap python3-nmap libnmap-parser-perl xsltproc \
     openssl openssh-server openssh-client nginx-light vsftpd redis-server memcached \
-    exim4-daemon-light libsqlite3-dev libpq-dev postgresql ndiff tshark python3-yaml >/dev/null
+    exim4-daemon-light libsqlite3-dev libpq-dev postgresql ndiff tshark python3-yaml \
+    slurmctld slurmd slurm-client munge >/dev/null
 # The -sV lab (tests/lab/services.sh) runs these daemons inside namespaces
 # with its own configurations; on the host they must stay off. policy-rc.d
 # kept them from starting; also undo what their postinst enabled for boot.
-for unit in ssh nginx vsftpd redis-server memcached exim4; do
+for unit in ssh nginx vsftpd redis-server memcached exim4 munge slurmctld slurmd; do
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
         $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
     elif command -v update-rc.d >/dev/null 2>&1 && [ -e "/etc/init.d/$unit" ]; then
