@@ -50,6 +50,8 @@ void ipset_free(struct ipset *s)
     s->n4 = s->n6 = s->cap4 = s->cap6 = 0;
 }
 
+static void normalize(struct ipset *s);
+
 static int grow(void **v, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)
@@ -78,6 +80,11 @@ int ipset_add(struct ipset *s, int family, const uint8_t *first, const uint8_t *
         return -1;
     }
     atomic_store_explicit(&s->dirty, true, memory_order_relaxed);
+    size_t floor = s->merged > 65536 ? s->merged : 65536;
+    if (s->n4 + s->n6 >= 2 * floor) {
+        normalize(s);
+        atomic_store_explicit(&s->dirty, false, memory_order_relaxed);
+    }
     return 0;
 }
 
@@ -131,6 +138,7 @@ static void normalize(struct ipset *s)
         }
         s->n6 = w + 1;
     }
+    s->merged = s->n4 + s->n6;
 }
 
 /* Sorting is a one-time change of representation, not of the set's

@@ -7,6 +7,10 @@
  * Adding appends; the next lookup sorts and merges (overlapping and
  * adjacent intervals become one) once, under a lock, so lookups from
  * several threads are safe. Adding must not run concurrently with lookups.
+ * Adding also merges whenever the appended part outgrows the merged one
+ * (amortised O(log n) an add), so a list that names the same addresses
+ * again and again (octet ranges expanded) never holds much more than its
+ * merged size.
  */
 #ifndef PRTIP_CORE_IPSET_H
 #define PRTIP_CORE_IPSET_H
@@ -29,6 +33,7 @@ struct ipset {
     struct ipset_v4 *v4;
     struct ipset_v6 *v6;
     size_t n4, cap4, n6, cap6;
+    size_t merged;     /* n4 + n6 after the last sort */
     atomic_bool dirty; /* appended since the last sort */
     pthread_mutex_t lock;
 };
