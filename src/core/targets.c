@@ -178,13 +178,15 @@ static int exclude_parsed(struct target_set *set, const char *spec, char *err, s
         for (int i = 0; i < k; i++)
             n *= bit_count(sp.oct[i]);
         uint8_t a[4] = {0};
-        if (k < 0)
+        if (k < 0) {
             rc = ipset_add(&set->exc_iv, AF_INET, (const uint8_t[4]){0, 0, 0, 0},
                            (const uint8_t[4]){255, 255, 255, 255});
-        else if (n <= EXCLUDE_EXPAND_MAX)
+        } else if (n <= EXCLUDE_EXPAND_MAX && set->expanded + n <= EXCLUDE_EXPAND_TOTAL) {
+            set->expanded += n;
             rc = octets_expand(&set->exc_iv, &sp, k, 0, a);
-        else if ((rc = list_push(&set->exc, &sp)) == 0)
+        } else if ((rc = list_push(&set->exc, &sp)) == 0) {
             return 0; /* the list owns sp now */
+        }
     }
     targets_spec_clear(&sp);
     return rc < 0 ? targets_fail(err, errlen, "out of memory adding '%s'", spec) : 0;

@@ -46,6 +46,7 @@ struct target_set {
      * the rare larger octet product stays a spec in exc, tested one by one. */
     struct ipset exc_iv;
     struct spec_list exc;
+    size_t expanded;                          /* intervals octet-range exclusions expanded into */
     void (*warn)(void *arg, const char *msg); /* target_opts.warn */
     void *warn_arg;
     size_t nskipped; /* targets skipped with a warning */
@@ -54,6 +55,10 @@ struct target_set {
 /* Intervals an octet-range exclusion may expand into (198.18.0-255.1-10
  * is 256; 10.0-255.0-255.1,3,5 would be 8M and stays a spec). */
 #define EXCLUDE_EXPAND_MAX 65536
+/* Intervals all octet-range exclusions together may expand into (4M: about
+ * half a second of adding and merging); later ones stay specs, so a file of
+ * thousands of huge octet ranges still loads fast. */
+#define EXCLUDE_EXPAND_TOTAL (1u << 22)
 
 /* Room for a warning naming one spec (at most 1024 characters). */
 #define SPEC_WARN_MAX 1100
