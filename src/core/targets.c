@@ -54,6 +54,8 @@ struct target_set *target_set_new(const struct target_opts *opts)
     struct target_set *set = calloc(1, sizeof(*set));
     if (set && opts && (opts->family == 4 || opts->family == 6))
         set->family = opts->family;
+    if (set)
+        ipset_init(&set->exc_iv);
     if (set && opts) {
         set->warn = opts->warn;
         set->warn_arg = opts->warn_arg;
@@ -74,6 +76,7 @@ void target_set_free(struct target_set *set)
         return;
     list_free(&set->inc);
     list_free(&set->exc);
+    ipset_free(&set->exc_iv);
     free(set);
 }
 
@@ -108,6 +111,85 @@ int target_set_add(struct target_set *set, const char *spec, char *err, size_t e
         l->v[l->n - 1].base = c > UINT64_MAX - prev->base ? UINT64_MAX : prev->base + c;
     }
     return 0;
+}
+
+/* Intervals of an octet product: octets after k are full (0-255), so
+ * each prefix of octets [0, k) times each run of values of octet k is one
+ * interval. */
+static int octets_expand(struct ipset *iv, const struct spec *sp, int k, int depth, uint8_t *a)
+{
+    if (depth < k) {
+        for (int v = bit_next(sp->oct[depth], 0); v >= 0;
+             v = v < 255 ? bit_next(sp->oct[depth], (unsigned)v + 1) : -1) {
+            a[depth] = (uint8_t)v;
+            if (octets_expand(iv, sp, k, depth + 1, a) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    uint8_t lo[4], hi[4];
+    memcpy(lo, a, 4);
+    memcpy(hi, a, 4);
+    for (int i = k + 1; i < 4; i++) {
+        lo[i] = 0;
+        hi[i] = 255;
+    }
+    for (int v = bit_next(sp->oct[k], 0); v >= 0;) {
+        int end = v;
+        while (end < 255 && bit_get(sp->oct[k], (unsigned)end + 1))
+            end++;
+        lo[k] = (uint8_t)v;
+        hi[k] = (uint8_t)end;
+        if (ipset_add(iv, AF_INET, lo, hi) < 0)
+            return -1;
+        v = end < 255 ? bit_next(sp->oct[k], (unsigned)end + 1) : -1;
+    }
+    return 0;
+}
+
+/* Runs of consecutive values in an octet set: the members whose
+ * predecessor is not a member (bit v is value v, least significant first). */
+static unsigned bit_runs(const uint8_t set[32])
+{
+    unsigned n = 0, carry = 0;
+    for (int i = 0; i < 32; i++) {
+        unsigned b = set[i], prev = ((b << 1) | carry) & 0xffu;
+        n += (unsigned)__builtin_popcount(b & ~prev);
+        carry = b >> 7;
+    }
+    return n;
+}
+
+/* One exclusion spec into the interval set (or, when its expansion would
+ * be too large, the spec list). */
+static int exclude_parsed(struct target_set *set, const char *spec, char *err, size_t errlen)
+{
+    struct spec sp;
+    int rc = targets_parse_spec(spec, set->family, false, &sp, err, errlen);
+    if (rc < 0)
+        return rc;
+    if (sp.kind == SPEC_RANGE) {
+        rc = ipset_add(&set->exc_iv, sp.family, sp.first, sp.last);
+    } else {
+        int k = 3; /* octets after k are full */
+        while (k >= 0 && bit_count(sp.oct[k]) == 256)
+            k--;
+        uint64_t n = k < 0 ? 1 : bit_runs(sp.oct[k]);
+        for (int i = 0; i < k; i++)
+            n *= bit_count(sp.oct[i]);
+        uint8_t a[4] = {0};
+        if (k < 0) {
+            rc = ipset_add(&set->exc_iv, AF_INET, (const uint8_t[4]){0, 0, 0, 0},
+                           (const uint8_t[4]){255, 255, 255, 255});
+        } else if (n <= EXCLUDE_EXPAND_MAX && set->expanded + n <= EXCLUDE_EXPAND_TOTAL) {
+            set->expanded += n;
+            rc = octets_expand(&set->exc_iv, &sp, k, 0, a);
+        } else if ((rc = list_push(&set->exc, &sp)) == 0) {
+            return 0; /* the list owns sp now */
+        }
+    }
+    targets_spec_clear(&sp);
+    return rc < 0 ? targets_fail(err, errlen, "out of memory adding '%s'", spec) : 0;
 }
 
 /*
@@ -153,7 +235,7 @@ int target_set_exclude(struct target_set *set, const char *list, char *err, size
         if (acc_len && acc_v4 && v4 && (acc_dots < 3 || dots == 0)) {
             acc[acc_len++] = ',';
         } else {
-            if (acc_len && (rc = add_parsed(&set->exc, acc, set->family, false, err, errlen)) < 0)
+            if (acc_len && (rc = exclude_parsed(set, acc, err, errlen)) < 0)
                 goto out;
             acc_len = 0;
             acc_dots = 0;
@@ -167,7 +249,7 @@ int target_set_exclude(struct target_set *set, const char *list, char *err, size
             break;
         s = comma + 1;
     }
-    rc = add_parsed(&set->exc, acc, set->family, false, err, errlen);
+    rc = exclude_parsed(set, acc, err, errlen);
 out:
     free(acc);
     return rc;
@@ -399,7 +481,10 @@ static bool octet_covers(const uint8_t e[32], const uint8_t *s)
 static bool excluded_run(const struct target_set *set, const struct spec *sp, const uint8_t *a,
                          uint8_t *run_end)
 {
-    bool hit = false;
+    uint8_t iv_end[16] = {0};
+    bool hit = ipset_find(&set->exc_iv, sp->family, a, iv_end);
+    if (hit)
+        memcpy(run_end, iv_end, 16);
     for (size_t i = 0; i < set->exc.n; i++) {
         const struct spec *e = &set->exc.v[i];
         uint8_t end[16];
@@ -431,6 +516,8 @@ static bool excluded_run(const struct target_set *set, const struct spec *sp, co
 
 bool target_set_is_excluded(const struct target_set *set, const struct ipaddr *addr)
 {
+    if (ipset_find(&set->exc_iv, addr->family, addr->bytes, NULL))
+        return true;
     for (size_t i = 0; i < set->exc.n; i++)
         if (set->exc.v[i].family == addr->family && spec_contains(&set->exc.v[i], addr->bytes))
             return true;
@@ -589,7 +676,7 @@ int target_set_addr_at(const struct target_set *set, uint64_t index, struct ipad
     if (!sp)
         return -1;
     spec_addr(sp, off, out);
-    return set->exc.n && target_set_is_excluded(set, out) ? 1 : 0;
+    return target_set_is_excluded(set, out) ? 1 : 0;
 }
 
 int target_set_index_of(const struct target_set *set, const struct ipaddr *addr, uint64_t *index)
