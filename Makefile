@@ -8,6 +8,11 @@
 #                   $(DESTDIR)$(PREFIX)/share/man/man1 (PREFIX=/usr/local)
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
+# ctest's parallel jobs: integration tests mostly wait on timers and the
+# network, not the CPU; the timing-sensitive ones run alone (CMakeLists.txt:
+# PRTIP_SERIAL_TESTS). FUZZ_JOBS: harnesses run side by side (fuzz/run.sh).
+TEST_JOBS ?= 4
+FUZZ_JOBS ?= 2
 
 .PHONY: all build deps test test-fast asan fuzz format format-check bench clean install
 
@@ -25,17 +30,17 @@ deps:
 	bash scripts/install-deps.sh
 
 test-fast: build
-	cd build && ctest --output-on-failure -j 1
+	cd build && ctest --output-on-failure -j $(TEST_JOBS)
 
 asan:
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPRTIP_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 1
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(TEST_JOBS)
 
 fuzz:
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPRTIP_FUZZ=ON -DPRTIP_SANITIZE=ON >/dev/null
 	cmake --build build-fuzz -j $(JOBS) --target fuzzers
-	bash fuzz/run.sh build-fuzz 10
+	FUZZ_JOBS=$(FUZZ_JOBS) bash fuzz/run.sh build-fuzz 10
 
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
