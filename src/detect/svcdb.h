@@ -11,13 +11,16 @@
  *
  * Threads: a loaded database is immutable and may be shared by any number
  * of threads; match data (PCRE2 match data blocks) is per call (the one
- * thing that changes after the load, a rule's lazy JIT compile, is done
- * once under the database's lock). Loading parses the whole file and
- * compiles every rule without JIT, on up to 8 short-lived threads (one per
- * CPU): ~60-190 ms for Debian's file on 2 CPUs, so the version stage may
- * load it on a thread of its own while the port scan runs. The JIT
- * compile (twice the plain compile) is done per rule on its first PCRE2
- * call, so a scan pays it only for the rules its replies reach.
+ * things that change after the load, a probe's lazy compile and a rule's
+ * lazy JIT compile, are done once under the database's lock). svc_db_load
+ * parses the whole file and compiles every rule without JIT, on up to 8
+ * short-lived threads (one per CPU): ~60-190 ms for Debian's file on 2
+ * CPUs. svc_db_load_lazy only parses (~20 ms) and compiles a probe's rules
+ * on the probe's first svc_match, so a run pays for the probes it uses;
+ * the version stage uses it unless -d or --version-trace asks for the
+ * complete counts and warnings up front. The JIT compile (twice the plain
+ * compile) is done per rule on its first PCRE2 call, so a scan pays it
+ * only for the rules its replies reach.
  *
  * nmap 7.93 (Debian 12) matches with PCRE1; this module uses PCRE2 with the
  * same options (no UTF, bytes, i = CASELESS, s = DOTALL) and limits. Every
