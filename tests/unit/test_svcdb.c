@@ -653,6 +653,31 @@ static void *race_match(void *arg)
     return NULL;
 }
 
+/* Match the OpenSSH banner against p from 4 threads at once; every one
+ * must get the same answer. Returns the deciding rule's line. */
+static unsigned race_ssh_banner(const struct svc_db *db, const struct svc_probe *p)
+{
+    enum { N = 4 };
+    struct race r[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct race){.db = db, .p = p};
+        assert_int_equal(pthread_create(&th[i], NULL, race_match, &r[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    unsigned line = r[0].a.line;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].rc, 0);
+        assert_true(r[i].a.found);
+        assert_string_equal(r[i].a.product, "OpenSSH");
+        assert_string_equal(r[i].a.version, "9.2p1 Debian 2+deb12u3");
+        assert_int_equal(r[i].a.line, line);
+        svc_answer_clear(&r[i].a);
+    }
+    return line;
+}
+
 /* Rules are JIT-compiled on first use, under the database's lock: threads
  * that reach the same rules at once all get the answer (and, with an ASan
  * or TSan build, no race), and the rule that matched is JIT code after. */
@@ -671,24 +696,7 @@ static void test_lazy_jit_threads(void **state)
     for (size_t i = 0; i < nul->nrules; i++)
         jitted += atomic_load(&nul->rules[i].jit_done);
     assert_int_equal(jitted, 0); /* nothing is JIT-compiled by the load */
-    enum { N = 4 };
-    struct race r[N];
-    pthread_t th[N];
-    for (int i = 0; i < N; i++) {
-        r[i] = (struct race){.db = db, .p = nul};
-        assert_int_equal(pthread_create(&th[i], NULL, race_match, &r[i]), 0);
-    }
-    for (int i = 0; i < N; i++)
-        pthread_join(th[i], NULL);
-    unsigned line = r[0].a.line;
-    for (int i = 0; i < N; i++) {
-        assert_int_equal(r[i].rc, 0);
-        assert_true(r[i].a.found);
-        assert_string_equal(r[i].a.product, "OpenSSH");
-        assert_string_equal(r[i].a.version, "9.2p1 Debian 2+deb12u3");
-        assert_int_equal(r[i].a.line, line);
-        svc_answer_clear(&r[i].a);
-    }
+    unsigned line = race_ssh_banner(db, nul);
     const struct svc_rule *hit = NULL;
     for (size_t i = 0; i < nul->nrules; i++)
         if (nul->rules[i].line == line)
@@ -717,24 +725,7 @@ static void test_lazy_compile_threads(void **state)
     assert_non_null(nul);
     assert_int_equal(atomic_load(&nul->compiled), 0);
     assert_null(nul->rules[0].re);
-    enum { N = 4 };
-    struct race r[N];
-    pthread_t th[N];
-    for (int i = 0; i < N; i++) {
-        r[i] = (struct race){.db = db, .p = nul};
-        assert_int_equal(pthread_create(&th[i], NULL, race_match, &r[i]), 0);
-    }
-    for (int i = 0; i < N; i++)
-        pthread_join(th[i], NULL);
-    unsigned line = r[0].a.line;
-    for (int i = 0; i < N; i++) {
-        assert_int_equal(r[i].rc, 0);
-        assert_true(r[i].a.found);
-        assert_string_equal(r[i].a.product, "OpenSSH");
-        assert_string_equal(r[i].a.version, "9.2p1 Debian 2+deb12u3");
-        assert_int_equal(r[i].a.line, line);
-        svc_answer_clear(&r[i].a);
-    }
+    assert_true(race_ssh_banner(db, nul) > 0);
     assert_true(atomic_load(&nul->compiled));
     for (size_t i = 0; i < nul->nrules; i++)
         assert_non_null(nul->rules[i].re);
