@@ -1,5 +1,6 @@
 /*
- * libFuzzer harness for the nmap-service-probes loader (svc_db_load_buf)
+ * libFuzzer harness for the nmap-service-probes loader (svc_db_load_buf,
+ * and svc_db_load_buf_lazy on odd-sized inputs)
  * and, on whatever loads, the probe order and the matcher with the input
  * itself as the service's reply.
  *
@@ -28,8 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     struct svc_db *db = NULL;
     struct svc_db_stats st;
-    if (svc_db_load_buf("fuzz", (const char *)data, size, &db, &st, quiet, NULL, err, sizeof err) !=
-        0) {
+    /* Both loads: eager (every rule compiled now) and lazy (a probe's
+     * rules compiled on its first svc_match, or below). */
+    bool lazy = size & 1;
+    if ((lazy ? svc_db_load_buf_lazy : svc_db_load_buf)("fuzz", (const char *)data, size, &db, &st,
+                                                        quiet, NULL, err, sizeof err) != 0) {
         /* Every failure explains itself on one line, naming file:line. */
         if (db || strncmp(err, "fuzz:", 5) != 0 || strchr(err, '\n'))
             __builtin_trap();
@@ -74,9 +78,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * rules out must not match under PCRE2 either. */
     pcre2_match_data *md = pcre2_match_data_create(db->max_captures ? db->max_captures : 1, NULL);
     size_t budget = 4096; /* rule x line pairs per input, to keep runs fast */
-    for (size_t i = 0; md && i < db->nprobes; i++)
+    for (size_t i = 0; md && i < db->nprobes; i++) {
+        svc_probe_compile(db, &db->probes[i]); /* lazy load: not all were used */
         for (size_t k = 0; k < db->probes[i].nrules; k++) {
             const struct svc_rule *r = &db->probes[i].rules[k];
+            if (!r->re)
+                continue; /* refused (lazy load keeps it, never matched) */
             for (size_t off = 0; off < size && budget; budget--) {
                 const uint8_t *nl = memchr(data + off, '\n', size - off);
                 size_t len = nl ? (size_t)(nl - (data + off)) : size - off;
@@ -86,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 off += len + 1;
             }
         }
+    }
     pcre2_match_data_free(md);
     svc_db_free(db);
     return 0;

@@ -422,6 +422,22 @@ static int parse_match(struct loader *L, const char *s, bool soft)
     return 0;
 }
 
+/* Report a rule PCRE2 refused: "FILE:LINE: match svc: regex does not
+ * compile ...", through warn (when non-NULL). */
+static void warn_refused(const char *name, const struct svc_rule *r,
+                         void (*warn)(void *ctx, const char *msg), void *ctx)
+{
+    if (!warn)
+        return;
+    PCRE2_UCHAR emsg[160];
+    pcre2_get_error_message(r->cerr, emsg, sizeof emsg);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "%s:%u: %s %s: regex does not compile at offset %zu: %s (rule not used)", name,
+             r->line, r->soft ? "softmatch" : "match", r->service, r->cerroff, (const char *)emsg);
+    warn(ctx, msg);
+}
+
 /* Compile one rule (no JIT: svc_rule_jit does that on first use) and read
  * what the prefilter needs from PCRE2's study. */
 static void compile_rule(struct svc_rule *r)
@@ -509,11 +525,7 @@ static int compile_all(struct loader *L)
         for (size_t j = 0; j < p->nrules; j++) {
             struct svc_rule *r = &p->rules[j];
             if (!r->re) {
-                PCRE2_UCHAR msg[160];
-                pcre2_get_error_message(r->cerr, msg, sizeof msg);
-                L->line = r->line;
-                warnf(L, "%s %s: regex does not compile at offset %zu: %s (rule not used)",
-                      r->soft ? "softmatch" : "match", r->service, r->cerroff, (const char *)msg);
+                warn_refused(L->name, r, L->warn, L->ctx);
                 L->st->failed++;
                 rule_free(r);
                 continue;
@@ -529,8 +541,35 @@ static int compile_all(struct loader *L)
             p->rules[kept++] = *r;
         }
         p->nrules = kept;
+        atomic_store_explicit(&p->compiled, 1, memory_order_relaxed);
     }
     return 0;
+}
+
+/*
+ * Lazy load: no rule is compiled yet (svc_probe_compile does a probe's on
+ * its first use), so the counts are the rule lines parsed, and the match
+ * data size is bounded by the parentheses of the expressions (every
+ * capture group opens with one), which is never less than the real count.
+ */
+static void count_lazy(struct loader *L)
+{
+    struct svc_db *db = L->db;
+    for (size_t i = 0; i < db->nprobes; i++) {
+        struct svc_probe *p = &db->probes[i];
+        for (size_t j = 0; j < p->nrules; j++) {
+            const struct svc_rule *r = &p->rules[j];
+            uint32_t caps = 1;
+            for (const char *c = r->regex; *c; c++)
+                caps += *c == '(';
+            if (caps > db->max_captures)
+                db->max_captures = caps;
+            if (r->soft)
+                L->st->softmatches++;
+            else
+                L->st->matches++;
+        }
+    }
 }
 
 static int parse_exclude(struct loader *L, const char *s)
@@ -649,10 +688,12 @@ static int resolve_fallbacks(struct loader *L)
     return 0;
 }
 
-static int finish(struct loader *L)
+static int finish(struct loader *L, bool lazy)
 {
     struct svc_db *db = L->db;
-    if (compile_all(L) < 0)
+    if (lazy)
+        count_lazy(L);
+    else if (compile_all(L) < 0)
         return -1;
     for (size_t i = 0; i < db->nprobes; i++) {
         struct svc_probe *p = &db->probes[i];
@@ -689,7 +730,27 @@ void svc_rule_jit(const struct svc_db *db, const struct svc_rule *r)
     pthread_mutex_unlock(mu);
 }
 
-int svc_db_load_buf(const char *name, const char *buf, size_t len, struct svc_db **out,
+void svc_probe_compile(const struct svc_db *db, const struct svc_probe *p)
+{
+    /* Same protocol as svc_rule_jit: the probe's rules are written once,
+     * under the lock, and published by the release store. */
+    struct svc_probe *w = (struct svc_probe *)p;
+    if (atomic_load_explicit(&w->compiled, memory_order_acquire))
+        return;
+    pthread_mutex_t *mu = (pthread_mutex_t *)&db->jit_mu;
+    pthread_mutex_lock(mu);
+    if (!atomic_load_explicit(&w->compiled, memory_order_relaxed)) {
+        for (size_t i = 0; i < w->nrules; i++) {
+            compile_rule(&w->rules[i]);
+            if (!w->rules[i].re)
+                warn_refused(db->name, &w->rules[i], db->warn, db->warn_ctx);
+        }
+        atomic_store_explicit(&w->compiled, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(mu);
+}
+
+static int load_buf(const char *name, const char *buf, size_t len, bool lazy, struct svc_db **out,
                     struct svc_db_stats *st, void (*warn)(void *ctx, const char *msg), void *ctx,
                     char *err, size_t errlen)
 {
@@ -750,19 +811,35 @@ int svc_db_load_buf(const char *name, const char *buf, size_t len, struct svc_db
     }
     free(line);
     if (rc == 0)
-        rc = finish(&L);
+        rc = finish(&L, lazy);
     if (rc != 0) {
         svc_db_free(db);
         return -1;
     }
     if (st->matches + st->softmatches == 0)
         st->jit = false;
+    db->warn = warn;
+    db->warn_ctx = ctx;
     *out = db;
     return 0;
 }
 
-int svc_db_load(const char *path, struct svc_db **out, struct svc_db_stats *st,
-                void (*warn)(void *ctx, const char *msg), void *ctx, char *err, size_t errlen)
+int svc_db_load_buf(const char *name, const char *buf, size_t len, struct svc_db **out,
+                    struct svc_db_stats *st, void (*warn)(void *ctx, const char *msg), void *ctx,
+                    char *err, size_t errlen)
+{
+    return load_buf(name, buf, len, false, out, st, warn, ctx, err, errlen);
+}
+
+int svc_db_load_buf_lazy(const char *name, const char *buf, size_t len, struct svc_db **out,
+                         struct svc_db_stats *st, void (*warn)(void *ctx, const char *msg),
+                         void *ctx, char *err, size_t errlen)
+{
+    return load_buf(name, buf, len, true, out, st, warn, ctx, err, errlen);
+}
+
+static int load_file(const char *path, bool lazy, struct svc_db **out, struct svc_db_stats *st,
+                     void (*warn)(void *ctx, const char *msg), void *ctx, char *err, size_t errlen)
 {
     char defpath[4096];
     path = datafile_path("nmap-service-probes", path, defpath, sizeof defpath);
@@ -771,9 +848,21 @@ int svc_db_load(const char *path, struct svc_db **out, struct svc_db_stats *st,
     char *text = datafile_read(path, &len, err, errlen);
     if (!text)
         return -1;
-    int rc = svc_db_load_buf(path, text, len, out, st, warn, ctx, err, errlen);
+    int rc = load_buf(path, text, len, lazy, out, st, warn, ctx, err, errlen);
     free(text);
     return rc;
+}
+
+int svc_db_load(const char *path, struct svc_db **out, struct svc_db_stats *st,
+                void (*warn)(void *ctx, const char *msg), void *ctx, char *err, size_t errlen)
+{
+    return load_file(path, false, out, st, warn, ctx, err, errlen);
+}
+
+int svc_db_load_lazy(const char *path, struct svc_db **out, struct svc_db_stats *st,
+                     void (*warn)(void *ctx, const char *msg), void *ctx, char *err, size_t errlen)
+{
+    return load_file(path, true, out, st, warn, ctx, err, errlen);
 }
 
 void svc_db_free(struct svc_db *db)

@@ -11,13 +11,16 @@
  *
  * Threads: a loaded database is immutable and may be shared by any number
  * of threads; match data (PCRE2 match data blocks) is per call (the one
- * thing that changes after the load, a rule's lazy JIT compile, is done
- * once under the database's lock). Loading parses the whole file and
- * compiles every rule without JIT, on up to 8 short-lived threads (one per
- * CPU): ~60-190 ms for Debian's file on 2 CPUs, so the version stage may
- * load it on a thread of its own while the port scan runs. The JIT
- * compile (twice the plain compile) is done per rule on its first PCRE2
- * call, so a scan pays it only for the rules its replies reach.
+ * things that change after the load, a probe's lazy compile and a rule's
+ * lazy JIT compile, are done once under the database's lock). svc_db_load
+ * parses the whole file and compiles every rule without JIT, on up to 8
+ * short-lived threads (one per CPU): ~60-190 ms for Debian's file on 2
+ * CPUs. svc_db_load_lazy only parses (~20 ms) and compiles a probe's rules
+ * on the probe's first svc_match, so a run pays for the probes it uses;
+ * the version stage uses it unless -d or --version-trace asks for the
+ * complete counts and warnings up front. The JIT compile (twice the plain
+ * compile) is done per rule on its first PCRE2 call, so a scan pays it
+ * only for the rules its replies reach.
  *
  * nmap 7.93 (Debian 12) matches with PCRE1; this module uses PCRE2 with the
  * same options (no UTF, bytes, i = CASELESS, s = DOTALL) and limits. Every
@@ -72,6 +75,28 @@ int svc_db_load(const char *path, struct svc_db **out, struct svc_db_stats *st,
 int svc_db_load_buf(const char *name, const char *buf, size_t len, struct svc_db **out,
                     struct svc_db_stats *st, void (*warn)(void *ctx, const char *msg), void *ctx,
                     char *err, size_t errlen);
+
+/*
+ * Lazy variants: parse the whole file (every line checked, the per-probe
+ * service lists built from the rule lines) but compile no rule; a probe's
+ * rules are PCRE2-compiled, with their prefilter data, the first time
+ * svc_match walks that probe (as the sent probe, a fallback or the NULL
+ * probe), once, thread-safe. A run then compiles only the probes it uses
+ * (~60-90 ms less on the critical path for Debian's file). Differences:
+ * st->matches/softmatches count the rule lines parsed and st->failed is 0;
+ * a rule PCRE2 refuses is reported through warn (kept by the database, so
+ * ctx must outlive it; called from the matching thread) when its probe is
+ * first used, and skipped as in the eager load. Corner: its service stays
+ * in the probe's service list (svc_probe_can_match, softmatch narrowing),
+ * where the eager load drops it; nmap refuses to start on such a file and
+ * Debian's has no such rule. Callers that need complete counts and
+ * warnings up front (-d, --version-trace, tests) use svc_db_load.
+ */
+int svc_db_load_lazy(const char *path, struct svc_db **out, struct svc_db_stats *st,
+                     void (*warn)(void *ctx, const char *msg), void *ctx, char *err, size_t errlen);
+int svc_db_load_buf_lazy(const char *name, const char *buf, size_t len, struct svc_db **out,
+                         struct svc_db_stats *st, void (*warn)(void *ctx, const char *msg),
+                         void *ctx, char *err, size_t errlen);
 
 void svc_db_free(struct svc_db *db);
 

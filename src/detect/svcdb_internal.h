@@ -92,6 +92,10 @@ struct svc_probe {
     size_t nchain;
     char *fallback; /* the fallback directive until resolved */
     unsigned fallback_line;
+    /* 1 once every rule is PCRE2-compiled (re NULL: refused, warned) and
+     * its prefilter data computed: at load, or (lazy load) by
+     * svc_probe_compile on the probe's first svc_match. */
+    atomic_uchar compiled;
 };
 
 struct svc_db {
@@ -103,7 +107,11 @@ struct svc_db {
     bool has_exclude;
     uint32_t max_captures; /* largest capture count of any rule */
     pcre2_match_context *mctx;
-    pthread_mutex_t jit_mu; /* serialises the lazy JIT compiles */
+    pthread_mutex_t jit_mu; /* serialises the lazy JIT and probe compiles */
+    /* The load's warn callback, kept for the rules a lazy load compiles
+     * later (a refused rule is reported when its probe is first used). */
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
 };
 
 /*
@@ -123,6 +131,12 @@ bool svc_rule_may_match(const struct svc_rule *r, const uint8_t *reply, size_t l
  * thread that finds the rule not yet compiled waits on db's lock, so no
  * pcre2_match runs on a code that is being JIT-compiled. */
 void svc_rule_jit(const struct svc_db *db, const struct svc_rule *r);
+
+/* Make sure every rule of p is compiled before svc_match walks them (once
+ * per probe; later calls are one atomic load). Thread-safe like
+ * svc_rule_jit (same lock). A rule PCRE2 refuses keeps re NULL, is
+ * skipped by the matcher and is reported through the load's warn. */
+void svc_probe_compile(const struct svc_db *db, const struct svc_probe *p);
 
 /* nmap's cstring_unescape on s[0..len): in place; new length or -1. */
 long svc_unescape(char *s, size_t len);

@@ -223,8 +223,11 @@ int svc_match(const struct svc_db *db, const struct svc_probe *p, const uint8_t 
      * probe's; the first rule that matches decides, soft or hard. */
     for (size_t c = 0; c < p->nchain; c++) {
         const struct svc_probe *fp = p->chain[c];
+        svc_probe_compile(db, fp);
         for (size_t i = 0; i < fp->nrules; i++) {
             const struct svc_rule *r = &fp->rules[i];
+            if (!r->re)
+                continue; /* refused by PCRE2 (lazy load): warned, not used */
             if (!svc_rule_may_match(r, reply, len)) {
                 tracef(trace, ctx, "probe %s line %u %s %s: no match", fp->name, r->line,
                        r->soft ? "softmatch" : "match", r->service);

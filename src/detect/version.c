@@ -143,9 +143,8 @@ void vs_host_done(struct vs *vs, struct vhost *vh)
 
 static void db_warn(void *ctx, const char *msg)
 {
-    const struct vs *vs = ctx;
-    if (vs->job.debug > 0)
-        log_warn("version", "%s", msg);
+    (void)ctx; /* eager load under -d/--version-trace, else on first use */
+    log_warn("version", "%s", msg);
 }
 
 /* Worker: take the hosts handed in and start them. */
@@ -185,8 +184,12 @@ static void *worker(void *arg)
     struct vs *vs = arg;
     struct svc_db_stats st;
     int64_t t0 = clock_mono_us();
-    if (svc_db_load(vs->job.dbpath, &vs->db, &st, db_warn, vs, vs->db_err, sizeof(vs->db_err)) <
-        0) {
+    /* -d and --version-trace compile every rule at load, so the counts
+     * and refused-rule warnings are complete; a plain run compiles only
+     * the probes it uses (svc_db_load_lazy). */
+    bool eager = vs->job.debug > 0 || vs->job.trace;
+    if ((eager ? svc_db_load : svc_db_load_lazy)(vs->job.dbpath, &vs->db, &st, db_warn, vs,
+                                                 vs->db_err, sizeof(vs->db_err)) < 0) {
         vs->db_failed = true;
         log_error("version", "%s", vs->db_err);
     } else if (vs->job.debug > 0) {

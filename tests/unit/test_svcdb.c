@@ -653,6 +653,31 @@ static void *race_match(void *arg)
     return NULL;
 }
 
+/* Match the OpenSSH banner against p from 4 threads at once; every one
+ * must get the same answer. Returns the deciding rule's line. */
+static unsigned race_ssh_banner(const struct svc_db *db, const struct svc_probe *p)
+{
+    enum { N = 4 };
+    struct race r[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct race){.db = db, .p = p};
+        assert_int_equal(pthread_create(&th[i], NULL, race_match, &r[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    unsigned line = r[0].a.line;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].rc, 0);
+        assert_true(r[i].a.found);
+        assert_string_equal(r[i].a.product, "OpenSSH");
+        assert_string_equal(r[i].a.version, "9.2p1 Debian 2+deb12u3");
+        assert_int_equal(r[i].a.line, line);
+        svc_answer_clear(&r[i].a);
+    }
+    return line;
+}
+
 /* Rules are JIT-compiled on first use, under the database's lock: threads
  * that reach the same rules at once all get the answer (and, with an ASan
  * or TSan build, no race), and the rule that matched is JIT code after. */
@@ -671,24 +696,7 @@ static void test_lazy_jit_threads(void **state)
     for (size_t i = 0; i < nul->nrules; i++)
         jitted += atomic_load(&nul->rules[i].jit_done);
     assert_int_equal(jitted, 0); /* nothing is JIT-compiled by the load */
-    enum { N = 4 };
-    struct race r[N];
-    pthread_t th[N];
-    for (int i = 0; i < N; i++) {
-        r[i] = (struct race){.db = db, .p = nul};
-        assert_int_equal(pthread_create(&th[i], NULL, race_match, &r[i]), 0);
-    }
-    for (int i = 0; i < N; i++)
-        pthread_join(th[i], NULL);
-    unsigned line = r[0].a.line;
-    for (int i = 0; i < N; i++) {
-        assert_int_equal(r[i].rc, 0);
-        assert_true(r[i].a.found);
-        assert_string_equal(r[i].a.product, "OpenSSH");
-        assert_string_equal(r[i].a.version, "9.2p1 Debian 2+deb12u3");
-        assert_int_equal(r[i].a.line, line);
-        svc_answer_clear(&r[i].a);
-    }
+    unsigned line = race_ssh_banner(db, nul);
     const struct svc_rule *hit = NULL;
     for (size_t i = 0; i < nul->nrules; i++)
         if (nul->rules[i].line == line)
@@ -699,6 +707,60 @@ static void test_lazy_jit_threads(void **state)
     pcre2_pattern_info(hit->re, PCRE2_INFO_JITSIZE, &jitsize);
     if (st.jit)
         assert_true(jitsize > 0);
+    svc_db_free(db);
+}
+
+/* A lazy load compiles nothing; the first svc_match on a probe compiles
+ * its rules (from several threads at once here), and the answers are the
+ * eager load's. */
+static void test_lazy_compile_threads(void **state)
+{
+    (void)state;
+    struct svc_db *db = NULL;
+    struct svc_db_stats st;
+    char err[512];
+    if (svc_db_load_lazy(REAL_PROBES, &db, &st, NULL, NULL, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const struct svc_probe *nul = db->null_probe;
+    assert_non_null(nul);
+    assert_int_equal(atomic_load(&nul->compiled), 0);
+    assert_null(nul->rules[0].re);
+    assert_true(race_ssh_banner(db, nul) > 0);
+    assert_true(atomic_load(&nul->compiled));
+    for (size_t i = 0; i < nul->nrules; i++)
+        assert_non_null(nul->rules[i].re);
+    size_t compiled = 0;
+    for (size_t i = 0; i < db->nprobes; i++)
+        compiled += atomic_load(&db->probes[i].compiled);
+    assert_int_equal(compiled, 1); /* only the probe used */
+    svc_db_free(db);
+}
+
+/* Lazy load: a refused rule is reported when its probe is first used,
+ * once, and skipped; the other rules answer as in the eager load. */
+static void test_lazy_refused_warned_on_use(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "Probe TCP NULL q||\nmatch ok m/^a/\nmatch bad m/^(a/ p/x/\nsoftmatch ok m/b/\n";
+    struct svc_db *db = NULL;
+    struct svc_db_stats st;
+    struct warns w = {0};
+    char err[512];
+    assert_int_equal(svc_db_load_buf_lazy("t.probes", text, sizeof text - 1, &db, &st, on_warn, &w,
+                                          err, sizeof err),
+                     0);
+    assert_int_equal(st.matches, 2); /* lines parsed: nothing compiled yet */
+    assert_int_equal(st.softmatches, 1);
+    assert_int_equal(st.failed, 0);
+    assert_int_equal(w.n, 0);
+    match_is(db, "NULL", SVC_TCP, "ab", NULL, true, false, "ok", "NULL");
+    assert_int_equal(w.n, 1);
+    assert_non_null(strstr(w.last, "t.probes:3: "));
+    assert_non_null(strstr(w.last, "does not compile"));
+    match_is(db, "NULL", SVC_TCP, "xb", NULL, true, true, "ok", "NULL");
+    match_is(db, "NULL", SVC_TCP, "xx", NULL, false, false, NULL, NULL);
+    assert_int_equal(w.n, 1);
     svc_db_free(db);
 }
 
@@ -781,6 +843,8 @@ int main(void)
         cmocka_unit_test(test_answer_merge),
         cmocka_unit_test(test_real_file),
         cmocka_unit_test(test_lazy_jit_threads),
+        cmocka_unit_test(test_lazy_compile_threads),
+        cmocka_unit_test(test_lazy_refused_warned_on_use),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

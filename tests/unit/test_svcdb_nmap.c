@@ -213,7 +213,7 @@ static void test_banners_as_nmap(void **state)
     enum { N = sizeof banners / sizeof banners[0] };
     struct svc_db *db = NULL;
     char err[512];
-    if (svc_db_load(NULL, &db, NULL, NULL, NULL, err, sizeof err) != 0)
+    if (svc_db_load_lazy(NULL, &db, NULL, NULL, NULL, err, sizeof err) != 0)
         fail_msg("%s", err);
     char xml[] = "/tmp/prtip-svcdb-nmap-XXXXXX";
     int xfd = mkstemp(xml);
@@ -312,7 +312,7 @@ static void test_plan_as_nmap(void **state)
     (void)state;
     struct svc_db *db = NULL;
     char err[512];
-    if (svc_db_load(NULL, &db, NULL, NULL, NULL, err, sizeof err) != 0)
+    if (svc_db_load_lazy(NULL, &db, NULL, NULL, NULL, err, sizeof err) != 0)
         fail_msg("%s", err);
     static const char junk[] = "zz\r\n", ssh[] = "SSH-2.0-Go\r\n",
                       smtp[] = "220 mx.example.com ESMTP\r\n";
