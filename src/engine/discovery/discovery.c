@@ -20,6 +20,7 @@
 #include "scan/scan_module.h"
 
 #include <inttypes.h>
+#include <net/if.h>
 #include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -709,6 +710,10 @@ int discovery_run(const struct disc_job *job, struct disc_result *out, char *err
         err[0] = '\0';
     if (job->disc->connect_ping) {
         rc = run_connect_ping(&p, err, errlen);
+    } else if (job->io.iface[0] && if_nametoindex(job->io.iface) == 0) {
+        /* Said once, here, rather than as a "no route" per target range. */
+        snprintf(err, errlen, "no interface named %s (see 'ip link')", job->io.iface);
+        rc = -1;
     } else {
         load_own(&p);
         sort_targets(&p);
