@@ -331,7 +331,9 @@ static void sort_targets(struct disc *p)
         if (count > 1 && target_set_at(set, base + count - 1, &last) == 0)
             k2 = classify(p, &last.addr, &r2);
         if (k1 == k2 && (k1 != K_ARP || r1.ifindex == r2.ifindex)) {
-            if (k1 == K_NOROUTE) {
+            /* Under -Pn the plan says it (or the port scan does, when it
+             * scans the targets as given): one line, not two. */
+            if (k1 == K_NOROUTE && !p->job->assume_off_link_up) {
                 char a[IPADDR_STRLEN];
                 log_warn("plan", "no route to %s: skipping %" PRIu64 " address%s",
                          ipaddr_str(&first, a, sizeof(a)), count, count == 1 ? "" : "es");

@@ -5,6 +5,7 @@
  */
 #include "engine/plan/plan.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/progress.h"
 
 #include "core/rdns.h"
@@ -13,6 +14,7 @@
 #include "net/route.h"
 #include "scan/scan_module.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +304,15 @@ static int discover_then_scan(struct plan *p, char *err, size_t errlen)
         struct result_sink macs = {.host = pn_mac_sink, .ctx = p};
         return port_scan(p, cfg->targets, true, &macs, err, errlen);
     }
+    if (cfg->skip_discovery)
+        for (size_t i = 0; i < found.nskip; i++) {
+            struct target t;
+            char a[IPADDR_STRLEN];
+            uint64_t n = found.skip[i].hi - found.skip[i].lo;
+            if (target_set_at(cfg->targets, found.skip[i].lo, &t) == 0)
+                log_warn("plan", "no route to %s: skipping %" PRIu64 " address%s",
+                         ipaddr_str(&t.addr, a, sizeof(a)), n, n == 1 ? "" : "es");
+        }
     p->found = &found;
     if (cfg->disc.ping_only || rc < 0) {
         deliver_discovered(p, 0, target_set_count(cfg->targets), true, true, true);
