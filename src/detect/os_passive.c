@@ -1,0 +1,106 @@
+/*
+ * os_passive.c — --os-passive (issue 12 point 6): an OS guess from the
+ * SYN-ACK a SYN scan already got. With --os-passive the scan's SYN carries
+ * nmap's first SEQ probe's options and window (scan/probe_tcp.c), so its
+ * SYN-ACK is what nmap's O1, W1 and T1 lines describe; those three lines
+ * are computed by the same code as -O's (osfp.c) and scored against the
+ * same database. nmap's scoring (osscan.cc compare_fingerprints) counts
+ * only tests and attributes present on both sides, so a print is judged on
+ * these lines alone: many prints tie, and the guess is labelled passive in
+ * every output (docs/OS.md, docs/OUTPUT.md).
+ *
+ * T1's TTL comes out as TG (the initial TTL guessed from the received
+ * one): -O finds T from U1's hop count, which a SYN scan does not have.
+ */
+#include "detect/osreport.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PASSIVE_MAX 10 /* guesses kept, as nmap lists at most ten */
+
+/* O1, W1 and T1 of the try t into o (cleared first); all is scratch. */
+static void passive_lines(const struct os_target *t, struct os_obs *all, struct os_obs *o)
+{
+    struct os_seq_info si;
+    os_fp_compute(t, -1, all, &si);
+    os_obs_clear(o);
+    int o1 = os_attr_find(OS_OPS, "O1", 2), w1 = os_attr_find(OS_WIN, "W1", 2);
+    const char *v;
+    if (o1 >= 0 && (v = os_obs_get(all, OS_OPS, o1)))
+        os_obs_set(o, OS_OPS, o1, v);
+    if (w1 >= 0 && (v = os_obs_get(all, OS_WIN, w1)))
+        os_obs_set(o, OS_WIN, w1, v);
+    for (int a = 0; a < os_test_nattrs(OS_T1); a++)
+        if ((v = os_obs_get(all, OS_T1, a)))
+            os_obs_set(o, OS_T1, a, v);
+}
+
+int os_passive_fill(struct host_result *h, const struct os_db *db)
+{
+    const struct os_synack *sa = h->os_synack;
+    if (!sa)
+        return 0;
+    struct os_target *t = calloc(1, sizeof *t);
+    struct os_obs *o = calloc(2, sizeof *o); /* the lines kept, then scratch */
+    struct os_report *r = calloc(1, sizeof *r);
+    struct os_matches m;
+    struct os_match *ms = NULL;
+    char *fp = NULL;
+    size_t count = 0;
+    int rc = t && o && r ? 0 : -1;
+    if (rc == 0) {
+        t->addr = h->addr;
+        t->seq_base = sa->probe_seq;
+        t->ack = sa->probe_ack;
+        t->sent[OSP_SEQ1] = true;
+        t->sends[OSP_SEQ1] = 1;
+        t->reply[OSP_SEQ1].got = true;
+        t->reply[OSP_SEQ1].len = sa->len;
+        memcpy(t->reply[OSP_SEQ1].pkt, sa->pkt, sa->len);
+        passive_lines(t, o + 1, o);
+        rc = os_db_match(db, o, OS_GUESS_FLOOR, &m);
+    }
+    if (rc == 0) {
+        r->passive = true;
+        r->open_tcp = r->closed_tcp = r->closed_udp = r->distance = r->seq_index = -1;
+        r->verdict = m.outcome == OS_TOOMANYMATCHES ? OS_VERDICT_TOOMANY
+                     : m.n == 0                     ? OS_VERDICT_NONE
+                                                    : OS_VERDICT_GUESSES;
+        while (count < PASSIVE_MAX && count < m.n && m.acc[count] > m.acc[0] - 0.10)
+            count++;
+        char buf[1024];
+        os_obs_format(o, buf, sizeof buf);
+        fp = strdup(buf);
+        ms = count ? calloc(count, sizeof *ms) : NULL;
+        rc = !fp || (count && !ms) ? -1 : 0;
+        if (rc == 0 && m.n > 0)
+            rc = os_report_classes(db, &m, true, r);
+        for (size_t i = 0; rc == 0 && i < count; i++)
+            rc = os_match_fill(&ms[i], db, m.print[i], m.acc[i]);
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < h->nos; i++)
+            os_match_free(&h->os[i]);
+        free(h->os);
+        free(h->os_fingerprint);
+        if (h->os_report)
+            os_report_free(h->os_report);
+        free(h->os_report);
+        h->os = ms;
+        h->nos = count;
+        h->os_fingerprint = fp;
+        h->os_report = r;
+    } else {
+        for (size_t i = 0; ms && i < count; i++)
+            os_match_free(&ms[i]);
+        free(ms);
+        free(fp);
+        if (r)
+            os_report_free(r);
+        free(r);
+    }
+    free(t);
+    free(o);
+    return rc;
+}
