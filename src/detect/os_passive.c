@@ -6,8 +6,11 @@
  * are computed by the same code as -O's (osfp.c) and scored against the
  * same database. nmap's scoring (osscan.cc compare_fingerprints) counts
  * only tests and attributes present on both sides, so a print is judged on
- * these lines alone: many prints tie, and the guess is labelled passive in
- * every output (docs/OS.md, docs/OUTPUT.md).
+ * these lines alone. A print that describes only some of them (OPS(R=N):
+ * "no reply to SEQ") would then score 100% on T1 alone, so only prints
+ * with all of O1, W1 and T1's attributes are candidates
+ * (os_db_match_whole). Many prints still tie, and the guess is labelled
+ * passive in every output (docs/OS.md, docs/OUTPUT.md).
  *
  * T1's TTL comes out as TG (the initial TTL guessed from the received
  * one): -O finds T from U1's hop count, which a SYN scan does not have.
@@ -59,7 +62,7 @@ int os_passive_fill(struct host_result *h, const struct os_db *db)
         t->reply[OSP_SEQ1].len = sa->len;
         memcpy(t->reply[OSP_SEQ1].pkt, sa->pkt, sa->len);
         passive_lines(t, o + 1, o);
-        rc = os_db_match(db, o, OS_GUESS_FLOOR, &m);
+        rc = os_db_match_whole(db, o, OS_GUESS_FLOOR, &m);
     }
     if (rc == 0) {
         r->passive = true;

@@ -74,6 +74,15 @@ o1w1t1 "$T/one.out" 'Passive TCP/IP fingerprint:' | sort >"$T/prtip.facts"
 [ -s "$T/nmap.facts" ] || t_fail "no O1/W1/T1 in nmap's fingerprint"
 diff -u "$T/nmap.facts" "$T/prtip.facts" || t_fail "O1/W1/T1 differ from nmap's"
 t_pass "O1, W1 and T1 equal nmap -O's ($(tr '\n' ' ' <"$T/prtip.facts"))"
+t_log "prtip: $(grep '^Passive OS guess' "$T/one.out" | cut -c1-300)"
+t_log "nmap:  $(grep -E '^(OS details|Aggressive OS guesses)' "$T/nmap.out" | cut -c1-300)"
+# The passive top guess must be nmap's own top guess for the host (scored on
+# every test line): the three lines and the whole-print rule keep it.
+top_p="$(sed -n 's/^Passive OS guess (SYN-ACK only: O1\/W1\/T1): \(.*\) ([0-9]*%).*/\1/p' "$T/one.out" |
+    sed 's/ ([0-9]*%), .*//')"
+top_n="$(sed -n -E 's/^(OS details|Aggressive OS guesses): //p' "$T/nmap.out" | sed -E 's/ \([0-9]+%\).*//; s/, .*//')"
+[ -n "$top_p" ] && [ "$top_p" = "$top_n" ] || t_fail "passive top guess '$top_p', nmap -O's '$top_n'"
+t_pass "passive top guess is nmap -O's: $top_p"
 
 t_xml_valid "$T/prtip.xml"
 python3 - "$T/prtip.json" "$ONE" <<'EOF2' || t_fail "JSON lacks os_passive for $ONE"
