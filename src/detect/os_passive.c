@@ -22,6 +22,49 @@
 
 #define PASSIVE_MAX 10 /* guesses kept, as nmap lists at most ten */
 
+/*
+ * Scoring one observation against every print costs about 0.7 ms; a range
+ * holds few distinct stacks, so the matches of the last PASSIVE_CACHE
+ * distinct O1/W1/T1 texts are kept (replaced round-robin) and a host whose
+ * lines were seen before costs a string compare.
+ */
+#define PASSIVE_CACHE 64
+struct os_passive_cache {
+    char key[PASSIVE_CACHE][512];
+    struct os_matches m[PASSIVE_CACHE];
+    size_t n, next;
+};
+
+struct os_passive_cache *os_passive_cache_new(void)
+{
+    return calloc(1, sizeof(struct os_passive_cache));
+}
+
+void os_passive_cache_free(struct os_passive_cache *c)
+{
+    free(c);
+}
+
+/* Matches of o (whose text is key) from c or scored now; 0 or -1. */
+static int cached_match(struct os_passive_cache *c, const struct os_db *db, const struct os_obs *o,
+                        const char *key, struct os_matches *m)
+{
+    bool fits = c && strlen(key) < sizeof c->key[0];
+    for (size_t i = 0; fits && i < c->n; i++)
+        if (strcmp(c->key[i], key) == 0) {
+            *m = c->m[i];
+            return 0;
+        }
+    if (os_db_match_whole(db, o, OS_GUESS_FLOOR, m) < 0)
+        return -1;
+    if (fits) {
+        size_t at = c->n < PASSIVE_CACHE ? c->n++ : c->next++ % PASSIVE_CACHE;
+        strcpy(c->key[at], key);
+        c->m[at] = *m;
+    }
+    return 0;
+}
+
 /* O1, W1 and T1 of the try t into o (cleared first); all is scratch. */
 static void passive_lines(const struct os_target *t, struct os_obs *all, struct os_obs *o)
 {
@@ -39,7 +82,7 @@ static void passive_lines(const struct os_target *t, struct os_obs *all, struct 
             os_obs_set(o, OS_T1, a, v);
 }
 
-int os_passive_fill(struct host_result *h, const struct os_db *db)
+int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_passive_cache *cache)
 {
     const struct os_synack *sa = h->os_synack;
     if (!sa)
@@ -49,7 +92,7 @@ int os_passive_fill(struct host_result *h, const struct os_db *db)
     struct os_report *r = calloc(1, sizeof *r);
     struct os_matches m;
     struct os_match *ms = NULL;
-    char *fp = NULL;
+    char *fp = NULL, text[1024];
     size_t count = 0;
     int rc = t && o && r ? 0 : -1;
     if (rc == 0) {
@@ -62,7 +105,8 @@ int os_passive_fill(struct host_result *h, const struct os_db *db)
         t->reply[OSP_SEQ1].len = sa->len;
         memcpy(t->reply[OSP_SEQ1].pkt, sa->pkt, sa->len);
         passive_lines(t, o + 1, o);
-        rc = os_db_match_whole(db, o, OS_GUESS_FLOOR, &m);
+        os_obs_format(o, text, sizeof text);
+        rc = cached_match(cache, db, o, text, &m);
     }
     if (rc == 0) {
         r->passive = true;
@@ -72,9 +116,7 @@ int os_passive_fill(struct host_result *h, const struct os_db *db)
                                                     : OS_VERDICT_GUESSES;
         while (count < PASSIVE_MAX && count < m.n && m.acc[count] > m.acc[0] - 0.10)
             count++;
-        char buf[1024];
-        os_obs_format(o, buf, sizeof buf);
-        fp = strdup(buf);
+        fp = strdup(text);
         ms = count ? calloc(count, sizeof *ms) : NULL;
         rc = !fp || (count && !ms) ? -1 : 0;
         if (rc == 0 && m.n > 0)

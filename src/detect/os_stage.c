@@ -39,6 +39,7 @@ struct os_stage {
     struct host_result *held;
     size_t nheld, cap;
     bool warned_v6;
+    struct os_passive_cache *passive; /* --os-passive's match cache */
 };
 
 bool os_stage_wanted(const struct config *cfg)
@@ -74,6 +75,8 @@ void *os_stage_create(const struct config *cfg, volatile sig_atomic_t *stop, cha
     }
     os_job_from_config(&s->job, cfg);
     s->stop = stop;
+    if (s->job.passive)
+        s->passive = os_passive_cache_new(); /* NULL: every host scored anew */
     char path[4096];
     const char *p = s->job.db_path ? s->job.db_path
                                    : datafile_find(s->job.datadir, "nmap-os-db", path, sizeof path);
@@ -93,6 +96,7 @@ void os_stage_destroy(void *state)
         host_result_free(&s->held[i]);
     free(s->held);
     os_db_free(s->db);
+    os_passive_cache_free(s->passive);
     free(s);
 }
 
@@ -383,7 +387,7 @@ static void passive_host(struct os_stage *s, const struct host_result *h,
         sink_host(next, h);
         return;
     }
-    if (os_passive_fill(&c, s->db) < 0)
+    if (os_passive_fill(&c, s->db, s->passive) < 0)
         log_warn("os", "--os-passive: out of memory; no guess for this host");
     sink_host(next, &c);
     host_result_free(&c);

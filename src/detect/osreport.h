@@ -68,8 +68,14 @@ int os_report_classes(const struct os_db *db, const struct os_matches *m, bool g
  * options and window), scored against db on those lines only, into h->os
  * (up to ten guesses within 10 points of the best), h->os_fingerprint (the
  * three lines) and h->os_report (passive set). No-op without os_synack.
- * Returns 0, or -1 on allocation failure (h unchanged).
+ * cache (os_passive_cache_new; NULL = none) keeps the matches of recent
+ * distinct observations; one thread at a time. Returns 0, or -1 on
+ * allocation failure (h unchanged).
  */
-int os_passive_fill(struct host_result *h, const struct os_db *db);
+struct os_passive_cache;
+int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_passive_cache *cache);
+/* NULL on allocation failure (then pass NULL: no cache). */
+struct os_passive_cache *os_passive_cache_new(void);
+void os_passive_cache_free(struct os_passive_cache *c);
 
 #endif
