@@ -114,7 +114,10 @@ int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_pas
         r->verdict = m.outcome == OS_TOOMANYMATCHES ? OS_VERDICT_TOOMANY
                      : m.n == 0                     ? OS_VERDICT_NONE
                                                     : OS_VERDICT_GUESSES;
-        while (count < PASSIVE_MAX && count < m.n && m.acc[count] > m.acc[0] - 0.10)
+        /* nmap's -O rule: the perfect matches when there are any ("OS
+         * details"), else the guesses within 10 points of the best. */
+        while (count < PASSIVE_MAX && count < m.n &&
+               (m.nperfect ? m.acc[count] == 1.0 : m.acc[count] > m.acc[0] - 0.10))
             count++;
         fp = strdup(text);
         ms = count ? calloc(count, sizeof *ms) : NULL;
