@@ -33,6 +33,10 @@ struct os_passive_cache {
     char key[PASSIVE_CACHE][512];
     struct os_matches m[PASSIVE_CACHE];
     size_t n, next;
+    /* Scratch reused for every host (~24 KB not zeroed per host): the
+     * target only ever has SEQ1's fields set, the rest stays zero. */
+    struct os_target t;
+    struct os_obs o[2];
 };
 
 struct os_passive_cache *os_passive_cache_new(void)
@@ -87,8 +91,8 @@ int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_pas
     const struct os_synack *sa = h->os_synack;
     if (!sa)
         return 0;
-    struct os_target *t = calloc(1, sizeof *t);
-    struct os_obs *o = calloc(2, sizeof *o); /* the lines kept, then scratch */
+    struct os_target *t = cache ? &cache->t : calloc(1, sizeof *t);
+    struct os_obs *o = cache ? cache->o : calloc(2, sizeof *o); /* the lines kept, then scratch */
     struct os_report *r = calloc(1, sizeof *r);
     struct os_matches m;
     struct os_match *ms = NULL;
@@ -148,7 +152,9 @@ int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_pas
             os_report_free(r);
         free(r);
     }
-    free(t);
-    free(o);
+    if (!cache) {
+        free(t);
+        free(o);
+    }
     return rc;
 }

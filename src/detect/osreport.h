@@ -67,8 +67,8 @@ int os_report_classes(const struct os_db *db, const struct os_matches *m, bool g
  * h->os_synack (the SYN scan's first SYN-ACK, whose SYN carried SEQ1's
  * options and window), scored against db on those lines only, into h->os
  * (the perfect matches, else guesses within 10 points of the best; ten at
- * most), h->os_fingerprint (the
- * three lines) and h->os_report (passive set). No-op without os_synack.
+ * most), h->os_fingerprint (the three lines) and h->os_report (passive
+ * set). No-op without os_synack.
  * cache (os_passive_cache_new; NULL = none) keeps the matches of recent
  * distinct observations; one thread at a time. Returns 0, or -1 on
  * allocation failure (h unchanged).
