@@ -69,9 +69,9 @@ enum {
     OPT_PRIVILEGED,
     OPT_UNPRIVILEGED,
     OPT_SYSTEM_DNS,
-    OPT_OS,      /* --osscan-guess, --fuzzy, --osscan-limit, --max-os-tries, --os-db (cli_os.c) */
-    OPT_VERSION, /* --version-intensity, --version-light, ... --allports (cli_version.c) */
-    OPT_STORE,   /* --db, --db-default, --db-job (cli_store.c) */
+    OPT_OS, /* --osscan-guess, --fuzzy, --osscan-limit, --max-os-tries, --os-db, --os-passive */
+    OPT_VERSION,         /* --version-intensity, --version-light, ... --allports (cli_version.c) */
+    OPT_STORE,           /* --db, --db-default, --db-job (cli_store.c) */
     OPT_NOT_IMPLEMENTED, /* cli_missing_opts[]: nmap options prtip does not have yet */
 };
 
@@ -114,6 +114,7 @@ static const struct option long_opts[] = {
     {"osscan-guess", no_argument, NULL, OPT_OS},
     {"fuzzy", no_argument, NULL, OPT_OS},
     {"osscan-limit", no_argument, NULL, OPT_OS},
+    {"os-passive", no_argument, NULL, OPT_OS},
     {"max-os-tries", required_argument, NULL, OPT_OS},
     {"os-db", required_argument, NULL, OPT_OS},
     /* Output. */

@@ -63,6 +63,7 @@ struct config {
         bool enabled;  /* -O (or -A) */
         bool guess;    /* --osscan-guess / --fuzzy */
         bool limit;    /* --osscan-limit */
+        bool passive;  /* --os-passive: a guess from the SYN scan's SYN-ACKs (issue 12.6) */
         int max_tries; /* --max-os-tries, default 5 */
         bool tries_set;
         char *db; /* --os-db FILE (owned), NULL = nmap-os-db from the data directory */

@@ -56,6 +56,7 @@ static const char usage_scan_tail[] =
     "  --osscan-guess: Guess OS more aggressively\n"
     "  --max-os-tries <n>: Sends of an unanswered OS probe [5]\n"
     "  --os-db <file>: Read this nmap-os-db instead\n"
+    "  --os-passive: Guess the OS of every host from the SYN scan's SYN-ACKs (O1/W1/T1 only)\n"
     "SERVICE/VERSION DETECTION:\n"
     "  -sV: Probe open ports to determine service/version info (nmap-service-probes)\n"
     "  --version-intensity <level>: Set from 0 (light) to 9 (try all probes)\n"

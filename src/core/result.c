@@ -212,6 +212,8 @@ void host_result_free(struct host_result *h)
     os_report_free(h->os_report);
     free(h->os_report);
     h->os_report = NULL;
+    free(h->os_synack);
+    h->os_synack = NULL;
     scripts_free(h->scripts, h->nscripts);
     h->ports = NULL;
     h->rdns = NULL;
@@ -431,8 +433,17 @@ int host_result_copy(struct host_result *dst, const struct host_result *src)
     dst->nos = 0;
     dst->os_fingerprint = NULL;
     dst->os_report = NULL;
+    dst->os_synack = NULL;
     dst->scripts = NULL;
     dst->nscripts = 0;
+    if (src->os_synack) {
+        dst->os_synack = malloc(sizeof *dst->os_synack);
+        if (!dst->os_synack) {
+            host_result_free(dst);
+            return -1;
+        }
+        *dst->os_synack = *src->os_synack;
+    }
 
     char *hostname = NULL, *other = NULL;
     bool ok = dup_str(&hostname, src->hostname) && dup_str(&other, src->other_addrs);

@@ -196,7 +196,23 @@ struct os_report {
     char seq_difficulty[24]; /* "Good luck!" (nmap's seqidx2difficultystr) */
     char *ipid_class, *ipid_values;
     char *ts_class, *ts_values;
+    /* --os-passive: os/nos were scored on O1, W1 and T1 alone, from the
+     * port scan's SYN-ACK; outputs label them "passive" (docs/OUTPUT.md). */
+    bool passive;
     char *note; /* a line for the OS section ("IPv6 OS detection is not supported") */
+};
+
+/*
+ * The first SYN-ACK a SYN scan got from a host, kept with --os-passive
+ * (issue 12 point 6) for a guess from nmap's O1, W1 and T1 lines: the IP
+ * packet as received (header first, at most OS_SYNACK_MAX bytes) and the
+ * sequence and acknowledgment numbers of the SYN it answered (host order).
+ */
+#define OS_SYNACK_MAX 120
+struct os_synack {
+    uint32_t probe_seq, probe_ack;
+    uint16_t len;
+    uint8_t pkt[OS_SYNACK_MAX];
 };
 
 /* Findings beyond the port state; NULL in a port_result until a stage
@@ -267,6 +283,9 @@ struct host_result {
     size_t nos;
     char *os_fingerprint;        /* nmap's fingerprint text when no match was perfect, or NULL */
     struct os_report *os_report; /* -O ran on this host (owned), or NULL */
+    /* --os-passive: the SYN-ACK the guess is made from (owned, NULL if the
+     * scan got none); the guess itself goes to os/nos with os_report->passive. */
+    struct os_synack *os_synack;
     /* Host scripts (nmap <hostscript>), owned. */
     struct script_output *scripts;
     size_t nscripts;

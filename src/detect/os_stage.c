@@ -39,17 +39,19 @@ struct os_stage {
     struct host_result *held;
     size_t nheld, cap;
     bool warned_v6;
+    struct os_passive_cache *passive; /* --os-passive's match cache */
 };
 
 bool os_stage_wanted(const struct config *cfg)
 {
-    return cfg->os.enabled;
+    return cfg->os.enabled || cfg->os.passive;
 }
 
 void os_job_from_config(struct os_job *j, const struct config *cfg)
 {
     memset(j, 0, sizeof *j);
     j->guess = cfg->os.guess;
+    j->passive = cfg->os.passive;
     j->limit = cfg->os.limit;
     j->max_tries = cfg->os.max_tries;
     j->db_path = cfg->os.db;
@@ -73,6 +75,8 @@ void *os_stage_create(const struct config *cfg, volatile sig_atomic_t *stop, cha
     }
     os_job_from_config(&s->job, cfg);
     s->stop = stop;
+    if (s->job.passive)
+        s->passive = os_passive_cache_new(); /* NULL: every host scored anew */
     char path[4096];
     const char *p = s->job.db_path ? s->job.db_path
                                    : datafile_find(s->job.datadir, "nmap-os-db", path, sizeof path);
@@ -92,6 +96,7 @@ void os_stage_destroy(void *state)
         host_result_free(&s->held[i]);
     free(s->held);
     os_db_free(s->db);
+    os_passive_cache_free(s->passive);
     free(s);
 }
 
@@ -373,9 +378,28 @@ static void flush(struct os_stage *s, const struct result_sink *next)
     s->nheld = 0;
 }
 
+/* --os-passive: the guess needs no probes, so a host passes on at once. */
+static void passive_host(struct os_stage *s, const struct host_result *h,
+                         const struct result_sink *next)
+{
+    struct host_result c;
+    if (!h->os_synack || host_result_copy(&c, h) < 0) {
+        sink_host(next, h);
+        return;
+    }
+    if (os_passive_fill(&c, s->db, s->passive) < 0)
+        log_warn("os", "--os-passive: out of memory; no guess for this host");
+    sink_host(next, &c);
+    host_result_free(&c);
+}
+
 static void os_host(void *state, const struct host_result *h, const struct result_sink *next)
 {
     struct os_stage *s = state;
+    if (s->job.passive) {
+        passive_host(s, h, next);
+        return;
+    }
     if (h->status != HOST_UP || (s->stop && *s->stop)) {
         sink_host(next, h);
         return;

@@ -1,6 +1,6 @@
 /*
  * os_stage.h — the OS detection stage's job and its row in the stage table
- * (engine/plan/stages.h): wanted with -O, built from the configuration's
+ * (engine/plan/stages.h): wanted with -O or --os-passive, built from the configuration's
  * OS options into a narrow struct os_job.
  */
 #ifndef PRTIP_DETECT_OS_STAGE_H
@@ -15,6 +15,7 @@
 struct os_job {
     bool guess;          /* --osscan-guess */
     bool limit;          /* --osscan-limit */
+    bool passive;        /* --os-passive: no probes, a guess from the SYN-ACK (os_passive.c) */
     int max_tries;       /* --max-os-tries */
     const char *db_path; /* --os-db, or NULL */
     const char *datadir; /* --datadir, or NULL */

@@ -171,6 +171,13 @@ struct os_matches {
 int os_db_match(const struct os_db *db, const struct os_obs *o, double threshold,
                 struct os_matches *out);
 
+/* As os_db_match, but a print is a candidate only when it has a value for
+ * every attribute o has (MatchPoints > 0): for a partial observation
+ * (--os-passive's O1/W1/T1), a print that says nothing about a line, or
+ * says it got no reply (OPS(R=N)), is not scored on the rest alone. */
+int os_db_match_whole(const struct os_db *db, const struct os_obs *o, double threshold,
+                      struct os_matches *out);
+
 /* Accuracy of o against entry i alone (0..1; 0 when nothing is comparable). */
 double os_db_compare(const struct os_db *db, size_t i, const struct os_obs *o);
 

@@ -227,7 +227,9 @@ static int eval_all(const struct os_db *db, const struct os_obs *o, uint8_t **ou
     return 0;
 }
 
-static double score(const struct os_db *db, size_t i, const uint8_t *r)
+/* Accuracy of print i from eval_all's r; *compared gets the points of
+ * the attributes both sides have (the denominator). */
+static double score_n(const struct os_db *db, size_t i, const uint8_t *r, unsigned long *compared)
 {
     const struct os_print *p = &db->prints[i];
     unsigned long total = 0, ok = 0;
@@ -241,7 +243,25 @@ static double score(const struct os_db *db, size_t i, const uint8_t *r)
         if (v == 2)
             ok += (unsigned long)pts;
     }
+    *compared = total;
     return total ? (double)ok / (double)total : 0;
+}
+
+static double score(const struct os_db *db, size_t i, const uint8_t *r)
+{
+    unsigned long compared;
+    return score_n(db, i, r, &compared);
+}
+
+/* The points o's attributes are worth when a print has them all. */
+static unsigned long obs_points(const struct os_db *db, const struct os_obs *o)
+{
+    unsigned long total = 0;
+    for (int t = 0; t < OS_NTESTS; t++)
+        for (int a = 0; a < OS_MAX_ATTRS; a++)
+            if (o->has[t] >> a & 1 && db->points[t][a] > 0)
+                total += (unsigned long)db->points[t][a];
+    return total;
 }
 
 double os_db_compare(const struct os_db *db, size_t i, const struct os_obs *o)
@@ -254,8 +274,8 @@ double os_db_compare(const struct os_db *db, size_t i, const struct os_obs *o)
     return acc;
 }
 
-int os_db_match(const struct os_db *db, const struct os_obs *o, double threshold,
-                struct os_matches *m)
+static int match(const struct os_db *db, const struct os_obs *o, double threshold, bool whole,
+                 struct os_matches *m)
 {
     memset(m, 0, sizeof *m);
     uint8_t *r;
@@ -263,9 +283,11 @@ int os_db_match(const struct os_db *db, const struct os_obs *o, double threshold
         return -1;
     double need = threshold;
     m->outcome = OS_SUCCESS;
+    unsigned long want = whole ? obs_points(db, o) : 0;
     for (size_t i = 0; i < db->nprints; i++) {
-        double acc = score(db, i, r);
-        if (!(acc >= need || acc == 1.0))
+        unsigned long compared;
+        double acc = score_n(db, i, r, &compared);
+        if (!(acc >= need || acc == 1.0) || compared < want)
             continue;
         /* One entry per OS name: a better print of the same name replaces
          * the listed one (nmap's match_fingerprint). */
@@ -316,4 +338,16 @@ int os_db_match(const struct os_db *db, const struct os_obs *o, double threshold
     if (m->n == 0)
         m->outcome = OS_NOMATCHES;
     return 0;
+}
+
+int os_db_match(const struct os_db *db, const struct os_obs *o, double threshold,
+                struct os_matches *m)
+{
+    return match(db, o, threshold, false, m);
+}
+
+int os_db_match_whole(const struct os_db *db, const struct os_obs *o, double threshold,
+                      struct os_matches *m)
+{
+    return match(db, o, threshold, true, m);
 }

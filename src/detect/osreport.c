@@ -190,8 +190,8 @@ static bool add_new(const char **arr, size_t *n, const char *s)
 }
 
 /* printosclassificationoutput's three lines, or none (all NULL). */
-static int class_lines(const struct os_db *db, const struct os_matches *m, bool guess,
-                       struct os_report *r)
+int os_report_classes(const struct os_db *db, const struct os_matches *m, bool guess,
+                      struct os_report *r)
 {
     struct cls_ref cl[OS_MAX_MATCHES];
     size_t nperf, n = classify(db, m, cl, &nperf);
@@ -258,7 +258,7 @@ static int class_lines(const struct os_db *db, const struct os_matches *m, bool 
 }
 
 /* One <osmatch>: the print's name, accuracy, line and classes. */
-static int fill_match(struct os_match *om, const struct os_db *db, uint32_t print, double acc)
+int os_match_fill(struct os_match *om, const struct os_db *db, uint32_t print, double acc)
 {
     uint8_t pct = (uint8_t)(int)(acc * 100);
     om->name = strdup(os_db_name(db, print));
@@ -328,7 +328,7 @@ int os_report_fill(struct host_result *h, const struct os_db *db, const struct o
     if (reason && !(r->not_ideal = strdup(reason)))
         rc = -1;
     if (rc == 0 && m->outcome != OS_TOOMANYMATCHES)
-        rc = class_lines(db, m, guess, r);
+        rc = os_report_classes(db, m, guess, r);
 
     size_t first = 0, count = 0;
     bool good_fp = reason == NULL, show_fp = false, wrap = true;
@@ -361,7 +361,7 @@ int os_report_fill(struct host_result *h, const struct os_db *db, const struct o
     if (count && !ms)
         rc = -1;
     for (size_t i = 0; rc == 0 && i < count; i++)
-        rc = fill_match(&ms[i], db, m->print[first + i], m->acc[first + i]);
+        rc = os_match_fill(&ms[i], db, m->print[first + i], m->acc[first + i]);
     char *fp = NULL;
     if (rc == 0 && show_fp && !(fp = os_fingerprint_text(tries, n, b, h, o, good_fp, wrap)))
         rc = -1;

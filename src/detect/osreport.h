@@ -52,4 +52,31 @@ char *os_fingerprint_text(const struct os_try *tries, size_t n, const struct os_
 int os_report_fill(struct host_result *h, const struct os_db *db, const struct os_try *tries,
                    size_t n, size_t best, const struct os_report_opts *o);
 
+/* One <osmatch> from print (index in db) at accuracy acc (0..1): name,
+ * accuracy, line, classes (all owned by om; on -1, allocation failure,
+ * om holds what was made, for os_match_free). */
+int os_match_fill(struct os_match *om, const struct os_db *db, uint32_t print, double acc);
+
+/* r's "Device type", "Running" (guess: JUST GUESSING form) and "OS CPE"
+ * lines from the matches m, as nmap's printosscanoutput. 0 or -1. */
+int os_report_classes(const struct os_db *db, const struct os_matches *m, bool guess,
+                      struct os_report *r);
+
+/*
+ * --os-passive (issue 12 point 6): nmap's O1, W1 and T1 lines from
+ * h->os_synack (the SYN scan's first SYN-ACK, whose SYN carried SEQ1's
+ * options and window), scored against db on those lines only, into h->os
+ * (the perfect matches, else guesses within 10 points of the best; ten at
+ * most), h->os_fingerprint (the three lines) and h->os_report (passive
+ * set). No-op without os_synack.
+ * cache (os_passive_cache_new; NULL = none) keeps the matches of recent
+ * distinct observations; one thread at a time. Returns 0, or -1 on
+ * allocation failure (h unchanged).
+ */
+struct os_passive_cache;
+int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_passive_cache *cache);
+/* NULL on allocation failure (then pass NULL: no cache). */
+struct os_passive_cache *os_passive_cache_new(void);
+void os_passive_cache_free(struct os_passive_cache *c);
+
 #endif

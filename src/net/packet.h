@@ -62,6 +62,12 @@
 
 /* nmap's SYN-probe options: MSS 1460 and nothing else (kind 2, length 4). */
 #define PKT_TCP_OPT_MSS1460 "\x02\x04\x05\xb4"
+/* nmap's first OS-detection SEQ probe's options (20 bytes): window scale
+ * 10, NOP, MSS 1460, timestamp (TSval 0xFFFFFFFF, TSecr 0), SACK permitted
+ * (nmap book, "Probes sent"). Sent with window 1. */
+#define PKT_TCP_OPT_NMAP_SEQ1                                                                      \
+    "\x03\x03\x0A\x01\x02\x04\x05\xb4\x08\x0A\xff\xff\xff\xff\x00\x00\x00\x00\x04\x02"
+#define PKT_TCP_OPT_NMAP_SEQ1_LEN 20
 
 /*
  * The IP layer of every probe of a scan: one struct for every builder (TCP

@@ -131,7 +131,12 @@ static int grep_host_end(struct output *o, const struct host_result *h, unsigned
         if (out_host_partial(h))
             fprintf(o->fp, "\tNot scanned: %lu", (unsigned long)h->ports_unscanned);
         const struct os_report *r = h->os_report;
-        if (r) {
+        if (r && r->passive) {
+            if (h->nos > 0) { /* --os-passive: the top guess, labelled */
+                fputs("\tOS: (passive) ", o->fp);
+                put_field(o->fp, h->os[0].name);
+            }
+        } else if (r) {
             /* nmap writes OS: only for perfect matches, all of them. */
             if (r->verdict == OS_VERDICT_DETAILS && h->nos > 0) {
                 fputs("\tOS: ", o->fp);

@@ -163,6 +163,7 @@ static json_t *jport(int32_t port)
 static void os_report_json(struct json_state *st, json_t *o, const struct os_report *r)
 {
     put(st, o, "verdict", out_json_text(verdict_names[r->verdict]));
+    put(st, o, "passive", json_boolean(r->passive));
     put(st, o, "not_ideal", out_json_text(r->not_ideal));
     put(st, o, "note", out_json_text(r->note));
     json_t *used = json_object();
@@ -400,8 +401,10 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
             st->failed = true;
         json_decref(st->ports);
         put(st, host, "extraports", extraports(st, h, hidden));
+        /* A --os-passive guess has its own key: no reader takes it for -O's. */
         if (h->nos || h->os_fingerprint || h->os_report)
-            put(st, host, "os", os_json(st, h));
+            put(st, host, h->os_report && h->os_report->passive ? "os_passive" : "os",
+                os_json(st, h));
         if (h->nscripts)
             put(st, host, "hostscripts", scripts_json(st, h->scripts, h->nscripts));
     }

@@ -475,10 +475,30 @@ static void print_service_info(FILE *fp, const struct port_result **rows, size_t
 /* nmap's OS section for a host -O ran on (output.cc printosscanoutput):
  * the warning, the classification lines, the verdict, the fingerprint,
  * then uptime, distance and the sequence lines (-v). */
+/* --os-passive's lines: labelled, never in -O's words (docs/OUTPUT.md). */
+static void print_os_passive(FILE *fp, const struct scan_info *info, const struct host_result *h)
+{
+    const struct os_report *r = h->os_report;
+    if (r->device_types && r->running)
+        fprintf(fp, "Passive device type: %s\nPassive running: %s\n", r->device_types, r->running);
+    fputs("Passive OS guess (SYN-ACK only: O1/W1/T1): ", fp);
+    if (h->nos == 0)
+        fputs("none over 85%", fp);
+    for (size_t i = 0; i < h->nos; i++)
+        fprintf(fp, "%s%s (%u%%)", i ? ", " : "", h->os[i].name, h->os[i].accuracy);
+    fputc('\n', fp);
+    if (h->os_fingerprint && (info->verbose > 1 || info->debug > 0))
+        fprintf(fp, "Passive TCP/IP fingerprint:\n%s", h->os_fingerprint);
+}
+
 static void print_os_report(FILE *fp, const struct scan_info *info, const struct host_result *h)
 {
     const struct os_report *r = h->os_report;
     bool v2 = info->verbose > 1 || info->debug > 0;
+    if (r->passive) {
+        print_os_passive(fp, info, h);
+        return;
+    }
     if (r->verdict == OS_VERDICT_UNSUPPORTED) {
         fprintf(fp, "%s\n", r->note ? r->note : "OS detection not performed");
         return;

@@ -236,9 +236,18 @@ void xml_write_os(struct xml_state *st, const struct host_result *h)
         return;
     if (h->nos == 0 && !h->os_fingerprint && !r)
         return;
+    bool passive = r && r->passive;
+    if (passive) {
+        /* nmap.dtd has no element for a passive guess: a comment before
+         * <os> labels it (docs/OUTPUT.md); a comment may not hold "--". */
+        xml_check(st, xmlTextWriterWriteComment(
+                          st->w, BAD_CAST " prtip os-passive: guesses from the SYN scan's SYN-ACK "
+                                          "(O1, W1 and T1 only), not from nmap's OS probes "));
+        xml_nl(st);
+    }
     xml_start(st, "os");
     xml_nl(st);
-    if (r) {
+    if (r && !passive) {
         portused(st, "open", "tcp", r->open_tcp);
         portused(st, "closed", "tcp", r->closed_tcp);
         portused(st, "closed", "udp", r->closed_udp);

@@ -50,6 +50,10 @@ struct probe_setup {
      * the source every probe of this template leaves from. */
     const struct ip_settings *ip;
     uint8_t tcp_flags; /* TCP kinds: PKT_TCP_* of the module or --scanflags */
+    /* --os-passive (TCP kinds, SYN probes): send nmap's SEQ1 options and
+     * window 1 instead of MSS 1460 and window 1024, so that the SYN-ACK
+     * reads as nmap's O1, W1 and T1 lines. */
+    bool os_seq1;
 };
 
 /* A kind's prepared packet for one (family, module). Built by prepare,

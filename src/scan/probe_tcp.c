@@ -1,7 +1,8 @@
 /*
  * probe_tcp.c — the TCP probe kind (-sS, -sA, -sF, -sN, -sX, -sM, -sW, -PS,
  * -PA; see probe_kind.h): one segment with the module's flags, nmap's MSS
- * option when SYN is set, window 1024. The cookie rides in the source port
+ * option when SYN is set, window 1024 (nmap's SEQ1 options and window 1
+ * with --os-passive). The cookie rides in the source port
  * and sequence number (and, for probes with ACK, the acknowledgment number,
  * which the RST echoes); the IPv4 IP ID carries 16 more of its bits.
  * Sources: RFC 9293 §3.1, §3.10.7 (net/cookie.h).
@@ -24,7 +25,11 @@ static int tcp_prepare(struct probe_tpl *t, const struct probe_setup *s)
     p.ip = *s->ip;
     p.tcp_flags = s->tcp_flags;
     p.window = 1024; /* nmap's SYN-scan window */
-    if (s->tcp_flags & PKT_TCP_SYN) {
+    if ((s->tcp_flags & PKT_TCP_SYN) && s->os_seq1) {
+        p.window = 1; /* nmap's SEQ1 */
+        p.tcp_options = (const uint8_t *)PKT_TCP_OPT_NMAP_SEQ1;
+        p.tcp_options_len = PKT_TCP_OPT_NMAP_SEQ1_LEN;
+    } else if (s->tcp_flags & PKT_TCP_SYN) {
         p.tcp_options = (const uint8_t *)PKT_TCP_OPT_MSS1460;
         p.tcp_options_len = 4;
     }

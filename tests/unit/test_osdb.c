@@ -343,6 +343,43 @@ static void test_match_rules(void **state)
     os_db_free(db);
 }
 
+/* --os-passive's rule (os_db_match_whole): a print that says nothing of a
+ * line the observation has, or that it got no reply (OPS(R=N)), is not a
+ * candidate; os_db_match scores it on the lines it shares. */
+static void test_match_whole(void **state)
+{
+    (void)state;
+    struct os_db *db = load("Fingerprint NoSeq\n"
+                            "Class X | X | | router\n"
+                            "OPS(R=N)\n"
+                            "WIN(R=N)\n"
+                            "T1(R=Y%DF=Y%TG=40%S=O%A=S+%F=AS%RD=0%Q=)\n"
+                            "\n"
+                            "Fingerprint Whole\n"
+                            "Class Y | Y | | general purpose\n"
+                            "OPS(O1=M5B4ST11NWA%O2=M5B4)\n"
+                            "WIN(W1=FE88%W2=FE88)\n"
+                            "T1(R=Y%DF=Y%TG=40%S=O%A=S+%F=AS%RD=0%Q=)\n"
+                            "\n"
+                            "Fingerprint OtherWin\n"
+                            "Class Z | Z | | general purpose\n"
+                            "OPS(O1=M5B4ST11NWA)\n"
+                            "WIN(W1=FFFF)\n"
+                            "T1(R=Y%DF=Y%TG=40%S=O%A=S+%F=AS%RD=0%Q=)\n");
+    struct os_obs o;
+    obs_from(&o, "OPS(O1=M5B4ST11NWA)\nWIN(W1=FE88)\nT1(R=Y%DF=Y%TG=40%S=O%A=S+%F=AS%RD=0%Q=)");
+    struct os_matches m;
+    assert_int_equal(os_db_match(db, &o, OS_GUESS_FLOOR, &m), 0);
+    assert_int_equal(m.nperfect, 2); /* NoSeq on T1 alone, and Whole */
+    assert_int_equal(os_db_match_whole(db, &o, OS_GUESS_FLOOR, &m), 0);
+    assert_int_equal(m.n, 2);
+    assert_int_equal(m.nperfect, 1);
+    assert_int_equal(m.print[0], 1); /* Whole */
+    assert_int_equal(m.print[1], 2); /* OtherWin: W1 wrong */
+    assert_true(fabs(m.acc[1] - 265.0 / 280.0) < 1e-12);
+    os_db_free(db);
+}
+
 static void test_match_too_many(void **state)
 {
     (void)state;
@@ -449,7 +486,8 @@ int main(void)
         cmocka_unit_test(test_expr_empty),        cmocka_unit_test(test_reader_fields),
         cmocka_unit_test(test_reader_errors),     cmocka_unit_test(test_score_points),
         cmocka_unit_test(test_obs_parse_wrapped), cmocka_unit_test(test_match_rules),
-        cmocka_unit_test(test_match_too_many),    cmocka_unit_test(test_real_db),
+        cmocka_unit_test(test_match_too_many),    cmocka_unit_test(test_match_whole),
+        cmocka_unit_test(test_real_db),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,6 +46,7 @@ static struct raw_job raw_job_of(const struct plan *p, const struct target_set *
         .seed = cfg->seed,
         .ordered = !cfg->randomize_ports,
         .assume_up = assume_up,
+        .os_passive = cfg->os.passive,
         .dns = cfg->dns,
         .io = cfg->raw,
         .stop = p->stop,

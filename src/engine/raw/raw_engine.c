@@ -528,6 +528,7 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
             .sink = sink,
             .skip = c->skip,
             .nskip = c->nskip,
+            .synacks = c->synacks,
             .shard_by_addr = c->sched.on,
             .tmo = c->sched.tmo,
             .ntmo = c->sched.ntmo,

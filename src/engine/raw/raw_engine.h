@@ -77,6 +77,9 @@ struct raw_job {
      * delivered up with reason user-set, answered or not. Else only hosts
      * that answered something are up; the rest are delivered down. */
     bool assume_up;
+    /* --os-passive: SYN probes carry nmap's SEQ1 options (probe_kind.h) and
+     * the first IPv4 SYN-ACK of each host is delivered in os_synack. */
+    bool os_passive;
     enum dns_mode dns;           /* reverse DNS of delivered hosts */
     struct raw_opts io;          /* rate, shard, interface, source, send/receive methods, --wait */
     volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */

@@ -281,6 +281,11 @@ struct raw_ctx {
     /* One bit per probe value x: decided. Written by the receivers only. */
     _Atomic uint64_t *decided;
     size_t decided_bytes;
+    /* --os-passive: the first IPv4 SYN-ACK of each address index (owned,
+     * NULL until one came), set once by a receiver (compare-and-swap),
+     * taken by delivery. Lazily backed like decided. */
+    _Atomic(struct os_synack *) *synacks;
+    size_t synacks_bytes;
 
     struct raw_rxer rx[RAW_MAX_RX];
     int nrx;
@@ -490,6 +495,9 @@ struct raw_deliver {
     uint32_t shard, nshards;
     const struct result_sink *sink;
     const struct raw_skip *skip; /* not scanned: not delivered */
+    /* --os-passive's SYN-ACKs by address index (raw_ctx.synacks), or NULL:
+     * delivery moves each into its host_result.os_synack. */
+    _Atomic(struct os_synack *) *synacks;
     size_t nskip;
     /* The schedule (struct raw_sched) shards by address: another shard's
      * address is not delivered, and every probe of ours is in the shard. */
@@ -554,7 +562,8 @@ int raw_setup_family(struct raw_ctx *c, int fi, char *err, size_t errlen);
 /* Receivers and senders' sockets for the families in use. 0, or -1 with err. */
 int raw_open_io(struct raw_ctx *c, char *err, size_t errlen);
 
-/* The decided bitmap, one bit per probe of the shard (lazily mapped). */
+/* The decided bitmap, one bit per probe of the shard (lazily mapped); with
+ * --os-passive also the SYN-ACK table, one pointer per address index. */
 void raw_alloc_bitmap(struct raw_ctx *c);
 
 /* Stop and join the receiver threads. */

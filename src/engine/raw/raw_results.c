@@ -393,6 +393,8 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
         with_ports = false; /* nmap shows no ports for a down host */
     }
     r.rdns = rdns;
+    if (d->synacks && r.status == HOST_UP) /* ownership moves into r */
+        r.os_synack = atomic_exchange_explicit(&d->synacks[addr_idx], NULL, memory_order_relaxed);
     if (d->ntmo && timed_out(res, d, addr_idx, h)) {
         r.timed_out = true; /* nmap: "Skipping host ... due to host timeout", no ports */
         with_ports = false;

@@ -29,6 +29,7 @@
 #include <pcap/dlt.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define RX_POLL_MS 50 /* a poll slice; rx_wake() ends it early on stop */
@@ -236,6 +237,40 @@ static void credit(struct raw_rxer *r, const struct pkt_info *pi, const struct i
     }
 }
 
+/*
+ * --os-passive: keep the first IPv4 SYN-ACK of address ai (the IP packet
+ * from its header on) with the SYN's sequence number, which the cookie
+ * check made sure is the reply's ack - 1. One allocation per answering
+ * host; a later SYN-ACK of the same host loses the compare-and-swap.
+ */
+static void keep_synack(struct raw_ctx *c, const struct pkt_info *pi, const uint8_t *ip,
+                        size_t caplen, uint64_t ai)
+{
+    if (pi->family != AF_INET || pi->proto != IPPROTO_TCP ||
+        atomic_load_explicit(&c->synacks[ai], memory_order_relaxed))
+        return;
+    size_t len = (size_t)ip[2] << 8 | ip[3]; /* IPv4 total length */
+    const uint8_t *tcp = ip + (pi->l4_off - pi->l3_off);
+    if (len > caplen)
+        len = caplen;
+    if (len > OS_SYNACK_MAX)
+        len = OS_SYNACK_MAX; /* options end by 60 + 60 bytes */
+    if (len < pi->l4_off - pi->l3_off + 20u)
+        return;
+    struct os_synack *sa = malloc(sizeof *sa);
+    if (!sa)
+        return; /* no guess for this host, nothing else lost */
+    uint32_t ack =
+        (uint32_t)tcp[8] << 24 | (uint32_t)tcp[9] << 16 | (uint32_t)tcp[10] << 8 | tcp[11];
+    sa->probe_seq = ack - 1u;
+    sa->probe_ack = 0; /* a SYN carries ack 0 (probe_tcp.c) */
+    sa->len = (uint16_t)len;
+    memcpy(sa->pkt, ip, len);
+    struct os_synack *none = NULL;
+    if (!atomic_compare_exchange_strong(&c->synacks[ai], &none, sa))
+        free(sa);
+}
+
 static void on_frame(void *arg, const uint8_t *data, size_t len, size_t wirelen, int64_t ts_ns)
 {
     struct raw_rxer *r = arg;
@@ -260,6 +295,10 @@ static void on_frame(void *arg, const uint8_t *data, size_t len, size_t wirelen,
     enum reason rs;
     if (c->probes[entry].mod->classify_reply(&pi, &st, &rs) != VERDICT_FINAL)
         return;
+    if (c->synacks && st == PORT_OPEN && rs == REASON_SYN_ACK) {
+        size_t skip = r->linktype == DLT_LINUX_SLL ? 16 : 0; /* parse_frame's start */
+        keep_synack(c, &pi, data + skip + pi.l3_off, len - skip - pi.l3_off, ai);
+    }
     /* A target listed twice (or in overlapping ranges) was probed once per
      * listing with identical packets: the reply answers every copy, as
      * nmap reports each copy of a host. */

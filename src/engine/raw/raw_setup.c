@@ -276,8 +276,25 @@ int raw_open_io(struct raw_ctx *c, char *err, size_t errlen)
  * If even the address space is not available (IPv6-sized spaces), the
  * scan runs without retries and the aggregator alone removes duplicates.
  */
+static void alloc_synacks(struct raw_ctx *c)
+{
+    if (!c->job->os_passive || c->naddrs == 0 || c->naddrs > SIZE_MAX / sizeof(*c->synacks))
+        return;
+    size_t bytes = (size_t)c->naddrs * sizeof(*c->synacks);
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (m == MAP_FAILED) {
+        log_warn("raw", "--os-passive: no room for %" PRIu64 " addresses; no passive guesses",
+                 c->naddrs);
+        return;
+    }
+    c->synacks = m; /* zero pages: every slot NULL */
+    c->synacks_bytes = bytes;
+}
+
 void raw_alloc_bitmap(struct raw_ctx *c)
 {
+    alloc_synacks(c);
     uint64_t words = c->nprobes / 64 + 1;
     if (words > SIZE_MAX / 8)
         return;
@@ -323,6 +340,11 @@ void raw_teardown(struct raw_ctx *c)
     }
     if (c->decided)
         munmap(c->decided, c->decided_bytes);
+    if (c->synacks) {
+        for (uint64_t i = 0; i < c->naddrs; i++)
+            free(atomic_load_explicit(&c->synacks[i], memory_order_relaxed));
+        munmap(c->synacks, c->synacks_bytes);
+    }
     free(c->skip);
     free(c->sched.tmo);
     raw_pace_free(c->pace);

@@ -49,6 +49,7 @@ int raw_tx_template(struct raw_ctx *c, struct raw_fam *f, char *err, size_t errl
         if (k->ipv4_only && f->family == AF_INET6)
             continue; /* e.g. no ICMPv6 timestamp/netmask: not sent over IPv6 */
         su.tcp_flags = gr->tcp_flags;
+        su.os_seq1 = c->job->os_passive && f->family == AF_INET;
         if (k->prepare(t, &su) < 0) {
             snprintf(err, errlen, "cannot build the %s probe template for %s", gr->mod->name, fam);
             return -1;
