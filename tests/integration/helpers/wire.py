@@ -12,7 +12,9 @@ namespace, and checks over it (tests/integration/test_raw_timing_opts.sh).
       those of the datagram it quotes (the probe), so replies match probes.
 
   wire.py check OUT KIND TEST [ARGS...]
-      KIND: syn (-sS, -sT: TCP SYNs are the probes) or udp (-sU).
+      KIND: syn (-sS: TCP SYNs are the probes), connect (-sT: the same, but a
+            SYN repeating an earlier one's address and source port is the
+            kernel retransmitting that connect(), not a new probe), or udp (-sU).
       Prints what it measured; exits 1 when the property does not hold:
         ascending               per host, the first probe of each port comes
                                 in ascending port order (-r)
@@ -111,11 +113,16 @@ def capture(iface, out, ready):
 
 def load(path, kind):
     """Probes [(t, host, port, key)] and reply times {key: [t...]}, by time."""
-    probes, replies = [], {}
+    probes, replies, seen = [], {}, set()
+    retransmits = kind == "connect"
+    kind = "syn" if retransmits else kind
     for line in open(path):
         t, d, proto, src, sport, dst, dport, flags = line.split()
         t, sport, dport, flags = int(t), int(sport), int(dport), int(flags)
         if d == "in" and kind == "syn" and proto == "tcp" and flags & 0x12 == 0x02:
+            if retransmits and (dst, dport, sport) in seen:
+                continue  # the kernel's SYN retransmission of one connect()
+            seen.add((dst, dport, sport))
             probes.append((t, dst, dport, (dst, dport, sport)))
         elif d == "in" and kind == "udp" and proto == "udp":
             probes.append((t, dst, dport, (dst, dport, sport)))
