@@ -237,8 +237,10 @@ static void test_all_payloads(void **state)
     /* 7777: three payloads, the last over a 1500-byte MTU; 8888: none. */
     int tl = snprintf(text, sizeof(text),
                       "udp 7777 \"a\"\nudp 7777 \"bbbbbbbb\"\nudp 7777 \"%s\"\n", big);
+    static const struct raw_job job; /* defaults: no --os-passive */
     struct raw_ctx c;
     memset(&c, 0, sizeof(c));
+    c.job = &job;
     c.payloads = udp_payloads_parse(text, (size_t)tl, "t", err, sizeof(err));
     assert_non_null(c.payloads);
     assert_int_equal(cookie_init(&c.cookie, KEY, 40000, 21000), 0);
