@@ -33,7 +33,8 @@ if ! { [ -f "$LIB" ] && gcc "${CFLAGS[@]}" -o "$DRV" "$SRC/bench/sendpath.c" "$L
     t_log "linking against $LIB failed or it is missing; building from sources"
     gcc "${CFLAGS[@]}" -o "$DRV" "$SRC/bench/sendpath.c" "$SRC/src/net/tx.c" \
         "$SRC/src/net/rx.c" "$SRC/src/net/rx_sock.c" "$SRC/src/net/io_async.c" \
-        "$SRC/src/net/packet.c" "$SRC/src/core/addr.c" -lpcap -lpthread 2>>"$T/cc.err" ||
+        "$SRC/src/net/packet.c" "$SRC/src/core/addr.c" "$SRC/src/net/capture.c" \
+        "$SRC/src/net/trace.c" "$SRC/src/net/parse.c" -lpcap -lpthread 2>>"$T/cc.err" ||
         { cat "$T/cc.err" >&2; t_fail "cannot build bench/sendpath.c"; }
 fi
 
