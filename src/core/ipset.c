@@ -68,16 +68,43 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 int ipset_add(struct ipset *s, int family, const uint8_t *first, const uint8_t *last)
 {
     if (family == AF_INET) {
+        struct ipset_v4 iv = {get32(first), get32(last)};
+        struct ipset_v4 *p = s->n4 ? &s->v4[s->n4 - 1] : NULL;
+        if (p && !s->unsorted4 && iv.lo >= p->lo && (p->hi == UINT32_MAX || iv.lo <= p->hi + 1)) {
+            if (iv.hi > p->hi)
+                p->hi = iv.hi; /* touches the last one: still sorted and merged */
+            return 0;
+        }
+        bool below = p && iv.lo < p->lo; /* (p dies with a grow) */
         if (grow((void **)&s->v4, &s->cap4, s->n4, sizeof(*s->v4)) < 0)
             return -1;
-        s->v4[s->n4++] = (struct ipset_v4){get32(first), get32(last)};
+        s->unsorted4 |= below;
+        s->v4[s->n4++] = iv;
     } else if (family == AF_INET6) {
+        struct ipset_v6 iv = {get64(first), get64(first + 8), get64(last), get64(last + 8)};
+        struct ipset_v6 *p = s->n6 ? &s->v6[s->n6 - 1] : NULL;
+        if (p && !s->unsorted6 && cmp128(iv.lo_hi, iv.lo_lo, p->lo_hi, p->lo_lo) >= 0) {
+            bool top = p->hi_hi == UINT64_MAX && p->hi_lo == UINT64_MAX;
+            uint64_t h = p->hi_hi + (p->hi_lo == UINT64_MAX), l = p->hi_lo + 1;
+            if (top || cmp128(iv.lo_hi, iv.lo_lo, h, l) <= 0) {
+                if (cmp128(iv.hi_hi, iv.hi_lo, p->hi_hi, p->hi_lo) > 0) {
+                    p->hi_hi = iv.hi_hi;
+                    p->hi_lo = iv.hi_lo;
+                }
+                return 0;
+            }
+        }
+        bool below = p && cmp128(iv.lo_hi, iv.lo_lo, p->lo_hi, p->lo_lo) < 0;
         if (grow((void **)&s->v6, &s->cap6, s->n6, sizeof(*s->v6)) < 0)
             return -1;
-        s->v6[s->n6++] =
-            (struct ipset_v6){get64(first), get64(first + 8), get64(last), get64(last + 8)};
+        s->unsorted6 |= below;
+        s->v6[s->n6++] = iv;
     } else {
         return -1;
+    }
+    if (!s->unsorted4 && !s->unsorted6) {
+        s->merged = s->n4 + s->n6; /* in order so far: nothing to settle */
+        return 0;
     }
     atomic_store_explicit(&s->dirty, true, memory_order_relaxed);
     size_t floor = s->merged > 65536 ? s->merged : 65536;
@@ -105,7 +132,7 @@ static int cmp_v6(const void *pa, const void *pb)
  * 255.255.255.255 or ffff:...:ffff). */
 static void normalize(struct ipset *s)
 {
-    if (s->n4) {
+    if (s->n4 && s->unsorted4) {
         qsort(s->v4, s->n4, sizeof(*s->v4), cmp_v4);
         size_t w = 0;
         for (size_t r = 1; r < s->n4; r++) {
@@ -119,7 +146,7 @@ static void normalize(struct ipset *s)
         }
         s->n4 = w + 1;
     }
-    if (s->n6) {
+    if (s->n6 && s->unsorted6) {
         qsort(s->v6, s->n6, sizeof(*s->v6), cmp_v6);
         size_t w = 0;
         for (size_t r = 1; r < s->n6; r++) {
@@ -138,6 +165,7 @@ static void normalize(struct ipset *s)
         }
         s->n6 = w + 1;
     }
+    s->unsorted4 = s->unsorted6 = false;
     s->merged = s->n4 + s->n6;
 }
 

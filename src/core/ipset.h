@@ -9,8 +9,9 @@
  * several threads are safe. Adding must not run concurrently with lookups.
  * Adding also merges whenever the appended part outgrows the merged one
  * (amortised O(log n) an add), so a list that names the same addresses
- * again and again (octet ranges expanded) never holds much more than its
- * merged size.
+ * again and again never holds much more than its merged size. Adds in
+ * ascending order merge into the last interval as they come and need no
+ * sort at all.
  */
 #ifndef PRTIP_CORE_IPSET_H
 #define PRTIP_CORE_IPSET_H
@@ -35,6 +36,10 @@ struct ipset {
     size_t n4, cap4, n6, cap6;
     size_t merged;     /* n4 + n6 after the last sort */
     atomic_bool dirty; /* appended since the last sort */
+    /* An append started below its predecessor: the next sort must really
+     * sort. Appends in ascending order (octet ranges expand so) keep the
+     * arrays sorted and merged as they go, so settling them is free. */
+    bool unsorted4, unsorted6;
     pthread_mutex_t lock;
 };
 

@@ -113,16 +113,37 @@ int target_set_add(struct target_set *set, const char *spec, char *err, size_t e
     return 0;
 }
 
+/* Runs of consecutive values of octet k, computed once per exclusion:
+ * every prefix of the higher octets reuses them. */
+struct octet_runs {
+    uint8_t lo[128], hi[128]; /* at most 128 runs in 256 values */
+    unsigned n;
+};
+
+static void octet_runs_of(const uint8_t set[32], struct octet_runs *r)
+{
+    r->n = 0;
+    for (int v = bit_next(set, 0); v >= 0;) {
+        int end = v;
+        while (end < 255 && bit_get(set, (unsigned)end + 1))
+            end++;
+        r->lo[r->n] = (uint8_t)v;
+        r->hi[r->n++] = (uint8_t)end;
+        v = end < 255 ? bit_next(set, (unsigned)end + 1) : -1;
+    }
+}
+
 /* Intervals of an octet product: octets after k are full (0-255), so
  * each prefix of octets [0, k) times each run of values of octet k is one
  * interval. */
-static int octets_expand(struct ipset *iv, const struct spec *sp, int k, int depth, uint8_t *a)
+static int octets_expand(struct ipset *iv, const struct spec *sp, int k, int depth, uint8_t *a,
+                         const struct octet_runs *runs)
 {
     if (depth < k) {
         for (int v = bit_next(sp->oct[depth], 0); v >= 0;
              v = v < 255 ? bit_next(sp->oct[depth], (unsigned)v + 1) : -1) {
             a[depth] = (uint8_t)v;
-            if (octets_expand(iv, sp, k, depth + 1, a) < 0)
+            if (octets_expand(iv, sp, k, depth + 1, a, runs) < 0)
                 return -1;
         }
         return 0;
@@ -134,15 +155,11 @@ static int octets_expand(struct ipset *iv, const struct spec *sp, int k, int dep
         lo[i] = 0;
         hi[i] = 255;
     }
-    for (int v = bit_next(sp->oct[k], 0); v >= 0;) {
-        int end = v;
-        while (end < 255 && bit_get(sp->oct[k], (unsigned)end + 1))
-            end++;
-        lo[k] = (uint8_t)v;
-        hi[k] = (uint8_t)end;
+    for (unsigned i = 0; i < runs->n; i++) {
+        lo[k] = runs->lo[i];
+        hi[k] = runs->hi[i];
         if (ipset_add(iv, AF_INET, lo, hi) < 0)
             return -1;
-        v = end < 255 ? bit_next(sp->oct[k], (unsigned)end + 1) : -1;
     }
     return 0;
 }
@@ -183,7 +200,9 @@ static int exclude_parsed(struct target_set *set, const char *spec, char *err, s
                            (const uint8_t[4]){255, 255, 255, 255});
         } else if (n <= EXCLUDE_EXPAND_MAX && set->expanded + n <= EXCLUDE_EXPAND_TOTAL) {
             set->expanded += n;
-            rc = octets_expand(&set->exc_iv, &sp, k, 0, a);
+            struct octet_runs runs;
+            octet_runs_of(sp.oct[k], &runs);
+            rc = octets_expand(&set->exc_iv, &sp, k, 0, a, &runs);
         } else if ((rc = list_push(&set->exc, &sp)) == 0) {
             return 0; /* the list owns sp now */
         }

@@ -95,6 +95,62 @@ static void test_v4_edges(void **state)
     ipset_free(&s);
 }
 
+/* Random intervals over a 2,048-address universe, added in ascending,
+ * descending and random order with lookups in between (which settle the
+ * set): membership and run ends equal a bitmap's. The ascending adds take
+ * the merge-as-you-go path, the others the sort. */
+static void test_v4_random_orders(void **state)
+{
+    (void)state;
+    enum { U = 2048, N = 300 };
+    srand(12345);
+    for (int round = 0; round < 30; round++) {
+        uint32_t lo[N], hi[N];
+        bool bit[U] = {false};
+        for (int i = 0; i < N; i++) {
+            lo[i] = (uint32_t)(rand() % U);
+            hi[i] = lo[i] + (uint32_t)(rand() % 8);
+            if (hi[i] >= U)
+                hi[i] = U - 1;
+        }
+        int order = round % 3; /* 0 ascending, 1 descending, 2 as drawn */
+        if (order < 2)
+            for (int i = 0; i < N; i++)
+                for (int j = i + 1; j < N; j++)
+                    if (order == 0 ? lo[j] < lo[i] : lo[j] > lo[i]) {
+                        uint32_t a = lo[i], b = hi[i];
+                        lo[i] = lo[j], hi[i] = hi[j], lo[j] = a, hi[j] = b;
+                    }
+        struct ipset s;
+        ipset_init(&s);
+        for (int i = 0; i < N; i++) {
+            uint8_t x[4] = {10, 0, (uint8_t)(lo[i] >> 8), (uint8_t)lo[i]};
+            uint8_t y[4] = {10, 0, (uint8_t)(hi[i] >> 8), (uint8_t)hi[i]};
+            assert_int_equal(ipset_add(&s, AF_INET, x, y), 0);
+            for (uint32_t v = lo[i]; v <= hi[i]; v++)
+                bit[v] = true;
+            if (i % 97 != 96)
+                continue;
+            for (uint32_t v = 0; v < U; v++) {
+                uint8_t a[4] = {10, 0, (uint8_t)(v >> 8), (uint8_t)v}, e[4];
+                bool hit = ipset_find(&s, AF_INET, a, e);
+                assert_int_equal(hit, bit[v]);
+                if (!hit)
+                    continue;
+                uint32_t end = v;
+                while (end + 1 < U && bit[end + 1])
+                    end++;
+                assert_int_equal(((uint32_t)e[2] << 8) | e[3], end);
+            }
+        }
+        size_t runs = 0;
+        for (uint32_t v = 0; v < U; v++)
+            runs += bit[v] && (v == 0 || !bit[v - 1]);
+        assert_int_equal(ipset_count(&s, AF_INET), runs);
+        ipset_free(&s);
+    }
+}
+
 static void add6(struct ipset *s, const char *a, const char *b)
 {
     uint8_t x[16], y[16];
@@ -188,9 +244,8 @@ static void test_targets_brute(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v4_merge),
-        cmocka_unit_test(test_v4_edges),
-        cmocka_unit_test(test_v6),
+        cmocka_unit_test(test_v4_merge),         cmocka_unit_test(test_v4_edges),
+        cmocka_unit_test(test_v4_random_orders), cmocka_unit_test(test_v6),
         cmocka_unit_test(test_targets_brute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
