@@ -26,12 +26,9 @@ int cli_os_option(struct config *scan, const char *name, const char *arg)
     } else if (strcmp(name, "osscan-limit") == 0) {
         scan->os.limit = true;
     } else if (strcmp(name, "max-os-tries") == 0) {
-        char *end;
-        long v = strtol(arg, &end, 10);
-        if (!*arg || *end || v < 1 || v > 50) {
-            cli_fail("invalid --max-os-tries '%s': expected a whole number from 1 to 50", arg);
+        long v;
+        if (cli_parse_long("--max-os-tries", arg, 1, 50, &v) < 0)
             return -1;
-        }
         scan->os.max_tries = (int)v;
         scan->os.tries_set = true;
     } else if (strcmp(name, "os-db") == 0) {
