@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     close(fd);
     if (null) {
-        trace_frame(null, 0.0, CAPTURE_OUT, CAPTURE_LINK_ETHERNET, data, size, size);
-        trace_frame(null, 0.0, CAPTURE_IN, CAPTURE_LINK_RAW, data, size, size);
+        trace_frame(null, 0.0, CAPTURE_OUT, CAPTURE_LINK_ETHERNET, data, size, size, false);
+        trace_frame(null, 0.0, CAPTURE_IN, CAPTURE_LINK_RAW, data, size, size, true);
     }
     return 0;
 }

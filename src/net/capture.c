@@ -106,30 +106,71 @@ static void ring_get(uint64_t pos, void *dst, size_t n)
 }
 
 /* --packet-trace: a line for each EPB in [from, to) of the ring (whole
- * blocks, written by capture_put; IDBs written before are in cap.ifaces). */
-static void trace_span(uint64_t from, uint64_t to)
+ * blocks, written by capture_put; IDBs written before are in cap.ifaces),
+ * in timestamp order: the receiver may append an answer before the sender
+ * appends its probe (loopback answers inside the send call). */
+struct trace_ent {
+    int64_t ts;
+    uint64_t at; /* ring position of the block: the tie-break keeps ring order */
+};
+
+static int cmp_trace_ent(const void *a, const void *b)
+{
+    const struct trace_ent *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+static void trace_one(uint64_t at)
 {
     static uint8_t blk[SNAPLEN + 64];
+    uint32_t hdr[2];
+    ring_get(at, hdr, sizeof hdr);
+    ring_get(at, blk, hdr[1]);
+    uint32_t ifid, hi, lo, caplen, wirelen, flags = 0;
+    memcpy(&ifid, blk + 8, 4);
+    memcpy(&hi, blk + 12, 4);
+    memcpy(&lo, blk + 16, 4);
+    memcpy(&caplen, blk + 20, 4);
+    memcpy(&wirelen, blk + 24, 4);
+    memcpy(&flags, blk + 28 + ((caplen + 3) & ~3u) + 4, 4);
+    int64_t ts = (int64_t)((uint64_t)hi << 32 | lo);
+    /* The tap's TCP is a connect scan's: CONN lines show it. */
+    trace_frame(stdout, (double)(ts - cap.t0_ns) / 1e9, (enum capture_dir)(flags & 3),
+                cap.ifaces[ifid < cap.nifaces ? ifid : 0].link, blk + 28, caplen, wirelen,
+                atomic_load_explicit(&capture_tapping, memory_order_relaxed));
+}
+
+static void trace_span(uint64_t from, uint64_t to)
+{
+    static struct trace_ent *ents;
+    static size_t cap_ents;
+    size_t n = 0;
     while (from + 12 <= to) {
-        uint32_t hdr[2];
+        uint32_t hdr[4];
         ring_get(from, hdr, sizeof hdr);
-        if (hdr[1] < 12 || hdr[1] > sizeof blk || from + hdr[1] > to)
+        if (hdr[1] < 12 || hdr[1] > SNAPLEN + 64 || from + hdr[1] > to)
             break; /* cannot happen: producers append whole blocks */
         if (hdr[0] == 6) {
-            ring_get(from, blk, hdr[1]);
-            uint32_t ifid, hi, lo, caplen, wirelen, flags = 0;
-            memcpy(&ifid, blk + 8, 4);
-            memcpy(&hi, blk + 12, 4);
-            memcpy(&lo, blk + 16, 4);
-            memcpy(&caplen, blk + 20, 4);
-            memcpy(&wirelen, blk + 24, 4);
-            memcpy(&flags, blk + 28 + ((caplen + 3) & ~3u) + 4, 4);
-            int64_t ts = (int64_t)((uint64_t)hi << 32 | lo);
-            trace_frame(stdout, (double)(ts - cap.t0_ns) / 1e9, (enum capture_dir)(flags & 3),
-                        cap.ifaces[ifid < cap.nifaces ? ifid : 0].link, blk + 28, caplen, wirelen);
+            if (n == cap_ents) {
+                size_t c = cap_ents ? cap_ents * 2 : 256;
+                struct trace_ent *e = realloc(ents, c * sizeof(*e));
+                if (!e)
+                    break; /* the lines are a courtesy; the file is whole */
+                ents = e;
+                cap_ents = c;
+            }
+            uint32_t tsw[2];
+            ring_get(from + 12, tsw, sizeof tsw);
+            ents[n].ts = (int64_t)((uint64_t)tsw[0] << 32 | tsw[1]);
+            ents[n++].at = from;
         }
         from += hdr[1];
     }
+    qsort(ents, n, sizeof(*ents), cmp_trace_ent);
+    for (size_t i = 0; i < n; i++)
+        trace_one(ents[i].at);
     fflush(stdout);
 }
 
@@ -255,6 +296,18 @@ void capture_put(int link, const char *ifname, const uint8_t *data, size_t caple
         pthread_cond_signal(&cap.filled);
     }
     pthread_mutex_unlock(&cap.mu);
+}
+
+bool capture_tracing(void)
+{
+    return atomic_load_explicit(&capture_active, memory_order_acquire) && cap.trace;
+}
+
+double capture_clock_s(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (double)((int64_t)now.tv_sec * 1000000000 + now.tv_nsec - cap.t0_ns) / 1e9;
 }
 
 int capture_open(const char *path, bool trace, char *err, size_t errlen)

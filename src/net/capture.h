@@ -83,6 +83,12 @@ extern _Atomic int capture_tapping;
  */
 int64_t capture_close(char *err, size_t errlen);
 
+/* True while a capture opened with trace (--packet-trace) is open: engines
+ * whose packets the kernel makes print their own lines (trace_conn). */
+bool capture_tracing(void);
+/* Seconds since capture_open: the time of --packet-trace lines. */
+double capture_clock_s(void);
+
 /* Times a producer found the ring full and waited for the writer. */
 uint64_t capture_waits(void);
 

@@ -2,23 +2,30 @@
  * trace.c — --packet-trace's lines, in nmap's format (Reference Guide,
  * "Debugging": --packet-trace; checked against nmap 7.93's output):
  *
- *   SENT (0.0324s) TCP 198.18.0.1:57676 > 198.18.0.2:80 S ttl=55 id=12558 iplen=44  seq=3963367655
- * win=1024 <mss 1460> RCVD (0.0324s) TCP 198.18.0.2:80 > 198.18.0.1:57676 RA ttl=64 id=0 iplen=40
- * seq=0 win=0 SENT (0.0426s) UDP 198.18.0.1:34799 > 198.18.0.2:53 ttl=42 id=57014 iplen=40 RCVD
- * (0.0426s) ICMP [198.18.0.2 > 198.18.0.1 Port 53 unreachable (type=3/code=3) ] IP [ttl=64 id=47163
- * iplen=68 ]
+ *   SENT (0.0324s) TCP 198.18.0.1:57676 > 198.18.0.2:80 S ttl=55 id=12558
+ *        iplen=44  seq=3963367655 win=1024 <mss 1460>
+ *   RCVD (0.0324s) TCP 198.18.0.2:80 > 198.18.0.1:57676 RA ttl=64 id=0
+ *        iplen=40  seq=0 win=0
+ *   SENT (0.0426s) UDP 198.18.0.1:34799 > 198.18.0.2:53 ttl=42 id=57014
+ *        iplen=40
+ *   RCVD (0.0426s) ICMP [198.18.0.2 > 198.18.0.1 Port 53 unreachable
+ *        (type=3/code=3) ] IP [ttl=64 id=47163 iplen=68 ]
+ *
+ * (each one line; wrapped here). The two spaces before seq= are nmap's.
  *
  * nmap's TCP flag letters come in the order S F R P A U E C ("SA", "RA",
  * "FPU" for a Xmas probe).
  */
 #include "net/trace.h"
 
+#include "core/addr.h"
 #include "net/capture.h"
 #include "net/packet.h"
 #include "net/parse.h"
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static unsigned get16(const uint8_t *p)
@@ -88,8 +95,33 @@ static const char *icmp_what(const struct pkt_info *pi, char *buf, size_t len)
     return buf;
 }
 
+/* Write the line built in buf (a memstream's) in one locked piece. */
+static void put_line(FILE *out, FILE *mem, char **buf, const size_t *len)
+{
+    /* (fclose settles *buf and *len) */
+    if (fclose(mem) == 0 && *buf) {
+        flockfile(out);
+        fwrite(*buf, 1, *len, out);
+        funlockfile(out);
+    }
+    free(*buf);
+}
+
+void trace_conn(FILE *out, double t_s, const struct ipaddr *dst, uint16_t port, int err)
+{
+    char a[IPADDR_STRLEN];
+    char line[IPADDR_STRLEN + 160];
+    int n = snprintf(line, sizeof line, "CONN (%.4fs) TCP localhost > %s:%u => %s\n", t_s,
+                     ipaddr_str(dst, a, sizeof a), port, err == 0 ? "Connected" : strerror(err));
+    if (n > 0) {
+        flockfile(out);
+        fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, out);
+        funlockfile(out);
+    }
+}
+
 void trace_frame(FILE *out, double t_s, enum capture_dir dir, int link, const uint8_t *d,
-                 size_t caplen, size_t wirelen)
+                 size_t caplen, size_t wirelen, bool skip_tcp)
 {
     struct pkt_info pi;
     int rc = link == CAPTURE_LINK_ETHERNET ? pkt_parse_eth_cap(d, caplen, wirelen, &pi)
@@ -97,6 +129,15 @@ void trace_frame(FILE *out, double t_s, enum capture_dir dir, int link, const ui
                                            : -1;
     if (rc != PARSE_OK)
         return; /* ARP and the like: nmap prints those only with its ARP ping */
+    if (skip_tcp && pi.proto == IPPROTO_TCP)
+        return;
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *line = open_memstream(&buf, &blen);
+    if (!line)
+        return;
+    FILE *final_out = out;
+    out = line;
     char s[IPADDR_STRLEN], a[IPADDR_STRLEN];
     ipaddr_str(&pi.src, s, sizeof s);
     ipaddr_str(&pi.dst, a, sizeof a);
@@ -140,4 +181,5 @@ void trace_frame(FILE *out, double t_s, enum capture_dir dir, int link, const ui
         break;
     }
     fputc('\n', out);
+    put_line(final_out, line, &buf, &blen);
 }

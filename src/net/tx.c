@@ -515,16 +515,18 @@ fail : {
 }
 }
 
-/* --packet-capture: the frames the kernel took, stamped now (after the
- * send returned, so within the batch's syscall of the wire time). */
-static void capture_sent(const struct tx *t, uint8_t *const frames[], const uint16_t lens[], int k)
+/* --packet-capture: the frames the kernel took, stamped with the time the
+ * send began (within the batch's syscall of the wire time, and never after
+ * an answer that the kernel delivered inside that syscall, as on loopback
+ * and veth). */
+static void capture_sent(const struct tx *t, uint8_t *const frames[], const uint16_t lens[], int k,
+                         int64_t began_ns)
 {
-    if (k <= 0 || !atomic_load_explicit(&capture_active, memory_order_relaxed))
+    if (k <= 0)
         return;
     int link = t->method == SEND_RAW ? CAPTURE_LINK_RAW : CAPTURE_LINK_ETHERNET;
-    int64_t now = rx_clock_ns();
     for (int i = 0; i < k; i++)
-        capture_frame(link, t->ifname, frames[i], lens[i], lens[i], now, CAPTURE_OUT);
+        capture_frame(link, t->ifname, frames[i], lens[i], lens[i], began_ns, CAPTURE_OUT);
 }
 
 int tx_send(struct tx *t, uint8_t *const frames[], const uint16_t lens[],
@@ -532,6 +534,8 @@ int tx_send(struct tx *t, uint8_t *const frames[], const uint16_t lens[],
 {
     if (n == 0)
         return 0;
+    bool cap = atomic_load_explicit(&capture_active, memory_order_relaxed);
+    int64_t began = cap ? rx_clock_ns() : 0;
     int k;
     if (t->method == SEND_PACKET_RING) {
         k = send_ring(t, frames, lens, n);
@@ -542,7 +546,8 @@ int tx_send(struct tx *t, uint8_t *const frames[], const uint16_t lens[],
         k = send_mmsg(t, frames, lens, dsts, n);
     }
     int e = errno;
-    capture_sent(t, frames, lens, k);
+    if (cap)
+        capture_sent(t, frames, lens, k, began);
     errno = e;
     return k;
 }

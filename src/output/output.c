@@ -210,11 +210,15 @@ void output_set_host(struct output_set *set, const struct host_result *h)
     for (size_t i = 0; i < set->n; i++) {
         struct output *o = &set->outs[i];
         const struct output_module *m = o->module;
+        /* One host's block in one piece: --packet-trace lines, written by
+         * the capture's thread to the same stdout, go between blocks. */
+        flockfile(o->fp);
         int rc = m->host_begin(o, h, hidden);
         for (size_t j = 0; rc == 0 && j < nshown; j++)
             rc = m->port(o, h, order[j]);
         if (m->host_end(o, h, hidden) < 0)
             rc = -1;
+        funlockfile(o->fp);
         if (rc < 0)
             note_error(set, o, errno);
         check_stream(set, o);

@@ -145,5 +145,27 @@ fi
 grep -qE '^RCVD \([0-9.]+s\) TCP [0-9.]+:22 > [0-9.]+:[0-9]+ SA ttl=64 id=[0-9]+ iplen=44  seq=[0-9]+ win=[0-9]+ <mss [0-9]+>$' "$T/trace.out" ||
     t_fail "no RCVD SYN-ACK line: $(cat "$T/trace.out")"
 
+# -sT --packet-trace: nmap prints a CONN line for each connect() and for its
+# answer ("=> Operation now in progress", "=> Connected", "=> Connection
+# refused"), not the kernel's segments. Port 22 listens, 81 is closed; the
+# lines (time masked) must equal nmap's as sets, and no SENT/RCVD TCP line
+# may appear.
+cshape() {
+    grep -E '^CONN ' "$1" | sed -E 's/\([0-9.]+s\)/(T)/' | sort
+}
+t_scan ctrace ip netns exec "$LAB_SCAN" -sT -Pn -n -p 22,81 --packet-trace "$LAB_TGT_V4"
+cshape "$T/ctrace.out" >"$T/ctrace.shape"
+grep -q "CONN (T) TCP localhost > $LAB_TGT_V4:22 => Connected" "$T/ctrace.shape" &&
+    grep -q "CONN (T) TCP localhost > $LAB_TGT_V4:81 => Connection refused" "$T/ctrace.shape" ||
+    t_fail "-sT --packet-trace: no CONN lines: $(cat "$T/ctrace.out")"
+grep -qE '^(SENT|RCVD) .* TCP ' "$T/ctrace.out" && t_fail "-sT trace printed the kernel's segments"
+if command -v nmap >/dev/null 2>&1; then
+    ip netns exec "$LAB_SCAN" timeout 60 nmap -sT -Pn -n -p 22,81 --packet-trace "$LAB_TGT_V4" \
+        >"$T/nctrace.out" 2>&1 || t_fail "nmap -sT failed: $(cat "$T/nctrace.out")"
+    cshape "$T/nctrace.out" >"$T/nctrace.shape"
+    t_same "-sT --packet-trace CONN lines against nmap's" "$T/nctrace.shape" "$T/ctrace.shape"
+fi
+t_pass "-sT --packet-trace prints nmap's CONN lines"
+
 t_expect_error badpath 2 'packet-capture' -sS -p 22 --packet-capture /nonexistent/dir/x.pcapng 127.0.0.1
 t_pass "an unwritable capture file is refused"

@@ -133,7 +133,9 @@ struct ce_req {
     uint32_t slot, host, idx, gen;
     uint16_t port;
     uint8_t tries;
-    int result; /* CE_PENDING, 0 (connected) or an errno */
+    int result;  /* CE_PENDING, 0 (connected) or an errno */
+    int started; /* what the connect() that sent the probe returned (0 or an
+                  * errno: EINPROGRESS as a rule); -1 if none was made */
     int64_t sent_us, done_us;
 };
 

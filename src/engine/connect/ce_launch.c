@@ -126,6 +126,7 @@ static void exec_req(struct ce *ce, struct ce_req *r)
     struct sockaddr_storage ss;
     socklen_t len = ce_target_sa(h, r->port, &ss);
     int err = 0, rc = -1;
+    r->started = -1;
     /* A kept socket was reset by the kernel when it reported a refusal, so
      * connect() must answer EINPROGRESS (or fail before sending). If it
      * answers anything that means "already connected/connecting" (0,
@@ -142,8 +143,10 @@ static void exec_req(struct ce *ce, struct ce_req *r)
         rc = connect(p->fd, (struct sockaddr *)&ss, len);
         err = rc == 0 ? 0 : errno;
         bool dirty = (rc == 0 && !fresh) || err == EALREADY || err == EISCONN;
-        if (!dirty)
+        if (!dirty) {
+            r->started = err;
             break;
+        }
         ce_slot_close(p);
         rc = -1;
         err = EAGAIN; /* both attempts dirty: a local failure, try later */

@@ -44,6 +44,8 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/rdns.h"
+#include "net/capture.h"
+#include "net/trace.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -240,11 +242,24 @@ static int probe_timeout(struct ce *ce, uint32_t s)
 
 static void on_io(struct evloop *loop, int fd, uint32_t events, void *user);
 
+/* --packet-trace: nmap's CONN lines for a probe's connect() and for its
+ * answer; printed on the loop's thread, in the order probes resolve. */
+static void trace_start(const struct ce_host *h, const struct ce_req *r)
+{
+    if (r->started < 0 || !capture_tracing())
+        return;
+    double t = capture_clock_s();
+    trace_conn(stdout, t, &h->tgt.addr, r->port, r->started);
+    if (r->started == EINPROGRESS && r->result != CE_PENDING)
+        trace_conn(stdout, t, &h->tgt.addr, r->port, r->result);
+}
+
 /* Apply the result of a performed request (ce_launch_batch). */
 static int apply(struct ce *ce, const struct ce_req *r)
 {
     struct ce_slot *p = &ce->slots[r->slot];
     struct ce_host *h = &ce->hosts[r->host];
+    trace_start(h, r);
     if (r->gen != h->gen || h->done) {
         /* Planned in the same batch as an answer that moved the host on
          * (the second ping port after the first proved it up). */
@@ -302,6 +317,8 @@ static int on_event(struct ce *ce, uint32_t s)
         err = ce_established(p, h, port);
     else
         ce_keep_if_reset(p, err);
+    if (capture_tracing())
+        trace_conn(stdout, capture_clock_s(), &h->tgt.addr, port, err);
     ce_slot_drop(ce, s);
     return outcome(ce, hi, idx, tries, err, sample, now);
 }
