@@ -55,6 +55,8 @@ int version_job_from_config(struct version_job *job, const struct config *cfg,
         rl.rlim_cur < (rlim_t)cap + 128)
         cap = rl.rlim_cur > 192 ? (unsigned)(rl.rlim_cur - 128) : 64;
     job->max_conns = cap;
+    datafile_find(cfg->datadir, "nselib/data/enterprise_numbers.txt", job->enterprise_path,
+                  sizeof(job->enterprise_path));
     if (o->db) {
         snprintf(job->dbpath, sizeof(job->dbpath), "%s", o->db);
         if (access(job->dbpath, R_OK) != 0) {
@@ -368,6 +370,7 @@ static void vs_destroy(void *state)
     evloop_free(vs->loop);
     vtls_ctx_free(vs->tls_ctx);
     svc_db_free(vs->db);
+    free(vs->ent_names);
     pthread_mutex_destroy(&vs->mu);
     pthread_cond_destroy(&vs->cv);
     free(vs);

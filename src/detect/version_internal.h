@@ -146,6 +146,10 @@ struct vs {
     struct vhost **active;
     size_t nactive, cap_active;
     unsigned conns;
+    /* snmp-info's enterprise names (version_hint.c), read on first use. */
+    bool ent_loaded;
+    char *ent_names;
+    size_t ent_len;
 };
 
 /* version.c: every port of vh is done; hand the record back (worker). The
@@ -208,6 +212,27 @@ int vtls_facts(SSL *ssl, const char *sni, const char *ja3s, int verbose, struct 
 /* Read/write through TLS: bytes, 0 on EOF, -1 error, -2 would block. */
 long vtls_read(SSL *ssl, void *buf, size_t len);
 long vtls_write(SSL *ssl, const void *buf, size_t len);
+
+/* version_hint.c: nmap's version-category scripts that rewrite an answer
+ * (see the file comment); today snmp-info. */
+struct snmp_engine {
+    uint32_t enterprise; /* IANA enterprise number of the engine ID */
+    bool rfc3411;        /* the ID's first bit was set (RFC 3411 5 format) */
+    int64_t boots, time; /* snmpEngineBoots, snmpEngineTime (s) */
+};
+/* Decode an SNMPv3 report (len bytes of untrusted input, any content) as
+ * snmp-info does: version 3, msgID 0x4a69, USM, then the engine ID (at
+ * least 4 bytes; 5 with the RFC 3411 bit), boots and time. 0 with *out
+ * filled, or -1 (not such a report: the script says nothing). */
+int vhint_snmpv3_engine(const uint8_t *msg, size_t len, struct snmp_engine *out);
+/* nmap-service-probes' SNMPv3GetRequest probe (the script sends the same
+ * bytes), or NULL when the probe file has none. */
+const struct svc_probe *vhint_snmp_probe(const struct svc_db *db);
+/* snmp-info's portrule on vp, whose answer is decided: UDP, 161 or named
+ * snmp, intensity 7+, and the probe exists. */
+bool vhint_snmp_wanted(const struct vs *vs, const struct vport *vp);
+/* The script's rewrite of vp->ans from the agent's reply (NULL/0: none). */
+void vhint_snmp_apply(struct vs *vs, struct vport *vp, const uint8_t *reply, size_t len);
 
 /* version_out.c */
 /* Put vp's answer into its port record. */

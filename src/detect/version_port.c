@@ -162,8 +162,11 @@ static void vp_end(struct vs *vs, struct vprobe *pr, enum vp_end how)
     if (vp->ssl && !pr->handshaken && (how == VP_TLSFAIL || (how == VP_TIMEOUT && pr->connected)))
         vp->tls_failures++;
     vconn_close(vs, pr);
-    if (pr->k == SIZE_MAX) { /* the TLS-facts connection */
-        if (vp->trial)
+    if (pr->k == SIZE_MAX) { /* the TLS-facts connection, or UDP's snmp-info */
+        if (vp->proto == SVC_UDP) {
+            vhint_snmp_apply(vs, vp, pr->len ? pr->buf : NULL, pr->len);
+            vres_complete(vs, vp);
+        } else if (vp->trial)
             vres_trial_done(vs, vp, pr->handshaken);
         else
             vres_complete(vs, vp);
@@ -284,10 +287,10 @@ static bool vp_got(struct vs *vs, struct vprobe *pr, const uint8_t *data, size_t
     pr->buf = b;
     memcpy(pr->buf + pr->len, data, n);
     pr->len += n;
+    if (pr->k == SIZE_MAX) /* facts, or snmp-info (whose reply proves nothing to nmap) */
+        return false;
     if (vp->proto == SVC_UDP)
         vp->udp_reply = true;
-    if (pr->k == SIZE_MAX)
-        return false;
     svc_answer_clear(&pr->ans);
     const char *soft = vp->soft.found ? vp->soft.service : NULL;
     if (svc_match(vs->db, pr->probe, pr->buf, pr->len, soft, &pr->ans,
@@ -334,8 +337,11 @@ static void vp_read(struct vs *vs, struct vprobe *pr)
         }
         if (vp_got(vs, pr, buf, (size_t)n))
             return;
-        if (pr->port->proto == SVC_UDP) /* one datagram is the reply */
+        if (pr->port->proto == SVC_UDP) { /* one datagram is the reply */
+            if (pr->k == SIZE_MAX)
+                vp_end(vs, pr, VP_EOF);
             return;
+        }
     }
 }
 

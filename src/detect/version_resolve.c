@@ -185,10 +185,18 @@ void vres_finish(struct vs *vs, struct vport *vp)
 }
 
 /* The answer is decided and any facts connection has ended: write it. */
+static void start_facts(struct vs *vs, struct vport *vp);
+
 void vres_complete(struct vs *vs, struct vport *vp)
 {
     if (!vp->done || vp->completed || vp->facts.fd >= 0)
         return;
+    /* UDP: nmap's snmp-info has its word after the probes (version_hint.c);
+     * the facts slot (TLS only on TCP) carries its exchange. */
+    if (vp->proto == SVC_UDP && !vp->facts_started && vhint_snmp_wanted(vs, vp)) {
+        start_facts(vs, vp);
+        return;
+    }
     vp->completed = true;
     vout_port(vs, vp);
     struct vhost *vh = vp->host;
@@ -202,7 +210,7 @@ static void start_facts(struct vs *vs, struct vport *vp)
     vp->facts_started = true;
     pr->port = vp;
     pr->k = SIZE_MAX;
-    pr->probe = NULL;
+    pr->probe = vp->proto == SVC_UDP ? vhint_snmp_probe(vs->db) : NULL;
     vconn_launch(vs, pr);
 }
 
