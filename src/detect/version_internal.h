@@ -50,6 +50,7 @@ struct vprobe {
     int fd;
     SSL *ssl;
     bool connected, handshaken, sent, registered;
+    bool refused; /* UDP: ended by an ICMP port unreachable (ECONNREFUSED) */
     enum vp_end end;
     uint8_t *buf; /* reply bytes, len of them (at most VS_REPLY_MAX) */
     size_t len;
@@ -86,6 +87,8 @@ struct vport {
     size_t hard_k;         /* with later_hard: the first such probe; nothing after it is launched */
     unsigned tls_failures; /* handshakes that failed or stalled on this port */
     struct svc_answer ans; /* the accepted answer */
+    /* nmap's tcpwrapped: TCP, the NULL probe closed at once; UDP, every
+     * probe was refused (or there was none to send), see vres_udp_wrapped. */
     bool tcpwrapped;
     bool udp_reply; /* a UDP probe was answered: open|filtered becomes open */
     /* TLS: facts from a dedicated handshake (ALPN offered, JA3S seen). */
@@ -111,6 +114,7 @@ struct vhost {
     struct vport *ports;
     size_t nports;
     size_t open_ports; /* ports not done */
+    bool in_setup;     /* vport_setup_host runs: its caller hands the host over */
     unsigned conns;    /* connections open */
     int64_t srtt_us;   /* from the port scan, else from our connects; -1 unknown */
     int64_t start_us;
@@ -189,6 +193,12 @@ void vres_resolve(struct vs *vs, struct vport *vp);             /* accept outcom
 void vres_finish(struct vs *vs, struct vport *vp);              /* answer decided: close the rest */
 void vres_complete(struct vs *vs, struct vport *vp);            /* write it once facts are in */
 void vres_trial_done(struct vs *vs, struct vport *vp, bool ok); /* modern TLS retry ended */
+/* UDP: no probe answered or timed out, each one drew an ICMP port
+ * unreachable (or none was sent). nmap 7.93 then says "tcpwrapped"
+ * (probed, conf 8) and leaves the port's state alone: its service scan ends
+ * a port that way unless a probe timed out or read data (measured against
+ * nmap in tests/compat/test_version_udp_refused.sh). */
+bool vres_udp_wrapped(const struct vport *vp);
 
 /* version_tls.c */
 SSL_CTX *vtls_ctx_new(char *err, size_t errlen);

@@ -323,6 +323,7 @@ static void vp_read(struct vs *vs, struct vprobe *pr)
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
                 return;
             if (n < 0 && pr->port->proto == SVC_UDP && errno == ECONNREFUSED) {
+                pr->refused = true;
                 vp_end(vs, pr, VP_RESET);
                 return;
             }
@@ -562,11 +563,16 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh)
     }
     vh->nports = m;
     vh->open_ports = m;
+    /* A port with nothing to send completes here; when all do, the caller
+     * (on_wake) hands the host over, once. */
+    vh->in_setup = true;
     for (size_t i = 0; i < m; i++)
         if (vh->ports[i].nplan == 0) { /* nothing to send: nmap's "no match" */
             vh->ports[i].done = true;
+            vh->ports[i].tcpwrapped = vres_udp_wrapped(&vh->ports[i]); /* UDP: nmap's quirk */
             vres_complete(vs, &vh->ports[i]);
         }
+    vh->in_setup = false;
     return vh->open_ports > 0 ? m : 0;
 }
 

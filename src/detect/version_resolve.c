@@ -161,8 +161,20 @@ void vres_trial_done(struct vs *vs, struct vport *vp, bool ok)
 
 /* Nothing matched. Where nmap's old hellos were refused, try a modern
  * handshake first (point 6); else the answer is nmap's "no match". */
+bool vres_udp_wrapped(const struct vport *vp)
+{
+    if (vp->proto != SVC_UDP || vp->udp_reply)
+        return false;
+    for (size_t k = 0; k < vp->nplan; k++)
+        if (!vp->probes[k]->refused)
+            return false;
+    return true;
+}
+
 static void no_match(struct vs *vs, struct vport *vp)
 {
+    if (vres_udp_wrapped(vp))
+        vp->tcpwrapped = true;
     if (vp->proto == SVC_TCP && !vp->ssl && !vp->facts_started && vs->tls_ctx &&
         old_hellos_refused(vp)) {
         vp->trial = true;
@@ -200,7 +212,7 @@ void vres_complete(struct vs *vs, struct vport *vp)
     vp->completed = true;
     vout_port(vs, vp);
     struct vhost *vh = vp->host;
-    if (--vh->open_ports == 0)
+    if (--vh->open_ports == 0 && !vh->in_setup)
         vs_host_done(vs, vh);
 }
 

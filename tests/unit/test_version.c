@@ -169,7 +169,7 @@ static void test_snmpv3_engine(void **state)
     n = snmpv3_report(b, 3, 0x4a69, 3, old, 3);
     assert_int_equal(vhint_snmpv3_engine(b, n, &e), -1);
     n = snmpv3_report(b, 3, 0x4a69, 3, netsnmp, sizeof(netsnmp));
-    for (size_t cut = 0; cut < 60; cut++)
+    for (size_t cut = 0; cut < n; cut++)
         assert_int_equal(vhint_snmpv3_engine(b, cut, &e), -1);
 }
 
