@@ -94,6 +94,7 @@ struct vport {
     /* TLS: facts from a dedicated handshake (ALPN offered, JA3S seen). */
     struct vprobe facts;
     bool facts_started;
+    bool facts_pending; /* started, waiting for room under the caps (vport_pump) */
     /* Issue 11 point 6: nmap's SSLv3/TLS 1.0-era hellos got EOF and
      * nothing matched; a modern handshake is tried (trial), and when it
      * succeeds the probes run through it (modern_tls). The answer then
@@ -171,6 +172,8 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh);
 void vport_host_init(struct vhost *vh);
 /* Launch what the caps allow across the active hosts. */
 void vport_pump(struct vs *vs);
+/* Whether one more connection to vp's host fits under the caps. */
+bool vport_room(const struct vs *vs, const struct vport *vp);
 /* Close every connection (Ctrl-C or the end). */
 void vport_abort_host(struct vs *vs, struct vhost *vh);
 void vport_free_host(struct vhost *vh);

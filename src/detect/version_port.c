@@ -538,8 +538,16 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh)
         return 0;
     vh->srtt_us = vh->h.srtt_us > 0 ? vh->h.srtt_us : -1;
     vh->start_us = clock_mono_us();
-    if (vs->job.host_timeout_ms)
-        evloop_timer_in_ms(vs->loop, &vh->timeout, (int64_t)vs->job.host_timeout_ms);
+    if (vs->job.host_timeout_ms) {
+        /* nmap's host timeout runs through the port scan and -sV alike: what
+         * the port scan used of it (its start to end) is gone. */
+        int64_t used = ((int64_t)vh->h.end.tv_sec - vh->h.start.tv_sec) * 1000 +
+                       (vh->h.end.tv_nsec - vh->h.start.tv_nsec) / 1000000;
+        int64_t left = (int64_t)vs->job.host_timeout_ms;
+        if (vh->h.start.tv_sec > 0 && used > 0)
+            left = left > used ? left - used : 1;
+        evloop_timer_in_ms(vs->loop, &vh->timeout, left);
+    }
     size_t m = 0;
     for (size_t i = 0; i < vh->h.nports; i++) {
         const struct port_result *p = &vh->h.ports[i];
@@ -595,6 +603,12 @@ static bool may_launch(const struct vport *vp, int64_t now, int64_t *wake)
     return false;
 }
 
+bool vport_room(const struct vs *vs, const struct vport *vp)
+{
+    return vp->running < vs->job.port_conns && vp->host->conns < vs->job.host_conns &&
+           vs->conns < vs->job.max_conns;
+}
+
 /* Launch as many waiting probes as the caps allow, host by host. */
 void vport_pump(struct vs *vs)
 {
@@ -603,8 +617,15 @@ void vport_pump(struct vs *vs)
         struct vhost *vh = vs->active[i];
         for (size_t j = 0; j < vh->nports; j++) {
             struct vport *vp = &vh->ports[j];
-            while (!vp->done && vp->next_launch < vp->nplan && vp->running < vs->job.port_conns &&
-                   vh->conns < vs->job.host_conns && vs->conns < vs->job.max_conns &&
+            /* A held TLS-facts or snmp-info connection first: its port's
+             * answer waits for it. */
+            if (vp->facts_pending && vport_room(vs, vp)) {
+                vp->facts_pending = false;
+                vconn_launch(vs, &vp->facts); /* a failure ends and completes the port */
+                if (i >= vs->nactive || vs->active[i] != vh)
+                    return;
+            }
+            while (!vp->done && vp->next_launch < vp->nplan && vport_room(vs, vp) &&
                    may_launch(vp, now, &wake)) {
                 struct vprobe *pr = vp->probes[vp->next_launch++];
                 if (pr->end != VP_WAITING)
@@ -637,6 +658,7 @@ void vport_abort_host(struct vs *vs, struct vhost *vh)
     for (size_t j = 0; j < vh->nports; j++) {
         struct vport *vp = &vh->ports[j];
         vconn_close(vs, &vp->facts);
+        vp->facts_pending = false;
         if (!vp->done) {
             vh->h.interrupted = true; /* its -sV answers are partial */
             vp->done = true;

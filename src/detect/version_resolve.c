@@ -201,7 +201,7 @@ static void start_facts(struct vs *vs, struct vport *vp);
 
 void vres_complete(struct vs *vs, struct vport *vp)
 {
-    if (!vp->done || vp->completed || vp->facts.fd >= 0)
+    if (!vp->done || vp->completed || vp->facts.fd >= 0 || vp->facts_pending)
         return;
     /* UDP: nmap's snmp-info has its word after the probes (version_hint.c);
      * the facts slot (TLS only on TCP) carries its exchange. */
@@ -223,6 +223,11 @@ static void start_facts(struct vs *vs, struct vport *vp)
     pr->port = vp;
     pr->k = SIZE_MAX;
     pr->probe = vp->proto == SVC_UDP ? vhint_snmp_probe(vs->db) : NULL;
+    if (!vport_room(vs, vp)) { /* the caps hold it too: the pump launches it */
+        vp->facts_pending = true;
+        evloop_defer(vs->loop, &vs->pump);
+        return;
+    }
     vconn_launch(vs, pr);
 }
 

@@ -22,6 +22,10 @@ nmap --version | grep -q '^Nmap version 7\.93 ' ||
     { echo "SKIP: the answers compared are nmap 7.93's" >&2; exit 77; }
 HERE="$(cd "$(dirname "$0")" && pwd)"
 t_lab_up
+# nmap and prtip scan side by side from one address: without the kernel's
+# ICMP rate limit (a burst of 6, then one a second) every probe that reaches
+# the target is refused, whoever sends it first.
+ip netns exec "$LAB_TGT" sysctl -qw net.ipv4.icmp_ratelimit=0 || t_fail "sysctl"
 lab_nft "$LAB_TGT" 'table inet prtip_lab {
     chain in {
         type filter hook input priority 0;

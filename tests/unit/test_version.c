@@ -91,6 +91,31 @@ static void test_job(void **state)
     assert_non_null(strstr(job.dbpath, "nmap-service-probes"));
     assert_true(job.port_conns > 0 && job.host_conns >= job.port_conns);
 
+    /* Parallelism (nmap's service scan: ideal_parallelism). Defaults:
+     * parallel probes per port, many per host. */
+    unsigned def_max = job.max_conns, def_host = job.host_conns;
+    assert_true(job.port_conns > 1 && def_host > 2);
+    c.timing.max_parallelism = 2;
+    assert_int_equal(version_job_from_config(&job, &c, &stop, err, sizeof(err)), 0);
+    assert_int_equal(job.max_conns, 2);
+    assert_int_equal(job.host_conns, 2);
+    assert_int_equal(job.port_conns, 2);
+    c.timing.max_parallelism = 0;
+    c.timing.level = 2; /* nmap's -T2 service scan is serial */
+    assert_int_equal(version_job_from_config(&job, &c, &stop, err, sizeof(err)), 0);
+    assert_int_equal(job.max_conns, 1);
+    assert_int_equal(job.port_conns, 1);
+    c.timing.min_parallelism = 5; /* -T2 --min-parallelism 5: five at once */
+    assert_int_equal(version_job_from_config(&job, &c, &stop, err, sizeof(err)), 0);
+    assert_int_equal(job.max_conns, 5);
+    assert_int_equal(job.host_conns, 5);
+    c.timing.level = 3;
+    c.timing.min_parallelism = def_host + 10; /* above the per-host default */
+    assert_int_equal(version_job_from_config(&job, &c, &stop, err, sizeof(err)), 0);
+    assert_true(job.host_conns >= def_host + 10 || job.host_conns == job.max_conns);
+    assert_true(job.max_conns >= def_max);
+    c.timing.min_parallelism = 0;
+
     /* --versiondb that cannot be read: named in the error. */
     c.version.db = strdup("/nonexistent/probes");
     assert_int_equal(version_job_from_config(&job, &c, &stop, err, sizeof(err)), -1);
@@ -120,9 +145,9 @@ static size_t snmpv3_report(uint8_t *out, int version, unsigned msgid, int model
     gn += tlv(g + gn, 0x04, (const uint8_t[]){0x00}, 1);
     gn += tlv(g + gn, 0x02, (const uint8_t[]){(uint8_t)model}, 1);
     un += tlv(usm + un, 0x04, engine, elen);
-    un += tlv(usm + un, 0x02, (const uint8_t[]){0x07}, 1);        /* boots */
-    un += tlv(usm + un, 0x02, (const uint8_t[]){0x01, 0x2c}, 2);  /* time 300 s */
-    un += tlv(usm + un, 0x04, tmp, 0);                             /* user */
+    un += tlv(usm + un, 0x02, (const uint8_t[]){0x07}, 1);       /* boots */
+    un += tlv(usm + un, 0x02, (const uint8_t[]){0x01, 0x2c}, 2); /* time 300 s */
+    un += tlv(usm + un, 0x04, tmp, 0);                           /* user */
     size_t sn = tlv(sec, 0x30, usm, un);
     mn += tlv(m + mn, 0x02, (const uint8_t[]){(uint8_t)version}, 1);
     mn += tlv(m + mn, 0x30, g, gn);
