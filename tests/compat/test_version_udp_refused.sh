@@ -9,7 +9,8 @@
 #   9998  everything is dropped (the probes time out).
 # nmap 7.93 keeps the state open|filtered in all three (it never turns a
 # port closed from its service scan) and names 9999 "tcpwrapped" (probed,
-# conf 8), as it does when no probe applies at all (intensity 0); the other
+# conf 8), as it does when no probe applies at all (intensity 0, also on
+# 9997, an open port that echoes every datagram); the other
 # two keep their nmap-services name, printed without "?" since the port is
 # not open. prtip must print the same rows and XML services.
 set -euo pipefail
@@ -35,6 +36,17 @@ lab_nft "$LAB_TGT" 'table inet prtip_lab {
     }
 }' || t_fail "nft rules"
 
+# 9997: a service that answers every datagram (the port scan finds it open).
+ip netns exec "$LAB_TGT" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], 9997))
+while True:
+    d, a = s.recvfrom(4096); s.sendto(b"zzzq", a)' "$LAB_TGT_V4" >/dev/null 2>&1 </dev/null &
+for _ in $(seq 1 50); do
+    [ -n "$(ip netns exec "$LAB_TGT" ss -Huln 'sport = :9997')" ] && break
+    sleep 0.1
+done
+
 scan() { # WHO NAME ARGS...
     local who="$1" name="$2" bin="$BIN"
     shift 2
@@ -49,8 +61,8 @@ scan nmap mix --version-intensity 1 -p U:9996,9998,9999 "$LAB_TGT_V4" &
 nmap_mix=$!
 scan prtip mix --version-intensity 1 -p U:9996,9998,9999 "$LAB_TGT_V4" ||
     t_fail "prtip exited non-zero: $(head -c 300 "$T/mix.prtip.err")"
-scan nmap none --version-intensity 0 -p U:9999 "$LAB_TGT_V4" || t_fail "nmap (intensity 0)"
-scan prtip none --version-intensity 0 -p U:9999 "$LAB_TGT_V4" || t_fail "prtip (intensity 0)"
+scan nmap none --version-intensity 0 -p U:9997,9999 "$LAB_TGT_V4" || t_fail "nmap (intensity 0)"
+scan prtip none --version-intensity 0 -p U:9997,9999 "$LAB_TGT_V4" || t_fail "prtip (intensity 0)"
 wait "$nmap_mix" || t_fail "nmap exited non-zero: $(head -c 300 "$T/mix.nmap.err")"
 
 for run in mix none; do
@@ -66,4 +78,6 @@ grep -q '^9999/udp | open|filtered | name=tcpwrapped | .*method=probed | conf=8'
     t_fail "9999 (all refused) is not tcpwrapped: $(cat "$T/mix.prtip.svc")"
 grep -q '^9996/udp | open|filtered | name=palace-5 | .*method=table' "$T/mix.prtip.svc" ||
     t_fail "9996 (refused and timed out): $(cat "$T/mix.prtip.svc")"
+grep -q '^9997/udp | open | name=tcpwrapped ' "$T/none.prtip.svc" ||
+    t_fail "9997 (open, no probe at intensity 0): $(cat "$T/none.prtip.svc")"
 t_pass "UDP probes refused: nmap's tcpwrapped, state kept open|filtered"
