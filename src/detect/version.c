@@ -31,6 +31,50 @@
 #define VS_HOST_CONNS 48
 #define VS_MAX_CONNS  2048
 
+static unsigned min_u(unsigned a, unsigned b)
+{
+    return a < b ? a : b;
+}
+
+/*
+ * The user's parallelism, applied to probe connections. nmap's service
+ * scan keeps ideal_parallelism services in flight, one connection each
+ * (service_scan.cc, ServiceGroup): 1 at -T0..-T2, 20/30/40 at -T3/-T4/-T5,
+ * never below --min-parallelism nor above --max-parallelism (default 100).
+ * prtip runs a port's probes on parallel connections, so the same bounds
+ * hold its connections: --max-parallelism N (or nmap's serial -T0..-T2)
+ * caps connections in flight in all, per host and per port; a
+ * --min-parallelism above the defaults raises the all and per-host caps.
+ * The TLS-facts and snmp-info connections count and wait like the others.
+ */
+static void apply_parallelism(struct version_job *job, const struct timing *t, unsigned nofile_cap)
+{
+    unsigned ceiling = 0;
+    if (t->max_parallelism)
+        ceiling = t->max_parallelism;
+    else if (t->level <= 2)
+        ceiling = t->min_parallelism > 1 ? t->min_parallelism : 1;
+    if (ceiling) {
+        job->max_conns = min_u(job->max_conns, ceiling);
+        job->host_conns = min_u(job->host_conns, ceiling);
+        job->port_conns = min_u(job->port_conns, ceiling);
+    }
+    if (t->min_parallelism) {
+        unsigned floor = t->min_parallelism;
+        if (floor > nofile_cap) {
+            log_warn("version",
+                     "--min-parallelism %u: -sV keeps at most %u connections open (the open-files "
+                     "limit, ulimit -n)",
+                     floor, nofile_cap);
+            floor = nofile_cap;
+        }
+        if (job->max_conns < floor)
+            job->max_conns = floor;
+        if (job->host_conns < floor)
+            job->host_conns = floor;
+    }
+}
+
 int version_job_from_config(struct version_job *job, const struct config *cfg,
                             volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
@@ -55,6 +99,9 @@ int version_job_from_config(struct version_job *job, const struct config *cfg,
         rl.rlim_cur < (rlim_t)cap + 128)
         cap = rl.rlim_cur > 192 ? (unsigned)(rl.rlim_cur - 128) : 64;
     job->max_conns = cap;
+    apply_parallelism(job, &cfg->timing, cap);
+    datafile_find(cfg->datadir, "nselib/data/enterprise_numbers.txt", job->enterprise_path,
+                  sizeof(job->enterprise_path));
     if (o->db) {
         snprintf(job->dbpath, sizeof(job->dbpath), "%s", o->db);
         if (access(job->dbpath, R_OK) != 0) {
@@ -368,6 +415,7 @@ static void vs_destroy(void *state)
     evloop_free(vs->loop);
     vtls_ctx_free(vs->tls_ctx);
     svc_db_free(vs->db);
+    free(vs->ent_names);
     pthread_mutex_destroy(&vs->mu);
     pthread_cond_destroy(&vs->cv);
     free(vs);

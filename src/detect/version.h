@@ -34,7 +34,10 @@
  * upper bounds; timeout_ms (--version-timeout, 0 = none) caps every wait.
  */
 struct version_job {
-    char dbpath[4096];   /* nmap-service-probes to load */
+    char dbpath[4096]; /* nmap-service-probes to load */
+    /* nselib/data/enterprise_numbers.txt (snmp-info's vendor names); a
+     * missing file gives "unknown", as the script says then. */
+    char enterprise_path[4096];
     int intensity;       /* 0-9 */
     bool trace;          /* --version-trace: probes and matches on stderr */
     bool all_ports;      /* --allports: ignore Exclude */

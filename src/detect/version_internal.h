@@ -50,6 +50,7 @@ struct vprobe {
     int fd;
     SSL *ssl;
     bool connected, handshaken, sent, registered;
+    bool refused; /* UDP: ended by an ICMP port unreachable (ECONNREFUSED) */
     enum vp_end end;
     uint8_t *buf; /* reply bytes, len of them (at most VS_REPLY_MAX) */
     size_t len;
@@ -86,11 +87,14 @@ struct vport {
     size_t hard_k;         /* with later_hard: the first such probe; nothing after it is launched */
     unsigned tls_failures; /* handshakes that failed or stalled on this port */
     struct svc_answer ans; /* the accepted answer */
+    /* nmap's tcpwrapped: TCP, the NULL probe closed at once; UDP, every
+     * probe was refused (or there was none to send), see vres_udp_wrapped. */
     bool tcpwrapped;
     bool udp_reply; /* a UDP probe was answered: open|filtered becomes open */
     /* TLS: facts from a dedicated handshake (ALPN offered, JA3S seen). */
     struct vprobe facts;
     bool facts_started;
+    bool facts_pending; /* started, waiting for room under the caps (vport_pump) */
     /* Issue 11 point 6: nmap's SSLv3/TLS 1.0-era hellos got EOF and
      * nothing matched; a modern handshake is tried (trial), and when it
      * succeeds the probes run through it (modern_tls). The answer then
@@ -111,6 +115,7 @@ struct vhost {
     struct vport *ports;
     size_t nports;
     size_t open_ports; /* ports not done */
+    bool in_setup;     /* vport_setup_host runs: its caller hands the host over */
     unsigned conns;    /* connections open */
     int64_t srtt_us;   /* from the port scan, else from our connects; -1 unknown */
     int64_t start_us;
@@ -146,6 +151,10 @@ struct vs {
     struct vhost **active;
     size_t nactive, cap_active;
     unsigned conns;
+    /* snmp-info's enterprise names (version_hint.c), read on first use. */
+    bool ent_loaded;
+    char *ent_names;
+    size_t ent_len;
 };
 
 /* version.c: every port of vh is done; hand the record back (worker). The
@@ -163,6 +172,8 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh);
 void vport_host_init(struct vhost *vh);
 /* Launch what the caps allow across the active hosts. */
 void vport_pump(struct vs *vs);
+/* Whether one more connection to vp's host fits under the caps. */
+bool vport_room(const struct vs *vs, const struct vport *vp);
 /* Close every connection (Ctrl-C or the end). */
 void vport_abort_host(struct vs *vs, struct vhost *vh);
 void vport_free_host(struct vhost *vh);
@@ -185,6 +196,12 @@ void vres_resolve(struct vs *vs, struct vport *vp);             /* accept outcom
 void vres_finish(struct vs *vs, struct vport *vp);              /* answer decided: close the rest */
 void vres_complete(struct vs *vs, struct vport *vp);            /* write it once facts are in */
 void vres_trial_done(struct vs *vs, struct vport *vp, bool ok); /* modern TLS retry ended */
+/* UDP: no probe answered or timed out, each one drew an ICMP port
+ * unreachable (or none was sent). nmap 7.93 then says "tcpwrapped"
+ * (probed, conf 8) and leaves the port's state alone: its service scan ends
+ * a port that way unless a probe timed out or read data (measured against
+ * nmap in tests/compat/test_version_udp_refused.sh). */
+bool vres_udp_wrapped(const struct vport *vp);
 
 /* version_tls.c */
 SSL_CTX *vtls_ctx_new(char *err, size_t errlen);
@@ -208,6 +225,27 @@ int vtls_facts(SSL *ssl, const char *sni, const char *ja3s, int verbose, struct 
 /* Read/write through TLS: bytes, 0 on EOF, -1 error, -2 would block. */
 long vtls_read(SSL *ssl, void *buf, size_t len);
 long vtls_write(SSL *ssl, const void *buf, size_t len);
+
+/* version_hint.c: nmap's version-category scripts that rewrite an answer
+ * (see the file comment); today snmp-info. */
+struct snmp_engine {
+    uint32_t enterprise; /* IANA enterprise number of the engine ID */
+    bool rfc3411;        /* the ID's first bit was set (RFC 3411 5 format) */
+    int64_t boots, time; /* snmpEngineBoots, snmpEngineTime (s) */
+};
+/* Decode an SNMPv3 report (len bytes of untrusted input, any content) as
+ * snmp-info does: version 3, msgID 0x4a69, USM, then the engine ID (at
+ * least 4 bytes; 5 with the RFC 3411 bit), boots and time. 0 with *out
+ * filled, or -1 (not such a report: the script says nothing). */
+int vhint_snmpv3_engine(const uint8_t *msg, size_t len, struct snmp_engine *out);
+/* nmap-service-probes' SNMPv3GetRequest probe (the script sends the same
+ * bytes), or NULL when the probe file has none. */
+const struct svc_probe *vhint_snmp_probe(const struct svc_db *db);
+/* snmp-info's portrule on vp, whose answer is decided: UDP, 161 or named
+ * snmp, intensity 7+, and the probe exists. */
+bool vhint_snmp_wanted(const struct vs *vs, const struct vport *vp);
+/* The script's rewrite of vp->ans from the agent's reply (NULL/0: none). */
+void vhint_snmp_apply(struct vs *vs, struct vport *vp, const uint8_t *reply, size_t len);
 
 /* version_out.c */
 /* Put vp's answer into its port record. */

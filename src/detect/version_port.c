@@ -162,8 +162,11 @@ static void vp_end(struct vs *vs, struct vprobe *pr, enum vp_end how)
     if (vp->ssl && !pr->handshaken && (how == VP_TLSFAIL || (how == VP_TIMEOUT && pr->connected)))
         vp->tls_failures++;
     vconn_close(vs, pr);
-    if (pr->k == SIZE_MAX) { /* the TLS-facts connection */
-        if (vp->trial)
+    if (pr->k == SIZE_MAX) { /* the TLS-facts connection, or UDP's snmp-info */
+        if (vp->proto == SVC_UDP) {
+            vhint_snmp_apply(vs, vp, pr->len ? pr->buf : NULL, pr->len);
+            vres_complete(vs, vp);
+        } else if (vp->trial)
             vres_trial_done(vs, vp, pr->handshaken);
         else
             vres_complete(vs, vp);
@@ -284,10 +287,10 @@ static bool vp_got(struct vs *vs, struct vprobe *pr, const uint8_t *data, size_t
     pr->buf = b;
     memcpy(pr->buf + pr->len, data, n);
     pr->len += n;
+    if (pr->k == SIZE_MAX) /* facts, or snmp-info (whose reply proves nothing to nmap) */
+        return false;
     if (vp->proto == SVC_UDP)
         vp->udp_reply = true;
-    if (pr->k == SIZE_MAX)
-        return false;
     svc_answer_clear(&pr->ans);
     const char *soft = vp->soft.found ? vp->soft.service : NULL;
     if (svc_match(vs->db, pr->probe, pr->buf, pr->len, soft, &pr->ans,
@@ -320,6 +323,7 @@ static void vp_read(struct vs *vs, struct vprobe *pr)
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
                 return;
             if (n < 0 && pr->port->proto == SVC_UDP && errno == ECONNREFUSED) {
+                pr->refused = true;
                 vp_end(vs, pr, VP_RESET);
                 return;
             }
@@ -334,8 +338,11 @@ static void vp_read(struct vs *vs, struct vprobe *pr)
         }
         if (vp_got(vs, pr, buf, (size_t)n))
             return;
-        if (pr->port->proto == SVC_UDP) /* one datagram is the reply */
+        if (pr->port->proto == SVC_UDP) { /* one datagram is the reply */
+            if (pr->k == SIZE_MAX)
+                vp_end(vs, pr, VP_EOF);
             return;
+        }
     }
 }
 
@@ -531,8 +538,16 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh)
         return 0;
     vh->srtt_us = vh->h.srtt_us > 0 ? vh->h.srtt_us : -1;
     vh->start_us = clock_mono_us();
-    if (vs->job.host_timeout_ms)
-        evloop_timer_in_ms(vs->loop, &vh->timeout, (int64_t)vs->job.host_timeout_ms);
+    if (vs->job.host_timeout_ms) {
+        /* nmap's host timeout runs through the port scan and -sV alike: what
+         * the port scan used of it (its start to end) is gone. */
+        int64_t used = ((int64_t)vh->h.end.tv_sec - vh->h.start.tv_sec) * 1000 +
+                       (vh->h.end.tv_nsec - vh->h.start.tv_nsec) / 1000000;
+        int64_t left = (int64_t)vs->job.host_timeout_ms;
+        if (vh->h.start.tv_sec > 0 && used > 0)
+            left = left > used ? left - used : 1;
+        evloop_timer_in_ms(vs->loop, &vh->timeout, left);
+    }
     size_t m = 0;
     for (size_t i = 0; i < vh->h.nports; i++) {
         const struct port_result *p = &vh->h.ports[i];
@@ -556,11 +571,16 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh)
     }
     vh->nports = m;
     vh->open_ports = m;
+    /* A port with nothing to send completes here; when all do, the caller
+     * (on_wake) hands the host over, once. */
+    vh->in_setup = true;
     for (size_t i = 0; i < m; i++)
         if (vh->ports[i].nplan == 0) { /* nothing to send: nmap's "no match" */
             vh->ports[i].done = true;
+            vh->ports[i].tcpwrapped = vres_udp_wrapped(&vh->ports[i]); /* UDP: nmap's quirk */
             vres_complete(vs, &vh->ports[i]);
         }
+    vh->in_setup = false;
     return vh->open_ports > 0 ? m : 0;
 }
 
@@ -583,6 +603,12 @@ static bool may_launch(const struct vport *vp, int64_t now, int64_t *wake)
     return false;
 }
 
+bool vport_room(const struct vs *vs, const struct vport *vp)
+{
+    return vp->running < vs->job.port_conns && vp->host->conns < vs->job.host_conns &&
+           vs->conns < vs->job.max_conns;
+}
+
 /* Launch as many waiting probes as the caps allow, host by host. */
 void vport_pump(struct vs *vs)
 {
@@ -591,8 +617,15 @@ void vport_pump(struct vs *vs)
         struct vhost *vh = vs->active[i];
         for (size_t j = 0; j < vh->nports; j++) {
             struct vport *vp = &vh->ports[j];
-            while (!vp->done && vp->next_launch < vp->nplan && vp->running < vs->job.port_conns &&
-                   vh->conns < vs->job.host_conns && vs->conns < vs->job.max_conns &&
+            /* A held TLS-facts or snmp-info connection first: its port's
+             * answer waits for it. */
+            if (vp->facts_pending && vport_room(vs, vp)) {
+                vp->facts_pending = false;
+                vconn_launch(vs, &vp->facts); /* a failure ends and completes the port */
+                if (i >= vs->nactive || vs->active[i] != vh)
+                    return;
+            }
+            while (!vp->done && vp->next_launch < vp->nplan && vport_room(vs, vp) &&
                    may_launch(vp, now, &wake)) {
                 struct vprobe *pr = vp->probes[vp->next_launch++];
                 if (pr->end != VP_WAITING)
@@ -625,6 +658,7 @@ void vport_abort_host(struct vs *vs, struct vhost *vh)
     for (size_t j = 0; j < vh->nports; j++) {
         struct vport *vp = &vh->ports[j];
         vconn_close(vs, &vp->facts);
+        vp->facts_pending = false;
         if (!vp->done) {
             vh->h.interrupted = true; /* its -sV answers are partial */
             vp->done = true;

@@ -161,8 +161,20 @@ void vres_trial_done(struct vs *vs, struct vport *vp, bool ok)
 
 /* Nothing matched. Where nmap's old hellos were refused, try a modern
  * handshake first (point 6); else the answer is nmap's "no match". */
+bool vres_udp_wrapped(const struct vport *vp)
+{
+    if (vp->proto != SVC_UDP || vp->udp_reply)
+        return false;
+    for (size_t k = 0; k < vp->nplan; k++)
+        if (!vp->probes[k]->refused)
+            return false;
+    return true;
+}
+
 static void no_match(struct vs *vs, struct vport *vp)
 {
+    if (vres_udp_wrapped(vp))
+        vp->tcpwrapped = true;
     if (vp->proto == SVC_TCP && !vp->ssl && !vp->facts_started && vs->tls_ctx &&
         old_hellos_refused(vp)) {
         vp->trial = true;
@@ -185,14 +197,22 @@ void vres_finish(struct vs *vs, struct vport *vp)
 }
 
 /* The answer is decided and any facts connection has ended: write it. */
+static void start_facts(struct vs *vs, struct vport *vp);
+
 void vres_complete(struct vs *vs, struct vport *vp)
 {
-    if (!vp->done || vp->completed || vp->facts.fd >= 0)
+    if (!vp->done || vp->completed || vp->facts.fd >= 0 || vp->facts_pending)
         return;
+    /* UDP: nmap's snmp-info has its word after the probes (version_hint.c);
+     * the facts slot (TLS only on TCP) carries its exchange. */
+    if (vp->proto == SVC_UDP && !vp->facts_started && vhint_snmp_wanted(vs, vp)) {
+        start_facts(vs, vp);
+        return;
+    }
     vp->completed = true;
     vout_port(vs, vp);
     struct vhost *vh = vp->host;
-    if (--vh->open_ports == 0)
+    if (--vh->open_ports == 0 && !vh->in_setup)
         vs_host_done(vs, vh);
 }
 
@@ -202,7 +222,12 @@ static void start_facts(struct vs *vs, struct vport *vp)
     vp->facts_started = true;
     pr->port = vp;
     pr->k = SIZE_MAX;
-    pr->probe = NULL;
+    pr->probe = vp->proto == SVC_UDP ? vhint_snmp_probe(vs->db) : NULL;
+    if (!vport_room(vs, vp)) { /* the caps hold it too: the pump launches it */
+        vp->facts_pending = true;
+        evloop_defer(vs->loop, &vs->pump);
+        return;
+    }
     vconn_launch(vs, pr);
 }
 

@@ -286,11 +286,17 @@ static void cell(const struct port_result *p, enum col col, char *buf, size_t le
 
 /* One table line: every column but the last padded to its width plus one
  * space, as nmap's NmapOutputTable does. */
+/* Cells are padded to their column's width only where a later cell of the
+ * row has text: nmap ends "7000/tcp open  tcpwrapped" (VERSION empty) at the
+ * last word, with no trailing blanks. */
 static void print_row(FILE *fp, char cells[][256], const size_t *width, int ncols)
 {
-    for (int c = 0; c + 1 < ncols; c++)
+    int last = ncols - 1;
+    while (last > 0 && cells[last][0] == '\0')
+        last--;
+    for (int c = 0; c < last; c++)
         fprintf(fp, "%-*s ", (int)width[c], cells[c]);
-    fprintf(fp, "%s\n", cells[ncols - 1]);
+    fprintf(fp, "%s\n", cells[last]);
 }
 
 /*

@@ -193,9 +193,10 @@ void out_service_name(const struct port_result *p, char *buf, size_t len)
     const struct service_result *s = service_of(p);
     const char *name = s && s->name ? s->name : p->service ? p->service : "unknown";
     /* nmap: "?" when -sV ran and the name is only a guess (confidence 5
-     * or less: the nmap-services name of a port nothing matched). */
+     * or less: the nmap-services name of a port nothing matched), on open
+     * ports only ("9998/udp open|filtered distinct32", nmap 7.93). */
     snprintf(buf, len, "%s%s%s", s && s->tunnel_ssl ? "ssl/" : "", name,
-             s && s->conf <= 5 ? "?" : "");
+             s && s->conf <= 5 && p->state == PORT_OPEN ? "?" : "");
 }
 
 void out_service_name_grep(const struct port_result *p, char *buf, size_t len)

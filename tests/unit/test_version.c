@@ -1,6 +1,7 @@
 /* Tests for the version-detection stage's pure parts: JA3S of a ServerHello
  * (detect/version_tls.c), the job built from the configuration and the
- * stage row (detect/version.c). The probing itself is tested against real
+ * stage row (detect/version.c), snmp-info's SNMPv3 report decoding
+ * (detect/version_hint.c). The probing itself is tested against real
  * services and nmap in tests/compat/test_version.sh. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,11 +91,111 @@ static void test_job(void **state)
     assert_non_null(strstr(job.dbpath, "nmap-service-probes"));
     assert_true(job.port_conns > 0 && job.host_conns >= job.port_conns);
 
+    /* Parallelism (nmap's service scan: ideal_parallelism). Defaults:
+     * parallel probes per port, many per host. */
+    unsigned def_max = job.max_conns, def_host = job.host_conns;
+    assert_true(job.port_conns > 1 && def_host > 2);
+    c.timing.max_parallelism = 2;
+    assert_int_equal(version_job_from_config(&job, &c, &stop, err, sizeof(err)), 0);
+    assert_int_equal(job.max_conns, 2);
+    assert_int_equal(job.host_conns, 2);
+    assert_int_equal(job.port_conns, 2);
+    c.timing.max_parallelism = 0;
+    c.timing.level = 2; /* nmap's -T2 service scan is serial */
+    assert_int_equal(version_job_from_config(&job, &c, &stop, err, sizeof(err)), 0);
+    assert_int_equal(job.max_conns, 1);
+    assert_int_equal(job.port_conns, 1);
+    c.timing.min_parallelism = 5; /* -T2 --min-parallelism 5: five at once */
+    assert_int_equal(version_job_from_config(&job, &c, &stop, err, sizeof(err)), 0);
+    assert_int_equal(job.max_conns, 5);
+    assert_int_equal(job.host_conns, 5);
+    c.timing.level = 3;
+    c.timing.min_parallelism = def_host + 10; /* above the per-host default */
+    assert_int_equal(version_job_from_config(&job, &c, &stop, err, sizeof(err)), 0);
+    assert_true(job.host_conns >= def_host + 10 || job.host_conns == job.max_conns);
+    assert_true(job.max_conns >= def_max);
+    c.timing.min_parallelism = 0;
+
     /* --versiondb that cannot be read: named in the error. */
     c.version.db = strdup("/nonexistent/probes");
     assert_int_equal(version_job_from_config(&job, &c, &stop, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "/nonexistent/probes"));
     config_free(&c);
+}
+
+/* A BER TLV: tag, short-form length, value. */
+static size_t tlv(uint8_t *b, uint8_t tag, const uint8_t *v, size_t n)
+{
+    b[0] = tag;
+    b[1] = (uint8_t)n;
+    memcpy(b + 2, v, n);
+    return n + 2;
+}
+
+/* An SNMPv3 report as net-snmp sends it to snmp-info's discovery GET (RFC
+ * 3412 6, RFC 3414 2.4): version, msgID, security model and engine ID are
+ * the test's. */
+static size_t snmpv3_report(uint8_t *out, int version, unsigned msgid, int model,
+                            const uint8_t *engine, size_t elen)
+{
+    uint8_t g[64], usm[96], sec[128], m[256], tmp[64];
+    size_t gn = 0, un = 0, mn = 0;
+    gn += tlv(g + gn, 0x02, (const uint8_t[]){(uint8_t)(msgid >> 8), (uint8_t)msgid}, 2);
+    gn += tlv(g + gn, 0x02, (const uint8_t[]){0x00, 0xff, 0xe3}, 3);
+    gn += tlv(g + gn, 0x04, (const uint8_t[]){0x00}, 1);
+    gn += tlv(g + gn, 0x02, (const uint8_t[]){(uint8_t)model}, 1);
+    un += tlv(usm + un, 0x04, engine, elen);
+    un += tlv(usm + un, 0x02, (const uint8_t[]){0x07}, 1);       /* boots */
+    un += tlv(usm + un, 0x02, (const uint8_t[]){0x01, 0x2c}, 2); /* time 300 s */
+    un += tlv(usm + un, 0x04, tmp, 0);                           /* user */
+    size_t sn = tlv(sec, 0x30, usm, un);
+    mn += tlv(m + mn, 0x02, (const uint8_t[]){(uint8_t)version}, 1);
+    mn += tlv(m + mn, 0x30, g, gn);
+    mn += tlv(m + mn, 0x04, sec, sn);
+    mn += tlv(m + mn, 0x30, (const uint8_t[]){0x04, 0x00, 0x04, 0x00}, 4); /* scoped PDU, cut */
+    /* The whole message may pass 127 bytes: long-form length. */
+    out[0] = 0x30;
+    out[1] = 0x81;
+    out[2] = (uint8_t)mn;
+    memcpy(out + 3, m, mn);
+    return mn + 3;
+}
+
+static void test_snmpv3_engine(void **state)
+{
+    (void)state;
+    /* net-snmp's engine ID: 0x80000000 | 8072, format 3 (MAC)... */
+    static const uint8_t netsnmp[] = {0x80, 0x00, 0x1f, 0x88, 0x80, 0x5e, 0x3a,
+                                      0x7b, 0x13, 0x4c, 0x6e, 0x8f, 0x65};
+    uint8_t b[300];
+    struct snmp_engine e;
+    size_t n = snmpv3_report(b, 3, 0x4a69, 3, netsnmp, sizeof(netsnmp));
+    assert_int_equal(vhint_snmpv3_engine(b, n, &e), 0);
+    assert_int_equal(e.enterprise, 8072);
+    assert_true(e.rfc3411);
+    assert_int_equal(e.boots, 7);
+    assert_int_equal(e.time, 300);
+    /* ...an old-style ID: the number as it stands. */
+    static const uint8_t old[] = {0x00, 0x00, 0x00, 0x09, 0x01};
+    n = snmpv3_report(b, 3, 0x4a69, 3, old, sizeof(old));
+    assert_int_equal(vhint_snmpv3_engine(b, n, &e), 0);
+    assert_int_equal(e.enterprise, 9);
+    assert_false(e.rfc3411);
+    /* What the script turns away: another version, another msgID, another
+     * security model, an ID too short for what it reads, any cut. */
+    n = snmpv3_report(b, 1, 0x4a69, 3, netsnmp, sizeof(netsnmp));
+    assert_int_equal(vhint_snmpv3_engine(b, n, &e), -1);
+    n = snmpv3_report(b, 3, 0x4a6a, 3, netsnmp, sizeof(netsnmp));
+    assert_int_equal(vhint_snmpv3_engine(b, n, &e), -1);
+    n = snmpv3_report(b, 3, 0x4a69, 2, netsnmp, sizeof(netsnmp));
+    assert_int_equal(vhint_snmpv3_engine(b, n, &e), -1);
+    n = snmpv3_report(b, 3, 0x4a69, 3, netsnmp, 4);
+    assert_int_equal(vhint_snmpv3_engine(b, n, &e), -1);
+    n = snmpv3_report(b, 3, 0x4a69, 3, old, 3);
+    assert_int_equal(vhint_snmpv3_engine(b, n, &e), -1);
+    n = snmpv3_report(b, 3, 0x4a69, 3, netsnmp, sizeof(netsnmp));
+    for (size_t cut = 0; cut < n; cut++)
+        assert_int_equal(vhint_snmpv3_engine(b, cut, &e), -1);
 }
 
 static void test_stage_row(void **state)
@@ -116,6 +217,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ja3s),
+        cmocka_unit_test(test_snmpv3_engine),
         cmocka_unit_test(test_job),
         cmocka_unit_test(test_stage_row),
     };
