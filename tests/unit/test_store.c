@@ -420,6 +420,75 @@ static void test_text_is_data(void **state)
     store_close(&st);
 }
 
+/* Text with bytes that are not UTF-8 goes in valid and comes back byte
+ * for byte (codec_text_encode/decode); valid UTF-8 is stored unchanged. */
+static void test_text_any_bytes(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "plain ascii",
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", /* valid: unchanged */
+        "SSH-2.0-\xff\xfe\x80"
+        "banner\x01", /* stray bytes */
+        "\xc0\xaf overlong, \xed\xa0\x80 surrogate, \xf4\x90\x80\x80 past U+10FFFF",
+        "\xe2\x82 cut short",
+        "\xf4\x8f\xbc\x80"
+        " already in the escape range \xf4\x8f\xbf\xbf",
+        "tail \xf0\x9f",
+    };
+    char db[256], err[512];
+    path(db, sizeof(db), "bytes.db");
+    struct store st;
+    assert_int_equal(store_open(&st, db, err, sizeof(err)), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool oom = false;
+        char *enc = codec_text_encode(cases[i], &oom);
+        assert_false(oom);
+        assert_int_equal(enc == NULL, i < 2); /* only the first two need no change */
+        if (enc) {
+            char *dec = codec_text_decode(enc, &oom);
+            assert_non_null(dec);
+            assert_string_equal(dec, cases[i]);
+            free(dec);
+            /* The stored form is valid UTF-8 (SQLite's own check agrees:
+             * length() counts characters, and the escapes are whole ones). */
+            for (const unsigned char *c = (const unsigned char *)enc; *c; c++)
+                assert_true(*c < 0x80 || (*c >= 0xc2 && *c <= 0xf4) || (*c & 0xc0) == 0x80);
+            free(enc);
+        }
+        assert_null(codec_text_decode(cases[0], &oom));
+        /* Through the store (and jansson, in a script's elements) and back. */
+        char got[256] = "";
+        struct store_val v = sv_text(cases[i]);
+        assert_int_equal(store_exec(&st, "SELECT $1", &v, 1, get_text, got, err, sizeof(err)), 0);
+        assert_string_equal(got, cases[i]);
+        struct script_output so = script(cases[i], cases[i]);
+        free(so.elems[0].value);
+        so.elems[0].value = strdup(cases[i]);
+        char *j = codec_elems_json(so.elems, so.nelems);
+        assert_non_null(j);
+        struct script_elem *e;
+        size_t n;
+        assert_int_equal(codec_json_elems(j, &e, &n), 0);
+        assert_int_equal(n, so.nelems);
+        assert_string_equal(e[0].key, so.elems[0].key);
+        assert_string_equal(e[0].value, so.elems[0].value);
+        for (size_t k = 0; k < n; k++)
+            script_elem_free(&e[k]);
+        free(e);
+        free(j);
+        script_output_free(&so);
+    }
+    /* The SQL sees valid text: a query on the plain part still matches. */
+    char got[64] = "";
+    struct store_val v = sv_text(cases[2]);
+    assert_int_equal(store_exec(&st, "SELECT $1 LIKE 'SSH-2.0-%banner%'", &v, 1, get_text, got, err,
+                                sizeof(err)),
+                     0);
+    assert_string_equal(got, "1");
+    store_close(&st);
+}
+
 static void test_newer_schema_refused(void **state)
 {
     (void)state;
@@ -513,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_every_finding),
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_text_is_data),
+        cmocka_unit_test(test_text_any_bytes),
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_addr_key_order),
         cmocka_unit_test(test_json_codecs),
