@@ -104,10 +104,20 @@ static int sq_exec(void *conn, const char *sql, const struct store_val *params, 
                 continue;
             int nc = sqlite3_column_count(st);
             const char *vals[64];
+            char reals[64][32];
             if (nc > 64)
                 nc = 64;
-            for (int c = 0; c < nc; c++)
-                vals[c] = (const char *)sqlite3_column_text(st, c);
+            for (int c = 0; c < nc; c++) {
+                /* SQLite's text of a REAL has 15 digits: not always the
+                 * stored double (an elapsed time read back would differ
+                 * in the last digit from the live -oJ). 17 digits are. */
+                if (sqlite3_column_type(st, c) == SQLITE_FLOAT) {
+                    snprintf(reals[c], sizeof(reals[c]), "%.17g", sqlite3_column_double(st, c));
+                    vals[c] = reals[c];
+                } else {
+                    vals[c] = (const char *)sqlite3_column_text(st, c);
+                }
+            }
             if (fn(ctx, (size_t)nc, vals) != 0) {
                 fn = NULL; /* stop reading rows, finish the statement */
                 break;
