@@ -475,7 +475,7 @@ static const char *const verdict_names[] = {
     X(ipid_class) X(ipid_values) X(ts_class) X(ts_values) X(note)
 #define OS_REPORT_INTS(X) \
     X(open_tcp) X(closed_tcp) X(closed_udp) X(distance) X(lastboot) X(uptime_s) X(seq_index)
-#define OS_REPORT_BOOLS(X) X(unreliable) X(show_guesses) X(running_guess)
+#define OS_REPORT_BOOLS(X) X(unreliable) X(show_guesses) X(running_guess) X(passive)
 /* clang-format on */
 
 char *codec_os_report_json(const struct os_report *r)

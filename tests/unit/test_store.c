@@ -111,6 +111,7 @@ static void check_v2_fields(const struct host_result *got, const struct host_res
     const struct os_report *r = got->os_report, *e = want->os_report;
     assert_non_null(r);
     assert_int_equal(r->verdict, e->verdict);
+    assert_int_equal(r->passive, e->passive);
     assert_int_equal(r->unreliable, e->unreliable);
     assert_int_equal(r->show_guesses, e->show_guesses);
     assert_int_equal(r->running_guess, e->running_guess);
@@ -134,11 +135,12 @@ static void check_v2_fields(const struct host_result *got, const struct host_res
     same_str(r->note, e->note);
 }
 
-static void test_roundtrip_every_finding(void **state)
+/* passive: the host's OS matches are an --os-passive guess, which every
+ * format labels as such: read back, it must not turn into -O's report. */
+static void roundtrip(bool passive)
 {
-    (void)state;
     char db[256];
-    path(db, sizeof(db), "rt.db");
+    path(db, sizeof(db), passive ? "rt-passive.db" : "rt.db");
     char err[512];
     struct store st;
     assert_int_equal(store_open(&st, db, err, sizeof(err)), 0);
@@ -158,6 +160,7 @@ static void test_roundtrip_every_finding(void **state)
     info.stylesheet = strdup("file:///usr/share/nmap/nmap.xsl");
     struct host_result h[2];
     host_every_field(&h[0]);
+    h[0].os_report->passive = passive;
     struct ipaddr down;
     assert_int_equal(ipaddr_parse("198.18.0.9", &down), 0);
     host_result_init(&h[1], &down);
@@ -206,6 +209,8 @@ static void test_roundtrip_every_finding(void **state)
         assert_true(strstr(a, "198.18.0.2") != NULL);
         if (!strstr(a, "OpenSSH") || !strstr(a, "nginx"))
             fail_msg("%s lacks the -sV findings:\n%s", formats[i][0], a);
+        if (passive && strstr(a, "OS details"))
+            fail_msg("%s shows a passive guess as -O's:\n%s", formats[i][0], a);
         free(a);
         free(b);
     }
@@ -316,6 +321,18 @@ static int get_int(void *ctx, size_t n, const char *const *v)
 /* A version 1 database is migrated when prtip opens it: its rows read as
  * they did (the new fields absent), and a scan with every field written
  * after the migration comes back whole. */
+static void test_roundtrip_every_finding(void **state)
+{
+    (void)state;
+    roundtrip(false);
+}
+
+static void test_roundtrip_os_passive(void **state)
+{
+    (void)state;
+    roundtrip(true);
+}
+
 static void test_migrate_v1(void **state)
 {
     (void)state;
@@ -580,6 +597,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_every_finding),
+        cmocka_unit_test(test_roundtrip_os_passive),
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_text_is_data),
         cmocka_unit_test(test_text_any_bytes),
