@@ -15,6 +15,7 @@
 #include "output/output.h"
 #include "store/codec.h"
 #include "store/db_cmd.h"
+#include "store/import.h"
 #include "store/reader.h"
 #include "store/store.h"
 
@@ -506,6 +507,153 @@ static void test_text_any_bytes(void **state)
     store_close(&st);
 }
 
+/* A sink that keeps a copy of the first host it is given. */
+static void keep_host(void *ctx, const struct host_result *h)
+{
+    struct host_result *got = ctx;
+    if (got->nports == 0 && !got->os_report)
+        assert_int_equal(host_result_copy(got, h), 0);
+}
+
+/* The live -oX of a scan of h alone, read back by db import's reader. */
+static void xml_roundtrip(const struct host_result *h, struct host_result *got)
+{
+    struct scan_info info;
+    assert_int_equal(scan_info_init(&info), 0);
+    info.args = strdup("prtip -sS -O 198.18.0.2");
+    info.mode = SCAN_MODE_PORTS;
+    char file[256], err[512];
+    path(file, sizeof(file), "import.xml");
+    struct output_request req = {.module = output_module_find("-oX"), .path = file};
+    struct output_set outs;
+    assert_int_equal(output_set_open_files(&outs, &req, 1, false, err, sizeof(err)), 0);
+    struct result_sink out = output_set_sink(&outs);
+    struct scan_summary sum = {.hosts_total = 1, .hosts_up = 1, .elapsed_s = 1};
+    assert_int_equal(sink_begin(&out, &info), 0);
+    sink_host(&out, h);
+    assert_int_equal(sink_end(&out, &sum), 0);
+    scan_info_free(&info);
+    char *xml = slurp(file);
+    memset(got, 0, sizeof(*got));
+    struct result_sink keep = {.host = keep_host, .ctx = got};
+    size_t n = 0;
+    assert_int_equal(store_import_xml(xml, strlen(xml), file, NULL, &keep, &n, err, sizeof(err)),
+                     0);
+    assert_int_equal(n, 1);
+    free(xml);
+}
+
+/* db import reads what prtip's (and nmap's) -oX say beyond the matches:
+ * reason_ip, the ports -O used, distance, uptime, the sequence classes,
+ * the fingerprint, and prtip's passive label. */
+static void test_import_os_report(void **state)
+{
+    (void)state;
+    struct host_result h, got;
+    host_every_field(&h);
+    xml_roundtrip(&h, &got);
+    const struct port_result *p8080 = NULL;
+    for (size_t i = 0; i < got.nports; i++)
+        if (got.ports[i].port == 8080)
+            p8080 = &got.ports[i];
+    assert_non_null(p8080);
+    assert_non_null(p8080->detail);
+    assert_true(p8080->detail->have_reason_ip);
+    assert_true(ipaddr_equal(&p8080->detail->reason_ip, &h.ports[3].detail->reason_ip));
+    const struct os_report *r = got.os_report, *e = h.os_report;
+    assert_non_null(r);
+    assert_false(r->passive);
+    /* The XML has no verdict: a 100% match reads as "OS details". */
+    assert_int_equal(r->verdict, h.os[0].accuracy == 100 ? OS_VERDICT_DETAILS : OS_VERDICT_GUESSES);
+    assert_int_equal(r->open_tcp, e->open_tcp);
+    assert_int_equal(r->closed_tcp, e->closed_tcp);
+    assert_int_equal(r->closed_udp, -1);
+    assert_int_equal(r->distance, e->distance);
+    assert_int_equal(r->uptime_s, e->uptime_s);
+    assert_int_equal(r->lastboot, e->lastboot);
+    assert_int_equal(r->seq_index, e->seq_index);
+    assert_string_equal(r->seq_difficulty, e->seq_difficulty);
+    assert_string_equal(r->seq_values, e->seq_values);
+    assert_string_equal(r->ipid_class, e->ipid_class);
+    assert_string_equal(r->ipid_values, e->ipid_values);
+    assert_string_equal(r->ts_class, e->ts_class);
+    assert_string_equal(r->ts_values, e->ts_values);
+    assert_string_equal(got.os_fingerprint, h.os_fingerprint);
+    assert_int_equal(got.nos, 2);
+    host_result_free(&got);
+    /* A passive guess is labelled in the XML and reads back passive. */
+    h.os_report->passive = true;
+    xml_roundtrip(&h, &got);
+    assert_non_null(got.os_report);
+    assert_true(got.os_report->passive);
+    assert_int_equal(got.nos, 2);
+    host_result_free(&got);
+    host_result_free(&h);
+}
+
+/* Store hosts as one shard of job "merge". */
+static void store_shard(struct store *st, const char *shard, struct host_result *h, size_t n)
+{
+    char err[512];
+    struct scan_info info;
+    assert_int_equal(scan_info_init(&info), 0);
+    info.args = strdup("prtip -sS -O 198.18.0.2");
+    struct store_job job = {.target = "db", .job = "merge", .shard = shard};
+    struct store_writer *w = store_writer_new(st, &job, err, sizeof(err));
+    assert_non_null(w);
+    struct result_sink sink = store_writer_sink(w);
+    struct scan_summary sum = {.hosts_total = n, .hosts_up = n};
+    assert_int_equal(sink_begin(&sink, &info), 0);
+    for (size_t i = 0; i < n; i++)
+        sink_host(&sink, &h[i]);
+    assert_int_equal(sink_end(&sink, &sum), 0);
+    store_writer_free(w);
+    scan_info_free(&info);
+}
+
+/* Shards of one job merged into one record per address keep the OS result
+ * of whichever shard has one (not only the first shard's), and the host
+ * scripts of each once. */
+static void test_merge_shards_os(void **state)
+{
+    (void)state;
+    char db[256], err[512];
+    path(db, sizeof(db), "merge.db");
+    struct store st;
+    assert_int_equal(store_open(&st, db, err, sizeof(err)), 0);
+    struct host_result a, b;
+    host_every_field(&b); /* shard 2: the OS matches and report */
+    struct ipaddr addr = b.addr;
+    host_result_init(&a, &addr); /* shard 1: the same host, no OS */
+    a.status = HOST_UP;
+    a.status_reason = REASON_SYN_ACK;
+    struct port_result p = {
+        .port = 81, .proto = PROTO_TCP, .state = PORT_CLOSED, .reason = REASON_RESET};
+    assert_int_equal(host_result_add_port(&a, &p), 0);
+    store_shard(&st, "1/2", &a, 1);
+    store_shard(&st, "2/2", &b, 1);
+    int64_t ids[4];
+    size_t n;
+    assert_int_equal(stored_scan_resolve(&st, "merge", ids, &n, 4, err, sizeof(err)), 0);
+    assert_int_equal(n, 2);
+    struct stored_scan s;
+    assert_int_equal(stored_scan_load(&st, ids, n, NULL, NULL, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.nhosts, 1);
+    const struct host_result *m = &s.hosts[0];
+    assert_int_equal(m->nports, b.nports + 1);
+    assert_int_equal(m->nos, 2);
+    assert_string_equal(m->os[0].name, b.os[0].name);
+    assert_non_null(m->os_report);
+    assert_int_equal(m->os_report->distance, 1);
+    assert_string_equal(m->os_fingerprint, b.os_fingerprint);
+    assert_int_equal(m->nscripts, b.nscripts);
+    assert_true(m->have_mac);
+    stored_scan_free(&s);
+    host_result_free(&a);
+    host_result_free(&b);
+    store_close(&st);
+}
+
 static void test_newer_schema_refused(void **state)
 {
     (void)state;
@@ -600,6 +748,8 @@ int main(void)
         cmocka_unit_test(test_roundtrip_os_passive),
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_text_is_data),
+        cmocka_unit_test(test_import_os_report),
+        cmocka_unit_test(test_merge_shards_os),
         cmocka_unit_test(test_text_any_bytes),
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_addr_key_order),
