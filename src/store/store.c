@@ -125,11 +125,11 @@ struct decoder {
 static int decode_row(void *ctx, size_t n, const char *const *vals)
 {
     struct decoder *d = ctx;
-    const char *v[64];
-    char *owned[64];
+    const char *v[STORE_MAX_COLS];
+    char *owned[STORE_MAX_COLS];
     size_t nowned = 0;
-    if (n > 64)
-        n = 64;
+    if (n > STORE_MAX_COLS)
+        n = STORE_MAX_COLS;
     for (size_t i = 0; i < n; i++) {
         char *dec = codec_text_decode(vals[i], &d->oom);
         v[i] = dec ? dec : vals[i];
@@ -161,6 +161,34 @@ int store_exec(struct store *st, const char *sql, const struct store_val *params
         return -1;
     }
     return 0;
+}
+
+const char *store_val_text(const struct store_val *v, char num[32])
+{
+    switch (v->kind) {
+    case SV_INT:
+        snprintf(num, 32, "%lld", (long long)v->i);
+        return num;
+    case SV_REAL:
+        snprintf(num, 32, "%.17g", v->d);
+        return num;
+    case SV_TEXT:
+        return v->s;
+    case SV_NULL:
+        break;
+    }
+    return NULL;
+}
+
+int store_emit_row(store_row_fn fn, void *ctx, int ncols, store_col_fn col, void *res, int row)
+{
+    const char *vals[STORE_MAX_COLS];
+    char num[STORE_MAX_COLS][32];
+    if (ncols > STORE_MAX_COLS)
+        ncols = STORE_MAX_COLS;
+    for (int c = 0; c < ncols; c++)
+        vals[c] = col(res, row, c, num[c]);
+    return fn(ctx, (size_t)ncols, vals);
 }
 
 static int mkdir_p(char *path)

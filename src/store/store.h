@@ -89,6 +89,21 @@ struct store_backend {
                        const struct store_val *vals, size_t nrows, char *err, size_t errlen);
 };
 
+/* The text form of v, for back ends that pass values as text (PostgreSQL's
+ * parameters and COPY rows): integers in decimal, reals with 17
+ * significant digits (the double back exactly), text as is (borrowed); NULL
+ * for SQL NULL. num is scratch for the digits (at least 32 bytes). */
+const char *store_val_text(const struct store_val *v, char num[32]);
+
+/* Column col of row row of a back end's result res as text (NULL for SQL
+ * NULL), borrowed until the next row; num is scratch (at least 32 bytes). */
+typedef const char *(*store_col_fn)(void *res, int row, int col, char num[32]);
+#define STORE_MAX_COLS 64
+/* Hand one result row to fn as text: its ncols columns (the first
+ * STORE_MAX_COLS) read through col. Returns what fn returns. The row loop
+ * of every back end's exec. */
+int store_emit_row(store_row_fn fn, void *ctx, int ncols, store_col_fn col, void *res, int row);
+
 /* NULL-terminated; the first whose accepts() says yes serves a target. */
 extern const struct store_backend *const store_backends[];
 
