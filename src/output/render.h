@@ -93,4 +93,10 @@ void out_add_distinct(char *buf, size_t len, const char *s);
 void out_os_classes(const struct host_result *h, char *types, size_t tlen, char *running,
                     size_t rlen, char *cpe, size_t clen);
 
+/* s with what XML 1.0 cannot hold (control characters, invalid UTF-8,
+ * surrogates) replaced by '?' (xml.c), for every writer of XML text (the
+ * -oX module, prtip db compare --xml); caller frees; NULL when out of
+ * memory. NULL s gives "". */
+char *xml_clean(const char *s);
+
 #endif

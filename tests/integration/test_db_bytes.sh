@@ -82,3 +82,20 @@ v=$(runuser -u nobody -- "$PG_BIN/psql" -h "$PG_DIR/sock" -U prtip -d postgres -
     -c "SELECT version FROM services WHERE name = 'ssh'") || t_fail "psql"
 case "$v" in "8.9 Debian "*"t"*) ;; *) t_fail "stored version: '$v'" ;; esac
 t_pass "PostgreSQL holds the version as valid UTF-8: $v"
+
+# db compare's JSON and XML hold the stored version too (as -oJ and -oX
+# write such bytes: '?'), where jansson and XML take only UTF-8: scan 2 has
+# port B alone, so against scan 1 port A (the banner's) differs.
+t_scan only_b ${IN+"${IN[@]}"} -sT -sV -Pn -n -p "$PB" --db "$T/scans.db" 127.0.0.1
+[ "$(cat "$T/only_b.rc")" = 0 ] || t_fail "scan of port B: $(head -c 600 "$T/only_b.err")"
+"$BIN" db --db "$T/scans.db" compare 2 1 --json >"$T/cmp.json" || t_fail "db compare --json"
+python3 - "$T/cmp.json" "$PA" <<'PY' || t_fail "compare --json: $(head -c 800 "$T/cmp.json")"
+import json, sys
+text = json.dumps(json.load(open(sys.argv[1])))
+assert "8.9 Debian ???t" in text, text
+PY
+"$BIN" db --db "$T/scans.db" compare 2 1 --xml >"$T/cmp.xml" || t_fail "db compare --xml"
+python3 -c 'import sys,xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$T/cmp.xml" ||
+    t_fail "compare --xml is not well-formed: $(head -c 800 "$T/cmp.xml")"
+grep -q 'version="8.9 Debian ???t' "$T/cmp.xml" || t_fail "compare --xml lacks the version: $(cat "$T/cmp.xml")"
+t_pass "db compare --json and --xml carry the version, bytes that are not UTF-8 as '?'"
