@@ -117,6 +117,13 @@ for f in "X xml" "J json" "G gnmap" "D ndjson" "C csv"; do
     cmp -s "$T/prtip.$2" "$T/export.$2" || { diff "$T/prtip.$2" "$T/export.$2" | head -20 >&2; t_fail "db export -o$1 differs from the live file"; }
 done
 t_pass "stored passive guesses read back passive: db show labels 64, exports equal the live files"
+# db import of the live XML keeps the label too (prtip's comment before <os>).
+"$BIN" db --db "$T/imported.db" import "$T/prtip.xml" >"$T/import.out" 2>&1 || t_fail "db import: $(cat "$T/import.out")"
+"$BIN" db --db "$T/imported.db" show 1 >"$T/ishow.txt" || t_fail "db show of the import"
+n="$(grep -c '^Passive OS guess (SYN-ACK only: O1/W1/T1): ' "$T/ishow.txt" || true)"
+[ "$n" = 64 ] && ! grep -q '^OS details\|^Aggressive OS guesses' "$T/ishow.txt" ||
+    t_fail "imported: $n passive guesses, or one shown as -O's: $(grep -m3 '^OS\|^Aggr\|^Passive' "$T/ishow.txt")"
+t_pass "db import of the XML: 64 guesses still labelled passive"
 
 for args in "-sT --os-passive" "-sS -O --os-passive"; do
     # shellcheck disable=SC2086
