@@ -172,14 +172,17 @@ struct store_writer;
 struct store_writer *store_writer_new(struct store *st, const struct store_job *job, char *err,
                                       size_t errlen);
 struct result_sink store_writer_sink(struct store_writer *w);
-/* The most hosts the writer's queue holds (before begin; 0 = the default,
- * 8192): a host arriving at a full queue waits on the stream's thread until
- * the writer takes a batch off (back-pressure: a database slower than the
- * scan slows the scan down instead of growing memory without bound; no
- * host is dropped, order is kept). */
-void store_writer_set_queue_limit(struct store_writer *w, size_t hosts);
-/* The most hosts queued at once so far (for -d and tests). Any thread. */
-size_t store_writer_queue_peak(struct store_writer *w);
+/* The most hosts and ports the writer's queue holds (before begin; 0 = the
+ * defaults, 8192 hosts and 2^20 ports): a host arriving at a full queue
+ * waits on the stream's thread until the writer takes a batch off
+ * (back-pressure: a database slower than the scan slows the scan down
+ * instead of growing memory without bound; no host is dropped, order is
+ * kept). A host with more ports than the limit alone goes in when the
+ * queue is empty. */
+void store_writer_set_queue_limit(struct store_writer *w, size_t hosts, size_t ports);
+/* The most hosts (and, in *ports unless NULL, ports) queued at once so far
+ * (for -d and tests). Any thread. */
+size_t store_writer_queue_peak(struct store_writer *w, size_t *ports);
 /* The scan's id in the database (after begin), -1 if none. */
 int64_t store_writer_scan_id(const struct store_writer *w);
 /* Stop the thread (after end, or without end on setup failure) and free. */

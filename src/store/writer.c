@@ -24,6 +24,11 @@
  * with the batch being written, the writer's memory is bounded by about
  * three batches of hosts, however slow the database. */
 #define QUEUE_HOSTS (2 * BATCH_HOSTS)
+/* Ports the queue holds at most by default: hosts of -p- scans are large
+ * (every scanned port is in the record), so the count of hosts alone
+ * bounds nothing; 2^20 port records are some tens of MiB. A host larger
+ * than this alone still goes in when the queue is empty. */
+#define QUEUE_PORTS ((size_t)1 << 20)
 
 struct qitem {
     struct qitem *next;
@@ -42,8 +47,11 @@ struct store_writer {
     pthread_cond_t cv;
     struct qitem *head, **tail;
     size_t queued;        /* hosts in head..tail */
+    size_t queued_ports;  /* their ports */
     size_t limit;         /* host() waits while queued >= limit (back-pressure) */
+    size_t port_limit;    /* ... or while queued_ports would pass port_limit */
     size_t peak;          /* the most hosts queued at once */
+    size_t peak_ports;    /* the most ports queued at once */
     pthread_cond_t space; /* signalled when the writer takes hosts off */
     bool closing;
     bool failed;      /* a batch failed: later hosts are dropped, end reports it */
@@ -338,8 +346,10 @@ static void *writer_main(void *arg)
         *cut = NULL;
         if (!w->head)
             w->tail = &w->head;
-        for (struct qitem *q = batch; q; q = q->next)
+        for (struct qitem *q = batch; q; q = q->next) {
             w->queued--;
+            w->queued_ports -= q->h.nports;
+        }
         pthread_cond_broadcast(&w->space);
         bool failed = w->failed;
         pthread_mutex_unlock(&w->mu);
@@ -382,6 +392,7 @@ struct store_writer *store_writer_new(struct store *st, const struct store_job *
     w->job = *job;
     w->tail = &w->head;
     w->limit = QUEUE_HOSTS;
+    w->port_limit = QUEUE_PORTS;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     pthread_cond_init(&w->space, NULL);
@@ -478,13 +489,17 @@ static void w_host(void *ctx, const struct host_result *h)
     /* Back-pressure: a database slower than the scan makes the stream wait
      * here rather than grow the queue without limit (no host is dropped).
      * The writer always drains: after a failure it frees hosts unwritten. */
-    while (w->queued >= w->limit)
+    while (w->queued >= w->limit ||
+           (w->queued > 0 && w->queued_ports + q->h.nports > w->port_limit))
         pthread_cond_wait(&w->space, &w->mu);
     q->seq = w->next_seq++;
     *w->tail = q;
     w->tail = &q->next;
     if (++w->queued > w->peak)
         w->peak = w->queued;
+    w->queued_ports += q->h.nports;
+    if (w->queued_ports > w->peak_ports)
+        w->peak_ports = w->queued_ports;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
@@ -510,9 +525,9 @@ static int w_end(void *ctx, const struct scan_summary *sum)
     double secs = (double)w->write_ns / 1e9;
     log_debug("store",
               "scan %lld: %llu rows in %llu transactions, %.3f s writing (%.0f rows/s), "
-              "at most %zu hosts queued",
+              "at most %zu hosts (%zu ports) queued",
               (long long)w->scan_id, (unsigned long long)w->rows, (unsigned long long)w->batches,
-              secs, secs > 0 ? (double)w->rows / secs : 0.0, w->peak);
+              secs, secs > 0 ? (double)w->rows / secs : 0.0, w->peak, w->peak_ports);
     /* The end row goes in even after a failed batch when the database
      * takes it (a full disk may have room again after the rollback): the
      * scan is then marked failed, not left "running". */
@@ -549,15 +564,18 @@ struct result_sink store_writer_sink(struct store_writer *w)
     return (struct result_sink){.begin = w_begin, .host = w_host, .end = w_end, .ctx = w};
 }
 
-void store_writer_set_queue_limit(struct store_writer *w, size_t hosts)
+void store_writer_set_queue_limit(struct store_writer *w, size_t hosts, size_t ports)
 {
     w->limit = hosts ? hosts : QUEUE_HOSTS;
+    w->port_limit = ports ? ports : QUEUE_PORTS;
 }
 
-size_t store_writer_queue_peak(struct store_writer *w)
+size_t store_writer_queue_peak(struct store_writer *w, size_t *ports)
 {
     pthread_mutex_lock(&w->mu);
     size_t peak = w->peak;
+    if (ports)
+        *ports = w->peak_ports;
     pthread_mutex_unlock(&w->mu);
     return peak;
 }

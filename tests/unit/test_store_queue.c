@@ -58,15 +58,18 @@ static const struct store_backend slow = {
     .max_params = 1000,
 };
 
-static void test_slow_store_bounded(void **state)
+/* NHOSTS hosts of nports ports each (every 100th of big ports instead)
+ * through a writer whose queue holds hosts_limit hosts and ports_limit
+ * ports, into the slow store. */
+static void run(size_t hosts_limit, size_t ports_limit, uint16_t nports, uint16_t big)
 {
-    (void)state;
+    nseen = ninserts = 0;
     struct store st = {.be = &slow, .target = "slow"};
     struct store_job job = {.target = "slow"};
     char err[256];
     struct store_writer *w = store_writer_new(&st, &job, err, sizeof(err));
     assert_non_null(w);
-    store_writer_set_queue_limit(w, LIMIT);
+    store_writer_set_queue_limit(w, hosts_limit, ports_limit);
     struct result_sink sink = store_writer_sink(w);
     struct scan_info info = {0};
     assert_int_equal(sink_begin(&sink, &info), 0);
@@ -78,16 +81,24 @@ static void test_slow_store_bounded(void **state)
         struct host_result h;
         host_result_init(&h, &a);
         h.status = HOST_UP;
+        for (uint16_t p = 1; p <= (i % 100 == 99 ? big : nports); p++) {
+            struct port_result pr = {.port = p, .state = PORT_CLOSED, .reason = REASON_RESET};
+            assert_int_equal(host_result_add_port(&h, &pr), 0);
+        }
         sink_host(&sink, &h);
         host_result_free(&h);
-        /* Never more queued than the limit, however far ahead the scan is. */
-        assert_true(store_writer_queue_peak(w) <= LIMIT);
+        /* Never more queued than the limits, however far ahead the scan
+         * is (a host over the port limit alone, into an empty queue). */
+        size_t ports;
+        assert_true(store_writer_queue_peak(w, &ports) <= hosts_limit);
+        assert_true(ports <= (ports_limit > big ? ports_limit : big));
     }
     struct scan_summary sum = {0};
     assert_int_equal(sink_end(&sink, &sum), 0);
-    /* The producer ran ahead (2,000 hosts in far less than the 250 ms the
-     * store takes) and was held at the limit ... */
-    assert_int_equal(store_writer_queue_peak(w), LIMIT);
+    /* The producer ran ahead (2,000 hosts in far less than the 2 ms a
+     * batch the store takes) and was held at a limit ... */
+    size_t ports, peak = store_writer_queue_peak(w, &ports);
+    assert_true(peak == hosts_limit || ports + nports > ports_limit);
     store_writer_free(w);
     /* ... and every host reached the store once, in order. */
     assert_int_equal(nseen, NHOSTS);
@@ -98,13 +109,29 @@ static void test_slow_store_bounded(void **state)
         assert_string_equal(seen_addr[i], text);
     }
     /* Batches were small: the writer never had more than the limit to take. */
-    assert_true(ninserts >= NHOSTS / LIMIT);
+    assert_true(ninserts >= NHOSTS / peak);
+}
+
+/* Bounded by hosts: 16 hosts of one port. */
+static void test_slow_store_hosts_bounded(void **state)
+{
+    (void)state;
+    run(LIMIT, (size_t)1 << 20, 1, 1);
+}
+
+/* Bounded by ports: hosts of 10 ports, 50 ports at most, every 100th host
+ * of 120 ports (over the limit: it waits for an empty queue). */
+static void test_slow_store_ports_bounded(void **state)
+{
+    (void)state;
+    run(1000, 50, 10, 120);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_slow_store_bounded),
+        cmocka_unit_test(test_slow_store_hosts_bounded),
+        cmocka_unit_test(test_slow_store_ports_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
