@@ -3,9 +3,9 @@
  * are copied into a queue on the stream's thread and written by the
  * writer's own thread in batches, one transaction per batch, so that the
  * scan does not wait for the database, up to a bounded queue (then the
- * stream waits: back-pressure, never a dropped host). The scan row goes in at begin (state
- * "running"), the end row (state, totals) only after every host queued
- * before it is committed.
+ * stream waits: back-pressure, never a dropped host). The scan row goes in
+ * at begin (state "running"), the end row (state, totals) only after every
+ * host queued before it is committed.
  */
 #include "core/clock.h"
 #include "core/log.h"
