@@ -168,6 +168,7 @@ static void add_port(struct imp *im, struct host_result *h, xmlNode *pn)
                     char tun[16];
                     s->tunnel_ssl = prop(c, "tunnel", tun, sizeof(tun)) && !strcmp(tun, "ssl");
                     s->cpe = cpes(c, &s->ncpe);
+                    s->fingerprint = prop_dup(c, "servicefp"); /* nmap's SF-Port block */
                     d->service = s;
                     if (im->svc)
                         p.service = codec_intern(im->pool,

@@ -560,6 +560,12 @@ static void test_import_os_report(void **state)
     assert_non_null(p8080->detail);
     assert_true(p8080->detail->have_reason_ip);
     assert_true(ipaddr_equal(&p8080->detail->reason_ip, &h.ports[3].detail->reason_ip));
+    const struct port_result *p9999 = &got.ports[got.nports - 1];
+    assert_int_equal(p9999->port, 9999);
+    assert_non_null(p9999->detail);
+    assert_non_null(p9999->detail->service);
+    assert_string_equal(p9999->detail->service->fingerprint,
+                        h.ports[4].detail->service->fingerprint);
     const struct os_report *r = got.os_report, *e = h.os_report;
     assert_non_null(r);
     assert_false(r->passive);
