@@ -119,6 +119,7 @@ int main(int argc, char **argv)
     if (resuming) {
         argc = rs.argc;
         argv = rs.argv;
+        scan.seed_fixed = rs.have_seed; /* a sharded run resumes with its own seed */
     }
     enum cli_result r = cli_parse(argc, argv, &scan);
     char err[512] = "";

@@ -481,6 +481,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
             return -1;
         }
         if (a == 0) {
+            pd->shard_auto = true;
             log_debug("cli", "--shard %s: shard %u/%u from %s", optarg, scan->raw.shard + 1,
                       scan->raw.nshards, src);
             return 0;

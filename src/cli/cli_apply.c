@@ -7,9 +7,11 @@
 #include "cli/cli_internal.h"
 #include "core/datafile.h"
 #include "core/log.h"
+#include "core/shard_env.h"
 #include "scan/scan_module.h"
 #include "scan/udp_payloads.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -271,6 +273,35 @@ static uint64_t random_seed(void)
     return ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
 }
 
+/*
+ * The permutation seed. Shards split one permutation, so every shard must
+ * use the same seed: a random seed per process would make shards overlap
+ * and miss (address, port) pairs (masscan only warns; prtip refuses).
+ * Without --seed, --shard auto takes the seed a Slurm array's tasks share
+ * (core/shard_env.h); anything else must name one.
+ */
+static int resolve_seed(struct config *scan, const struct pending *pd)
+{
+    if (pd->seeded || scan->seed_fixed)
+        return 0;
+    if (scan->raw.nshards > 1) {
+        char src[192];
+        if (pd->shard_auto && shard_seed_from_scheduler(&scan->seed, src, sizeof(src)) == 1) {
+            log_debug("cli", "--shard auto: seed %" PRIu64 " from %s, shared by the job's tasks",
+                      scan->seed, src);
+            return 0;
+        }
+        cli_fail("--shard %u/%u without --seed: each shard would draw its own random order and "
+                 "the shards would overlap and miss pairs. Give every shard the same --seed N%s",
+                 scan->raw.shard + 1, scan->raw.nshards,
+                 pd->shard_auto ? " (only a Slurm array's SLURM_ARRAY_JOB_ID gives one by itself)"
+                                : "");
+        return -1;
+    }
+    scan->seed = random_seed();
+    return 0;
+}
+
 static void set_log_level(const struct config *scan)
 {
     enum log_level level = LOG_WARN;
@@ -439,7 +470,5 @@ int cli_apply(struct config *scan, const struct pending *pd)
     }
     if (resolve_targets(scan, pd) < 0 || check_src_family(scan, pd) < 0 || cli_os_check(scan) < 0)
         return -1;
-    if (!pd->seeded)
-        scan->seed = random_seed();
-    return 0;
+    return resolve_seed(scan, pd);
 }

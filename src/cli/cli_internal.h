@@ -57,7 +57,8 @@ struct pending {
     unsigned set;
     struct timing t; /* explicit values, valid where set has the bit */
 
-    bool seeded;
+    bool seeded;     /* --seed given */
+    bool shard_auto; /* --shard auto: the shard came from a scheduler */
 
     /* Raw-engine options (values already in scan->raw). raw_only names the
      * first option given that only the raw engine understands ("--rate"),

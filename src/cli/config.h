@@ -51,6 +51,9 @@ struct config {
     enum dns_mode dns;
     int family; /* 0, 4 (-4) or 6 (-6) */
     uint64_t seed;
+    /* Set before cli_parse when the seed is already fixed (a --resume file
+     * holds the seed the interrupted run used), as --seed would. */
+    bool seed_fixed;
     struct raw_opts raw;
     struct version_opts version;
     /* May send raw packets: --privileged, --unprivileged, else euid 0.

@@ -6,6 +6,8 @@
  */
 #include "core/shard_env.h"
 
+#include "core/siphash.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -161,4 +163,24 @@ int shard_from_scheduler(const char *text, uint32_t *shard, uint32_t *nshards, c
              "--shard auto: no scheduler variables: expected JOB_COMPLETION_INDEX (Kubernetes "
              "Indexed Job) or SLURM_ARRAY_TASK_ID (Slurm job array); give --shard i/n otherwise");
     return -1;
+}
+
+int shard_seed_from_scheduler(uint64_t *seed, char *src, size_t srclen)
+{
+    static const char name[] = "SLURM_ARRAY_JOB_ID";
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    /* A fixed key ("prtip shard seed"): the seed is a function of the job
+     * id alone, not a secret (anyone with the id can recompute the order). */
+    static const uint8_t kb[17] = "prtip shard seed";
+    struct siphash_key key;
+    siphash_key_from_bytes(&key, kb);
+    char text[160];
+    int n = snprintf(text, sizeof(text), "%s=%s", name, v);
+    if (n < 0 || (size_t)n >= sizeof(text))
+        return 0;
+    *seed = siphash24(&key, text, (size_t)n);
+    snprintf(src, srclen, "%s", text);
+    return 1;
 }

@@ -37,12 +37,16 @@ static const char *const columns[] = {
     /* appended after the first release of -oC */
     "reason_ip",
     "ports_not_scanned",
+    "os",
+    "os_passive",
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
 struct csv_state {
-    size_t rows;        /* port rows of the current host */
-    char unscanned[12]; /* its ports_not_scanned column, "" when complete */
+    size_t rows;            /* port rows of the current host */
+    char unscanned[12];     /* its ports_not_scanned column, "" when complete */
+    const char *os;         /* its top -O match (borrowed from the host), or NULL */
+    const char *os_passive; /* its top --os-passive guess, or NULL */
 };
 
 /* One field, quoted when RFC 4180 requires it; NULL is an empty field. */
@@ -97,6 +101,12 @@ static int csv_host_begin(struct output *o, const struct host_result *h, unsigne
     st->unscanned[0] = '\0';
     if (out_host_partial(h))
         snprintf(st->unscanned, sizeof(st->unscanned), "%u", (unsigned)h->ports_unscanned);
+    /* A guess from one SYN-ACK (--os-passive) has its own column: no
+     * reader takes it for -O's match. */
+    bool passive = h->os_report && h->os_report->passive;
+    const char *top = h->nos && h->os[0].name ? h->os[0].name : NULL;
+    st->os = passive ? NULL : top;
+    st->os_passive = passive ? top : NULL;
     return 0;
 }
 
@@ -141,6 +151,8 @@ static int csv_port(struct output *o, const struct host_result *h, const struct 
         p->detail && p->detail->have_reason_ip ? ipaddr_str(&p->detail->reason_ip, rip, sizeof(rip))
                                                : NULL,
         st->unscanned[0] ? st->unscanned : NULL,
+        st->os,
+        st->os_passive,
     };
     int rc = row(o->fp, r);
     free(cpe);
@@ -158,7 +170,9 @@ static int csv_host_end(struct output *o, const struct host_result *h, unsigned 
         char addr[IPADDR_STRLEN];
         const char *r[NCOLUMNS] = {ipaddr_str(&h->addr, addr, sizeof(addr)), host_name(h),
                                    out_host_state(h)};
-        r[NCOLUMNS - 1] = st->unscanned[0] ? st->unscanned : NULL;
+        r[NCOLUMNS - 3] = st->unscanned[0] ? st->unscanned : NULL;
+        r[NCOLUMNS - 2] = st->os;
+        r[NCOLUMNS - 1] = st->os_passive;
         if (row(o->fp, r) < 0)
             return -1;
     }

@@ -84,6 +84,34 @@ static int ndjson_open(struct output *o)
     return 0;
 }
 
+/* The OS matches, under -oJ's keys: "os" for -O's, "os_passive" for an
+ * --os-passive guess (so that no reader takes a guess from one SYN-ACK for
+ * -O's verdict), each {"passive": bool, "matches": [{"name", "accuracy"}]}. */
+static int put_os(json_t *data, const struct host_result *h)
+{
+    if (!h->nos)
+        return 0;
+    bool passive = h->os_report && h->os_report->passive;
+    json_t *os = json_object(), *matches = json_array();
+    int rc = os && matches ? 0 : -1;
+    for (size_t i = 0; matches && i < h->nos; i++) {
+        json_t *m = json_object();
+        rc |= m ? 0 : -1;
+        if (m) {
+            rc |= put(m, "name", out_json_text(h->os[i].name ? h->os[i].name : ""));
+            rc |= put(m, "accuracy", json_integer(h->os[i].accuracy));
+            rc |= json_array_append_new(matches, m);
+        }
+    }
+    if (!os) {
+        json_decref(matches);
+        return -1;
+    }
+    rc |= put(os, "passive", json_boolean(passive));
+    rc |= put(os, "matches", matches);
+    return rc | put(data, passive ? "os_passive" : "os", os);
+}
+
 static int ndjson_host_begin(struct output *o, const struct host_result *h, unsigned hidden)
 {
     (void)hidden;
@@ -107,6 +135,7 @@ static int ndjson_host_begin(struct output *o, const struct host_result *h, unsi
             rc |= put(data, "interrupted", json_true());
         if (h->ports_unscanned)
             rc |= put(data, "ports_not_scanned", json_integer(h->ports_unscanned));
+        rc |= put_os(data, h);
     }
     return emit_with_data(o, line, data, rc);
 }

@@ -432,18 +432,6 @@ static void print_fingerprints(FILE *fp, const struct port_result **rows, size_t
     }
 }
 
-/* Append s to a ", "-separated list of distinct values. */
-static void add_distinct(char *buf, size_t len, const char *s)
-{
-    if (!s || !*s)
-        return;
-    size_t n = strlen(s), have = strlen(buf);
-    for (const char *p = buf; (p = strstr(p, s)) != NULL; p++)
-        if ((p == buf || (p >= buf + 2 && p[-2] == ',')) && (p[n] == '\0' || p[n] == ','))
-            return;
-    snprintf(buf + have, len - have, "%s%s", have ? ", " : "", s);
-}
-
 /* nmap's "Service Info: Host: x; OS: Linux; Device: router; CPE: ..." from
  * the -sV findings of the shown ports. */
 static void print_service_info(FILE *fp, const struct port_result **rows, size_t n)
@@ -453,12 +441,12 @@ static void print_service_info(FILE *fp, const struct port_result **rows, size_t
         const struct service_result *s = rows[i]->detail ? rows[i]->detail->service : NULL;
         if (!s)
             continue;
-        add_distinct(host, sizeof(host), s->hostname);
-        add_distinct(os, sizeof(os), s->ostype);
-        add_distinct(dev, sizeof(dev), s->devicetype);
+        out_add_distinct(host, sizeof(host), s->hostname);
+        out_add_distinct(os, sizeof(os), s->ostype);
+        out_add_distinct(dev, sizeof(dev), s->devicetype);
         for (size_t k = 0; k < s->ncpe; k++)
             if (strncmp(s->cpe[k], "cpe:/a", 6) != 0) /* nmap lists OS and hardware CPEs */
-                add_distinct(cpe, sizeof(cpe), s->cpe[k]);
+                out_add_distinct(cpe, sizeof(cpe), s->cpe[k]);
     }
     if (!*host && !*os && !*dev && !*cpe)
         return;
@@ -580,19 +568,8 @@ static void print_os(FILE *fp, const struct host_result *h)
                     h->os_fingerprint);
         return;
     }
-    char types[256] = "", running[512] = "", cpe[1024] = "";
-    for (size_t i = 0; i < h->nos; i++) {
-        for (size_t k = 0; k < h->os[i].nclasses; k++) {
-            const struct os_class *c = &h->os[i].classes[k];
-            char run[128];
-            snprintf(run, sizeof(run), "%s%s%s", c->osfamily ? c->osfamily : "",
-                     c->osgen ? " " : "", c->osgen ? c->osgen : "");
-            add_distinct(types, sizeof(types), c->type);
-            add_distinct(running, sizeof(running), run);
-            for (size_t j = 0; j < c->ncpe; j++)
-                add_distinct(cpe, sizeof(cpe), c->cpe[j]);
-        }
-    }
+    char types[256], running[512], cpe[1024];
+    out_os_classes(h, types, sizeof(types), running, sizeof(running), cpe, sizeof(cpe));
     if (*types)
         fprintf(fp, "Device type: %s\n", types);
     if (*running)

@@ -225,3 +225,32 @@ void out_version_string(const struct port_result *p, char *buf, size_t len)
         used += (size_t)n;
     }
 }
+
+void out_add_distinct(char *buf, size_t len, const char *s)
+{
+    if (!s || !*s)
+        return;
+    size_t n = strlen(s), have = strlen(buf);
+    for (const char *p = buf; (p = strstr(p, s)) != NULL; p++)
+        if ((p == buf || (p >= buf + 2 && p[-2] == ',')) && (p[n] == '\0' || p[n] == ','))
+            return;
+    snprintf(buf + have, len - have, "%s%s", have ? ", " : "", s);
+}
+
+void out_os_classes(const struct host_result *h, char *types, size_t tlen, char *running,
+                    size_t rlen, char *cpe, size_t clen)
+{
+    types[0] = running[0] = cpe[0] = '\0';
+    for (size_t i = 0; i < h->nos; i++) {
+        for (size_t k = 0; k < h->os[i].nclasses; k++) {
+            const struct os_class *c = &h->os[i].classes[k];
+            char run[128];
+            snprintf(run, sizeof(run), "%s%s%s", c->osfamily ? c->osfamily : "",
+                     c->osgen ? " " : "", c->osgen ? c->osgen : "");
+            out_add_distinct(types, tlen, c->type);
+            out_add_distinct(running, rlen, run);
+            for (size_t j = 0; j < c->ncpe; j++)
+                out_add_distinct(cpe, clen, c->cpe[j]);
+        }
+    }
+}

@@ -82,4 +82,21 @@ void out_service_name_grep(const struct port_result *p, char *buf, size_t len);
  * out; "" when the port has no service detail. */
 void out_version_string(const struct port_result *p, char *buf, size_t len);
 
+/* Append s to the ", "-separated list in buf (len bytes, NUL-terminated)
+ * unless it is empty or already an item; truncates at len. */
+void out_add_distinct(char *buf, size_t len, const char *s);
+
+/* The distinct device types, "family gen" pairs and CPEs of h's OS matches'
+ * classes, each a ", "-separated list (empty when none), for the "Device
+ * type", "Running" and "OS CPE" lines of a record that has matches but no
+ * -O report (an imported file). */
+void out_os_classes(const struct host_result *h, char *types, size_t tlen, char *running,
+                    size_t rlen, char *cpe, size_t clen);
+
+/* s with what XML 1.0 cannot hold (control characters, invalid UTF-8,
+ * surrogates) replaced by '?' (xml.c), for every writer of XML text (the
+ * -oX module, prtip db compare --xml); caller frees; NULL when out of
+ * memory. NULL s gives "". */
+char *xml_clean(const char *s);
+
 #endif

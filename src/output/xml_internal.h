@@ -8,6 +8,7 @@
 #define PRTIP_OUTPUT_XML_INTERNAL_H
 
 #include "core/result.h"
+#include "output/render.h"
 
 #include <libxml/xmlwriter.h>
 #include <stdbool.h>
@@ -22,9 +23,7 @@ struct xml_state {
     bool in_ports;  /* <ports> is open */
 };
 
-/* s with what XML 1.0 cannot hold (control characters, invalid UTF-8,
- * surrogates) replaced by '?'; caller frees; NULL when out of memory. */
-char *xml_clean(const char *s);
+/* xml_clean (render.h): what XML 1.0 cannot hold replaced by '?'. */
 
 /* Writer steps: each records a libxml2 failure in st->failed instead of
  * returning it, so a host is written straight through and checked once. */

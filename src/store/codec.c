@@ -76,6 +76,108 @@ struct timespec codec_ts(int64_t ns)
     return ts;
 }
 
+/* Length of the well-formed UTF-8 character at s (Unicode Table 3-7), 0
+ * if the bytes there are not one. */
+static size_t utf8_char(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Whether the 4-byte character at s is in the escape range U+10FF00..U+10FFFF. */
+static bool escaped_char(const unsigned char *s)
+{
+    return s[0] == 0xf4 && s[1] == 0x8f && (s[2] & 0xfc) == 0xbc && (s[3] & 0xc0) == 0x80;
+}
+
+char *codec_text_encode(const char *text, bool *oom)
+{
+    if (!text)
+        return NULL;
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0, k;
+    for (; s[i]; i += k) {
+        k = utf8_char(s + i);
+        if (k == 0 || (k == 4 && escaped_char(s + i)))
+            break;
+    }
+    if (!s[i])
+        return NULL; /* valid, nothing to escape: stored as is */
+    size_t len = i + strlen(text + i);
+    unsigned char *out = malloc(len * 4 + 1);
+    if (!out) {
+        *oom = true;
+        return NULL;
+    }
+    memcpy(out, s, i);
+    size_t o = i;
+    while (s[i]) {
+        k = utf8_char(s + i);
+        if (k && !(k == 4 && escaped_char(s + i))) {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+            continue;
+        }
+        for (size_t j = 0; j < (k ? k : 1); j++, i++) {
+            out[o++] = 0xf4;
+            out[o++] = 0x8f;
+            out[o++] = (unsigned char)(0xbc | s[i] >> 6);
+            out[o++] = (unsigned char)(0x80 | (s[i] & 0x3f));
+        }
+    }
+    out[o] = '\0';
+    return (char *)out;
+}
+
+char *codec_text_decode(const char *text, bool *oom)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    const unsigned char *hit = s ? (const unsigned char *)strchr(text, 0xf4) : NULL;
+    while (hit && !(hit[1] && hit[2] && escaped_char(hit)))
+        hit = (const unsigned char *)strchr((const char *)hit + 1, 0xf4);
+    if (!hit)
+        return NULL;
+    size_t len = strlen(text);
+    unsigned char *out = malloc(len + 1);
+    if (!out) {
+        *oom = true;
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; s[i];) {
+        if (s[i] == 0xf4 && s[i + 1] && s[i + 2] && escaped_char(s + i)) {
+            out[o++] = (unsigned char)((s[i + 2] & 3) << 6 | (s[i + 3] & 0x3f));
+            i += 4;
+        } else {
+            out[o++] = s[i++];
+        }
+    }
+    out[o] = '\0';
+    return (char *)out;
+}
+
 char *codec_dup(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -84,6 +186,28 @@ char *codec_dup(const char *s)
 int64_t codec_i64(const char *s)
 {
     return s ? strtoll(s, NULL, 10) : 0;
+}
+
+/* A JSON string holding s's bytes (codec_text_encode: jansson takes only
+ * UTF-8); NULL on allocation failure. */
+static json_t *jtext(const char *s)
+{
+    bool oom = false;
+    char *enc = codec_text_encode(s, &oom);
+    json_t *j = oom ? NULL : json_string(enc ? enc : s);
+    free(enc);
+    return j;
+}
+
+/* The bytes a jtext string holds (malloc'd); NULL for NULL s or on
+ * allocation failure. */
+static char *untext(const char *s)
+{
+    if (!s)
+        return NULL;
+    bool oom = false;
+    char *dec = codec_text_decode(s, &oom);
+    return dec ? dec : oom ? NULL : strdup(s);
 }
 
 static char *dump(json_t *j)
@@ -97,7 +221,7 @@ static json_t *strv(char *const *v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_string(v[i] ? v[i] : ""));
+        json_array_append_new(a, jtext(v[i] ? v[i] : ""));
     return a;
 }
 
@@ -120,7 +244,7 @@ static int from_strv(json_t *a, char ***v, size_t *n)
         return -1;
     for (size_t i = 0; i < k; i++) {
         const char *s = json_string_value(json_array_get(a, i));
-        (*v)[i] = strdup(s ? s : "");
+        (*v)[i] = untext(s ? s : "");
         if (!(*v)[i]) {
             for (size_t j = 0; j < i; j++)
                 free((*v)[j]);
@@ -148,13 +272,12 @@ int codec_json_strv(const char *json, char ***v, size_t *n)
 static void set_str(json_t *o, const char *k, const char *v)
 {
     if (v)
-        json_object_set_new(o, k, json_string(v));
+        json_object_set_new(o, k, jtext(v));
 }
 
 static char *get_str(json_t *o, const char *k)
 {
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? strdup(s) : NULL;
+    return untext(json_string_value(json_object_get(o, k)));
 }
 
 char *codec_classes_json(const struct os_class *c, size_t n)
@@ -352,7 +475,7 @@ static const char *const verdict_names[] = {
     X(ipid_class) X(ipid_values) X(ts_class) X(ts_values) X(note)
 #define OS_REPORT_INTS(X) \
     X(open_tcp) X(closed_tcp) X(closed_udp) X(distance) X(lastboot) X(uptime_s) X(seq_index)
-#define OS_REPORT_BOOLS(X) X(unreliable) X(show_guesses) X(running_guess)
+#define OS_REPORT_BOOLS(X) X(unreliable) X(show_guesses) X(running_guess) X(passive)
 /* clang-format on */
 
 char *codec_os_report_json(const struct os_report *r)

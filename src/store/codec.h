@@ -9,6 +9,7 @@
 
 #include "core/result.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -44,6 +45,25 @@ int codec_json_elems(const char *json, struct script_elem **e, size_t *n);
  * fills *r (zeroed first; strings owned by the caller, os_report_free). */
 char *codec_os_report_json(const struct os_report *r);
 int codec_json_os_report(const char *json, struct os_report *r);
+
+/*
+ * Text that holds any bytes, as valid UTF-8. PostgreSQL refuses text that
+ * is not UTF-8 (the whole batch would be lost) and jansson refuses such
+ * strings, yet -sV banners, fingerprints, script outputs and host names
+ * may carry any bytes, and `db export` must give back the live output's
+ * very bytes. So every byte that is not part of a well-formed UTF-8
+ * character (Unicode 15, Table 3-7: no overlongs, no surrogates, nothing
+ * past U+10FFFF) is stored as the private-use character U+10FF00 + byte,
+ * and so is each byte of a character already in U+10FF00..U+10FFFF (so
+ * that decoding is exact). Valid UTF-8 outside that range, i.e. all text
+ * in practice, is stored unchanged (queries see it as written).
+ *
+ * codec_text_encode: NULL when s needs no change (or s is NULL), else the
+ * encoded copy (malloc'd); *oom is set on allocation failure.
+ * codec_text_decode: the same contract, the inverse. Any thread.
+ */
+char *codec_text_encode(const char *s, bool *oom);
+char *codec_text_decode(const char *s, bool *oom);
 
 /* strdup that keeps NULL. */
 char *codec_dup(const char *s);

@@ -12,6 +12,8 @@
  *
  * Output: text as ndiff's (default), --xml or --json.
  */
+#include "output/json_text.h"
+#include "output/render.h"
 #include "store/db_cmd.h"
 #include "store/reader.h"
 
@@ -291,8 +293,8 @@ static json_t *jport(const struct port_result *p)
     const char *keys[] = {"service", "product", "version", "extrainfo", "tunnel"};
     const char *vals[] = {s.name, s.product, s.version, s.extrainfo, s.tunnel};
     for (size_t i = 0; i < 5; i++)
-        if (vals[i])
-            json_object_set_new(o, keys[i], json_string(vals[i]));
+        if (vals[i]) /* (a banner's bytes need not be UTF-8, which jansson requires) */
+            json_object_set_new(o, keys[i], out_json_text(vals[i]));
     return o;
 }
 
@@ -352,6 +354,14 @@ static int print_json(const struct stored_scan *a, const struct stored_scan *b,
     return rc;
 }
 
+/* An attribute whose text may hold what XML cannot (a banner's bytes). */
+static void xattr(xmlTextWriterPtr w, const char *name, const char *value)
+{
+    char *clean = xml_clean(value);
+    xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST(clean ? clean : ""));
+    free(clean);
+}
+
 static void xport(xmlTextWriterPtr w, const char *side, const struct port_result *p)
 {
     struct svc s = svc_of(p);
@@ -361,7 +371,7 @@ static void xport(xmlTextWriterPtr w, const char *side, const struct port_result
     const char *vals[] = {s.name, s.product, s.version, s.extrainfo, s.tunnel};
     for (size_t i = 0; i < 5; i++)
         if (vals[i])
-            xmlTextWriterWriteAttribute(w, BAD_CAST keys[i], BAD_CAST vals[i]);
+            xattr(w, keys[i], vals[i]);
     xmlTextWriterEndElement(w);
 }
 
@@ -376,7 +386,7 @@ static void xscan(xmlTextWriterPtr w, const char *side, const struct stored_scan
                                  (long long)s->ids[i]);
     xmlTextWriterWriteAttribute(w, BAD_CAST "ids", BAD_CAST ids);
     xmlTextWriterWriteFormatAttribute(w, BAD_CAST "start", "%lld", (long long)s->info.start.tv_sec);
-    xmlTextWriterWriteAttribute(w, BAD_CAST "args", BAD_CAST(s->info.args ? s->info.args : ""));
+    xattr(w, "args", s->info.args);
     xmlTextWriterEndElement(w);
 }
 

@@ -13,6 +13,7 @@
 #include "core/services.h"
 #include "store/codec.h"
 #include "store/db_cmd.h"
+#include "output/render.h"
 #include "store/import.h"
 
 #include <errno.h>
@@ -135,6 +136,15 @@ static void add_port(struct imp *im, struct host_result *h, xmlNode *pn)
             p.state = (uint8_t)codec_state(prop(c, "state", buf, sizeof(buf)));
             p.reason = (uint8_t)codec_reason(prop(c, "reason", buf, sizeof(buf)));
             p.reason_ttl = (uint8_t)prop_ll(c, "reason_ttl", 0);
+            /* The router or firewall whose ICMP error decided the state. */
+            char rip[128];
+            struct ipaddr ra;
+            struct port_detail *d;
+            if (prop(c, "reason_ip", rip, sizeof(rip)) && ipaddr_parse(rip, &ra) == 0 &&
+                (d = port_result_detail(&p)) != NULL) {
+                d->reason_ip = ra;
+                d->have_reason_ip = true;
+            }
         } else if (is(c, "service")) {
             char method[16] = "";
             prop(c, "method", method, sizeof(method));
@@ -158,6 +168,7 @@ static void add_port(struct imp *im, struct host_result *h, xmlNode *pn)
                     char tun[16];
                     s->tunnel_ssl = prop(c, "tunnel", tun, sizeof(tun)) && !strcmp(tun, "ssl");
                     s->cpe = cpes(c, &s->ncpe);
+                    s->fingerprint = prop_dup(c, "servicefp"); /* nmap's SF-Port block */
                     d->service = s;
                     if (im->svc)
                         p.service = codec_intern(im->pool,
@@ -220,9 +231,97 @@ static int cmp_port(const void *a, const void *b)
     return x->port < y->port ? -1 : x->port > y->port;
 }
 
+/* The -O report of h, made when the host has any OS element: ports -1,
+ * distance and sequence index -1 as nmap's "unknown". NULL when out of
+ * memory. */
+static struct os_report *report_of(struct host_result *h)
+{
+    if (!h->os_report && (h->os_report = calloc(1, sizeof(*h->os_report))) != NULL) {
+        struct os_report *r = h->os_report;
+        r->open_tcp = r->closed_tcp = r->closed_udp = -1;
+        r->distance = r->seq_index = -1;
+        r->verdict = OS_VERDICT_NONE;
+    }
+    return h->os_report;
+}
+
+/* <portused state= proto= portid=>: the ports -O's probes used. */
+static void portused_of(xmlNode *c, struct os_report *r)
+{
+    char st[16], pr[16];
+    int32_t port = (int32_t)prop_ll(c, "portid", -1);
+    if (!prop(c, "state", st, sizeof(st)) || !prop(c, "proto", pr, sizeof(pr)))
+        return;
+    if (!strcmp(st, "open") && !strcmp(pr, "tcp"))
+        r->open_tcp = port;
+    else if (!strcmp(st, "closed") && !strcmp(pr, "tcp"))
+        r->closed_tcp = port;
+    else if (!strcmp(st, "closed") && !strcmp(pr, "udp"))
+        r->closed_udp = port;
+}
+
+/* nmap's elements after <os> (<uptime>, <distance>, <tcpsequence>,
+ * <ipidsequence>, <tcptssequence>) into h's report; 0 when c is none. */
+static int os_extra_of(xmlNode *c, struct host_result *h)
+{
+    bool up = is(c, "uptime"), dist = is(c, "distance"), seq = is(c, "tcpsequence");
+    bool ipid = is(c, "ipidsequence"), ts = is(c, "tcptssequence");
+    if (!up && !dist && !seq && !ipid && !ts)
+        return 0;
+    struct os_report *r = report_of(h);
+    if (!r)
+        return 1;
+    char buf[64];
+    if (up) {
+        r->uptime_s = prop_ll(c, "seconds", 0);
+        /* lastboot is ctime(3) text in the writer's local time. */
+        struct tm tm = {0};
+        const char *lb = prop(c, "lastboot", buf, sizeof(buf));
+        if (lb && strptime(lb, "%a %b %d %H:%M:%S %Y", &tm)) {
+            tm.tm_isdst = -1;
+            r->lastboot = (int64_t)mktime(&tm);
+        }
+    } else if (dist) {
+        r->distance = (int32_t)prop_ll(c, "value", -1);
+    } else if (seq) {
+        r->seq_index = (int32_t)prop_ll(c, "index", -1);
+        prop(c, "difficulty", r->seq_difficulty, sizeof(r->seq_difficulty));
+        r->seq_values = prop_dup(c, "values");
+    } else if (ipid) {
+        r->ipid_class = prop_dup(c, "class");
+        r->ipid_values = prop_dup(c, "values");
+    } else {
+        r->ts_class = prop_dup(c, "class");
+        r->ts_values = prop_dup(c, "values");
+    }
+    return 1;
+}
+
+/* Whether the comment prtip writes before a passive guess's <os> precedes os. */
+static bool passive_os(xmlNode *os)
+{
+    for (xmlNode *p = os->prev; p && p->type != XML_ELEMENT_NODE; p = p->prev)
+        if (p->type == XML_COMMENT_NODE && p->content &&
+            strstr((const char *)p->content, "prtip os-passive"))
+            return true;
+    return false;
+}
+
 static void os_of(xmlNode *os, struct host_result *h)
 {
+    /* A report when the file has more than matches (ports used, prtip's
+     * passive label); else the matches alone, as before. */
+    if (passive_os(os)) {
+        struct os_report *r = report_of(h);
+        if (r)
+            r->passive = true;
+    }
     for (xmlNode *m = os->children; m; m = m->next) {
+        struct os_report *r;
+        if (is(m, "portused") && (r = report_of(h)) != NULL)
+            portused_of(m, r);
+        if (is(m, "osfingerprint") && !h->os_fingerprint)
+            h->os_fingerprint = prop_dup(m, "fingerprint");
         if (!is(m, "osmatch"))
             continue;
         struct os_match *nm = realloc(h->os, (h->nos + 1) * sizeof(*nm));
@@ -251,6 +350,27 @@ static void os_of(xmlNode *os, struct host_result *h)
             k->cpe = cpes(c, &k->ncpe);
         }
     }
+}
+
+/* What the file does not say of the report, from its matches: the verdict
+ * (a 100% match: "OS details", else guesses) and the "Device type",
+ * "Running" and "OS CPE" lists of their classes. */
+static void finish_report(struct host_result *h)
+{
+    struct os_report *r = h->os_report;
+    if (!r)
+        return;
+    if (h->nos) {
+        bool perfect = h->os[0].accuracy == 100;
+        r->verdict = perfect ? OS_VERDICT_DETAILS : OS_VERDICT_GUESSES;
+        r->show_guesses = !perfect;
+        r->running_guess = !perfect;
+    }
+    char types[256], running[512], cpe[1024];
+    out_os_classes(h, types, sizeof(types), running, sizeof(running), cpe, sizeof(cpe));
+    r->device_types = types[0] ? strdup(types) : NULL;
+    r->running = running[0] ? strdup(running) : NULL;
+    r->os_cpe = cpe[0] ? strdup(cpe) : NULL;
 }
 
 static void host_of(struct imp *im, xmlNode *hn, struct host_result *h)
@@ -302,6 +422,8 @@ static void host_of(struct imp *im, xmlNode *hn, struct host_result *h)
             qsort(h->ports, h->nports, sizeof(*h->ports), cmp_port);
         } else if (is(c, "os")) {
             os_of(c, h);
+        } else if (os_extra_of(c, h)) {
+            /* read into h->os_report */
         } else if (is(c, "hostscript")) {
             scripts(c, &h->scripts, &h->nscripts);
         } else if (is(c, "times")) {
@@ -310,6 +432,7 @@ static void host_of(struct imp *im, xmlNode *hn, struct host_result *h)
             h->timeout_us = prop_ll(c, "to", -1);
         }
     }
+    finish_report(h);
 }
 
 int store_import_xml(const char *buf, size_t len, const char *name, struct services *svc,

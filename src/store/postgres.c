@@ -57,6 +57,12 @@ static int pg_open(const char *target, void **conn, char *err, size_t errlen)
     return 0;
 }
 
+static const char *pg_col(void *res, int row, int col, char num[32])
+{
+    (void)num;
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
 static int pg_exec(void *conn, const char *sql, const struct store_val *params, size_t n,
                    store_row_fn fn, void *ctx, char *err, size_t errlen)
 {
@@ -77,27 +83,12 @@ static int pg_exec(void *conn, const char *sql, const struct store_val *params, 
         }
     }
     for (size_t i = 0; i < n; i++) {
-        char *b = buf + i * 32;
-        switch (params[i].kind) {
-        case SV_INT:
-            types[i] = OID_INT8;
-            snprintf(b, 32, "%lld", (long long)params[i].i);
-            vals[i] = b;
-            break;
-        case SV_REAL:
-            types[i] = OID_FLOAT8;
-            snprintf(b, 32, "%.17g", params[i].d);
-            vals[i] = b;
-            break;
-        case SV_TEXT:
-            types[i] = OID_TEXT;
-            vals[i] = params[i].s;
-            break;
-        case SV_NULL:
-            types[i] = OID_TEXT;
-            vals[i] = NULL;
-            break;
-        }
+        static const Oid oid[] = {[SV_NULL] = OID_TEXT,
+                                  [SV_INT] = OID_INT8,
+                                  [SV_REAL] = OID_FLOAT8,
+                                  [SV_TEXT] = OID_TEXT};
+        types[i] = oid[params[i].kind];
+        vals[i] = store_val_text(&params[i], buf + i * 32);
     }
     int rc = 0;
     PGresult *r = n ? PQexecParams(c, sql, (int)n, types, vals, NULL, NULL, 0) : PQexec(c, sql);
@@ -108,16 +99,9 @@ static int pg_exec(void *conn, const char *sql, const struct store_val *params, 
             pg_msg(PQerrorMessage(c), err, errlen);
         rc = -1;
     } else if (fn && s == PGRES_TUPLES_OK) {
-        int nc = PQnfields(r), nr = PQntuples(r);
-        if (nc > 64)
-            nc = 64;
-        for (int row = 0; row < nr; row++) {
-            const char *v[64];
-            for (int col = 0; col < nc; col++)
-                v[col] = PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
-            if (fn(ctx, (size_t)nc, v) != 0)
+        for (int row = 0, nr = PQntuples(r); row < nr; row++)
+            if (store_emit_row(fn, ctx, PQnfields(r), pg_col, r, row) != 0)
                 break;
-        }
     }
     PQclear(r);
     free(types);
@@ -131,21 +115,9 @@ static int pg_exec(void *conn, const char *sql, const struct store_val *params, 
 static int copy_val(char **buf, size_t *len, size_t *cap, const struct store_val *v)
 {
     char num[32];
-    const char *s = num;
-    switch (v->kind) {
-    case SV_NULL:
+    const char *s = store_val_text(v, num);
+    if (!s)
         s = "\\N";
-        break;
-    case SV_INT:
-        snprintf(num, sizeof(num), "%lld", (long long)v->i);
-        break;
-    case SV_REAL:
-        snprintf(num, sizeof(num), "%.17g", v->d);
-        break;
-    case SV_TEXT:
-        s = v->s;
-        break;
-    }
     size_t n = strlen(s);
     if (*len + 2 * n + 2 > *cap) {
         size_t ncap = (*cap + 2 * n + 2) * 2;

@@ -385,6 +385,31 @@ static int cmp_host_addr(const void *a, const void *b)
     return strcmp(kx, ky);
 }
 
+/* Swap what a and b hold of their OS results (matches, fingerprint, report). */
+static void swap_os(struct host_result *a, struct host_result *b)
+{
+    struct host_result t = *a;
+    a->os = b->os, a->nos = b->nos, a->os_fingerprint = b->os_fingerprint;
+    a->os_report = b->os_report;
+    b->os = t.os, b->nos = t.nos, b->os_fingerprint = t.os_fingerprint;
+    b->os_report = t.os_report;
+}
+
+/* Whether h's OS result says more than m's: one where there was none, -O's
+ * report over a passive guess, else the better top match. */
+static bool better_os(const struct host_result *h, const struct host_result *m)
+{
+    if (!h->os_report && !h->nos)
+        return false;
+    if (!m->os_report && !m->nos)
+        return true;
+    bool hp = h->os_report && h->os_report->passive, mp = m->os_report && m->os_report->passive;
+    if (hp != mp)
+        return mp;
+    int ha = h->nos ? h->os[0].accuracy : -1, ma = m->nos ? m->os[0].accuracy : -1;
+    return ha > ma;
+}
+
 /*
  * Shards of one job scan disjoint (address, port) pairs, so one address
  * may have a record in several of them: merge those into one record (its
@@ -413,6 +438,34 @@ static int merge_shards(struct stored_scan *s)
             m->ports_unscanned += h->ports_unscanned;
             m->interrupted |= h->interrupted;
             m->timed_out |= h->timed_out;
+            /* Each shard may have run -O (or --os-passive) on the host: keep
+             * the result that says most, not the first shard's. */
+            if (better_os(h, m))
+                swap_os(m, h);
+            if (!m->have_mac && h->have_mac) {
+                memcpy(m->mac, h->mac, sizeof(m->mac));
+                m->have_mac = true;
+            }
+            if (!m->rdns && h->rdns) {
+                m->rdns = h->rdns;
+                h->rdns = NULL;
+            }
+            /* Host scripts: every shard ran them on the host; keep one of
+             * each (a script another shard's record lacks joins). */
+            for (size_t k = 0; k < h->nscripts; k++) {
+                bool have = false;
+                for (size_t j = 0; j < m->nscripts && !have; j++)
+                    have = m->scripts[j].id && h->scripts[k].id &&
+                           strcmp(m->scripts[j].id, h->scripts[k].id) == 0;
+                if (have)
+                    continue;
+                struct script_output *ns = realloc(m->scripts, (m->nscripts + 1) * sizeof(*ns));
+                if (!ns)
+                    return -1;
+                ns[m->nscripts++] = h->scripts[k];
+                m->scripts = ns;
+                memset(&h->scripts[k], 0, sizeof(h->scripts[k])); /* moved into m */
+            }
             host_result_free(h);
             continue;
         }

@@ -46,6 +46,27 @@ static void bind_one(sqlite3_stmt *st, int i, const struct store_val *v)
     }
 }
 
+/* SQLite's text of a REAL has 15 digits: not always the stored double (an
+ * elapsed time read back would differ in the last digit from the live
+ * -oJ). 17 digits are. (row: the statement's current row.) */
+static const char *sq_col(void *res, int row, int col, char num[32])
+{
+    (void)row;
+    sqlite3_stmt *st = res;
+    if (sqlite3_column_type(st, col) == SQLITE_FLOAT) {
+        snprintf(num, 32, "%.17g", sqlite3_column_double(st, col));
+        return num;
+    }
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+/* Bind v[0..n) to the statement's parameters 1..n. */
+static void bind_all(sqlite3_stmt *st, const struct store_val *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        bind_one(st, (int)i + 1, &v[i]);
+}
+
 static int sq_exec(void *conn, const char *sql, const struct store_val *params, size_t n,
                    store_row_fn fn, void *ctx, char *err, size_t errlen)
 {
@@ -89,9 +110,8 @@ static int sq_exec(void *conn, const char *sql, const struct store_val *params, 
         }
         if (!st) /* trailing blanks */
             break;
-        int np = sqlite3_bind_parameter_count(st);
-        for (int i = 0; i < np && (size_t)i < n; i++)
-            bind_one(st, i + 1, &params[i]);
+        size_t np = (size_t)sqlite3_bind_parameter_count(st);
+        bind_all(st, params, np < n ? np : n);
         for (;;) {
             int src = sqlite3_step(st);
             if (src == SQLITE_DONE)
@@ -102,13 +122,7 @@ static int sq_exec(void *conn, const char *sql, const struct store_val *params, 
             }
             if (!fn)
                 continue;
-            int nc = sqlite3_column_count(st);
-            const char *vals[64];
-            if (nc > 64)
-                nc = 64;
-            for (int c = 0; c < nc; c++)
-                vals[c] = (const char *)sqlite3_column_text(st, c);
-            if (fn(ctx, (size_t)nc, vals) != 0) {
+            if (store_emit_row(fn, ctx, sqlite3_column_count(st), sq_col, st, 0) != 0) {
                 fn = NULL; /* stop reading rows, finish the statement */
                 break;
             }
@@ -140,8 +154,7 @@ static int sq_insert_rows(void *conn, const char *table, const char *cols, size_
     if (rc != SQLITE_OK)
         return sq_fail(db, rc, err, errlen);
     for (size_t r = 0; r < nrows; r++) {
-        for (size_t c = 0; c < ncols; c++)
-            bind_one(st, (int)c + 1, &vals[r * ncols + c]);
+        bind_all(st, vals + r * ncols, ncols);
         rc = sqlite3_step(st);
         if (rc != SQLITE_DONE) {
             sq_fail(db, rc, err, errlen);

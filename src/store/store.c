@@ -5,6 +5,8 @@
  */
 #include "store/store.h"
 
+#include "store/codec.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,15 +73,122 @@ void store_close(struct store *st)
     st->target = NULL;
 }
 
+/* Parameters with their text as stored (codec_text_encode): the caller's
+ * array when no text needs a change, else a copy owning its new strings. */
+struct encoded {
+    struct store_val *v;
+    char **owned;
+    size_t nowned;
+};
+
+static const struct store_val *encode_params(const struct store_val *vals, size_t n,
+                                             struct encoded *e, bool *oom)
+{
+    memset(e, 0, sizeof(*e));
+    for (size_t i = 0; i < n && !*oom; i++) {
+        if (vals[i].kind != SV_TEXT)
+            continue;
+        char *enc = codec_text_encode(vals[i].s, oom);
+        if (!enc)
+            continue;
+        if (!e->v) {
+            e->v = malloc(n * sizeof(*e->v));
+            e->owned = malloc(n * sizeof(*e->owned));
+            if (!e->v || !e->owned) {
+                free(enc);
+                *oom = true;
+                break;
+            }
+            memcpy(e->v, vals, n * sizeof(*vals));
+        }
+        e->v[i].s = enc;
+        e->owned[e->nowned++] = enc;
+    }
+    return e->v ? e->v : vals;
+}
+
+static void encoded_free(struct encoded *e)
+{
+    for (size_t i = 0; i < e->nowned; i++)
+        free(e->owned[i]);
+    free(e->owned);
+    free(e->v);
+}
+
+/* A row callback that hands fn the stored text decoded back to its bytes. */
+struct decoder {
+    store_row_fn fn;
+    void *ctx;
+    bool oom;
+};
+
+static int decode_row(void *ctx, size_t n, const char *const *vals)
+{
+    struct decoder *d = ctx;
+    const char *v[STORE_MAX_COLS];
+    char *owned[STORE_MAX_COLS];
+    size_t nowned = 0;
+    if (n > STORE_MAX_COLS)
+        n = STORE_MAX_COLS;
+    for (size_t i = 0; i < n; i++) {
+        char *dec = codec_text_decode(vals[i], &d->oom);
+        v[i] = dec ? dec : vals[i];
+        if (dec)
+            owned[nowned++] = dec;
+    }
+    int rc = d->oom ? 1 : d->fn(d->ctx, n, v);
+    for (size_t i = 0; i < nowned; i++)
+        free(owned[i]);
+    return rc;
+}
+
 int store_exec(struct store *st, const char *sql, const struct store_val *params, size_t n,
                store_row_fn fn, void *ctx, char *err, size_t errlen)
 {
     char why[384] = "";
-    if (st->be->exec(st->conn, sql, params, n, fn, ctx, why, sizeof(why)) < 0) {
+    bool oom = false;
+    struct encoded e;
+    const struct store_val *p = encode_params(params, n, &e, &oom);
+    struct decoder d = {.fn = fn, .ctx = ctx};
+    int rc = oom ? -1
+                 : st->be->exec(st->conn, sql, p, n, fn ? decode_row : NULL, fn ? &d : NULL, why,
+                                sizeof(why));
+    encoded_free(&e);
+    if (oom || d.oom)
+        snprintf(why, sizeof(why), "out of memory");
+    if (rc < 0 || d.oom) {
         snprintf(err, errlen, "%s: %s", st->target, why);
         return -1;
     }
     return 0;
+}
+
+const char *store_val_text(const struct store_val *v, char num[32])
+{
+    switch (v->kind) {
+    case SV_INT:
+        snprintf(num, 32, "%lld", (long long)v->i);
+        return num;
+    case SV_REAL:
+        snprintf(num, 32, "%.17g", v->d);
+        return num;
+    case SV_TEXT:
+        return v->s;
+    case SV_NULL:
+        break;
+    }
+    return NULL;
+}
+
+int store_emit_row(store_row_fn fn, void *ctx, int ncols, store_col_fn col, void *res, int row)
+{
+    const char *vals[STORE_MAX_COLS];
+    char num[STORE_MAX_COLS][32];
+    if (ncols > STORE_MAX_COLS)
+        ncols = STORE_MAX_COLS;
+    for (int c = 0; c < ncols; c++)
+        vals[c] = col(res, row, c, num[c]);
+    return fn(ctx, (size_t)ncols, vals);
 }
 
 static int mkdir_p(char *path)
@@ -127,8 +236,15 @@ int store_insert_rows(struct store *st, const char *table, const char *cols, siz
 {
     if (st->be->insert_rows) {
         char why[384] = "";
-        if (st->be->insert_rows(st->conn, table, cols, ncols, vals, nrows, why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "%s: %s", st->target, why);
+        bool oom = false;
+        struct encoded e;
+        const struct store_val *p = encode_params(vals, ncols * nrows, &e, &oom);
+        int rc =
+            oom ? -1
+                : st->be->insert_rows(st->conn, table, cols, ncols, p, nrows, why, sizeof(why));
+        encoded_free(&e);
+        if (rc < 0) {
+            snprintf(err, errlen, "%s: %s", st->target, oom ? "out of memory" : why);
             return -1;
         }
         return 0;

@@ -89,6 +89,21 @@ struct store_backend {
                        const struct store_val *vals, size_t nrows, char *err, size_t errlen);
 };
 
+/* The text form of v, for back ends that pass values as text (PostgreSQL's
+ * parameters and COPY rows): integers in decimal, reals with 17
+ * significant digits (the double back exactly), text as is (borrowed); NULL
+ * for SQL NULL. num is scratch for the digits (at least 32 bytes). */
+const char *store_val_text(const struct store_val *v, char num[32]);
+
+/* Column col of row row of a back end's result res as text (NULL for SQL
+ * NULL), borrowed until the next row; num is scratch (at least 32 bytes). */
+typedef const char *(*store_col_fn)(void *res, int row, int col, char num[32]);
+#define STORE_MAX_COLS 64
+/* Hand one result row to fn as text: its ncols columns (the first
+ * STORE_MAX_COLS) read through col. Returns what fn returns. The row loop
+ * of every back end's exec. */
+int store_emit_row(store_row_fn fn, void *ctx, int ncols, store_col_fn col, void *res, int row);
+
 /* NULL-terminated; the first whose accepts() says yes serves a target. */
 extern const struct store_backend *const store_backends[];
 
@@ -157,6 +172,17 @@ struct store_writer;
 struct store_writer *store_writer_new(struct store *st, const struct store_job *job, char *err,
                                       size_t errlen);
 struct result_sink store_writer_sink(struct store_writer *w);
+/* The most hosts and ports the writer's queue holds (before begin; 0 = the
+ * defaults, 8192 hosts and 2^20 ports): a host arriving at a full queue
+ * waits on the stream's thread until the writer takes a batch off
+ * (back-pressure: a database slower than the scan slows the scan down
+ * instead of growing memory without bound; no host is dropped, order is
+ * kept). A host with more ports than the limit alone goes in when the
+ * queue is empty. */
+void store_writer_set_queue_limit(struct store_writer *w, size_t hosts, size_t ports);
+/* The most hosts (and, in *ports unless NULL, ports) queued at once so far
+ * (for -d and tests). Any thread. */
+size_t store_writer_queue_peak(struct store_writer *w, size_t *ports);
 /* The scan's id in the database (after begin), -1 if none. */
 int64_t store_writer_scan_id(const struct store_writer *w);
 /* Stop the thread (after end, or without end on setup failure) and free. */

@@ -2,9 +2,10 @@
  * writer.c — the store as a sink of the result stream (store.h): records
  * are copied into a queue on the stream's thread and written by the
  * writer's own thread in batches, one transaction per batch, so that the
- * scan never waits for the database. The scan row goes in at begin (state
- * "running"), the end row (state, totals) only after every host queued
- * before it is committed.
+ * scan does not wait for the database, up to a bounded queue (then the
+ * stream waits: back-pressure, never a dropped host). The scan row goes in
+ * at begin (state "running"), the end row (state, totals) only after every
+ * host queued before it is committed.
  */
 #include "core/clock.h"
 #include "core/log.h"
@@ -18,6 +19,16 @@
 
 /* Hosts per transaction at most: bounds the statement memory of one batch. */
 #define BATCH_HOSTS 4096
+
+/* Hosts the queue holds at most by default (store_writer_set_queue_limit):
+ * with the batch being written, the writer's memory is bounded by about
+ * three batches of hosts, however slow the database. */
+#define QUEUE_HOSTS (2 * BATCH_HOSTS)
+/* Ports the queue holds at most by default: hosts of -p- scans are large
+ * (every scanned port is in the record), so the count of hosts alone
+ * bounds nothing; 2^20 port records are some tens of MiB. A host larger
+ * than this alone still goes in when the queue is empty. */
+#define QUEUE_PORTS ((size_t)1 << 20)
 
 struct qitem {
     struct qitem *next;
@@ -35,6 +46,13 @@ struct store_writer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct qitem *head, **tail;
+    size_t queued;        /* hosts in head..tail */
+    size_t queued_ports;  /* their ports */
+    size_t limit;         /* host() waits while queued >= limit (back-pressure) */
+    size_t port_limit;    /* ... or while queued_ports would pass port_limit */
+    size_t peak;          /* the most hosts queued at once */
+    size_t peak_ports;    /* the most ports queued at once */
+    pthread_cond_t space; /* signalled when the writer takes hosts off */
     bool closing;
     bool failed;      /* a batch failed: later hosts are dropped, end reports it */
     char err[512];    /* the first failure */
@@ -328,6 +346,11 @@ static void *writer_main(void *arg)
         *cut = NULL;
         if (!w->head)
             w->tail = &w->head;
+        for (struct qitem *q = batch; q; q = q->next) {
+            w->queued--;
+            w->queued_ports -= q->h.nports;
+        }
+        pthread_cond_broadcast(&w->space);
         bool failed = w->failed;
         pthread_mutex_unlock(&w->mu);
         int64_t t0 = clock_mono_ns();
@@ -368,8 +391,11 @@ struct store_writer *store_writer_new(struct store *st, const struct store_job *
     w->st = st;
     w->job = *job;
     w->tail = &w->head;
+    w->limit = QUEUE_HOSTS;
+    w->port_limit = QUEUE_PORTS;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
+    pthread_cond_init(&w->space, NULL);
     return w;
 }
 
@@ -460,9 +486,20 @@ static void w_host(void *ctx, const struct host_result *h)
     }
     q->next = NULL;
     pthread_mutex_lock(&w->mu);
+    /* Back-pressure: a database slower than the scan makes the stream wait
+     * here rather than grow the queue without limit (no host is dropped).
+     * The writer always drains: after a failure it frees hosts unwritten. */
+    while (w->queued >= w->limit ||
+           (w->queued > 0 && w->queued_ports + q->h.nports > w->port_limit))
+        pthread_cond_wait(&w->space, &w->mu);
     q->seq = w->next_seq++;
     *w->tail = q;
     w->tail = &q->next;
+    if (++w->queued > w->peak)
+        w->peak = w->queued;
+    w->queued_ports += q->h.nports;
+    if (w->queued_ports > w->peak_ports)
+        w->peak_ports = w->queued_ports;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
@@ -486,9 +523,11 @@ static int w_end(void *ctx, const struct scan_summary *sum)
     if (w->scan_id < 0)
         return -1;
     double secs = (double)w->write_ns / 1e9;
-    log_debug("store", "scan %lld: %llu rows in %llu transactions, %.3f s writing (%.0f rows/s)",
+    log_debug("store",
+              "scan %lld: %llu rows in %llu transactions, %.3f s writing (%.0f rows/s), "
+              "at most %zu hosts (%zu ports) queued",
               (long long)w->scan_id, (unsigned long long)w->rows, (unsigned long long)w->batches,
-              secs, secs > 0 ? (double)w->rows / secs : 0.0);
+              secs, secs > 0 ? (double)w->rows / secs : 0.0, w->peak, w->peak_ports);
     /* The end row goes in even after a failed batch when the database
      * takes it (a full disk may have room again after the rollback): the
      * scan is then marked failed, not left "running". */
@@ -525,6 +564,22 @@ struct result_sink store_writer_sink(struct store_writer *w)
     return (struct result_sink){.begin = w_begin, .host = w_host, .end = w_end, .ctx = w};
 }
 
+void store_writer_set_queue_limit(struct store_writer *w, size_t hosts, size_t ports)
+{
+    w->limit = hosts ? hosts : QUEUE_HOSTS;
+    w->port_limit = ports ? ports : QUEUE_PORTS;
+}
+
+size_t store_writer_queue_peak(struct store_writer *w, size_t *ports)
+{
+    pthread_mutex_lock(&w->mu);
+    size_t peak = w->peak;
+    if (ports)
+        *ports = w->peak_ports;
+    pthread_mutex_unlock(&w->mu);
+    return peak;
+}
+
 int64_t store_writer_scan_id(const struct store_writer *w)
 {
     return w->scan_id;
@@ -538,5 +593,6 @@ void store_writer_free(struct store_writer *w)
     free_items(w->head);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
+    pthread_cond_destroy(&w->space);
     free(w);
 }

@@ -131,6 +131,29 @@ cmp -s "$T/same.a" "$T/other" && t_fail "different seeds, same order"
     t_fail "different seeds, different probe sets"
 t_pass "order fixed by --seed"
 
+# Shards without a common seed would each draw their own order, overlap
+# and miss pairs: refused (exit 1, naming --seed). --shard auto in a Slurm
+# array takes the seed from SLURM_ARRAY_JOB_ID, which all tasks share: its
+# shards split the pairs exactly; a Kubernetes pod shares nothing, refused.
+rc=0
+"$BIN" -sS --dry-run --shard 2/3 -p 80 198.18.0.0/28 >/dev/null 2>"$T/noseed.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q -- '--seed' "$T/noseed.err" && [ "$(wc -l <"$T/noseed.err")" -eq 1 ] ||
+    t_fail "--shard 2/3 without --seed: expected one line naming --seed and exit 1, got $rc: $(cat "$T/noseed.err")"
+rc=0
+JOB_COMPLETION_INDEX=0 PRTIP_SHARD_COUNT=3 "$BIN" -sS --dry-run --shard auto -p 80 198.18.0.0/28 \
+    >/dev/null 2>"$T/k8s.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q -- '--seed' "$T/k8s.err" ||
+    t_fail "--shard auto in a Kubernetes pod without --seed: expected exit 1 naming --seed, got $rc: $(cat "$T/k8s.err")"
+rm -f "$T"/slurm.[0-9]*
+for i in 0 1 2; do
+    SLURM_ARRAY_JOB_ID=9041 SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=2 \
+        dry "slurm.$((i + 1))" --shard auto -p 1-100 198.18.0.0/28
+done
+check slurm '
+for a in ipaddress.ip_network("198.18.0.0/28"):
+    for p in range(1, 101): want[(str(a), p)] += 1'
+t_pass "shards without --seed refused (exit 1); a Slurm array's shards share SLURM_ARRAY_JOB_ID's seed"
+
 # A /0 is walked lazily: the first probes come at once, and a reader that
 # stops early ends the run (SIGPIPE is ignored, so EPIPE must stop it).
 first=$(timeout 20 "$BIN" -sS --dry-run --seed 9 -p 80 0.0.0.0/0 | head -n 3) ||

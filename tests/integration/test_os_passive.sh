@@ -61,7 +61,7 @@ EOF2
 }
 
 run prtip "$BIN" -sS --os-passive -n -Pn -d -p 22,23 -oX "$T/prtip.xml" -oJ "$T/prtip.json" \
-    -oG "$T/prtip.gnmap" "$PREFIX"
+    -oG "$T/prtip.gnmap" -oD "$T/prtip.ndjson" -oC "$T/prtip.csv" --db "$T/scans.db" "$PREFIX"
 n="$(grep -c '^Passive OS guess (SYN-ACK only: O1/W1/T1): ' "$T/prtip.out" || true)"
 [ "$n" = 64 ] || t_fail "expected 64 passive guesses, got $n"
 ! grep -q '^OS details' "$T/prtip.out" || t_fail "a passive guess printed as OS details"
@@ -93,7 +93,37 @@ h = [h for h in hosts if h["address"] == sys.argv[2]][0]
 assert h["os_passive"]["matches"][0]["accuracy"] >= 85, h
 EOF2
 grep -q 'OS: (passive) ' "$T/prtip.gnmap" || t_fail "greppable output lacks the passive OS field"
-t_pass "XML valid against nmap.dtd; JSON and greppable carry the passive guess"
+python3 - "$T/prtip.ndjson" "$T/prtip.csv" "$ONE" <<'EOF2' || t_fail "NDJSON or CSV lack the passive guess"
+import csv, json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+host = [l for l in lines if l["rec_type"] == "host" and l["ip"] == sys.argv[3]][0]["data"]
+assert "os" not in host and host["os_passive"]["passive"] is True, host
+assert host["os_passive"]["matches"][0]["accuracy"] >= 85, host
+rows = [r for r in csv.DictReader(open(sys.argv[2], newline="")) if r["address"] == sys.argv[3]]
+assert rows and all(r["os"] == "" and r["os_passive"] == host["os_passive"]["matches"][0]["name"]
+                    for r in rows), rows
+EOF2
+t_pass "XML valid against nmap.dtd; JSON, greppable, NDJSON (os_passive) and CSV (column os_passive) carry the passive guess"
+
+# Stored, the guess stays passive: db show labels it as the live scan did,
+# never as -O's "OS details", and every export equals the live file.
+"$BIN" db --db "$T/scans.db" show 1 >"$T/show.txt" || t_fail "db show"
+n="$(grep -c '^Passive OS guess (SYN-ACK only: O1/W1/T1): ' "$T/show.txt" || true)"
+[ "$n" = 64 ] && ! grep -q '^OS details\|^Aggressive OS guesses' "$T/show.txt" ||
+    t_fail "db show: $n passive guesses, or one shown as -O's: $(grep -m3 '^OS\|^Aggr' "$T/show.txt")"
+for f in "X xml" "J json" "G gnmap" "D ndjson" "C csv"; do
+    set -- $f
+    "$BIN" db --db "$T/scans.db" export 1 "-o$1" "$T/export.$2" || t_fail "db export -o$1"
+    cmp -s "$T/prtip.$2" "$T/export.$2" || { diff "$T/prtip.$2" "$T/export.$2" | head -20 >&2; t_fail "db export -o$1 differs from the live file"; }
+done
+t_pass "stored passive guesses read back passive: db show labels 64, exports equal the live files"
+# db import of the live XML keeps the label too (prtip's comment before <os>).
+"$BIN" db --db "$T/imported.db" import "$T/prtip.xml" >"$T/import.out" 2>&1 || t_fail "db import: $(cat "$T/import.out")"
+"$BIN" db --db "$T/imported.db" show 1 >"$T/ishow.txt" || t_fail "db show of the import"
+n="$(grep -c '^Passive OS guess (SYN-ACK only: O1/W1/T1): ' "$T/ishow.txt" || true)"
+[ "$n" = 64 ] && ! grep -q '^OS details\|^Aggressive OS guesses' "$T/ishow.txt" ||
+    t_fail "imported: $n passive guesses, or one shown as -O's: $(grep -m3 '^OS\|^Aggr\|^Passive' "$T/ishow.txt")"
+t_pass "db import of the XML: 64 guesses still labelled passive"
 
 for args in "-sT --os-passive" "-sS -O --os-passive"; do
     # shellcheck disable=SC2086

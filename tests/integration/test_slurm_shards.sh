@@ -147,7 +147,7 @@ t_pass "single-node Slurm up ($(sinfo -V)), node idle"
 # --- The job array: deploy/slurm/prtip-array.sbatch itself, as shipped,
 # with its #SBATCH --array replaced on the command line by 5-11:2 (an array
 # not starting at 0 or 1, with a step). Its `prtip` is a shim that runs
-# the scanner inside the lab's scanner namespace; targets, ports, seed and
+# the scanner inside the lab's scanner namespace; targets, ports and
 # the database come through the environment sbatch passes on.
 mkdir -p "$S/bin"
 printf '#!/bin/sh\nexec timeout 60 ip netns exec %s %s "$@"\n' "$LAB_SCAN" "$(realpath "$BIN")" >"$S/bin/prtip"
@@ -156,7 +156,9 @@ chmod 755 "$S/bin/prtip"
 # sbatch --wait polls every few seconds; squeue every 0.1 s is faster. The
 # controller keeps finished tasks for MinJobAge (300 s): scontrol then
 # gives each task's state and exit code.
-PATH="$S/bin:$PATH" TARGETS="$PREFIX" PORTS=22,80,443 SEED=4242 EXCLUDE="$S/exclude.txt" \
+# No SEED: the tasks take their common seed from SLURM_ARRAY_JOB_ID
+# (docs/SCALE.md); the wire checks below prove that they share it.
+SEED= PATH="$S/bin:$PATH" TARGETS="$PREFIX" PORTS=22,80,443 EXCLUDE="$S/exclude.txt" \
     PRTIP_DB="$PG_URL" sbatch --parsable --array=5-11:2 --chdir="$S/jobs" \
     "$SRC/deploy/slurm/prtip-array.sbatch" >"$S/sbatch.out" 2>&1 ||
     t_fail "sbatch failed: $(cat "$S/sbatch.out")"

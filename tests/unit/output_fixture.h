@@ -64,6 +64,20 @@ static void port(struct host_result *h, uint16_t n, enum port_state st, enum rea
     assert_int_equal(host_result_add_port(h, &p), 0);
 }
 
+/* One OS match for h, as -O's verdict or as an --os-passive guess. */
+static inline void os_top(struct host_result *h, const char *name, uint8_t acc, bool passive)
+{
+    h->os = calloc(1, sizeof(*h->os));
+    h->os_report = calloc(1, sizeof(*h->os_report));
+    assert_non_null(h->os);
+    assert_non_null(h->os_report);
+    h->os[0].name = strdup(name);
+    h->os[0].accuracy = acc;
+    h->nos = 1;
+    h->os_report->verdict = passive ? OS_VERDICT_GUESSES : OS_VERDICT_DETAILS;
+    h->os_report->passive = passive;
+}
+
 /* -sV's answer on the last port of h. */
 static void service(struct host_result *h, const char *name, const char *product,
                     const char *version, const char *extrainfo, const char *cpe1, const char *cpe2)

@@ -575,10 +575,10 @@ static void test_raw_options(void **state)
     assert_int_equal(s.raw.recv_method, 0);
     config_free(&s);
 
-    assert_int_equal(PARSE(&s, "-sS", "--rate", "1500.5", "--shard", "2/4", "--dry-run", "--wait",
-                           "2500ms", "--stats-every", "10s", "-e", "veth0", "-S", "198.18.0.1",
-                           "-g", "53", "--send-method", "ring", "--recv-method", "pcap", "-p", "80",
-                           "198.18.0.2"),
+    assert_int_equal(PARSE(&s, "-sS", "--rate", "1500.5", "--shard", "2/4", "--seed", "7",
+                           "--dry-run", "--wait", "2500ms", "--stats-every", "10s", "-e", "veth0",
+                           "-S", "198.18.0.1", "-g", "53", "--send-method", "ring", "--recv-method",
+                           "pcap", "-p", "80", "198.18.0.2"),
                      CLI_OK);
     assert_true(s.raw.rate == 1500.5);
     assert_int_equal(s.raw.shard, 1); /* 1-based on the command line */
@@ -595,6 +595,31 @@ static void test_raw_options(void **state)
     assert_int_equal(s.raw.send_method, 3);
     assert_int_equal(s.raw.recv_method, 2);
     config_free(&s);
+
+    /* One shard needs no common seed; a Slurm array's tasks share one. */
+    assert_int_equal(PARSE(&s, "-sS", "--shard", "1/1", "-p", "80", "127.0.0.1"), CLI_OK);
+    config_free(&s);
+    setenv("SLURM_ARRAY_TASK_ID", "3", 1);
+    setenv("SLURM_ARRAY_TASK_MIN", "0", 1);
+    setenv("SLURM_ARRAY_TASK_MAX", "3", 1);
+    setenv("SLURM_ARRAY_JOB_ID", "777", 1);
+    assert_int_equal(PARSE(&s, "-sS", "--shard", "auto", "-p", "80", "127.0.0.1"), CLI_OK);
+    uint64_t task3 = s.seed;
+    assert_int_equal(s.raw.shard, 3);
+    config_free(&s);
+    setenv("SLURM_ARRAY_TASK_ID", "0", 1);
+    assert_int_equal(PARSE(&s, "-sS", "--shard", "auto", "-p", "80", "127.0.0.1"), CLI_OK);
+    assert_true(s.seed == task3);
+    config_free(&s);
+    assert_int_equal(PARSE(&s, "-sS", "--shard", "auto", "--seed", "9", "-p", "80", "127.0.0.1"),
+                     CLI_OK);
+    assert_true(s.seed == 9); /* --seed wins */
+    config_free(&s);
+    unsetenv("SLURM_ARRAY_JOB_ID");
+    EXPECT_ERROR("-sS", "--shard", "auto", "-p", "80", "127.0.0.1");
+    unsetenv("SLURM_ARRAY_TASK_ID");
+    unsetenv("SLURM_ARRAY_TASK_MIN");
+    unsetenv("SLURM_ARRAY_TASK_MAX");
 
     assert_int_equal(PARSE(&s, "-sS", "--source-port", "0", "--wait", "0", "--send-method", "raw",
                            "--recv-method", "ring", "-S", "fd00::1", "-6", "-p", "80", "::1"),
@@ -643,6 +668,11 @@ static void test_raw_options(void **state)
     EXPECT_ERROR("--shard", "5/4", "127.0.0.1");
     EXPECT_ERROR("--shard", "1/0", "127.0.0.1");
     EXPECT_ERROR("--shard", "x", "127.0.0.1");
+    /* Shards without a common seed would overlap and miss pairs. */
+    EXPECT_ERROR("-sS", "--shard", "1/2", "-p", "80", "127.0.0.1");
+    setenv("JOB_COMPLETION_INDEX", "0", 1); /* Kubernetes gives no shared seed */
+    EXPECT_ERROR("-sS", "--shard", "auto/2", "-p", "80", "127.0.0.1");
+    unsetenv("JOB_COMPLETION_INDEX");
     EXPECT_ERROR("--wait", "soon", "127.0.0.1");
     EXPECT_ERROR("--stats-every", "0", "127.0.0.1");
     EXPECT_ERROR("--stats-every", "1x", "127.0.0.1");

@@ -17,7 +17,7 @@
 
 #define HEADER                                                                                     \
     "address,hostname,host_state,protocol,port,state,reason,reason_ttl,service,product,version,"   \
-    "extrainfo,cpe,reason_ip,ports_not_scanned\r\n"
+    "extrainfo,cpe,reason_ip,ports_not_scanned,os,os_passive\r\n"
 
 static const struct output_module *csv(void)
 {
@@ -42,11 +42,11 @@ static void test_ports_and_service(void **state)
     char *out = render(csv(), h, 1, 0);
     assert_string_equal(out, HEADER "198.18.0.2,www.example.org,up,tcp,22,open,syn-ack,64,ssh,"
                                     "OpenSSH,9.2p1 Debian 2,protocol 2.0,"
-                                    "cpe:/a:openbsd:openssh:9.2p1 cpe:/o:linux:linux_kernel,,\r\n"
+                                    "cpe:/a:openbsd:openssh:9.2p1 cpe:/o:linux:linux_kernel,,,,\r\n"
                                     "198.18.0.2,www.example.org,up,tcp,80,closed,reset,64,http,,,,"
-                                    ",,\r\n"
+                                    ",,,,\r\n"
                                     "198.18.0.2,www.example.org,up,tcp,8080,open,syn-ack,63,,,,,"
-                                    ",,\r\n");
+                                    ",,,,\r\n");
     free(out);
     host_result_free(&h[0]);
 }
@@ -66,9 +66,9 @@ static void test_rfc4180_quoting(void **state)
     service(&h[0], "x", "\"", "it's; fine", "", NULL, NULL);
     char *out = render(csv(), h, 1, 0);
     assert_string_equal(out, HEADER "127.0.0.1,\"a,b\",up,tcp,80,open,syn-ack,0,http,"
-                                    "\"say \"\"hi\"\"\",\"1\r\n2\",\"x\ny\",,,\r\n"
+                                    "\"say \"\"hi\"\"\",\"1\r\n2\",\"x\ny\",,,,,\r\n"
                                     "127.0.0.1,\"a,b\",up,tcp,81,open,syn-ack,0,x,\"\"\"\","
-                                    "it's; fine,,,,\r\n");
+                                    "it's; fine,,,,,,\r\n");
     free(out);
     host_result_free(&h[0]);
 }
@@ -86,13 +86,13 @@ static void test_hosts_without_ports(void **state)
     for (uint16_t p = 1; p <= 60; p++) /* all collapsed into "Not shown" */
         port(&h[2], p, PORT_CLOSED, REASON_RESET, 64, NULL);
     char *out = render(csv(), h, 3, 0);
-    assert_string_equal(out, HEADER "127.0.0.1,caf\xe9.example,up,,,,,,,,,,,,\r\n"
-                                    "::1,,up,,,,,,,,,,,,\r\n");
+    assert_string_equal(out, HEADER "127.0.0.1,caf\xe9.example,up,,,,,,,,,,,,,,\r\n"
+                                    "::1,,up,,,,,,,,,,,,,,\r\n");
     free(out);
     out = render(csv(), h, 3, 1);
-    assert_string_equal(out, HEADER "127.0.0.1,caf\xe9.example,up,,,,,,,,,,,,\r\n"
-                                    "127.0.0.2,,down,,,,,,,,,,,,\r\n"
-                                    "::1,,up,,,,,,,,,,,,\r\n");
+    assert_string_equal(out, HEADER "127.0.0.1,caf\xe9.example,up,,,,,,,,,,,,,,\r\n"
+                                    "127.0.0.2,,down,,,,,,,,,,,,,,\r\n"
+                                    "::1,,up,,,,,,,,,,,,,,\r\n");
     free(out);
     for (int i = 0; i < 3; i++)
         host_result_free(&h[i]);
@@ -117,10 +117,32 @@ static void test_partial_host_and_reason_ip(void **state)
     h[1].interrupted = true;
     h[1].ports_unscanned = 1000;
     char *out = render(csv(), h, 2, 0);
-    assert_string_equal(out, HEADER "198.18.0.2,,up,tcp,22,open,syn-ack,64,ssh,,,,,,812\r\n"
+    assert_string_equal(out, HEADER "198.18.0.2,,up,tcp,22,open,syn-ack,64,ssh,,,,,,812,,\r\n"
                                     "198.18.0.2,,up,tcp,23,filtered,admin-prohibited,63,telnet,,,,,"
-                                    "198.18.0.254,812\r\n"
-                                    "198.18.0.3,,up,,,,,,,,,,,,1000\r\n");
+                                    "198.18.0.254,812,,\r\n"
+                                    "198.18.0.3,,up,,,,,,,,,,,,1000,,\r\n");
+    free(out);
+    for (int i = 0; i < 2; i++)
+        host_result_free(&h[i]);
+}
+
+/* -O's top match and an --os-passive guess go to their own columns: a
+ * guess from one SYN-ACK never reads as -O's. */
+static void test_os_columns(void **state)
+{
+    (void)state;
+    struct host_result h[2];
+    host(&h[0], "198.18.0.2", HOST_UP, REASON_SYN_ACK);
+    port(&h[0], 22, PORT_OPEN, REASON_SYN_ACK, 64, "ssh");
+    os_top(&h[0], "Linux 5.0 - 5.14", 100, false);
+    host(&h[1], "198.18.0.3", HOST_UP, REASON_SYN_ACK);
+    port(&h[1], 22, PORT_OPEN, REASON_SYN_ACK, 64, "ssh");
+    os_top(&h[1], "Linux 5.3 - 5.4", 94, true);
+    char *out = render(csv(), h, 2, 0);
+    assert_string_equal(out, HEADER "198.18.0.2,,up,tcp,22,open,syn-ack,64,ssh,,,,,,,"
+                                    "Linux 5.0 - 5.14,\r\n"
+                                    "198.18.0.3,,up,tcp,22,open,syn-ack,64,ssh,,,,,,,,"
+                                    "Linux 5.3 - 5.4\r\n");
     free(out);
     for (int i = 0; i < 2; i++)
         host_result_free(&h[i]);
@@ -138,6 +160,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ports_and_service),
+        cmocka_unit_test(test_os_columns),
         cmocka_unit_test(test_rfc4180_quoting),
         cmocka_unit_test(test_hosts_without_ports),
         cmocka_unit_test(test_partial_host_and_reason_ip),

@@ -117,10 +117,35 @@ static void test_empty_scan(void **state)
     free(out);
 }
 
+/* -O's matches under "os", an --os-passive guess under "os_passive" (as
+ * -oJ): no reader takes a guess from one SYN-ACK for -O's verdict. */
+static void test_os_keys(void **state)
+{
+    (void)state;
+    struct host_result h[2];
+    host(&h[0], "198.18.0.2", HOST_UP, REASON_SYN_ACK);
+    os_top(&h[0], "Linux 5.0 - 5.14", 100, false);
+    host(&h[1], "198.18.0.3", HOST_UP, REASON_SYN_ACK);
+    os_top(&h[1], "Linux 5.3 - 5.4", 94, true);
+    char *out = render(ndjson(), h, 2, 0);
+    assert_int_equal(check_lines(out), 2);
+    assert_string_equal(
+        out, "{\"ip\":\"198.18.0.2\",\"timestamp\":\"1717000000\",\"rec_type\":\"host\",\"data\":{"
+             "\"status\":\"up\",\"reason\":\"syn-ack\",\"ttl\":0,\"os\":{\"passive\":false,"
+             "\"matches\":[{\"name\":\"Linux 5.0 - 5.14\",\"accuracy\":100}]}}}\n"
+             "{\"ip\":\"198.18.0.3\",\"timestamp\":\"1717000000\",\"rec_type\":\"host\",\"data\":{"
+             "\"status\":\"up\",\"reason\":\"syn-ack\",\"ttl\":0,\"os_passive\":{\"passive\":true,"
+             "\"matches\":[{\"name\":\"Linux 5.3 - 5.4\",\"accuracy\":94}]}}}\n");
+    free(out);
+    for (int i = 0; i < 2; i++)
+        host_result_free(&h[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_host_and_ports),
+        cmocka_unit_test(test_os_keys),
         cmocka_unit_test(test_down_and_odd_names),
         cmocka_unit_test(test_empty_scan),
     };

@@ -12,10 +12,10 @@
 
 #include "core/shard_env.h"
 
-static const char *const vars[] = {"JOB_COMPLETION_INDEX",   "PRTIP_SHARD_COUNT",
-                                   "SLURM_ARRAY_TASK_ID",    "SLURM_ARRAY_TASK_MIN",
-                                   "SLURM_ARRAY_TASK_MAX",   "SLURM_ARRAY_TASK_STEP",
-                                   "SLURM_ARRAY_TASK_COUNT", NULL};
+static const char *const vars[] = {
+    "JOB_COMPLETION_INDEX",   "PRTIP_SHARD_COUNT",    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_MIN",   "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_STEP",
+    "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_JOB_ID",   NULL};
 
 static int clear_env(void **state)
 {
@@ -136,6 +136,29 @@ static void test_refusals(void **state)
     assert_int_equal(run("auto"), -1);
 }
 
+/* The seed a job's tasks share: from SLURM_ARRAY_JOB_ID only, the same for
+ * every task of one array, different for another array. */
+static void test_seed(void **state)
+{
+    (void)state;
+    uint64_t a = 0, b = 0, c = 0;
+    char from[192];
+    assert_int_equal(shard_seed_from_scheduler(&a, from, sizeof from), 0);
+    setenv("JOB_COMPLETION_INDEX", "1", 1); /* Kubernetes: nothing shared */
+    assert_int_equal(shard_seed_from_scheduler(&a, from, sizeof from), 0);
+    unsetenv("JOB_COMPLETION_INDEX");
+    slurm("5", "5", "11", "2", "4");
+    setenv("SLURM_ARRAY_JOB_ID", "4242", 1);
+    assert_int_equal(shard_seed_from_scheduler(&a, from, sizeof from), 1);
+    assert_string_equal(from, "SLURM_ARRAY_JOB_ID=4242");
+    slurm("9", "5", "11", "2", "4"); /* another task of the same array */
+    assert_int_equal(shard_seed_from_scheduler(&b, from, sizeof from), 1);
+    assert_true(a == b);
+    setenv("SLURM_ARRAY_JOB_ID", "4243", 1);
+    assert_int_equal(shard_seed_from_scheduler(&c, from, sizeof from), 1);
+    assert_true(a != c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +167,7 @@ int main(void)
         cmocka_unit_test_setup(test_slurm_from_one, clear_env),
         cmocka_unit_test_setup(test_slurm_offset_step, clear_env),
         cmocka_unit_test_setup(test_refusals, clear_env),
+        cmocka_unit_test_setup(test_seed, clear_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

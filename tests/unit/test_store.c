@@ -15,6 +15,7 @@
 #include "output/output.h"
 #include "store/codec.h"
 #include "store/db_cmd.h"
+#include "store/import.h"
 #include "store/reader.h"
 #include "store/store.h"
 
@@ -111,6 +112,7 @@ static void check_v2_fields(const struct host_result *got, const struct host_res
     const struct os_report *r = got->os_report, *e = want->os_report;
     assert_non_null(r);
     assert_int_equal(r->verdict, e->verdict);
+    assert_int_equal(r->passive, e->passive);
     assert_int_equal(r->unreliable, e->unreliable);
     assert_int_equal(r->show_guesses, e->show_guesses);
     assert_int_equal(r->running_guess, e->running_guess);
@@ -134,11 +136,12 @@ static void check_v2_fields(const struct host_result *got, const struct host_res
     same_str(r->note, e->note);
 }
 
-static void test_roundtrip_every_finding(void **state)
+/* passive: the host's OS matches are an --os-passive guess, which every
+ * format labels as such: read back, it must not turn into -O's report. */
+static void roundtrip(bool passive)
 {
-    (void)state;
     char db[256];
-    path(db, sizeof(db), "rt.db");
+    path(db, sizeof(db), passive ? "rt-passive.db" : "rt.db");
     char err[512];
     struct store st;
     assert_int_equal(store_open(&st, db, err, sizeof(err)), 0);
@@ -158,6 +161,7 @@ static void test_roundtrip_every_finding(void **state)
     info.stylesheet = strdup("file:///usr/share/nmap/nmap.xsl");
     struct host_result h[2];
     host_every_field(&h[0]);
+    h[0].os_report->passive = passive;
     struct ipaddr down;
     assert_int_equal(ipaddr_parse("198.18.0.9", &down), 0);
     host_result_init(&h[1], &down);
@@ -206,6 +210,8 @@ static void test_roundtrip_every_finding(void **state)
         assert_true(strstr(a, "198.18.0.2") != NULL);
         if (!strstr(a, "OpenSSH") || !strstr(a, "nginx"))
             fail_msg("%s lacks the -sV findings:\n%s", formats[i][0], a);
+        if (passive && strstr(a, "OS details"))
+            fail_msg("%s shows a passive guess as -O's:\n%s", formats[i][0], a);
         free(a);
         free(b);
     }
@@ -316,6 +322,18 @@ static int get_int(void *ctx, size_t n, const char *const *v)
 /* A version 1 database is migrated when prtip opens it: its rows read as
  * they did (the new fields absent), and a scan with every field written
  * after the migration comes back whole. */
+static void test_roundtrip_every_finding(void **state)
+{
+    (void)state;
+    roundtrip(false);
+}
+
+static void test_roundtrip_os_passive(void **state)
+{
+    (void)state;
+    roundtrip(true);
+}
+
 static void test_migrate_v1(void **state)
 {
     (void)state;
@@ -420,6 +438,228 @@ static void test_text_is_data(void **state)
     store_close(&st);
 }
 
+/* Text with bytes that are not UTF-8 goes in valid and comes back byte
+ * for byte (codec_text_encode/decode); valid UTF-8 is stored unchanged. */
+static void test_text_any_bytes(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "plain ascii",
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", /* valid: unchanged */
+        "SSH-2.0-\xff\xfe\x80"
+        "banner\x01", /* stray bytes */
+        "\xc0\xaf overlong, \xed\xa0\x80 surrogate, \xf4\x90\x80\x80 past U+10FFFF",
+        "\xe2\x82 cut short",
+        "\xf4\x8f\xbc\x80"
+        " already in the escape range \xf4\x8f\xbf\xbf",
+        "tail \xf0\x9f",
+    };
+    char db[256], err[512];
+    path(db, sizeof(db), "bytes.db");
+    struct store st;
+    assert_int_equal(store_open(&st, db, err, sizeof(err)), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool oom = false;
+        char *enc = codec_text_encode(cases[i], &oom);
+        assert_false(oom);
+        assert_int_equal(enc == NULL, i < 2); /* only the first two need no change */
+        if (enc) {
+            char *dec = codec_text_decode(enc, &oom);
+            assert_non_null(dec);
+            assert_string_equal(dec, cases[i]);
+            free(dec);
+            /* The stored form is valid UTF-8 (SQLite's own check agrees:
+             * length() counts characters, and the escapes are whole ones). */
+            for (const unsigned char *c = (const unsigned char *)enc; *c; c++)
+                assert_true(*c < 0x80 || (*c >= 0xc2 && *c <= 0xf4) || (*c & 0xc0) == 0x80);
+            free(enc);
+        }
+        assert_null(codec_text_decode(cases[0], &oom));
+        /* Through the store (and jansson, in a script's elements) and back. */
+        char got[256] = "";
+        struct store_val v = sv_text(cases[i]);
+        assert_int_equal(store_exec(&st, "SELECT $1", &v, 1, get_text, got, err, sizeof(err)), 0);
+        assert_string_equal(got, cases[i]);
+        struct script_output so = script(cases[i], cases[i]);
+        free(so.elems[0].value);
+        so.elems[0].value = strdup(cases[i]);
+        char *j = codec_elems_json(so.elems, so.nelems);
+        assert_non_null(j);
+        struct script_elem *e;
+        size_t n;
+        assert_int_equal(codec_json_elems(j, &e, &n), 0);
+        assert_int_equal(n, so.nelems);
+        assert_string_equal(e[0].key, so.elems[0].key);
+        assert_string_equal(e[0].value, so.elems[0].value);
+        for (size_t k = 0; k < n; k++)
+            script_elem_free(&e[k]);
+        free(e);
+        free(j);
+        script_output_free(&so);
+    }
+    /* The SQL sees valid text: a query on the plain part still matches. */
+    char got[64] = "";
+    struct store_val v = sv_text(cases[2]);
+    assert_int_equal(store_exec(&st, "SELECT $1 LIKE 'SSH-2.0-%banner%'", &v, 1, get_text, got, err,
+                                sizeof(err)),
+                     0);
+    assert_string_equal(got, "1");
+    store_close(&st);
+}
+
+/* A sink that keeps a copy of the first host it is given. */
+static void keep_host(void *ctx, const struct host_result *h)
+{
+    struct host_result *got = ctx;
+    if (got->nports == 0 && !got->os_report)
+        assert_int_equal(host_result_copy(got, h), 0);
+}
+
+/* The live -oX of a scan of h alone, read back by db import's reader. */
+static void xml_roundtrip(const struct host_result *h, struct host_result *got)
+{
+    struct scan_info info;
+    assert_int_equal(scan_info_init(&info), 0);
+    info.args = strdup("prtip -sS -O 198.18.0.2");
+    info.mode = SCAN_MODE_PORTS;
+    char file[256], err[512];
+    path(file, sizeof(file), "import.xml");
+    struct output_request req = {.module = output_module_find("-oX"), .path = file};
+    struct output_set outs;
+    assert_int_equal(output_set_open_files(&outs, &req, 1, false, err, sizeof(err)), 0);
+    struct result_sink out = output_set_sink(&outs);
+    struct scan_summary sum = {.hosts_total = 1, .hosts_up = 1, .elapsed_s = 1};
+    assert_int_equal(sink_begin(&out, &info), 0);
+    sink_host(&out, h);
+    assert_int_equal(sink_end(&out, &sum), 0);
+    scan_info_free(&info);
+    char *xml = slurp(file);
+    memset(got, 0, sizeof(*got));
+    struct result_sink keep = {.host = keep_host, .ctx = got};
+    size_t n = 0;
+    assert_int_equal(store_import_xml(xml, strlen(xml), file, NULL, &keep, &n, err, sizeof(err)),
+                     0);
+    assert_int_equal(n, 1);
+    free(xml);
+}
+
+/* db import reads what prtip's (and nmap's) -oX say beyond the matches:
+ * reason_ip, the ports -O used, distance, uptime, the sequence classes,
+ * the fingerprint, and prtip's passive label. */
+static void test_import_os_report(void **state)
+{
+    (void)state;
+    struct host_result h, got;
+    host_every_field(&h);
+    xml_roundtrip(&h, &got);
+    const struct port_result *p8080 = NULL;
+    for (size_t i = 0; i < got.nports; i++)
+        if (got.ports[i].port == 8080)
+            p8080 = &got.ports[i];
+    assert_non_null(p8080);
+    assert_non_null(p8080->detail);
+    assert_true(p8080->detail->have_reason_ip);
+    assert_true(ipaddr_equal(&p8080->detail->reason_ip, &h.ports[3].detail->reason_ip));
+    const struct port_result *p9999 = &got.ports[got.nports - 1];
+    assert_int_equal(p9999->port, 9999);
+    assert_non_null(p9999->detail);
+    assert_non_null(p9999->detail->service);
+    assert_string_equal(p9999->detail->service->fingerprint,
+                        h.ports[4].detail->service->fingerprint);
+    const struct os_report *r = got.os_report, *e = h.os_report;
+    assert_non_null(r);
+    assert_false(r->passive);
+    /* The XML has no verdict: a 100% match reads as "OS details". */
+    assert_int_equal(r->verdict, h.os[0].accuracy == 100 ? OS_VERDICT_DETAILS : OS_VERDICT_GUESSES);
+    assert_int_equal(r->open_tcp, e->open_tcp);
+    assert_int_equal(r->closed_tcp, e->closed_tcp);
+    assert_int_equal(r->closed_udp, -1);
+    assert_int_equal(r->distance, e->distance);
+    assert_int_equal(r->uptime_s, e->uptime_s);
+    assert_int_equal(r->lastboot, e->lastboot);
+    assert_int_equal(r->seq_index, e->seq_index);
+    assert_string_equal(r->seq_difficulty, e->seq_difficulty);
+    assert_string_equal(r->seq_values, e->seq_values);
+    assert_string_equal(r->ipid_class, e->ipid_class);
+    assert_string_equal(r->ipid_values, e->ipid_values);
+    assert_string_equal(r->ts_class, e->ts_class);
+    assert_string_equal(r->ts_values, e->ts_values);
+    assert_string_equal(got.os_fingerprint, h.os_fingerprint);
+    assert_int_equal(got.nos, 2);
+    host_result_free(&got);
+    /* A passive guess is labelled in the XML and reads back passive. */
+    h.os_report->passive = true;
+    xml_roundtrip(&h, &got);
+    assert_non_null(got.os_report);
+    assert_true(got.os_report->passive);
+    assert_int_equal(got.nos, 2);
+    host_result_free(&got);
+    host_result_free(&h);
+}
+
+/* Store hosts as one shard of job "merge". */
+static void store_shard(struct store *st, const char *shard, struct host_result *h, size_t n)
+{
+    char err[512];
+    struct scan_info info;
+    assert_int_equal(scan_info_init(&info), 0);
+    info.args = strdup("prtip -sS -O 198.18.0.2");
+    struct store_job job = {.target = "db", .job = "merge", .shard = shard};
+    struct store_writer *w = store_writer_new(st, &job, err, sizeof(err));
+    assert_non_null(w);
+    struct result_sink sink = store_writer_sink(w);
+    struct scan_summary sum = {.hosts_total = n, .hosts_up = n};
+    assert_int_equal(sink_begin(&sink, &info), 0);
+    for (size_t i = 0; i < n; i++)
+        sink_host(&sink, &h[i]);
+    assert_int_equal(sink_end(&sink, &sum), 0);
+    store_writer_free(w);
+    scan_info_free(&info);
+}
+
+/* Shards of one job merged into one record per address keep the OS result
+ * of whichever shard has one (not only the first shard's), and the host
+ * scripts of each once. */
+static void test_merge_shards_os(void **state)
+{
+    (void)state;
+    char db[256], err[512];
+    path(db, sizeof(db), "merge.db");
+    struct store st;
+    assert_int_equal(store_open(&st, db, err, sizeof(err)), 0);
+    struct host_result a, b;
+    host_every_field(&b); /* shard 2: the OS matches and report */
+    struct ipaddr addr = b.addr;
+    host_result_init(&a, &addr); /* shard 1: the same host, no OS */
+    a.status = HOST_UP;
+    a.status_reason = REASON_SYN_ACK;
+    struct port_result p = {
+        .port = 81, .proto = PROTO_TCP, .state = PORT_CLOSED, .reason = REASON_RESET};
+    assert_int_equal(host_result_add_port(&a, &p), 0);
+    store_shard(&st, "1/2", &a, 1);
+    store_shard(&st, "2/2", &b, 1);
+    int64_t ids[4];
+    size_t n;
+    assert_int_equal(stored_scan_resolve(&st, "merge", ids, &n, 4, err, sizeof(err)), 0);
+    assert_int_equal(n, 2);
+    struct stored_scan s;
+    assert_int_equal(stored_scan_load(&st, ids, n, NULL, NULL, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.nhosts, 1);
+    const struct host_result *m = &s.hosts[0];
+    assert_int_equal(m->nports, b.nports + 1);
+    assert_int_equal(m->nos, 2);
+    assert_string_equal(m->os[0].name, b.os[0].name);
+    assert_non_null(m->os_report);
+    assert_int_equal(m->os_report->distance, 1);
+    assert_string_equal(m->os_fingerprint, b.os_fingerprint);
+    assert_int_equal(m->nscripts, b.nscripts);
+    assert_true(m->have_mac);
+    stored_scan_free(&s);
+    host_result_free(&a);
+    host_result_free(&b);
+    store_close(&st);
+}
+
 static void test_newer_schema_refused(void **state)
 {
     (void)state;
@@ -511,8 +751,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_every_finding),
+        cmocka_unit_test(test_roundtrip_os_passive),
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_text_is_data),
+        cmocka_unit_test(test_import_os_report),
+        cmocka_unit_test(test_merge_shards_os),
+        cmocka_unit_test(test_text_any_bytes),
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_addr_key_order),
         cmocka_unit_test(test_json_codecs),
