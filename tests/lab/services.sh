@@ -13,6 +13,11 @@
 #                        PEM), SVC_UDP_PORTS (the UDP ports) and SVC_NAMES
 #                        (port=what lines, for messages). With ADDR6, OpenSSH
 #                        and nginx listen on it too (22, 80, 443).
+#   svc_nginx DIR NS ADDR
+#                        nginx alone (80, 8081 HTTP; 443, 4433 HTTPS with a
+#                        self-signed certificate); ADDR 0.0.0.0 serves every
+#                        local address (an AnyIP prefix). SVC_NGINX_CONNS
+#                        (default 512) sets its worker_connections.
 #
 # Ports: 25 Exim, 22 OpenSSH, 80 nginx HTTP, 443 nginx HTTPS, 8081 nginx HTTP on a
 # non-standard port, 4433 nginx HTTPS on a non-standard port (nmap finds it
@@ -81,7 +86,8 @@ daemon off;
 worker_processes 1;
 pid $dir/nginx/nginx.pid;
 error_log $dir/nginx/error.log;
-events { worker_connections 512; }
+worker_rlimit_nofile $((2 * ${SVC_NGINX_CONNS:-512} + 64));
+events { worker_connections ${SVC_NGINX_CONNS:-512}; }
 http {
     access_log off;
     client_body_temp_path $dir/nginx/body;
