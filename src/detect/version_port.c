@@ -583,23 +583,36 @@ static bool may_launch(const struct vport *vp, int64_t now, int64_t *wake)
     return false;
 }
 
-/* Launch as many waiting probes as the caps allow, host by host. */
+/* Launch as many waiting probes as the caps allow, breadth first: pass d
+ * lets every port of every active host have d connections, so when the
+ * global cap binds (many hosts) each port's first probes, the ones whose
+ * answer counts first, run before any port's speculative later ones, and
+ * all hosts progress together instead of the first few running whole
+ * plans while the rest wait. A pass runs only if the last one left a port
+ * held back by its depth. */
 void vport_pump(struct vs *vs)
 {
     int64_t now = clock_mono_us(), wake = 0;
-    for (size_t i = 0; i < vs->nactive && vs->conns < vs->job.max_conns; i++) {
-        struct vhost *vh = vs->active[i];
-        for (size_t j = 0; j < vh->nports; j++) {
-            struct vport *vp = &vh->ports[j];
-            while (!vp->done && vp->next_launch < vp->nplan && vp->running < vs->job.port_conns &&
-                   vh->conns < vs->job.host_conns && vs->conns < vs->job.max_conns &&
-                   may_launch(vp, now, &wake)) {
-                struct vprobe *pr = vp->probes[vp->next_launch++];
-                if (pr->end != VP_WAITING)
-                    continue;
-                vconn_launch(vs, pr); /* a failure ends and resolves pr */
-                if (i >= vs->nactive || vs->active[i] != vh)
-                    return; /* the host finished and left the list */
+    bool held = true;
+    for (unsigned depth = 1; held && depth <= vs->job.port_conns; depth++) {
+        held = false;
+        for (size_t i = 0; i < vs->nactive && vs->conns < vs->job.max_conns; i++) {
+            struct vhost *vh = vs->active[i];
+            for (size_t j = 0; j < vh->nports && vh->conns < vs->job.host_conns; j++) {
+                struct vport *vp = &vh->ports[j];
+                while (!vp->done && vp->next_launch < vp->nplan && vh->conns < vs->job.host_conns &&
+                       vs->conns < vs->job.max_conns && may_launch(vp, now, &wake)) {
+                    if (vp->running >= depth) {
+                        held = true;
+                        break;
+                    }
+                    struct vprobe *pr = vp->probes[vp->next_launch++];
+                    if (pr->end != VP_WAITING)
+                        continue;
+                    vconn_launch(vs, pr); /* a failure ends and resolves pr */
+                    if (i >= vs->nactive || vs->active[i] != vh)
+                        return; /* the host finished and left the list */
+                }
             }
         }
     }
