@@ -7,7 +7,8 @@
 # over /etc/hosts in a private mount namespace of the scanner side (the
 # machine's resolver is never asked; the scanner namespace has no route out).
 #
-# By name: every TLS connection nginx saw named one.prtip.test, prtip's
+# By name: every TLS connection nginx saw named one.prtip.test (the later
+# probes resuming the first handshake's session), prtip's
 # ssl-cert subject is one.prtip.test's (XML and normal output), JSON tls.sni
 # is the name, and nmap's ssl-cert on the same name shows the same subject.
 # By address: no TLS connection sent a name, the subject is the default
@@ -35,7 +36,7 @@ pid $T/nginx/nginx.pid;
 error_log $T/nginx/error.log;
 events { worker_connections 256; }
 http {
-    log_format sni '\$ssl_protocol|\$ssl_server_name|\$status';
+    log_format sni '\$ssl_protocol|\$ssl_server_name|\$status|\$ssl_session_reused';
     access_log $T/nginx/access.log sni;
     client_body_temp_path $T/nginx/body;
     proxy_temp_path $T/nginx/proxy;
@@ -72,7 +73,8 @@ named() { # TOOL ARGS...: run in the scanner namespace with $T/hosts as /etc/hos
 }
 
 # The log lines of TLS connections (nginx also logs plain HTTP sent to the
-# TLS port, with no protocol) from line FROM on, as "protocol|name|status".
+# TLS port, with no protocol) from line FROM on, as "protocol|name|status|r"
+# (r: "r" when the connection resumed a session, else ".").
 tls_lines() { tail -n +"$1" "$T/nginx/access.log" | awk -F'|' '$1 != "-" && $1 != ""'; }
 json_sni() {
     python3 - "$1" <<'EOF'
@@ -116,6 +118,10 @@ if grep -v "^[^|]*|$NAME|" "$T/name.tls" >&2; then
     t_fail "TLS connections above (scan by name) did not send SNI $NAME"
 fi
 t_pass "by name: all $(wc -l <"$T/name.tls") TLS connections sent SNI $NAME"
+# The probes after the port's first handshake resume its session (nmap
+# keeps one SSL session per service too), under the same name.
+grep -q '|r$' "$T/name.tls" || t_fail "no probe through TLS resumed the port's session"
+t_pass "by name: $(grep -c '|r$' "$T/name.tls") of them resumed the port's first session"
 [ "$(subject "$T/name.xml")" = "$NAME" ] ||
     t_fail "by name: ssl-cert subject is '$(subject "$T/name.xml")', not $NAME's certificate"
 grep -q "Subject: commonName=$NAME/organizationName=prtip sni" "$T/name.nmap" ||
