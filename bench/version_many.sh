@@ -63,7 +63,7 @@ mkdir -p "$W/svc"
 # connections for both tools' full parallelism.
 SVC_TCP_PORTS="" SVC_NAMES="" SVC_NGINX_CONNS=4096 svc_nginx "$W/svc" "$LAB_TGT" 0.0.0.0 || die "could not start nginx"
 svc_wait_port "$LAB_TGT" 198.19.1.255 443 || die "nginx does not answer on the prefix"
-ARGS=(-sT -sV -n -Pn -p 80,443 "$RANGE")
+ARGS=(-sT -sV -n -Pn -p "80,443" "$RANGE")
 lab_guard -e "$LAB_IF" "${ARGS[@]}"
 
 python3 - "$W" "$LAB_SCAN" "$PRTIP" "$NMAP" "$RUNS" "$IDLE" "$ROOT/tests/compat/dump_services.py" \
