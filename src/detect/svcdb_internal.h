@@ -138,6 +138,18 @@ void svc_rule_jit(const struct svc_db *db, const struct svc_rule *r);
  * skipped by the matcher and is reported through the load's warn. */
 void svc_probe_compile(const struct svc_db *db, const struct svc_probe *p);
 
+/* Free what a rule owns (not r itself). */
+void svc_rule_free(struct svc_rule *r);
+
+/* svcdb_compile.c, for the loader. Compile every rule of db (several
+ * threads), count them in st, drop the ones PCRE2 refuses, each reported
+ * through warn (ctx; may be NULL) as "FILE:LINE: ..." with db->name.
+ * Returns 0, or -1 out of memory. */
+int svc_compile_all(struct svc_db *db, struct svc_db_stats *st,
+                    void (*warn)(void *ctx, const char *msg), void *ctx);
+/* A lazy load's counts in st: the rule lines parsed (nothing compiled). */
+void svc_count_lazy(struct svc_db *db, struct svc_db_stats *st);
+
 /* nmap's cstring_unescape on s[0..len): in place; new length or -1. */
 long svc_unescape(char *s, size_t len);
 

@@ -21,6 +21,7 @@
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
+typedef struct ssl_session_st SSL_SESSION;
 
 /* A reply is kept up to this many bytes (nmap reads at most about this
  * much per probe too); more is read and dropped, so an endless stream costs
@@ -86,6 +87,10 @@ struct vport {
     int64_t others_at_us;
     size_t hard_k;         /* with later_hard: the first such probe; nothing after it is launched */
     unsigned tls_failures; /* handshakes that failed or stalled on this port */
+    /* The port's first resumable TLS session: later probes through TLS
+     * offer it (nmap keeps svc->ssl_session likewise), so the server does
+     * one full handshake per port, not one per probe. Owned. */
+    SSL_SESSION *tls_session;
     struct svc_answer ans; /* the accepted answer */
     /* nmap's tcpwrapped: TCP, the NULL probe closed at once; UDP, every
      * probe was refused (or there was none to send), see vres_udp_wrapped. */
@@ -207,8 +212,14 @@ bool vres_udp_wrapped(const struct vport *vp);
 SSL_CTX *vtls_ctx_new(char *err, size_t errlen);
 void vtls_ctx_free(SSL_CTX *ctx);
 /* A client SSL on fd; sni may be NULL; facts = offer ALPN and record the
- * ServerHello for JA3S. NULL on failure. */
-SSL *vtls_new(SSL_CTX *ctx, int fd, const char *sni, bool facts, char ja3s[33]);
+ * ServerHello for JA3S (always a full handshake); otherwise resume (may be
+ * NULL) is offered for resumption (not taken over). NULL on failure. */
+SSL *vtls_new(SSL_CTX *ctx, int fd, const char *sni, bool facts, char ja3s[33],
+              SSL_SESSION *resume);
+/* Keep ssl's session in *keep if *keep is NULL and the session can be
+ * resumed (TLS 1.3: once a ticket arrived). Returns true if it kept it. */
+bool vtls_keep_session(SSL *ssl, SSL_SESSION **keep);
+void vtls_session_free(SSL_SESSION *s);
 void vtls_free(SSL *ssl);
 /* JA3S (Salesforce: md5 of "version,cipher,ext-ext-...", decimal) of a
  * ServerHello handshake message (msg: type 2, 3-byte length, body; RFC 8446

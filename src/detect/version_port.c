@@ -35,7 +35,9 @@
  * (stagger: 4 SRTT, 100-250 ms; sshd re-executes itself before it greets): a service that greets at
  * once (ssh, ftp, smtp) is answered by its banner before anything else is sent to it, as with nmap;
  * the others lose only that moment. A probe that received data but no match keeps reading until its
- * wait ends, as nmap's does.
+ * wait ends, as nmap's does. Through TLS the probes after the first wait the same way for the
+ * port's first handshake and resume its session, as nmap reuses one SSL session per service: the
+ * server makes one full handshake (a signature) per port instead of one per probe.
  */
 #include "core/addr.h"
 #include "core/clock.h"
@@ -123,6 +125,8 @@ void vconn_close(struct vs *vs, struct vprobe *pr)
 {
     evloop_timer_cancel(vs->loop, &pr->timer);
     if (pr->ssl) {
+        if (pr->handshaken) /* TLS 1.3: a ticket may have come with the reply */
+            vtls_keep_session(pr->ssl, &pr->port->tls_session);
         vtls_free(pr->ssl);
         pr->ssl = NULL;
     }
@@ -379,7 +383,7 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
         pr->connected = true;
         pr->t_conn_us = clock_mono_us();
         sample_rtt(vp->host, pr->t_conn_us - pr->t_start_us);
-        if (vconn_is_null(pr) && !vp->ssl) {
+        if ((vconn_is_null(pr) && !vp->ssl) || (vp->ssl && vp->others_at_us == 0)) {
             vp->others_at_us = pr->t_conn_us + stagger_us(vp->host);
             evloop_defer(vs->loop, &vs->pump);
         }
@@ -391,7 +395,8 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
             int64_t due = pr->t_conn_us + (int64_t)cap_ms(vs, (uint64_t)hs) * 1000;
             if (due < pr->deadline_us)
                 arm(vs, pr, due);
-            pr->ssl = vtls_new(vs->tls_ctx, pr->fd, sni, pr->k == SIZE_MAX, pr->ja3s);
+            pr->ssl =
+                vtls_new(vs->tls_ctx, pr->fd, sni, pr->k == SIZE_MAX, pr->ja3s, vp->tls_session);
             if (!pr->ssl) {
                 vp_end(vs, pr, VP_TLSFAIL);
                 return;
@@ -419,7 +424,9 @@ static void on_io(struct evloop *loop, int fd, uint32_t events, void *user)
             return;
         }
         pr->handshaken = true;
-        if (pr->k == SIZE_MAX) { /* the facts connection's word is final */
+        if (vtls_keep_session(pr->ssl, &vp->tls_session))
+            evloop_defer(vs->loop, &vs->pump); /* the probes waiting for it */
+        if (pr->k == SIZE_MAX) {               /* the facts connection's word is final */
             struct tls_info *t = NULL;
             struct script_output *sc = NULL;
             if (vtls_facts(pr->ssl, vp->host->h.hostname, pr->ja3s, vs->job.verbose, &t, &sc) ==
@@ -590,8 +597,10 @@ static bool may_launch(const struct vport *vp, int64_t now, int64_t *wake)
 {
     if (vp->later_hard && vp->next_launch > vp->hard_k)
         return false; /* the answer is known unless an earlier probe says otherwise */
-    if (vp->proto != SVC_TCP || vp->ssl || vp->next_launch == 0)
+    if (vp->proto != SVC_TCP || vp->next_launch == 0)
         return true;
+    if (vp->ssl && (vp->tls_session || vp->tls_failures))
+        return true;      /* resume the first handshake's session, or it will not come */
     if (vp->resolved > 0) /* the NULL probe is over */
         return true;
     if (vp->others_at_us == 0)
@@ -609,30 +618,44 @@ bool vport_room(const struct vs *vs, const struct vport *vp)
            vs->conns < vs->job.max_conns;
 }
 
-/* Launch as many waiting probes as the caps allow, host by host. */
+/* Launch as many waiting probes as the caps allow, breadth first: pass d
+ * lets every port of every active host have d connections, so when the
+ * global cap binds (many hosts) each port's first probes, the ones whose
+ * answer counts first, run before any port's speculative later ones, and
+ * all hosts progress together instead of the first few running whole
+ * plans while the rest wait. A pass runs only if the last one left a port
+ * held back by its depth. */
 void vport_pump(struct vs *vs)
 {
     int64_t now = clock_mono_us(), wake = 0;
-    for (size_t i = 0; i < vs->nactive && vs->conns < vs->job.max_conns; i++) {
-        struct vhost *vh = vs->active[i];
-        for (size_t j = 0; j < vh->nports; j++) {
-            struct vport *vp = &vh->ports[j];
-            /* A held TLS-facts or snmp-info connection first: its port's
-             * answer waits for it. */
-            if (vp->facts_pending && vport_room(vs, vp)) {
-                vp->facts_pending = false;
-                vconn_launch(vs, &vp->facts); /* a failure ends and completes the port */
-                if (i >= vs->nactive || vs->active[i] != vh)
-                    return;
-            }
-            while (!vp->done && vp->next_launch < vp->nplan && vport_room(vs, vp) &&
-                   may_launch(vp, now, &wake)) {
-                struct vprobe *pr = vp->probes[vp->next_launch++];
-                if (pr->end != VP_WAITING)
-                    continue;
-                vconn_launch(vs, pr); /* a failure ends and resolves pr */
-                if (i >= vs->nactive || vs->active[i] != vh)
-                    return; /* the host finished and left the list */
+    bool held = true;
+    for (unsigned depth = 1; held && depth <= vs->job.port_conns; depth++) {
+        held = false;
+        for (size_t i = 0; i < vs->nactive && vs->conns < vs->job.max_conns; i++) {
+            struct vhost *vh = vs->active[i];
+            for (size_t j = 0; j < vh->nports && vh->conns < vs->job.host_conns; j++) {
+                struct vport *vp = &vh->ports[j];
+                /* A held TLS-facts or snmp-info connection first: its port's
+                 * answer waits for it. */
+                if (vp->facts_pending && vport_room(vs, vp)) {
+                    vp->facts_pending = false;
+                    vconn_launch(vs, &vp->facts); /* a failure ends and completes the port */
+                    if (i >= vs->nactive || vs->active[i] != vh)
+                        return;
+                }
+                while (!vp->done && vp->next_launch < vp->nplan && vport_room(vs, vp) &&
+                       may_launch(vp, now, &wake)) {
+                    if (vp->running >= depth) {
+                        held = true;
+                        break;
+                    }
+                    struct vprobe *pr = vp->probes[vp->next_launch++];
+                    if (pr->end != VP_WAITING)
+                        continue;
+                    vconn_launch(vs, pr); /* a failure ends and resolves pr */
+                    if (i >= vs->nactive || vs->active[i] != vh)
+                        return; /* the host finished and left the list */
+                }
             }
         }
     }
@@ -689,6 +712,8 @@ void vport_free_host(struct vhost *vh)
         svc_answer_clear(&vp->ans);
         svc_answer_clear(&vp->soft);
         vconn_drop_facts(vp);
+        vtls_session_free(vp->tls_session);
+        vp->tls_session = NULL;
     }
     free(vh->ports);
     vh->ports = NULL;

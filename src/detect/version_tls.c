@@ -108,7 +108,7 @@ static bool is_ip_literal(const char *s)
     return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
 }
 
-SSL *vtls_new(SSL_CTX *ctx, int fd, const char *sni, bool facts, char ja3s[33])
+SSL *vtls_new(SSL_CTX *ctx, int fd, const char *sni, bool facts, char ja3s[33], SSL_SESSION *resume)
 {
     SSL *ssl = SSL_new(ctx);
     if (!ssl)
@@ -127,9 +127,29 @@ SSL *vtls_new(SSL_CTX *ctx, int fd, const char *sni, bool facts, char ja3s[33])
         ja3s[0] = '\0';
         SSL_set_msg_callback(ssl, on_msg);
         SSL_set_msg_callback_arg(ssl, ja3s);
+    } else if (resume) {
+        SSL_set_session(ssl, resume); /* a server that declines does a full handshake */
     }
     SSL_set_connect_state(ssl);
     return ssl;
+}
+
+bool vtls_keep_session(SSL *ssl, SSL_SESSION **keep)
+{
+    if (*keep)
+        return false;
+    SSL_SESSION *s = SSL_get1_session(ssl);
+    if (s && SSL_SESSION_is_resumable(s)) {
+        *keep = s;
+        return true;
+    }
+    SSL_SESSION_free(s);
+    return false;
+}
+
+void vtls_session_free(SSL_SESSION *s)
+{
+    SSL_SESSION_free(s);
 }
 
 void vtls_free(SSL *ssl)
@@ -137,6 +157,10 @@ void vtls_free(SSL *ssl)
     if (!ssl)
         return;
     SSL_set_quiet_shutdown(ssl, 1);
+    /* Probes close without close_notify; without this OpenSSL would mark
+     * the session not resumable on SSL_free (RFC 4346 no longer asks
+     * that), and the port's later probes could not resume it. */
+    SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(ssl);
     ERR_clear_error();
 }

@@ -2,7 +2,8 @@
 """Print one line per port of an nmap/prtip XML file with what -sV found:
 port/proto state service name, product, version, extrainfo, hostname,
 ostype, devicetype, tunnel, method, conf and the CPEs, so that two scanners'
-files compare with diff.
+files compare with diff. With --addr, each line starts with the host's
+address (for scans of many hosts).
 
 A value that changes by itself between two scans of the same service is
 masked: memcached's "uptime N seconds", and the date and time in a service
@@ -20,13 +21,16 @@ def mask(value):
     return re.sub(r"uptime \d+ seconds", "uptime N seconds", value)
 
 
-def main(path):
+def main(path, with_addr=False):
     root = ET.parse(path).getroot()
     for host in root.iter("host"):
+        addr = host.find("address")
         for port in host.iter("port"):
             state = port.find("state").get("state")
             svc = port.find("service")
             parts = [f"{port.get('portid')}/{port.get('protocol')}", state]
+            if with_addr:
+                parts.insert(0, addr.get("addr") if addr is not None else "-")
             if svc is None:
                 parts.append("-")
             else:
@@ -41,4 +45,7 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--addr":
+        main(sys.argv[2], with_addr=True)
+    else:
+        main(sys.argv[1])

@@ -13,6 +13,12 @@
 #                        PEM), SVC_UDP_PORTS (the UDP ports) and SVC_NAMES
 #                        (port=what lines, for messages). With ADDR6, OpenSSH
 #                        and nginx listen on it too (22, 80, 443).
+#   svc_nginx DIR NS ADDR
+#                        nginx alone (80, 8081 HTTP; 443, 4433 HTTPS with a
+#                        self-signed certificate); ADDR 0.0.0.0 serves every
+#                        local address (an AnyIP prefix). SVC_NGINX_CONNS
+#                        (default 512) sets its worker_connections and listen
+#                        backlog (one listening socket serves the whole prefix).
 #
 # Ports: 25 Exim, 22 OpenSSH, 80 nginx HTTP, 443 nginx HTTPS, 8081 nginx HTTP on a
 # non-standard port, 4433 nginx HTTPS on a non-standard port (nmap finds it
@@ -71,7 +77,7 @@ svc_nginx() {
         -out "$dir/nginx/cert.pem" -subj "/CN=lab.prtip.test/O=prtip lab/C=XX" \
         -addext "subjectAltName=DNS:lab.prtip.test,IP:$addr" 2>/dev/null || return 1
     SVC_CERT="$dir/nginx/cert.pem"
-    local v6http="" v6https=""
+    local v6http="" v6https="" bl="backlog=${SVC_NGINX_CONNS:-511}"
     if [ -n "${SVC_ADDR6:-}" ]; then
         v6http="listen [$SVC_ADDR6]:80;"
         v6https="listen [$SVC_ADDR6]:443 ssl;"
@@ -81,7 +87,8 @@ daemon off;
 worker_processes 1;
 pid $dir/nginx/nginx.pid;
 error_log $dir/nginx/error.log;
-events { worker_connections 512; }
+worker_rlimit_nofile $((2 * ${SVC_NGINX_CONNS:-512} + 64));
+events { worker_connections ${SVC_NGINX_CONNS:-512}; }
 http {
     access_log off;
     client_body_temp_path $dir/nginx/body;
@@ -91,8 +98,8 @@ http {
     scgi_temp_path $dir/nginx/scgi;
     ssl_certificate $dir/nginx/cert.pem;
     ssl_certificate_key $dir/nginx/key.pem;
-    server { listen $addr:80; listen $addr:8081; $v6http location / { return 200 "lab\n"; } }
-    server { listen $addr:443 ssl; listen $addr:4433 ssl; $v6https location / { return 200 "lab\n"; } }
+    server { listen $addr:80 $bl; listen $addr:8081 $bl; $v6http location / { return 200 "lab\n"; } }
+    server { listen $addr:443 ssl $bl; listen $addr:4433 ssl $bl; $v6https location / { return 200 "lab\n"; } }
 }
 EOF
     ip netns exec "$ns" /usr/sbin/nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" \
