@@ -72,8 +72,12 @@ bench_one() { # NAME ARGS...
     for t in prtip nmap; do
         bin="$PRTIP"
         [ "$t" = nmap ] && bin="$NMAP"
+        # TCP: connection attempts per port reaching the target (the -sT
+        # port scan's one included), counted in the target namespace.
+        [ "$name" = tcp ] && lab_syn_count_start "$LAB_TGT" "$TCP"
         "${IN[@]}" "$bin" "$@" -oX "$W/$name.$t.xml" >/dev/null 2>"$W/$name.$t.err" ||
             die "$t failed: $(head -c 500 "$W/$name.$t.err")"
+        [ "$name" = tcp ] && lab_syn_counts "$LAB_TGT" >"$W/$name.$t.syns"
         dump "$W/$name.$t.xml" >"$W/$name.$t.svc"
     done
     if ! diff -u "$W/$name.nmap.svc" "$W/$name.prtip.svc" >&2; then
@@ -142,6 +146,22 @@ for name, args, what in (("tcp", tcp_args, f"{ntcp} TCP services (OpenSSH, nginx
     print()
     print(f"**Ratio (nmap median / prtip median): {ratio:.1f}×**")
     print()
+    if os.path.exists(f"{w}/{name}.prtip.syns"):
+        syns = {t: dict(l.split() for l in open(f"{w}/{name}.{t}.syns")) for t in ("prtip", "nmap")}
+        svc = {}
+        for l in open(f"{w}/{name}.nmap.svc"):
+            f = l.split(" | ")
+            svc[f[0].split("/")[0]] = " ".join(x.split("=", 1)[1] for x in f[2:4] if "=" in x)
+        print("Connections per port (SYNs reaching the target in the run that checked the answers, "
+              "the -sT port scan's one included):")
+        print()
+        print("| port | nmap's answer | nmap | prtip |")
+        print("|---|---|---:|---:|")
+        for port in sorted(syns["nmap"], key=int):
+            print(f"| {port} | {svc.get(port, '')} | {syns['nmap'][port]} | {syns['prtip'].get(port, '?')} |")
+        tot = {t: sum(int(v) for v in syns[t].values()) for t in syns}
+        print(f"| all | | {tot['nmap']} | {tot['prtip']} |")
+        print()
 print("Machine: $(nproc) CPUs ($CPU), kernel $(uname -r), $OS.  ")
 print("Versions: prtip \`$PRTIP_VER\` (commit $COMMIT), \`$NMAP_VER\`, \`$HF_VER\`.  ")
 print("Measured: $(date -u '+%Y-%m-%d %H:%M UTC').")

@@ -67,10 +67,20 @@ ARGS=(-sT -sV -n -Pn -p "80,443" "$RANGE")
 lab_guard -e "$LAB_IF" "${ARGS[@]}"
 
 python3 - "$W" "$LAB_SCAN" "$PRTIP" "$NMAP" "$RUNS" "$IDLE" "$ROOT/tests/compat/dump_services.py" \
-    "${ARGS[@]}" >"$W/section.md" <<'EOF'
+    "$ROOT/tests/lab/lib.sh" "$LAB_TGT" "${ARGS[@]}" >"$W/section.md" <<'EOF'
 import collections, os, re, statistics, subprocess, sys, time
-w, ns, prtip, nmap, runs, idle, dump = sys.argv[1:8]
-args = sys.argv[8:]
+w, ns, prtip, nmap, runs, idle, dump, lib, tgt = sys.argv[1:10]
+args = sys.argv[10:]
+syns = collections.defaultdict(list)  # tool -> [(SYNs to 80, SYNs to 443)] per run
+
+
+def syn_count(what):
+    """Start counting SYNs at the target (what="start") or read the counts."""
+    sh = ". %s; lab_syn_count_start \"$0\" 80,443" if what == "start" else ". %s; lab_syn_counts \"$0\""
+    out = subprocess.run(["bash", "-c", sh % lib, tgt], capture_output=True, text=True,
+                         check=True).stdout
+    return dict((int(a), int(b)) for a, b in (l.split() for l in out.splitlines()))
+
 runs, idle = int(runs), float(idle)
 tools = {"prtip": prtip, "nmap": nmap}
 times, rss = collections.defaultdict(list), collections.defaultdict(list)
@@ -83,9 +93,12 @@ for r in range(runs):
         x, tv = os.path.join(w, "%s-%d.xml" % (name, r)), os.path.join(w, "%s-%d.time" % (name, r))
         cmd = ["ip", "netns", "exec", ns, "/usr/bin/time", "-v", "-o", tv, tools[name]] + args + \
               ["-oX", x]
+        syn_count("start")
         t0 = time.monotonic()
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         times[name].append(time.monotonic() - t0)
+        c = syn_count("read")
+        syns[name].append((c.get(80, 0), c.get(443, 0)))
         rss[name].append(int(re.search(r"Maximum resident set size \(kbytes\): (\d+)",
                                        open(tv).read()).group(1)))
         out = subprocess.run(["python3", dump, "--addr", x], capture_output=True, text=True,
@@ -111,14 +124,18 @@ print("198.19.1.0/24 is local to the target namespace's loopback (AnyIP); one ng
       "Command for both: `%s -oX FILE` from the scanner namespace, %d rounds, order "
       "alternating, %.0f s idle before each run, under `/usr/bin/time -v`. Wall = fork to exit. "
       "Agreement = ports whose service, product, version, extra info, tunnel, method, "
-      "confidence and CPEs equal nmap's of the same round.\n" % (n, " ".join(args), runs, idle))
-print("| tool | median wall (s) | min … max (s) | ports/s | peak RSS (MiB) | ports equal to nmap's |")
-print("|---|---:|---|---:|---:|---:|")
+      "confidence and CPEs equal nmap's of the same round. Connections per port = SYNs reaching "
+      "the target (median of the runs, the -sT port scan's one included) / 256.\n" % (n, " ".join(args), runs, idle))
+print("| tool | median wall (s) | min … max (s) | ports/s | peak RSS (MiB) | connections per port 80 / 443 | ports equal to nmap's |")
+print("|---|---:|---|---:|---:|---:|---:|")
+hosts = n / 2
 for k in ("prtip", "nmap"):
     v = times[k]
     eq = "%d/%d" % (sum(agree), sum(nports)) if k == "prtip" else "—"
-    print("| %s | %.2f | %.2f … %.2f | %.0f | %.1f | %s |" % (k, med[k], min(v), max(v),
-          n / med[k], max(rss[k]) / 1024, eq))
+    c80 = statistics.median(a for a, _ in syns[k]) / hosts
+    c443 = statistics.median(b for _, b in syns[k]) / hosts
+    print("| %s | %.2f | %.2f … %.2f | %.0f | %.1f | %.2f / %.2f | %s |" % (k, med[k], min(v), max(v),
+          n / med[k], max(rss[k]) / 1024, c80, c443, eq))
 print("\nRatio nmap / prtip (medians): **%.1f×**.\n" % (med["nmap"] / med["prtip"]))
 print("Why: nmap takes the /24 in host groups and each port's probes one after another, waiting "
       "out its timers (the NULL probe's 6 s on every HTTP port). prtip starts every port's first "

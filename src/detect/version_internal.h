@@ -78,6 +78,7 @@ struct vport {
     size_t next_launch;            /* first plan entry not launched */
     size_t resolved;               /* entries [0, resolved) gave no hard match */
     unsigned running;              /* connections open for this port */
+    unsigned misses;               /* probes of this plan that ended without a hard match */
     struct svc_answer soft;        /* the softmatch that narrowed the probes (found = one) */
     const struct vprobe *answered; /* the probe whose reply gave ans */
     bool later_hard;               /* a probe after the first unresolved one hard-matched */
@@ -192,6 +193,7 @@ void vconn_free(struct vprobe *pr);                 /* reply bytes and answer */
 void vconn_drop_facts(struct vport *vp);            /* TLS facts not handed on */
 void vconn_timer_init(struct vprobe *pr);
 bool vconn_is_null(const struct vprobe *pr);          /* the TCP NULL probe */
+bool vconn_is_hello(const struct svc_probe *p);       /* nmap's SSL/TLS hello probes */
 unsigned vconn_wrapped_ms(const struct svc_probe *p); /* tcpwrappedms or nmap's 2000 */
 
 /* version_resolve.c: the port's plan and answer, in nmap's order. */

@@ -62,6 +62,8 @@
 #define TLS_FAILURES_MAX   2
 #define STAGGER_MIN_MS     100
 #define STAGGER_MAX_MS     250
+#define SPEC_FIRST         2 /* a TCP port's connections at first (spec_window) */
+#define SPEC_GROWTH        2 /* more for each probe that ended unsettled */
 
 static void on_io(struct evloop *loop, int fd, uint32_t events, void *user);
 static void on_timer(struct evloop *loop, struct evloop_timer *t, void *user);
@@ -177,6 +179,8 @@ static void vp_end(struct vs *vs, struct vprobe *pr, enum vp_end how)
         evloop_defer(vs->loop, &vs->pump);
         return;
     }
+    if (how != VP_SKIPPED && (how != VP_MATCHED || pr->ans.soft))
+        vp->misses++; /* the answer is still open: widen the port's window */
     if (vs->job.trace && how != VP_SKIPPED && how != VP_MATCHED) {
         static const char *const why[] = {[VP_TIMEOUT] = "timed out",
                                           [VP_EOF] = "closed by peer",
@@ -591,14 +595,54 @@ size_t vport_setup_host(struct vs *vs, struct vhost *vh)
     return vh->open_ports > 0 ? m : 0;
 }
 
+/* Whether probe pr is one of nmap's SSL/TLS hellos (SSLSessionReq,
+ * TLSSessionReq, SSLv23SessionReq): on a TLS server each costs a handshake,
+ * and while one waits another can only say the same thing sooner. */
+bool vconn_is_hello(const struct svc_probe *p)
+{
+    const char *name = svc_probe_name(p);
+    return strcmp(name, "SSLSessionReq") == 0 || strcmp(name, "TLSSessionReq") == 0 ||
+           strcmp(name, "SSLv23SessionReq") == 0;
+}
+
+/* How many of a TCP port's probe connections may be open at once: the NULL
+ * probe and one more (the port-matched probe, issue 11 point 3's example),
+ * and two more for each probe that ended without settling the answer. An
+ * ordinary service answers the first or second probe, so it costs the
+ * connections nmap's sequence costs; one that answers nothing soon has the
+ * whole job.port_conns, which is what bounds a silent port's time. */
+static unsigned spec_window(const struct vs *vs, const struct vport *vp)
+{
+    if (vp->proto != SVC_TCP)
+        return vs->job.port_conns;
+    unsigned w = SPEC_FIRST + SPEC_GROWTH * vp->misses;
+    return w < vs->job.port_conns ? w : vs->job.port_conns;
+}
+
+/* An SSL/TLS hello waits while another of the port's hellos is running. */
+static bool hello_running(const struct vport *vp, size_t k)
+{
+    if (vp->ssl || !vconn_is_hello(vp->probes[k]->probe))
+        return false;
+    for (size_t j = vp->resolved; j < k; j++)
+        if (vp->probes[j]->end == VP_RUNNING && vconn_is_hello(vp->probes[j]->probe))
+            return true;
+    return false;
+}
+
 /* Whether vp may launch its next probe now; else *wake gets the earliest
  * time it may (0: it waits for an event, not a time). */
-static bool may_launch(const struct vport *vp, int64_t now, int64_t *wake)
+static bool may_launch(const struct vs *vs, const struct vport *vp, int64_t now, int64_t *wake)
 {
     if (vp->later_hard && vp->next_launch > vp->hard_k)
         return false; /* the answer is known unless an earlier probe says otherwise */
+    /* The TLS-facts connection is not one of the plan's. */
+    if (vp->running - (vp->facts.fd >= 0 ? 1u : 0u) >= spec_window(vs, vp))
+        return false; /* a connection's end pumps */
     if (vp->proto != SVC_TCP || vp->next_launch == 0)
         return true;
+    if (hello_running(vp, vp->next_launch))
+        return false; /* its end pumps */
     if (vp->ssl && (vp->tls_session || vp->tls_failures))
         return true;      /* resume the first handshake's session, or it will not come */
     if (vp->resolved > 0) /* the NULL probe is over */
@@ -644,7 +688,7 @@ void vport_pump(struct vs *vs)
                         return;
                 }
                 while (!vp->done && vp->next_launch < vp->nplan && vport_room(vs, vp) &&
-                       may_launch(vp, now, &wake)) {
+                       may_launch(vs, vp, now, &wake)) {
                     if (vp->running >= depth) {
                         held = true;
                         break;

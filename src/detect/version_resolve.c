@@ -66,6 +66,7 @@ int vres_plan_port(struct vs *vs, struct vport *vp)
     svc_answer_clear(&vp->soft);
     vp->later_hard = false;
     vp->others_at_us = 0;
+    vp->misses = 0;
     const struct svc_probe *p = NULL;
     while ((p = svc_db_next(vs->db, vp->proto, vp->port, vp->ssl, vs->job.intensity, NULL, p))) {
         struct vprobe *pr = new_probe(vp, p);
@@ -122,9 +123,7 @@ static bool old_hellos_refused(const struct vport *vp)
     bool any = false;
     for (size_t j = 0; j < vp->nplan; j++) {
         const struct vprobe *pr = vp->probes[j];
-        const char *name = svc_probe_name(pr->probe);
-        if (strcmp(name, "SSLSessionReq") != 0 && strcmp(name, "TLSSessionReq") != 0 &&
-            strcmp(name, "SSLv23SessionReq") != 0)
+        if (!vconn_is_hello(pr->probe))
             continue;
         if (pr->end == VP_SKIPPED || pr->end == VP_WAITING)
             continue;

@@ -482,3 +482,28 @@ lab_guard() {
     [ "$iface_ok" = 1 ] || lab_guard_fail "no --adapter/-i/-e $LAB_IF" "$@"
     [ "$ntargets" -ge 1 ] || lab_guard_fail "no explicit lab target" "$@"
 }
+
+# Count the TCP connection attempts (SYNs, retransmissions included) that
+# reach namespace NS, per destination port: lab_syn_count_start NS P1,P2,...
+# (re)starts the counts at zero; lab_syn_counts NS prints "PORT COUNT" lines.
+# An nftables table of its own in NS (input hook, counters only: every packet
+# is accepted), gone with the namespace.
+lab_syn_count_start() { # NS PORTS
+    local p rules=""
+    ip netns exec "$1" nft delete table inet prtip_syns >/dev/null 2>&1 || true
+    for p in ${2//,/ }; do
+        rules+="        tcp dport $p tcp flags & (syn | ack) == syn counter"$'\n'
+    done
+    ip netns exec "$1" nft -f - <<NFT
+table inet prtip_syns {
+    chain in {
+        type filter hook input priority -300; policy accept;
+$rules    }
+}
+NFT
+}
+lab_syn_counts() { # NS
+    ip netns exec "$1" nft list table inet prtip_syns |
+        awk '/counter packets/ { for (i = 1; i < NF; i++) { if ($i == "dport") p = $(i + 1);
+             if ($i == "packets") c = $(i + 1) } print p, c }'
+}
