@@ -55,7 +55,7 @@ struct vprobe {
     enum vp_end end;
     uint8_t *buf; /* reply bytes, len of them (at most VS_REPLY_MAX) */
     size_t len;
-    int64_t t_start_us, t_conn_us, t_end_us, deadline_us;
+    int64_t t_start_us, t_conn_us, t_sent_us, t_end_us, deadline_us;
     struct evloop_timer timer;
     struct svc_answer ans; /* what its reply matched while reading */
     bool ans_narrowed;     /* ans was matched under port->soft */

@@ -213,6 +213,7 @@ static int null_listen(struct vs *vs, struct vprobe *pr)
 {
     char err[128];
     pr->sent = true;
+    pr->t_sent_us = clock_mono_us();
     trace_sending(vs, pr);
     if (evloop_mod(vs->loop, pr->fd, EVLOOP_READ, err, sizeof(err)) < 0) {
         vp_end(vs, pr, VP_RESET);
@@ -239,6 +240,7 @@ static int vp_send(struct vs *vs, struct vprobe *pr)
             return -1;
     }
     pr->sent = true;
+    pr->t_sent_us = clock_mono_us();
     char err[128];
     if (evloop_mod(vs->loop, pr->fd, EVLOOP_READ, err, sizeof(err)) < 0)
         return -1;
@@ -607,15 +609,28 @@ bool vconn_is_hello(const struct svc_probe *p)
 
 /* How many of a TCP port's probe connections may be open at once: the NULL
  * probe and one more (the port-matched probe, issue 11 point 3's example),
- * and two more for each probe that ended without settling the answer. An
- * ordinary service answers the first or second probe, so it costs the
- * connections nmap's sequence costs; one that answers nothing soon has the
- * whole job.port_conns, which is what bounds a silent port's time. */
-static unsigned spec_window(const struct vs *vs, const struct vport *vp)
+ * two more for each probe that ended without settling the answer, and one
+ * more for each probe still silent a grace after it was sent (a service
+ * that answers it has done so by then; *due gets when the next one would
+ * be, else stays 0). An ordinary service answers the first or second probe, so it
+ * costs the connections nmap's sequence costs; one that answers little
+ * soon has the whole job.port_conns, which is what bounds a silent port's
+ * time. */
+static unsigned spec_window(const struct vs *vs, const struct vport *vp, int64_t now, int64_t *due)
 {
     if (vp->proto != SVC_TCP)
         return vs->job.port_conns;
     unsigned w = SPEC_FIRST + SPEC_GROWTH * vp->misses;
+    int64_t g = grace_us(vs, vp->host);
+    for (size_t j = vp->resolved; j < vp->next_launch && w < vs->job.port_conns; j++) {
+        const struct vprobe *pr = vp->probes[j];
+        if (vconn_is_null(pr) || pr->end != VP_RUNNING || !pr->sent || pr->len > 0)
+            continue;
+        if (now >= pr->t_sent_us + g)
+            w++;
+        else if (*due == 0 || pr->t_sent_us + g < *due)
+            *due = pr->t_sent_us + g;
+    }
     return w < vs->job.port_conns ? w : vs->job.port_conns;
 }
 
@@ -636,9 +651,12 @@ static bool may_launch(const struct vs *vs, const struct vport *vp, int64_t now,
 {
     if (vp->later_hard && vp->next_launch > vp->hard_k)
         return false; /* the answer is known unless an earlier probe says otherwise */
-    /* The TLS-facts connection is not one of the plan's. */
-    if (vp->running - (vp->facts.fd >= 0 ? 1u : 0u) >= spec_window(vs, vp))
-        return false; /* a connection's end pumps */
+    int64_t due = 0;  /* the TLS-facts connection is not one of the plan's */
+    if (vp->running - (vp->facts.fd >= 0 ? 1u : 0u) >= spec_window(vs, vp, now, &due)) {
+        if (due && (*wake == 0 || due < *wake))
+            *wake = due;
+        return false; /* a connection's end pumps, or the wake */
+    }
     if (vp->proto != SVC_TCP || vp->next_launch == 0)
         return true;
     if (hello_running(vp, vp->next_launch))
