@@ -139,8 +139,10 @@ for k in ("prtip", "nmap"):
 print("\nRatio nmap / prtip (medians): **%.1f×**.\n" % (med["nmap"] / med["prtip"]))
 print("Why: nmap takes the /24 in host groups and each port's probes one after another, waiting "
       "out its timers (the NULL probe's 6 s on every HTTP port). prtip starts every port's first "
-      "probes at once (breadth first under its 2,048-connection cap), ends the NULL probe's wait "
-      "once a later probe has hard-matched, and through TLS resumes each port's first session. "
+      "probes at once (breadth first under its 2,048-connection cap), each port running the NULL "
+      "probe and one more ahead (more only as probes end or stay silent unsettled, one SSL hello "
+      "at a time), ends the NULL probe's wait once a later probe has hard-matched, and through "
+      "TLS resumes each port's first session. "
       "What remains is CPU for TLS handshakes (nmap's SSL/TLS hello probes, the facts connection "
       "and the re-run's first handshake) on both ends of one 2-CPU machine: one nginx worker "
       "serves all 256 addresses, with a listen backlog of 4,096 (one listening socket serves the "

@@ -15,8 +15,15 @@
  * own connection, and their outcomes are *resolved* strictly in plan order:
  * probe k's answer is accepted only once every probe before it ended
  * without a hard match, re-matched under any softmatch an earlier probe
- * gave — so the answer is the one nmap's sequence would give. What changes
- * is how long the waits are:
+ * gave — so the answer is the one nmap's sequence would give. The schedule
+ * changes only the cost, so a TCP port runs few probes ahead (spec_window):
+ * the NULL probe and the next one (usually the port-matched probe) at first,
+ * more only as probes end or stay silent without settling the answer, and
+ * one of nmap's SSL/TLS hellos at a time (each is a handshake for a TLS
+ * server, and the next can only say what the first says). An ordinary
+ * service then costs about the connections nmap's sequence costs (HTTP: the
+ * NULL probe and GetRequest), and a silent one soon has job.port_conns.
+ * What changes is how long the waits are:
  *   - the NULL probe waits its full totalwaitms for a banner, unless a
  *     later probe has already hard-matched: then, once it has waited
  *     null_grace (max(250 ms, 8 SRTT)) without a byte, it ends. A service
