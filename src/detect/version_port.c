@@ -248,6 +248,7 @@ static int vp_send(struct vs *vs, struct vprobe *pr)
     }
     pr->sent = true;
     pr->t_sent_us = clock_mono_us();
+    evloop_defer(vs->loop, &vs->pump); /* its grace may widen the window (spec_window) */
     char err[128];
     if (evloop_mod(vs->loop, pr->fd, EVLOOP_READ, err, sizeof(err)) < 0)
         return -1;
@@ -616,13 +617,13 @@ bool vconn_is_hello(const struct svc_probe *p)
 
 /* How many of a TCP port's probe connections may be open at once: the NULL
  * probe and one more (the port-matched probe, issue 11 point 3's example),
- * two more for each probe that ended without settling the answer, and one
- * more for each probe still silent a grace after it was sent (a service
- * that answers it has done so by then; *due gets when the next one would
- * be, else stays 0). An ordinary service answers the first or second probe, so it
- * costs the connections nmap's sequence costs; one that answers little
- * soon has the whole job.port_conns, which is what bounds a silent port's
- * time. */
+ * and two more for each probe that ended without settling the answer or is
+ * still silent a grace after it was sent (a service that answers it has
+ * done so by then; *due gets when the next one would be, else stays 0). An
+ * ordinary service answers the first or second probe, so it costs about
+ * the connections nmap's sequence costs; one that answers little soon has
+ * the whole job.port_conns, which is what bounds a silent port's time. The
+ * NULL probe's silence does not count: most services are silent on it. */
 static unsigned spec_window(const struct vs *vs, const struct vport *vp, int64_t now, int64_t *due)
 {
     if (vp->proto != SVC_TCP)
@@ -634,22 +635,38 @@ static unsigned spec_window(const struct vs *vs, const struct vport *vp, int64_t
         if (vconn_is_null(pr) || pr->end != VP_RUNNING || !pr->sent || pr->len > 0)
             continue;
         if (now >= pr->t_sent_us + g)
-            w++;
+            w += SPEC_GROWTH; /* a likely miss */
         else if (*due == 0 || pr->t_sent_us + g < *due)
             *due = pr->t_sent_us + g;
     }
     return w < vs->job.port_conns ? w : vs->job.port_conns;
 }
 
-/* An SSL/TLS hello waits while another of the port's hellos is running. */
-static bool hello_running(const struct vport *vp, size_t k)
+/* An SSL/TLS hello waits while another of the port's hellos is under way:
+ * connecting, answering, or sent less than a grace ago (a TLS server
+ * answers a hello at once; one silent longer is likely no TLS server, and
+ * holding the hellos behind it would only hold the plan). *due gets when
+ * the wait may end by time. */
+static bool hello_busy(const struct vs *vs, const struct vport *vp, int64_t now, int64_t *due)
 {
+    size_t k = vp->next_launch;
     if (vp->ssl || !vconn_is_hello(vp->probes[k]->probe))
         return false;
-    for (size_t j = vp->resolved; j < k; j++)
-        if (vp->probes[j]->end == VP_RUNNING && vconn_is_hello(vp->probes[j]->probe))
-            return true;
-    return false;
+    int64_t g = grace_us(vs, vp->host);
+    bool busy = false;
+    for (size_t j = vp->resolved; j < k; j++) {
+        const struct vprobe *pr = vp->probes[j];
+        if (pr->end != VP_RUNNING || !vconn_is_hello(pr->probe))
+            continue;
+        if (!pr->sent || pr->len > 0) {
+            busy = true;
+        } else if (now < pr->t_sent_us + g) {
+            busy = true;
+            if (*due == 0 || pr->t_sent_us + g < *due)
+                *due = pr->t_sent_us + g;
+        }
+    }
+    return busy;
 }
 
 /* Whether vp may launch its next probe now; else *wake gets the earliest
@@ -666,8 +683,12 @@ static bool may_launch(const struct vs *vs, const struct vport *vp, int64_t now,
     }
     if (vp->proto != SVC_TCP || vp->next_launch == 0)
         return true;
-    if (hello_running(vp, vp->next_launch))
-        return false; /* its end pumps */
+    due = 0;
+    if (hello_busy(vs, vp, now, &due)) {
+        if (due && (*wake == 0 || due < *wake))
+            *wake = due;
+        return false; /* its end pumps, or the wake */
+    }
     if (vp->ssl && (vp->tls_session || vp->tls_failures))
         return true;      /* resume the first handshake's session, or it will not come */
     if (vp->resolved > 0) /* the NULL probe is over */
