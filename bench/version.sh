@@ -153,7 +153,9 @@ for name, args, what in (("tcp", tcp_args, f"{ntcp} TCP services (OpenSSH, nginx
             f = l.split(" | ")
             svc[f[0].split("/")[0]] = " ".join(x.split("=", 1)[1] for x in f[2:4] if "=" in x)
         print("Connections per port (SYNs reaching the target in the run that checked the answers, "
-              "the -sT port scan's one included):")
+              "the -sT port scan's one included; nmap's include its version-category NSE scripts, "
+              "which -sV runs: on an HTTP port its service scan makes 2 and http-trane-info, "
+              "vmware-version, hnap-info, https-redirect and http-server-header the rest):")
         print()
         print("| port | nmap's answer | nmap | prtip |")
         print("|---|---|---:|---:|")

@@ -6,7 +6,8 @@
 # one after the other while nftables counts, per port, the connection
 # attempts (SYNs) reaching the target. For every port prtip's count must not
 # exceed nmap's, and the answers must be equal. (Before the window, prtip
-# opened 14 connections per HTTPS port where nmap opens 9-10.)
+# opened 14 connections per HTTPS port where nmap opens 9-10; nmap's count
+# includes its version-category NSE scripts, 6 connections per HTTP port.)
 set -euo pipefail
 . "$(dirname "$0")/../integration/helpers/common.sh"
 t_init "$@"
