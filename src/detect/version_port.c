@@ -623,12 +623,15 @@ bool vconn_is_hello(const struct svc_probe *p)
  * ordinary service answers the first or second probe, so it costs about
  * the connections nmap's sequence costs; one that answers little soon has
  * the whole job.port_conns, which is what bounds a silent port's time. The
- * NULL probe's silence does not count: most services are silent on it. */
+ * NULL probe's silence does not count: most services are silent on it. A
+ * port no probe lists (ports, or sslports through TLS) starts two wider. */
 static unsigned spec_window(const struct vs *vs, const struct vport *vp, int64_t now, int64_t *due)
 {
     if (vp->proto != SVC_TCP)
         return vs->job.port_conns;
     unsigned w = SPEC_FIRST + SPEC_GROWTH * vp->misses;
+    if (vp->nplan > 1 && !svc_probe_lists_port(vp->probes[1]->probe, vp->port, vp->ssl))
+        w += SPEC_GROWTH; /* no probe lists the port: which one answers is a guess */
     int64_t g = grace_us(vs, vp->host);
     for (size_t j = vp->resolved; j < vp->next_launch && w < vs->job.port_conns; j++) {
         const struct vprobe *pr = vp->probes[j];
