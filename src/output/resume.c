@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAGIC "prtip-resume 1"
+#define MAGIC     "prtip-resume 2"
+#define MAGIC_OLD "prtip-resume " /* another format: refused with its number */
 
 /* ---- host records <-> JSON ---------------------------------------------- */
 
@@ -164,27 +165,40 @@ static int rec_begin(void *ctx, const struct scan_info *info)
     return sink_begin(&rec->next, info);
 }
 
+/* Append h's JSON to lines[n] (growing cap); oom on failure. */
+static void rec_push(struct resume_rec *rec, char ***lines, size_t *n, size_t *cap,
+                     const struct host_result *h)
+{
+    char *line = host_to_json(h);
+    if (line && *n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        char **l = realloc(*lines, c * sizeof *l);
+        if (!l) {
+            free(line);
+            line = NULL;
+        } else {
+            *lines = l;
+            *cap = c;
+        }
+    }
+    if (line)
+        (*lines)[(*n)++] = line;
+    else
+        rec->oom = true;
+}
+
 static void rec_host(void *ctx, const struct host_result *h)
 {
     struct resume_rec *rec = ctx;
     bool down_after_stop = rec->stop && *rec->stop && h->status != HOST_UP;
-    if (host_complete(h) && !down_after_stop && !rec->os && !rec->oom) {
-        char *line = host_to_json(h);
-        if (line && rec->n == rec->cap) {
-            size_t cap = rec->cap ? rec->cap * 2 : 64;
-            char **l = realloc(rec->lines, cap * sizeof *l);
-            if (!l) {
-                free(line);
-                line = NULL;
-            } else {
-                rec->lines = l;
-                rec->cap = cap;
-            }
-        }
-        if (line)
-            rec->lines[rec->n++] = line;
-        else
-            rec->oom = true;
+    if (rec->oom) {
+        /* nothing more: the file will not be written */
+    } else if (host_complete(h) && !down_after_stop && !rec->os) {
+        rec_push(rec, &rec->lines, &rec->n, &rec->cap, h);
+    } else if (h->status == HOST_UP && h->nports > 0 && !h->timed_out) {
+        /* Its answers so far (with -O/-sV all of them: the detection is
+         * redone, the port scan not), for a raw scan with a position. */
+        rec_push(rec, &rec->parts, &rec->nparts, &rec->pcap, h);
     }
     sink_host(&rec->next, h);
 }
@@ -218,8 +232,11 @@ void resume_rec_free(struct resume_rec *rec)
     for (size_t i = 0; i < rec->n; i++)
         free(rec->lines[i]);
     free(rec->lines);
-    rec->lines = NULL;
-    rec->n = rec->cap = 0;
+    for (size_t i = 0; i < rec->nparts; i++)
+        free(rec->parts[i]);
+    free(rec->parts);
+    rec->lines = rec->parts = NULL;
+    rec->n = rec->cap = rec->nparts = rec->pcap = 0;
 }
 
 /* ---- the file ------------------------------------------------------------ */
@@ -252,7 +269,8 @@ static const char *default_path(char *const outputs[], size_t n, char *buf, size
 
 int resume_write(const char *path, char *const outputs[], size_t noutputs, char *const args[],
                  int nargs, uint64_t seed, uint32_t shard, uint32_t nshards,
-                 const struct resume_rec *rec, char *used, size_t usedlen, char *err, size_t errlen)
+                 const struct scan_pos *pos, const struct resume_rec *rec, char *used,
+                 size_t usedlen, char *err, size_t errlen)
 {
     char buf[4096];
     if (!path)
@@ -282,10 +300,26 @@ int resume_write(const char *path, char *const outputs[], size_t noutputs, char 
     }
     fprintf(f, "seed %" PRIu64 "\nshard %" PRIu32 "/%" PRIu32 "\n", seed, shard + 1, nshards);
     fprintf(f, "sum %016" PRIx64 "\n", header_sum(args, nargs, seed, shard, nshards));
-    fprintf(f, "# %zu complete hosts follow; hosts cut by the interruption are scanned again\n",
-            rec->n);
+    bool at = pos && pos->valid;
+    if (at) {
+        fprintf(f, "# The raw scan's walk: retry pass, host group, probes awaited, then each "
+                   "sender's index in the permutation\n");
+        fprintf(f,
+                "position pass %" PRIu32 " group %" PRIu64 " pending %" PRIu64 " senders %" PRIu32,
+                pos->pass, pos->group, pos->pending, pos->nsenders);
+        for (uint32_t t = 0; t < pos->nsenders && t < SCAN_POS_MAX_SENDERS; t++)
+            fprintf(f, " %" PRIu64, pos->pos[t]);
+        fputc('\n', f);
+    }
+    fprintf(f, "# %zu complete hosts follow%s\n", rec->n,
+            at ? "" : "; hosts cut by the interruption are scanned again");
     for (size_t i = 0; i < rec->n; i++)
         fprintf(f, "host %s\n", rec->lines[i]);
+    if (at) {
+        fprintf(f, "# %zu hosts answered in part: their answers so far\n", rec->nparts);
+        for (size_t i = 0; i < rec->nparts; i++)
+            fprintf(f, "part %s\n", rec->parts[i]);
+    }
     int bad = ferror(f) | (fclose(f) != 0);
     if (bad || rec->oom || rename(tmp, path) != 0) {
         snprintf(err, errlen, "cannot write the resume file %s: %s", path,
@@ -309,13 +343,49 @@ static int push_arg(struct resume_state *rs, const char *a)
     return 0;
 }
 
-static int push_host(struct resume_state *rs, struct host_result *h)
+static int push_to(struct host_result **hosts, size_t *n, struct host_result *h)
 {
-    struct host_result *v = realloc(rs->hosts, (rs->nhosts + 1) * sizeof *v);
+    struct host_result *v = realloc(*hosts, (*n + 1) * sizeof *v);
     if (!v)
         return -1;
-    rs->hosts = v;
-    rs->hosts[rs->nhosts++] = *h;
+    *hosts = v;
+    (*hosts)[(*n)++] = *h;
+    return 0;
+}
+
+static int push_host(struct resume_state *rs, struct host_result *h)
+{
+    return push_to(&rs->hosts, &rs->nhosts, h);
+}
+
+/* "position pass P group G pending N senders T q0 .. q(T-1)" */
+static int parse_position(const char *line, struct scan_pos *p)
+{
+    int used = 0;
+    memset(p, 0, sizeof *p);
+    if (sscanf(line,
+               "position pass %" SCNu32 " group %" SCNu64 " pending %" SCNu64 " senders %" SCNu32
+               "%n",
+               &p->pass, &p->group, &p->pending, &p->nsenders, &used) != 4 ||
+        p->nsenders == 0 || p->nsenders > SCAN_POS_MAX_SENDERS ||
+        (p->pass > 255 && p->pass != SCAN_POS_PACING))
+        return -1;
+    const char *c = line + used;
+    for (uint32_t t = 0; t < p->nsenders; t++) {
+        char *end;
+        while (*c == ' ')
+            c++;
+        if (*c < '0' || *c > '9')
+            return -1;
+        errno = 0;
+        p->pos[t] = strtoull(c, &end, 10);
+        if (errno)
+            return -1;
+        c = end;
+    }
+    if (*c != '\0')
+        return -1;
+    p->valid = true;
     return 0;
 }
 
@@ -477,6 +547,14 @@ int resume_load(const char *path, struct resume_state *rs, char *err, size_t err
         fclose(f);
         return 0;
     }
+    if (strcmp(line, MAGIC "\n") != 0 && strncmp(line, MAGIC_OLD, strlen(MAGIC_OLD)) == 0) {
+        line[strcspn(line, "\r\n")] = '\0';
+        snprintf(err, errlen,
+                 "--resume %s: resume file format %.10s (this prtip reads format 2, which keeps "
+                 "the scan's position): start the scan again",
+                 path, line + strlen(MAGIC_OLD));
+        goto fail;
+    }
     if (strcmp(line, MAGIC "\n") != 0) {
         line[strcspn(line, "\r\n")] = '\0';
         snprintf(err, errlen,
@@ -520,14 +598,23 @@ int resume_load(const char *path, struct resume_state *rs, char *err, size_t err
             shard--;
         } else if (sscanf(line, "sum %" SCNx64, &sum) == 1) {
             have_sum = true;
-        } else if (strncmp(line, "host ", 5) == 0) {
+        } else if (strncmp(line, "position ", 9) == 0) {
+            if (parse_position(line, &rs->pos) < 0) {
+                snprintf(err, errlen,
+                         "--resume %s:%d: bad position line (expected \"position pass P group G "
+                         "pending N senders T\" and T indices)",
+                         path, ln);
+                goto fail;
+            }
+        } else if (strncmp(line, "host ", 5) == 0 || strncmp(line, "part ", 5) == 0) {
             struct host_result h;
             char why[200];
+            bool part = line[0] == 'p';
             if (host_from_json(line + 5, &h, why, sizeof why) < 0) {
                 snprintf(err, errlen, "--resume %s:%d: bad host record: %s", path, ln, why);
                 goto fail;
             }
-            if (push_host(rs, &h) < 0) {
+            if ((part ? push_to(&rs->partial, &rs->npartial, &h) : push_host(rs, &h)) < 0) {
                 host_result_free(&h);
                 goto oom;
             }
@@ -587,6 +674,9 @@ void resume_free(struct resume_state *rs)
     for (size_t i = 0; i < rs->nhosts; i++)
         host_result_free(&rs->hosts[i]);
     free(rs->hosts);
+    for (size_t i = 0; i < rs->npartial; i++)
+        host_result_free(&rs->partial[i]);
+    free(rs->partial);
     free(rs->path);
     memset(rs, 0, sizeof *rs);
 }

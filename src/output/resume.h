@@ -3,30 +3,38 @@
  * masscan's paused.conf and nmap's --resume.
  *
  * When a scan stops on a signal, a resume file is written (BASE.resume
- * next to the -oA base, else prtip.resume): a text file with a header, the
- * prtip version, the arguments one per line, the seed and shard actually
- * used, a checksum over those, and one JSON line per host that was
- * complete (every port it was to have got its final state; hosts cut by
- * the signal are left out and are scanned again whole). `prtip --resume
- * FILE` parses the same arguments with the same seed, excludes the
- * complete hosts from the targets so that nothing of them is probed again,
- * replays their records through the outputs first, and runs the rest: at
- * the end every output holds the whole scan, each host once. nmap's own
- * -oN / -oG logs are accepted too (connect and discovery scans): their
- * "as:" header line gives the arguments and their host lines the complete
- * hosts.
+ * next to the -oA base, else prtip.resume): a text file (format 2, first
+ * line "prtip-resume 2") with the prtip version, the arguments one per
+ * line, the seed and shard actually used, a checksum over those, for a raw
+ * port scan of the targets as given the position its walk had reached
+ * ("position": retry pass, host group, each sender's index in the
+ * permutation, probes still awaited), and one JSON line per host: "host"
+ * for a complete host (every port it was to have got its final state),
+ * "part" for a host answered in part (its answered ports; raw position
+ * only). `prtip --resume FILE` parses the same arguments with the same
+ * seed, excludes the complete hosts from the targets so that nothing of
+ * them is probed again, replays their records through the outputs first,
+ * hands the position and the partial hosts to the raw engine (which
+ * starts its walk where it stood and takes those answers as received),
+ * and runs the rest: at the end every output holds the whole scan, each
+ * host once. nmap's own -oN / -oG logs are accepted too (connect and
+ * discovery scans): their "as:" header line gives the arguments and their
+ * host lines the complete hosts. A format-1 file (per host only) is
+ * refused with that reason.
  *
- * Granularity: hosts. A host is complete or scanned again from its first
- * port; the raw engine's permutation position and retry pass are not
- * stored (with host groups, the groups before the current one are whole;
- * without, the complete hosts of an interrupted raw scan are those whose
- * every probe was answered). OS and version detection results are not
- * stored: with -O or -sV no host counts as complete.
+ * Granularity: probes for a raw port scan of the targets as given (-Pn,
+ * or no host on an Ethernet link); hosts otherwise (connect scans, raw
+ * scans of the hosts discovery found): a host is complete or scanned
+ * again from its first port. OS and version detection results are not
+ * stored: with -O or -sV no host counts as complete, and the hosts' port
+ * answers are kept as partial ones (with a position) so that the port
+ * scan is not redone, only the detection.
  */
 #ifndef PRTIP_OUTPUT_RESUME_H
 #define PRTIP_OUTPUT_RESUME_H
 
 #include "core/result.h"
+#include "core/scan_pos.h"
 #include "core/services.h"
 #include "core/stream.h"
 #include "core/targets.h"
@@ -43,7 +51,10 @@ struct resume_state {
     bool have_seed;            /* false for nmap logs (their order is nmap's own) */
     struct host_result *hosts; /* complete hosts, owned (host_result_free each) */
     size_t nhosts;
-    char *path; /* the file, to be rewritten on a further interruption (owned) */
+    struct host_result *partial; /* hosts answered in part (with a position), owned */
+    size_t npartial;
+    struct scan_pos pos; /* the raw engine's position; pos.valid false: none */
+    char *path;          /* the file, to be rewritten on a further interruption (owned) */
 };
 
 /*
@@ -68,6 +79,8 @@ struct resume_rec {
     struct result_sink next;
     char **lines; /* one JSON text per complete host (owned) */
     size_t n, cap;
+    char **parts; /* one JSON text per host answered in part (owned) */
+    size_t nparts, pcap;
     bool os; /* -O or -sV: no host counts as complete (their results are not stored) */
     /* The run's stop flag: a host reported down after it was raised may
      * just not have been probed yet (discovery cut short): not complete. */
@@ -82,12 +95,14 @@ void resume_rec_free(struct resume_rec *rec);
 /*
  * Write the resume file: path, or when NULL the default for outputs
  * (BASE.resume for -oA BASE, else prtip.resume). args: the original
- * arguments without argv[0] and without --resume; seed and shard as used.
+ * arguments without argv[0] and without --resume; seed and shard as used;
+ * pos the raw engine's position (NULL or invalid: none, and the partial
+ * hosts are left out: they are scanned again whole).
  * Returns 0 (and the path written in used), or -1 with err.
  */
 int resume_write(const char *path, char *const outputs[], size_t noutputs, char *const args[],
                  int nargs, uint64_t seed, uint32_t shard, uint32_t nshards,
-                 const struct resume_rec *rec, char *used, size_t usedlen, char *err,
-                 size_t errlen);
+                 const struct scan_pos *pos, const struct resume_rec *rec, char *used,
+                 size_t usedlen, char *err, size_t errlen);
 
 #endif
