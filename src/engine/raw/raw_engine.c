@@ -241,6 +241,20 @@ static void cooldown(struct raw_agg *g, int64_t from, int64_t fixed_ns, uint64_t
     }
 }
 
+/* After a stop with --resume's bookkeeping: the replies to the last probes
+ * sent are on their way; collect them for a reply wait (at most
+ * STOP_GRACE_NS) so that the resume file holds them and their probes are
+ * not sent again. */
+#define STOP_GRACE_NS 100000000LL
+static void stop_grace(struct raw_agg *g)
+{
+    int64_t wait = raw_agg_wait_ns(g);
+    int64_t end = clock_mono_ns() + (wait < STOP_GRACE_NS ? wait : STOP_GRACE_NS);
+    while (clock_mono_ns() < end)
+        if (drain(g) == 0)
+            nap();
+}
+
 /* May the pacer (raw_pace.h) retry UDP ports? Not under --scan-delay or
  * --max-parallelism: its rounds go back to back and uncounted. Those
  * ports are then retried by the passes, probe by probe, as nmap does. */
@@ -267,7 +281,6 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         return 0;
     }
     for (int pass = first;; pass++) {
-        bool resumed = c->rr.armed;
         uint64_t before = raw_results_answers(g->res);
         atomic_store(&c->pass, pass);
         int64_t t_start = clock_mono_ns();
@@ -330,10 +343,6 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         if (last || decided >= expected || job_stopping(c->job->stop) || expired(c))
             return 0;
         enum raw_loss_next next = raw_loss_next(&g->loss, fresh);
-        /* A resumed pass found the answers of its first part gone with the
-         * interrupted run: its silence says nothing about loss. */
-        if (resumed && next == RAW_LOSS_STOP)
-            next = RAW_LOSS_FAST;
         if (pass > 0)
             log_debug("raw", "pass %d: loss rate %.3f over %" PRIu64 " answers: %s", pass,
                       raw_loss_rate(&g->loss), g->loss.answers,
@@ -529,6 +538,8 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
             rc = run_group(c, &g, err, errlen);
     }
     bool interrupted = job_stopping(job->stop);
+    if (interrupted && job->resume && g.res && c->nrx)
+        stop_grace(&g);
     raw_stop_receivers(c);
     if (g.res)
         drain(&g);
