@@ -68,16 +68,17 @@ static int resume_arg(int argc, char **argv, struct resume_state *rs)
 
 /* On an interruption: the resume file, and how to continue. */
 static void write_resume(const struct config *scan, const struct resume_state *rs, int argc,
-                         char **argv, const struct scan_pos *pos, const struct resume_rec *rec)
+                         char **argv, const struct scan_resume *sr, const struct resume_rec *rec)
 {
     char *paths[OUTPUT_MAX];
     for (size_t i = 0; i < scan->noutputs; i++)
         paths[i] = scan->outputs[i].path;
     char used[4200], err[512];
+    const struct scan_pos *pos = &sr->reached;
     /* A resumed nmap log is one of the outputs again: never overwrite it. */
     if (resume_write(rs->have_seed ? rs->path : NULL, paths, scan->noutputs, argv + 1, argc - 1,
-                     scan->seed, scan->raw.shard, scan->raw.nshards, pos, rec, used, sizeof(used),
-                     err, sizeof(err)) < 0)
+                     scan->seed, scan->raw.shard, scan->raw.nshards, pos, sr->keeps_partial, rec,
+                     used, sizeof(used), err, sizeof(err)) < 0)
         log_error("resume", "%s", err);
     else if (pos->valid)
         fprintf(stderr,
@@ -85,6 +86,11 @@ static void write_resume(const struct config *scan, const struct resume_state *r
                 "with the position. Continue with: prtip --resume %s\n",
                 pos->pass == SCAN_POS_PACING ? "(UDP pacing) " : "",
                 pos->pass == SCAN_POS_PACING ? 0 : pos->pass + 1, rec->n, rec->nparts, used);
+    else if (sr->keeps_partial)
+        fprintf(stderr,
+                "prtip: scan interrupted; %zu complete and %zu partial hosts saved. Continue "
+                "with: prtip --resume %s\n",
+                rec->n, rec->nparts, used);
     else
         fprintf(stderr,
                 "prtip: scan interrupted; %zu complete hosts saved. Continue with: "
@@ -243,7 +249,7 @@ int main(int argc, char **argv)
     /* After the stages' end: OS detection probes while the stream ends. */
     bool capture_failed = finish_capture(&scan);
     if (sum.interrupted)
-        write_resume(&scan, &rs, argc, argv, &sr.reached, &rec);
+        write_resume(&scan, &rs, argc, argv, &sr, &rec);
     resume_rec_free(&rec);
     resume_free(&rs);
     int status = 0;

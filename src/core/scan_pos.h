@@ -42,6 +42,10 @@ struct scan_resume {
     const struct host_result *partial;
     size_t npartial;
     struct scan_pos reached;
+    /* Set by an engine that takes partial hosts' answers (the connect
+     * engine always, by address; the raw engine with a position): the
+     * resume file then keeps the partial hosts. */
+    bool keeps_partial;
 };
 
 #endif

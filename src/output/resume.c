@@ -269,7 +269,7 @@ static const char *default_path(char *const outputs[], size_t n, char *buf, size
 
 int resume_write(const char *path, char *const outputs[], size_t noutputs, char *const args[],
                  int nargs, uint64_t seed, uint32_t shard, uint32_t nshards,
-                 const struct scan_pos *pos, const struct resume_rec *rec, char *used,
+                 const struct scan_pos *pos, bool parts, const struct resume_rec *rec, char *used,
                  size_t usedlen, char *err, size_t errlen)
 {
     char buf[4096];
@@ -312,10 +312,10 @@ int resume_write(const char *path, char *const outputs[], size_t noutputs, char 
         fputc('\n', f);
     }
     fprintf(f, "# %zu complete hosts follow%s\n", rec->n,
-            at ? "" : "; hosts cut by the interruption are scanned again");
+            parts ? "" : "; hosts cut by the interruption are scanned again");
     for (size_t i = 0; i < rec->n; i++)
         fprintf(f, "host %s\n", rec->lines[i]);
-    if (at) {
+    if (parts) {
         fprintf(f, "# %zu hosts answered in part: their answers so far\n", rec->nparts);
         for (size_t i = 0; i < rec->nparts; i++)
             fprintf(f, "part %s\n", rec->parts[i]);

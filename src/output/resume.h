@@ -96,13 +96,14 @@ void resume_rec_free(struct resume_rec *rec);
  * Write the resume file: path, or when NULL the default for outputs
  * (BASE.resume for -oA BASE, else prtip.resume). args: the original
  * arguments without argv[0] and without --resume; seed and shard as used;
- * pos the raw engine's position (NULL or invalid: none, and the partial
- * hosts are left out: they are scanned again whole).
+ * pos the raw engine's position (NULL or invalid: none); parts: keep the
+ * partial hosts (an engine takes them: struct scan_resume.keeps_partial;
+ * else they are left out and scanned again whole).
  * Returns 0 (and the path written in used), or -1 with err.
  */
 int resume_write(const char *path, char *const outputs[], size_t noutputs, char *const args[],
                  int nargs, uint64_t seed, uint32_t shard, uint32_t nshards,
-                 const struct scan_pos *pos, const struct resume_rec *rec, char *used,
+                 const struct scan_pos *pos, bool parts, const struct resume_rec *rec, char *used,
                  size_t usedlen, char *err, size_t errlen);
 
 #endif

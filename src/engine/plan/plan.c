@@ -80,6 +80,7 @@ static struct connect_job connect_job_of(const struct plan *p, const struct targ
         .dns = cfg->dns,
         .stop = p->stop,
         .progress = p->progress,
+        .resume = p->resume, /* partial hosts by address: any target set */
     };
 }
 

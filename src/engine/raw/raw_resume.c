@@ -127,6 +127,7 @@ void raw_resume_note(struct raw_ctx *c, uint64_t decided)
     if (!r)
         return;
     struct scan_pos *p = &r->reached;
+    r->keeps_partial = true;
     *p = (struct scan_pos){.valid = true};
     p->group = c->sched.on ? c->sched.group : 0;
     if (c->rr.pacing) {
