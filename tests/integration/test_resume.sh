@@ -116,8 +116,9 @@ for line in sys.stdin:
     for p in line.split("Ports: ")[1].split("\t")[0].split(", "):
         f = p.split("/")
         print(host, f[0], f[1])' | sort; }
-# rand_delay LO HI: a delay in seconds drawn in [LO, HI] (tenths).
-rand_delay() { python3 -c "print(round($1 + ($2 - $1) * $RANDOM / 32767, 2))"; }
+# rand_delay LO HI R: a delay in seconds in [LO, HI] from R, a draw of
+# $RANDOM made by the caller (a subshell would draw from a new seed).
+rand_delay() { python3 -c "print(round($1 + ($2 - $1) * $3 / 32767, 2))"; }
 
 # interrupt NAME SIGNAL DELAY CMD...: run CMD in the scanner namespace,
 # send SIGNAL after DELAY seconds, expect exit 128+signal.
@@ -186,8 +187,8 @@ t_scan() {
 }
 
 # run_type NAME SIG1 SIG2 SPAN NHOSTS CHECK -- ARGS...: an uninterrupted
-# run, then the same interrupted by SIG1 at a random point of [0.15, SPAN]
-# seconds (SPAN at most 3/4 of the uninterrupted run), resumed and (SIG2 not "-") interrupted again by SIG2 and
+# run, then the same interrupted by SIG1 at a random point of [0.3, SPAN]
+# seconds (SPAN at most 3/4 of the uninterrupted run, 0.55 with SIG2), resumed and (SIG2 not "-") interrupted again by SIG2 and
 # resumed once more. CHECK: hosts (per host resume: no complete host
 # probed again), ports (no answered port probed again), approx (ports, and
 # the runs together sent at least the uninterrupted run's probes: nothing
@@ -202,13 +203,19 @@ run_type() {
     t0=$(date +%s%N)
     t_scan "ref$name" "${args[@]}" -oA "$T/ref$name" -oD "$T/ref$name.ndjson"
     t1=$(date +%s%N)
-    # The signals land within the uninterrupted run's span (its first 3/4).
-    span=$(python3 -c "print(min($span, ($t1 - $t0) / 1e9 * 0.75))")
+    # The signals land within the uninterrupted run's span: the first one
+    # in its first 3/4 (a bit more than half when a second one follows),
+    # the second within the first half of what the first left; none before
+    # the signal handlers are in place (0.3 s, ASan builds included).
+    local dur
+    dur=$(python3 -c "print(($t1 - $t0) / 1e9)")
+    span=$(python3 -c "print(max(0.35, min($span, $dur * (0.75 if '$sig2' == '-' else 0.55))))")
     [ "$(cat "$T/ref$name.rc")" = 0 ] || t_fail "$name: reference scan failed: $(cat "$T/ref$name.err")"
     local nref nint nint2=0 nfin
     nref=$(nprobes)
     flush
-    d1=$(rand_delay 0.15 "$span")
+    local r1=$RANDOM r2=$RANDOM
+    d1=$(rand_delay 0.3 "$span" "$r1")
     interrupt "int$name" "$sig1" "$d1" "$BIN" "${args[@]}" -oA "$T/res$name" -oD "$T/res$name.ndjson"
     nint=$(nprobes)
     [ -s "$T/res$name.resume" ] || t_fail "$name: no resume file beside the -oA base"
@@ -221,7 +228,7 @@ run_type() {
     flush
     if [ "$sig2" != - ]; then
         # Interrupt the resumed scan too, then resume again.
-        d2=$(rand_delay 0.15 "$(python3 -c "print(max(0.3, $span / 2))")")
+        d2=$(rand_delay 0.25 "$(python3 -c "print(max(0.35, ($dur - $d1) * 0.45))")" "$r2")
         interrupt "int2$name" "$sig2" "$d2" "$BIN" --resume "$T/res$name.resume"
         nint2=$(nprobes)
         no_reprobe "$T/res$name.resume.1" "$( [ "$check" = hosts ] && echo hosts || echo ports)"
@@ -251,19 +258,22 @@ run_type() {
 }
 
 GROUPS8=(-Pn -n --max-retries 0 --max-hostgroup 8 --initial-rtt-timeout 150ms --max-rtt-timeout 150ms)
+# Raw scans wait at least 50 ms per group for the dropped ports: groups of
+# 4 spread them over ~3 s.
+GROUPS4=(-Pn -n --max-retries 0 --max-hostgroup 4 --initial-rtt-timeout 150ms --max-rtt-timeout 150ms)
 # Connect scans: complete hosts are left out, partial hosts keep their
 # decided ports (by address); in groups of 8: SIGINT, then SIGTERM.
 run_type -sT INT TERM 3.5 256 approx -- -sT "${GROUPS8[@]}" --seed 99 -p 22,80,443 "$PREFIX"
 # -sT -p- host by host: the host cut keeps the ports it had decided.
-run_type -sTall TERM - 2.5 4 approx -- -sT -Pn -n --max-retries 0 --max-hostgroup 1 \
-    --max-rtt-timeout 150ms --seed 96 -p- 198.18.132.1-4
+run_type -sTall TERM - 2.5 3 approx -- -sT -Pn -n --max-retries 0 --max-hostgroup 1 \
+    --max-rtt-timeout 150ms --seed 96 -p- 198.18.132.1-3
 # Raw, in host groups: the group reached and the position in it.
-run_type -sS TERM INT 3.5 256 exact -- -sS "${GROUPS8[@]}" --seed 99 -p 22,80,443 "$PREFIX"
+run_type -sS TERM INT 3.5 256 exact -- -sS "${GROUPS4[@]}" --seed 99 -p 22,80,443 "$PREFIX"
 # -sU: 53 closed (ICMP port unreachable, the target's ICMP rate limit
 # lifted), 161 dropped (open|filtered), in host groups; SIGINT.
 ip netns exec "$LAB_TGT" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 \
     net.ipv4.icmp_msgs_burst=100000 >/dev/null 2>&1 || true
-run_type -sU INT - 3.5 256 exact -- -sU "${GROUPS8[@]}" --seed 97 -p 53,161 "$PREFIX"
+run_type -sU INT - 3.5 256 exact -- -sU "${GROUPS4[@]}" --seed 97 -p 53,161 "$PREFIX"
 # Without host groups the raw engine walks the whole permutation: the
 # position is each sender's index in it; silent ports (443) stay undecided.
 run_type -sSflat HUP TERM 2.3 256 exact -- -sS -Pn -n --max-retries 0 --rate 300 --seed 98 -p 22,80,443 "$PREFIX"
