@@ -80,6 +80,11 @@ static void write_resume(const struct config *scan, const struct resume_state *r
                      scan->seed, scan->raw.shard, scan->raw.nshards, pos, sr->keeps_partial, rec,
                      used, sizeof(used), err, sizeof(err)) < 0)
         log_error("resume", "%s", err);
+    else if (pos->valid && pos->pass == SCAN_POS_DONE)
+        fprintf(stderr,
+                "prtip: scan interrupted after the port scan; %zu complete and %zu partial hosts "
+                "saved. Continue with: prtip --resume %s\n",
+                rec->n, rec->nparts, used);
     else if (pos->valid)
         fprintf(stderr,
                 "prtip: scan interrupted in pass %s%u; %zu complete and %zu partial hosts saved "

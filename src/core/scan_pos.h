@@ -19,6 +19,9 @@
 #define SCAN_POS_MAX_SENDERS 16
 /* pass value: every pass was over; the UDP pacing (raw_pace.h) ran. */
 #define SCAN_POS_PACING 1000u
+/* pass value: the port scan was over (a later stage, -sV or -O, was cut):
+ * nothing is sent again; the answers are in the partial hosts. */
+#define SCAN_POS_DONE 1001u
 
 struct scan_pos {
     bool valid;        /* false: no position (not a raw scan of the targets as given) */

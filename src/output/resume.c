@@ -368,7 +368,7 @@ static int parse_position(const char *line, struct scan_pos *p)
                "%n",
                &p->pass, &p->group, &p->pending, &p->nsenders, &used) != 4 ||
         p->nsenders == 0 || p->nsenders > SCAN_POS_MAX_SENDERS ||
-        (p->pass > 255 && p->pass != SCAN_POS_PACING))
+        (p->pass > 255 && p->pass != SCAN_POS_PACING && p->pass != SCAN_POS_DONE))
         return -1;
     const char *c = line + used;
     for (uint32_t t = 0; t < p->nsenders; t++) {

@@ -532,7 +532,9 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
         begin_task(c, now);
         log_debug("raw", "%" PRIu64 " probes in shard %u/%u, rate %.0f pps (%s)", c->shard_count,
                   c->shard + 1, c->nshards, g.ctl.rate, job->io.rate > 0 ? "fixed" : "adaptive");
-        if (c->sched.on)
+        if (c->rr.done)
+            rc = 0; /* --resume of a scan cut after its port scan: all known */
+        else if (c->sched.on)
             rc = run_groups(c, &g, err, errlen);
         else
             rc = run_group(c, &g, err, errlen);
@@ -545,6 +547,8 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
         drain(&g);
     if (interrupted && c->nprobes && g.res)
         raw_resume_note(c, raw_results_answers(g.res) - g.answers_base);
+    else if (rc == 0 && c->nprobes && g.res)
+        raw_resume_note_done(c);
     if (c->nprobes)
         progress_task_end(job->progress, clock_mono_ns());
     if (g.oom && rc == 0)

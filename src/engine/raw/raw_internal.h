@@ -264,6 +264,7 @@ struct raw_resume_run {
     uint64_t pending;  /* from.pending: added to the current group's expected answers */
     uint64_t expected; /* the current group's expected answers (pass-0 probes sent) */
     bool pacing;       /* the current group's passes are over (raw_pace.c runs) */
+    bool done;         /* from.pass is SCAN_POS_DONE: the port scan was over */
 };
 
 struct raw_ctx {
@@ -444,6 +445,9 @@ uint64_t raw_resume_start_pos(const struct raw_ctx *c, unsigned t);
 /* After a stop: write job->resume->reached (decided: answers received in
  * the current group since its start). */
 void raw_resume_note(struct raw_ctx *c, uint64_t decided);
+/* After the whole port scan: reached says so (SCAN_POS_DONE), for a stop
+ * in a later stage. */
+void raw_resume_note_done(struct raw_ctx *c);
 
 /* ---- raw_tx.c ---- */
 /* Sender thread body (arg: its struct raw_sender) for pass atomic

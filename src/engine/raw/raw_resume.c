@@ -48,6 +48,7 @@ int raw_resume_preload(struct raw_ctx *c, struct raw_results *res, char *err, si
     if (!f)
         return 0;
     c->rr.armed = true;
+    c->rr.done = f->pass == SCAN_POS_DONE;
     c->rr.pending = f->pending;
     uint64_t taken = 0;
     for (size_t i = 0; i < r->npartial; i++) {
@@ -121,6 +122,16 @@ uint64_t raw_resume_start_pos(const struct raw_ctx *c, unsigned t)
     return (low - t + c->nsenders - 1) / c->nsenders;
 }
 
+void raw_resume_note_done(struct raw_ctx *c)
+{
+    struct scan_resume *r = c->job->resume;
+    if (!r)
+        return;
+    r->keeps_partial = true;
+    r->reached = (struct scan_pos){
+        .valid = true, .pass = SCAN_POS_DONE, .nsenders = c->nsenders ? c->nsenders : 1};
+}
+
 void raw_resume_note(struct raw_ctx *c, uint64_t decided)
 {
     struct scan_resume *r = c->job->resume;
@@ -130,7 +141,10 @@ void raw_resume_note(struct raw_ctx *c, uint64_t decided)
     r->keeps_partial = true;
     *p = (struct scan_pos){.valid = true};
     p->group = c->sched.on ? c->sched.group : 0;
-    if (c->rr.pacing) {
+    if (c->rr.done) {
+        raw_resume_note_done(c); /* still over */
+        return;
+    } else if (c->rr.pacing) {
         p->pass = SCAN_POS_PACING;
     } else if (c->rr.armed) {
         /* Stopped before the resumed pass even started: where it was. */
