@@ -22,8 +22,8 @@
  * host lines the complete hosts. A format-1 file (per host only) is
  * refused with that reason.
  *
- * Granularity: probes for a raw port scan of the targets as given (-Pn,
- * or no host on an Ethernet link); hosts otherwise (connect scans, raw
+ * Granularity: probes for a raw port scan of the targets as given (-Pn
+ * with no target found by ARP/ND, or --disable-arp-ping); hosts otherwise (connect scans, raw
  * scans of the hosts discovery found): a host is complete or scanned
  * again from its first port. OS and version detection results are not
  * stored: with -O or -sV no host counts as complete, and the hosts' port
