@@ -26,6 +26,12 @@
  * last pass, known-up targets that sent no ICMP error at all are handed
  * over too: their bucket may have been empty from the start.
  *
+ * Resume. With job->resume (raw_resume.c, core/scan_pos.h) the answers
+ * of the interrupted run are taken first, and the first group and pass
+ * run start where it stopped (each sender seeks to its position); on a
+ * stop the position reached is written back, after a short wait for the
+ * replies still on their way.
+ *
  * Rate. --rate pins it; otherwise rate_ctl (core/rate.h) adapts it each
  * 100 ms: slow start, then additive increase, halved when a receiver
  * reports kernel drops or when answers arrive during a retry pass (they
