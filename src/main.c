@@ -201,9 +201,8 @@ int main(int argc, char **argv)
     }
     /* The resume recorder sees what the outputs and the database get. */
     struct resume_rec rec;
-    struct result_sink out =
-        resume_rec_sink(&rec, store_run_sink(&db, &outsink),
-                        scan.os.enabled || scan.version.enabled, &stop_requested);
+    struct result_sink out = resume_rec_sink(&rec, store_run_sink(&db, &outsink), scan.os.enabled,
+                                             scan.version.enabled, &stop_requested);
     struct pipeline pl;
     if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {

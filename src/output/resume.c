@@ -8,6 +8,7 @@
 #include "core/siphash.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -22,6 +23,107 @@
 static bool host_complete(const struct host_result *h)
 {
     return !h->interrupted && h->ports_unscanned == 0;
+}
+
+/* -sV's answer by short keys; the strings of struct service_result. */
+static const struct {
+    const char *key;
+    size_t off;
+} svc_str[] = {
+    {"n", offsetof(struct service_result, name)},
+    {"p", offsetof(struct service_result, product)},
+    {"v", offsetof(struct service_result, version)},
+    {"i", offsetof(struct service_result, extrainfo)},
+    {"h", offsetof(struct service_result, hostname)},
+    {"o", offsetof(struct service_result, ostype)},
+    {"d", offsetof(struct service_result, devicetype)},
+    {"pr", offsetof(struct service_result, probe)},
+    {"df", offsetof(struct service_result, differs)},
+    {"fp", offsetof(struct service_result, fingerprint)},
+};
+
+static char **svc_field(struct service_result *s, size_t i)
+{
+    return (char **)((char *)s + svc_str[i].off);
+}
+
+static json_t *svc_to_json(const struct service_result *s)
+{
+    json_t *o = json_object(), *cpe = json_array();
+    if (!o || !cpe) {
+        json_decref(o);
+        json_decref(cpe);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof svc_str / sizeof svc_str[0]; i++) {
+        const char *v = *svc_field((struct service_result *)s, i);
+        if (v)
+            json_object_set_new(o, svc_str[i].key, json_string(v));
+    }
+    for (size_t i = 0; i < s->ncpe; i++)
+        json_array_append_new(cpe, json_string(s->cpe[i]));
+    json_object_set_new(o, "cpe", cpe);
+    json_object_set_new(o, "m", json_integer(s->method));
+    json_object_set_new(o, "c", json_integer(s->conf));
+    json_object_set_new(o, "l", json_integer(s->line));
+    json_object_set_new(o, "t", json_boolean(s->tunnel_ssl));
+    json_object_set_new(o, "s", json_boolean(s->soft));
+    return o;
+}
+
+/* o -> *s (zeroed first; strings owned by s). 0, or -1 (s released). */
+static int svc_from_json(json_t *o, struct service_result *s)
+{
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < sizeof svc_str / sizeof svc_str[0]; i++) {
+        json_t *v = json_object_get(o, svc_str[i].key);
+        if (!v)
+            continue;
+        if (!json_is_string(v) || !(*svc_field(s, i) = strdup(json_string_value(v))))
+            goto bad;
+    }
+    json_t *cpe = json_object_get(o, "cpe"), *m = json_object_get(o, "m"),
+           *c = json_object_get(o, "c"), *l = json_object_get(o, "l");
+    if (!s->name || !json_is_array(cpe) || !json_is_integer(m) || !json_is_integer(c) ||
+        !json_is_integer(l) || json_integer_value(m) < SERVICE_METHOD_TABLE ||
+        json_integer_value(m) > SERVICE_METHOD_PROBED || json_integer_value(c) < 0 ||
+        json_integer_value(c) > 10 || json_integer_value(l) < 0 ||
+        json_integer_value(l) > UINT32_MAX)
+        goto bad;
+    s->method = (enum service_method)json_integer_value(m);
+    s->conf = (uint8_t)json_integer_value(c);
+    s->line = (uint32_t)json_integer_value(l);
+    s->tunnel_ssl = json_is_true(json_object_get(o, "t"));
+    s->soft = json_is_true(json_object_get(o, "s"));
+    size_t n = json_array_size(cpe);
+    if (n) {
+        s->cpe = calloc(n, sizeof *s->cpe);
+        if (!s->cpe)
+            goto bad;
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_array_get(cpe, i);
+            if (!json_is_string(e) || !(s->cpe[i] = strdup(json_string_value(e))))
+                goto bad;
+            s->ncpe = i + 1;
+        }
+    }
+    return 0;
+bad:
+    service_result_free(s);
+    return -1;
+}
+
+/* What a host line cannot hold: TLS facts, script output, OS results. */
+static bool host_storable(const struct host_result *h)
+{
+    if (h->nscripts || h->nos || h->os_report || h->os_fingerprint)
+        return false;
+    for (size_t i = 0; i < h->nports; i++) {
+        const struct port_detail *d = h->ports[i].detail;
+        if (d && (d->tls || d->nscripts))
+            return false;
+    }
+    return true;
 }
 
 static char *host_to_json(const struct host_result *h)
@@ -64,6 +166,20 @@ static char *host_to_json(const struct host_result *h)
         json_t *e = json_pack("[iiiii]", p->port, p->proto, p->state, p->reason, p->reason_ttl);
         if (e && p->detail && p->detail->have_reason_ip)
             json_array_append_new(e, json_string(ipaddr_str(&p->detail->reason_ip, a, sizeof a)));
+        if (e && p->detail && p->detail->service) {
+            json_t *sv = svc_to_json(p->detail->service);
+            if (!sv) {
+                json_decref(e);
+                e = NULL;
+            } else {
+                json_array_append_new(e, sv);
+            }
+        }
+        if (!e) {
+            json_decref(o);
+            json_decref(ports);
+            return NULL;
+        }
         json_array_append_new(ports, e);
     }
     json_object_set_new(o, "p", ports);
@@ -120,8 +236,16 @@ static int host_from_json(const char *text, struct host_result *h, char *why, si
     {
         int port, proto, state, reason, ttl;
         const char *rip = NULL;
-        if (json_unpack(e, "[iiiii!]", &port, &proto, &state, &reason, &ttl) < 0 &&
-            json_unpack(e, "[iiiiis!]", &port, &proto, &state, &reason, &ttl, &rip) < 0) {
+        json_t *svc = NULL;
+        /* [port, proto, state, reason, ttl], then a reason address and an
+         * -sV answer (an object), each optional, in that order. */
+        size_t ne = json_is_array(e) ? json_array_size(e) : 0, k = 5;
+        if (ne > 5 && json_is_string(json_array_get(e, k)))
+            rip = json_string_value(json_array_get(e, k++));
+        if (ne > k && json_is_object(json_array_get(e, k)))
+            svc = json_array_get(e, k++);
+        if (ne < 5 || k != ne ||
+            json_unpack(e, "[iiiii*]", &port, &proto, &state, &reason, &ttl) < 0) {
             snprintf(why, whylen, "port %zu: expected [port, proto, state, reason, ttl]", i + 1);
             goto bad;
         }
@@ -143,6 +267,20 @@ static int host_from_json(const char *text, struct host_result *h, char *why, si
                 goto bad;
             }
             d->have_reason_ip = true;
+        }
+        if (svc) {
+            struct port_detail *d = port_result_detail(&p);
+            struct service_result *sr = d ? calloc(1, sizeof *sr) : NULL;
+            if (!sr || svc_from_json(svc, sr) < 0) {
+                free(sr);
+                if (d) {
+                    free(d);
+                    p.detail = NULL;
+                }
+                snprintf(why, whylen, "port %zu: bad service answer", i + 1);
+                goto bad;
+            }
+            d->service = sr;
         }
         if (host_result_add_port(h, &p) < 0) {
             snprintf(why, whylen, "out of memory");
@@ -190,10 +328,13 @@ static void rec_push(struct resume_rec *rec, char ***lines, size_t *n, size_t *c
 static void rec_host(void *ctx, const struct host_result *h)
 {
     struct resume_rec *rec = ctx;
-    bool down_after_stop = rec->stop && *rec->stop && h->status != HOST_UP;
+    bool stopped = rec->stop && *rec->stop;
+    bool down_after_stop = stopped && h->status != HOST_UP;
+    /* -sV: a host out of it before the stop went all the way through. */
+    bool sv_whole = !rec->sv || (!stopped && host_storable(h));
     if (rec->oom) {
         /* nothing more: the file will not be written */
-    } else if (host_complete(h) && !down_after_stop && !rec->os) {
+    } else if (host_complete(h) && !down_after_stop && !rec->os && sv_whole) {
         rec_push(rec, &rec->lines, &rec->n, &rec->cap, h);
     } else if (h->status == HOST_UP && h->nports > 0 && !h->timed_out) {
         /* Its answers so far (with -O/-sV all of them: the detection is
@@ -217,11 +358,12 @@ static void rec_task(void *ctx, const struct task_event *ev)
 }
 
 struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os,
-                                   volatile sig_atomic_t *stop)
+                                   bool sv, volatile sig_atomic_t *stop)
 {
     memset(rec, 0, sizeof *rec);
     rec->next = next;
     rec->os = os;
+    rec->sv = sv;
     rec->stop = stop;
     return (struct result_sink){
         .begin = rec_begin, .host = rec_host, .end = rec_end, .task = rec_task, .ctx = rec};

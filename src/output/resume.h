@@ -25,10 +25,13 @@
  * Granularity: probes for a raw port scan of the targets as given (-Pn
  * with no target found by ARP/ND, or --disable-arp-ping); hosts otherwise (connect scans, raw
  * scans of the hosts discovery found): a host is complete or scanned
- * again from its first port. OS and version detection results are not
- * stored: with -O or -sV no host counts as complete, and the hosts' port
- * answers are kept as partial ones (with a position) so that the port
- * scan is not redone, only the detection.
+ * again from its first port. -sV results are stored (service fields per
+ * port) for the hosts that came out of -sV before the stop (a host the
+ * stop caught, or that -sV had not started, is partial: its port answers
+ * only). OS detection results are not stored: with -O no host counts as
+ * complete, and the hosts' port answers are kept as partial ones so that
+ * the port scan is not redone, only the detection. A host with TLS facts
+ * or script output is partial too (those are not stored).
  */
 #ifndef PRTIP_OUTPUT_RESUME_H
 #define PRTIP_OUTPUT_RESUME_H
@@ -81,7 +84,8 @@ struct resume_rec {
     size_t n, cap;
     char **parts; /* one JSON text per host answered in part (owned) */
     size_t nparts, pcap;
-    bool os; /* -O or -sV: no host counts as complete (their results are not stored) */
+    bool os; /* -O: no host counts as complete (its results are not stored) */
+    bool sv; /* -sV: complete only when it passed -sV before the stop */
     /* The run's stop flag: a host reported down after it was raised may
      * just not have been probed yet (discovery cut short): not complete. */
     volatile sig_atomic_t *stop;
@@ -89,7 +93,7 @@ struct resume_rec {
 };
 /* rec must outlive the returned sink; next is where hosts go on to. */
 struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os,
-                                   volatile sig_atomic_t *stop);
+                                   bool sv, volatile sig_atomic_t *stop);
 void resume_rec_free(struct resume_rec *rec);
 
 /*

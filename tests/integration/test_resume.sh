@@ -22,8 +22,9 @@
 #     uninterrupted run, every host once; the XML is valid against nmap.dtd
 #     with one <host> per target and runstats total right; -oN says "N IP
 #     addresses"; the JSON has N hosts and the NDJSON N host lines.
-# A stop during -sV (after the port scan) keeps the whole port scan: the
-# resumed run sends -sV's connections only.
+# A stop during -sV (after the port scan) keeps the whole port scan and
+# the hosts -sV had finished with their answers: the resumed run sends
+# -sV's connections to the other hosts only.
 # Signals are SIGINT, SIGTERM and SIGHUP at a delay drawn at random within
 # each scan's span (printed, with the seed to replay it: RESUME_SEED=n).
 # nmap's own form: an -oG log of an interrupted nmap -sT scan is resumed
@@ -285,37 +286,51 @@ run_type -sSflat HUP TERM 2.3 256 exact -- -sS -Pn -n --max-retries 0 --rate 300
 run_type -sSretry INT - 1.5 256 exact -- -sS -Pn -n --max-retries 2 --rate 600 --seed 95 -p 22,80,443 "$PREFIX"
 
 # A stop during -sV, after the port scan: the position says the port scan
-# was over, the resumed run sends no port probe again and only -sV runs
-# again (its results are not stored). A listener on 2222 that accepts and
-# stays silent holds -sV's NULL probe for its full wait.
+# was over, so the resumed run sends no port probe; hosts that came out of
+# -sV before the stop are kept whole with their -sV answers (not probed
+# again), the others run -sV again. 22 answers -sV at once (tcpwrapped);
+# a listener on 2222 of .8-.15 accepts and stays silent, holding -sV's
+# NULL probe there for its full wait, past the signal.
 ip netns exec "$LAB_TGT" python3 -c '
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 2222))
-s.listen(512)
+import select, socket
+ls = []
+for i in range(8, 16):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("198.18.132.%d" % i, 2222))
+    s.listen(64)
+    ls.append(s)
 keep = []
 while True:
-    keep.append(s.accept()[0])
+    for s in select.select(ls, [], [])[0]:
+        keep.append(s.accept()[0])
 ' &
 SILENT=$!
 t_cleanup "kill $SILENT 2>/dev/null || true"
 sleep 0.3
-SVARGS=(-sS -sV -Pn -n --max-retries 0 --version-intensity 0 --seed 94 -p 80,2222 198.18.132.0/28)
+SVARGS=(-sS -sV -Pn -n --max-retries 0 --version-intensity 0 --seed 94 -p 22,2222 198.18.132.0/28)
 nprobes >/dev/null
 interrupt intsv INT 2.5 "$BIN" "${SVARGS[@]}" -oA "$T/ressv" -oD "$T/ressv.ndjson"
 nprobes >/dev/null
+flush
 grep -q '^position pass 1001 ' "$T/ressv.resume" || t_fail "-sV: the resume file does not say the port scan was over: $(grep '^position' "$T/ressv.resume")"
 grep -q 'after the port scan' "$T/intsv.err" || t_fail "-sV: $(cat "$T/intsv.err")"
+complete_hosts "$T/ressv.resume" >"$T/svdone"
+[ "$(cat "$T/svdone")" = "$(printf '198.18.132.%d\n' 0 1 2 3 4 5 6 7 | sort)" ] ||
+    t_fail "-sV: complete hosts in the file: $(tr '\n' ' ' <"$T/svdone"); .0-.7 expected"
+grep '^host ' "$T/ressv.resume" | grep -q '"n":"tcpwrapped"' || t_fail "-sV: no -sV answer in the complete hosts' records"
 t_scan finsv --resume "$T/ressv.resume"
 [ "$(cat "$T/finsv.rc")" = 0 ] || t_fail "-sV: resumed scan failed: $(cat "$T/finsv.err")"
 nsv=$(nprobes)
-# 16 hosts: one -sV connection each to 2222, and no SYN to port 80.
-[ "$nsv" = 16 ] || t_fail "-sV: the resumed run sent $nsv SYNs; 16 (-sV's connections to 2222 only) expected"
+probed >"$T/svprobed"
+[ "$(comm -12 "$T/svdone" "$T/svprobed" | wc -l)" = 0 ] || t_fail "-sV: hosts done before the stop were probed again"
+[ "$(comm -23 "$T/svprobed" <(printf '198.18.132.%d\n' 8 9 10 11 12 13 14 15 | sort) | wc -l)" = 0 ] ||
+    t_fail "-sV: the resumed run probed $(tr '\n' ' ' <"$T/svprobed")"
 host_states "$T/ressv.gnmap" >"$T/ressv.states"
-[ "$(grep -c ' 2222 open$' "$T/ressv.states")" = 16 ] && [ "$(grep -c ' 80 closed$' "$T/ressv.states")" = 16 ] ||
+[ "$(grep -c ' 22 open$' "$T/ressv.states")" = 16 ] && [ "$(grep -c ' 2222 open$' "$T/ressv.states")" = 8 ] ||
     t_fail "-sV: resumed ports: $(head -4 "$T/ressv.states")"
-t_pass "-sV cut after the port scan: the resumed run sent only -sV's 16 connections, no port probe"
+[ "$(grep -c '22/open/tcp//tcpwrapped' "$T/ressv.gnmap")" = 16 ] || t_fail "-sV: not every host has its -sV answer for 22 in -oG"
+t_pass "-sV cut after the port scan: 8 hosts kept with their -sV answers, not probed again; the resumed run sent $nsv SYNs, all -sV's to the 8 others"
 
 # nmap's --resume form: an -oG log of an interrupted nmap -sT scan. prtip
 # takes the arguments from its "as:" line and the hosts with a Ports line

@@ -31,7 +31,7 @@ static void host(struct host_result *h, const char *a, uint16_t port, uint8_t st
 /* Record a complete host and a partial one through the recorder sink. */
 static void record(struct resume_rec *rec)
 {
-    struct result_sink s = resume_rec_sink(rec, (struct result_sink){0}, false, NULL);
+    struct result_sink s = resume_rec_sink(rec, (struct result_sink){0}, false, false, NULL);
     struct host_result whole, part;
     host(&whole, "198.18.0.1", 22, PORT_OPEN);
     host(&part, "198.18.0.2", 80, PORT_CLOSED);
@@ -141,6 +141,65 @@ static void test_refusals(void **state)
     }
 }
 
+/* -sV: a host out of -sV before the stop is complete, with its answers;
+ * one that comes after the stop is partial (its ports only). */
+static void test_service(void **state)
+{
+    (void)state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/sv.resume", dir);
+    volatile sig_atomic_t stop = 0;
+    struct resume_rec rec;
+    struct result_sink sk = resume_rec_sink(&rec, (struct result_sink){0}, false, true, &stop);
+    struct host_result h;
+    host(&h, "198.18.0.1", 22, PORT_OPEN);
+    struct port_detail *d = port_result_detail(&h.ports[0]);
+    assert_non_null(d);
+    d->service = calloc(1, sizeof *d->service);
+    assert_non_null(d->service);
+    struct service_result *sv = d->service;
+    sv->name = strdup("ssh");
+    sv->product = strdup("OpenSSH");
+    sv->version = strdup("9.2p1 Debian 2");
+    sv->cpe = calloc(1, sizeof *sv->cpe);
+    sv->cpe[0] = strdup("cpe:/a:openbsd:openssh:9.2p1");
+    sv->ncpe = 1;
+    sv->method = SERVICE_METHOD_PROBED;
+    sv->conf = 10;
+    sv->line = 1234;
+    sk.host(sk.ctx, &h);
+    stop = 2; /* the next host came after the stop */
+    struct ipaddr a2;
+    assert_int_equal(ipaddr_parse("198.18.0.2", &a2), 0);
+    h.addr = a2;
+    sk.host(sk.ctx, &h);
+    host_result_free(&h);
+    char *args[] = {"-sS", "-sV", "-Pn", "198.18.0.0/30"};
+    struct scan_pos pos = {.valid = true, .pass = SCAN_POS_DONE, .nsenders = 1};
+    char used[512], err[512];
+    assert_int_equal(resume_write(path, NULL, 0, args, 4, 1, 0, 1, &pos, true, &rec, used,
+                                  sizeof used, err, sizeof err),
+                     0);
+    resume_rec_free(&rec);
+    struct resume_state rs;
+    assert_int_equal(resume_load(path, &rs, err, sizeof err), 0);
+    assert_int_equal(rs.pos.pass, SCAN_POS_DONE);
+    assert_int_equal(rs.nhosts, 1);
+    assert_int_equal(rs.npartial, 1);
+    const struct service_result *r = rs.hosts[0].ports[0].detail->service;
+    assert_non_null(r);
+    assert_string_equal(r->name, "ssh");
+    assert_string_equal(r->product, "OpenSSH");
+    assert_string_equal(r->version, "9.2p1 Debian 2");
+    assert_null(r->extrainfo);
+    assert_int_equal(r->ncpe, 1);
+    assert_string_equal(r->cpe[0], "cpe:/a:openbsd:openssh:9.2p1");
+    assert_int_equal(r->method, SERVICE_METHOD_PROBED);
+    assert_int_equal(r->conf, 10);
+    assert_int_equal(r->line, 1234);
+    resume_free(&rs);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -161,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_no_position),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_service),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
