@@ -6,6 +6,7 @@
 
 #include "core/addr.h"
 #include "core/siphash.h"
+#include "store/codec.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -113,10 +114,10 @@ bad:
     return -1;
 }
 
-/* What a host line cannot hold: TLS facts, script output, OS results. */
+/* What a host line cannot hold: TLS facts, script output. */
 static bool host_storable(const struct host_result *h)
 {
-    if (h->nscripts || h->nos || h->os_report || h->os_fingerprint)
+    if (h->nscripts)
         return false;
     for (size_t i = 0; i < h->nports; i++) {
         const struct port_detail *d = h->ports[i].detail;
@@ -124,6 +125,88 @@ static bool host_storable(const struct host_result *h)
             return false;
     }
     return true;
+}
+
+/* JSON text from the store's codec (store/codec.h) as a value; NULL text
+ * is JSON null. -1 on a text that does not parse (out of memory). */
+static int set_codec(json_t *o, const char *key, char *text)
+{
+    if (!text)
+        return 0;
+    json_t *v = json_loads(text, 0, NULL);
+    free(text);
+    return v ? json_object_set_new(o, key, v) : -1;
+}
+
+/* The value back as codec text (owned), for the codec's readers. */
+static char *codec_text(json_t *v)
+{
+    return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+/* -O's (or --os-passive's) findings: matches with their classes, the
+ * fingerprint text, the report, in the store's column shapes. */
+static int os_to_json(json_t *o, const struct host_result *h)
+{
+    if (h->nos) {
+        json_t *a = json_array();
+        if (!a || json_object_set_new(o, "os", a) < 0)
+            return -1;
+        for (size_t i = 0; i < h->nos; i++) {
+            const struct os_match *m = &h->os[i];
+            json_t *mo = json_pack("{s:s, s:i, s:I}", "n", m->name ? m->name : "", "a", m->accuracy,
+                                   "l", (json_int_t)m->line);
+            if (!mo || json_array_append_new(a, mo) < 0 ||
+                (m->nclasses &&
+                 set_codec(mo, "c", codec_classes_json(m->classes, m->nclasses)) < 0))
+                return -1;
+        }
+    }
+    if (h->os_fingerprint && json_object_set_new(o, "ofp", json_string(h->os_fingerprint)) < 0)
+        return -1;
+    if (h->os_report && set_codec(o, "orep", codec_os_report_json(h->os_report)) < 0)
+        return -1;
+    return 0;
+}
+
+static int os_from_json(json_t *o, struct host_result *h)
+{
+    json_t *os = json_object_get(o, "os"), *fp = json_object_get(o, "ofp"),
+           *rep = json_object_get(o, "orep");
+    if (os) {
+        size_t n = json_array_size(os);
+        if (!json_is_array(os) || n == 0 || !(h->os = calloc(n, sizeof *h->os)))
+            return -1;
+        h->nos = n; /* zeroed entries free cleanly */
+        for (size_t i = 0; i < n; i++) {
+            json_t *mo = json_array_get(os, i);
+            struct os_match *m = &h->os[i];
+            const char *name;
+            int acc;
+            json_int_t line;
+            if (json_unpack(mo, "{s:s, s:i, s:I}", "n", &name, "a", &acc, "l", &line) < 0 ||
+                acc < 0 || acc > 100 || line < 0 || line > UINT32_MAX || !(m->name = strdup(name)))
+                return -1;
+            m->accuracy = (uint8_t)acc;
+            m->line = (uint32_t)line;
+            char *t = codec_text(json_object_get(mo, "c"));
+            int rc = t ? codec_json_classes(t, &m->classes, &m->nclasses) : 0;
+            free(t);
+            if (rc < 0)
+                return -1;
+        }
+    }
+    if (fp && (!json_is_string(fp) || !(h->os_fingerprint = strdup(json_string_value(fp)))))
+        return -1;
+    if (rep) {
+        char *t = codec_text(rep);
+        h->os_report = t ? calloc(1, sizeof *h->os_report) : NULL;
+        int rc = h->os_report ? codec_json_os_report(t, h->os_report) : -1;
+        free(t);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static char *host_to_json(const struct host_result *h)
@@ -183,6 +266,10 @@ static char *host_to_json(const struct host_result *h)
         json_array_append_new(ports, e);
     }
     json_object_set_new(o, "p", ports);
+    if (os_to_json(o, h) < 0) {
+        json_decref(o);
+        return NULL;
+    }
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
@@ -287,6 +374,10 @@ static int host_from_json(const char *text, struct host_result *h, char *why, si
             goto bad;
         }
     }
+    if (os_from_json(o, h) < 0) {
+        snprintf(why, whylen, "bad OS detection record");
+        goto bad;
+    }
     json_decref(o);
     return 0;
 bad:
@@ -330,11 +421,11 @@ static void rec_host(void *ctx, const struct host_result *h)
     struct resume_rec *rec = ctx;
     bool stopped = rec->stop && *rec->stop;
     bool down_after_stop = stopped && h->status != HOST_UP;
-    /* -sV: a host out of it before the stop went all the way through. */
-    bool sv_whole = !rec->sv || (!stopped && host_storable(h));
+    /* -sV/-O: a host out of them before the stop went all the way through. */
+    bool whole = (!rec->sv && !rec->os) || (!stopped && host_storable(h));
     if (rec->oom) {
         /* nothing more: the file will not be written */
-    } else if (host_complete(h) && !down_after_stop && !rec->os && sv_whole) {
+    } else if (host_complete(h) && !down_after_stop && whole) {
         rec_push(rec, &rec->lines, &rec->n, &rec->cap, h);
     } else if (h->status == HOST_UP && h->nports > 0 && !h->timed_out) {
         /* Its answers so far (with -O/-sV all of them: the detection is

@@ -25,13 +25,13 @@
  * Granularity: probes for a raw port scan of the targets as given (-Pn
  * with no target found by ARP/ND, or --disable-arp-ping); hosts otherwise (connect scans, raw
  * scans of the hosts discovery found): a host is complete or scanned
- * again from its first port. -sV results are stored (service fields per
- * port) for the hosts that came out of -sV before the stop (a host the
- * stop caught, or that -sV had not started, is partial: its port answers
- * only). OS detection results are not stored: with -O no host counts as
- * complete, and the hosts' port answers are kept as partial ones so that
- * the port scan is not redone, only the detection. A host with TLS facts
- * or script output is partial too (those are not stored).
+ * again from its first port. -sV and -O results are stored (service
+ * fields per port; OS matches, fingerprint and report in the database's
+ * column shapes, store/codec.h) for the hosts that reached the outputs
+ * before the stop (a host the stop caught in -sV or -O, or that they had
+ * not started, is partial: its port answers only, the detection runs
+ * again). A host with TLS facts or script output is partial too (those
+ * are not stored).
  */
 #ifndef PRTIP_OUTPUT_RESUME_H
 #define PRTIP_OUTPUT_RESUME_H
@@ -84,8 +84,8 @@ struct resume_rec {
     size_t n, cap;
     char **parts; /* one JSON text per host answered in part (owned) */
     size_t nparts, pcap;
-    bool os; /* -O: no host counts as complete (its results are not stored) */
-    bool sv; /* -sV: complete only when it passed -sV before the stop */
+    bool os; /* -O: complete only when it came out of -O before the stop */
+    bool sv; /* -sV: complete only when it came out of -sV before the stop */
     /* The run's stop flag: a host reported down after it was raised may
      * just not have been probed yet (discovery cut short): not complete. */
     volatile sig_atomic_t *stop;

@@ -141,8 +141,8 @@ static void test_refusals(void **state)
     }
 }
 
-/* -sV: a host out of -sV before the stop is complete, with its answers;
- * one that comes after the stop is partial (its ports only). */
+/* -sV/-O: a host out of them before the stop is complete, with their
+ * answers; one that comes after the stop is partial (its ports only). */
 static void test_service(void **state)
 {
     (void)state;
@@ -150,7 +150,7 @@ static void test_service(void **state)
     snprintf(path, sizeof path, "%s/sv.resume", dir);
     volatile sig_atomic_t stop = 0;
     struct resume_rec rec;
-    struct result_sink sk = resume_rec_sink(&rec, (struct result_sink){0}, false, true, &stop);
+    struct result_sink sk = resume_rec_sink(&rec, (struct result_sink){0}, true, true, &stop);
     struct host_result h;
     host(&h, "198.18.0.1", 22, PORT_OPEN);
     struct port_detail *d = port_result_detail(&h.ports[0]);
@@ -167,6 +167,24 @@ static void test_service(void **state)
     sv->method = SERVICE_METHOD_PROBED;
     sv->conf = 10;
     sv->line = 1234;
+    /* -O's findings too. */
+    h.os = calloc(1, sizeof *h.os);
+    assert_non_null(h.os);
+    h.nos = 1;
+    h.os[0].name = strdup("Linux 5.0 - 5.14");
+    h.os[0].accuracy = 100;
+    h.os[0].line = 4242;
+    h.os[0].classes = calloc(1, sizeof *h.os[0].classes);
+    h.os[0].nclasses = 1;
+    h.os[0].classes[0].vendor = strdup("Linux");
+    h.os[0].classes[0].osfamily = strdup("Linux");
+    h.os[0].classes[0].type = strdup("general purpose");
+    h.os[0].classes[0].accuracy = 100;
+    h.os_fingerprint = strdup("OS:SCAN(V=7.93)");
+    h.os_report = calloc(1, sizeof *h.os_report);
+    h.os_report->verdict = OS_VERDICT_DETAILS;
+    h.os_report->running = strdup("Linux 5.X");
+    h.os_report->distance = 1;
     sk.host(sk.ctx, &h);
     stop = 2; /* the next host came after the stop */
     struct ipaddr a2;
@@ -197,6 +215,18 @@ static void test_service(void **state)
     assert_int_equal(r->method, SERVICE_METHOD_PROBED);
     assert_int_equal(r->conf, 10);
     assert_int_equal(r->line, 1234);
+    const struct host_result *w = &rs.hosts[0];
+    assert_int_equal(w->nos, 1);
+    assert_string_equal(w->os[0].name, "Linux 5.0 - 5.14");
+    assert_int_equal(w->os[0].accuracy, 100);
+    assert_int_equal(w->os[0].line, 4242);
+    assert_int_equal(w->os[0].nclasses, 1);
+    assert_string_equal(w->os[0].classes[0].type, "general purpose");
+    assert_string_equal(w->os_fingerprint, "OS:SCAN(V=7.93)");
+    assert_non_null(w->os_report);
+    assert_int_equal(w->os_report->verdict, OS_VERDICT_DETAILS);
+    assert_string_equal(w->os_report->running, "Linux 5.X");
+    assert_int_equal(w->os_report->distance, 1);
     resume_free(&rs);
 }
 
