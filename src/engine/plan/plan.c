@@ -29,7 +29,8 @@ struct plan {
     size_t up_next;                  /* found->up[] entry the next port-scanned host is */
     uint64_t down_next;              /* first target index whose down host is not out yet */
     uint64_t total, nup, ndown;
-    struct progress *progress; /* the port scan's meter; NULL for --dry-run */
+    struct progress *progress;  /* the port scan's meter; NULL for --dry-run */
+    struct scan_resume *resume; /* --resume's position (core/scan_pos.h); NULL = none */
 };
 
 /* ---- jobs from the configuration --------------------------------------- */
@@ -79,6 +80,7 @@ static struct connect_job connect_job_of(const struct plan *p, const struct targ
         .dns = cfg->dns,
         .stop = p->stop,
         .progress = p->progress,
+        .resume = p->resume, /* partial hosts by address: any target set */
     };
 }
 
@@ -108,6 +110,10 @@ static int port_scan(struct plan *p, const struct target_set *targets, bool assu
 {
     if (raw_port_scan(p->cfg)) {
         struct raw_job j = raw_job_of(p, targets, assume_up);
+        /* A position names probes of the permutation of the targets as
+         * given only: not of a set of up hosts that discovery built. */
+        if (targets == p->cfg->targets)
+            j.resume = p->resume;
         return raw_engine_run(&j, sink, err, errlen);
     }
     struct connect_job j = connect_job_of(p, targets, assume_up);
@@ -345,7 +351,14 @@ static bool pn_arp(const struct config *cfg, bool raw)
 int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct result_sink *sink,
              struct scan_summary *sum, char *err, size_t errlen)
 {
-    struct plan p = {.cfg = cfg, .stop = stop, .out = sink};
+    return plan_run_resume(cfg, stop, sink, sum, NULL, err, errlen);
+}
+
+int plan_run_resume(const struct config *cfg, volatile sig_atomic_t *stop,
+                    const struct result_sink *sink, struct scan_summary *sum,
+                    struct scan_resume *resume, char *err, size_t errlen)
+{
+    struct plan p = {.cfg = cfg, .stop = stop, .out = sink, .resume = resume};
     struct result_sink counted = {.host = counting_sink, .ctx = &p};
     bool raw = raw_port_scan(cfg);
     int rc = 0;

@@ -19,6 +19,7 @@
 
 #include "core/ports.h"
 #include "core/rdns.h"
+#include "core/scan_pos.h"
 #include "core/services.h"
 #include "core/stop.h"
 #include "core/stream.h"
@@ -89,6 +90,13 @@ struct raw_job {
      * port the first time a reply says open, and closes it before it
      * delivers hosts; all on the calling thread. */
     struct progress *progress;
+    /* --resume (core/scan_pos.h), borrowed; NULL = none. Only for a scan of
+     * the targets as given (the permutation must be the interrupted
+     * run's): resume->from says where to start (pass, group, each sender's
+     * position; the passes before it and the probes before it in its pass
+     * are not sent again), resume->partial's answers are taken as received;
+     * on a stop the engine writes resume->reached. */
+    struct scan_resume *resume;
 };
 
 #include "engine/connect/connect_engine.h"
