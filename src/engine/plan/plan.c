@@ -102,12 +102,22 @@ static bool raw_port_scan(const struct config *cfg)
     return cfg->types[0]->engine == SCAN_ENGINE_RAW;
 }
 
-/* The port scan of targets with the configuration's engine. */
+/* Do hosts handed over early help? A store writes them, and --os-passive
+ * scores them, while the scan runs instead of after it. (The outputs keep
+ * target order through the order_sink main puts in front of them.) */
+static bool early_wanted(const struct config *cfg)
+{
+    return cfg->db || cfg->db_default || cfg->os.passive;
+}
+
+/* The port scan of targets with the configuration's engine. in_order: the
+ * sink needs hosts in target order (merge_host). */
 static int port_scan(struct plan *p, const struct target_set *targets, bool assume_up,
-                     const struct result_sink *sink, char *err, size_t errlen)
+                     bool in_order, const struct result_sink *sink, char *err, size_t errlen)
 {
     if (raw_port_scan(p->cfg)) {
         struct raw_job j = raw_job_of(p, targets, assume_up);
+        j.early = !in_order && early_wanted(p->cfg);
         return raw_engine_run(&j, sink, err, errlen);
     }
     struct connect_job j = connect_job_of(p, targets, assume_up);
@@ -262,7 +272,7 @@ static int scan_up_hosts(struct plan *p, char *err, size_t errlen)
     }
     /* Discovery is done; its reasons are merged back into each host. */
     struct result_sink s = {.host = merge_host, .ctx = p};
-    int rc = port_scan(p, set, true, &s, err, errlen);
+    int rc = port_scan(p, set, true, true, &s, err, errlen);
     target_set_free(set);
     return rc;
 }
@@ -303,7 +313,7 @@ static int discover_then_scan(struct plan *p, char *err, size_t errlen)
          * targets as given (no per-host target set built from the records). */
         disc_result_free(&found);
         struct result_sink macs = {.host = pn_mac_sink, .ctx = p};
-        return port_scan(p, cfg->targets, true, &macs, err, errlen);
+        return port_scan(p, cfg->targets, true, false, &macs, err, errlen);
     }
     if (cfg->skip_discovery)
         for (size_t i = 0; i < found.nskip; i++) {
@@ -396,7 +406,7 @@ int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct
          * SYN 443, ACK 80, timestamp), so hosts carry arp-response and a
          * MAC address as in nmap's files. */
         struct result_sink macs = {.host = pn_mac_sink, .ctx = &p};
-        rc = port_scan(&p, cfg->targets, cfg->skip_discovery,
+        rc = port_scan(&p, cfg->targets, cfg->skip_discovery, false,
                        cfg->skip_discovery && raw ? &macs : &counted, err, errlen);
     } else {
         rc = discover_then_scan(&p, err, errlen);
