@@ -18,6 +18,11 @@
 
 /* Hosts per transaction at most: bounds the statement memory of one batch. */
 #define BATCH_HOSTS 4096
+/* Hosts come as they complete (raw_job.early): a transaction per arrival
+ * would spend the scan in commits (PostgreSQL syncs each). The writer
+ * gathers until BATCH_HOSTS are queued, BATCH_WAIT_NS after its last
+ * commit, or the stream's end, whichever comes first. */
+#define BATCH_WAIT_NS 100000000LL /* 100 ms */
 
 struct qitem {
     struct qitem *next;
@@ -35,6 +40,8 @@ struct store_writer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct qitem *head, **tail;
+    size_t nqueued;
+    int64_t last_commit; /* CLOCK_MONOTONIC ns */
     bool closing;
     bool failed;      /* a batch failed: later hosts are dropped, end reports it */
     char err[512];    /* the first failure */
@@ -320,10 +327,17 @@ static void *writer_main(void *arg)
             pthread_mutex_unlock(&w->mu);
             break;
         }
+        int64_t due = w->last_commit + BATCH_WAIT_NS;
+        while (!w->closing && w->nqueued < BATCH_HOSTS && clock_mono_ns() < due) {
+            struct timespec ts = {(time_t)(due / 1000000000), (long)(due % 1000000000)};
+            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        }
         /* Take up to BATCH_HOSTS from the front. */
         struct qitem *batch = w->head, **cut = &w->head;
-        for (size_t n = 0; *cut && n < BATCH_HOSTS; n++)
+        size_t taken = 0;
+        for (; *cut && taken < BATCH_HOSTS; taken++)
             cut = &(*cut)->next;
+        w->nqueued -= taken;
         w->head = *cut;
         *cut = NULL;
         if (!w->head)
@@ -334,6 +348,7 @@ static void *writer_main(void *arg)
         int wrc = failed ? 0 : write_batch(w, batch, t);
         int64_t t1 = clock_mono_ns();
         w->write_ns += t1 - t0;
+        w->last_commit = t1;
         size_t nb = 0;
         for (struct qitem *q = batch; q; q = q->next)
             nb++;
@@ -369,7 +384,12 @@ struct store_writer *store_writer_new(struct store *st, const struct store_job *
     w->job = *job;
     w->tail = &w->head;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    /* Timed waits on the monotonic clock (BATCH_WAIT_NS). */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
     return w;
 }
 
@@ -463,7 +483,9 @@ static void w_host(void *ctx, const struct host_result *h)
     q->seq = w->next_seq++;
     *w->tail = q;
     w->tail = &q->next;
-    pthread_cond_signal(&w->cv);
+    /* The writer wakes itself when its gathering time is up. */
+    if (++w->nqueued == 1 || w->nqueued == BATCH_HOSTS)
+        pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
 
