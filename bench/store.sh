@@ -183,7 +183,7 @@ L.append(f"Run-to-run spread without a store (max − min wall): {spread:.2f} s.
          + " ".join(f"{m}: +{c:.2f} s, {'within' if c <= spread else 'above'} it." for m, c in costs.items()))
 L.append("")
 L.append("How: the raw engine hands a host to the stream as soon as every probe of it is answered "
-         "(with a store or --os-passive, no discovery pass), in 1 ms slices when its reply rings are "
+         "(without a discovery pass, as here with -Pn), in 1 ms slices when its reply rings are "
          "empty, and the outputs put hosts back in target order; the writer gathers what came in "
          "100 ms (at most 4,096 hosts) per transaction. *hosts stored during the scan*: handed over "
          "before the last reply wait ended (prtip -d); the rest go at the end. Writer busy includes "

@@ -102,22 +102,18 @@ static bool raw_port_scan(const struct config *cfg)
     return cfg->types[0]->engine == SCAN_ENGINE_RAW;
 }
 
-/* Do hosts handed over early help? A store writes them, and --os-passive
- * scores them, while the scan runs instead of after it. (The outputs keep
- * target order through the order_sink main puts in front of them.) */
-static bool early_wanted(const struct config *cfg)
-{
-    return cfg->db || cfg->db_default || cfg->os.passive;
-}
-
 /* The port scan of targets with the configuration's engine. in_order: the
- * sink needs hosts in target order (merge_host). */
+ * sink needs hosts in target order (merge_host); else the raw engine hands
+ * each host on as soon as it is complete (raw_job.early), so that what the
+ * sinks do per host (a store, --os-passive, the outputs' copies, MAC
+ * look-ups) overlaps the scan; main's order_sink keeps the outputs in
+ * target order. */
 static int port_scan(struct plan *p, const struct target_set *targets, bool assume_up,
                      bool in_order, const struct result_sink *sink, char *err, size_t errlen)
 {
     if (raw_port_scan(p->cfg)) {
         struct raw_job j = raw_job_of(p, targets, assume_up);
-        j.early = !in_order && early_wanted(p->cfg);
+        j.early = !in_order;
         return raw_engine_run(&j, sink, err, errlen);
     }
     struct connect_job j = connect_job_of(p, targets, assume_up);

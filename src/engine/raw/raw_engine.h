@@ -83,9 +83,10 @@ struct raw_job {
     enum dns_mode dns; /* reverse DNS of delivered hosts */
     /* Deliver each host as soon as every probe of it is answered (marked
      * host_result.early, in completion order), the rest at the end in
-     * index order; else every host at the end, in index order. For sinks
-     * that gain from hosts early (a store, core/stream.h order_sink in
-     * front of the outputs). Not done when sharded by probe. */
+     * index order; else every host at the end, in index order. The sinks'
+     * per-host work then overlaps the scan; outputs that print in target
+     * order take hosts through core/stream.h's order_sink. Not done when
+     * sharded by probe. */
     bool early;
     struct raw_opts io;          /* rate, shard, interface, source, send/receive methods, --wait */
     volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
