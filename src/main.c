@@ -188,7 +188,10 @@ int main(int argc, char **argv)
     /* Run state lives here, beside the read-only configuration. */
     struct scan_summary sum = {0};
     struct scan_info info;
-    struct result_sink outsink = output_set_sink(&outs);
+    struct result_sink outset = output_set_sink(&outs);
+    /* Hosts may come early (raw_job.early): the outputs keep target order. */
+    struct order_sink ord;
+    struct result_sink outsink = order_sink(&ord, &outset);
     struct store_job sjob;
     struct store_run db;
     char dbpath[4096], shard[24];
@@ -248,6 +251,7 @@ int main(int argc, char **argv)
         sum.error = err;
 
     int wrc = sink_end(&pl.head, &sum);
+    order_sink_free(&ord);
     /* A stage after the port scan (-sV) may have been the one Ctrl-C cut. */
     sum.interrupted = stop_requested != 0;
     plan_pipeline_free(&pl);

@@ -59,6 +59,7 @@
 
 #define MIN_COOLDOWN_NS 50000000LL /* 50 ms */
 #define AGG_SLEEP_NS    1000000    /* aggregator naps 1 ms when the rings are empty */
+#define AGG_PUMP_NS     1000000    /* or hands hosts on for up to 1 ms (early delivery) */
 
 /* ---- the aggregator loop ------------------------------------------------ */
 
@@ -209,9 +210,11 @@ void raw_agg_tick(struct raw_agg *g, int64_t now, bool sending)
         double frac = pass > 0 || !sending || !c->shard_count
                           ? 0.99
                           : 0.99 * (double)pos / (double)c->shard_count;
-        /* Hosts are delivered together at the end: none completed before. */
+        /* Hosts go out as they complete with early delivery (job->early),
+         * else together at the end. */
         unsigned up = c->job->assume_up ? (unsigned)c->naddrs : (unsigned)raw_results_hosts(g->res);
-        progress_tick(c->job->progress, now, frac, 0, up, up);
+        unsigned done = (unsigned)raw_results_delivered(g->res);
+        progress_tick(c->job->progress, now, frac, done, up, up > done ? up - done : 0);
     }
 }
 
@@ -219,6 +222,18 @@ static void nap(void)
 {
     struct timespec ts = {0, AGG_SLEEP_NS};
     nanosleep(&ts, NULL);
+}
+
+/* The rings are empty: hand complete hosts on (early delivery) for up to
+ * AGG_PUMP_NS, else nap. Hosts go out in such slices so that the sinks'
+ * work (a store, a stage) overlaps the scan without holding replies back. */
+static void idle(struct raw_agg *g)
+{
+    int r = raw_results_pump(g->res, clock_mono_ns() + AGG_PUMP_NS);
+    if (r < 0)
+        g->oom = 1;
+    if (r <= 0)
+        nap();
 }
 
 /*
@@ -242,7 +257,7 @@ static void cooldown(struct raw_agg *g, int64_t from, int64_t fixed_ns, uint64_t
         if (drain(g) == 0) {
             if (expected && raw_results_answers(g->res) - g->answers_base >= expected)
                 return;
-            nap();
+            idle(g);
         }
     }
 }
@@ -309,7 +324,7 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
             if (!atomic_load_explicit(&c->snd[t].done, memory_order_acquire)) {
                 raw_agg_tick(g, clock_mono_ns(), true);
                 if (drain(g) == 0)
-                    nap();
+                    idle(g);
                 continue;
             }
             pthread_join(c->snd[t].th, NULL);
@@ -467,6 +482,27 @@ static int run_groups(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
     return rc;
 }
 
+/* What delivery needs, as known when the scan starts. */
+static struct raw_deliver deliver_of(const struct raw_ctx *c, const struct result_sink *sink,
+                                     struct timespec start)
+{
+    return (struct raw_deliver){
+        .job = c->job,
+        .probes = c->probes,
+        .nentries = c->nentries,
+        .naddrs = c->naddrs,
+        .perm = &c->perm,
+        .shard = c->shard,
+        .nshards = c->nshards,
+        .sink = sink,
+        .skip = c->skip,
+        .nskip = c->nskip,
+        .synacks = c->synacks,
+        .shard_by_addr = c->sched.on,
+        .start = start,
+    };
+}
+
 int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, char *err,
                    size_t errlen)
 {
@@ -521,6 +557,11 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
         if (rc == 0)
             rc = raw_resume_preload(c, g.res, err, errlen);
     }
+    if (rc == 0 && c->nprobes && job->early) {
+        struct raw_deliver d = deliver_of(c, sink, start);
+        if (raw_results_early(g.res, &d) < 0)
+            rc = raw_fail(err, errlen, "raw scan: out of memory");
+    }
     for (int i = 0; rc == 0 && i < c->nrx; i++) {
         if (pthread_create(&c->rx[i].th, NULL, raw_rx_main, &c->rx[i]) != 0)
             rc = raw_fail(err, errlen, "cannot start the receiver thread");
@@ -562,25 +603,14 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
     /* Deliver what is known even after a runtime error ("results found so
      * far are always written"), unless nothing ran at all. */
     if (g.res && (rc == 0 || raw_results_hosts(g.res) > 0)) {
-        struct raw_deliver d = {
-            .job = job,
-            .probes = c->probes,
-            .nentries = c->nentries,
-            .naddrs = c->naddrs,
-            .perm = &c->perm,
-            .shard = c->shard,
-            .nshards = c->nshards,
-            .sink = sink,
-            .skip = c->skip,
-            .nskip = c->nskip,
-            .synacks = c->synacks,
-            .shard_by_addr = c->sched.on,
-            .tmo = c->sched.tmo,
-            .ntmo = c->sched.ntmo,
-            .interrupted = interrupted || rc < 0,
-            .done_j = c->sched.on ? c->sched.jlo : 0,
-            .start = start,
-        };
+        if (job->early)
+            log_debug("raw", "%" PRIu64 " hosts delivered while the scan ran",
+                      raw_results_delivered(g.res));
+        struct raw_deliver d = deliver_of(c, sink, start);
+        d.tmo = c->sched.tmo;
+        d.ntmo = c->sched.ntmo;
+        d.interrupted = interrupted || rc < 0;
+        d.done_j = c->sched.on ? c->sched.jlo : 0;
         if (raw_results_deliver(g.res, &d) < 0 && rc == 0)
             rc = raw_fail(err, errlen, "raw scan: out of memory delivering results");
     }

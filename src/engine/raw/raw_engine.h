@@ -81,7 +81,14 @@ struct raw_job {
     /* --os-passive: SYN probes carry nmap's SEQ1 options (probe_kind.h) and
      * the first IPv4 SYN-ACK of each host is delivered in os_synack. */
     bool os_passive;
-    enum dns_mode dns;           /* reverse DNS of delivered hosts */
+    enum dns_mode dns; /* reverse DNS of delivered hosts */
+    /* Deliver each host as soon as every probe of it is answered (marked
+     * host_result.early, in completion order), the rest at the end in
+     * index order; else every host at the end, in index order. The sinks'
+     * per-host work then overlaps the scan; outputs that print in target
+     * order take hosts through core/stream.h's order_sink. Not done when
+     * sharded by probe. */
+    bool early;
     struct raw_opts io;          /* rate, shard, interface, source, send/receive methods, --wait */
     volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
     /* Progress meter (core/progress.h), borrowed; NULL = none. The engine
@@ -104,8 +111,9 @@ struct raw_job {
 /*
  * Run every SCAN_ENGINE_RAW type in job->types over job->targets x
  * job->ports (one port result per (module, port) entry, in list order).
- * Hosts are delivered to sink->host once each, complete, after the
- * cooldown (see assume_up for which are up). With job->io.dry_run, prints
+ * Hosts are delivered to sink->host once each, complete: after the
+ * cooldown, or with job->early as soon as every probe is answered (see
+ * assume_up for which are up). With job->io.dry_run, prints
  * one line per probe of pass 0 on stdout ("probe 198.18.0.2 80 tcp syn
  * shard 1/1", "probe 198.18.0.2 53 udp udp shard 1/1") and sends nothing.
  * Honours job->stop: stops sending, waits no cooldown, delivers what it has

@@ -551,7 +551,26 @@ struct raw_deliver {
     struct timespec start; /* wall clock */
 };
 
-/* Deliver every host in index order to d->sink (see raw_engine.h).
+/*
+ * Early delivery (job->early): from now on, a host whose every probe is
+ * answered is queued by raw_results_add, and raw_results_pump hands queued
+ * hosts to d->sink with host_result.early set; its name, when one is
+ * wanted, is awaited without blocking (a host whose name is slow waits for
+ * the end). d is copied; its interrupted/tmo fields do not apply to such a
+ * host. Not done when sharded by probe (nshards > 1 without a schedule).
+ * Returns 0, or -1 when out of memory (nothing then goes early).
+ */
+int raw_results_early(struct raw_results *r, const struct raw_deliver *d);
+/* Deliver queued complete hosts until the CLOCK_MONOTONIC time until_ns
+ * (checked every 16 hosts) or the queue is empty; for the aggregator when
+ * the rings are empty, so that the sinks' work never holds replies back.
+ * Returns 1 if a host went out, 0 if none, -1 when out of memory. */
+int raw_results_pump(struct raw_results *r, int64_t until_ns);
+/* Hosts handed to the sink so far (early or at the end). */
+uint64_t raw_results_delivered(const struct raw_results *r);
+
+/* Deliver every host not delivered early, in index order, to d->sink (see
+ * raw_engine.h); first the early ones still waiting for their names.
  * Returns 0 or -1 (no memory). */
 int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d);
 
