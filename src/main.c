@@ -189,9 +189,7 @@ int main(int argc, char **argv)
     struct scan_summary sum = {0};
     struct scan_info info;
     struct result_sink outset = output_set_sink(&outs);
-    /* Hosts may come early (raw_job.early): the outputs keep target order. */
     struct order_sink ord;
-    struct result_sink outsink = order_sink(&ord, &outset);
     struct store_job sjob;
     struct store_run db;
     char dbpath[4096], shard[24];
@@ -203,10 +201,14 @@ int main(int argc, char **argv)
         config_free(&scan);
         return 2;
     }
-    /* The resume recorder sees what the outputs and the database get. */
+    /* Hosts may come early (raw_job.early): the database and the outputs
+     * get them in target order, so a stored scan exports as the live files
+     * read. The resume recorder sees what they get. */
+    struct result_sink stored = store_run_sink(&db, &outset);
+    struct result_sink outsink = order_sink(&ord, &stored);
     struct resume_rec rec;
-    struct result_sink out = resume_rec_sink(&rec, store_run_sink(&db, &outsink), scan.os.enabled,
-                                             scan.version.enabled, &stop_requested);
+    struct result_sink out =
+        resume_rec_sink(&rec, outsink, scan.os.enabled, scan.version.enabled, &stop_requested);
     struct pipeline pl;
     if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {

@@ -163,7 +163,7 @@ static void test_render_findings(void **state)
     assert_non_null(strstr(normal, "PORT    STATE  SERVICE  VERSION\n"
                                    "22/tcp  open   ssh      OpenSSH 9.2p1 Debian 2+deb12u3 "
                                    "(protocol 2.0)\n"
-                                   "80/tcp  closed http     \n"
+                                   "80/tcp  closed http\n"
                                    "443/tcp open   ssl/http nginx 1.22.1\n"
                                    "| http-title: Welcome & <hello>\n"
                                    "|_second line\n"
