@@ -19,16 +19,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/tests/lab/lib.sh"
-WRITE=1
-PRTIP=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --no-write) WRITE=0; shift ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
-    *) PRTIP="$1"; shift ;;
-    esac
-done
-PRTIP="$(realpath "${PRTIP:-$ROOT/build/prtip}")"
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
 RUNS="${RUNS:-7}"
 RATE="${RATE:-100000}"
 IDLE="${IDLE:-0.5}"
