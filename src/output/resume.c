@@ -394,26 +394,35 @@ static int rec_begin(void *ctx, const struct scan_info *info)
     return sink_begin(&rec->next, info);
 }
 
-/* Append h's JSON to lines[n] (growing cap); oom on failure. */
-static void rec_push(struct resume_rec *rec, char ***lines, size_t *n, size_t *cap,
+/* Append a copy of h to hosts[n] (growing cap); oom on failure. */
+static void rec_push(struct resume_rec *rec, struct host_result **hosts, size_t *n, size_t *cap,
                      const struct host_result *h)
 {
-    char *line = host_to_json(h);
-    if (line && *n == *cap) {
+    if (*n == *cap) {
         size_t c = *cap ? *cap * 2 : 64;
-        char **l = realloc(*lines, c * sizeof *l);
+        struct host_result *l = realloc(*hosts, c * sizeof *l);
         if (!l) {
-            free(line);
-            line = NULL;
-        } else {
-            *lines = l;
-            *cap = c;
+            rec->oom = true;
+            return;
         }
+        *hosts = l;
+        *cap = c;
     }
-    if (line)
-        (*lines)[(*n)++] = line;
-    else
+    if (host_result_copy(&(*hosts)[*n], h) < 0)
         rec->oom = true;
+    else
+        (*n)++;
+}
+
+/* One "host"/"part" line of the file; -1 when out of memory. */
+static int put_host(FILE *f, const char *kind, const struct host_result *h)
+{
+    char *line = host_to_json(h);
+    if (!line)
+        return -1;
+    fprintf(f, "%s %s\n", kind, line);
+    free(line);
+    return 0;
 }
 
 static void rec_host(void *ctx, const struct host_result *h)
@@ -463,10 +472,10 @@ struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink ne
 void resume_rec_free(struct resume_rec *rec)
 {
     for (size_t i = 0; i < rec->n; i++)
-        free(rec->lines[i]);
+        host_result_free(&rec->lines[i]);
     free(rec->lines);
     for (size_t i = 0; i < rec->nparts; i++)
-        free(rec->parts[i]);
+        host_result_free(&rec->parts[i]);
     free(rec->parts);
     rec->lines = rec->parts = NULL;
     rec->n = rec->cap = rec->nparts = rec->pcap = 0;
@@ -546,17 +555,18 @@ int resume_write(const char *path, char *const outputs[], size_t noutputs, char 
     }
     fprintf(f, "# %zu complete hosts follow%s\n", rec->n,
             parts ? "" : "; hosts cut by the interruption are scanned again");
-    for (size_t i = 0; i < rec->n; i++)
-        fprintf(f, "host %s\n", rec->lines[i]);
+    bool oom = rec->oom;
+    for (size_t i = 0; i < rec->n && !oom; i++)
+        oom = put_host(f, "host", &rec->lines[i]) < 0;
     if (parts) {
         fprintf(f, "# %zu hosts answered in part: their answers so far\n", rec->nparts);
-        for (size_t i = 0; i < rec->nparts; i++)
-            fprintf(f, "part %s\n", rec->parts[i]);
+        for (size_t i = 0; i < rec->nparts && !oom; i++)
+            oom = put_host(f, "part", &rec->parts[i]) < 0;
     }
     int bad = ferror(f) | (fclose(f) != 0);
-    if (bad || rec->oom || rename(tmp, path) != 0) {
+    if (bad || oom || rename(tmp, path) != 0) {
         snprintf(err, errlen, "cannot write the resume file %s: %s", path,
-                 rec->oom ? "out of memory" : strerror(errno));
+                 oom ? "out of memory" : strerror(errno));
         remove(tmp);
         return -1;
     }
