@@ -17,16 +17,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-WRITE=1
-PRTIP=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --no-write) WRITE=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) PRTIP="$1"; shift ;;
-    esac
-done
-PRTIP="${PRTIP:-$ROOT/build/prtip}"
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
 NMAP="${NMAP:-/usr/bin/nmap}"
 RUNS="${RUNS:-5}"
 WARMUP="${WARMUP:-1}"

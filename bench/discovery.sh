@@ -36,17 +36,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/tests/lab/lib.sh"
-WRITE=1
-PRTIP=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --no-write) WRITE=0; shift ;;
-    -h | --help) sed -n '2,35p' "$0"; exit 0 ;;
-    *) PRTIP="$1"; shift ;;
-    esac
-done
-PRTIP="${PRTIP:-$ROOT/build/prtip}"
-case "$PRTIP" in /*) ;; *) PRTIP="$PWD/$PRTIP" ;; esac
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
 NMAP="${NMAP:-/usr/bin/nmap}"
 ZMAP="${ZMAP:-$(command -v zmap || echo /usr/sbin/zmap)}"
 RUNS="${RUNS:-3}"

@@ -28,16 +28,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/tests/lab/lib.sh"
-WRITE=1
-PRTIP=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --no-write) WRITE=0; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
-    *) PRTIP="$1"; shift ;;
-    esac
-done
-PRTIP="$(realpath "${PRTIP:-$ROOT/build/prtip}")"
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
 NMAP="${NMAP:-$(command -v nmap || echo /usr/bin/nmap)}"
 RUNS="${RUNS:-5}"
 RANGE="${RANGE:-1}"

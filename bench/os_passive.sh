@@ -19,16 +19,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/tests/lab/lib.sh"
-WRITE=1
-PRTIP=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --no-write) WRITE=0; shift ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
-    *) PRTIP="$1"; shift ;;
-    esac
-done
-PRTIP="$(realpath "${PRTIP:-$ROOT/build/prtip}")"
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
 RUNS="${RUNS:-7}"
 RATE="${RATE:-100000}"
 IDLE="${IDLE:-0.5}"
@@ -91,11 +83,15 @@ for cfg in ("plain", "passive"):
     print(f"| {'-sS' if cfg == 'plain' else '-sS --os-passive'} | {med(cfg,'wall'):.2f} ({spread(cfg,'wall')}) | "
           f"{med(cfg,'cpu'):.2f} ({spread(cfg,'cpu')}) | {med(cfg,'rss'):.1f} | {int(med(cfg,'open')):,} | {int(med(cfg,'guessed')):,} |")
 d = med("passive", "wall") - med("plain", "wall")
+sp = max(x["wall"] for x in res["plain"]) - min(x["wall"] for x in res["plain"])
 print(f"\n**Added wall time: {d:+.2f} s ({100 * d / med('plain', 'wall'):+.1f}%); added CPU: "
-      f"{med('passive','cpu') - med('plain','cpu'):+.2f} s.**\n")
+      f"{med('passive','cpu') - med('plain','cpu'):+.2f} s.** Run-to-run spread of the plain scan "
+      f"(max − min wall): {sp:.2f} s; the added wall time is {'within' if d <= sp else 'above'} it.\n")
 v = subprocess.run([prtip, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
 c = subprocess.run(["git", "-C", sys.path[0] or ".", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-print(f"Machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} CPUs shared with other sessions. prtip `{v}`.  ")
+load = open("/proc/loadavg").read().split()[:3]
+print(f"Machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} CPUs shared with other sessions "
+      f"(load average at the end: {' '.join(load)}). prtip `{v}`, commit {c}.  ")
 print(f"Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `bench/os_passive.sh`.")
 PY
 cat "$W/section.md"

@@ -44,17 +44,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-WRITE=1
-PRTIP=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --no-write) WRITE=0; shift ;;
-    -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
-    *) PRTIP="$1"; shift ;;
-    esac
-done
-PRTIP="${PRTIP:-$ROOT/build/prtip}"
-case "$PRTIP" in /*) ;; *) PRTIP="$PWD/$PRTIP" ;; esac
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
 RUNS="${RUNS:-11}"
 SETTLE="${SETTLE:-3}"
 RANGE="${RANGE:-198.18.128.0/21}"

@@ -49,19 +49,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/tests/lab/lib.sh"
-WRITE=1
-ONLY=""
-PRTIP=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --no-write) WRITE=0; shift ;;
-    --only) ONLY="${2:?--only needs a or b}"; shift 2 ;;
-    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
-    *) PRTIP="$1"; shift ;;
-    esac
-done
-PRTIP="${PRTIP:-$ROOT/build/prtip}"
-case "$PRTIP" in /*) ;; *) PRTIP="$PWD/$PRTIP" ;; esac
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
 NMAP="${NMAP:-/usr/bin/nmap}"
 MASSCAN="${MASSCAN:-$(command -v masscan || echo /usr/bin/masscan)}"
 ZMAP="${ZMAP:-$(command -v zmap || echo /usr/sbin/zmap)}"

@@ -25,16 +25,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/tests/lab/lib.sh"
 . "$ROOT/tests/lab/services.sh"
-WRITE=1
-PRTIP=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --no-write) WRITE=0; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
-    *) PRTIP="$1"; shift ;;
-    esac
-done
-PRTIP="$(realpath "${PRTIP:-$ROOT/build/prtip}")"
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
 NMAP="${NMAP:-$(command -v nmap || echo /usr/bin/nmap)}"
 RUNS="${RUNS:-3}"
 IDLE="${IDLE:-1}"

@@ -37,6 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t i = 0; i < rs.nhosts; i++)
                 if (rs.hosts[i].nports > 65536 * 3)
                     abort();
+            for (size_t i = 0; i < rs.npartial; i++)
+                if (rs.partial[i].nports > 65536 * 3)
+                    abort();
+            if (rs.pos.valid && (rs.pos.nsenders == 0 || rs.pos.nsenders > SCAN_POS_MAX_SENDERS))
+                abort();
             resume_free(&rs);
         }
     }

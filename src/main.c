@@ -68,17 +68,34 @@ static int resume_arg(int argc, char **argv, struct resume_state *rs)
 
 /* On an interruption: the resume file, and how to continue. */
 static void write_resume(const struct config *scan, const struct resume_state *rs, int argc,
-                         char **argv, const struct resume_rec *rec)
+                         char **argv, const struct scan_resume *sr, const struct resume_rec *rec)
 {
     char *paths[OUTPUT_MAX];
     for (size_t i = 0; i < scan->noutputs; i++)
         paths[i] = scan->outputs[i].path;
     char used[4200], err[512];
+    const struct scan_pos *pos = &sr->reached;
     /* A resumed nmap log is one of the outputs again: never overwrite it. */
     if (resume_write(rs->have_seed ? rs->path : NULL, paths, scan->noutputs, argv + 1, argc - 1,
-                     scan->seed, scan->raw.shard, scan->raw.nshards, rec, used, sizeof(used), err,
-                     sizeof(err)) < 0)
+                     scan->seed, scan->raw.shard, scan->raw.nshards, pos, sr->keeps_partial, rec,
+                     used, sizeof(used), err, sizeof(err)) < 0)
         log_error("resume", "%s", err);
+    else if (pos->valid && pos->pass == SCAN_POS_DONE)
+        fprintf(stderr,
+                "prtip: scan interrupted after the port scan; %zu complete and %zu partial hosts "
+                "saved. Continue with: prtip --resume %s\n",
+                rec->n, rec->nparts, used);
+    else if (pos->valid)
+        fprintf(stderr,
+                "prtip: scan interrupted in pass %s%u; %zu complete and %zu partial hosts saved "
+                "with the position. Continue with: prtip --resume %s\n",
+                pos->pass == SCAN_POS_PACING ? "(UDP pacing) " : "",
+                pos->pass == SCAN_POS_PACING ? 0 : pos->pass + 1, rec->n, rec->nparts, used);
+    else if (sr->keeps_partial)
+        fprintf(stderr,
+                "prtip: scan interrupted; %zu complete and %zu partial hosts saved. Continue "
+                "with: prtip --resume %s\n",
+                rec->n, rec->nparts, used);
     else
         fprintf(stderr,
                 "prtip: scan interrupted; %zu complete hosts saved. Continue with: "
@@ -171,7 +188,8 @@ int main(int argc, char **argv)
     /* Run state lives here, beside the read-only configuration. */
     struct scan_summary sum = {0};
     struct scan_info info;
-    struct result_sink outsink = output_set_sink(&outs);
+    struct result_sink outset = output_set_sink(&outs);
+    struct order_sink ord;
     struct store_job sjob;
     struct store_run db;
     char dbpath[4096], shard[24];
@@ -183,11 +201,14 @@ int main(int argc, char **argv)
         config_free(&scan);
         return 2;
     }
-    /* The resume recorder sees what the outputs and the database get. */
+    /* Hosts may come early (raw_job.early): the database and the outputs
+     * get them in target order, so a stored scan exports as the live files
+     * read. The resume recorder sees what they get. */
+    struct result_sink stored = store_run_sink(&db, &outset);
+    struct result_sink outsink = order_sink(&ord, &stored);
     struct resume_rec rec;
     struct result_sink out =
-        resume_rec_sink(&rec, store_run_sink(&db, &outsink),
-                        scan.os.enabled || scan.version.enabled, &stop_requested);
+        resume_rec_sink(&rec, outsink, scan.os.enabled, scan.version.enabled, &stop_requested);
     struct pipeline pl;
     if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {
@@ -213,7 +234,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < rs.nhosts; i++)
         sink_host(&out, &rs.hosts[i]);
     int64_t t0 = clock_mono_ns();
-    int rc = plan_run(&scan, &stop_requested, &pl.head, &sum, err, sizeof(err));
+    /* The raw engine's position: where it starts (resuming) and stood. */
+    struct scan_resume sr = {.from = rs.pos, .partial = rs.partial, .npartial = rs.npartial};
+    int rc = plan_run_resume(&scan, &stop_requested, &pl.head, &sum, &sr, err, sizeof(err));
     int64_t t1 = clock_mono_ns();
 
     clock_gettime(CLOCK_REALTIME, &sum.end);
@@ -230,13 +253,14 @@ int main(int argc, char **argv)
         sum.error = err;
 
     int wrc = sink_end(&pl.head, &sum);
+    order_sink_free(&ord);
     /* A stage after the port scan (-sV) may have been the one Ctrl-C cut. */
     sum.interrupted = stop_requested != 0;
     plan_pipeline_free(&pl);
     /* After the stages' end: OS detection probes while the stream ends. */
     bool capture_failed = finish_capture(&scan);
     if (sum.interrupted)
-        write_resume(&scan, &rs, argc, argv, &rec);
+        write_resume(&scan, &rs, argc, argv, &sr, &rec);
     resume_rec_free(&rec);
     resume_free(&rs);
     int status = 0;

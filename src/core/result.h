@@ -289,6 +289,12 @@ struct host_result {
     /* Host scripts (nmap <hostscript>), owned. */
     struct script_output *scripts;
     size_t nscripts;
+    /* The target's position in the list the engine scanned (raw engine),
+     * and whether the host went out while the scan ran, ahead of targets
+     * listed before it (raw_job.early): order_sink (core/stream.h) puts
+     * such hosts back in target order for the outputs. */
+    uint64_t order;
+    bool early;
 };
 
 void host_result_init(struct host_result *h, const struct ipaddr *addr);

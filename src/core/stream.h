@@ -173,6 +173,31 @@ static inline int sink_end(const struct result_sink *s, const struct scan_summar
 }
 
 /*
+ * Target order for sinks that print it (the outputs), in front of them
+ * when hosts may come early (struct host_result early/order, the raw
+ * engine's job->early): an early host is copied and held; a host that is
+ * not early goes on at once, after the held hosts listed before it (by
+ * order); end passes on the hosts still held, in order, then end. An
+ * engine that delivers early delivers the rest in index order, so the
+ * outputs see exactly the order they would without early hosts. Memory:
+ * one host_result copy per early host until its turn. A copy that fails
+ * (no memory) passes the host on at once: order is lost, never a host.
+ * Threads as any sink. Free with order_sink_free after the stream's end.
+ */
+struct order_sink {
+    struct result_sink next;
+    struct host_result *held; /* sorted by order from held[first] on once sorted */
+    size_t first, n, cap;
+    bool sorted;
+};
+
+/* Make o (uninitialised) a sink feeding next (borrowed, must outlive o). */
+struct result_sink order_sink(struct order_sink *o, const struct result_sink *next);
+
+/* Release the hosts o still holds (after an end, none). */
+void order_sink_free(struct order_sink *o);
+
+/*
  * A stage after the port scan (version detection, OS detection, scripts):
  * a consumer of the stream that passes it on, enriched, to the next sink.
  * Stages compose by chaining: port scan -> stage -> stage -> outputs.

@@ -17,6 +17,8 @@
  */
 #include "detect/osreport.h"
 
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,13 +28,23 @@
  * Scoring one observation against every print costs about 0.7 ms; a range
  * holds few distinct stacks, so the matches of the last PASSIVE_CACHE
  * distinct O1/W1/T1 texts are kept (replaced round-robin) and a host whose
- * lines were seen before costs a string compare.
+ * lines were seen before costs a string compare. Computing the lines costs
+ * a few microseconds more (the whole fingerprint code, formatting): the
+ * texts of the last PASSIVE_CACHE distinct SYN-ACK keys (synack_key) are
+ * kept too, so most hosts of a range cost two table look-ups.
  */
 #define PASSIVE_CACHE 64
+#define SYNACK_KEY    64 /* bytes: 9 + at most 40 of options */
 struct os_passive_cache {
     char key[PASSIVE_CACHE][512];
     struct os_matches m[PASSIVE_CACHE];
     size_t n, next;
+    struct {
+        uint8_t k[SYNACK_KEY];
+        size_t len;
+        char text[512];
+    } pk[PASSIVE_CACHE];
+    size_t npk, pk_next;
     /* Scratch reused for every host (~24 KB not zeroed per host): the
      * target only ever has SEQ1's fields set, the rest stays zero. */
     struct os_target t;
@@ -47,26 +59,6 @@ struct os_passive_cache *os_passive_cache_new(void)
 void os_passive_cache_free(struct os_passive_cache *c)
 {
     free(c);
-}
-
-/* Matches of o (whose text is key) from c or scored now; 0 or -1. */
-static int cached_match(struct os_passive_cache *c, const struct os_db *db, const struct os_obs *o,
-                        const char *key, struct os_matches *m)
-{
-    bool fits = c && strlen(key) < sizeof c->key[0];
-    for (size_t i = 0; fits && i < c->n; i++)
-        if (strcmp(c->key[i], key) == 0) {
-            *m = c->m[i];
-            return 0;
-        }
-    if (os_db_match_whole(db, o, OS_GUESS_FLOOR, m) < 0)
-        return -1;
-    if (fits) {
-        size_t at = c->n < PASSIVE_CACHE ? c->n++ : c->next++ % PASSIVE_CACHE;
-        strcpy(c->key[at], key);
-        c->m[at] = *m;
-    }
-    return 0;
 }
 
 /* O1, W1 and T1 of the try t into o (cleared first); all is scratch. */
@@ -86,31 +78,155 @@ static void passive_lines(const struct os_target *t, struct os_obs *all, struct 
             os_obs_set(o, OS_T1, a, v);
 }
 
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * The bytes of a SYN-ACK that its O1, W1 and T1 lines depend on, as
+ * osfp.c reads them (view_tcp, opt_string, tcp_test with distance -1; keep
+ * this in step with them): DF, the initial TTL guessed (TG), data offset
+ * with the reserved bits, flags, window, whether the urgent pointer is
+ * set, seq and ack in tcp_test's classes, the options with timestamp
+ * values cut to zero / non-zero. Addresses, ports, IP ID, checksums,
+ * sequence numbers and clocks differ per host and change none of the
+ * lines. Writes at most SYNACK_KEY bytes to k; returns the length, or 0
+ * for a packet this short cut leaves to the full computation (data after
+ * the header, whose CRC is RD; headers view_tcp would read otherwise).
+ */
+static size_t synack_key(const struct os_synack *sa, uint8_t *k)
+{
+    const uint8_t *p = sa->pkt;
+    if (sa->len < 20)
+        return 0;
+    size_t hl = (size_t)(p[0] & 15) * 4, tot = (size_t)p[2] << 8 | p[3];
+    if (tot > sa->len)
+        tot = sa->len;
+    if (p[9] != IPPROTO_TCP || hl < 20 || tot < hl + 20)
+        return 0;
+    const uint8_t *tcp = p + hl;
+    size_t tcplen = tot - hl, thl = (size_t)(tcp[12] >> 4) * 4;
+    if (thl < 20 || thl != tcplen || 9 + thl - 20 > SYNACK_KEY)
+        return 0;
+    uint8_t ttl = p[8];
+    uint32_t seq = be32(tcp + 4), ack = be32(tcp + 8);
+    size_t n = 0;
+    k[n++] = p[6] & 0x40;
+    k[n++] = ttl <= 32 ? 0 : ttl <= 64 ? 1 : ttl <= 128 ? 2 : 3;
+    k[n++] = tcp[12];
+    k[n++] = tcp[13];
+    k[n++] = tcp[14];
+    k[n++] = tcp[15];
+    k[n++] = (tcp[18] | tcp[19]) != 0;
+    k[n++] = seq == 0 ? 0 : seq == sa->probe_ack ? 1 : seq == sa->probe_ack + 1u ? 2 : 3;
+    k[n++] = ack == 0 ? 0 : ack == sa->probe_seq ? 1 : ack == sa->probe_seq + 1u ? 2 : 3;
+    uint8_t *o = k + n, *end = o + (thl - 20);
+    memcpy(o, tcp + 20, thl - 20);
+    while (o < end) { /* opt_string's walk */
+        if (o[0] == 0)
+            break;
+        if (o[0] == 1) {
+            o++;
+            continue;
+        }
+        if (o + 1 >= end || o[1] < 2 || o + o[1] > end)
+            break;
+        if (o[0] == 8 && o[1] == 10) {
+            uint8_t tv = be32(o + 2) != 0, te = be32(o + 6) != 0;
+            memset(o + 2, 0, 8);
+            o[5] = tv;
+            o[9] = te;
+        }
+        o += o[1];
+    }
+    return n + (thl - 20);
+}
+
+/* The O1/W1/T1 lines of h's SYN-ACK into c->o, and as text (len bytes). */
+static void passive_compute(struct os_passive_cache *c, const struct host_result *h, char *text,
+                            size_t len)
+{
+    const struct os_synack *sa = h->os_synack;
+    struct os_target *t = &c->t;
+    struct os_obs *o = c->o;
+    t->addr = h->addr;
+    t->seq_base = sa->probe_seq;
+    t->ack = sa->probe_ack;
+    t->sent[OSP_SEQ1] = true;
+    t->sends[OSP_SEQ1] = 1;
+    t->reply[OSP_SEQ1].got = true;
+    t->reply[OSP_SEQ1].len = sa->len;
+    memcpy(t->reply[OSP_SEQ1].pkt, sa->pkt, sa->len);
+    passive_lines(t, o + 1, o);
+    os_obs_format(o, text, len);
+}
+
+/* The O1/W1/T1 text of h's SYN-ACK into text (len bytes): known from its
+ * key, or computed (true: c->o holds the lines). */
+static bool passive_text(struct os_passive_cache *c, const struct host_result *h, char *text,
+                         size_t len)
+{
+    uint8_t k[SYNACK_KEY];
+    size_t kn = synack_key(h->os_synack, k);
+    for (size_t i = 0; kn && i < c->npk; i++)
+        if (c->pk[i].len == kn && memcmp(c->pk[i].k, k, kn) == 0) {
+            snprintf(text, len, "%s", c->pk[i].text);
+            return false;
+        }
+    passive_compute(c, h, text, len);
+    if (kn && strlen(text) < sizeof c->pk[0].text) {
+        size_t at = c->npk < PASSIVE_CACHE ? c->npk++ : c->pk_next++ % PASSIVE_CACHE;
+        memcpy(c->pk[at].k, k, kn);
+        c->pk[at].len = kn;
+        strcpy(c->pk[at].text, text);
+    }
+    return true;
+}
+
+/* Matches of h's lines (whose text is key; in c->o when computed) from c
+ * or scored now; 0 or -1. */
+static int cached_match(struct os_passive_cache *c, const struct os_db *db,
+                        const struct host_result *h, const char *key, bool computed,
+                        struct os_matches *m)
+{
+    bool fits = strlen(key) < sizeof c->key[0];
+    for (size_t i = 0; fits && i < c->n; i++)
+        if (strcmp(c->key[i], key) == 0) {
+            *m = c->m[i];
+            return 0;
+        }
+    if (!computed) {
+        char again[1024];
+        passive_compute(c, h, again, sizeof again);
+    }
+    if (os_db_match_whole(db, c->o, OS_GUESS_FLOOR, m) < 0)
+        return -1;
+    if (fits) {
+        size_t at = c->n < PASSIVE_CACHE ? c->n++ : c->next++ % PASSIVE_CACHE;
+        strcpy(c->key[at], key);
+        c->m[at] = *m;
+    }
+    return 0;
+}
+
 int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_passive_cache *cache)
 {
     const struct os_synack *sa = h->os_synack;
     if (!sa)
         return 0;
-    struct os_target *t = cache ? &cache->t : calloc(1, sizeof *t);
-    struct os_obs *o = cache ? cache->o : calloc(2, sizeof *o); /* the lines kept, then scratch */
+    /* Without a cache (no memory for one): scratch for this host only. */
+    struct os_passive_cache *own = cache ? NULL : calloc(1, sizeof *own);
+    struct os_passive_cache *c = cache ? cache : own;
     struct os_report *r = calloc(1, sizeof *r);
     struct os_matches m;
     struct os_match *ms = NULL;
     char *fp = NULL, text[1024];
     size_t count = 0;
-    int rc = t && o && r ? 0 : -1;
+    int rc = c && r ? 0 : -1;
     if (rc == 0) {
-        t->addr = h->addr;
-        t->seq_base = sa->probe_seq;
-        t->ack = sa->probe_ack;
-        t->sent[OSP_SEQ1] = true;
-        t->sends[OSP_SEQ1] = 1;
-        t->reply[OSP_SEQ1].got = true;
-        t->reply[OSP_SEQ1].len = sa->len;
-        memcpy(t->reply[OSP_SEQ1].pkt, sa->pkt, sa->len);
-        passive_lines(t, o + 1, o);
-        os_obs_format(o, text, sizeof text);
-        rc = cached_match(cache, db, o, text, &m);
+        bool computed = passive_text(c, h, text, sizeof text);
+        rc = cached_match(c, db, h, text, computed, &m);
     }
     if (rc == 0) {
         r->passive = true;
@@ -152,9 +268,6 @@ int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_pas
             os_report_free(r);
         free(r);
     }
-    if (!cache) {
-        free(t);
-        free(o);
-    }
+    free(own);
     return rc;
 }

@@ -218,8 +218,16 @@ static void on_wake(struct evloop *loop, void *user)
             vs->cap_active = n;
         }
         vs->active[vs->nactive++] = vh;
-        if (vs->db_failed || vport_setup_host(vs, vh) == 0)
+        /* After Ctrl-C a host handed in is passed on as the port scan
+         * found it, marked cut short (its -sV answers are missing, so a
+         * resume runs -sV on it again): a stopped scan opens no new
+         * connection. */
+        if (vs->job.stop && *vs->job.stop) {
+            vh->h.interrupted = true;
             vs_host_done(vs, vh);
+        } else if (vs->db_failed || vport_setup_host(vs, vh) == 0) {
+            vs_host_done(vs, vh);
+        }
     }
     vport_pump(vs);
     if (closing && vs->nactive == 0)

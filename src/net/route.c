@@ -684,7 +684,14 @@ int route_local_addrs(int family, struct ipaddr **out, size_t *n)
 int route_onlink_mac(const struct ipaddr *addr, int timeout_ms, uint8_t mac[6])
 {
     struct route_info ri;
+    struct rt_answer a;
     char err[160];
+    /* Called for every host of a -Pn range: a host behind a gateway is
+     * known off-link from the kernel's answer alone, without the interface
+     * and source look-ups of route_lookup (as route_lookup decides it). */
+    if (addr && (addr->family == AF_INET || addr->family == AF_INET6) &&
+        (rt_get(addr, 0, NULL, &a) < 0 || (a.have_gw && a.type != RTN_LOCAL)))
+        return -1;
     if (route_lookup(addr, NULL, NULL, &ri, err, sizeof err) < 0 || ri.via_gateway ||
         ri.hwtype != ARPHRD_ETHER)
         return -1;

@@ -6,21 +6,207 @@
 
 #include "core/addr.h"
 #include "core/siphash.h"
+#include "store/codec.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAGIC "prtip-resume 1"
+#define MAGIC     "prtip-resume 2"
+#define MAGIC_OLD "prtip-resume " /* another format: refused with its number */
 
 /* ---- host records <-> JSON ---------------------------------------------- */
 
 static bool host_complete(const struct host_result *h)
 {
     return !h->interrupted && h->ports_unscanned == 0;
+}
+
+/* -sV's answer by short keys; the strings of struct service_result. */
+static const struct {
+    const char *key;
+    size_t off;
+} svc_str[] = {
+    {"n", offsetof(struct service_result, name)},
+    {"p", offsetof(struct service_result, product)},
+    {"v", offsetof(struct service_result, version)},
+    {"i", offsetof(struct service_result, extrainfo)},
+    {"h", offsetof(struct service_result, hostname)},
+    {"o", offsetof(struct service_result, ostype)},
+    {"d", offsetof(struct service_result, devicetype)},
+    {"pr", offsetof(struct service_result, probe)},
+    {"df", offsetof(struct service_result, differs)},
+    {"fp", offsetof(struct service_result, fingerprint)},
+};
+
+static char **svc_field(struct service_result *s, size_t i)
+{
+    return (char **)((char *)s + svc_str[i].off);
+}
+
+static json_t *svc_to_json(const struct service_result *s)
+{
+    json_t *o = json_object(), *cpe = json_array();
+    if (!o || !cpe) {
+        json_decref(o);
+        json_decref(cpe);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof svc_str / sizeof svc_str[0]; i++) {
+        const char *v = *svc_field((struct service_result *)s, i);
+        if (v)
+            json_object_set_new(o, svc_str[i].key, json_string(v));
+    }
+    for (size_t i = 0; i < s->ncpe; i++)
+        json_array_append_new(cpe, json_string(s->cpe[i]));
+    json_object_set_new(o, "cpe", cpe);
+    json_object_set_new(o, "m", json_integer(s->method));
+    json_object_set_new(o, "c", json_integer(s->conf));
+    json_object_set_new(o, "l", json_integer(s->line));
+    json_object_set_new(o, "t", json_boolean(s->tunnel_ssl));
+    json_object_set_new(o, "s", json_boolean(s->soft));
+    return o;
+}
+
+/* o -> *s (zeroed first; strings owned by s). 0, or -1 (s released). */
+static int svc_from_json(json_t *o, struct service_result *s)
+{
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < sizeof svc_str / sizeof svc_str[0]; i++) {
+        json_t *v = json_object_get(o, svc_str[i].key);
+        if (!v)
+            continue;
+        if (!json_is_string(v) || !(*svc_field(s, i) = strdup(json_string_value(v))))
+            goto bad;
+    }
+    json_t *cpe = json_object_get(o, "cpe"), *m = json_object_get(o, "m"),
+           *c = json_object_get(o, "c"), *l = json_object_get(o, "l");
+    if (!s->name || !json_is_array(cpe) || !json_is_integer(m) || !json_is_integer(c) ||
+        !json_is_integer(l) || json_integer_value(m) < SERVICE_METHOD_TABLE ||
+        json_integer_value(m) > SERVICE_METHOD_PROBED || json_integer_value(c) < 0 ||
+        json_integer_value(c) > 10 || json_integer_value(l) < 0 ||
+        json_integer_value(l) > UINT32_MAX)
+        goto bad;
+    s->method = (enum service_method)json_integer_value(m);
+    s->conf = (uint8_t)json_integer_value(c);
+    s->line = (uint32_t)json_integer_value(l);
+    s->tunnel_ssl = json_is_true(json_object_get(o, "t"));
+    s->soft = json_is_true(json_object_get(o, "s"));
+    size_t n = json_array_size(cpe);
+    if (n) {
+        s->cpe = calloc(n, sizeof *s->cpe);
+        if (!s->cpe)
+            goto bad;
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_array_get(cpe, i);
+            if (!json_is_string(e) || !(s->cpe[i] = strdup(json_string_value(e))))
+                goto bad;
+            s->ncpe = i + 1;
+        }
+    }
+    return 0;
+bad:
+    service_result_free(s);
+    return -1;
+}
+
+/* What a host line cannot hold: TLS facts, script output. */
+static bool host_storable(const struct host_result *h)
+{
+    if (h->nscripts)
+        return false;
+    for (size_t i = 0; i < h->nports; i++) {
+        const struct port_detail *d = h->ports[i].detail;
+        if (d && (d->tls || d->nscripts))
+            return false;
+    }
+    return true;
+}
+
+/* JSON text from the store's codec (store/codec.h) as a value; NULL text
+ * is JSON null. -1 on a text that does not parse (out of memory). */
+static int set_codec(json_t *o, const char *key, char *text)
+{
+    if (!text)
+        return 0;
+    json_t *v = json_loads(text, 0, NULL);
+    free(text);
+    return v ? json_object_set_new(o, key, v) : -1;
+}
+
+/* The value back as codec text (owned), for the codec's readers. */
+static char *codec_text(json_t *v)
+{
+    return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+/* -O's (or --os-passive's) findings: matches with their classes, the
+ * fingerprint text, the report, in the store's column shapes. */
+static int os_to_json(json_t *o, const struct host_result *h)
+{
+    if (h->nos) {
+        json_t *a = json_array();
+        if (!a || json_object_set_new(o, "os", a) < 0)
+            return -1;
+        for (size_t i = 0; i < h->nos; i++) {
+            const struct os_match *m = &h->os[i];
+            json_t *mo = json_pack("{s:s, s:i, s:I}", "n", m->name ? m->name : "", "a", m->accuracy,
+                                   "l", (json_int_t)m->line);
+            if (!mo || json_array_append_new(a, mo) < 0 ||
+                (m->nclasses &&
+                 set_codec(mo, "c", codec_classes_json(m->classes, m->nclasses)) < 0))
+                return -1;
+        }
+    }
+    if (h->os_fingerprint && json_object_set_new(o, "ofp", json_string(h->os_fingerprint)) < 0)
+        return -1;
+    if (h->os_report && set_codec(o, "orep", codec_os_report_json(h->os_report)) < 0)
+        return -1;
+    return 0;
+}
+
+static int os_from_json(json_t *o, struct host_result *h)
+{
+    json_t *os = json_object_get(o, "os"), *fp = json_object_get(o, "ofp"),
+           *rep = json_object_get(o, "orep");
+    if (os) {
+        size_t n = json_array_size(os);
+        if (!json_is_array(os) || n == 0 || !(h->os = calloc(n, sizeof *h->os)))
+            return -1;
+        h->nos = n; /* zeroed entries free cleanly */
+        for (size_t i = 0; i < n; i++) {
+            json_t *mo = json_array_get(os, i);
+            struct os_match *m = &h->os[i];
+            const char *name;
+            int acc;
+            json_int_t line;
+            if (json_unpack(mo, "{s:s, s:i, s:I}", "n", &name, "a", &acc, "l", &line) < 0 ||
+                acc < 0 || acc > 100 || line < 0 || line > UINT32_MAX || !(m->name = strdup(name)))
+                return -1;
+            m->accuracy = (uint8_t)acc;
+            m->line = (uint32_t)line;
+            char *t = codec_text(json_object_get(mo, "c"));
+            int rc = t ? codec_json_classes(t, &m->classes, &m->nclasses) : 0;
+            free(t);
+            if (rc < 0)
+                return -1;
+        }
+    }
+    if (fp && (!json_is_string(fp) || !(h->os_fingerprint = strdup(json_string_value(fp)))))
+        return -1;
+    if (rep) {
+        char *t = codec_text(rep);
+        h->os_report = t ? calloc(1, sizeof *h->os_report) : NULL;
+        int rc = h->os_report ? codec_json_os_report(t, h->os_report) : -1;
+        free(t);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static char *host_to_json(const struct host_result *h)
@@ -63,9 +249,27 @@ static char *host_to_json(const struct host_result *h)
         json_t *e = json_pack("[iiiii]", p->port, p->proto, p->state, p->reason, p->reason_ttl);
         if (e && p->detail && p->detail->have_reason_ip)
             json_array_append_new(e, json_string(ipaddr_str(&p->detail->reason_ip, a, sizeof a)));
+        if (e && p->detail && p->detail->service) {
+            json_t *sv = svc_to_json(p->detail->service);
+            if (!sv) {
+                json_decref(e);
+                e = NULL;
+            } else {
+                json_array_append_new(e, sv);
+            }
+        }
+        if (!e) {
+            json_decref(o);
+            json_decref(ports);
+            return NULL;
+        }
         json_array_append_new(ports, e);
     }
     json_object_set_new(o, "p", ports);
+    if (os_to_json(o, h) < 0) {
+        json_decref(o);
+        return NULL;
+    }
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
@@ -119,8 +323,16 @@ static int host_from_json(const char *text, struct host_result *h, char *why, si
     {
         int port, proto, state, reason, ttl;
         const char *rip = NULL;
-        if (json_unpack(e, "[iiiii!]", &port, &proto, &state, &reason, &ttl) < 0 &&
-            json_unpack(e, "[iiiiis!]", &port, &proto, &state, &reason, &ttl, &rip) < 0) {
+        json_t *svc = NULL;
+        /* [port, proto, state, reason, ttl], then a reason address and an
+         * -sV answer (an object), each optional, in that order. */
+        size_t ne = json_is_array(e) ? json_array_size(e) : 0, k = 5;
+        if (ne > 5 && json_is_string(json_array_get(e, k)))
+            rip = json_string_value(json_array_get(e, k++));
+        if (ne > k && json_is_object(json_array_get(e, k)))
+            svc = json_array_get(e, k++);
+        if (ne < 5 || k != ne ||
+            json_unpack(e, "[iiiii*]", &port, &proto, &state, &reason, &ttl) < 0) {
             snprintf(why, whylen, "port %zu: expected [port, proto, state, reason, ttl]", i + 1);
             goto bad;
         }
@@ -143,10 +355,28 @@ static int host_from_json(const char *text, struct host_result *h, char *why, si
             }
             d->have_reason_ip = true;
         }
+        if (svc) {
+            struct port_detail *d = port_result_detail(&p);
+            struct service_result *sr = d ? calloc(1, sizeof *sr) : NULL;
+            if (!sr || svc_from_json(svc, sr) < 0) {
+                free(sr);
+                if (d) {
+                    free(d);
+                    p.detail = NULL;
+                }
+                snprintf(why, whylen, "port %zu: bad service answer", i + 1);
+                goto bad;
+            }
+            d->service = sr;
+        }
         if (host_result_add_port(h, &p) < 0) {
             snprintf(why, whylen, "out of memory");
             goto bad;
         }
+    }
+    if (os_from_json(o, h) < 0) {
+        snprintf(why, whylen, "bad OS detection record");
+        goto bad;
     }
     json_decref(o);
     return 0;
@@ -164,27 +394,52 @@ static int rec_begin(void *ctx, const struct scan_info *info)
     return sink_begin(&rec->next, info);
 }
 
+/* Append a copy of h to hosts[n] (growing cap); oom on failure. */
+static void rec_push(struct resume_rec *rec, struct host_result **hosts, size_t *n, size_t *cap,
+                     const struct host_result *h)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        struct host_result *l = realloc(*hosts, c * sizeof *l);
+        if (!l) {
+            rec->oom = true;
+            return;
+        }
+        *hosts = l;
+        *cap = c;
+    }
+    if (host_result_copy(&(*hosts)[*n], h) < 0)
+        rec->oom = true;
+    else
+        (*n)++;
+}
+
+/* One "host"/"part" line of the file; -1 when out of memory. */
+static int put_host(FILE *f, const char *kind, const struct host_result *h)
+{
+    char *line = host_to_json(h);
+    if (!line)
+        return -1;
+    fprintf(f, "%s %s\n", kind, line);
+    free(line);
+    return 0;
+}
+
 static void rec_host(void *ctx, const struct host_result *h)
 {
     struct resume_rec *rec = ctx;
-    bool down_after_stop = rec->stop && *rec->stop && h->status != HOST_UP;
-    if (host_complete(h) && !down_after_stop && !rec->os && !rec->oom) {
-        char *line = host_to_json(h);
-        if (line && rec->n == rec->cap) {
-            size_t cap = rec->cap ? rec->cap * 2 : 64;
-            char **l = realloc(rec->lines, cap * sizeof *l);
-            if (!l) {
-                free(line);
-                line = NULL;
-            } else {
-                rec->lines = l;
-                rec->cap = cap;
-            }
-        }
-        if (line)
-            rec->lines[rec->n++] = line;
-        else
-            rec->oom = true;
+    bool stopped = rec->stop && *rec->stop;
+    bool down_after_stop = stopped && h->status != HOST_UP;
+    /* -sV/-O: a host out of them before the stop went all the way through. */
+    bool whole = (!rec->sv && !rec->os) || (!stopped && host_storable(h));
+    if (rec->oom) {
+        /* nothing more: the file will not be written */
+    } else if (host_complete(h) && !down_after_stop && whole) {
+        rec_push(rec, &rec->lines, &rec->n, &rec->cap, h);
+    } else if (h->status == HOST_UP && h->nports > 0 && !h->timed_out) {
+        /* Its answers so far (with -O/-sV all of them: the detection is
+         * redone, the port scan not), for a raw scan with a position. */
+        rec_push(rec, &rec->parts, &rec->nparts, &rec->pcap, h);
     }
     sink_host(&rec->next, h);
 }
@@ -203,11 +458,12 @@ static void rec_task(void *ctx, const struct task_event *ev)
 }
 
 struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os,
-                                   volatile sig_atomic_t *stop)
+                                   bool sv, volatile sig_atomic_t *stop)
 {
     memset(rec, 0, sizeof *rec);
     rec->next = next;
     rec->os = os;
+    rec->sv = sv;
     rec->stop = stop;
     return (struct result_sink){
         .begin = rec_begin, .host = rec_host, .end = rec_end, .task = rec_task, .ctx = rec};
@@ -216,10 +472,13 @@ struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink ne
 void resume_rec_free(struct resume_rec *rec)
 {
     for (size_t i = 0; i < rec->n; i++)
-        free(rec->lines[i]);
+        host_result_free(&rec->lines[i]);
     free(rec->lines);
-    rec->lines = NULL;
-    rec->n = rec->cap = 0;
+    for (size_t i = 0; i < rec->nparts; i++)
+        host_result_free(&rec->parts[i]);
+    free(rec->parts);
+    rec->lines = rec->parts = NULL;
+    rec->n = rec->cap = rec->nparts = rec->pcap = 0;
 }
 
 /* ---- the file ------------------------------------------------------------ */
@@ -252,7 +511,8 @@ static const char *default_path(char *const outputs[], size_t n, char *buf, size
 
 int resume_write(const char *path, char *const outputs[], size_t noutputs, char *const args[],
                  int nargs, uint64_t seed, uint32_t shard, uint32_t nshards,
-                 const struct resume_rec *rec, char *used, size_t usedlen, char *err, size_t errlen)
+                 const struct scan_pos *pos, bool parts, const struct resume_rec *rec, char *used,
+                 size_t usedlen, char *err, size_t errlen)
 {
     char buf[4096];
     if (!path)
@@ -282,14 +542,31 @@ int resume_write(const char *path, char *const outputs[], size_t noutputs, char 
     }
     fprintf(f, "seed %" PRIu64 "\nshard %" PRIu32 "/%" PRIu32 "\n", seed, shard + 1, nshards);
     fprintf(f, "sum %016" PRIx64 "\n", header_sum(args, nargs, seed, shard, nshards));
-    fprintf(f, "# %zu complete hosts follow; hosts cut by the interruption are scanned again\n",
-            rec->n);
-    for (size_t i = 0; i < rec->n; i++)
-        fprintf(f, "host %s\n", rec->lines[i]);
+    bool at = pos && pos->valid;
+    if (at) {
+        fprintf(f, "# The raw scan's walk: retry pass, host group, probes awaited, then each "
+                   "sender's index in the permutation\n");
+        fprintf(f,
+                "position pass %" PRIu32 " group %" PRIu64 " pending %" PRIu64 " senders %" PRIu32,
+                pos->pass, pos->group, pos->pending, pos->nsenders);
+        for (uint32_t t = 0; t < pos->nsenders && t < SCAN_POS_MAX_SENDERS; t++)
+            fprintf(f, " %" PRIu64, pos->pos[t]);
+        fputc('\n', f);
+    }
+    fprintf(f, "# %zu complete hosts follow%s\n", rec->n,
+            parts ? "" : "; hosts cut by the interruption are scanned again");
+    bool oom = rec->oom;
+    for (size_t i = 0; i < rec->n && !oom; i++)
+        oom = put_host(f, "host", &rec->lines[i]) < 0;
+    if (parts) {
+        fprintf(f, "# %zu hosts answered in part: their answers so far\n", rec->nparts);
+        for (size_t i = 0; i < rec->nparts && !oom; i++)
+            oom = put_host(f, "part", &rec->parts[i]) < 0;
+    }
     int bad = ferror(f) | (fclose(f) != 0);
-    if (bad || rec->oom || rename(tmp, path) != 0) {
+    if (bad || oom || rename(tmp, path) != 0) {
         snprintf(err, errlen, "cannot write the resume file %s: %s", path,
-                 rec->oom ? "out of memory" : strerror(errno));
+                 oom ? "out of memory" : strerror(errno));
         remove(tmp);
         return -1;
     }
@@ -309,13 +586,49 @@ static int push_arg(struct resume_state *rs, const char *a)
     return 0;
 }
 
-static int push_host(struct resume_state *rs, struct host_result *h)
+static int push_to(struct host_result **hosts, size_t *n, struct host_result *h)
 {
-    struct host_result *v = realloc(rs->hosts, (rs->nhosts + 1) * sizeof *v);
+    struct host_result *v = realloc(*hosts, (*n + 1) * sizeof *v);
     if (!v)
         return -1;
-    rs->hosts = v;
-    rs->hosts[rs->nhosts++] = *h;
+    *hosts = v;
+    (*hosts)[(*n)++] = *h;
+    return 0;
+}
+
+static int push_host(struct resume_state *rs, struct host_result *h)
+{
+    return push_to(&rs->hosts, &rs->nhosts, h);
+}
+
+/* "position pass P group G pending N senders T q0 .. q(T-1)" */
+static int parse_position(const char *line, struct scan_pos *p)
+{
+    int used = 0;
+    memset(p, 0, sizeof *p);
+    if (sscanf(line,
+               "position pass %" SCNu32 " group %" SCNu64 " pending %" SCNu64 " senders %" SCNu32
+               "%n",
+               &p->pass, &p->group, &p->pending, &p->nsenders, &used) != 4 ||
+        p->nsenders == 0 || p->nsenders > SCAN_POS_MAX_SENDERS ||
+        (p->pass > 255 && p->pass != SCAN_POS_PACING && p->pass != SCAN_POS_DONE))
+        return -1;
+    const char *c = line + used;
+    for (uint32_t t = 0; t < p->nsenders; t++) {
+        char *end;
+        while (*c == ' ')
+            c++;
+        if (*c < '0' || *c > '9')
+            return -1;
+        errno = 0;
+        p->pos[t] = strtoull(c, &end, 10);
+        if (errno)
+            return -1;
+        c = end;
+    }
+    if (*c != '\0')
+        return -1;
+    p->valid = true;
     return 0;
 }
 
@@ -477,6 +790,14 @@ int resume_load(const char *path, struct resume_state *rs, char *err, size_t err
         fclose(f);
         return 0;
     }
+    if (strcmp(line, MAGIC "\n") != 0 && strncmp(line, MAGIC_OLD, strlen(MAGIC_OLD)) == 0) {
+        line[strcspn(line, "\r\n")] = '\0';
+        snprintf(err, errlen,
+                 "--resume %s: resume file format %.10s (this prtip reads format 2, which keeps "
+                 "the scan's position): start the scan again",
+                 path, line + strlen(MAGIC_OLD));
+        goto fail;
+    }
     if (strcmp(line, MAGIC "\n") != 0) {
         line[strcspn(line, "\r\n")] = '\0';
         snprintf(err, errlen,
@@ -520,14 +841,23 @@ int resume_load(const char *path, struct resume_state *rs, char *err, size_t err
             shard--;
         } else if (sscanf(line, "sum %" SCNx64, &sum) == 1) {
             have_sum = true;
-        } else if (strncmp(line, "host ", 5) == 0) {
+        } else if (strncmp(line, "position ", 9) == 0) {
+            if (parse_position(line, &rs->pos) < 0) {
+                snprintf(err, errlen,
+                         "--resume %s:%d: bad position line (expected \"position pass P group G "
+                         "pending N senders T\" and T indices)",
+                         path, ln);
+                goto fail;
+            }
+        } else if (strncmp(line, "host ", 5) == 0 || strncmp(line, "part ", 5) == 0) {
             struct host_result h;
             char why[200];
+            bool part = line[0] == 'p';
             if (host_from_json(line + 5, &h, why, sizeof why) < 0) {
                 snprintf(err, errlen, "--resume %s:%d: bad host record: %s", path, ln, why);
                 goto fail;
             }
-            if (push_host(rs, &h) < 0) {
+            if ((part ? push_to(&rs->partial, &rs->npartial, &h) : push_host(rs, &h)) < 0) {
                 host_result_free(&h);
                 goto oom;
             }
@@ -587,6 +917,9 @@ void resume_free(struct resume_state *rs)
     for (size_t i = 0; i < rs->nhosts; i++)
         host_result_free(&rs->hosts[i]);
     free(rs->hosts);
+    for (size_t i = 0; i < rs->npartial; i++)
+        host_result_free(&rs->partial[i]);
+    free(rs->partial);
     free(rs->path);
     memset(rs, 0, sizeof *rs);
 }

@@ -19,6 +19,11 @@
 
 /* Hosts per transaction at most: bounds the statement memory of one batch. */
 #define BATCH_HOSTS 4096
+/* Hosts come as they complete (raw_job.early): a transaction per arrival
+ * would spend the scan in commits (PostgreSQL syncs each). The writer
+ * gathers until BATCH_HOSTS are queued, BATCH_WAIT_NS after its last
+ * commit, or the stream's end, whichever comes first. */
+#define BATCH_WAIT_NS 100000000LL /* 100 ms */
 
 /* Hosts the queue holds at most by default (store_writer_set_queue_limit):
  * with the batch being written, the writer's memory is bounded by about
@@ -53,6 +58,8 @@ struct store_writer {
     size_t peak;          /* the most hosts queued at once */
     size_t peak_ports;    /* the most ports queued at once */
     pthread_cond_t space; /* signalled when the writer takes hosts off */
+    bool blocked;         /* host() waits for space: the writer stops gathering */
+    int64_t last_commit;  /* CLOCK_MONOTONIC ns */
     bool closing;
     bool failed;      /* a batch failed: later hosts are dropped, end reports it */
     char err[512];    /* the first failure */
@@ -338,6 +345,11 @@ static void *writer_main(void *arg)
             pthread_mutex_unlock(&w->mu);
             break;
         }
+        int64_t due = w->last_commit + BATCH_WAIT_NS;
+        while (!w->closing && !w->blocked && w->queued < BATCH_HOSTS && clock_mono_ns() < due) {
+            struct timespec ts = {(time_t)(due / 1000000000), (long)(due % 1000000000)};
+            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        }
         /* Take up to BATCH_HOSTS from the front. */
         struct qitem *batch = w->head, **cut = &w->head;
         for (size_t n = 0; *cut && n < BATCH_HOSTS; n++)
@@ -357,6 +369,7 @@ static void *writer_main(void *arg)
         int wrc = failed ? 0 : write_batch(w, batch, t);
         int64_t t1 = clock_mono_ns();
         w->write_ns += t1 - t0;
+        w->last_commit = t1;
         size_t nb = 0;
         for (struct qitem *q = batch; q; q = q->next)
             nb++;
@@ -394,8 +407,13 @@ struct store_writer *store_writer_new(struct store *st, const struct store_job *
     w->limit = QUEUE_HOSTS;
     w->port_limit = QUEUE_PORTS;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
     pthread_cond_init(&w->space, NULL);
+    /* Timed waits on the monotonic clock (BATCH_WAIT_NS). */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
     return w;
 }
 
@@ -490,8 +508,12 @@ static void w_host(void *ctx, const struct host_result *h)
      * here rather than grow the queue without limit (no host is dropped).
      * The writer always drains: after a failure it frees hosts unwritten. */
     while (w->queued >= w->limit ||
-           (w->queued > 0 && w->queued_ports + q->h.nports > w->port_limit))
+           (w->queued > 0 && w->queued_ports + q->h.nports > w->port_limit)) {
+        w->blocked = true; /* the writer must not sit out its gathering time */
+        pthread_cond_signal(&w->cv);
         pthread_cond_wait(&w->space, &w->mu);
+    }
+    w->blocked = false;
     q->seq = w->next_seq++;
     *w->tail = q;
     w->tail = &q->next;
@@ -500,7 +522,9 @@ static void w_host(void *ctx, const struct host_result *h)
     w->queued_ports += q->h.nports;
     if (w->queued_ports > w->peak_ports)
         w->peak_ports = w->queued_ports;
-    pthread_cond_signal(&w->cv);
+    /* The writer wakes itself when its gathering time is up. */
+    if (w->queued == 1 || w->queued == BATCH_HOSTS)
+        pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
 

@@ -22,6 +22,30 @@ assert c.execute("pragma journal_mode").fetchone()[0] == "wal"
 PY
 t_pass "schema version 2 recorded, WAL journal"
 
+# With a store, the raw engine hands each host over as soon as every probe
+# of it is answered (-Pn: no discovery pass), while 198.18.1.1 (dropped by
+# the scenarios' ruleset) keeps the scan in its reply waits. The outputs
+# still list hosts in target order, as a scan without --db does, and the
+# database holds every host and port.
+EARLY=(-sS -Pn -n --disable-arp-ping -p "$DB_PORTS" 198.18.1.0/29 "$LAB_TGT_V4")
+t_scan_ok early0 ip netns exec "$LAB_SCAN" "${EARLY[@]}" -oG "$T/early0.gnmap" -oN "$T/early0.nmap"
+t_scan_ok early1 ip netns exec "$LAB_SCAN" "${EARLY[@]}" -d --db "$T/early.db" \
+    -oG "$T/early1.gnmap" -oN "$T/early1.nmap"
+n=$(sed -n 's/.*\[raw\] \([0-9]*\) hosts delivered while the scan ran.*/\1/p' "$T/early1.err")
+[ "${n:-0}" -ge 7 ] || t_fail "hosts handed over early: ${n:-none} (want the 7 that answer everything)"
+for k in 0 1; do
+    grep -v '^#' "$T/early$k.gnmap" >"$T/early$k.g"
+    grep -E 'scan report for|^[0-9]+/tcp|^Host is|ports? ' "$T/early$k.nmap" |
+        sed 's/ (.*latency)//' >"$T/early$k.n"
+done
+t_same "-oG with hosts handed over early (target order)" "$T/early0.g" "$T/early1.g"
+t_same "-oN with hosts handed over early (target order)" "$T/early0.n" "$T/early1.n"
+"$BIN" db --db "$T/early.db" query --scan 1 | awk 'NR > 1 { print $2, $3, $4 }' | sort >"$T/early.db.txt"
+awk -F'\t' '/Ports:/ { split($1, a, " "); sub(/^Ports: /, "", $2); n = split($2, p, ", ");
+    for (i = 1; i <= n; i++) { split(p[i], f, "/"); print a[2], f[1] "/" f[3], f[2] } }' \
+    "$T/early1.gnmap" | sort >"$T/early.g.txt"
+t_same "every port of the early scan in the database" "$T/early.g.txt" "$T/early.db.txt"
+
 db prune --keep 2 >"$T/prune.txt" || t_fail "prune failed"
 grep -q "Pruned 1 scan; 2 left." "$T/prune.txt" || t_fail "prune: $(cat "$T/prune.txt")"
 [ "$(db list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')" = "2 3 " ] || t_fail "prune kept $(db list)"

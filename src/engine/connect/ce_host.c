@@ -53,6 +53,59 @@ void ce_host_release(struct ce_host *h)
     h->nbench = 0;
 }
 
+/* --resume: the record of the host at addr among the partial hosts, or NULL. */
+static const struct host_result *partial_of(const struct ce *ce, const struct ipaddr *addr)
+{
+    const struct scan_resume *r = ce->job->resume;
+    for (size_t i = 0; r && i < r->npartial; i++)
+        if (ipaddr_equal(&r->partial[i].addr, addr))
+            return &r->partial[i];
+    return NULL;
+}
+
+/* Ports of rec (a partial host of --resume) keep their state; they go to
+ * the front of h->order, before next, so they are never taken. */
+static void preload(struct ce *ce, struct ce_host *h, const struct host_result *rec)
+{
+    for (size_t k = 0; k < rec->nports; k++) {
+        const struct port_result *p = &rec->ports[k];
+        if (p->proto != (uint8_t)ce->mod->proto || p->state == PORT_UNKNOWN)
+            continue;
+        uint32_t lo = 0, hi = h->nports; /* ports ascending */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (h->ports[mid] < p->port)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < h->nports && h->ports[lo] == p->port && h->st[lo] == PORT_UNKNOWN) {
+            h->st[lo] = p->state;
+            h->rs[lo] = p->reason;
+            h->ndone++;
+        }
+    }
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < h->nports; i++) /* stable: decided first */
+        if (h->st[h->order[i]] != PORT_UNKNOWN)
+            w++;
+    uint16_t *tmp = malloc((size_t)h->nports * sizeof(*tmp));
+    if (!tmp) { /* then they are probed again: correct, only slower */
+        for (uint32_t i = 0; i < h->nports; i++)
+            h->st[i] = PORT_UNKNOWN;
+        h->ndone = 0;
+        return;
+    }
+    uint32_t a = 0, b = w;
+    for (uint32_t i = 0; i < h->nports; i++) {
+        uint16_t idx = h->order[i];
+        tmp[h->st[idx] != PORT_UNKNOWN ? a++ : b++] = idx;
+    }
+    memcpy(h->order, tmp, (size_t)h->nports * sizeof(*tmp));
+    free(tmp);
+    h->next = w;
+}
+
 int ce_host_phase(struct ce *ce, struct ce_host *h, enum ce_phase phase, const uint16_t *ports,
                   uint32_t n)
 {
@@ -69,7 +122,9 @@ int ce_host_phase(struct ce *ce, struct ce_host *h, enum ce_phase phase, const u
         return 0;
     /* Indices are stored in 16 bits: a port list has at most 65536 entries. */
     bool shuffled = phase == CE_PORTS && ce->job->randomize_ports && n > 1;
-    size_t words = (size_t)n * (shuffled ? 2 : 1);
+    const struct host_result *rec = phase == CE_PORTS ? partial_of(ce, &h->tgt.addr) : NULL;
+    bool ordered = shuffled || rec; /* an order array: preload() reorders it */
+    size_t words = (size_t)n * (ordered ? 2 : 1);
     size_t bytes = (size_t)n * sizeof(uint32_t) + words * sizeof(uint16_t) + 3 * (size_t)n;
     uint8_t *m = calloc(1, bytes);
     if (!m)
@@ -78,14 +133,19 @@ int ce_host_phase(struct ce *ce, struct ce_host *h, enum ce_phase phase, const u
     h->lost_ms = (uint32_t *)m; /* first: the widest alignment */
     m += (size_t)n * sizeof(uint32_t);
     h->rq = (uint16_t *)m;
-    h->order = shuffled ? h->rq + n : NULL;
+    h->order = ordered ? h->rq + n : NULL;
     h->st = m + words * sizeof(uint16_t);
     h->rs = h->st + n;
     h->tries = h->rs + n;
     if (shuffled) {
         uint64_t s = ce->seed ^ (h->seq * 0xd1b54a32d192ed03ULL);
         shuffle(h->order, n, splitmix64(&s));
+    } else if (rec) {
+        for (uint32_t i = 0; i < n; i++)
+            h->order[i] = (uint16_t)i;
     }
+    if (rec)
+        preload(ce, h, rec);
     return 0;
 }
 

@@ -101,7 +101,7 @@ static int ping_up(struct ce *ce, uint32_t hi, enum reason why)
     h->status_reason = why;
     if (ce_host_phase(ce, h, CE_PORTS, ce->ports, ce->nports) < 0)
         return -1;
-    if (h->nports == 0)
+    if (h->ndone == h->nports) /* no port, or all kept from --resume */
         ce_done_push(ce, hi);
     else
         ce_ring_add(ce, hi);
@@ -490,7 +490,7 @@ static int admit(struct ce *ce, int64_t now)
         }
         if (r < 0)
             return -1;
-        if (h->nports == 0)
+        if (h->ndone == h->nports) /* no port, or all kept from --resume */
             ce_done_push(ce, hi);
         else
             ce_ring_add(ce, hi);
@@ -685,6 +685,8 @@ int connect_engine_run(const struct connect_job *job, const struct result_sink *
 {
     struct ce ce;
     struct ce_meter m = {.ce = &ce, .out = sink};
+    if (job->resume)
+        job->resume->keeps_partial = true; /* ce_host.c takes them by address */
     struct result_sink metered = {.host = meter_host, .ctx = &m};
     if (job->progress) {
         m.total = job->targets ? target_set_count(job->targets) : 0;

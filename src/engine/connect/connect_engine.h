@@ -7,6 +7,7 @@
 
 #include "core/result.h"
 #include "core/rdns.h"
+#include "core/scan_pos.h"
 #include "core/services.h"
 #include "core/stop.h"
 #include "core/stream.h"
@@ -47,6 +48,10 @@ struct connect_job {
      * the last host is delivered (nmap: "Completed" precedes the report);
      * all on the calling thread. */
     struct progress *progress;
+    /* --resume (core/scan_pos.h), borrowed; NULL = none: a host of
+     * resume->partial gets no probe for the ports it has a state for there
+     * (they keep it); the engine sets resume->keeps_partial. */
+    struct scan_resume *resume;
 };
 
 /*

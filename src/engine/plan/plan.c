@@ -29,7 +29,8 @@ struct plan {
     size_t up_next;                  /* found->up[] entry the next port-scanned host is */
     uint64_t down_next;              /* first target index whose down host is not out yet */
     uint64_t total, nup, ndown;
-    struct progress *progress; /* the port scan's meter; NULL for --dry-run */
+    struct progress *progress;  /* the port scan's meter; NULL for --dry-run */
+    struct scan_resume *resume; /* --resume's position (core/scan_pos.h); NULL = none */
 };
 
 /* ---- jobs from the configuration --------------------------------------- */
@@ -79,6 +80,7 @@ static struct connect_job connect_job_of(const struct plan *p, const struct targ
         .dns = cfg->dns,
         .stop = p->stop,
         .progress = p->progress,
+        .resume = p->resume, /* partial hosts by address: any target set */
     };
 }
 
@@ -102,12 +104,22 @@ static bool raw_port_scan(const struct config *cfg)
     return cfg->types[0]->engine == SCAN_ENGINE_RAW;
 }
 
-/* The port scan of targets with the configuration's engine. */
+/* The port scan of targets with the configuration's engine. in_order: the
+ * sink needs hosts in target order (merge_host); else the raw engine hands
+ * each host on as soon as it is complete (raw_job.early), so that what the
+ * sinks do per host (a store, --os-passive, the outputs' copies, MAC
+ * look-ups) overlaps the scan; main's order_sink keeps the outputs in
+ * target order. */
 static int port_scan(struct plan *p, const struct target_set *targets, bool assume_up,
-                     const struct result_sink *sink, char *err, size_t errlen)
+                     bool in_order, const struct result_sink *sink, char *err, size_t errlen)
 {
     if (raw_port_scan(p->cfg)) {
         struct raw_job j = raw_job_of(p, targets, assume_up);
+        /* A position names probes of the permutation of the targets as
+         * given only: not of a set of up hosts that discovery built. */
+        if (targets == p->cfg->targets)
+            j.resume = p->resume;
+        j.early = !in_order;
         return raw_engine_run(&j, sink, err, errlen);
     }
     struct connect_job j = connect_job_of(p, targets, assume_up);
@@ -262,7 +274,7 @@ static int scan_up_hosts(struct plan *p, char *err, size_t errlen)
     }
     /* Discovery is done; its reasons are merged back into each host. */
     struct result_sink s = {.host = merge_host, .ctx = p};
-    int rc = port_scan(p, set, true, &s, err, errlen);
+    int rc = port_scan(p, set, true, true, &s, err, errlen);
     target_set_free(set);
     return rc;
 }
@@ -303,7 +315,7 @@ static int discover_then_scan(struct plan *p, char *err, size_t errlen)
          * targets as given (no per-host target set built from the records). */
         disc_result_free(&found);
         struct result_sink macs = {.host = pn_mac_sink, .ctx = p};
-        return port_scan(p, cfg->targets, true, &macs, err, errlen);
+        return port_scan(p, cfg->targets, true, false, &macs, err, errlen);
     }
     if (cfg->skip_discovery)
         for (size_t i = 0; i < found.nskip; i++) {
@@ -345,7 +357,14 @@ static bool pn_arp(const struct config *cfg, bool raw)
 int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct result_sink *sink,
              struct scan_summary *sum, char *err, size_t errlen)
 {
-    struct plan p = {.cfg = cfg, .stop = stop, .out = sink};
+    return plan_run_resume(cfg, stop, sink, sum, NULL, err, errlen);
+}
+
+int plan_run_resume(const struct config *cfg, volatile sig_atomic_t *stop,
+                    const struct result_sink *sink, struct scan_summary *sum,
+                    struct scan_resume *resume, char *err, size_t errlen)
+{
+    struct plan p = {.cfg = cfg, .stop = stop, .out = sink, .resume = resume};
     struct result_sink counted = {.host = counting_sink, .ctx = &p};
     bool raw = raw_port_scan(cfg);
     int rc = 0;
@@ -396,7 +415,7 @@ int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct
          * SYN 443, ACK 80, timestamp), so hosts carry arp-response and a
          * MAC address as in nmap's files. */
         struct result_sink macs = {.host = pn_mac_sink, .ctx = &p};
-        rc = port_scan(&p, cfg->targets, cfg->skip_discovery,
+        rc = port_scan(&p, cfg->targets, cfg->skip_discovery, false,
                        cfg->skip_discovery && raw ? &macs : &counted, err, errlen);
     } else {
         rc = discover_then_scan(&p, err, errlen);

@@ -9,6 +9,7 @@
 #include "core/rdns.h"
 #include "cli/config.h"
 #include "core/stop.h"
+#include "core/scan_pos.h"
 #include "core/stream.h"
 #include "engine/connect/connect_engine.h"
 
@@ -58,6 +59,18 @@
  */
 int plan_run(const struct config *cfg, volatile sig_atomic_t *stop, const struct result_sink *sink,
              struct scan_summary *sum, char *err, size_t errlen);
+
+/*
+ * plan_run with --resume's state (core/scan_pos.h; borrowed, NULL = none):
+ * a raw port scan of the targets as given starts at resume->from and
+ * takes resume->partial's answers as received, and on a stop writes where
+ * it stood into resume->reached (left invalid for scans without a
+ * position: connect scans, raw scans of discovered hosts, which resume
+ * per host).
+ */
+int plan_run_resume(const struct config *cfg, volatile sig_atomic_t *stop,
+                    const struct result_sink *sink, struct scan_summary *sum,
+                    struct scan_resume *resume, char *err, size_t errlen);
 
 /*
  * The scan-begin record (core/stream.h) for the scan that scan describes:

@@ -26,6 +26,12 @@
  * last pass, known-up targets that sent no ICMP error at all are handed
  * over too: their bucket may have been empty from the start.
  *
+ * Resume. With job->resume (raw_resume.c, core/scan_pos.h) the answers
+ * of the interrupted run are taken first, and the first group and pass
+ * run start where it stopped (each sender seeks to its position); on a
+ * stop the position reached is written back, after a short wait for the
+ * replies still on their way.
+ *
  * Rate. --rate pins it; otherwise rate_ctl (core/rate.h) adapts it each
  * 100 ms: slow start, then additive increase, halved when a receiver
  * reports kernel drops or when answers arrive during a retry pass (they
@@ -53,6 +59,7 @@
 
 #define MIN_COOLDOWN_NS 50000000LL /* 50 ms */
 #define AGG_SLEEP_NS    1000000    /* aggregator naps 1 ms when the rings are empty */
+#define AGG_PUMP_NS     1000000    /* or hands hosts on for up to 1 ms (early delivery) */
 
 /* ---- the aggregator loop ------------------------------------------------ */
 
@@ -203,9 +210,11 @@ void raw_agg_tick(struct raw_agg *g, int64_t now, bool sending)
         double frac = pass > 0 || !sending || !c->shard_count
                           ? 0.99
                           : 0.99 * (double)pos / (double)c->shard_count;
-        /* Hosts are delivered together at the end: none completed before. */
+        /* Hosts go out as they complete with early delivery (job->early),
+         * else together at the end. */
         unsigned up = c->job->assume_up ? (unsigned)c->naddrs : (unsigned)raw_results_hosts(g->res);
-        progress_tick(c->job->progress, now, frac, 0, up, up);
+        unsigned done = (unsigned)raw_results_delivered(g->res);
+        progress_tick(c->job->progress, now, frac, done, up, up > done ? up - done : 0);
     }
 }
 
@@ -213,6 +222,18 @@ static void nap(void)
 {
     struct timespec ts = {0, AGG_SLEEP_NS};
     nanosleep(&ts, NULL);
+}
+
+/* The rings are empty: hand complete hosts on (early delivery) for up to
+ * AGG_PUMP_NS, else nap. Hosts go out in such slices so that the sinks'
+ * work (a store, a stage) overlaps the scan without holding replies back. */
+static void idle(struct raw_agg *g)
+{
+    int r = raw_results_pump(g->res, clock_mono_ns() + AGG_PUMP_NS);
+    if (r < 0)
+        g->oom = 1;
+    if (r <= 0)
+        nap();
 }
 
 /*
@@ -236,9 +257,23 @@ static void cooldown(struct raw_agg *g, int64_t from, int64_t fixed_ns, uint64_t
         if (drain(g) == 0) {
             if (expected && raw_results_answers(g->res) - g->answers_base >= expected)
                 return;
-            nap();
+            idle(g);
         }
     }
+}
+
+/* After a stop with --resume's bookkeeping: the replies to the last probes
+ * sent are on their way; collect them for a reply wait (at most
+ * STOP_GRACE_NS) so that the resume file holds them and their probes are
+ * not sent again. */
+#define STOP_GRACE_NS 100000000LL
+static void stop_grace(struct raw_agg *g)
+{
+    int64_t wait = raw_agg_wait_ns(g);
+    int64_t end = clock_mono_ns() + (wait < STOP_GRACE_NS ? wait : STOP_GRACE_NS);
+    while (clock_mono_ns() < end)
+        if (drain(g) == 0)
+            nap();
 }
 
 /* May the pacer (raw_pace.h) retry UDP ports? Not under --scan-delay or
@@ -261,7 +296,12 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
     int max_pass = c->job->timing.max_retries < 0 ? 0 : c->job->timing.max_retries;
     if (!c->decided)
         max_pass = 0;
-    for (int pass = 0;; pass++) {
+    int first = raw_resume_first_pass(c);
+    if (first > max_pass) { /* --resume: this group's passes were over */
+        c->rr.armed = false;
+        return 0;
+    }
+    for (int pass = first;; pass++) {
         uint64_t before = raw_results_answers(g->res);
         atomic_store(&c->pass, pass);
         int64_t t_start = clock_mono_ns();
@@ -271,19 +311,20 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         atomic_store(&c->cpus_claimed, 0);
         for (; started < c->nsenders; started++) {
             struct raw_sender *snd = &c->snd[started];
-            atomic_store(&snd->pos, 0);
+            atomic_store(&snd->pos, raw_resume_start_pos(c, started));
             atomic_store(&snd->done, false);
             if (pthread_create(&snd->th, NULL, c->sched.on ? raw_sched_tx_main : raw_tx_main,
                                snd) != 0)
                 break;
         }
+        c->rr.armed = false;
         if (started < c->nsenders)
             atomic_store(&c->tx_abort, true); /* the ones started end at once */
         for (unsigned t = 0; t < started;) {
             if (!atomic_load_explicit(&c->snd[t].done, memory_order_acquire)) {
                 raw_agg_tick(g, clock_mono_ns(), true);
                 if (drain(g) == 0)
-                    nap();
+                    idle(g);
                 continue;
             }
             pthread_join(c->snd[t].th, NULL);
@@ -296,12 +337,13 @@ static int run_passes(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         uint64_t nsent = atomic_load(&c->tx_sent) - sent_before;
         log_debug("raw", "pass %d: sent %" PRIu64 " probes in %.3f s (%.0f pps)", pass, nsent, secs,
                   secs > 0 ? (double)nsent / secs : 0.0);
-        uint64_t expected = 0;
+        uint64_t expected = c->rr.pending; /* --resume: sent by the interrupted run */
         for (unsigned t = 0; t < c->nsenders; t++) {
             if (c->snd[t].tx_errno)
                 return raw_fail(err, errlen, "%s", c->snd[t].tx_err);
             expected += c->snd[t].sent_pass0;
         }
+        c->rr.expected = expected;
         if (job_stopping(c->job->stop) || expired(c))
             return 0;
         bool last = pass >= max_pass;
@@ -369,7 +411,11 @@ static int run_group(struct raw_ctx *c, struct raw_agg *g, char *err, size_t err
 {
     const struct raw_job *job = c->job;
     g->answers_base = raw_results_answers(g->res);
+    c->rr.pacing = false;
+    c->rr.expected = c->rr.pending;
     int rc = run_passes(c, g, err, errlen);
+    c->rr.pacing = rc == 0 && !job_stopping(job->stop);
+    c->rr.pending = 0;
     /* Known-up hosts that sent no ICMP error in the passes may have
      * met an empty bucket all along: they are searched (raw_pace.h, 1). */
     if (rc == 0 && pacing_allowed(c) && !job_stopping(job->stop) && !expired(c) &&
@@ -412,7 +458,8 @@ static bool group_excluded(const struct raw_ctx *c)
 static int run_groups(struct raw_ctx *c, struct raw_agg *g, char *err, size_t errlen)
 {
     int rc = 0;
-    for (uint64_t k = 0; k < c->sched.ngroups && rc == 0 && !job_stopping(c->job->stop); k++) {
+    for (uint64_t k = raw_resume_first_group(c);
+         k < c->sched.ngroups && rc == 0 && !job_stopping(c->job->stop); k++) {
         raw_sched_group(c, k);
         /* The pacer's hosts are the group's. */
         raw_pace_free(c->pace);
@@ -420,8 +467,11 @@ static int run_groups(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         if (c->sched.ngroups > 1)
             log_debug("raw", "host group %" PRIu64 " of %" PRIu64 ": %" PRIu64 " host%s", k + 1,
                       c->sched.ngroups, c->sched.n, c->sched.n == 1 ? "" : "s");
-        if (group_excluded(c))
+        if (group_excluded(c)) {
+            c->rr.armed = false; /* --resume: its start was this group's */
+            c->rr.pending = 0;
             continue;
+        }
         rc = run_group(c, g, err, errlen);
         if (rc == 0 && expired(c)) {
             log_debug("raw", "host group %" PRIu64 ": --host-timeout reached", k + 1);
@@ -430,6 +480,27 @@ static int run_groups(struct raw_ctx *c, struct raw_agg *g, char *err, size_t er
         }
     }
     return rc;
+}
+
+/* What delivery needs, as known when the scan starts. */
+static struct raw_deliver deliver_of(const struct raw_ctx *c, const struct result_sink *sink,
+                                     struct timespec start)
+{
+    return (struct raw_deliver){
+        .job = c->job,
+        .probes = c->probes,
+        .nentries = c->nentries,
+        .naddrs = c->naddrs,
+        .perm = &c->perm,
+        .shard = c->shard,
+        .nshards = c->nshards,
+        .sink = sink,
+        .skip = c->skip,
+        .nskip = c->nskip,
+        .synacks = c->synacks,
+        .shard_by_addr = c->sched.on,
+        .start = start,
+    };
 }
 
 int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, char *err,
@@ -483,6 +554,13 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
         if (!ok || !g.res)
             rc = raw_fail(err, errlen, "raw scan: out of memory");
         raw_alloc_bitmap(c);
+        if (rc == 0)
+            rc = raw_resume_preload(c, g.res, err, errlen);
+    }
+    if (rc == 0 && c->nprobes && job->early) {
+        struct raw_deliver d = deliver_of(c, sink, start);
+        if (raw_results_early(g.res, &d) < 0)
+            rc = raw_fail(err, errlen, "raw scan: out of memory");
     }
     for (int i = 0; rc == 0 && i < c->nrx; i++) {
         if (pthread_create(&c->rx[i].th, NULL, raw_rx_main, &c->rx[i]) != 0)
@@ -501,15 +579,23 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
         begin_task(c, now);
         log_debug("raw", "%" PRIu64 " probes in shard %u/%u, rate %.0f pps (%s)", c->shard_count,
                   c->shard + 1, c->nshards, g.ctl.rate, job->io.rate > 0 ? "fixed" : "adaptive");
-        if (c->sched.on)
+        if (c->rr.done)
+            rc = 0; /* --resume of a scan cut after its port scan: all known */
+        else if (c->sched.on)
             rc = run_groups(c, &g, err, errlen);
         else
             rc = run_group(c, &g, err, errlen);
     }
     bool interrupted = job_stopping(job->stop);
+    if (interrupted && job->resume && g.res && c->nrx)
+        stop_grace(&g);
     raw_stop_receivers(c);
     if (g.res)
         drain(&g);
+    if (interrupted && c->nprobes && g.res)
+        raw_resume_note(c, raw_results_answers(g.res) - g.answers_base);
+    else if (rc == 0 && c->nprobes && g.res)
+        raw_resume_note_done(c);
     if (c->nprobes)
         progress_task_end(job->progress, clock_mono_ns());
     if (g.oom && rc == 0)
@@ -517,25 +603,14 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
     /* Deliver what is known even after a runtime error ("results found so
      * far are always written"), unless nothing ran at all. */
     if (g.res && (rc == 0 || raw_results_hosts(g.res) > 0)) {
-        struct raw_deliver d = {
-            .job = job,
-            .probes = c->probes,
-            .nentries = c->nentries,
-            .naddrs = c->naddrs,
-            .perm = &c->perm,
-            .shard = c->shard,
-            .nshards = c->nshards,
-            .sink = sink,
-            .skip = c->skip,
-            .nskip = c->nskip,
-            .synacks = c->synacks,
-            .shard_by_addr = c->sched.on,
-            .tmo = c->sched.tmo,
-            .ntmo = c->sched.ntmo,
-            .interrupted = interrupted || rc < 0,
-            .done_j = c->sched.on ? c->sched.jlo : 0,
-            .start = start,
-        };
+        if (job->early)
+            log_debug("raw", "%" PRIu64 " hosts delivered while the scan ran",
+                      raw_results_delivered(g.res));
+        struct raw_deliver d = deliver_of(c, sink, start);
+        d.tmo = c->sched.tmo;
+        d.ntmo = c->sched.ntmo;
+        d.interrupted = interrupted || rc < 0;
+        d.done_j = c->sched.on ? c->sched.jlo : 0;
         if (raw_results_deliver(g.res, &d) < 0 && rc == 0)
             rc = raw_fail(err, errlen, "raw scan: out of memory delivering results");
     }

@@ -19,6 +19,7 @@
 
 #include "core/ports.h"
 #include "core/rdns.h"
+#include "core/scan_pos.h"
 #include "core/services.h"
 #include "core/stop.h"
 #include "core/stream.h"
@@ -80,7 +81,14 @@ struct raw_job {
     /* --os-passive: SYN probes carry nmap's SEQ1 options (probe_kind.h) and
      * the first IPv4 SYN-ACK of each host is delivered in os_synack. */
     bool os_passive;
-    enum dns_mode dns;           /* reverse DNS of delivered hosts */
+    enum dns_mode dns; /* reverse DNS of delivered hosts */
+    /* Deliver each host as soon as every probe of it is answered (marked
+     * host_result.early, in completion order), the rest at the end in
+     * index order; else every host at the end, in index order. The sinks'
+     * per-host work then overlaps the scan; outputs that print in target
+     * order take hosts through core/stream.h's order_sink. Not done when
+     * sharded by probe. */
+    bool early;
     struct raw_opts io;          /* rate, shard, interface, source, send/receive methods, --wait */
     volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
     /* Progress meter (core/progress.h), borrowed; NULL = none. The engine
@@ -89,6 +97,13 @@ struct raw_job {
      * port the first time a reply says open, and closes it before it
      * delivers hosts; all on the calling thread. */
     struct progress *progress;
+    /* --resume (core/scan_pos.h), borrowed; NULL = none. Only for a scan of
+     * the targets as given (the permutation must be the interrupted
+     * run's): resume->from says where to start (pass, group, each sender's
+     * position; the passes before it and the probes before it in its pass
+     * are not sent again), resume->partial's answers are taken as received;
+     * on a stop the engine writes resume->reached. */
+    struct scan_resume *resume;
 };
 
 #include "engine/connect/connect_engine.h"
@@ -96,8 +111,9 @@ struct raw_job {
 /*
  * Run every SCAN_ENGINE_RAW type in job->types over job->targets x
  * job->ports (one port result per (module, port) entry, in list order).
- * Hosts are delivered to sink->host once each, complete, after the
- * cooldown (see assume_up for which are up). With job->io.dry_run, prints
+ * Hosts are delivered to sink->host once each, complete: after the
+ * cooldown, or with job->early as soon as every probe is answered (see
+ * assume_up for which are up). With job->io.dry_run, prints
  * one line per probe of pass 0 on stdout ("probe 198.18.0.2 80 tcp syn
  * shard 1/1", "probe 198.18.0.2 53 udp udp shard 1/1") and sends nothing.
  * Honours job->stop: stops sending, waits no cooldown, delivers what it has

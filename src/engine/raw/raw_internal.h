@@ -253,6 +253,20 @@ struct raw_sched {
     size_t ntmo;
 };
 
+/*
+ * --resume in this run (raw_resume.c; core/scan_pos.h): the first pass
+ * run (of the first group run, with host groups) starts where the
+ * interrupted run stood; the answers it was still waiting for count in
+ * that group's expected answers.
+ */
+struct raw_resume_run {
+    bool armed;        /* the next pass started is job->resume->from's */
+    uint64_t pending;  /* from.pending: added to the current group's expected answers */
+    uint64_t expected; /* the current group's expected answers (pass-0 probes sent) */
+    bool pacing;       /* the current group's passes are over (raw_pace.c runs) */
+    bool done;         /* from.pass is SCAN_POS_DONE: the port scan was over */
+};
+
 struct raw_ctx {
     const struct raw_job *job;
     struct raw_probe *probes; /* the probe list (owned) */
@@ -307,6 +321,7 @@ struct raw_ctx {
     _Atomic bool pacing; /* receivers: also report repeats of decided UDP probes */
 
     struct raw_sched sched;
+    struct raw_resume_run rr;
 };
 
 /* The way out (index in c->fam) of the target with address index ai and
@@ -413,6 +428,27 @@ bool raw_pass0_pos(const struct raw_ctx *c, uint64_t x, uint64_t *pos);
 /* Is probe x this shard's? */
 bool raw_in_shard(const struct raw_ctx *c, uint64_t x);
 
+/* ---- raw_resume.c ---- */
+struct raw_results;
+/* Take job->resume's partial hosts' answers into res and the decided bits,
+ * and arm c->rr. Returns 0, or -1 with err set (no memory). */
+int raw_resume_preload(struct raw_ctx *c, struct raw_results *res, char *err, size_t errlen);
+/* The first pass to run for the current group: from.pass when armed
+ * (SCAN_POS_PACING: none), else 0. */
+int raw_resume_first_pass(const struct raw_ctx *c);
+/* The first host group to run: from.group when armed, else 0. */
+uint64_t raw_resume_first_group(const struct raw_ctx *c);
+/* Where sender t starts its walk in the pass about to start: the
+ * interrupted run's position when armed, else 0 (the schedule's senders
+ * count from the group's pos_base, as their pos does). */
+uint64_t raw_resume_start_pos(const struct raw_ctx *c, unsigned t);
+/* After a stop: write job->resume->reached (decided: answers received in
+ * the current group since its start). */
+void raw_resume_note(struct raw_ctx *c, uint64_t decided);
+/* After the whole port scan: reached says so (SCAN_POS_DONE), for a stop
+ * in a later stage. */
+void raw_resume_note_done(struct raw_ctx *c);
+
 /* ---- raw_tx.c ---- */
 /* Sender thread body (arg: its struct raw_sender) for pass atomic
  * ctx->pass; sets its done at the end. */
@@ -515,7 +551,26 @@ struct raw_deliver {
     struct timespec start; /* wall clock */
 };
 
-/* Deliver every host in index order to d->sink (see raw_engine.h).
+/*
+ * Early delivery (job->early): from now on, a host whose every probe is
+ * answered is queued by raw_results_add, and raw_results_pump hands queued
+ * hosts to d->sink with host_result.early set; its name, when one is
+ * wanted, is awaited without blocking (a host whose name is slow waits for
+ * the end). d is copied; its interrupted/tmo fields do not apply to such a
+ * host. Not done when sharded by probe (nshards > 1 without a schedule).
+ * Returns 0, or -1 when out of memory (nothing then goes early).
+ */
+int raw_results_early(struct raw_results *r, const struct raw_deliver *d);
+/* Deliver queued complete hosts until the CLOCK_MONOTONIC time until_ns
+ * (checked every 16 hosts) or the queue is empty; for the aggregator when
+ * the rings are empty, so that the sinks' work never holds replies back.
+ * Returns 1 if a host went out, 0 if none, -1 when out of memory. */
+int raw_results_pump(struct raw_results *r, int64_t until_ns);
+/* Hosts handed to the sink so far (early or at the end). */
+uint64_t raw_results_delivered(const struct raw_results *r);
+
+/* Deliver every host not delivered early, in index order, to d->sink (see
+ * raw_engine.h); first the early ones still waiting for their names.
  * Returns 0 or -1 (no memory). */
 int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d);
 

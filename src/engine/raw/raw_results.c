@@ -2,7 +2,9 @@
  * raw_results.c — the aggregator's view of a raw scan: a hash map from
  * address index to the hosts that answered (4 bytes per scanned port each),
  * so memory follows the responders, never the target count; and delivery
- * of every target as a complete host record at the end.
+ * of every target as a complete host record: with early delivery on
+ * (raw_results_early), a host as soon as every probe of it is answered,
+ * the rest at the end.
  */
 #include "engine/raw/raw_internal.h"
 #include "core/clock.h"
@@ -17,7 +19,7 @@
 
 #define CELL_ANSWERED RAW_CELL_ANSWERED
 
-/* One per answering host, 32 bytes: a /16 of responders is 2 MiB. The
+/* One per answering host, 40 bytes: a /16 of responders is 2.5 MiB. The
  * cells live in the record when they fit (nentries <= CELLS_INLINE: ping
  * scans, a port or two), else in their own allocation. */
 #define CELLS_INLINE 2
@@ -29,8 +31,13 @@ struct raw_host {
     } cells;
     uint32_t unreach1;          /* 1 + first entry answered with a port unreachable, 0 if none */
     int32_t srtt_us, rttvar_us; /* srtt_us < 0: no sample */
+    uint32_t nanswered;         /* cells answered: all of them = complete */
     uint8_t status_reason, status_ttl;
+    uint8_t flags; /* HOST_DELIVERED, HOST_FROM */
 };
+
+#define HOST_DELIVERED 1 /* handed to the sink early: not again at the end */
+#define HOST_FROM      2 /* has a reason address (struct raw_from): delivered at the end */
 
 static uint32_t *cells(const struct raw_results *r, struct raw_host *h);
 
@@ -57,7 +64,15 @@ struct raw_results {
     size_t tsize;    /* power of two */
     uint64_t answers, open;
     struct rtt_est rtt;
+    struct pipeline *early; /* early delivery (raw_results_early), or NULL */
+    uint64_t *ready;        /* complete hosts (address index) waiting for raw_results_pump */
+    size_t ready_head, nready, ready_cap;
+    uint64_t delivered; /* hosts handed to the sink so far */
 };
+
+struct pipeline;
+static int early_offer(struct raw_results *r, struct raw_host *h);
+static int pipe_finish(struct pipeline *p, int rc);
 
 /* splitmix64's finaliser: consecutive indices spread over the table. */
 static uint64_t hash64(uint64_t z)
@@ -130,6 +145,11 @@ void raw_results_free(struct raw_results *r)
     free(r->table);
     free(r->unreach);
     free(r->from);
+    if (r->early) {
+        pipe_finish(r->early, -1);
+        free(r->early);
+    }
+    free(r->ready);
     free(r);
 }
 
@@ -287,10 +307,15 @@ int raw_results_add(struct raw_results *r, const struct raw_reply *rep)
     if (rep->state == PORT_CLOSED && rep->reason == REASON_PORT_UNREACH &&
         note_unreach(r, h, rep->entry) < 0)
         return -1;
-    if ((rep->flags & RAW_REPLY_FROM) && note_from(r, rep) < 0)
-        return -1;
+    if (rep->flags & RAW_REPLY_FROM) {
+        h->flags |= HOST_FROM;
+        if (note_from(r, rep) < 0)
+            return -1;
+    }
     r->answers++;
     r->open += rep->state == PORT_OPEN;
+    if (++h->nanswered == r->nentries && r->early && early_offer(r, h) < 0)
+        return -1;
     return 1;
 }
 
@@ -352,16 +377,19 @@ static bool host_up(const struct raw_deliver *d, const struct raw_host *h)
     return h || d->job->assume_up;
 }
 
-/* Deliver one host; rdns (owned, may be NULL) is its reverse-DNS name. */
+/* Deliver one host; rdns (owned, may be NULL) is its reverse-DNS name.
+ * early: it goes out while the scan runs (host_result.early). */
 static int deliver_one(const struct raw_results *res, const struct raw_deliver *d,
                        const struct target *t, uint64_t addr_idx, const struct raw_host *h,
-                       char *rdns)
+                       char *rdns, bool early)
 {
     const struct raw_job *job = d->job;
     struct host_result r;
     host_result_init(&r, &t->addr);
     r.hostname = t->hostname;
     r.other_addrs = t->other_addrs;
+    r.order = addr_idx;
+    r.early = early;
     /* A host of a finished group is whole although the scan stopped. */
     bool cut = d->interrupted && !(d->shard_by_addr && addr_idx / d->nshards < d->done_j);
     r.interrupted = cut;
@@ -452,12 +480,14 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
 }
 
 /*
- * Reverse DNS ahead of delivery. Hosts go out in address order, so names
- * are resolved through a window: up to RDNS_WINDOW hosts are queued with
- * their lookups running on the rdns pool, and the oldest is delivered
- * (waiting for its name, at most the pool's per-lookup deadline) when the
- * window is full or at the end. One slow name then costs its own wait,
- * overlapped with RDNS_WINDOW - 1 others, instead of serial lookups.
+ * Reverse DNS ahead of delivery. Hosts are queued with their lookups
+ * running on the rdns pool, up to RDNS_WINDOW of them, and the oldest is
+ * delivered (waiting for its name, at most the pool's per-lookup deadline)
+ * when the window is full or at the end. One slow name then costs its own
+ * wait, overlapped with RDNS_WINDOW - 1 others, instead of serial lookups.
+ * Early delivery (raw_results_early) never waits while the scan runs: it
+ * delivers the oldest hosts whose names have come, and leaves a host for
+ * the end when the window is full.
  */
 #define RDNS_WINDOW            256
 #define RDNS_INTERRUPT_TIMEOUT 500000 /* us: after Ctrl-C, names are a courtesy */
@@ -465,40 +495,69 @@ static int deliver_one(const struct raw_results *res, const struct raw_deliver *
 struct pending {
     struct target t;
     uint64_t addr_idx;
-    const struct raw_host *h;
+    const struct raw_host *h; /* NULL: early (looked up at delivery) or no answer */
+    bool early;
     int64_t dns; /* rdns handle, -1 = no lookup */
 };
 
 struct pipeline {
-    const struct raw_results *res;
+    struct raw_results *res;
     const struct raw_deliver *d;
-    struct rdns *rdns; /* NULL: no names (-n, or no pool) */
+    struct raw_deliver own; /* early delivery: d points here */
+    struct rdns *rdns;      /* NULL: no names (-n, or no pool) */
     struct pending q[RDNS_WINDOW];
     size_t head, len;
 };
 
-static int pipe_pop(struct pipeline *p)
+/* Deliver the oldest queued host, whose lookup is over (name: owned). */
+static int pipe_deliver_head(struct pipeline *p, char *name)
 {
     struct pending *e = &p->q[p->head];
     p->head = (p->head + 1) % RDNS_WINDOW;
     p->len--;
+    /* An early host is found again by address: the array may have grown
+     * since it was queued (the table is valid until the final sort). */
+    const struct raw_host *h = e->early ? find(p->res, e->addr_idx) : e->h;
+    p->res->delivered++;
+    return deliver_one(p->res, p->d, &e->t, e->addr_idx, h, name, e->early);
+}
+
+static int pipe_pop(struct pipeline *p)
+{
+    struct pending *e = &p->q[p->head];
     char *name = NULL;
     if (e->dns >= 0)
         rdns_collect(p->rdns, e->dns, true, clock_mono_us(), &name, NULL);
-    return deliver_one(p->res, p->d, &e->t, e->addr_idx, e->h, name);
+    return pipe_deliver_head(p, name);
 }
 
+/* Deliver the oldest queued hosts whose names have come; never waits. */
+static int pipe_poll(struct pipeline *p)
+{
+    int rc = 0;
+    while (rc == 0 && p->len > 0) {
+        struct pending *e = &p->q[p->head];
+        char *name = NULL;
+        if (e->dns >= 0 && rdns_collect(p->rdns, e->dns, false, clock_mono_us(), &name, NULL) == 0)
+            break;
+        rc = pipe_deliver_head(p, name);
+    }
+    return rc;
+}
+
+/* Queue a host (up: it is reported up); pops the oldest when full. */
 static int pipe_push(struct pipeline *p, const struct target *t, uint64_t addr_idx,
-                     const struct raw_host *h)
+                     const struct raw_host *h, bool early)
 {
     int rc = p->len == RDNS_WINDOW ? pipe_pop(p) : 0;
     struct pending *e = &p->q[(p->head + p->len) % RDNS_WINDOW];
     p->len++;
     e->t = *t;
     e->addr_idx = addr_idx;
-    e->h = h;
+    e->h = early ? NULL : h;
+    e->early = early;
     enum dns_mode m = p->d->job->dns;
-    bool want = m == DNS_ALWAYS || (m == DNS_UP_HOSTS && host_up(p->d, h));
+    bool want = m == DNS_ALWAYS || (m == DNS_UP_HOSTS && (early || host_up(p->d, h)));
     e->dns = want && p->rdns ? rdns_submit(p->rdns, &t->addr) : -1;
     return rc;
 }
@@ -532,11 +591,101 @@ static int pipe_finish(struct pipeline *p, int rc)
         }
     }
     rdns_free(p->rdns);
+    p->rdns = NULL;
     return rc;
+}
+
+int raw_results_early(struct raw_results *r, const struct raw_deliver *d)
+{
+    /* Sharded by probe, a host's probes are spread over the shards: which
+     * of its cells are ours is not known from a count. */
+    if (r->early || (d->nshards > 1 && !d->shard_by_addr))
+        return 0;
+    struct pipeline *p = malloc(sizeof(*p));
+    if (!p)
+        return -1;
+    p->own = *d;
+    p->own.interrupted = false; /* a complete host is whole either way */
+    p->own.tmo = NULL;
+    p->own.ntmo = 0;
+    pipe_init(p, &p->own);
+    p->res = r;
+    r->early = p;
+    return 0;
+}
+
+uint64_t raw_results_delivered(const struct raw_results *r)
+{
+    return r->delivered;
+}
+
+/* Every probe of h is answered (and no ICMP error came from a third
+ * address: those are matched to ports at the end): it is ready to go, at
+ * the aggregator's next idle moment (raw_results_pump). */
+static int early_offer(struct raw_results *r, struct raw_host *h)
+{
+    if (h->flags & HOST_FROM)
+        return 0;
+    if (r->ready_head > 0 && r->ready_head == r->nready)
+        r->ready_head = r->nready = 0;
+    if (r->nready == r->ready_cap) {
+        size_t cap = r->ready_cap ? r->ready_cap * 2 : 256;
+        uint64_t *q = realloc(r->ready, cap * sizeof(*q));
+        if (!q)
+            return 0; /* it goes at the end instead */
+        r->ready = q;
+        r->ready_cap = cap;
+    }
+    h->flags |= HOST_DELIVERED;
+    r->ready[r->nready++] = h->addr_idx;
+    return 0;
+}
+
+/* Queue the next ready host into the pipeline; 0 when there was none or
+ * the window is full (and !block). */
+static int ready_push(struct raw_results *r, bool block, int *rc)
+{
+    struct pipeline *p = r->early;
+    if (r->ready_head == r->nready || (!block && p->len == RDNS_WINDOW))
+        return 0;
+    uint64_t a = r->ready[r->ready_head++];
+    struct target t;
+    if (target_set_at(p->d->job->targets, a, &t) == 0) {
+        int e = pipe_push(p, &t, a, NULL, true);
+        if (e < 0)
+            *rc = e;
+    }
+    return 1;
+}
+
+int raw_results_pump(struct raw_results *r, int64_t until_ns)
+{
+    if (!r->early)
+        return 0;
+    int rc = 0, n = 0;
+    uint64_t before = r->delivered;
+    while (rc == 0) {
+        rc = pipe_poll(r->early);
+        if (rc < 0 || !ready_push(r, false, &rc) ||
+            ((++n & 15) == 0 && clock_mono_ns() >= until_ns))
+            break;
+    }
+    if (rc == 0)
+        rc = pipe_poll(r->early);
+    return rc < 0 ? rc : r->delivered > before;
 }
 
 int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
 {
+    int early_rc = 0;
+    if (r->early) {
+        /* The complete hosts not out yet, and those waiting for names. */
+        while (early_rc == 0 && ready_push(r, true, &early_rc))
+            ;
+        early_rc = pipe_finish(r->early, early_rc);
+        free(r->early);
+        r->early = NULL;
+    }
     if (r->nhosts > 1)
         qsort(r->hosts, r->nhosts, sizeof(*r->hosts), cmp_host);
     if (r->nfrom > 1)
@@ -553,12 +702,13 @@ int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
         /* Only what is known: the hosts that answered. */
         for (size_t i = 0; i < r->nhosts && rc == 0; i++) {
             struct target t;
-            if (target_set_at(set, r->hosts[i].addr_idx, &t) == 0)
-                rc = pipe_push(p, &t, r->hosts[i].addr_idx, &r->hosts[i]);
+            if (!(r->hosts[i].flags & HOST_DELIVERED) &&
+                target_set_at(set, r->hosts[i].addr_idx, &t) == 0)
+                rc = pipe_push(p, &t, r->hosts[i].addr_idx, &r->hosts[i], false);
         }
         rc = pipe_finish(p, rc);
         free(p);
-        return rc;
+        return rc < 0 ? rc : early_rc;
     }
     /* Every target in index order, merged with the sorted responders. */
     size_t next = 0;
@@ -570,14 +720,16 @@ int raw_results_deliver(struct raw_results *r, const struct raw_deliver *d)
             next++;
         const struct raw_host *h =
             next < r->nhosts && r->hosts[next].addr_idx == a ? &r->hosts[next] : NULL;
+        if (h && (h->flags & HOST_DELIVERED))
+            continue;
         if (!h && (target_set_is_excluded(set, &t.addr) || raw_skipped(d->skip, d->nskip, a) ||
                    (d->shard_by_addr && a % d->nshards != d->shard)))
             continue;
-        rc = pipe_push(p, &t, a, h);
+        rc = pipe_push(p, &t, a, h, false);
     }
     rc = pipe_finish(p, rc);
     free(p);
-    if (rc < 0)
+    if (rc < 0 || early_rc < 0)
         log_error("raw", "out of memory for the results of a host");
-    return rc;
+    return rc < 0 ? rc : early_rc;
 }

@@ -375,7 +375,10 @@ void *raw_sched_tx_main(void *arg)
     rate_bucket_init(&rb, rate, clock_mono_ns());
     const struct target_set *set = c->job->targets;
     uint64_t round = UINT64_MAX;
-    for (uint64_t d = 0; d < sc->count; d++) {
+    /* --resume: the caller set where the interrupted run stood (else 0). */
+    uint64_t d0 = atomic_load(&s->pos);
+    d0 = d0 > sc->pos_base ? d0 - sc->pos_base : 0;
+    for (uint64_t d = d0; d < sc->count; d++) {
         if ((d & 63) == 0 && must_stop(&t))
             break;
         uint64_t x = raw_sched_x(c, d);

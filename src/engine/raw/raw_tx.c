@@ -363,6 +363,8 @@ void *raw_tx_main(void *arg)
     /* This sender's share: a shard of the shard (struct raw_sender). */
     struct permute_iter it;
     permute_iter_init(&it, &c->perm, c->shard + s->id * c->nshards, c->nshards * c->nsenders);
+    /* --resume: the caller set where the interrupted run stood (else 0). */
+    permute_iter_seek(&it, atomic_load_explicit(&s->pos, memory_order_relaxed));
     struct rate_bucket rb;
     double rate = load_rate(c) / c->nsenders;
     rate_bucket_init(&rb, rate, clock_mono_ns());
