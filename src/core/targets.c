@@ -177,10 +177,20 @@ static unsigned bit_runs(const uint8_t set[32])
     return n;
 }
 
+/* Intervals octet-range exclusions may expand into so far: in proportion
+ * to the exclusion text read (an exclude file of 100,000 lines like
+ * 198.19.0-255.1-10 expands whole), never past EXCLUDE_EXPAND_TOTAL. */
+static size_t expand_budget(const struct target_set *set)
+{
+    size_t b = EXCLUDE_EXPAND_FLOOR + EXCLUDE_EXPAND_PER_BYTE * set->spec_bytes;
+    return b < EXCLUDE_EXPAND_TOTAL ? b : EXCLUDE_EXPAND_TOTAL;
+}
+
 /* One exclusion spec into the interval set (or, when its expansion would
  * be too large, the spec list). */
 static int exclude_parsed(struct target_set *set, const char *spec, char *err, size_t errlen)
 {
+    set->spec_bytes += strlen(spec);
     struct spec sp;
     int rc = targets_parse_spec(spec, set->family, false, &sp, err, errlen);
     if (rc < 0)
@@ -198,7 +208,7 @@ static int exclude_parsed(struct target_set *set, const char *spec, char *err, s
         if (k < 0) {
             rc = ipset_add(&set->exc_iv, AF_INET, (const uint8_t[4]){0, 0, 0, 0},
                            (const uint8_t[4]){255, 255, 255, 255});
-        } else if (n <= EXCLUDE_EXPAND_MAX && set->expanded + n <= EXCLUDE_EXPAND_TOTAL) {
+        } else if (n <= EXCLUDE_EXPAND_MAX && set->expanded + n <= expand_budget(set)) {
             set->expanded += n;
             struct octet_runs runs;
             octet_runs_of(sp.oct[k], &runs);

@@ -47,6 +47,7 @@ struct target_set {
     struct ipset exc_iv;
     struct spec_list exc;
     size_t expanded;                          /* intervals octet-range exclusions expanded into */
+    size_t spec_bytes;                        /* exclusion text read (expand_budget) */
     void (*warn)(void *arg, const char *msg); /* target_opts.warn */
     void *warn_arg;
     size_t nskipped; /* targets skipped with a warning */
@@ -55,12 +56,15 @@ struct target_set {
 /* Intervals an octet-range exclusion may expand into (198.18.0-255.1-10
  * is 256; 10.0-255.0-255.1,3,5 would be 8M and stays a spec). */
 #define EXCLUDE_EXPAND_MAX 65536
-/* Intervals all octet-range exclusions together may expand into (64k,
- * 512 KB: a few ms of adding and merging; the former 4M took half a second,
- * which a handful of octet ranges in an exclude file should not cost);
- * later ones stay specs, so a file of thousands of huge octet ranges still
- * loads fast, and each is then tested per address with run skipping. */
-#define EXCLUDE_EXPAND_TOTAL (1u << 16)
+/* Intervals all octet-range exclusions together may expand into: 64k,
+ * plus 16 for each byte of exclusion text read, up to 4M (32 MB; half a
+ * second of adding). In proportion to the input, so a short list of huge
+ * octet products (a fuzzer's favourite) costs milliseconds while an
+ * exclude file of many small octet ranges expands whole; what is past the
+ * budget stays a spec, tested per address with run skipping. */
+#define EXCLUDE_EXPAND_FLOOR    (1u << 16)
+#define EXCLUDE_EXPAND_PER_BYTE 16u
+#define EXCLUDE_EXPAND_TOTAL    (1u << 22)
 
 /* Room for a warning naming one spec (at most 1024 characters). */
 #define SPEC_WARN_MAX 1100
