@@ -382,15 +382,24 @@ static void flush(struct os_stage *s, const struct result_sink *next)
 static void passive_host(struct os_stage *s, const struct host_result *h,
                          const struct result_sink *next)
 {
-    struct host_result c;
-    if (!h->os_synack || host_result_copy(&c, h) < 0) {
+    if (!h->os_synack || h->os || h->os_fingerprint || h->os_report) {
         sink_host(next, h);
         return;
     }
+    /* A shallow copy: only the OS fields the guess fills are c's own, the
+     * rest stays borrowed from h (a deep copy of every host of a range
+     * was most of the guess's cost). */
+    struct host_result c = *h;
     if (os_passive_fill(&c, s->db, s->passive) < 0)
         log_warn("os", "--os-passive: out of memory; no guess for this host");
     sink_host(next, &c);
-    host_result_free(&c);
+    for (size_t i = 0; i < c.nos; i++)
+        os_match_free(&c.os[i]);
+    free(c.os);
+    free(c.os_fingerprint);
+    if (c.os_report)
+        os_report_free(c.os_report);
+    free(c.os_report);
 }
 
 static void os_host(void *state, const struct host_result *h, const struct result_sink *next)
