@@ -201,14 +201,15 @@ int main(int argc, char **argv)
         config_free(&scan);
         return 2;
     }
-    /* Hosts may come early (raw_job.early): the database and the outputs
-     * get them in target order, so a stored scan exports as the live files
-     * read. The resume recorder sees what they get. */
-    struct result_sink stored = store_run_sink(&db, &outset);
-    struct result_sink outsink = order_sink(&ord, &stored);
+    /* Hosts may come early (raw_job.early): the outputs get them in target
+     * order, the database as they come, so that its writer works while the
+     * scan runs (a store behind the order buffer added +0.33/+0.59 s to the
+     * /17 bench instead of +0.14/+0.22 s). The resume recorder sees what
+     * they get. */
+    struct result_sink outsink = order_sink(&ord, &outset);
     struct resume_rec rec;
-    struct result_sink out =
-        resume_rec_sink(&rec, outsink, scan.os.enabled, scan.version.enabled, &stop_requested);
+    struct result_sink out = resume_rec_sink(&rec, store_run_sink(&db, &outsink), scan.os.enabled,
+                                             scan.version.enabled, &stop_requested);
     struct pipeline pl;
     if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {
