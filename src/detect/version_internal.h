@@ -192,6 +192,9 @@ void vconn_close(struct vs *vs, struct vprobe *pr); /* close, uncount; idempoten
 void vconn_free(struct vprobe *pr);                 /* reply bytes and answer */
 void vconn_drop_facts(struct vport *vp);            /* TLS facts not handed on */
 void vconn_timer_init(struct vprobe *pr);
+/* The grace a host's probes get before a silence counts (µs): max(250 ms,
+ * 8 SRTT), capped by --version-timeout. */
+int64_t vconn_grace_us(const struct vs *vs, const struct vhost *vh);
 bool vconn_is_null(const struct vprobe *pr);          /* the TCP NULL probe */
 bool vconn_is_hello(const struct svc_probe *p);       /* nmap's SSL/TLS hello probes */
 unsigned vconn_wrapped_ms(const struct svc_probe *p); /* tcpwrappedms or nmap's 2000 */
