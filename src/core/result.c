@@ -195,6 +195,20 @@ static void port_detail_free(struct port_detail *d)
     free(d);
 }
 
+void host_result_free_os(struct host_result *h)
+{
+    for (size_t i = 0; i < h->nos; i++)
+        os_match_free(&h->os[i]);
+    free(h->os);
+    free(h->os_fingerprint);
+    os_report_free(h->os_report);
+    free(h->os_report);
+    h->os = NULL;
+    h->nos = 0;
+    h->os_fingerprint = NULL;
+    h->os_report = NULL;
+}
+
 void host_result_free(struct host_result *h)
 {
     for (size_t i = 0; i < h->nports; i++)
@@ -205,23 +219,15 @@ void host_result_free(struct host_result *h)
         free((char *)h->hostname);
         free((char *)h->other_addrs);
     }
-    for (size_t i = 0; i < h->nos; i++)
-        os_match_free(&h->os[i]);
-    free(h->os);
-    free(h->os_fingerprint);
-    os_report_free(h->os_report);
-    free(h->os_report);
-    h->os_report = NULL;
+    host_result_free_os(h);
     free(h->os_synack);
     h->os_synack = NULL;
     scripts_free(h->scripts, h->nscripts);
     h->ports = NULL;
     h->rdns = NULL;
     h->hostname = h->other_addrs = NULL;
-    h->os = NULL;
-    h->os_fingerprint = NULL;
     h->scripts = NULL;
-    h->nports = h->cap = h->nos = h->nscripts = 0;
+    h->nports = h->cap = h->nscripts = 0;
     h->owns_names = false;
 }
 

@@ -303,6 +303,10 @@ void host_result_init(struct host_result *h, const struct ipaddr *addr);
 int host_result_add_port(struct host_result *h, const struct port_result *p);
 /* Release everything h owns and leave it empty (safe to call twice). */
 void host_result_free(struct host_result *h);
+/* Release only h's OS findings (os/nos, os_fingerprint, os_report) and
+ * leave them empty: for a stage that replaces them, or that lent the rest
+ * of a shallow copy. */
+void host_result_free_os(struct host_result *h);
 
 /*
  * Deep copy: dst (uninitialised) becomes an independent record equal to

@@ -393,13 +393,7 @@ static void passive_host(struct os_stage *s, const struct host_result *h,
     if (os_passive_fill(&c, s->db, s->passive) < 0)
         log_warn("os", "--os-passive: out of memory; no guess for this host");
     sink_host(next, &c);
-    for (size_t i = 0; i < c.nos; i++)
-        os_match_free(&c.os[i]);
-    free(c.os);
-    free(c.os_fingerprint);
-    if (c.os_report)
-        os_report_free(c.os_report);
-    free(c.os_report);
+    host_result_free_os(&c);
 }
 
 static void os_host(void *state, const struct host_result *h, const struct result_sink *next)

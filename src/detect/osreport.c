@@ -388,13 +388,7 @@ int os_report_fill(struct host_result *h, const struct os_db *db, const struct o
         free(r);
         return -1;
     }
-    for (size_t i = 0; i < h->nos; i++)
-        os_match_free(&h->os[i]);
-    free(h->os);
-    free(h->os_fingerprint);
-    if (h->os_report)
-        os_report_free(h->os_report);
-    free(h->os_report);
+    host_result_free_os(h);
     h->os = ms;
     h->nos = count;
     h->os_fingerprint = fp;
