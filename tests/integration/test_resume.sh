@@ -112,13 +112,8 @@ for line in open(sys.argv[1]):
         print(h["a"], "tcp" if p[1] == 0 else "udp", p[0])
 PY
 }
-host_states() { grep -h 'Ports:' "$1" | python3 -c '
-import sys
-for line in sys.stdin:
-    host = line.split()[1]
-    for p in line.split("Ports: ")[1].split("\t")[0].split(", "):
-        f = p.split("/")
-        print(host, f[0], f[1])' | sort; }
+# ADDR PROTO PORT STATE - lines of an -oG file, sorted (helpers/results.py).
+host_states() { python3 "$T_HELPERS/results.py" gnmap "$1" --what ports; }
 # rand_delay LO HI R: a delay in seconds in [LO, HI] from R, a draw of
 # $RANDOM made by the caller (a subshell would draw from a new seed).
 rand_delay() { python3 -c "print(round($1 + ($2 - $1) * $3 / 32767, 2))"; }
@@ -327,7 +322,7 @@ probed >"$T/svprobed"
 [ "$(comm -23 "$T/svprobed" <(printf '198.18.132.%d\n' 8 9 10 11 12 13 14 15 | sort) | wc -l)" = 0 ] ||
     t_fail "-sV: the resumed run probed $(tr '\n' ' ' <"$T/svprobed")"
 host_states "$T/ressv.gnmap" >"$T/ressv.states"
-[ "$(grep -c ' 22 open$' "$T/ressv.states")" = 16 ] && [ "$(grep -c ' 2222 open$' "$T/ressv.states")" = 8 ] ||
+[ "$(grep -c ' tcp 22 open -$' "$T/ressv.states")" = 16 ] && [ "$(grep -c ' tcp 2222 open -$' "$T/ressv.states")" = 8 ] ||
     t_fail "-sV: resumed ports: $(head -4 "$T/ressv.states")"
 [ "$(grep -c '22/open/tcp//tcpwrapped' "$T/ressv.gnmap")" = 16 ] || t_fail "-sV: not every host has its -sV answer for 22 in -oG"
 t_pass "-sV cut after the port scan: 8 hosts kept with their -sV answers, not probed again; the resumed run sent $nsv SYNs, all -sV's to the 8 others"

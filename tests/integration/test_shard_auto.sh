@@ -31,13 +31,8 @@ table inet prtip_shard {
 lab_listen "$LAB_TGT" "$T/listen.out" --addr 0.0.0.0 --ports 22 --backlog 1024
 COMMON=(-sS -Pn -n -T4 --max-retries 1 --seed 4242 -p 22,80,443)
 syns() { ip netns exec "$LAB_TGT" nft list counter inet prtip_shard syns | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
-states() { grep -h 'Ports:' "$@" | python3 -c '
-import sys
-for line in sys.stdin:
-    host = line.split()[1]
-    for p in line.split("Ports: ")[1].split("\t")[0].split(", "):
-        f = p.split("/")
-        print(host, f[0], f[1])'; }
+# ADDR PROTO PORT STATE lines of -oG files (helpers/results.py).
+states() { for f; do python3 "$T_HELPERS/results.py" gnmap "$f" --what ports; done; }
 
 t_scan whole ip netns exec "$LAB_SCAN" "${COMMON[@]}" -oG "$T/whole.gnmap" "$PREFIX"
 [ "$(cat "$T/whole.rc")" = 0 ] || t_fail "unsharded scan failed: $(cat "$T/whole.err")"
