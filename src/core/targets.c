@@ -164,19 +164,6 @@ static int octets_expand(struct ipset *iv, const struct spec *sp, int k, int dep
     return 0;
 }
 
-/* Runs of consecutive values in an octet set: the members whose
- * predecessor is not a member (bit v is value v, least significant first). */
-static unsigned bit_runs(const uint8_t set[32])
-{
-    unsigned n = 0, carry = 0;
-    for (int i = 0; i < 32; i++) {
-        unsigned b = set[i], prev = ((b << 1) | carry) & 0xffu;
-        n += (unsigned)__builtin_popcount(b & ~prev);
-        carry = b >> 7;
-    }
-    return n;
-}
-
 /* Intervals octet-range exclusions may expand into so far: in proportion
  * to the exclusion text read (an exclude file of 100,000 lines like
  * 198.19.0-255.1-10 expands whole), never past EXCLUDE_EXPAND_TOTAL. */
@@ -201,7 +188,10 @@ static int exclude_parsed(struct target_set *set, const char *spec, char *err, s
         int k = 3; /* octets after k are full */
         while (k >= 0 && bit_count(sp.oct[k]) == 256)
             k--;
-        uint64_t n = k < 0 ? 1 : bit_runs(sp.oct[k]);
+        struct octet_runs runs = {.n = 1};
+        if (k >= 0)
+            octet_runs_of(sp.oct[k], &runs);
+        uint64_t n = runs.n; /* intervals: runs of octet k times the prefixes */
         for (int i = 0; i < k; i++)
             n *= bit_count(sp.oct[i]);
         uint8_t a[4] = {0};
@@ -210,8 +200,6 @@ static int exclude_parsed(struct target_set *set, const char *spec, char *err, s
                            (const uint8_t[4]){255, 255, 255, 255});
         } else if (n <= EXCLUDE_EXPAND_MAX && set->expanded + n <= expand_budget(set)) {
             set->expanded += n;
-            struct octet_runs runs;
-            octet_runs_of(sp.oct[k], &runs);
             rc = octets_expand(&set->exc_iv, &sp, k, 0, a, &runs);
         } else if ((rc = list_push(&set->exc, &sp)) == 0) {
             return 0; /* the list owns sp now */
