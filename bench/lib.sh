@@ -25,6 +25,4 @@ bench_args() {
         esac
     done
     PRTIP="$(realpath -m "${PRTIP:-$ROOT/build/prtip}")"
-    # (ONLY and WRITE are read by the sourcing script)
-    export WRITE ONLY PRTIP
 }
