@@ -4,6 +4,7 @@
  */
 #include "core/result.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,7 +196,13 @@ static void port_detail_free(struct port_detail *d)
     free(d);
 }
 
-void host_result_free_os(struct host_result *h)
+struct os_shared {
+    atomic_size_t refs;
+    struct host_result os; /* only its OS fields are used */
+};
+
+/* Free the OS findings h owns. */
+static void free_owned_os(struct host_result *h)
 {
     for (size_t i = 0; i < h->nos; i++)
         os_match_free(&h->os[i]);
@@ -203,6 +210,48 @@ void host_result_free_os(struct host_result *h)
     free(h->os_fingerprint);
     os_report_free(h->os_report);
     free(h->os_report);
+}
+
+struct os_shared *os_shared_new(struct host_result *h)
+{
+    struct os_shared *s = h->os_shared ? NULL : calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    atomic_init(&s->refs, 2); /* the caller's and h's */
+    s->os.os = h->os;
+    s->os.nos = h->nos;
+    s->os.os_fingerprint = h->os_fingerprint;
+    s->os.os_report = h->os_report;
+    h->os_shared = s;
+    return s;
+}
+
+void os_shared_attach(struct host_result *h, struct os_shared *s)
+{
+    host_result_free_os(h);
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    h->os = s->os.os;
+    h->nos = s->os.nos;
+    h->os_fingerprint = s->os.os_fingerprint;
+    h->os_report = s->os.os_report;
+    h->os_shared = s;
+}
+
+void os_shared_release(struct os_shared *s)
+{
+    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) {
+        free_owned_os(&s->os);
+        free(s);
+    }
+}
+
+void host_result_free_os(struct host_result *h)
+{
+    if (h->os_shared)
+        os_shared_release(h->os_shared);
+    else
+        free_owned_os(h);
+    h->os_shared = NULL;
     h->os = NULL;
     h->nos = 0;
     h->os_fingerprint = NULL;
@@ -439,6 +488,7 @@ int host_result_copy(struct host_result *dst, const struct host_result *src)
     dst->nos = 0;
     dst->os_fingerprint = NULL;
     dst->os_report = NULL;
+    dst->os_shared = NULL;
     dst->os_synack = NULL;
     dst->scripts = NULL;
     dst->nscripts = 0;
@@ -455,10 +505,13 @@ int host_result_copy(struct host_result *dst, const struct host_result *src)
     bool ok = dup_str(&hostname, src->hostname) && dup_str(&other, src->other_addrs);
     dst->hostname = hostname;
     dst->other_addrs = other;
+    if (src->os_shared)
+        os_shared_attach(dst, src->os_shared);
+    else
+        ok = ok && dup_str(&dst->os_fingerprint, src->os_fingerprint) &&
+             dup_os(&dst->os, &dst->nos, src->os, src->nos) &&
+             dup_report(&dst->os_report, src->os_report);
     ok = ok && dup_str(&dst->rdns, src->rdns) &&
-         dup_str(&dst->os_fingerprint, src->os_fingerprint) &&
-         dup_os(&dst->os, &dst->nos, src->os, src->nos) &&
-         dup_report(&dst->os_report, src->os_report) &&
          dup_scripts(&dst->scripts, &dst->nscripts, src->scripts, src->nscripts);
     if (ok && src->nports) {
         dst->ports = calloc(src->nports, sizeof(*dst->ports));

@@ -283,6 +283,10 @@ struct host_result {
     size_t nos;
     char *os_fingerprint;        /* nmap's fingerprint text when no match was perfect, or NULL */
     struct os_report *os_report; /* -O ran on this host (owned), or NULL */
+    /* Non-NULL: os/nos, os_fingerprint and os_report are not owned but
+     * borrowed from this immutable block, which many hosts share (one per
+     * distinct SYN-ACK with --os-passive); it is released, not the fields. */
+    struct os_shared *os_shared;
     /* --os-passive: the SYN-ACK the guess is made from (owned, NULL if the
      * scan got none); the guess itself goes to os/nos with os_report->passive. */
     struct os_synack *os_synack;
@@ -309,11 +313,31 @@ void host_result_free(struct host_result *h);
 void host_result_free_os(struct host_result *h);
 
 /*
+ * OS findings shared by many hosts, read-only once made: a range scanned
+ * with --os-passive has a few distinct SYN-ACKs and so a few distinct
+ * guesses, each of them a dozen matches with classes and CPEs, which every
+ * host copy (the outputs' order buffer, the store's queue) would otherwise
+ * duplicate.
+ *
+ * os_shared_new moves h's OS findings (os/nos, os_fingerprint, os_report;
+ * h must not borrow them already) into a new block holding one reference
+ * for the caller, and leaves h borrowing them: h's release drops h's own
+ * reference. NULL on allocation failure (h unchanged).
+ * os_shared_attach releases h's OS findings and makes h borrow s's (one
+ * more reference). os_shared_release drops one reference; the last frees
+ * the findings. Any thread: the count is atomic and the findings are never
+ * written after os_shared_new.
+ */
+struct os_shared *os_shared_new(struct host_result *h);
+void os_shared_attach(struct host_result *h, struct os_shared *s);
+void os_shared_release(struct os_shared *s);
+
+/*
  * Deep copy: dst (uninitialised) becomes an independent record equal to
  * src, owning copies of every string, port, detail, OS match and script
  * output (hostname/other_addrs too; port service names stay borrowed, see
- * struct port_result). Returns 0, or -1 on allocation failure with dst
- * empty (nothing to free). Any thread; src is only read.
+ * struct port_result; shared OS findings, os_shared, are borrowed too). Returns 0, or -1 on
+ * allocation failure with dst empty (nothing to free). Any thread; src is only read.
  */
 int host_result_copy(struct host_result *dst, const struct host_result *src);
 

@@ -26,18 +26,22 @@
 
 /*
  * Scoring one observation against every print costs about 0.7 ms; a range
- * holds few distinct stacks, so the matches of the last PASSIVE_CACHE
- * distinct O1/W1/T1 texts are kept (replaced round-robin) and a host whose
- * lines were seen before costs a string compare. Computing the lines costs
- * a few microseconds more (the whole fingerprint code, formatting): the
- * texts of the last PASSIVE_CACHE distinct SYN-ACK keys (synack_key) are
- * kept too, so most hosts of a range cost two table look-ups.
+ * holds few distinct stacks, so the guesses made for the last PASSIVE_CACHE
+ * distinct O1/W1/T1 texts are kept (replaced round-robin), each as one
+ * os_shared block that every host with those lines borrows: a host whose
+ * lines were seen before costs a string compare and a reference, and the
+ * copies made downstream (the outputs' order buffer, the store's queue)
+ * share the block instead of copying a dozen matches with their classes.
+ * Computing the lines costs a few microseconds more (the whole fingerprint
+ * code, formatting): the texts of the last PASSIVE_CACHE distinct SYN-ACK
+ * keys (synack_key) are kept too, so most hosts of a range cost two table
+ * look-ups.
  */
 #define PASSIVE_CACHE 64
 #define SYNACK_KEY    64 /* bytes: 9 + at most 40 of options */
 struct os_passive_cache {
     char key[PASSIVE_CACHE][512];
-    struct os_matches m[PASSIVE_CACHE];
+    struct os_shared *guess[PASSIVE_CACHE]; /* one reference each */
     size_t n, next;
     struct {
         uint8_t k[SYNACK_KEY];
@@ -58,6 +62,8 @@ struct os_passive_cache *os_passive_cache_new(void)
 
 void os_passive_cache_free(struct os_passive_cache *c)
 {
+    for (size_t i = 0; c && i < c->n; i++)
+        os_shared_release(c->guess[i]);
     free(c);
 }
 
@@ -184,50 +190,23 @@ static bool passive_text(struct os_passive_cache *c, const struct host_result *h
     return true;
 }
 
-/* Matches of h's lines (whose text is key; in c->o when computed) from c
- * or scored now; 0 or -1. */
-static int cached_match(struct os_passive_cache *c, const struct os_db *db,
-                        const struct host_result *h, const char *key, bool computed,
-                        struct os_matches *m)
+/* The guess for h's lines (whose text is key; in c->o when computed) into
+ * h's OS fields: 0 or -1 (h unchanged). */
+static int guess(struct host_result *h, const struct os_db *db, struct os_passive_cache *c,
+                 const char *key, bool computed)
 {
-    bool fits = strlen(key) < sizeof c->key[0];
-    for (size_t i = 0; fits && i < c->n; i++)
-        if (strcmp(c->key[i], key) == 0) {
-            *m = c->m[i];
-            return 0;
-        }
+    struct os_matches m;
     if (!computed) {
         char again[1024];
         passive_compute(c, h, again, sizeof again);
     }
-    if (os_db_match_whole(db, c->o, OS_GUESS_FLOOR, m) < 0)
+    if (os_db_match_whole(db, c->o, OS_GUESS_FLOOR, &m) < 0)
         return -1;
-    if (fits) {
-        size_t at = c->n < PASSIVE_CACHE ? c->n++ : c->next++ % PASSIVE_CACHE;
-        strcpy(c->key[at], key);
-        c->m[at] = *m;
-    }
-    return 0;
-}
-
-int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_passive_cache *cache)
-{
-    const struct os_synack *sa = h->os_synack;
-    if (!sa)
-        return 0;
-    /* Without a cache (no memory for one): scratch for this host only. */
-    struct os_passive_cache *own = cache ? NULL : calloc(1, sizeof *own);
-    struct os_passive_cache *c = cache ? cache : own;
     struct os_report *r = calloc(1, sizeof *r);
-    struct os_matches m;
     struct os_match *ms = NULL;
-    char *fp = NULL, text[1024];
+    char *fp = strdup(key);
     size_t count = 0;
-    int rc = c && r ? 0 : -1;
-    if (rc == 0) {
-        bool computed = passive_text(c, h, text, sizeof text);
-        rc = cached_match(c, db, h, text, computed, &m);
-    }
+    int rc = r && fp ? 0 : -1;
     if (rc == 0) {
         r->passive = true;
         r->open_tcp = r->closed_tcp = r->closed_udp = r->distance = r->seq_index = -1;
@@ -239,28 +218,40 @@ int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_pas
         while (count < PASSIVE_MAX && count < m.n &&
                (m.nperfect ? m.acc[count] == 1.0 : m.acc[count] > m.acc[0] - 0.10))
             count++;
-        fp = strdup(text);
         ms = count ? calloc(count, sizeof *ms) : NULL;
-        rc = !fp || (count && !ms) ? -1 : 0;
+        rc = count && !ms ? -1 : 0;
         if (rc == 0 && m.n > 0)
             rc = os_report_classes(db, &m, true, r);
         for (size_t i = 0; rc == 0 && i < count; i++)
             rc = os_match_fill(&ms[i], db, m.print[i], m.acc[i]);
     }
-    if (rc == 0) {
-        host_result_free_os(h);
-        h->os = ms;
-        h->nos = count;
-        h->os_fingerprint = fp;
-        h->os_report = r;
-    } else {
-        for (size_t i = 0; ms && i < count; i++)
-            os_match_free(&ms[i]);
-        free(ms);
-        free(fp);
-        if (r)
-            os_report_free(r);
-        free(r);
+    return os_report_give(h, ms, count, fp, r, rc);
+}
+
+int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_passive_cache *cache)
+{
+    if (!h->os_synack)
+        return 0;
+    /* Without a cache (no memory for one): scratch for this host only. */
+    struct os_passive_cache *own = cache ? NULL : calloc(1, sizeof *own);
+    struct os_passive_cache *c = cache ? cache : own;
+    if (!c)
+        return -1;
+    char text[1024];
+    bool computed = passive_text(c, h, text, sizeof text);
+    bool fits = cache && strlen(text) < sizeof c->key[0];
+    for (size_t i = 0; fits && i < c->n; i++)
+        if (strcmp(c->key[i], text) == 0) {
+            os_shared_attach(h, c->guess[i]);
+            return 0;
+        }
+    int rc = guess(h, db, c, text, computed);
+    struct os_shared *sh = rc == 0 && fits ? os_shared_new(h) : NULL;
+    if (sh) { /* else h keeps its own copy */
+        size_t at = c->n < PASSIVE_CACHE ? c->n++ : c->next++ % PASSIVE_CACHE;
+        os_shared_release(c->guess[at]); /* NULL until the slot is reused */
+        strcpy(c->key[at], text);
+        c->guess[at] = sh;
     }
     free(own);
     return rc;

@@ -392,6 +392,8 @@ static void passive_host(struct os_stage *s, const struct host_result *h,
     struct host_result c = *h;
     if (os_passive_fill(&c, s->db, s->passive) < 0)
         log_warn("os", "--os-passive: out of memory; no guess for this host");
+    /* The SYN-ACK has served: later copies of the host need not carry it. */
+    c.os_synack = NULL;
     sink_host(next, &c);
     host_result_free_os(&c);
 }

@@ -379,8 +379,14 @@ int os_report_fill(struct host_result *h, const struct os_db *db, const struct o
             (si->ts_class != OS_TS_UNSUPPORTED && !r->ts_values))
             rc = -1;
     }
+    return os_report_give(h, ms, count, fp, r, rc);
+}
+
+int os_report_give(struct host_result *h, struct os_match *ms, size_t count, char *fp,
+                   struct os_report *r, int rc)
+{
     if (rc < 0) {
-        for (size_t i = 0; i < count; i++)
+        for (size_t i = 0; ms && i < count; i++)
             os_match_free(&ms[i]);
         free(ms);
         free(fp);

@@ -57,6 +57,15 @@ int os_report_fill(struct host_result *h, const struct os_db *db, const struct o
  * om holds what was made, for os_match_free). */
 int os_match_fill(struct os_match *om, const struct os_db *db, uint32_t print, double acc);
 
+/*
+ * The end of making OS findings: when rc is 0, they replace h's (h owns ms,
+ * count entries, fp and r from then on) and 0 is returned; else they are
+ * freed (any may be NULL, ms entries partly filled) and -1 is returned,
+ * h unchanged.
+ */
+int os_report_give(struct host_result *h, struct os_match *ms, size_t count, char *fp,
+                   struct os_report *r, int rc);
+
 /* r's "Device type", "Running" (guess: JUST GUESSING form) and "OS CPE"
  * lines from the matches m, as nmap's printosscanoutput. 0 or -1. */
 int os_report_classes(const struct os_db *db, const struct os_matches *m, bool guess,
@@ -69,9 +78,10 @@ int os_report_classes(const struct os_db *db, const struct os_matches *m, bool g
  * (the perfect matches, else guesses within 10 points of the best; ten at
  * most), h->os_fingerprint (the three lines) and h->os_report (passive
  * set). No-op without os_synack.
- * cache (os_passive_cache_new; NULL = none) keeps the matches of recent
- * distinct observations; one thread at a time. Returns 0, or -1 on
- * allocation failure (h unchanged).
+ * cache (os_passive_cache_new; NULL = none) keeps the guesses of recent
+ * distinct observations, and h then borrows the cached guess (h->os_shared,
+ * see core/result.h) instead of owning a copy; one thread at a time.
+ * Returns 0, or -1 on allocation failure (h unchanged).
  */
 struct os_passive_cache;
 int os_passive_fill(struct host_result *h, const struct os_db *db, struct os_passive_cache *cache);

@@ -390,9 +390,9 @@ static void swap_os(struct host_result *a, struct host_result *b)
 {
     struct host_result t = *a;
     a->os = b->os, a->nos = b->nos, a->os_fingerprint = b->os_fingerprint;
-    a->os_report = b->os_report;
+    a->os_report = b->os_report, a->os_shared = b->os_shared;
     b->os = t.os, b->nos = t.nos, b->os_fingerprint = t.os_fingerprint;
-    b->os_report = t.os_report;
+    b->os_report = t.os_report, b->os_shared = t.os_shared;
 }
 
 /* Whether h's OS result says more than m's: one where there was none, -O's

@@ -8,6 +8,7 @@
 
 #include "core/result.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* A host with n ports of each given state, ports numbered from 1. */
@@ -114,6 +115,48 @@ static void test_hidden_open_only(void **state)
     assert_int_equal(hidden_for(1, 0, 0, 30, 0, true), BIT(PORT_UNFILTERED));
 }
 
+/* OS findings shared by hosts (--os-passive): copies borrow, the block
+ * lives until the last holder lets go (ASan checks leaks and use after
+ * free), and a host that replaces them drops only its reference. */
+static void test_os_shared(void **state)
+{
+    (void)state;
+    struct host_result a, b, c;
+    host_result_init(&a, NULL);
+    a.os = calloc(1, sizeof *a.os);
+    assert_non_null(a.os);
+    a.os[0].name = strdup("Linux 5.0 - 5.14");
+    a.os[0].accuracy = 96;
+    a.nos = 1;
+    a.os_fingerprint = strdup("OPS(O1=M5B4ST11NW7)");
+    a.os_report = calloc(1, sizeof *a.os_report);
+    assert_non_null(a.os_report);
+    a.os_report->passive = true;
+    struct os_shared *sh = os_shared_new(&a);
+    assert_non_null(sh);
+    assert_ptr_equal(a.os_shared, sh);
+    assert_null(os_shared_new(&a)); /* already borrowed */
+
+    host_result_init(&b, NULL);
+    os_shared_attach(&b, sh);
+    assert_ptr_equal(b.os, a.os);
+    assert_string_equal(b.os_fingerprint, "OPS(O1=M5B4ST11NW7)");
+    assert_int_equal(host_result_copy(&c, &b), 0);
+    assert_ptr_equal(c.os, a.os);
+    assert_ptr_equal(c.os_report, a.os_report);
+    assert_true(c.os_report->passive);
+
+    os_shared_release(sh); /* the maker's reference */
+    host_result_free(&a);
+    host_result_free_os(&b); /* replaced: b no longer borrows */
+    assert_null(b.os);
+    assert_null(b.os_shared);
+    assert_int_equal(c.nos, 1);
+    assert_string_equal(c.os[0].name, "Linux 5.0 - 5.14"); /* c still holds it */
+    host_result_free(&b);
+    host_result_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -121,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_host_record),
         cmocka_unit_test(test_hidden_threshold),
         cmocka_unit_test(test_hidden_open_only),
+        cmocka_unit_test(test_os_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
