@@ -77,11 +77,34 @@ t_pass "O1, W1 and T1 equal nmap -O's ($(tr '\n' ' ' <"$T/prtip.facts"))"
 t_log "prtip: $(grep '^Passive OS guess' "$T/one.out" | cut -c1-300)"
 t_log "nmap:  $(grep -E '^(OS details|Aggressive OS guesses)' "$T/nmap.out" | cut -c1-300)"
 # The passive top guess must be nmap's own top guess for the host (scored on
-# every test line): the three lines and the whole-print rule keep it.
-top_p="$(sed -n 's/^Passive OS guess (SYN-ACK only: O1\/W1\/T1): \(.*\) ([0-9]*%).*/\1/p' "$T/one.out" |
-    sed 's/ ([0-9]*%), .*//')"
-top_n="$(sed -n -E 's/^(OS details|Aggressive OS guesses): //p' "$T/nmap.out" | sed -E 's/ \([0-9]+%\).*//; s/, .*//')"
-[ -n "$top_p" ] && [ "$top_p" = "$top_n" ] || t_fail "passive top guess '$top_p', nmap -O's '$top_n'"
+# every test line): the three lines and the whole-print rule keep it. nmap
+# lists ties in no fixed order, and its own ranking moves by a point between
+# runs as the lines the passive guess cannot see (SEQ, IE, U1: timing) vary
+# (a typical run: "Linux 5.3 - 5.4 (96%), Linux 3.2 (95%), Linux 3.1 (95%)";
+# runs where the top sat at 95% have failed an exact comparison), so: a
+# passive guess sharing prtip's best accuracy must be one of nmap's guesses
+# within 1 point of nmap's best.
+top_tied() { # FILE PREFIX-REGEX SLACK -> names within SLACK points of the best, one a line
+    /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import re, sys
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(sys.argv[2], line)
+    if not m:
+        continue
+    rest = line[m.end():].rstrip("\n")
+    guesses = re.findall(r"(.+?) \((\d+)%\)(?:, |$)", rest)
+    if guesses:
+        best = max(int(a) for _, a in guesses)
+        print("\n".join(n for n, a in guesses if int(a) >= best - int(sys.argv[3])))
+    else:  # OS details: perfect matches, all equal
+        print("\n".join(rest.split(", ")))
+    break
+PY
+}
+top_tied "$T/one.out" 'Passive OS guess \(SYN-ACK only: O1/W1/T1\): ' 0 | sort >"$T/top.prtip"
+top_tied "$T/nmap.out" '(OS details|Aggressive OS guesses): ' 1 | sort >"$T/top.nmap"
+top_p="$(comm -12 "$T/top.prtip" "$T/top.nmap" | head -1)"
+[ -n "$top_p" ] || t_fail "passive top guess(es) '$(paste -sd '|' "$T/top.prtip")', nmap -O's '$(paste -sd '|' "$T/top.nmap")'"
 t_pass "passive top guess is nmap -O's: $top_p"
 
 t_xml_valid "$T/prtip.xml"
