@@ -28,6 +28,12 @@
 #define PACE_NAP_MAX_NS   10000000LL /* drain and status at least this often */
 #define PACE_PN_MAX       65536      /* -Pn: silent addresses paced, at most */
 #define PACE_P0_GAP_NS    2000000LL  /* pass 0 read as a round: witness within this */
+/* A round that took longer to leave than this and than PACE_SLOW_X times
+ * its frames at the fastest per-frame time seen was interrupted (the
+ * sender preempted mid-round on a busy machine): a token may have come in
+ * between its probes, so it confirms nothing (raw_pace.h, Assumptions). */
+#define PACE_ROUND_NS PACE_P0_GAP_NS
+#define PACE_SLOW_X   4
 
 struct pace_host {
     uint64_t addr_idx;
@@ -42,6 +48,7 @@ struct pace_host {
     int64_t last_icmp_ns;   /* last round that drew an ICMP error (or pacing start) */
     double tok_sum, ns_sum; /* tokens and time between saturated rounds */
     unsigned rounds, icmp;  /* icmp: ICMP errors answering the outstanding round */
+    bool slow;              /* the outstanding round left too slowly to confirm */
     bool has_canary, round_canary, outstanding, canary_seen, prev_saturated, done, gave_up;
 };
 
@@ -57,6 +64,8 @@ struct raw_pace {
     uint32_t w0;        /* first window: PACE_W0, or --min-parallelism */
     int64_t int_max_ns; /* longest interval: PACE_INT_MAX_NS, or --max-scan-delay */
     int64_t t0;         /* first selection: pass 0 and its cooldown are over */
+    double frame_ns;    /* fastest send time per frame of a round so far */
+    uint64_t slow;      /* rounds that confirmed nothing for leaving too slowly */
     uint8_t *buf;       /* one round's frames */
     size_t slot;
 };
@@ -442,8 +451,14 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
         dsts[k] = h->addr;
         k++;
     }
+    int64_t t = clock_mono_ns();
     if (raw_tx_flush(&c->snd[0], f, frames, lens, dsts, k) < 0)
         return -1;
+    double took = (double)(clock_mono_ns() - t);
+    if (k && (p->frame_ns <= 0 || took / k < p->frame_ns))
+        p->frame_ns = took / k;
+    h->slow = took > PACE_ROUND_NS && took > PACE_SLOW_X * p->frame_ns * k;
+    p->slow += h->slow;
     h->nround = n;
     h->sent_ns = now;
     h->outstanding = true;
@@ -515,7 +530,7 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
         if ((i == 0 || h->round[i - 1] != e) && icmp_cell(raw_results_cell(res, h->addr_idx, e)))
             p->lost += h->conf[e - c->udp_first];
     }
-    for (int64_t i = 0; h->conf && i < last; i++) {
+    for (int64_t i = 0; h->conf && !h->slow && i < last; i++) {
         uint32_t e = h->round[i];
         uint8_t *cf = &h->conf[e - c->udp_first];
         if (!(raw_results_cell(res, h->addr_idx, e) & RAW_CELL_ANSWERED) && *cf < PACE_CONF_MAX)
@@ -678,9 +693,11 @@ int raw_pace_run(struct raw_agg *g, char *err, size_t errlen)
             size_t gave_up = 0;
             for (size_t i = 0; i < p->n; i++)
                 gave_up += p->hosts[i].gave_up;
-            log_debug("raw", "UDP pacing: %zu host%s, %" PRIu64 " rounds in %.3f s, %zu given up",
+            log_debug("raw",
+                      "UDP pacing: %zu host%s, %" PRIu64 " rounds in %.3f s, %zu given up, %" PRIu64
+                      " left too slowly to confirm",
                       p->n, p->n == 1 ? "" : "s", nrounds, (double)(clock_mono_ns() - start) / 1e9,
-                      gave_up);
+                      gave_up, p->slow);
             for (size_t i = 0; i < p->n && i < 8; i++) {
                 const struct pace_host *h = &p->hosts[i];
                 char a[IPADDR_STRLEN];

@@ -141,7 +141,17 @@
  * round (Linux counts in jiffies: the odds are the round's length over the
  * token interval, ~1e-5), nor, for pass 0's confirmation, within the gap
  * between a silent probe and its witness (at most 2 ms: odds 2e-3 for
- * Linux IPv4, and then the round's confirmation is still needed).
+ * Linux IPv4, and then the round's confirmation is still needed). The
+ * round's length is checked, not assumed: on a busy machine the sender
+ * can be preempted between two frames of one round for milliseconds, long
+ * enough for a token to come in before a later probe (or the canary) and
+ * make the silent ports ahead of it look confirmed (the likely cause of
+ * two closed ports read open|filtered in one loaded CI run). A round that took over
+ * 2 ms to leave and over 4 times its frames at the fastest per-frame time
+ * seen confirms nothing; its ICMP errors still decide their ports.
+ * Replies are assigned to the outstanding round by time: one that comes
+ * back later than the reply wait, while the next round is out, is read as
+ * that round's (not checked; the wait adapts to the host's RTT).
  *
  * Threads: everything here runs on the caller's (aggregator) thread, while
  * the sender thread is stopped; raw_pace_has() is read by the sender during
