@@ -382,7 +382,10 @@ static int cmp_host_addr(const void *a, const void *b)
     char kx[33], ky[33];
     codec_addr_key(&x->addr, kx);
     codec_addr_key(&y->addr, ky);
-    return strcmp(kx, ky);
+    int c = strcmp(kx, ky);
+    /* One address in several shards: in the order read (scan id, then
+     * row), so a merged record's ports come out the same every time. */
+    return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
 /* Swap what a and b hold of their OS results (matches, fingerprint, report). */
@@ -417,6 +420,8 @@ static bool better_os(const struct host_result *h, const struct host_result *m)
  */
 static int merge_shards(struct stored_scan *s)
 {
+    for (size_t i = 0; i < s->nhosts; i++)
+        s->hosts[i].order = i; /* qsort is not stable */
     qsort(s->hosts, s->nhosts, sizeof(*s->hosts), cmp_host_addr);
     size_t out = 0;
     for (size_t i = 0; i < s->nhosts; i++) {
