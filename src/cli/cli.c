@@ -595,6 +595,7 @@ static int handle_option(const struct option *opts, int c, const char *word, int
     case OPT_SEND_IP:  /* nmap: send through raw IP sockets */
         note_raw_only(pd, c == OPT_SEND_ETH ? "--send-eth" : "--send-ip");
         scan->raw.send_method = c == OPT_SEND_ETH ? SEND_PACKET_MMSG : SEND_RAW;
+        pd->send_ip = c == OPT_SEND_IP;
         return 0;
     case OPT_PRIVILEGED:
     case OPT_UNPRIVILEGED:

@@ -209,6 +209,16 @@ int cli_resolve_discovery(struct config *scan, const struct pending *pd)
                              o->ports_proto, probe_ports(d, o->probe)) < 0)
             return -1;
 
+    /* --send-ip: nmap sends no ARP or ND at all, not even for -PR (its
+     * requests cannot go over IP); -PR alone then leaves nmap's default
+     * probes. */
+    bool ip_probe = false;
+    for (int p = 0; p < DISC_PROBE_COUNT; p++)
+        ip_probe |= p != DISC_ARP_PING &&
+                    (d->on[p] || d->ports[p].count[PROTO_TCP] || d->ports[p].count[PROTO_UDP]);
+    if (pd->send_ip && pd->arp_explicit && !ip_probe)
+        d->explicit_probes = false;
+
     if (!d->explicit_probes) {
         /* nmap's default as root: ICMP echo, SYN to 443, ACK to 80, ICMP
          * timestamp (IPv6: no timestamp). An unprivileged run ignores these
@@ -228,7 +238,7 @@ int cli_resolve_discovery(struct config *scan, const struct pending *pd)
      * as nmap: only --disable-arp-ping turns it off, and -PR turns it back
      * on. -PR alone selects no IP probe, so off-link targets get none and
      * are reported down, as nmap does. */
-    d->arp = pd->arp_explicit || !pd->disable_arp;
+    d->arp = !pd->send_ip && (pd->arp_explicit || !pd->disable_arp);
 
     if (d->list_only && d->ping_only)
         d->ping_only = false; /* nmap: -sL wins, nothing is sent */

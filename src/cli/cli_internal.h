@@ -72,6 +72,7 @@ struct pending {
      * a list (nmap's default ports). */
     const char *ping_ports[DISC_PROBE_COUNT];
     bool arp_explicit;    /* -PR */
+    bool send_ip;         /* --send-ip: no ARP/ND at all, as nmap */
     bool disable_arp;     /* --disable-arp-ping */
     const char *udp_type; /* "-sU" when given, for messages */
 

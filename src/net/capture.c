@@ -25,10 +25,11 @@
 
 _Atomic int capture_active;
 
-#define RING_BYTES   (32u << 20) /* ~1/4 s of 1 Mpps of 64-byte frames plus headers */
-#define MAX_IFACES   32
-#define SNAPLEN      65535u
-#define EPB_OVERHEAD 44u /* 28 header + 8 epb_flags + 4 end-of-options + 4 trailer */
+#define RING_BYTES      (32u << 20) /* ~1/4 s of 1 Mpps of 64-byte frames plus headers */
+#define TRACE_SETTLE_NS 5000000L    /* --packet-trace: a span is read this long after it began */
+#define MAX_IFACES      32
+#define SNAPLEN         65535u
+#define EPB_OVERHEAD    44u /* 28 header + 8 epb_flags + 4 end-of-options + 4 trailer */
 
 static struct {
     FILE *f; /* NULL: --packet-trace only */
@@ -183,6 +184,16 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&cap.filled, &cap.mu);
         if (cap.head == cap.tail)
             break; /* stopped and drained */
+        if (cap.trace && !cap.stop) {
+            /* A receiver can append an answer before its sender appends
+             * the probe (the answer came inside the send call): give the
+             * sender TRACE_SETTLE_NS to catch up, so that one sorted span
+             * holds both and SENT prints first. */
+            pthread_mutex_unlock(&cap.mu);
+            struct timespec d = {0, TRACE_SETTLE_NS};
+            nanosleep(&d, NULL);
+            pthread_mutex_lock(&cap.mu);
+        }
         uint64_t tail = cap.tail, head = cap.head;
         pthread_mutex_unlock(&cap.mu);
         size_t at = (size_t)(tail % RING_BYTES);
@@ -295,6 +306,18 @@ void capture_put(int link, const char *ifname, const uint8_t *data, size_t caple
         cap.frames++;
         pthread_cond_signal(&cap.filled);
     }
+    pthread_mutex_unlock(&cap.mu);
+}
+
+void capture_flush(void)
+{
+    if (!atomic_load_explicit(&capture_active, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&cap.mu);
+    uint64_t upto = cap.head;
+    pthread_cond_signal(&cap.filled);
+    while (cap.tail < upto && !cap.stop)
+        pthread_cond_wait(&cap.drained, &cap.mu);
     pthread_mutex_unlock(&cap.mu);
 }
 

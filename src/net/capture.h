@@ -83,6 +83,15 @@ extern _Atomic int capture_tapping;
  */
 int64_t capture_close(char *err, size_t errlen);
 
+/*
+ * Wait until every frame recorded before the call is written (and, with
+ * --packet-trace, its line printed): the normal output calls it before a
+ * host's report so that the report follows the trace lines of its probes,
+ * as nmap's does. Any thread but the writer; returns at once when no
+ * capture is open.
+ */
+void capture_flush(void);
+
 /* True while a capture opened with trace (--packet-trace) is open: engines
  * whose packets the kernel makes print their own lines (trace_conn). */
 bool capture_tracing(void);

@@ -5,6 +5,8 @@
  */
 #include "output/output.h"
 
+#include "net/capture.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +209,11 @@ void output_set_host(struct output_set *set, const struct host_result *h)
         qsort(order, nshown, sizeof(*order), cmp_port);
     }
 
+    /* --packet-trace: the lines of the host's probes come before its report,
+     * as nmap's do (before stdout is locked: the capture's thread prints
+     * them there). */
+    if (capture_tracing())
+        capture_flush();
     for (size_t i = 0; i < set->n; i++) {
         struct output *o = &set->outs[i];
         const struct output_module *m = o->module;
@@ -240,6 +247,8 @@ void output_set_task(struct output_set *set, const struct task_event *ev)
 
 int output_set_close(struct output_set *set, const struct scan_summary *sum)
 {
+    if (capture_tracing())
+        capture_flush(); /* the last trace lines before "prtip done" */
     for (size_t i = 0; i < set->n; i++) {
         struct output *o = &set->outs[i];
         if (set->begun && o->module->close(o, sum) < 0)

@@ -123,9 +123,8 @@ t_pass "discovery (ARP) and OS detection ($osout probes, $osin replies) are capt
 
 # --packet-trace: nmap's SENT/RCVD lines. The same probe of a closed port
 # through nmap and prtip must give lines of the same shape (numbers that
-# vary per run -- time, port, id, seq, ttl of a SYN -- are masked). nmap's
-# ARP lines for the neighbour lookup are left out: prtip resolves the
-# neighbour through the kernel (net/neigh.c), not with its own ARP request.
+# vary per run -- time, port, id, seq, ttl of a SYN -- are masked). ARP
+# lines are compared below.
 shape() {
     grep -E '^(SENT|RCVD) ' "$1" | grep -F "$LAB_TGT_V4" | grep -v ' ARP ' |
         sed -E 's/\([0-9.]+s\)/(T)/; s/:[0-9]+ >/:P >/; s/> ([0-9.]+):[0-9]+ /> \1:P /;
@@ -144,6 +143,71 @@ fi
 # Port 22 listens since the -O scan above: the answer is a SYN-ACK.
 grep -qE '^RCVD \([0-9.]+s\) TCP [0-9.]+:22 > [0-9.]+:[0-9]+ SA ttl=64 id=[0-9]+ iplen=44  seq=[0-9]+ win=[0-9]+ <mss [0-9]+>$' "$T/trace.out" ||
     t_fail "no RCVD SYN-ACK line: $(cat "$T/trace.out")"
+
+# The other lines of nmap's --packet-trace, against nmap on the same target:
+# ARP (who-has / reply is-at), ICMP pings with nmap's per-type fields (echo
+# id/seq, timestamp orig/recv/trans, mask), and IPv6's layout (hopl= flow=
+# payloadlen=, "ICMPv6 (58) ... (type=/code=)", the ND ping's "neighbor
+# advertisement ... is at"). Numbers that vary per run are masked; a probe's
+# SENT line must come before the RCVD line of its answer, and every line
+# before the host's report. IPv6: nmap also traces the kernel's own
+# neighbour traffic during its port scan, so prtip's lines must be a subset
+# of nmap's, holding the four kinds named.
+vshape() {
+    grep -E '^(SENT|RCVD) ' "$1" |
+        sed -E 's/\([0-9.]+s\)/(T)/; s/:[0-9]+ >/:P >/; s/> ([^ ]+):[0-9]+ /> \1:P /;
+                s/ id=[0-9]+/ id=N/g; s/seq=[0-9]+/seq=N/; s/ttl=[0-9]+/ttl=N/; s/hopl=[0-9]+/hopl=N/;
+                s/flow=[0-9a-f]+/flow=F/; s/(orig|recv|trans)=[0-9]+/\1=N/g' | sort -u
+}
+sent_first() { # FILE: each RCVD answer after a SENT probe, every line before the report
+    /usr/bin/python3 - "$1" <<'PY'
+import re, sys
+lines = open(sys.argv[1], errors="replace").read().splitlines()
+report = next((i for i, l in enumerate(lines) if l.startswith("prtip scan report")), len(lines))
+trace = [i for i, l in enumerate(lines) if re.match(r"(SENT|RCVD) \(", l)]
+if any(i > report for i in trace):
+    sys.exit("a trace line after the report")
+first = [lines[i][:4] for i in trace if " ARP " not in lines[i] and "neighbor" not in lines[i]
+         and "type=13" not in lines[i] and "type=14" not in lines[i]]
+if first and first[0] != "SENT":
+    sys.exit("a RCVD line before any SENT line: " + lines[trace[0]])
+PY
+}
+if command -v nmap >/dev/null 2>&1; then
+    for v in "arp:-sn" "ping:-sn -PE -PP -PM --send-ip"; do
+        name="${v%%:*}"
+        # shellcheck disable=SC2086 # the options are words
+        t_scan "v$name" ip netns exec "$LAB_SCAN" ${v#*:} -n --packet-trace "$LAB_TGT_V4"
+        # shellcheck disable=SC2086
+        ip netns exec "$LAB_SCAN" timeout 60 nmap ${v#*:} -n --packet-trace "$LAB_TGT_V4" \
+            >"$T/nv$name.out" 2>&1 || t_fail "nmap ${v#*:} failed"
+        vshape "$T/v$name.out" >"$T/v$name.shape"
+        vshape "$T/nv$name.out" >"$T/nv$name.shape"
+        # nmap stops reading once a host is up (its timestamp reply can go
+        # unprinted): the SENT lines must be equal, nmap's RCVD lines a subset.
+        grep '^SENT' "$T/nv$name.shape" >"$T/nv$name.sent" || true
+        grep '^SENT' "$T/v$name.shape" >"$T/v$name.sent" || true
+        t_same "--packet-trace ${v#*:}: SENT lines against nmap's" "$T/nv$name.sent" "$T/v$name.sent"
+        missing="$(grep '^RCVD' "$T/nv$name.shape" | comm -23 - "$T/v$name.shape")"
+        [ -z "$missing" ] || t_fail "${v#*:}: nmap's RCVD lines missing: $missing (prtip: $(cat "$T/v$name.shape"))"
+        why="$(sent_first "$T/v$name.out" 2>&1)" || t_fail "${v#*:}: $why"
+    done
+    grep -q "^SENT (T) ARP who-has $LAB_TGT_V4 tell $LAB_SCAN_V4\$" "$T/varp.shape" ||
+        t_fail "no ARP who-has line"
+    t_scan v6 ip netns exec "$LAB_SCAN" -6 -sS -Pn -n -p 22 --packet-trace "$LAB_TGT_V6"
+    ip netns exec "$LAB_SCAN" timeout 60 nmap -6 -sS -Pn -n -p 22 --packet-trace "$LAB_TGT_V6" \
+        >"$T/nv6.out" 2>&1 || t_fail "nmap -6 failed"
+    vshape "$T/v6.out" >"$T/v6.shape"
+    vshape "$T/nv6.out" >"$T/nv6.shape"
+    extra="$(comm -23 "$T/v6.shape" "$T/nv6.shape")"
+    [ -z "$extra" ] || t_fail "IPv6 trace lines nmap does not print: $extra (nmap: $(cat "$T/nv6.shape"))"
+    for want in '^SENT \(T\) ICMPv6 \(58\) .*\(type=135/code=0\) hopl=N flow=F payloadlen=32$' \
+        '^RCVD \(T\) neighbor advertisement ' '^SENT \(T\) TCP .* S hopl=N flow=F payloadlen=24 seq=N' \
+        '^RCVD \(T\) TCP .* hopl=N flow=F payloadlen='; do
+        grep -qE "$want" "$T/v6.shape" || t_fail "no IPv6 trace line like /$want/: $(cat "$T/v6.shape")"
+    done
+    t_pass "ARP, ICMP ping and IPv6 --packet-trace lines equal nmap's"
+fi
 
 # -sT --packet-trace: nmap prints a CONN line for each connect() and for its
 # answer ("=> Operation now in progress", "=> Connected", "=> Connection
