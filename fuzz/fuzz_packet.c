@@ -4,7 +4,9 @@
  * (net/cookie.h). Every input goes through both entry points, Ethernet and
  * IP, whole and as a capture cut short of a longer frame (the _cap entry
  * points); on success the reported offsets must lie inside the input. The same
- * bytes also drive a build -> parse round trip of a TCP probe (net/packet.h).
+ * bytes also drive a build -> parse round trip of a TCP probe (net/packet.h)
+ * and --packet-trace's line printer (net/trace.h: ARP, ND and per-type ICMP
+ * fields read past what the parser checked), both directions and links.
  *
  *   clang -fsanitize=fuzzer,address,undefined -Isrc fuzz/fuzz_packet.c \
  *       src/net/{packet,packet_icmp,parse,cookie}.c src/core/addr.c src/core/siphash.c \
@@ -14,6 +16,9 @@
 #include "net/cookie.h"
 #include "net/packet.h"
 #include "net/parse.h"
+#include "net/trace.h"
+
+#include <stdio.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -121,6 +126,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t wire = size + (size ? (size_t)data[size - 1] * 8 : 0);
     check(buf, size, &r, pkt_parse_eth_cap(buf, size, wire, &r));
     check(buf, size, &r, pkt_parse_ip_cap(buf, size, wire, &r));
+    static FILE *null;
+    if (!null && !(null = fopen("/dev/null", "w")))
+        abort();
+    for (int dir = CAPTURE_IN; dir <= CAPTURE_OUT; dir++) {
+        trace_frame(null, 0.5, (enum capture_dir)dir, CAPTURE_LINK_ETHERNET, buf, size, wire,
+                    false);
+        trace_frame(null, 0.5, (enum capture_dir)dir, CAPTURE_LINK_RAW, buf, size, wire, dir == 1);
+    }
     free(buf);
     roundtrip(data, size);
     return 0;
