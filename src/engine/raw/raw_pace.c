@@ -43,12 +43,16 @@ struct pace_host {
     uint8_t *conf;   /* per UDP entry: confirmations of silence (NULL: none yet) */
     uint32_t *round; /* entries of the outstanding round, in send order; a
                         port's copies are adjacent */
+    uint8_t *hit;    /* per round slot: drew an ICMP error in this round */
+    int64_t sent_rx; /* the round began leaving, in rx_clock_ns()'s clock */
     uint32_t nround, round_cap, window, cursor;
     int64_t next_ns, sent_ns, prev_sent_ns, interval_ns;
     int64_t last_icmp_ns;   /* last round that drew an ICMP error (or pacing start) */
     double tok_sum, ns_sum; /* tokens and time between saturated rounds */
     unsigned rounds, icmp;  /* icmp: ICMP errors answering the outstanding round */
     bool slow;              /* the outstanding round left too slowly to confirm */
+    unsigned stale_icmp;    /* late ICMP errors (earlier rounds') during this round */
+    uint32_t stale_entry;   /* the last of them */
     bool has_canary, round_canary, outstanding, canary_seen, prev_saturated, done, gave_up;
 };
 
@@ -357,12 +361,29 @@ void raw_pace_on_reply(struct raw_pace *p, const struct raw_reply *rep)
     struct pace_host *h = find(p, rep->addr_idx);
     if (!h || !h->outstanding || !raw_entry_is_udp(p->c, rep->entry))
         return;
+    /* Received before the round began leaving: an answer to an earlier
+     * round (or pass) that came back after its reply wait. Read as this
+     * round's it would confirm the silent ports ahead of its port. */
+    if (rep->reason == REASON_UDP_RESPONSE)
+        return;
+    if (rep->rx_ns > 0 && rep->rx_ns < h->sent_rx) {
+        /* Still proof that the host sends ICMP errors (a canary for a
+         * searching host, no give-up), not of this round's bucket. */
+        h->stale_icmp++;
+        h->stale_entry = rep->entry;
+        return;
+    }
     /* Every ICMP error is a token the host spent, repeats included (two
-     * copies of a closed port can draw two). */
-    if (rep->reason != REASON_UDP_RESPONSE)
-        h->icmp++;
+     * copies of a closed port can draw two): the first copy not yet hit
+     * drew it (tokens go in send order). */
+    h->icmp++;
     if (h->has_canary && rep->entry == h->canary)
         h->canary_seen = true;
+    for (uint32_t i = 0; i < h->nround; i++)
+        if (h->round[i] == rep->entry && !h->hit[i]) {
+            h->hit[i] = 1;
+            break;
+        }
 }
 
 /* Send h's next round, or mark it done. Returns frames sent, -1 on error. */
@@ -379,12 +400,16 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
             cap = PACE_SLOTS;
         if (cap > h->round_cap) {
             uint32_t *r = realloc(h->round, cap * sizeof(*r));
-            if (!r) {
+            uint8_t *hit = r ? realloc(h->hit, cap) : NULL;
+            if (r)
+                h->round = r;
+            if (hit)
+                h->hit = hit;
+            if (!r || !hit) {
                 snprintf(c->snd[0].tx_err, sizeof(c->snd[0].tx_err),
                          "raw scan: out of memory for UDP pacing");
                 return -1;
             }
-            h->round = r;
             h->round_cap = cap;
         }
     }
@@ -451,6 +476,7 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
         dsts[k] = h->addr;
         k++;
     }
+    h->sent_rx = rx_clock_ns();
     int64_t t = clock_mono_ns();
     if (raw_tx_flush(&c->snd[0], f, frames, lens, dsts, k) < 0)
         return -1;
@@ -460,10 +486,11 @@ static int send_round(struct raw_pace *p, struct pace_host *h, int64_t now)
     h->slow = took > PACE_ROUND_NS && took > PACE_SLOW_X * p->frame_ns * k;
     p->slow += h->slow;
     h->nround = n;
+    memset(h->hit, 0, n);
     h->sent_ns = now;
     h->outstanding = true;
     h->canary_seen = false;
-    h->icmp = 0;
+    h->icmp = h->stale_icmp = 0;
     h->round_canary = h->has_canary;
     h->rounds++;
     return (int)k;
@@ -498,7 +525,7 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
     const struct raw_ctx *c = p->c;
     int64_t last = -1, first = -1;
     for (uint32_t i = 0; i < h->nround; i++)
-        if (icmp_cell(raw_results_cell(res, h->addr_idx, h->round[i]))) {
+        if (h->hit[i]) {
             last = i;
             if (first < 0)
                 first = i;
@@ -508,10 +535,10 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
     unsigned tokens = h->icmp;
     if (tokens == 0 && last >= 0)
         tokens = 1; /* the reply was drained before the round was marked */
-    if (!h->has_canary && first >= 0) {
+    if (!h->has_canary && (first >= 0 || h->stale_icmp)) {
         /* The host does send ICMP errors: that port is its canary now, and
          * the search turns into ordinary rounds (raw_pace.h, 1). */
-        h->canary = h->round[first];
+        h->canary = first >= 0 ? h->round[first] : h->stale_entry;
         h->has_canary = true;
         h->window = p->w0;
         h->interval_ns = PACE_INT0_NS;
@@ -527,7 +554,7 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
      * empty. (Not an open port: it may answer only this round's payload.) */
     for (uint32_t i = 0; h->conf && i < h->nround; i++) {
         uint32_t e = h->round[i];
-        if ((i == 0 || h->round[i - 1] != e) && icmp_cell(raw_results_cell(res, h->addr_idx, e)))
+        if ((i == 0 || h->round[i - 1] != e) && h->hit[i])
             p->lost += h->conf[e - c->udp_first];
     }
     for (int64_t i = 0; h->conf && !h->slow && i < last; i++) {
@@ -536,7 +563,7 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
         if (!(raw_results_cell(res, h->addr_idx, e) & RAW_CELL_ANSWERED) && *cf < PACE_CONF_MAX)
             (*cf)++;
     }
-    if (tokens)
+    if (tokens || h->stale_icmp)
         h->last_icmp_ns = h->sent_ns;
     /* Saturated: the canary, sent last, met an empty bucket. */
     bool saturated = h->round_canary && !h->canary_seen;
@@ -585,7 +612,8 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
     /* Given up when the next round would start past the deadline, so the
      * bound is the deadline plus one reply wait, not plus an interval. */
     int64_t quiet = h->next_ns - h->last_icmp_ns;
-    if (tokens == 0 && quiet > (h->has_canary ? PACE_GIVE_UP_NS : PACE_SEARCH_NS)) {
+    if (tokens == 0 && !h->stale_icmp &&
+        quiet > (h->has_canary ? PACE_GIVE_UP_NS : PACE_SEARCH_NS)) {
         h->done = h->gave_up = true;
         char a[IPADDR_STRLEN];
         log_debug("raw", "UDP pacing: %s %s; its unanswered ports are open|filtered",
@@ -723,6 +751,7 @@ void raw_pace_free(struct raw_pace *p)
     for (size_t i = 0; i < p->n; i++) {
         free(p->hosts[i].conf);
         free(p->hosts[i].round);
+        free(p->hosts[i].hit);
     }
     free(p->hosts);
     free(p->buf);

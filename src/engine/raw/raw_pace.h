@@ -149,9 +149,14 @@
  * two closed ports read open|filtered in one loaded CI run). A round that took over
  * 2 ms to leave and over 4 times its frames at the fastest per-frame time
  * seen confirms nothing; its ICMP errors still decide their ports.
- * Replies are assigned to the outstanding round by time: one that comes
- * back later than the reply wait, while the next round is out, is read as
- * that round's (not checked; the wait adapts to the host's RTT).
+ * A reply belongs to the outstanding round only if the kernel received it
+ * after the round began leaving (its receive timestamp): an answer to an
+ * earlier round that came back after that round's reply wait would
+ * otherwise read as drawn by this one and confirm the silent ports ahead of
+ * its port. Such a late ICMP error still shows the host sends them (a
+ * searching host gets its canary, and is not given up), but decides and
+ * confirms nothing beyond its own port. The round's probes are matched to
+ * the ICMP errors drawn in it by port, the first unanswered copy first.
  *
  * Threads: everything here runs on the caller's (aggregator) thread, while
  * the sender thread is stopped; raw_pace_has() is read by the sender during

@@ -30,6 +30,7 @@ struct raw_reply {
     uint8_t pass;               /* pass being sent when the reply arrived */
     int32_t rtt_us;             /* -1: no sample (Karn, or send time unknown) */
     uint8_t flags;              /* RAW_REPLY_* */
+    int64_t rx_ns;              /* kernel receive time (rx_clock_ns()'s clock), 0 unknown */
     struct ipaddr from;         /* with RAW_REPLY_FROM: the ICMP error's source */
 };
 

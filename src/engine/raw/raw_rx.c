@@ -208,6 +208,7 @@ static void credit(struct raw_rxer *r, const struct pkt_info *pi, const struct i
         .pass = (uint8_t)(pass > 255 ? 255 : pass),
         .rtt_us = -1,
         .flags = repeat ? RAW_REPLY_REPEAT : 0,
+        .rx_ns = ts_ns,
     };
     /* An ICMP error sent by a router or firewall rather than the target:
      * nmap reports where it came from ("admin-prohibited from 198.18.0.254"). */
