@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 /* Hosts per transaction at most: bounds the statement memory of one batch. */
 #define BATCH_HOSTS 4096
@@ -335,6 +336,7 @@ static void free_items(struct qitem *q)
 static void *writer_main(void *arg)
 {
     struct store_writer *w = arg;
+    prctl(PR_SET_NAME, "prtip-store", 0, 0, 0); /* for top -H and perf */
     struct rows t[T_COUNT];
     memset(t, 0, sizeof(t));
     for (;;) {
