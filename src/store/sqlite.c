@@ -136,9 +136,10 @@ static int sq_exec(void *conn, const char *sql, const struct store_val *params, 
 /* Rows per INSERT statement at most: each sqlite3_step has a fixed cost
  * (the statement's start and halt, cursors opened and closed) that one row
  * per step paid 131,072 times on a /17 x 3 ports; a VALUES list pays it
- * once per list (the writer's instructions for that scan: 2.67 G -> 1.94 G
- * with 64 rows, 2.01 G with 256). Fewer when the library's parameter
- * limit (SQLITE_LIMIT_VARIABLE_NUMBER, 999 before SQLite 3.32) says so. */
+ * once per list (with OR FAIL below, the writer's instructions for that
+ * scan: 2.67 G with a row a statement, 1.72 G with 64, 1.79 G with 256).
+ * Fewer when the library's parameter limit (SQLITE_LIMIT_VARIABLE_NUMBER,
+ * 999 before SQLite 3.32) says so. */
 #define SQ_ROWS_PER_STMT 64
 
 /* "INSERT OR FAIL INTO table (cols) VALUES (?,...),..." for k rows,
