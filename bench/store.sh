@@ -84,17 +84,19 @@ scan() { # MODE RUN -> prints "wall open db_open rows txns write_s"
     [ -z "$dbarg" ] || db=(--db "$dbarg" -d)
     local t0 t1
     t0=$(date +%s.%N)
-    ip netns exec "$LAB_SCAN" "$PRTIP" -sS -Pn -n -p 22,80,443 --rate "$RATE" -oG "$W/$mode$run.gnmap" \
+    /usr/bin/time -f '%U %S' -o "$W/$mode$run.time" ip netns exec "$LAB_SCAN" "$PRTIP" -sS -Pn -n -p 22,80,443 --rate "$RATE" -oG "$W/$mode$run.gnmap" \
         "${db[@]}" "$RANGE" >/dev/null 2>"$W/$mode$run.err" || die "$mode run $run failed: $(tail -n 3 "$W/$mode$run.err")"
     t1=$(date +%s.%N)
-    local open dbopen="-" rows="-" txns="-" ws="-" early="-"
+    local open dbopen="-" rows="-" txns="-" ws="-" early="-" wcpu="-" wait="-" cpu
     open=$(grep -o '[0-9]*/open/' "$W/$mode$run.gnmap" | wc -l)
     if [ -n "$dbarg" ]; then
         dbopen=$(( $("$PRTIP" db --db "$dbarg" query --scan 1 --state open | wc -l) - 1 ))
         read -r rows txns ws < <(sed -n 's/.*\[store\] scan 1: \([0-9]*\) rows in \([0-9]*\) transactions, \([0-9.]*\) s writing.*/\1 \2 \3/p' "$W/$mode$run.err")
         early=$(sed -n 's/.*\[raw\] \([0-9]*\) hosts delivered while the scan ran.*/\1/p' "$W/$mode$run.err")
+        read -r wcpu wait < <(sed -n 's/.*\[store\] scan 1: .* \([0-9.]*\) s of CPU, .* the end waited \([0-9.]*\) s .*/\1 \2/p' "$W/$mode$run.err") || true
     fi
-    echo "$(python3 -c "print(f'{$t1 - $t0:.3f}')") $open $dbopen $rows $txns $ws ${early:-0}"
+    cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$W/$mode$run.time")
+    echo "$(python3 -c "print(f'{$t1 - $t0:.3f}')") $open $dbopen $rows $txns $ws ${early:-0} $cpu ${wcpu:--} ${wait:--}"
 }
 
 for run in $(seq 1 "$RUNS"); do
@@ -149,29 +151,35 @@ L.append(f"The bench/syn.sh (b) workload (40,960 open of 98,304 probes) at `--ra
          "i.e. until every row is committed. SQLite: a new file per run (WAL, synchronous=NORMAL). "
          "PostgreSQL 15: a server in the benchmark's directory on a Unix socket (fsync on), a new "
          "database per run. Rows: 32,768 hosts + 98,304 ports per scan. Rows/s: rows / time the "
-         "writer thread spent in its transactions (prtip -d).")
+         "writer thread spent in its transactions (prtip -d). CPU: user + system time of the prtip "
+         "process (the PostgreSQL server's own CPU is not in it); writer CPU: the writer thread's "
+         "share of it; end wait: how long the scan's end waited for the writer after every output "
+         "was written (prtip -d).")
 L.append("")
-L.append("| store | wall (s) | min–max (s) | vs none | open in -oG | open read back from the db | rows | transactions | writer busy (s) | rows/s | hosts stored during the scan |")
-L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+L.append("| store | wall (s) | min–max (s) | vs none | CPU (s) | open in -oG | open read back from the db | rows | transactions | writer busy (s) | rows/s | writer CPU (s) | end wait (s) | hosts stored during the scan |")
+L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for mode in ("none", "sqlite", "postgres"):
     r = rows[mode]
     wall = med([float(x[0]) for x in r])
     opens = sorted(set(x[1] for x in r))
     dbo = sorted(set(x[2] for x in r))
     mm = f"{min(float(x[0]) for x in r):.2f}–{max(float(x[0]) for x in r):.2f}"
+    cpu = med([float(x[7]) for x in r])
     if mode == "none":
-        L.append(f"| none | {wall:.2f} | {mm} | — | {', '.join(opens)} | — | — | — | — | — | — |")
+        L.append(f"| none | {wall:.2f} | {mm} | — | {cpu:.2f} | {', '.join(opens)} | — | — | — | — | — | — | — | — |")
         continue
+    wcpu = med([float(x[8]) for x in r])
+    wait = med([float(x[9]) for x in r])
     nrows = med([int(x[3]) for x in r])
     tx = med([int(x[4]) for x in r])
     ws = med([float(x[5]) for x in r])
     early = med([int(x[6]) for x in r]) if all(len(x) > 6 for x in r) else 0
     costs[mode] = wall - base
-    L.append(f"| {mode} | {wall:.2f} | {mm} | {wall - base:+.2f} s ({(wall / base - 1) * 100:+.0f}%) | {', '.join(opens)} | "
-             f"{', '.join(dbo)} | {int(nrows):,} | {int(tx)} | {ws:.2f} | {nrows / ws:,.0f} | {int(early):,} |")
+    L.append(f"| {mode} | {wall:.2f} | {mm} | {wall - base:+.2f} s ({(wall / base - 1) * 100:+.0f}%) | {cpu:.2f} | {', '.join(opens)} | "
+             f"{', '.join(dbo)} | {int(nrows):,} | {int(tx)} | {ws:.2f} | {nrows / ws:,.0f} | {wcpu:.2f} | {wait:.3f} | {int(early):,} |")
 L.append("")
 L.append(f"Run-to-run spread without a store (max − min wall): {spread:.2f} s. "
-         + " ".join(f"{m}: +{c:.2f} s, {'within' if c <= spread else 'above'} it." for m, c in costs.items()))
+         + " ".join(f"{m}: {c:+.2f} s, {'within' if c <= spread else 'above'} it." for m, c in costs.items()))
 L.append("")
 L.append("How: the raw engine hands a host to the stream as soon as every probe of it is answered "
          "(without a discovery pass, as here with -Pn), in 1 ms slices when its reply rings are "

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 /* Hosts per transaction at most: bounds the statement memory of one batch. */
 #define BATCH_HOSTS 4096
@@ -66,6 +67,7 @@ struct store_writer {
     uint64_t rows;    /* rows written, for -d */
     uint64_t batches; /* transactions committed */
     int64_t write_ns; /* time spent in them (writer thread) */
+    int64_t cpu_ns;   /* the writer thread's CPU time, all told */
 };
 
 /* Growable row-major values plus the strings they point to. */
@@ -335,6 +337,7 @@ static void free_items(struct qitem *q)
 static void *writer_main(void *arg)
 {
     struct store_writer *w = arg;
+    prctl(PR_SET_NAME, "prtip-store", 0, 0, 0); /* for top -H and perf */
     struct rows t[T_COUNT];
     memset(t, 0, sizeof(t));
     for (;;) {
@@ -390,6 +393,9 @@ static void *writer_main(void *arg)
     }
     for (int i = 0; i < T_COUNT; i++)
         rows_free(&t[i]);
+    struct timespec cpu;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+        w->cpu_ns = codec_ns(&cpu);
     return NULL;
 }
 
@@ -543,15 +549,24 @@ static void stop_thread(struct store_writer *w)
 static int w_end(void *ctx, const struct scan_summary *sum)
 {
     struct store_writer *w = ctx;
+    /* What the scan's end waits for here (the hosts not yet written when
+     * every output is done) is the store's share of the critical path. */
+    pthread_mutex_lock(&w->mu);
+    size_t left = w->queued;
+    pthread_mutex_unlock(&w->mu);
+    int64_t t0 = clock_mono_ns();
     stop_thread(w);
+    int64_t waited = clock_mono_ns() - t0;
     if (w->scan_id < 0)
         return -1;
     double secs = (double)w->write_ns / 1e9;
     log_debug("store",
               "scan %lld: %llu rows in %llu transactions, %.3f s writing (%.0f rows/s), "
-              "at most %zu hosts (%zu ports) queued",
+              "%.3f s of CPU, at most %zu hosts (%zu ports) queued; the end waited %.3f s for "
+              "the writer (%zu hosts still queued)",
               (long long)w->scan_id, (unsigned long long)w->rows, (unsigned long long)w->batches,
-              secs, secs > 0 ? (double)w->rows / secs : 0.0, w->peak, w->peak_ports);
+              secs, secs > 0 ? (double)w->rows / secs : 0.0, (double)w->cpu_ns / 1e9, w->peak,
+              w->peak_ports, (double)waited / 1e9, left);
     /* The end row goes in even after a failed batch when the database
      * takes it (a full disk may have room again after the rollback): the
      * scan is then marked failed, not left "running". */

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 static void test_parse_v4(void **state)
@@ -23,6 +24,21 @@ static void test_parse_v4(void **state)
         assert_int_equal(a.bytes[i], 0);
     assert_int_equal(ipaddr_v4(&a), 0xc0a80114);
     assert_string_equal(ipaddr_str(&a, buf, sizeof(buf)), "192.168.1.20");
+    /* Every octet width, zeros inside (the hand-written IPv4 form), against
+     * inet_pton's reading of the text back. */
+    const char *forms[] = {"0.0.0.0", "255.255.255.255", "100.10.1.0", "1.20.105.9",
+                           "10.200.99.250"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        assert_int_equal(ipaddr_parse(forms[i], &a), 0);
+        assert_string_equal(ipaddr_str(&a, buf, sizeof(buf)), forms[i]);
+    }
+    for (unsigned v = 0; v < 256; v++) {
+        char want[16];
+        a.bytes[0] = a.bytes[3] = (uint8_t)v;
+        a.bytes[1] = a.bytes[2] = (uint8_t)(255 - v);
+        snprintf(want, sizeof(want), "%u.%u.%u.%u", v, 255 - v, 255 - v, v);
+        assert_string_equal(ipaddr_str(&a, buf, sizeof(buf)), want);
+    }
 }
 
 static void test_parse_v6(void **state)
