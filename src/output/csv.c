@@ -176,7 +176,7 @@ static int csv_host_end(struct output *o, const struct host_result *h, unsigned 
         if (row(o->fp, r) < 0)
             return -1;
     }
-    return fflush(o->fp) == 0 ? 0 : -1;
+    return ferror(o->fp) ? -1 : 0; /* flushed by the output set (output.c) */
 }
 
 static int csv_close(struct output *o, const struct scan_summary *sum)

@@ -157,7 +157,7 @@ static int grep_host_end(struct output *o, const struct host_result *h, unsigned
         fputc('\n', o->fp);
     }
     st->skip_host = true;
-    return fflush(o->fp) != 0 || ferror(o->fp) ? -1 : 0;
+    return ferror(o->fp) ? -1 : 0; /* flushed by the output set (output.c) */
 }
 
 static int grep_close(struct output *o, const struct scan_summary *sum)

@@ -8,7 +8,7 @@
  *
  * The point of the format is a stream another program can tail during a
  * scan: each host's lines are written as the host comes down the result
- * stream and flushed in host_end, and no line ever depends on a later one
+ * stream, flushed within OUTPUT_FLUSH_MS (output.h), and no line ever depends on a later one
  * (no header, no closing record).
  */
 #include "output/json_text.h"
@@ -206,7 +206,7 @@ static int ndjson_host_end(struct output *o, const struct host_result *h, unsign
 {
     (void)h;
     (void)hidden;
-    return fflush(o->fp) == 0 ? 0 : -1;
+    return ferror(o->fp) ? -1 : 0; /* flushed by the output set (output.c) */
 }
 
 static int ndjson_close(struct output *o, const struct scan_summary *sum)

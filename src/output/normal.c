@@ -628,9 +628,7 @@ static int normal_host_end(struct output *o, const struct host_result *h, unsign
             fputc('\n', fp);
     }
     st->nrows = 0;
-    if (fflush(fp) != 0 || ferror(fp))
-        return -1;
-    return 0;
+    return ferror(fp) ? -1 : 0; /* flushed by the output set (output.c) */
 }
 
 static int normal_close(struct output *o, const struct scan_summary *sum)

@@ -8,9 +8,11 @@
 #include "net/capture.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* normal.c's stdout flavour ("Starting prtip ..."); not user-selectable, so
  * it is not in the registry. */
@@ -40,7 +42,86 @@ static void note_error(struct output_set *set, const struct output *o, int err)
 static void check_stream(struct output_set *set, struct output *o)
 {
     if (o->fp && ferror(o->fp))
-        note_error(set, o, errno);
+        note_error(set, o, o->flush_err ? o->flush_err : errno);
+}
+
+/* Flush every stream written since the last flush (OUTPUT_FLUSH_MS). */
+static void flush_dirty(struct output_set *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        struct output *o = &set->outs[i];
+        if (!o->fp)
+            continue;
+        flockfile(o->fp);
+        if (o->dirty) {
+            errno = 0;
+            if (fflush(o->fp) != 0 && !o->flush_err)
+                o->flush_err = errno ? errno : EIO;
+            o->dirty = false;
+        }
+        funlockfile(o->fp);
+    }
+}
+
+static void *flusher_main(void *arg)
+{
+    struct output_set *set = arg;
+    pthread_mutex_lock(&set->fl_mu);
+    while (!set->fl_stop) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_nsec += OUTPUT_FLUSH_MS * 1000000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        while (!set->fl_stop && pthread_cond_timedwait(&set->fl_cv, &set->fl_mu, &t) == 0)
+            ;
+        pthread_mutex_unlock(&set->fl_mu);
+        flush_dirty(set);
+        pthread_mutex_lock(&set->fl_mu);
+    }
+    pthread_mutex_unlock(&set->fl_mu);
+    return NULL;
+}
+
+/* Start the flusher; without one (no thread) every host is flushed as it
+ * is written, as before. */
+static void flusher_start(struct output_set *set)
+{
+    pthread_condattr_t a;
+    if (pthread_condattr_init(&a) != 0)
+        return;
+    bool ok = pthread_condattr_setclock(&a, CLOCK_MONOTONIC) == 0 &&
+              pthread_cond_init(&set->fl_cv, &a) == 0;
+    pthread_condattr_destroy(&a);
+    if (!ok)
+        return;
+    if (pthread_mutex_init(&set->fl_mu, NULL) != 0) {
+        pthread_cond_destroy(&set->fl_cv);
+        return;
+    }
+    set->fl_stop = false;
+    if (pthread_create(&set->flusher, NULL, flusher_main, set) != 0) {
+        pthread_mutex_destroy(&set->fl_mu);
+        pthread_cond_destroy(&set->fl_cv);
+        return;
+    }
+    set->flushing = true;
+}
+
+static void flusher_stop(struct output_set *set)
+{
+    if (!set->flushing)
+        return;
+    pthread_mutex_lock(&set->fl_mu);
+    set->fl_stop = true;
+    pthread_cond_signal(&set->fl_cv);
+    pthread_mutex_unlock(&set->fl_mu);
+    pthread_join(set->flusher, NULL);
+    pthread_mutex_destroy(&set->fl_mu);
+    pthread_cond_destroy(&set->fl_cv);
+    set->flushing = false;
 }
 
 /* Release the streams of outs[0..n). The modules that already opened
@@ -154,6 +235,7 @@ int output_set_begin(struct output_set *set, const struct scan_info *info, char 
         return -1;
     }
     set->begun = true;
+    flusher_start(set);
     return 0;
 }
 
@@ -225,6 +307,9 @@ void output_set_host(struct output_set *set, const struct host_result *h)
             rc = m->port(o, h, order[j]);
         if (m->host_end(o, h, hidden) < 0)
             rc = -1;
+        o->dirty = true;
+        if (!set->flushing && fflush(o->fp) != 0)
+            rc = -1;
         funlockfile(o->fp);
         if (rc < 0)
             note_error(set, o, errno);
@@ -249,6 +334,7 @@ int output_set_close(struct output_set *set, const struct scan_summary *sum)
 {
     if (capture_tracing())
         capture_flush(); /* the last trace lines before "prtip done" */
+    flusher_stop(set);   /* the closes below flush each stream themselves */
     for (size_t i = 0; i < set->n; i++) {
         struct output *o = &set->outs[i];
         if (set->begun && o->module->close(o, sum) < 0)

@@ -12,6 +12,7 @@
 #include "core/stream.h"
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #define OUTPUT_MAX 8 /* requested outputs per scan */
@@ -34,6 +35,11 @@ struct output {
     const char *path; /* for messages: the file's path, or "standard output" */
     bool owns_fp;     /* false for stdout */
     void *priv;       /* module state, owned by the module */
+    /* Written since the last flush, and the errno of a failed flush by the
+     * flusher thread; both read and written under the stream's lock
+     * (flockfile). */
+    bool dirty;
+    int flush_err;
 };
 
 /*
@@ -78,6 +84,14 @@ extern const struct output_module *const output_modules[];
 const struct output_module *output_module_find(const char *option_or_name);
 
 /* The set of open outputs for a scan; implements the result sink. */
+/*
+ * Hosts reach the files within this many ms: modules write into their
+ * stream's buffer and the output set flushes every dirty stream on a thread
+ * of its own at this period, and at close (so on every signal that ends a
+ * scan). One write(2) per host per output cost ~0.2 s of a /17 scan's end.
+ */
+#define OUTPUT_FLUSH_MS 50
+
 struct output_set {
     struct output outs[OUTPUT_MAX + 1]; /* +1: normal output on stdout */
     size_t n;
@@ -86,6 +100,12 @@ struct output_set {
     bool begun;            /* the modules' open ran (output_set_begin) */
     struct scan_info info; /* copy of the scan-begin record the outputs read */
     char errmsg[256];      /* why begin failed, for the sink's caller */
+    /* The flusher (OUTPUT_FLUSH_MS), from begin to close. */
+    pthread_t flusher;
+    bool flushing;
+    pthread_mutex_t fl_mu;
+    pthread_cond_t fl_cv;
+    bool fl_stop;
 };
 
 /*

@@ -125,10 +125,12 @@ void xml_attrf(struct xml_state *st, const char *name, const char *fmt, ...)
     xml_attr(st, name, buf);
 }
 
-static int finish(struct output *o, struct xml_state *st)
+/* libxml2's buffer into o->fp; sync: fflush too (else the output set
+ * flushes, output.c). */
+static int finish_to(struct output *o, struct xml_state *st, bool sync)
 {
     xml_check(st, xmlTextWriterFlush(st->w));
-    if (fflush(o->fp) != 0 || ferror(o->fp)) {
+    if ((sync && fflush(o->fp) != 0) || ferror(o->fp)) {
         if (!st->err)
             st->err = errno ? errno : EIO;
         st->failed = true;
@@ -138,6 +140,11 @@ static int finish(struct output *o, struct xml_state *st)
     if (st->failed)
         errno = st->err ? st->err : EIO;
     return st->failed ? -1 : 0;
+}
+
+static int finish(struct output *o, struct xml_state *st)
+{
+    return finish_to(o, st, true);
 }
 
 /* libxml2's output callback: bytes go to the borrowed stream, and a failed
@@ -481,7 +488,7 @@ static int xml_host_end(struct output *o, const struct host_result *h, unsigned 
     }
     xml_end(st); /* </host> */
     xml_nl(st);
-    return finish(o, st);
+    return finish_to(o, st, false);
 }
 
 static int xml_close(struct output *o, const struct scan_summary *sum)
