@@ -8,7 +8,7 @@
  * A host shown without any port row (a ping or list scan, every port
  * collapsed into "Not shown", a down host with -v) gets one row of its own
  * with the port columns empty, so every host the other formats show is in
- * the table. Rows are flushed per host, like the normal output.
+ * the table. Rows reach the file within OUTPUT_FLUSH_MS of their host, like the normal output.
  *
  * A host cut short by an interruption carries, on every one of its rows,
  * the count of its ports never probed (ports_not_scanned), so a reader of

@@ -219,7 +219,8 @@ const struct output_module output_ndjson = {
     .name = "ndjson",
     .option = "-oD",
     .ext = NULL, /* nmap's -oA has no such format */
-    .summary = "NDJSON as masscan's -oD, a line per host and port, flushed per host",
+    .summary =
+        "NDJSON as masscan's -oD, a line per host and port, on disk within 50 ms of its host",
     .open = ndjson_open,
     .host_begin = ndjson_host_begin,
     .port = ndjson_port,
