@@ -62,6 +62,10 @@ struct store_writer {
     bool blocked;         /* host() waits for space: the writer stops gathering */
     int64_t last_commit;  /* CLOCK_MONOTONIC ns */
     bool closing;
+    /* The scan's end (set with closing): the last batch records it in its
+     * own transaction, saving the end a commit (a sync for PostgreSQL). */
+    const struct scan_summary *end_sum;
+    bool end_written; /* the writer thread recorded the end */
     bool failed;      /* a batch failed: later hosts are dropped, end reports it */
     char err[512];    /* the first failure */
     uint64_t rows;    /* rows written, for -d */
@@ -295,7 +299,36 @@ static int host_rows(struct rows *t, int64_t scan, int64_t seq, const struct hos
 }
 
 /* One transaction for the hosts of items (up to BATCH_HOSTS of them). */
-static int write_batch(struct store_writer *w, struct qitem *items, struct rows *t)
+/* The scans row's end: time, totals and state ("failed" after a failed
+ * batch or a runtime error, "interrupted" after a stop, else "complete"). */
+static int end_row(struct store_writer *w, const struct scan_summary *sum, char *err, size_t errlen)
+{
+    const char *state = w->failed || sum->error ? "failed"
+                        : sum->interrupted      ? "interrupted"
+                                                : "complete";
+    char why[600];
+    snprintf(why, sizeof(why), "store: %s", w->err);
+    const char *error = sum->error ? sum->error : w->failed ? why : NULL;
+    struct store_val p[] = {
+        sv_int(codec_ns(&sum->end)),
+        sv_real(sum->elapsed_s),
+        sv_text(state),
+        sv_text(error),
+        sv_int((int64_t)sum->hosts_total),
+        sv_int((int64_t)sum->hosts_up),
+        sv_int((int64_t)sum->hosts_down),
+        sv_int(w->scan_id),
+    };
+    return store_exec(w->st,
+                      "UPDATE scans SET end_ns = $1, elapsed_s = $2, state = $3, error = $4, "
+                      "hosts_total = $5, hosts_up = $6, hosts_down = $7 WHERE id = $8",
+                      p, 8, NULL, NULL, err, errlen);
+}
+
+/* One transaction: the hosts of items, and the scan's end when end is not
+ * NULL (the last batch: the hosts are in before the end is, atomically). */
+static int write_batch(struct store_writer *w, struct qitem *items, struct rows *t,
+                       const struct scan_summary *end)
 {
     char *err = w->err;
     size_t errlen = sizeof(w->err);
@@ -315,8 +348,12 @@ static int write_batch(struct store_writer *w, struct qitem *items, struct rows 
             goto fail;
         w->rows += nrows;
     }
+    if (end && end_row(w, end, err, errlen) < 0)
+        goto fail;
     if (store_exec(w->st, "COMMIT", NULL, 0, NULL, NULL, err, errlen) < 0)
         goto fail;
+    if (end)
+        w->end_written = true;
     return 0;
 fail:;
     char ignore[64];
@@ -367,9 +404,10 @@ static void *writer_main(void *arg)
         }
         pthread_cond_broadcast(&w->space);
         bool failed = w->failed;
+        const struct scan_summary *end = w->closing && !w->head ? w->end_sum : NULL;
         pthread_mutex_unlock(&w->mu);
         int64_t t0 = clock_mono_ns();
-        int wrc = failed ? 0 : write_batch(w, batch, t);
+        int wrc = failed ? 0 : write_batch(w, batch, t, end);
         int64_t t1 = clock_mono_ns();
         w->write_ns += t1 - t0;
         w->last_commit = t1;
@@ -553,6 +591,7 @@ static int w_end(void *ctx, const struct scan_summary *sum)
      * every output is done) is the store's share of the critical path. */
     pthread_mutex_lock(&w->mu);
     size_t left = w->queued;
+    w->end_sum = sum; /* read by the writer with closing, under mu */
     pthread_mutex_unlock(&w->mu);
     int64_t t0 = clock_mono_ns();
     stop_thread(w);
@@ -567,31 +606,13 @@ static int w_end(void *ctx, const struct scan_summary *sum)
               (long long)w->scan_id, (unsigned long long)w->rows, (unsigned long long)w->batches,
               secs, secs > 0 ? (double)w->rows / secs : 0.0, (double)w->cpu_ns / 1e9, w->peak,
               w->peak_ports, (double)waited / 1e9, left);
+    if (w->end_written)
+        return 0;
     /* The end row goes in even after a failed batch when the database
      * takes it (a full disk may have room again after the rollback): the
      * scan is then marked failed, not left "running". */
-    const char *state = w->failed || sum->error ? "failed"
-                        : sum->interrupted      ? "interrupted"
-                                                : "complete";
-    char why[600];
-    snprintf(why, sizeof(why), "store: %s", w->err);
-    const char *error = sum->error ? sum->error : w->failed ? why : NULL;
-    struct store_val p[] = {
-        sv_int(codec_ns(&sum->end)),
-        sv_real(sum->elapsed_s),
-        sv_text(state),
-        sv_text(error),
-        sv_int((int64_t)sum->hosts_total),
-        sv_int((int64_t)sum->hosts_up),
-        sv_int((int64_t)sum->hosts_down),
-        sv_int(w->scan_id),
-    };
     char err[512];
-    int rc = store_exec(w->st,
-                        "UPDATE scans SET end_ns = $1, elapsed_s = $2, state = $3, error = $4, "
-                        "hosts_total = $5, hosts_up = $6, hosts_down = $7 WHERE id = $8",
-                        p, 8, NULL, NULL, err, sizeof(err));
-    if (rc < 0 && !w->failed) {
+    if (end_row(w, sum, err, sizeof(err)) < 0 && !w->failed) {
         fprintf(stderr, "prtip: store: %s\n", err);
         w->failed = true;
     }
