@@ -146,7 +146,8 @@ grep -qE '^RCVD \([0-9.]+s\) TCP [0-9.]+:22 > [0-9.]+:[0-9]+ SA ttl=64 id=[0-9]+
 
 # The other lines of nmap's --packet-trace, against nmap on the same target:
 # ARP (who-has / reply is-at), ICMP pings with nmap's per-type fields (echo
-# id/seq, timestamp orig/recv/trans, mask), and IPv6's layout (hopl= flow=
+# id/seq, timestamp orig/recv/trans, mask; --send-ip sends no ARP, and with
+# -PR alone nmap's four default probes, as nmap does), and IPv6's layout (hopl= flow=
 # payloadlen=, "ICMPv6 (58) ... (type=/code=)", the ND ping's "neighbor
 # advertisement ... is at"). Numbers that vary per run are masked; a probe's
 # SENT line must come before the RCVD line of its answer, and every line
@@ -174,7 +175,7 @@ if first and first[0] != "SENT":
 PY
 }
 if command -v nmap >/dev/null 2>&1; then
-    for v in "arp:-sn" "ping:-sn -PE -PP -PM --send-ip"; do
+    for v in "arp:-sn" "ping:-sn -PE -PP -PM --send-ip" "pr:-sn -PR --send-ip"; do
         name="${v%%:*}"
         # shellcheck disable=SC2086 # the options are words
         t_scan "v$name" ip netns exec "$LAB_SCAN" ${v#*:} -n --packet-trace "$LAB_TGT_V4"
