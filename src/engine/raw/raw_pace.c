@@ -361,11 +361,11 @@ void raw_pace_on_reply(struct raw_pace *p, const struct raw_reply *rep)
     struct pace_host *h = find(p, rep->addr_idx);
     if (!h || !h->outstanding || !raw_entry_is_udp(p->c, rep->entry))
         return;
+    if (rep->reason == REASON_UDP_RESPONSE)
+        return; /* no token spent */
     /* Received before the round began leaving: an answer to an earlier
      * round (or pass) that came back after its reply wait. Read as this
      * round's it would confirm the silent ports ahead of its port. */
-    if (rep->reason == REASON_UDP_RESPONSE)
-        return;
     if (rep->rx_ns > 0 && rep->rx_ns < h->sent_rx) {
         /* Still proof that the host sends ICMP errors (a canary for a
          * searching host, no give-up), not of this round's bucket. */
@@ -532,9 +532,7 @@ static int evaluate(struct raw_pace *p, struct pace_host *h, const struct raw_re
         }
     if (h->canary_seen)
         last = h->nround;
-    unsigned tokens = h->icmp;
-    if (tokens == 0 && last >= 0)
-        tokens = 1; /* the reply was drained before the round was marked */
+    unsigned tokens = h->icmp; /* every hit counted one (raw_pace_on_reply) */
     if (!h->has_canary && (first >= 0 || h->stale_icmp)) {
         /* The host does send ICMP errors: that port is its canary now, and
          * the search turns into ordinary rounds (raw_pace.h, 1). */
