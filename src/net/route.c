@@ -193,9 +193,10 @@ static struct nl_sock *nl_sock_get(void)
 /* Done with s: kept for the thread's next request when it went well. */
 static void nl_sock_put(struct nl_sock *s, bool ok)
 {
-    if (ok && nl_key_ok && pthread_getspecific(nl_key) == s)
+    bool kept = nl_key_ok && pthread_getspecific(nl_key) == s;
+    if (ok && kept)
         return;
-    if (nl_key_ok && pthread_getspecific(nl_key) == s)
+    if (kept)
         pthread_setspecific(nl_key, NULL);
     nl_sock_free(s);
 }

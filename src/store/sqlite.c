@@ -215,8 +215,8 @@ static int sq_open(const char *target, void **conn, char *err, size_t errlen)
     }
     sqlite3 *db = NULL;
     /* NOMUTEX: a connection is only ever used by one thread at a time (the
-     * store writer's thread runs between the scan row and the end row, the
-     * caller's thread before and after), so SQLite's per-call connection
+     * store writer's thread while it runs, the caller's thread before and
+     * after), so SQLite's per-call connection
      * mutex is pure cost: a lock and unlock per bound value. */
     int rc = sqlite3_open_v2(
         target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

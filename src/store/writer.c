@@ -298,7 +298,6 @@ static int host_rows(struct rows *t, int64_t scan, int64_t seq, const struct hos
     return rc ? -1 : 0;
 }
 
-/* One transaction for the hosts of items (up to BATCH_HOSTS of them). */
 /* The scans row's end: time, totals and state ("failed" after a failed
  * batch or a runtime error, "interrupted" after a stop, else "complete"). */
 static int end_row(struct store_writer *w, const struct scan_summary *sum, char *err, size_t errlen)
@@ -325,8 +324,9 @@ static int end_row(struct store_writer *w, const struct scan_summary *sum, char 
                       p, 8, NULL, NULL, err, errlen);
 }
 
-/* One transaction: the hosts of items, and the scan's end when end is not
- * NULL (the last batch: the hosts are in before the end is, atomically). */
+/* One transaction: the hosts of items (up to BATCH_HOSTS of them), and the
+ * scan's end when end is not NULL (the last batch: the hosts are in before
+ * the end is, atomically). */
 static int write_batch(struct store_writer *w, struct qitem *items, struct rows *t,
                        const struct scan_summary *end)
 {
