@@ -9,6 +9,7 @@
  */
 #include "core/targets_spec.h"
 
+#include "core/bytes.h"
 #include "core/datafile.h"
 
 #include <arpa/inet.h>
@@ -385,14 +386,9 @@ size_t target_set_nskipped(const struct target_set *set)
     return set->nskipped;
 }
 
-static uint32_t be32(const uint8_t *b)
-{
-    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
-}
-
 static uint64_t be64(const uint8_t *b)
 {
-    return ((uint64_t)be32(b) << 32) | be32(b + 4);
+    return ((uint64_t)be32_get(b) << 32) | be32_get(b + 4);
 }
 
 static uint64_t spec_count(const struct spec *sp)
@@ -404,7 +400,7 @@ static uint64_t spec_count(const struct spec *sp)
         return n;
     }
     if (sp->family == AF_INET)
-        return (uint64_t)(be32(sp->last) - be32(sp->first)) + 1;
+        return (uint64_t)(be32_get(sp->last) - be32_get(sp->first)) + 1;
     uint64_t lo = be64(sp->last + 8) - be64(sp->first + 8);
     uint64_t hi = be64(sp->last) - be64(sp->first) - (be64(sp->last + 8) < be64(sp->first + 8));
     return hi || lo == UINT64_MAX ? UINT64_MAX : lo + 1; /* 2^64 does not fit */
@@ -653,7 +649,7 @@ static void spec_addr(const struct spec *sp, uint64_t off, struct ipaddr *out)
         memcpy(out->bytes, sp->first, 16);
         if (sp->family == AF_INET) {
             /* One 32-bit add: the sender's path (a byte loop otherwise). */
-            uint32_t v = (uint32_t)(be32(sp->first) + off);
+            uint32_t v = (uint32_t)(be32_get(sp->first) + off);
             out->bytes[0] = (uint8_t)(v >> 24);
             out->bytes[1] = (uint8_t)(v >> 16);
             out->bytes[2] = (uint8_t)(v >> 8);
@@ -716,7 +712,7 @@ int target_set_index_next(const struct target_set *set, const struct ipaddr *add
         } else {
             const uint8_t *a = addr->bytes, *f = sp->first;
             if (sp->family == AF_INET) {
-                off = be32(a) - be32(f);
+                off = be32_get(a) - be32_get(f);
             } else {
                 /* 128-bit difference; it must fit in 64 bits. */
                 off = be64(a + 8) - be64(f + 8);

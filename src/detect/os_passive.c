@@ -17,6 +17,8 @@
  */
 #include "detect/osreport.h"
 
+#include "core/bytes.h"
+
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,11 +86,6 @@ static void passive_lines(const struct os_target *t, struct os_obs *all, struct 
             os_obs_set(o, OS_T1, a, v);
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /*
  * The bytes of a SYN-ACK that its O1, W1 and T1 lines depend on, as
  * osfp.c reads them (view_tcp, opt_string, tcp_test with distance -1; keep
@@ -116,7 +113,7 @@ static size_t synack_key(const struct os_synack *sa, uint8_t *k)
     if (thl < 20 || thl != tcplen || 9 + thl - 20 > SYNACK_KEY)
         return 0;
     uint8_t ttl = p[8];
-    uint32_t seq = be32(tcp + 4), ack = be32(tcp + 8);
+    uint32_t seq = be32_get(tcp + 4), ack = be32_get(tcp + 8);
     size_t n = 0;
     k[n++] = p[6] & 0x40;
     k[n++] = ttl <= 32 ? 0 : ttl <= 64 ? 1 : ttl <= 128 ? 2 : 3;
@@ -139,7 +136,7 @@ static size_t synack_key(const struct os_synack *sa, uint8_t *k)
         if (o + 1 >= end || o[1] < 2 || o + o[1] > end)
             break;
         if (o[0] == 8 && o[1] == 10) {
-            uint8_t tv = be32(o + 2) != 0, te = be32(o + 6) != 0;
+            uint8_t tv = be32_get(o + 2) != 0, te = be32_get(o + 6) != 0;
             memset(o + 2, 0, 8);
             o[5] = tv;
             o[9] = te;

@@ -6,6 +6,7 @@
  */
 #include "detect/osfp.h"
 
+#include "core/bytes.h"
 #include "core/clock.h"
 #include "net/packet.h"
 
@@ -13,16 +14,6 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
 
 /* A reply's IPv4 and TCP headers, or NULL/0 when it has none. */
 struct tcp_view {
@@ -36,7 +27,7 @@ static bool view_tcp(const struct os_reply *r, struct tcp_view *v)
     if (!r->got || r->len < 20)
         return false;
     size_t hl = (size_t)(r->pkt[0] & 15) * 4;
-    size_t tot = get16(r->pkt + 2);
+    size_t tot = be16_get(r->pkt + 2);
     if (tot > r->len)
         tot = r->len;
     if (r->pkt[9] != IPPROTO_TCP || hl < 20 || tot < hl + 20)
@@ -74,13 +65,13 @@ static void opt_string(const struct tcp_view *v, char *out, size_t len, uint32_t
         if (o + 1 >= end || o[1] < 2 || o + o[1] > end)
             break;
         if (kind == 2 && o[1] == 4)
-            w += (size_t)snprintf(out + w, len - w, "M%X", get16(o + 2));
+            w += (size_t)snprintf(out + w, len - w, "M%X", be16_get(o + 2));
         else if (kind == 3 && o[1] == 3)
             w += (size_t)snprintf(out + w, len - w, "W%X", o[2]);
         else if (kind == 4 && o[1] == 2)
             w += (size_t)snprintf(out + w, len - w, "S");
         else if (kind == 8 && o[1] == 10) {
-            uint32_t tv = get32(o + 2), te = get32(o + 6);
+            uint32_t tv = be32_get(o + 2), te = be32_get(o + 6);
             w += (size_t)snprintf(out + w, len - w, "T%d%d", tv != 0, te != 0);
             if (tsval)
                 *tsval = tv;
@@ -156,13 +147,13 @@ static void tcp_test(struct os_obs *o, int t, const struct os_target *tg, int pr
         return;
     }
     set_str(o, t, "R", "Y");
-    set_str(o, t, "DF", get16(v.ip + 6) & 0x4000 ? "Y" : "N");
+    set_str(o, t, "DF", be16_get(v.ip + 6) & 0x4000 ? "Y" : "N");
     set_ttl(o, t, v.ip[8], distance);
     uint8_t fl = v.tcp[13];
     char opts[OS_VAL_MAX];
     opt_string(&v, opts, sizeof opts, NULL, NULL);
     if (t != OS_T1) {
-        set_hex(o, t, "W", get16(v.tcp + 14));
+        set_hex(o, t, "W", be16_get(v.tcp + 14));
         set_str(o, t, "O", opts);
     }
     if (t == OS_ECN) {
@@ -170,7 +161,7 @@ static void tcp_test(struct os_obs *o, int t, const struct os_target *tg, int pr
         set_str(o, t, "CC", ece && cwr ? "S" : ece ? "Y" : cwr ? "O" : "N");
     } else {
         uint32_t our_seq = probe < OSP_ECN ? tg->seq_base + (uint32_t)probe : tg->seq_base;
-        uint32_t seq = get32(v.tcp + 4), ack = get32(v.tcp + 8);
+        uint32_t seq = be32_get(v.tcp + 4), ack = be32_get(v.tcp + 8);
         set_str(o, t, "S",
                 seq == 0              ? "Z"
                 : seq == tg->ack      ? "A"
@@ -200,7 +191,7 @@ static void tcp_test(struct os_obs *o, int t, const struct os_target *tg, int pr
     size_t qn = 0;
     if (v.tcp[12] & 0x0F)
         q[qn++] = 'R';
-    if (!(fl & PKT_TCP_URG) && get16(v.tcp + 18))
+    if (!(fl & PKT_TCP_URG) && be16_get(v.tcp + 18))
         q[qn++] = 'U';
     q[qn] = '\0';
     set_str(o, t, "Q", q);
@@ -298,8 +289,8 @@ static void seq_test(struct os_obs *o, const struct os_target *t, struct os_seq_
         if (!view_tcp(&t->reply[p], &v) ||
             (v.tcp[13] & (PKT_TCP_SYN | PKT_TCP_ACK)) != (PKT_TCP_SYN | PKT_TCP_ACK))
             continue;
-        si->seqs[n] = get32(v.tcp + 4);
-        si->ipids[n] = get16(v.ip + 4);
+        si->seqs[n] = be32_get(v.tcp + 4);
+        si->ipids[n] = be16_get(v.ip + 4);
         uint32_t tsval = 0;
         bool has_ts;
         char opts[OS_VAL_MAX];
@@ -351,15 +342,15 @@ static void seq_test(struct os_obs *o, const struct os_target *t, struct os_seq_
     for (int p = OSP_T2 + 3; p <= OSP_T2 + 5; p++) {
         struct tcp_view v;
         if (view_tcp(&t->reply[p], &v))
-            ci[nc++] = get16(v.ip + 4);
+            ci[nc++] = be16_get(v.ip + 4);
     }
     if (nc >= 2)
         set_ipid(o, "CI", ipid_class(ci, nc), ci[0]);
     enum os_ipid_class iic = OS_IPID_UNKNOWN;
     uint32_t ii[2];
     if (icmp_ok(&t->reply[OSP_IE1]) && icmp_ok(&t->reply[OSP_IE2])) {
-        ii[0] = get16(t->reply[OSP_IE1].pkt + 4);
-        ii[1] = get16(t->reply[OSP_IE2].pkt + 4);
+        ii[0] = be16_get(t->reply[OSP_IE1].pkt + 4);
+        ii[1] = be16_get(t->reply[OSP_IE2].pkt + 4);
         iic = ipid_class(ii, 2);
         set_ipid(o, "II", iic, ii[0]);
     }
@@ -427,16 +418,16 @@ static void u1_test(struct os_obs *o, const struct os_target *t, int distance)
     const uint8_t *ic = ip + hl, *q = ic + 8;
     size_t qhl = (size_t)(q[0] & 15) * 4; /* u1_ok checked it */
     set_str(o, OS_U1, "R", "Y");
-    set_str(o, OS_U1, "DF", get16(ip + 6) & 0x4000 ? "Y" : "N");
+    set_str(o, OS_U1, "DF", be16_get(ip + 6) & 0x4000 ? "Y" : "N");
     set_ttl(o, OS_U1, ip[8], distance);
-    set_hex(o, OS_U1, "IPL", get16(ip + 2));
-    set_hex(o, OS_U1, "UN", get32(ic + 4));
-    uint16_t ripl = get16(q + 2);
+    set_hex(o, OS_U1, "IPL", be16_get(ip + 2));
+    set_hex(o, OS_U1, "UN", be32_get(ic + 4));
+    uint16_t ripl = be16_get(q + 2);
     if (ripl == 328)
         set_str(o, OS_U1, "RIPL", "G");
     else
         set_hex(o, OS_U1, "RIPL", ripl);
-    uint16_t rid = get16(q + 4);
+    uint16_t rid = be16_get(q + 4);
     if (rid == 0x1042)
         set_str(o, OS_U1, "RID", "G");
     else
@@ -445,7 +436,7 @@ static void u1_test(struct os_obs *o, const struct os_target *t, int distance)
      * TTL the target saw) or changed. */
     uint8_t hdr[60];
     size_t avail = r->len - hl - 8;
-    if (get16(q + 10) == 0) {
+    if (be16_get(q + 10) == 0) {
         set_str(o, OS_U1, "RIPCK", "Z");
     } else if (qhl <= sizeof hdr && avail >= qhl) {
         memcpy(hdr, q, qhl);
@@ -456,7 +447,7 @@ static void u1_test(struct os_obs *o, const struct os_target *t, int distance)
     const uint8_t *qu = q + qhl;
     size_t qulen = avail - qhl;
     if (qulen >= 8) {
-        uint16_t ruck = get16(qu + 6);
+        uint16_t ruck = be16_get(qu + 6);
         if (ruck == t->u1_sum)
             set_str(o, OS_U1, "RUCK", "G");
         else
@@ -477,7 +468,7 @@ static void ie_test(struct os_obs *o, const struct os_target *t, int distance)
         return;
     }
     size_t ha = (size_t)(a->pkt[0] & 15) * 4, hb = (size_t)(b->pkt[0] & 15) * 4;
-    bool dfa = get16(a->pkt + 6) & 0x4000, dfb = get16(b->pkt + 6) & 0x4000;
+    bool dfa = be16_get(a->pkt + 6) & 0x4000, dfb = be16_get(b->pkt + 6) & 0x4000;
     set_str(o, OS_IE, "R", "Y");
     set_str(o, OS_IE, "DFI", !dfa && !dfb ? "N" : dfa && !dfb ? "S" : dfa && dfb ? "Y" : "O");
     set_ttl(o, OS_IE, a->pkt[8], distance);
@@ -540,7 +531,7 @@ void os_fp_compute(const struct os_target *t, int distance, struct os_obs *o,
             snprintf(name, sizeof name, "O%d", p + 1);
             set_str(o, OS_OPS, name, opts);
             snprintf(name, sizeof name, "W%d", p + 1);
-            set_hex(o, OS_WIN, name, get16(v.tcp + 14));
+            set_hex(o, OS_WIN, name, be16_get(v.tcp + 14));
         }
         tcp_test(o, OS_T1, t, OSP_SEQ1, distance);
     }

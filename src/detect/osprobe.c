@@ -5,6 +5,7 @@
  */
 #include "detect/osprobe.h"
 
+#include "core/bytes.h"
 #include "core/clock.h"
 #include "net/capture.h"
 #include "net/packet.h"
@@ -201,11 +202,6 @@ static int send_probe(int fd, struct os_target *t, int p)
     return n == (ssize_t)len ? 0 : -1;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Which probe of t a received IPv4 packet answers, or -1. */
 static int classify(const struct os_target *t, const uint8_t *pkt, size_t len)
 {
@@ -220,16 +216,16 @@ static int classify(const struct os_target *t, const uint8_t *pkt, size_t len)
     if (!to_us)
         return -1;
     if (pkt[9] == IPPROTO_TCP && from_target && len >= hl + 20) {
-        int p = get16(l4 + 2) - t->port_base;
+        int p = be16_get(l4 + 2) - t->port_base;
         if (p < 0 || p > OSP_T2 + 5)
             return -1;
         bool open = p <= OSP_T2 + 2;
-        return get16(l4) == (open ? t->open_tcp : t->closed_tcp_used) ? p : -1;
+        return be16_get(l4) == (open ? t->open_tcp : t->closed_tcp_used) ? p : -1;
     }
     if (pkt[9] != IPPROTO_ICMP)
         return -1;
     if (l4[0] == 0 && from_target) { /* echo reply */
-        uint16_t id = get16(l4 + 4);
+        uint16_t id = be16_get(l4 + 4);
         if (id == t->icmp_id)
             return OSP_IE1;
         if (id == (uint16_t)(t->icmp_id + 1))
@@ -242,8 +238,8 @@ static int classify(const struct os_target *t, const uint8_t *pkt, size_t len)
         if ((q[0] >> 4) != 4 || qhl < 20 || len < hl + 8 + qhl + 4 || q[9] != IPPROTO_UDP ||
             memcmp(q + 16, t->addr.bytes, 4) != 0)
             return -1;
-        if (get16(q + qhl) == (uint16_t)(t->port_base + OSP_U1) &&
-            get16(q + qhl + 2) == t->closed_udp_used)
+        if (be16_get(q + qhl) == (uint16_t)(t->port_base + OSP_U1) &&
+            be16_get(q + qhl + 2) == t->closed_udp_used)
             return OSP_U1;
     }
     return -1;

@@ -6,6 +6,7 @@
  */
 #include "net/neigh.h"
 
+#include "core/bytes.h"
 #include "net/packet.h"
 #include "net/parse.h"
 
@@ -20,11 +21,6 @@
 
 static const uint8_t BROADCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t ZERO_MAC[6];
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -58,7 +54,7 @@ static int eth_payload(const uint8_t *f, size_t len, uint16_t *type)
     for (int tags = 0;; tags++) {
         if (len - off < 2)
             return PARSE_ERR_TRUNCATED;
-        *type = get16(f + off);
+        *type = be16_get(f + off);
         off += 2;
         if (tags == 2 || (*type != PKT_ETHERTYPE_VLAN && *type != PKT_ETHERTYPE_QINQ &&
                           *type != PKT_ETHERTYPE_VLAN9))
@@ -119,11 +115,11 @@ int neigh_arp_parse(const uint8_t *frame, size_t len, struct neigh_arp *out)
     if (len - (size_t)off < 8) /* the fixed part: htype, ptype, hlen, plen, op */
         return PARSE_ERR_TRUNCATED;
     a = frame + off;
-    if (get16(a) != ARP_HTYPE_ETHER || get16(a + 2) != PKT_ETHERTYPE_IPV4)
+    if (be16_get(a) != ARP_HTYPE_ETHER || be16_get(a + 2) != PKT_ETHERTYPE_IPV4)
         return PARSE_ERR_UNSUPPORTED;
     if (a[4] != 6 || a[5] != 4) /* lengths are implied by the types above */
         return PARSE_ERR_MALFORMED;
-    out->op = get16(a + 6);
+    out->op = be16_get(a + 6);
     if (len - (size_t)off < NEIGH_ARP_LEN)
         return PARSE_ERR_TRUNCATED;
     memcpy(out->sha, a + 8, 6);
@@ -245,7 +241,7 @@ int neigh_nd_parse(const uint8_t *frame, size_t len, struct neigh_nd *out)
     set_addr(&out->dst, AF_INET6, ip + 24);
     if (ip[6] != IPPROTO_ICMPV6)
         return PARSE_ERR_UNSUPPORTED;
-    plen = get16(ip + 4);
+    plen = be16_get(ip + 4);
     if (len - (size_t)off - PKT_IPV6_LEN < plen)
         return PARSE_ERR_TRUNCATED;
     icmp = ip + PKT_IPV6_LEN;

@@ -11,21 +11,12 @@
  */
 #include "net/parse.h"
 
+#include "core/bytes.h"
 #include "net/packet.h"
 
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static void set_addr(struct ipaddr *a, uint8_t family, const uint8_t *bytes)
 {
@@ -63,7 +54,7 @@ static int skip_ipv6_ext(const uint8_t *p, size_t end, size_t *off, uint8_t *nh)
         case 44: /* Fragment: fixed 8 bytes */
             if (end - o < 8)
                 return PARSE_ERR_TRUNCATED;
-            if (get16(p + o + 2) >> 3) /* offset != 0: no upper-layer header here */
+            if (be16_get(p + o + 2) >> 3) /* offset != 0: no upper-layer header here */
                 return PARSE_ERR_UNSUPPORTED;
             hlen = 8;
             break;
@@ -89,18 +80,18 @@ static void quote_l4(const uint8_t *t, struct pkt_quote *q)
 {
     switch (q->proto) {
     case IPPROTO_TCP:
-        q->seq = get32(t + 4);
+        q->seq = be32_get(t + 4);
         /* fall through */
     case IPPROTO_UDP:
-        q->sport = get16(t);
-        q->dport = get16(t + 2);
+        q->sport = be16_get(t);
+        q->dport = be16_get(t + 2);
         break;
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
         q->icmp_type = t[0];
         q->icmp_code = t[1];
-        q->icmp_id = get16(t + 4);
-        q->icmp_seq = get16(t + 6);
+        q->icmp_id = be16_get(t + 4);
+        q->icmp_seq = be16_get(t + 6);
         break;
     default:
         break;
@@ -125,12 +116,12 @@ static int parse_quote_v4(const uint8_t *q, size_t len, struct pkt_quote *out)
     if (ihl < PKT_IPV4_LEN)
         return PARSE_ERR_MALFORMED;
     out->family = AF_INET;
-    out->ip_id = get16(q + 4);
+    out->ip_id = be16_get(q + 4);
     out->ttl = q[8];
     out->proto = q[9];
     set_addr(&out->src, AF_INET, q + 12);
     set_addr(&out->dst, AF_INET, q + 16);
-    if (get16(q + 6) & 0x1fff)
+    if (be16_get(q + 6) & 0x1fff)
         return PARSE_ERR_UNSUPPORTED; /* a non-first fragment quotes no ports */
     if (len < ihl || len - ihl < 8)
         return PARSE_ERR_TRUNCATED;
@@ -194,12 +185,12 @@ static int parse_l4(const uint8_t *p, size_t len, size_t wire, struct pkt_info *
             return PARSE_ERR_MALFORMED;
         if (hlen > len)
             return PARSE_ERR_TRUNCATED;
-        out->sport = get16(p);
-        out->dport = get16(p + 2);
-        out->seq = get32(p + 4);
-        out->ack = get32(p + 8);
+        out->sport = be16_get(p);
+        out->dport = be16_get(p + 2);
+        out->seq = be32_get(p + 4);
+        out->ack = be32_get(p + 8);
         out->tcp_flags = p[13];
-        out->window = get16(p + 14);
+        out->window = be16_get(p + 14);
         out->tcp_opt_off = (uint32_t)(base + PKT_TCP_LEN);
         out->tcp_opt_len = (uint32_t)(hlen - PKT_TCP_LEN);
         break;
@@ -208,9 +199,9 @@ static int parse_l4(const uint8_t *p, size_t len, size_t wire, struct pkt_info *
 
         if (len < 8)
             return PARSE_ERR_TRUNCATED;
-        out->sport = get16(p);
-        out->dport = get16(p + 2);
-        ulen = get16(p + 4);
+        out->sport = be16_get(p);
+        out->dport = be16_get(p + 2);
+        ulen = be16_get(p + 4);
         if (ulen < 8)
             return PARSE_ERR_MALFORMED;
         if (ulen > wire)
@@ -245,8 +236,8 @@ static int parse_l4(const uint8_t *p, size_t len, size_t wire, struct pkt_info *
             out->has_quote = true;
         } else if (v6 ? (p[0] == PKT_ICMP6_ECHO || p[0] == PKT_ICMP6_ECHOREPLY)
                       : icmp4_has_id(p[0])) {
-            out->icmp_id = get16(p + 4);
-            out->icmp_seq = get16(p + 6);
+            out->icmp_id = be16_get(p + 4);
+            out->icmp_seq = be16_get(p + 6);
         }
         break;
     }
@@ -267,15 +258,15 @@ static int parse_ipv4(const uint8_t *p, size_t len, size_t wire, struct pkt_info
     if (len < PKT_IPV4_LEN)
         return PARSE_ERR_TRUNCATED;
     ihl = (size_t)(p[0] & 0x0f) * 4;
-    total = get16(p + 2);
+    total = be16_get(p + 2);
     if (ihl < PKT_IPV4_LEN || total < ihl)
         return PARSE_ERR_MALFORMED;
     if (total > wire || ihl > len)
         return PARSE_ERR_TRUNCATED;
     out->family = AF_INET;
     out->tos = p[1];
-    out->ip_id = get16(p + 4);
-    frag = get16(p + 6);
+    out->ip_id = be16_get(p + 4);
+    frag = be16_get(p + 6);
     out->df = (frag & 0x4000) != 0;
     out->ttl = p[8];
     out->proto = p[9];
@@ -298,7 +289,7 @@ static int parse_ipv6(const uint8_t *p, size_t len, size_t wire, struct pkt_info
 
     if (len < PKT_IPV6_LEN)
         return PARSE_ERR_TRUNCATED;
-    total = PKT_IPV6_LEN + (size_t)get16(p + 4);
+    total = PKT_IPV6_LEN + (size_t)be16_get(p + 4);
     out->family = AF_INET6;
     out->tos = (uint8_t)((p[0] & 0x0f) << 4 | p[1] >> 4);
     out->ttl = p[7];
@@ -361,7 +352,7 @@ int pkt_parse_eth_cap(const uint8_t *frame, size_t len, size_t wirelen, struct p
     memset(out, 0, sizeof(*out));
     if (len < PKT_ETH_LEN)
         return PARSE_ERR_TRUNCATED;
-    type = get16(frame + 12);
+    type = be16_get(frame + 12);
     for (int tags = 0;
          type == PKT_ETHERTYPE_VLAN || type == PKT_ETHERTYPE_QINQ || type == PKT_ETHERTYPE_VLAN9;
          tags++) {
@@ -369,8 +360,8 @@ int pkt_parse_eth_cap(const uint8_t *frame, size_t len, size_t wirelen, struct p
             return PARSE_ERR_UNSUPPORTED; /* more than double tagging */
         if (len - off < 4)
             return PARSE_ERR_TRUNCATED;
-        out->vlan = get16(frame + off) & 0x0fff;
-        type = get16(frame + off + 2);
+        out->vlan = be16_get(frame + off) & 0x0fff;
+        type = be16_get(frame + off + 2);
         off += 4;
     }
     if (type != PKT_ETHERTYPE_IPV4 && type != PKT_ETHERTYPE_IPV6)

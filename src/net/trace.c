@@ -31,6 +31,7 @@
 #include "net/trace.h"
 
 #include "core/addr.h"
+#include "core/bytes.h"
 #include "net/capture.h"
 #include "net/packet.h"
 #include "net/parse.h"
@@ -40,15 +41,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned get16(const uint8_t *p)
-{
-    return (unsigned)p[0] << 8 | p[1];
-}
-
 static unsigned ip_len(const struct pkt_info *pi, const uint8_t *d)
 {
     const uint8_t *ip = d + pi->l3_off;
-    return pi->family == AF_INET ? get16(ip + 2) : get16(ip + 4) + 40;
+    return pi->family == AF_INET ? be16_get(ip + 2) : be16_get(ip + 4) + 40;
 }
 
 static void tcp_opts(FILE *out, const uint8_t *o, size_t n)
@@ -68,15 +64,13 @@ static void tcp_opts(FILE *out, const uint8_t *o, size_t n)
                 break;
             uint8_t l = o[i + 1];
             if (k == 2 && l == 4)
-                fprintf(out, "%smss %u", sep, get16(o + i + 2));
+                fprintf(out, "%smss %u", sep, be16_get(o + i + 2));
             else if (k == 3 && l == 3)
                 fprintf(out, "%swscale %u", sep, o[i + 2]);
             else if (k == 4)
                 fprintf(out, "%ssackOK", sep);
             else if (k == 8 && l == 10)
-                fprintf(out, "%stimestamp %u %u", sep,
-                        (unsigned)(get16(o + i + 2) << 16 | get16(o + i + 4)),
-                        (unsigned)(get16(o + i + 6) << 16 | get16(o + i + 8)));
+                fprintf(out, "%stimestamp %u %u", sep, be32_get(o + i + 2), be32_get(o + i + 6));
             else
                 fprintf(out, "%sopt%u", sep, k);
             i += l;
@@ -86,11 +80,6 @@ static void tcp_opts(FILE *out, const uint8_t *o, size_t n)
     }
     if (any)
         fputc('>', out);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)get16(p) << 16 | get16(p + 2);
 }
 
 /*
@@ -115,7 +104,7 @@ static const char *icmp_what(const struct pkt_info *pi, const uint8_t *icmp, siz
         snprintf(name, sizeof name, "%s %s", t == 0 || t == 8 ? "Echo" : "Information",
                  t == 8 || t == 15 ? "request" : "reply");
         if (more)
-            snprintf(fields, sizeof fields, "id=%u seq=%u", get16(icmp + 4), get16(icmp + 6));
+            snprintf(fields, sizeof fields, "id=%u seq=%u", be16_get(icmp + 4), be16_get(icmp + 6));
         break;
     case 3: {
         static const char *const fixed[16] = {
@@ -148,7 +137,7 @@ static const char *icmp_what(const struct pkt_info *pi, const uint8_t *icmp, siz
         else
             snprintf(name, sizeof name, "Destination unreachable (unknown code)");
         if (c == 4 && more)
-            snprintf(fields, sizeof fields, "Next-Hop-MTU=%u", get16(icmp + 6));
+            snprintf(fields, sizeof fields, "Next-Hop-MTU=%u", be16_get(icmp + 6));
         break;
     }
     case 4:
@@ -182,15 +171,15 @@ static const char *icmp_what(const struct pkt_info *pi, const uint8_t *icmp, siz
         snprintf(name, sizeof name, "Timestamp %s", t == 13 ? "request" : "reply");
         if (n >= 20)
             snprintf(fields, sizeof fields, "id=%u seq=%u orig=%u recv=%u trans=%u",
-                     get16(icmp + 4), get16(icmp + 6), get32(icmp + 8), get32(icmp + 12),
-                     get32(icmp + 16));
+                     be16_get(icmp + 4), be16_get(icmp + 6), be32_get(icmp + 8),
+                     be32_get(icmp + 12), be32_get(icmp + 16));
         break;
     case 17:
     case 18:
         snprintf(name, sizeof name, "Address mask %s", t == 17 ? "request" : "reply");
         if (n >= 12)
-            snprintf(fields, sizeof fields, "id=%u seq=%u mask=%u.%u.%u.%u", get16(icmp + 4),
-                     get16(icmp + 6), icmp[8], icmp[9], icmp[10], icmp[11]);
+            snprintf(fields, sizeof fields, "id=%u seq=%u mask=%u.%u.%u.%u", be16_get(icmp + 4),
+                     be16_get(icmp + 6), icmp[8], icmp[9], icmp[10], icmp[11]);
         break;
     default:
         break;
@@ -199,15 +188,21 @@ static const char *icmp_what(const struct pkt_info *pi, const uint8_t *icmp, siz
     return buf;
 }
 
-/* Write the line built in buf (a memstream's) in one locked piece. */
-static void put_line(FILE *out, FILE *mem, char **buf, const size_t *len)
+/* Write a finished line in one locked piece, so that it never lands inside
+ * another thread's line. */
+static void put_text(FILE *out, const char *line)
 {
-    /* (fclose settles *buf and *len) */
-    if (fclose(mem) == 0 && *buf) {
-        flockfile(out);
-        fwrite(*buf, 1, *len, out);
-        funlockfile(out);
-    }
+    flockfile(out);
+    fputs(line, out);
+    funlockfile(out);
+}
+
+/* Write the line built in buf (a memstream's) as put_text does. */
+static void put_line(FILE *out, FILE *mem, char **buf)
+{
+    /* (fclose settles *buf) */
+    if (fclose(mem) == 0 && *buf)
+        put_text(out, *buf);
     free(*buf);
 }
 
@@ -215,13 +210,9 @@ void trace_conn(FILE *out, double t_s, const struct ipaddr *dst, uint16_t port, 
 {
     char a[IPADDR_STRLEN];
     char line[IPADDR_STRLEN + 160];
-    int n = snprintf(line, sizeof line, "CONN (%.4fs) TCP localhost > %s:%u => %s\n", t_s,
-                     ipaddr_str(dst, a, sizeof a), port, err == 0 ? "Connected" : strerror(err));
-    if (n > 0) {
-        flockfile(out);
-        fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, out);
-        funlockfile(out);
-    }
+    snprintf(line, sizeof line, "CONN (%.4fs) TCP localhost > %s:%u => %s\n", t_s,
+             ipaddr_str(dst, a, sizeof a), port, err == 0 ? "Connected" : strerror(err));
+    put_text(out, line);
 }
 
 /* An Ethernet ARP request or reply (RFC 826, IPv4 over Ethernet) as
@@ -229,10 +220,10 @@ void trace_conn(FILE *out, double t_s, const struct ipaddr *dst, uint16_t port, 
 static bool arp_line(const uint8_t *d, size_t caplen, const char *verb, double t_s, char *line,
                      size_t len)
 {
-    if (caplen < 14 + 28 || get16(d + 12) != 0x0806)
+    if (caplen < 14 + 28 || be16_get(d + 12) != 0x0806)
         return false;
     const uint8_t *a = d + 14;
-    if (get16(a) != 1 || get16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4)
+    if (be16_get(a) != 1 || be16_get(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4)
         return false;
     char spa[IPADDR_STRLEN], tpa[IPADDR_STRLEN];
     struct ipaddr x = {.family = AF_INET};
@@ -241,7 +232,7 @@ static bool arp_line(const uint8_t *d, size_t caplen, const char *verb, double t
     memcpy(x.bytes, a + 24, 4);
     ipaddr_str(&x, tpa, sizeof tpa);
     const uint8_t *m = a + 8;
-    switch (get16(a + 6)) {
+    switch (be16_get(a + 6)) {
     case 1:
         snprintf(line, len, "%s (%.4fs) ARP who-has %s tell %s\n", verb, t_s, tpa, spa);
         return true;
@@ -278,14 +269,6 @@ static bool na_line(const struct pkt_info *pi, const uint8_t *d, size_t caplen, 
         return true;
     }
     return false;
-}
-
-/* Write a finished line in one locked piece. */
-static void put_text(FILE *out, const char *line)
-{
-    flockfile(out);
-    fputs(line, out);
-    funlockfile(out);
 }
 
 void trace_frame(FILE *out, double t_s, enum capture_dir dir, int link, const uint8_t *d,
@@ -325,7 +308,7 @@ void trace_frame(FILE *out, double t_s, enum capture_dir dir, int link, const ui
     const uint8_t *ip = d + pi.l3_off;
     if (pi.family == AF_INET6)
         snprintf(ipf, sizeof ipf, "hopl=%u flow=%x payloadlen=%u", ttl,
-                 (unsigned)(ip[1] & 15) << 16 | get16(ip + 2), get16(ip + 4));
+                 (unsigned)(ip[1] & 15) << 16 | be16_get(ip + 2), be16_get(ip + 4));
     else
         snprintf(ipf, sizeof ipf, "ttl=%u id=%u iplen=%u ", ttl, id, len);
     switch (pi.proto) {
@@ -367,5 +350,5 @@ void trace_frame(FILE *out, double t_s, enum capture_dir dir, int link, const ui
         break;
     }
     fputc('\n', out);
-    put_line(final_out, line, &buf, &blen);
+    put_line(final_out, line, &buf);
 }
