@@ -83,7 +83,8 @@ static int addr_range(struct filter *f, const char *text)
     f->n++; /* reserve the slot keep_str used */
     v[1] = sv_text(keep_str(f, khi));
     f->n--;
-    return add(f, "h.addr_key BETWEEN $? AND $?", v, 2);
+    /* hosts_addr is (scan_id, addr_key) (schema v3): one range per scan. */
+    return add(f, "h.scan_id IN (SELECT id FROM scans) AND h.addr_key BETWEEN $? AND $?", v, 2);
 }
 
 /* A substring for LIKE: %, _ and \ are literal (ESCAPE '\'). */
@@ -212,6 +213,13 @@ int db_cmd_query(struct db_ctx *ctx, int argc, char **argv)
     struct output_request reqs[OUTPUT_MAX];
     size_t nreq = 0;
     const char *scan_ref = NULL;
+    /* An address filter is nearly always the narrower one: with it, the
+     * port's equality must not pull SQLite (no statistics) onto ports_port,
+     * which walks every stored scan's rows of that port ("+" keeps the
+     * index out; 0.65 s -> 0.02 s for a /24 and a port in 20 /17 scans). */
+    bool by_addr = false;
+    for (int i = 0; i + 1 < argc; i++)
+        by_addr |= !strcmp(argv[i], "--addr");
     for (int i = 0; i < argc; i++) {
         int r = db_parse_output(argc, argv, &i, reqs, &nreq);
         if (r < 0)
@@ -232,7 +240,7 @@ int db_cmd_query(struct db_ctx *ctx, int argc, char **argv)
             if (!*val || *end || port < 0 || port > 65535)
                 return db_fail(1, "invalid --port '%s': 0-65535", val);
             v = sv_int(port);
-            rc = add(&f, "p.port = $?", &v, 1);
+            rc = add(&f, by_addr ? "+p.port = $?" : "p.port = $?", &v, 1);
         } else if (!strcmp(opt, "--proto")) {
             v = sv_text(val);
             rc = add(&f, "p.proto = $?", &v, 1);

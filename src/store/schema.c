@@ -103,8 +103,29 @@ static const char *const schema_v2[] = {
     NULL,
 };
 
+/*
+ * Version 3: indexes whose cost does not grow with the database's history.
+ * hosts_addr led with addr_key, so each scan's hosts went into random
+ * places among every earlier scan's: writing a /17 into a file holding 20
+ * earlier scans took 5x the index work of the first (and left the page
+ * cache). Led by scan_id, a scan's entries share one region; a look-up by
+ * address across scans is one range per scan (the queries join scans).
+ * PostgreSQL compares the key columns byte-wise (COLLATE "C"): under the
+ * cluster's locale (en_US.UTF-8, C.UTF-8) every b-tree comparison of
+ * addr_key and proto went through strcoll; the keys are hex and ASCII, so
+ * byte order is their order. A statement prefixed "postgresql:" runs only
+ * on that back end (SQLite's BINARY collation is already byte-wise).
+ */
+static const char *const schema_v3[] = {
+    "DROP INDEX IF EXISTS hosts_addr",
+    "postgresql:ALTER TABLE hosts ALTER COLUMN addr_key TYPE TEXT COLLATE \"C\"",
+    "postgresql:ALTER TABLE ports ALTER COLUMN proto TYPE TEXT COLLATE \"C\"",
+    "CREATE INDEX IF NOT EXISTS hosts_addr ON hosts (scan_id, addr_key)",
+    NULL,
+};
+
 /* migrations[i] takes a database from version i to i + 1. */
-static const char *const *const migrations[] = {schema_v1, schema_v2};
+static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3};
 
 static int get_version(void *ctx, size_t n, const char *const *v)
 {
@@ -154,8 +175,17 @@ int store_schema_prepare(struct store *st, char *err, size_t errlen)
     }
     for (long v = version; v < STORE_SCHEMA_VERSION; v++) {
         for (size_t i = 0; migrations[v][i]; i++) {
+            const char *stmt = migrations[v][i];
+            const char *colon = strchr(stmt, ':');
+            /* "backend:SQL" (SQL itself starts with an upper-case word). */
+            if (colon && (size_t)(colon - stmt) == strspn(stmt, "abcdefghijklmnopqrstuvwxyz")) {
+                size_t len = (size_t)(colon - stmt);
+                if (strlen(st->be->name) != len || strncmp(stmt, st->be->name, len) != 0)
+                    continue;
+                stmt = colon + 1;
+            }
             char sql[2048];
-            int n = snprintf(sql, sizeof(sql), migrations[v][i], st->be->id_ddl);
+            int n = snprintf(sql, sizeof(sql), stmt, st->be->id_ddl);
             /* Tables with a composite key (all but scans) cluster on it. */
             if (strncmp(sql, "CREATE TABLE", 12) == 0 && strstr(sql, "PRIMARY KEY (") && n > 0 &&
                 (size_t)n < sizeof(sql))

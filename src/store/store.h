@@ -25,7 +25,7 @@
 
 /* The schema this prtip writes and reads (schema.c). A database whose
  * prtip_schema version is higher is refused: a newer prtip wrote it. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* A parameter value. Text is borrowed for the call. */
 enum store_kind { SV_NULL = 0, SV_INT, SV_REAL, SV_TEXT };

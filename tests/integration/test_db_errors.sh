@@ -44,7 +44,7 @@ c.execute("insert into prtip_schema values (99, 0)")
 c.commit()
 PY
 scan newer "$T/newer.db"
-expect_fail newer 2 "schema version 99 is newer than this prtip knows (2)" "$T/newer.db"
+expect_fail newer 2 "schema version 99 is newer than this prtip knows (3)" "$T/newer.db"
 
 # Another writer holds the lock: prtip waits its busy timeout (5 s), then fails.
 "$BIN" db --db "$T/locked.db" list >/dev/null || t_fail "could not create locked.db"

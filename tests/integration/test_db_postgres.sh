@@ -120,9 +120,15 @@ INSERT INTO services VALUES (1, 0, 0, 'ssh', 'OpenSSH', '9.2p1', NULL, NULL, 'Li
 SQL
 db export old -oN "$T/v1.nmap" || t_fail "export of the v1 scan after migration"
 grep -Eq '^22/tcp +open +ssh +OpenSSH 9.2p1$' "$T/v1.nmap" || t_fail "v1 scan reads differently: $(cat "$T/v1.nmap")"
-[ "$(v1sql -c 'SELECT max(version) FROM prtip_schema')" = 2 ] || t_fail "v1 database not migrated to 2"
+[ "$(v1sql -c 'SELECT max(version) FROM prtip_schema')" = 3 ] || t_fail "v1 database not migrated to 3"
 v1sql -c "SELECT reason_ip, probe, pem, os_report FROM ports, services, tls, hosts LIMIT 0" >/dev/null ||
     t_fail "v2 columns missing after migration"
+# v3: the address index leads with the scan, the key columns compare bytes.
+v1sql -c "SELECT indexdef FROM pg_indexes WHERE indexname = 'hosts_addr'" | grep -q '(scan_id, addr_key)' ||
+    t_fail "v3 hosts_addr: $(v1sql -c "SELECT indexdef FROM pg_indexes WHERE indexname = 'hosts_addr'")"
+[ "$(v1sql -c "SELECT string_agg(collation_name, ',' ORDER BY column_name) FROM information_schema.columns
+     WHERE (table_name, column_name) IN (('hosts', 'addr_key'), ('ports', 'proto'))")" = "C,C" ] ||
+    t_fail "v3: addr_key and proto do not compare bytes"
 t_scan v1scan ip netns exec "$LAB_SCAN" -sS -Pn -n -p 9000,9001 --db "$DB" -oX "$T/v1scan.xml" 198.18.2.7
 [ "$(cat "$T/v1scan.rc")" = 0 ] || t_fail "scan into the migrated database: $(cat "$T/v1scan.err")"
 db export latest -oX "$T/v1back.xml" || t_fail "export of the new scan"

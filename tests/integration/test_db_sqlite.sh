@@ -17,10 +17,10 @@ db_scenarios "$T/scans.db"
 python3 - "$T/scans.db" <<'PY' || t_fail "schema version not recorded"
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-assert c.execute("select max(version) from prtip_schema").fetchone()[0] == 2
+assert c.execute("select max(version) from prtip_schema").fetchone()[0] == 3
 assert c.execute("pragma journal_mode").fetchone()[0] == "wal"
 PY
-t_pass "schema version 2 recorded, WAL journal"
+t_pass "schema version 3 recorded, WAL journal"
 
 # With a store, the raw engine hands each host over as soon as every probe
 # of it is answered (-Pn: no discovery pass), while 198.18.1.1 (dropped by
