@@ -19,6 +19,17 @@ int ipaddr_parse(const char *text, struct ipaddr *out)
     return -1;
 }
 
+const char *mac_str(const uint8_t mac[6], bool lower, char buf[MAC_STRLEN])
+{
+    const char *hex = lower ? "0123456789abcdef" : "0123456789ABCDEF";
+    for (int i = 0; i < 6; i++) {
+        buf[3 * i] = hex[mac[i] >> 4];
+        buf[3 * i + 1] = hex[mac[i] & 15];
+        buf[3 * i + 2] = i < 5 ? ':' : '\0';
+    }
+    return buf;
+}
+
 const char *ipaddr_str(const struct ipaddr *a, char *buf, size_t len)
 {
     /* IPv4 by hand: glibc's inet_ntop formats it through sprintf, some

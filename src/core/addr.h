@@ -28,6 +28,13 @@ int ipaddr_parse(const char *text, struct ipaddr *out);
  * Returns buf, for use in printf arguments. */
 const char *ipaddr_str(const struct ipaddr *a, char *buf, size_t len);
 
+/* A MAC address as six colon-separated hex pairs: upper case as nmap's
+ * outputs print it ("02:42:C6:12:00:02"), lower case as its packet trace
+ * prints a neighbour advertisement's. buf takes MAC_STRLEN bytes. Returns
+ * buf, for use in printf arguments. */
+#define MAC_STRLEN 18
+const char *mac_str(const uint8_t mac[6], bool lower, char buf[MAC_STRLEN]);
+
 bool ipaddr_equal(const struct ipaddr *a, const struct ipaddr *b);
 
 /* Fill a sockaddr_in / sockaddr_in6 for a, with port in host byte order.

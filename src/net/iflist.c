@@ -194,8 +194,7 @@ static void if_row(struct state *st, const struct link *l, const char *addr, int
     snprintf(r->cell[4], CELL, "%s", (l->flags & IFF_UP) ? "up" : "down");
     snprintf(r->cell[5], CELL, "%u", l->mtu);
     if (l->have_mac && l->type == ARPHRD_ETHER)
-        snprintf(r->cell[6], CELL, "%02X:%02X:%02X:%02X:%02X:%02X", l->mac[0], l->mac[1], l->mac[2],
-                 l->mac[3], l->mac[4], l->mac[5]);
+        mac_str(l->mac, false, r->cell[6]);
 }
 
 static void on_addr(const struct nlmsghdr *h, void *ctx)

@@ -37,6 +37,7 @@
 #include "net/parse.h"
 
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,27 @@ static unsigned ip_len(const struct pkt_info *pi, const uint8_t *d)
     return pi->family == AF_INET ? be16_get(ip + 2) : be16_get(ip + 4) + 40;
 }
 
-static void tcp_opts(FILE *out, const uint8_t *o, size_t n)
+/* One trace line, built on the stack and written whole (put_text): a
+ * line never interleaves with another thread's. Text past the buffer is cut
+ * (a line is under 400 bytes: 40 bytes of TCP options at most). */
+struct tline {
+    char buf[1024];
+    size_t len;
+};
+
+__attribute__((format(printf, 2, 3))) static void tl_printf(struct tline *l, const char *fmt, ...)
+{
+    if (l->len >= sizeof l->buf - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(l->buf + l->len, sizeof l->buf - l->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        l->len = l->len + (size_t)n < sizeof l->buf ? l->len + (size_t)n : sizeof l->buf - 1;
+}
+
+static void tcp_opts(struct tline *out, const uint8_t *o, size_t n)
 {
     const char *sep = "<";
     size_t i = 0;
@@ -57,29 +78,29 @@ static void tcp_opts(FILE *out, const uint8_t *o, size_t n)
         if (k == 0)
             break;
         if (k == 1) {
-            fprintf(out, "%snop", sep);
+            tl_printf(out, "%snop", sep);
             i++;
         } else {
             if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
                 break;
             uint8_t l = o[i + 1];
             if (k == 2 && l == 4)
-                fprintf(out, "%smss %u", sep, be16_get(o + i + 2));
+                tl_printf(out, "%smss %u", sep, be16_get(o + i + 2));
             else if (k == 3 && l == 3)
-                fprintf(out, "%swscale %u", sep, o[i + 2]);
+                tl_printf(out, "%swscale %u", sep, o[i + 2]);
             else if (k == 4)
-                fprintf(out, "%ssackOK", sep);
+                tl_printf(out, "%ssackOK", sep);
             else if (k == 8 && l == 10)
-                fprintf(out, "%stimestamp %u %u", sep, be32_get(o + i + 2), be32_get(o + i + 6));
+                tl_printf(out, "%stimestamp %u %u", sep, be32_get(o + i + 2), be32_get(o + i + 6));
             else
-                fprintf(out, "%sopt%u", sep, k);
+                tl_printf(out, "%sopt%u", sep, k);
             i += l;
         }
         sep = ",";
         any = true;
     }
     if (any)
-        fputc('>', out);
+        tl_printf(out, ">");
 }
 
 /*
@@ -197,15 +218,6 @@ static void put_text(FILE *out, const char *line)
     funlockfile(out);
 }
 
-/* Write the line built in buf (a memstream's) as put_text does. */
-static void put_line(FILE *out, FILE *mem, char **buf)
-{
-    /* (fclose settles *buf) */
-    if (fclose(mem) == 0 && *buf)
-        put_text(out, *buf);
-    free(*buf);
-}
-
 void trace_conn(FILE *out, double t_s, const struct ipaddr *dst, uint16_t port, int err)
 {
     char a[IPADDR_STRLEN];
@@ -225,7 +237,7 @@ static bool arp_line(const uint8_t *d, size_t caplen, const char *verb, double t
     const uint8_t *a = d + 14;
     if (be16_get(a) != 1 || be16_get(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4)
         return false;
-    char spa[IPADDR_STRLEN], tpa[IPADDR_STRLEN];
+    char spa[IPADDR_STRLEN], tpa[IPADDR_STRLEN], mac[MAC_STRLEN];
     struct ipaddr x = {.family = AF_INET};
     memcpy(x.bytes, a + 14, 4);
     ipaddr_str(&x, spa, sizeof spa);
@@ -237,8 +249,8 @@ static bool arp_line(const uint8_t *d, size_t caplen, const char *verb, double t
         snprintf(line, len, "%s (%.4fs) ARP who-has %s tell %s\n", verb, t_s, tpa, spa);
         return true;
     case 2:
-        snprintf(line, len, "%s (%.4fs) ARP reply %s is-at %02X:%02X:%02X:%02X:%02X:%02X\n", verb,
-                 t_s, spa, m[0], m[1], m[2], m[3], m[4], m[5]);
+        snprintf(line, len, "%s (%.4fs) ARP reply %s is-at %s\n", verb, t_s, spa,
+                 mac_str(m, false, mac));
         return true;
     default:
         return false;
@@ -261,11 +273,10 @@ static bool na_line(const struct pkt_info *pi, const uint8_t *d, size_t caplen, 
         if (o[0] != 2 || o[1] != 1)
             continue;
         char s[IPADDR_STRLEN], a[IPADDR_STRLEN], t[IPADDR_STRLEN];
-        snprintf(line, len,
-                 "RCVD (%.4fs) neighbor advertisement %s > %s %s is at "
-                 "%02x:%02x:%02x:%02x:%02x:%02x\n",
-                 t_s, ipaddr_str(&pi->src, s, sizeof s), ipaddr_str(&pi->dst, a, sizeof a),
-                 ipaddr_str(&tgt, t, sizeof t), o[2], o[3], o[4], o[5], o[6], o[7]);
+        char mac[MAC_STRLEN];
+        snprintf(line, len, "RCVD (%.4fs) neighbor advertisement %s > %s %s is at %s\n", t_s,
+                 ipaddr_str(&pi->src, s, sizeof s), ipaddr_str(&pi->dst, a, sizeof a),
+                 ipaddr_str(&tgt, t, sizeof t), mac_str(o + 2, true, mac));
         return true;
     }
     return false;
@@ -291,17 +302,11 @@ void trace_frame(FILE *out, double t_s, enum capture_dir dir, int link, const ui
         put_text(out, text);
         return;
     }
-    char *buf = NULL;
-    size_t blen = 0;
-    FILE *line = open_memstream(&buf, &blen);
-    if (!line)
-        return;
-    FILE *final_out = out;
-    out = line;
+    struct tline line = {.len = 0}, *l = &line;
     char s[IPADDR_STRLEN], a[IPADDR_STRLEN];
     ipaddr_str(&pi.src, s, sizeof s);
     ipaddr_str(&pi.dst, a, sizeof a);
-    fprintf(out, "%s (%.4fs) ", verb, t_s);
+    tl_printf(l, "%s (%.4fs) ", verb, t_s);
     unsigned ttl = pi.ttl, id = pi.ip_id, len = ip_len(&pi, d);
     /* nmap's IP fields: IPv4 "ttl= id= iplen= ", IPv6 "hopl= flow= payloadlen=". */
     char ipf[64];
@@ -325,30 +330,32 @@ void trace_frame(FILE *out, double t_s, enum capture_dir dir, int link, const ui
             if (pi.tcp_flags & order[i].bit)
                 fl[n++] = order[i].c;
         fl[n] = '\0';
-        fprintf(out, "TCP %s:%u > %s:%u %s %s seq=%u win=%u ", s, pi.sport, a, pi.dport, fl, ipf,
-                pi.seq, pi.window);
+        tl_printf(l, "TCP %s:%u > %s:%u %s %s seq=%u win=%u ", s, pi.sport, a, pi.dport, fl, ipf,
+                  pi.seq, pi.window);
         if (pi.tcp_opt_len && pi.tcp_opt_off + pi.tcp_opt_len <= caplen)
-            tcp_opts(out, d + pi.tcp_opt_off, pi.tcp_opt_len);
+            tcp_opts(l, d + pi.tcp_opt_off, pi.tcp_opt_len);
         break;
     }
     case IPPROTO_UDP:
-        fprintf(out, "UDP %s:%u > %s:%u %s", s, pi.sport, a, pi.dport, ipf);
+        tl_printf(l, "UDP %s:%u > %s:%u %s", s, pi.sport, a, pi.dport, ipf);
         break;
     case IPPROTO_ICMPV6:
-        fprintf(out, "ICMPv6 (%u) %s > %s (type=%u/code=%u) %s", IPPROTO_ICMPV6, s, a, pi.icmp_type,
-                pi.icmp_code, ipf);
+        tl_printf(l, "ICMPv6 (%u) %s > %s (type=%u/code=%u) %s", IPPROTO_ICMPV6, s, a, pi.icmp_type,
+                  pi.icmp_code, ipf);
         break;
     case IPPROTO_ICMP: {
         char w[256];
         size_t n = caplen > pi.l4_off ? caplen - pi.l4_off : 0;
-        fprintf(out, "ICMP [%s > %s %s] IP [%s]", s, a,
-                icmp_what(&pi, d + pi.l4_off, n, w, sizeof w), ipf);
+        tl_printf(l, "ICMP [%s > %s %s] IP [%s]", s, a,
+                  icmp_what(&pi, d + pi.l4_off, n, w, sizeof w), ipf);
         break;
     }
     default:
-        fprintf(out, "IP %s > %s proto=%u %s", s, a, pi.proto, ipf);
+        tl_printf(l, "IP %s > %s proto=%u %s", s, a, pi.proto, ipf);
         break;
     }
-    fputc('\n', out);
-    put_line(final_out, line, &buf);
+    tl_printf(l, "\n");
+    if (line.len == sizeof line.buf - 1) /* cut: still one line */
+        line.buf[line.len - 1] = '\n';
+    put_text(out, line.buf);
 }

@@ -361,8 +361,8 @@ static int json_host_begin(struct output *o, const struct host_result *h, unsign
     put(st, host, "address", out_json_text(ipaddr_str(&h->addr, addr, sizeof(addr))));
     put(st, host, "addrtype", out_json_text(h->addr.family == AF_INET6 ? "ipv6" : "ipv4"));
     if (h->have_mac) {
-        char mac[18];
-        out_mac(h->mac, mac, sizeof(mac));
+        char mac[MAC_STRLEN];
+        mac_str(h->mac, false, mac);
         put(st, host, "mac", out_json_text(mac));
     }
     put(st, host, "hostnames", hostnames(st, h));

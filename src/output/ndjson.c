@@ -125,8 +125,8 @@ static int ndjson_host_begin(struct output *o, const struct host_result *h, unsi
         rc |= put_str(data, "hostname", h->hostname);
         rc |= put_str(data, "rdns", h->rdns);
         if (h->have_mac) {
-            char mac[18];
-            out_mac(h->mac, mac, sizeof(mac));
+            char mac[MAC_STRLEN];
+            mac_str(h->mac, false, mac);
             rc |= put(data, "mac", out_json_text(mac));
         }
         if (h->timed_out)

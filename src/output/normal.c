@@ -610,8 +610,8 @@ static int normal_host_end(struct output *o, const struct host_result *h, unsign
          * nmap-mac-prefixes; it is not read yet, so every MAC is "(Unknown)",
          * which is also what nmap prints for locally administered ones. */
         if (h->have_mac) {
-            char mac[18];
-            out_mac(h->mac, mac, sizeof(mac));
+            char mac[MAC_STRLEN];
+            mac_str(h->mac, false, mac);
             fprintf(fp, "MAC Address: %s (Unknown)\n", mac);
         }
         if (h->os_report)

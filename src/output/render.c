@@ -40,12 +40,6 @@ const char *out_host_state(const struct host_result *h)
     return h->status == HOST_DOWN ? "down" : "unknown";
 }
 
-void out_mac(const uint8_t mac[6], char *buf, size_t len)
-{
-    snprintf(buf, len, "%02X:%02X:%02X:%02X:%02X:%02X", mac[0], mac[1], mac[2], mac[3], mac[4],
-             mac[5]);
-}
-
 bool out_host_partial(const struct host_result *h)
 {
     return h->interrupted && h->ports_unscanned > 0;

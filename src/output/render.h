@@ -30,9 +30,6 @@ void out_totals(const struct scan_summary *sum, char *buf, size_t len);
  * "down" or "unknown" (list scan). */
 const char *out_host_state(const struct host_result *h);
 
-/* "00:1A:2B:3C:4D:5E" into buf (at least 18 bytes). */
-void out_mac(const uint8_t mac[6], char *buf, size_t len);
-
 /*
  * The states hidden for h (bit s of `hidden` set, at least one port) in the
  * order nmap 7.93 lists them in the "Not shown" line and in <extraports>

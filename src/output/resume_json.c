@@ -228,10 +228,8 @@ char *resume_host_to_json(const struct host_result *h)
     json_object_set_new(o, "t1",
                         json_pack("[II]", (json_int_t)h->end.tv_sec, (json_int_t)h->end.tv_nsec));
     if (h->have_mac) {
-        char m[18];
-        snprintf(m, sizeof m, "%02x:%02x:%02x:%02x:%02x:%02x", h->mac[0], h->mac[1], h->mac[2],
-                 h->mac[3], h->mac[4], h->mac[5]);
-        json_object_set_new(o, "mac", json_string(m));
+        char m[MAC_STRLEN];
+        json_object_set_new(o, "mac", json_string(mac_str(h->mac, true, m)));
     }
     if (h->hostname)
         json_object_set_new(o, "hn", json_string(h->hostname));

@@ -412,8 +412,8 @@ static int xml_host_begin(struct output *o, const struct host_result *h, unsigne
     xml_end(st);
     xml_nl(st);
     if (h->have_mac) {
-        char mac[18];
-        out_mac(h->mac, mac, sizeof(mac));
+        char mac[MAC_STRLEN];
+        mac_str(h->mac, false, mac);
         xml_start(st, "address");
         xml_attr(st, "addr", mac);
         xml_attr(st, "addrtype", "mac");

@@ -177,12 +177,11 @@ static int add_scripts(struct rows *r, int64_t scan, int64_t seq, int64_t idx,
 /* The rows of one host, appended to the per-table value lists. */
 static int host_rows(struct rows *t, int64_t scan, int64_t seq, const struct host_result *h)
 {
-    char addr[IPADDR_STRLEN], key[33], mac[18];
+    char addr[IPADDR_STRLEN], key[33], mac[MAC_STRLEN];
     ipaddr_str(&h->addr, addr, sizeof(addr));
     codec_addr_key(&h->addr, key);
     if (h->have_mac)
-        snprintf(mac, sizeof(mac), "%02X:%02X:%02X:%02X:%02X:%02X", h->mac[0], h->mac[1], h->mac[2],
-                 h->mac[3], h->mac[4], h->mac[5]);
+        mac_str(h->mac, false, mac);
     struct rows *r = &t[T_HOSTS];
     int rc = 0;
     rc |= push(r, sv_int(scan));
