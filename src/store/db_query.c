@@ -215,7 +215,7 @@ int db_cmd_query(struct db_ctx *ctx, int argc, char **argv)
     const char *scan_ref = NULL;
     /* An address or a scan is nearly always the narrower filter: with
      * either, the port's equality must not pull SQLite (no statistics)
-     * onto ports_port, which walks every stored scan's rows of that port
+     * onto ports_open, which walks every stored scan's open rows of that port
      * ("+" keeps the index out: 0.65 s -> 0.02 s for a /24 and a port, 0.37
      * -> 0.08 s for one scan and a port, over 20 stored /17 scans). */
     bool narrow = false;
@@ -247,7 +247,10 @@ int db_cmd_query(struct db_ctx *ctx, int argc, char **argv)
             rc = add(&f, "p.proto = $?", &v, 1);
         } else if (!strcmp(opt, "--state")) {
             v = sv_text(val);
-            rc = add(&f, "p.state = $?", &v, 1);
+            /* Written out for "open": the planners use the partial index
+             * ports_open only when the query itself says state = 'open'. */
+            rc = !strcmp(val, "open") ? add(&f, "p.state = 'open'", NULL, 0)
+                                      : add(&f, "p.state = $?", &v, 1);
         } else if (!strcmp(opt, "--service")) {
             v = sv_text(val);
             rc = add(&f, "COALESCE(sv.name, p.service) = $?", &v, 1);

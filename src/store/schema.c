@@ -115,12 +115,18 @@ static const char *const schema_v2[] = {
  * addr_key and proto went through strcoll; the keys are hex and ASCII, so
  * byte order is their order. A statement prefixed "postgresql:" runs only
  * on that back end (SQLite's BINARY collation is already byte-wise).
+ * ports_port indexed every stored port by number, most of them closed or
+ * filtered, and was the costliest index to keep; the question it answers
+ * is where a port is open ("db query --port 3389 --state open" over every
+ * scan), so it now holds the open ports only (ports_open).
  */
 static const char *const schema_v3[] = {
     "DROP INDEX IF EXISTS hosts_addr",
     "postgresql:ALTER TABLE hosts ALTER COLUMN addr_key TYPE TEXT COLLATE \"C\"",
     "postgresql:ALTER TABLE ports ALTER COLUMN proto TYPE TEXT COLLATE \"C\"",
     "CREATE INDEX IF NOT EXISTS hosts_addr ON hosts (scan_id, addr_key)",
+    "DROP INDEX IF EXISTS ports_port",
+    "CREATE INDEX IF NOT EXISTS ports_open ON ports (port, proto) WHERE state = 'open'",
     NULL,
 };
 

@@ -363,6 +363,14 @@ static void test_migrate_v1(void **state)
                                 NULL, 0, get_text, cols, err, sizeof(err)),
                      0);
     assert_string_equal(cols, "scan_id,addr_key");
+    /* ...and the port index holds open ports only. */
+    char ddl[256] = "";
+    assert_int_equal(store_exec(&st,
+                                "SELECT group_concat(sql, ';') FROM sqlite_master WHERE type = "
+                                "'index' AND name IN ('ports_port', 'ports_open')",
+                                NULL, 0, get_text, ddl, err, sizeof(err)),
+                     0);
+    assert_string_equal(ddl, "CREATE INDEX ports_open ON ports (port, proto) WHERE state = 'open'");
 
     int64_t id = 1;
     struct stored_scan s;
