@@ -164,9 +164,10 @@ static int cmd_list(struct db_ctx *ctx, int argc, char **argv)
     struct list_ctx l = {0};
     char err[1024];
     if (store_exec(&ctx->st,
-                   "SELECT s.id, s.start_ns, s.state, (SELECT count(*) FROM hosts h WHERE "
-                   "h.scan_id = s.id AND h.status = 'up'), (SELECT count(*) FROM ports p WHERE "
-                   "p.scan_id = s.id AND p.state = 'open'), s.job, s.shard, s.args FROM scans s "
+                   "SELECT s.id, s.start_ns, s.state, COALESCE(s.stored_up, (SELECT count(*) "
+                   "FROM hosts h WHERE h.scan_id = s.id AND h.status = 'up')), "
+                   "COALESCE(s.stored_open, (SELECT count(*) FROM ports p WHERE p.scan_id = s.id "
+                   "AND p.state = 'open')), s.job, s.shard, s.args FROM scans s "
                    "ORDER BY s.start_ns, s.id",
                    NULL, 0, list_row, &l, err, sizeof(err)) < 0)
         return db_fail(2, "%s", err);

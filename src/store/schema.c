@@ -119,6 +119,10 @@ static const char *const schema_v2[] = {
  * filtered, and was the costliest index to keep; the question it answers
  * is where a port is open ("db query --port 3389 --state open" over every
  * scan), so it now holds the open ports only (ports_open).
+ * scans.stored_up / stored_open: the up hosts and open ports among a scan's
+ * stored rows, written with its end, so that db list reads one row per
+ * scan instead of counting all its rows (0.6 s for 22 /17 scans, growing
+ * with every scan); NULL for scans stored before, counted as before.
  */
 static const char *const schema_v3[] = {
     "DROP INDEX IF EXISTS hosts_addr",
@@ -127,6 +131,8 @@ static const char *const schema_v3[] = {
     "CREATE INDEX IF NOT EXISTS hosts_addr ON hosts (scan_id, addr_key)",
     "DROP INDEX IF EXISTS ports_port",
     "CREATE INDEX IF NOT EXISTS ports_open ON ports (port, proto) WHERE state = 'open'",
+    "ALTER TABLE scans ADD COLUMN stored_up BIGINT",
+    "ALTER TABLE scans ADD COLUMN stored_open BIGINT",
     NULL,
 };
 

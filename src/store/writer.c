@@ -72,6 +72,10 @@ struct store_writer {
     uint64_t batches; /* transactions committed */
     int64_t write_ns; /* time spent in them (writer thread) */
     int64_t cpu_ns;   /* the writer thread's CPU time, all told */
+    /* Up hosts and open ports among the committed rows, and among the
+     * batch being written: the end row records them (scans.stored_up,
+     * stored_open) so that db list need not count every scan's rows. */
+    int64_t stored_up, stored_open, batch_up, batch_open;
 };
 
 /* Growable row-major values plus the strings they point to. */
@@ -315,12 +319,15 @@ static int end_row(struct store_writer *w, const struct scan_summary *sum, char 
         sv_int((int64_t)sum->hosts_total),
         sv_int((int64_t)sum->hosts_up),
         sv_int((int64_t)sum->hosts_down),
+        sv_int(w->stored_up + w->batch_up),
+        sv_int(w->stored_open + w->batch_open),
         sv_int(w->scan_id),
     };
     return store_exec(w->st,
                       "UPDATE scans SET end_ns = $1, elapsed_s = $2, state = $3, error = $4, "
-                      "hosts_total = $5, hosts_up = $6, hosts_down = $7 WHERE id = $8",
-                      p, 8, NULL, NULL, err, errlen);
+                      "hosts_total = $5, hosts_up = $6, hosts_down = $7, stored_up = $8, "
+                      "stored_open = $9 WHERE id = $10",
+                      p, 10, NULL, NULL, err, errlen);
 }
 
 /* One transaction: the hosts of items (up to BATCH_HOSTS of them), and the
@@ -333,11 +340,16 @@ static int write_batch(struct store_writer *w, struct qitem *items, struct rows 
     size_t errlen = sizeof(w->err);
     for (int i = 0; i < T_COUNT; i++)
         rows_reset(&t[i]);
-    for (struct qitem *q = items; q; q = q->next)
+    w->batch_up = w->batch_open = 0;
+    for (struct qitem *q = items; q; q = q->next) {
         if (host_rows(t, w->scan_id, q->seq, &q->h) < 0) {
             snprintf(err, errlen, "%s: out of memory", w->st->target);
             return -1;
         }
+        w->batch_up += q->h.status == HOST_UP;
+        for (size_t i = 0; i < q->h.nports; i++)
+            w->batch_open += q->h.ports[i].state == PORT_OPEN;
+    }
     if (store_exec(w->st, "BEGIN", NULL, 0, NULL, NULL, err, errlen) < 0)
         return -1;
     for (int i = 0; i < T_COUNT; i++) {
@@ -353,8 +365,12 @@ static int write_batch(struct store_writer *w, struct qitem *items, struct rows 
         goto fail;
     if (end)
         w->end_written = true;
+    w->stored_up += w->batch_up;
+    w->stored_open += w->batch_open;
+    w->batch_up = w->batch_open = 0;
     return 0;
 fail:;
+    w->batch_up = w->batch_open = 0;
     char ignore[64];
     store_exec(w->st, "ROLLBACK", NULL, 0, NULL, NULL, ignore, sizeof(ignore));
     return -1;

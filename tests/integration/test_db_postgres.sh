@@ -18,6 +18,12 @@ t_lab_up
 . "$T_HELPERS/db_scenarios.sh"
 
 db_scenarios "$PG_URL"
+bad="$(runuser -u nobody -- "$PG_BIN/psql" -h "$PG_DIR/sock" -U prtip -d postgres -qtA -c \
+    "SELECT id FROM scans s WHERE stored_up IS DISTINCT FROM (SELECT count(*) FROM hosts h WHERE
+     h.scan_id = s.id AND h.status = 'up') OR stored_open IS DISTINCT FROM (SELECT count(*) FROM
+     ports p WHERE p.scan_id = s.id AND p.state = 'open')")" || t_fail "psql"
+[ -z "$bad" ] || t_fail "scans whose stored counts differ from their rows: $bad"
+t_pass "db list's counts, written with each scan's end, are those of its rows"
 
 # Shards: 198.18.2.0/24 x 3 ports, 9000 open everywhere (a wildcard listener).
 runuser -u nobody -- "$PG_BIN/createdb" -h "$PG_DIR/sock" -U prtip shards || t_fail "createdb"

@@ -19,8 +19,14 @@ import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 assert c.execute("select max(version) from prtip_schema").fetchone()[0] == 3
 assert c.execute("pragma journal_mode").fetchone()[0] == "wal"
+# db list's counts, written with each scan's end, are those of its rows.
+for sid, up, op, rup, rop in c.execute(
+        "select id, stored_up, stored_open,"
+        " (select count(*) from hosts h where h.scan_id = s.id and h.status = 'up'),"
+        " (select count(*) from ports p where p.scan_id = s.id and p.state = 'open') from scans s"):
+    assert (up, op) == (rup, rop), (sid, up, op, rup, rop)
 PY
-t_pass "schema version 3 recorded, WAL journal"
+t_pass "schema version 3 recorded, WAL journal, stored counts = the rows'"
 
 # With a store, the raw engine hands each host over as soon as every probe
 # of it is answered (-Pn: no discovery pass), while 198.18.1.1 (dropped by
