@@ -5,7 +5,10 @@
 # reset by nftables), 80 closed: 40,960 open of 98,304 probes — run
 # without a store, with --db SQLite (a fresh file each run) and with --db
 # PostgreSQL (a server started here: initdb as nobody, Unix socket, fsync
-# on; a fresh database each run), interleaved, RUNS times each.
+# on; a fresh database each run), interleaved, RUNS times each; and with
+# each back end into a database that already holds HIST scans of the same
+# workload (what nightly scans of one range meet: the database grows),
+# one more scan per run.
 #
 #   sudo bash bench/store.sh [--no-write] [PRTIP_BINARY]   (default build/prtip)
 #
@@ -17,7 +20,7 @@
 # RSS from /usr/bin/time -v. Medians. The markdown replaces the "store"
 # section of docs/BENCHMARKS.md unless --no-write.
 #
-# Environment: RUNS (5), RATE (100000 pps, prtip --rate).
+# Environment: RUNS (5), RATE (100000 pps, prtip --rate), HIST (20).
 # Network safety: only prtip sends, inside two namespaces made here.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,6 +29,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bench_args "$@"
 RUNS="${RUNS:-5}"
 RATE="${RATE:-100000}"
+HIST="${HIST:-20}"
 RANGE="198.18.128.0/17"
 die() { echo "bench/store.sh: $*" >&2; exit 1; }
 say() { echo "bench/store.sh: $*" >&2; }
@@ -73,6 +77,39 @@ runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/nu
 runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
     -o "-k $PG_DIR/sock -c listen_addresses=" start >/dev/null || die "PostgreSQL restart failed"
 
+# The databases with history: HIST scans of the workload stored first.
+HIST_SQLITE="$W/history.db"
+runuser -u nobody -- "$PG_BIN/createdb" -h "$PG_DIR/sock" -U prtip history || die createdb
+HIST_PG="postgresql://prtip@/history?host=$PG_DIR/sock"
+say "storing $HIST scans into each history database"
+for db in "$HIST_SQLITE" "$HIST_PG"; do
+    for k in $(seq 1 "$HIST"); do
+        ip netns exec "$LAB_SCAN" "$PRTIP" -sS -Pn -n -p 22,80,443 --rate "$RATE" --db "$db" "$RANGE" \
+            >/dev/null 2>&1 || die "history scan $k failed"
+    done
+done
+# As a database that has been in use: statistics current, nothing left for
+# autovacuum to start on during the first runs.
+runuser -u nobody -- "$PG_BIN/psql" -h "$PG_DIR/sock" -U prtip -d history -qc "VACUUM ANALYZE" ||
+    die "VACUUM ANALYZE failed"
+
+# Before each run (every mode): a CHECKPOINT, and the server's autovacuum
+# workers (the statistics and visibility upkeep after earlier runs' rows)
+# let finish, at most 10 s, so that no run pays for the setup or upkeep of
+# another (a new database's creation leaves ~8 MB that the checkpointer
+# would otherwise write out during the scan that follows).
+settle() {
+    local i n
+    runuser -u nobody -- "$PG_BIN/psql" -h "$PG_DIR/sock" -U prtip -d postgres -qc CHECKPOINT || true
+    sleep 0.2
+    for i in $(seq 1 100); do
+        n=$(runuser -u nobody -- "$PG_BIN/psql" -h "$PG_DIR/sock" -U prtip -d postgres -qtAc \
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'") || return 0
+        [ "$n" = 0 ] && return 0
+        sleep 0.1
+    done
+}
+
 scan() { # MODE RUN -> prints "wall open db_open rows txns write_s"
     local mode="$1" run="$2" db=() dbarg=""
     case "$mode" in
@@ -80,8 +117,11 @@ scan() { # MODE RUN -> prints "wall open db_open rows txns write_s"
     postgres)
         runuser -u nobody -- "$PG_BIN/createdb" -h "$PG_DIR/sock" -U prtip "run$run" || die createdb
         dbarg="postgresql://prtip@/run$run?host=$PG_DIR/sock" ;;
+    sqlite-history) dbarg="$HIST_SQLITE" ;;
+    postgres-history) dbarg="$HIST_PG" ;;
     esac
     [ -z "$dbarg" ] || db=(--db "$dbarg" -d)
+    settle
     local t0 t1
     t0=$(date +%s.%N)
     /usr/bin/time -f '%U %S' -o "$W/$mode$run.time" ip netns exec "$LAB_SCAN" "$PRTIP" -sS -Pn -n -p 22,80,443 --rate "$RATE" -oG "$W/$mode$run.gnmap" \
@@ -90,33 +130,26 @@ scan() { # MODE RUN -> prints "wall open db_open rows txns write_s"
     local open dbopen="-" rows="-" txns="-" ws="-" early="-" wcpu="-" wait="-" cpu
     open=$(grep -o '[0-9]*/open/' "$W/$mode$run.gnmap" | wc -l)
     if [ -n "$dbarg" ]; then
-        dbopen=$(( $("$PRTIP" db --db "$dbarg" query --scan 1 --state open | wc -l) - 1 ))
-        read -r rows txns ws < <(sed -n 's/.*\[store\] scan 1: \([0-9]*\) rows in \([0-9]*\) transactions, \([0-9.]*\) s writing.*/\1 \2 \3/p' "$W/$mode$run.err")
+        dbopen=$(( $("$PRTIP" db --db "$dbarg" query --scan latest --state open | wc -l) - 1 ))
+        read -r rows txns ws < <(sed -n 's/.*\[store\] scan [0-9]*: \([0-9]*\) rows in \([0-9]*\) transactions, \([0-9.]*\) s writing.*/\1 \2 \3/p' "$W/$mode$run.err")
         early=$(sed -n 's/.*\[raw\] \([0-9]*\) hosts delivered while the scan ran.*/\1/p' "$W/$mode$run.err")
-        read -r wcpu wait < <(sed -n 's/.*\[store\] scan 1: .* \([0-9.]*\) s of CPU, .* the end waited \([0-9.]*\) s .*/\1 \2/p' "$W/$mode$run.err") || true
+        read -r wcpu wait < <(sed -n 's/.*\[store\] scan [0-9]*: .* \([0-9.]*\) s of CPU, .* the end waited \([0-9.]*\) s .*/\1 \2/p' "$W/$mode$run.err") || true
     fi
     cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$W/$mode$run.time")
     echo "$(python3 -c "print(f'{$t1 - $t0:.3f}')") $open $dbopen $rows $txns $ws ${early:-0} $cpu ${wcpu:--} ${wait:--}"
 }
 
 for run in $(seq 1 "$RUNS"); do
-    for mode in none sqlite postgres; do
+    for mode in none sqlite postgres sqlite-history postgres-history; do
         r="$(scan "$mode" "$run")"
         say "run $run $mode: wall open db_open rows txns write_s early = $r"
         echo "$mode $r" >>"$W/results"
     done
 done
 
-# db compare of two stored /17 scans: two more scans into one database per back end.
-CMP_SQLITE="$W/cmp.db"
-runuser -u nobody -- "$PG_BIN/createdb" -h "$PG_DIR/sock" -U prtip cmp || die createdb
-CMP_PG="postgresql://prtip@/cmp?host=$PG_DIR/sock"
-for db in "$CMP_SQLITE" "$CMP_PG"; do
-    for k in 1 2; do
-        ip netns exec "$LAB_SCAN" "$PRTIP" -sS -Pn -n -p 22,80,443 --rate "$RATE" --db "$db" "$RANGE" \
-            >/dev/null 2>&1 || die "compare setup scan failed"
-    done
-done
+# db compare of two stored /17 scans: the first two of each history database.
+CMP_SQLITE="$HIST_SQLITE"
+CMP_PG="$HIST_PG"
 for run in $(seq 1 "$RUNS"); do
     for db in "$CMP_SQLITE" "$CMP_PG"; do
         /usr/bin/time -v "$PRTIP" db --db "$db" compare 1 2 --json >"$W/cmp.json" 2>"$W/cmp.time" ||
@@ -130,9 +163,9 @@ done
 
 COMMIT="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$W/results" "$W/compare" "$RUNS" "$RATE" "$COMMIT" "$LOAD" >"$W/section.md" <<'PY'
+python3 - "$W/results" "$W/compare" "$RUNS" "$RATE" "$COMMIT" "$LOAD" "$HIST" >"$W/section.md" <<'PY'
 import statistics as st, sys, platform, datetime
-res, cmp, runs, rate, commit, load = sys.argv[1:7]
+res, cmp, runs, rate, commit, load, hist = sys.argv[1:8]
 rows = {}
 for line in open(res):
     f = line.split()
@@ -149,8 +182,10 @@ L = ["### Storage: SYN scan of 198.18.128.0/17 × 3 ports with and without `--db
 L.append(f"The bench/syn.sh (b) workload (40,960 open of 98,304 probes) at `--rate {int(rate):,}`, "
          f"{runs} runs of each configuration, interleaved; medians. Wall time is until prtip exits, "
          "i.e. until every row is committed. SQLite: a new file per run (WAL, synchronous=NORMAL). "
-         "PostgreSQL 15: a server in the benchmark's directory on a Unix socket (fsync on), a new "
-         "database per run. Rows: 32,768 hosts + 98,304 ports per scan. Rows/s: rows / time the "
+         "PostgreSQL 15: a server in the benchmark's directory on a Unix socket (fsync on, the "
+         "locale of the machine: C.UTF-8), a new database per run; before each run of every configuration the benchmark runs a CHECKPOINT and waits for autovacuum's workers to finish (at most 10 s), so that no run pays for the setup or upkeep of another (a new database's creation leaves ~8 MB for the checkpointer to write). *-history*: into one database "
+         f"that held {hist} scans of this workload before the first run (each run adds one: what "
+         "a database meets when the same range is scanned every night). Rows: 32,768 hosts + 98,304 ports per scan. Rows/s: rows / time the "
          "writer thread spent in its transactions (prtip -d). CPU: user + system time of the prtip "
          "process (the PostgreSQL server's own CPU is not in it); writer CPU: the writer thread's "
          "share of it; end wait: how long the scan's end waited for the writer after every output "
@@ -158,7 +193,7 @@ L.append(f"The bench/syn.sh (b) workload (40,960 open of 98,304 probes) at `--ra
 L.append("")
 L.append("| store | wall (s) | min–max (s) | vs none | CPU (s) | open in -oG | open read back from the db | rows | transactions | writer busy (s) | rows/s | writer CPU (s) | end wait (s) | hosts stored during the scan |")
 L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for mode in ("none", "sqlite", "postgres"):
+for mode in ("none", "sqlite", "postgres", "sqlite-history", "postgres-history"):
     r = rows[mode]
     wall = med([float(x[0]) for x in r])
     opens = sorted(set(x[1] for x in r))
