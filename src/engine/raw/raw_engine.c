@@ -557,7 +557,7 @@ int raw_engine_run(const struct raw_job *job, const struct result_sink *sink, ch
         if (rc == 0)
             rc = raw_resume_preload(c, g.res, err, errlen);
     }
-    if (rc == 0 && c->nprobes && job->early) {
+    if (rc == 0 && c->nprobes && job->early && c->nentries <= RAW_EARLY_MAX_ENTRIES) {
         struct raw_deliver d = deliver_of(c, sink, start);
         if (raw_results_early(g.res, &d) < 0)
             rc = raw_fail(err, errlen, "raw scan: out of memory");

@@ -87,7 +87,9 @@ struct raw_job {
      * index order; else every host at the end, in index order. The sinks'
      * per-host work then overlaps the scan; outputs that print in target
      * order take hosts through core/stream.h's order_sink. Not done when
-     * sharded by probe. */
+     * sharded by probe, nor for hosts of more than RAW_EARLY_MAX_ENTRIES
+     * ports (raw_internal.h: they would complete late and cost a held
+     * copy each). */
     bool early;
     struct raw_opts io;          /* rate, shard, interface, source, send/receive methods, --wait */
     volatile sig_atomic_t *stop; /* the run's stop flag (core/stop.h) */
