@@ -91,17 +91,17 @@ static void sort_up(struct disc_result *r)
     r->nup = w;
 }
 
+/* bsearch's: key is a uint64_t target index; one entry per index after
+ * sort_up. */
+static int cmp_idx(const void *key, const void *elem)
+{
+    uint64_t k = *(const uint64_t *)key, i = ((const struct disc_up *)elem)->idx;
+    return k < i ? -1 : k > i;
+}
+
 const struct disc_up *disc_result_find(const struct disc_result *r, uint64_t idx)
 {
-    size_t lo = 0, hi = r->nup;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->up[mid].idx < idx)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < r->nup && r->up[lo].idx == idx ? &r->up[lo] : NULL;
+    return r->nup ? bsearch(&idx, r->up, r->nup, sizeof(*r->up), cmp_idx) : NULL;
 }
 
 bool disc_result_skipped(const struct disc_result *r, uint64_t idx)

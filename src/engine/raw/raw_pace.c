@@ -88,17 +88,16 @@ static void sort_hosts(struct raw_pace *p)
         qsort(p->hosts, p->n, sizeof(*p->hosts), cmp_host);
 }
 
+/* bsearch's: key is a uint64_t address index. */
+static int cmp_key(const void *key, const void *elem)
+{
+    uint64_t k = *(const uint64_t *)key, a = ((const struct pace_host *)elem)->addr_idx;
+    return k < a ? -1 : k > a;
+}
+
 static struct pace_host *find(const struct raw_pace *p, uint64_t addr_idx)
 {
-    size_t lo = 0, hi = p->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->hosts[mid].addr_idx < addr_idx)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < p->n && p->hosts[lo].addr_idx == addr_idx ? &p->hosts[lo] : NULL;
+    return p->n ? bsearch(&addr_idx, p->hosts, p->n, sizeof(*p->hosts), cmp_key) : NULL;
 }
 
 bool raw_pace_has(const struct raw_pace *p, uint64_t addr_idx)
