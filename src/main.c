@@ -209,7 +209,7 @@ int main(int argc, char **argv)
     struct result_sink outsink = order_sink(&ord, &outset);
     struct resume_rec rec;
     struct result_sink out = resume_rec_sink(&rec, store_run_sink(&db, &outsink), scan.os.enabled,
-                                             scan.version.enabled, &stop_requested);
+                                             scan.version.enabled, &stop_requested, scan.services);
     struct pipeline pl;
     if (plan_scan_info(&scan, &info, err, sizeof(err)) < 0 ||
         plan_pipeline(&pl, &scan, &stop_requested, &out, err, sizeof(err)) < 0) {

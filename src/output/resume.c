@@ -6,6 +6,8 @@
 #include "output/resume_internal.h"
 
 #include "core/addr.h"
+#include "core/ports.h"
+#include "core/services.h"
 #include "core/siphash.h"
 #include "store/codec.h"
 
@@ -28,30 +30,110 @@ static int rec_begin(void *ctx, const struct scan_info *info)
     return sink_begin(&rec->next, info);
 }
 
-/* Append a copy of h to hosts[n] (growing cap); oom on failure. */
-static void rec_push(struct resume_rec *rec, struct host_result **hosts, size_t *n, size_t *cap,
+static const char *service_of(const struct resume_rec *rec, uint16_t port, uint8_t proto)
+{
+    return rec->services
+               ? services_name(rec->services, port, port_proto_ipproto((enum port_proto)proto))
+               : NULL;
+}
+
+/* h's ports as runs (see struct resume_entry), or NULL with *nruns 0 when
+ * a port carries more (a detail, another name) or no memory is left. */
+static struct resume_port_run *port_runs(const struct resume_rec *rec, const struct host_result *h,
+                                         uint32_t *nruns)
+{
+    *nruns = 0;
+    if (!h->nports || h->nports > UINT32_MAX)
+        return NULL;
+    uint32_t n = 0;
+    for (size_t i = 0; i < h->nports; i++) {
+        const struct port_result *p = &h->ports[i], *q = i ? p - 1 : NULL;
+        if (p->detail || p->service != service_of(rec, p->port, p->proto))
+            return NULL;
+        n += !q || p->port != q->port + 1 || p->proto != q->proto || p->state != q->state ||
+             p->reason != q->reason || p->reason_ttl != q->reason_ttl;
+    }
+    /* (a run of UINT16_MAX + 1 ports is split in two below) */
+    n += h->nports > UINT16_MAX;
+    struct resume_port_run *r = malloc(n * sizeof *r), *cur = NULL;
+    if (!r)
+        return NULL;
+    for (size_t i = 0; i < h->nports; i++) {
+        const struct port_result *p = &h->ports[i];
+        if (!cur || p->port != cur->first + cur->count || p->proto != cur->proto ||
+            p->state != cur->state || p->reason != cur->reason || p->reason_ttl != cur->ttl ||
+            cur->count == UINT16_MAX) {
+            cur = cur ? cur + 1 : r;
+            *cur = (struct resume_port_run){.first = p->port,
+                                            .proto = p->proto,
+                                            .state = p->state,
+                                            .reason = p->reason,
+                                            .ttl = p->reason_ttl};
+        }
+        cur->count++;
+    }
+    *nruns = (uint32_t)(cur - r) + 1;
+    return r;
+}
+
+/* Append h to entries[n] (growing cap): without its port records when
+ * they make runs, else a whole copy; oom on failure. */
+static void rec_push(struct resume_rec *rec, struct resume_entry **entries, size_t *n, size_t *cap,
                      const struct host_result *h)
 {
     if (*n == *cap) {
         size_t c = *cap ? *cap * 2 : 64;
-        struct host_result *l = realloc(*hosts, c * sizeof *l);
+        struct resume_entry *l = realloc(*entries, c * sizeof *l);
         if (!l) {
             rec->oom = true;
             return;
         }
-        *hosts = l;
+        *entries = l;
         *cap = c;
     }
-    if (host_result_copy(&(*hosts)[*n], h) < 0)
+    struct resume_entry *e = &(*entries)[*n];
+    memset(e, 0, sizeof *e);
+    e->runs = port_runs(rec, h, &e->nruns);
+    struct host_result bare = *h;
+    if (e->runs) {
+        e->nports = (uint32_t)h->nports;
+        bare.ports = NULL;
+        bare.nports = bare.cap = 0;
+    }
+    if (host_result_copy(&e->h, &bare) < 0) {
+        free(e->runs);
         rec->oom = true;
-    else
+    } else {
         (*n)++;
+    }
 }
 
 /* One "host"/"part" line of the file; -1 when out of memory. */
-static int put_host(FILE *f, const char *kind, const struct host_result *h)
+static int put_host(FILE *f, const char *kind, const struct resume_rec *rec,
+                    const struct resume_entry *e)
 {
-    char *line = resume_host_to_json(h);
+    struct host_result h = e->h;
+    struct port_result *ports = NULL;
+    if (e->runs) {
+        if (!(ports = calloc(e->nports, sizeof *ports)))
+            return -1;
+        size_t k = 0;
+        for (uint32_t r = 0; r < e->nruns; r++)
+            for (uint32_t i = 0; i < e->runs[r].count && k < e->nports; i++, k++) {
+                const struct resume_port_run *u = &e->runs[r];
+                uint16_t port = (uint16_t)(u->first + i);
+                ports[k] = (struct port_result){.port = port,
+                                                .proto = u->proto,
+                                                .state = u->state,
+                                                .reason = u->reason,
+                                                .reason_ttl = u->ttl,
+                                                .service = service_of(rec, port, u->proto)};
+            }
+        h.ports = ports;
+        h.nports = h.cap = k;
+    }
+    char *line = resume_host_to_json(&h);
+    free(ports);
     if (!line)
         return -1;
     fprintf(f, "%s %s\n", kind, line);
@@ -92,10 +174,12 @@ static void rec_task(void *ctx, const struct task_event *ev)
 }
 
 struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os,
-                                   bool sv, volatile sig_atomic_t *stop)
+                                   bool sv, volatile sig_atomic_t *stop,
+                                   const struct services *services)
 {
     memset(rec, 0, sizeof *rec);
     rec->next = next;
+    rec->services = services;
     rec->os = os;
     rec->sv = sv;
     rec->stop = stop;
@@ -105,11 +189,15 @@ struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink ne
 
 void resume_rec_free(struct resume_rec *rec)
 {
-    for (size_t i = 0; i < rec->n; i++)
-        host_result_free(&rec->lines[i]);
+    for (size_t i = 0; i < rec->n; i++) {
+        host_result_free(&rec->lines[i].h);
+        free(rec->lines[i].runs);
+    }
     free(rec->lines);
-    for (size_t i = 0; i < rec->nparts; i++)
-        host_result_free(&rec->parts[i]);
+    for (size_t i = 0; i < rec->nparts; i++) {
+        host_result_free(&rec->parts[i].h);
+        free(rec->parts[i].runs);
+    }
     free(rec->parts);
     rec->lines = rec->parts = NULL;
     rec->n = rec->cap = rec->nparts = rec->pcap = 0;
@@ -191,11 +279,11 @@ int resume_write(const char *path, char *const outputs[], size_t noutputs, char 
             parts ? "" : "; hosts cut by the interruption are scanned again");
     bool oom = rec->oom;
     for (size_t i = 0; i < rec->n && !oom; i++)
-        oom = put_host(f, "host", &rec->lines[i]) < 0;
+        oom = put_host(f, "host", rec, &rec->lines[i]) < 0;
     if (parts) {
         fprintf(f, "# %zu hosts answered in part: their answers so far\n", rec->nparts);
         for (size_t i = 0; i < rec->nparts && !oom; i++)
-            oom = put_host(f, "part", &rec->parts[i]) < 0;
+            oom = put_host(f, "part", rec, &rec->parts[i]) < 0;
     }
     int bad = ferror(f) | (fclose(f) != 0);
     if (bad || oom || rename(tmp, path) != 0) {

@@ -77,16 +77,33 @@ void resume_free(struct resume_state *rs);
 int resume_apply(struct resume_state *rs, struct target_set *targets,
                  const struct services *services, char *err, size_t errlen);
 
+/* A recorded host: an owned copy; a host whose ports carry nothing but
+ * their state, reason, TTL and nmap-services name is kept without its
+ * port records, as runs of consecutive ports (8 bytes a run instead of 24
+ * a port: a -p- host of closed ports is one run, not 1.5 MiB). */
+struct resume_port_run {
+    uint16_t first, count;
+    uint8_t proto, state, reason, ttl;
+};
+struct resume_entry {
+    struct host_result h;         /* ports/nports empty when runs is set */
+    struct resume_port_run *runs; /* owned, or NULL: h has its ports */
+    uint32_t nruns, nports;
+};
+
 /* Records complete hosts passing to the outputs (a sink in front of next). */
 struct resume_rec {
     struct result_sink next;
     /* Copies, not JSON: turning every host of a /17 into JSON on the
      * chance of a stop cost ~11% of the scan's CPU; a copy is cheap and
      * becomes JSON only when the file is written. */
-    struct host_result *lines; /* each complete host (owned copies) */
+    struct resume_entry *lines; /* each complete host */
     size_t n, cap;
-    struct host_result *parts; /* each host answered in part (owned copies) */
+    struct resume_entry *parts; /* each host answered in part */
     size_t nparts, pcap;
+    /* The services table whose names the engines gave the ports (NULL:
+     * none); a port named otherwise keeps its host a whole copy. */
+    const struct services *services;
     bool os; /* -O: complete only when it came out of -O before the stop */
     bool sv; /* -sV: complete only when it came out of -sV before the stop */
     /* The run's stop flag: a host reported down after it was raised may
@@ -96,7 +113,8 @@ struct resume_rec {
 };
 /* rec must outlive the returned sink; next is where hosts go on to. */
 struct result_sink resume_rec_sink(struct resume_rec *rec, struct result_sink next, bool os,
-                                   bool sv, volatile sig_atomic_t *stop);
+                                   bool sv, volatile sig_atomic_t *stop,
+                                   const struct services *services);
 void resume_rec_free(struct resume_rec *rec);
 
 /*

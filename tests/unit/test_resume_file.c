@@ -4,6 +4,10 @@
  * the reason; without an engine that takes partial hosts they are left
  * out. */
 #include "output/resume.h"
+#include "core/services.h"
+#include "output/resume_internal.h"
+
+#include <netinet/in.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,7 +35,7 @@ static void host(struct host_result *h, const char *a, uint16_t port, uint8_t st
 /* Record a complete host and a partial one through the recorder sink. */
 static void record(struct resume_rec *rec)
 {
-    struct result_sink s = resume_rec_sink(rec, (struct result_sink){0}, false, false, NULL);
+    struct result_sink s = resume_rec_sink(rec, (struct result_sink){0}, false, false, NULL, NULL);
     struct host_result whole, part;
     host(&whole, "198.18.0.1", 22, PORT_OPEN);
     host(&part, "198.18.0.2", 80, PORT_CLOSED);
@@ -150,7 +154,7 @@ static void test_service(void **state)
     snprintf(path, sizeof path, "%s/sv.resume", dir);
     volatile sig_atomic_t stop = 0;
     struct resume_rec rec;
-    struct result_sink sk = resume_rec_sink(&rec, (struct result_sink){0}, true, true, &stop);
+    struct result_sink sk = resume_rec_sink(&rec, (struct result_sink){0}, true, true, &stop, NULL);
     struct host_result h;
     host(&h, "198.18.0.1", 22, PORT_OPEN);
     struct port_detail *d = port_result_detail(&h.ports[0]);
@@ -230,6 +234,94 @@ static void test_service(void **state)
     resume_free(&rs);
 }
 
+/* Hosts whose ports carry only state, reason, TTL and their nmap-services
+ * name are recorded as runs of ports: the file must hold exactly the line
+ * the whole record makes, for every shape of run (split by state, by TTL,
+ * by protocol, by a gap, by a detail on one port, 65,536 ports). */
+static void test_runs(void **state)
+{
+    (void)state;
+    char err[512];
+    static const char svc_text[] = "ssh\t22/tcp\t0.18\nhttp\t80/tcp\t0.48\n"
+                                   "domain\t53/udp\t0.21\n";
+    struct services *svc = services_parse(svc_text, sizeof svc_text - 1, "test", err, sizeof err);
+    assert_non_null(svc);
+    struct resume_rec rec;
+    struct result_sink sk = resume_rec_sink(&rec, (struct result_sink){0}, false, false, NULL, svc);
+    enum { NHOSTS = 3 };
+    struct host_result hs[NHOSTS];
+    char *want[NHOSTS];
+    for (int k = 0; k < NHOSTS; k++) {
+        struct ipaddr a;
+        char text[32];
+        snprintf(text, sizeof text, "198.18.0.%d", k + 1);
+        assert_int_equal(ipaddr_parse(text, &a), 0);
+        host_result_init(&hs[k], &a);
+        hs[k].status = HOST_UP;
+        hs[k].status_reason = REASON_SYN_ACK;
+        uint32_t last = k == 2 ? 65535 : 3000;
+        for (uint32_t port = k == 2 ? 0 : 1; port <= last; port++) {
+            struct port_result p = {.port = (uint16_t)port,
+                                    .proto = PROTO_TCP,
+                                    .state = PORT_CLOSED,
+                                    .reason = REASON_RESET,
+                                    .reason_ttl = 64};
+            if (k < 2 && port == 22)
+                p.state = PORT_OPEN, p.reason = REASON_SYN_ACK;
+            if (k < 2 && port >= 400 && port < 410)
+                p.reason_ttl = 63;
+            if (k < 2 && port == 1000)
+                continue; /* a gap */
+            p.service = services_name(svc, p.port, IPPROTO_TCP);
+            assert_int_equal(host_result_add_port(&hs[k], &p), 0);
+        }
+        if (k < 2) {
+            struct port_result u = {.port = 53,
+                                    .proto = PROTO_UDP,
+                                    .state = PORT_OPEN_FILTERED,
+                                    .reason = REASON_NO_RESPONSE,
+                                    .service = services_name(svc, 53, IPPROTO_UDP)};
+            assert_int_equal(host_result_add_port(&hs[k], &u), 0);
+        }
+        if (k == 1) /* a port with more than its state: a whole copy */
+            assert_non_null(port_result_detail(&hs[k].ports[5]));
+        want[k] = resume_host_to_json(&hs[k]);
+        assert_non_null(want[k]);
+        sk.host(sk.ctx, &hs[k]);
+        host_result_free(&hs[k]);
+    }
+    assert_non_null(rec.lines[0].runs);
+    assert_true(rec.lines[0].nruns <= 8);
+    assert_null(rec.lines[1].runs);
+    assert_non_null(rec.lines[2].runs);
+    assert_int_equal(rec.lines[2].nruns, 2); /* 65,536 ports: a run holds 65,535 */
+    char path[600];
+    snprintf(path, sizeof path, "%s/runs.resume", dir);
+    char *args[] = {"-sS", "-Pn", "-p-", "198.18.0.0/30"};
+    char used[512];
+    assert_int_equal(resume_write(path, NULL, 0, args, 4, 1, 0, 1, NULL, false, &rec, used,
+                                  sizeof used, err, sizeof err),
+                     0);
+    resume_rec_free(&rec);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    int k = 0;
+    while (getline(&line, &cap, f) > 0) {
+        if (strncmp(line, "host ", 5) != 0)
+            continue;
+        assert_true(k < NHOSTS);
+        line[strcspn(line, "\n")] = '\0';
+        assert_string_equal(line + 5, want[k]);
+        free(want[k++]);
+    }
+    assert_int_equal(k, NHOSTS);
+    free(line);
+    fclose(f);
+    services_free(svc);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -247,10 +339,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_no_position),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_service),
+        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_no_position),
+        cmocka_unit_test(test_refusals),   cmocka_unit_test(test_service),
+        cmocka_unit_test(test_runs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
