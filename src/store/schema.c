@@ -122,7 +122,8 @@ static const char *const schema_v2[] = {
  * scans.stored_up / stored_open: the up hosts and open ports among a scan's
  * stored rows, written with its end, so that db list reads one row per
  * scan instead of counting all its rows (0.6 s for 22 /17 scans, growing
- * with every scan); NULL for scans stored before, counted as before.
+ * with every scan); the migration counts them for the scans that ended,
+ * NULL (counted at each list) for a scan still running then.
  */
 static const char *const schema_v3[] = {
     "DROP INDEX IF EXISTS hosts_addr",
@@ -133,6 +134,9 @@ static const char *const schema_v3[] = {
     "CREATE INDEX IF NOT EXISTS ports_open ON ports (port, proto) WHERE state = 'open'",
     "ALTER TABLE scans ADD COLUMN stored_up BIGINT",
     "ALTER TABLE scans ADD COLUMN stored_open BIGINT",
+    "UPDATE scans SET stored_up = (SELECT count(*) FROM hosts h WHERE h.scan_id = scans.id AND "
+    "h.status = 'up'), stored_open = (SELECT count(*) FROM ports p WHERE p.scan_id = scans.id AND "
+    "p.state = 'open') WHERE end_ns IS NOT NULL",
     NULL,
 };
 

@@ -138,6 +138,8 @@ v1sql -c "SELECT indexdef FROM pg_indexes WHERE indexname = 'hosts_addr'" | grep
 [ "$(v1sql -c "SELECT string_agg(indexname, ',') FROM pg_indexes WHERE indexname LIKE 'ports_%' AND
      indexdef LIKE '%WHERE (state = ''open''::text)'")" = ports_open ] ||
     t_fail "v3: ports_open: $(v1sql -c "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'ports'")"
+[ "$(v1sql -c "SELECT stored_up || '/' || stored_open FROM scans WHERE job = 'old'")" = 1/1 ] ||
+    t_fail "v3: the v1 scan's counts: $(v1sql -c "SELECT stored_up, stored_open FROM scans")"
 t_scan v1scan ip netns exec "$LAB_SCAN" -sS -Pn -n -p 9000,9001 --db "$DB" -oX "$T/v1scan.xml" 198.18.2.7
 [ "$(cat "$T/v1scan.rc")" = 0 ] || t_fail "scan into the migrated database: $(cat "$T/v1scan.err")"
 db export latest -oX "$T/v1back.xml" || t_fail "export of the new scan"

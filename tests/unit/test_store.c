@@ -371,6 +371,13 @@ static void test_migrate_v1(void **state)
                                 NULL, 0, get_text, ddl, err, sizeof(err)),
                      0);
     assert_string_equal(ddl, "CREATE INDEX ports_open ON ports (port, proto) WHERE state = 'open'");
+    /* ...and the v1 scan's counts for db list are filled in. */
+    char counts[128] = "";
+    assert_int_equal(store_exec(&st,
+                                "SELECT stored_up || '/' || stored_open FROM scans WHERE id = 1",
+                                NULL, 0, get_text, counts, err, sizeof(err)),
+                     0);
+    assert_string_equal(counts, "1/2");
 
     int64_t id = 1;
     struct stored_scan s;
