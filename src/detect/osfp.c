@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "net/packet.h"
 
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -392,7 +393,9 @@ static void seq_test(struct os_obs *o, const struct os_target *t, struct os_seq_
             div = 1000;
         } else if (hz > 0) {
             si->ts_class = OS_TS_OTHER;
-            div = (unsigned)(0.5 + hz);
+            /* A rate past UINT_MAX Hz is no clock (replies forged or
+             * mangled): no boot time from it, and no out-of-range cast. */
+            div = hz < (double)UINT_MAX ? (unsigned)(0.5 + hz) : 0;
         }
         if (div)
             si->lastboot = sent0 - (time_t)(si->timestamps[0] / div);
