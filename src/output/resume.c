@@ -37,42 +37,48 @@ static const char *service_of(const struct resume_rec *rec, uint16_t port, uint8
                : NULL;
 }
 
+/* Cut h's ports into runs, written to out when it is not NULL; returns how
+ * many, or 0 when a port carries more (a detail, another name). */
+static uint32_t cut_runs(const struct resume_rec *rec, const struct host_result *h,
+                         struct resume_port_run *out)
+{
+    struct resume_port_run cur = {0};
+    uint32_t n = 0;
+    for (size_t i = 0; i < h->nports; i++) {
+        const struct port_result *p = &h->ports[i];
+        if (p->detail || p->service != service_of(rec, p->port, p->proto))
+            return 0;
+        if (!n || p->port != cur.first + cur.count || p->proto != cur.proto ||
+            p->state != cur.state || p->reason != cur.reason || p->reason_ttl != cur.ttl ||
+            cur.count == UINT16_MAX) {
+            if (n && out)
+                out[n - 1] = cur;
+            cur = (struct resume_port_run){.first = p->port,
+                                           .proto = p->proto,
+                                           .state = p->state,
+                                           .reason = p->reason,
+                                           .ttl = p->reason_ttl};
+            n++;
+        }
+        cur.count++;
+    }
+    if (n && out)
+        out[n - 1] = cur;
+    return n;
+}
+
 /* h's ports as runs (see struct resume_entry), or NULL with *nruns 0 when
- * a port carries more (a detail, another name) or no memory is left. */
+ * a port carries more or no memory is left. */
 static struct resume_port_run *port_runs(const struct resume_rec *rec, const struct host_result *h,
                                          uint32_t *nruns)
 {
     *nruns = 0;
-    if (!h->nports || h->nports > UINT32_MAX)
+    if (h->nports > UINT32_MAX)
         return NULL;
-    uint32_t n = 0;
-    for (size_t i = 0; i < h->nports; i++) {
-        const struct port_result *p = &h->ports[i], *q = i ? p - 1 : NULL;
-        if (p->detail || p->service != service_of(rec, p->port, p->proto))
-            return NULL;
-        n += !q || p->port != q->port + 1 || p->proto != q->proto || p->state != q->state ||
-             p->reason != q->reason || p->reason_ttl != q->reason_ttl;
-    }
-    /* (a run of UINT16_MAX + 1 ports is split in two below) */
-    n += h->nports > UINT16_MAX;
-    struct resume_port_run *r = malloc(n * sizeof *r), *cur = NULL;
-    if (!r)
-        return NULL;
-    for (size_t i = 0; i < h->nports; i++) {
-        const struct port_result *p = &h->ports[i];
-        if (!cur || p->port != cur->first + cur->count || p->proto != cur->proto ||
-            p->state != cur->state || p->reason != cur->reason || p->reason_ttl != cur->ttl ||
-            cur->count == UINT16_MAX) {
-            cur = cur ? cur + 1 : r;
-            *cur = (struct resume_port_run){.first = p->port,
-                                            .proto = p->proto,
-                                            .state = p->state,
-                                            .reason = p->reason,
-                                            .ttl = p->reason_ttl};
-        }
-        cur->count++;
-    }
-    *nruns = (uint32_t)(cur - r) + 1;
+    uint32_t n = cut_runs(rec, h, NULL);
+    struct resume_port_run *r = n ? malloc(n * sizeof *r) : NULL;
+    if (r)
+        *nruns = cut_runs(rec, h, r);
     return r;
 }
 
