@@ -72,10 +72,10 @@ struct store_writer {
     uint64_t batches; /* transactions committed */
     int64_t write_ns; /* time spent in them (writer thread) */
     int64_t cpu_ns;   /* the writer thread's CPU time, all told */
-    /* Up hosts and open ports among the committed rows, and among the
-     * batch being written: the end row records them (scans.stored_up,
-     * stored_open) so that db list need not count every scan's rows. */
-    int64_t stored_up, stored_open, batch_up, batch_open;
+    /* Up hosts and open ports among the committed rows: the end row
+     * records them (scans.stored_up, stored_open) so that db list need not
+     * count every scan's rows. */
+    int64_t stored_up, stored_open;
 };
 
 /* Growable row-major values plus the strings they point to. */
@@ -302,8 +302,11 @@ static int host_rows(struct rows *t, int64_t scan, int64_t seq, const struct hos
 }
 
 /* The scans row's end: time, totals and state ("failed" after a failed
- * batch or a runtime error, "interrupted" after a stop, else "complete"). */
-static int end_row(struct store_writer *w, const struct scan_summary *sum, char *err, size_t errlen)
+ * batch or a runtime error, "interrupted" after a stop, else "complete");
+ * up/open: the up hosts and open ports of the batch it goes in with, not
+ * yet in stored_up/stored_open. */
+static int end_row(struct store_writer *w, const struct scan_summary *sum, int64_t up, int64_t open,
+                   char *err, size_t errlen)
 {
     const char *state = w->failed || sum->error ? "failed"
                         : sum->interrupted      ? "interrupted"
@@ -319,8 +322,8 @@ static int end_row(struct store_writer *w, const struct scan_summary *sum, char 
         sv_int((int64_t)sum->hosts_total),
         sv_int((int64_t)sum->hosts_up),
         sv_int((int64_t)sum->hosts_down),
-        sv_int(w->stored_up + w->batch_up),
-        sv_int(w->stored_open + w->batch_open),
+        sv_int(w->stored_up + up),
+        sv_int(w->stored_open + open),
         sv_int(w->scan_id),
     };
     return store_exec(w->st,
@@ -340,15 +343,15 @@ static int write_batch(struct store_writer *w, struct qitem *items, struct rows 
     size_t errlen = sizeof(w->err);
     for (int i = 0; i < T_COUNT; i++)
         rows_reset(&t[i]);
-    w->batch_up = w->batch_open = 0;
+    int64_t up = 0, open = 0;
     for (struct qitem *q = items; q; q = q->next) {
         if (host_rows(t, w->scan_id, q->seq, &q->h) < 0) {
             snprintf(err, errlen, "%s: out of memory", w->st->target);
             return -1;
         }
-        w->batch_up += q->h.status == HOST_UP;
+        up += q->h.status == HOST_UP;
         for (size_t i = 0; i < q->h.nports; i++)
-            w->batch_open += q->h.ports[i].state == PORT_OPEN;
+            open += q->h.ports[i].state == PORT_OPEN;
     }
     if (store_exec(w->st, "BEGIN", NULL, 0, NULL, NULL, err, errlen) < 0)
         return -1;
@@ -359,18 +362,16 @@ static int write_batch(struct store_writer *w, struct qitem *items, struct rows 
             goto fail;
         w->rows += nrows;
     }
-    if (end && end_row(w, end, err, errlen) < 0)
+    if (end && end_row(w, end, up, open, err, errlen) < 0)
         goto fail;
     if (store_exec(w->st, "COMMIT", NULL, 0, NULL, NULL, err, errlen) < 0)
         goto fail;
     if (end)
         w->end_written = true;
-    w->stored_up += w->batch_up;
-    w->stored_open += w->batch_open;
-    w->batch_up = w->batch_open = 0;
+    w->stored_up += up;
+    w->stored_open += open;
     return 0;
 fail:;
-    w->batch_up = w->batch_open = 0;
     char ignore[64];
     store_exec(w->st, "ROLLBACK", NULL, 0, NULL, NULL, ignore, sizeof(ignore));
     return -1;
@@ -627,7 +628,7 @@ static int w_end(void *ctx, const struct scan_summary *sum)
      * takes it (a full disk may have room again after the rollback): the
      * scan is then marked failed, not left "running". */
     char err[512];
-    if (end_row(w, sum, err, sizeof(err)) < 0 && !w->failed) {
+    if (end_row(w, sum, 0, 0, err, sizeof(err)) < 0 && !w->failed) {
         fprintf(stderr, "prtip: store: %s\n", err);
         w->failed = true;
     }
