@@ -312,6 +312,15 @@ static const char v1_ddl[] =
     " 'CN=lab-ca', '[\"DNS:lab-target\"]', 1767225600, 1798761600, 'ab12', 'ec', 256);"
     "INSERT INTO os_matches VALUES (1, 0, 0, 'Linux 5.0 - 5.14', 100, 67812, NULL);";
 
+/* The first column of sql's first row (no parameters) equals want. */
+static void assert_query_text(struct store *st, const char *sql, const char *want)
+{
+    char got[128] = "", err[512];
+    if (store_exec(st, sql, NULL, 0, get_text, got, err, sizeof(err)) < 0)
+        fail_msg("%s: %s", sql, err);
+    assert_string_equal(got, want);
+}
+
 static int get_int(void *ctx, size_t n, const char *const *v)
 {
     if (n && v[0])
@@ -356,28 +365,17 @@ static void test_migrate_v1(void **state)
     assert_int_equal(version, STORE_SCHEMA_VERSION);
     /* v3: the address index leads with the scan (its cost stays flat as
      * scans accumulate). */
-    char cols[128] = "";
-    assert_int_equal(store_exec(&st,
-                                "SELECT group_concat(name, ',') FROM "
-                                "(SELECT name FROM pragma_index_info('hosts_addr') ORDER BY seqno)",
-                                NULL, 0, get_text, cols, err, sizeof(err)),
-                     0);
-    assert_string_equal(cols, "scan_id,addr_key");
+    assert_query_text(&st,
+                      "SELECT group_concat(name, ',') FROM "
+                      "(SELECT name FROM pragma_index_info('hosts_addr') ORDER BY seqno)",
+                      "scan_id,addr_key");
     /* ...and the port index holds open ports only. */
-    char ddl[256] = "";
-    assert_int_equal(store_exec(&st,
-                                "SELECT group_concat(sql, ';') FROM sqlite_master WHERE type = "
-                                "'index' AND name IN ('ports_port', 'ports_open')",
-                                NULL, 0, get_text, ddl, err, sizeof(err)),
-                     0);
-    assert_string_equal(ddl, "CREATE INDEX ports_open ON ports (port, proto) WHERE state = 'open'");
+    assert_query_text(&st,
+                      "SELECT group_concat(sql, ';') FROM sqlite_master WHERE type = "
+                      "'index' AND name IN ('ports_port', 'ports_open')",
+                      "CREATE INDEX ports_open ON ports (port, proto) WHERE state = 'open'");
     /* ...and the v1 scan's counts for db list are filled in. */
-    char counts[128] = "";
-    assert_int_equal(store_exec(&st,
-                                "SELECT stored_up || '/' || stored_open FROM scans WHERE id = 1",
-                                NULL, 0, get_text, counts, err, sizeof(err)),
-                     0);
-    assert_string_equal(counts, "1/2");
+    assert_query_text(&st, "SELECT stored_up || '/' || stored_open FROM scans WHERE id = 1", "1/2");
 
     int64_t id = 1;
     struct stored_scan s;
